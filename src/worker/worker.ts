@@ -1,0 +1,2 @@
+// Placeholder until the engine worker lands (issue 3).
+export {};

@@ -1,0 +1,2 @@
+// Placeholder until the inspector panel lands (issue 5).
+export {};
