@@ -1,0 +1,76 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { HostToWebviewMessage } from '../../../src/shared/protocol';
+import { initialState, reduce, resultOf, stateFromResult, type InspectionState } from '../../../webview/model/inspectionState';
+import { syntheticResult } from './syntheticResult';
+
+const result = syntheticResult('Hello world, again.');
+const { layers, summary, ...header } = result;
+
+function run(messages: HostToWebviewMessage[], from: InspectionState = initialState): { state: InspectionState; changes: string[] } {
+  let state = from;
+  const changes: string[] = [];
+  for (const m of messages) {
+    const t = reduce(state, m);
+    state = t.state;
+    changes.push(t.change);
+  }
+  return { state, changes };
+}
+
+test('progress → start → layers stream → done', () => {
+  const { state, changes } = run([
+    { type: 'progress', requestId: 1, stage: 'Loading model', fraction: 0.5 },
+    { type: 'inspection-start', header },
+    { type: 'inspection-layer', requestId: 1, layer: layers[1] },
+    { type: 'inspection-layer', requestId: 1, layer: layers[0] },
+    { type: 'inspection-done', requestId: 1, summary },
+  ]);
+  assert.deepEqual(changes, ['reset', 'reset', 'layer', 'layer', 'summary']);
+  assert.equal(state.phase, 'done');
+  assert.equal(state.layers[0], layers[0]);
+  assert.equal(state.layers[1], layers[1]);
+  assert.equal(resultOf(state)?.layers.length, 2);
+});
+
+test('messages of an older request are ignored once a newer one started', () => {
+  const start2 = { type: 'inspection-start' as const, header: { ...header, requestId: 2 } };
+  const { state, changes } = run([
+    { type: 'inspection-start', header },
+    start2,
+    { type: 'inspection-layer', requestId: 1, layer: layers[0] },
+    { type: 'inspection-done', requestId: 1, summary },
+    { type: 'inspection-error', requestId: 1, message: 'old' },
+    { type: 'progress', requestId: 1, stage: 'old' },
+  ]);
+  assert.deepEqual(changes, ['reset', 'reset', 'none', 'none', 'none', 'none']);
+  assert.equal(state.phase, 'running');
+  assert.equal(state.requestId, 2);
+});
+
+test('errors end the run with the message; stale toggles only on change', () => {
+  const { state, changes } = run([
+    { type: 'inspection-start', header },
+    { type: 'inspection-error', requestId: 1, message: 'Model file missing: model.onnx' },
+    { type: 'stale', stale: true },
+    { type: 'stale', stale: true },
+  ]);
+  assert.deepEqual(changes, ['reset', 'error', 'stale', 'none']);
+  assert.equal(state.phase, 'error');
+  assert.equal(state.error, 'Model file missing: model.onnx');
+  assert.equal(state.stale, true);
+  assert.equal(resultOf(state), null);
+});
+
+test('an error before any header (e.g. bad input) is shown', () => {
+  const { state } = run([{ type: 'inspection-error', requestId: 5, message: 'The text is empty.' }]);
+  assert.equal(state.phase, 'error');
+  assert.equal(state.requestId, 5);
+});
+
+test('a complete result (HTML report) becomes a done state', () => {
+  const state = stateFromResult(result);
+  assert.equal(state.phase, 'done');
+  assert.equal(state.header?.text, result.text);
+  assert.equal(resultOf(state)?.summary, summary);
+});

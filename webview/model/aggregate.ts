@@ -1,0 +1,90 @@
+// Turns streamed per-layer attention into one n × n matrix for the current selection:
+// one head, the mean or max over heads; one layer or the mean over layers; raw attention or rollout;
+// optionally with the first-token sink hidden and each row renormalized without it.
+import type { LayerAttention } from '../../src/shared/protocol';
+import { addRowInto, maxRowInto } from './attentionRows';
+
+export type LayerChoice = number | 'all';
+export type HeadChoice = number | 'mean' | 'max';
+export type AttentionMode = 'attention' | 'rollout';
+
+export interface Selection {
+  readonly layer: LayerChoice;
+  readonly head: HeadChoice;
+  readonly mode: AttentionMode;
+  readonly hideSink: boolean;
+}
+
+/** Key index treated as the attention sink: the first token (BOS when the tokenizer adds one). */
+export const SINK_INDEX = 0;
+
+/** Layers the selection reads from, among those that have arrived (layers is indexed by layer number). */
+export function layersFor(layers: readonly (LayerAttention | undefined)[], sel: Selection): LayerAttention[] {
+  const present = layers.filter((l): l is LayerAttention => l !== undefined);
+  if (sel.layer !== 'all') {
+    const one = layers[sel.layer];
+    return one ? [one] : [];
+  }
+  if (sel.mode === 'rollout') {
+    // Rollout of the last layer already composes every layer below it.
+    const last = present.reduce<LayerAttention | undefined>((a, b) => (!a || b.layer > a.layer ? b : a), undefined);
+    return last ? [last] : [];
+  }
+  return present;
+}
+
+/** The dense n × n matrix (row = query) for a selection, or null when its layers have not arrived yet. */
+export function buildMatrix(
+  layers: readonly (LayerAttention | undefined)[],
+  n: number,
+  heads: number,
+  sel: Selection,
+): Float32Array | null {
+  const chosen = layersFor(layers, sel);
+  if (chosen.length === 0) return null;
+  const out = new Float32Array(n * n);
+  const layerScale = 1 / chosen.length;
+  const scratch = sel.mode === 'attention' && sel.head === 'max' ? new Float32Array(n) : null;
+  for (const layer of chosen) {
+    for (let q = 0; q < n; q++) {
+      const row = out.subarray(q * n, (q + 1) * n);
+      if (sel.mode === 'rollout') {
+        addRowInto(layer.rollout, q, row, layerScale);
+      } else if (sel.head === 'mean') {
+        for (let h = 0; h < heads; h++) addRowInto(layer.heads, h * n + q, row, layerScale / heads);
+      } else if (sel.head === 'max' && scratch) {
+        scratch.fill(0);
+        for (let h = 0; h < heads; h++) maxRowInto(layer.heads, h * n + q, scratch);
+        for (let key = 0; key < n; key++) row[key] += scratch[key] * layerScale;
+      } else {
+        const head = typeof sel.head === 'number' ? sel.head : 0;
+        addRowInto(layer.heads, head * n + q, row, layerScale);
+      }
+    }
+  }
+  if (sel.hideSink) hideSinkInPlace(out, n);
+  return out;
+}
+
+/**
+ * Zeroes the sink column and rescales each row so its remaining weights sum to 1. Dividing by the decoded
+ * remainder (not 1 − sink) keeps 8-bit rounding from inflating rows whose sink takes almost everything.
+ */
+export function hideSinkInPlace(matrix: Float32Array, n: number): void {
+  for (let q = 0; q < n; q++) {
+    const base = q * n;
+    matrix[base + SINK_INDEX] = 0;
+    let rest = 0;
+    for (let key = 0; key < n; key++) rest += matrix[base + key];
+    const scale = rest > 1e-6 ? 1 / rest : 0;
+    for (let key = 0; key < n; key++) matrix[base + key] *= scale;
+  }
+}
+
+/** Mean over layers of `received` (sums to 1), or the chosen layer's. */
+export function receivedFor(layers: readonly (LayerAttention | undefined)[], n: number, layer: LayerChoice): Float32Array {
+  const out = new Float32Array(n);
+  const chosen = layer === 'all' ? layers.filter((l): l is LayerAttention => !!l) : layers[layer] ? [layers[layer]] : [];
+  for (const l of chosen) for (let i = 0; i < n; i++) out[i] += l.received[i] / chosen.length;
+  return out;
+}
