@@ -1,0 +1,77 @@
+// Appends the cross-layer statistics to the tapped graph, so onnxruntime computes them in the same run
+// (multi-threaded MLAS MatMul instead of an n³ JavaScript loop):
+//   M_l        = mean over heads of the layer's probabilities             [.., n, n]
+//   received_l = mean over queries of M_l                                  [.., n]
+//   rollout (Abnar & Zuidema 2020): Â_l = ½M_l + ½I, R_l = Â_l·R_{l−1}, R_0 = Â_0.
+// To avoid building an identity matrix in the graph, R_l is carried as P_l + c_l·I with
+//   P_0 = ½M_0, c_0 = ½;  P_l = ½(M_l·P_{l−1} + c_{l−1}·M_l + P_{l−1}),  c_l = ½c_{l−1}.
+// The rollout output is P_l; the engine adds c_l = 2^−(l+1) on the diagonal. Rows of Â already sum to 1
+// (softmax rows do), so no renormalization is needed.
+import { onnx } from 'onnx-proto';
+import type { ModelProto } from './onnxGraph';
+
+export interface StatsOutputs {
+  readonly received: readonly string[];
+  readonly rollout: readonly string[];
+}
+
+export const ROLLOUT_DIAGONAL = (layer: number): number => Math.pow(0.5, layer + 1);
+
+export function appendAttentionStats(model: ModelProto, taps: readonly string[]): StatsOutputs {
+  const graph = model.graph;
+  if (!graph) throw new Error('model has no graph');
+  const opset = Number((model.opsetImport ?? []).find((o) => !o.domain)?.version ?? 13);
+  const nodes = graph.node ?? (graph.node = []);
+  const inits = graph.initializer ?? (graph.initializer = []);
+  let counter = 0;
+  const name = (base: string): string => `pa_stats/${base}_${counter++}`;
+  const constant = (value: number): string => {
+    const tensorName = name('const');
+    const data = Float32Array.of(value);
+    inits.push(onnx.TensorProto.create({ name: tensorName, dataType: onnx.TensorProto.DataType.FLOAT, dims: [], rawData: new Uint8Array(data.buffer) }));
+    return tensorName;
+  };
+  const node = (opType: string, inputs: string[], attribute: onnx.IAttributeProto[] = []): string => {
+    const output = name(opType);
+    nodes.push(onnx.NodeProto.create({ name: output, opType, input: inputs, output: [output], attribute, domain: '' }));
+    return output;
+  };
+  const reduceMean = (input: string, axis: number): string => {
+    const keep = onnx.AttributeProto.create({ name: 'keepdims', type: onnx.AttributeProto.AttributeType.INT, i: 0 });
+    if (opset >= 18) {
+      const axesName = name('axes');
+      const data = BigInt64Array.of(BigInt(axis));
+      inits.push(onnx.TensorProto.create({ name: axesName, dataType: onnx.TensorProto.DataType.INT64, dims: [1], rawData: new Uint8Array(data.buffer) }));
+      return node('ReduceMean', [input, axesName], [keep]);
+    }
+    const axes = onnx.AttributeProto.create({ name: 'axes', type: onnx.AttributeProto.AttributeType.INTS, ints: [axis] });
+    return node('ReduceMean', [input], [axes, keep]);
+  };
+
+  const half = constant(0.5);
+  const received: string[] = [];
+  const rollout: string[] = [];
+  let previous: string | null = null;
+  let diagonal = 0.5;
+  for (const tap of taps) {
+    const asFloat = node('Cast', [tap], [onnx.AttributeProto.create({ name: 'to', type: onnx.AttributeProto.AttributeType.INT, i: onnx.TensorProto.DataType.FLOAT })]);
+    const mean = reduceMean(asFloat, -3);
+    received.push(reduceMean(mean, -2));
+    let current: string;
+    if (previous === null) {
+      current = node('Mul', [mean, half]);
+    } else {
+      const mixed = node('Add', [node('Add', [node('MatMul', [mean, previous]), node('Mul', [mean, constant(diagonal)])]), previous]);
+      current = node('Mul', [mixed, half]);
+      diagonal /= 2;
+    }
+    rollout.push(current);
+    previous = current;
+  }
+  graph.output = [
+    ...(graph.output ?? []),
+    ...received.map((n) => onnx.ValueInfoProto.create({ name: n })),
+    ...rollout.map((n) => onnx.ValueInfoProto.create({ name: n })),
+  ];
+  return { received, rollout };
+}

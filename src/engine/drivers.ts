@@ -1,0 +1,56 @@
+// Tokens that drive the prompt's attention, and the strongest long-range links.
+//
+// - Drivers: the tokens with the highest attention received (LayerAttention.received averaged over
+//   layers), special tokens and token 0 (the attention sink) excluded; top DRIVER_COUNT.
+// - Long-range pairs: from the mean over heads of the last ⌈layers/2⌉ layers (where attention is most
+//   semantic), the (query, key) pairs with query − key ≥ LONG_RANGE_DISTANCE and neither token special,
+//   keeping only each query's strongest such key; top PAIR_COUNT by weight.
+import type { Driver, LongRangePair, TokenInfo } from '../shared/protocol';
+
+export const DRIVER_COUNT = 10;
+export const PAIR_COUNT = 10;
+export const LONG_RANGE_DISTANCE = 32;
+
+export function topDrivers(received: readonly Float32Array[], tokens: readonly TokenInfo[]): Driver[] {
+  const n = tokens.length;
+  const mean = new Float32Array(n);
+  for (const layer of received) for (let k = 0; k < n; k++) mean[k] += layer[k] / received.length;
+  // Token 0 is the sink (BOS, or the first token when the model has no BOS): never a driver.
+  const order = Array.from({ length: n }, (_, i) => i).filter((i) => i > 0 && !tokens[i].special);
+  order.sort((a, b) => mean[b] - mean[a]);
+  return order.slice(0, DRIVER_COUNT).map((index) => ({ index, text: tokens[index].text, received: mean[index] }));
+}
+
+/** Accumulates the head-mean of one layer into `sum` ([n, n], keys ≤ query − LONG_RANGE_DISTANCE only). */
+export function accumulateLongRange(sum: Float32Array, data: Float32Array, heads: number, n: number): void {
+  const scale = 1 / heads;
+  for (let h = 0; h < heads; h++) {
+    const base = h * n * n;
+    for (let q = LONG_RANGE_DISTANCE; q < n; q++) {
+      const row = q * n;
+      const end = q - LONG_RANGE_DISTANCE;
+      for (let k = 1; k <= end; k++) sum[row + k] += data[base + row + k] * scale;
+    }
+  }
+}
+
+export function longRangePairs(sum: Float32Array, layersSummed: number, tokens: readonly TokenInfo[]): LongRangePair[] {
+  const n = tokens.length;
+  const best: LongRangePair[] = [];
+  if (layersSummed === 0) return best;
+  for (let q = LONG_RANGE_DISTANCE; q < n; q++) {
+    if (tokens[q].special) continue;
+    let key = -1;
+    let weight = 0;
+    for (let k = 1; k <= q - LONG_RANGE_DISTANCE; k++) {
+      const w = sum[q * n + k];
+      if (w > weight && !tokens[k].special) {
+        weight = w;
+        key = k;
+      }
+    }
+    if (key >= 0) best.push({ query: q, key, distance: q - key, weight: weight / layersSummed });
+  }
+  best.sort((a, b) => b.weight - a.weight);
+  return best.slice(0, PAIR_COUNT);
+}

@@ -1,0 +1,126 @@
+// One inspection on a loaded model: validate, tokenize, window, run, then post-process and emit layer
+// by layer (header first, summary last). Used by the worker; no I/O of its own.
+import type { InspectionSummary, LayerAttention, LongRangePair, ModelSummary, TokenInfo } from '../shared/protocol';
+import type { EngineHeader, InspectProgress, InspectRequest } from './inspectApi';
+import { chooseTopK, encodeRows } from './attentionEncoding';
+import { accumulateLongRange, longRangePairs, topDrivers } from './drivers';
+import { inductionProbe, inductionScores, summarizeHeads } from './headRoles';
+import { validateText } from './inputValidation';
+import type { LoadedModel } from './loadedModel';
+
+export interface InspectionOutput {
+  onProgress(progress: InspectProgress): void;
+  onStart(header: EngineHeader): void;
+  onLayer(layer: LayerAttention): void;
+  onDone(summary: InspectionSummary): void;
+}
+
+export class InspectionCancelled extends Error {
+  constructor() {
+    super('cancelled');
+  }
+}
+
+const inductionByModel = new WeakMap<LoadedModel, Float32Array[]>();
+const PROBE_LENGTH = 48;
+
+/** Induction scores per layer and head, measured once per loaded model on a repeated random sequence. */
+export async function modelInduction(model: LoadedModel): Promise<Float32Array[]> {
+  const cached = inductionByModel.get(model);
+  if (cached) return cached;
+  const length = Math.max(4, Math.min(PROBE_LENGTH, Math.floor((model.config.maxPositions - 1) / 2)));
+  const bos = model.tokenizer.tokenize('x').tokens[0]?.special ? model.tokenizer.tokenize('x').ids[0] : null;
+  const vocab = model.tokenizer.vocabSize;
+  const plain = (random: () => number): number => {
+    for (;;) {
+      const id = Math.floor(random() * vocab);
+      if (!model.tokenizer.isSpecial(id)) return id;
+    }
+  };
+  const probe = inductionProbe(bos, plain, length);
+  const layers = await model.runAttention(probe.ids);
+  const scores = layers.map((l) => inductionScores(l.data, l.heads, l.n, probe.offset, probe.length));
+  inductionByModel.set(model, scores);
+  return scores;
+}
+
+export function modelSummary(model: LoadedModel): ModelSummary {
+  return {
+    id: model.id,
+    layers: model.config.layers,
+    heads: model.config.heads,
+    kvHeads: model.config.kvHeads,
+    maxTokens: model.config.maxPositions,
+    provider: model.provider,
+    ...(model.fallbackReason ? { fallbackReason: model.fallbackReason } : {}),
+    ...(model.card ? { card: model.card } : {}),
+  };
+}
+
+/** Keeps at most `limit` tokens; 'end' keeps a leading special token (BOS, the sink) plus the last ones. */
+function applyWindow(ids: number[], tokens: TokenInfo[], limit: number, window: 'start' | 'end'): { ids: number[]; tokens: TokenInfo[] } {
+  if (tokens.length <= limit) return { ids, tokens };
+  if (window === 'start') return { ids: ids.slice(0, limit), tokens: tokens.slice(0, limit) };
+  const lead = tokens[0]?.special ? 1 : 0;
+  const from = tokens.length - (limit - lead);
+  return { ids: [...ids.slice(0, lead), ...ids.slice(from)], tokens: [...tokens.slice(0, lead), ...tokens.slice(from)] };
+}
+
+export async function runInspection(model: LoadedModel, request: InspectRequest, out: InspectionOutput, isCancelled: () => boolean): Promise<void> {
+  const started = performance.now();
+  const check = (): void => {
+    if (isCancelled()) throw new InspectionCancelled();
+  };
+  validateText(request.text, request.maxCharacters);
+  out.onProgress({ stage: 'tokenize', message: 'Tokenizing' });
+  const tokenized = model.tokenizer.tokenize(request.text);
+  const limit = Math.min(model.config.maxPositions, request.maxTokens > 0 ? request.maxTokens : Number.POSITIVE_INFINITY);
+  const { ids, tokens } = applyWindow(tokenized.ids, tokenized.tokens, limit, request.window);
+  const notes: string[] = [];
+  if (tokens.length < tokenized.tokens.length) {
+    notes.push(`Inspected the ${request.window === 'end' ? 'last' : 'first'} ${tokens.length} of ${tokenized.tokens.length} tokens.`);
+  }
+  const tokenizedAt = performance.now();
+  check();
+  out.onStart({ requestId: request.requestId, model: modelSummary(model), text: request.text, tokens });
+
+  const induction = await modelInduction(model);
+  check();
+  out.onProgress({ stage: 'run', message: `Running ${model.id} on ${tokens.length} tokens` });
+  const ranAt = performance.now();
+  const layers = await model.runAttention(ids);
+  const runDone = performance.now();
+  check();
+
+  const n = tokens.length;
+  const topK = chooseTopK(n, layers.length, model.config.heads);
+  const longRange = n > 32 ? new Float32Array(n * n) : null;
+  const firstLongRangeLayer = Math.floor(layers.length / 2);
+  const heads: InspectionSummary['heads'][number][] = [];
+  const received: Float32Array[] = [];
+  for (let l = 0; l < layers.length; l++) {
+    const layer = layers[l];
+    const headSummaries = summarizeHeads(l, layer.data, layer.heads, n, induction[l] ?? null);
+    heads.push(...headSummaries);
+    received.push(layer.received);
+    if (longRange && l >= firstLongRangeLayer) accumulateLongRange(longRange, layer.data, layer.heads, n);
+    out.onLayer({
+      layer: l,
+      heads: encodeRows(layer.data, layer.heads * n, n, topK),
+      rollout: encodeRows(layer.rollout, n, n, topK),
+      received: layer.received,
+      headSummaries,
+    });
+    out.onProgress({ stage: 'layers', message: `Layer ${l + 1} of ${layers.length}`, fraction: (l + 1) / layers.length });
+    check();
+  }
+  const pairs: LongRangePair[] = longRange ? longRangePairs(longRange, layers.length - firstLongRangeLayer, tokens) : [];
+  const finished = performance.now();
+  out.onDone({
+    heads,
+    drivers: topDrivers(received, tokens),
+    longRangePairs: pairs,
+    timings: { tokenizeMs: tokenizedAt - started, runMs: runDone - ranAt, statsMs: finished - runDone, totalMs: finished - started },
+    notes,
+  });
+}
