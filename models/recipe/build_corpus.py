@@ -138,7 +138,7 @@ def manpages(n=900, cap=8 * MB):
     files = []
     for sec in ("1", "2", "3", "5", "7", "8"):
         files += sorted(glob.glob("/usr/share/man/man%s/*" % sec))
-    files = [f for f in files if os.path.isfile(f) and not os.path.islink(f)]
+    files = [f for f in files if os.path.isfile(f) and not os.path.islink(f) and "gcloud" not in f]
     rnd = random.Random(2)
     rnd.shuffle(files)
     files = files[:n]
