@@ -1,0 +1,107 @@
+// Splitting a prompt into pieces that tokenize independently (count chunks) and into the sections the user
+// sees (markdown headings or blank-line-separated blocks). Offsets are UTF-16 code units, [start, end).
+
+export interface Span {
+  readonly start: number;
+  readonly end: number;
+}
+
+/**
+ * Cuts the text right after a newline that is followed by a non-whitespace character. No tokenizer we support
+ * merges across such a cut: the tiktoken-style split regexes (o200k, cl100k, Llama 3, Qwen2) always end a
+ * pre-token there, and no SentencePiece token (Llama 2, Mistral) contains a newline. So the sum of the chunks'
+ * counts is the count of the whole text (a unit test checks it on every fixture), and an edit only
+ * re-tokenizes the chunk it touches.
+ */
+export function splitCountChunks(text: string): Span[] {
+  const chunks: Span[] = [];
+  let start = 0;
+  let newline = text.indexOf('\n');
+  while (newline !== -1 && newline + 1 < text.length) {
+    const next = text.charCodeAt(newline + 1);
+    if (!isWhitespace(next)) {
+      chunks.push({ start, end: newline + 1 });
+      start = newline + 1;
+    }
+    newline = text.indexOf('\n', newline + 1);
+  }
+  if (start < text.length) chunks.push({ start, end: text.length });
+  return chunks;
+}
+
+function isWhitespace(code: number): boolean {
+  // \s in the split regexes: ASCII whitespace plus the Unicode spaces.
+  return code === 0x20 || (code >= 0x09 && code <= 0x0d) || code === 0x85 || code === 0xa0 || code === 0x1680 ||
+    (code >= 0x2000 && code <= 0x200a) || code === 0x2028 || code === 0x2029 || code === 0x202f || code === 0x205f ||
+    code === 0x3000 || code === 0xfeff;
+}
+
+export interface Section extends Span {
+  readonly title: string;
+  /** Start of the heading line or the block's first line, where the CodeLens goes. */
+  readonly anchor: number;
+}
+
+export type SectionStyle = 'markdown' | 'blocks';
+
+const HEADING = /^ {0,3}#{1,6}(?:[ \t]|$)/;
+const FENCE = /^ {0,3}(```|~~~)/;
+
+interface Line {
+  readonly start: number;
+  readonly end: number;
+  readonly text: string;
+}
+
+function lines(text: string): Line[] {
+  const result: Line[] = [];
+  let start = 0;
+  while (start <= text.length) {
+    const newline = text.indexOf('\n', start);
+    const end = newline === -1 ? text.length : newline;
+    result.push({ start, end, text: text.slice(start, end).replace(/\r$/, '') });
+    if (newline === -1) break;
+    start = newline + 1;
+  }
+  return result;
+}
+
+function titleOf(line: string): string {
+  const trimmed = line.trim().replace(/^#{1,6}\s*/, '');
+  return trimmed.length > 60 ? `${trimmed.slice(0, 57)}…` : trimmed;
+}
+
+/**
+ * Markdown: a section per ATX heading (outside fenced code), plus the text before the first heading.
+ * Falls back to blocks when a markdown file has no heading. Blocks: runs of non-blank lines.
+ * Sections cover the whole text: each one runs to the start of the next.
+ */
+export function splitSections(text: string, style: SectionStyle): Section[] {
+  const all = lines(text);
+  const starts: { offset: number; title: string }[] = [];
+  if (style === 'markdown') {
+    let fence: string | null = null;
+    for (const line of all) {
+      const fenceMatch = FENCE.exec(line.text);
+      if (fenceMatch) fence = fence === null ? fenceMatch[1] : fence === fenceMatch[1] ? null : fence;
+      else if (fence === null && HEADING.test(line.text)) starts.push({ offset: line.start, title: titleOf(line.text) });
+    }
+    if (starts.length > 0 && text.slice(0, starts[0].offset).trim() !== '') starts.unshift({ offset: 0, title: 'Preamble' });
+  }
+  if (starts.length === 0) {
+    let previousBlank = true;
+    for (const line of all) {
+      const blank = line.text.trim() === '';
+      if (!blank && previousBlank) starts.push({ offset: line.start, title: titleOf(line.text) });
+      previousBlank = blank;
+    }
+  }
+  if (starts.length === 0) return [];
+  return starts.map((start, index) => ({
+    // The first section also owns any blank lines before it, so sections cover the text.
+    start: index === 0 ? 0 : start.offset,
+    anchor: start.offset,
+    end: index + 1 < starts.length ? starts[index + 1].offset : text.length,
+    title: start.title,
+  }));
+}

@@ -1,0 +1,93 @@
+// The cost summary of a whole text for one target: what the inspector panel, the command line and the
+// status-bar tooltip show. No vscode import: the caller reads the settings and passes them in.
+import type { CostSummary } from '../shared/protocol';
+import { computeCost, tokensWithinKvBudget, type CostFigures } from './costModel';
+import { formatBytes, formatCount, formatShare, formatWindow } from './format';
+import { IncrementalCounter } from './incrementalCounter';
+import { buildCatalog, DEFAULT_TARGET_ID, findPreset, unknownTargetMessage, type KvDtype, type PresetCatalog, type TargetPreset } from './presets';
+import { loadTokenCounter } from './tokenCounters';
+
+export interface CostOptions {
+  /** Share of the context window that draws a warning (default 0.8). */
+  readonly warningShare: number;
+  /** Share above which it is an error (default 1.0). */
+  readonly errorShare: number;
+  /** KV-cache memory budget in bytes; 0 turns the check off. */
+  readonly kvBudgetBytes: number;
+  /** Overrides the preset's KV dtype. */
+  readonly kvDtype?: KvDtype;
+}
+
+export const DEFAULT_COST_OPTIONS: CostOptions = { warningShare: 0.8, errorShare: 1.0, kvBudgetBytes: 8 * 1024 ** 3 };
+
+export interface CostSummaryOptions extends Partial<CostOptions> {
+  /** User presets (the promptAttention.cost.presets setting), validated here. */
+  readonly userPresets?: unknown;
+  /** A catalog already built by the caller; wins over userPresets. */
+  readonly catalog?: PresetCatalog;
+  /** Folder of the vendored tokenizer assets (defaults to the one next to the bundle). */
+  readonly assetsDir?: string;
+}
+
+/** One-line warnings for the figures, in the order a reader needs them. */
+export function costWarnings(preset: TargetPreset, figures: CostFigures, options: CostOptions): string[] {
+  const warnings: string[] = [];
+  const window = `${preset.name}'s ${formatWindow(preset.contextWindow)}-token context window`;
+  if (figures.contextShare > options.errorShare) {
+    warnings.push(figures.tokens > preset.contextWindow
+      ? `${formatCount(figures.tokens)} tokens exceed ${window} by ${formatCount(figures.tokens - preset.contextWindow)} tokens.`
+      : `${formatCount(figures.tokens)} tokens use ${formatShare(figures.contextShare)} of ${window}, above the ${formatShare(options.errorShare)} error threshold.`);
+  } else if (figures.contextShare >= options.warningShare) {
+    warnings.push(`${formatCount(figures.tokens)} tokens use ${formatShare(figures.contextShare)} of ${window}.`);
+  }
+  if (!preset.architecture) {
+    warnings.push(`${preset.name}'s architecture is not public: attention, FLOP and KV-cache figures are unknown.`);
+  } else {
+    const fit = options.kvBudgetBytes > 0 ? tokensWithinKvBudget(preset, options.kvBudgetBytes, options.kvDtype) : null;
+    if (fit !== null && figures.tokens > fit && figures.kvCacheBytes !== null) {
+      warnings.push(`KV cache of ${formatBytes(figures.kvCacheBytes)} (${figures.kvDtype}) exceeds the ${formatBytes(options.kvBudgetBytes)} budget after ${formatCount(fit)} tokens.`);
+    }
+    if (preset.architecture.slidingWindow !== undefined && figures.tokens > preset.architecture.slidingWindow) {
+      warnings.push(`${preset.name} attends over a ${formatCount(preset.architecture.slidingWindow)}-token sliding window: earlier tokens are reached only indirectly.`);
+    }
+  }
+  return warnings;
+}
+
+export function toCostSummary(preset: TargetPreset, figures: CostFigures, options: CostOptions): CostSummary {
+  return {
+    target: preset.id,
+    targetName: preset.name,
+    tokens: figures.tokens,
+    contextWindow: figures.contextWindow,
+    contextShare: figures.contextShare,
+    attentionScores: figures.attentionScores,
+    attentionScoresCausal: figures.attentionScoresCausal,
+    attentionFlops: figures.attentionFlops,
+    linearFlops: figures.linearFlops,
+    kvCacheBytes: figures.kvCacheBytes,
+    price: figures.price,
+    warnings: costWarnings(preset, figures, options),
+  };
+}
+
+export function resolveOptions(options: Partial<CostOptions>): CostOptions {
+  return {
+    warningShare: options.warningShare ?? DEFAULT_COST_OPTIONS.warningShare,
+    errorShare: options.errorShare ?? DEFAULT_COST_OPTIONS.errorShare,
+    kvBudgetBytes: options.kvBudgetBytes ?? DEFAULT_COST_OPTIONS.kvBudgetBytes,
+    ...(options.kvDtype ? { kvDtype: options.kvDtype } : {}),
+  };
+}
+
+/** Counts `text` with the target's tokenizer and computes its cost. Rejects with a one-line message for an unknown target. */
+export async function computeCostSummary(text: string, targetId: string = DEFAULT_TARGET_ID, options: CostSummaryOptions = {}): Promise<CostSummary> {
+  const catalog = options.catalog ?? buildCatalog(options.userPresets);
+  const preset = findPreset(catalog, targetId);
+  if (!preset) throw new Error(unknownTargetMessage(catalog, targetId));
+  const counter = await loadTokenCounter(preset.tokenizer, options.assetsDir ? { assetsDir: options.assetsDir } : {});
+  // Chunked counting is exact and much faster than one call for long SentencePiece inputs.
+  const tokens = new IncrementalCounter(counter).update(text).total;
+  const resolved = resolveOptions(options);
+  return toCostSummary(preset, computeCost(preset, tokens, resolved.kvDtype), resolved);
+}
