@@ -108,7 +108,7 @@ export async function runInspection(model: LoadedModel, request: InspectRequest,
       layer: l,
       heads: encodeRows(layer.data, layer.heads * n, n, topK),
       rollout: encodeRows(layer.rollout, n, n, topK),
-      received: layer.received,
+      received: layer.received.slice(), // own buffer: it is transferred to the host
       headSummaries,
     });
     out.onProgress({ stage: 'layers', message: `Layer ${l + 1} of ${layers.length}`, fraction: (l + 1) / layers.length });

@@ -67,7 +67,7 @@ test('GPT-2 style graph (fused QKV Gemm + Split): taps every layer and matches a
   const session = await ort.InferenceSession.create(encodeModel(model));
   const out = await session.run(feeds(false));
   for (let l = 0; l < layers; l++) {
-    const probs = out[plan.outputNames[l]];
+    const probs: ort.Tensor = out[plan.outputNames[l]];
     assert.deepEqual(probs.dims, [1, heads, N, N]);
     const q = out[`q.${l}`].data as Float32Array;
     const kT = out[`kT.${l}`].data as Float32Array;
@@ -90,7 +90,7 @@ test('Llama style graph with grouped-query attention (2 KV heads repeated to 4):
     const k = out[`k.${l}`].data as Float32Array;
     // repeat_kv: query heads 0 and 1 share KV head 0, so their keys are identical.
     assert.deepEqual(k.subarray(0, N * d), k.subarray(N * d, 2 * N * d));
-    const probs = out[plan.outputNames[l]];
+    const probs: ort.Tensor = out[plan.outputNames[l]];
     assert.deepEqual(probs.dims, [1, heads, N, N]);
     checkProbabilities(probs.data as Float32Array, referenceAttention(out[`q.${l}`].data as Float32Array, k, heads, N, d, false, LLAMA_MASK_VALUE), heads, N);
   }

@@ -1,0 +1,49 @@
+// Resolves the `promptAttention.model` setting to a model folder: '' → the embedded default, a path →
+// that folder, a Hub id → the downloaded copy in storage (downloaded on first use).
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { EngineError } from './engineError';
+import type { DownloadOptions } from './hubDownload';
+import { ensureHubModel, isHubId } from './hubDownload';
+
+export const DEFAULT_MODEL_NAME = 'pa-mini-llama';
+
+export interface ModelLocation {
+  /** What the result calls the model: the folder name, or the Hub id. */
+  readonly id: string;
+  readonly folder: string;
+}
+
+export interface ResolveOptions extends DownloadOptions {
+  /** Folder holding the embedded default model. */
+  readonly modelsDir: string;
+  /** Where Hub models are downloaded (the extension's global storage, or the CLI cache). */
+  readonly storageDir: string;
+}
+
+function looksLikePath(value: string): boolean {
+  return path.isAbsolute(value) || value.startsWith('.') || value.startsWith('~') || /^[A-Za-z]:[\\/]/.test(value) || value.includes('\\');
+}
+
+async function isDirectory(folder: string): Promise<boolean> {
+  try {
+    return (await fs.stat(folder)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+export async function resolveModel(setting: string, options: ResolveOptions): Promise<ModelLocation> {
+  const value = setting.trim();
+  if (!value) return { id: DEFAULT_MODEL_NAME, folder: path.join(options.modelsDir, DEFAULT_MODEL_NAME) };
+  const expanded = value.startsWith('~') ? path.join(os.homedir(), value.slice(1)) : value;
+  // An existing relative folder (e.g. "models/foo") wins over a Hub id with the same spelling.
+  if (looksLikePath(value) || (await isDirectory(expanded))) {
+    const folder = path.resolve(expanded);
+    if (!(await isDirectory(folder))) throw new EngineError(`Model folder not found: ${folder}`);
+    return { id: path.basename(folder), folder };
+  }
+  if (!isHubId(value)) throw new EngineError(`Model "${value}" is neither a folder nor a Hub model id (owner/name).`);
+  return { id: value, folder: await ensureHubModel(value, options.storageDir, options) };
+}

@@ -1,0 +1,168 @@
+// Host-side owner of the engine worker thread. The host never blocks: everything heavy happens in the
+// worker. One inspection at a time (a new one cancels the previous), crash → one-line error to the active
+// listener and a fresh worker on the next request, idle → the worker (and its warm sessions) is released.
+import { Worker } from 'node:worker_threads';
+import type { InspectHandle, InspectListener, InspectRequest } from '../engine/inspectApi';
+import { Disposable } from '../util/disposable';
+import type { HostToWorker, WorkerConfig, WorkerToHost } from './workerProtocol';
+
+export interface InspectorWorkerOptions {
+  /** dist/worker.js (or a .ts file under tsx in tests). */
+  readonly workerScript: string;
+  /** Folder holding the embedded model `pa-mini-llama`. */
+  readonly modelsDir: string;
+  /** Tapped graphs and Hub downloads (the extension's global storage, or ~/.cache/prompt-attention). */
+  readonly cacheDir: string;
+  readonly idleTimeoutMs: number;
+  readonly hubEndpoint?: string;
+  /** Tests only: lets the worker honour a simulated crash. */
+  readonly testHooks?: boolean;
+}
+
+interface ActiveInspection {
+  readonly requestId: number;
+  readonly listener: InspectListener;
+  readonly settle: () => void;
+}
+
+export class InspectorWorker extends Disposable {
+  private worker: Worker | null = null;
+  private active: ActiveInspection | null = null;
+  private idleTimer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly options: InspectorWorkerOptions) {
+    super();
+    this._register({ dispose: () => this.shutdown() });
+  }
+
+  /** Whether a worker thread is running now (false after an idle release or a crash). */
+  get isRunning(): boolean {
+    return this.worker !== null;
+  }
+
+  inspect(request: InspectRequest, listener: InspectListener): InspectHandle {
+    if (this.isDisposed) throw new Error('InspectorWorker is disposed');
+    this.cancelActive();
+    this.clearIdleTimer();
+    let settle: () => void = () => undefined;
+    const finished = new Promise<void>((resolve) => (settle = resolve));
+    const active: ActiveInspection = { requestId: request.requestId, listener, settle };
+    this.active = active;
+    this.send({ type: 'inspect', request });
+    this.worker?.ref(); // keep the process alive while an inspection runs, not while idle
+    return {
+      finished,
+      cancel: () => {
+        if (this.active === active) this.cancelActive();
+      },
+    };
+  }
+
+  /** Tests only: makes the worker exit abruptly (needs testHooks). */
+  simulateCrash(): void {
+    this.worker?.postMessage({ type: 'simulate-crash' } satisfies HostToWorker);
+  }
+
+  private ensureWorker(): Worker {
+    if (this.worker) return this.worker;
+    const workerData: WorkerConfig = {
+      modelsDir: this.options.modelsDir,
+      cacheDir: this.options.cacheDir,
+      ...(this.options.hubEndpoint ? { hubEndpoint: this.options.hubEndpoint } : {}),
+      ...(this.options.testHooks ? { testHooks: true } : {}),
+    };
+    const worker = new Worker(this.options.workerScript, { workerData });
+    worker.on('message', (message: WorkerToHost) => this.onMessage(message));
+    worker.on('error', (error) => this.onCrash(worker, error.message));
+    worker.on('exit', (code) => this.onCrash(worker, `exit code ${code}`));
+    this.worker = worker;
+    return worker;
+  }
+
+  private send(message: HostToWorker): void {
+    this.ensureWorker().postMessage(message);
+  }
+
+  private cancelActive(): void {
+    const active = this.active;
+    if (!active) return;
+    this.active = null;
+    this.worker?.postMessage({ type: 'cancel', requestId: active.requestId } satisfies HostToWorker);
+    active.settle();
+    this.armIdleTimer();
+  }
+
+  private finish(active: ActiveInspection): void {
+    if (this.active === active) this.active = null;
+    active.settle();
+    this.armIdleTimer();
+  }
+
+  private onMessage(message: WorkerToHost): void {
+    const active = this.active;
+    if (!active || message.requestId !== active.requestId) return; // a cancelled inspection's late results
+    const { listener } = active;
+    switch (message.type) {
+      case 'progress':
+        listener.onProgress(message.progress);
+        break;
+      case 'start':
+        listener.onStart(message.header);
+        break;
+      case 'layer':
+        listener.onLayer(message.layer);
+        break;
+      case 'done':
+        this.finish(active);
+        listener.onDone(message.summary);
+        break;
+      case 'error':
+        this.finish(active);
+        listener.onError(message.message);
+        break;
+      case 'cancelled':
+        this.finish(active);
+        break;
+    }
+  }
+
+  private onCrash(worker: Worker, reason: string): void {
+    if (this.worker !== worker) return; // an intentionally terminated worker
+    this.worker = null;
+    const active = this.active;
+    if (!active) return;
+    this.active = null;
+    active.settle();
+    active.listener.onError(`The inspector worker stopped unexpectedly (${reason.split('\n')[0]}); it restarts on the next inspection.`);
+  }
+
+  private armIdleTimer(): void {
+    this.clearIdleTimer();
+    this.worker?.unref();
+    if (this.isDisposed || !this.worker) return;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = null;
+      if (!this.active) this.terminateWorker();
+    }, this.options.idleTimeoutMs);
+    this.idleTimer.unref();
+  }
+
+  private clearIdleTimer(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+  }
+
+  private terminateWorker(): void {
+    const worker = this.worker;
+    this.worker = null;
+    if (worker) void worker.terminate();
+  }
+
+  private shutdown(): void {
+    this.clearIdleTimer();
+    const active = this.active;
+    this.active = null;
+    active?.settle();
+    this.terminateWorker();
+  }
+}

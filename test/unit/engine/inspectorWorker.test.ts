@@ -1,0 +1,176 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import type { EngineHeader, InspectListener, InspectProgress, InspectRequest } from '../../../src/engine/inspectApi';
+import type { InspectionSummary, LayerAttention } from '../../../src/shared/protocol';
+import { InspectorWorker } from '../../../src/worker/inspectorWorker';
+import { buildBundle } from '../../helpers/buildBundle';
+import { makeTempDir, removeTempDir, writeTinyModel } from '../../helpers/tinyModel';
+
+let workerScript = '';
+
+interface Recorded {
+  readonly events: string[];
+  header?: EngineHeader;
+  readonly layers: LayerAttention[];
+  summary?: InspectionSummary;
+  error?: string;
+  readonly progress: InspectProgress[];
+}
+
+function recorder(): { listener: InspectListener; recorded: Recorded } {
+  const recorded: Recorded = { events: [], layers: [], progress: [] };
+  const listener: InspectListener = {
+    onProgress: (p) => recorded.progress.push(p),
+    onStart: (h) => {
+      recorded.events.push('start');
+      recorded.header = h;
+    },
+    onLayer: (l) => {
+      recorded.events.push(`layer ${l.layer}`);
+      recorded.layers.push(l);
+    },
+    onDone: (s) => {
+      recorded.events.push('done');
+      recorded.summary = s;
+    },
+    onError: (m) => {
+      recorded.events.push('error');
+      recorded.error = m;
+    },
+  };
+  return { listener, recorded };
+}
+
+let dir = '';
+let modelFolder = '';
+let requestId = 0;
+
+function request(text: string, extra: Partial<InspectRequest> = {}): InspectRequest {
+  return { requestId: ++requestId, text, model: modelFolder, provider: 'cpu', maxCharacters: 100_000, maxTokens: 0, window: 'start', ...extra };
+}
+
+before(async () => {
+  workerScript = await buildBundle('src/worker/worker.ts', 'worker');
+  dir = await makeTempDir();
+  modelFolder = (await writeTinyModel(path.join(dir, 'tiny'), { layers: 3, maxPositions: 64 })).folder;
+});
+
+after(() => removeTempDir(dir));
+
+function makeWorker(idleTimeoutMs = 60_000): InspectorWorker {
+  return new InspectorWorker({ workerScript, modelsDir: dir, cacheDir: path.join(dir, 'cache'), idleTimeoutMs, testHooks: true });
+}
+
+test('the worker streams header, every layer in order, then the summary, as typed arrays', async () => {
+  const worker = makeWorker();
+  try {
+    const { listener, recorded } = recorder();
+    await worker.inspect(request('The fox jumps over the dog. The fox jumps again.'), listener).finished;
+    assert.equal(recorded.error, undefined);
+    assert.deepEqual(recorded.events, ['start', 'layer 0', 'layer 1', 'layer 2', 'done']);
+    const n = recorded.header?.tokens.length ?? 0;
+    assert.ok(n > 5);
+    assert.equal(recorded.header?.model.provider, 'cpu');
+    const layer = recorded.layers[0];
+    assert.ok(layer.heads.weights instanceof Uint8Array);
+    assert.ok(layer.rollout.rowScale instanceof Float32Array);
+    assert.ok(layer.received instanceof Float32Array);
+    assert.equal(layer.heads.rows, 4 * n);
+    assert.equal(layer.headSummaries.length, 4);
+    assert.equal(recorded.summary?.heads.length, 3 * 4);
+    assert.ok(recorded.progress.some((p) => p.stage === 'run'));
+  } finally {
+    worker.dispose();
+  }
+});
+
+test('a new inspection cancels the previous one: the first settles without results, the second completes', async () => {
+  const worker = makeWorker();
+  try {
+    const first = recorder();
+    const second = recorder();
+    const handle1 = worker.inspect(request('First text that will be cancelled.'), first.listener);
+    const handle2 = worker.inspect(request('Second text that runs to the end.'), second.listener);
+    await Promise.all([handle1.finished, handle2.finished]);
+    assert.deepEqual(first.recorded.events, []);
+    assert.equal(second.recorded.events.at(-1), 'done');
+    // Explicit cancel settles the handle and silences the listener.
+    const third = recorder();
+    const handle3 = worker.inspect(request('Third text.'), third.listener);
+    handle3.cancel();
+    await handle3.finished;
+    assert.ok(!third.recorded.events.includes('done'));
+  } finally {
+    worker.dispose();
+  }
+});
+
+test('a crashed worker reports one line to the active inspection and restarts on the next request', async () => {
+  const worker = makeWorker();
+  try {
+    await worker.inspect(request('Warm up the worker.'), recorder().listener).finished;
+    const crashed = recorder();
+    const handle = worker.inspect(request('This one is interrupted by a crash.'), crashed.listener);
+    worker.simulateCrash();
+    await handle.finished;
+    assert.match(crashed.recorded.error ?? '', /^The inspector worker stopped unexpectedly \(exit code 70\); it restarts on the next inspection\.$/);
+    const after = recorder();
+    await worker.inspect(request('After the crash.'), after.listener).finished;
+    assert.equal(after.recorded.events.at(-1), 'done');
+  } finally {
+    worker.dispose();
+  }
+});
+
+test('bad input and model errors reach the listener as one line', async () => {
+  const worker = makeWorker();
+  try {
+    const cases: [Partial<InspectRequest> & { text: string }, RegExp][] = [
+      [{ text: '   \n\t ' }, /only whitespace/],
+      [{ text: '' }, /empty/],
+      [{ text: 'abc\0def' }, /binary/],
+      [{ text: 'x'.repeat(50), maxCharacters: 10 }, /50 characters, more than the limit of 10/],
+      [{ text: 'hello', model: path.join(dir, 'missing-model') }, /Model folder not found: .*missing-model/],
+    ];
+    for (const [extra, pattern] of cases) {
+      const { listener, recorded } = recorder();
+      await worker.inspect(request(extra.text, extra), listener).finished;
+      assert.match(recorded.error ?? '', pattern);
+      assert.ok(!(recorded.error ?? '').includes('\n'));
+    }
+  } finally {
+    worker.dispose();
+  }
+});
+
+test('text longer than the model context is cut to the window with a note', async () => {
+  const worker = makeWorker();
+  try {
+    const text = 'word '.repeat(200);
+    for (const window of ['start', 'end'] as const) {
+      const { listener, recorded } = recorder();
+      await worker.inspect(request(text, { window }), listener).finished;
+      assert.equal(recorded.header?.tokens.length, 64);
+      assert.match(recorded.summary?.notes[0] ?? '', new RegExp(`^Inspected the ${window === 'start' ? 'first' : 'last'} 64 of \\d+ tokens\\.$`));
+      assert.equal(recorded.header?.tokens[0].special, true, 'BOS kept as token 0');
+      if (window === 'end') assert.equal(recorded.header?.tokens.at(-1)?.end, text.length);
+    }
+  } finally {
+    worker.dispose();
+  }
+});
+
+test('the worker is released after the idle timeout and comes back on demand', async () => {
+  const worker = makeWorker(50);
+  try {
+    await worker.inspect(request('Short.'), recorder().listener).finished;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(worker.isRunning, false);
+    const again = recorder();
+    await worker.inspect(request('Again.'), again.listener).finished;
+    assert.equal(again.recorded.events.at(-1), 'done');
+  } finally {
+    worker.dispose();
+  }
+});

@@ -1,0 +1,123 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chooseTopK, decodeRow, encodeRows, MAX_TOPK } from '../../../src/engine/attentionEncoding';
+import { chooseRole, headScores, inductionScores, summarizeHeads } from '../../../src/engine/headRoles';
+import { LoadedModel } from '../../../src/engine/loadedModel';
+import { makeTempDir, removeTempDir, writeTinyModel } from '../../helpers/tinyModel';
+
+/** A causal [n, n] head whose row q puts weight `f(q)` on keys; rows renormalized. */
+function head(n: number, weights: (q: number, k: number) => number): Float32Array {
+  const out = new Float32Array(n * n);
+  for (let q = 0; q < n; q++) {
+    let sum = 0;
+    for (let k = 0; k <= q; k++) sum += out[q * n + k] = weights(q, k);
+    for (let k = 0; k <= q; k++) out[q * n + k] /= sum;
+  }
+  return out;
+}
+
+test('head roles: previous-token, sink, local and broad heads are recognised from their patterns', () => {
+  const n = 40;
+  const cases: [string, Float32Array][] = [
+    ['previous-token', head(n, (q, k) => (k === Math.max(0, q - 1) ? 1 : 0.001))],
+    ['sink', head(n, (_q, k) => (k === 0 ? 1 : 0.002))],
+    ['local', head(n, (q, k) => (q - k <= 4 && q - k !== 1 && k > 0 ? 1 : 0.001))],
+    ['broad', head(n, () => 1)],
+  ];
+  for (const [role, data] of cases) {
+    const scores = headScores(data, 0, n, 0);
+    assert.equal(chooseRole(scores), role, `${role}: ${JSON.stringify(scores)}`);
+    for (const value of Object.values(scores)) assert.ok(value >= 0 && value <= 1);
+  }
+  assert.equal(chooseRole({ previousToken: 0.1, sink: 0.2, induction: 0.6, local: 0.1, broad: 0.3 }), 'induction');
+});
+
+test('induction score: attention to the token after the earlier occurrence', () => {
+  const length = 6;
+  const offset = 1;
+  const n = offset + 2 * length;
+  const data = head(n, (q, k) => (q >= offset + length && k === q - length + 1 ? 1 : 0.0001));
+  const scores = inductionScores(data, 1, n, offset, length);
+  assert.ok(scores[0] > 0.9, `score ${scores[0]}`);
+  const summaries = summarizeHeads(2, data, 1, n, scores);
+  assert.equal(summaries[0].layer, 2);
+  assert.equal(summaries[0].scores.induction, scores[0]);
+});
+
+test('attention rows: dense u8 up to 512 tokens, top-k above, both decode close to the original', () => {
+  const n = 20;
+  const data = head(n, (q, k) => 1 + ((q * 7 + k * 3) % 5));
+  const dense = encodeRows(data, n, n, 8);
+  assert.equal(dense.encoding, 'dense-u8');
+  assert.equal(dense.k, n);
+  for (let r = 0; r < n; r++) {
+    const row = decodeRow(dense, r);
+    for (let k = 0; k < n; k++) assert.ok(Math.abs(row[k] - data[r * n + k]) <= dense.rowScale[r] / 255, 'quantization error ≤ rowMax/255');
+  }
+  const big = 600;
+  const wide = head(big, (q, k) => (k === q ? 50 : 1 + (k % 3)));
+  const topk = encodeRows(wide, big, big, 16);
+  assert.equal(topk.encoding, 'topk-u8');
+  assert.equal(topk.k, 16);
+  assert.ok(topk.indices);
+  // Row 599: strongest key first is the diagonal; a short row (query 3) pads with 0xffff.
+  assert.equal(topk.indices[599 * 16], 599);
+  assert.equal(topk.weights[599 * 16], 255);
+  assert.equal(topk.indices[3 * 16 + 4], 0xffff);
+  for (let j = 1; j < 16; j++) assert.ok(topk.weights[599 * 16 + j] <= topk.weights[599 * 16 + j - 1], 'strongest first');
+  assert.ok(Math.abs(topk.rowScale[599] - wide[599 * big + 599]) < 1e-7);
+});
+
+test('top-k size keeps the whole payload at 2,048 tokens within budget', () => {
+  assert.equal(chooseTopK(2048, 4, 8), MAX_TOPK);
+  const k = chooseTopK(2048, 24, 14);
+  assert.ok(k < MAX_TOPK && k >= 16);
+  assert.ok(24 * 15 * 2048 * k * 3 < 64 * 1024 * 1024);
+});
+
+let dir = '';
+let model: LoadedModel;
+
+before(async () => {
+  dir = await makeTempDir();
+  const tiny = await writeTinyModel(`${dir}/model`, { layers: 3 });
+  model = await LoadedModel.load(tiny.folder, { id: 'tiny', cacheDir: `${dir}/cache`, provider: 'cpu' });
+});
+
+after(async () => {
+  await model.dispose();
+  await removeTempDir(dir);
+});
+
+test('received and rollout computed in the graph equal a plain JS recomputation from the tapped heads', async () => {
+  const ids = model.tokenizer.tokenize('The quick brown fox jumps over the lazy dog, twice: the quick brown fox.').ids;
+  const n = ids.length;
+  const layers = await model.runAttention(ids);
+  assert.equal(layers.length, 3);
+  let rollout: Float64Array | null = null;
+  for (const layer of layers) {
+    const mean = new Float64Array(n * n);
+    for (let h = 0; h < layer.heads; h++) for (let i = 0; i < n * n; i++) mean[i] += layer.data[h * n * n + i] / layer.heads;
+    // received: mean over queries.
+    let total = 0;
+    for (let k = 0; k < n; k++) {
+      let r = 0;
+      for (let q = 0; q < n; q++) r += mean[q * n + k] / n;
+      assert.ok(Math.abs(r - layer.received[k]) < 1e-5, `received[${k}]`);
+      total += layer.received[k];
+    }
+    assert.ok(Math.abs(total - 1) < 1e-5);
+    // rollout: Â = ½M + ½I, R_l = Â_l · R_{l−1}.
+    const hat = mean.map((v, i) => 0.5 * v + (i % (n + 1) === 0 ? 0.5 : 0));
+    const next = new Float64Array(n * n);
+    if (!rollout) next.set(hat);
+    else for (let i = 0; i < n; i++) for (let k = 0; k < n; k++) for (let j = 0; j < n; j++) next[i * n + j] += hat[i * n + k] * rollout[k * n + j];
+    rollout = next;
+    for (let i = 0; i < n * n; i++) assert.ok(Math.abs(rollout[i] - layer.rollout[i]) < 1e-5, `rollout[${i}]: ${layer.rollout[i]} vs ${rollout[i]}`);
+    for (let i = 0; i < n; i++) {
+      let sum = 0;
+      for (let j = 0; j < n; j++) sum += layer.rollout[i * n + j];
+      assert.ok(Math.abs(sum - 1) < 1e-4, 'rollout rows sum to 1');
+    }
+  }
+});
