@@ -35,6 +35,11 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+/** Source-map comments would point at files the report does not carry. */
+function stripSourceMaps(code: string): string {
+  return code.replace(/\n?\/\/# sourceMappingURL=\S*\s*$/, '').replace(/\n?\/\*# sourceMappingURL=[^*]*\*\/\s*$/, '');
+}
+
 export function buildReportHtml(result: InspectionResult, assets: ReportAssets): string {
   // In JSON, '<' only occurs inside strings, where \u003c means the same character.
   const data = encodeInspectionResult(result).replace(/</g, '\\u003c');
@@ -47,12 +52,12 @@ export function buildReportHtml(result: InspectionResult, assets: ReportAssets):
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="prompt-attention">
 <title>${escapeHtml(title)}</title>
-<style>${escapeRawText(assets.webviewCss, 'style')}</style>
+<style>${escapeRawText(stripSourceMaps(assets.webviewCss), 'style')}</style>
 </head>
 <body class="pa-report">
 <div id="app"></div>
 <script type="application/json" id="${REPORT_DATA_ID}">${data}</script>
-<script>${escapeRawText(assets.webviewJs, 'script')}</script>
+<script>${escapeRawText(stripSourceMaps(assets.webviewJs), 'script')}</script>
 </body>
 </html>
 `;

@@ -54,7 +54,12 @@ function encodeRows(rows: Float32Array[], n: number, topK: number): AttentionRow
       for (let key = 0; key < n; key++) weights[r * k + key] = max > 0 ? Math.round((row[key] / max) * 255) : 0;
       return;
     }
-    const order = Array.from(row.keys()).filter((key) => row[key] > 0).sort((a, b) => row[b] - row[a]).slice(0, k);
+    // The k-th largest weight by a native numeric sort, then keys above it strongest first.
+    const sorted = Float32Array.from(row).sort();
+    const cut = sorted[Math.max(0, n - k)];
+    const order: number[] = [];
+    for (let key = 0; key < n && order.length < k; key++) if (row[key] > 0 && row[key] >= cut) order.push(key);
+    order.sort((a, b) => row[b] - row[a]);
     order.forEach((key, j) => {
       indices![r * k + j] = key;
       weights[r * k + j] = Math.round((row[key] / max) * 255);

@@ -1,0 +1,226 @@
+// The inspector UI: owns the state machine, the current selection and focus, and wires the views together.
+import type { ExportKind, HostToWebviewMessage, InspectionResult } from '../../src/shared/protocol';
+import { buildMatrix, layersFor } from '../model/aggregate';
+import { focusVector, maxOf, topEntries } from '../model/focus';
+import { formatWeight, visibleTokenText } from '../model/format';
+import { initialState, reduce, resultOf, stateFromResult, type Change, type InspectionState } from '../model/inspectionState';
+import { Controls, type ControlValues } from './controls';
+import { renderCost } from './costChart';
+import { el, frameScheduler } from './dom';
+import { renderDrivers } from './driversView';
+import { exportView } from './exporter';
+import { HeadGrid } from './headGrid';
+import { renderHeader } from './headerView';
+import type { HostBridge } from './hostBridge';
+import { MatrixView } from './matrixView';
+import { StatusBanners } from './statusBanners';
+import { readTheme, watchTheme } from './theme';
+import { TokenView } from './tokenView';
+import { Tooltip } from './tooltip';
+
+export class InspectorApp {
+  private state: InspectionState = initialState;
+  private values: ControlValues = { layer: 'all', head: 'mean', mode: 'attention', direction: 'to', hideSink: false, threshold: 0 };
+  private matrix: Float32Array | null = null;
+  private matrixKey = '';
+  private hover: number | null = null;
+  private pinned: number | null = null;
+  private vector = new Float32Array(0);
+  private readonly headerSlot = el('div', { class: 'header-slot' });
+  private readonly banners: StatusBanners;
+  private readonly controls: Controls;
+  private readonly tokens: TokenView;
+  private readonly matrixView: MatrixView;
+  private readonly heads: HeadGrid;
+  private readonly driversSlot = el('section', { class: 'card drivers-card', hidden: true });
+  private readonly costSlot = el('section', { class: 'card cost-card', hidden: true });
+  private readonly focusLine = el('div', { class: 'focus-line', 'aria-live': 'polite' });
+  private readonly tooltip = new Tooltip();
+  private readonly empty = el('div', { class: 'empty' }, ['Select prompt text and run “Inspect Attention”.']);
+  private readonly main: HTMLElement;
+  private readonly renderFocusSoon = frameScheduler(() => this.renderFocus());
+  private readonly rebuildSoon = frameScheduler(() => this.rebuildMatrix());
+
+  constructor(
+    private readonly root: HTMLElement,
+    private readonly bridge: HostBridge,
+    private readonly reportHtml: string | null = null,
+  ) {
+    this.banners = new StatusBanners({ cancel: () => bridge.post({ type: 'cancel' }), rerun: () => bridge.post({ type: 'rerun' }) }, bridge.kind === 'vscode');
+    this.controls = new Controls({ change: (v) => this.onControls(v), export: (k) => this.onExport(k) });
+    this.tokens = new TokenView({
+      hover: (i) => {
+        this.hover = i;
+        if (this.pinned === null) this.renderFocusSoon();
+      },
+      pin: (i) => this.pin(i === this.pinned ? null : i),
+      move: (i) => {
+        this.pin(i);
+        this.tokens.scrollIntoView(i);
+      },
+    });
+    this.matrixView = new MatrixView({ pick: (q, k) => this.pin(this.values.direction === 'to' ? q : k) });
+    this.heads = new HeadGrid({ select: (layer, head) => this.onControls({ layer, head, mode: 'attention' }) });
+    const card = (cls: string, title: string, hint: string | null, body: HTMLElement[]): HTMLElement =>
+      el('section', { class: `card ${cls}` }, [el('div', { class: 'card-title' }, [el('h2', {}, [title]), ...(hint ? [el('span', { class: 'hint' }, [hint])] : [])]), ...body]);
+    this.main = el('main', { class: 'layout', hidden: true }, [
+      el('div', { class: 'column' }, [
+        card('tokens-card', 'Tokens', 'Hover a token · click to pin · arrows move · Esc clears', [this.tokens.root, this.focusLine]),
+        el('div', { class: 'row-cards' }, [this.driversSlot, this.costSlot]),
+      ]),
+      el('div', { class: 'column side' }, [
+        card('matrix-card', 'Attention matrix', null, [this.matrixView.root]),
+        card('heads-card', 'Heads', 'click a head to select it', [this.heads.root]),
+      ]),
+    ]);
+    root.replaceChildren(el('div', { class: 'panel' }, [this.headerSlot, this.banners.root, this.controls.root, this.empty, this.main]), this.tooltip.root);
+    this.controls.root.hidden = true;
+    this.applyTheme();
+    watchTheme(() => this.applyTheme());
+    window.addEventListener('keydown', (e) => {
+      if (e.key === 'Escape' && this.pinned !== null) this.pin(null);
+    });
+  }
+
+  /** The HTML report: a finished result, no host. */
+  loadResult(result: InspectionResult): void {
+    this.state = stateFromResult(result);
+    this.onChange('reset');
+    this.onChange('summary');
+  }
+
+  handle(message: HostToWebviewMessage): void {
+    if (message.type === 'focus-token') {
+      if (message.index === null || message.index < this.tokens.tokenCount) this.pin(message.index, true);
+      return;
+    }
+    if (message.type === 'export-done') {
+      this.focusLine.textContent = message.ok ? `Exported ${message.kind.toUpperCase()}${message.message ? `: ${message.message}` : '.'}` : `Export failed: ${message.message ?? 'unknown error'}`;
+      return;
+    }
+    const t = reduce(this.state, message);
+    this.state = t.state;
+    this.onChange(t.change);
+  }
+
+  private onChange(change: Change): void {
+    const s = this.state;
+    this.banners.show(s);
+    if (change === 'reset') this.reset();
+    if (change === 'layer' || change === 'reset') {
+      s.layers.forEach((layer) => layer && this.heads.setLayer(layer, s.layers));
+      this.rebuildSoon();
+    }
+    if (change === 'summary' && s.header && s.summary) {
+      this.headerSlot.replaceChildren(renderHeader(s.header, s.summary));
+      this.heads.setRoles(s.summary.heads);
+      this.driversSlot.replaceChildren(renderDrivers(s.summary, s.header.tokens, { focus: (i) => this.pin(i) }));
+      this.driversSlot.hidden = false;
+      this.rebuildSoon();
+    }
+  }
+
+  private reset(): void {
+    const h = this.state.header;
+    this.hover = null;
+    this.pinned = null;
+    this.matrix = null;
+    this.matrixKey = '';
+    this.empty.hidden = !!h || this.state.phase !== 'waiting';
+    this.main.hidden = !h;
+    this.controls.root.hidden = !h;
+    this.driversSlot.hidden = true;
+    if (!h) {
+      this.headerSlot.replaceChildren();
+      return;
+    }
+    this.headerSlot.replaceChildren(renderHeader(h, undefined));
+    this.tokens.setTokens(h.text, h.tokens);
+    this.matrixView.setTokens(h.tokens);
+    this.heads.setShape(h.model.layers, h.model.heads);
+    this.vector = new Float32Array(h.tokens.length);
+    if (this.values.layer !== 'all' && this.values.layer >= h.model.layers) this.values = { ...this.values, layer: 'all' };
+    if (typeof this.values.head === 'number' && this.values.head >= h.model.heads) this.values = { ...this.values, head: 'mean' };
+    this.controls.setShape(h.model.layers, h.model.heads);
+    requestAnimationFrame(() => this.controls.show(this.values));
+    this.heads.setSelection(this.values.layer, this.values.head, this.values.mode === 'attention');
+    if (h.cost) this.costSlot.replaceChildren(renderCost(h.cost));
+    this.costSlot.hidden = !h.cost;
+    if (h.source.uri !== undefined || this.bridge.kind === 'vscode') {
+      this.bridge.saveState({ uri: h.source.uri, offset: h.source.offset, length: h.text.length, label: h.source.label });
+    }
+  }
+
+  private onControls(change: Partial<ControlValues>): void {
+    this.values = { ...this.values, ...change };
+    this.controls.show(this.values);
+    this.heads.setSelection(this.values.layer, this.values.head, this.values.mode === 'attention');
+    if (change.direction !== undefined || change.threshold !== undefined) this.renderFocusSoon();
+    this.rebuildSoon();
+  }
+
+  private rebuildMatrix(): void {
+    const h = this.state.header;
+    if (!h) return;
+    const v = this.values;
+    const sel = { layer: v.layer, head: v.head, mode: v.mode, hideSink: v.hideSink };
+    const used = layersFor(this.state.layers, sel).map((l) => l.layer).join(',');
+    const key = `${this.state.requestId}|${v.layer}|${v.head}|${v.mode}|${v.hideSink}|${used}`;
+    if (key === this.matrixKey) return;
+    this.matrixKey = key;
+    this.matrix = buildMatrix(this.state.layers, h.tokens.length, h.model.heads, sel);
+    this.matrixView.setMatrix(this.matrix);
+    this.renderFocus();
+  }
+
+  private pin(index: number | null, fromHost = false): void {
+    this.pinned = index;
+    this.renderFocus();
+    if (index !== null) this.tokens.scrollIntoView(index);
+    if (this.bridge.kind === 'vscode' && !fromHost) {
+      this.bridge.post({ type: 'focus', index, attended: index === null ? [] : topEntries(this.vector, 32) });
+    }
+  }
+
+  private renderFocus(): void {
+    const h = this.state.header;
+    const index = this.pinned ?? this.hover;
+    const n = h?.tokens.length ?? 0;
+    if (!h || index === null || index >= n || !this.matrix) {
+      this.tokens.shade(null, 0);
+      this.tokens.setFocus(index !== null && index < n ? index : null, this.pinned !== null, '');
+      this.matrixView.setFocus(null, this.values.direction);
+      this.tooltip.hide();
+      this.focusLine.textContent = !this.matrix && h ? 'Waiting for this layer…' : '';
+      return;
+    }
+    const dir = this.values.direction;
+    focusVector(this.matrix, n, index, dir, this.values.threshold, this.vector);
+    const max = maxOf(this.vector);
+    this.tokens.shade(this.vector, max);
+    const top = topEntries(this.vector, 6);
+    const name = (i: number): string => (h.tokens[i]?.special ? '⟨bos⟩' : visibleTokenText(h.tokens[i]?.text ?? '', 24));
+    const verb = dir === 'to' ? 'attends to' : 'is attended by';
+    const list = top.map((t) => `${name(t.index)} ${formatWeight(t.weight)}`).join(', ');
+    this.tokens.setFocus(index, this.pinned !== null, `Token ${index} ${name(index)} ${verb} ${list || 'nothing above the threshold'}`);
+    this.matrixView.setFocus(index, dir);
+    const anchor = this.tokens.elementAt(index);
+    if (anchor) this.tooltip.show(anchor, `#${index} ${name(index)} ${verb}`, top, h.tokens, max);
+    this.focusLine.textContent = `${this.pinned !== null ? 'Pinned' : 'Hover'}: #${index} ${name(index)} ${verb} ${list || 'nothing above the threshold'}`;
+  }
+
+  private onExport(kind: ExportKind): void {
+    this.focusLine.textContent = exportView(kind, this.bridge, {
+      png: () => this.matrixView.exportImage(),
+      result: () => resultOf(this.state),
+      reportHtml: this.reportHtml,
+    });
+  }
+
+  private applyTheme(): void {
+    const theme = readTheme(this.root);
+    this.tokens.setPalette(theme.palette);
+    this.matrixView.setColors(theme.matrix);
+    this.heads.setLut(theme.lut);
+  }
+}

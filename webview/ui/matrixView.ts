@@ -1,0 +1,273 @@
+// The query × key heatmap on a canvas: the matrix is painted once into an n × n offscreen bitmap (ImageData),
+// then drawn scaled; wheel zooms around the pointer, drag pans, double-click resets. Token labels appear on
+// the axes once a cell is big enough to hold text.
+import type { TokenInfo } from '../../src/shared/protocol';
+import { visibleTokenText } from '../model/format';
+import { el } from './dom';
+
+const MARGIN = 56;
+const LABEL_MIN_CELL = 11;
+const MAX_CELL = 48;
+
+export interface MatrixViewEvents {
+  pick(query: number, key: number): void;
+}
+
+export interface MatrixColors {
+  readonly lut: Uint8ClampedArray;
+  readonly text: string;
+  readonly muted: string;
+  readonly focus: string;
+  readonly background: string;
+  /** Canvas font for axis labels, e.g. '10px monospace'. */
+  readonly font: string;
+}
+
+export class MatrixView {
+  readonly root: HTMLElement;
+  readonly canvas: HTMLCanvasElement;
+  private readonly readout: HTMLElement;
+  private bitmap: HTMLCanvasElement | null = null;
+  private n = 0;
+  private tokens: readonly TokenInfo[] = [];
+  private matrix: Float32Array | null = null;
+  private colors: MatrixColors | null = null;
+  private scale = 1;
+  private ox = 0;
+  private oy = 0;
+  private focus: { index: number; direction: 'to' | 'by' } | null = null;
+  private drag: { x: number; y: number; ox: number; oy: number; moved: boolean } | null = null;
+  private pending = false;
+
+  constructor(private readonly events: MatrixViewEvents) {
+    this.canvas = el('canvas', { class: 'matrix-canvas', role: 'img', 'aria-label': 'Attention matrix, queries down, keys across' });
+    this.readout = el('div', { class: 'matrix-readout' }, ['Scroll to zoom, drag to pan, double-click to reset.']);
+    this.root = el('div', { class: 'matrix' }, [this.canvas, this.readout]);
+    this.canvas.addEventListener('wheel', (e) => this.onWheel(e), { passive: false });
+    this.canvas.addEventListener('pointerdown', (e) => {
+      this.canvas.setPointerCapture(e.pointerId);
+      this.drag = { x: e.clientX, y: e.clientY, ox: this.ox, oy: this.oy, moved: false };
+    });
+    this.canvas.addEventListener('pointermove', (e) => this.onMove(e));
+    this.canvas.addEventListener('pointerup', (e) => this.onUp(e));
+    this.canvas.addEventListener('dblclick', () => this.resetView());
+    new ResizeObserver(() => this.invalidate()).observe(this.root);
+  }
+
+  setTokens(tokens: readonly TokenInfo[]): void {
+    this.tokens = tokens;
+    this.n = tokens.length;
+    this.resetView();
+  }
+
+  setColors(colors: MatrixColors): void {
+    this.colors = colors;
+    this.paintBitmap();
+  }
+
+  setMatrix(matrix: Float32Array | null): void {
+    this.matrix = matrix;
+    this.paintBitmap();
+  }
+
+  setFocus(index: number | null, direction: 'to' | 'by'): void {
+    this.focus = index === null ? null : { index, direction };
+    this.invalidate();
+  }
+
+  /** A PNG of the whole matrix at one pixel per cell or more, for export. */
+  exportImage(): HTMLCanvasElement | null {
+    if (!this.bitmap || !this.colors) return null;
+    const size = Math.max(512, Math.min(4096, this.n * Math.max(1, Math.floor(1024 / Math.max(1, this.n)))));
+    const out = document.createElement('canvas');
+    out.width = size;
+    out.height = size;
+    const ctx = out.getContext('2d');
+    if (!ctx) return null;
+    ctx.imageSmoothingEnabled = false;
+    ctx.drawImage(this.bitmap, 0, 0, size, size);
+    return out;
+  }
+
+  private plotSize(): number {
+    return Math.max(40, Math.min(this.root.clientWidth, 640) - MARGIN - 4);
+  }
+
+  private resetView(): void {
+    this.scale = this.n > 0 ? this.plotSize() / this.n : 1;
+    this.ox = 0;
+    this.oy = 0;
+    this.invalidate();
+  }
+
+  private paintBitmap(): void {
+    const n = this.n;
+    if (!this.matrix || !this.colors || n === 0) {
+      this.bitmap = null;
+      this.invalidate();
+      return;
+    }
+    let max = 0;
+    for (let i = 0; i < this.matrix.length; i++) if (this.matrix[i] > max) max = this.matrix[i];
+    const image = new ImageData(n, n);
+    const px = new Uint32Array(image.data.buffer);
+    const lut32 = new Uint32Array(this.colors.lut.buffer, this.colors.lut.byteOffset, 256);
+    const inv = max > 0 ? 255 / max : 0;
+    const m = this.matrix;
+    for (let i = 0; i < m.length; i++) px[i] = lut32[(m[i] * inv + 0.5) | 0];
+    const bitmap = this.bitmap ?? document.createElement('canvas');
+    bitmap.width = n;
+    bitmap.height = n;
+    bitmap.getContext('2d')?.putImageData(image, 0, 0);
+    this.bitmap = bitmap;
+    this.invalidate();
+  }
+
+  private invalidate(): void {
+    if (this.pending) return;
+    this.pending = true;
+    requestAnimationFrame(() => {
+      this.pending = false;
+      this.draw();
+    });
+  }
+
+  private clampView(): void {
+    const plot = this.plotSize();
+    const fit = this.n > 0 ? plot / this.n : 1;
+    this.scale = Math.min(Math.max(this.scale, fit), Math.max(fit, MAX_CELL));
+    const span = this.n * this.scale;
+    this.ox = Math.min(0, Math.max(plot - span, this.ox));
+    this.oy = Math.min(0, Math.max(plot - span, this.oy));
+  }
+
+  private draw(): void {
+    const plot = this.plotSize();
+    const css = plot + MARGIN;
+    const dpr = window.devicePixelRatio || 1;
+    if (this.canvas.width !== Math.round(css * dpr)) {
+      this.canvas.width = Math.round(css * dpr);
+      this.canvas.height = Math.round(css * dpr);
+      this.canvas.style.width = `${css}px`;
+      this.canvas.style.height = `${css}px`;
+    }
+    const ctx = this.canvas.getContext('2d');
+    if (!ctx || !this.colors) return;
+    this.clampView();
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, css, css);
+    ctx.fillStyle = this.colors.background;
+    ctx.fillRect(MARGIN, MARGIN, plot, plot);
+    if (this.bitmap) {
+      ctx.save();
+      ctx.beginPath();
+      ctx.rect(MARGIN, MARGIN, plot, plot);
+      ctx.clip();
+      ctx.imageSmoothingEnabled = this.scale < 1;
+      ctx.drawImage(this.bitmap, MARGIN + this.ox, MARGIN + this.oy, this.n * this.scale, this.n * this.scale);
+      this.drawFocus(ctx, plot);
+      ctx.restore();
+    }
+    this.drawAxes(ctx, plot);
+  }
+
+  private drawFocus(ctx: CanvasRenderingContext2D, plot: number): void {
+    if (!this.focus || !this.colors) return;
+    const at = this.focus.index * this.scale;
+    const band = Math.max(this.scale, 1.5);
+    ctx.strokeStyle = this.colors.focus;
+    ctx.lineWidth = 1;
+    if (this.focus.direction === 'to') ctx.strokeRect(MARGIN, MARGIN + this.oy + at - 0.5, plot, band + 1);
+    else ctx.strokeRect(MARGIN + this.ox + at - 0.5, MARGIN, band + 1, plot);
+  }
+
+  private drawAxes(ctx: CanvasRenderingContext2D, plot: number): void {
+    if (!this.colors) return;
+    ctx.font = this.colors.font;
+    ctx.fillStyle = this.colors.muted;
+    ctx.textBaseline = 'middle';
+    if (this.scale < LABEL_MIN_CELL) {
+      ctx.textAlign = 'right';
+      ctx.fillText('query ↓', MARGIN - 6, MARGIN + 8);
+      ctx.textAlign = 'left';
+      ctx.fillText('key →', MARGIN + 2, MARGIN - 10);
+      ctx.fillText(`${this.n} × ${this.n}`, MARGIN + plot - 60, MARGIN - 10);
+      return;
+    }
+    ctx.fillStyle = this.colors.text;
+    const first = Math.max(0, Math.floor(-this.oy / this.scale));
+    const last = Math.min(this.n - 1, Math.ceil((plot - this.oy) / this.scale));
+    ctx.textAlign = 'right';
+    for (let i = first; i <= last; i++) {
+      const y = MARGIN + this.oy + (i + 0.5) * this.scale;
+      if (y < MARGIN || y > MARGIN + plot) continue;
+      ctx.fillText(this.label(i), MARGIN - 4, y);
+    }
+    const firstK = Math.max(0, Math.floor(-this.ox / this.scale));
+    const lastK = Math.min(this.n - 1, Math.ceil((plot - this.ox) / this.scale));
+    ctx.textAlign = 'left';
+    for (let k = firstK; k <= lastK; k++) {
+      const x = MARGIN + this.ox + (k + 0.5) * this.scale;
+      if (x < MARGIN || x > MARGIN + plot) continue;
+      ctx.save();
+      ctx.translate(x, MARGIN - 4);
+      ctx.rotate(-Math.PI / 2);
+      ctx.fillText(this.label(k), 0, 0);
+      ctx.restore();
+    }
+  }
+
+  private label(i: number): string {
+    const t = this.tokens[i];
+    return t?.special ? '⟨bos⟩' : visibleTokenText(t?.text ?? '', 7);
+  }
+
+  private cellAt(e: PointerEvent | WheelEvent): { q: number; k: number; x: number; y: number } | null {
+    const rect = this.canvas.getBoundingClientRect();
+    const x = e.clientX - rect.left - MARGIN;
+    const y = e.clientY - rect.top - MARGIN;
+    const k = Math.floor((x - this.ox) / this.scale);
+    const q = Math.floor((y - this.oy) / this.scale);
+    if (x < 0 || y < 0 || q < 0 || k < 0 || q >= this.n || k >= this.n) return null;
+    return { q, k, x, y };
+  }
+
+  private onWheel(e: WheelEvent): void {
+    const cell = this.cellAt(e);
+    if (!cell) return;
+    e.preventDefault();
+    const factor = Math.exp(-e.deltaY * 0.0015);
+    const before = this.scale;
+    this.scale *= factor;
+    this.clampView();
+    const ratio = this.scale / before;
+    this.ox = cell.x - (cell.x - this.ox) * ratio;
+    this.oy = cell.y - (cell.y - this.oy) * ratio;
+    this.invalidate();
+  }
+
+  private onMove(e: PointerEvent): void {
+    if (this.drag) {
+      const dx = e.clientX - this.drag.x;
+      const dy = e.clientY - this.drag.y;
+      if (Math.abs(dx) + Math.abs(dy) > 3) this.drag.moved = true;
+      this.ox = this.drag.ox + dx;
+      this.oy = this.drag.oy + dy;
+      this.invalidate();
+      return;
+    }
+    const cell = this.cellAt(e);
+    if (!cell || !this.matrix) return;
+    const w = this.matrix[cell.q * this.n + cell.k];
+    this.readout.textContent = `${this.label(cell.q)} (#${cell.q}) → ${this.label(cell.k)} (#${cell.k}): ${w.toFixed(4)}`;
+  }
+
+  private onUp(e: PointerEvent): void {
+    const drag = this.drag;
+    this.drag = null;
+    if (drag && !drag.moved) {
+      const cell = this.cellAt(e);
+      if (cell) this.events.pick(cell.q, cell.k);
+    }
+  }
+}

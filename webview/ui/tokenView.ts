@@ -1,0 +1,155 @@
+// The inspected text, laid out as written, one element per token. Shading updates touch only the elements
+// whose bucket or weight changed, so a hover at 2,048 tokens stays within a frame.
+import type { TokenInfo } from '../../src/shared/protocol';
+import { shadeBucket } from '../model/colorScale';
+import { layoutTokens, verticalNeighbour, type TokenLayout } from '../model/tokenLayout';
+import { el } from './dom';
+
+export interface TokenViewEvents {
+  hover(index: number | null): void;
+  pin(index: number | null): void;
+  move(index: number): void;
+}
+
+export class TokenView {
+  readonly root: HTMLElement;
+  private elements: HTMLElement[] = [];
+  private layout: TokenLayout | null = null;
+  private buckets = new Uint8Array(0);
+  private weights = new Float32Array(0);
+  private focused: number | null = null;
+  private palette: string[] = [''];
+
+  constructor(private readonly events: TokenViewEvents) {
+    this.root = el('div', { class: 'tokens', role: 'listbox', tabindex: 0, 'aria-label': 'Tokens. Arrow keys move the focus, Enter pins it, Escape clears it.' });
+    this.root.addEventListener('pointerover', (e) => {
+      const index = this.indexAt(e.target);
+      if (index !== null) this.events.hover(index);
+    });
+    this.root.addEventListener('pointerleave', () => this.events.hover(null));
+    this.root.addEventListener('click', (e) => {
+      const index = this.indexAt(e.target);
+      if (index !== null) this.events.pin(index);
+    });
+    this.root.addEventListener('keydown', (e) => this.onKey(e));
+  }
+
+  setTokens(text: string, tokens: readonly TokenInfo[]): void {
+    this.layout = layoutTokens(text, tokens);
+    const fragment = document.createDocumentFragment();
+    this.elements = new Array<HTMLElement>(tokens.length);
+    for (const piece of this.layout.pieces) {
+      if (piece.kind === 'gap') {
+        fragment.append(el('span', { class: 'gap' }, [piece.text]));
+        continue;
+      }
+      const t = piece.token;
+      const node = el('span', { class: `tok tok-${t.kind}`, 'data-token-index': t.index, 'data-weight': '0', role: 'option', id: `tok-${t.index}` });
+      node.textContent = t.display;
+      this.elements[t.index] = node;
+      fragment.append(node);
+    }
+    this.root.replaceChildren(fragment);
+    this.buckets = new Uint8Array(tokens.length);
+    this.weights = new Float32Array(tokens.length);
+    this.focused = null;
+  }
+
+  get tokenCount(): number {
+    return this.elements.length;
+  }
+
+  elementAt(index: number): HTMLElement | undefined {
+    return this.elements[index];
+  }
+
+  setPalette(palette: string[]): void {
+    this.palette = palette;
+    // Force every shaded element to repaint with the new colours.
+    for (let i = 0; i < this.buckets.length; i++) {
+      if (this.buckets[i] !== 0) this.elements[i].style.backgroundColor = palette[this.buckets[i]];
+    }
+  }
+
+  /** Shades tokens by weight (relative to `max`); null clears all shading. */
+  shade(vector: Float32Array | null, max: number): void {
+    const els = this.elements;
+    for (let i = 0; i < els.length; i++) {
+      const w = vector ? vector[i] : 0;
+      const bucket = shadeBucket(w, max);
+      if (bucket !== this.buckets[i]) {
+        this.buckets[i] = bucket;
+        els[i].style.backgroundColor = this.palette[bucket] ?? '';
+      }
+      if (w !== this.weights[i]) {
+        this.weights[i] = w;
+        els[i].dataset.weight = w > 0 ? w.toPrecision(4) : '0';
+      }
+    }
+  }
+
+  setFocus(index: number | null, pinned: boolean, ariaLabel: string): void {
+    if (this.focused !== null) {
+      const prev = this.elements[this.focused];
+      prev?.classList.remove('focus', 'pinned');
+      prev?.removeAttribute('aria-selected');
+      prev?.removeAttribute('aria-label');
+    }
+    this.focused = index;
+    if (index === null) {
+      this.root.removeAttribute('aria-activedescendant');
+      return;
+    }
+    const node = this.elements[index];
+    if (!node) return;
+    node.classList.add('focus');
+    node.classList.toggle('pinned', pinned);
+    node.setAttribute('aria-selected', 'true');
+    node.setAttribute('aria-label', ariaLabel);
+    this.root.setAttribute('aria-activedescendant', node.id);
+  }
+
+  scrollIntoView(index: number): void {
+    this.elements[index]?.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+  }
+
+  private indexAt(target: EventTarget | null): number | null {
+    const node = target instanceof Element ? target.closest<HTMLElement>('[data-token-index]') : null;
+    return node ? Number(node.dataset.tokenIndex) : null;
+  }
+
+  private onKey(e: KeyboardEvent): void {
+    const n = this.elements.length;
+    if (n === 0 || !this.layout) return;
+    const at = this.focused;
+    let next: number | null = null;
+    switch (e.key) {
+      case 'ArrowRight':
+        next = at === null ? 0 : Math.min(n - 1, at + 1);
+        break;
+      case 'ArrowLeft':
+        next = at === null ? 0 : Math.max(0, at - 1);
+        break;
+      case 'ArrowDown':
+        next = at === null ? 0 : verticalNeighbour(this.layout, at, 1) ?? at;
+        break;
+      case 'ArrowUp':
+        next = at === null ? 0 : verticalNeighbour(this.layout, at, -1) ?? at;
+        break;
+      case 'Home':
+        next = 0;
+        break;
+      case 'End':
+        next = n - 1;
+        break;
+      case 'Escape':
+        e.preventDefault();
+        this.events.pin(null);
+        return;
+      default:
+        return;
+    }
+    e.preventDefault();
+    this.events.move(next);
+  }
+}
