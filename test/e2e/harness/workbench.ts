@@ -1,0 +1,112 @@
+// Drives the code-server workbench in Debian's Chromium through playwright-core, the way a user would:
+// quick open, the command palette, keyboard selections, the inspector webview (nested iframes).
+import * as fs from 'node:fs';
+import { chromium, type Browser, type FrameLocator, type Locator, type Page } from 'playwright-core';
+import type { CodeServer } from './codeServer';
+import { output } from './paths';
+
+export const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+/** Generous: the machine is small and busy; every wait is on a real condition, never a fixed sleep. */
+export const LONG = 90_000;
+export const MEDIUM = 30_000;
+
+export interface Workbench {
+  readonly page: Page;
+  readonly browser: Browser;
+  close(): Promise<void>;
+}
+
+export async function openWorkbench(server: CodeServer, scenario: string): Promise<Workbench> {
+  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing; run test/e2e/setup.sh`);
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+  const page = await context.newPage();
+  const consoleLog = output(scenario, 'browser-console.log');
+  fs.writeFileSync(consoleLog, '');
+  page.on('console', (message) => fs.appendFileSync(consoleLog, `[${message.type()}] ${message.text()}\n`));
+  page.on('pageerror', (error) => fs.appendFileSync(consoleLog, `[pageerror] ${error.message}\n`));
+  await page.goto(`${server.url}/?folder=${encodeURIComponent(server.workspace)}`);
+  await waitForWorkbench(page);
+  return { page, browser, close: () => browser.close() };
+}
+
+export async function waitForWorkbench(page: Page): Promise<void> {
+  await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: LONG });
+  await page.locator('.part.statusbar').waitFor({ state: 'visible', timeout: LONG });
+  // The explorer lists the workspace once the file service is up.
+  await page.locator('.explorer-folders-view .monaco-list-row').first().waitFor({ state: 'visible', timeout: LONG });
+}
+
+export async function screenshot(page: Page, scenario: string, name: string): Promise<void> {
+  await page.screenshot({ path: output(scenario, `${name}.png`) });
+}
+
+async function quickInput(page: Page): Promise<Locator> {
+  const widget = page.locator('.quick-input-widget');
+  await widget.waitFor({ state: 'visible', timeout: MEDIUM });
+  return widget;
+}
+
+/** Opens a workspace file with Quick Open and waits until its editor has focus. */
+export async function openFile(page: Page, fileName: string): Promise<Locator> {
+  await page.keyboard.press('Control+P');
+  const widget = await quickInput(page);
+  await page.keyboard.type(fileName);
+  await widget.locator('.monaco-list-row', { hasText: fileName }).first().waitFor({ state: 'visible', timeout: MEDIUM });
+  await page.keyboard.press('Enter');
+  await widget.waitFor({ state: 'hidden', timeout: MEDIUM });
+  const editor = activeEditor(page);
+  await page.locator('.tabs-container .tab.active', { hasText: fileName }).waitFor({ state: 'visible', timeout: MEDIUM });
+  await editor.locator('.view-lines').waitFor({ state: 'visible', timeout: MEDIUM });
+  await editor.click({ position: { x: 200, y: 10 } });
+  return editor;
+}
+
+export function activeEditor(page: Page): Locator {
+  return page.locator('.editor-group-container.active .monaco-editor').first();
+}
+
+/** Runs a command from the command palette by its full title, e.g. "Prompt Attention: Inspect Attention". */
+export async function runCommand(page: Page, title: string): Promise<void> {
+  await page.keyboard.press('F1');
+  const widget = await quickInput(page);
+  await page.keyboard.type(title);
+  const row = widget.locator('.monaco-list-row', { hasText: title }).first();
+  await row.waitFor({ state: 'visible', timeout: MEDIUM });
+  await row.click();
+  await widget.waitFor({ state: 'hidden', timeout: MEDIUM });
+}
+
+/** Selects whole lines from `first` to `last` (1-based, inclusive) in the focused editor. */
+export async function selectLines(page: Page, first: number, last: number): Promise<void> {
+  await page.keyboard.press('Control+G');
+  await quickInput(page);
+  await page.keyboard.type(String(first));
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Home');
+  await page.keyboard.press('Home'); // twice: the first one may stop at the indentation
+  for (let line = first; line < last; line++) await page.keyboard.press('Shift+ArrowDown');
+  await page.keyboard.press('Shift+End');
+}
+
+/** The inspector panel's content: the workbench's webview iframe, then the webview's active frame. */
+export function inspectorFrame(page: Page): FrameLocator {
+  return page.frameLocator('iframe.webview.ready').last().frameLocator('#active-frame');
+}
+
+/** The texts of the notification toasts on screen. */
+export async function notificationTexts(page: Page): Promise<string[]> {
+  return page.locator('.notifications-toasts .notification-list-item-message').allInnerTexts();
+}
+
+/** Waits until a notification toast matches. */
+export async function waitForNotification(page: Page, pattern: RegExp): Promise<string> {
+  const toast = page.locator('.notifications-toasts .notification-list-item-message').filter({ hasText: pattern }).first();
+  await toast.waitFor({ state: 'visible', timeout: LONG });
+  return toast.innerText();
+}
+
+export async function dismissNotifications(page: Page): Promise<void> {
+  await runCommand(page, 'Notifications: Clear All Notifications');
+}
