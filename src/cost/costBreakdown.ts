@@ -1,7 +1,7 @@
 // The full breakdown as label/value rows: rendered as a Markdown table in the status-bar tooltip and as
 // aligned text by the command line.
 import type { CostFigures } from './costModel';
-import { formatBytes, formatCount, formatPrice, formatShare, formatSi } from './format';
+import { formatBytes, formatCount, formatParameters, formatPrice, formatShare, formatSi } from './format';
 import type { TargetPreset } from './presets';
 import { TOKENIZER_LABELS } from './tokenCounters';
 
@@ -33,7 +33,7 @@ export function costBreakdown(preset: TargetPreset, figures: CostFigures): Break
     const crossover = figures.quadraticCrossoverTokens === null ? '' : `; attention overtakes at ${formatCount(figures.quadraticCrossoverTokens)} tokens`;
     rows.push({
       label: 'Dense FLOPs',
-      value: `${formatSi(figures.linearFlops, 'FLOP')} (2 × ${formatSi(arch.parameters)} params × n); attention is ${formatShare(figures.attentionFlopsShare ?? 0)} of the total${crossover}`,
+      value: `${formatSi(figures.linearFlops, 'FLOP')} (2 × ${formatParameters(arch.parameters)} params × n); attention is ${formatShare(figures.attentionFlopsShare ?? 0)} of the total${crossover}`,
     });
     rows.push({
       label: 'KV cache',

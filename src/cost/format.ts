@@ -28,7 +28,7 @@ export function formatBytes(bytes: number): string {
     value /= 1024;
     unit++;
   }
-  return `${unit === 0 ? value : value.toFixed(value < 10 ? 2 : 1)} ${BYTE_UNITS[unit]}`;
+  return `${Number.isInteger(value) ? value : value.toFixed(value < 10 ? 2 : 1)} ${BYTE_UNITS[unit]}`;
 }
 
 const SI = ['', 'k', 'M', 'G', 'T', 'P', 'E', 'Z'];
@@ -50,4 +50,10 @@ export function formatPrice(dollars: number): string {
   if (dollars === 0) return '$0';
   if (dollars < 0.01) return `$${dollars.toPrecision(2)}`;
   return `$${dollars.toFixed(dollars < 1 ? 4 : 2)}`;
+}
+
+/** 8030261248 → "8.03B", 494032768 → "494M", 70553706496 → "70.6B". */
+export function formatParameters(count: number): string {
+  const [value, unit] = count >= 1e9 ? [count / 1e9, 'B'] : count >= 1e6 ? [count / 1e6, 'M'] : count >= 1e3 ? [count / 1e3, 'k'] : [count, ''];
+  return `${unit === '' ? value : value.toPrecision(3).replace(/\.?0+$/, '')}${unit}`;
 }

@@ -71,8 +71,9 @@ export function countSections(snapshot: CountSnapshot, sections: readonly Sectio
 }
 
 /**
- * The UTF-16 offset of the character that completes token number `tokenNumber` (1-based), or null if the
- * text has fewer tokens. Within its chunk it is found by binary search on prefix counts.
+ * Where token number `tokenNumber` (1-based) begins: the UTF-16 offset of the last character of the shortest
+ * prefix that has that many tokens (a new token is counted as soon as its first character appears), or null if
+ * the text has fewer tokens. Within its chunk it is found by binary search on prefix counts.
  */
 export function offsetOfToken(snapshot: CountSnapshot, counter: TokenCounter, tokenNumber: number): number | null {
   if (tokenNumber < 1 || tokenNumber > snapshot.total) return null;

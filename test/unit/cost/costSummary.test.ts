@@ -18,7 +18,7 @@ test('computeCostSummary warns past the thresholds and the KV budget, and reject
   const warned = await computeCostSummary(text, 'llama-2-7b', { kvBudgetBytes: 1024 ** 3 });
   assert.equal(warned.tokens, 3500);
   assert.match(warned.warnings[0], /3,500 tokens use 85\.4 % of Llama 2 7B's 4k-token context window/);
-  assert.match(warned.warnings[1], /KV cache of 1\.71 GiB \(fp16\) exceeds the 1\.00 GiB budget after 2,048 tokens/);
+  assert.match(warned.warnings[1], /KV cache of 1\.71 GiB \(fp16\) exceeds the 1 GiB budget after 2,048 tokens/);
   const over = await computeCostSummary(text, 'llama-2-7b', { errorShare: 0.5 });
   assert.match(over.warnings[0], /above the 50\.0 % error threshold/);
   await assert.rejects(computeCostSummary('x', 'nope'), /unknown target "nope"; valid ids: /);

@@ -1,0 +1,151 @@
+// What the editor shows, computed from plain inputs: the diagnostics (with their ranges as text offsets),
+// the per-section CodeLens items and the status-bar item. The vscode providers only convert these.
+import type { Section } from './chunks';
+import { breakdownMarkdown, costBreakdown } from './costBreakdown';
+import { attentionCostShare, computeCost, tokensWithinKvBudget, type CostFigures } from './costModel';
+import type { CostOptions } from './costSummary';
+import { formatBytes, formatCount, formatShare, formatWindow } from './format';
+import { countSections, offsetOfToken, type CountSnapshot } from './incrementalCounter';
+import type { TargetPreset } from './presets';
+import type { TokenCounter } from './tokenCounters';
+
+export type CostDiagnosticCode = 'context-warning' | 'context-error' | 'kv-budget';
+
+export interface CostDiagnostic {
+  readonly severity: 'warning' | 'error';
+  readonly code: CostDiagnosticCode;
+  /** [start, end) in UTF-16 offsets of the document text. */
+  readonly start: number;
+  readonly end: number;
+  readonly message: string;
+}
+
+function lineEnd(text: string, offset: number): number {
+  const newline = text.indexOf('\n', offset);
+  const end = newline === -1 ? text.length : newline;
+  return Math.max(end, Math.min(offset + 1, text.length));
+}
+
+/**
+ * - context-warning: from the token where the share reaches the warning threshold to the end of its line;
+ * - context-error: from the first token above the error threshold to the end of the text (what does not fit);
+ * - kv-budget: from the first token whose KV cache exceeds the budget to the end of its line.
+ */
+export function computeCostDiagnostics(snapshot: CountSnapshot, counter: TokenCounter, preset: TargetPreset, options: CostOptions): CostDiagnostic[] {
+  const diagnostics: CostDiagnostic[] = [];
+  const { text, total } = snapshot;
+  const window = preset.contextWindow;
+  const windowLabel = `${preset.name}'s ${formatWindow(window)}-token context window`;
+  const errorToken = Math.floor(options.errorShare * window) + 1;
+  const warningToken = Math.max(1, Math.ceil(options.warningShare * window));
+  if (total >= errorToken) {
+    const start = offsetOfToken(snapshot, counter, errorToken);
+    if (start !== null) {
+      const over = total > window ? `${formatCount(total - window)} tokens over` : `${formatShare(total / window)} of`;
+      diagnostics.push({
+        severity: 'error',
+        code: 'context-error',
+        start,
+        end: text.length,
+        message: `Token ${formatCount(errorToken)} passes ${formatShare(options.errorShare)} of ${windowLabel}; from here on the prompt does not fit (${formatCount(total)} tokens, ${over} the window).`,
+      });
+    }
+  } else if (total >= warningToken) {
+    const start = offsetOfToken(snapshot, counter, warningToken);
+    if (start !== null) {
+      diagnostics.push({
+        severity: 'warning',
+        code: 'context-warning',
+        start,
+        end: lineEnd(text, start),
+        message: `Token ${formatCount(warningToken)} reaches ${formatShare(options.warningShare)} of ${windowLabel} (${formatCount(total)} tokens in all, ${formatShare(total / window)}).`,
+      });
+    }
+  }
+  const fit = options.kvBudgetBytes > 0 ? tokensWithinKvBudget(preset, options.kvBudgetBytes, options.kvDtype) : null;
+  if (fit !== null && total > fit) {
+    const start = offsetOfToken(snapshot, counter, fit + 1);
+    const figures = computeCost(preset, total, options.kvDtype);
+    if (start !== null && figures.kvCacheBytes !== null) {
+      diagnostics.push({
+        severity: 'warning',
+        code: 'kv-budget',
+        start,
+        end: lineEnd(text, start),
+        message: `The KV cache passes the ${formatBytes(options.kvBudgetBytes)} budget at token ${formatCount(fit + 1)} (${figures.kvDtype}; ${formatBytes(figures.kvCacheBytes)} for the whole prompt on ${preset.name}).`,
+      });
+    }
+  }
+  return diagnostics;
+}
+
+export interface SectionLens {
+  /** Offset of the heading or the block's first line. */
+  readonly anchor: number;
+  readonly tokens: number;
+  readonly attentionShare: number;
+  /** "N tokens · +18 % attention cost" */
+  readonly title: string;
+  readonly tooltip: string;
+}
+
+function percentLabel(share: number): string {
+  const percent = share * 100;
+  if (percent > 0 && percent < 1) return '<1 %';
+  return `${Math.round(percent)} %`;
+}
+
+/** One lens per section with tokens; the share is how much of the n² attention cost the section adds. */
+export function computeSectionLenses(snapshot: CountSnapshot, sections: readonly Section[]): SectionLens[] {
+  const counts = countSections(snapshot, sections);
+  const lenses: SectionLens[] = [];
+  sections.forEach((section, index) => {
+    const tokens = counts[index];
+    if (tokens === 0) return;
+    const share = attentionCostShare(tokens, snapshot.total);
+    lenses.push({
+      anchor: section.anchor,
+      tokens,
+      attentionShare: share,
+      title: `${formatCount(tokens)} token${tokens === 1 ? '' : 's'} · +${percentLabel(share)} attention cost`,
+      tooltip: `"${section.title}": ${formatShare(tokens / Math.max(1, snapshot.total))} of the prompt's tokens. Attention cost grows with n², so removing this section would cut it by ${formatShare(share)}.`,
+    });
+  });
+  return lenses;
+}
+
+export type StatusLevel = 'ok' | 'warning' | 'error';
+
+export interface StatusModel {
+  readonly text: string;
+  /** Markdown. */
+  readonly tooltip: string;
+  readonly level: StatusLevel;
+}
+
+export function statusForCount(preset: TargetPreset, figures: CostFigures, options: CostOptions, warnings: readonly string[]): StatusModel {
+  const level: StatusLevel = figures.contextShare > options.errorShare ? 'error' : figures.contextShare >= options.warningShare ? 'warning' : 'ok';
+  const icon = level === 'ok' ? '$(pulse)' : level === 'warning' ? '$(warning)' : '$(error)';
+  const notes = warnings.map((warning) => `- ${warning}`).join('\n');
+  return {
+    text: `${icon} ${formatCount(figures.tokens)} tok · ${formatShare(figures.contextShare)} of ${preset.name}`,
+    tooltip: `${breakdownMarkdown(costBreakdown(preset, figures))}\n\n${notes}${notes ? '\n\n' : ''}Click to pick the target model.`,
+    level,
+  };
+}
+
+export function statusForTooLarge(bytes: number, limitBytes: number): StatusModel {
+  return {
+    text: `$(circle-slash) ${formatBytes(bytes)}: too large to count`,
+    tooltip: `This file is ${formatBytes(bytes)}, over the ${formatBytes(limitBytes)} limit of \`promptAttention.cost.maxFileSizeKB\`; tokens are not counted.`,
+    level: 'ok',
+  };
+}
+
+export function statusForLoading(tokenizerLabel: string): StatusModel {
+  return { text: '$(sync~spin) counting…', tooltip: `Loading the ${tokenizerLabel} tokenizer (once per session).`, level: 'ok' };
+}
+
+export function statusForFailure(message: string): StatusModel {
+  return { text: '$(error) tokens: n/a', tooltip: `Could not count tokens: ${message}`, level: 'error' };
+}
