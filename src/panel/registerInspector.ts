@@ -1,4 +1,16 @@
-import type * as vscode from 'vscode';
+// Wires the inspector: the promptAttention.inspect command and the panel serializer (the panel comes back
+// after a window reload and re-runs its inspection).
+import * as vscode from 'vscode';
+import { InspectorController } from './inspectorController';
+import { InspectorPanel } from './inspectorPanel';
 
-// Placeholder until the inspector panel lands (issue 5).
-export function registerInspector(_context: vscode.ExtensionContext): void {}
+export function registerInspector(context: vscode.ExtensionContext): void {
+  const controller = new InspectorController(context);
+  context.subscriptions.push(
+    controller,
+    vscode.commands.registerCommand('promptAttention.inspect', () => controller.inspectActiveEditor()),
+    vscode.window.registerWebviewPanelSerializer(InspectorPanel.viewType, {
+      deserializeWebviewPanel: (panel, state: unknown) => controller.restore(panel, state),
+    }),
+  );
+}

@@ -1,0 +1,284 @@
+// Runs inspections for the panel: reads the text and settings, drives the engine worker, streams results to
+// the webview (adding source and cost), links the panel's focus to the source editor, and exports.
+import * as vscode from 'vscode';
+import * as path from 'node:path';
+import { computeCostSummary } from '../cost/costSummary';
+import type { InspectHandle } from '../engine/inspectApi';
+import type { CostSummary, HostToWebviewMessage, WebviewToHostMessage } from '../shared/protocol';
+import { InspectorWorker } from '../worker/inspectorWorker';
+import { Disposable } from '../util/disposable';
+import { DownloadProgress } from './downloadProgress';
+import { EditorDecorations } from './editorDecorations';
+import { exportInspection } from './exportInspection';
+import { InspectionRecord, tokenAtOffset } from './inspectionRecord';
+import { InspectorPanel } from './inspectorPanel';
+import { readInspectorSettings, type InspectorSettings } from './inspectorSettings';
+import { isInspectorPanelState } from './panelState';
+
+const COST_WAIT_MS = 1500;
+
+export class InspectorController extends Disposable {
+  private panel: InspectorPanel | undefined;
+  private worker: InspectorWorker | undefined;
+  private workerKey = '';
+  private record: InspectionRecord | undefined;
+  private handle: InspectHandle | undefined;
+  private requestCounter = 0;
+  private chain: Promise<void> = Promise.resolve();
+  private readonly decorations = this._register(new EditorDecorations());
+  private readonly download = new DownloadProgress();
+  /** The token index the editor cursor just focused, so its echo from the panel does not scroll the editor. */
+  private cursorFocus: number | null = null;
+
+  constructor(private readonly context: vscode.ExtensionContext) {
+    super();
+    this._register(vscode.workspace.onDidChangeTextDocument((e) => this.onEdit(e)));
+    this._register(vscode.window.onDidChangeTextEditorSelection((e) => this.onCursor(e)));
+    this._register({ dispose: () => this.disposeWorker() });
+  }
+
+  /** The command: the selection, or the whole document when the selection is empty. */
+  async inspectActiveEditor(): Promise<void> {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor) {
+      void vscode.window.showErrorMessage('Prompt Attention: open a prompt in an editor first.');
+      return;
+    }
+    const doc = editor.document;
+    const sel = editor.selection;
+    const range = sel.isEmpty ? new vscode.Range(doc.positionAt(0), doc.positionAt(doc.getText().length)) : sel;
+    this.ensurePanel().reveal();
+    await this.run(doc, doc.offsetAt(range.start), doc.offsetAt(range.end) - doc.offsetAt(range.start));
+  }
+
+  /** The serializer: takes over a panel restored after a window reload and re-runs its inspection. */
+  async restore(webviewPanel: vscode.WebviewPanel, state: unknown): Promise<void> {
+    this.panel?.dispose();
+    this.adoptPanel(new InspectorPanel(webviewPanel, this.context.extensionUri));
+    if (!isInspectorPanelState(state) || !state.uri) return;
+    try {
+      const doc = await vscode.workspace.openTextDocument(vscode.Uri.parse(state.uri));
+      const offset = Math.min(state.offset, doc.getText().length);
+      await this.run(doc, offset, Math.min(state.length, doc.getText().length - offset));
+    } catch (error) {
+      this.post({ type: 'inspection-error', requestId: ++this.requestCounter, message: `Could not reopen ${state.label}: ${oneLine(error)}` });
+    }
+  }
+
+  private ensurePanel(): InspectorPanel {
+    return this.panel ?? this.adoptPanel(InspectorPanel.create(this.context.extensionUri));
+  }
+
+  private adoptPanel(panel: InspectorPanel): InspectorPanel {
+    this.panel = panel;
+    panel.onMessage((m) => void this.onWebviewMessage(m));
+    panel.onDidDispose(() => {
+      if (this.panel !== panel) return;
+      this.panel = undefined;
+      this.handle?.cancel();
+      this.decorations.clear();
+      this.download.end();
+    });
+    return panel;
+  }
+
+  private post(message: HostToWebviewMessage): void {
+    this.panel?.post(message);
+  }
+
+  /** Posts in order, after anything already waiting (the header waits briefly for the cost summary). */
+  private enqueue(step: () => Promise<void> | void): void {
+    this.chain = this.chain.then(step).catch(() => undefined);
+  }
+
+  private settings(): InspectorSettings {
+    const config = vscode.workspace.getConfiguration('promptAttention');
+    return readInspectorSettings((key) => config.get(key));
+  }
+
+  private ensureWorker(settings: InspectorSettings): InspectorWorker {
+    const key = `${settings.idleTimeoutMs}|${settings.hubEndpoint ?? ''}`;
+    if (this.worker && this.workerKey === key) return this.worker;
+    this.disposeWorker();
+    const ext = this.context.extensionPath;
+    this.worker = new InspectorWorker({
+      workerScript: path.join(ext, 'dist', 'worker.js'),
+      modelsDir: path.join(ext, 'models'),
+      cacheDir: this.context.globalStorageUri.fsPath,
+      idleTimeoutMs: settings.idleTimeoutMs,
+      ...(settings.hubEndpoint ? { hubEndpoint: settings.hubEndpoint } : {}),
+    });
+    this.workerKey = key;
+    return this.worker;
+  }
+
+  private disposeWorker(): void {
+    this.handle?.cancel();
+    this.worker?.dispose();
+    this.worker = undefined;
+  }
+
+  private async run(doc: vscode.TextDocument, offset: number, length: number): Promise<void> {
+    const panel = this.ensurePanel();
+    this.handle?.cancel();
+    this.decorations.clear();
+    panel.clearQueue();
+    const settings = this.settings();
+    const requestId = ++this.requestCounter;
+    const text = doc.getText(new vscode.Range(doc.positionAt(offset), doc.positionAt(offset + length)));
+    const record = new InspectionRecord(requestId, doc.uri.toString(), offset, length);
+    this.record = record;
+    const label = sourceLabel(doc, offset, length);
+    panel.setTitle(path.basename(doc.uri.path) || label);
+    this.post({ type: 'progress', requestId, stage: 'Loading the model…' });
+    const cost = costFor(text);
+    await vscode.workspace.fs.createDirectory(this.context.globalStorageUri).then(undefined, () => undefined);
+    const current = (): boolean => this.record === record;
+    const handle = this.ensureWorker(settings).inspect(
+      { requestId, text, model: settings.model, provider: settings.provider, maxCharacters: settings.maxCharacters, maxTokens: settings.maxTokens, window: settings.window },
+      {
+        onProgress: (p) => {
+          if (!current()) return;
+          this.download.update(p);
+          this.enqueue(() => this.post({ type: 'progress', requestId, stage: p.message, fraction: p.fraction }));
+        },
+        onStart: (engineHeader) => {
+          this.download.end();
+          this.enqueue(async () => {
+            const summary = await withTimeout(cost, COST_WAIT_MS);
+            if (!current()) return;
+            record.header = { ...engineHeader, source: { label, uri: doc.uri.toString(), offset }, ...(summary ? { cost: summary } : {}) };
+            this.post({ type: 'inspection-start', header: record.header });
+          });
+        },
+        onLayer: (layer) =>
+          this.enqueue(() => {
+            if (!current()) return;
+            record.layers.push(layer);
+            this.post({ type: 'inspection-layer', requestId, layer });
+          }),
+        onDone: (summary) =>
+          this.enqueue(() => {
+            if (!current()) return;
+            record.summary = summary;
+            this.post({ type: 'inspection-done', requestId, summary });
+          }),
+        onError: (message) => {
+          this.download.end();
+          this.enqueue(() => {
+            if (!current()) return;
+            record.error = message;
+            this.post({ type: 'inspection-error', requestId, message });
+            void vscode.window.showErrorMessage(`Prompt Attention: ${message}`);
+          });
+        },
+      },
+    );
+    this.handle = handle;
+    void handle.finished.then(() => {
+      if (this.handle === handle) this.handle = undefined;
+    });
+  }
+
+  private async onWebviewMessage(message: WebviewToHostMessage): Promise<void> {
+    const record = this.record;
+    switch (message.type) {
+      case 'ready':
+        // A webview that reloaded (not the first handshake, which flushes the queue) gets the result again.
+        if (record && this.panel?.reloaded) for (const m of record.replay()) this.post(m);
+        return;
+      case 'cancel':
+        if (!record) return;
+        this.handle?.cancel();
+        this.handle = undefined;
+        record.error = 'Inspection cancelled.';
+        this.enqueue(() => this.post({ type: 'inspection-error', requestId: record.requestId, message: 'Inspection cancelled.' }));
+        return;
+      case 'rerun':
+        if (record?.uri) {
+          const doc = await vscode.workspace.openTextDocument(vscode.Uri.parse(record.uri));
+          await this.run(doc, record.offset, record.length);
+        } else {
+          await this.inspectActiveEditor();
+        }
+        return;
+      case 'focus':
+        this.onPanelFocus(message.index, message.attended);
+        return;
+      case 'export': {
+        const outcome = await exportInspection(this.context, message, record?.result() ?? null);
+        if (outcome) this.post({ type: 'export-done', kind: message.kind, ok: outcome.ok, message: outcome.message });
+        return;
+      }
+    }
+  }
+
+  private onPanelFocus(index: number | null, attended: Extract<WebviewToHostMessage, { type: 'focus' }>['attended']): void {
+    const record = this.record;
+    const tokens = record?.header?.tokens;
+    if (index === null || !record?.uri || !tokens || record.stale) {
+      this.decorations.clear();
+      return;
+    }
+    const range = this.decorations.show(record.uri, record.offset, tokens, index, attended);
+    const fromCursor = this.cursorFocus === index;
+    this.cursorFocus = null;
+    if (range && !fromCursor) {
+      const editor = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === record.uri);
+      editor?.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+    }
+  }
+
+  private onCursor(e: vscode.TextEditorSelectionChangeEvent): void {
+    const record = this.record;
+    const tokens = record?.header?.tokens;
+    if (!record || !tokens || record.stale || e.textEditor.document.uri.toString() !== record.uri) return;
+    if (e.kind === undefined) return; // programmatic moves (our own reveal) do not steer the panel
+    const at = e.textEditor.document.offsetAt(e.selections[0].active) - record.offset;
+    if (at < 0 || at > record.length) return;
+    const index = tokenAtOffset(tokens, Math.min(at, Math.max(0, record.length - 1)));
+    if (index === null) return;
+    this.cursorFocus = index;
+    this.post({ type: 'focus-token', index });
+  }
+
+  private onEdit(e: vscode.TextDocumentChangeEvent): void {
+    const record = this.record;
+    if (!record || e.document.uri.toString() !== record.uri || e.contentChanges.length === 0) return;
+    let touched = false;
+    // Changes are reported against the document before the edit; apply from the end so offsets stay valid.
+    const changes = [...e.contentChanges].sort((a, b) => b.rangeOffset - a.rangeOffset);
+    for (const c of changes) touched = record.applyEdit(c.rangeOffset, c.rangeLength, c.text.length) || touched;
+    if (touched && !record.stale) {
+      record.stale = true;
+      this.decorations.clear();
+      this.post({ type: 'stale', stale: true });
+    }
+  }
+}
+
+function sourceLabel(doc: vscode.TextDocument, offset: number, length: number): string {
+  const name = vscode.workspace.asRelativePath(doc.uri, false);
+  if (offset === 0 && length === doc.getText().length) return name;
+  const first = doc.positionAt(offset).line + 1;
+  const last = doc.positionAt(offset + length).line + 1;
+  return first === last ? `${name}:${first}` : `${name}:${first}–${last}`;
+}
+
+async function costFor(text: string): Promise<CostSummary | undefined> {
+  try {
+    const config = vscode.workspace.getConfiguration('promptAttention.cost');
+    const target = config.get<string>('target');
+    return await computeCostSummary(text, target || undefined, { userPresets: config.get('presets') });
+  } catch {
+    return undefined; // the panel simply omits the cost section
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  return Promise.race([promise, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), ms))]);
+}
+
+export function oneLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0];
+}

@@ -1,0 +1,103 @@
+// The inspector webview panel: created beside the editor (or revived after a reload), strict CSP, and a
+// message queue that holds host messages until the webview says it is ready.
+import * as vscode from 'vscode';
+import { isWebviewToHostMessage, type HostToWebviewMessage, type WebviewToHostMessage } from '../shared/protocol';
+import { Disposable } from '../util/disposable';
+import { buildPanelHtml, makeNonce } from './panelHtml';
+
+export class InspectorPanel extends Disposable {
+  static readonly viewType = 'promptAttention.inspector';
+
+  private ready = false;
+  private readyCount = 0;
+  private queue: HostToWebviewMessage[] = [];
+  private readonly messageEmitter = this._register(new vscode.EventEmitter<WebviewToHostMessage>());
+  private readonly disposeEmitter = this._register(new vscode.EventEmitter<void>());
+  /** Every message from the webview, 'ready' included (it may come again if the webview reloads). */
+  readonly onMessage = this.messageEmitter.event;
+  readonly onDidDispose = this.disposeEmitter.event;
+
+  static create(extensionUri: vscode.Uri): InspectorPanel {
+    const panel = vscode.window.createWebviewPanel(
+      InspectorPanel.viewType,
+      'Attention',
+      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+      InspectorPanel.options(extensionUri),
+    );
+    return new InspectorPanel(panel, extensionUri);
+  }
+
+  static options(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+    return {
+      enableScripts: true,
+      retainContextWhenHidden: true,
+      localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist'), vscode.Uri.joinPath(extensionUri, 'media')],
+    };
+  }
+
+  constructor(
+    readonly panel: vscode.WebviewPanel,
+    extensionUri: vscode.Uri,
+  ) {
+    super();
+    const webview = panel.webview;
+    webview.options = InspectorPanel.options(extensionUri);
+    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'icon.png');
+    webview.html = buildPanelHtml({
+      cspSource: webview.cspSource,
+      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview.js')).toString(),
+      styleUri: webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview.css')).toString(),
+      nonce: makeNonce(),
+    });
+    this._register(
+      webview.onDidReceiveMessage((message: unknown) => {
+        if (!isWebviewToHostMessage(message)) return;
+        if (message.type === 'ready') this.flush();
+        this.messageEmitter.fire(message);
+      }),
+    );
+    this._register(panel.onDidDispose(() => this.dispose()));
+  }
+
+  /** True once the webview has said 'ready' more than once, i.e. it reloaded and lost its state. */
+  get reloaded(): boolean {
+    return this.readyCount > 1;
+  }
+
+  post(message: HostToWebviewMessage): void {
+    if (this.isDisposed) return;
+    if (!this.ready) {
+      this.queue.push(message);
+      return;
+    }
+    void this.panel.webview.postMessage(message);
+  }
+
+  /** Drops queued messages (a new inspection supersedes them). */
+  clearQueue(): void {
+    this.queue = [];
+  }
+
+  reveal(): void {
+    this.panel.reveal(vscode.ViewColumn.Beside, true);
+  }
+
+  setTitle(label: string): void {
+    this.panel.title = `Attention: ${label}`;
+  }
+
+  private flush(): void {
+    this.ready = true;
+    this.readyCount++;
+    const queued = this.queue;
+    this.queue = [];
+    for (const message of queued) void this.panel.webview.postMessage(message);
+  }
+
+  override dispose(): void {
+    if (this.isDisposed) return;
+    this.disposeEmitter.fire();
+    super.dispose();
+    this.panel.dispose();
+  }
+}
