@@ -22,27 +22,41 @@ export function chooseTopK(n: number, layers: number, heads: number): number {
   return Math.max(MIN_TOPK, Math.min(MAX_TOPK, k, n));
 }
 
-/** Encodes `rows` rows of length n starting at data[offset]; dense when n ≤ DENSE_LIMIT, else top-k. */
-export function encodeRows(data: Float32Array, rows: number, n: number, topK: number): AttentionRows {
-  return n <= DENSE_LIMIT ? encodeDense(data, rows, n) : encodeTopK(data, rows, n, topK);
+/**
+ * Encodes `rows` rows of length n; dense when n ≤ DENSE_LIMIT, else top-k. With `causal`, row r (query
+ * r mod n) is read only up to its query: later keys are masked to exactly 0, which halves the work.
+ */
+export function encodeRows(data: Float32Array, rows: number, n: number, topK: number, causal = false): AttentionRows {
+  return n <= DENSE_LIMIT ? encodeDense(data, rows, n, causal) : encodeTopK(data, rows, n, topK, causal);
 }
 
-export function encodeDense(data: Float32Array, rows: number, n: number): AttentionRows {
+/** True when the first query of every head attends only to itself (the future is masked). */
+export function isCausal(data: Float32Array, rows: number, n: number): boolean {
+  for (let r = 0; r < rows; r += n) for (let j = 1; j < n; j++) if (data[r * n + j] !== 0) return false;
+  return true;
+}
+
+export function encodeDense(data: Float32Array, rows: number, n: number, causal = false): AttentionRows {
   const weights = new Uint8Array(rows * n);
   const rowScale = new Float32Array(rows);
   for (let r = 0; r < rows; r++) {
     const base = r * n;
+    const length = causal ? (r % n) + 1 : n;
     let max = 0;
-    for (let j = 0; j < n; j++) if (data[base + j] > max) max = data[base + j];
+    for (let j = 0; j < length; j++) {
+      const v = data[base + j];
+      if (v > max) max = v;
+    }
     rowScale[r] = max;
     if (max <= 0) continue;
     const scale = 255 / max;
-    for (let j = 0; j < n; j++) weights[base + j] = Math.round(data[base + j] * scale);
+    // (x + 0.5) | 0 rounds non-negative values; x ≤ 255 by construction.
+    for (let j = 0; j < length; j++) weights[base + j] = (data[base + j] * scale + 0.5) | 0;
   }
   return { encoding: 'dense-u8', rows, n, k: n, weights, rowScale };
 }
 
-export function encodeTopK(data: Float32Array, rows: number, n: number, k: number): AttentionRows {
+export function encodeTopK(data: Float32Array, rows: number, n: number, k: number, causal = false): AttentionRows {
   const weights = new Uint8Array(rows * k);
   const indices = new Uint16Array(rows * k).fill(PAD);
   const rowScale = new Float32Array(rows);
@@ -52,7 +66,8 @@ export function encodeTopK(data: Float32Array, rows: number, n: number, k: numbe
     const base = r * n;
     // Collect nonzero keys (a causal row q has at most q + 1), then keep the k largest.
     let count = 0;
-    for (let j = 0; j < n; j++) {
+    const length = causal ? (r % n) + 1 : n;
+    for (let j = 0; j < length; j++) {
       const w = data[base + j];
       if (w > 0) {
         candidates[count] = j;
@@ -80,7 +95,7 @@ export function encodeTopK(data: Float32Array, rows: number, n: number, k: numbe
     const out = r * k;
     for (let j = 0; j < keep; j++) {
       indices[out + j] = candidates[j];
-      weights[out + j] = Math.round(values[j] * scale);
+      weights[out + j] = (values[j] * scale + 0.5) | 0;
     }
   }
   return { encoding: 'topk-u8', rows, n, k, weights, rowScale, indices };

@@ -7,12 +7,18 @@
 //   P_0 = ½M_0, c_0 = ½;  P_l = ½(M_l·P_{l−1} + c_{l−1}·M_l + P_{l−1}),  c_l = ½c_{l−1}.
 // The rollout output is P_l; the engine adds c_l = 2^−(l+1) on the diagonal. Rows of Â already sum to 1
 // (softmax rows do), so no renormalization is needed.
+// Also per layer: M_l itself (long-range pairs read it), and the probabilities quantized to uint8 by
+// their row maximum (quantized_l, rowMax_l) — the dense encoding of attentionEncoding.ts, done by
+// onnxruntime instead of a JavaScript loop over heads × n² values.
 import { onnx } from 'onnx-proto';
 import type { ModelProto } from './onnxGraph';
 
 export interface StatsOutputs {
   readonly received: readonly string[];
   readonly rollout: readonly string[];
+  readonly headMean: readonly string[];
+  readonly quantized: readonly string[];
+  readonly rowMax: readonly string[];
 }
 
 export const ROLLOUT_DIAGONAL = (layer: number): number => Math.pow(0.5, layer + 1);
@@ -36,27 +42,41 @@ export function appendAttentionStats(model: ModelProto, taps: readonly string[])
     nodes.push(onnx.NodeProto.create({ name: output, opType, input: inputs, output: [output], attribute, domain: '' }));
     return output;
   };
-  const reduceMean = (input: string, axis: number): string => {
-    const keep = onnx.AttributeProto.create({ name: 'keepdims', type: onnx.AttributeProto.AttributeType.INT, i: 0 });
+  // Reduce ops take axes as an attribute before opset 18, as an input from 18 on.
+  const reduce = (op: 'ReduceMean' | 'ReduceMax', input: string, axis: number, keepdims = 0): string => {
+    const keep = onnx.AttributeProto.create({ name: 'keepdims', type: onnx.AttributeProto.AttributeType.INT, i: keepdims });
     if (opset >= 18) {
       const axesName = name('axes');
       const data = BigInt64Array.of(BigInt(axis));
       inits.push(onnx.TensorProto.create({ name: axesName, dataType: onnx.TensorProto.DataType.INT64, dims: [1], rawData: new Uint8Array(data.buffer) }));
-      return node('ReduceMean', [input, axesName], [keep]);
+      return node(op, [input, axesName], [keep]);
     }
     const axes = onnx.AttributeProto.create({ name: 'axes', type: onnx.AttributeProto.AttributeType.INTS, ints: [axis] });
-    return node('ReduceMean', [input], [axes, keep]);
+    return node(op, [input], [axes, keep]);
   };
+  const castTo = (input: string, to: number): string =>
+    node('Cast', [input], [onnx.AttributeProto.create({ name: 'to', type: onnx.AttributeProto.AttributeType.INT, i: to })]);
 
   const half = constant(0.5);
+  const full = constant(255);
+  const tiny = constant(1e-30);
   const received: string[] = [];
   const rollout: string[] = [];
+  const headMean: string[] = [];
+  const quantized: string[] = [];
+  const rowMax: string[] = [];
   let previous: string | null = null;
   let diagonal = 0.5;
   for (const tap of taps) {
-    const asFloat = node('Cast', [tap], [onnx.AttributeProto.create({ name: 'to', type: onnx.AttributeProto.AttributeType.INT, i: onnx.TensorProto.DataType.FLOAT })]);
-    const mean = reduceMean(asFloat, -3);
-    received.push(reduceMean(mean, -2));
+    const asFloat = castTo(tap, onnx.TensorProto.DataType.FLOAT);
+    const mean = reduce('ReduceMean', asFloat, -3);
+    headMean.push(mean);
+    received.push(reduce('ReduceMean', mean, -2));
+    // uint8 = trunc(p / rowMax · 255 + ½), i.e. rounded; rowMax ≥ tiny so an all-zero row stays 0.
+    const max = reduce('ReduceMax', asFloat, -1, 1);
+    rowMax.push(max);
+    const scaled = node('Add', [node('Mul', [node('Div', [asFloat, node('Max', [max, tiny])]), full]), half]);
+    quantized.push(castTo(scaled, onnx.TensorProto.DataType.UINT8));
     let current: string;
     if (previous === null) {
       current = node('Mul', [mean, half]);
@@ -70,8 +90,7 @@ export function appendAttentionStats(model: ModelProto, taps: readonly string[])
   }
   graph.output = [
     ...(graph.output ?? []),
-    ...received.map((n) => onnx.ValueInfoProto.create({ name: n })),
-    ...rollout.map((n) => onnx.ValueInfoProto.create({ name: n })),
+    ...[...received, ...rollout, ...headMean, ...quantized, ...rowMax].map((n) => onnx.ValueInfoProto.create({ name: n })),
   ];
-  return { received, rollout };
+  return { received, rollout, headMean, quantized, rowMax };
 }

@@ -21,16 +21,12 @@ export function topDrivers(received: readonly Float32Array[], tokens: readonly T
   return order.slice(0, DRIVER_COUNT).map((index) => ({ index, text: tokens[index].text, received: mean[index] }));
 }
 
-/** Accumulates the head-mean of one layer into `sum` ([n, n], keys ≤ query − LONG_RANGE_DISTANCE only). */
-export function accumulateLongRange(sum: Float32Array, data: Float32Array, heads: number, n: number): void {
-  const scale = 1 / heads;
-  for (let h = 0; h < heads; h++) {
-    const base = h * n * n;
-    for (let q = LONG_RANGE_DISTANCE; q < n; q++) {
-      const row = q * n;
-      const end = q - LONG_RANGE_DISTANCE;
-      for (let k = 1; k <= end; k++) sum[row + k] += data[base + row + k] * scale;
-    }
+/** Adds one layer's head-mean ([n, n]) into `sum`, for keys ≤ query − LONG_RANGE_DISTANCE only. */
+export function accumulateLongRange(sum: Float32Array, headMean: Float32Array, n: number): void {
+  for (let q = LONG_RANGE_DISTANCE; q < n; q++) {
+    const row = q * n;
+    const end = q - LONG_RANGE_DISTANCE;
+    for (let k = 1; k <= end; k++) sum[row + k] += headMean[row + k];
   }
 }
 

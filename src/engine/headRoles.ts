@@ -8,7 +8,7 @@
 //                  occurrence (what an induction head attends to). Not measured on the user's text.
 // - local:         mean over queries q ≥ 2 of the mass on keys at distance 0, 2, 3 or 4 (distance 1 is the
 //                  previous-token score's, key 0 the sink's): a local/positional window.
-// - broad:         mean normalized entropy H(A[q]) / ln(q + 1) over up to 64 evenly spaced queries q ≥ 4;
+// - broad:         mean normalized entropy H(A[q]) / ln(q + 1) over up to 32 evenly spaced queries q ≥ 4;
 //                  1 for a uniform row.
 // The role is the score with the largest ratio to its threshold (ROLE_THRESHOLDS): the score that stands
 // out most against what counts as strong for that kind of head.
@@ -30,7 +30,7 @@ const ROLE_OF: Readonly<Record<keyof HeadRoleScores, HeadRole>> = {
   broad: 'broad',
 };
 
-const ENTROPY_SAMPLES = 64;
+const ENTROPY_SAMPLES = 32;
 
 export function chooseRole(scores: HeadRoleScores): HeadRole {
   let best: keyof HeadRoleScores = 'broad';

@@ -2,7 +2,7 @@
 // by layer (header first, summary last). Used by the worker; no I/O of its own.
 import type { InspectionSummary, LayerAttention, LongRangePair, ModelSummary, TokenInfo } from '../shared/protocol';
 import type { EngineHeader, InspectProgress, InspectRequest } from './inspectApi';
-import { chooseTopK, encodeRows } from './attentionEncoding';
+import { chooseTopK, DENSE_LIMIT, encodeRows, isCausal } from './attentionEncoding';
 import { accumulateLongRange, longRangePairs, topDrivers } from './drivers';
 import { inductionProbe, inductionScores, summarizeHeads } from './headRoles';
 import { validateText } from './inputValidation';
@@ -13,6 +13,8 @@ export interface InspectionOutput {
   onStart(header: EngineHeader): void;
   onLayer(layer: LayerAttention): void;
   onDone(summary: InspectionSummary): void;
+  /** Optional: each layer's float32 probabilities [heads, n, n] before compaction (CLI --dense). */
+  onRawLayer?(layer: number, data: Float32Array, heads: number, n: number): void;
 }
 
 export class InspectionCancelled extends Error {
@@ -88,7 +90,7 @@ export async function runInspection(model: LoadedModel, request: InspectRequest,
   check();
   out.onProgress({ stage: 'run', message: `Running ${model.id} on ${tokens.length} tokens` });
   const ranAt = performance.now();
-  const layers = await model.runAttention(ids);
+  const layers = await model.runAttention(ids, ids.length <= DENSE_LIMIT);
   const runDone = performance.now();
   check();
 
@@ -103,11 +105,17 @@ export async function runInspection(model: LoadedModel, request: InspectRequest,
     const headSummaries = summarizeHeads(l, layer.data, layer.heads, n, induction[l] ?? null);
     heads.push(...headSummaries);
     received.push(layer.received);
-    if (longRange && l >= firstLongRangeLayer) accumulateLongRange(longRange, layer.data, layer.heads, n);
+    if (longRange && l >= firstLongRangeLayer) accumulateLongRange(longRange, layer.headMean, n);
+    out.onRawLayer?.(l, layer.data, layer.heads, n);
+    const causal = isCausal(layer.data, layer.heads * n, n);
     out.onLayer({
       layer: l,
-      heads: encodeRows(layer.data, layer.heads * n, n, topK),
-      rollout: encodeRows(layer.rollout, n, n, topK),
+      // Own copies: the buffers are transferred to the host.
+      heads:
+        layer.quantized && layer.rowMax
+          ? { encoding: 'dense-u8', rows: layer.heads * n, n, k: n, weights: layer.quantized.slice(), rowScale: layer.rowMax.slice() }
+          : encodeRows(layer.data, layer.heads * n, n, topK, causal),
+      rollout: encodeRows(layer.rollout, n, n, topK, causal),
       received: layer.received.slice(), // own buffer: it is transferred to the host
       headSummaries,
     });

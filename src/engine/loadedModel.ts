@@ -31,6 +31,11 @@ export interface LayerTensors {
   readonly received: Float32Array;
   /** Rollout up to this layer, [n, n]. */
   readonly rollout: Float32Array;
+  /** Mean over heads, [n, n]. */
+  readonly headMean: Float32Array;
+  /** With `quantize`: the probabilities as uint8 scaled by each row's maximum, and those maxima. */
+  readonly quantized?: Uint8Array;
+  readonly rowMax?: Float32Array;
 }
 
 function float16ToFloat32(half: Uint16Array): Float32Array {
@@ -114,8 +119,8 @@ export class LoadedModel {
     throw new EngineError(`Model input "${name}" is not one the inspector knows how to feed.`);
   }
 
-  /** Runs the tapped graph on `ids`; returns each layer's attention probabilities. */
-  async runAttention(ids: readonly number[]): Promise<LayerTensors[]> {
+  /** Runs the tapped graph on `ids`; returns each layer's attention probabilities and in-graph statistics. */
+  async runAttention(ids: readonly number[], quantize = false): Promise<LayerTensors[]> {
     const bad = ids.find((id) => id < 0 || (this.config.vocabSize !== null && id >= Math.max(this.config.vocabSize, this.tokenizer.vocabSize)));
     if (bad !== undefined) throw new EngineError(`Token id ${bad} is outside the model's vocabulary; tokenizer.json does not match the model.`);
     const feeds: Record<string, ort.Tensor> = {};
@@ -123,7 +128,9 @@ export class LoadedModel {
     let outputs: ort.InferenceSession.OnnxValueMapType;
     try {
       const { plan, stats } = this.tapped;
-      outputs = await this.session.run(feeds, [...plan.outputNames, ...stats.received, ...stats.rollout]);
+      const fetches = [...plan.outputNames, ...stats.received, ...stats.rollout, ...stats.headMean];
+      if (quantize) fetches.push(...stats.quantized, ...stats.rowMax);
+      outputs = await this.session.run(feeds, fetches);
     } catch (error) {
       throw new EngineError(`Model run failed: ${firstLine(error)}`);
     }
@@ -133,11 +140,13 @@ export class LoadedModel {
       const data = tensor.type === 'float16' ? float16ToFloat32(tensor.data as Uint16Array) : (tensor.data as Float32Array);
       const heads = data.length / (n * n);
       if (!Number.isInteger(heads)) throw new EngineError(`Attention output ${name} has shape [${tensor.dims.join(', ')}], not [batch, heads, ${n}, ${n}].`);
-      const received = (outputs[this.tapped.stats.received[layer]] as ort.Tensor).data as Float32Array;
-      const rollout = (outputs[this.tapped.stats.rollout[layer]] as ort.Tensor).data as Float32Array;
+      const stats = this.tapped.stats;
+      const read = <T>(names: readonly string[]): T => (outputs[names[layer]] as ort.Tensor).data as T;
+      const rollout = read<Float32Array>(stats.rollout);
       const diagonal = ROLLOUT_DIAGONAL(layer);
       for (let i = 0; i < n; i++) rollout[i * n + i] += diagonal;
-      return { data, heads, n, received, rollout };
+      const base = { data, heads, n, received: read<Float32Array>(stats.received), rollout, headMean: read<Float32Array>(stats.headMean) };
+      return quantize ? { ...base, quantized: read<Uint8Array>(stats.quantized), rowMax: read<Float32Array>(stats.rowMax) } : base;
     });
   }
 

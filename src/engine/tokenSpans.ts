@@ -63,14 +63,17 @@ function utf8ToUtf16Starts(text: string): { bytes: Uint8Array; charStart: Uint32
   const charEnd = new Uint32Array(bytes.length + 1);
   let b = 0;
   let u = 0;
-  for (const ch of text) {
-    const width = encoder.encode(ch).length;
+  while (u < text.length) {
+    const cp = text.codePointAt(u) as number;
+    const units = cp > 0xffff ? 2 : 1;
+    // Lone surrogates encode as U+FFFD (3 bytes), like TextEncoder does.
+    const width = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
     for (let i = 0; i < width; i++) {
       charStart[b + i] = u;
-      charEnd[b + i] = u + ch.length;
+      charEnd[b + i] = u + units;
     }
     b += width;
-    u += ch.length;
+    u += units;
   }
   charStart[bytes.length] = u;
   charEnd[bytes.length] = u;

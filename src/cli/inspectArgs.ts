@@ -1,0 +1,100 @@
+// Argument parsing for `prompt-attention inspect`.
+import type { TokenWindow } from '../engine/inspectApi';
+import type { ExecutionProviderSetting } from '../shared/protocol';
+
+export const INSPECT_USAGE =
+  'usage: prompt-attention inspect <file|-> [--model <folder|hub id>] [--provider auto|cpu|webgpu|cuda|dml|coreml] ' +
+  '[--format json|html|text] [--out <file>] [--dense] [--max-tokens N] [--window start|end] [--max-characters N] ' +
+  '[--cache-dir <dir>] [--hub-endpoint <url>]';
+
+export const INSPECT_HELP = `${INSPECT_USAGE}
+
+Runs a small transformer on the text and reports which tokens attend to which.
+  <file|->            text file to inspect, or - for standard input
+  --model             model folder (Hugging Face layout with onnx/model.onnx) or Hub id; default: the embedded model
+  --provider          onnxruntime execution provider (default auto: GPU when available, else CPU)
+  --format            json (one JSON document), html (self-contained report file), text (short summary);
+                      default: text on a terminal, json when standard output is piped
+  --out               output file (html default: <input name>.attention.html in the current folder)
+  --dense             json only: include attention[layer][head][query][key] (at most 512 tokens)
+  --max-tokens        inspect at most N tokens (default: the model's context)
+  --window            which end of an over-long input to keep (default start)
+  --max-characters    refuse longer text (default 200000)
+  --cache-dir         tapped graphs and downloaded models (default $XDG_CACHE_HOME/prompt-attention or ~/.cache/prompt-attention)
+  --hub-endpoint      Hub server to download from (default https://huggingface.co/)
+Exit codes: 0 ok, 1 bad input or model error, 2 usage error.`;
+
+export type OutputFormat = 'json' | 'html' | 'text';
+
+export interface InspectArgs {
+  readonly file: string;
+  readonly model: string;
+  readonly provider: ExecutionProviderSetting;
+  readonly format: OutputFormat | null;
+  readonly out: string | null;
+  readonly dense: boolean;
+  readonly maxTokens: number;
+  readonly window: TokenWindow;
+  readonly maxCharacters: number;
+  readonly cacheDir: string | null;
+  readonly hubEndpoint: string | null;
+}
+
+export class UsageError extends Error {}
+
+const PROVIDERS: readonly ExecutionProviderSetting[] = ['auto', 'cpu', 'webgpu', 'cuda', 'dml', 'coreml'];
+const FORMATS: readonly OutputFormat[] = ['json', 'html', 'text'];
+const VALUE_OPTIONS = new Set(['--model', '--provider', '--format', '--out', '--max-tokens', '--window', '--max-characters', '--cache-dir', '--hub-endpoint']);
+
+function positiveInt(option: string, value: string, allowZero: boolean): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || (!allowZero && n === 0)) throw new UsageError(`${option} needs a ${allowZero ? 'non-negative' : 'positive'} integer, not "${value}".`);
+  return n;
+}
+
+/** Parses the arguments after `inspect`; 'help' for -h/--help. */
+export function parseInspectArgs(argv: readonly string[]): InspectArgs | 'help' {
+  const values = new Map<string, string>();
+  let dense = false;
+  const positional: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '-h' || arg === '--help') return 'help';
+    if (arg === '--dense') {
+      dense = true;
+      continue;
+    }
+    if (arg.startsWith('--')) {
+      const eq = arg.indexOf('=');
+      const name = eq >= 0 ? arg.slice(0, eq) : arg;
+      if (!VALUE_OPTIONS.has(name)) throw new UsageError(`Unknown option ${name}.`);
+      const value = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
+      if (value === undefined) throw new UsageError(`${name} needs a value.`);
+      values.set(name, value);
+      continue;
+    }
+    positional.push(arg);
+  }
+  if (positional.length === 0) throw new UsageError('Missing the file to inspect (or - for standard input).');
+  if (positional.length > 1) throw new UsageError(`Expected one file, got ${positional.length}: ${positional.join(' ')}.`);
+  const provider = (values.get('--provider') ?? 'auto') as ExecutionProviderSetting;
+  if (!PROVIDERS.includes(provider)) throw new UsageError(`--provider must be one of ${PROVIDERS.join(', ')}.`);
+  const format = (values.get('--format') ?? null) as OutputFormat | null;
+  if (format !== null && !FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}.`);
+  const window = (values.get('--window') ?? 'start') as TokenWindow;
+  if (window !== 'start' && window !== 'end') throw new UsageError('--window must be start or end.');
+  if (dense && format !== null && format !== 'json') throw new UsageError('--dense goes with --format json.');
+  return {
+    file: positional[0],
+    model: values.get('--model') ?? '',
+    provider,
+    format,
+    out: values.get('--out') ?? null,
+    dense,
+    maxTokens: values.has('--max-tokens') ? positiveInt('--max-tokens', values.get('--max-tokens') as string, false) : 0,
+    window,
+    maxCharacters: values.has('--max-characters') ? positiveInt('--max-characters', values.get('--max-characters') as string, false) : 200_000,
+    cacheDir: values.get('--cache-dir') ?? null,
+    hubEndpoint: values.get('--hub-endpoint') ?? null,
+  };
+}

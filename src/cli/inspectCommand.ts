@@ -1,0 +1,154 @@
+// `prompt-attention inspect`: runs the engine in-process on a file or stdin and writes JSON, an HTML
+// report or a terminal summary. Bad input: one line on stderr, exit 1; usage errors exit 2. No stack traces.
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { EngineError } from '../engine/engineError';
+import { runInspection } from '../engine/inspection';
+import type { EngineHeader } from '../engine/inspectApi';
+import { ModelCache } from '../engine/modelCache';
+import { buildReportHtml } from '../report/reportHtml';
+import type { InspectionResult, InspectionSummary, LayerAttention } from '../shared/protocol';
+import type { InspectArgs } from './inspectArgs';
+import { INSPECT_HELP, INSPECT_USAGE, parseInspectArgs, UsageError } from './inspectArgs';
+import { denseAttention, toInspectJson, toInspectText } from './inspectFormat';
+
+export const DENSE_LIMIT_TOKENS = 512;
+
+export interface InspectCommandIo {
+  readonly stdout: { write(text: string): unknown; readonly isTTY?: boolean };
+  readonly stderr: { write(text: string): unknown; readonly isTTY?: boolean };
+  readonly stdin: AsyncIterable<Buffer | string>;
+}
+
+export function defaultCacheDir(): string {
+  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return path.join(base, 'prompt-attention');
+}
+
+/** dist/cli.js → ../models (the embedded default model ships next to dist/). */
+function modelsDir(): string {
+  return path.join(__dirname, '..', 'models');
+}
+
+async function readInput(file: string, io: InspectCommandIo): Promise<{ text: string; label: string }> {
+  let bytes: Buffer;
+  if (file === '-') {
+    const chunks: Buffer[] = [];
+    for await (const chunk of io.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    bytes = Buffer.concat(chunks);
+  } else {
+    try {
+      bytes = await fs.readFile(file);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new EngineError(`Cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (error as Error).message}`);
+    }
+  }
+  // Invalid UTF-8 becomes U+FFFD, which the engine's binary check counts.
+  return { text: new TextDecoder('utf-8').decode(bytes), label: file === '-' ? 'stdin' : path.basename(file) };
+}
+
+class DenseLimitError extends EngineError {}
+
+async function inspect(args: InspectArgs, text: string, label: string, io: InspectCommandIo, wantRaw: boolean): Promise<{ result: InspectionResult; raw: Float32Array[] }> {
+  const models = new ModelCache({ modelsDir: modelsDir(), cacheDir: args.cacheDir ?? defaultCacheDir(), ...(args.hubEndpoint ? { hubEndpoint: args.hubEndpoint } : {}) });
+  let header: EngineHeader | null = null;
+  let summary: InspectionSummary | null = null;
+  const layers: LayerAttention[] = [];
+  const raw: Float32Array[] = [];
+  const showProgress = io.stderr.isTTY === true;
+  const request = { requestId: 1, text, model: args.model, provider: args.provider, maxCharacters: args.maxCharacters, maxTokens: args.maxTokens, window: args.window };
+  try {
+    const model = await models.get(args.model, args.provider, (p) => {
+      if (showProgress && p.stage === 'download' && p.loadedBytes !== undefined) {
+        const mb = (b: number): string => (b / 1048576).toFixed(1);
+        io.stderr.write(`\r${p.message} ${mb(p.loadedBytes)}${p.totalBytes ? ` / ${mb(p.totalBytes)}` : ''} MB   `);
+      }
+    });
+    if (showProgress) io.stderr.write('\r\x1b[K');
+    await runInspection(
+      model,
+      request,
+      {
+        onProgress: () => undefined,
+        onStart: (h) => {
+          if (wantRaw && h.tokens.length > DENSE_LIMIT_TOKENS) {
+            throw new DenseLimitError(`--dense prints full attention for at most ${DENSE_LIMIT_TOKENS} tokens; this input has ${h.tokens.length} (add --max-tokens ${DENSE_LIMIT_TOKENS}).`);
+          }
+          header = h;
+        },
+        onLayer: (l) => layers.push(l),
+        onDone: (s) => (summary = s),
+        ...(wantRaw ? { onRawLayer: (_l: number, data: Float32Array) => raw.push(data) } : {}),
+      },
+      () => false,
+    );
+  } finally {
+    await models.release();
+  }
+  if (!header || !summary) throw new Error('inspection ended without a result');
+  const result: InspectionResult = { ...(header as EngineHeader), source: { label, offset: 0 }, layers, summary };
+  return { result, raw };
+}
+
+async function readAsset(name: string): Promise<string> {
+  const file = path.join(__dirname, name);
+  try {
+    return await fs.readFile(file, 'utf8');
+  } catch {
+    throw new EngineError(`The report needs ${file}; run npm run build first.`);
+  }
+}
+
+async function writeOut(file: string, content: string): Promise<void> {
+  try {
+    await fs.writeFile(file, content);
+  } catch (error) {
+    throw new EngineError(`Cannot write ${file}: ${(error as Error).message.split('\n')[0]}`);
+  }
+}
+
+/** Runs the command; `argv` are the arguments after `inspect`. Resolves to the exit code. */
+export async function runInspectCommand(argv: readonly string[], io: InspectCommandIo = process): Promise<number> {
+  let args: InspectArgs;
+  try {
+    const parsed = parseInspectArgs(argv);
+    if (parsed === 'help') {
+      io.stdout.write(`${INSPECT_HELP}\n`);
+      return 0;
+    }
+    args = parsed;
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    io.stderr.write(`prompt-attention inspect: ${error.message}\n${INSPECT_USAGE}\n`);
+    return 2;
+  }
+  try {
+    const format = args.format ?? (io.stdout.isTTY ? 'text' : 'json');
+    const { text, label } = await readInput(args.file, io);
+    const { result, raw } = await inspect(args, text, label, io, args.dense);
+    if (format === 'html') {
+      const html = buildReportHtml(result, { webviewJs: await readAsset('webview.js'), webviewCss: await readAsset('webview.css') });
+      const out = args.out ?? path.resolve(`${label}.attention.html`);
+      await writeOut(out, html);
+      io.stdout.write(`${out}\n`);
+      return 0;
+    }
+    const output =
+      format === 'json'
+        ? `${JSON.stringify(toInspectJson(result, args.dense ? denseAttention(raw, result.model.heads, result.tokens.length) : undefined))}\n`
+        : toInspectText(result);
+    if (args.out) {
+      await writeOut(args.out, output);
+      io.stdout.write(`${args.out}\n`);
+    } else {
+      io.stdout.write(output);
+    }
+    return 0;
+  } catch (error) {
+    const message = error instanceof EngineError ? error.message : `internal error: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`;
+    io.stderr.write(`prompt-attention: ${message}\n`);
+    return 1;
+  }
+}

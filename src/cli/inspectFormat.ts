@@ -1,0 +1,79 @@
+// The `inspect` command's JSON document and terminal summary.
+import type { InspectionResult } from '../shared/protocol';
+
+export interface InspectJson {
+  readonly model: { readonly id: string; readonly layers: number; readonly heads: number; readonly maxTokens: number; readonly provider: string; readonly fallbackReason?: string };
+  readonly tokens: readonly { readonly text: string; readonly start: number; readonly end: number }[];
+  readonly heads: readonly { readonly layer: number; readonly head: number; readonly role: string; readonly scores: Readonly<Record<string, number>> }[];
+  readonly drivers: readonly { readonly index: number; readonly text: string; readonly received: number }[];
+  readonly attention?: number[][][][];
+}
+
+const round = (value: number, digits = 6): number => Number(value.toFixed(digits));
+
+/** Dense attention for --dense: [layer][head][query][key], rounded to 6 decimals. */
+export function denseAttention(layers: readonly Float32Array[], heads: number, n: number): number[][][][] {
+  return layers.map((data) =>
+    Array.from({ length: heads }, (_, h) =>
+      Array.from({ length: n }, (_, q) => Array.from(data.subarray(h * n * n + q * n, h * n * n + (q + 1) * n), (v) => (v === 0 ? 0 : round(v)))),
+    ),
+  );
+}
+
+export function toInspectJson(result: InspectionResult, attention?: number[][][][]): InspectJson {
+  const { model, tokens, summary } = result;
+  return {
+    model: {
+      id: model.id,
+      layers: model.layers,
+      heads: model.heads,
+      maxTokens: model.maxTokens,
+      provider: model.provider,
+      ...(model.fallbackReason ? { fallbackReason: model.fallbackReason } : {}),
+    },
+    tokens: tokens.map((t) => ({ text: t.text, start: t.start, end: t.end })),
+    heads: summary.heads.map((h) => ({
+      layer: h.layer,
+      head: h.head,
+      role: h.role,
+      scores: Object.fromEntries(Object.entries(h.scores).map(([k, v]) => [k, round(v as number, 4)])),
+    })),
+    drivers: summary.drivers.map((d) => ({ index: d.index, text: d.text, received: round(d.received) })),
+    ...(attention ? { attention } : {}),
+  };
+}
+
+function quote(text: string): string {
+  return JSON.stringify(text.length > 24 ? `${text.slice(0, 23)}…` : text);
+}
+
+/** A short summary for a terminal. */
+export function toInspectText(result: InspectionResult): string {
+  const { model, tokens, summary } = result;
+  const lines: string[] = [];
+  lines.push(`Model ${model.id}: ${model.layers} layers × ${model.heads} heads (${model.kvHeads} KV), context ${model.maxTokens}, ran on ${model.provider}`);
+  if (model.fallbackReason) lines.push(`  ${model.fallbackReason}`);
+  lines.push(`Tokens: ${tokens.length}`);
+  for (const note of summary.notes) lines.push(`  ${note}`);
+  lines.push('', 'Most attended tokens (mean attention received over layers):');
+  summary.drivers.slice(0, 8).forEach((d, i) => lines.push(`  ${i + 1}. ${quote(d.text)} #${d.index}  ${(d.received * 100).toFixed(2)}%`));
+  lines.push('', 'Head roles (strongest score):');
+  for (let layer = 0; layer < model.layers; layer++) {
+    const heads = summary.heads.filter((h) => h.layer === layer);
+    const parts = heads.map((h) => {
+      const key = h.role === 'previous-token' ? 'previousToken' : h.role;
+      const score = h.scores[key as keyof typeof h.scores];
+      return `H${h.head} ${h.role} ${score.toFixed(2)}`;
+    });
+    lines.push(`  L${layer}: ${parts.join(', ')}`);
+  }
+  if (summary.longRangePairs.length) {
+    lines.push('', 'Long-range links (query → key, last layers):');
+    for (const p of summary.longRangePairs.slice(0, 5)) {
+      lines.push(`  ${quote(tokens[p.query].text)} #${p.query} → ${quote(tokens[p.key].text)} #${p.key}  distance ${p.distance}, weight ${p.weight.toFixed(3)}`);
+    }
+  }
+  const t = summary.timings;
+  lines.push('', `Time: ${t.totalMs.toFixed(0)} ms (tokenize ${t.tokenizeMs.toFixed(0)}, run ${t.runMs.toFixed(0)}, statistics ${t.statsMs.toFixed(0)})`);
+  return `${lines.join('\n')}\n`;
+}
