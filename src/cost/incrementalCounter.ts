@@ -20,43 +20,84 @@ export interface CountSnapshot {
 }
 
 export class IncrementalCounter {
-  private cache = new Map<string, number>();
   private last: CountSnapshot | undefined;
 
   constructor(readonly counter: TokenCounter) {}
 
+  /**
+   * Counts `text`, reusing the previous update: the chunks before the first changed character and after the
+   * last one are kept (the latter shifted), and only the chunks in between are split again; those whose text
+   * was already there are not re-tokenized. A keystroke costs a prefix/suffix comparison plus one chunk.
+   */
   update(text: string): CountSnapshot {
-    if (this.last && this.last.text === text) return { ...this.last, tokenizedChunks: 0 };
-    const spans = splitCountChunks(text);
-    // A fresh map keyed by slices of the current text, so older versions of the document can be collected.
-    const next = new Map<string, number>();
-    const chunks: ChunkCount[] = [];
-    let total = 0;
+    const last = this.last;
+    if (!last || last.chunks.length === 0) return this.remember(text, [], 0, text.length, [], 0, new Map());
+    if (last.text === text) return { ...last, tokenizedChunks: 0 };
+    const old = last.text;
+    const limit = Math.min(old.length, text.length);
+    const prefix = commonLength(limit, (n) => old.slice(0, n) === text.slice(0, n));
+    const suffix = commonLength(limit - prefix, (n) => old.slice(old.length - n) === text.slice(text.length - n));
+    // A cut at q depends on the characters at q - 1 and q: cuts before the change and after it survive.
+    let head = 0;
+    while (head < last.chunks.length && last.chunks[head].end < prefix) head++;
+    let tail = last.chunks.length;
+    while (tail > head && last.chunks[tail - 1].start > old.length - suffix) tail--;
+    const regionStart = head > 0 ? last.chunks[head - 1].end : 0;
+    const delta = text.length - old.length;
+    const regionEnd = tail < last.chunks.length ? last.chunks[tail].start + delta : text.length;
+    const known = new Map<string, number>();
+    for (let i = head; i < tail; i++) {
+      const chunk = last.chunks[i];
+      known.set(chunkKey(old.slice(chunk.start, chunk.end), chunk.start === 0), chunk.tokens);
+    }
+    return this.remember(text, last.chunks.slice(0, head), regionStart, regionEnd, last.chunks.slice(tail), delta, known);
+  }
+
+  private remember(text: string, chunks: ChunkCount[], regionStart: number, regionEnd: number, after: readonly ChunkCount[], delta: number, known: Map<string, number>): CountSnapshot {
+    const lastKept = chunks[chunks.length - 1];
+    let total = lastKept ? lastKept.before + lastKept.tokens : 0;
     let tokenizedChunks = 0;
-    for (let i = 0; i < spans.length; i++) {
-      const { start, end } = spans[i];
+    for (const span of splitCountChunks(text.slice(regionStart, regionEnd))) {
+      const start = span.start + regionStart;
+      const end = span.end + regionStart;
       const piece = text.slice(start, end);
-      // The opening chunk tokenizes differently (SentencePiece's dummy prefix), so it has its own key.
-      const key = i === 0 ? `\u0001${piece}` : piece;
-      let tokens = next.get(key) ?? this.cache.get(key);
+      // The opening chunk tokenizes differently (SentencePiece's dummy prefix).
+      let tokens = known.get(chunkKey(piece, start === 0));
       if (tokens === undefined) {
-        tokens = this.counter.count(piece, i === 0);
+        tokens = this.counter.count(piece, start === 0);
         tokenizedChunks++;
       }
-      next.set(key, tokens);
       chunks.push({ start, end, tokens, before: total });
       total += tokens;
     }
-    this.cache = next;
+    for (const chunk of after) {
+      chunks.push({ start: chunk.start + delta, end: chunk.end + delta, tokens: chunk.tokens, before: total });
+      total += chunk.tokens;
+    }
     this.last = { text, total, chunks, tokenizedChunks };
     return this.last;
   }
 
-  /** Forgets the cache (e.g. when the target's tokenizer changes, make a new counter instead). */
+  /** Forgets the previous text: the next update counts everything. */
   clear(): void {
-    this.cache.clear();
     this.last = undefined;
   }
+}
+
+/** The largest n ≤ limit with same(n), for a predicate true up to some n and false after (binary search). */
+function commonLength(limit: number, same: (n: number) => boolean): number {
+  let low = 0;
+  let high = limit;
+  while (low < high) {
+    const mid = (low + high + 1) >> 1;
+    if (same(mid)) low = mid;
+    else high = mid - 1;
+  }
+  return low;
+}
+
+function chunkKey(piece: string, opening: boolean): string {
+  return opening ? `\u0001${piece}` : piece;
 }
 
 /** Tokens per section: each chunk counts for the section its first character lies in. */

@@ -26,6 +26,26 @@ test('an edit re-tokenizes only the chunk it touches', () => {
   assert.equal(incremental.update(lines.join('\n')).tokenizedChunks, 0);
 });
 
+test('after any sequence of edits the chunks and counts equal a fresh count', () => {
+  const counter = charCounter();
+  const incremental = new IncrementalCounter(counter);
+  let text = '# Title\n\nfirst paragraph\n  indented\nnext\n\n\nlast';
+  let seed = 7;
+  const random = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+  const inserts = ['x', '\n', ' ', '\n\n', '# h\n', 'word ', '\t'];
+  incremental.update(text);
+  for (let i = 0; i < 300; i++) {
+    const at = random(text.length + 1);
+    text = random(3) === 0 ? text.slice(0, at) + text.slice(at + 1 + random(4)) : text.slice(0, at) + inserts[random(inserts.length)] + text.slice(at);
+    const snapshot = incremental.update(text);
+    const fresh = new IncrementalCounter(charCounter()).update(text);
+    assert.deepEqual(snapshot.chunks, fresh.chunks, `edit ${i}`);
+    assert.equal(snapshot.total, fresh.total);
+  }
+  assert.equal(incremental.update('').total, 0);
+  assert.equal(incremental.update('a\nb').total, 2);
+});
+
 test('sections sum their chunks and the token offset is located exactly', async () => {
   const counter = charCounter();
   const text = '# A\nabc\n\n# B\ndefg\n';
