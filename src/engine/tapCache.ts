@@ -1,5 +1,6 @@
 // Graph surgery, paid once per model: the tapped (and pruned) graph is written to a cache directory keyed
-// by the source model's hash, next to links to its external data files so relative locations still resolve.
+// by the source model's hash, next to hard links to (or copies of) its external data files, so their
+// relative locations still resolve.
 //
 // Key: sha256 of the model.onnx bytes for files up to 512 MiB (exact: a model replaced in place with
 // the same size and mtime still gets a fresh tap); above that, sha256 of path + size + mtime, so a
@@ -51,6 +52,9 @@ async function hashFile(file: string, size: number, mtimeMs: number): Promise<st
         .on('error', reject);
     });
   }
+  // The usual external-data file: a replaced one (new size or mtime) must not reuse a stale link.
+  const data = await fs.stat(`${file}_data`).catch(() => null);
+  if (data) hash.update(`\0data\0${data.size}\0${data.mtimeMs}`);
   return hash.digest('hex').slice(0, 32);
 }
 
@@ -76,16 +80,16 @@ function externalDataFiles(model: ModelProto): string[] {
   return [...files];
 }
 
+/**
+ * onnxruntime refuses external data whose real path (symlinks resolved) lies outside the model's folder,
+ * so the data file gets a hard link in the cache entry, or a copy when the cache is on another file system.
+ */
 async function linkOrCopy(source: string, target: string): Promise<void> {
   await fs.rm(target, { force: true });
   try {
-    await fs.symlink(source, target);
+    await fs.link(source, target);
   } catch {
-    try {
-      await fs.link(source, target);
-    } catch {
-      await fs.copyFile(source, target);
-    }
+    await fs.copyFile(source, target);
   }
 }
 

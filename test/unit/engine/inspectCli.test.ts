@@ -1,0 +1,200 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { buildBundle } from '../../helpers/buildBundle';
+import { makeTempDir, removeTempDir, writeTinyModel } from '../../helpers/tinyModel';
+
+let cli = '';
+let dir = '';
+let model = '';
+
+interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function run(args: string[], stdin?: string): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cli, ...args], { cwd: dir, env: { ...process.env, XDG_CACHE_HOME: path.join(dir, 'xdg') } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(stdin ?? '');
+  });
+}
+
+async function file(name: string, content: string | Buffer): Promise<string> {
+  const target = path.join(dir, name);
+  await fs.writeFile(target, content);
+  return target;
+}
+
+/** Exit code and one stderr line, no stack trace. */
+function assertOneLineError(result: Run, code: number, pattern: RegExp): void {
+  assert.equal(result.code, code, `exit code (stderr: ${result.stderr})`);
+  assert.match(result.stderr, pattern);
+  assert.equal(result.stdout, '');
+  assert.ok(!/\n\s+at /.test(result.stderr), 'no stack trace');
+  if (code === 1) assert.equal(result.stderr.trim().split('\n').length, 1, 'one line');
+}
+
+before(async () => {
+  cli = await buildBundle('src/cli/cli.ts', 'cli');
+  // The HTML report inlines the webview bundle found next to cli.js.
+  await fs.writeFile(path.join(path.dirname(cli), 'webview.js'), 'window.__paTestBundle = true;');
+  await fs.writeFile(path.join(path.dirname(cli), 'webview.css'), '.pa-test { color: red; }');
+  dir = await makeTempDir();
+  model = (await writeTinyModel(path.join(dir, 'model'), { layers: 2, heads: 4, maxPositions: 1024 })).folder;
+});
+
+after(() => removeTempDir(dir));
+
+const PROMPT = 'You are a helpful assistant. Answer briefly: café, 中文, 🙂.\nThe end.';
+
+test('--format json prints exactly one document with the documented shape', async () => {
+  const input = await file('prompt.txt', PROMPT);
+  const result = await run(['inspect', input, '--model', model, '--provider', 'cpu', '--format', 'json']);
+  assert.equal(result.code, 0, result.stderr);
+  const json = JSON.parse(result.stdout) as Record<string, unknown>;
+  assert.deepEqual(Object.keys(json), ['model', 'tokens', 'heads', 'drivers']);
+  const m = json.model as Record<string, unknown>;
+  assert.deepEqual(Object.keys(m), ['id', 'layers', 'heads', 'maxTokens', 'provider']);
+  assert.deepEqual([m.id, m.layers, m.heads, m.maxTokens, m.provider], ['model', 2, 4, 1024, 'cpu']);
+  const tokens = json.tokens as { text: string; start: number; end: number }[];
+  assert.deepEqual(tokens[0], { text: '', start: 0, end: 0 }, 'BOS first, empty span');
+  for (const t of tokens) {
+    assert.deepEqual(Object.keys(t), ['text', 'start', 'end']);
+    assert.equal(t.text, PROMPT.slice(t.start, t.end));
+  }
+  assert.equal(tokens.map((t) => t.text).join(''), PROMPT);
+  const heads = json.heads as { layer: number; head: number; role: string; scores: Record<string, number> }[];
+  assert.equal(heads.length, 2 * 4);
+  assert.deepEqual(Object.keys(heads[0]), ['layer', 'head', 'role', 'scores']);
+  assert.deepEqual(Object.keys(heads[0].scores).sort(), ['broad', 'induction', 'local', 'previousToken', 'sink']);
+  assert.ok(['previous-token', 'sink', 'induction', 'local', 'broad'].includes(heads[0].role));
+  const drivers = json.drivers as { index: number; text: string; received: number }[];
+  assert.ok(drivers.length > 0);
+  for (const d of drivers) {
+    assert.deepEqual(Object.keys(d), ['index', 'text', 'received']);
+    assert.equal(d.text, tokens[d.index].text);
+    assert.ok(d.index > 0, 'the sink is not a driver');
+  }
+});
+
+test('--dense adds attention[layer][head][query][key]: causal rows that sum to 1', async () => {
+  const result = await run(['inspect', '-', '--model', model, '--provider', 'cpu', '--format', 'json', '--dense'], PROMPT);
+  assert.equal(result.code, 0, result.stderr);
+  const json = JSON.parse(result.stdout) as { tokens: unknown[]; attention: number[][][][] };
+  const n = json.tokens.length;
+  assert.equal(json.attention.length, 2);
+  assert.equal(json.attention[0].length, 4);
+  for (const layer of json.attention) {
+    for (const head of layer) {
+      assert.equal(head.length, n);
+      head.forEach((row, q) => {
+        assert.equal(row.length, n);
+        assert.ok(Math.abs(row.reduce((a, b) => a + b, 0) - 1) < 1e-4);
+        for (let k = q + 1; k < n; k++) assert.equal(row[k], 0);
+      });
+    }
+  }
+});
+
+test('--dense refuses more than 512 tokens with a clear message', async () => {
+  const input = await file('long.txt', 'alpha beta gamma delta '.repeat(200));
+  const result = await run(['inspect', input, '--model', model, '--provider', 'cpu', '--format', 'json', '--dense']);
+  assertOneLineError(result, 1, /--dense prints full attention for at most 512 tokens; this input has \d+/);
+});
+
+test('--format html writes <input>.attention.html in the current folder, self-contained, and prints its path', async () => {
+  const input = await file('report-input.md', PROMPT);
+  const result = await run(['inspect', input, '--model', model, '--provider', 'cpu', '--format', 'html']);
+  assert.equal(result.code, 0, result.stderr);
+  const out = path.join(dir, 'report-input.md.attention.html');
+  assert.equal(result.stdout.trim(), out);
+  const html = await fs.readFile(out, 'utf8');
+  assert.ok(html.includes('window.__paTestBundle = true;'), 'webview bundle inlined');
+  assert.ok(html.includes('.pa-test { color: red; }'), 'css inlined');
+  assert.ok(!/<script[^>]+src=|<link[^>]+href=/i.test(html), 'no external resources');
+});
+
+test('--format text prints a short terminal summary; --out writes to a file', async () => {
+  const input = await file('summary.txt', PROMPT);
+  const result = await run(['inspect', input, '--model', model, '--provider', 'cpu', '--format', 'text']);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /^Model model: 2 layers × 4 heads/);
+  assert.match(result.stdout, /Head roles/);
+  const out = path.join(dir, 'out.json');
+  const written = await run(['inspect', input, '--model', model, '--provider', 'cpu', '--format', 'json', '--out', out]);
+  assert.equal(written.code, 0, written.stderr);
+  assert.ok(JSON.parse(await fs.readFile(out, 'utf8')).tokens.length > 5);
+});
+
+test('more tokens than --max-tokens: the window is inspected', async () => {
+  const content = 'one two three four five six seven eight nine ten eleven twelve';
+  const input = await file('window.txt', content);
+  const result = await run(['inspect', input, '--model', model, '--provider', 'cpu', '--format', 'json', '--max-tokens', '5', '--window', 'end']);
+  assert.equal(result.code, 0, result.stderr);
+  const json = JSON.parse(result.stdout) as { tokens: { text: string; end: number }[] };
+  assert.equal(json.tokens.length, 5);
+  assert.equal(json.tokens[0].text, '', 'BOS kept');
+  assert.equal(json.tokens.at(-1)?.end, content.length, 'the last tokens');
+});
+
+test('bad input: one line on stderr and exit 1', async () => {
+  const empty = await file('empty.txt', '');
+  const blank = await file('blank.txt', '  \n\t\n');
+  const binary = await file('binary.bin', Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x00, 0x00, 0xff, 0xfe, 0x00, 0x01]));
+  const text = await file('ok.txt', PROMPT);
+  const cases: [string[], RegExp][] = [
+    [[empty], /Nothing to inspect: the text is empty\./],
+    [[blank], /only whitespace/],
+    [[binary], /binary content/],
+    [[path.join(dir, 'nope.txt')], /Cannot read .*nope\.txt: no such file/],
+    [[text, '--max-characters', '10'], /more than the limit of 10/],
+    [[text, '--model', path.join(dir, 'no-such-model')], /Model folder not found: .*no-such-model/],
+  ];
+  for (const [args, pattern] of cases) {
+    const withModel = args.includes('--model') ? args : [...args, '--model', model];
+    assertOneLineError(await run(['inspect', ...withModel, '--provider', 'cpu', '--format', 'json']), 1, pattern);
+  }
+});
+
+test('broken model folders get an error that names the file', async () => {
+  const text = await file('ok2.txt', PROMPT);
+  const corrupt = (await writeTinyModel(path.join(dir, 'corrupt'))).folder;
+  await fs.writeFile(path.join(corrupt, 'onnx', 'model.onnx'), Buffer.from('this is not a protobuf at all, just text'));
+  const noConfig = (await writeTinyModel(path.join(dir, 'no-config'))).folder;
+  await fs.rm(path.join(noConfig, 'config.json'));
+  const noTokenizer = (await writeTinyModel(path.join(dir, 'no-tokenizer'))).folder;
+  await fs.rm(path.join(noTokenizer, 'tokenizer.json'));
+  const noOnnx = (await writeTinyModel(path.join(dir, 'no-onnx'))).folder;
+  await fs.rm(path.join(noOnnx, 'onnx', 'model.onnx'));
+  const mismatch = (await writeTinyModel(path.join(dir, 'mismatch'), { graphVocabSize: 100 })).folder;
+  const fused = (await writeTinyModel(path.join(dir, 'fused'), { fused: true })).folder;
+  const cases: [string, RegExp][] = [
+    [corrupt, /corrupt\/onnx\/model\.onnx is not a valid ONNX model/],
+    [noConfig, /Cannot read model config .*no-config\/config\.json/],
+    [noTokenizer, /Cannot read tokenizer .*no-tokenizer\/tokenizer\.json/],
+    [noOnnx, /Model file not found: .*no-onnx\/onnx\/model\.onnx/],
+    [mismatch, /Tokenizer .*mismatch\/tokenizer\.json \(\d+ tokens\) does not match model .*model\.onnx \(100 embedding rows\)/],
+    [fused, /com\.microsoft\.GroupQueryAttention.*export the model without attention fusion/],
+  ];
+  for (const [folder, pattern] of cases) {
+    assertOneLineError(await run(['inspect', text, '--model', folder, '--provider', 'cpu', '--format', 'json']), 1, pattern);
+  }
+});
+
+test('usage errors exit 2 with the usage line', async () => {
+  for (const args of [['inspect'], ['inspect', 'a.txt', '--provider', 'tpu'], ['inspect', 'a.txt', '--format', 'pdf'], ['inspect', 'a.txt', '--bogus'], ['frobnicate']]) {
+    const result = await run(args);
+    assert.equal(result.code, 2, args.join(' '));
+    assert.match(result.stderr, /usage: prompt-attention/);
+  }
+});
