@@ -147,11 +147,8 @@ export class CostController extends Disposable implements vscode.CodeLensProvide
     const sections = splitSections(snapshot.text, document.languageId === 'markdown' ? 'markdown' : 'blocks');
     return computeSectionLenses(snapshot, sections).map((lens) => {
       const position = document.positionAt(Math.min(lens.anchor, document.getText().length));
-      return new vscode.CodeLens(new vscode.Range(position, position), {
-        title: lens.title,
-        tooltip: lens.tooltip,
-        command: 'promptAttention.pickTarget',
-      });
+      // No command: the lens is a label (its tooltip explains the share).
+      return new vscode.CodeLens(new vscode.Range(position, position), { title: lens.title, tooltip: lens.tooltip, command: '' });
     });
   }
 

@@ -1,0 +1,93 @@
+// The vscode-facing providers (status bar, diagnostics, CodeLens, Pick Target) run against a fake vscode API.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { createFakeVscode, FakeDocument, installFakeVscode, type MarkdownString } from './fakeVscode';
+
+const tiny = {
+  id: 'tiny', name: 'Tiny', tokenizer: 'cl100k_base', contextWindow: 100, kvDtype: 'fp16',
+  architecture: { layers: 1, attentionHeads: 2, kvHeads: 1, headDim: 4, hiddenSize: 8, parameters: 1000 },
+};
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 500 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.ok(condition(), `timed out waiting for ${what}`);
+}
+
+/** "w1 w2 … wN" with ten words per line: cl100k counts "w1" as 2 tokens and " w2" as 2. */
+function words(n: number): string {
+  const lines: string[] = [];
+  for (let i = 0; i < n; i += 10) lines.push(Array.from({ length: Math.min(10, n - i) }, (_, j) => `w${i + j + 1}`).join(' '));
+  return `${lines.join('\n')}\n`;
+}
+
+test('status bar, diagnostics and CodeLens follow a prompt document; Pick Target writes the setting', async () => {
+  const fake = createFakeVscode({
+    'promptAttention.cost.presets': [tiny, { id: 'broken', tokenizer: 'nope', contextWindow: 1 }],
+    'promptAttention.cost.target': 'tiny',
+    'promptAttention.cost.debounceMs': 0,
+    'promptAttention.cost.kvCacheBudgetGiB': 0,
+  });
+  const restore = installFakeVscode(fake.api);
+  try {
+    const { registerCostFeatures } = await import('../../../src/cost/registerCostFeatures');
+    const subscriptions: { dispose(): void }[] = [];
+    registerCostFeatures({ extensionPath: join(__dirname, '../../..'), subscriptions } as unknown as Parameters<typeof registerCostFeatures>[0]);
+    assert.deepEqual(fake.warnings, ['Prompt Attention: preset "broken": "tokenizer" must be one of o200k_base, cl100k_base, llama3, llama2, mistral, qwen2']);
+    const [status] = fake.statusItems;
+    assert.equal(status.command, 'promptAttention.pickTarget');
+
+    // 20 words = 39 tokens: under the 80-token warning line.
+    const document = new FakeDocument('/work/prompt.md', 'markdown', `# Intro\n${words(20)}`);
+    fake.open(document);
+    await until(() => status.visible && status.text.includes('tok'), 'the first count');
+    assert.match(status.text, /^\$\(pulse\) 4\d tok · 4\d\.\d % of Tiny$/);
+    assert.match((status.tooltip as MarkdownString).value, /\| \*\*Target\*\* \| Tiny \(tiny\) \|/);
+    assert.deepEqual(fake.diagnostics.get(document.uri.toString()), []);
+    const lenses = fake.lensProviders[0].provideCodeLenses(document);
+    assert.equal(lenses.length, 1);
+    assert.match(lenses[0].command?.title ?? '', /^4\d tokens · \+100 % attention cost$/);
+
+    // Past the window: one error from the first token that does not fit to the end of the text.
+    fake.edit(document, `# Intro\n${words(20)}\n# Examples\n${words(40)}`);
+    await until(() => status.text.startsWith('$(error)'), 'the error status');
+    const [error, ...others] = fake.diagnostics.get(document.uri.toString()) ?? [];
+    assert.equal(others.length, 0);
+    assert.equal(error.severity, 0);
+    assert.equal(error.code, 'context-error');
+    assert.equal(error.source, 'Prompt Attention');
+    assert.match(error.message, /^Token 101 passes 100 % of Tiny's 100-token context window/);
+    const text = document.getText();
+    assert.ok(error.range.start.line >= 4, 'the error starts in the Examples section');
+    assert.deepEqual(error.range.end, document.positionAt(text.length));
+    const titles = fake.lensProviders[0].provideCodeLenses(document).map((lens) => lens.command?.title);
+    assert.equal(titles.length, 2);
+    assert.match(titles[1] ?? '', /^\d+ tokens · \+\d+ % attention cost$/);
+
+    // Files over the size limit get a note instead of a count.
+    fake.edit(document, `# Intro\n${words(400)}`);
+    fake.changeSettings({ 'promptAttention.cost.maxFileSizeKB': 1 });
+    await until(() => status.text.includes('too large'), 'the size note');
+    assert.match(status.text, /^\$\(circle-slash\) 1\.\d+ KiB: too large to count$/);
+    assert.equal(fake.diagnostics.get(document.uri.toString()), undefined);
+    assert.deepEqual(fake.lensProviders[0].provideCodeLenses(document), []);
+    fake.changeSettings({ 'promptAttention.cost.maxFileSizeKB': 1024 });
+    await until(() => status.text.startsWith('$(error)'), 'the count after the limit is raised');
+
+    // Other languages are left alone; closing a prompt clears its diagnostics.
+    const code = new FakeDocument('/work/main.py', 'python', words(500));
+    fake.open(code);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(fake.diagnostics.get(code.uri.toString()), undefined);
+    assert.equal(status.visible, false);
+    fake.close(document);
+    assert.equal(fake.diagnostics.get(document.uri.toString()), undefined);
+
+    fake.setQuickPick((items) => items.find((item) => item.description === 'gpt-4o'));
+    await fake.commands.get('promptAttention.pickTarget')?.();
+    assert.deepEqual(fake.updates, [['promptAttention.cost.target', 'gpt-4o', 1]]);
+    subscriptions.forEach((subscription) => subscription.dispose());
+  } finally {
+    restore();
+  }
+});

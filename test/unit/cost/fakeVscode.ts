@@ -1,0 +1,195 @@
+// A small hand-written fake of the vscode API surface the cost features use, so the real providers run in
+// node:test. `installFakeVscode()` makes `require('vscode')` return it.
+import Module from 'node:module';
+
+type Listener<T> = (value: T) => unknown;
+
+export class EventEmitter<T> {
+  private listeners: Listener<T>[] = [];
+  readonly event = (listener: Listener<T>) => {
+    this.listeners.push(listener);
+    return { dispose: () => (this.listeners = this.listeners.filter((l) => l !== listener)) };
+  };
+  fire(value: T): void {
+    for (const listener of [...this.listeners]) listener(value);
+  }
+  dispose(): void {
+    this.listeners = [];
+  }
+}
+
+export class Position {
+  constructor(readonly line: number, readonly character: number) {}
+}
+
+export class Range {
+  constructor(readonly start: Position, readonly end: Position) {}
+}
+
+export class Diagnostic {
+  source?: string;
+  code?: string;
+  constructor(readonly range: Range, readonly message: string, readonly severity: number) {}
+}
+
+export class CodeLens {
+  constructor(readonly range: Range, readonly command?: { title: string; tooltip?: string; command: string }) {}
+}
+
+export class MarkdownString {
+  isTrusted = false;
+  constructor(readonly value: string, readonly supportThemeIcons?: boolean) {}
+}
+
+export class ThemeColor {
+  constructor(readonly id: string) {}
+}
+
+export class FakeDocument {
+  isClosed = false;
+  version = 1;
+  readonly uri: { toString(): string; fsPath: string };
+  constructor(readonly fileName: string, readonly languageId: string, private text: string) {
+    this.uri = { toString: () => `file://${fileName}`, fsPath: fileName };
+  }
+  getText(): string {
+    return this.text;
+  }
+  setText(text: string): void {
+    this.text = text;
+    this.version++;
+  }
+  positionAt(offset: number): Position {
+    const before = this.text.slice(0, Math.max(0, Math.min(offset, this.text.length)));
+    const line = before.split('\n').length - 1;
+    return new Position(line, before.length - before.lastIndexOf('\n') - 1);
+  }
+}
+
+interface Filter {
+  readonly scheme?: string;
+  readonly language?: string;
+  readonly pattern?: string;
+}
+
+function matchFilter(filter: Filter, document: FakeDocument): boolean {
+  if (filter.scheme && filter.scheme !== 'file') return false;
+  if (filter.language) return filter.language === document.languageId;
+  // Enough glob for "**/*.ext" and "**".
+  if (filter.pattern) return filter.pattern === '**' || document.fileName.endsWith(filter.pattern.replace('**/*', ''));
+  return false;
+}
+
+export function createFakeVscode(settings: Record<string, unknown>) {
+  const changed = new EventEmitter<{ document: FakeDocument }>();
+  const opened = new EventEmitter<FakeDocument>();
+  const closed = new EventEmitter<FakeDocument>();
+  const configurationChanged = new EventEmitter<{ affectsConfiguration(section: string): boolean }>();
+  const activeChanged = new EventEmitter<unknown>();
+  const diagnostics = new Map<string, Diagnostic[]>();
+  const statusItems: { text: string; tooltip?: MarkdownString; backgroundColor?: ThemeColor; visible: boolean; command?: string }[] = [];
+  const lensProviders: { provideCodeLenses(document: FakeDocument): CodeLens[] }[] = [];
+  const commands = new Map<string, () => unknown>();
+  const warnings: string[] = [];
+  const updates: [string, unknown, number][] = [];
+  let quickPickChoice: ((items: { description?: string }[]) => unknown) | undefined;
+  const state = { activeDocument: undefined as FakeDocument | undefined, documents: [] as FakeDocument[] };
+  const api = {
+    EventEmitter, Position, Range, Diagnostic, CodeLens, MarkdownString, ThemeColor,
+    DiagnosticSeverity: { Error: 0, Warning: 1, Information: 2, Hint: 3 },
+    StatusBarAlignment: { Left: 1, Right: 2 },
+    ConfigurationTarget: { Global: 1, Workspace: 2, WorkspaceFolder: 3 },
+    workspace: {
+      getConfiguration: (section: string) => ({
+        get: (key: string) => settings[`${section}.${key}`],
+        inspect: (key: string) => ({ key, workspaceValue: undefined, globalValue: settings[`${section}.${key}`] }),
+        update: async (key: string, value: unknown, target: number) => {
+          updates.push([`${section}.${key}`, value, target]);
+        },
+      }),
+      onDidChangeTextDocument: changed.event,
+      onDidOpenTextDocument: opened.event,
+      onDidCloseTextDocument: closed.event,
+      onDidChangeConfiguration: configurationChanged.event,
+      get textDocuments() {
+        return state.documents;
+      },
+    },
+    window: {
+      get activeTextEditor() {
+        return state.activeDocument ? { document: state.activeDocument } : undefined;
+      },
+      onDidChangeActiveTextEditor: activeChanged.event,
+      createStatusBarItem: () => {
+        const item = { text: '', visible: false, show: () => (item.visible = true), hide: () => (item.visible = false), dispose: () => undefined } as (typeof statusItems)[number] & { show(): void; hide(): void; dispose(): void };
+        statusItems.push(item);
+        return item;
+      },
+      showWarningMessage: async (message: string) => {
+        warnings.push(message);
+        return undefined;
+      },
+      showQuickPick: async (items: { description?: string }[]) => quickPickChoice?.(items),
+    },
+    languages: {
+      createDiagnosticCollection: () => ({
+        set: (uri: { toString(): string }, items: Diagnostic[]) => diagnostics.set(uri.toString(), items),
+        delete: (uri: { toString(): string }) => diagnostics.delete(uri.toString()),
+        dispose: () => diagnostics.clear(),
+      }),
+      registerCodeLensProvider: (_selector: unknown, provider: (typeof lensProviders)[number]) => {
+        lensProviders.push(provider);
+        return { dispose: () => undefined };
+      },
+      match: (selector: Filter | Filter[], document: FakeDocument) => ((Array.isArray(selector) ? selector : [selector]).some((f) => matchFilter(f, document)) ? 10 : 0),
+    },
+    commands: {
+      registerCommand: (id: string, run: () => unknown) => {
+        commands.set(id, run);
+        return { dispose: () => commands.delete(id) };
+      },
+    },
+  };
+  return {
+    api,
+    diagnostics,
+    statusItems,
+    lensProviders,
+    commands,
+    warnings,
+    updates,
+    setQuickPick: (choose: (items: { description?: string }[]) => unknown) => (quickPickChoice = choose),
+    open(document: FakeDocument, active = true) {
+      state.documents.push(document);
+      if (active) state.activeDocument = document;
+      opened.fire(document);
+      if (active) activeChanged.fire(undefined);
+    },
+    edit(document: FakeDocument, text: string) {
+      document.setText(text);
+      changed.fire({ document });
+    },
+    close(document: FakeDocument) {
+      document.isClosed = true;
+      state.documents = state.documents.filter((d) => d !== document);
+      if (state.activeDocument === document) state.activeDocument = undefined;
+      closed.fire(document);
+    },
+    changeSettings(values: Record<string, unknown>) {
+      Object.assign(settings, values);
+      configurationChanged.fire({ affectsConfiguration: (section: string) => section === 'promptAttention.cost' });
+    },
+  };
+}
+
+type ModuleLoad = (request: string, parent: unknown, isMain: boolean) => unknown;
+
+/** Routes `require('vscode')` to `api` until the returned function is called. */
+export function installFakeVscode(api: unknown): () => void {
+  const moduleWithLoad = Module as unknown as { _load: ModuleLoad };
+  const original = moduleWithLoad._load;
+  moduleWithLoad._load = (request, parent, isMain) => (request === 'vscode' ? api : original(request, parent, isMain));
+  return () => {
+    moduleWithLoad._load = original;
+  };
+}
