@@ -3,7 +3,8 @@
 
 usage: analyze.py CKPT MODEL_DIR BINS_DIR CORPUS_DIR [--no-card]
 Scores (per layer/head, fp32 eager attention, the same maths as the ONNX graph):
-  previous-token = mean_i A[i][i-1]        (held-out prose, i >= 1)
+  previous-token = mean_i A[i][i-1]        (held-out prose, i >= 2; i = 1 is skipped because its
+                                           previous token is the BOS sink, as in src/engine/headRoles.ts)
   induction      = mean attention from a token in the second copy of a random
                    word sequence repeated twice to the token that followed its
                    earlier occurrence (averaged over 8 sequences of 60 words)
@@ -53,14 +54,15 @@ def heldout_loss(seq, n):
     return tot / cnt
 
 
-loss512 = heldout_loss(512, 48)
-loss2048 = heldout_loss(2048, 12)
+quick = "--quick" in sys.argv
+loss512 = heldout_loss(512, 2 if quick else 32)
+loss2048 = heldout_loss(2048, 1 if quick else 8)
 print("held-out loss 512: %.4f  2048: %.4f" % (loss512, loss2048), flush=True)
 
 prose = open(os.path.join(HERE, "heldout-prose.txt"), encoding="utf-8").read()
 pids = enc.encode(prose)
 _, A = attn(pids)
-prev = [[A[l][h].diagonal(-1).mean().item() for h in range(H)] for l in range(L)]
+prev = [[A[l][h].diagonal(-1)[1:].mean().item() for h in range(H)] for l in range(L)]
 sink = [[A[l][h][1:, 0].mean().item() for h in range(H)] for l in range(L)]
 
 words = sorted({w for w in open("/usr/share/dict/words").read().split()} if os.path.exists("/usr/share/dict/words") else set())
@@ -86,6 +88,18 @@ for r in range(nseq):
             ind[l, h] += A[l][h][rows, cols].mean().item() / nseq
 
 
+gen = np.random.default_rng(11)
+ind_tok = np.zeros((L, H))
+for r in range(nseq):
+    first = [int(t) for t in gen.integers(0, cfg["vocab_size"] - 2, size=100)]
+    n = len(first)
+    _, A = attn([BOS] + first + first)
+    for l in range(L):
+        for h in range(H):
+            rows = torch.arange(1 + n, 1 + 2 * n - 1)
+            ind_tok[l, h] += A[l][h][rows, rows - n + 1].mean().item() / nseq
+
+
 def top(m, k=3):
     flat = sorted(((m[l][h], l, h) for l in range(L) for h in range(H)), reverse=True)[:k]
     return [{"layer": l, "head": h, "score": round(float(s), 3)} for s, l, h in flat]
@@ -95,6 +109,7 @@ res = {"heldOutLoss": {"512": round(loss512, 4), "2048": round(loss2048, 4)},
        "heads": {"previousToken": top(prev), "induction": top(ind), "sink": top(sink)},
        "allHeads": {"previousToken": [[round(v, 3) for v in r] for r in prev],
                     "induction": [[round(float(v), 3) for v in r] for r in ind],
+                    "inductionRandomTokens": [[round(float(v), 3) for v in r] for r in ind_tok],
                     "sink": [[round(v, 3) for v in r] for r in sink]}}
 print(json.dumps(res["heads"]), flush=True)
 for k, m in res["allHeads"].items():
@@ -110,10 +125,15 @@ srcs = json.load(open(os.path.join(corpus, "sources.json")))
 toks = json.load(open(os.path.join(bins, "tokens.json")))
 tokens_seen = int(st["tokens_seen"]); secs = float(st["train_seconds"])
 ttime = "%d min on 2 CPU cores" % round(secs / 60)
+a = st.get("args", {})
+_ph = [p.split(":") for p in a.get("phases", "").split(",") if p]
+_ps = st.get("phase_steps", [])
+phases_txt = ", then ".join("%s steps of %sx%s-token windows" % (_ps[i] if i < len(_ps) else "?", p[1], p[0]) for i, p in enumerate(_ph))
+card_phases = ["%s:%s:%s" % (p[0], p[1], _ps[i] if i < len(_ps) else 0) for i, p in enumerate(_ph)]
 card = {
     "name": "pa-mini-llama",
     "parameters": params,
-    "layers": L, "heads": H, "kvHeads": cfg["num_key_value_heads"],
+    "layers": L, "attentionHeads": H, "kvHeads": cfg["num_key_value_heads"],
     "contextTokens": cfg["max_position_embeddings"],
     "tokenizer": "byte-level BPE, %d tokens (trained on the corpus)" % cfg["vocab_size"],
     "trainedOn": "%.0f MB of Debian-packaged text: fortunes, KJV Bible, Jargon File, WordNet, GCIDE, Perl and Python docs, man pages, Python stdlib" % (sum(v["bytes"] for v in srcs.values()) / 2 ** 20),
@@ -122,6 +142,7 @@ card = {
     "heldOutLoss": res["heldOutLoss"],
     "heads": res["heads"],
     "fileBytes": onnx_bytes,
+    "trainingPhases": card_phases,
     "proxyNote": "A tiny proxy model: its attention shows patterns common to transformers (previous-token, induction, attention sinks), not the exact attention of any production model.",
 }
 json.dump(card, open(os.path.join(mdir, "card.json"), "w"), indent=2)
@@ -133,7 +154,6 @@ for name, v in srcs.items():
 fmt = lambda lst: ", ".join("L%d H%d (%.2f)" % (d["layer"], d["head"], d["score"]) for d in lst)
 allh = lambda m: "\n".join("| L%d | %s |" % (l, " | ".join("%.2f" % v for v in m[l])) for l in range(L))
 hdr = "| layer | " + " | ".join("H%d" % h for h in range(H)) + " |\n|---|" + "---|" * H
-a = st.get("args", {})
 readme = f"""# pa-mini-llama
 
 The embedded default model of **Prompt Attention**: a miniature Llama trained from scratch
@@ -185,11 +205,14 @@ about 1% of documents held out for validation.
 
 ## Training
 
-Training: {tokens_seen:,} tokens seen ({int(st['step'])} steps of {a.get('batch', 16)}x{a.get('seq', 512)}-token windows, the last
-{a.get('long_steps', 0)} steps on {a.get('long_seq', 2048)}-token windows), {ttime}, AdamW (lr {a.get('lr', 0):g},
+Training: {tokens_seen:,} tokens seen in {int(st['step'])} steps of 8,192 tokens ({phases_txt}), {ttime}
+(the machine was shared with other jobs, so wall time is not a clean speed measure), AdamW (lr {a.get('lr', 0):g}, warmup {a.get('warmup', 0)} steps,
 cosine to 10%, weight decay 0.1), bf16 autocast. About 25% of windows contain a span copied from earlier in the same window and 10% a
 span of random corpus tokens placed twice, which makes induction heads form quickly.
 Everything is seeded; `recipe/train.sh` rebuilds this directory from a bare Debian 12 machine.
+This run used the time mode (phase switches and the cosine schedule follow elapsed training time,
+budget {a.get('budget', 0):g} s), so for a step-exact rerun pass
+`PHASES="{','.join(card_phases)}" BUDGET=0` to `train.sh`.
 
 Held-out loss (cross-entropy, nats/token): **{loss512:.3f}** on 512-token windows, **{loss2048:.3f}** on 2,048-token windows.
 
@@ -197,7 +220,7 @@ Held-out loss (cross-entropy, nats/token): **{loss512:.3f}** on 512-token window
 
 Measured with `recipe/analyze.py` (fp32, the same computation as the ONNX graph). Layers and heads are 0-based.
 
-- previous-token heads (mean A[i][i-1] on held-out prose `recipe/heldout-prose.txt`): {fmt(res['heads']['previousToken'])}
+- previous-token heads (mean A[i][i-1] over i >= 2 on held-out prose `recipe/heldout-prose.txt`): {fmt(res['heads']['previousToken'])}
 - induction heads (random 60-word sequence repeated twice; mean attention from the second copy to the token after the earlier occurrence): {fmt(res['heads']['induction'])}
 - sink heads (mean attention to position 0, the BOS token): {fmt(res['heads']['sink'])}
 
@@ -210,6 +233,11 @@ Induction score per head:
 
 {hdr}
 {allh(res['allHeads']['induction'])}
+
+Induction score per head on uniformly random token ids (100 tokens repeated twice):
+
+{hdr}
+{allh(res['allHeads']['inductionRandomTokens'])}
 
 Sink score per head:
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Train pa-mini-llama on the encoded corpus. Resumable from OUT/last.pt.
 
-Phase 1: 512-token windows; phase 2 (last --long-steps steps): 2048-token
-windows with the same tokens per step. Every window starts with BOS.
+Phases (--phases): 256-token windows, then 512, then 2048 (8192 tokens per
+step throughout; attention cost grows with window length, so the short
+phase is where most tokens are seen). Every window starts with BOS.
 About 25% of windows get a copied span (a span of the window repeated later
 in the same window) and 10% a span of randomly sampled corpus tokens
 placed twice, which makes induction heads form quickly.
@@ -17,11 +18,11 @@ p = argparse.ArgumentParser()
 p.add_argument("--data", required=True)
 p.add_argument("--out", required=True)
 p.add_argument("--layers", type=int, default=4)
-p.add_argument("--steps", type=int, default=3000)
-p.add_argument("--long-steps", type=int, default=200)
-p.add_argument("--batch", type=int, default=16)
-p.add_argument("--seq", type=int, default=512)
-p.add_argument("--long-seq", type=int, default=2048)
+p.add_argument("--phases", default="256:32:1500,512:16:200,2048:4:60",
+               help="comma list of seq:batch:steps, run in order (step-count mode)")
+p.add_argument("--budget", type=float, default=0.0,
+               help="time mode: total training seconds; --phases then gives seq:batch:FRACTION of the time "
+                    "and the LR schedule follows elapsed time (the machine is shared, so step speed varies)")
 p.add_argument("--lr", type=float, default=2e-3)
 p.add_argument("--warmup", type=int, default=150)
 p.add_argument("--seed", type=int, default=1234)
@@ -29,6 +30,10 @@ p.add_argument("--ckpt-every", type=float, default=180.0, help="seconds")
 p.add_argument("--threads", type=int, default=2)
 p.add_argument("--max-seconds", type=float, default=1e9, help="stop (with checkpoint) after this many seconds in this process")
 args = p.parse_args()
+PHASES = [tuple(float(v) for v in ph.split(":")) for ph in args.phases.split(",")]
+PHASES = [(int(a), int(b), c) for a, b, c in PHASES]
+TIME_MODE = args.budget > 0
+args.steps = 10 ** 9 if TIME_MODE else int(sum(ph[2] for ph in PHASES))
 
 random.seed(args.seed); np.random.seed(args.seed); torch.manual_seed(args.seed)
 torch.set_num_threads(args.threads)
@@ -42,10 +47,17 @@ BOS = cfg["bos_token_id"]
 print("train tokens %d from %d files" % (N, len(train_files)), flush=True)
 
 
-def get_batch(step):
-    long = step >= args.steps - args.long_steps
-    seq = args.long_seq if long else args.seq
-    bsz = max(1, args.batch * args.seq // seq)
+def phase_at(step, secs):
+    acc = 0
+    for i, (seq, bsz, n) in enumerate(PHASES):
+        acc += n
+        if (secs < acc * args.budget) if TIME_MODE else (step < acc):
+            return i
+    return len(PHASES) - 1
+
+
+def get_batch(step, ph):
+    seq, bsz, _ = PHASES[ph]
     rng = np.random.default_rng(args.seed * 1000003 + step)
     out = np.empty((bsz, seq + 1), dtype=np.int64)
     for i in range(bsz):
@@ -78,26 +90,33 @@ opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1},
 
 ck = os.path.join(args.out, "last.pt")
 step, tokens_seen, train_seconds = 0, 0, 0.0
+phase_steps = [0] * len(PHASES)
 if os.path.exists(ck):
     st = torch.load(ck, map_location="cpu")
     model.load_state_dict(st["model"]); opt.load_state_dict(st["opt"])
     step, tokens_seen, train_seconds = st["step"], st["tokens_seen"], st["train_seconds"]
+    phase_steps = st.get("phase_steps", phase_steps)
     print("resumed at step %d" % step, flush=True)
 
 
 def lr_at(s):
     if s < args.warmup:
         return args.lr * (s + 1) / args.warmup
-    t = (s - args.warmup) / max(1, args.steps - args.warmup)
+    if TIME_MODE:
+        t = train_seconds / args.budget
+    else:
+        t = (s - args.warmup) / max(1, args.steps - args.warmup)
     return args.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, t))))
 
 
 def save():
     tmp = ck + ".tmp"
     torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "config": cfg,
-                "tokens_seen": tokens_seen, "train_seconds": train_seconds, "args": vars(args)}, tmp)
+                "tokens_seen": tokens_seen, "train_seconds": train_seconds, "args": vars(args),
+                "phase_steps": phase_steps}, tmp)
     os.replace(tmp, ck)
     json.dump({"step": step, "tokens_seen": tokens_seen, "train_seconds": train_seconds, "config": cfg,
+               "phases_realized": ["%d:%d:%d" % (PHASES[i][0], PHASES[i][1], n) for i, n in enumerate(phase_steps)],
                "args": vars(args)}, open(os.path.join(args.out, "progress.json"), "w"), indent=1)
 
 
@@ -105,11 +124,13 @@ model.train()
 t_last_ck = time.time()
 t_start = time.time()
 t_log = time.time(); tok_log = 0; loss_acc = 0.0; n_acc = 0
-while step < args.steps:
+while step < args.steps and not (TIME_MODE and train_seconds >= args.budget):
     t0 = time.time()
     for g in opt.param_groups:
         g["lr"] = lr_at(step)
-    x, y, seq = get_batch(step)
+    ph = phase_at(step, train_seconds)
+    phase_steps[ph] += 1
+    x, y, seq = get_batch(step, ph)
     with torch.autocast("cpu", dtype=torch.bfloat16):
         logits = model(x, fast=True)
     loss = F.cross_entropy(logits.float().view(-1, logits.shape[-1]), y.view(-1))
@@ -124,10 +145,12 @@ while step < args.steps:
     if step % 20 == 0 or step == args.steps:
         dt = time.time() - t_log
         print("step %d/%d seq %d loss %.4f lr %.2e tok/s %.0f tokens %d time %.0fs" %
-              (step, args.steps, seq, loss_acc / n_acc, lr_at(step), tok_log / dt, tokens_seen, train_seconds), flush=True)
+              (step, -1 if TIME_MODE else args.steps, seq, loss_acc / n_acc, lr_at(step), tok_log / dt, tokens_seen, train_seconds), flush=True)
         t_log = time.time(); tok_log = 0; loss_acc = 0.0; n_acc = 0
     if time.time() - t_last_ck > args.ckpt_every or step == args.steps:
         save(); t_last_ck = time.time()
+    elif TIME_MODE and train_seconds >= args.budget:
+        save()
     if time.time() - t_start > args.max_seconds:
         save(); print("stopping after max-seconds", flush=True); break
 print("done", flush=True)
