@@ -3,7 +3,7 @@
 // @huggingface/tokenizers. Counts never include the BOS token that models prepend.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import { Tokenizer } from '@huggingface/tokenizers';
@@ -91,7 +91,7 @@ const loaded = new Map<string, Promise<TokenCounter>>();
 
 /** Loads (once per tokenizer and assets folder) the counter for `id`. */
 export function loadTokenCounter(id: TokenizerId, options: TokenCounterOptions = {}): Promise<TokenCounter> {
-  const dir = id === 'o200k_base' || id === 'cl100k_base' ? '' : (options.assetsDir ?? findTokenizerAssets());
+  const dir = id === 'o200k_base' || id === 'cl100k_base' ? '' : resolve(options.assetsDir ?? findTokenizerAssets());
   const key = `${id}\u0000${dir}`;
   let counter = loaded.get(key);
   if (!counter) {
