@@ -23,7 +23,7 @@ const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'ut
 /** Runtime modules the bundles keep external and load; everything else is bundled or must not be needed. */
 const RUNTIME_MODULES = ['onnxruntime-node', 'onnxruntime-common'];
 /** Everything the VSIX is made from: a newer file here makes --if-stale rebuild. */
-const INPUTS = ['src', 'webview', 'media', 'models', 'package.json', 'esbuild.mjs', '.vscodeignore', 'README.md', 'LICENSE', 'CHANGELOG.md', 'scripts/package.mjs'];
+const INPUTS = ['src', 'webview', 'media', 'models', 'tokenizers', 'package.json', 'esbuild.mjs', '.vscodeignore', 'README.md', 'LICENSE', 'CHANGELOG.md', 'scripts/package.mjs'];
 
 function fail(message) {
   console.error(`package: ${message}`);
@@ -116,6 +116,8 @@ function stage(stageDir) {
     if (fs.existsSync(path.join(root, file))) fs.copyFileSync(path.join(root, file), path.join(stageDir, file));
   }
   fs.cpSync(path.join(root, 'media'), path.join(stageDir, 'media'), { recursive: true });
+  // Tokenizer files of the cost targets (read at run time from <extension>/tokenizers).
+  if (fs.existsSync(path.join(root, 'tokenizers'))) fs.cpSync(path.join(root, 'tokenizers'), path.join(stageDir, 'tokenizers'), { recursive: true });
   fs.mkdirSync(path.join(stageDir, 'models'));
   for (const model of fs.readdirSync(path.join(root, 'models'))) {
     if (model === 'recipe' || !fs.statSync(path.join(root, 'models', model)).isDirectory()) continue;
