@@ -1,0 +1,48 @@
+// Fresh bundles of the worker and the webview for the benchmark, built the way esbuild.mjs builds them,
+// into .cache/bench-build/ (inside the repository, so the external onnxruntime-node resolves).
+import * as path from 'node:path';
+import { build } from 'esbuild';
+
+export interface BenchBundles {
+  readonly workerJs: string;
+  readonly webviewJs: string;
+  readonly webviewCss: string;
+}
+
+export async function buildBenchBundles(root: string): Promise<BenchBundles> {
+  const outdir = path.join(root, '.cache', 'bench-build');
+  await build({
+    entryPoints: { worker: path.join(root, 'src', 'worker', 'worker.ts') },
+    outdir,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['vscode', 'onnxruntime-node', 'sharp', 'onnxruntime-web'],
+    logLevel: 'silent',
+  });
+  await build({
+    entryPoints: { webview: path.join(root, 'webview', 'main.ts') },
+    outdir,
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    target: 'chrome120',
+    logLevel: 'silent',
+  });
+  return { workerJs: path.join(outdir, 'worker.js'), webviewJs: path.join(outdir, 'webview.js'), webviewCss: path.join(outdir, 'webview.css') };
+}
+
+/** The in-page half of the webview benchmark (webviewHarness.ts), as one script. */
+export async function buildWebviewHarness(root: string): Promise<string> {
+  const result = await build({
+    entryPoints: [path.join(root, 'bench', 'webviewHarness.ts')],
+    bundle: true,
+    write: false,
+    platform: 'browser',
+    format: 'iife',
+    target: 'chrome120',
+    logLevel: 'silent',
+  });
+  return result.outputFiles[0].text;
+}

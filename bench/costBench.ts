@@ -1,0 +1,154 @@
+// Live cost on the extension host:
+// - tokenizer throughput: each target tokenizer counts a 1 MB prompt corpus, cut into the chunks the
+//   editor counts (chunks.ts) and tokenized one by one with no count cache (the tokenizers' own caches stay:
+//   that is how they run);
+// - per keystroke on a 100 KB prompt: everything the cost features compute after an edit (CostController's
+//   debounced update: incremental count, cost figures, status bar, diagnostics, section CodeLens), timed as
+//   if every keystroke triggered it, i.e. a user typing slower than the debounce. VS Code's own work
+//   (getText, positionAt, rendering) is not ours and not counted. The synchronous part per change event is
+//   only re-arming the debounce timer.
+import * as path from 'node:path';
+import { splitCountChunks, splitSections } from '../src/cost/chunks';
+import { computeCost } from '../src/cost/costModel';
+import { costWarnings, DEFAULT_COST_OPTIONS } from '../src/cost/costSummary';
+import { computeCostDiagnostics, computeSectionLenses, statusForCount } from '../src/cost/editorModels';
+import { IncrementalCounter } from '../src/cost/incrementalCounter';
+import { BUILT_IN_PRESETS, DEFAULT_TARGET_ID, TOKENIZER_IDS, type TargetPreset, type TokenizerId } from '../src/cost/presets';
+import { loadTokenCounter, type TokenCounter } from '../src/cost/tokenCounters';
+import { promptCorpus } from './corpus';
+import { median, quantile, seededRandom, yieldToEventLoop } from './stats';
+
+export interface CostBenchOptions {
+  readonly root: string;
+  readonly corpusBytes: number;
+  readonly throughputRuns: number;
+  readonly promptBytes: number;
+  readonly keystrokes: number;
+  readonly log: (line: string) => void;
+}
+
+export interface TokenizerFigures {
+  readonly tokenizer: TokenizerId;
+  readonly loadMs: number;
+  readonly mbPerSecond: number;
+  readonly tokens: number;
+  /** Target preset used for the keystroke run. */
+  readonly target: string;
+  readonly keystrokeP50Ms: number;
+  readonly keystrokeP95Ms: number;
+}
+
+export interface CostBenchResult {
+  readonly corpusBytes: number;
+  readonly promptBytes: number;
+  readonly keystrokes: number;
+  readonly tokenizers: TokenizerFigures[];
+  /** p95 with the default target (llama-3.1-8b). */
+  readonly defaultTargetP95Ms: number;
+  /** The worst tokenizer's p95. */
+  readonly worstP95Ms: number;
+}
+
+function countChunked(counter: TokenCounter, text: string): number {
+  let total = 0;
+  const chunks = splitCountChunks(text);
+  for (let i = 0; i < chunks.length; i++) total += counter.count(text.slice(chunks[i].start, chunks[i].end), i === 0);
+  return total;
+}
+
+/** The work of one debounced update, as CostController.analyze and provideCodeLenses do it. */
+function analyze(incremental: IncrementalCounter, counter: TokenCounter, preset: TargetPreset, text: string): number {
+  const options = DEFAULT_COST_OPTIONS;
+  void Buffer.byteLength(text, 'utf8'); // the file-size check
+  const snapshot = incremental.update(text);
+  const figures = computeCost(preset, snapshot.total, options.kvDtype);
+  const status = statusForCount(preset, figures, options, costWarnings(preset, figures, options));
+  const diagnostics = computeCostDiagnostics(snapshot, counter, preset, options);
+  const lenses = computeSectionLenses(snapshot, splitSections(text, 'markdown'));
+  return status.text.length + diagnostics.length + lenses.length;
+}
+
+/** A user typing: a burst of characters at one place, then the cursor moves; some newlines and backspaces. */
+function* keystrokes(start: string, count: number, seed: number): Generator<string> {
+  const random = seededRandom(seed);
+  let text = start;
+  let cursor = 0;
+  for (let i = 0; i < count; i++) {
+    if (i % 12 === 0) {
+      // Move to the end of a random line.
+      const at = text.indexOf('\n', Math.floor(random() * text.length));
+      cursor = at === -1 ? text.length : at;
+    }
+    const r = random();
+    if (r < 0.08 && cursor > 0) {
+      text = text.slice(0, cursor - 1) + text.slice(cursor);
+      cursor--;
+    } else {
+      const ch = r < 0.12 ? '\n' : r < 0.3 ? ' ' : String.fromCharCode(97 + Math.floor(random() * 26));
+      text = text.slice(0, cursor) + ch + text.slice(cursor);
+      cursor++;
+    }
+    yield text;
+  }
+}
+
+export async function runCostBench(options: CostBenchOptions): Promise<CostBenchResult> {
+  const assetsDir = path.join(options.root, 'tokenizers');
+  const corpus = promptCorpus(options.root, options.corpusBytes, 1);
+  const corpusBytes = Buffer.byteLength(corpus, 'utf8');
+  const prompt = promptCorpus(options.root, options.promptBytes, 2);
+  const tokenizers: TokenizerFigures[] = [];
+  let defaultTargetP95Ms = Number.NaN;
+  for (const id of TOKENIZER_IDS) {
+    let t = performance.now();
+    const counter = await loadTokenCounter(id, { assetsDir });
+    const loadMs = performance.now() - t;
+    countChunked(counter, corpus.slice(0, 20_000)); // warm-up (JIT)
+    const times: number[] = [];
+    let tokens = 0;
+    for (let run = 0; run < options.throughputRuns; run++) {
+      t = performance.now();
+      tokens = countChunked(counter, corpus);
+      times.push(performance.now() - t);
+      await yieldToEventLoop();
+    }
+    const mbPerSecond = corpusBytes / 1e6 / (median(times) / 1000);
+
+    const preset = BUILT_IN_PRESETS.find((p) => p.id === DEFAULT_TARGET_ID && p.tokenizer === id) ?? BUILT_IN_PRESETS.find((p) => p.tokenizer === id);
+    if (!preset) throw new Error(`no built-in preset uses the ${id} tokenizer`);
+    const incremental = new IncrementalCounter(counter);
+    analyze(incremental, counter, preset, prompt); // the document opens: a full count, not a keystroke
+    const samples: number[] = [];
+    const warmups = Math.min(20, options.keystrokes);
+    let i = 0;
+    for (const text of keystrokes(prompt, warmups + options.keystrokes, 7)) {
+      t = performance.now();
+      analyze(incremental, counter, preset, text);
+      if (i++ >= warmups) samples.push(performance.now() - t);
+      if (i % 50 === 0) await yieldToEventLoop();
+    }
+    const figures: TokenizerFigures = {
+      tokenizer: id,
+      loadMs,
+      mbPerSecond,
+      tokens,
+      target: preset.id,
+      keystrokeP50Ms: quantile(samples, 0.5),
+      keystrokeP95Ms: quantile(samples, 0.95),
+    };
+    if (preset.id === DEFAULT_TARGET_ID) defaultTargetP95Ms = figures.keystrokeP95Ms;
+    tokenizers.push(figures);
+    options.log(
+      `cost ${id.padEnd(11)}: ${mbPerSecond.toFixed(2)} MB/s (${tokens} tokens in ${(corpusBytes / 1e6).toFixed(2)} MB, load ${loadMs.toFixed(0)} ms); ` +
+        `keystroke on ${(options.promptBytes / 1000).toFixed(0)} KB (${preset.id}) p50 ${figures.keystrokeP50Ms.toFixed(2)} ms, p95 ${figures.keystrokeP95Ms.toFixed(2)} ms`,
+    );
+  }
+  return {
+    corpusBytes,
+    promptBytes: Buffer.byteLength(prompt, 'utf8'),
+    keystrokes: options.keystrokes,
+    tokenizers,
+    defaultTargetP95Ms,
+    worstP95Ms: Math.max(...tokenizers.map((t) => t.keystrokeP95Ms)),
+  };
+}

@@ -1,0 +1,158 @@
+// The benchmark suite: `npm run bench` (full, writes bench/results.json and bench/results.md) or
+// `npm run bench:tiny` / `--tiny` (smoke sizes, writes to .cache/bench-tiny/ unless --out says otherwise).
+// Options: --tiny, --out <dir>, --only engine,cold,webview,cost. Budgets are printed, never enforced:
+// the exit code is non-zero only when a section could not run.
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ModelTokenizer } from '../src/engine/modelTokenizer';
+import { buildBenchBundles } from './bundles';
+import { runColdStartBench, type ColdStartFigures } from './coldStartBench';
+import { runCostBench, type CostBenchResult } from './costBench';
+import { runEngineBench, textOfTokens, type EngineBenchResult } from './engineBench';
+import { machineInfo } from './machine';
+import { buildResults, renderMarkdown, type BenchMeta } from './results';
+import { CHROMIUM, runWebviewBench, type WebviewBenchResult } from './webviewBench';
+
+const ROOT = path.resolve(__dirname, '..');
+const SECTIONS = ['engine', 'cold', 'webview', 'cost'] as const;
+type Section = (typeof SECTIONS)[number];
+
+interface Args {
+  readonly tiny: boolean;
+  readonly out: string;
+  readonly only: ReadonlySet<Section>;
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  let tiny = process.env.BENCH_TINY === '1';
+  let out: string | null = null;
+  let only = new Set<Section>(SECTIONS);
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--tiny') tiny = true;
+    else if (arg === '--out' && argv[i + 1]) out = path.resolve(argv[++i]);
+    else if (arg === '--only' && argv[i + 1]) {
+      const names = argv[++i].split(',');
+      const bad = names.find((n) => !(SECTIONS as readonly string[]).includes(n));
+      if (bad) throw new Error(`--only: unknown section "${bad}" (expected ${SECTIONS.join(', ')})`);
+      only = new Set(names as Section[]);
+    } else throw new Error(`unknown argument "${arg}" (expected --tiny, --out <dir>, --only ${SECTIONS.join(',')})`);
+  }
+  return { tiny, out: out ?? (tiny ? path.join(ROOT, '.cache', 'bench-tiny') : path.join(ROOT, 'bench')), only };
+}
+
+const NOTES = [
+  'Times are wall-clock medians (engine: ≥10 runs after a warm-up, raw/tapped/full interleaved per round) taken with performance.now(); sizes are bytes.',
+  'Raw run: session.run of the original models/<model>/onnx/model.onnx (logits out). Tapped run: session.run of the graph the engine taps (attention probabilities plus in-graph received/rollout out, pruned after the last attention, so it skips the LM head). Full: the worker\'s runInspection (tokenize → induction probe (cached) → run → statistics → compact layer messages → summary), in process.',
+  'Cold start: a fresh Node process hosts a fresh InspectorWorker (src/worker/inspectorWorker.ts) and calls inspect(); "first tokens" is onStart (the header with the tokens), "first layer" the first onLayer. Worker peak memory: the process\'s getrusage maxrss at the end minus its RSS just before the worker started.',
+  'Payload: the panel messages of one inspection (typed arrays counted as bytes, the rest as JSON) against JSON.stringify of the dense float32 attention [layer][head][query][key], counted number by number without building the string.',
+  'Webview: the real webview bundle in Chromium (playwright-core), with a stub acquireVsCodeApi, fed a real inspection as host messages (postMessage with transferred buffers). Timed in the page: from posting the messages to the end of the main-thread work (rAF callbacks, style, layout) of the first frame showing the tokens; hover = pointerover handler + that frame\'s rAF, style and layout work; the wait for the next vsync (0–16.7 ms at 60 Hz) is not counted.',
+  'Live cost: throughput counts the corpus in the editor\'s chunks without the count cache; a keystroke runs the whole debounced update (incremental count, cost, status bar, diagnostics, section CodeLens) as if each keystroke triggered it; VS Code\'s own work is not counted. The headline keystroke figure is the worst tokenizer.',
+];
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const started = performance.now();
+  const log = (line: string): void => console.log(line);
+  const errors: string[] = [];
+  const notes = [...NOTES];
+  const tiny = args.tiny;
+  const lengths = tiny ? [32, 64] : [128, 512, 1024, 2048];
+  const [for512, for2048] = tiny ? [32, 64] : [512, 2048];
+  const modelFolder = path.join(ROOT, 'models', 'pa-mini-llama');
+  const cacheDir = path.join(ROOT, '.cache', 'bench-cache');
+  const attempt = async <T>(section: Section, run: () => Promise<T>): Promise<T | null> => {
+    if (!args.only.has(section)) return null;
+    try {
+      return await run();
+    } catch (error) {
+      const message = `${section}: ${error instanceof Error ? error.message : String(error)}`;
+      errors.push(message);
+      console.error(`benchmark section failed: ${message}`);
+      return null;
+    }
+  };
+
+  log(`Prompt Attention benchmarks${tiny ? ' (tiny)' : ''}: ${os.cpus()[0]?.model ?? 'CPU'}, ${os.availableParallelism()} cores, Node ${process.version}`);
+  const bundles = await buildBenchBundles(ROOT);
+
+  let engine: EngineBenchResult | null = null;
+  if (args.only.has('engine') || args.only.has('webview')) {
+    engine = await attempt(args.only.has('engine') ? 'engine' : 'webview', () =>
+      runEngineBench({
+        root: ROOT,
+        modelFolder,
+        cacheDir,
+        lengths,
+        runs: tiny ? 1 : 10,
+        warmups: tiny ? 1 : 2,
+        keepResults: [for512, for2048],
+        log,
+      }),
+    );
+  }
+  const coldStart: ColdStartFigures | null = await attempt('cold', async () => {
+    const tokenizer = await ModelTokenizer.load(modelFolder);
+    const coldTokens = tiny ? 32 : 512;
+    const peakTokens = tiny ? 64 : 2048;
+    return runColdStartBench({
+      root: ROOT,
+      workerScript: bundles.workerJs,
+      cacheDir,
+      text: textOfTokens(tokenizer, ROOT, coldTokens),
+      tokens: coldTokens,
+      peakText: textOfTokens(tokenizer, ROOT, peakTokens),
+      peakTokens,
+      samples: tiny ? 1 : 3,
+      log,
+    });
+  });
+  let webview: WebviewBenchResult | null = null;
+  if (args.only.has('webview')) {
+    if (!existsSync(CHROMIUM)) notes.push(`Webview skipped: ${CHROMIUM} is not installed.`);
+    else if (engine) {
+      const results = engine.results;
+      webview = await attempt('webview', () => runWebviewBench({ root: ROOT, bundles, results, loads: tiny ? 1 : 3, hovers: tiny ? 20 : 300, log }));
+    }
+  }
+  const cost: CostBenchResult | null = await attempt('cost', () =>
+    runCostBench({
+      root: ROOT,
+      corpusBytes: tiny ? 50_000 : 1_000_000,
+      throughputRuns: tiny ? 1 : 3,
+      promptBytes: 100_000,
+      keystrokes: tiny ? 10 : 300,
+      log,
+    }),
+  );
+
+  const meta: BenchMeta = {
+    date: new Date().toISOString(),
+    command: tiny ? 'npm run bench:tiny' : 'npm run bench',
+    tiny,
+    durationS: (performance.now() - started) / 1000,
+    machine: machineInfo(ROOT),
+    lengthFor512: for512,
+    lengthFor2048: for2048,
+    notes,
+    errors,
+  };
+  const sections = { engine: args.only.has('engine') ? engine : null, coldStart, webview, cost };
+  const { json, budgets } = buildResults(meta, sections);
+  mkdirSync(args.out, { recursive: true });
+  writeFileSync(path.join(args.out, 'results.json'), `${JSON.stringify(json, null, 2)}\n`);
+  writeFileSync(path.join(args.out, 'results.md'), renderMarkdown(meta, sections, budgets));
+  log('');
+  for (const b of budgets) {
+    const verdict = b.met === null ? 'not measured' : b.met ? 'met' : 'NOT met';
+    log(`budget ${b.key}: ${b.value ?? 'n/a'} (limit ${b.limit} ${b.unit}) — ${verdict}`);
+  }
+  log(`wrote ${path.join(args.out, 'results.json')} and results.md in ${meta.durationS.toFixed(0)} s`);
+  if (errors.length > 0) process.exitCode = 1;
+}
+
+main().catch((error: unknown) => {
+  console.error(`benchmark failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
+});

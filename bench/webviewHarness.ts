@@ -1,0 +1,119 @@
+// Runs inside Chromium next to the real webview bundle (which sees a stub acquireVsCodeApi, so it boots
+// as the VS Code panel). It delivers a real inspection as the host's messages and times, with
+// performance.now() in the page: data arrival → first paint, and hover → painted frame.
+//
+// "Painted frame" = the end of the main-thread work of the frame that shows the change: our
+// requestAnimationFrame callback runs after the app's (callbacks run in registration order) and forces
+// style and layout; raster and compositing run off the main thread. The wait for the next vsync is not
+// counted: it is the display's clock, not the inspector's work (at 60 Hz it adds 0-16.7 ms, uniformly).
+import type { HostToWebviewMessage, LayerAttention } from '../src/shared/protocol';
+import { decodeInspectionResult } from '../src/report/resultCodec';
+
+export interface DeliveryTimes {
+  readonly tokens: number;
+  /** Message posted → end of the first frame that shows the tokens. */
+  readonly firstPaintMs: number;
+  /** Message posted → end of the first frame after every message was handled (matrix and head grid drawn). */
+  readonly readyMs: number;
+}
+
+export interface HoverTimes {
+  readonly samples: number[];
+  /** Hovers whose frame did not show the focus on the hovered token (should be 0). */
+  readonly missed: number;
+}
+
+declare global {
+  interface Window {
+    __benchDeliver(): Promise<DeliveryTimes>;
+    __benchHover(count: number, warmups: number, seed: number): Promise<HoverTimes>;
+  }
+}
+
+const nextFrame = (work: () => void): Promise<number> =>
+  new Promise((resolve) =>
+    requestAnimationFrame(() => {
+      work();
+      void document.documentElement.offsetHeight; // style + layout of this frame, now
+      resolve(performance.now());
+    }),
+  );
+
+function layerBuffers(layer: LayerAttention): ArrayBuffer[] {
+  const arrays = [layer.heads.weights, layer.heads.rowScale, layer.heads.indices, layer.rollout.weights, layer.rollout.rowScale, layer.rollout.indices, layer.received];
+  const set = new Set<ArrayBuffer>();
+  for (const a of arrays) if (a && a.buffer instanceof ArrayBuffer) set.add(a.buffer);
+  return [...set];
+}
+
+window.__benchDeliver = async (): Promise<DeliveryTimes> => {
+  const result = decodeInspectionResult(document.getElementById('bench-data')?.textContent ?? '');
+  const { layers, summary, ...header } = result;
+  const n = header.tokens.length;
+  const messages: { message: HostToWebviewMessage; transfer: ArrayBuffer[] }[] = [
+    { message: { type: 'inspection-start', header }, transfer: [] },
+    ...layers.map((layer) => ({ message: { type: 'inspection-layer', requestId: header.requestId, layer } as HostToWebviewMessage, transfer: layerBuffers(layer) })),
+    { message: { type: 'inspection-done', requestId: header.requestId, summary }, transfer: [] },
+  ];
+  // Let the page settle (fonts, first layout of the empty panel) before the clock starts.
+  await nextFrame(() => undefined);
+  await nextFrame(() => undefined);
+  const lastToken = `tok-${n - 1}`;
+  return new Promise<DeliveryTimes>((resolve) => {
+    let firstPaintMs = Number.NaN;
+    const started = performance.now();
+    const watchTokens = (): void => {
+      void nextFrame(() => undefined).then((at) => {
+        if (!Number.isNaN(firstPaintMs)) return;
+        if (document.getElementById(lastToken)) firstPaintMs = at - started;
+        else watchTokens();
+      });
+    };
+    watchTokens();
+    // Messages are handled in order: when the sentinel arrives, every message before it was.
+    window.addEventListener('message', function sentinel(event: MessageEvent<unknown>) {
+      if ((event.data as { type?: string } | null)?.type !== 'bench-sentinel') return;
+      window.removeEventListener('message', sentinel);
+      void nextFrame(() => undefined).then((at) => resolve({ tokens: n, firstPaintMs, readyMs: at - started }));
+    });
+    for (const { message, transfer } of messages) window.postMessage(message, '*', transfer);
+    window.postMessage({ type: 'bench-sentinel' }, '*');
+  });
+};
+
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+window.__benchHover = async (count: number, warmups: number, seed: number): Promise<HoverTimes> => {
+  const tokens = [...document.querySelectorAll<HTMLElement>('[data-token-index]')];
+  const random = seeded(seed);
+  const samples: number[] = [];
+  let missed = 0;
+  let previous = -1;
+  for (let i = 0; i < warmups + count; i++) {
+    let index = Math.floor(random() * tokens.length);
+    if (index === previous) index = (index + 1) % tokens.length;
+    previous = index;
+    const target = tokens[index];
+    // The frame's work: from the first rAF callback of the frame (ours, registered before the app's)
+    // to the end of style and layout after the app's callback.
+    let frameStart = 0;
+    requestAnimationFrame(() => (frameStart = performance.now()));
+    const t0 = performance.now();
+    target.dispatchEvent(new PointerEvent('pointerover', { bubbles: true, pointerType: 'mouse' }));
+    const handled = performance.now();
+    let shown = false;
+    const frameEnd = await nextFrame(() => (shown = target.classList.contains('focus')));
+    if (i < warmups) continue;
+    if (!shown) missed++;
+    samples.push(handled - t0 + (frameEnd - frameStart));
+  }
+  return { samples, missed };
+};
