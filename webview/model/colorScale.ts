@@ -85,3 +85,21 @@ export function heatmapLut(background: Rgb, foreground: Rgb, gamma = 0.5): Uint8
   }
   return lut;
 }
+
+/**
+ * The weight a heatmap maps to full colour: a high quantile of the non-zero weights rather than the maximum,
+ * so that at 2,048 tokens (weights spread thin, a few near 1 on the diagonal or the sink) the structure stays
+ * visible. Samples at most ~200k cells; never below `floor` × max.
+ */
+export function heatmapCeiling(values: Float32Array, quantile = 0.995, floor = 0.05): number {
+  let max = 0;
+  for (let i = 0; i < values.length; i++) if (values[i] > max) max = values[i];
+  if (max === 0) return 0;
+  const step = Math.max(1, Math.floor(values.length / 200_000));
+  const sample: number[] = [];
+  for (let i = 0; i < values.length; i += step) if (values[i] > 0) sample.push(values[i]);
+  if (sample.length === 0) return max;
+  const sorted = Float32Array.from(sample).sort();
+  const q = sorted[Math.min(sorted.length - 1, Math.floor(quantile * sorted.length))];
+  return Math.max(q, floor * max);
+}

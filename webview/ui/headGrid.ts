@@ -1,5 +1,6 @@
 // Layers × heads thumbnails, each a small canvas heatmap with its role; a click selects that layer and head.
 import type { HeadRole, HeadSummary, LayerAttention } from '../../src/shared/protocol';
+import { heatmapCeiling } from '../model/colorScale';
 import { headThumbnail } from '../model/thumbnail';
 import { el } from './dom';
 
@@ -92,11 +93,10 @@ export class HeadGrid {
     row.forEach((cell, h) => {
       const thumb = headThumbnail(layer.heads, h, THUMB);
       const cells = Math.round(Math.sqrt(thumb.length));
-      let max = 0;
-      for (const v of thumb) if (v > max) max = v;
+      const max = heatmapCeiling(thumb);
       const image = new ImageData(cells, cells);
       const px = new Uint32Array(image.data.buffer);
-      for (let i = 0; i < thumb.length; i++) px[i] = lut32[max > 0 ? ((thumb[i] / max) * 255 + 0.5) | 0 : 0];
+      for (let i = 0; i < thumb.length; i++) px[i] = lut32[max > 0 ? Math.min(255, ((thumb[i] / max) * 255 + 0.5) | 0) : 0];
       const canvas = cell.querySelector('canvas');
       if (!canvas) return;
       canvas.width = cells;

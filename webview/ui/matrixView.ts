@@ -2,6 +2,7 @@
 // then drawn scaled; wheel zooms around the pointer, drag pans, double-click resets. Token labels appear on
 // the axes once a cell is big enough to hold text.
 import type { TokenInfo } from '../../src/shared/protocol';
+import { heatmapCeiling } from '../model/colorScale';
 import { visibleTokenText } from '../model/format';
 import { el } from './dom';
 
@@ -26,6 +27,8 @@ export interface MatrixColors {
 export class MatrixView {
   readonly root: HTMLElement;
   readonly canvas: HTMLCanvasElement;
+  /** The focus band lives on its own canvas so a hover never redraws the n × n bitmap. */
+  private readonly overlay: HTMLCanvasElement;
   private readonly readout: HTMLElement;
   private bitmap: HTMLCanvasElement | null = null;
   private n = 0;
@@ -38,11 +41,13 @@ export class MatrixView {
   private focus: { index: number; direction: 'to' | 'by' } | null = null;
   private drag: { x: number; y: number; ox: number; oy: number; moved: boolean } | null = null;
   private pending = false;
+  private overlayPending = false;
 
   constructor(private readonly events: MatrixViewEvents) {
     this.canvas = el('canvas', { class: 'matrix-canvas', role: 'img', 'aria-label': 'Attention matrix, queries down, keys across' });
+    this.overlay = el('canvas', { class: 'matrix-overlay', 'aria-hidden': 'true' });
     this.readout = el('div', { class: 'matrix-readout' }, ['Scroll to zoom, drag to pan, double-click to reset.']);
-    this.root = el('div', { class: 'matrix' }, [this.canvas, this.readout]);
+    this.root = el('div', { class: 'matrix' }, [el('div', { class: 'matrix-stack' }, [this.canvas, this.overlay]), this.readout]);
     this.canvas.addEventListener('wheel', (e) => this.onWheel(e), { passive: false });
     this.canvas.addEventListener('pointerdown', (e) => {
       this.canvas.setPointerCapture(e.pointerId);
@@ -71,8 +76,15 @@ export class MatrixView {
   }
 
   setFocus(index: number | null, direction: 'to' | 'by'): void {
+    const same = index === null ? this.focus === null : this.focus?.index === index && this.focus.direction === direction;
+    if (same) return;
     this.focus = index === null ? null : { index, direction };
-    this.invalidate();
+    if (this.overlayPending) return;
+    this.overlayPending = true;
+    requestAnimationFrame(() => {
+      this.overlayPending = false;
+      this.drawOverlay();
+    });
   }
 
   /** A PNG of the whole matrix at one pixel per cell or more, for export. */
@@ -107,14 +119,13 @@ export class MatrixView {
       this.invalidate();
       return;
     }
-    let max = 0;
-    for (let i = 0; i < this.matrix.length; i++) if (this.matrix[i] > max) max = this.matrix[i];
+    const max = heatmapCeiling(this.matrix);
     const image = new ImageData(n, n);
     const px = new Uint32Array(image.data.buffer);
     const lut32 = new Uint32Array(this.colors.lut.buffer, this.colors.lut.byteOffset, 256);
     const inv = max > 0 ? 255 / max : 0;
     const m = this.matrix;
-    for (let i = 0; i < m.length; i++) px[i] = lut32[(m[i] * inv + 0.5) | 0];
+    for (let i = 0; i < m.length; i++) px[i] = lut32[Math.min(255, (m[i] * inv + 0.5) | 0)];
     const bitmap = this.bitmap ?? document.createElement('canvas');
     bitmap.width = n;
     bitmap.height = n;
@@ -145,11 +156,12 @@ export class MatrixView {
     const plot = this.plotSize();
     const css = plot + MARGIN;
     const dpr = window.devicePixelRatio || 1;
-    if (this.canvas.width !== Math.round(css * dpr)) {
-      this.canvas.width = Math.round(css * dpr);
-      this.canvas.height = Math.round(css * dpr);
-      this.canvas.style.width = `${css}px`;
-      this.canvas.style.height = `${css}px`;
+    for (const c of [this.canvas, this.overlay]) {
+      if (c.width === Math.round(css * dpr)) continue;
+      c.width = Math.round(css * dpr);
+      c.height = Math.round(css * dpr);
+      c.style.width = `${css}px`;
+      c.style.height = `${css}px`;
     }
     const ctx = this.canvas.getContext('2d');
     if (!ctx || !this.colors) return;
@@ -165,20 +177,31 @@ export class MatrixView {
       ctx.clip();
       ctx.imageSmoothingEnabled = this.scale < 1;
       ctx.drawImage(this.bitmap, MARGIN + this.ox, MARGIN + this.oy, this.n * this.scale, this.n * this.scale);
-      this.drawFocus(ctx, plot);
       ctx.restore();
     }
     this.drawAxes(ctx, plot);
+    this.drawOverlay();
   }
 
-  private drawFocus(ctx: CanvasRenderingContext2D, plot: number): void {
-    if (!this.focus || !this.colors) return;
+  private drawOverlay(): void {
+    const ctx = this.overlay.getContext('2d');
+    if (!ctx) return;
+    const dpr = window.devicePixelRatio || 1;
+    const plot = this.plotSize();
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, plot + MARGIN, plot + MARGIN);
+    if (!this.focus || !this.colors || !this.bitmap) return;
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(MARGIN, MARGIN, plot, plot);
+    ctx.clip();
     const at = this.focus.index * this.scale;
     const band = Math.max(this.scale, 1.5);
     ctx.strokeStyle = this.colors.focus;
     ctx.lineWidth = 1;
     if (this.focus.direction === 'to') ctx.strokeRect(MARGIN, MARGIN + this.oy + at - 0.5, plot, band + 1);
     else ctx.strokeRect(MARGIN + this.ox + at - 0.5, MARGIN, band + 1, plot);
+    ctx.restore();
   }
 
   private drawAxes(ctx: CanvasRenderingContext2D, plot: number): void {
@@ -191,7 +214,8 @@ export class MatrixView {
       ctx.fillText('query ↓', MARGIN - 6, MARGIN + 8);
       ctx.textAlign = 'left';
       ctx.fillText('key →', MARGIN + 2, MARGIN - 10);
-      ctx.fillText(`${this.n} × ${this.n}`, MARGIN + plot - 60, MARGIN - 10);
+      ctx.textAlign = 'right';
+      ctx.fillText(`${this.n} × ${this.n}`, MARGIN + plot, MARGIN - 10);
       return;
     }
     ctx.fillStyle = this.colors.text;

@@ -4,6 +4,7 @@ import type { TokenInfo } from '../../src/shared/protocol';
 import { shadeBucket } from '../model/colorScale';
 import { layoutTokens, verticalNeighbour, type TokenLayout } from '../model/tokenLayout';
 import { el } from './dom';
+import { createTokenShading } from './tokenShading';
 
 export interface TokenViewEvents {
   hover(index: number | null): void;
@@ -18,7 +19,7 @@ export class TokenView {
   private buckets = new Uint8Array(0);
   private weights = new Float32Array(0);
   private focused: number | null = null;
-  private palette: string[] = [''];
+  private readonly shading = createTokenShading();
 
   constructor(private readonly events: TokenViewEvents) {
     this.root = el('div', { class: 'tokens', role: 'listbox', tabindex: 0, 'aria-label': 'Tokens. Arrow keys move the focus, Enter pins it, Escape clears it.' });
@@ -50,6 +51,7 @@ export class TokenView {
       fragment.append(node);
     }
     this.root.replaceChildren(fragment);
+    this.shading.setElements(this.elements);
     this.buckets = new Uint8Array(tokens.length);
     this.weights = new Float32Array(tokens.length);
     this.focused = null;
@@ -64,11 +66,7 @@ export class TokenView {
   }
 
   setPalette(palette: string[]): void {
-    this.palette = palette;
-    // Force every shaded element to repaint with the new colours.
-    for (let i = 0; i < this.buckets.length; i++) {
-      if (this.buckets[i] !== 0) this.elements[i].style.backgroundColor = palette[this.buckets[i]];
-    }
+    this.shading.setPalette(palette);
   }
 
   /** Shades tokens by weight (relative to `max`); null clears all shading. */
@@ -78,8 +76,8 @@ export class TokenView {
       const w = vector ? vector[i] : 0;
       const bucket = shadeBucket(w, max);
       if (bucket !== this.buckets[i]) {
+        this.shading.move(i, this.buckets[i], bucket);
         this.buckets[i] = bucket;
-        els[i].style.backgroundColor = this.palette[bucket] ?? '';
       }
       if (w !== this.weights[i]) {
         this.weights[i] = w;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SHADE_BUCKETS, bucketAlpha, heatmapLut, isDark, parseCssColor, shadeBucket, shadePalette } from '../../../webview/model/colorScale';
+import { SHADE_BUCKETS, bucketAlpha, heatmapCeiling, heatmapLut, isDark, parseCssColor, shadeBucket, shadePalette } from '../../../webview/model/colorScale';
 
 test('parses the colour forms VS Code theme variables use', () => {
   assert.deepEqual(parseCssColor('#d18616'), { r: 209, g: 134, b: 22 });
@@ -41,4 +41,15 @@ test('heatmap LUT runs from the background to the foreground colour', () => {
   assert.ok(lut[128 * 4] > 100, 'gamma lifts mid weights');
   assert.equal(isDark({ r: 30, g: 30, b: 30 }), true);
   assert.equal(isDark({ r: 255, g: 255, b: 255 }), false);
+});
+
+test('the heatmap ceiling ignores a few dominant weights so thin attention stays visible', () => {
+  const values = new Float32Array(10_000);
+  for (let i = 0; i < values.length; i++) values[i] = i % 2 ? 0.001 + (i % 7) * 0.0001 : 0;
+  values[0] = 1; // one dominant cell (the sink)
+  const ceiling = heatmapCeiling(values);
+  assert.ok(ceiling < 0.1 && ceiling >= 0.05, `ceiling ${ceiling}`);
+  assert.equal(heatmapCeiling(new Float32Array(4)), 0);
+  const flat = new Float32Array([0.2, 0.2, 0.2]);
+  assert.ok(Math.abs(heatmapCeiling(flat) - 0.2) < 1e-6);
 });

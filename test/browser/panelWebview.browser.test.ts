@@ -1,0 +1,139 @@
+// The panel page exactly as the extension serves it (buildPanelHtml: strict CSP, nonce'd bundle from dist/),
+// with a stand-in for acquireVsCodeApi: the ready handshake, streamed layers, progress and cancel, the stale
+// banner and re-run, focus from the editor, focus/export messages to the host, and no CSP violation.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { buildPanelHtml, makeNonce } from '../../src/panel/panelHtml';
+import { encodeInspectionResult } from '../../src/report/resultCodec';
+import type { HostToWebviewMessage, WebviewToHostMessage } from '../../src/shared/protocol';
+import { syntheticResult } from '../unit/webview/syntheticResult';
+import { ensureBuilt, hostilePrompt, outputDir, root } from './reportFixture';
+
+const CHROMIUM = '/usr/bin/chromium';
+const skip = existsSync(CHROMIUM) ? false : 'Debian chromium is not installed (apt-get install chromium)';
+let browser: Browser;
+
+before(async () => {
+  if (skip) return;
+  ensureBuilt();
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+// Runs in the page before the bundle: a fake VS Code API that records what the webview posts, and a CSP
+// violation log. Plain JS source (not a TS function) so no transform helpers leak into the page.
+const fakeVsCode = `
+  window.__posted = [];
+  window.__csp = [];
+  window.__state = undefined;
+  document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));
+  window.acquireVsCodeApi = () => ({
+    postMessage: (m) => window.__posted.push(m),
+    setState: (s) => { window.__state = s; },
+    getState: () => window.__state,
+  });
+  // Rebuilds typed arrays from the codec's {"$typed", "base64"} form, as VS Code would deliver them.
+  window.__decode = (text) => JSON.parse(text, (k, v) => {
+    if (!v || typeof v !== 'object' || typeof v.$typed !== 'string') return v;
+    const bin = atob(v.base64);
+    const bytes = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    return new globalThis[v.$typed](bytes.buffer);
+  });
+  window.__send = (text) => window.postMessage(window.__decode(text), '*');
+`;
+
+async function send(page: Page, message: HostToWebviewMessage): Promise<void> {
+  // The codec handles any object with typed arrays inside, not just whole results.
+  const text = encodeInspectionResult(message as never);
+  await page.evaluate(`window.__send(${JSON.stringify(text)})`);
+}
+
+const posted = (page: Page): Promise<WebviewToHostMessage[]> => page.evaluate('window.__posted') as Promise<WebviewToHostMessage[]>;
+
+test('panel page: strict CSP, handshake, streaming, cancel, stale, editor focus, exports', { skip }, async () => {
+  mkdirSync(outputDir, { recursive: true });
+  const dist = pathToFileURL(path.join(root, 'dist')).href;
+  const file = path.join(outputDir, 'panel-webview.html');
+  writeFileSync(file, buildPanelHtml({ cspSource: 'file:', scriptUri: `${dist}/webview.js`, styleUri: `${dist}/webview.css`, nonce: makeNonce() }));
+  const context = await browser.newContext({ colorScheme: 'dark', viewport: { width: 1100, height: 800 } });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  await page.addInitScript(fakeVsCode);
+  await page.goto(pathToFileURL(file).href);
+
+  await page.waitForFunction('window.__posted.length > 0');
+  assert.deepEqual((await posted(page))[0], { type: 'ready' }, 'the webview says ready before anything else');
+  assert.ok(await page.isVisible('.empty'));
+
+  const result = syntheticResult(hostilePrompt, { layers: 3, heads: 4 });
+  const { layers, summary, ...header } = result;
+  await send(page, { type: 'progress', requestId: 1, stage: 'Loading the model…' });
+  await page.waitForSelector('.banner.progress:not([hidden])');
+  assert.match(await page.textContent('.banner.progress .banner-text') ?? '', /Loading the model/);
+
+  // The header, then the first layer: its thumbnails are drawn while later layers are still pending.
+  await send(page, { type: 'inspection-start', header });
+  await send(page, { type: 'inspection-layer', requestId: 1, layer: layers[0] });
+  await page.waitForFunction(() => document.querySelectorAll('.hg-cell[data-layer="0"]:not(.pending)').length === 4);
+  assert.equal(await page.$$eval('.hg-cell.pending', (e) => e.length), 8);
+  assert.match(await page.textContent('.banner.progress .banner-text') ?? '', /Layers 1 of 3/);
+  await page.hover('[data-token-index="12"]');
+  await page.waitForFunction(() => [...document.querySelectorAll<HTMLElement>('[data-token-index]')].some((e) => e.dataset.weight !== '0'));
+  await page.screenshot({ path: path.join(outputDir, 'panel-streaming.png') });
+
+  // Cancel goes to the host.
+  await page.click('#cancel');
+  await page.waitForFunction('window.__posted.some((m) => m.type === "cancel")');
+
+  await send(page, { type: 'inspection-layer', requestId: 1, layer: layers[1] });
+  await send(page, { type: 'inspection-layer', requestId: 1, layer: layers[2] });
+  await send(page, { type: 'inspection-done', requestId: 1, summary });
+  await page.waitForSelector('.banner.progress', { state: 'hidden' });
+  assert.equal(await page.$$eval('.hg-cell.pending', (e) => e.length), 0);
+  assert.deepEqual(await page.evaluate('window.__state'), { uri: undefined, offset: 0, length: hostilePrompt.length, label: 'prompt.md' });
+
+  // A stale result offers one-click re-run.
+  await send(page, { type: 'stale', stale: true });
+  await page.waitForSelector('.banner.stale:not([hidden])');
+  await page.click('#rerun');
+  await page.waitForFunction('window.__posted.some((m) => m.type === "rerun")');
+
+  // The editor cursor focuses a token; a click pins one and tells the host what it attends to.
+  await send(page, { type: 'focus-token', index: 7 });
+  await page.waitForFunction(() => document.querySelector('.tok.focus')?.getAttribute('data-token-index') === '7');
+  await page.click('[data-token-index="20"]');
+  await page.waitForFunction('window.__posted.some((m) => m.type === "focus" && m.index === 20)');
+  const focus = (await posted(page)).find((m) => m.type === 'focus' && m.index === 20);
+  assert.ok(focus && focus.type === 'focus' && focus.attended.length > 0 && focus.attended.every((a) => a.index <= 20 && a.weight > 0));
+
+  // PNG export sends a data URL; JSON asks the host.
+  await page.click('vscode-button[data-export="png"]');
+  await page.click('vscode-button[data-export="json"]');
+  await page.waitForFunction('window.__posted.filter((m) => m.type === "export").length === 2');
+  const exports = (await posted(page)).filter((m) => m.type === 'export');
+  assert.ok(exports[0].type === 'export' && exports[0].kind === 'png' && /^data:image\/png;base64,/.test(exports[0].pngDataUrl ?? ''));
+  assert.deepEqual(exports[1], { type: 'export', kind: 'json' });
+
+  // An error from a newer request replaces the view's status.
+  await send(page, { type: 'inspection-error', requestId: 2, message: 'The text is empty.' });
+  await page.waitForSelector('.banner.error:not([hidden])');
+
+  assert.deepEqual(await page.evaluate('window.__csp'), [], 'no CSP violation under default-src none');
+  assert.deepEqual(errors, []);
+  assert.equal(await page.evaluate('window.__pwned'), undefined);
+  await context.close();
+});
