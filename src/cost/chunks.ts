@@ -26,7 +26,40 @@ export function splitCountChunks(text: string): Span[] {
     newline = text.indexOf('\n', newline + 1);
   }
   if (start < text.length) chunks.push({ start, end: text.length });
-  return chunks;
+  return chunks.some((chunk) => chunk.end - chunk.start > MAX_CHUNK) ? chunks.flatMap((chunk) => splitLongChunk(text, chunk)) : chunks;
+}
+
+/** Lines longer than this are cut further, so one keystroke never re-tokenizes a huge line. */
+export const MAX_CHUNK = 2048;
+
+function isAsciiLetter(code: number): boolean {
+  return (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
+}
+
+/** A space between two ASCII letters: no pre-token of the split regexes and no SentencePiece piece crosses it. */
+function isWordGap(text: string, position: number): boolean {
+  return text.charCodeAt(position) === 0x20 && isAsciiLetter(text.charCodeAt(position - 1)) && isAsciiLetter(text.charCodeAt(position + 1));
+}
+
+/**
+ * Cuts a long chunk before a space between two letters, about every MAX_CHUNK characters (the vocabularies were
+ * checked: no token holds a letter, a space and a letter, and no SentencePiece piece holds "x▁"). Text without
+ * such gaps (e.g. CJK) stays whole.
+ */
+function splitLongChunk(text: string, chunk: Span): Span[] {
+  if (chunk.end - chunk.start <= MAX_CHUNK) return [chunk];
+  const pieces: Span[] = [];
+  let start = chunk.start;
+  while (chunk.end - start > MAX_CHUNK) {
+    let cut = -1;
+    for (let p = start + MAX_CHUNK; p > start + MAX_CHUNK / 2 && cut === -1; p--) if (isWordGap(text, p)) cut = p;
+    for (let p = start + MAX_CHUNK + 1; p < chunk.end - 1 && cut === -1; p++) if (isWordGap(text, p)) cut = p;
+    if (cut === -1) break;
+    pieces.push({ start, end: cut });
+    start = cut;
+  }
+  pieces.push({ start, end: chunk.end });
+  return pieces;
 }
 
 function isWhitespace(code: number): boolean {

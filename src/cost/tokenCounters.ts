@@ -59,24 +59,23 @@ async function readAsset(dir: string, name: string): Promise<TokenizerAsset> {
   return JSON.parse(json) as TokenizerAsset;
 }
 
-/** The same pipeline without SentencePiece's Prepend("▁") normalizer, for pieces that do not open the prompt. */
-function withoutDummyPrefix(tokenizerJson: Record<string, unknown>): Record<string, unknown> | null {
+function hasDummyPrefix(tokenizerJson: Record<string, unknown>): boolean {
   const normalizer = tokenizerJson.normalizer as { type?: string; normalizers?: { type?: string }[] } | null;
-  if (!normalizer || normalizer.type !== 'Sequence' || !normalizer.normalizers?.some((n) => n.type === 'Prepend')) return null;
-  return { ...tokenizerJson, normalizer: { ...normalizer, normalizers: normalizer.normalizers.filter((n) => n.type !== 'Prepend') } };
+  return normalizer?.type === 'Sequence' && normalizer.normalizers?.some((n) => n.type === 'Prepend') === true;
 }
 
 async function loadHuggingFaceCounter(id: TokenizerId, dir: string): Promise<TokenCounter> {
   const asset = await readAsset(dir, id);
-  const opening = new Tokenizer(asset.tokenizer, asset.config);
-  const continuingJson = withoutDummyPrefix(asset.tokenizer);
-  const continuing = continuingJson ? new Tokenizer(continuingJson, asset.config) : opening;
+  const tokenizer = new Tokenizer(asset.tokenizer, asset.config);
+  const tokens = (text: string) => tokenizer.encode(text, { add_special_tokens: false }).ids.length;
+  if (!hasDummyPrefix(asset.tokenizer)) return { tokenizer: id, count: (text) => (text.length === 0 ? 0 : tokens(text)) };
+  // SentencePiece prepends "▁" to the text and to each stretch between added tokens (<s>, </s>). A piece that
+  // follows a newline is counted after a "\n" and that newline's own tokens ("▁", "<0x0A>") are taken off:
+  // no piece contains a newline, so this is exactly how the piece tokenizes inside the whole prompt.
+  const newline = tokens('\n');
   return {
     tokenizer: id,
-    count: (text, atStart = true) => {
-      if (text.length === 0) return 0;
-      return (atStart ? opening : continuing).encode(text, { add_special_tokens: false }).ids.length;
-    },
+    count: (text, atStart = true) => (text.length === 0 ? 0 : atStart ? tokens(text) : tokens(`\n${text}`) - newline),
   };
 }
 

@@ -32,3 +32,18 @@ test('blank-line blocks when there is no heading (or for plain text)', () => {
   }
   assert.deepEqual(splitSections('   \n\n', 'blocks'), []);
 });
+
+test('a very long line is cut before spaces between letters, never elsewhere', () => {
+  const line = Array.from({ length: 2000 }, (_, i) => `word${i % 7 === 0 ? ',' : ''}`).join(' ');
+  const chunks = splitCountChunks(`${line}\nnext`);
+  assert.ok(chunks.length > 3);
+  assert.equal(chunks[0].start, 0);
+  for (let i = 1; i < chunks.length; i++) assert.equal(chunks[i].start, chunks[i - 1].end);
+  for (const chunk of chunks.slice(0, -1)) {
+    assert.ok(chunk.end - chunk.start <= 2048 || !line.slice(chunk.start, chunk.end).includes(' '));
+    const cut = chunk.end;
+    if (cut < line.length) assert.match(line.slice(cut - 1, cut + 2), /^[a-z] [a-z]$/);
+  }
+  const cjk = '漢字'.repeat(3000);
+  assert.deepEqual(splitCountChunks(cjk), [{ start: 0, end: 6000 }]);
+});

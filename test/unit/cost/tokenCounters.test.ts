@@ -49,6 +49,14 @@ test('SentencePiece adds its dummy-prefix space only where the prompt starts', a
   assert.equal(llama2.count('\nHello', true), llama2.count('\n', true) + llama2.count('Hello', false));
 });
 
+test('SentencePiece chunks that start with <s> count as inside the whole prompt', async () => {
+  const text = '<s>[INST] <<SYS>>\nBe brief.\n<</SYS>>\n\nHi [/INST] Hello </s>\n<s>[INST] Again [/INST]';
+  for (const id of ['llama2', 'mistral'] as const) {
+    const counter = await loadTokenCounter(id);
+    assert.equal(new IncrementalCounter(counter).update(text).total, counter.count(text), id);
+  }
+});
+
 test('OpenAI encodings read special-token text as plain text, as the API does', async () => {
   const o200k = await loadTokenCounter('o200k_base');
   assert.ok(o200k.count('<|endoftext|>') > 1);
@@ -63,4 +71,13 @@ test('a long SentencePiece prompt counts the same in chunks as in one piece', as
   const mistral = await loadTokenCounter('mistral');
   const text = texts.map(read).join('\n\n').repeat(3);
   assert.equal(new IncrementalCounter(mistral).update(text).total, mistral.count(text));
+});
+
+test('cutting long lines keeps every tokenizer exact', async () => {
+  const prose = texts.map(read).join(' ').replace(/\n/g, ' ');
+  const long = `${prose.repeat(6)}\n${prose.repeat(4)}`;
+  for (const id of TOKENIZER_IDS) {
+    const counter = await loadTokenCounter(id);
+    assert.equal(new IncrementalCounter(counter).update(long).total, counter.count(long), id);
+  }
 });
