@@ -2,10 +2,11 @@
 // via data-weight, head selection, keyboard focus, a hostile prompt staying inert, and no network at all.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { decodeInspectionResult } from '../../src/report/resultCodec';
 import { ensureBuilt, hostilePrompt, outputDir, writeReport } from './reportFixture';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -115,6 +116,23 @@ test('the inspector report: hover, heads, keyboard, hostile text, no network', {
 
   assert.deepEqual(errors, []);
   assert.deepEqual(requests, [pathToFileURL(report.file).href], 'the page made no request besides loading itself');
+
+  // Exports download locally (blob:/data: URLs, no network): JSON decodes to the same tokens, the HTML
+  // re-opens as a report, the PNG is an image.
+  const exported = async (kind: string): Promise<{ name: string; body: Buffer }> => {
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click(`vscode-button[data-export="${kind}"]`)]);
+    const file = await download.path();
+    return { name: download.suggestedFilename(), body: readFileSync(file) };
+  };
+  const json = await exported('json');
+  assert.equal(json.name, 'attention.json');
+  assert.equal(decodeInspectionResult(json.body.toString('utf8')).tokens.length, n);
+  const html = await exported('html');
+  assert.ok(html.body.toString('utf8').includes('id="prompt-attention-data"'));
+  const png = await exported('png');
+  assert.deepEqual([...png.body.subarray(1, 4)], [...Buffer.from('PNG')]);
+  writeFileSync(path.join(outputDir, 'export.png'), png.body);
+  assert.ok(requests.every((u) => !/^(https?|wss?|ftp):/.test(u)), `no network request: ${requests.join(', ')}`);
   await page.context().close();
 });
 

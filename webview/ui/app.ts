@@ -211,10 +211,20 @@ export class InspectorApp {
 
   private onExport(kind: ExportKind): void {
     this.focusLine.textContent = exportView(kind, this.bridge, {
-      png: () => this.matrixView.exportImage(),
+      png: () => this.matrixView.exportImage(this.caption()),
       result: () => resultOf(this.state),
       reportHtml: this.reportHtml,
     });
+  }
+
+  /** What the exported image shows, in words. */
+  private caption(): string {
+    const h = this.state.header;
+    const v = this.values;
+    const model = h?.model.card?.name ?? h?.model.id ?? '';
+    const layer = v.layer === 'all' ? 'all layers' : `layer ${v.layer}`;
+    const head = v.mode === 'rollout' ? 'rollout' : typeof v.head === 'number' ? `head ${v.head}` : `${v.head} over heads`;
+    return [h?.source.label, model, layer, head, v.hideSink ? 'sink hidden' : null, `${h?.tokens.length ?? 0} tokens`].filter(Boolean).join(' · ');
   }
 
   private applyTheme(): void {

@@ -54,7 +54,7 @@ export class Controls {
   private readonly thresholdValue: HTMLElement;
 
   constructor(private readonly events: ControlEvents) {
-    const layer = select('layer', 'Layer', [['all', 'All (mean)']], (v) => this.events.change({ layer: v === 'all' ? 'all' : Number(v) }));
+    const layer = select('layer', 'Layer', [['all', 'All layers']], (v) => this.events.change({ layer: v === 'all' ? 'all' : Number(v) }));
     const head = select('head', 'Head', [['mean', 'Mean'], ['max', 'Max']], (v) => this.events.change({ head: v === 'mean' || v === 'max' ? v : Number(v) }));
     const mode = select('mode', 'Mode', [['attention', 'Attention'], ['rollout', 'Rollout']], (v) => this.events.change({ mode: v === 'rollout' ? 'rollout' : 'attention' }));
     const direction = select('direction', 'Show', [['to', 'Attends to'], ['by', 'Attended by']], (v) => this.events.change({ direction: v === 'by' ? 'by' : 'to' }));
@@ -62,6 +62,7 @@ export class Controls {
     this.head = head.select;
     this.mode = mode.select;
     this.direction = direction.select;
+    layer.field.title = 'All layers: the mean over layers for attention, the full rollout for rollout';
     this.hideSink = el('vscode-checkbox', { id: 'hide-sink', label: 'Hide sink', title: 'Hide the first token (the attention sink) and renormalize each row' }) as CheckboxLike;
     this.hideSink.addEventListener('change', () => this.events.change({ hideSink: this.hideSink.checked }));
     this.threshold = el('input', { type: 'range', id: 'threshold', min: 0, max: 0.3, step: 0.005, value: 0, 'aria-label': 'Threshold' });
@@ -89,7 +90,7 @@ export class Controls {
   }
 
   setShape(layers: number, heads: number): void {
-    setOptions(this.layer, [['all', 'All (mean)'], ...Array.from({ length: layers }, (_, l): [string, string] => [String(l), `Layer ${l}`])]);
+    setOptions(this.layer, [['all', 'All layers'], ...Array.from({ length: layers }, (_, l): [string, string] => [String(l), `Layer ${l}`])]);
     setOptions(this.head, [['mean', 'Mean'], ['max', 'Max'], ...Array.from({ length: heads }, (_, h): [string, string] => [String(h), `Head ${h}`])]);
   }
 

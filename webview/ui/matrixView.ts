@@ -87,17 +87,25 @@ export class MatrixView {
     });
   }
 
-  /** A PNG of the whole matrix at one pixel per cell or more, for export. */
-  exportImage(): HTMLCanvasElement | null {
+  /** The whole matrix (at least 512 px, whole pixels per cell when small) under a caption, for PNG export. */
+  exportImage(caption: string): HTMLCanvasElement | null {
     if (!this.bitmap || !this.colors) return null;
-    const size = Math.max(512, Math.min(4096, this.n * Math.max(1, Math.floor(1024 / Math.max(1, this.n)))));
+    const cell = Math.max(1, Math.floor(1024 / Math.max(1, this.n)));
+    const size = Math.max(512, Math.min(4096, this.n * cell));
+    const head = 28;
     const out = document.createElement('canvas');
-    out.width = size;
-    out.height = size;
+    out.width = size + 16;
+    out.height = size + head + 8;
     const ctx = out.getContext('2d');
     if (!ctx) return null;
+    ctx.fillStyle = this.colors.background;
+    ctx.fillRect(0, 0, out.width, out.height);
+    ctx.fillStyle = this.colors.text;
+    ctx.font = this.colors.font.replace(/^\d+px/, '13px');
+    ctx.textBaseline = 'middle';
+    ctx.fillText(caption, 8, head / 2, size);
     ctx.imageSmoothingEnabled = false;
-    ctx.drawImage(this.bitmap, 0, 0, size, size);
+    ctx.drawImage(this.bitmap, 8, head, size, size);
     return out;
   }
 
