@@ -78,7 +78,7 @@ export class InspectorApp {
     this.applyTheme();
     watchTheme(() => this.applyTheme());
     window.addEventListener('keydown', (e) => {
-      if (e.key === 'Escape' && this.pinned !== null) this.pin(null);
+      if (e.key === 'Escape' && !e.defaultPrevented && this.pinned !== null) this.pin(null);
     });
   }
 
@@ -91,7 +91,9 @@ export class InspectorApp {
 
   handle(message: HostToWebviewMessage): void {
     if (message.type === 'focus-token') {
-      if (message.index === null || message.index < this.tokens.tokenCount) this.pin(message.index, true);
+      // The editor cursor moved onto a token: focus it here, and tell the host what it attends to so the
+      // editor can decorate those spans (the host knows not to scroll for a focus it caused).
+      if (message.index === null || message.index < this.tokens.tokenCount) this.pin(message.index);
       return;
     }
     if (message.type === 'export-done') {
@@ -173,11 +175,11 @@ export class InspectorApp {
     this.renderFocus();
   }
 
-  private pin(index: number | null, fromHost = false): void {
+  private pin(index: number | null): void {
     this.pinned = index;
     this.renderFocus();
     if (index !== null) this.tokens.scrollIntoView(index);
-    if (this.bridge.kind === 'vscode' && !fromHost) {
+    if (this.bridge.kind === 'vscode') {
       this.bridge.post({ type: 'focus', index, attended: index === null ? [] : topEntries(this.vector, 32) });
     }
   }
