@@ -12,6 +12,8 @@
 // onnxruntime instead of a JavaScript loop over heads × n² values.
 import { onnx } from 'onnx-proto';
 import type { ModelProto } from './onnxGraph';
+import type { GraphOps } from './triangularMatMul';
+import { lowerTriangularProduct } from './triangularMatMul';
 
 export interface StatsOutputs {
   readonly received: readonly string[];
@@ -20,6 +22,9 @@ export interface StatsOutputs {
   readonly quantized: readonly string[];
   readonly rowMax: readonly string[];
 }
+
+/** Block levels for the M_l·P_{l−1} product (≈1/3 of a dense MatMul's FLOPs); see triangularMatMul.ts. */
+const TRIANGULAR_DEPTH = 3;
 
 export const ROLLOUT_DIAGONAL = (layer: number): number => Math.pow(0.5, layer + 1);
 
@@ -41,6 +46,21 @@ export function appendAttentionStats(model: ModelProto, taps: readonly string[])
     const output = name(opType);
     nodes.push(onnx.NodeProto.create({ name: output, opType, input: inputs, output: [output], attribute, domain: '' }));
     return output;
+  };
+  const ops: GraphOps = {
+    node: (opType, inputs, intAttrs = {}) =>
+      node(
+        opType,
+        inputs,
+        Object.entries(intAttrs).map(([key, i]) => onnx.AttributeProto.create({ name: key, type: onnx.AttributeProto.AttributeType.INT, i })),
+      ),
+    ints: (values) => {
+      const tensorName = name('ints');
+      const data = BigInt64Array.from(values.map((v) => BigInt(v)));
+      inits.push(onnx.TensorProto.create({ name: tensorName, dataType: onnx.TensorProto.DataType.INT64, dims: [values.length], rawData: new Uint8Array(data.buffer) }));
+      return tensorName;
+    },
+    float: (value) => constant(value),
   };
   // Reduce ops take axes as an attribute before opset 18, as an input from 18 on.
   const reduce = (op: 'ReduceMean' | 'ReduceMax', input: string, axis: number, keepdims = 0): string => {
@@ -81,7 +101,8 @@ export function appendAttentionStats(model: ModelProto, taps: readonly string[])
     if (previous === null) {
       current = node('Mul', [mean, half]);
     } else {
-      const mixed = node('Add', [node('Add', [node('MatMul', [mean, previous]), node('Mul', [mean, constant(diagonal)])]), previous]);
+      const product = lowerTriangularProduct(ops, mean, previous, TRIANGULAR_DEPTH);
+      const mixed = node('Add', [node('Add', [product, node('Mul', [mean, constant(diagonal)])]), previous]);
       current = node('Mul', [mixed, half]);
       diagonal /= 2;
     }
