@@ -12,10 +12,10 @@ export function formatShare(share: number): string {
   return `${percent.toFixed(digits)} %`;
 }
 
-/** 131072 → "128k", 8192 → "8k", 128000 → "128k", 4096 → "4k". */
+/** 131072 → "128k", 8192 → "8k", 128000 → "128k", 4096 → "4k" (decimal k first: 128,000 is also 125 × 1024). */
 export function formatWindow(tokens: number): string {
-  if (tokens >= 1024 && tokens % 1024 === 0) return `${tokens / 1024}k`;
   if (tokens >= 1000 && tokens % 1000 === 0) return `${tokens / 1000}k`;
+  if (tokens >= 1024 && tokens % 1024 === 0) return `${tokens / 1024}k`;
   return formatCount(tokens);
 }
 

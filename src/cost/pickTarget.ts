@@ -13,8 +13,8 @@ export function presetPickItems(catalog: PresetCatalog, currentId: string): Pres
     const arch = preset.architecture;
     const details = [
       `${formatWindow(preset.contextWindow)} context`,
+      arch ? `${formatParameters(arch.parameters)} params · ${arch.layers} layers · ${arch.attentionHeads} heads (${arch.kvHeads} KV)` : 'architecture not public',
       TOKENIZER_LABELS[preset.tokenizer],
-      arch ? `${formatParameters(arch.parameters)} params, ${arch.layers} layers, ${arch.attentionHeads} heads / ${arch.kvHeads} KV heads` : 'architecture not public',
     ];
     return {
       label: `${preset.id === currentId ? '$(check) ' : ''}${preset.name}`,
