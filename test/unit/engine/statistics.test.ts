@@ -90,8 +90,8 @@ after(async () => {
 });
 
 test('received and rollout computed in the graph equal a plain JS recomputation from the tapped heads', async () => {
-  const ids = model.tokenizer.tokenize('The quick brown fox jumps over the lazy dog, twice: the quick brown fox. '.repeat(3)).ids;
-  if (ids.length % 2 === 0) ids.pop(); // odd n: the blocked triangular product splits unevenly
+  // Odd n: the blocked triangular product splits unevenly (the tiny model's context is 128).
+  const ids = model.tokenizer.tokenize('The quick brown fox jumps over the lazy dog, twice: the quick brown fox. '.repeat(3)).ids.slice(0, 101);
   const n = ids.length;
   assert.ok(n > 60);
   const layers = await model.runAttention(ids);
