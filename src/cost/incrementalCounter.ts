@@ -123,6 +123,12 @@ export function offsetOfToken(snapshot: CountSnapshot, counter: TokenCounter, to
   const wanted = tokenNumber - chunk.before;
   const piece = snapshot.text.slice(chunk.start, chunk.end);
   const atStart = chunk.start === 0;
+  // Diagnostics ask again after every keystroke; the crossing chunk rarely changes.
+  const memoKey = `${atStart ? 1 : 0}|${wanted}|${piece}`;
+  let offsetMemo = offsetMemos.get(counter);
+  if (!offsetMemo) offsetMemos.set(counter, (offsetMemo = new Map()));
+  const known = offsetMemo.get(memoKey);
+  if (known !== undefined) return chunk.start + known;
   let low = 1;
   let high = piece.length;
   while (low < high) {
@@ -134,5 +140,9 @@ export function offsetOfToken(snapshot: CountSnapshot, counter: TokenCounter, to
   // Never split a surrogate pair.
   const code = snapshot.text.charCodeAt(end - 1);
   if (code >= 0xd800 && code <= 0xdbff && end < chunk.end) end++;
+  if (offsetMemo.size >= 64) offsetMemo.delete(offsetMemo.keys().next().value as string);
+  offsetMemo.set(memoKey, end - 1 - chunk.start);
   return end - 1;
 }
+
+const offsetMemos = new WeakMap<TokenCounter, Map<string, number>>();
