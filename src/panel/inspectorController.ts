@@ -15,7 +15,8 @@ import { InspectorPanel } from './inspectorPanel';
 import { readInspectorSettings, type InspectorSettings } from './inspectorSettings';
 import { isInspectorPanelState } from './panelState';
 
-const COST_WAIT_MS = 1500;
+/** How long the header waits for the cost summary (it loads the target's tokenizer on first use). */
+const COST_WAIT_MS = 3000;
 
 export class InspectorController extends Disposable {
   private panel: InspectorPanel | undefined;

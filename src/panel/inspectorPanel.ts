@@ -78,8 +78,9 @@ export class InspectorPanel extends Disposable {
     this.queue = [];
   }
 
+  /** Shows the panel where it is (created beside the editor), keeping the focus in the editor. */
   reveal(): void {
-    this.panel.reveal(vscode.ViewColumn.Beside, true);
+    this.panel.reveal(this.panel.viewColumn, true);
   }
 
   setTitle(label: string): void {
