@@ -2,10 +2,10 @@
 // destination, which is renamed into place only when every file is complete, so a failed or interrupted
 // download never leaves a partial model that a later run would load.
 //
-// URLs follow transformers.js' hub code: env.remoteHost + env.remotePathTemplate ({model}, {revision}) +
-// file, fetched with env.fetch, so pointing env.remoteHost at another server (tests: 127.0.0.1, or a
-// mirror) works the same way for us and for transformers.js. (transformers.js does not export its
-// file-level download function, only whole-model loaders that would also build a session.)
+// URLs follow the Hub layout that transformers.js' hub code uses ({host}{model}/resolve/{revision}/{file});
+// the host is the `endpoint` option, else $HF_ENDPOINT, else https://huggingface.co/ (tests point it at
+// 127.0.0.1). transformers.js does not export its file-level download, and importing it would load its
+// image code, which needs `sharp` (not shipped); so the files are fetched here with Node's fetch.
 import { createWriteStream } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
@@ -25,7 +25,7 @@ export interface DownloadProgress {
 }
 
 export interface DownloadOptions {
-  /** Overrides env.remoteHost (e.g. http://127.0.0.1:PORT/). */
+  /** The Hub host (default $HF_ENDPOINT or https://huggingface.co/); tests use http://127.0.0.1:PORT/. */
   readonly endpoint?: string;
   readonly revision?: string;
   readonly onProgress?: (progress: DownloadProgress) => void;
@@ -46,15 +46,17 @@ interface FetchResponse {
   readonly body: unknown;
 }
 
-async function remoteUrl(id: string, file: string, options: DownloadOptions): Promise<{ url: string; fetch: (url: string) => Promise<FetchResponse> }> {
-  const { env } = await import('@huggingface/transformers');
-  const host = options.endpoint ?? env.remoteHost;
-  const route = env.remotePathTemplate.replaceAll('{model}', id).replaceAll('{revision}', encodeURIComponent(options.revision ?? 'main'));
+export const DEFAULT_HUB_HOST = 'https://huggingface.co/';
+const PATH_TEMPLATE = '{model}/resolve/{revision}/';
+
+function remoteUrl(id: string, file: string, options: DownloadOptions): { url: string; fetch: (url: string) => Promise<FetchResponse> } {
+  const host = options.endpoint ?? process.env.HF_ENDPOINT ?? DEFAULT_HUB_HOST;
+  const route = PATH_TEMPLATE.replaceAll('{model}', id).replaceAll('{revision}', encodeURIComponent(options.revision ?? 'main'));
   const join = (...parts: string[]): string => parts.map((p, i) => (i === 0 ? p.replace(/\/+$/, '') : p.replace(/^\/+|\/+$/g, ''))).join('/');
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { 'User-Agent': 'prompt-attention' };
   const token = process.env.HF_TOKEN ?? process.env.HF_ACCESS_TOKEN;
   if (token && /^https:\/\/(?:huggingface\.co|hf\.co)\//.test(host)) headers.Authorization = `Bearer ${token}`;
-  return { url: join(host, route, file), fetch: (url) => env.fetch(url, { headers }) as Promise<FetchResponse> };
+  return { url: join(host, route, file), fetch: (url) => fetch(url, { headers }) as Promise<FetchResponse> };
 }
 
 /** Downloads `id` into storage (if not there yet) and returns the model folder. */
@@ -74,7 +76,7 @@ export async function ensureHubModel(id: string, storageDir: string, options: Do
     let total = 0;
     for (const file of [...REQUIRED_FILES, ...OPTIONAL_FILES]) {
       const required = REQUIRED_FILES.includes(file);
-      const { url, fetch } = await remoteUrl(id, file, options);
+      const { url, fetch } = remoteUrl(id, file, options);
       let response: FetchResponse;
       try {
         response = await fetch(url);

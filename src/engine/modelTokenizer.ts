@@ -1,5 +1,9 @@
-// The model's own tokenizer (AutoTokenizer from the model folder, offline) plus character spans.
+// The model's own tokenizer (tokenizer.json + tokenizer_config.json from the model folder, offline) plus
+// character spans. It uses @huggingface/tokenizers, the tokenizer implementation inside transformers.js
+// (AutoTokenizer builds the same `new Tokenizer(tokenizerJson, tokenizerConfig)`), directly: importing
+// transformers.js would also load its image code, which needs `sharp`, which the extension does not ship.
 import * as fs from 'node:fs/promises';
+import { Tokenizer } from '@huggingface/tokenizers';
 import * as path from 'node:path';
 import type { TokenInfo } from '../shared/protocol';
 import { EngineError } from './engineError';
@@ -11,16 +15,6 @@ interface TokenizerJson {
   readonly added_tokens?: readonly { readonly id: number; readonly special?: boolean }[];
   readonly decoder?: { readonly type?: string; readonly decoders?: readonly { readonly type?: string }[] } | null;
   readonly pre_tokenizer?: { readonly type?: string; readonly pretokenizers?: readonly { readonly type?: string }[] } | null;
-}
-
-interface EncodingLike {
-  readonly ids: number[];
-  readonly tokens: string[];
-}
-
-interface LoadedTokenizer {
-  readonly _tokenizer: { encode(text: string, options?: { add_special_tokens?: boolean }): EncodingLike };
-  readonly all_special_ids: number[];
 }
 
 function typesIn(part: TokenizerJson['decoder'] | TokenizerJson['pre_tokenizer']): string[] {
@@ -57,7 +51,7 @@ export interface TokenizedText {
 
 export class ModelTokenizer {
   private constructor(
-    private readonly tokenizer: LoadedTokenizer,
+    private readonly tokenizer: Tokenizer,
     private readonly kind: TokenTextKind,
     /** Largest id the tokenizer can produce, + 1. */
     readonly vocabSize: number,
@@ -72,28 +66,26 @@ export class ModelTokenizer {
     } catch (error) {
       throw new EngineError(`Cannot read tokenizer ${jsonPath}: ${firstLine(error)}`);
     }
+    const configPath = path.join(folder, 'tokenizer_config.json');
+    let config: Record<string, unknown>;
     try {
-      await fs.access(path.join(folder, 'tokenizer_config.json'));
-    } catch {
-      throw new EngineError(`Missing tokenizer config ${path.join(folder, 'tokenizer_config.json')}.`);
+      config = JSON.parse(await fs.readFile(configPath, 'utf8')) as Record<string, unknown>;
+    } catch (error) {
+      throw new EngineError(`Cannot read tokenizer config ${configPath}: ${firstLine(error)}`);
     }
-    const { AutoTokenizer, env } = await import('@huggingface/transformers');
-    env.allowRemoteModels = false;
-    env.allowLocalModels = true;
-    let tokenizer: LoadedTokenizer;
+    let tokenizer: Tokenizer;
     try {
-      // An absolute folder is not a Hub id, so transformers.js reads the files from it directly.
-      tokenizer = (await AutoTokenizer.from_pretrained(path.resolve(folder), { local_files_only: true })) as unknown as LoadedTokenizer;
+      tokenizer = new Tokenizer(json, config);
     } catch (error) {
       throw new EngineError(`Cannot load tokenizer ${jsonPath}: ${firstLine(error)}`);
     }
-    const special = new Set<number>(tokenizer.all_special_ids ?? []);
+    const special = new Set<number>();
     for (const t of json.added_tokens ?? []) if (t.special) special.add(t.id);
     return new ModelTokenizer(tokenizer, tokenTextKind(json), vocabularySize(json), special);
   }
 
   tokenize(text: string): TokenizedText {
-    const encoding = this.tokenizer._tokenizer.encode(text, { add_special_tokens: true });
+    const encoding = this.tokenizer.encode(text, { add_special_tokens: true });
     const special = encoding.ids.map((id) => this.specialIds.has(id));
     const spans = tokenSpans(text, encoding.tokens, special, this.kind);
     const tokens = encoding.ids.map((id, i): TokenInfo => {
