@@ -22,6 +22,8 @@ export interface ProviderOptions {
   readonly bundled?: readonly string[];
   /** Backends the build knows at all (listSupportedBackends); a provider outside it is unavailable. */
   readonly known?: readonly string[];
+  /** For tests: replaces the cheap system check done before trying a provider. */
+  readonly preflight?: (provider: ExecutionProviderName, platform: NodeJS.Platform) => string | null;
 }
 
 export const DEFAULT_PROVIDER_TIMEOUT_MS = 20_000;
@@ -33,6 +35,18 @@ function cudaLibraryPresent(): boolean {
   } catch {
     return false;
   }
+}
+
+const VULKAN_DIRS = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/lib/x86_64-linux-gnu', '/lib64', '/lib'];
+
+/**
+ * A reason a provider cannot start that is cheap to see without trying: WebGPU on Linux runs on Vulkan,
+ * and without the Vulkan loader the attempt only prints native warnings before failing.
+ */
+export function systemPreflight(provider: ExecutionProviderName, platform: NodeJS.Platform): string | null {
+  if (provider !== 'webgpu' || platform !== 'linux') return null;
+  const dirs = [...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean), ...VULKAN_DIRS];
+  return dirs.some((dir) => existsSync(path.join(dir, 'libvulkan.so.1'))) ? null : 'no Vulkan loader (libvulkan.so.1) on this system';
 }
 
 /** GPU providers to try, in order, for a setting. */
@@ -101,6 +115,11 @@ export async function createSession(modelPath: string, setting: ExecutionProvide
     // onnxruntime-node drops providers it does not know with a warning and runs on CPU: say so instead.
     if (!known.includes(provider)) {
       failures.push(`${provider} is not available in this onnxruntime build for ${platform}`);
+      continue;
+    }
+    const blocked = (options.preflight ?? systemPreflight)(provider, platform);
+    if (blocked) {
+      failures.push(`${provider} unavailable (${blocked})`);
       continue;
     }
     try {

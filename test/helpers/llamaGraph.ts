@@ -16,6 +16,9 @@ export interface LlamaGraphConfig {
   readonly exposeQK?: boolean;
   /** Use a fused com.microsoft GroupQueryAttention node instead (for the error test). */
   readonly fused?: boolean;
+  /** Take past_key_values.L.key/value inputs ([b, kv, past, d], concatenated before K/V) and a
+   * use_cache_branch input, like optimum's decoder exports with a KV cache. */
+  readonly withPast?: boolean;
 }
 
 export const LLAMA_MASK_VALUE = -1e9;
@@ -30,6 +33,7 @@ export function buildLlamaGraph(cfg: LlamaGraphConfig): Uint8Array {
   const inputIds = g.input('input_ids', DataType.INT64, ['batch_size', 'sequence_length']);
   const attentionMask = g.input('attention_mask', DataType.INT64, ['batch_size', 'sequence_length']);
   const positionIds = g.input('position_ids', DataType.INT64, ['batch_size', 'sequence_length']);
+  if (cfg.withPast) g.input('use_cache_branch', DataType.BOOL, [1]);
 
   const embed = g.floats([cfg.vocabSize, D], randomWeights(random, cfg.vocabSize * D, 1));
   let x = g.node('Gather', [embed, inputIds], { name: '/model/embed_tokens/Gather' });
@@ -79,8 +83,17 @@ export function buildLlamaGraph(cfg: LlamaGraphConfig): Uint8Array {
     const p = `/model/layers.${l}/self_attn`;
     const h = rmsNorm(x, `/model/layers.${l}/input_layernorm`);
     const q = rotate(heads(linear(h, D, H * hd, 2 / Math.sqrt(D)), H));
-    const k = repeatKv(rotate(heads(linear(h, D, KV * hd, 2 / Math.sqrt(D)), KV)));
-    const v = repeatKv(heads(linear(h, D, KV * hd, 1 / Math.sqrt(D)), KV));
+    let kNew = rotate(heads(linear(h, D, KV * hd, 2 / Math.sqrt(D)), KV));
+    let vNew = heads(linear(h, D, KV * hd, 1 / Math.sqrt(D)), KV);
+    if (cfg.withPast) {
+      const shape = ['batch_size', KV, 'past_sequence_length', hd];
+      kNew = g.node('Concat', [g.input(`past_key_values.${l}.key`, DataType.FLOAT, shape), kNew], { attrs: { axis: 2 } });
+      vNew = g.node('Concat', [g.input(`past_key_values.${l}.value`, DataType.FLOAT, shape), vNew], { attrs: { axis: 2 } });
+      g.output(kNew, `present.${l}.key`, DataType.FLOAT, ['batch_size', KV, 'total_sequence_length', hd]);
+      g.output(vNew, `present.${l}.value`, DataType.FLOAT, ['batch_size', KV, 'total_sequence_length', hd]);
+    }
+    const k = repeatKv(kNew);
+    const v = repeatKv(vNew);
     let attended: string;
     if (cfg.fused) {
       attended = g.node('GroupQueryAttention', [q, k, v], { name: `${p}/GroupQueryAttention`, domain: 'com.microsoft', attrs: { num_heads: H, kv_num_heads: KV } });

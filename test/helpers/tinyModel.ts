@@ -15,6 +15,7 @@ export interface TinyModelOptions {
   /** Vocabulary rows in the graph; smaller than the tokenizer's to make a mismatched model. */
   readonly graphVocabSize?: number;
   readonly fused?: boolean;
+  readonly withPast?: boolean;
 }
 
 export interface TinyModel {
@@ -44,6 +45,7 @@ export async function writeTinyModel(folder: string, options: TinyModelOptions =
     intermediate: hidden * 2,
     maxPositions,
     fused: options.fused,
+    withPast: options.withPast,
   });
   await fs.mkdir(path.join(folder, 'onnx'), { recursive: true });
   const config = {

@@ -19,6 +19,7 @@ test('an unavailable provider falls back to CPU with a one-line reason', async (
   const result = await createSession('model.onnx', 'webgpu', {
     bundled: ['cpu', 'webgpu'],
     known: ['cpu', 'webgpu'],
+    preflight: () => null,
     create: async (_path, options) => {
       const providers = (options.executionProviders ?? []) as string[];
       tried.push(providers);
@@ -46,6 +47,7 @@ test('a GPU provider that hangs is abandoned after the timeout and CPU goes ahea
     bundled: ['cpu', 'webgpu'],
     known: ['cpu', 'webgpu'],
     platform: 'linux',
+    preflight: () => null,
     timeoutMs: 50,
     create: (_path, options) => {
       if ((options.executionProviders as string[])[0] === 'webgpu') {
@@ -63,7 +65,7 @@ test('a GPU provider that hangs is abandoned after the timeout and CPU goes ahea
 });
 
 test('a working GPU provider is reported as the one that ran', async () => {
-  const result = await createSession('model.onnx', 'auto', { bundled: ['cpu', 'webgpu'], known: ['cpu', 'webgpu'], platform: 'linux', create: async () => fakeSession });
+  const result = await createSession('model.onnx', 'auto', { bundled: ['cpu', 'webgpu'], known: ['cpu', 'webgpu'], platform: 'linux', preflight: () => null, create: async () => fakeSession });
   assert.equal(result.provider, 'webgpu');
   assert.equal(result.fallbackReason, undefined);
 });
@@ -71,4 +73,40 @@ test('a working GPU provider is reported as the one that ran', async () => {
 test('native error messages are reduced to their human part', () => {
   assert.equal(cleanProviderError('OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library'), 'OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library');
   assert.equal(cleanProviderError('a\nb'), 'a');
+});
+
+test('webgpu on Linux without a Vulkan loader is skipped with the reason, without trying', async () => {
+  let tried = 0;
+  const result = await createSession('model.onnx', 'webgpu', {
+    bundled: ['cpu', 'webgpu'],
+    known: ['cpu', 'webgpu'],
+    platform: 'linux',
+    preflight: (provider) => (provider === 'webgpu' ? 'no Vulkan loader (libvulkan.so.1) on this system' : null),
+    create: async (_path, options) => {
+      tried++;
+      assert.deepEqual(options.executionProviders, ['cpu']);
+      return fakeSession;
+    },
+  });
+  assert.equal(tried, 1);
+  assert.equal(result.fallbackReason, 'webgpu unavailable (no Vulkan loader (libvulkan.so.1) on this system); ran on CPU.');
+});
+
+test('on this machine, an unavailable provider really falls back to CPU and the model runs', async () => {
+  const { writeTinyModel, makeTempDir, removeTempDir } = await import('../../helpers/tinyModel');
+  const { LoadedModel } = await import('../../../src/engine/loadedModel');
+  const dir = await makeTempDir();
+  try {
+    const tiny = await writeTinyModel(`${dir}/m`);
+    // coreml exists only in macOS builds, dml only in Windows builds.
+    const missing = process.platform === 'darwin' ? 'dml' : 'coreml';
+    const model = await LoadedModel.load(tiny.folder, { id: 'tiny', cacheDir: `${dir}/cache`, provider: missing });
+    assert.equal(model.provider, 'cpu');
+    assert.match(model.fallbackReason ?? '', new RegExp(`^${missing} is not available in this onnxruntime build .*; ran on CPU\\.$`));
+    const layers = await model.runAttention(model.tokenizer.tokenize('still runs').ids);
+    assert.equal(layers.length, 2);
+    await model.dispose();
+  } finally {
+    await removeTempDir(dir);
+  }
 });

@@ -78,3 +78,16 @@ test('a model with external data loads: the tapped graph in the cache still find
   await a.dispose();
   await b.dispose();
 });
+
+test('a decoder export with KV-cache inputs gets empty past tensors and use_cache_branch=false', async () => {
+  const plain = await writeTinyModel(path.join(dir, 'no-past'));
+  const withPast = await writeTinyModel(path.join(dir, 'with-past'), { withPast: true });
+  const cacheDir = path.join(dir, 'cache-past');
+  const a = await LoadedModel.load(plain.folder, { id: 'no-past', cacheDir, provider: 'cpu' });
+  const b = await LoadedModel.load(withPast.folder, { id: 'with-past', cacheDir, provider: 'cpu' });
+  const ids = a.tokenizer.tokenize('Cache inputs are fed empty.').ids;
+  const [la, lb] = [await a.runAttention(ids), await b.runAttention(ids)];
+  for (let l = 0; l < la.length; l++) assert.deepEqual(lb[l].data, la[l].data);
+  await a.dispose();
+  await b.dispose();
+});
