@@ -24,6 +24,14 @@ export class InspectionCancelled extends Error {
 }
 
 const inductionByModel = new WeakMap<LoadedModel, Float32Array[]>();
+
+/** float32 attention the worker may hold at once (layers × heads × n² × 4 bytes). */
+export const ATTENTION_MEMORY_BYTES = 3 * 1024 ** 3;
+
+/** The most tokens whose full attention fits ATTENTION_MEMORY_BYTES (2,048 is ~0.5 GiB for the default model). */
+export function memoryTokenLimit(layers: number, heads: number): number {
+  return Math.floor(Math.sqrt(ATTENTION_MEMORY_BYTES / (layers * heads * 4)));
+}
 const PROBE_LENGTH = 48;
 
 /** Induction scores per layer and head, measured once per loaded model on a repeated random sequence. */
@@ -76,11 +84,13 @@ export async function runInspection(model: LoadedModel, request: InspectRequest,
   validateText(request.text, request.maxCharacters);
   out.onProgress({ stage: 'tokenize', message: 'Tokenizing' });
   const tokenized = model.tokenizer.tokenize(request.text);
-  const limit = Math.min(model.config.maxPositions, request.maxTokens > 0 ? request.maxTokens : Number.POSITIVE_INFINITY);
+  const memoryLimit = memoryTokenLimit(model.config.layers, model.config.heads);
+  const limit = Math.min(model.config.maxPositions, memoryLimit, request.maxTokens > 0 ? request.maxTokens : Number.POSITIVE_INFINITY);
   const { ids, tokens } = applyWindow(tokenized.ids, tokenized.tokens, limit, request.window);
   const notes: string[] = [];
   if (tokens.length < tokenized.tokens.length) {
-    notes.push(`Inspected the ${request.window === 'end' ? 'last' : 'first'} ${tokens.length} of ${tokenized.tokens.length} tokens.`);
+    const why = limit === memoryLimit && limit < model.config.maxPositions && (request.maxTokens === 0 || request.maxTokens > limit) ? ' (attention memory limit for this model)' : '';
+    notes.push(`Inspected the ${request.window === 'end' ? 'last' : 'first'} ${tokens.length} of ${tokenized.tokens.length} tokens${why}.`);
   }
   const tokenizedAt = performance.now();
   check();

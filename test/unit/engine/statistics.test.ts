@@ -123,3 +123,11 @@ test('received and rollout computed in the graph equal a plain JS recomputation 
     }
   }
 });
+
+test('the token limit keeps full attention within memory for big models, not for the default one', async () => {
+  const { memoryTokenLimit } = await import('../../../src/engine/inspection');
+  assert.ok(memoryTokenLimit(4, 8) > 2048);
+  const qwen = memoryTokenLimit(24, 14);
+  assert.ok(qwen < 2048 && qwen > 1000);
+  assert.ok(24 * 14 * qwen * qwen * 4 <= 3 * 1024 ** 3);
+});
