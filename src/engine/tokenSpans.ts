@@ -91,11 +91,17 @@ export function tokenSpans(text: string, tokens: readonly string[], special: rea
   let lastEnd = 0; // UTF-16 end of the previous span
   let aligned = true;
   for (let t = 0; t < tokens.length; t++) {
-    if (special[t] || !aligned) {
+    if (!aligned) {
       spans.push({ start: lastEnd, end: lastEnd });
       continue;
     }
-    const tb = tokenBytes(tokens[t], kind);
+    // A special token is the tokenizer's own (BOS: empty span) unless the text spells it out here
+    // (e.g. a chat template's <|im_start|> pasted into the prompt).
+    const tb = special[t] ? encoder.encode(tokens[t]) : tokenBytes(tokens[t], kind);
+    if (special[t] && (tb.length === 0 || !startsWithAt(bytes, tb, cursor))) {
+      spans.push({ start: lastEnd, end: lastEnd });
+      continue;
+    }
     if (!tb) {
       spans.push({ start: lastEnd, end: lastEnd });
       continue;
@@ -129,6 +135,12 @@ export function tokenSpans(text: string, tokens: readonly string[], special: rea
     }
   }
   return spans;
+}
+
+function startsWithAt(bytes: Uint8Array, prefix: Uint8Array, at: number): boolean {
+  if (at + prefix.length > bytes.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (bytes[at + i] !== prefix[i]) return false;
+  return true;
 }
 
 /** End offset for a token whose last byte is at cursor-1: a mid-character end rounds up to the character's end. */

@@ -93,3 +93,12 @@ test('the tiny tokenizer really splits a multi-byte character across tokens (so 
   const { tokens } = tokenizer.tokenize(text);
   assert.ok(tokens.some((t) => !t.special && t.start === t.end), 'some token holds only the tail bytes of a character');
 });
+
+test('a special token spelled out in the text gets the span of its characters; BOS stays empty', () => {
+  const text = 'Hi <|begin_of_text|>there';
+  const { tokens } = tokenizer.tokenize(text);
+  const inText = tokens.filter((t) => t.special && t.start !== t.end);
+  assert.equal(inText.length, 1);
+  assert.equal(inText[0].text, '<|begin_of_text|>');
+  assert.equal(tokens.map((t) => t.text).join(''), text);
+});
