@@ -1,4 +1,4 @@
-// `prompt-attention cost <file|-> [--target <id>] [--json] [--kv-dtype <dtype>] [--presets <file.json>]`:
+// `prompt-attention cost <file|-> [--target <id>] [--json] [--kv-dtype <dtype>] [--kv-budget-gib <n>] [--presets <file.json>]`:
 // the context cost of a prompt on a target model. Exit codes: 0 ok, 1 bad input, 2 usage error.
 import { readFile } from 'node:fs/promises';
 import { breakdownText, costBreakdown } from '../cost/costBreakdown';
@@ -15,13 +15,14 @@ export interface CostCommandIo {
   readonly stdin: AsyncIterable<Buffer | string>;
 }
 
-export const COST_USAGE = `usage: prompt-attention cost <file|-> [--target <id>] [--json] [--kv-dtype <${Object.keys(KV_DTYPE_BYTES).join('|')}>] [--presets <file.json>]`;
+export const COST_USAGE = `usage: prompt-attention cost <file|-> [--target <id>] [--json] [--kv-dtype <${Object.keys(KV_DTYPE_BYTES).join('|')}>] [--kv-budget-gib <n, 0 = off, default 8>] [--presets <file.json>]`;
 
 interface CostArgs {
   readonly file: string;
   readonly target: string;
   readonly json: boolean;
   readonly kvDtype?: KvDtype;
+  readonly kvBudgetBytes?: number;
   readonly presetsFile?: string;
 }
 
@@ -34,6 +35,7 @@ function parseArgs(argv: readonly string[]): CostArgs | 'help' {
   let json = false;
   let kvDtype: KvDtype | undefined;
   let presetsFile: string | undefined;
+  let kvBudgetBytes: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
@@ -46,6 +48,11 @@ function parseArgs(argv: readonly string[]): CostArgs | 'help' {
     else if (flag === '--json') json = true;
     else if (flag === '--target' || flag === '-t') target = value();
     else if (flag === '--presets') presetsFile = value();
+    else if (flag === '--kv-budget-gib') {
+      const gib = Number(value());
+      if (!Number.isFinite(gib) || gib < 0) throw new UsageError('--kv-budget-gib must be a number of GiB, 0 or more');
+      kvBudgetBytes = Math.round(gib * 1024 ** 3);
+    }
     else if (flag === '--kv-dtype') {
       const dtype = value();
       if (!(dtype in KV_DTYPE_BYTES)) throw new UsageError(`--kv-dtype must be one of ${Object.keys(KV_DTYPE_BYTES).join(', ')}`);
@@ -55,7 +62,7 @@ function parseArgs(argv: readonly string[]): CostArgs | 'help' {
     else throw new UsageError(`unexpected argument ${arg} (one file at a time)`);
   }
   if (file === undefined) throw new UsageError('missing <file|-> (use - for standard input)');
-  return { file, target, json, ...(kvDtype ? { kvDtype } : {}), ...(presetsFile ? { presetsFile } : {}) };
+  return { file, target, json, ...(kvDtype ? { kvDtype } : {}), ...(kvBudgetBytes !== undefined ? { kvBudgetBytes } : {}), ...(presetsFile ? { presetsFile } : {}) };
 }
 
 async function readInput(file: string, stdin: CostCommandIo['stdin']): Promise<string> {
@@ -104,7 +111,7 @@ export async function runCostCommand(argv: string[], io: CostCommandIo = process
     const text = await readInput(args.file, io.stdin);
     const counter = await loadTokenCounter(preset.tokenizer);
     const tokens = new IncrementalCounter(counter).update(text).total;
-    const options = resolveOptions(args.kvDtype ? { kvDtype: args.kvDtype } : {});
+    const options = resolveOptions({ ...(args.kvDtype ? { kvDtype: args.kvDtype } : {}), ...(args.kvBudgetBytes !== undefined ? { kvBudgetBytes: args.kvBudgetBytes } : {}) });
     const figures = computeCost(preset, tokens, options.kvDtype);
     const summary = toCostSummary(preset, figures, options);
     if (args.json) {

@@ -64,6 +64,7 @@ test('bad input: one line on stderr and exit 1; usage errors exit 2', async () =
     [[fixture, '--frobnicate'], 2, /unknown option --frobnicate/],
     [[fixture, '--target'], 2, /--target needs a value/],
     [[fixture, fixture], 2, /unexpected argument/],
+    [[fixture, '--kv-budget-gib', 'lots'], 2, /--kv-budget-gib must be a number/],
   ];
   for (const [argv, expectedCode, message] of cases) {
     const { code, stdout, stderr } = await run(argv);
@@ -72,6 +73,15 @@ test('bad input: one line on stderr and exit 1; usage errors exit 2', async () =
     assert.match(stderr, message);
     assert.equal(stderr.trimEnd().split('\n').length, 1, stderr);
   }
+});
+
+test('--kv-dtype and --kv-budget-gib change the KV figures and warning', async () => {
+  const text = Array(3000).fill('token').join(' ');
+  const fp8 = JSON.parse((await run(['-', '--target', 'llama-2-7b', '--kv-dtype', 'fp8', '--json'], text)).stdout) as { kvCacheBytes: number; warnings: string[] };
+  assert.equal(fp8.kvCacheBytes, 3000 * 2 * 32 * 32 * 128);
+  assert.equal(fp8.warnings.length, 0);
+  const tight = JSON.parse((await run(['-', '--target', 'llama-2-7b', '--kv-budget-gib=0.5', '--json'], text)).stdout) as { warnings: string[] };
+  assert.match(tight.warnings[0], /exceeds the 512 MiB budget after 1,024 tokens/);
 });
 
 test('--presets adds a validated target file', async () => {
