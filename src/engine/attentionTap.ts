@@ -20,8 +20,11 @@ const FUSED_ATTENTION_OPS = new Set([
   'RotaryEmbeddingAttention',
 ]);
 
-/** Nodes that may sit between the Softmax and the MatMul with V without changing the weights. */
-const PASS_THROUGH_OPS = new Set(['Cast', 'Identity', 'Dropout']);
+/**
+ * Nodes that may sit between the Softmax and the MatMul with V without changing the weights: dtype casts,
+ * inference-mode dropout, and the Where that some SDPA exports use to zero fully masked rows.
+ */
+const PASS_THROUGH_OPS = new Set(['Cast', 'Identity', 'Dropout', 'Where']);
 
 export class AttentionTapError extends EngineError {}
 
