@@ -30,6 +30,8 @@ export class MatrixView {
   /** The focus band lives on its own canvas so a hover never redraws the n × n bitmap. */
   private readonly overlay: HTMLCanvasElement;
   private readonly readout: HTMLElement;
+  private readonly legendBar: HTMLCanvasElement;
+  private readonly legendMax: HTMLElement;
   private bitmap: HTMLCanvasElement | null = null;
   private n = 0;
   private tokens: readonly TokenInfo[] = [];
@@ -47,7 +49,10 @@ export class MatrixView {
     this.canvas = el('canvas', { class: 'matrix-canvas', role: 'img', 'aria-label': 'Attention matrix, queries down, keys across' });
     this.overlay = el('canvas', { class: 'matrix-overlay', 'aria-hidden': 'true' });
     this.readout = el('div', { class: 'matrix-readout' }, ['Scroll to zoom, drag to pan, double-click to reset.']);
-    this.root = el('div', { class: 'matrix' }, [el('div', { class: 'matrix-stack' }, [this.canvas, this.overlay]), this.readout]);
+    this.legendBar = el('canvas', { class: 'legend-bar', width: 128, height: 1 });
+    this.legendMax = el('span', { class: 'legend-max' });
+    const legend = el('div', { class: 'matrix-legend', title: 'Colour scale: weights at or above the right end are drawn at full colour' }, [el('span', {}, ['0']), this.legendBar, this.legendMax]);
+    this.root = el('div', { class: 'matrix' }, [el('div', { class: 'matrix-stack' }, [this.canvas, this.overlay]), el('div', { class: 'matrix-footer' }, [this.readout, legend])]);
     this.canvas.addEventListener('wheel', (e) => this.onWheel(e), { passive: false });
     this.canvas.addEventListener('pointerdown', (e) => {
       this.canvas.setPointerCapture(e.pointerId);
@@ -128,6 +133,7 @@ export class MatrixView {
       return;
     }
     const max = heatmapCeiling(this.matrix);
+    this.drawLegend(max);
     const image = new ImageData(n, n);
     const px = new Uint32Array(image.data.buffer);
     const lut32 = new Uint32Array(this.colors.lut.buffer, this.colors.lut.byteOffset, 256);
@@ -140,6 +146,15 @@ export class MatrixView {
     bitmap.getContext('2d')?.putImageData(image, 0, 0);
     this.bitmap = bitmap;
     this.invalidate();
+  }
+
+  private drawLegend(max: number): void {
+    const ctx = this.legendBar.getContext('2d');
+    if (!ctx || !this.colors) return;
+    const image = new ImageData(128, 1);
+    for (let x = 0; x < 128; x++) image.data.set(this.colors.lut.subarray(x * 2 * 4, x * 2 * 4 + 4), x * 4);
+    ctx.putImageData(image, 0, 0);
+    this.legendMax.textContent = max >= 0.999 ? '1' : `≥ ${max.toFixed(max < 0.01 ? 4 : 3)}`;
   }
 
   private invalidate(): void {

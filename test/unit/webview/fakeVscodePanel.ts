@@ -122,6 +122,7 @@ export function createFakeVscode(storage: string) {
   const docChange = new EventEmitter<unknown>();
   const selectionChange = new EventEmitter<unknown>();
   let saveTarget: Uri | undefined;
+  const serializers = new Map<string, { deserializeWebviewPanel(panel: unknown, state: unknown): Promise<void> }>();
   const window = {
     activeTextEditor: undefined as FakeEditor | undefined,
     visibleTextEditors: [] as FakeEditor[],
@@ -135,7 +136,10 @@ export function createFakeVscode(storage: string) {
     showSaveDialog: async () => saveTarget,
     withProgress: async (_o: unknown, task: (p: { report(v: unknown): void }) => Promise<void>) => task({ report: () => undefined }),
     onDidChangeTextEditorSelection: selectionChange.event,
-    registerWebviewPanelSerializer: () => ({ dispose: () => undefined }),
+    registerWebviewPanelSerializer: (viewType: string, serializer: { deserializeWebviewPanel(panel: unknown, state: unknown): Promise<void> }) => {
+      serializers.set(viewType, serializer);
+      return { dispose: () => serializers.delete(viewType) };
+    },
   };
   const workspace = {
     getConfiguration: (section: string) => ({ get: (key: string) => settings[`${section}.${key}`] }),
@@ -181,6 +185,7 @@ export function createFakeVscode(storage: string) {
     saved,
     panels,
     commands,
+    serializers,
     context: (root: string) => ({ extensionPath: root, extensionUri: Uri.file(root), globalStorageUri: Uri.file(storage), subscriptions: [] as { dispose(): void }[] }),
     setSaveTarget: (p: string | undefined) => (saveTarget = p ? Uri.file(p) : undefined),
     openEditor: (file: string, text: string, selection: [number, number]): FakeEditor => {

@@ -150,3 +150,19 @@ test('bad input reaches the panel and a one-line error message', { skip, timeout
   await waitFor('error message', () => (fake.errors.length ? true : undefined));
   assert.match(fake.errors[0], /^Prompt Attention: /);
 });
+
+test('after a window reload the serializer restores the panel and re-runs its inspection', { skip, timeout: 120_000 }, async () => {
+  const text = 'Keep answers short.\nCite the source.\n';
+  const editor = fake.openEditor(path.join(storage, 'restored.md'), text, [0, 0]);
+  const serializer = fake.serializers.get('promptAttention.inspector');
+  assert.ok(serializer, 'a serializer is registered for the panel');
+  const { FakeWebviewPanel } = await import('./fakeVscodePanel');
+  const panel = new FakeWebviewPanel();
+  await serializer.deserializeWebviewPanel(panel, { uri: editor.document.uri.toString(), offset: 5, length: 14, label: 'restored.md' });
+  assert.match(panel.webview.html, /default-src 'none'/);
+  panel.receive.fire({ type: 'ready' });
+  const start = await waitFor('restored start', () => lastOf(panel, 'inspection-start'));
+  assert.equal(start.header.text, text.slice(5, 19));
+  assert.equal(start.header.source.offset, 5);
+  await waitFor('restored done', () => lastOf(panel, 'inspection-done'));
+});
