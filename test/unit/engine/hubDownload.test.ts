@@ -1,56 +1,29 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import type { DownloadProgress } from '../../../src/engine/hubDownload';
 import { hubModelFolder } from '../../../src/engine/hubDownload';
 import { LoadedModel } from '../../../src/engine/loadedModel';
 import { resolveModel } from '../../../src/engine/modelSource';
+import type { HubServer } from '../../helpers/hubServer';
+import { startHubServer } from '../../helpers/hubServer';
 import { makeTempDir, removeTempDir, writeTinyModel } from '../../helpers/tinyModel';
 
 let dir = '';
 let served = '';
-let server: http.Server;
+let hub: HubServer;
 let endpoint = '';
-const requests: string[] = [];
-/** Files for which the server sends half the body and then drops the connection. */
-const breakOn = new Set<string>();
 
 before(async () => {
   dir = await makeTempDir();
   served = (await writeTinyModel(path.join(dir, 'served'))).folder;
-  // Hub URL layout: /{owner}/{name}/resolve/{revision}/{file}
-  server = http.createServer((req, res) => {
-    const url = decodeURIComponent(req.url ?? '');
-    requests.push(url);
-    const match = /^\/test-org\/tiny-llama\/resolve\/main\/(.+)$/.exec(url);
-    if (!match) {
-      res.writeHead(404).end('not found');
-      return;
-    }
-    const file = match[1];
-    fs.readFile(path.join(served, file)).then(
-      (body) => {
-        res.writeHead(200, { 'content-length': body.length, 'content-type': 'application/octet-stream' });
-        if (breakOn.has(file)) {
-          res.write(body.subarray(0, body.length >> 1), () => res.destroy());
-          return;
-        }
-        // Two chunks, so progress is reported more than once.
-        res.write(body.subarray(0, body.length >> 1));
-        res.end(body.subarray(body.length >> 1));
-      },
-      () => res.writeHead(404).end('not found'),
-    );
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  hub = await startHubServer({ 'test-org/tiny-llama': served });
+  endpoint = hub.endpoint;
 });
 
 after(async () => {
-  await new Promise((resolve) => server.close(resolve));
+  await hub.close();
   await removeTempDir(dir);
 });
 
@@ -64,14 +37,14 @@ async function entries(folder: string): Promise<string[]> {
 
 test('a failed download leaves nothing behind that a later run would load', async () => {
   const storage = path.join(dir, 'storage-fail');
-  breakOn.add('onnx/model.onnx');
+  hub.breakOn.add('onnx/model.onnx');
   try {
     await assert.rejects(
       resolveModel('test-org/tiny-llama', { modelsDir: dir, storageDir: storage, endpoint }),
       (error: Error) => /Download of test-org\/tiny-llama failed/.test(error.message) && !error.message.includes('\n'),
     );
   } finally {
-    breakOn.clear();
+    hub.breakOn.clear();
   }
   // No final folder, and no partial folder left.
   await assert.rejects(fs.access(hubModelFolder(storage, 'test-org/tiny-llama')));
@@ -81,7 +54,7 @@ test('a failed download leaves nothing behind that a later run would load', asyn
 test('a Hub id downloads into storage once (with byte progress), then loads and is reused', async () => {
   const storage = path.join(dir, 'storage');
   const progress: DownloadProgress[] = [];
-  requests.length = 0;
+  hub.requests.length = 0;
   const location = await resolveModel('test-org/tiny-llama', { modelsDir: dir, storageDir: storage, endpoint, onProgress: (p) => progress.push(p) });
   assert.equal(location.id, 'test-org/tiny-llama');
   assert.equal(location.folder, hubModelFolder(storage, 'test-org/tiny-llama'));
@@ -102,10 +75,10 @@ test('a Hub id downloads into storage once (with byte progress), then loads and 
   assert.equal(model.layers, 2);
   await model.dispose();
 
-  requests.length = 0;
+  hub.requests.length = 0;
   const again = await resolveModel('test-org/tiny-llama', { modelsDir: dir, storageDir: storage, endpoint });
   assert.equal(again.folder, location.folder);
-  assert.deepEqual(requests, [], 'served from storage, no request');
+  assert.deepEqual(hub.requests, [], 'served from storage, no request');
 });
 
 test('a Hub id without the ONNX file names what is missing', async () => {

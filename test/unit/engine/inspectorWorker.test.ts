@@ -5,6 +5,7 @@ import type { EngineHeader, InspectListener, InspectProgress, InspectRequest } f
 import type { InspectionSummary, LayerAttention } from '../../../src/shared/protocol';
 import { InspectorWorker } from '../../../src/worker/inspectorWorker';
 import { buildBundle } from '../../helpers/buildBundle';
+import { startHubServer } from '../../helpers/hubServer';
 import { makeTempDir, removeTempDir, writeTinyModel } from '../../helpers/tinyModel';
 
 let workerScript = '';
@@ -172,5 +173,23 @@ test('the worker is released after the idle timeout and comes back on demand', a
     assert.equal(again.recorded.events.at(-1), 'done');
   } finally {
     worker.dispose();
+  }
+});
+
+test('a Hub model is downloaded by the worker on first use, with download progress in bytes', async () => {
+  const hub = await startHubServer({ 'test-org/tiny': modelFolder });
+  const worker = new InspectorWorker({ workerScript, modelsDir: dir, cacheDir: path.join(dir, 'hub-cache'), idleTimeoutMs: 60_000, hubEndpoint: hub.endpoint });
+  try {
+    const { listener, recorded } = recorder();
+    await worker.inspect(request('Downloaded, then inspected.', { model: 'test-org/tiny' }), listener).finished;
+    assert.equal(recorded.error, undefined);
+    assert.equal(recorded.header?.model.id, 'test-org/tiny');
+    const downloads = recorded.progress.filter((p) => p.stage === 'download');
+    assert.ok(downloads.length > 0);
+    assert.ok((downloads.at(-1)?.loadedBytes ?? 0) > 1000);
+    assert.equal(downloads.at(-1)?.loadedBytes, downloads.at(-1)?.totalBytes);
+  } finally {
+    worker.dispose();
+    await hub.close();
   }
 });
