@@ -1,5 +1,6 @@
 // One self-contained, offline HTML file with the inspector UI: the webview bundle and CSS inlined, the result
 // embedded as JSON in a non-executed script block, and a CSP that allows inline code only and no network.
+import { createHash } from 'node:crypto';
 import type { InspectionResult } from '../shared/protocol';
 import { encodeInspectionResult } from './resultCodec';
 
@@ -11,15 +12,22 @@ export interface ReportAssets {
 /** Id of the JSON block the webview bundle boots from when there is no VS Code host. */
 export const REPORT_DATA_ID = 'prompt-attention-data';
 
-const CSP = [
-  "default-src 'none'",
-  "script-src 'unsafe-inline'",
-  "style-src 'unsafe-inline'",
-  'img-src data: blob:',
-  "connect-src 'none'",
-  "form-action 'none'",
-  "base-uri 'none'",
-].join('; ');
+/** Only the report's own inline script and style (by hash), images from data:/blob: (exports), no network. */
+function reportCsp(script: string, style: string): string {
+  return [
+    "default-src 'none'",
+    `script-src 'sha256-${sha256(script)}'`,
+    `style-src 'sha256-${sha256(style)}'`,
+    'img-src data: blob:',
+    "connect-src 'none'",
+    "form-action 'none'",
+    "base-uri 'none'",
+  ].join('; ');
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('base64');
+}
 
 /**
  * Makes code safe inside a raw-text element: nothing in it can close the element, or open a comment or a
@@ -43,21 +51,24 @@ function stripSourceMaps(code: string): string {
 export function buildReportHtml(result: InspectionResult, assets: ReportAssets): string {
   // In JSON, '<' only occurs inside strings, where \u003c means the same character.
   const data = encodeInspectionResult(result).replace(/</g, '\\u003c');
+  // The HTML parser turns CR LF into LF before the CSP hash is checked, so hash what it will see.
+  const script = escapeRawText(stripSourceMaps(assets.webviewJs), 'script').replace(/\r\n?/g, '\n');
+  const style = escapeRawText(stripSourceMaps(assets.webviewCss), 'style').replace(/\r\n?/g, '\n');
   const title = `Prompt Attention — ${result.source.label || 'report'}`;
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${CSP}">
+<meta http-equiv="Content-Security-Policy" content="${reportCsp(script, style)}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="prompt-attention">
 <title>${escapeHtml(title)}</title>
-<style>${escapeRawText(stripSourceMaps(assets.webviewCss), 'style')}</style>
+<style>${style}</style>
 </head>
 <body class="pa-report">
 <div id="app"></div>
 <script type="application/json" id="${REPORT_DATA_ID}">${data}</script>
-<script>${escapeRawText(stripSourceMaps(assets.webviewJs), 'script')}</script>
+<script>${script}</script>
 </body>
 </html>
 `;

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { decodeInspectionResult, encodeInspectionResult } from '../../../src/report/resultCodec';
 import { buildReportHtml } from '../../../src/report/reportHtml';
@@ -31,7 +32,11 @@ test('bad input gets a one-line error', () => {
 test('the HTML report embeds data and code so that no prompt text can break out', () => {
   const hostile = '</script><script>window.__pwned=1</script><!-- <img src=x onerror=alert(1)>';
   const html = buildReportHtml(syntheticResult(hostile), { webviewJs: 'var s = "</script><!--";', webviewCss: 'a::after{content:"</style>"}' });
-  assert.match(html, /Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'/);
+  const csp = /Content-Security-Policy" content="([^"]*)"/.exec(html)![1];
+  assert.match(csp, /^default-src 'none'; script-src 'sha256-[A-Za-z0-9+/=]+'; style-src 'sha256-[A-Za-z0-9+/=]+'; img-src data: blob:; connect-src 'none'/);
+  assert.ok(!csp.includes('unsafe'), 'only the report’s own script and style run');
+  const script = /<script>([^]*?)<\/script>/.exec(html)![1];
+  assert.ok(csp.includes(`'sha256-${createHash('sha256').update(script).digest('base64')}'`));
   assert.equal(html.match(/<\/script>/g)?.length, 2, 'only the two real script elements close');
   assert.equal(html.match(/<\/style>/g)?.length, 1);
   assert.ok(!html.includes('<!--'));
