@@ -11,6 +11,7 @@ export interface BenchMeta {
   readonly command: string;
   readonly tiny: boolean;
   readonly durationS: number;
+  readonly sectionSeconds: Readonly<Partial<Record<string, number>>>;
   readonly machine: MachineInfo;
   /** Which measured length stands for the "512" and "2048" keys (themselves, except in tiny mode). */
   readonly lengthFor512: number;
@@ -131,6 +132,7 @@ export function buildResults(meta: BenchMeta, s: BenchSections): { json: Figures
       command: meta.command,
       tiny: meta.tiny,
       durationS: round(meta.durationS, 1),
+      sectionSeconds: Object.fromEntries(Object.entries(meta.sectionSeconds).map(([name, seconds]) => [name, round(seconds ?? 0, 1)])),
       machine: { ...meta.machine },
       lengthFor512: meta.lengthFor512,
       lengthFor2048: meta.lengthFor2048,

@@ -1,8 +1,7 @@
 // The inspector panel in Debian's Chromium (playwright-core, headless): the real webview bundle in a page
 // that stands in for the VS Code webview (acquireVsCodeApi stub), fed a real inspection of the default
 // model as the host's messages. The timing itself happens in the page (webviewHarness.ts).
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import * as os from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
@@ -60,7 +59,9 @@ function harnessPage(result: InspectionResult, bundles: BenchBundles, harnessJs:
 export async function runWebviewBench(options: WebviewBenchOptions): Promise<WebviewBenchResult> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is not installed (apt-get install chromium)`);
   const harnessJs = await buildWebviewHarness(options.root);
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'pa-bench-webview-'));
+  // The pages stay in .cache/bench-webview/ (ignored by git) for a look in a browser afterwards.
+  const dir = path.join(options.root, '.cache', 'bench-webview');
+  mkdirSync(dir, { recursive: true });
   let browser: Browser | null = null;
   try {
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
@@ -101,6 +102,5 @@ export async function runWebviewBench(options: WebviewBenchOptions): Promise<Web
     return { browser: `Chromium ${browser.version()}`, lengths };
   } finally {
     await browser?.close();
-    rmSync(dir, { recursive: true, force: true });
   }
 }
