@@ -25,8 +25,6 @@ export interface CodeServer {
   readonly url: string;
   readonly workspace: string;
   readonly userSettingsFile: string;
-  /** Overwrites the user settings (harness defaults + these); VS Code picks the change up from disk. */
-  writeUserSettings(settings: Readonly<Record<string, unknown>>): void;
   stop(): Promise<void>;
 }
 
@@ -42,6 +40,9 @@ const DEFAULT_SETTINGS = {
   'extensions.ignoreRecommendations': true,
   'git.enabled': false,
   'editor.minimap.enabled': false,
+  // Selections by line (Shift+Down, Shift+End) must follow logical lines; VS Code wraps markdown by default.
+  'editor.wordWrap': 'off',
+  '[markdown]': { 'editor.wordWrap': 'off' },
   'workbench.editor.enablePreview': false,
   'window.restoreWindows': 'all',
   'files.hotExit': 'off',
@@ -145,5 +146,5 @@ export async function startCodeServer(options: CodeServerOptions): Promise<CodeS
     await stop();
     throw error;
   }
-  return { url, workspace, userSettingsFile, writeUserSettings, stop };
+  return { url, workspace, userSettingsFile, stop };
 }

@@ -56,15 +56,10 @@ export async function openFile(page: Page, fileName: string): Promise<Locator> {
   await widget.locator('.monaco-list-row', { hasText: fileName }).first().waitFor({ state: 'visible', timeout: MEDIUM });
   await page.keyboard.press('Enter');
   await widget.waitFor({ state: 'hidden', timeout: MEDIUM });
-  const editor = activeEditor(page);
-  await page.locator('.tabs-container .tab.active', { hasText: fileName }).waitFor({ state: 'visible', timeout: MEDIUM });
-  await editor.locator('.view-lines').waitFor({ state: 'visible', timeout: MEDIUM });
-  await editor.click({ position: { x: 200, y: 10 } });
-  return editor;
-}
-
-export function activeEditor(page: Page): Locator {
-  return page.locator('.editor-group-container.active .monaco-editor').first();
+  await page.locator(`.tabs-container .tab.active[data-resource-name="${fileName}"]`).first().waitFor({ state: 'visible', timeout: MEDIUM });
+  // Quick Open leaves the keyboard focus in the opened editor.
+  await page.locator(`.monaco-editor.focused[data-uri$="/${fileName}"]`).first().waitFor({ state: 'visible', timeout: MEDIUM });
+  return editorFor(page, fileName);
 }
 
 /** Runs a command from the command palette by its full title, e.g. "Prompt Attention: Inspect Attention". */
@@ -109,4 +104,41 @@ export async function waitForNotification(page: Page, pattern: RegExp): Promise<
 
 export async function dismissNotifications(page: Page): Promise<void> {
   await runCommand(page, 'Notifications: Clear All Notifications');
+}
+
+export const INSPECT_COMMAND = 'Prompt Attention: Inspect Attention';
+
+/** The panel's token elements, once an inspection has drawn them. */
+export async function waitForTokens(page: Page): Promise<Locator> {
+  const tokens = inspectorFrame(page).locator('[data-token-index]');
+  await tokens.first().waitFor({ state: 'visible', timeout: LONG });
+  return tokens;
+}
+
+/** The panel's error banner, once it shows. */
+export async function waitForPanelError(page: Page): Promise<string> {
+  const banner = inspectorFrame(page).locator('.banner.error');
+  await banner.waitFor({ state: 'visible', timeout: LONG });
+  return banner.innerText();
+}
+
+/** The code editor showing a workspace file, whichever group is active. */
+export function editorFor(page: Page, fileName: string): Locator {
+  return page.locator(`.monaco-editor[data-uri$="/${fileName}"]`).first();
+}
+
+/** Decorations the extension put in a file's editor (VS Code names their classes after the decoration type). */
+export function editorDecorations(page: Page, fileName: string): Locator {
+  return editorFor(page, fileName).locator('.view-overlays [class*="TextEditorDecorationType"], .view-lines [class*="TextEditorDecorationType"]');
+}
+
+/** Polls `probe` until it returns a value other than undefined (a wait on a real condition, not a sleep). */
+export async function waitUntil<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = MEDIUM): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
