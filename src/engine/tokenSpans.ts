@@ -98,7 +98,7 @@ export function tokenSpans(text: string, tokens: readonly string[], special: rea
     // A special token is the tokenizer's own (BOS: empty span) unless the text spells it out here
     // (e.g. a chat template's <|im_start|> pasted into the prompt).
     const tb = special[t] ? encoder.encode(tokens[t]) : tokenBytes(tokens[t], kind);
-    if (special[t] && (tb.length === 0 || !startsWithAt(bytes, tb, cursor))) {
+    if (special[t] && (!tb || tb.length === 0 || !startsWithAt(bytes, tb, cursor))) {
       spans.push({ start: lastEnd, end: lastEnd });
       continue;
     }
