@@ -33,32 +33,41 @@ export function layersFor(layers: readonly (LayerAttention | undefined)[], sel: 
   return present;
 }
 
-/** The dense n × n matrix (row = query) for a selection, or null when its layers have not arrived yet. */
+/**
+ * The dense n × n matrix (row = query) for a selection, or null when its layers have not arrived yet.
+ * `reuse` (length n × n) is overwritten instead of allocating 16 MB anew at n = 2,048.
+ */
 export function buildMatrix(
   layers: readonly (LayerAttention | undefined)[],
   n: number,
   heads: number,
   sel: Selection,
+  reuse?: Float32Array,
 ): Float32Array | null {
   const chosen = layersFor(layers, sel);
   if (chosen.length === 0) return null;
-  const out = new Float32Array(n * n);
+  const out = reuse && reuse.length === n * n ? reuse : new Float32Array(n * n);
+  if (out === reuse) out.fill(0);
   const layerScale = 1 / chosen.length;
-  const scratch = sel.mode === 'attention' && sel.head === 'max' ? new Float32Array(n) : null;
+  // Max over heads of several layers needs a per-row scratch; with one layer it accumulates in place.
+  const scratch = sel.mode === 'attention' && sel.head === 'max' && chosen.length > 1 ? new Float32Array(n) : null;
   for (const layer of chosen) {
     for (let q = 0; q < n; q++) {
-      const row = out.subarray(q * n, (q + 1) * n);
+      const at = q * n;
       if (sel.mode === 'rollout') {
-        addRowInto(layer.rollout, q, row, layerScale);
+        addRowInto(layer.rollout, q, out, layerScale, at);
       } else if (sel.head === 'mean') {
-        for (let h = 0; h < heads; h++) addRowInto(layer.heads, h * n + q, row, layerScale / heads);
-      } else if (sel.head === 'max' && scratch) {
+        for (let h = 0; h < heads; h++) addRowInto(layer.heads, h * n + q, out, layerScale / heads, at);
+      } else if (sel.head === 'max') {
+        if (!scratch) {
+          for (let h = 0; h < heads; h++) maxRowInto(layer.heads, h * n + q, out, at);
+          continue;
+        }
         scratch.fill(0);
         for (let h = 0; h < heads; h++) maxRowInto(layer.heads, h * n + q, scratch);
-        for (let key = 0; key < n; key++) row[key] += scratch[key] * layerScale;
+        for (let key = 0; key < n; key++) out[at + key] += scratch[key] * layerScale;
       } else {
-        const head = typeof sel.head === 'number' ? sel.head : 0;
-        addRowInto(layer.heads, head * n + q, row, layerScale);
+        addRowInto(layer.heads, sel.head * n + q, out, layerScale, at);
       }
     }
   }

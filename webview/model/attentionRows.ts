@@ -4,8 +4,8 @@ import type { AttentionRows } from '../../src/shared/protocol';
 /** Index padding short top-k rows. */
 export const TOPK_PAD = 0xffff;
 
-/** Adds scale × row r's weights into out (length n). O(k). */
-export function addRowInto(rows: AttentionRows, r: number, out: Float32Array, scale = 1): void {
+/** Adds scale × row r's weights into out[at + key]. O(k). */
+export function addRowInto(rows: AttentionRows, r: number, out: Float32Array, scale = 1, at = 0): void {
   const unit = (rows.rowScale[r] / 255) * scale;
   if (unit === 0) return;
   const base = r * rows.k;
@@ -13,7 +13,7 @@ export function addRowInto(rows: AttentionRows, r: number, out: Float32Array, sc
   if (rows.encoding === 'dense-u8') {
     for (let key = 0; key < rows.n; key++) {
       const q = w[base + key];
-      if (q !== 0) out[key] += q * unit;
+      if (q !== 0) out[at + key] += q * unit;
     }
     return;
   }
@@ -21,19 +21,19 @@ export function addRowInto(rows: AttentionRows, r: number, out: Float32Array, sc
   for (let j = 0; j < rows.k; j++) {
     const key = idx[base + j];
     if (key === TOPK_PAD) break;
-    out[key] += w[base + j] * unit;
+    out[at + key] += w[base + j] * unit;
   }
 }
 
-/** out[key] = max(out[key], weight) over row r. O(k). */
-export function maxRowInto(rows: AttentionRows, r: number, out: Float32Array): void {
+/** out[at + key] = max(out[at + key], weight) over row r. O(k). */
+export function maxRowInto(rows: AttentionRows, r: number, out: Float32Array, at = 0): void {
   const unit = rows.rowScale[r] / 255;
   const base = r * rows.k;
   const w = rows.weights;
   if (rows.encoding === 'dense-u8') {
     for (let key = 0; key < rows.n; key++) {
       const v = w[base + key] * unit;
-      if (v > out[key]) out[key] = v;
+      if (v > out[at + key]) out[at + key] = v;
     }
     return;
   }
@@ -42,7 +42,7 @@ export function maxRowInto(rows: AttentionRows, r: number, out: Float32Array): v
     const key = idx[base + j];
     if (key === TOPK_PAD) break;
     const v = w[base + j] * unit;
-    if (v > out[key]) out[key] = v;
+    if (v > out[at + key]) out[at + key] = v;
   }
 }
 

@@ -92,14 +92,23 @@ export function heatmapLut(background: Rgb, foreground: Rgb, gamma = 0.5): Uint8
  * visible. Samples at most ~200k cells; never below `floor` × max.
  */
 export function heatmapCeiling(values: Float32Array, quantile = 0.995, floor = 0.05): number {
-  let max = 0;
-  for (let i = 0; i < values.length; i++) if (values[i] > max) max = values[i];
-  if (max === 0) return 0;
   const step = Math.max(1, Math.floor(values.length / 200_000));
-  const sample: number[] = [];
-  for (let i = 0; i < values.length; i += step) if (values[i] > 0) sample.push(values[i]);
-  if (sample.length === 0) return max;
-  const sorted = Float32Array.from(sample).sort();
-  const q = sorted[Math.min(sorted.length - 1, Math.floor(quantile * sorted.length))];
+  const sample = new Float32Array(Math.ceil(values.length / step));
+  let count = 0;
+  let max = 0;
+  for (let i = 0; i < values.length; i += step) {
+    const v = values[i];
+    if (v > 0) {
+      sample[count++] = v;
+      if (v > max) max = v;
+    }
+  }
+  if (count === 0) {
+    // Sparse matrices can miss every sampled cell: fall back to the true maximum.
+    for (let i = 0; i < values.length; i++) if (values[i] > max) max = values[i];
+    return max;
+  }
+  const sorted = sample.subarray(0, count).sort();
+  const q = sorted[Math.min(count - 1, Math.floor(quantile * count))];
   return Math.max(q, floor * max);
 }

@@ -170,7 +170,7 @@ export class InspectorApp {
     const key = `${this.state.requestId}|${v.layer}|${v.head}|${v.mode}|${v.hideSink}|${used}`;
     if (key === this.matrixKey) return;
     this.matrixKey = key;
-    this.matrix = buildMatrix(this.state.layers, h.tokens.length, h.model.heads, sel);
+    this.matrix = buildMatrix(this.state.layers, h.tokens.length, h.model.heads, sel, this.matrix ?? undefined) ?? null;
     this.matrixView.setMatrix(this.matrix);
     this.renderFocus();
   }

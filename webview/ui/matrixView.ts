@@ -139,7 +139,16 @@ export class MatrixView {
     const lut32 = new Uint32Array(this.colors.lut.buffer, this.colors.lut.byteOffset, 256);
     const inv = max > 0 ? 255 / max : 0;
     const m = this.matrix;
-    for (let i = 0; i < m.length; i++) px[i] = lut32[Math.min(255, (m[i] * inv + 0.5) | 0)];
+    const zero = lut32[0];
+    for (let i = 0; i < m.length; i++) {
+      const v = m[i];
+      if (v === 0) {
+        px[i] = zero;
+        continue;
+      }
+      const at = (v * inv + 0.5) | 0;
+      px[i] = lut32[at > 255 ? 255 : at];
+    }
     const bitmap = this.bitmap ?? document.createElement('canvas');
     bitmap.width = n;
     bitmap.height = n;
