@@ -8,8 +8,8 @@ import { output } from './paths';
 export const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 /** Generous: the machine is small and busy; every wait is on a real condition, never a fixed sleep. */
-export const LONG = 90_000;
-export const MEDIUM = 30_000;
+export const LONG = 180_000;
+export const MEDIUM = 60_000;
 
 export interface Workbench {
   readonly page: Page;
