@@ -9,8 +9,12 @@
 // (softmax rows do), so no renormalization is needed.
 // Also per layer: M_l itself (long-range pairs read it), and the probabilities quantized to uint8 by
 // their row maximum (quantized_l, rowMax_l) — the dense encoding of attentionEncoding.ts, done by
-// onnxruntime instead of a JavaScript loop over heads × n² values.
+// onnxruntime instead of a JavaScript loop over heads × n² values — and for long inputs the top-k form
+// (topkWeights_l uint8, topkIndices_l uint16 with 0xffff padding, topkScale_l). onnxruntime runs every
+// node whatever is fetched, so k is computed in the graph from the runtime shape exactly like
+// chooseTopK (attentionEncoding.ts), and is 1 (a cheap max) when n ≤ DENSE_LIMIT and nobody reads it.
 import { onnx } from 'onnx-proto';
+import { DENSE_LIMIT, MAX_TOPK, MIN_TOPK, TOPK_BUDGET_BYTES } from './attentionEncoding';
 import type { ModelProto } from './onnxGraph';
 import type { GraphOps } from './triangularMatMul';
 import { lowerTriangularProduct } from './triangularMatMul';
@@ -21,6 +25,9 @@ export interface StatsOutputs {
   readonly headMean: readonly string[];
   readonly quantized: readonly string[];
   readonly rowMax: readonly string[];
+  readonly topkWeights: readonly string[];
+  readonly topkIndices: readonly string[];
+  readonly topkScale: readonly string[];
 }
 
 /** Block levels for the M_l·P_{l−1} product (≈1/3 of a dense MatMul's FLOPs); see triangularMatMul.ts. */
@@ -85,6 +92,21 @@ export function appendAttentionStats(model: ModelProto, taps: readonly string[])
   const headMean: string[] = [];
   const quantized: string[] = [];
   const rowMax: string[] = [];
+  const topkWeights: string[] = [];
+  const topkIndices: string[] = [];
+  const topkScale: string[] = [];
+  // k = n > DENSE_LIMIT ? min(n, clamp(⌊BUDGET / (3 · layers · (heads + 1) · n)⌋, MIN_TOPK, MAX_TOPK)) : 1.
+  const topkOf = (probs: string): string => {
+    const shape = ops.node('Shape', [probs]);
+    const n = ops.node('Slice', [shape, ops.ints([-1]), ops.ints([2 ** 62])]);
+    const heads = ops.node('Slice', [shape, ops.ints([-3]), ops.ints([-2])]);
+    const rowsBytes = ops.node('Mul', [ops.node('Mul', [n, ops.node('Add', [heads, ops.ints([1])])]), ops.ints([3 * taps.length])]);
+    const budget = ops.node('Div', [ops.ints([TOPK_BUDGET_BYTES]), rowsBytes]);
+    const k = ops.node('Min', [ops.node('Min', [ops.node('Max', [budget, ops.ints([MIN_TOPK])]), ops.ints([MAX_TOPK])]), n]);
+    return ops.node('Where', [ops.node('Greater', [n, ops.ints([DENSE_LIMIT])]), k, ops.ints([1])]);
+  };
+  const pad = ops.ints([0xffff]);
+  const first = [ops.ints([0]), ops.ints([1]), ops.ints([-1])];
   let previous: string | null = null;
   let diagonal = 0.5;
   for (const tap of taps) {
@@ -97,6 +119,19 @@ export function appendAttentionStats(model: ModelProto, taps: readonly string[])
     rowMax.push(max);
     const scaled = node('Add', [node('Mul', [node('Div', [asFloat, node('Max', [max, tiny])]), full]), half]);
     quantized.push(castTo(scaled, onnx.TensorProto.DataType.UINT8));
+    // Top-k per row, strongest first; keys with weight 0 (a short causal row) become the 0xffff pad.
+    const values = node('TopK', [asFloat, topkOf(asFloat)], [
+      onnx.AttributeProto.create({ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: -1 }),
+    ]);
+    const topk = nodes[nodes.length - 1];
+    const indices = name('TopK_indices');
+    topk.output = [values, indices];
+    const strongest = node('Slice', [values, ...first]);
+    topkScale.push(strongest);
+    const topScaled = node('Add', [node('Mul', [node('Div', [values, node('Max', [strongest, tiny])]), full]), half]);
+    topkWeights.push(castTo(topScaled, onnx.TensorProto.DataType.UINT8));
+    const zero = node('Equal', [values, constant(0)]);
+    topkIndices.push(castTo(node('Where', [zero, pad, indices]), onnx.TensorProto.DataType.UINT16));
     let current: string;
     if (previous === null) {
       current = node('Mul', [mean, half]);
@@ -111,7 +146,9 @@ export function appendAttentionStats(model: ModelProto, taps: readonly string[])
   }
   graph.output = [
     ...(graph.output ?? []),
-    ...[...received, ...rollout, ...headMean, ...quantized, ...rowMax].map((n) => onnx.ValueInfoProto.create({ name: n })),
+    ...[...received, ...rollout, ...headMean, ...quantized, ...rowMax, ...topkWeights, ...topkIndices, ...topkScale].map((n) =>
+      onnx.ValueInfoProto.create({ name: n }),
+    ),
   ];
-  return { received, rollout, headMean, quantized, rowMax };
+  return { received, rollout, headMean, quantized, rowMax, topkWeights, topkIndices, topkScale };
 }

@@ -100,12 +100,12 @@ export async function runInspection(model: LoadedModel, request: InspectRequest,
   check();
   out.onProgress({ stage: 'run', message: `Running ${model.id} on ${tokens.length} tokens` });
   const ranAt = performance.now();
-  const layers = await model.runAttention(ids, ids.length <= DENSE_LIMIT);
+  const layers = await model.runAttention(ids, ids.length <= DENSE_LIMIT ? 'dense' : 'topk');
   const runDone = performance.now();
   check();
 
   const n = tokens.length;
-  const topK = chooseTopK(n, layers.length, model.config.heads);
+  const topK = chooseTopK(n, layers.length, layers[0]?.heads ?? model.config.heads);
   const longRange = n > 32 ? new Float32Array(n * n) : null;
   const firstLongRangeLayer = Math.floor(layers.length / 2);
   const heads: InspectionSummary['heads'][number][] = [];
@@ -121,9 +121,10 @@ export async function runInspection(model: LoadedModel, request: InspectRequest,
     out.onLayer({
       layer: l,
       // Own copies: the buffers are transferred to the host.
-      heads:
-        layer.quantized && layer.rowMax
-          ? { encoding: 'dense-u8', rows: layer.heads * n, n, k: n, weights: layer.quantized.slice(), rowScale: layer.rowMax.slice() }
+      heads: layer.quantized && layer.rowMax
+        ? { encoding: 'dense-u8', rows: layer.heads * n, n, k: n, weights: layer.quantized.slice(), rowScale: layer.rowMax.slice() }
+        : layer.topk
+          ? { encoding: 'topk-u8', rows: layer.heads * n, n, k: layer.topk.k, weights: layer.topk.weights.slice(), rowScale: layer.topk.scale.slice(), indices: layer.topk.indices.slice() }
           : encodeRows(layer.data, layer.heads * n, n, topK, causal),
       rollout: encodeRows(layer.rollout, n, n, topK, causal),
       received: layer.received.slice(), // own buffer: it is transferred to the host

@@ -33,10 +33,16 @@ export interface LayerTensors {
   readonly rollout: Float32Array;
   /** Mean over heads, [n, n]. */
   readonly headMean: Float32Array;
-  /** With `quantize`: the probabilities as uint8 scaled by each row's maximum, and those maxima. */
+  /** With encoding 'dense': the probabilities as uint8 scaled by each row's maximum, and those maxima. */
   readonly quantized?: Uint8Array;
   readonly rowMax?: Float32Array;
+  /** With encoding 'topk' (n > DENSE_LIMIT): per row the k strongest keys (uint8 by the row max, uint16 keys,
+   * 0xffff pads), k as chooseTopK gives it. */
+  readonly topk?: { readonly k: number; readonly weights: Uint8Array; readonly indices: Uint16Array; readonly scale: Float32Array };
 }
+
+/** Which compact form of the probabilities the graph should also produce. */
+export type GraphEncoding = 'dense' | 'topk' | null;
 
 function float16ToFloat32(half: Uint16Array): Float32Array {
   const out = new Float32Array(half.length);
@@ -120,7 +126,7 @@ export class LoadedModel {
   }
 
   /** Runs the tapped graph on `ids`; returns each layer's attention probabilities and in-graph statistics. */
-  async runAttention(ids: readonly number[], quantize = false): Promise<LayerTensors[]> {
+  async runAttention(ids: readonly number[], encoding: GraphEncoding = null): Promise<LayerTensors[]> {
     const bad = ids.find((id) => id < 0 || (this.config.vocabSize !== null && id >= Math.max(this.config.vocabSize, this.tokenizer.vocabSize)));
     if (bad !== undefined) throw new EngineError(`Token id ${bad} is outside the model's vocabulary; tokenizer.json does not match the model.`);
     const feeds: Record<string, ort.Tensor> = {};
@@ -129,7 +135,8 @@ export class LoadedModel {
     try {
       const { plan, stats } = this.tapped;
       const fetches = [...plan.outputNames, ...stats.received, ...stats.rollout, ...stats.headMean];
-      if (quantize) fetches.push(...stats.quantized, ...stats.rowMax);
+      if (encoding === 'dense') fetches.push(...stats.quantized, ...stats.rowMax);
+      if (encoding === 'topk') fetches.push(...stats.topkWeights, ...stats.topkIndices, ...stats.topkScale);
       outputs = await this.session.run(feeds, fetches);
     } catch (error) {
       throw new EngineError(`Model run failed: ${firstLine(error)}`);
@@ -146,7 +153,13 @@ export class LoadedModel {
       const diagonal = ROLLOUT_DIAGONAL(layer);
       for (let i = 0; i < n; i++) rollout[i * n + i] += diagonal;
       const base = { data, heads, n, received: read<Float32Array>(stats.received), rollout, headMean: read<Float32Array>(stats.headMean) };
-      return quantize ? { ...base, quantized: read<Uint8Array>(stats.quantized), rowMax: read<Float32Array>(stats.rowMax) } : base;
+      if (encoding === 'dense') return { ...base, quantized: read<Uint8Array>(stats.quantized), rowMax: read<Float32Array>(stats.rowMax) };
+      if (encoding === 'topk') {
+        const weights = read<Uint8Array>(stats.topkWeights);
+        const topk = { k: weights.length / (heads * n), weights, indices: read<Uint16Array>(stats.topkIndices), scale: read<Float32Array>(stats.topkScale) };
+        return { ...base, topk };
+      }
+      return base;
     });
   }
 

@@ -131,3 +131,49 @@ test('the token limit keeps full attention within memory for big models, not for
   assert.ok(qwen < 2048 && qwen > 1000);
   assert.ok(24 * 14 * qwen * qwen * 4 <= 3 * 1024 ** 3);
 });
+
+test('the compact rows computed in the graph match the JavaScript encoders (dense ≤ 512 tokens, top-k above)', async () => {
+  const { encodeDense, encodeTopK } = await import('../../../src/engine/attentionEncoding');
+  const long = await writeTinyModel(`${dir}/long`, { layers: 2, maxPositions: 1024 });
+  const longModel = await LoadedModel.load(long.folder, { id: 'long', cacheDir: `${dir}/cache`, provider: 'cpu' });
+  try {
+    const ids = longModel.tokenizer.tokenize('Words and more words, many of them. '.repeat(40)).ids.slice(0, 600);
+    const n = ids.length;
+    assert.equal(n, 600);
+    const { chooseTopK } = await import('../../../src/engine/attentionEncoding');
+    const k = chooseTopK(n, 2, 4);
+    const layers = await longModel.runAttention(ids, 'topk');
+    for (const layer of layers) {
+      const rows = layer.heads * n;
+      const graph = layer.topk;
+      assert.ok(graph);
+      assert.equal(graph.k, k);
+      const js = encodeTopK(layer.data, rows, n, k, true);
+      for (let r = 0; r < rows; r += 37) {
+        assert.ok(Math.abs(graph.scale[r] - js.rowScale[r]) < 1e-7);
+        const expected = new Map<number, number>();
+        for (let j = 0; j < k; j++) if (js.indices?.[r * k + j] !== 0xffff) expected.set(js.indices?.[r * k + j] ?? -1, js.weights[r * k + j]);
+        for (let j = 0; j < k; j++) {
+          const key = graph.indices[r * k + j];
+          if (key === 0xffff) continue;
+          assert.ok(key <= r % n, 'causal');
+          const weight = expected.get(key);
+          if (weight !== undefined) assert.ok(Math.abs(weight - graph.weights[r * k + j]) <= 1);
+          else assert.ok(graph.weights[r * k + j] <= (js.weights[r * k + k - 1] ?? 0) + 1, 'a tie with the weakest kept key');
+        }
+        for (let j = 1; j < k; j++) assert.ok(graph.weights[r * k + j] <= graph.weights[r * k + j - 1], 'strongest first');
+      }
+      // Short rows pad with 0xffff: query 3 has 4 keys.
+      assert.equal(graph.indices[3 * k + 4], 0xffff);
+    }
+    const short = ids.slice(0, 50);
+    for (const layer of await longModel.runAttention(short, 'dense')) {
+      const js = encodeDense(layer.data, layer.heads * 50, 50, true);
+      assert.ok(layer.quantized && layer.rowMax);
+      for (let i = 0; i < js.weights.length; i++) assert.ok(Math.abs(js.weights[i] - layer.quantized[i]) <= 1);
+      for (let r = 0; r < js.rows; r++) assert.ok(Math.abs(js.rowScale[r] - layer.rowMax[r]) < 1e-7);
+    }
+  } finally {
+    await longModel.dispose();
+  }
+});
