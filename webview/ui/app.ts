@@ -26,6 +26,8 @@ export class InspectorApp {
   private hover: number | null = null;
   private pinned: number | null = null;
   private vector = new Float32Array(0);
+  /** Layers whose head thumbnails are drawn (each is drawn once, as it streams in). */
+  private drawnLayers = new Set<number>();
   private readonly headerSlot = el('div', { class: 'header-slot' });
   private readonly banners: StatusBanners;
   private readonly controls: Controls;
@@ -110,7 +112,11 @@ export class InspectorApp {
     this.banners.show(s);
     if (change === 'reset') this.reset();
     if (change === 'layer' || change === 'reset') {
-      s.layers.forEach((layer) => layer && this.heads.setLayer(layer, s.layers));
+      for (const layer of s.layers) {
+        if (!layer || this.drawnLayers.has(layer.layer)) continue;
+        this.drawnLayers.add(layer.layer);
+        this.heads.setLayer(layer, s.layers);
+      }
       this.rebuildSoon();
     }
     if (change === 'summary' && s.header && s.summary) {
@@ -128,6 +134,7 @@ export class InspectorApp {
     this.pinned = null;
     this.matrix = null;
     this.matrixKey = '';
+    this.drawnLayers = new Set();
     this.empty.hidden = !!h || this.state.phase !== 'waiting';
     this.main.hidden = !h;
     this.controls.root.hidden = !h;
