@@ -9,8 +9,9 @@ export interface BenchBundles {
   readonly webviewCss: string;
 }
 
-export async function buildBenchBundles(root: string): Promise<BenchBundles> {
-  const outdir = path.join(root, '.cache', 'bench-build');
+/** `name` keeps concurrent suites (a full run and the tiny test) from rewriting each other's bundles. */
+export async function buildBenchBundles(root: string, name: string): Promise<BenchBundles> {
+  const outdir = path.join(root, '.cache', name);
   await build({
     entryPoints: { worker: path.join(root, 'src', 'worker', 'worker.ts') },
     outdir,

@@ -95,7 +95,7 @@ async function main(): Promise<void> {
   };
 
   log(`Prompt Attention benchmarks${tiny ? ' (tiny)' : ''}: ${os.cpus()[0]?.model ?? 'CPU'}, ${os.availableParallelism()} cores, Node ${process.version}`);
-  const bundles = await buildBenchBundles(ROOT);
+  const bundles = await buildBenchBundles(ROOT, tiny ? 'bench-build-tiny' : 'bench-build');
 
   let engine: EngineBenchResult | null = null;
   if (args.only.has('engine') || args.only.has('webview')) {
@@ -133,7 +133,7 @@ async function main(): Promise<void> {
     if (!existsSync(CHROMIUM)) notes.push(`Webview skipped: ${CHROMIUM} is not installed.`);
     else if (engine) {
       const results = engine.results;
-      webview = await attempt('webview', () => runWebviewBench({ root: ROOT, bundles, results, loads: tiny ? 1 : 3, hovers: tiny ? 20 : 300, log }));
+      webview = await attempt('webview', () => runWebviewBench({ root: ROOT, bundles, results, loads: tiny ? 1 : 3, hovers: tiny ? 20 : 300, tiny, log }));
     }
   }
   const cost: CostBenchResult | null = await attempt('cost', () =>

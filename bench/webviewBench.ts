@@ -22,6 +22,7 @@ export interface WebviewBenchOptions {
   /** Page loads per length for the first-paint median. */
   readonly loads: number;
   readonly hovers: number;
+  readonly tiny: boolean;
   readonly log: (line: string) => void;
 }
 
@@ -60,7 +61,7 @@ export async function runWebviewBench(options: WebviewBenchOptions): Promise<Web
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is not installed (apt-get install chromium)`);
   const harnessJs = await buildWebviewHarness(options.root);
   // The pages stay in .cache/bench-webview/ (ignored by git) for a look in a browser afterwards.
-  const dir = path.join(options.root, '.cache', 'bench-webview');
+  const dir = path.join(options.root, '.cache', options.tiny ? 'bench-webview-tiny' : 'bench-webview');
   mkdirSync(dir, { recursive: true });
   let browser: Browser | null = null;
   try {
