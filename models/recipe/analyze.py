@@ -128,7 +128,8 @@ ttime = "%d min on 2 CPU cores" % round(secs / 60)
 a = st.get("args", {})
 _ph = [p.split(":") for p in a.get("phases", "").split(",") if p]
 _ps = st.get("phase_steps", [])
-phases_txt = ", then ".join("%s steps of %sx%s-token windows" % (_ps[i] if i < len(_ps) else "?", p[1], p[0]) for i, p in enumerate(_ph))
+phases_txt = ", then ".join("%s steps on %s-token windows" % (_ps[i] if i < len(_ps) else "?", p[0]) for i, p in enumerate(_ph))
+hist_txt = "\n".join("- from step %d: `train.py %s`" % (h["step"], " ".join(h["argv"])) for h in st.get("history", []))
 card_phases = ["%s:%s:%s" % (p[0], p[1], _ps[i] if i < len(_ps) else 0) for i, p in enumerate(_ph)]
 card = {
     "name": "pa-mini-llama",
@@ -205,14 +206,16 @@ about 1% of documents held out for validation.
 
 ## Training
 
-Training: {tokens_seen:,} tokens seen in {int(st['step'])} steps of 8,192 tokens ({phases_txt}), {ttime}
+Training: {tokens_seen:,} tokens seen in {int(st['step'])} optimizer steps ({phases_txt}), {ttime}
 (the machine was shared with other jobs, so wall time is not a clean speed measure), AdamW (lr {a.get('lr', 0):g}, warmup {a.get('warmup', 0)} steps,
 cosine to 10%, weight decay 0.1), bf16 autocast. About 25% of windows contain a span copied from earlier in the same window and 10% a
 span of random corpus tokens placed twice, which makes induction heads form quickly.
 Everything is seeded; `recipe/train.sh` rebuilds this directory from a bare Debian 12 machine.
 This run used the time mode (phase switches and the cosine schedule follow elapsed training time,
-budget {a.get('budget', 0):g} s), so for a step-exact rerun pass
-`PHASES="{','.join(card_phases)}" BUDGET=0` to `train.sh`.
+budget {a.get('budget', 0):g} s) on a machine shared with other jobs, and was resumed from checkpoints with
+changed settings; the command lines, by the step they took over at:
+
+{hist_txt}
 
 Held-out loss (cross-entropy, nats/token): **{loss512:.3f}** on 512-token windows, **{loss2048:.3f}** on 2,048-token windows.
 

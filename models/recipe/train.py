@@ -8,7 +8,7 @@ About 25% of windows get a copied span (a span of the window repeated later
 in the same window) and 10% a span of randomly sampled corpus tokens
 placed twice, which makes induction heads form quickly.
 """
-import argparse, glob, json, math, os, random, time
+import argparse, glob, json, math, os, random, sys, time
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -26,6 +26,8 @@ p.add_argument("--budget", type=float, default=0.0,
 p.add_argument("--lr", type=float, default=2e-3)
 p.add_argument("--warmup", type=int, default=150)
 p.add_argument("--seed", type=int, default=1234)
+p.add_argument("--copy-frac", type=float, default=0.25, help="windows with a span copied from earlier in the window")
+p.add_argument("--rand-frac", type=float, default=0.10, help="windows with a span of random corpus tokens placed twice")
 p.add_argument("--ckpt-every", type=float, default=180.0, help="seconds")
 p.add_argument("--threads", type=int, default=2)
 p.add_argument("--max-seconds", type=float, default=1e9, help="stop (with checkpoint) after this many seconds in this process")
@@ -66,9 +68,9 @@ def get_batch(step, ph):
         w[0] = BOS
         w[1:] = data[s:s + seq]
         r = rng.random()
-        if r < 0.35:
+        if r < args.copy_frac + args.rand_frac:
             L = int(rng.integers(8, max(9, min(160, seq // 4))))
-            if r < 0.25:
+            if r < args.copy_frac:
                 a = int(rng.integers(1, seq // 2 - L))
                 span = w[a:a + L].copy()
             else:  # random corpus tokens, placed twice
@@ -96,7 +98,10 @@ if os.path.exists(ck):
     model.load_state_dict(st["model"]); opt.load_state_dict(st["opt"])
     step, tokens_seen, train_seconds = st["step"], st["tokens_seen"], st["train_seconds"]
     phase_steps = st.get("phase_steps", phase_steps)
+    if len(phase_steps) != len(PHASES):
+        phase_steps = [0] * len(PHASES)
     print("resumed at step %d" % step, flush=True)
+history = (st.get("history", []) if os.path.exists(ck) else []) + [{"step": step, "argv": sys.argv[1:]}]
 
 
 def lr_at(s):
@@ -113,10 +118,10 @@ def save():
     tmp = ck + ".tmp"
     torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "config": cfg,
                 "tokens_seen": tokens_seen, "train_seconds": train_seconds, "args": vars(args),
-                "phase_steps": phase_steps}, tmp)
+                "phase_steps": phase_steps, "history": history}, tmp)
     os.replace(tmp, ck)
     json.dump({"step": step, "tokens_seen": tokens_seen, "train_seconds": train_seconds, "config": cfg,
-               "phases_realized": ["%d:%d:%d" % (PHASES[i][0], PHASES[i][1], n) for i, n in enumerate(phase_steps)],
+               "history": history, "phases_realized": ["%d:%d:%d" % (PHASES[i][0], PHASES[i][1], n) for i, n in enumerate(phase_steps)],
                "args": vars(args)}, open(os.path.join(args.out, "progress.json"), "w"), indent=1)
 
 
@@ -124,8 +129,16 @@ model.train()
 t_last_ck = time.time()
 t_start = time.time()
 t_log = time.time(); tok_log = 0; loss_acc = 0.0; n_acc = 0
+override = os.path.join(args.out, "budget_override")
 while step < args.steps and not (TIME_MODE and train_seconds >= args.budget):
     t0 = time.time()
+    if TIME_MODE and os.path.exists(override):  # lets an operator stretch/shrink a running job
+        try:
+            nb = float(open(override).read().strip())
+            if nb != args.budget:
+                print("budget %.0f -> %.0f" % (args.budget, nb), flush=True); args.budget = nb
+        except ValueError:
+            pass
     for g in opt.param_groups:
         g["lr"] = lr_at(step)
     ph = phase_at(step, train_seconds)
