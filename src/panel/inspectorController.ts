@@ -77,6 +77,7 @@ export class InspectorController extends Disposable {
       if (this.panel !== panel) return;
       this.panel = undefined;
       this.handle?.cancel();
+      this.record = undefined;
       this.decorations.clear();
       this.download.end();
     });
@@ -122,6 +123,7 @@ export class InspectorController extends Disposable {
   private async run(doc: vscode.TextDocument, offset: number, length: number): Promise<void> {
     const panel = this.ensurePanel();
     this.handle?.cancel();
+    this.download.end();
     this.decorations.clear();
     panel.clearQueue();
     const settings = this.settings();
@@ -192,6 +194,7 @@ export class InspectorController extends Disposable {
         if (!record) return;
         this.handle?.cancel();
         this.handle = undefined;
+        this.download.end();
         record.error = 'Inspection cancelled.';
         this.enqueue(() => this.post({ type: 'inspection-error', requestId: record.requestId, message: 'Inspection cancelled.' }));
         return;
