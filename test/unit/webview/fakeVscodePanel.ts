@@ -118,6 +118,7 @@ export function createFakeVscode(storage: string) {
   const errors: string[] = [];
   const saved: { path: string; bytes: Uint8Array }[] = [];
   const panels: FakeWebviewPanel[] = [];
+  const progress: { title: string; reports: unknown[]; closed: boolean }[] = [];
   const commands = new Map<string, () => unknown>();
   const docChange = new EventEmitter<unknown>();
   const selectionChange = new EventEmitter<unknown>();
@@ -134,7 +135,12 @@ export function createFakeVscode(storage: string) {
     createTextEditorDecorationType: (options: unknown) => ({ options, dispose: () => undefined }),
     showErrorMessage: async (message: string) => void errors.push(message),
     showSaveDialog: async () => saveTarget,
-    withProgress: async (_o: unknown, task: (p: { report(v: unknown): void }) => Promise<void>) => task({ report: () => undefined }),
+    withProgress: async (options: { title?: string }, task: (p: { report(v: unknown): void }) => Promise<void>) => {
+      const entry = { title: options.title ?? '', reports: [] as unknown[], closed: false };
+      progress.push(entry);
+      await task({ report: (v) => entry.reports.push(v) });
+      entry.closed = true;
+    },
     onDidChangeTextEditorSelection: selectionChange.event,
     registerWebviewPanelSerializer: (viewType: string, serializer: { deserializeWebviewPanel(panel: unknown, state: unknown): Promise<void> }) => {
       serializers.set(viewType, serializer);
@@ -186,6 +192,7 @@ export function createFakeVscode(storage: string) {
     panels,
     commands,
     serializers,
+    progress,
     context: (root: string) => ({ extensionPath: root, extensionUri: Uri.file(root), globalStorageUri: Uri.file(storage), subscriptions: [] as { dispose(): void }[] }),
     setSaveTarget: (p: string | undefined) => (saveTarget = p ? Uri.file(p) : undefined),
     openEditor: (file: string, text: string, selection: [number, number]): FakeEditor => {

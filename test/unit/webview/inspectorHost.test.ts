@@ -166,3 +166,20 @@ test('after a window reload the serializer restores the panel and re-runs its in
   assert.equal(start.header.source.offset, 5);
   await waitFor('restored done', () => lastOf(panel, 'inspection-done'));
 });
+
+test('Hub downloads show a progress notification with bytes that closes when loading starts', { skip }, async () => {
+  const { DownloadProgress } = await import('../../../src/panel/downloadProgress');
+  const download = new DownloadProgress();
+  download.update({ stage: 'download', message: 'Downloading model.onnx', loadedBytes: 1024 * 1024, totalBytes: 4 * 1024 * 1024 });
+  download.update({ stage: 'download', message: 'Downloading model.onnx', loadedBytes: 2 * 1024 * 1024, totalBytes: 4 * 1024 * 1024 });
+  const entry = fake.progress.at(-1);
+  assert.ok(entry);
+  assert.match(entry.title, /downloading/i);
+  assert.deepEqual(entry.reports, [
+    { message: 'Downloading model.onnx · 1.0 MB of 4.0 MB', increment: 25 },
+    { message: 'Downloading model.onnx · 2.0 MB of 4.0 MB', increment: 25 },
+  ]);
+  download.update({ stage: 'load', message: 'Loading the model' });
+  await new Promise((r) => setImmediate(r));
+  assert.equal(entry.closed, true);
+});
