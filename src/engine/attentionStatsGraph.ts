@@ -16,7 +16,8 @@
 import { onnx } from 'onnx-proto';
 import { DENSE_LIMIT, MAX_TOPK, MIN_TOPK, TOPK_BUDGET_BYTES } from './attentionEncoding';
 import type { ModelProto } from './onnxGraph';
-import type { GraphOps } from './triangularMatMul';
+import type { ScalarGraphOps } from './headScoreGraph';
+import { appendHeadScoreTaps } from './headScoreGraph';
 import { lowerTriangularProduct } from './triangularMatMul';
 
 export interface StatsOutputs {
@@ -28,6 +29,9 @@ export interface StatsOutputs {
   readonly topkWeights: readonly string[];
   readonly topkIndices: readonly string[];
   readonly topkScale: readonly string[];
+  /** headScoreGraph.ts: per-query bands and sampled rows, what the head-role scores read. */
+  readonly bands: readonly string[];
+  readonly sampled: readonly string[];
 }
 
 /** Block levels for the M_l·P_{l−1} product (≈1/3 of a dense MatMul's FLOPs); see triangularMatMul.ts. */
@@ -54,7 +58,7 @@ export function appendAttentionStats(model: ModelProto, taps: readonly string[])
     nodes.push(onnx.NodeProto.create({ name: output, opType, input: inputs, output: [output], attribute, domain: '' }));
     return output;
   };
-  const ops: GraphOps = {
+  const ops: ScalarGraphOps = {
     node: (opType, inputs, intAttrs = {}) =>
       node(
         opType,
@@ -68,6 +72,11 @@ export function appendAttentionStats(model: ModelProto, taps: readonly string[])
       return tensorName;
     },
     float: (value) => constant(value),
+    scalar: (value) => {
+      const tensorName = name('scalar');
+      inits.push(onnx.TensorProto.create({ name: tensorName, dataType: onnx.TensorProto.DataType.INT64, dims: [], rawData: new Uint8Array(BigInt64Array.of(BigInt(value)).buffer) }));
+      return tensorName;
+    },
   };
   // Reduce ops take axes as an attribute before opset 18, as an input from 18 on.
   const reduce = (op: 'ReduceMean' | 'ReduceMax', input: string, axis: number, keepdims = 0): string => {
@@ -95,6 +104,8 @@ export function appendAttentionStats(model: ModelProto, taps: readonly string[])
   const topkWeights: string[] = [];
   const topkIndices: string[] = [];
   const topkScale: string[] = [];
+  const bands: string[] = [];
+  const sampled: string[] = [];
   // k = n > DENSE_LIMIT ? min(n, clamp(⌊BUDGET / (3 · layers · (heads + 1) · n)⌋, MIN_TOPK, MAX_TOPK)) : 1.
   const topkOf = (probs: string): string => {
     const shape = ops.node('Shape', [probs]);
@@ -114,6 +125,9 @@ export function appendAttentionStats(model: ModelProto, taps: readonly string[])
     const mean = reduce('ReduceMean', asFloat, -3);
     headMean.push(mean);
     received.push(reduce('ReduceMean', mean, -2));
+    const scoreTaps = appendHeadScoreTaps(ops, asFloat);
+    bands.push(scoreTaps.bands);
+    sampled.push(scoreTaps.sampled);
     // uint8 = trunc(p / rowMax · 255 + ½), i.e. rounded; rowMax ≥ tiny so an all-zero row stays 0.
     const max = reduce('ReduceMax', asFloat, -1, 1);
     rowMax.push(max);
@@ -146,9 +160,9 @@ export function appendAttentionStats(model: ModelProto, taps: readonly string[])
   }
   graph.output = [
     ...(graph.output ?? []),
-    ...[...received, ...rollout, ...headMean, ...quantized, ...rowMax, ...topkWeights, ...topkIndices, ...topkScale].map((n) =>
+    ...[...received, ...rollout, ...headMean, ...quantized, ...rowMax, ...topkWeights, ...topkIndices, ...topkScale, ...bands, ...sampled].map((n) =>
       onnx.ValueInfoProto.create({ name: n }),
     ),
   ];
-  return { received, rollout, headMean, quantized, rowMax, topkWeights, topkIndices, topkScale };
+  return { received, rollout, headMean, quantized, rowMax, topkWeights, topkIndices, topkScale, bands, sampled };
 }

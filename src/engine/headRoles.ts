@@ -8,11 +8,13 @@
 //                  occurrence (what an induction head attends to). Not measured on the user's text.
 // - local:         mean over queries q ≥ 2 of the mass on keys at distance 0, 2, 3 or 4 (distance 1 is the
 //                  previous-token score's, key 0 the sink's): a local/positional window.
-// - broad:         mean normalized entropy H(A[q]) / ln(q + 1) over up to 32 evenly spaced queries q ≥ 4;
+// - broad:         mean normalized entropy H(A[q]) / ln(q + 1) over up to 32 evenly spaced queries q ≥ 4
+//                  (headScoreGraph.ts entropySampleRows);
 //                  1 for a uniform row.
 // The role is the score with the largest ratio to its threshold (ROLE_THRESHOLDS): the score that stands
 // out most against what counts as strong for that kind of head.
 import type { HeadRole, HeadRoleScores, HeadSummary } from '../shared/protocol';
+import { BAND_WIDTH, entropySampleRows } from './headScoreGraph';
 
 export const ROLE_THRESHOLDS: Readonly<Record<keyof HeadRoleScores, number>> = {
   previousToken: 0.4,
@@ -30,8 +32,6 @@ const ROLE_OF: Readonly<Record<keyof HeadRoleScores, HeadRole>> = {
   broad: 'broad',
 };
 
-const ENTROPY_SAMPLES = 32;
-
 export function chooseRole(scores: HeadRoleScores): HeadRole {
   let best: keyof HeadRoleScores = 'broad';
   let bestRatio = -1;
@@ -45,50 +45,70 @@ export function chooseRole(scores: HeadRoleScores): HeadRole {
   return ROLE_OF[best];
 }
 
-/** Scores for head `head` of a layer's [heads, n, n] data (induction comes from the probe). */
-export function headScores(data: Float32Array, head: number, n: number, induction: number): HeadRoleScores {
-  const base = head * n * n;
+/** One layer's score inputs (headScoreGraph.ts): bands [heads, n, 6] and sampled rows [heads, S, n]. */
+export interface HeadScoreInputs {
+  readonly heads: number;
+  readonly n: number;
+  readonly bands: Float32Array;
+  readonly sampled: Float32Array;
+}
+
+/** The same inputs taken from full [heads, n, n] probabilities (tests, and models read in full). */
+export function scoreInputsFromFull(data: Float32Array, heads: number, n: number): HeadScoreInputs {
+  const bands = new Float32Array(heads * n * BAND_WIDTH);
+  const rows = entropySampleRows(n);
+  const sampled = new Float32Array(heads * rows.length * n);
+  for (let h = 0; h < heads; h++) {
+    for (let q = 0; q < n; q++) {
+      const out = (h * n + q) * BAND_WIDTH;
+      const row = h * n * n + q * n;
+      bands[out] = data[row];
+      for (let d = 0; d < BAND_WIDTH - 1; d++) bands[out + 1 + d] = data[row + Math.max(0, q - d)];
+    }
+    rows.forEach((q, s) => sampled.set(data.subarray(h * n * n + q * n, h * n * n + (q + 1) * n), (h * rows.length + s) * n));
+  }
+  return { heads, n, bands, sampled };
+}
+
+/** Scores for one head (induction comes from the probe). */
+export function headScores(inputs: HeadScoreInputs, head: number, induction: number): HeadRoleScores {
+  const { n, bands, sampled } = inputs;
   let previous = 0;
   let sink = 0;
   let local = 0;
   for (let q = 1; q < n; q++) {
-    const row = base + q * n;
-    sink += data[row];
+    const b = (head * n + q) * BAND_WIDTH; // [key 0, q, q−1, q−2, q−3, q−4]
+    sink += bands[b];
     if (q < 2) continue;
-    previous += data[row + q - 1];
-    local += data[row + q];
-    for (let d = 2; d <= 4 && q - d >= 1; d++) local += data[row + q - d];
+    previous += bands[b + 2];
+    local += bands[b + 1];
+    for (let d = 2; d <= 4 && q - d >= 1; d++) local += bands[b + 1 + d];
   }
+  const rows = entropySampleRows(n);
   let broad = 0;
-  let samples = 0;
-  if (n > 4) {
-    const count = Math.min(ENTROPY_SAMPLES, n - 4);
-    for (let s = 0; s < count; s++) {
-      const q = 4 + Math.floor(((n - 5) * s) / Math.max(1, count - 1));
-      const row = base + q * n;
-      let entropy = 0;
-      for (let k = 0; k <= q; k++) {
-        const p = data[row + k];
-        if (p > 1e-12) entropy -= p * Math.log(p);
-      }
-      broad += entropy / Math.log(q + 1);
-      samples++;
+  rows.forEach((q, s) => {
+    const row = (head * rows.length + s) * n;
+    let entropy = 0;
+    for (let k = 0; k <= q; k++) {
+      const p = sampled[row + k];
+      if (p > 1e-12) entropy -= p * Math.log(p);
     }
-  }
+    broad += entropy / Math.log(q + 1);
+  });
   const clamp = (v: number): number => Math.max(0, Math.min(1, v));
   return {
     previousToken: n > 2 ? clamp(previous / (n - 2)) : 0,
     sink: n > 1 ? clamp(sink / (n - 1)) : 0,
     induction: clamp(induction),
     local: n > 2 ? clamp(local / (n - 2)) : 0,
-    broad: samples ? clamp(broad / samples) : 0,
+    broad: rows.length ? clamp(broad / rows.length) : 0,
   };
 }
 
-export function summarizeHeads(layer: number, data: Float32Array, heads: number, n: number, induction: Float32Array | null): HeadSummary[] {
+export function summarizeHeads(layer: number, inputs: HeadScoreInputs, induction: Float32Array | null): HeadSummary[] {
   const out: HeadSummary[] = [];
-  for (let h = 0; h < heads; h++) {
-    const scores = headScores(data, h, n, induction?.[h] ?? 0);
+  for (let h = 0; h < inputs.heads; h++) {
+    const scores = headScores(inputs, h, induction?.[h] ?? 0);
     out.push({ layer, head: h, role: chooseRole(scores), scores });
   }
   return out;

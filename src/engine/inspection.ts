@@ -49,7 +49,7 @@ export async function modelInduction(model: LoadedModel): Promise<Float32Array[]
   };
   const probe = inductionProbe(bos, plain, length);
   const layers = await model.runAttention(probe.ids);
-  const scores = layers.map((l) => inductionScores(l.data, l.heads, l.n, probe.offset, probe.length));
+  const scores = layers.map((l) => inductionScores(l.data ?? new Float32Array(l.heads * l.n * l.n), l.heads, l.n, probe.offset, probe.length));
   inductionByModel.set(model, scores);
   return scores;
 }
@@ -100,7 +100,7 @@ export async function runInspection(model: LoadedModel, request: InspectRequest,
   check();
   out.onProgress({ stage: 'run', message: `Running ${model.id} on ${tokens.length} tokens` });
   const ranAt = performance.now();
-  const layers = await model.runAttention(ids, ids.length <= DENSE_LIMIT ? 'dense' : 'topk');
+  const layers = await model.runAttention(ids, { encoding: ids.length <= DENSE_LIMIT ? 'dense' : 'topk', probabilities: out.onRawLayer !== undefined });
   const runDone = performance.now();
   check();
 
@@ -112,12 +112,13 @@ export async function runInspection(model: LoadedModel, request: InspectRequest,
   const received: Float32Array[] = [];
   for (let l = 0; l < layers.length; l++) {
     const layer = layers[l];
-    const headSummaries = summarizeHeads(l, layer.data, layer.heads, n, induction[l] ?? null);
+    const headSummaries = summarizeHeads(l, layer.scoreInputs, induction[l] ?? null);
     heads.push(...headSummaries);
     received.push(layer.received);
     if (longRange && l >= firstLongRangeLayer) accumulateLongRange(longRange, layer.headMean, n);
-    out.onRawLayer?.(l, layer.data, layer.heads, n);
-    const causal = isCausal(layer.data, layer.heads * n, n);
+    if (layer.data) out.onRawLayer?.(l, layer.data, layer.heads, n);
+    // The rollout of causal attention is causal: its first row holds only key 0.
+    const causal = isCausal(layer.rollout, n, n);
     out.onLayer({
       layer: l,
       // Own copies: the buffers are transferred to the host.
@@ -125,7 +126,7 @@ export async function runInspection(model: LoadedModel, request: InspectRequest,
         ? { encoding: 'dense-u8', rows: layer.heads * n, n, k: n, weights: layer.quantized.slice(), rowScale: layer.rowMax.slice() }
         : layer.topk
           ? { encoding: 'topk-u8', rows: layer.heads * n, n, k: layer.topk.k, weights: layer.topk.weights.slice(), rowScale: layer.topk.scale.slice(), indices: layer.topk.indices.slice() }
-          : encodeRows(layer.data, layer.heads * n, n, topK, causal),
+          : encodeRows(layer.data ?? new Float32Array(layer.heads * n * n), layer.heads * n, n, topK, causal),
       rollout: encodeRows(layer.rollout, n, n, topK, causal),
       received: layer.received.slice(), // own buffer: it is transferred to the host
       headSummaries,

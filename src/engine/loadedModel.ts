@@ -6,6 +6,8 @@ import type * as ort from 'onnxruntime-node';
 import type { ExecutionProviderName, ExecutionProviderSetting, ModelCardSummary } from '../shared/protocol';
 import { ROLLOUT_DIAGONAL } from './attentionStatsGraph';
 import { EngineError } from './engineError';
+import { BAND_WIDTH } from './headScoreGraph';
+import type { HeadScoreInputs } from './headRoles';
 import type { ProviderOptions } from './executionProviders';
 import { createSession } from './executionProviders';
 import type { ModelConfig } from './modelConfig';
@@ -23,10 +25,12 @@ export interface LoadOptions {
 }
 
 export interface LayerTensors {
-  /** [heads, n, n], row-major; rows are queries. */
-  readonly data: Float32Array;
+  /** [heads, n, n], row-major; rows are queries. Only with `probabilities` (heads × n² floats). */
+  readonly data?: Float32Array;
   readonly heads: number;
   readonly n: number;
+  /** What the head-role scores read (headScoreGraph.ts). */
+  readonly scoreInputs: HeadScoreInputs;
   /** Per key: mean over heads and queries (sums to 1). */
   readonly received: Float32Array;
   /** Rollout up to this layer, [n, n]. */
@@ -41,8 +45,12 @@ export interface LayerTensors {
   readonly topk?: { readonly k: number; readonly weights: Uint8Array; readonly indices: Uint16Array; readonly scale: Float32Array };
 }
 
-/** Which compact form of the probabilities the graph should also produce. */
-export type GraphEncoding = 'dense' | 'topk' | null;
+export interface RunOptions {
+  /** Which compact form of the probabilities to fetch: dense u8 (n ≤ 512) or top-k. */
+  readonly encoding?: 'dense' | 'topk';
+  /** Fetch the float32 probabilities too (default true; the inspection itself does not need them). */
+  readonly probabilities?: boolean;
+}
 
 function float16ToFloat32(half: Uint16Array): Float32Array {
   const out = new Float32Array(half.length);
@@ -126,7 +134,9 @@ export class LoadedModel {
   }
 
   /** Runs the tapped graph on `ids`; returns each layer's attention probabilities and in-graph statistics. */
-  async runAttention(ids: readonly number[], encoding: GraphEncoding = null): Promise<LayerTensors[]> {
+  async runAttention(ids: readonly number[], options: RunOptions = {}): Promise<LayerTensors[]> {
+    const encoding = options.encoding;
+    const probabilities = options.probabilities ?? true;
     const bad = ids.find((id) => id < 0 || (this.config.vocabSize !== null && id >= Math.max(this.config.vocabSize, this.tokenizer.vocabSize)));
     if (bad !== undefined) throw new EngineError(`Token id ${bad} is outside the model's vocabulary; tokenizer.json does not match the model.`);
     const feeds: Record<string, ort.Tensor> = {};
@@ -134,7 +144,8 @@ export class LoadedModel {
     let outputs: ort.InferenceSession.OnnxValueMapType;
     try {
       const { plan, stats } = this.tapped;
-      const fetches = [...plan.outputNames, ...stats.received, ...stats.rollout, ...stats.headMean];
+      const fetches = [...stats.received, ...stats.rollout, ...stats.headMean, ...stats.bands, ...stats.sampled];
+      if (probabilities) fetches.push(...plan.outputNames);
       if (encoding === 'dense') fetches.push(...stats.quantized, ...stats.rowMax);
       if (encoding === 'topk') fetches.push(...stats.topkWeights, ...stats.topkIndices, ...stats.topkScale);
       outputs = await this.session.run(feeds, fetches);
@@ -142,17 +153,29 @@ export class LoadedModel {
       throw new EngineError(`Model run failed: ${firstLine(error)}`);
     }
     const n = ids.length;
+    const stats = this.tapped.stats;
     return this.tapped.plan.outputNames.map((name, layer) => {
-      const tensor = outputs[name] as ort.Tensor;
-      const data = tensor.type === 'float16' ? float16ToFloat32(tensor.data as Uint16Array) : (tensor.data as Float32Array);
-      const heads = data.length / (n * n);
-      if (!Number.isInteger(heads)) throw new EngineError(`Attention output ${name} has shape [${tensor.dims.join(', ')}], not [batch, heads, ${n}, ${n}].`);
-      const stats = this.tapped.stats;
       const read = <T>(names: readonly string[]): T => (outputs[names[layer]] as ort.Tensor).data as T;
+      const bands = read<Float32Array>(stats.bands);
+      const heads = bands.length / (n * BAND_WIDTH);
+      let data: Float32Array | undefined;
+      if (probabilities) {
+        const tensor = outputs[name] as ort.Tensor;
+        data = tensor.type === 'float16' ? float16ToFloat32(tensor.data as Uint16Array) : (tensor.data as Float32Array);
+        if (data.length !== heads * n * n) throw new EngineError(`Attention output ${name} has shape [${tensor.dims.join(', ')}], not [batch, heads, ${n}, ${n}].`);
+      }
       const rollout = read<Float32Array>(stats.rollout);
       const diagonal = ROLLOUT_DIAGONAL(layer);
       for (let i = 0; i < n; i++) rollout[i * n + i] += diagonal;
-      const base = { data, heads, n, received: read<Float32Array>(stats.received), rollout, headMean: read<Float32Array>(stats.headMean) };
+      const base: LayerTensors = {
+        ...(data ? { data } : {}),
+        heads,
+        n,
+        scoreInputs: { heads, n, bands, sampled: read<Float32Array>(stats.sampled) },
+        received: read<Float32Array>(stats.received),
+        rollout,
+        headMean: read<Float32Array>(stats.headMean),
+      };
       if (encoding === 'dense') return { ...base, quantized: read<Uint8Array>(stats.quantized), rowMax: read<Float32Array>(stats.rowMax) };
       if (encoding === 'topk') {
         const weights = read<Uint8Array>(stats.topkWeights);

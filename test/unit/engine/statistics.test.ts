@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chooseTopK, decodeRow, encodeRows, MAX_TOPK } from '../../../src/engine/attentionEncoding';
-import { chooseRole, headScores, inductionScores, summarizeHeads } from '../../../src/engine/headRoles';
+import { chooseRole, headScores, inductionScores, scoreInputsFromFull, summarizeHeads } from '../../../src/engine/headRoles';
 import { LoadedModel } from '../../../src/engine/loadedModel';
 import { makeTempDir, removeTempDir, writeTinyModel } from '../../helpers/tinyModel';
 
@@ -25,7 +25,7 @@ test('head roles: previous-token, sink, local and broad heads are recognised fro
     ['broad', head(n, () => 1)],
   ];
   for (const [role, data] of cases) {
-    const scores = headScores(data, 0, n, 0);
+    const scores = headScores(scoreInputsFromFull(data, 1, n), 0, 0);
     assert.equal(chooseRole(scores), role, `${role}: ${JSON.stringify(scores)}`);
     for (const value of Object.values(scores)) assert.ok(value >= 0 && value <= 1);
   }
@@ -39,7 +39,7 @@ test('induction score: attention to the token after the earlier occurrence', () 
   const data = head(n, (q, k) => (q >= offset + length && k === q - length + 1 ? 1 : 0.0001));
   const scores = inductionScores(data, 1, n, offset, length);
   assert.ok(scores[0] > 0.9, `score ${scores[0]}`);
-  const summaries = summarizeHeads(2, data, 1, n, scores);
+  const summaries = summarizeHeads(2, scoreInputsFromFull(data, 1, n), scores);
   assert.equal(summaries[0].layer, 2);
   assert.equal(summaries[0].scores.induction, scores[0]);
 });
@@ -98,8 +98,14 @@ test('received and rollout computed in the graph equal a plain JS recomputation 
   assert.equal(layers.length, 3);
   let rollout: Float64Array | null = null;
   for (const layer of layers) {
+    const data = layer.data;
+    assert.ok(data);
+    // The head-score inputs gathered in the graph equal those taken from the full probabilities.
+    const expected = scoreInputsFromFull(data, layer.heads, n);
+    assert.deepEqual(layer.scoreInputs.bands, expected.bands);
+    assert.deepEqual(layer.scoreInputs.sampled, expected.sampled);
     const mean = new Float64Array(n * n);
-    for (let h = 0; h < layer.heads; h++) for (let i = 0; i < n * n; i++) mean[i] += layer.data[h * n * n + i] / layer.heads;
+    for (let h = 0; h < layer.heads; h++) for (let i = 0; i < n * n; i++) mean[i] += data[h * n * n + i] / layer.heads;
     // received: mean over queries.
     let total = 0;
     for (let k = 0; k < n; k++) {
@@ -142,13 +148,15 @@ test('the compact rows computed in the graph match the JavaScript encoders (dens
     assert.equal(n, 600);
     const { chooseTopK } = await import('../../../src/engine/attentionEncoding');
     const k = chooseTopK(n, 2, 4);
-    const layers = await longModel.runAttention(ids, 'topk');
+    const layers = await longModel.runAttention(ids, { encoding: 'topk' });
     for (const layer of layers) {
       const rows = layer.heads * n;
       const graph = layer.topk;
       assert.ok(graph);
       assert.equal(graph.k, k);
+      assert.ok(layer.data);
       const js = encodeTopK(layer.data, rows, n, k, true);
+      assert.deepEqual(layer.scoreInputs.bands, scoreInputsFromFull(layer.data, layer.heads, n).bands);
       for (let r = 0; r < rows; r += 37) {
         assert.ok(Math.abs(graph.scale[r] - js.rowScale[r]) < 1e-7);
         const expected = new Map<number, number>();
@@ -167,12 +175,16 @@ test('the compact rows computed in the graph match the JavaScript encoders (dens
       assert.equal(graph.indices[3 * k + 4], 0xffff);
     }
     const short = ids.slice(0, 50);
-    for (const layer of await longModel.runAttention(short, 'dense')) {
-      const js = encodeDense(layer.data, layer.heads * 50, 50, true);
-      assert.ok(layer.quantized && layer.rowMax);
+    const full = await longModel.runAttention(short);
+    const compact = await longModel.runAttention(short, { encoding: 'dense', probabilities: false });
+    compact.forEach((layer, l) => {
+      assert.equal(layer.data, undefined, 'probabilities not copied out unless asked for');
+      const data = full[l].data;
+      assert.ok(data && layer.quantized && layer.rowMax);
+      const js = encodeDense(data, layer.heads * 50, 50, true);
       for (let i = 0; i < js.weights.length; i++) assert.ok(Math.abs(js.weights[i] - layer.quantized[i]) <= 1);
       for (let r = 0; r < js.rows; r++) assert.ok(Math.abs(js.rowScale[r] - layer.rowMax[r]) < 1e-7);
-    }
+    });
   } finally {
     await longModel.dispose();
   }

@@ -1,0 +1,38 @@
+// What headRoles.ts needs from a layer's probabilities, gathered in the graph so the engine does not copy
+// heads × n² floats out of onnxruntime (0.5 GiB for the default model at 2,048 tokens):
+// - bands [.., heads, n, 6]: per query q the weights on keys 0 (sink), q, q−1, q−2, q−3, q−4 (clamped at 0;
+//   the scorer ignores the clamped ones);
+// - sampled [.., heads, S, n]: S ≤ ENTROPY_SAMPLES evenly spaced query rows q ≥ 4 (entropySampleRows).
+import type { GraphOps } from './triangularMatMul';
+
+export const BAND_WIDTH = 6;
+export const ENTROPY_SAMPLES = 32;
+
+/** The query rows the broad score reads, the same formula as the graph's. */
+export function entropySampleRows(n: number): number[] {
+  const count = Math.min(ENTROPY_SAMPLES, Math.max(0, n - 4));
+  return Array.from({ length: count }, (_, s) => 4 + Math.floor(((n - 5) * s) / Math.max(1, count - 1)));
+}
+
+export interface ScalarGraphOps extends GraphOps {
+  /** An int64 scalar constant. */
+  scalar(value: number): string;
+}
+
+export function appendHeadScoreTaps(ops: ScalarGraphOps, probs: string): { bands: string; sampled: string } {
+  const shape = ops.node('Shape', [probs]);
+  const n = ops.node('Slice', [shape, ops.ints([-1]), ops.ints([2 ** 62])]); // [n]
+  const nScalar = ops.node('Gather', [shape, ops.scalar(-1)], { axis: 0 });
+  const q = ops.node('Reshape', [ops.node('Range', [ops.scalar(0), nScalar, ops.scalar(1)]), ops.ints([-1, 1])]); // [n, 1]
+  const back = ops.node('Max', [ops.node('Sub', [q, ops.ints([0, 1, 2, 3, 4])]), ops.ints([0])]); // [n, 5]
+  const index = ops.node('Concat', [ops.node('Mul', [q, ops.ints([0])]), back], { axis: -1 }); // [n, 6]
+  const target = ops.node('Concat', [ops.node('Slice', [shape, ops.ints([0]), ops.ints([-1])]), ops.ints([BAND_WIDTH])], { axis: 0 });
+  const bands = ops.node('GatherElements', [probs, ops.node('Expand', [index, target])], { axis: -1 });
+
+  // rows = 4 + ⌊(n − 5)·s / max(1, S − 1)⌋ for s < S = min(ENTROPY_SAMPLES, max(0, n − 4)).
+  const count = ops.node('Min', [ops.ints([ENTROPY_SAMPLES]), ops.node('Max', [ops.node('Sub', [n, ops.ints([4])]), ops.ints([0])])]);
+  const s = ops.node('Range', [ops.scalar(0), ops.node('Gather', [count, ops.scalar(0)], { axis: 0 }), ops.scalar(1)]);
+  const step = ops.node('Div', [ops.node('Mul', [ops.node('Sub', [n, ops.ints([5])]), s]), ops.node('Max', [ops.node('Sub', [count, ops.ints([1])]), ops.ints([1])])]);
+  const sampled = ops.node('Gather', [probs, ops.node('Add', [step, ops.ints([4])])], { axis: -2 });
+  return { bands, sampled };
+}
