@@ -80,3 +80,20 @@ export async function makeTempDir(prefix = 'pa-test-'): Promise<string> {
 export async function removeTempDir(dir: string): Promise<void> {
   await fs.rm(dir, { recursive: true, force: true });
 }
+
+/** A GPT-2-style folder (config keys n_layer / n_head / n_embd / n_positions; no position_ids input). */
+export async function writeTinyGpt2Model(folder: string, options: { layers?: number; heads?: number; outputAttentions?: boolean } = {}): Promise<TinyModel> {
+  const { buildGpt2Graph } = await import('./gpt2Graph');
+  const tokenizer = buildTinyTokenizer();
+  const layers = options.layers ?? 2;
+  const heads = options.heads ?? 4;
+  const maxPositions = 256;
+  await fs.mkdir(path.join(folder, 'onnx'), { recursive: true });
+  const config = { model_type: 'gpt2', vocab_size: tokenizer.vocabSize, n_embd: 32, n_layer: layers, n_head: heads, n_positions: maxPositions, n_ctx: maxPositions };
+  await fs.writeFile(path.join(folder, 'config.json'), JSON.stringify(config));
+  await fs.writeFile(path.join(folder, 'tokenizer.json'), tokenizer.tokenizerJson);
+  await fs.writeFile(path.join(folder, 'tokenizer_config.json'), tokenizer.tokenizerConfigJson);
+  const graph = buildGpt2Graph({ vocabSize: tokenizer.vocabSize, hidden: 32, layers, heads, maxPositions, outputAttentions: options.outputAttentions });
+  await fs.writeFile(path.join(folder, 'onnx', 'model.onnx'), graph);
+  return { folder, layers, heads, kvHeads: heads, maxPositions, vocabSize: tokenizer.vocabSize };
+}
