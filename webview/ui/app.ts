@@ -36,7 +36,9 @@ export class InspectorApp {
   private readonly heads: HeadGrid;
   private readonly driversSlot = el('section', { class: 'card drivers-card', hidden: true });
   private readonly costSlot = el('section', { class: 'card cost-card', hidden: true });
-  private readonly focusLine = el('div', { class: 'focus-line', 'aria-live': 'polite' });
+  private readonly focusLine = el('div', { class: 'focus-line' });
+  /** Screen readers hear pinned (keyboard or click) focus changes only, not every hover. */
+  private readonly announcer = el('div', { class: 'sr-only', 'aria-live': 'polite' });
   private readonly tooltip = new Tooltip();
   private readonly empty = el('div', { class: 'empty' }, ['Select prompt text and run “Inspect Attention”.']);
   private readonly main: HTMLElement;
@@ -75,7 +77,7 @@ export class InspectorApp {
         card('heads-card', 'Heads', 'click a head to select it', [this.heads.root]),
       ]),
     ]);
-    root.replaceChildren(el('div', { class: 'panel' }, [this.headerSlot, this.banners.root, this.controls.root, this.empty, this.main]), this.tooltip.root);
+    root.replaceChildren(el('div', { class: 'panel' }, [this.headerSlot, this.banners.root, this.controls.root, this.empty, this.main]), this.tooltip.root, this.announcer);
     this.controls.root.hidden = true;
     this.applyTheme();
     watchTheme(() => this.applyTheme());
@@ -215,7 +217,9 @@ export class InspectorApp {
     this.matrixView.setFocus(index, dir);
     const anchor = this.tokens.elementAt(index);
     if (anchor) this.tooltip.show(anchor, `#${index} ${name(index)} ${verb}`, top, h.tokens, max);
-    this.focusLine.textContent = `${this.pinned !== null ? 'Pinned' : 'Hover'}: #${index} ${name(index)} ${verb} ${list || 'nothing above the threshold'}`;
+    const summary = `#${index} ${name(index)} ${verb} ${list || 'nothing above the threshold'}`;
+    this.focusLine.textContent = `${this.pinned !== null ? 'Pinned' : 'Hover'}: ${summary}`;
+    if (this.pinned === index && this.announcer.textContent !== summary) this.announcer.textContent = summary;
   }
 
   private onExport(kind: ExportKind): void {
