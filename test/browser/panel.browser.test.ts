@@ -136,12 +136,26 @@ test('the inspector report: hover, heads, keyboard, hostile text, no network', {
   await page.context().close();
 });
 
-test('light theme screenshot', { skip }, async () => {
+test('light theme screenshot; a live theme switch repaints the heatmap', { skip }, async () => {
   const report = writeReport('panel', hostilePrompt);
   const { page, errors } = await open(report.file, 'light');
   await page.hover('[data-token-index="30"]');
   await page.waitForFunction(() => [...document.querySelectorAll<HTMLElement>('[data-token-index]')].some((e) => e.dataset.weight !== '0'));
   await page.screenshot({ path: path.join(outputDir, 'panel-light.png'), fullPage: true });
+  // The matrix's empty upper triangle is drawn in the theme's editor background.
+  const corner = (): Promise<number[]> =>
+    page.$eval('.matrix-canvas', (c) => {
+      const canvas = c as HTMLCanvasElement;
+      const d = canvas.getContext('2d')!.getImageData(canvas.width - 6, Math.round(canvas.width * 0.15), 1, 1).data;
+      return [d[0], d[1], d[2]];
+    });
+  assert.deepEqual(await corner(), [255, 255, 255]);
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.waitForFunction(() => {
+    const c = document.querySelector<HTMLCanvasElement>('.matrix-canvas')!;
+    return c.getContext('2d')!.getImageData(c.width - 6, Math.round(c.width * 0.15), 1, 1).data[0] < 64;
+  });
+  assert.deepEqual(await corner(), [0x1f, 0x1f, 0x1f]);
   assert.deepEqual(errors, []);
   await page.context().close();
 });
@@ -180,6 +194,20 @@ test('2,048 tokens: hover-to-paint measured (info only)', { skip }, async (t) =>
     `n=${n}: hover work per frame (script+style+layout) median ${median(samples.work).toFixed(1)} ms, max ${Math.max(...samples.work).toFixed(1)} ms; ` +
       `event-to-next-frame median ${median(samples.latency).toFixed(1)} ms (includes waiting for vsync)`,
   );
+  // Selecting another head rebuilds the n × n matrix and its bitmap (info only).
+  const reselect = await page.evaluate<number[]>(`(async () => {
+    const frame = () => new Promise((r) => requestAnimationFrame((ts) => r(ts)));
+    const out = [];
+    for (const [l, h] of [[0, 1], [2, 5], [3, 7]]) {
+      await frame();
+      document.querySelector('.hg-cell[data-layer="' + l + '"][data-head="' + h + '"]').click();
+      const frameStart = await frame();
+      void document.body.offsetHeight;
+      out.push(performance.now() - frameStart);
+    }
+    return out;
+  })()`);
+  t.diagnostic(`n=${n}: selecting a head (matrix rebuild + repaint) ${reselect.map((x) => x.toFixed(0)).join(', ')} ms`);
   const shaded = (await weights(page)).filter((w) => w > 0).length;
   assert.ok(shaded > 0);
   await page.screenshot({ path: path.join(outputDir, 'panel-2048.png') });
