@@ -28,8 +28,6 @@ export class InspectorController extends Disposable {
   private chain: Promise<void> = Promise.resolve();
   private readonly decorations = this._register(new EditorDecorations());
   private readonly download = new DownloadProgress();
-  /** The token index the editor cursor just focused, so its echo from the panel does not scroll the editor. */
-  private cursorFocus: number | null = null;
 
   constructor(private readonly context: vscode.ExtensionContext) {
     super();
@@ -207,7 +205,7 @@ export class InspectorController extends Disposable {
         }
         return;
       case 'focus':
-        this.onPanelFocus(message.index, message.attended);
+        this.onPanelFocus(message.index, message.attended, message.reveal === true);
         return;
       case 'export': {
         const outcome = await exportInspection(this.context, message, record?.result() ?? null);
@@ -217,7 +215,7 @@ export class InspectorController extends Disposable {
     }
   }
 
-  private onPanelFocus(index: number | null, attended: Extract<WebviewToHostMessage, { type: 'focus' }>['attended']): void {
+  private onPanelFocus(index: number | null, attended: Extract<WebviewToHostMessage, { type: 'focus' }>['attended'], reveal: boolean): void {
     const record = this.record;
     const tokens = record?.header?.tokens;
     if (index === null || !record?.uri || !tokens || record.stale) {
@@ -225,9 +223,7 @@ export class InspectorController extends Disposable {
       return;
     }
     const range = this.decorations.show(record.uri, record.offset, tokens, index, attended);
-    const fromCursor = this.cursorFocus === index;
-    this.cursorFocus = null;
-    if (range && !fromCursor) {
+    if (range && reveal) {
       const editor = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === record.uri);
       editor?.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
     }
@@ -242,7 +238,6 @@ export class InspectorController extends Disposable {
     if (at < 0 || at > record.length) return;
     const index = tokenAtOffset(tokens, Math.min(at, Math.max(0, record.length - 1)));
     if (index === null) return;
-    this.cursorFocus = index;
     this.post({ type: 'focus-token', index });
   }
 

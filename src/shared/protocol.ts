@@ -175,8 +175,12 @@ export type WebviewToHostMessage =
   | { readonly type: 'ready' }
   | { readonly type: 'cancel' }
   | { readonly type: 'rerun' }
-  /** The focused token and the tokens it attends to (or that attend to it), for editor decorations. */
-  | { readonly type: 'focus'; readonly index: number | null; readonly attended: readonly AttendedToken[] }
+  /**
+   * The focused token and the tokens it attends to (or that attend to it), for editor decorations.
+   * `reveal`: scroll the editor to the token (a click or the keyboard); absent or false for a hover or a
+   * focus that the editor cursor caused.
+   */
+  | { readonly type: 'focus'; readonly index: number | null; readonly attended: readonly AttendedToken[]; readonly reveal?: boolean }
   /** PNG comes as a data: URL from the canvas; json and html are built by the host from its result. */
   | { readonly type: 'export'; readonly kind: ExportKind; readonly pngDataUrl?: string };
 

@@ -60,6 +60,14 @@ async function send(page: Page, message: HostToWebviewMessage): Promise<void> {
   await page.evaluate(`window.__send(${JSON.stringify(text)})`);
 }
 
+/** Waits until the webview has posted a message with these fields (a function predicate: the page's CSP forbids eval). */
+async function waitPosted(page: Page, fields: Record<string, unknown>): Promise<void> {
+  await page.waitForFunction(
+    (want) => (window as unknown as { __posted: Record<string, unknown>[] }).__posted.some((m) => Object.entries(want).every(([k, v]) => m[k] === v)),
+    fields,
+  );
+}
+
 const posted = (page: Page): Promise<WebviewToHostMessage[]> => page.evaluate('window.__posted') as Promise<WebviewToHostMessage[]>;
 
 test('panel page: strict CSP, handshake, streaming, cancel, stale, editor focus, exports', { skip }, async () => {
@@ -75,7 +83,7 @@ test('panel page: strict CSP, handshake, streaming, cancel, stale, editor focus,
   await page.addInitScript(fakeVsCode);
   await page.goto(pathToFileURL(file).href);
 
-  await page.waitForFunction('window.__posted.length > 0');
+  await page.waitForFunction(() => (window as unknown as { __posted: unknown[] }).__posted.length > 0);
   assert.deepEqual((await posted(page))[0], { type: 'ready' }, 'the webview says ready before anything else');
   assert.ok(await page.isVisible('.empty'));
 
@@ -97,7 +105,7 @@ test('panel page: strict CSP, handshake, streaming, cancel, stale, editor focus,
 
   // Cancel goes to the host.
   await page.click('#cancel');
-  await page.waitForFunction('window.__posted.some((m) => m.type === "cancel")');
+  await waitPosted(page, { type: 'cancel' });
 
   await send(page, { type: 'inspection-layer', requestId: 1, layer: layers[1] });
   await send(page, { type: 'inspection-layer', requestId: 1, layer: layers[2] });
@@ -110,20 +118,26 @@ test('panel page: strict CSP, handshake, streaming, cancel, stale, editor focus,
   await send(page, { type: 'stale', stale: true });
   await page.waitForSelector('.banner.stale:not([hidden])');
   await page.click('#rerun');
-  await page.waitForFunction('window.__posted.some((m) => m.type === "rerun")');
+  await waitPosted(page, { type: 'rerun' });
 
-  // The editor cursor focuses a token; a click pins one and tells the host what it attends to.
+  // A resting hover tells the host what the token attends to (decorations, no scrolling).
+  await page.hover('[data-token-index="15"]');
+  await waitPosted(page, { type: 'focus', index: 15 });
+  const hovered = (await posted(page)).find((m) => m.type === 'focus' && m.index === 15);
+  assert.ok(hovered && hovered.type === 'focus' && hovered.reveal === false && hovered.attended.length > 0);
+  // The editor cursor focuses a token (no scrolling back); a click pins one and asks the editor to reveal it.
   await send(page, { type: 'focus-token', index: 7 });
   await page.waitForFunction(() => document.querySelector('.tok.focus')?.getAttribute('data-token-index') === '7');
+  await waitPosted(page, { type: 'focus', index: 7, reveal: false });
   await page.click('[data-token-index="20"]');
-  await page.waitForFunction('window.__posted.some((m) => m.type === "focus" && m.index === 20)');
+  await waitPosted(page, { type: 'focus', index: 20 });
   const focus = (await posted(page)).find((m) => m.type === 'focus' && m.index === 20);
-  assert.ok(focus && focus.type === 'focus' && focus.attended.length > 0 && focus.attended.every((a) => a.index <= 20 && a.weight > 0));
+  assert.ok(focus && focus.type === 'focus' && focus.reveal === true && focus.attended.length > 0 && focus.attended.every((a) => a.index <= 20 && a.weight > 0));
 
   // PNG export sends a data URL; JSON asks the host.
   await page.click('vscode-button[data-export="png"]');
   await page.click('vscode-button[data-export="json"]');
-  await page.waitForFunction('window.__posted.filter((m) => m.type === "export").length === 2');
+  await page.waitForFunction(() => (window as unknown as { __posted: { type: string }[] }).__posted.filter((m) => m.type === 'export').length === 2);
   const exports = (await posted(page)).filter((m) => m.type === 'export');
   assert.ok(exports[0].type === 'export' && exports[0].kind === 'png' && /^data:image\/png;base64,/.test(exports[0].pngDataUrl ?? ''));
   assert.deepEqual(exports[1], { type: 'export', kind: 'json' });

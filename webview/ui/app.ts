@@ -18,6 +18,9 @@ import { readTheme, watchTheme } from './theme';
 import { TokenView } from './tokenView';
 import { Tooltip } from './tooltip';
 
+/** How long the pointer rests on a token before the editor shows its attended spans. */
+const HOVER_TO_EDITOR_MS = 120;
+
 export class InspectorApp {
   private state: InspectionState = initialState;
   private values: ControlValues = { layer: 'all', head: 'mean', mode: 'attention', direction: 'to', hideSink: false, threshold: 0 };
@@ -26,6 +29,7 @@ export class InspectorApp {
   private hover: number | null = null;
   private pinned: number | null = null;
   private vector = new Float32Array(0);
+  private hostFocusTimer: ReturnType<typeof setTimeout> | undefined;
   /** Layers whose head thumbnails are drawn (each is drawn once, as it streams in). */
   private drawnLayers = new Set<number>();
   private readonly headerSlot = el('div', { class: 'header-slot' });
@@ -55,7 +59,9 @@ export class InspectorApp {
     this.tokens = new TokenView({
       hover: (i) => {
         this.hover = i;
-        if (this.pinned === null) this.renderFocusSoon();
+        if (this.pinned !== null) return;
+        this.renderFocusSoon();
+        this.tellHostSoon();
       },
       pin: (i) => this.pin(i === this.pinned ? null : i),
       move: (i) => {
@@ -97,7 +103,7 @@ export class InspectorApp {
     if (message.type === 'focus-token') {
       // The editor cursor moved onto a token: focus it here, and tell the host what it attends to so the
       // editor can decorate those spans (the host knows not to scroll for a focus it caused).
-      if (message.index === null || message.index < this.tokens.tokenCount) this.pin(message.index);
+      if (message.index === null || message.index < this.tokens.tokenCount) this.pin(message.index, false);
       return;
     }
     if (message.type === 'export-done') {
@@ -184,13 +190,32 @@ export class InspectorApp {
     this.renderFocus();
   }
 
-  private pin(index: number | null): void {
+  /** Pins the focus (click, keyboard, a driver, the editor cursor); `reveal` scrolls the editor to it. */
+  private pin(index: number | null, reveal = true): void {
     this.pinned = index;
     this.renderFocus();
     if (index !== null) this.tokens.scrollIntoView(index);
-    if (this.bridge.kind === 'vscode') {
-      this.bridge.post({ type: 'focus', index, attended: index === null ? [] : topEntries(this.vector, 32) });
-    }
+    this.tellHost(reveal);
+  }
+
+  /** Tells the host what the focus attends to, so the editor can decorate those spans. */
+  private tellHost(reveal: boolean): void {
+    if (this.hostFocusTimer !== undefined) clearTimeout(this.hostFocusTimer);
+    this.hostFocusTimer = undefined;
+    if (this.bridge.kind !== 'vscode') return;
+    const index = this.pinned ?? this.hover;
+    const attended = index === null || !this.matrix ? [] : topEntries(this.vector, 32);
+    this.bridge.post({ type: 'focus', index, attended, reveal: reveal && index !== null });
+  }
+
+  /** Hovers reach the editor once the pointer rests (a trailing debounce), without scrolling it. */
+  private tellHostSoon(): void {
+    if (this.bridge.kind !== 'vscode') return;
+    if (this.hostFocusTimer !== undefined) clearTimeout(this.hostFocusTimer);
+    this.hostFocusTimer = setTimeout(() => {
+      this.renderFocus();
+      this.tellHost(false);
+    }, HOVER_TO_EDITOR_MS);
   }
 
   private renderFocus(): void {

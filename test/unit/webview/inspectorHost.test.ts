@@ -86,7 +86,7 @@ test('inspect → panel → editor link → stale → re-run → export', { skip
   const b = tokenAt(header.text.indexOf('brief'));
   const sys = tokenAt(0);
   assert.ok(b > sys && sys > 0);
-  panel.receive.fire({ type: 'focus', index: b, attended: [{ index: sys, weight: 0.4 }, { index: b - 1, weight: 0.1 }] });
+  panel.receive.fire({ type: 'focus', index: b, attended: [{ index: sys, weight: 0.4 }, { index: b - 1, weight: 0.1 }], reveal: true });
   const decorated = editor.decoratedOffsets();
   assert.ok(decorated.some(([s, e]) => s === selStart + tokens[sys].start && e === selStart + tokens[sys].end), 'the attended token is decorated at its document offset');
   assert.ok(decorated.some(([s]) => s === selStart + tokens[b].start), 'the focused token is outlined');
@@ -98,9 +98,12 @@ test('inspect → panel → editor link → stale → re-run → export', { skip
   assert.deepEqual(panel.posted.at(-1), { type: 'focus-token', index: sys });
   fake.moveCursor(editor, 3);
   assert.equal(panel.posted.length, before + 1);
-  // The panel echoes a cursor focus back; that decorates but does not scroll the editor.
-  panel.receive.fire({ type: 'focus', index: sys, attended: [] });
+  // A hover (or the echo of a cursor focus) decorates but does not scroll the editor.
+  panel.receive.fire({ type: 'focus', index: sys, attended: [{ index: 1, weight: 0.2 }], reveal: false });
   assert.equal(editor.revealed.length, 1);
+  assert.ok(editor.decoratedOffsets().some(([s0]) => s0 === selStart + tokens[1].start));
+  panel.receive.fire({ type: 'focus', index: null, attended: [] });
+  assert.deepEqual(editor.decoratedOffsets(), [], 'no focus, no decorations');
 
   // An edit before the range shifts it; an edit inside marks the panel stale.
   fake.edit(editor, 0, 0, 'XX');
