@@ -38,9 +38,11 @@ export class InspectorController extends Disposable {
 
   /** The command: the selection, or the whole document when the selection is empty. */
   async inspectActiveEditor(): Promise<void> {
-    const editor = vscode.window.activeTextEditor;
+    // With the panel focused there is no active text editor: use the one visible editor, if that is unambiguous.
+    const visible = vscode.window.visibleTextEditors;
+    const editor = vscode.window.activeTextEditor ?? (visible.length === 1 ? visible[0] : undefined);
     if (!editor) {
-      void vscode.window.showErrorMessage('Prompt Attention: open a prompt in an editor first.');
+      void vscode.window.showErrorMessage('Prompt Attention: open a prompt in an editor first (or select the text to inspect).');
       return;
     }
     const doc = editor.document;
