@@ -1,11 +1,12 @@
 // Builds the VSIX: production bundles, the files .vscodeignore lets through, and the runtime node_modules
 // for one target platform (onnxruntime-node's binding and shared library for that platform only).
 //
-// Usage: node scripts/package.mjs [--target linux-x64] [--out file.vsix] [--if-stale]
+// Usage: node scripts/package.mjs [--target linux-x64] [--out file.vsix] [--if-stale] [--verbose]
 //   --target    VS Code target platform; default: this machine's. Selects onnxruntime-node's binaries.
 //   --out       output path; default prompt-attention-<version>.vsix (prompt-attention-<target>-<version>.vsix
 //               when --target is given).
 //   --if-stale  do nothing when --out exists and is newer than every input.
+//   --verbose   show the output of the production build and of vsce (shown anyway when they fail).
 //
 // Why not plain `vsce package`: with dependencies vsce copies all of node_modules (hundreds of MB of dev
 // and build-time packages); with --no-dependencies it copies none. So vsce packages the whitelisted files
@@ -31,17 +32,18 @@ function fail(message) {
 }
 
 function parseArgs(argv) {
-  const options = { target: undefined, out: undefined, ifStale: false };
+  const options = { target: undefined, out: undefined, ifStale: false, verbose: false };
   for (let index = 0; index < argv.length; index++) {
     const arg = argv[index];
     if (arg === '--if-stale') options.ifStale = true;
+    else if (arg === '--verbose') options.verbose = true;
     else if (arg === '--target' || arg === '--out') {
       const value = argv[++index];
       if (!value) fail(`${arg} needs a value`);
       options[arg.slice(2)] = value;
     } else if (arg.startsWith('--target=')) options.target = arg.slice('--target='.length);
     else if (arg.startsWith('--out=')) options.out = arg.slice('--out='.length);
-    else fail(`unknown argument ${arg} (use --target <platform>, --out <file.vsix>, --if-stale)`);
+    else fail(`unknown argument ${arg} (use --target <platform>, --out <file.vsix>, --if-stale, --verbose)`);
   }
   return options;
 }
@@ -76,9 +78,11 @@ function newestMtime(entry) {
   return newest;
 }
 
-function run(command, args, cwd) {
-  const result = spawnSync(command, args, { cwd, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } });
-  if (result.status !== 0) fail(`${command} ${args.join(' ')} failed with exit code ${result.status ?? result.signal}`);
+/** Runs a step quietly; its output is shown when it fails (or always with --verbose). */
+function run(command, args, cwd, verbose) {
+  const result = spawnSync(command, args, { cwd, encoding: 'utf8', env: { ...process.env, NODE_ENV: 'production' } });
+  if (verbose || result.status !== 0) process.stdout.write(`${result.stdout ?? ''}${result.stderr ?? ''}`);
+  if (result.status !== 0) fail(`${path.basename(args[0] ?? command)} ${args.slice(1).join(' ')} failed with exit code ${result.status ?? result.signal}`);
 }
 
 function listFiles(dir) {
@@ -210,11 +214,11 @@ async function main() {
   const partial = `${outPath}.${process.pid}.partial`;
   try {
     stage(stageDir);
-    run(process.execPath, [path.join(stageDir, 'esbuild.mjs'), '--production'], stageDir);
+    run(process.execPath, [path.join(stageDir, 'esbuild.mjs'), '--production'], stageDir, options.verbose);
     const vsce = path.join(root, 'node_modules/@vscode/vsce/vsce');
     const vsceArgs = [vsce, 'package', '--no-dependencies', '--target', target, '--out', vsceOutput];
     if (!fs.existsSync(path.join(root, 'LICENSE'))) vsceArgs.push('--skip-license');
-    run(process.execPath, vsceArgs, stageDir);
+    run(process.execPath, vsceArgs, stageDir, options.verbose);
     fs.mkdirSync(path.dirname(outPath), { recursive: true });
     await addRuntimeModules(vsceOutput, partial, runtimeFiles);
     fs.renameSync(partial, outPath);
