@@ -129,7 +129,11 @@ a = st.get("args", {})
 _ph = [p.split(":") for p in a.get("phases", "").split(",") if p]
 _ps = st.get("phase_steps", [])
 phases_txt = ", then ".join("%s steps on %s-token windows" % (_ps[i] if i < len(_ps) else "?", p[0]) for i, p in enumerate(_ph))
-hist_txt = "\n".join("- from step %d: `train.py %s`" % (h["step"], " ".join(h["argv"])) for h in st.get("history", []))
+_h = st.get("history", [])
+hist_pre = ("- from step 0 (before the run history was recorded): `train.py --phases 256:32:0.70,512:16:0.17,2048:4:0.13 "
+            "--budget 3900 --warmup 100 --lr 2e-3` (copy 0.25, random 0.10), restarted at step 56 with `--budget 4500`\n"
+            if _h and _h[0]["step"] > 0 else "")
+hist_txt = hist_pre + "\n".join("- from step %d: `train.py %s`" % (h["step"], " ".join(h["argv"])) for h in st.get("history", []))
 card_phases = ["%s:%s:%s" % (p[0], p[1], _ps[i] if i < len(_ps) else 0) for i, p in enumerate(_ph)]
 card = {
     "name": "pa-mini-llama",
