@@ -5,6 +5,7 @@
 //   transferable buffers → summary), through the engine's own runInspection.
 import * as path from 'node:path';
 import type * as ort from 'onnxruntime-node';
+import { computeCostSummary } from '../src/cost/costSummary';
 import type { InspectRequest } from '../src/engine/inspectApi';
 import { runInspection } from '../src/engine/inspection';
 import { createSession } from '../src/engine/executionProviders';
@@ -183,7 +184,14 @@ export async function runEngineBench(options: EngineBenchOptions): Promise<Engin
       if (tokens <= CHECKED_JSON_TOKENS) await checkDenseJsonSize(model, request, dense.bytes);
       last ??= denseRun.collected;
       if (!last.header || !last.summary) throw new Error(`the inspection at ${tokens} tokens produced no result`);
-      const result: InspectionResult = { ...last.header, source: { label: `benchmark prompt, ${tokens} tokens`, offset: 0 }, layers: last.layers, summary: last.summary };
+      // What the panel receives: the engine's result plus the host's source and cost summary (default target).
+      const result: InspectionResult = {
+        ...last.header,
+        source: { label: `benchmark prompt, ${tokens} tokens`, offset: 0 },
+        cost: await computeCostSummary(text),
+        layers: last.layers,
+        summary: last.summary,
+      };
       if (result.tokens.length !== tokens) throw new Error(`asked for ${tokens} tokens, the inspection has ${result.tokens.length}`);
       if (options.keepResults.includes(n)) results.set(n, result);
       const figures: EngineLengthFigures = {
