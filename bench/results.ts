@@ -12,6 +12,8 @@ export interface BenchMeta {
   readonly tiny: boolean;
   readonly durationS: number;
   readonly sectionSeconds: Readonly<Partial<Record<string, number>>>;
+  /** 1-minute load averages when the suite started and ended: how busy the machine was. */
+  readonly loadAverage: { readonly start: number; readonly end: number };
   readonly machine: MachineInfo;
   /** Which measured length stands for the "512" and "2048" keys (themselves, except in tiny mode). */
   readonly lengthFor512: number;
@@ -132,6 +134,7 @@ export function buildResults(meta: BenchMeta, s: BenchSections): { json: Figures
       command: meta.command,
       tiny: meta.tiny,
       durationS: round(meta.durationS, 1),
+      loadAverage: { start: round(meta.loadAverage.start), end: round(meta.loadAverage.end) },
       sectionSeconds: Object.fromEntries(Object.entries(meta.sectionSeconds).map(([name, seconds]) => [name, round(seconds ?? 0, 1)])),
       machine: { ...meta.machine },
       lengthFor512: meta.lengthFor512,
@@ -176,6 +179,9 @@ export function renderMarkdown(meta: BenchMeta, s: BenchSections, budgets: reado
   lines.push(`- Date: ${meta.date}; Node ${m.node}; commit ${m.commit ?? 'unknown'}; ${meta.durationS.toFixed(0)} s in all`);
   if (s.engine) lines.push(`- Model: ${s.engine.modelId} (${s.engine.layers} layers × ${s.engine.heads} heads, context ${s.engine.maxTokens}), execution provider ${s.engine.provider}`);
   if (s.webview) lines.push(`- Browser: ${s.webview.browser}, headless`);
+  // The end value includes the suite's own load; the start value says whether something else was running.
+  const busy = meta.loadAverage.start > m.cores ? ' (busy before the suite started: figures are noisy)' : '';
+  lines.push(`- Load average (1 min) at start / end: ${meta.loadAverage.start.toFixed(2)} / ${meta.loadAverage.end.toFixed(2)}${busy}`);
   lines.push(`- Rerun: \`${meta.command}\``, '');
 
   lines.push('## Budgets', '', '| Budget | Value | Limit | Met |', '|---|---|---|---|');

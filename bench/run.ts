@@ -68,6 +68,7 @@ const NOTES = [
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const started = performance.now();
+  const loadAtStart = os.loadavg()[0];
   const log = (line: string): void => console.log(line);
   const errors: string[] = [];
   const sectionSeconds: Partial<Record<Section, number>> = {};
@@ -156,6 +157,7 @@ async function main(): Promise<void> {
     lengthFor512: for512,
     lengthFor2048: for2048,
     sectionSeconds,
+    loadAverage: { start: loadAtStart, end: os.loadavg()[0] },
     notes,
     errors,
   };
