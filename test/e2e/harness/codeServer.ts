@@ -141,7 +141,7 @@ export async function startCodeServer(options: CodeServerOptions): Promise<CodeS
     fs.rmSync(base, { recursive: true, force: true });
   };
   try {
-    await waitForHealthy(url, child, 60_000);
+    await waitForHealthy(url, child, 120_000);
   } catch (error) {
     await stop();
     throw error;

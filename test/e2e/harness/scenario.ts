@@ -31,7 +31,7 @@ export function useScenario(name: string, options: ScenarioOptions): () => Scena
     });
     const workbench = await openWorkbench(server, name);
     scenario = { server, workbench };
-  }, { timeout: 180_000 });
+  }, { timeout: 420_000 });
   afterEach(async (context: TestContext | SuiteContext) => {
     // A failing test leaves a picture of the workbench behind.
     const failed = 'passed' in context && context.passed === false;
