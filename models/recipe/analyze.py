@@ -133,6 +133,7 @@ _h = st.get("history", [])
 hist_pre = ("- from step 0 (before the run history was recorded): `train.py --phases 256:32:0.70,512:16:0.17,2048:4:0.13 "
             "--budget 3900 --warmup 100 --lr 2e-3` (copy 0.25, random 0.10), restarted at step 56 with `--budget 4500`\n"
             if _h and _h[0]["step"] > 0 else "")
+phases_txt = os.environ.get("PA_PHASES_TXT", phases_txt)
 hist_txt = hist_pre + "\n".join("- from step %d: `train.py %s`" % (h["step"], " ".join(h["argv"])) for h in st.get("history", []))
 card_phases = ["%s:%s:%s" % (p[0], p[1], _ps[i] if i < len(_ps) else 0) for i, p in enumerate(_ph)]
 card = {
@@ -212,11 +213,12 @@ about 1% of documents held out for validation.
 
 Training: {tokens_seen:,} tokens seen in {int(st['step'])} optimizer steps ({phases_txt}), {ttime}
 (the machine was shared with other jobs, so wall time is not a clean speed measure), AdamW (lr {a.get('lr', 0):g}, warmup {a.get('warmup', 0)} steps,
-cosine to 10%, weight decay 0.1), bf16 autocast. About 25% of windows contain a span copied from earlier in the same window and 10% a
-span of random corpus tokens placed twice, which makes induction heads form quickly.
+cosine to 10%, weight decay 0.1), bf16 autocast. In the final configuration {a.get('copy_frac', 0.25):.0%} of windows contain a span
+copied from earlier in the same window and {a.get('rand_frac', 0.10):.0%} a span of random corpus tokens placed twice, which makes
+induction heads form quickly.
 Everything is seeded; `recipe/train.sh` rebuilds this directory from a bare Debian 12 machine.
 This run used the time mode (phase switches and the cosine schedule follow elapsed training time,
-budget {a.get('budget', 0):g} s) on a machine shared with other jobs, and was resumed from checkpoints with
+final budget {a.get('budget', 0):g} s, adjustable at run time through `budget_override` in the run folder) on a machine shared with other jobs, and was resumed from checkpoints with
 changed settings; the command lines, by the step they took over at:
 
 {hist_txt}
