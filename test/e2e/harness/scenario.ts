@@ -1,8 +1,10 @@
 // One e2e scenario's life: code-server with the VSIX and a workspace, Chromium on the workbench, a
 // screenshot when a test fails, and everything stopped afterwards.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { after, afterEach, before, type SuiteContext, type TestContext } from 'node:test';
 import { startCodeServer, type CodeServer } from './codeServer';
-import { assertVsixBuilt, output } from './paths';
+import { assertVsixBuilt, output, outputDir } from './paths';
 import { openWorkbench, screenshot, type Workbench } from './workbench';
 
 export interface Scenario {
@@ -23,6 +25,8 @@ export function useScenario(name: string, options: ScenarioOptions): () => Scena
   let scenario: Scenario | undefined;
   let server: CodeServer | undefined;
   before(async () => {
+    // Only this run's pictures and logs in the scenario's folder.
+    fs.rmSync(path.join(outputDir, name), { recursive: true, force: true });
     server = await startCodeServer({
       vsix: assertVsixBuilt(),
       workspaceFiles: options.workspaceFiles,
