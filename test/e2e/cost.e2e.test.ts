@@ -41,11 +41,12 @@ test('typing past the warning threshold updates the status bar and warns in the 
   await screenshot(page, SCENARIO, '1-start');
 
   await page.keyboard.press('Control+End');
-  const sentence = ' The assistant answers briefly and cites the document it used.';
+  const sentence = 'The assistant answers briefly and cites the document it used.\n';
   for (let typed = 0; count < CONTEXT_WINDOW / 2; typed++) {
     assert.ok(typed < 20, `still ${count} tokens after ${typed} sentences`);
     const previous = count;
-    await page.keyboard.type(sentence);
+    await page.keyboard.type(sentence.trimEnd());
+    await page.keyboard.press('Enter');
     count = await waitUntil('the status bar count to grow', async () => {
       const now = await statusCount(page);
       return now > previous ? now : undefined;
