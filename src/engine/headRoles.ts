@@ -45,19 +45,19 @@ export function chooseRole(scores: HeadRoleScores): HeadRole {
   return ROLE_OF[best];
 }
 
-/** One layer's score inputs (headScoreGraph.ts): bands [heads, n, 6] and sampled rows [heads, S, n]. */
+/** One layer's score inputs (headScoreGraph.ts): bands [heads, n, 6] and sampled rows' entropies [heads, S]. */
 export interface HeadScoreInputs {
   readonly heads: number;
   readonly n: number;
   readonly bands: Float32Array;
-  readonly sampled: Float32Array;
+  readonly entropy: Float32Array;
 }
 
 /** The same inputs taken from full [heads, n, n] probabilities (tests, and models read in full). */
 export function scoreInputsFromFull(data: Float32Array, heads: number, n: number): HeadScoreInputs {
   const bands = new Float32Array(heads * n * BAND_WIDTH);
   const rows = entropySampleRows(n);
-  const sampled = new Float32Array(heads * rows.length * n);
+  const entropy = new Float32Array(heads * rows.length);
   for (let h = 0; h < heads; h++) {
     for (let q = 0; q < n; q++) {
       const out = (h * n + q) * BAND_WIDTH;
@@ -65,14 +65,21 @@ export function scoreInputsFromFull(data: Float32Array, heads: number, n: number
       bands[out] = data[row];
       for (let d = 0; d < BAND_WIDTH - 1; d++) bands[out + 1 + d] = data[row + Math.max(0, q - d)];
     }
-    rows.forEach((q, s) => sampled.set(data.subarray(h * n * n + q * n, h * n * n + (q + 1) * n), (h * rows.length + s) * n));
+    rows.forEach((q, s) => {
+      let sum = 0;
+      for (let k = 0; k < n; k++) {
+        const p = data[h * n * n + q * n + k];
+        if (p > 0) sum -= p * Math.log(p);
+      }
+      entropy[h * rows.length + s] = sum;
+    });
   }
-  return { heads, n, bands, sampled };
+  return { heads, n, bands, entropy };
 }
 
 /** Scores for one head (induction comes from the probe). */
 export function headScores(inputs: HeadScoreInputs, head: number, induction: number): HeadRoleScores {
-  const { n, bands, sampled } = inputs;
+  const { n, bands, entropy } = inputs;
   let previous = 0;
   let sink = 0;
   let local = 0;
@@ -86,15 +93,7 @@ export function headScores(inputs: HeadScoreInputs, head: number, induction: num
   }
   const rows = entropySampleRows(n);
   let broad = 0;
-  rows.forEach((q, s) => {
-    const row = (head * rows.length + s) * n;
-    let entropy = 0;
-    for (let k = 0; k <= q; k++) {
-      const p = sampled[row + k];
-      if (p > 1e-12) entropy -= p * Math.log(p);
-    }
-    broad += entropy / Math.log(q + 1);
-  });
+  rows.forEach((q, s) => (broad += entropy[head * rows.length + s] / Math.log(q + 1)));
   const clamp = (v: number): number => Math.max(0, Math.min(1, v));
   return {
     previousToken: n > 2 ? clamp(previous / (n - 2)) : 0,

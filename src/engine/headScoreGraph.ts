@@ -2,7 +2,8 @@
 // heads × n² floats out of onnxruntime (0.5 GiB for the default model at 2,048 tokens):
 // - bands [.., heads, n, 6]: per query q the weights on keys 0 (sink), q, q−1, q−2, q−3, q−4 (clamped at 0;
 //   the scorer ignores the clamped ones);
-// - sampled [.., heads, S, n]: S ≤ ENTROPY_SAMPLES evenly spaced query rows q ≥ 4 (entropySampleRows).
+// - entropy [.., heads, S]: −Σ p·ln p of S ≤ ENTROPY_SAMPLES evenly spaced query rows q ≥ 4
+//   (entropySampleRows), summed as a MatMul with a ones vector (no opset-dependent ReduceSum).
 import type { GraphOps } from './triangularMatMul';
 
 export const BAND_WIDTH = 6;
@@ -19,7 +20,7 @@ export interface ScalarGraphOps extends GraphOps {
   scalar(value: number): string;
 }
 
-export function appendHeadScoreTaps(ops: ScalarGraphOps, probs: string): { bands: string; sampled: string } {
+export function appendHeadScoreTaps(ops: ScalarGraphOps, probs: string): { bands: string; entropy: string } {
   const shape = ops.node('Shape', [probs]);
   const n = ops.node('Slice', [shape, ops.ints([-1]), ops.ints([2 ** 62])]); // [n]
   const nScalar = ops.node('Gather', [shape, ops.scalar(-1)], { axis: 0 });
@@ -33,6 +34,9 @@ export function appendHeadScoreTaps(ops: ScalarGraphOps, probs: string): { bands
   const count = ops.node('Min', [ops.ints([ENTROPY_SAMPLES]), ops.node('Max', [ops.node('Sub', [n, ops.ints([4])]), ops.ints([0])])]);
   const s = ops.node('Range', [ops.scalar(0), ops.node('Gather', [count, ops.scalar(0)], { axis: 0 }), ops.scalar(1)]);
   const step = ops.node('Div', [ops.node('Mul', [ops.node('Sub', [n, ops.ints([5])]), s]), ops.node('Max', [ops.node('Sub', [count, ops.ints([1])]), ops.ints([1])])]);
-  const sampled = ops.node('Gather', [probs, ops.node('Add', [step, ops.ints([4])])], { axis: -2 });
-  return { bands, sampled };
+  const sampled = ops.node('Gather', [probs, ops.node('Add', [step, ops.ints([4])])], { axis: -2 }); // [.., h, S, n]
+  const plogp = ops.node('Mul', [sampled, ops.node('Log', [ops.node('Max', [sampled, ops.float(1e-30)])])]);
+  const ones = ops.node('Expand', [ops.float(-1), ops.node('Concat', [n, ops.ints([1])], { axis: 0 })]); // [n, 1] of −1
+  const entropy = ops.node('MatMul', [plogp, ones]); // [.., h, S, 1]
+  return { bands, entropy };
 }

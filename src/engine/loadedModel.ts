@@ -144,7 +144,7 @@ export class LoadedModel {
     let outputs: ort.InferenceSession.OnnxValueMapType;
     try {
       const { plan, stats } = this.tapped;
-      const fetches = [...stats.received, ...stats.rollout, ...stats.headMean, ...stats.bands, ...stats.sampled];
+      const fetches = [...stats.received, ...stats.rollout, ...stats.headMean, ...stats.bands, ...stats.entropy];
       if (probabilities) fetches.push(...plan.outputNames);
       if (encoding === 'dense') fetches.push(...stats.quantized, ...stats.rowMax);
       if (encoding === 'topk') fetches.push(...stats.topkWeights, ...stats.topkIndices, ...stats.topkScale);
@@ -171,7 +171,7 @@ export class LoadedModel {
         ...(data ? { data } : {}),
         heads,
         n,
-        scoreInputs: { heads, n, bands, sampled: read<Float32Array>(stats.sampled) },
+        scoreInputs: { heads, n, bands, entropy: read<Float32Array>(stats.entropy) },
         received: read<Float32Array>(stats.received),
         rollout,
         headMean: read<Float32Array>(stats.headMean),

@@ -103,7 +103,7 @@ test('received and rollout computed in the graph equal a plain JS recomputation 
     // The head-score inputs gathered in the graph equal those taken from the full probabilities.
     const expected = scoreInputsFromFull(data, layer.heads, n);
     assert.deepEqual(layer.scoreInputs.bands, expected.bands);
-    assert.deepEqual(layer.scoreInputs.sampled, expected.sampled);
+    expected.entropy.forEach((e, i) => assert.ok(Math.abs(e - layer.scoreInputs.entropy[i]) < 1e-4, `entropy ${i}: ${layer.scoreInputs.entropy[i]} vs ${e}`));
     const mean = new Float64Array(n * n);
     for (let h = 0; h < layer.heads; h++) for (let i = 0; i < n * n; i++) mean[i] += data[h * n * n + i] / layer.heads;
     // received: mean over queries.
