@@ -216,7 +216,9 @@ async function main() {
     stage(stageDir);
     run(process.execPath, [path.join(stageDir, 'esbuild.mjs'), '--production'], stageDir, options.verbose);
     const vsce = path.join(root, 'node_modules/@vscode/vsce/vsce');
-    const vsceArgs = [vsce, 'package', '--no-dependencies', '--target', target, '--out', vsceOutput];
+    // Relative links stay relative: the README's images are in the VSIX (media/), and VS Code shows an
+    // installed extension's README from its own folder; the manifest's repository URL is a placeholder.
+    const vsceArgs = [vsce, 'package', '--no-dependencies', '--no-rewrite-relative-links', '--target', target, '--out', vsceOutput];
     if (!fs.existsSync(path.join(root, 'LICENSE'))) vsceArgs.push('--skip-license');
     run(process.execPath, vsceArgs, stageDir, options.verbose);
     fs.mkdirSync(path.dirname(outPath), { recursive: true });
