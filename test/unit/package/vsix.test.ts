@@ -72,6 +72,18 @@ test('the VSIX holds no sources, tests, recipe, source maps or dev dependencies'
   for (const dev of Object.keys(manifest.devDependencies)) assert.ok(!shippedModules.has(dev), `dev dependency ${dev} is shipped`);
 });
 
+test('every image the packaged README shows is in the VSIX', async () => {
+  const entries = new Set(await entriesPromise);
+  const readmeName = [...entries].find((name) => /^extension\/readme\.md$/i.test(name));
+  assert.ok(readmeName, 'the README is not in the VSIX');
+  const readme = await readEntryText(vsixPath, readmeName);
+  const images = [...readme.matchAll(/!\[[^\]]*\]\(([^)\s]+)[^)]*\)|<img[^>]+src="([^"]+)"/g)].map((match) => match[1] ?? match[2] ?? '');
+  const missing = images
+    .filter((src) => !/^(https?:|data:)/.test(src))
+    .filter((src) => !entries.has(`extension/${src.replace(/^\.\//, '')}`));
+  assert.deepEqual(missing, [], 'README images missing from the VSIX');
+});
+
 test('the packaged manifest points at the bundle and contributes the command', async () => {
   const packaged = JSON.parse(await readEntryText(vsixPath, 'extension/package.json')) as {
     main: string;
