@@ -50,8 +50,12 @@ export async function readModelConfig(folder: string): Promise<ModelConfig> {
   let text: string;
   try {
     text = await fs.readFile(file, 'utf8');
-  } catch {
-    throw new EngineError(`Cannot read model config ${file}.`);
+  } catch (error) {
+    // A folder without config.json is the common mistake: say what a model folder must hold.
+    const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+    throw new EngineError(missing
+      ? `No model in ${folder}: cannot read model config ${file} (a model folder holds config.json, tokenizer.json, tokenizer_config.json and onnx/model.onnx).`
+      : `Cannot read model config ${file}.`);
   }
   let json: unknown;
   try {

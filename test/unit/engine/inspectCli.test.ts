@@ -180,7 +180,7 @@ test('broken model folders get an error that names the file', async () => {
   const fused = (await writeTinyModel(path.join(dir, 'fused'), { fused: true })).folder;
   const cases: [string, RegExp][] = [
     [corrupt, /corrupt\/onnx\/model\.onnx is not a valid ONNX model/],
-    [noConfig, /Cannot read model config .*no-config\/config\.json/],
+    [noConfig, /No model in .*no-config: cannot read model config .*no-config\/config\.json/],
     [noTokenizer, /Cannot read tokenizer .*no-tokenizer\/tokenizer\.json/],
     [noOnnx, /Model file not found: .*no-onnx\/onnx\/model\.onnx/],
     [mismatch, /Tokenizer .*mismatch\/tokenizer\.json \(\d+ tokens\) does not match model .*model\.onnx \(100 embedding rows\)/],
