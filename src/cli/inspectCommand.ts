@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { EngineError } from '../engine/engineError';
 import { runInspection } from '../engine/inspection';
 import type { EngineHeader } from '../engine/inspectApi';
-import { ModelCache } from '../engine/modelCache';
+import { ModelCache } from '../engine/runtime/modelCache';
 import { buildReportHtml } from '../report/reportHtml';
 import type { InspectionResult, InspectionSummary, LayerAttention } from '../shared/protocol';
 import type { InspectArgs } from './inspectArgs';

@@ -2,11 +2,11 @@
 // by layer (header first, summary last). Used by the worker; no I/O of its own.
 import type { InspectionSummary, LayerAttention, LongRangePair, ModelSummary, TokenInfo } from '../shared/protocol';
 import type { EngineHeader, InspectProgress, InspectRequest } from './inspectApi';
-import { chooseTopK, DENSE_LIMIT, encodeRows, isCausal } from './attentionEncoding';
-import { accumulateLongRange, longRangePairs, topDrivers } from './drivers';
-import { inductionProbe, inductionScores, summarizeHeads } from './headRoles';
-import { validateText } from './inputValidation';
-import type { LoadedModel } from './loadedModel';
+import { chooseTopK, DENSE_LIMIT, encodeRows, isCausal } from './analysis/attentionEncoding';
+import { accumulateLongRange, longRangePairs, topDrivers } from './analysis/drivers';
+import { inductionProbe, inductionScores, summarizeHeads } from './analysis/headRoles';
+import { validateText } from './runtime/inputValidation';
+import type { LoadedModel } from './runtime/loadedModel';
 
 export interface InspectionOutput {
   onProgress(progress: InspectProgress): void;

@@ -5,7 +5,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { EngineError } from '../engine/engineError';
 import { InspectionCancelled, runInspection } from '../engine/inspection';
 import type { InspectRequest } from '../engine/inspectApi';
-import { ModelCache } from '../engine/modelCache';
+import { ModelCache } from '../engine/runtime/modelCache';
 import type { HostToWorker, WorkerConfig, WorkerToHost } from './workerProtocol';
 import { layerTransferList } from './workerProtocol';
 

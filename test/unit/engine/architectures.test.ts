@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { runInspection } from '../../../src/engine/inspection';
-import { LoadedModel } from '../../../src/engine/loadedModel';
+import { LoadedModel } from '../../../src/engine/runtime/loadedModel';
 import type { InspectionSummary, LayerAttention } from '../../../src/shared/protocol';
 import { makeTempDir, removeTempDir, writeTinyGpt2Model } from '../../helpers/tinyModel';
 

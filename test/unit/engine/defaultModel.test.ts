@@ -4,10 +4,10 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { headScores, inductionScores, scoreInputsFromFull } from '../../../src/engine/headRoles';
+import { headScores, inductionScores, scoreInputsFromFull } from '../../../src/engine/analysis/headRoles';
 import { runInspection } from '../../../src/engine/inspection';
 import type { InspectionSummary, LayerAttention } from '../../../src/shared/protocol';
-import { LoadedModel } from '../../../src/engine/loadedModel';
+import { LoadedModel } from '../../../src/engine/runtime/loadedModel';
 import { seededRandom } from '../../helpers/onnxBuilder';
 import { makeTempDir, removeTempDir } from '../../helpers/tinyModel';
 

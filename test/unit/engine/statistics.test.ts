@@ -1,8 +1,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chooseTopK, decodeRow, encodeRows, MAX_TOPK } from '../../../src/engine/attentionEncoding';
-import { chooseRole, headScores, inductionScores, scoreInputsFromFull, summarizeHeads } from '../../../src/engine/headRoles';
-import { LoadedModel } from '../../../src/engine/loadedModel';
+import { chooseTopK, decodeRow, encodeRows, MAX_TOPK } from '../../../src/engine/analysis/attentionEncoding';
+import { chooseRole, headScores, inductionScores, scoreInputsFromFull, summarizeHeads } from '../../../src/engine/analysis/headRoles';
+import { LoadedModel } from '../../../src/engine/runtime/loadedModel';
 import { makeTempDir, removeTempDir, writeTinyModel } from '../../helpers/tinyModel';
 
 /** A causal [n, n] head whose row q puts weight `f(q)` on keys; rows renormalized. */
@@ -139,14 +139,14 @@ test('the token limit keeps full attention within memory for big models, not for
 });
 
 test('the compact rows computed in the graph match the JavaScript encoders (dense ≤ 512 tokens, top-k above)', async () => {
-  const { encodeDense, encodeTopK } = await import('../../../src/engine/attentionEncoding');
+  const { encodeDense, encodeTopK } = await import('../../../src/engine/analysis/attentionEncoding');
   const long = await writeTinyModel(`${dir}/long`, { layers: 2, maxPositions: 1024 });
   const longModel = await LoadedModel.load(long.folder, { id: 'long', cacheDir: `${dir}/cache`, provider: 'cpu' });
   try {
     const ids = longModel.tokenizer.tokenize('Words and more words, many of them. '.repeat(40)).ids.slice(0, 600);
     const n = ids.length;
     assert.equal(n, 600);
-    const { chooseTopK } = await import('../../../src/engine/attentionEncoding');
+    const { chooseTopK } = await import('../../../src/engine/analysis/attentionEncoding');
     const k = chooseTopK(n, 2, 4);
     const layers = await longModel.runAttention(ids, { encoding: 'topk' });
     for (const layer of layers) {

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { onnx } from 'onnx-proto';
-import { LoadedModel } from '../../../src/engine/loadedModel';
-import { decodeModel } from '../../../src/engine/onnxGraph';
-import { prepareTappedModel } from '../../../src/engine/tapCache';
+import { LoadedModel } from '../../../src/engine/runtime/loadedModel';
+import { decodeModel } from '../../../src/engine/graph/onnxGraph';
+import { prepareTappedModel } from '../../../src/engine/graph/tapCache';
 import { makeTempDir, removeTempDir, writeTinyModel } from '../../helpers/tinyModel';
 
 let dir = '';

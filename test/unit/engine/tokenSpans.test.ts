@@ -2,8 +2,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { ModelTokenizer } from '../../../src/engine/modelTokenizer';
-import { gpt2ByteDecoder, tokenSpans } from '../../../src/engine/tokenSpans';
+import { ModelTokenizer } from '../../../src/engine/runtime/modelTokenizer';
+import { gpt2ByteDecoder, tokenSpans } from '../../../src/engine/runtime/tokenSpans';
 import { buildTinyTokenizer } from '../../helpers/tinyTokenizer';
 import { makeTempDir, removeTempDir } from '../../helpers/tinyModel';
 

@@ -7,7 +7,7 @@
 //   the whole payload fits TOPK_BUDGET_BYTES, and shrinks (down to 16) for models with many layers × heads:
 //   at 2,048 tokens the default model (4 layers × 8 heads) sends 4 × 9 × 2048 × 64 × 3 B ≈ 14 MiB.
 //   What is dropped is the long tail that an 8-bit, max-scaled row would mostly round to 0 anyway.
-import type { AttentionRows } from '../shared/protocol';
+import type { AttentionRows } from '../../shared/protocol';
 
 export const DENSE_LIMIT = 512;
 export const MAX_TOPK = 64;

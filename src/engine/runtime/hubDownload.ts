@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { EngineError } from './engineError';
+import { EngineError } from '../engineError';
 
 export const REQUIRED_FILES = ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model.onnx'];
 export const OPTIONAL_FILES = ['onnx/model.onnx_data', 'card.json'];

@@ -2,7 +2,7 @@
 // possibly through Cast nodes, feeds the MatMul with V) and exposes them as graph outputs, in layer order.
 import type { ModelProto, NodeProto, ValueInfoProto } from './onnxGraph';
 import { consumersOf, makeValueInfo, valueShape } from './onnxGraph';
-import { EngineError } from './engineError';
+import { EngineError } from '../engineError';
 
 /** Fused operators whose attention probabilities never exist as a tensor. */
 const FUSED_ATTENTION_OPS = new Set([

@@ -3,19 +3,19 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type * as ort from 'onnxruntime-node';
-import type { ExecutionProviderName, ExecutionProviderSetting, ModelCardSummary } from '../shared/protocol';
-import { ROLLOUT_DIAGONAL } from './attentionStatsGraph';
-import { EngineError } from './engineError';
-import { BAND_WIDTH } from './headScoreGraph';
-import type { HeadScoreInputs } from './headRoles';
+import type { ExecutionProviderName, ExecutionProviderSetting, ModelCardSummary } from '../../shared/protocol';
+import { ROLLOUT_DIAGONAL } from '../graph/attentionStatsGraph';
+import { EngineError } from '../engineError';
+import { BAND_WIDTH } from '../graph/headScoreGraph';
+import type { HeadScoreInputs } from '../analysis/headRoles';
 import type { ProviderOptions } from './executionProviders';
 import { createSession } from './executionProviders';
 import type { ModelConfig } from './modelConfig';
 import { readModelCard, readModelConfig } from './modelConfig';
 import { firstLine, ModelTokenizer } from './modelTokenizer';
-import { ElemType } from './onnxGraph';
-import type { GraphInputInfo, TappedModel } from './tapCache';
-import { prepareTappedModel } from './tapCache';
+import { ElemType } from '../graph/onnxGraph';
+import type { GraphInputInfo, TappedModel } from '../graph/tapCache';
+import { prepareTappedModel } from '../graph/tapCache';
 
 export interface LoadOptions {
   readonly id: string;

@@ -5,7 +5,7 @@
 // - Long-range pairs: from the mean over heads of the last ⌈layers/2⌉ layers (where attention is most
 //   semantic), the (query, key) pairs with query − key ≥ LONG_RANGE_DISTANCE and neither token special,
 //   keeping only each query's strongest such key; top PAIR_COUNT by weight.
-import type { Driver, LongRangePair, TokenInfo } from '../shared/protocol';
+import type { Driver, LongRangePair, TokenInfo } from '../../shared/protocol';
 
 export const DRIVER_COUNT = 10;
 export const PAIR_COUNT = 10;

@@ -13,8 +13,8 @@
 //                  1 for a uniform row.
 // The role is the score with the largest ratio to its threshold (ROLE_THRESHOLDS): the score that stands
 // out most against what counts as strong for that kind of head.
-import type { HeadRole, HeadRoleScores, HeadSummary } from '../shared/protocol';
-import { BAND_WIDTH, entropySampleRows } from './headScoreGraph';
+import type { HeadRole, HeadRoleScores, HeadSummary } from '../../shared/protocol';
+import { BAND_WIDTH, entropySampleRows } from '../graph/headScoreGraph';
 
 export const ROLE_THRESHOLDS: Readonly<Record<keyof HeadRoleScores, number>> = {
   previousToken: 0.4,

@@ -5,8 +5,8 @@
 import * as fs from 'node:fs/promises';
 import { Tokenizer } from '@huggingface/tokenizers';
 import * as path from 'node:path';
-import type { TokenInfo } from '../shared/protocol';
-import { EngineError } from './engineError';
+import type { TokenInfo } from '../../shared/protocol';
+import { EngineError } from '../engineError';
 import type { TokenTextKind } from './tokenSpans';
 import { tokenSpans } from './tokenSpans';
 

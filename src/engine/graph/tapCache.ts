@@ -13,7 +13,7 @@ import type { AttentionTapPlan } from './attentionTap';
 import type { StatsOutputs } from './attentionStatsGraph';
 import { appendAttentionStats } from './attentionStatsGraph';
 import { planAttentionTap } from './attentionTap';
-import { EngineError } from './engineError';
+import { EngineError } from '../engineError';
 import type { Dim, ModelProto } from './onnxGraph';
 import { decodeModel, encodeModel, makeValueInfo, pruneToOutputs, toNumber, valueElemType, valueShape } from './onnxGraph';
 

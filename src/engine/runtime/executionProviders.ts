@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import type * as ort from 'onnxruntime-node';
-import type { ExecutionProviderName, ExecutionProviderSetting } from '../shared/protocol';
+import type { ExecutionProviderName, ExecutionProviderSetting } from '../../shared/protocol';
 
 export interface ProviderSession {
   readonly session: ort.InferenceSession;

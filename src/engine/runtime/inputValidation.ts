@@ -1,5 +1,5 @@
 // Checks on the text before tokenization; each failure is one user-facing line.
-import { EngineError } from './engineError';
+import { EngineError } from '../engineError';
 
 /** Share of control or replacement characters above which text is treated as binary. */
 const BINARY_SHARE = 0.1;

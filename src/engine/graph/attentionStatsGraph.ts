@@ -15,7 +15,7 @@
 // the runtime shape exactly like chooseTopK). onnxruntime runs every node of a graph whatever is fetched,
 // so the If is what keeps the unused form from costing anything.
 import { onnx } from 'onnx-proto';
-import { DENSE_LIMIT, MAX_TOPK, MIN_TOPK, TOPK_BUDGET_BYTES } from './attentionEncoding';
+import { DENSE_LIMIT, MAX_TOPK, MIN_TOPK, TOPK_BUDGET_BYTES } from '../analysis/attentionEncoding';
 import type { ModelProto } from './onnxGraph';
 import type { ScalarGraphOps } from './headScoreGraph';
 import { appendHeadScoreTaps } from './headScoreGraph';

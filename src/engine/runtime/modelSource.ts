@@ -3,7 +3,7 @@
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { EngineError } from './engineError';
+import { EngineError } from '../engineError';
 import type { DownloadOptions } from './hubDownload';
 import { ensureHubModel, isHubId } from './hubDownload';
 

@@ -1,6 +1,6 @@
 // Keeps the most recently used model warm (one at a time, to bound memory) and resolves/loads on demand.
-import type { ExecutionProviderSetting } from '../shared/protocol';
-import type { InspectProgress } from './inspectApi';
+import type { ExecutionProviderSetting } from '../../shared/protocol';
+import type { InspectProgress } from '../inspectApi';
 import { LoadedModel } from './loadedModel';
 import { resolveModel } from './modelSource';
 

@@ -1,8 +1,8 @@
 // The parts of a Hugging Face config.json the engine needs, across architectures' naming conventions.
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import type { ModelCardSummary } from '../shared/protocol';
-import { EngineError } from './engineError';
+import type { ModelCardSummary } from '../../shared/protocol';
+import { EngineError } from '../engineError';
 
 export interface ModelConfig {
   readonly modelType: string;
