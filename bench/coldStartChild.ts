@@ -39,14 +39,11 @@ function timeInspection(worker: InspectorWorker, text: string, tokens: number): 
     const started = performance.now();
     let startMs = Number.NaN;
     let firstLayerMs = Number.NaN;
-    worker.inspect(request, {
-      onProgress: () => undefined,
-      onStart: () => (startMs = performance.now() - started),
-      onLayer: () => {
-        if (Number.isNaN(firstLayerMs)) firstLayerMs = performance.now() - started;
-      },
-      onDone: () => resolve({ startMs, firstLayerMs, doneMs: performance.now() - started }),
-      onError: (message) => reject(new Error(message)),
+    worker.inspect(request, (event) => {
+      if (event.kind === 'header') startMs = performance.now() - started;
+      else if (event.kind === 'layer' && Number.isNaN(firstLayerMs)) firstLayerMs = performance.now() - started;
+      else if (event.kind === 'summary') resolve({ startMs, firstLayerMs, doneMs: performance.now() - started });
+      else if (event.kind === 'error') reject(new Error(event.message));
     });
   });
 }

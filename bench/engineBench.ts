@@ -96,10 +96,11 @@ async function fullInspection(model: LoadedModel, request: InspectRequest, dense
     model,
     request,
     {
-      onProgress: () => undefined,
-      onStart: (header) => (collected.header = header),
-      onLayer: (layer) => collected.layers.push(layer),
-      onDone: (summary) => (collected.summary = summary),
+      emit: (event) => {
+        if (event.kind === 'header') collected.header = event.header;
+        else if (event.kind === 'layer') collected.layers.push(event.layer);
+        else if (event.kind === 'summary') collected.summary = event.summary;
+      },
       ...(dense ? { onRawLayer: (_l: number, data: Float32Array, heads: number, n: number) => dense.addLayer(data, heads, n) } : {}),
     },
     () => false,
@@ -116,10 +117,7 @@ async function checkDenseJsonSize(model: LoadedModel, request: InspectRequest, c
     model,
     request,
     {
-      onProgress: () => undefined,
-      onStart: () => undefined,
-      onLayer: () => undefined,
-      onDone: () => undefined,
+      emit: () => undefined,
       onRawLayer: (_l, data, heads, n) => {
         nested.push(Array.from({ length: heads }, (_, h) => Array.from({ length: n }, (_, q) => Array.from(data.subarray((h * n + q) * n, (h * n + q + 1) * n)))));
       },
@@ -141,7 +139,8 @@ export async function runEngineBench(options: EngineBenchOptions): Promise<Engin
   const tapped: TappedModel = await prepareTappedModel(modelFile, model.config.layers, options.cacheDir);
   const raw = (await createSession(modelFile, 'cpu')).session;
   const tappedSession = (await createSession(tapped.modelPath, 'cpu')).session;
-  const tappedOutputs = [...tapped.plan.outputNames, ...tapped.stats.received, ...tapped.stats.rollout];
+  // What the inspection fetches: the compact in-graph statistics, no per-head probabilities.
+  const tappedOutputs = [tapped.stats.longRange, ...tapped.stats.layers.flatMap((l) => [l.heads.weights, l.heads.keys, l.heads.scale, l.rollout.weights, l.rollout.keys, l.rollout.scale, l.received, l.bands, l.entropy])];
   const lengths: EngineLengthFigures[] = [];
   const results = new Map<number, InspectionResult>();
   try {

@@ -1,21 +1,15 @@
 // One inspection on a loaded model: validate, tokenize, window, run, then post-process and emit layer
 // by layer (header first, summary last). Used by the worker; no I/O of its own.
-import type { InspectionSummary, LayerAttention, LongRangePair, ModelSummary, TokenInfo } from '../shared/protocol';
-import type { EngineHeader, InspectProgress, InspectRequest } from './inspectApi';
-import { chooseTopK, DENSE_LIMIT, encodeRows, isCausal } from './analysis/attentionEncoding';
-import { accumulateLongRange, longRangePairs, topDrivers } from './analysis/drivers';
+import * as os from 'node:os';
+import type { AttentionRows, InspectionSummary, LayerAttention, LongRangePair, ModelSummary, TokenInfo } from '../shared/protocol';
+import type { InspectionOutput, InspectRequest } from './inspectApi';
+import { longRangePairs, topDrivers } from './analysis/drivers';
 import { inductionProbe, inductionScores, summarizeHeads } from './analysis/headRoles';
+import { EngineError } from './engineError';
 import { validateText } from './runtime/inputValidation';
+import type { MemoryShape } from './runtime/inspectionMemory';
+import { availableBytes, formatGiB, inspectionBytes, tokensThatFit } from './runtime/inspectionMemory';
 import type { LoadedModel } from './runtime/loadedModel';
-
-export interface InspectionOutput {
-  onProgress(progress: InspectProgress): void;
-  onStart(header: EngineHeader): void;
-  onLayer(layer: LayerAttention): void;
-  onDone(summary: InspectionSummary): void;
-  /** Optional: each layer's float32 probabilities [heads, n, n] before compaction (CLI --dense). */
-  onRawLayer?(layer: number, data: Float32Array, heads: number, n: number): void;
-}
 
 export class InspectionCancelled extends Error {
   constructor() {
@@ -25,12 +19,26 @@ export class InspectionCancelled extends Error {
 
 const inductionByModel = new WeakMap<LoadedModel, Float32Array[]>();
 
-/** float32 attention the worker may hold at once (layers × heads × n² × 4 bytes). */
-export const ATTENTION_MEMORY_BYTES = 3 * 1024 ** 3;
+/** The most tokens this machine can inspect with `model`: its inspection's memory within the machine's RAM
+ * less what the process (the loaded session included) already holds. */
+export function memoryTokenLimit(model: LoadedModel, totalBytes = os.totalmem(), usedBytes = process.memoryUsage().rss): number {
+  return tokensThatFit(memoryShape(model), Math.max(0, totalBytes - usedBytes));
+}
 
-/** The most tokens whose full attention fits ATTENTION_MEMORY_BYTES (2,048 is ~0.5 GiB for the default model). */
-export function memoryTokenLimit(layers: number, heads: number): number {
-  return Math.floor(Math.sqrt(ATTENTION_MEMORY_BYTES / (layers * heads * 4)));
+function memoryShape(model: LoadedModel): MemoryShape {
+  const c = model.config;
+  return { layers: c.layers, heads: c.heads, hidden: c.heads * c.headDim, intermediate: null };
+}
+
+/** The one-line refusal when a run would need more memory than the machine has free, else null. */
+export function memoryRefusal(tokens: number, neededBytes: number, freeBytes: number): string | null {
+  if (neededBytes <= freeBytes) return null;
+  return `Inspecting ${tokens} tokens needs about ${formatGiB(neededBytes)} of memory; the machine has ${formatGiB(freeBytes)} free. Close other programs or inspect fewer tokens.`;
+}
+
+/** An own copy of compact rows: their buffers are transferred to the host. */
+function ownRows(rows: AttentionRows): AttentionRows {
+  return { ...rows, weights: rows.weights.slice(), rowScale: rows.rowScale.slice(), ...(rows.indices ? { indices: rows.indices.slice() } : {}) };
 }
 const PROBE_LENGTH = 48;
 
@@ -78,36 +86,42 @@ function applyWindow(ids: number[], tokens: TokenInfo[], limit: number, window: 
 
 export async function runInspection(model: LoadedModel, request: InspectRequest, out: InspectionOutput, isCancelled: () => boolean): Promise<void> {
   const started = performance.now();
+  const requestId = request.requestId;
   const check = (): void => {
     if (isCancelled()) throw new InspectionCancelled();
   };
   validateText(request.text, request.maxCharacters);
-  out.onProgress({ stage: 'tokenize', message: 'Tokenizing' });
+  out.emit({ kind: 'progress', requestId, stage: 'tokenize' });
   const tokenized = model.tokenizer.tokenize(request.text);
-  const memoryLimit = memoryTokenLimit(model.config.layers, model.config.heads);
+  const memoryLimit = memoryTokenLimit(model);
   const limit = Math.min(model.config.maxPositions, memoryLimit, request.maxTokens > 0 ? request.maxTokens : Number.POSITIVE_INFINITY);
   const { ids, tokens } = applyWindow(tokenized.ids, tokenized.tokens, limit, request.window);
   const notes: string[] = [];
   if (tokens.length < tokenized.tokens.length) {
-    const why = limit === memoryLimit && limit < model.config.maxPositions && (request.maxTokens === 0 || request.maxTokens > limit) ? ' (attention memory limit for this model)' : '';
+    const why =
+      limit === memoryLimit && limit < model.config.maxPositions && (request.maxTokens === 0 || request.maxTokens > limit)
+        ? ` (this machine's memory runs ${memoryLimit} tokens of this model; its context is ${model.config.maxPositions})`
+        : '';
     notes.push(`Inspected the ${request.window === 'end' ? 'last' : 'first'} ${tokens.length} of ${tokenized.tokens.length} tokens${why}.`);
   }
   const tokenizedAt = performance.now();
   check();
-  out.onStart({ requestId: request.requestId, model: modelSummary(model), text: request.text, tokens });
+  const needed = inspectionBytes(memoryShape(model), tokens.length);
+  const free = availableBytes();
+  const refusal = memoryRefusal(tokens.length, needed, free);
+  if (refusal) throw new EngineError(refusal);
+  out.emit({ kind: 'header', requestId, header: { requestId, model: modelSummary(model), text: request.text, tokens } });
 
   const induction = await modelInduction(model);
   check();
-  out.onProgress({ stage: 'run', message: `Running ${model.id} on ${tokens.length} tokens` });
+  out.emit({ kind: 'progress', requestId, stage: 'run', model: model.id, tokens: tokens.length });
   const ranAt = performance.now();
-  const layers = await model.runAttention(ids, { encoding: ids.length <= DENSE_LIMIT ? 'dense' : 'topk', probabilities: out.onRawLayer !== undefined });
+  const tensors = await model.runTensors(ids, { probabilities: out.onRawLayer !== undefined });
+  const layers = tensors.layers;
   const runDone = performance.now();
   check();
 
   const n = tokens.length;
-  const topK = chooseTopK(n, layers.length, layers[0]?.heads ?? model.config.heads);
-  const longRange = n > 32 ? new Float32Array(n * n) : null;
-  const firstLongRangeLayer = Math.floor(layers.length / 2);
   const heads: InspectionSummary['heads'][number][] = [];
   const received: Float32Array[] = [];
   for (let l = 0; l < layers.length; l++) {
@@ -115,32 +129,26 @@ export async function runInspection(model: LoadedModel, request: InspectRequest,
     const headSummaries = summarizeHeads(l, layer.scoreInputs, induction[l] ?? null);
     heads.push(...headSummaries);
     received.push(layer.received);
-    if (longRange && l >= firstLongRangeLayer) accumulateLongRange(longRange, layer.headMean, n);
     if (layer.data) out.onRawLayer?.(l, layer.data, layer.heads, n);
-    // The rollout of causal attention is causal: its first row holds only key 0.
-    const causal = isCausal(layer.rollout, n, n);
-    out.onLayer({
+    const compact: LayerAttention = {
       layer: l,
-      // Own copies: the buffers are transferred to the host.
-      heads: layer.quantized && layer.rowMax
-        ? { encoding: 'dense-u8', rows: layer.heads * n, n, k: n, weights: layer.quantized.slice(), rowScale: layer.rowMax.slice() }
-        : layer.topk
-          ? { encoding: 'topk-u8', rows: layer.heads * n, n, k: layer.topk.k, weights: layer.topk.weights.slice(), rowScale: layer.topk.scale.slice(), indices: layer.topk.indices.slice() }
-          : encodeRows(layer.data ?? new Float32Array(layer.heads * n * n), layer.heads * n, n, topK, causal),
-      rollout: encodeRows(layer.rollout, n, n, topK, causal),
+      heads: ownRows(layer.rows),
+      rollout: ownRows(layer.rollout),
       received: layer.received.slice(), // own buffer: it is transferred to the host
       headSummaries,
-    });
-    out.onProgress({ stage: 'layers', message: `Layer ${l + 1} of ${layers.length}`, fraction: (l + 1) / layers.length });
+    };
+    out.emit({ kind: 'layer', requestId, layer: compact });
+    out.emit({ kind: 'progress', requestId, stage: 'layers', layer: l + 1, layers: layers.length, fraction: (l + 1) / layers.length });
     check();
   }
-  const pairs: LongRangePair[] = longRange ? longRangePairs(longRange, layers.length - firstLongRangeLayer, tokens) : [];
+  const pairs: LongRangePair[] = n > 32 ? longRangePairs(tensors.longRange, layers.length - tensors.longRangeFrom, tokens) : [];
   const finished = performance.now();
-  out.onDone({
+  const summary: InspectionSummary = {
     heads,
     drivers: topDrivers(received, tokens),
     longRangePairs: pairs,
     timings: { tokenizeMs: tokenizedAt - started, runMs: runDone - ranAt, statsMs: finished - runDone, totalMs: finished - started },
     notes,
-  });
+  };
+  out.emit({ kind: 'summary', requestId, summary });
 }

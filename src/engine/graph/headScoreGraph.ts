@@ -4,7 +4,7 @@
 //   the scorer ignores the clamped ones);
 // - entropy [.., heads, S]: −Σ p·ln p of S ≤ ENTROPY_SAMPLES evenly spaced query rows q ≥ 4
 //   (entropySampleRows), summed as a MatMul with a ones vector (no opset-dependent ReduceSum).
-import type { GraphOps } from './triangularMatMul';
+import type { GraphOps } from './graphOps';
 
 export const BAND_WIDTH = 6;
 export const ENTROPY_SAMPLES = 32;
@@ -15,12 +15,7 @@ export function entropySampleRows(n: number): number[] {
   return Array.from({ length: count }, (_, s) => 4 + Math.floor(((n - 5) * s) / Math.max(1, count - 1)));
 }
 
-export interface ScalarGraphOps extends GraphOps {
-  /** An int64 scalar constant. */
-  scalar(value: number): string;
-}
-
-export function appendHeadScoreTaps(ops: ScalarGraphOps, probs: string): { bands: string; entropy: string } {
+export function appendHeadScoreTaps(ops: GraphOps, probs: string): { bands: string; entropy: string } {
   const shape = ops.node('Shape', [probs]);
   const n = ops.node('Slice', [shape, ops.ints([-1]), ops.ints([2 ** 62])]); // [n]
   const nScalar = ops.node('Gather', [shape, ops.scalar(-1)], { axis: 0 });

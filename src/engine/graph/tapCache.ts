@@ -17,7 +17,7 @@ import { EngineError } from '../engineError';
 import type { Dim, ModelProto } from './onnxGraph';
 import { decodeModel, encodeModel, makeValueInfo, pruneToOutputs, toNumber, valueElemType, valueShape } from './onnxGraph';
 
-const SURGERY_VERSION = 'tap-v12';
+const SURGERY_VERSION = 'tap-v13';
 const CONTENT_HASH_LIMIT = 512 * 1024 * 1024;
 
 export interface GraphInputInfo {

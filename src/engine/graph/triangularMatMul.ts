@@ -6,11 +6,7 @@
 // The split point comes from the runtime shape (n // 2, at least 1 so no block is ever empty); the
 // upper-right block is A's own (zero) block times 0, so shapes always line up, odd n included.
 
-export interface GraphOps {
-  node(opType: string, inputs: string[], intAttrs?: Record<string, number>): string;
-  ints(values: readonly number[]): string;
-  float(value: number): string;
-}
+import type { GraphOps } from './graphOps';
 
 const END = 2 ** 62;
 

@@ -1,10 +1,12 @@
 // A model ready to inspect: config, tokenizer, tapped session on the chosen provider, and the feeds its
-// graph expects. runAttention returns each layer's probabilities as float32 [heads, n, n].
+// graph expects. runTensors returns what the tapped graph computed: per layer the compact rows of the
+// probabilities and of the rollout, the head-role inputs and the attention received, and the long-range sum;
+// each layer's float32 probabilities [heads, n, n] only when asked for (CLI --dense, the induction probe).
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type * as ort from 'onnxruntime-node';
-import type { ExecutionProviderName, ExecutionProviderSetting, ModelCardSummary } from '../../shared/protocol';
-import { ROLLOUT_DIAGONAL } from '../graph/attentionStatsGraph';
+import type { AttentionRows, ExecutionProviderName, ExecutionProviderSetting, ModelCardSummary } from '../../shared/protocol';
+import type { CompactRowsOutputs } from '../graph/attentionStatsGraph';
 import { EngineError } from '../engineError';
 import { BAND_WIDTH } from '../graph/headScoreGraph';
 import type { HeadScoreInputs } from '../analysis/headRoles';
@@ -33,21 +35,20 @@ export interface LayerTensors {
   readonly scoreInputs: HeadScoreInputs;
   /** Per key: mean over heads and queries (sums to 1). */
   readonly received: Float32Array;
-  /** Rollout up to this layer, [n, n]. */
-  readonly rollout: Float32Array;
-  /** Mean over heads, [n, n]. */
-  readonly headMean: Float32Array;
-  /** With encoding 'dense': the probabilities as uint8 scaled by each row's maximum, and those maxima. */
-  readonly quantized?: Uint8Array;
-  readonly rowMax?: Float32Array;
-  /** With encoding 'topk' (n > DENSE_LIMIT): per row the k strongest keys (uint8 by the row max, uint16 keys,
-   * 0xffff pads), k as chooseTopK gives it. */
-  readonly topk?: { readonly k: number; readonly weights: Uint8Array; readonly indices: Uint16Array; readonly scale: Float32Array };
+  /** The probabilities as compact rows [heads · n rows], in the form the graph chose (dense u8 or top-k). */
+  readonly rows: AttentionRows;
+  /** Rollout up to this layer as compact rows [n rows], the same form and k. */
+  readonly rollout: AttentionRows;
+}
+
+export interface AttentionTensors {
+  readonly layers: LayerTensors[];
+  /** Σ over layers ≥ longRangeFrom of the mean over heads, [n, n]. */
+  readonly longRange: Float32Array;
+  readonly longRangeFrom: number;
 }
 
 export interface RunOptions {
-  /** Which compact form of the probabilities to fetch: dense u8 (n ≤ 512) or top-k. */
-  readonly encoding?: 'dense' | 'topk';
   /** Fetch the float32 probabilities too (default true; the inspection itself does not need them). */
   readonly probabilities?: boolean;
 }
@@ -133,57 +134,57 @@ export class LoadedModel {
     throw new EngineError(`Model input "${name}" is not one the inspector knows how to feed.`);
   }
 
-  /** Runs the tapped graph on `ids`; returns each layer's attention probabilities and in-graph statistics. */
+  /** Runs the tapped graph on `ids`; returns each layer's in-graph statistics (and probabilities if asked). */
   async runAttention(ids: readonly number[], options: RunOptions = {}): Promise<LayerTensors[]> {
-    const encoding = options.encoding;
+    return (await this.runTensors(ids, options)).layers;
+  }
+
+  async runTensors(ids: readonly number[], options: RunOptions = {}): Promise<AttentionTensors> {
     const probabilities = options.probabilities ?? true;
     const bad = ids.find((id) => id < 0 || (this.config.vocabSize !== null && id >= Math.max(this.config.vocabSize, this.tokenizer.vocabSize)));
     if (bad !== undefined) throw new EngineError(`Token id ${bad} is outside the model's vocabulary; tokenizer.json does not match the model.`);
     const feeds: Record<string, ort.Tensor> = {};
     for (const input of this.tapped.inputs) feeds[input.name] = this.feed(input, ids);
+    const { plan, stats } = this.tapped;
     let outputs: ort.InferenceSession.OnnxValueMapType;
     try {
-      const { plan, stats } = this.tapped;
-      const fetches = [...stats.received, ...stats.rollout, ...stats.headMean, ...stats.bands, ...stats.entropy];
+      const fetches = [stats.longRange, ...stats.layers.flatMap((o) => [o.heads.weights, o.heads.keys, o.heads.scale, o.rollout.weights, o.rollout.keys, o.rollout.scale, o.received, o.bands, o.entropy])];
       if (probabilities) fetches.push(...plan.outputNames);
-      if (encoding === 'dense') fetches.push(...stats.quantized, ...stats.rowMax);
-      if (encoding === 'topk') fetches.push(...stats.topkWeights, ...stats.topkIndices, ...stats.topkScale);
       outputs = await this.session.run(feeds, fetches);
     } catch (error) {
       throw new EngineError(`Model run failed: ${firstLine(error)}`);
     }
     const n = ids.length;
-    const stats = this.tapped.stats;
-    return this.tapped.plan.outputNames.map((name, layer) => {
-      const read = <T>(names: readonly string[]): T => (outputs[names[layer]] as ort.Tensor).data as T;
-      const bands = read<Float32Array>(stats.bands);
+    const read = <T>(name: string): T => (outputs[name] as ort.Tensor).data as T;
+    // The graph chose the form (attentionStatsGraph.ts): empty keys mean dense rows.
+    const rowsOf = (o: CompactRowsOutputs, rows: number): AttentionRows => {
+      const weights = read<Uint8Array>(o.weights);
+      const keys = read<Uint16Array>(o.keys);
+      const rowScale = read<Float32Array>(o.scale);
+      const k = weights.length / rows;
+      return keys.length === 0 ? { encoding: 'dense-u8', rows, n, k, weights, rowScale } : { encoding: 'topk-u8', rows, n, k, weights, rowScale, indices: keys };
+    };
+    const layers = stats.layers.map((o, layer): LayerTensors => {
+      const bands = read<Float32Array>(o.bands);
       const heads = bands.length / (n * BAND_WIDTH);
       let data: Float32Array | undefined;
       if (probabilities) {
+        const name = plan.outputNames[layer];
         const tensor = outputs[name] as ort.Tensor;
         data = tensor.type === 'float16' ? float16ToFloat32(tensor.data as Uint16Array) : (tensor.data as Float32Array);
         if (data.length !== heads * n * n) throw new EngineError(`Attention output ${name} has shape [${tensor.dims.join(', ')}], not [batch, heads, ${n}, ${n}].`);
       }
-      const rollout = read<Float32Array>(stats.rollout);
-      const diagonal = ROLLOUT_DIAGONAL(layer);
-      for (let i = 0; i < n; i++) rollout[i * n + i] += diagonal;
-      const base: LayerTensors = {
+      return {
         ...(data ? { data } : {}),
         heads,
         n,
-        scoreInputs: { heads, n, bands, entropy: read<Float32Array>(stats.entropy) },
-        received: read<Float32Array>(stats.received),
-        rollout,
-        headMean: read<Float32Array>(stats.headMean),
+        scoreInputs: { heads, n, bands, entropy: read<Float32Array>(o.entropy) },
+        received: read<Float32Array>(o.received),
+        rows: rowsOf(o.heads, heads * n),
+        rollout: rowsOf(o.rollout, n),
       };
-      if (encoding === 'dense') return { ...base, quantized: read<Uint8Array>(stats.quantized), rowMax: read<Float32Array>(stats.rowMax) };
-      if (encoding === 'topk') {
-        const weights = read<Uint8Array>(stats.topkWeights);
-        const topk = { k: weights.length / (heads * n), weights, indices: read<Uint16Array>(stats.topkIndices), scale: read<Float32Array>(stats.topkScale) };
-        return { ...base, topk };
-      }
-      return base;
     });
+    return { layers, longRange: read<Float32Array>(stats.longRange), longRangeFrom: stats.longRangeFrom };
   }
 
   async dispose(): Promise<void> {

@@ -1,6 +1,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chooseTopK, decodeRow, encodeRows, MAX_TOPK } from '../../../src/engine/analysis/attentionEncoding';
+import type { AttentionRows } from '../../../src/shared/protocol';
+import { chooseTopK, decodeRow, encodeDense, encodeRows, encodeTopK, MAX_TOPK } from '../../../src/engine/analysis/attentionEncoding';
+import { memoryRefusal } from '../../../src/engine/inspection';
+import { inspectionBytes, tokensThatFit } from '../../../src/engine/runtime/inspectionMemory';
 import { chooseRole, headScores, inductionScores, scoreInputsFromFull, summarizeHeads } from '../../../src/engine/analysis/headRoles';
 import { LoadedModel } from '../../../src/engine/runtime/loadedModel';
 import { makeTempDir, removeTempDir, writeTinyModel } from '../../helpers/tinyModel';
@@ -89,103 +92,148 @@ after(async () => {
   await removeTempDir(dir);
 });
 
-test('received and rollout computed in the graph equal a plain JS recomputation from the tapped heads', async () => {
+/** float64 rollout from the tapped heads: Â = ½M + ½I, R_l = Â_l · R_{l−1}; also the head means. */
+function referenceRollout(layers: readonly { data?: Float32Array; heads: number }[], n: number): { rollout: Float64Array[]; means: Float64Array[] } {
+  const rollout: Float64Array[] = [];
+  const means: Float64Array[] = [];
+  let previous: Float64Array | null = null;
+  for (const layer of layers) {
+    const data = layer.data;
+    assert.ok(data);
+    const mean = new Float64Array(n * n);
+    for (let h = 0; h < layer.heads; h++) for (let i = 0; i < n * n; i++) mean[i] += data[h * n * n + i] / layer.heads;
+    means.push(mean);
+    const hat = mean.map((v, i) => 0.5 * v + (i % (n + 1) === 0 ? 0.5 : 0));
+    const next = new Float64Array(n * n);
+    if (!previous) next.set(hat);
+    else for (let i = 0; i < n; i++) for (let k = 0; k <= i; k++) for (let j = 0; j <= k; j++) next[i * n + j] += hat[i * n + k] * previous[k * n + j];
+    rollout.push(next);
+    previous = next;
+  }
+  return { rollout, means };
+}
+
+/** Dense u8 rows decode to the reference within the quantization step (rowMax/510) plus float error. */
+function assertDenseRowsMatch(rows: AttentionRows, reference: ArrayLike<number>, label: string): void {
+  assert.equal(rows.encoding, 'dense-u8', label);
+  const n = rows.n;
+  for (let r = 0; r < rows.rows; r++) {
+    let max = 0;
+    for (let j = 0; j < n; j++) max = Math.max(max, reference[r * n + j]);
+    assert.ok(Math.abs(rows.rowScale[r] - max) < 1e-5, `${label} row ${r} scale ${rows.rowScale[r]} vs ${max}`);
+    const decoded = decodeRow(rows, r);
+    for (let j = 0; j < n; j++) assert.ok(Math.abs(decoded[j] - reference[r * n + j]) <= max / 510 + 1e-5, `${label}[${r}][${j}]: ${decoded[j]} vs ${reference[r * n + j]}`);
+  }
+}
+
+test('received, rollout and the long-range sum computed in the graph equal a float64 recomputation from the tapped heads', async () => {
   // Odd n: the blocked triangular product splits unevenly (the tiny model's context is 128).
   const ids = model.tokenizer.tokenize('The quick brown fox jumps over the lazy dog, twice: the quick brown fox. '.repeat(3)).ids.slice(0, 101);
   const n = ids.length;
   assert.ok(n > 60);
-  const layers = await model.runAttention(ids);
+  const run = await model.runTensors(ids);
+  const layers = run.layers;
   assert.equal(layers.length, 3);
-  let rollout: Float64Array | null = null;
-  for (const layer of layers) {
+  const { rollout, means } = referenceRollout(layers, n);
+  layers.forEach((layer, l) => {
     const data = layer.data;
     assert.ok(data);
     // The head-score inputs gathered in the graph equal those taken from the full probabilities.
     const expected = scoreInputsFromFull(data, layer.heads, n);
     assert.deepEqual(layer.scoreInputs.bands, expected.bands);
     expected.entropy.forEach((e, i) => assert.ok(Math.abs(e - layer.scoreInputs.entropy[i]) < 1e-4, `entropy ${i}: ${layer.scoreInputs.entropy[i]} vs ${e}`));
-    const mean = new Float64Array(n * n);
-    for (let h = 0; h < layer.heads; h++) for (let i = 0; i < n * n; i++) mean[i] += data[h * n * n + i] / layer.heads;
-    // received: mean over queries.
+    // received: mean over queries of the head mean.
     let total = 0;
     for (let k = 0; k < n; k++) {
       let r = 0;
-      for (let q = 0; q < n; q++) r += mean[q * n + k] / n;
+      for (let q = 0; q < n; q++) r += means[l][q * n + k] / n;
       assert.ok(Math.abs(r - layer.received[k]) < 1e-5, `received[${k}]`);
       total += layer.received[k];
     }
     assert.ok(Math.abs(total - 1) < 1e-5);
-    // rollout: Â = ½M + ½I, R_l = Â_l · R_{l−1}.
-    const hat = mean.map((v, i) => 0.5 * v + (i % (n + 1) === 0 ? 0.5 : 0));
-    const next = new Float64Array(n * n);
-    if (!rollout) next.set(hat);
-    else for (let i = 0; i < n; i++) for (let k = 0; k < n; k++) for (let j = 0; j < n; j++) next[i * n + j] += hat[i * n + k] * rollout[k * n + j];
-    rollout = next;
-    for (let i = 0; i < n * n; i++) assert.ok(Math.abs(rollout[i] - layer.rollout[i]) < 1e-5, `rollout[${i}]: ${layer.rollout[i]} vs ${rollout[i]}`);
+    // The rollout leaves the graph as compact rows only; they decode to the float64 rollout (diagonal included).
+    assertDenseRowsMatch(layer.rollout, rollout[l], `rollout ${l}`);
+    assertDenseRowsMatch(layer.rows, data, `heads ${l}`);
     for (let i = 0; i < n; i++) {
       let sum = 0;
-      for (let j = 0; j < n; j++) sum += layer.rollout[i * n + j];
-      assert.ok(Math.abs(sum - 1) < 1e-4, 'rollout rows sum to 1');
+      for (let j = 0; j < n; j++) sum += rollout[l][i * n + j];
+      assert.ok(Math.abs(sum - 1) < 1e-5, 'rollout rows sum to 1');
     }
+  });
+  // Long-range pairs read Σ of the head means over the last ⌈layers/2⌉ layers.
+  assert.equal(run.longRangeFrom, 1);
+  for (let i = 0; i < n * n; i++) {
+    const expected = means[1][i] + means[2][i];
+    assert.ok(Math.abs(run.longRange[i] - expected) < 1e-6, `longRange[${i}]: ${run.longRange[i]} vs ${expected}`);
   }
 });
 
-test('the token limit keeps full attention within memory for big models, not for the default one', async () => {
-  const { memoryTokenLimit } = await import('../../../src/engine/inspection');
-  assert.ok(memoryTokenLimit(4, 8) > 2048);
-  const qwen = memoryTokenLimit(24, 14);
-  assert.ok(qwen < 2048 && qwen > 1000);
-  assert.ok(24 * 14 * qwen * qwen * 4 <= 3 * 1024 ** 3);
+test('the token limit comes from the memory an inspection needs, not from holding every head at once', () => {
+  const qwen = { layers: 24, heads: 14, hidden: 896, intermediate: 4864 };
+  // All heads' float32 probabilities at 2,048 tokens would be 5.25 GiB; the inspection holds one layer's.
+  assert.ok(24 * 14 * 2048 * 2048 * 4 > 5 * 2 ** 30);
+  assert.ok(inspectionBytes(qwen, 2048) < 2 * 2 ** 30, `${inspectionBytes(qwen, 2048)}`);
+  assert.ok(tokensThatFit(qwen, 20 * 2 ** 30) > 2048);
+  // Monotonic, and the limit is the largest n that fits.
+  const limit = tokensThatFit(qwen, 2 ** 30);
+  assert.ok(inspectionBytes(qwen, limit) <= 2 ** 30 && inspectionBytes(qwen, limit + 1) > 2 ** 30);
+  assert.equal(memoryRefusal(2048, 2 ** 30, 2 ** 31), null);
+  assert.equal(memoryRefusal(4096, 3 * 2 ** 30, 2 ** 30), 'Inspecting 4096 tokens needs about 3.0 GiB of memory; the machine has 1.0 GiB free. Close other programs or inspect fewer tokens.');
 });
 
 test('the compact rows computed in the graph match the JavaScript encoders (dense ≤ 512 tokens, top-k above)', async () => {
-  const { encodeDense, encodeTopK } = await import('../../../src/engine/analysis/attentionEncoding');
   const long = await writeTinyModel(`${dir}/long`, { layers: 2, maxPositions: 1024 });
   const longModel = await LoadedModel.load(long.folder, { id: 'long', cacheDir: `${dir}/cache`, provider: 'cpu' });
   try {
     const ids = longModel.tokenizer.tokenize('Words and more words, many of them. '.repeat(40)).ids.slice(0, 600);
     const n = ids.length;
     assert.equal(n, 600);
-    const { chooseTopK } = await import('../../../src/engine/analysis/attentionEncoding');
     const k = chooseTopK(n, 2, 4);
-    const layers = await longModel.runAttention(ids, { encoding: 'topk' });
-    for (const layer of layers) {
-      const rows = layer.heads * n;
-      const graph = layer.topk;
-      assert.ok(graph);
-      assert.equal(graph.k, k);
+    const layers = await longModel.runAttention(ids);
+    const { rollout } = referenceRollout(layers, n);
+    layers.forEach((layer, l) => {
       assert.ok(layer.data);
-      const js = encodeTopK(layer.data, rows, n, k, true);
       assert.deepEqual(layer.scoreInputs.bands, scoreInputsFromFull(layer.data, layer.heads, n).bands);
-      for (let r = 0; r < rows; r += 37) {
-        assert.ok(Math.abs(graph.scale[r] - js.rowScale[r]) < 1e-7);
-        const expected = new Map<number, number>();
-        for (let j = 0; j < k; j++) if (js.indices?.[r * k + j] !== 0xffff) expected.set(js.indices?.[r * k + j] ?? -1, js.weights[r * k + j]);
-        for (let j = 0; j < k; j++) {
-          const key = graph.indices[r * k + j];
-          if (key === 0xffff) continue;
-          assert.ok(key <= r % n, 'causal');
-          const weight = expected.get(key);
-          if (weight !== undefined) assert.ok(Math.abs(weight - graph.weights[r * k + j]) <= 1);
-          else assert.ok(graph.weights[r * k + j] <= (js.weights[r * k + k - 1] ?? 0) + 1, 'a tie with the weakest kept key');
-        }
-        for (let j = 1; j < k; j++) assert.ok(graph.weights[r * k + j] <= graph.weights[r * k + j - 1], 'strongest first');
-      }
-      // Short rows pad with 0xffff: query 3 has 4 keys.
-      assert.equal(graph.indices[3 * k + 4], 0xffff);
-    }
+      assertTopKMatches(layer.rows, encodeTopK(layer.data, layer.heads * n, n, k, true), k, n, `heads ${l}`);
+      // The rollout's top-k rows, the same k, against the float64 rollout's.
+      assertTopKMatches(layer.rollout, encodeTopK(Float32Array.from(rollout[l]), n, n, k, true), k, n, `rollout ${l}`);
+    });
     const short = ids.slice(0, 50);
     const full = await longModel.runAttention(short);
-    const compact = await longModel.runAttention(short, { encoding: 'dense', probabilities: false });
+    const compact = await longModel.runAttention(short, { probabilities: false });
     compact.forEach((layer, l) => {
       assert.equal(layer.data, undefined, 'probabilities not copied out unless asked for');
       const data = full[l].data;
-      assert.ok(data && layer.quantized && layer.rowMax);
+      assert.ok(data);
+      assert.equal(layer.rows.encoding, 'dense-u8');
       const js = encodeDense(data, layer.heads * 50, 50, true);
-      for (let i = 0; i < js.weights.length; i++) assert.ok(Math.abs(js.weights[i] - layer.quantized[i]) <= 1);
-      for (let r = 0; r < js.rows; r++) assert.ok(Math.abs(js.rowScale[r] - layer.rowMax[r]) < 1e-7);
+      for (let i = 0; i < js.weights.length; i++) assert.ok(Math.abs(js.weights[i] - layer.rows.weights[i]) <= 1);
+      for (let r = 0; r < js.rows; r++) assert.ok(Math.abs(js.rowScale[r] - layer.rows.rowScale[r]) < 1e-7);
     });
   } finally {
     await longModel.dispose();
   }
 });
+
+function assertTopKMatches(graph: AttentionRows, js: AttentionRows, k: number, n: number, label: string): void {
+  assert.equal(graph.encoding, 'topk-u8', label);
+  assert.equal(graph.k, k, label);
+  const indices = graph.indices;
+  assert.ok(indices);
+  for (let r = 0; r < graph.rows; r += 7) {
+    assert.ok(Math.abs(graph.rowScale[r] - js.rowScale[r]) < 1e-6, `${label} row ${r} scale`);
+    const expected = new Map<number, number>();
+    for (let j = 0; j < k; j++) if (js.indices?.[r * k + j] !== 0xffff) expected.set(js.indices?.[r * k + j] ?? -1, js.weights[r * k + j]);
+    for (let j = 0; j < k; j++) {
+      const key = indices[r * k + j];
+      if (key === 0xffff) continue;
+      assert.ok(key <= r % n, 'causal');
+      const weight = expected.get(key);
+      if (weight !== undefined) assert.ok(Math.abs(weight - graph.weights[r * k + j]) <= 1, `${label} row ${r} key ${key}`);
+      else assert.ok(graph.weights[r * k + j] <= (js.weights[r * k + k - 1] ?? 0) + 1, 'a tie with the weakest kept key');
+    }
+    for (let j = 1; j < k; j++) assert.ok(graph.weights[r * k + j] <= graph.weights[r * k + j - 1], 'strongest first');
+  }
+  // Short rows pad with 0xffff: query 3 has 4 keys.
+  assert.equal(indices[3 * k + 4], 0xffff);
+}

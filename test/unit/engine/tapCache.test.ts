@@ -31,7 +31,7 @@ test('the surgery is paid once per model: the cache entry is keyed by the model 
   const tapped = decodeModel(await fs.readFile(first.modelPath));
   const outputs = (tapped.graph?.output ?? []).map((o) => o.name);
   assert.ok(!outputs.includes('logits'));
-  for (const name of [...first.plan.outputNames, ...first.stats.rollout, ...first.stats.received]) assert.ok(outputs.includes(name));
+  for (const name of [...first.plan.outputNames, first.stats.longRange, ...first.stats.layers.flatMap((l) => [l.received, l.rollout.weights, l.heads.keys])]) assert.ok(outputs.includes(name));
   assert.ok(first.inputs.some((i) => i.name === 'position_ids'));
   assert.equal(first.graphVocabSize, tiny.vocabSize);
 

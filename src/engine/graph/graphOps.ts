@@ -1,0 +1,102 @@
+// A small builder for the nodes the engine appends to a decoded ONNX graph (the in-graph statistics):
+// named nodes, int64/float constants as initializers, opset-aware reductions, Cast, and If branches.
+// It knows nothing of attention; attentionStatsGraph.ts, headScoreGraph.ts and triangularMatMul.ts hold
+// the maths and speak to it through GraphOps.
+import { onnx } from 'onnx-proto';
+import type { ModelProto } from './onnxGraph';
+
+/** The operations the statistics subgraphs are written in. */
+export interface GraphOps {
+  /** Appends a node with integer attributes; returns its (first) output name. */
+  node(opType: string, inputs: string[], intAttrs?: Record<string, number>): string;
+  /** A 1-D int64 constant. */
+  ints(values: readonly number[]): string;
+  /** A float32 scalar constant. */
+  float(value: number): string;
+  /** An int64 scalar constant. */
+  scalar(value: number): string;
+  /** ReduceMax over one axis (axes as an attribute before opset 18, as an input from 18 on). */
+  reduceMax(input: string, axis: number, keepdims: boolean): string;
+  cast(input: string, to: number): string;
+  /** A node with several outputs (TopK); returns them all. */
+  multi(opType: string, inputs: string[], outputs: number, intAttrs?: Record<string, number>): string[];
+  /** If(condition): runs only the branch taken; each branch returns its results, which become the If's outputs. */
+  ifElse(condition: string, thenBranch: () => string[], elseBranch: () => string[]): string[];
+  /** Makes these tensors graph outputs. */
+  expose(names: readonly string[]): void;
+  readonly opset: number;
+}
+
+const INT = onnx.AttributeProto.AttributeType.INT;
+
+export function graphOps(model: ModelProto, prefix: string): GraphOps {
+  const graph = model.graph;
+  if (!graph) throw new Error('model has no graph');
+  const opset = Number((model.opsetImport ?? []).find((o) => !o.domain)?.version ?? 13);
+  const inits = graph.initializer ?? (graph.initializer = []);
+  let target: onnx.INodeProto[] = graph.node ?? (graph.node = []); // the graph, or an If branch being built
+  let counter = 0;
+  const name = (base: string): string => `${prefix}/${base}_${counter++}`;
+  const attributes = (intAttrs: Record<string, number>): onnx.IAttributeProto[] =>
+    Object.entries(intAttrs).map(([key, i]) => onnx.AttributeProto.create({ name: key, type: INT, i }));
+  const initializer = (dataType: number, dims: number[], bytes: ArrayBufferView): string => {
+    const tensorName = name('const');
+    inits.push(onnx.TensorProto.create({ name: tensorName, dataType, dims, rawData: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) }));
+    return tensorName;
+  };
+  const push = (opType: string, inputs: string[], outputs: string[], attribute: onnx.IAttributeProto[]): void => {
+    target.push(onnx.NodeProto.create({ name: outputs[0], opType, input: inputs, output: outputs, attribute, domain: '' }));
+  };
+  const multi = (opType: string, inputs: string[], count: number, intAttrs: Record<string, number> = {}): string[] => {
+    const outputs = Array.from({ length: count }, () => name(opType));
+    push(opType, inputs, outputs, attributes(intAttrs));
+    return outputs;
+  };
+  const node = (opType: string, inputs: string[], intAttrs: Record<string, number> = {}): string => multi(opType, inputs, 1, intAttrs)[0];
+  const branch = (build: () => string[]): onnx.IGraphProto => {
+    const saved = target;
+    const local: onnx.INodeProto[] = [];
+    target = local;
+    try {
+      const outputs = build().map((o) => node('Identity', [o]));
+      return onnx.GraphProto.create({ name: name('branch'), node: local, output: outputs.map((o) => onnx.ValueInfoProto.create({ name: o })) });
+    } finally {
+      target = saved;
+    }
+  };
+  return {
+    opset,
+    node,
+    multi,
+    ints: (values) => initializer(onnx.TensorProto.DataType.INT64, [values.length], BigInt64Array.from(values.map((v) => BigInt(v)))),
+    float: (value) => initializer(onnx.TensorProto.DataType.FLOAT, [], Float32Array.of(value)),
+    scalar: (value) => initializer(onnx.TensorProto.DataType.INT64, [], BigInt64Array.of(BigInt(value))),
+    reduceMax(input, axis, keepdims) {
+      const keep = onnx.AttributeProto.create({ name: 'keepdims', type: INT, i: keepdims ? 1 : 0 });
+      if (opset >= 18) {
+        const axes = initializer(onnx.TensorProto.DataType.INT64, [1], BigInt64Array.of(BigInt(axis)));
+        const output = name('ReduceMax');
+        push('ReduceMax', [input, axes], [output], [keep]);
+        return output;
+      }
+      const output = name('ReduceMax');
+      push('ReduceMax', [input], [output], [onnx.AttributeProto.create({ name: 'axes', type: onnx.AttributeProto.AttributeType.INTS, ints: [axis] }), keep]);
+      return output;
+    },
+    cast: (input, to) => node('Cast', [input], { to }),
+    ifElse(condition, thenBranch, elseBranch) {
+      const thenGraph = branch(thenBranch);
+      const elseGraph = branch(elseBranch);
+      const outputs = (thenGraph.output ?? []).map(() => name('If'));
+      const GRAPH = onnx.AttributeProto.AttributeType.GRAPH;
+      push('If', [condition], outputs, [
+        onnx.AttributeProto.create({ name: 'then_branch', type: GRAPH, g: thenGraph }),
+        onnx.AttributeProto.create({ name: 'else_branch', type: GRAPH, g: elseGraph }),
+      ]);
+      return outputs;
+    },
+    expose(names) {
+      graph.output = [...(graph.output ?? []), ...names.map((n) => onnx.ValueInfoProto.create({ name: n }))];
+    },
+  };
+}
