@@ -6,7 +6,7 @@
 // requestAnimationFrame callback runs after the app's (callbacks run in registration order) and forces
 // style and layout; raster and compositing run off the main thread. The wait for the next vsync is not
 // counted: it is the display's clock, not the inspector's work (at 60 Hz it adds 0-16.7 ms, uniformly).
-import type { HostToWebviewMessage, LayerAttention } from '../src/shared/protocol';
+import { eventTransferList, type HostMessage } from '../src/shared/protocol';
 import { decodeInspectionResult } from '../src/report/resultCodec';
 
 export interface DeliveryTimes {
@@ -39,22 +39,19 @@ const nextFrame = (work: () => void): Promise<number> =>
     }),
   );
 
-function layerBuffers(layer: LayerAttention): ArrayBuffer[] {
-  const arrays = [layer.heads.weights, layer.heads.rowScale, layer.heads.indices, layer.rollout.weights, layer.rollout.rowScale, layer.rollout.indices, layer.received];
-  const set = new Set<ArrayBuffer>();
-  for (const a of arrays) if (a && a.buffer instanceof ArrayBuffer) set.add(a.buffer);
-  return [...set];
-}
-
 window.__benchDeliver = async (): Promise<DeliveryTimes> => {
   const result = decodeInspectionResult(document.getElementById('bench-data')?.textContent ?? '');
-  const { layers, summary, ...header } = result;
+  const { layers, summary, source, cost, ...header } = result;
   const n = header.tokens.length;
-  const messages: { message: HostToWebviewMessage; transfer: ArrayBuffer[] }[] = [
-    { message: { type: 'inspection-start', header }, transfer: [] },
-    ...layers.map((layer) => ({ message: { type: 'inspection-layer', requestId: header.requestId, layer } as HostToWebviewMessage, transfer: layerBuffers(layer) })),
-    { message: { type: 'inspection-done', requestId: header.requestId, summary }, transfer: [] },
+  const requestId = header.requestId;
+  const events: HostMessage[] = [
+    { kind: 'source', requestId, source },
+    { kind: 'header', requestId, header },
+    ...(cost ? [{ kind: 'cost', requestId, cost } as const] : []),
+    ...layers.map((layer) => ({ kind: 'layer', requestId, layer }) as const),
+    { kind: 'summary', requestId, summary },
   ];
+  const messages = events.map((message) => ({ message, transfer: message.kind === 'layer' ? eventTransferList(message) : [] }));
   // Let the page settle (fonts, first layout of the empty panel) before the clock starts.
   await nextFrame(() => undefined);
   await nextFrame(() => undefined);

@@ -1,17 +1,11 @@
 // Webview entry: boots the inspector inside VS Code (ready handshake, then host messages) or, in the HTML
 // report, from the embedded JSON block with no host at all.
 import './styles.css';
-import type { HostToWebviewMessage } from '../src/shared/protocol';
+import { isHostMessage } from '../src/shared/protocol';
 import { decodeInspectionResult } from '../src/report/resultCodec';
 import { InspectorApp } from './ui/app';
 import { connectHost } from './ui/hostBridge';
 import { el } from './ui/dom';
-
-const hostMessageTypes = new Set<string>(['progress', 'inspection-start', 'inspection-layer', 'inspection-done', 'inspection-error', 'stale', 'focus-token', 'export-done']);
-
-function isHostMessage(value: unknown): value is HostToWebviewMessage {
-  return typeof value === 'object' && value !== null && hostMessageTypes.has(String((value as { type?: unknown }).type));
-}
 
 function boot(): void {
   const root = document.getElementById('app') ?? document.body.appendChild(el('div', { id: 'app' }));

@@ -3,12 +3,10 @@
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { EngineError } from '../engine/engineError';
-import { runInspection } from '../engine/inspection';
-import type { EngineHeader } from '../engine/inspectApi';
-import { ModelCache } from '../engine/runtime/modelCache';
+import { EngineError, ModelCache, runInspection } from '../engine/inspectApi';
 import { buildReportHtml } from '../report/reportHtml';
-import type { InspectionResult, InspectionSummary, LayerAttention } from '../shared/protocol';
+import { progressText } from '../shared/progressText';
+import type { InspectionHeader, InspectionResult, InspectionSummary, LayerAttention } from '../shared/protocol';
 import type { InspectArgs } from './inspectArgs';
 import { INSPECT_HELP, INSPECT_USAGE, parseInspectArgs, UsageError } from './inspectArgs';
 import { denseAttention, toInspectJson, toInspectText } from './inspectFormat';
@@ -53,7 +51,7 @@ class DenseLimitError extends EngineError {}
 
 async function inspect(args: InspectArgs, text: string, label: string, io: InspectCommandIo, wantRaw: boolean): Promise<{ result: InspectionResult; raw: Float32Array[] }> {
   const models = new ModelCache({ modelsDir: modelsDir(), cacheDir: args.cacheDir ?? defaultCacheDir(), ...(args.hubEndpoint ? { hubEndpoint: args.hubEndpoint } : {}) });
-  let header: EngineHeader | null = null;
+  let header: InspectionHeader | null = null;
   let summary: InspectionSummary | null = null;
   const layers: LayerAttention[] = [];
   const raw: Float32Array[] = [];
@@ -63,7 +61,7 @@ async function inspect(args: InspectArgs, text: string, label: string, io: Inspe
     const model = await models.get(args.model, args.provider, (p) => {
       if (showProgress && p.stage === 'download' && p.loadedBytes !== undefined) {
         const mb = (b: number): string => (b / 1048576).toFixed(1);
-        io.stderr.write(`\r${p.message} ${mb(p.loadedBytes)}${p.totalBytes ? ` / ${mb(p.totalBytes)}` : ''} MB   `);
+        io.stderr.write(`\r${progressText(p)} ${mb(p.loadedBytes)}${p.totalBytes ? ` / ${mb(p.totalBytes)}` : ''} MB   `);
       }
     });
     if (showProgress) io.stderr.write('\r\x1b[K');
@@ -71,15 +69,24 @@ async function inspect(args: InspectArgs, text: string, label: string, io: Inspe
       model,
       request,
       {
-        onProgress: () => undefined,
-        onStart: (h) => {
-          if (wantRaw && h.tokens.length > DENSE_LIMIT_TOKENS) {
-            throw new DenseLimitError(`--dense prints full attention for at most ${DENSE_LIMIT_TOKENS} tokens; this input has ${h.tokens.length} (add --max-tokens ${DENSE_LIMIT_TOKENS}).`);
+        emit: (event) => {
+          switch (event.kind) {
+            case 'header':
+              if (wantRaw && event.header.tokens.length > DENSE_LIMIT_TOKENS) {
+                throw new DenseLimitError(`--dense prints full attention for at most ${DENSE_LIMIT_TOKENS} tokens; this input has ${event.header.tokens.length} (add --max-tokens ${DENSE_LIMIT_TOKENS}).`);
+              }
+              header = event.header;
+              break;
+            case 'layer':
+              layers.push(event.layer);
+              break;
+            case 'summary':
+              summary = event.summary;
+              break;
+            default:
+              break; // progress goes to the terminal only while downloading (above)
           }
-          header = h;
         },
-        onLayer: (l) => layers.push(l),
-        onDone: (s) => (summary = s),
         ...(wantRaw ? { onRawLayer: (_l: number, data: Float32Array) => raw.push(data) } : {}),
       },
       () => false,
@@ -88,7 +95,7 @@ async function inspect(args: InspectArgs, text: string, label: string, io: Inspe
     await models.release();
   }
   if (!header || !summary) throw new Error('inspection ended without a result');
-  const result: InspectionResult = { ...(header as EngineHeader), source: { label, offset: 0 }, layers, summary };
+  const result: InspectionResult = { ...(header as InspectionHeader), source: { label, offset: 0 }, layers, summary };
   return { result, raw };
 }
 

@@ -1,11 +1,12 @@
-// The contract between whoever asks for an inspection (panel host, CLI, bench) and the engine/worker
-// that answers it. No `vscode` import.
-import type {
-  ExecutionProviderSetting,
-  InspectionHeader,
-  InspectionSummary,
-  LayerAttention,
-} from '../shared/protocol';
+// The engine's public face: what whoever asks for an inspection (panel host, CLI, worker, bench) may use,
+// and the contract of the answer (a stream of InspectionEvents). No `vscode` import.
+import type { ExecutionProviderSetting, InspectionEvent, InspectionEventSink } from '../shared/protocol';
+import { firstLine } from '../shared/errorText';
+import { EngineError } from './engineError';
+
+export { EngineError } from './engineError';
+export { InspectionCancelled, runInspection } from './inspection';
+export { ModelCache, type ModelCacheOptions } from './runtime/modelCache';
 
 export type TokenWindow = 'start' | 'end';
 
@@ -23,30 +24,21 @@ export interface InspectRequest {
   readonly window: TokenWindow;
 }
 
-/** Header as the engine knows it; the host adds `source` and `cost` before it reaches the panel. */
-export type EngineHeader = Omit<InspectionHeader, 'source' | 'cost'>;
-
-export interface InspectProgress {
-  readonly stage: 'download' | 'load' | 'tokenize' | 'run' | 'layers';
-  readonly message: string;
-  /** 0..1 when known. */
-  readonly fraction?: number;
-  /** For downloads: bytes so far and in all, when known. */
-  readonly loadedBytes?: number;
-  readonly totalBytes?: number;
-}
-
-export interface InspectListener {
-  onProgress(progress: InspectProgress): void;
-  onStart(header: EngineHeader): void;
-  onLayer(layer: LayerAttention): void;
-  onDone(summary: InspectionSummary): void;
-  /** One line, user-facing; the inspection is over after this. */
-  onError(message: string): void;
+/** Where runInspection sends its events; `onRawLayer` (optional) gets each layer's float32 probabilities
+ * [heads, n, n] before compaction (CLI --dense, bench). */
+export interface InspectionOutput {
+  readonly emit: InspectionEventSink;
+  onRawLayer?(layer: number, data: Float32Array, heads: number, n: number): void;
 }
 
 export interface InspectHandle {
   cancel(): void;
-  /** Settles after onDone, onError or cancellation. */
+  /** Settles after the summary, an error or cancellation. */
   readonly finished: Promise<void>;
+}
+
+/** The error event for a failed inspection: an EngineError's line as is, anything else as one line plus its stack. */
+export function errorEvent(requestId: number, error: unknown): InspectionEvent {
+  if (error instanceof EngineError) return { kind: 'error', requestId, message: error.message };
+  return { kind: 'error', requestId, message: `Inspection failed: ${firstLine(error)}`, ...(error instanceof Error && error.stack ? { detail: error.stack } : {}) };
 }

@@ -1,6 +1,7 @@
 // A VS Code progress notification for Hub downloads, showing bytes; closed when the download stage ends.
 import * as vscode from 'vscode';
-import type { InspectProgress } from '../engine/inspectApi';
+import { progressText } from '../shared/progressText';
+import type { ProgressUpdate } from '../shared/protocol';
 
 const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 
@@ -9,7 +10,7 @@ export class DownloadProgress {
   private close: (() => void) | undefined;
   private lastFraction = 0;
 
-  update(progress: InspectProgress): void {
+  update(progress: ProgressUpdate): void {
     if (progress.stage !== 'download') {
       this.end();
       return;
@@ -19,7 +20,7 @@ export class DownloadProgress {
     const fraction = progress.fraction ?? (progress.loadedBytes !== undefined && progress.totalBytes ? progress.loadedBytes / progress.totalBytes : undefined);
     const increment = fraction !== undefined ? Math.max(0, (fraction - this.lastFraction) * 100) : undefined;
     if (fraction !== undefined) this.lastFraction = fraction;
-    this.report?.([progress.message, bytes].filter(Boolean).join(' · '), increment);
+    this.report?.([progressText(progress), bytes].filter(Boolean).join(' · '), increment);
   }
 
   end(): void {

@@ -1,19 +1,21 @@
 // What the host keeps of the current inspection: where the text came from (kept in step with edits), and
-// the streamed result for exports and for replaying into a reloaded webview. No `vscode` import.
+// the run's event list, which exports and the replay into a reloaded webview fold over. No `vscode` import.
 import type {
-  HostToWebviewMessage,
+  CostSummary,
+  HostMessage,
+  InspectionEvent,
+  InspectionEventOf,
   InspectionHeader,
   InspectionResult,
   InspectionSummary,
   LayerAttention,
+  SourceInfo,
   TokenInfo,
 } from '../shared/protocol';
 
 export class InspectionRecord {
-  header: InspectionHeader | undefined;
-  readonly layers: LayerAttention[] = [];
-  summary: InspectionSummary | undefined;
-  error: string | undefined;
+  /** The run's events as the panel got them (progress aside); everything else is a fold over this list. */
+  readonly events: InspectionEvent[] = [];
   stale = false;
 
   constructor(
@@ -24,20 +26,46 @@ export class InspectionRecord {
     public length: number,
   ) {}
 
-  result(): InspectionResult | null {
-    if (!this.header || !this.summary) return null;
-    return { ...this.header, layers: this.layers.slice().sort((a, b) => a.layer - b.layer), summary: this.summary };
+  /** Keeps an event of this run (progress is transient and not kept). */
+  add(event: InspectionEvent): void {
+    if (event.requestId === this.requestId && event.kind !== 'progress') this.events.push(event);
   }
 
-  /** The messages that bring a fresh webview to the same point. */
-  replay(): HostToWebviewMessage[] {
-    const out: HostToWebviewMessage[] = [];
-    if (this.header) out.push({ type: 'inspection-start', header: this.header });
-    for (const layer of this.layers) out.push({ type: 'inspection-layer', requestId: this.requestId, layer });
-    if (this.summary) out.push({ type: 'inspection-done', requestId: this.requestId, summary: this.summary });
-    if (this.error !== undefined) out.push({ type: 'inspection-error', requestId: this.requestId, message: this.error });
-    if (this.stale) out.push({ type: 'stale', stale: true });
-    return out;
+  get header(): InspectionHeader | undefined {
+    return this.last('header')?.header;
+  }
+
+  get summary(): InspectionSummary | undefined {
+    return this.last('summary')?.summary;
+  }
+
+  get error(): string | undefined {
+    return this.last('error')?.message;
+  }
+
+  result(): InspectionResult | null {
+    const header = this.header;
+    const summary = this.summary;
+    if (!header || !summary) return null;
+    const source: SourceInfo = this.last('source')?.source ?? { label: '', offset: this.offset };
+    const cost: CostSummary | undefined = this.last('cost')?.cost;
+    const layers: LayerAttention[] = [];
+    for (const e of this.events) if (e.kind === 'layer') layers.push(e.layer);
+    layers.sort((a, b) => a.layer - b.layer);
+    return { ...header, source, ...(cost ? { cost } : {}), layers, summary };
+  }
+
+  /** The messages that bring a fresh webview to the same point: the events again, then the stale flag. */
+  replay(): HostMessage[] {
+    return [...this.events, ...(this.stale ? [{ kind: 'stale', stale: true } as const] : [])];
+  }
+
+  private last<K extends InspectionEvent['kind']>(kind: K): InspectionEventOf<K> | undefined {
+    for (let i = this.events.length - 1; i >= 0; i--) {
+      const e = this.events[i];
+      if (e.kind === kind) return e as InspectionEventOf<K>;
+    }
+    return undefined;
   }
 
   /**
@@ -61,7 +89,8 @@ export class InspectionRecord {
   }
 }
 
-/** Index of the token whose span contains `offset` (relative to the inspected text), or null. O(log n). */
+/** Index of the token whose span contains `offset` (relative to the inspected text), or null: a binary
+ * search, with a linear pass when spans overlap. */
 export function tokenAtOffset(tokens: readonly TokenInfo[], offset: number): number | null {
   let lo = 0;
   let hi = tokens.length - 1;

@@ -1,10 +1,11 @@
-// Runs inspections for the panel: reads the text and settings, drives the engine worker, streams results to
-// the webview (adding source and cost), links the panel's focus to the source editor, and exports.
+// Runs inspections for the panel: reads the text and settings, drives the engine worker, forwards its
+// events to the webview (adding source and cost events of its own), links the panel's focus to the source
+// editor, and answers export and re-run requests.
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { computeCostSummary } from '../cost/costSummary';
 import type { InspectHandle } from '../engine/inspectApi';
-import type { CostSummary, HostToWebviewMessage, WebviewToHostMessage } from '../shared/protocol';
+import type { CostSummary, HostMessage, InspectionEvent, WebviewToHostMessage } from '../shared/protocol';
 import { InspectorWorker } from '../worker/inspectorWorker';
 import { Disposable } from '../util/disposable';
 import { DownloadProgress } from './downloadProgress';
@@ -15,9 +16,6 @@ import { InspectorPanel } from './inspectorPanel';
 import { readInspectorSettings, type InspectorSettings } from './inspectorSettings';
 import { isInspectorPanelState } from './panelState';
 
-/** How long the header waits for the cost summary (it loads the target's tokenizer on first use). */
-const COST_WAIT_MS = 3000;
-
 export class InspectorController extends Disposable {
   private panel: InspectorPanel | undefined;
   private worker: InspectorWorker | undefined;
@@ -25,7 +23,6 @@ export class InspectorController extends Disposable {
   private record: InspectionRecord | undefined;
   private handle: InspectHandle | undefined;
   private requestCounter = 0;
-  private chain: Promise<void> = Promise.resolve();
   private readonly decorations = this._register(new EditorDecorations());
   private readonly download = new DownloadProgress();
 
@@ -62,7 +59,7 @@ export class InspectorController extends Disposable {
       const offset = Math.min(state.offset, doc.getText().length);
       await this.run(doc, offset, Math.min(state.length, doc.getText().length - offset));
     } catch (error) {
-      this.post({ type: 'inspection-error', requestId: ++this.requestCounter, message: `Could not reopen ${state.label}: ${oneLine(error)}` });
+      this.post({ kind: 'error', requestId: ++this.requestCounter, message: `Could not reopen ${state.label}: ${oneLine(error)}` });
     }
   }
 
@@ -84,13 +81,8 @@ export class InspectorController extends Disposable {
     return panel;
   }
 
-  private post(message: HostToWebviewMessage): void {
+  private post(message: HostMessage): void {
     this.panel?.post(message);
-  }
-
-  /** Posts in order, after anything already waiting (the header waits briefly for the cost summary). */
-  private enqueue(step: () => Promise<void> | void): void {
-    this.chain = this.chain.then(step).catch(() => undefined);
   }
 
   private settings(): InspectorSettings {
@@ -133,48 +125,24 @@ export class InspectorController extends Disposable {
     this.record = record;
     const label = sourceLabel(doc, offset, length);
     panel.setTitle(path.basename(doc.uri.path) || label);
-    this.post({ type: 'progress', requestId, stage: 'Loading the model…' });
-    const cost = costFor(text);
-    await vscode.workspace.fs.createDirectory(this.context.globalStorageUri).then(undefined, () => undefined);
     const current = (): boolean => this.record === record;
+    const emit = (event: InspectionEvent): void => {
+      if (!current()) return;
+      record.add(event);
+      this.post(event);
+    };
+    emit({ kind: 'source', requestId, source: { label, uri: doc.uri.toString(), offset } });
+    emit({ kind: 'progress', requestId, stage: 'load' });
+    void costFor(text).then((cost) => cost && emit({ kind: 'cost', requestId, cost }));
+    await vscode.workspace.fs.createDirectory(this.context.globalStorageUri).then(undefined, () => undefined);
     const handle = this.ensureWorker(settings).inspect(
       { requestId, text, model: settings.model, provider: settings.provider, maxCharacters: settings.maxCharacters, maxTokens: settings.maxTokens, window: settings.window },
-      {
-        onProgress: (p) => {
-          if (!current()) return;
-          this.download.update(p);
-          this.enqueue(() => this.post({ type: 'progress', requestId, stage: p.message, fraction: p.fraction }));
-        },
-        onStart: (engineHeader) => {
-          this.download.end();
-          this.enqueue(async () => {
-            const summary = await withTimeout(cost, COST_WAIT_MS);
-            if (!current()) return;
-            record.header = { ...engineHeader, source: { label, uri: doc.uri.toString(), offset }, ...(summary ? { cost: summary } : {}) };
-            this.post({ type: 'inspection-start', header: record.header });
-          });
-        },
-        onLayer: (layer) =>
-          this.enqueue(() => {
-            if (!current()) return;
-            record.layers.push(layer);
-            this.post({ type: 'inspection-layer', requestId, layer });
-          }),
-        onDone: (summary) =>
-          this.enqueue(() => {
-            if (!current()) return;
-            record.summary = summary;
-            this.post({ type: 'inspection-done', requestId, summary });
-          }),
-        onError: (message) => {
-          this.download.end();
-          this.enqueue(() => {
-            if (!current()) return;
-            record.error = message;
-            this.post({ type: 'inspection-error', requestId, message });
-            void vscode.window.showErrorMessage(`Prompt Attention: ${message}`);
-          });
-        },
+      (event) => {
+        if (!current()) return;
+        if (event.kind === 'progress') this.download.update(event);
+        else this.download.end();
+        emit(event);
+        if (event.kind === 'error') void vscode.window.showErrorMessage(`Prompt Attention: ${event.message}`);
       },
     );
     this.handle = handle;
@@ -195,15 +163,20 @@ export class InspectorController extends Disposable {
         this.handle?.cancel();
         this.handle = undefined;
         this.download.end();
-        record.error = 'Inspection cancelled.';
-        this.enqueue(() => this.post({ type: 'inspection-error', requestId: record.requestId, message: 'Inspection cancelled.' }));
+        record.add({ kind: 'error', requestId: record.requestId, message: 'Inspection cancelled.' });
+        this.post({ kind: 'error', requestId: record.requestId, message: 'Inspection cancelled.' });
         return;
       case 'rerun':
-        if (record?.uri) {
-          const doc = await vscode.workspace.openTextDocument(vscode.Uri.parse(record.uri));
-          await this.run(doc, record.offset, record.length);
-        } else {
-          await this.inspectActiveEditor();
+        try {
+          if (record?.uri) {
+            const doc = await vscode.workspace.openTextDocument(vscode.Uri.parse(record.uri));
+            await this.run(doc, record.offset, record.length);
+          } else {
+            await this.inspectActiveEditor();
+          }
+          this.post({ kind: 'reply', inReplyTo: message.requestId, outcome: 'done' });
+        } catch (error) {
+          this.post({ kind: 'reply', inReplyTo: message.requestId, outcome: 'failed', message: oneLine(error) });
         }
         return;
       case 'focus':
@@ -211,7 +184,7 @@ export class InspectorController extends Disposable {
         return;
       case 'export': {
         const outcome = await exportInspection(this.context, message, record?.result() ?? null);
-        if (outcome) this.post({ type: 'export-done', kind: message.kind, ok: outcome.ok, message: outcome.message });
+        this.post({ kind: 'reply', inReplyTo: message.requestId, outcome: outcome ? (outcome.ok ? 'done' : 'failed') : 'dismissed', ...(outcome ? { message: outcome.message } : {}) });
         return;
       }
     }
@@ -240,7 +213,7 @@ export class InspectorController extends Disposable {
     if (at < 0 || at > record.length) return;
     const index = tokenAtOffset(tokens, Math.min(at, Math.max(0, record.length - 1)));
     if (index === null) return;
-    this.post({ type: 'focus-token', index });
+    this.post({ kind: 'focus-token', index });
   }
 
   private onEdit(e: vscode.TextDocumentChangeEvent): void {
@@ -253,7 +226,7 @@ export class InspectorController extends Disposable {
     if (touched && !record.stale) {
       record.stale = true;
       this.decorations.clear();
-      this.post({ type: 'stale', stale: true });
+      this.post({ kind: 'stale', stale: true });
     }
   }
 }
@@ -274,10 +247,6 @@ async function costFor(text: string): Promise<CostSummary | undefined> {
   } catch {
     return undefined; // the panel simply omits the cost section
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  return Promise.race([promise, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), ms))]);
 }
 
 export function oneLine(error: unknown): string {

@@ -1,7 +1,7 @@
 // The inspector webview panel: created beside the editor (or revived after a reload), strict CSP, and a
 // message queue that holds host messages until the webview says it is ready.
 import * as vscode from 'vscode';
-import { isWebviewToHostMessage, type HostToWebviewMessage, type WebviewToHostMessage } from '../shared/protocol';
+import { isWebviewToHostMessage, type HostMessage, type WebviewToHostMessage } from '../shared/protocol';
 import { Disposable } from '../util/disposable';
 import { buildPanelHtml, makeNonce } from './panelHtml';
 
@@ -10,7 +10,7 @@ export class InspectorPanel extends Disposable {
 
   private ready = false;
   private readyCount = 0;
-  private queue: HostToWebviewMessage[] = [];
+  private queue: HostMessage[] = [];
   private readonly messageEmitter = this._register(new vscode.EventEmitter<WebviewToHostMessage>());
   private readonly disposeEmitter = this._register(new vscode.EventEmitter<void>());
   /** Every message from the webview, 'ready' included (it may come again if the webview reloads). */
@@ -64,7 +64,7 @@ export class InspectorPanel extends Disposable {
     return this.readyCount > 1;
   }
 
-  post(message: HostToWebviewMessage): void {
+  post(message: HostMessage): void {
     if (this.isDisposed) return;
     if (!this.ready) {
       this.queue.push(message);

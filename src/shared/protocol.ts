@@ -1,5 +1,5 @@
-// The one protocol module: the inspection result's shape and the typed messages between the extension
-// host and the webview. Imported by the host, the worker, the CLI and the webview; no `vscode` import.
+// The one protocol module: the inspection result's shape, the inspection event stream (engine → worker →
+// host → webview) and the typed messages between the extension host and the webview. No `vscode` import.
 
 /** One token with its [start, end) UTF-16 span in the inspected text; text === input.slice(start, end). */
 export interface TokenInfo {
@@ -16,7 +16,7 @@ export type ExecutionProviderSetting = 'auto' | ExecutionProviderName;
 
 export type HeadRole = 'previous-token' | 'sink' | 'induction' | 'local' | 'broad';
 
-/** Scores in [0, 1]; role is the strongest one (see engine/headRoles.ts for definitions). */
+/** Scores in [0, 1]; role is the strongest one (see engine/analysis/headRoles.ts for definitions). */
 export interface HeadRoleScores {
   readonly previousToken: number;
   readonly sink: number;
@@ -119,7 +119,7 @@ export interface SourceInfo {
   readonly offset: number;
 }
 
-/** Context-cost figures for one target (issue 6); null where the target's architecture is not public. */
+/** Context-cost figures for one target; null where the target's architecture is not public. */
 export interface CostSummary {
   readonly target: string;
   readonly targetName: string;
@@ -135,32 +135,118 @@ export interface CostSummary {
   readonly warnings: readonly string[];
 }
 
+/** What the engine knows when tokenizing is done: the model and the tokens of the inspected text. */
 export interface InspectionHeader {
   readonly requestId: number;
   readonly model: ModelSummary;
   readonly text: string;
   readonly tokens: readonly TokenInfo[];
-  readonly source: SourceInfo;
-  readonly cost?: CostSummary;
 }
 
-/** A complete inspection, as the CLI writes it into an HTML report. */
+/** A complete inspection, as exports and the HTML report carry it (the fold of its events). */
 export interface InspectionResult extends InspectionHeader {
+  readonly source: SourceInfo;
+  readonly cost?: CostSummary;
   readonly layers: readonly LayerAttention[];
   readonly summary: InspectionSummary;
 }
 
-// ---- Host → webview -------------------------------------------------------------------------------
+// ---- The inspection event stream: engine → worker → host → webview, unchanged at every crossing -----
 
-export type HostToWebviewMessage =
-  | { readonly type: 'progress'; readonly requestId: number; readonly stage: string; readonly fraction?: number }
-  | { readonly type: 'inspection-start'; readonly header: InspectionHeader }
-  | { readonly type: 'inspection-layer'; readonly requestId: number; readonly layer: LayerAttention }
-  | { readonly type: 'inspection-done'; readonly requestId: number; readonly summary: InspectionSummary }
-  | { readonly type: 'inspection-error'; readonly requestId: number; readonly message: string }
-  | { readonly type: 'stale'; readonly stale: boolean }
-  | { readonly type: 'focus-token'; readonly index: number | null }
-  | { readonly type: 'export-done'; readonly kind: ExportKind; readonly ok: boolean; readonly message?: string };
+/** Every kind of inspection event; the union and its guards below are derived from this list. */
+export const INSPECTION_EVENT_KINDS = ['progress', 'header', 'layer', 'summary', 'cost', 'source', 'error'] as const;
+export type InspectionEventKind = (typeof INSPECTION_EVENT_KINDS)[number];
+
+export const PROGRESS_STAGES = ['download', 'load', 'tokenize', 'run', 'layers'] as const;
+export type ProgressStage = (typeof PROGRESS_STAGES)[number];
+
+/** The payload of each kind; a new kind is one entry here and one name in INSPECTION_EVENT_KINDS. */
+interface EventPayloads {
+  readonly progress: {
+    readonly stage: ProgressStage;
+    /** 0..1 when known. */
+    readonly fraction?: number;
+    /** The model being downloaded or loaded (the setting or its id). */
+    readonly model?: string;
+    /** download: the file, bytes so far and in all (when known). */
+    readonly file?: string;
+    readonly loadedBytes?: number;
+    readonly totalBytes?: number;
+    /** run: tokens in the window; layers: layers done and in all. */
+    readonly tokens?: number;
+    readonly layer?: number;
+    readonly layers?: number;
+  };
+  readonly header: { readonly header: InspectionHeader };
+  readonly layer: { readonly layer: LayerAttention };
+  readonly summary: { readonly summary: InspectionSummary };
+  /** Added by the host (it knows the editor); may come before or after the header. */
+  readonly source: { readonly source: SourceInfo };
+  /** Added by the host when the target's counts are ready; never holds up the layers. */
+  readonly cost: { readonly cost: CostSummary };
+  /** One line for the user; `detail` (a stack) goes to the log only. The inspection is over. */
+  readonly error: { readonly message: string; readonly detail?: string };
+}
+
+type EventOf<K extends InspectionEventKind> = { readonly kind: K; readonly requestId: number } & EventPayloads[K];
+
+export type InspectionEvent = { readonly [K in InspectionEventKind]: EventOf<K> }[InspectionEventKind];
+export type InspectionEventOf<K extends InspectionEventKind> = Extract<InspectionEvent, { readonly kind: K }>;
+export type ProgressEvent = InspectionEventOf<'progress'>;
+/** A progress event before the worker knows which request it belongs to. */
+export type ProgressUpdate = Omit<ProgressEvent, 'kind' | 'requestId'>;
+/** Whoever consumes the stream: the worker's port, the host, the CLI, a test. */
+export type InspectionEventSink = (event: InspectionEvent) => void;
+
+const eventKinds: ReadonlySet<string> = new Set(INSPECTION_EVENT_KINDS);
+
+export function isInspectionEvent(value: unknown): value is InspectionEvent {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as { kind?: unknown; requestId?: unknown };
+  return typeof v.kind === 'string' && eventKinds.has(v.kind) && typeof v.requestId === 'number';
+}
+
+/** The buffers of an event, moved (not copied) across a thread or webview boundary. */
+export function eventTransferList(event: InspectionEvent): ArrayBuffer[] {
+  if (event.kind !== 'layer') return [];
+  const l = event.layer;
+  const arrays = [l.heads.weights, l.heads.rowScale, l.heads.indices, l.rollout.weights, l.rollout.rowScale, l.rollout.indices, l.received];
+  const buffers = new Set<ArrayBuffer>();
+  for (const array of arrays) if (array && array.buffer instanceof ArrayBuffer) buffers.add(array.buffer);
+  return [...buffers];
+}
+
+/** For an exhaustive switch: the compiler flags a kind that no case handles. */
+export function assertNever(value: never): never {
+  throw new Error(`unexpected ${JSON.stringify(value)}`);
+}
+
+// ---- Host → webview: the events, plus panel notices and replies -----------------------------------
+
+export type PanelNotice =
+  /** The inspected text changed in the editor since the run. */
+  | { readonly kind: 'stale'; readonly stale: boolean }
+  /** The editor cursor moved onto a token. */
+  | { readonly kind: 'focus-token'; readonly index: number | null };
+
+/** The answer to a webview request (export, rerun), matched by its requestId. */
+export interface ReplyMessage {
+  readonly kind: 'reply';
+  readonly inReplyTo: number;
+  /** 'dismissed': the user closed the save dialog. */
+  readonly outcome: 'done' | 'failed' | 'dismissed';
+  /** A path that was written, or the one-line reason it failed. */
+  readonly message?: string;
+}
+
+export const HOST_MESSAGE_KINDS = [...INSPECTION_EVENT_KINDS, 'stale', 'focus-token', 'reply'] as const;
+export type HostMessage = InspectionEvent | PanelNotice | ReplyMessage;
+
+const hostKinds: ReadonlySet<string> = new Set(HOST_MESSAGE_KINDS);
+
+export function isHostMessage(value: unknown): value is HostMessage {
+  return typeof value === 'object' && value !== null && hostKinds.has(String((value as { kind?: unknown }).kind));
+}
 
 // ---- Webview → host -------------------------------------------------------------------------------
 
@@ -174,7 +260,8 @@ export interface AttendedToken {
 export type WebviewToHostMessage =
   | { readonly type: 'ready' }
   | { readonly type: 'cancel' }
-  | { readonly type: 'rerun' }
+  /** Answered by a reply once the new run has started (or could not). */
+  | { readonly type: 'rerun'; readonly requestId: number }
   /**
    * The focused token and the tokens it attends to (or that attend to it), for editor decorations.
    * `reveal`: scroll the editor to the token (a click or the keyboard); absent or false for a hover or a
@@ -182,10 +269,11 @@ export type WebviewToHostMessage =
    */
   | { readonly type: 'focus'; readonly index: number | null; readonly attended: readonly AttendedToken[]; readonly reveal?: boolean }
   /** PNG comes as a data: URL from the canvas; json and html are built by the host from its result. */
-  | { readonly type: 'export'; readonly kind: ExportKind; readonly pngDataUrl?: string };
+  | { readonly type: 'export'; readonly requestId: number; readonly kind: ExportKind; readonly pngDataUrl?: string };
+
+export const WEBVIEW_MESSAGE_TYPES = ['ready', 'cancel', 'rerun', 'focus', 'export'] as const satisfies readonly WebviewToHostMessage['type'][];
+const webviewTypes: ReadonlySet<string> = new Set(WEBVIEW_MESSAGE_TYPES);
 
 export function isWebviewToHostMessage(value: unknown): value is WebviewToHostMessage {
-  if (typeof value !== 'object' || value === null) return false;
-  const type = (value as { type?: unknown }).type;
-  return type === 'ready' || type === 'cancel' || type === 'rerun' || type === 'focus' || type === 'export';
+  return typeof value === 'object' && value !== null && webviewTypes.has(String((value as { type?: unknown }).type));
 }

@@ -1,9 +1,11 @@
 // Host-side owner of the engine worker thread. The host never blocks: everything heavy happens in the
-// worker. One inspection at a time (a new one cancels the previous), crash → one-line error to the active
+// worker. One inspection at a time (a new one cancels the previous), crash → one-line error event to the active
 // listener and a fresh worker on the next request, idle → the worker (and its warm sessions) is released.
 import { Worker } from 'node:worker_threads';
-import type { InspectHandle, InspectListener, InspectRequest } from '../engine/inspectApi';
+import type { InspectHandle, InspectRequest } from '../engine/inspectApi';
+import type { InspectionEventSink } from '../shared/protocol';
 import { Disposable } from '../util/disposable';
+import { firstLine } from '../shared/errorText';
 import type { HostToWorker, WorkerConfig, WorkerToHost } from './workerProtocol';
 
 export interface InspectorWorkerOptions {
@@ -21,7 +23,7 @@ export interface InspectorWorkerOptions {
 
 interface ActiveInspection {
   readonly requestId: number;
-  readonly listener: InspectListener;
+  readonly listener: InspectionEventSink;
   readonly settle: () => void;
 }
 
@@ -40,7 +42,7 @@ export class InspectorWorker extends Disposable {
     return this.worker !== null;
   }
 
-  inspect(request: InspectRequest, listener: InspectListener): InspectHandle {
+  inspect(request: InspectRequest, listener: InspectionEventSink): InspectHandle {
     if (this.isDisposed) throw new Error('InspectorWorker is disposed');
     this.cancelActive();
     this.clearIdleTimer();
@@ -98,32 +100,11 @@ export class InspectorWorker extends Disposable {
     this.armIdleTimer();
   }
 
-  private onMessage(message: WorkerToHost): void {
+  private onMessage(event: WorkerToHost): void {
     const active = this.active;
-    if (!active || message.requestId !== active.requestId) return; // a cancelled inspection's late results
-    const { listener } = active;
-    switch (message.type) {
-      case 'progress':
-        listener.onProgress(message.progress);
-        break;
-      case 'start':
-        listener.onStart(message.header);
-        break;
-      case 'layer':
-        listener.onLayer(message.layer);
-        break;
-      case 'done':
-        this.finish(active);
-        listener.onDone(message.summary);
-        break;
-      case 'error':
-        this.finish(active);
-        listener.onError(message.message);
-        break;
-      case 'cancelled':
-        this.finish(active);
-        break;
-    }
+    if (!active || event.requestId !== active.requestId) return; // a cancelled inspection's late results
+    if (event.kind === 'summary' || event.kind === 'error') this.finish(active);
+    active.listener(event);
   }
 
   private onCrash(worker: Worker, reason: string): void {
@@ -133,7 +114,7 @@ export class InspectorWorker extends Disposable {
     if (!active) return;
     this.active = null;
     active.settle();
-    active.listener.onError(`The inspector worker stopped unexpectedly (${reason.split('\n')[0]}); it restarts on the next inspection.`);
+    active.listener({ kind: 'error', requestId: active.requestId, message: `The inspector worker stopped unexpectedly (${firstLine(reason)}); it restarts on the next inspection.` });
   }
 
   private armIdleTimer(): void {

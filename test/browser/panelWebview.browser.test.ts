@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { buildPanelHtml, makeNonce } from '../../src/panel/panelHtml';
 import { encodeInspectionResult } from '../../src/report/resultCodec';
-import type { HostToWebviewMessage, WebviewToHostMessage } from '../../src/shared/protocol';
+import type { HostMessage, WebviewToHostMessage } from '../../src/shared/protocol';
 import { syntheticResult } from '../unit/webview/syntheticResult';
 import { ensureBuilt, hostilePrompt, outputDir, root } from './reportFixture';
 
@@ -54,7 +54,7 @@ const fakeVsCode = `
   window.__send = (text) => window.postMessage(window.__decode(text), '*');
 `;
 
-async function send(page: Page, message: HostToWebviewMessage): Promise<void> {
+async function send(page: Page, message: HostMessage): Promise<void> {
   // The codec handles any object with typed arrays inside, not just whole results.
   const text = encodeInspectionResult(message as never);
   await page.evaluate(`window.__send(${JSON.stringify(text)})`);
@@ -88,14 +88,16 @@ test('panel page: strict CSP, handshake, streaming, cancel, stale, editor focus,
   assert.ok(await page.isVisible('.empty'));
 
   const result = syntheticResult(hostilePrompt, { layers: 3, heads: 4 });
-  const { layers, summary, ...header } = result;
-  await send(page, { type: 'progress', requestId: 1, stage: 'Loading the model…' });
+  const { layers, summary, source, cost, ...header } = result;
+  await send(page, { kind: 'source', requestId: 1, source });
+  await send(page, { kind: 'progress', requestId: 1, stage: 'load' });
   await page.waitForSelector('.banner.progress:not([hidden])');
   assert.match(await page.textContent('.banner.progress .banner-text') ?? '', /Loading the model/);
 
   // The header, then the first layer: its thumbnails are drawn while later layers are still pending.
-  await send(page, { type: 'inspection-start', header });
-  await send(page, { type: 'inspection-layer', requestId: 1, layer: layers[0] });
+  await send(page, { kind: 'header', requestId: 1, header });
+  await send(page, { kind: 'layer', requestId: 1, layer: layers[0] });
+  if (cost) await send(page, { kind: 'cost', requestId: 1, cost });
   await page.waitForFunction(() => document.querySelectorAll('.hg-cell[data-layer="0"]:not(.pending)').length === 4);
   assert.equal(await page.$$eval('.hg-cell.pending', (e) => e.length), 8);
   assert.match(await page.textContent('.banner.progress .banner-text') ?? '', /Layers 1 of 3/);
@@ -107,18 +109,18 @@ test('panel page: strict CSP, handshake, streaming, cancel, stale, editor focus,
   await page.click('#cancel');
   await waitPosted(page, { type: 'cancel' });
 
-  await send(page, { type: 'inspection-layer', requestId: 1, layer: layers[1] });
-  await send(page, { type: 'inspection-layer', requestId: 1, layer: layers[2] });
-  await send(page, { type: 'inspection-done', requestId: 1, summary });
+  await send(page, { kind: 'layer', requestId: 1, layer: layers[1] });
+  await send(page, { kind: 'layer', requestId: 1, layer: layers[2] });
+  await send(page, { kind: 'summary', requestId: 1, summary });
   await page.waitForSelector('.banner.progress', { state: 'hidden' });
   assert.equal(await page.$$eval('.hg-cell.pending', (e) => e.length), 0);
   assert.deepEqual(await page.evaluate('window.__state'), { uri: undefined, offset: 0, length: hostilePrompt.length, label: 'prompt.md' });
 
   // A stale result offers one-click re-run.
-  await send(page, { type: 'stale', stale: true });
+  await send(page, { kind: 'stale', stale: true });
   await page.waitForSelector('.banner.stale:not([hidden])');
   await page.click('#rerun');
-  await waitPosted(page, { type: 'rerun' });
+  await waitPosted(page, { type: 'rerun', requestId: 1 });
 
   // A resting hover tells the host what the token attends to (decorations, no scrolling).
   await page.hover('[data-token-index="15"]');
@@ -126,7 +128,7 @@ test('panel page: strict CSP, handshake, streaming, cancel, stale, editor focus,
   const hovered = (await posted(page)).find((m) => m.type === 'focus' && m.index === 15);
   assert.ok(hovered && hovered.type === 'focus' && hovered.reveal === false && hovered.attended.length > 0);
   // The editor cursor focuses a token (no scrolling back); a click pins one and asks the editor to reveal it.
-  await send(page, { type: 'focus-token', index: 7 });
+  await send(page, { kind: 'focus-token', index: 7 });
   await page.waitForFunction(() => document.querySelector('.tok.focus')?.getAttribute('data-token-index') === '7');
   await waitPosted(page, { type: 'focus', index: 7, reveal: false });
   await page.click('[data-token-index="20"]');
@@ -140,10 +142,14 @@ test('panel page: strict CSP, handshake, streaming, cancel, stale, editor focus,
   await page.waitForFunction(() => (window as unknown as { __posted: { type: string }[] }).__posted.filter((m) => m.type === 'export').length === 2);
   const exports = (await posted(page)).filter((m) => m.type === 'export');
   assert.ok(exports[0].type === 'export' && exports[0].kind === 'png' && /^data:image\/png;base64,/.test(exports[0].pngDataUrl ?? ''));
-  assert.deepEqual(exports[1], { type: 'export', kind: 'json' });
+  assert.deepEqual(exports[1], { type: 'export', kind: 'json', requestId: 3 });
+  // The host's replies are matched to their request by id.
+  const pngRequest = exports[0].type === 'export' ? exports[0].requestId : -1;
+  await send(page, { kind: 'reply', inReplyTo: pngRequest, outcome: 'done', message: 'out.png' });
+  await page.waitForFunction(() => /Exported PNG: out\.png/.test(document.querySelector('.focus-line')?.textContent ?? ''));
 
   // An error from a newer request replaces the view's status.
-  await send(page, { type: 'inspection-error', requestId: 2, message: 'The text is empty.' });
+  await send(page, { kind: 'error', requestId: 2, message: 'The text is empty.' });
   await page.waitForSelector('.banner.error:not([hidden])');
 
   assert.deepEqual(await page.evaluate('window.__csp'), [], 'no CSP violation under default-src none');

@@ -1,11 +1,17 @@
-// The panel's state machine over host messages: waiting → running (start, layers stream in) → done | error,
-// with a stale flag. Messages for an older request are ignored. Pure: returns a new state and what changed.
-import type {
-  HostToWebviewMessage,
-  InspectionHeader,
-  InspectionResult,
-  InspectionSummary,
-  LayerAttention,
+// The panel's state machine over the inspection events: waiting → running (header, layers stream in) →
+// done | error, with a stale flag. Any event of a newer request starts it afresh; events of an older one are
+// ignored. Pure: returns a new state and what changed.
+import {
+  assertNever,
+  type CostSummary,
+  type InspectionEvent,
+  type InspectionHeader,
+  type InspectionResult,
+  type InspectionSummary,
+  type LayerAttention,
+  type PanelNotice,
+  type ProgressEvent,
+  type SourceInfo,
 } from '../../src/shared/protocol';
 
 export type Phase = 'waiting' | 'running' | 'done' | 'error';
@@ -14,67 +20,73 @@ export interface InspectionState {
   readonly phase: Phase;
   readonly requestId: number;
   readonly header?: InspectionHeader;
+  readonly source?: SourceInfo;
+  readonly cost?: CostSummary;
   /** Indexed by layer number; holes until a layer arrives. */
   readonly layers: readonly (LayerAttention | undefined)[];
   readonly summary?: InspectionSummary;
-  readonly progress?: { readonly stage: string; readonly fraction?: number };
+  readonly progress?: ProgressEvent;
   readonly error?: string;
   readonly stale: boolean;
 }
 
-export type Change = 'none' | 'reset' | 'layer' | 'summary' | 'progress' | 'error' | 'stale';
+export type Change = 'none' | 'reset' | 'layer' | 'summary' | 'progress' | 'error' | 'stale' | 'source' | 'cost';
 
 export interface Transition {
   readonly state: InspectionState;
   readonly change: Change;
 }
 
+/** What the reducer consumes: the events, and the stale notice. */
+export type StateInput = InspectionEvent | Extract<PanelNotice, { kind: 'stale' }>;
+
 export const initialState: InspectionState = { phase: 'waiting', requestId: -1, layers: [], stale: false };
 
-/** A complete result (the HTML report) as the state after `done`. */
+/** A complete result (the HTML report) as the state after its summary. */
 export function stateFromResult(result: InspectionResult): InspectionState {
-  const { layers, summary, ...header } = result;
+  const { layers, summary, source, cost, ...header } = result;
   const byIndex: (LayerAttention | undefined)[] = [];
   for (const l of layers) byIndex[l.layer] = l;
-  return { phase: 'done', requestId: header.requestId, header, layers: byIndex, summary, stale: false };
+  return { phase: 'done', requestId: header.requestId, header, source, ...(cost ? { cost } : {}), layers: byIndex, summary, stale: false };
 }
 
-export function reduce(state: InspectionState, msg: HostToWebviewMessage): Transition {
-  switch (msg.type) {
+const unchanged = (state: InspectionState): Transition => ({ state, change: 'none' });
+
+export function reduce(state: InspectionState, input: StateInput): Transition {
+  if (input.kind === 'stale') return state.stale === input.stale ? unchanged(state) : { state: { ...state, stale: input.stale }, change: 'stale' };
+  if (input.requestId < state.requestId) return unchanged(state);
+  // A newer request starts from nothing: the host's first event of a run may be any of source, progress, cost, header.
+  const fresh = input.requestId > state.requestId;
+  const base: InspectionState = fresh ? { ...initialState, phase: 'running', requestId: input.requestId } : state;
+  const over = base.phase === 'done' || base.phase === 'error';
+  const t = apply(base, input, over);
+  return fresh && t.change !== 'none' ? { state: t.state, change: 'reset' } : fresh ? { state: base, change: 'reset' } : t;
+}
+
+function apply(state: InspectionState, event: InspectionEvent, over: boolean): Transition {
+  switch (event.kind) {
     case 'progress':
-      // Progress may precede the header of a new request (model loading).
-      if (msg.requestId < state.requestId) return { state, change: 'none' };
-      if (msg.requestId > state.requestId) {
-        return {
-          state: { ...initialState, phase: 'running', requestId: msg.requestId, progress: { stage: msg.stage, fraction: msg.fraction } },
-          change: 'reset',
-        };
-      }
-      if (state.phase === 'done' || state.phase === 'error') return { state, change: 'none' };
-      return { state: { ...state, progress: { stage: msg.stage, fraction: msg.fraction } }, change: 'progress' };
-    case 'inspection-start':
-      if (msg.header.requestId < state.requestId) return { state, change: 'none' };
-      return {
-        state: { phase: 'running', requestId: msg.header.requestId, header: msg.header, layers: [], stale: false, progress: state.requestId === msg.header.requestId ? state.progress : undefined },
-        change: 'reset',
-      };
-    case 'inspection-layer': {
-      if (msg.requestId !== state.requestId || state.phase !== 'running' || !state.header) return { state, change: 'none' };
+      return over ? unchanged(state) : { state: { ...state, progress: event }, change: 'progress' };
+    case 'source':
+      return { state: { ...state, source: event.source }, change: 'source' };
+    case 'cost':
+      return { state: { ...state, cost: event.cost }, change: 'cost' };
+    case 'header':
+      if (over) return unchanged(state);
+      return { state: { ...state, phase: 'running', header: event.header, layers: [] }, change: 'reset' };
+    case 'layer': {
+      if (state.phase !== 'running' || !state.header) return unchanged(state);
       const layers = state.layers.slice();
-      layers[msg.layer.layer] = msg.layer;
+      layers[event.layer.layer] = event.layer;
       return { state: { ...state, layers }, change: 'layer' };
     }
-    case 'inspection-done':
-      if (msg.requestId !== state.requestId || state.phase !== 'running') return { state, change: 'none' };
-      return { state: { ...state, phase: 'done', summary: msg.summary, progress: undefined }, change: 'summary' };
-    case 'inspection-error':
-      if (msg.requestId < state.requestId) return { state, change: 'none' };
-      return { state: { ...state, requestId: msg.requestId, phase: 'error', error: msg.message, progress: undefined }, change: 'error' };
-    case 'stale':
-      if (state.stale === msg.stale) return { state, change: 'none' };
-      return { state: { ...state, stale: msg.stale }, change: 'stale' };
+    case 'summary':
+      if (state.phase !== 'running') return unchanged(state);
+      return { state: { ...state, phase: 'done', summary: event.summary, progress: undefined }, change: 'summary' };
+    case 'error':
+      return { state: { ...state, phase: 'error', error: event.message, progress: undefined }, change: 'error' };
     default:
-      return { state, change: 'none' };
+      return assertNever(event);
   }
 }
 
@@ -82,5 +94,5 @@ export function reduce(state: InspectionState, msg: HostToWebviewMessage): Trans
 export function resultOf(state: InspectionState): InspectionResult | null {
   if (state.phase !== 'done' || !state.header || !state.summary) return null;
   const layers = state.layers.filter((l): l is LayerAttention => l !== undefined);
-  return { ...state.header, layers, summary: state.summary };
+  return { ...state.header, source: state.source ?? { label: '', offset: 0 }, ...(state.cost ? { cost: state.cost } : {}), layers, summary: state.summary };
 }

@@ -1,5 +1,5 @@
 // The inspector UI: owns the state machine, the current selection and focus, and wires the views together.
-import type { ExportKind, HostToWebviewMessage, InspectionResult } from '../../src/shared/protocol';
+import { assertNever, type ExportKind, type HostMessage, type InspectionResult, type ReplyMessage } from '../../src/shared/protocol';
 import { buildMatrix, layersFor } from '../model/aggregate';
 import { focusVector, maxOf, topEntries } from '../model/focus';
 import { formatWeight, visibleTokenText } from '../model/format';
@@ -54,7 +54,7 @@ export class InspectorApp {
     private readonly bridge: HostBridge,
     private readonly reportHtml: string | null = null,
   ) {
-    this.banners = new StatusBanners({ cancel: () => bridge.post({ type: 'cancel' }), rerun: () => bridge.post({ type: 'rerun' }) }, bridge.kind === 'vscode');
+    this.banners = new StatusBanners({ cancel: () => bridge.post({ type: 'cancel' }), rerun: () => bridge.request({ type: 'rerun' }) }, bridge.kind === 'vscode');
     this.controls = new Controls({ change: (v) => this.onControls(v), export: (k) => this.onExport(k) });
     this.tokens = new TokenView({
       hover: (i) => {
@@ -99,20 +99,45 @@ export class InspectorApp {
     this.onChange('summary');
   }
 
-  handle(message: HostToWebviewMessage): void {
-    if (message.type === 'focus-token') {
-      // The editor cursor moved onto a token: focus it here, and tell the host what it attends to so the
-      // editor can decorate those spans (the host knows not to scroll for a focus it caused).
-      if (message.index === null || message.index < this.tokens.tokenCount) this.pin(message.index, false);
+  handle(message: HostMessage): void {
+    switch (message.kind) {
+      case 'focus-token':
+        // The editor cursor moved onto a token: focus it here, and tell the host what it attends to so the
+        // editor can decorate those spans (the host knows not to scroll for a focus it caused).
+        if (message.index === null || message.index < this.tokens.tokenCount) this.pin(message.index, false);
+        return;
+      case 'reply':
+        this.onReply(message);
+        return;
+      case 'progress':
+      case 'header':
+      case 'layer':
+      case 'summary':
+      case 'cost':
+      case 'source':
+      case 'error':
+      case 'stale': {
+        const t = reduce(this.state, message);
+        this.state = t.state;
+        this.onChange(t.change);
+        return;
+      }
+      default:
+        assertNever(message);
+    }
+  }
+
+  /** The host's answer to an export or a re-run this view asked for. */
+  private onReply(reply: ReplyMessage): void {
+    const request = this.bridge.settle(reply.inReplyTo);
+    if (!request || request.type !== 'export') {
+      if (reply.outcome === 'failed') this.focusLine.textContent = `Re-run failed: ${reply.message ?? 'unknown error'}`;
       return;
     }
-    if (message.type === 'export-done') {
-      this.focusLine.textContent = message.ok ? `Exported ${message.kind.toUpperCase()}${message.message ? `: ${message.message}` : '.'}` : `Export failed: ${message.message ?? 'unknown error'}`;
-      return;
-    }
-    const t = reduce(this.state, message);
-    this.state = t.state;
-    this.onChange(t.change);
+    const kind = request.kind.toUpperCase();
+    if (reply.outcome === 'done') this.focusLine.textContent = `Exported ${kind}${reply.message ? `: ${reply.message}` : '.'}`;
+    else if (reply.outcome === 'failed') this.focusLine.textContent = `Export failed: ${reply.message ?? 'unknown error'}`;
+    else this.focusLine.textContent = '';
   }
 
   private onChange(change: Change): void {
@@ -127,8 +152,14 @@ export class InspectorApp {
       }
       this.rebuildSoon();
     }
+    if (change === 'source' && s.header) this.headerSlot.replaceChildren(renderHeader(s.header, s.source, s.summary));
+    if (change === 'source' || change === 'reset') this.saveState();
+    if (change === 'cost' || change === 'reset') {
+      if (s.cost) this.costSlot.replaceChildren(renderCost(s.cost));
+      this.costSlot.hidden = !s.cost || !s.header;
+    }
     if (change === 'summary' && s.header && s.summary) {
-      this.headerSlot.replaceChildren(renderHeader(s.header, s.summary));
+      this.headerSlot.replaceChildren(renderHeader(s.header, s.source, s.summary));
       this.heads.setRoles(s.summary.heads);
       this.driversSlot.replaceChildren(renderDrivers(s.summary, s.header.tokens, { focus: (i) => this.pin(i) }));
       this.driversSlot.hidden = false;
@@ -151,7 +182,7 @@ export class InspectorApp {
       this.headerSlot.replaceChildren();
       return;
     }
-    this.headerSlot.replaceChildren(renderHeader(h, undefined));
+    this.headerSlot.replaceChildren(renderHeader(h, this.state.source, undefined));
     this.tokens.setTokens(h.text, h.tokens);
     this.matrixView.setTokens(h.tokens);
     this.heads.setShape(h.model.layers, h.model.heads);
@@ -161,10 +192,14 @@ export class InspectorApp {
     this.controls.setShape(h.model.layers, h.model.heads);
     requestAnimationFrame(() => this.controls.show(this.values));
     this.heads.setSelection(this.values.layer, this.values.head, this.values.mode === 'attention');
-    if (h.cost) this.costSlot.replaceChildren(renderCost(h.cost));
-    this.costSlot.hidden = !h.cost;
-    if (h.source.uri !== undefined || this.bridge.kind === 'vscode') {
-      this.bridge.saveState({ uri: h.source.uri, offset: h.source.offset, length: h.text.length, label: h.source.label });
+  }
+
+  /** What the panel serializer needs to re-run this inspection after a window reload. */
+  private saveState(): void {
+    const { header: h, source } = this.state;
+    if (!h || !source) return;
+    if (source.uri !== undefined || this.bridge.kind === 'vscode') {
+      this.bridge.saveState({ uri: source.uri, offset: source.offset, length: h.text.length, label: source.label });
     }
   }
 
@@ -262,7 +297,7 @@ export class InspectorApp {
     const model = h?.model.card?.name ?? h?.model.id ?? '';
     const layer = v.layer === 'all' ? 'all layers' : `layer ${v.layer}`;
     const head = v.mode === 'rollout' ? 'rollout' : typeof v.head === 'number' ? `head ${v.head}` : `${v.head} over heads`;
-    return [h?.source.label, model, layer, head, v.hideSink ? 'sink hidden' : null, `${h?.tokens.length ?? 0} tokens`].filter(Boolean).join(' · ');
+    return [this.state.source?.label, model, layer, head, v.hideSink ? 'sink hidden' : null, `${h?.tokens.length ?? 0} tokens`].filter(Boolean).join(' · ');
   }
 
   private applyTheme(): void {

@@ -15,9 +15,9 @@ export function exportView(kind: ExportKind, bridge: HostBridge, sources: Export
     if (kind === 'png') {
       const canvas = sources.png();
       if (!canvas) return 'Nothing to export yet.';
-      bridge.post({ type: 'export', kind, pngDataUrl: canvas.toDataURL('image/png') });
+      bridge.request({ type: 'export', kind, pngDataUrl: canvas.toDataURL('image/png') });
     } else {
-      bridge.post({ type: 'export', kind });
+      bridge.request({ type: 'export', kind });
     }
     return `Exporting ${kind.toUpperCase()}…`;
   }

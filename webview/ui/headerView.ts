@@ -1,10 +1,10 @@
 // Proxy honesty: which model produced the attention, what ran it (and why it fell back), and that it is a
 // small stand-in for the production model.
-import type { InspectionHeader, InspectionSummary } from '../../src/shared/protocol';
+import type { InspectionHeader, InspectionSummary, SourceInfo } from '../../src/shared/protocol';
 import { formatCount } from '../model/format';
 import { el } from './dom';
 
-export function renderHeader(header: InspectionHeader, summary: InspectionSummary | undefined): HTMLElement {
+export function renderHeader(header: InspectionHeader, source: SourceInfo | undefined, summary: InspectionSummary | undefined): HTMLElement {
   const m = header.model;
   const card = m.card;
   const name = card?.name ?? m.id;
@@ -28,6 +28,6 @@ export function renderHeader(header: InspectionHeader, summary: InspectionSummar
   ];
   if (m.fallbackReason) lines.push(el('div', { class: 'fallback-note' }, [`${m.provider.toUpperCase()} ran instead of the requested provider: ${m.fallbackReason}`]));
   for (const note of summary?.notes ?? []) lines.push(el('div', { class: 'note' }, [note]));
-  const source = el('div', { class: 'source', title: header.source.uri ?? header.source.label }, [header.source.label]);
-  return el('header', { class: 'panel-header' }, [source, ...lines]);
+  const from = el('div', { class: 'source', title: source?.uri ?? source?.label ?? '' }, [source?.label ?? '']);
+  return el('header', { class: 'panel-header' }, [from, ...lines]);
 }

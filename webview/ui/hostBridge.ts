@@ -1,4 +1,5 @@
 // The webview's link to its host: VS Code (acquireVsCodeApi) or, in the HTML report, nothing at all.
+// Requests (export, rerun) get an id here and wait for the host's reply with that id in `inReplyTo`.
 import type { WebviewToHostMessage } from '../../src/shared/protocol';
 import type { InspectorPanelState } from '../../src/panel/panelState';
 
@@ -10,17 +11,40 @@ interface VsCodeApi {
 
 declare function acquireVsCodeApi(): VsCodeApi;
 
+/** A message that expects a reply, before it has its id. */
+export type HostRequest = WebviewToHostMessage extends infer M ? (M extends { requestId: number } ? Omit<M, 'requestId'> : never) : never;
+type SentRequest = Extract<WebviewToHostMessage, { requestId: number }>;
+
 export interface HostBridge {
   /** 'vscode' inside the editor; 'report' in the standalone HTML file (no editor link, local exports). */
   readonly kind: 'vscode' | 'report';
   post(message: WebviewToHostMessage): void;
+  /** Sends a request with a fresh id; returns the id. */
+  request(message: HostRequest): number;
+  /** The request a reply answers (and forgets it), or undefined for an unknown or repeated reply. */
+  settle(inReplyTo: number): SentRequest | undefined;
   saveState(state: InspectorPanelState): void;
 }
 
 export function connectHost(): HostBridge {
-  if (typeof acquireVsCodeApi === 'function') {
-    const api = acquireVsCodeApi();
-    return { kind: 'vscode', post: (m) => api.postMessage(m), saveState: (s) => api.setState(s) };
-  }
-  return { kind: 'report', post: () => undefined, saveState: () => undefined };
+  const vscodeApi = typeof acquireVsCodeApi === 'function' ? acquireVsCodeApi() : null;
+  const post = (m: WebviewToHostMessage): void => vscodeApi?.postMessage(m);
+  const pending = new Map<number, SentRequest>();
+  let next = 0;
+  return {
+    kind: vscodeApi ? 'vscode' : 'report',
+    post,
+    request: (message) => {
+      const sent = { ...message, requestId: ++next } as SentRequest;
+      pending.set(sent.requestId, sent);
+      post(sent);
+      return sent.requestId;
+    },
+    settle: (inReplyTo) => {
+      const request = pending.get(inReplyTo);
+      pending.delete(inReplyTo);
+      return request;
+    },
+    saveState: (s) => vscodeApi?.setState(s),
+  };
 }

@@ -1,5 +1,6 @@
 // Progress (with cancel), stale (with re-run) and error banners above the toolbar.
 import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
+import { progressText } from '../../src/shared/progressText';
 import type { InspectionState } from '../model/inspectionState';
 import { el } from './dom';
 
@@ -49,7 +50,7 @@ export class StatusBanners {
     if (running) {
       const layers = state.layers.filter(Boolean).length;
       const total = state.header?.model.layers ?? 0;
-      const stage = state.header ? (layers ? `Layers ${layers} of ${total}` : 'Running the model…') : (state.progress?.stage ?? 'Starting…');
+      const stage = state.header ? (layers ? `Layers ${layers} of ${total}` : 'Running the model…') : (state.progress ? progressText(state.progress) : 'Starting…');
       this.progressText.textContent = stage;
       const fraction = state.header && total ? layers / total : state.progress?.fraction;
       this.bar.indeterminate = fraction === undefined;

@@ -1,6 +1,5 @@
 // Keeps the most recently used model warm (one at a time, to bound memory) and resolves/loads on demand.
-import type { ExecutionProviderSetting } from '../../shared/protocol';
-import type { InspectProgress } from '../inspectApi';
+import type { ExecutionProviderSetting, ProgressUpdate } from '../../shared/protocol';
 import { LoadedModel } from './loadedModel';
 import { resolveModel } from './modelSource';
 
@@ -15,7 +14,7 @@ export class ModelCache {
 
   constructor(private readonly options: ModelCacheOptions) {}
 
-  async get(setting: string, provider: ExecutionProviderSetting, onProgress: (progress: InspectProgress) => void): Promise<LoadedModel> {
+  async get(setting: string, provider: ExecutionProviderSetting, onProgress: (progress: ProgressUpdate) => void): Promise<LoadedModel> {
     const key = `${setting}\0${provider}`;
     if (this.current?.key === key) return this.current.model;
     await this.release();
@@ -27,7 +26,7 @@ export class ModelCache {
     return model;
   }
 
-  private async load(setting: string, provider: ExecutionProviderSetting, onProgress: (progress: InspectProgress) => void): Promise<LoadedModel> {
+  private async load(setting: string, provider: ExecutionProviderSetting, onProgress: (progress: ProgressUpdate) => void): Promise<LoadedModel> {
     const location = await resolveModel(setting, {
       modelsDir: this.options.modelsDir,
       storageDir: this.options.cacheDir,
@@ -35,12 +34,13 @@ export class ModelCache {
       onProgress: ({ file, loadedBytes, totalBytes }) =>
         onProgress({
           stage: 'download',
-          message: `Downloading ${setting}: ${file}`,
+          model: setting,
+          file,
           loadedBytes,
           ...(totalBytes ? { totalBytes, fraction: Math.min(1, loadedBytes / totalBytes) } : {}),
         }),
     });
-    onProgress({ stage: 'load', message: `Loading ${location.id}` });
+    onProgress({ stage: 'load', model: location.id });
     return LoadedModel.load(location.folder, { id: location.id, cacheDir: this.options.cacheDir, provider });
   }
 

@@ -20,7 +20,12 @@ async function inspect(model: LoadedModel, text: string): Promise<{ layers: Laye
   await runInspection(
     model,
     { requestId: 1, text, model: '', provider: 'cpu', maxCharacters: 100_000, maxTokens: 0, window: 'start' },
-    { onProgress: () => undefined, onStart: () => undefined, onLayer: (l) => layers.push(l), onDone: (s) => (summary = s) },
+    {
+      emit: (e) => {
+        if (e.kind === 'layer') layers.push(e.layer);
+        else if (e.kind === 'summary') summary = e.summary;
+      },
+    },
     () => false,
   );
   return { layers, summary };

@@ -88,7 +88,13 @@ test('a 2,048-token input runs end to end (top-k rows, window note for longer te
   await runInspection(
     model,
     request,
-    { onProgress: () => undefined, onStart: (h) => (tokens = h.tokens.length), onLayer: (l) => layers.push(l), onDone: (s) => (summary = s) },
+    {
+      emit: (e) => {
+        if (e.kind === 'header') tokens = e.header.tokens.length;
+        else if (e.kind === 'layer') layers.push(e.layer);
+        else if (e.kind === 'summary') summary = e.summary;
+      },
+    },
     () => false,
   );
   assert.equal(tokens, 2048);

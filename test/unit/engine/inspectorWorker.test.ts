@@ -1,8 +1,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import type { EngineHeader, InspectListener, InspectProgress, InspectRequest } from '../../../src/engine/inspectApi';
-import type { InspectionSummary, LayerAttention } from '../../../src/shared/protocol';
+import type { InspectRequest } from '../../../src/engine/inspectApi';
+import type { InspectionEventSink, InspectionHeader, InspectionSummary, LayerAttention, ProgressEvent } from '../../../src/shared/protocol';
 import { InspectorWorker } from '../../../src/worker/inspectorWorker';
 import { buildBundle } from '../../helpers/buildBundle';
 import { startHubServer } from '../../helpers/hubServer';
@@ -12,33 +12,39 @@ let workerScript = '';
 
 interface Recorded {
   readonly events: string[];
-  header?: EngineHeader;
+  header?: InspectionHeader;
   readonly layers: LayerAttention[];
   summary?: InspectionSummary;
   error?: string;
-  readonly progress: InspectProgress[];
+  readonly progress: ProgressEvent[];
 }
 
-function recorder(): { listener: InspectListener; recorded: Recorded } {
+function recorder(): { listener: InspectionEventSink; recorded: Recorded } {
   const recorded: Recorded = { events: [], layers: [], progress: [] };
-  const listener: InspectListener = {
-    onProgress: (p) => recorded.progress.push(p),
-    onStart: (h) => {
-      recorded.events.push('start');
-      recorded.header = h;
-    },
-    onLayer: (l) => {
-      recorded.events.push(`layer ${l.layer}`);
-      recorded.layers.push(l);
-    },
-    onDone: (s) => {
-      recorded.events.push('done');
-      recorded.summary = s;
-    },
-    onError: (m) => {
-      recorded.events.push('error');
-      recorded.error = m;
-    },
+  const listener: InspectionEventSink = (event) => {
+    switch (event.kind) {
+      case 'progress':
+        recorded.progress.push(event);
+        break;
+      case 'header':
+        recorded.events.push('start');
+        recorded.header = event.header;
+        break;
+      case 'layer':
+        recorded.events.push(`layer ${event.layer.layer}`);
+        recorded.layers.push(event.layer);
+        break;
+      case 'summary':
+        recorded.events.push('done');
+        recorded.summary = event.summary;
+        break;
+      case 'error':
+        recorded.events.push('error');
+        recorded.error = event.message;
+        break;
+      default:
+        break;
+    }
   };
   return { listener, recorded };
 }

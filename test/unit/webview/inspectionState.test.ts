@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { HostToWebviewMessage } from '../../../src/shared/protocol';
-import { initialState, reduce, resultOf, stateFromResult, type InspectionState } from '../../../webview/model/inspectionState';
+import type { InspectionEvent } from '../../../src/shared/protocol';
+import { initialState, reduce, resultOf, stateFromResult, type InspectionState, type StateInput } from '../../../webview/model/inspectionState';
 import { syntheticResult } from './syntheticResult';
 
 const result = syntheticResult('Hello world, again.');
-const { layers, summary, ...header } = result;
+const { layers, summary, source, cost, ...header } = result;
 
-function run(messages: HostToWebviewMessage[], from: InspectionState = initialState): { state: InspectionState; changes: string[] } {
+function run(messages: StateInput[], from: InspectionState = initialState): { state: InspectionState; changes: string[] } {
   let state = from;
   const changes: string[] = [];
   for (const m of messages) {
@@ -20,11 +20,11 @@ function run(messages: HostToWebviewMessage[], from: InspectionState = initialSt
 
 test('progress → start → layers stream → done', () => {
   const { state, changes } = run([
-    { type: 'progress', requestId: 1, stage: 'Loading model', fraction: 0.5 },
-    { type: 'inspection-start', header },
-    { type: 'inspection-layer', requestId: 1, layer: layers[1] },
-    { type: 'inspection-layer', requestId: 1, layer: layers[0] },
-    { type: 'inspection-done', requestId: 1, summary },
+    { kind: 'progress', requestId: 1, stage: 'load', fraction: 0.5 },
+    { kind: 'header', requestId: 1, header },
+    { kind: 'layer', requestId: 1, layer: layers[1] },
+    { kind: 'layer', requestId: 1, layer: layers[0] },
+    { kind: 'summary', requestId: 1, summary },
   ]);
   assert.deepEqual(changes, ['reset', 'reset', 'layer', 'layer', 'summary']);
   assert.equal(state.phase, 'done');
@@ -34,14 +34,14 @@ test('progress → start → layers stream → done', () => {
 });
 
 test('messages of an older request are ignored once a newer one started', () => {
-  const start2 = { type: 'inspection-start' as const, header: { ...header, requestId: 2 } };
+  const start2: InspectionEvent = { kind: 'header', requestId: 2, header: { ...header, requestId: 2 } };
   const { state, changes } = run([
-    { type: 'inspection-start', header },
+    { kind: 'header', requestId: 1, header },
     start2,
-    { type: 'inspection-layer', requestId: 1, layer: layers[0] },
-    { type: 'inspection-done', requestId: 1, summary },
-    { type: 'inspection-error', requestId: 1, message: 'old' },
-    { type: 'progress', requestId: 1, stage: 'old' },
+    { kind: 'layer', requestId: 1, layer: layers[0] },
+    { kind: 'summary', requestId: 1, summary },
+    { kind: 'error', requestId: 1, message: 'old' },
+    { kind: 'progress', requestId: 1, stage: 'run' },
   ]);
   assert.deepEqual(changes, ['reset', 'reset', 'none', 'none', 'none', 'none']);
   assert.equal(state.phase, 'running');
@@ -50,10 +50,10 @@ test('messages of an older request are ignored once a newer one started', () => 
 
 test('errors end the run with the message; stale toggles only on change', () => {
   const { state, changes } = run([
-    { type: 'inspection-start', header },
-    { type: 'inspection-error', requestId: 1, message: 'Model file missing: model.onnx' },
-    { type: 'stale', stale: true },
-    { type: 'stale', stale: true },
+    { kind: 'header', requestId: 1, header },
+    { kind: 'error', requestId: 1, message: 'Model file missing: model.onnx' },
+    { kind: 'stale', stale: true },
+    { kind: 'stale', stale: true },
   ]);
   assert.deepEqual(changes, ['reset', 'error', 'stale', 'none']);
   assert.equal(state.phase, 'error');
@@ -63,7 +63,7 @@ test('errors end the run with the message; stale toggles only on change', () => 
 });
 
 test('an error before any header (e.g. bad input) is shown', () => {
-  const { state } = run([{ type: 'inspection-error', requestId: 5, message: 'The text is empty.' }]);
+  const { state } = run([{ kind: 'error', requestId: 5, message: 'The text is empty.' }]);
   assert.equal(state.phase, 'error');
   assert.equal(state.requestId, 5);
 });
@@ -73,4 +73,19 @@ test('a complete result (HTML report) becomes a done state', () => {
   assert.equal(state.phase, 'done');
   assert.equal(state.header?.text, result.text);
   assert.equal(resultOf(state)?.summary, summary);
+});
+
+test('source and cost are events of their own: before or after the header, neither holds up the layers', () => {
+  const { state, changes } = run([
+    { kind: 'source', requestId: 1, source },
+    { kind: 'header', requestId: 1, header },
+    { kind: 'layer', requestId: 1, layer: layers[0] },
+    ...(cost ? [{ kind: 'cost', requestId: 1, cost } as const] : []),
+    { kind: 'layer', requestId: 1, layer: layers[1] },
+    { kind: 'summary', requestId: 1, summary },
+  ]);
+  assert.deepEqual(changes, ['reset', 'reset', 'layer', ...(cost ? ['cost'] : []), 'layer', 'summary']);
+  assert.deepEqual(state.source, source);
+  assert.deepEqual(resultOf(state)?.source, source);
+  assert.equal(resultOf(state)?.cost, cost);
 });

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { HostToWebviewMessage, InspectionHeader } from '../../../src/shared/protocol';
+import type { HostMessage, InspectionHeader } from '../../../src/shared/protocol';
 import { decodeInspectionResult } from '../../../src/report/resultCodec';
 import { createFakeVscode, installFakeVscode, type FakeWebviewPanel } from './fakeVscodePanel';
 
@@ -37,7 +37,7 @@ after(() => {
   rmSync(storage, { recursive: true, force: true });
 });
 
-const messages = (panel: FakeWebviewPanel): HostToWebviewMessage[] => panel.posted as HostToWebviewMessage[];
+const messages = (panel: FakeWebviewPanel): HostMessage[] => panel.posted as HostMessage[];
 
 async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 90_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -49,8 +49,8 @@ async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 
   }
 }
 
-const lastOf = <K extends HostToWebviewMessage['type']>(panel: FakeWebviewPanel, type: K): Extract<HostToWebviewMessage, { type: K }> | undefined =>
-  messages(panel).filter((m): m is Extract<HostToWebviewMessage, { type: K }> => m.type === type).at(-1);
+const lastOf = <K extends HostMessage['kind']>(panel: FakeWebviewPanel, kind: K): Extract<HostMessage, { kind: K }> | undefined =>
+  messages(panel).filter((m): m is Extract<HostMessage, { kind: K }> => m.kind === kind).at(-1);
 
 test('inspect → panel → editor link → stale → re-run → export', { skip, timeout: 240_000 }, async (t) => {
   const text = 'Intro line that is not inspected.\nSystem: <b>be brief</b> and cite sources.\nUser: hello there\n';
@@ -66,19 +66,21 @@ test('inspect → panel → editor link → stale → re-run → export', { skip
   assert.equal(panel.posted.length, 0, 'nothing is sent before the webview is ready');
   panel.receive.fire({ type: 'ready' });
 
-  const done = await waitFor('inspection-done', () => lastOf(panel, 'inspection-done'));
-  const start = lastOf(panel, 'inspection-start');
-  assert.ok(start);
+  const done = await waitFor('summary', () => lastOf(panel, 'summary'));
+  const start = lastOf(panel, 'header');
+  const source = lastOf(panel, 'source')?.source;
+  assert.ok(start && source);
   const header: InspectionHeader = start.header;
   assert.equal(header.text, text.slice(selStart, selEnd), 'the selection, not the document');
-  assert.equal(header.source.offset, selStart);
-  assert.equal(header.source.uri, editor.document.uri.toString());
+  assert.equal(source.offset, selStart);
+  assert.equal(source.uri, editor.document.uri.toString());
   assert.equal(header.model.provider, 'cpu');
-  const layers = messages(panel).filter((m) => m.type === 'inspection-layer');
+  const layers = messages(panel).filter((m) => m.kind === 'layer');
   assert.equal(layers.length, header.model.layers);
-  assert.ok(layers.every((m) => m.type === 'inspection-layer' && m.layer.heads.weights instanceof Uint8Array));
+  assert.ok(layers.every((m) => m.kind === 'layer' && m.layer.heads.weights instanceof Uint8Array));
   assert.equal(done.requestId, header.requestId);
-  t.diagnostic(`cost summary ${header.cost ? `present (${header.cost.target}, ${header.cost.tokens} tokens)` : 'absent'}`);
+  const cost = lastOf(panel, 'cost')?.cost;
+  t.diagnostic(`cost summary ${cost ? `present (${cost.target}, ${cost.tokens} tokens)` : 'absent'}`);
 
   // Focus in the panel: the attended spans are decorated and the focused token revealed.
   const tokens = header.tokens;
@@ -95,7 +97,7 @@ test('inspect → panel → editor link → stale → re-run → export', { skip
   // The editor cursor inside the inspected range focuses its token; outside it, nothing.
   const before = panel.posted.length;
   fake.moveCursor(editor, selStart + tokens[sys].start);
-  assert.deepEqual(panel.posted.at(-1), { type: 'focus-token', index: sys });
+  assert.deepEqual(panel.posted.at(-1), { kind: 'focus-token', index: sys });
   fake.moveCursor(editor, 3);
   assert.equal(panel.posted.length, before + 1);
   // A hover (or the echo of a cursor focus) decorates but does not scroll the editor.
@@ -109,36 +111,39 @@ test('inspect → panel → editor link → stale → re-run → export', { skip
   fake.edit(editor, 0, 0, 'XX');
   assert.equal(lastOf(panel, 'stale'), undefined);
   fake.moveCursor(editor, selStart + 2 + tokens[sys].start);
-  assert.deepEqual(panel.posted.at(-1), { type: 'focus-token', index: sys });
+  assert.deepEqual(panel.posted.at(-1), { kind: 'focus-token', index: sys });
   fake.edit(editor, selStart + 2 + header.text.indexOf('brief'), 5, 'short');
-  assert.deepEqual(lastOf(panel, 'stale'), { type: 'stale', stale: true });
+  assert.deepEqual(lastOf(panel, 'stale'), { kind: 'stale', stale: true });
 
   // Exports go through the save dialog.
   fake.setSaveTarget(path.join(storage, 'out.json'));
-  panel.receive.fire({ type: 'export', kind: 'json' });
-  await waitFor('json export', () => lastOf(panel, 'export-done'));
-  assert.equal(lastOf(panel, 'export-done')?.ok, true);
+  panel.receive.fire({ type: 'export', requestId: 1, kind: 'json' });
+  await waitFor('json export', () => messages(panel).find((m) => m.kind === 'reply' && m.inReplyTo === 1));
+  assert.equal(lastOf(panel, 'reply')?.outcome, 'done');
   assert.equal(decodeInspectionResult(readFileSync(path.join(storage, 'out.json'), 'utf8')).tokens.length, tokens.length);
   fake.setSaveTarget(path.join(storage, 'out.html'));
-  panel.receive.fire({ type: 'export', kind: 'html' });
+  panel.receive.fire({ type: 'export', requestId: 2, kind: 'html' });
   await waitFor('html export', () => (fake.saved.some((s) => s.path.endsWith('out.html')) ? true : undefined));
   assert.match(readFileSync(path.join(storage, 'out.html'), 'utf8'), /id="prompt-attention-data"/);
   fake.setSaveTarget(path.join(storage, 'out.png'));
-  panel.receive.fire({ type: 'export', kind: 'png', pngDataUrl: `data:image/png;base64,${Buffer.from('\x89PNG fake').toString('base64')}` });
+  panel.receive.fire({ type: 'export', requestId: 3, kind: 'png', pngDataUrl: `data:image/png;base64,${Buffer.from('\x89PNG fake').toString('base64')}` });
   await waitFor('png export', () => (fake.saved.some((s) => s.path.endsWith('out.png')) ? true : undefined));
 
   // Re-run reads the edited text at the shifted offset.
-  panel.receive.fire({ type: 'rerun' });
-  const rerun = await waitFor('re-run start', () => messages(panel).find((m) => m.type === 'inspection-start' && m.header.requestId > header.requestId));
-  assert.ok(rerun.type === 'inspection-start');
-  assert.equal(rerun.header.source.offset, selStart + 2);
+  panel.receive.fire({ type: 'rerun', requestId: 4 });
+  const rerun = await waitFor('re-run start', () => messages(panel).find((m) => m.kind === 'header' && m.requestId > header.requestId));
+  assert.ok(rerun.kind === 'header');
+  const rerunSource = messages(panel).find((m) => m.kind === 'source' && m.requestId === rerun.requestId);
+  assert.ok(rerunSource?.kind === 'source');
+  assert.equal(rerunSource.source.offset, selStart + 2);
   assert.ok(rerun.header.text.includes('be short'), rerun.header.text);
-  await waitFor('re-run done', () => messages(panel).find((m) => m.type === 'inspection-done' && m.requestId === rerun.header.requestId));
+  await waitFor('re-run done', () => messages(panel).find((m) => m.kind === 'summary' && m.requestId === rerun.requestId));
+  assert.ok(messages(panel).some((m) => m.kind === 'reply' && m.inReplyTo === 4 && m.outcome === 'done'), 'the re-run request is answered');
 
   // Cancel ends a running inspection with a message in the panel.
   await fake.commands.get('promptAttention.inspect')?.();
   panel.receive.fire({ type: 'cancel' });
-  const cancelled = await waitFor('cancel', () => lastOf(panel, 'inspection-error'));
+  const cancelled = await waitFor('cancel', () => lastOf(panel, 'error'));
   assert.equal(cancelled.message, 'Inspection cancelled.');
   assert.equal(fake.panels.length, 1, 'the open panel is reused');
   assert.deepEqual(fake.errors, []);
@@ -148,8 +153,8 @@ test('bad input reaches the panel and a one-line error message', { skip, timeout
   fake.openEditor(path.join(storage, 'empty.md'), '   \n\n  ', [0, 0]);
   await fake.commands.get('promptAttention.inspect')?.();
   const panel = fake.panels[0];
-  const error = await waitFor('error', () => messages(panel).filter((m) => m.type === 'inspection-error').find((m) => m.type === 'inspection-error' && m.message !== 'Inspection cancelled.'));
-  assert.ok(error.type === 'inspection-error' && !error.message.includes('\n'));
+  const error = await waitFor('error', () => messages(panel).find((m) => m.kind === 'error' && m.message !== 'Inspection cancelled.'));
+  assert.ok(error.kind === 'error' && !error.message.includes('\n'));
   await waitFor('error message', () => (fake.errors.length ? true : undefined));
   assert.match(fake.errors[0], /^Prompt Attention: /);
 });
@@ -164,17 +169,17 @@ test('after a window reload the serializer restores the panel and re-runs its in
   await serializer.deserializeWebviewPanel(panel, { uri: editor.document.uri.toString(), offset: 5, length: 14, label: 'restored.md' });
   assert.match(panel.webview.html, /default-src 'none'/);
   panel.receive.fire({ type: 'ready' });
-  const start = await waitFor('restored start', () => lastOf(panel, 'inspection-start'));
+  const start = await waitFor('restored start', () => lastOf(panel, 'header'));
   assert.equal(start.header.text, text.slice(5, 19));
-  assert.equal(start.header.source.offset, 5);
-  await waitFor('restored done', () => lastOf(panel, 'inspection-done'));
+  assert.equal(lastOf(panel, 'source')?.source.offset, 5);
+  await waitFor('restored done', () => lastOf(panel, 'summary'));
 });
 
 test('Hub downloads show a progress notification with bytes that closes when loading starts', { skip }, async () => {
   const { DownloadProgress } = await import('../../../src/panel/downloadProgress');
   const download = new DownloadProgress();
-  download.update({ stage: 'download', message: 'Downloading model.onnx', loadedBytes: 1024 * 1024, totalBytes: 4 * 1024 * 1024 });
-  download.update({ stage: 'download', message: 'Downloading model.onnx', loadedBytes: 2 * 1024 * 1024, totalBytes: 4 * 1024 * 1024 });
+  download.update({ stage: 'download', file: 'model.onnx', loadedBytes: 1024 * 1024, totalBytes: 4 * 1024 * 1024 });
+  download.update({ stage: 'download', file: 'model.onnx', loadedBytes: 2 * 1024 * 1024, totalBytes: 4 * 1024 * 1024 });
   const entry = fake.progress.at(-1);
   assert.ok(entry);
   assert.match(entry.title, /downloading/i);
@@ -182,7 +187,7 @@ test('Hub downloads show a progress notification with bytes that closes when loa
     { message: 'Downloading model.onnx · 1.0 MB of 4.0 MB', increment: 25 },
     { message: 'Downloading model.onnx · 2.0 MB of 4.0 MB', increment: 25 },
   ]);
-  download.update({ stage: 'load', message: 'Loading the model' });
+  download.update({ stage: 'load' });
   await new Promise((r) => setImmediate(r));
   assert.equal(entry.closed, true);
 });

@@ -53,14 +53,22 @@ test('edits before the range shift it; edits inside or at its edges mark it chan
 
 test('the record replays the stream for a reloaded webview and builds the result', () => {
   const result = syntheticResult('a b c');
-  const { layers, summary, ...header } = result;
+  const { layers, summary, source, cost, ...header } = result;
   const r = new InspectionRecord(1, undefined, 0, 5);
-  r.header = header;
-  r.layers.push(layers[1], layers[0]);
+  r.add({ kind: 'source', requestId: 1, source });
+  r.add({ kind: 'progress', requestId: 1, stage: 'load' });
+  r.add({ kind: 'header', requestId: 1, header });
+  r.add({ kind: 'layer', requestId: 1, layer: layers[1] });
+  r.add({ kind: 'layer', requestId: 1, layer: layers[0] });
+  r.add({ kind: 'layer', requestId: 2, layer: layers[0] });
   assert.equal(r.result(), null, 'not before done');
-  r.summary = summary;
+  assert.ok(cost);
+  r.add({ kind: 'cost', requestId: 1, cost });
+  r.add({ kind: 'summary', requestId: 1, summary });
   r.stale = true;
-  assert.deepEqual(r.replay().map((m) => m.type), ['inspection-start', 'inspection-layer', 'inspection-layer', 'inspection-done', 'stale']);
+  assert.deepEqual(r.replay().map((m) => m.kind), ['source', 'header', 'layer', 'layer', 'cost', 'summary', 'stale']);
+  assert.deepEqual(r.result()?.source, source);
+  assert.equal(r.result()?.cost, cost);
   assert.deepEqual(r.result()?.layers.map((l) => l.layer), [0, 1]);
 });
 
