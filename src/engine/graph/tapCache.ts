@@ -1,12 +1,17 @@
-// Graph surgery, paid once per model: the tapped (and pruned) graph is written to a cache directory keyed
-// by the source model's hash, next to hard links to (or copies of) its external data files, so their
-// relative locations still resolve.
+// Graph surgery, paid once per model: the tapped (and pruned) graph is written to a cache directory, with its
+// weights left where they are. Weights inline in the source's model.onnx become external data that points
+// into a hard link of the source file itself (each tensor's offset and length in it); a source with external
+// data gets hard links to its data files. Either way the entry is a small graph, never a copy of the weights
+// (a copy only where a hard link cannot be made, e.g. the cache on another file system). onnxruntime refuses
+// external data whose real path lies outside the model's folder, hence links rather than symlinks or paths.
 //
-// Key: sha256 of the model.onnx bytes for files up to 512 MiB (exact: a model replaced in place with
-// the same size and mtime still gets a fresh tap); above that, sha256 of path + size + mtime, so a
-// multi-GB export is not re-read on every load. The surgery version is part of the key.
+// Key: sha256 of the surgery version, the source's path, size, mtime and inode, and its first and last MiB
+// (and the usual data file's size and mtime), so finding the entry never reads the whole file. The entry's
+// meta.json holds the sha256 of its small model.onnx and the linked files' sizes; an entry that does not
+// match them (a torn write, a truncated link) is rebuilt, as is one whose session fails to load
+// (LoadedModel.load asks for a rebuild).
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { onnx } from 'onnx-proto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { AttentionTapPlan } from './attentionTap';
@@ -18,7 +23,10 @@ import type { Dim, ModelProto } from './onnxGraph';
 import { decodeModel, encodeModel, makeValueInfo, pruneToOutputs, toNumber, valueElemType, valueShape } from './onnxGraph';
 
 const SURGERY_VERSION = 'tap-v13';
-const CONTENT_HASH_LIMIT = 512 * 1024 * 1024;
+const EDGE_BYTES = 1024 * 1024;
+/** Initializers below this stay inline in the tapped graph. */
+const EXTERNAL_MIN_BYTES = 1024;
+const SOURCE_LINK = 'source.onnx';
 
 export interface GraphInputInfo {
   readonly name: string;
@@ -40,22 +48,49 @@ export interface TappedModel extends TappedModelInfo {
   readonly modelPath: string;
 }
 
-async function hashFile(file: string, size: number, mtimeMs: number): Promise<string> {
-  const hash = createHash('sha256').update(SURGERY_VERSION);
-  if (size > CONTENT_HASH_LIMIT) {
-    hash.update(`${path.resolve(file)}\0${size}\0${mtimeMs}`);
-  } else {
-    await new Promise<void>((resolve, reject) => {
-      createReadStream(file)
-        .on('data', (chunk) => hash.update(chunk))
-        .on('end', () => resolve())
-        .on('error', reject);
-    });
+async function readRange(handle: fs.FileHandle, position: number, length: number): Promise<Buffer> {
+  const buffer = Buffer.alloc(length);
+  const { bytesRead } = await handle.read(buffer, 0, length, position);
+  return buffer.subarray(0, bytesRead);
+}
+
+/** The cache key: a stat key and a partial hash (first and last MiB), not the whole file. */
+async function cacheKey(file: string, stat: { size: number; mtimeMs: number; ino: number }): Promise<string> {
+  const hash = createHash('sha256').update(`${SURGERY_VERSION}\0${path.resolve(file)}\0${stat.size}\0${stat.mtimeMs}\0${stat.ino}`);
+  const handle = await fs.open(file, 'r');
+  try {
+    hash.update(await readRange(handle, 0, Math.min(EDGE_BYTES, stat.size)));
+    if (stat.size > EDGE_BYTES) hash.update(await readRange(handle, Math.max(EDGE_BYTES, stat.size - EDGE_BYTES), EDGE_BYTES));
+  } finally {
+    await handle.close();
   }
   // The usual external-data file: a replaced one (new size or mtime) must not reuse a stale link.
   const data = await fs.stat(`${file}_data`).catch(() => null);
   if (data) hash.update(`\0data\0${data.size}\0${data.mtimeMs}`);
   return hash.digest('hex').slice(0, 32);
+}
+
+const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+
+/**
+ * Turns the inline weights of `model` (decoded from `source`, whose bytes they still view) into external
+ * data at their own offsets in `location`, the source file. Returns false when the bytes are not views
+ * into `source` (then the weights stay inline).
+ */
+function pointWeightsAtSource(model: ModelProto, source: Uint8Array, location: string): boolean {
+  const tensors = (model.graph?.initializer ?? []).filter((t) => t.rawData && t.rawData.length >= EXTERNAL_MIN_BYTES && !(t.externalData ?? []).length);
+  if (tensors.some((t) => (t.rawData as Uint8Array).buffer !== source.buffer)) return false;
+  for (const tensor of tensors) {
+    const raw = tensor.rawData as Uint8Array;
+    tensor.externalData = [
+      { key: 'location', value: location },
+      { key: 'offset', value: String(raw.byteOffset - source.byteOffset) },
+      { key: 'length', value: String(raw.length) },
+    ];
+    tensor.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
+    tensor.rawData = new Uint8Array(0);
+  }
+  return tensors.length > 0;
 }
 
 /** The logits width or the embedding table's row count: what token ids the graph accepts. */
@@ -93,29 +128,53 @@ async function linkOrCopy(source: string, target: string): Promise<void> {
   }
 }
 
-/** Returns the tapped model for `modelFile`, doing the surgery when the cache has no entry for it. */
-export async function prepareTappedModel(modelFile: string, layers: number, cacheDir: string): Promise<TappedModel> {
+interface EntryMeta extends TappedModelInfo {
+  readonly layers: number;
+  /** sha256 of the entry's model.onnx, and each linked file's size. */
+  readonly graphSha256: string;
+  readonly links: Readonly<Record<string, number>>;
+}
+
+async function readEntry(entryDir: string, layers: number): Promise<TappedModelInfo | null> {
+  try {
+    const meta = JSON.parse(await fs.readFile(path.join(entryDir, 'meta.json'), 'utf8')) as EntryMeta;
+    if (meta.layers !== layers || sha256(await fs.readFile(path.join(entryDir, 'model.onnx'))) !== meta.graphSha256) return null;
+    for (const [file, size] of Object.entries(meta.links)) if ((await fs.stat(path.join(entryDir, file))).size !== size) return null;
+    return { plan: meta.plan, inputs: meta.inputs, graphVocabSize: meta.graphVocabSize, stats: meta.stats };
+  } catch {
+    return null;
+  }
+}
+
+export interface PrepareOptions {
+  /** Build the entry again even if one is found (its session failed to load). */
+  readonly rebuild?: boolean;
+  /** Called when the surgery has to run (once per model): the caller says "preparing the model". */
+  readonly onPreparing?: () => void;
+}
+
+/** Returns the tapped model for `modelFile`, doing the surgery when the cache has no valid entry for it. */
+export async function prepareTappedModel(modelFile: string, layers: number, cacheDir: string, options: PrepareOptions = {}): Promise<TappedModel> {
   let stat;
   try {
     stat = await fs.stat(modelFile);
   } catch {
     throw new EngineError(`Model file not found: ${modelFile}`);
   }
-  const key = await hashFile(modelFile, stat.size, stat.mtimeMs);
+  const key = await cacheKey(modelFile, stat);
   const entryDir = path.join(cacheDir, 'tapped', key);
   const modelPath = path.join(entryDir, 'model.onnx');
-  const metaPath = path.join(entryDir, 'meta.json');
-  try {
-    const meta = JSON.parse(await fs.readFile(metaPath, 'utf8')) as TappedModelInfo & { layers: number };
-    await fs.access(modelPath);
-    if (meta.layers === layers) return { ...meta, modelPath };
-  } catch {
-    // No usable cache entry: do the surgery.
+  if (!options.rebuild) {
+    const found = await readEntry(entryDir, layers);
+    if (found) return { ...found, modelPath };
   }
+  options.onPreparing?.();
 
+  let bytes: Buffer;
   let model: ModelProto;
   try {
-    model = decodeModel(await fs.readFile(modelFile));
+    bytes = await fs.readFile(modelFile);
+    model = decodeModel(bytes);
   } catch (error) {
     throw new EngineError(`Model file ${modelFile} is not a valid ONNX model (${error instanceof Error ? error.message : String(error)}).`);
   }
@@ -129,14 +188,26 @@ export async function prepareTappedModel(modelFile: string, layers: number, cach
   pruneToOutputs(model, plan.outputNames.map((name) => makeValueInfo(name, 0, null)));
   const info: TappedModelInfo = { plan, inputs, graphVocabSize: vocab, stats: appendAttentionStats(model, plan.outputNames) };
 
+  await fs.rm(entryDir, { recursive: true, force: true });
   await fs.mkdir(entryDir, { recursive: true });
+  const links: Record<string, number> = {};
   for (const file of externalDataFiles(model)) {
-    await linkOrCopy(path.resolve(path.dirname(modelFile), file), path.join(entryDir, file));
+    const target = path.join(entryDir, file);
+    await linkOrCopy(path.resolve(path.dirname(modelFile), file), target);
+    links[file] = (await fs.stat(target)).size;
   }
+  // Inline weights: point them into a hard link of the source, unless only a copy could be made.
+  const sourceLink = path.join(entryDir, SOURCE_LINK);
+  const linked = await fs.link(modelFile, sourceLink).then(() => true, () => false);
+  if (linked && pointWeightsAtSource(model, bytes, SOURCE_LINK)) links[SOURCE_LINK] = stat.size;
+  else if (linked) await fs.rm(sourceLink, { force: true });
+  const encoded = encodeModel(model);
   const temp = `${modelPath}.${process.pid}.tmp`;
-  await fs.writeFile(temp, encodeModel(model));
+  await fs.writeFile(temp, encoded);
   await fs.rename(temp, modelPath);
-  await fs.writeFile(`${metaPath}.${process.pid}.tmp`, JSON.stringify({ ...info, layers }));
+  const meta: EntryMeta = { ...info, layers, graphSha256: sha256(encoded), links };
+  const metaPath = path.join(entryDir, 'meta.json');
+  await fs.writeFile(`${metaPath}.${process.pid}.tmp`, JSON.stringify(meta));
   await fs.rename(`${metaPath}.${process.pid}.tmp`, metaPath);
   return { ...info, modelPath };
 }

@@ -24,6 +24,8 @@ export interface LoadOptions {
   readonly cacheDir: string;
   readonly provider: ExecutionProviderSetting;
   readonly providerOptions?: ProviderOptions;
+  /** Called when the tapped graph must be built first (once per model): "preparing the model (once)". */
+  readonly onPreparing?: () => void;
 }
 
 export interface LayerTensors {
@@ -90,7 +92,7 @@ export class LoadedModel {
     const config = await readModelConfig(folder);
     const tokenizer = await ModelTokenizer.load(folder);
     const modelFile = path.join(folder, 'onnx', 'model.onnx');
-    const tapped = await prepareTappedModel(modelFile, config.layers, options.cacheDir);
+    let tapped = await prepareTappedModel(modelFile, config.layers, options.cacheDir, { onPreparing: options.onPreparing });
     const vocab = tapped.graphVocabSize ?? config.vocabSize;
     if (vocab !== null && tokenizer.vocabSize > vocab) {
       throw new EngineError(
@@ -101,8 +103,14 @@ export class LoadedModel {
     let created;
     try {
       created = await createSession(tapped.modelPath, options.provider, options.providerOptions);
-    } catch (error) {
-      throw new EngineError(`Cannot load model ${modelFile}: ${firstLine(error)}`);
+    } catch {
+      // A cached tapped graph that onnxruntime cannot load (corrupt, or its links broken) is rebuilt once.
+      try {
+        tapped = await prepareTappedModel(modelFile, config.layers, options.cacheDir, { rebuild: true, onPreparing: options.onPreparing });
+        created = await createSession(tapped.modelPath, options.provider, options.providerOptions);
+      } catch (error) {
+        throw new EngineError(`Cannot load model ${modelFile}: ${firstLine(error)}`);
+      }
     }
     const card = await readModelCard(folder);
     return new LoadedModel(options.id, folder, config, tokenizer, tapped, created.session, runtime, created.provider, created.fallbackReason, card);

@@ -1,5 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { onnx } from 'onnx-proto';
@@ -16,13 +17,15 @@ before(async () => {
 
 after(() => removeTempDir(dir));
 
-test('the surgery is paid once per model: the cache entry is keyed by the model bytes and reused', async () => {
+test('the surgery is paid once per model: the cache entry is found by a stat key and partial hash, and reused', async () => {
   const tiny = await writeTinyModel(path.join(dir, 'cached'));
   const modelFile = path.join(tiny.folder, 'onnx', 'model.onnx');
   const cacheDir = path.join(dir, 'cache');
-  const first = await prepareTappedModel(modelFile, 2, cacheDir);
+  let preparing = 0;
+  const first = await prepareTappedModel(modelFile, 2, cacheDir, { onPreparing: () => preparing++ });
   const stat1 = await fs.stat(first.modelPath);
-  const second = await prepareTappedModel(modelFile, 2, cacheDir);
+  const second = await prepareTappedModel(modelFile, 2, cacheDir, { onPreparing: () => preparing++ });
+  assert.equal(preparing, 1, '"preparing the model" only when the surgery runs');
   assert.equal(second.modelPath, first.modelPath);
   assert.equal((await fs.stat(second.modelPath)).mtimeMs, stat1.mtimeMs, 'not rewritten');
   assert.deepEqual(second.plan, first.plan);
@@ -39,6 +42,48 @@ test('the surgery is paid once per model: the cache entry is keyed by the model 
   const other = await writeTinyModel(path.join(dir, 'other'), { layers: 3 });
   const third = await prepareTappedModel(path.join(other.folder, 'onnx', 'model.onnx'), 3, cacheDir);
   assert.notEqual(third.modelPath, first.modelPath);
+});
+
+test('the tapped graph keeps no copy of the weights: they are external data in a hard link of the source', async () => {
+  const tiny = await writeTinyModel(path.join(dir, 'linked'), { hidden: 64 });
+  const modelFile = path.join(tiny.folder, 'onnx', 'model.onnx');
+  const tapped = await prepareTappedModel(modelFile, 2, path.join(dir, 'cache-linked'));
+  const source = await fs.stat(modelFile);
+  const link = await fs.stat(path.join(path.dirname(tapped.modelPath), 'source.onnx'));
+  assert.equal(link.ino, source.ino, 'a hard link, not a copy');
+  assert.ok((await fs.stat(tapped.modelPath)).size < source.size / 4, 'the tapped graph is small');
+  const graph = decodeModel(await fs.readFile(tapped.modelPath));
+  const external = (graph.graph?.initializer ?? []).filter((t) => (t.externalData ?? []).some((e) => e.key === 'location' && e.value === 'source.onnx'));
+  assert.ok(external.length > 0);
+});
+
+test('a corrupt cached tapped graph is rebuilt, not loaded', async () => {
+  const tiny = await writeTinyModel(path.join(dir, 'corrupt'));
+  const cacheDir = path.join(dir, 'cache-corrupt');
+  const modelFile = path.join(tiny.folder, 'onnx', 'model.onnx');
+  const good = await prepareTappedModel(modelFile, 2, cacheDir);
+  const ids = [1, 2, 3, 4, 5, 6];
+  const reference = await LoadedModel.load(tiny.folder, { id: 'corrupt', cacheDir, provider: 'cpu' });
+  const expected = await reference.runAttention(ids);
+  await reference.dispose();
+  // A torn write: the bytes no longer match the entry's checksum.
+  await fs.writeFile(good.modelPath, (await fs.readFile(good.modelPath)).subarray(0, 100));
+  let rebuilt = 0;
+  const again = await prepareTappedModel(modelFile, 2, cacheDir, { onPreparing: () => rebuilt++ });
+  assert.equal(rebuilt, 1);
+  assert.ok((await fs.stat(again.modelPath)).size > 100);
+  // Garbage whose checksum was rewritten too: onnxruntime refuses it, and the load rebuilds the entry.
+  const garbage = Buffer.from('not an onnx model at all');
+  await fs.writeFile(again.modelPath, garbage);
+  const metaPath = path.join(path.dirname(again.modelPath), 'meta.json');
+  const meta = JSON.parse(await fs.readFile(metaPath, 'utf8')) as Record<string, unknown>;
+  await fs.writeFile(metaPath, JSON.stringify({ ...meta, graphSha256: createHash('sha256').update(garbage).digest('hex') }));
+  let preparing = 0;
+  const model = await LoadedModel.load(tiny.folder, { id: 'corrupt', cacheDir, provider: 'cpu', onPreparing: () => preparing++ });
+  assert.equal(preparing, 1, 'rebuilt once');
+  const layers = await model.runAttention(ids);
+  layers.forEach((layer, l) => assert.deepEqual(layer.data, expected[l].data));
+  await model.dispose();
 });
 
 /** Moves every initializer of `onnx/model.onnx` into `onnx/model.onnx_data` (the layout of big exports). */
