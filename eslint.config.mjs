@@ -12,6 +12,13 @@ export const config = tseslint.config(
       'no-restricted-syntax': ['error', { selector: 'ExportDefaultDeclaration', message: 'Use named exports.' }],
     },
   },
+  {
+    // The CLI, the worker and the bench reach the engine through its public face only.
+    files: ['src/cli/**/*.ts', 'src/worker/**/*.ts', 'bench/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/engine/*', '!**/engine/inspectApi'], message: 'Import the engine through src/engine/inspectApi.ts.' }] }],
+    },
+  },
 );
 
 // eslint's flat config loader reads the default export; this file is the one exception to named exports.

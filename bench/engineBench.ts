@@ -6,14 +6,8 @@
 import * as path from 'node:path';
 import type * as ort from 'onnxruntime-node';
 import { computeCostSummary } from '../src/cost/costSummary';
-import type { InspectRequest } from '../src/engine/inspectApi';
-import { runInspection } from '../src/engine/inspection';
-import { createSession } from '../src/engine/runtime/executionProviders';
-import { LoadedModel } from '../src/engine/runtime/loadedModel';
-import type { ModelTokenizer } from '../src/engine/runtime/modelTokenizer';
-import { ElemType } from '../src/engine/graph/onnxGraph';
-import type { GraphInputInfo, TappedModel } from '../src/engine/graph/tapCache';
-import { prepareTappedModel } from '../src/engine/graph/tapCache';
+import { createSession, ElemType, LoadedModel, prepareTappedModel, runInspection } from '../src/engine/inspectApi';
+import type { GraphInputInfo, InspectRequest, ModelTokenizer, TappedModel } from '../src/engine/inspectApi';
 import type { InspectionResult, InspectionSummary, LayerAttention } from '../src/shared/protocol';
 import { promptText } from './corpus';
 import { DenseJsonSize, panelPayloadSize, type PayloadSize } from './payload';
@@ -67,7 +61,7 @@ export function textOfTokens(tokenizer: ModelTokenizer, root: string, n: number)
   return source.slice(0, end);
 }
 
-function feedsFor(runtime: typeof ort, inputs: readonly GraphInputInfo[], ids: readonly number[]): Record<string, ort.Tensor> {
+export function feedsFor(runtime: typeof ort, inputs: readonly GraphInputInfo[], ids: readonly number[]): Record<string, ort.Tensor> {
   const n = ids.length;
   const ints = (input: GraphInputInfo, values: ArrayLike<number>): ort.Tensor =>
     input.elemType === ElemType.INT32

@@ -42,3 +42,10 @@ export function errorEvent(requestId: number, error: unknown): InspectionEvent {
   if (error instanceof EngineError) return { kind: 'error', requestId, message: error.message };
   return { kind: 'error', requestId, message: `Inspection failed: ${firstLine(error)}`, ...(error instanceof Error && error.stack ? { detail: error.stack } : {}) };
 }
+
+// For the bench only, which times the layers under an inspection apart (raw session, tapped graph).
+export { LoadedModel } from './runtime/loadedModel';
+export { ModelTokenizer } from './runtime/modelTokenizer';
+export { createSession } from './runtime/executionProviders';
+export { ElemType } from './graph/onnxGraph';
+export { prepareTappedModel, type GraphInputInfo, type TappedModel } from './graph/tapCache';
