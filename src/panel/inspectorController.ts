@@ -14,6 +14,7 @@ import { exportInspection } from './exportInspection';
 import { InspectionRecord, tokenAtOffset } from './inspectionRecord';
 import { InspectorPanel } from './inspectorPanel';
 import { readInspectorSettings, type InspectorSettings } from './inspectorSettings';
+import { applyWorkspaceTrust } from './workspaceTrust';
 import { isInspectorPanelState } from './panelState';
 
 export class InspectorController extends Disposable {
@@ -23,6 +24,8 @@ export class InspectorController extends Disposable {
   private record: InspectionRecord | undefined;
   private handle: InspectHandle | undefined;
   private requestCounter = 0;
+  /** The restricted-mode line last shown, so a run of inspections shows it once. */
+  private trustNoticeShown: string | undefined;
   private readonly decorations = this._register(new EditorDecorations());
   private readonly download = new DownloadProgress();
 
@@ -87,7 +90,10 @@ export class InspectorController extends Disposable {
 
   private settings(): InspectorSettings {
     const config = vscode.workspace.getConfiguration('promptAttention');
-    return readInspectorSettings((key) => config.get(key));
+    const trust = applyWorkspaceTrust(vscode.workspace.isTrusted, (key) => config.get(key), (key) => config.inspect(key));
+    if (trust.notice && trust.notice !== this.trustNoticeShown) void vscode.window.showWarningMessage(`Prompt Attention: ${trust.notice}`);
+    this.trustNoticeShown = trust.notice;
+    return readInspectorSettings(trust.get);
   }
 
   private ensureWorker(settings: InspectorSettings): InspectorWorker {
