@@ -3,6 +3,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { ModelCardSummary } from '../../shared/protocol';
 import { EngineError } from '../engineError';
+import { checkConfigKeys, checkConfigNumbers } from './configLimits';
 
 export interface ModelConfig {
   readonly modelType: string;
@@ -27,6 +28,7 @@ function firstNumber(json: Json, keys: readonly string[]): number | null {
 export function parseModelConfig(raw: Json, file: string): ModelConfig {
   // Multimodal / nested configs keep the language model's numbers under text_config.
   const json = typeof raw.text_config === 'object' && raw.text_config !== null ? { ...raw, ...(raw.text_config as Json) } : raw;
+  checkConfigKeys(json, file);
   const layers = firstNumber(json, ['num_hidden_layers', 'n_layer', 'num_layers', 'n_layers']);
   const heads = firstNumber(json, ['num_attention_heads', 'n_head', 'num_heads', 'n_heads']);
   if (!layers || !heads) throw new EngineError(`${file} does not give the number of layers and attention heads.`);
@@ -34,7 +36,7 @@ export function parseModelConfig(raw: Json, file: string): ModelConfig {
   const hidden = firstNumber(json, ['hidden_size', 'n_embd', 'd_model']);
   const headDim = firstNumber(json, ['head_dim']) ?? (hidden ? hidden / heads : 64);
   const maxPositions = firstNumber(json, ['max_position_embeddings', 'n_positions', 'n_ctx', 'max_sequence_length', 'seq_length']) ?? 2048;
-  return {
+  const config: ModelConfig = {
     modelType: typeof json.model_type === 'string' ? json.model_type : 'unknown',
     layers,
     heads,
@@ -43,6 +45,8 @@ export function parseModelConfig(raw: Json, file: string): ModelConfig {
     maxPositions,
     vocabSize: firstNumber(json, ['vocab_size', 'n_vocab']),
   };
+  checkConfigNumbers(config, file);
+  return config;
 }
 
 export async function readModelConfig(folder: string): Promise<ModelConfig> {
