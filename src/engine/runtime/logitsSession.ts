@@ -1,0 +1,227 @@
+// A plain (untapped) session of the source model, for what attribution needs: the log-probability of an
+// answer's tokens after a prompt, for many prompts at once (batched, padded), and greedy generation. The
+// LM head reads only the last positions (graph/logitsSlice.ts) when the graph allows it and the weights
+// are inline; sequences are then left-padded so every row's answer sits at the same final positions.
+import * as fs from 'node:fs/promises';
+import type * as ort from 'onnxruntime-node';
+import type { ExecutionProviderName, ExecutionProviderSetting } from '../../shared/protocol';
+import { EngineError } from '../engineError';
+import { decodeModel } from '../graph/onnxGraph';
+import { encodeSliced, LOGITS_KEEP_INPUT, sliceLogitsInput } from '../graph/logitsSlice';
+import type { ProviderOptions } from './executionProviders';
+import { createSession } from './executionProviders';
+import type { ModelConfig } from './modelConfig';
+import type { ModelDtype } from './modelFiles';
+import { resolveModelFile } from './modelFiles';
+import { firstLine } from './modelTokenizer';
+
+export interface ScoredSequence {
+  /** Prompt ids followed by the answer's ids. */
+  readonly ids: readonly number[];
+  /** Where the answer starts in `ids` (≥ 1: the first answer token needs a position before it). */
+  readonly answerStart: number;
+}
+
+export interface LogitsOpenOptions {
+  readonly provider: ExecutionProviderSetting;
+  readonly dtype?: ModelDtype;
+  readonly providerOptions?: ProviderOptions;
+  /** Turn off the LM-head slice (tests compare both paths). */
+  readonly fullLogits?: boolean;
+}
+
+/** Bytes of logits and attention activations one batch may hold. */
+const BATCH_BUDGET_BYTES = 256 * 1024 * 1024;
+const MAX_BATCH_ROWS = 16;
+
+interface InputInfo {
+  readonly name: string;
+  readonly type: string;
+  readonly shape: readonly (number | string)[];
+}
+
+function inputInfos(session: ort.InferenceSession): InputInfo[] {
+  const meta = (session as unknown as { inputMetadata?: readonly { name: string; isTensor?: boolean; type?: string; shape?: readonly (number | string)[] }[] }).inputMetadata;
+  return session.inputNames.map((name) => {
+    const m = meta?.find((x) => x.name === name);
+    return { name, type: m?.type ?? 'int64', shape: m?.shape ?? [] };
+  });
+}
+
+export class LogitsSession {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    private readonly runtime: typeof ort,
+    private readonly inputs: readonly InputInfo[],
+    private readonly config: ModelConfig,
+    /** The LM head reads only the last positions. */
+    readonly sliced: boolean,
+    readonly provider: ExecutionProviderName,
+    readonly fallbackReason: string | undefined,
+    /** The graph file that runs. */
+    readonly file: string,
+  ) {}
+
+  static async open(folder: string, config: ModelConfig, options: LogitsOpenOptions): Promise<LogitsSession> {
+    const runtime = await import('onnxruntime-node');
+    const resolved = await resolveModelFile(folder, options.dtype ?? 'auto', { gpu: options.provider !== 'cpu' && options.provider !== 'auto' });
+    let bytes: Uint8Array | null = null;
+    // External weights resolve relative to the graph's path, so only inline graphs are rewritten in memory.
+    if (!options.fullLogits && resolved.externalData.length === 0) {
+      try {
+        const model = decodeModel(await fs.readFile(resolved.file));
+        if (sliceLogitsInput(model)) bytes = encodeSliced(model);
+      } catch {
+        bytes = null;
+      }
+    }
+    let created;
+    try {
+      const sliced = bytes;
+      created = await createSession(resolved.file, options.provider, sliced
+        ? { ...options.providerOptions, create: (_file, sessionOptions) => runtime.InferenceSession.create(sliced, sessionOptions) }
+        : options.providerOptions);
+    } catch (error) {
+      throw new EngineError(`Cannot load model ${resolved.file}: ${firstLine(error)}`);
+    }
+    const inputs = inputInfos(created.session);
+    const sliced = bytes !== null && inputs.some((i) => i.name === LOGITS_KEEP_INPUT);
+    return new LogitsSession(created.session, runtime, inputs, config, sliced, created.provider, created.fallbackReason, resolved.file);
+  }
+
+  /** Left padding needs explicit positions; without a position_ids input rows are right-padded. */
+  private get leftPad(): boolean {
+    return this.sliced && this.inputs.some((i) => i.name === 'position_ids');
+  }
+
+  private feeds(rows: readonly (readonly number[])[], keep: number): { feeds: Record<string, ort.Tensor>; offsets: number[]; length: number } {
+    const { Tensor } = this.runtime;
+    const b = rows.length;
+    const length = Math.max(...rows.map((r) => r.length));
+    const left = this.leftPad;
+    const offsets = rows.map((r) => (left ? length - r.length : 0));
+    const ids = new Array<number>(b * length).fill(0);
+    const mask = new Array<number>(b * length).fill(0);
+    const positions = new Array<number>(b * length).fill(0);
+    rows.forEach((r, row) => {
+      for (let i = 0; i < r.length; i++) {
+        const at = row * length + offsets[row] + i;
+        ids[at] = r[i];
+        mask[at] = 1;
+        positions[at] = i;
+      }
+    });
+    const ints = (input: InputInfo, values: readonly number[]): ort.Tensor =>
+      input.type === 'int32' ? new Tensor('int32', Int32Array.from(values), [b, length]) : new Tensor('int64', BigInt64Array.from(values, (v) => BigInt(v)), [b, length]);
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const input of this.inputs) {
+      const name = input.name;
+      if (name === 'input_ids') feeds[name] = ints(input, ids);
+      else if (name === 'attention_mask') feeds[name] = ints(input, mask);
+      else if (name === 'position_ids') feeds[name] = ints(input, positions);
+      else if (name === 'token_type_ids') feeds[name] = ints(input, new Array<number>(b * length).fill(0));
+      else if (name === LOGITS_KEEP_INPUT) feeds[name] = new Tensor('int64', BigInt64Array.of(BigInt(-keep)), [1]);
+      else if (name === 'use_cache_branch') feeds[name] = new Tensor('bool', Uint8Array.of(0), [1]);
+      else if (/^past_key_values|^past\./.test(name)) {
+        const dims = [b, typeof input.shape[1] === 'number' ? input.shape[1] : this.config.kvHeads, 0, typeof input.shape[3] === 'number' ? input.shape[3] : this.config.headDim];
+        feeds[name] = input.type === 'float16' ? new Tensor('float16', new Uint16Array(0), dims) : new Tensor('float32', new Float32Array(0), dims);
+      } else throw new EngineError(`Model input "${name}" is not one the attribution knows how to feed.`);
+    }
+    return { feeds, offsets, length };
+  }
+
+  private async logits(rows: readonly (readonly number[])[], keep: number): Promise<{ data: Float32Array; positions: number; vocab: number; offsets: number[]; length: number }> {
+    const { feeds, offsets, length } = this.feeds(rows, keep);
+    let out: ort.InferenceSession.OnnxValueMapType;
+    try {
+      out = await this.session.run(feeds, [this.session.outputNames.includes('logits') ? 'logits' : this.session.outputNames[0]]);
+    } catch (error) {
+      throw new EngineError(`Model run failed: ${firstLine(error)}`);
+    }
+    const tensor = Object.values(out)[0] as ort.Tensor;
+    if (tensor.type !== 'float32') throw new EngineError(`The model's logits are ${tensor.type}; attribution reads float32 logits.`);
+    const [, positions, vocab] = tensor.dims;
+    return { data: tensor.data as Float32Array, positions, vocab, offsets, length };
+  }
+
+  /** Rows that fit one batch for sequences of this length. */
+  private batchRows(length: number, keep: number): number {
+    const vocab = this.config.vocabSize ?? 32_000;
+    const perRow = (this.sliced ? keep : length) * vocab * 4 + this.config.heads * length * length * 4 * 2;
+    return Math.max(1, Math.min(MAX_BATCH_ROWS, Math.floor(BATCH_BUDGET_BYTES / perRow)));
+  }
+
+  /**
+   * Per sequence, the log-probability of each answer token (float64 log-softmax). Sequences run in batches;
+   * `onBatch` is told after each, and `isCancelled` is asked before each.
+   */
+  async answerLogProbs(sequences: readonly ScoredSequence[], onBatch?: (done: number) => void, isCancelled?: () => boolean): Promise<Float64Array[]> {
+    const results = new Array<Float64Array>(sequences.length);
+    // Similar lengths share a batch: less padding.
+    const order = sequences.map((_, i) => i).sort((a, b) => sequences[b].ids.length - sequences[a].ids.length);
+    let done = 0;
+    while (done < order.length) {
+      if (isCancelled?.()) throw new AttributionCancelled();
+      const first = sequences[order[done]];
+      const answer = first.ids.length - first.answerStart;
+      const rows = this.batchRows(first.ids.length, answer + 1);
+      const batch = order.slice(done, done + rows);
+      for (const i of batch) {
+        if (sequences[i].answerStart < 1) throw new Error('an answer needs at least one token before it');
+        if (sequences[i].ids.length - sequences[i].answerStart !== answer) throw new Error('sequences in one call share the answer length');
+      }
+      const run = await this.logits(batch.map((i) => sequences[i].ids), answer + 1);
+      batch.forEach((seqIndex, row) => {
+        const seq = sequences[seqIndex];
+        const scores = new Float64Array(answer);
+        for (let j = 0; j < answer; j++) {
+          // Logits at position p predict token p + 1.
+          const absolute = run.offsets[row] + seq.answerStart - 1 + j;
+          const position = this.sliced ? absolute - (run.length - run.positions) : absolute;
+          scores[j] = logSoftmaxAt(run.data, (row * run.positions + position) * run.vocab, run.vocab, seq.ids[seq.answerStart + j]);
+        }
+        results[seqIndex] = scores;
+      });
+      done += batch.length;
+      onBatch?.(done);
+    }
+    return results;
+  }
+
+  /** Greedy continuation of `ids`: at most `max` tokens, stopping before a token `stop` accepts. */
+  async generate(ids: readonly number[], max: number, stop: (id: number) => boolean, limit: number, isCancelled?: () => boolean): Promise<number[]> {
+    const out: number[] = [];
+    const current = [...ids];
+    while (out.length < max && current.length < limit) {
+      if (isCancelled?.()) throw new AttributionCancelled();
+      const run = await this.logits([current], 1);
+      const position = this.sliced ? run.positions - 1 : current.length - 1;
+      const base = position * run.vocab;
+      let best = 0;
+      for (let v = 1; v < run.vocab; v++) if (run.data[base + v] > run.data[base + best]) best = v;
+      if (stop(best)) break;
+      out.push(best);
+      current.push(best);
+    }
+    return out;
+  }
+
+  async dispose(): Promise<void> {
+    await this.session.release().catch(() => undefined);
+  }
+}
+
+export class AttributionCancelled extends Error {
+  constructor() {
+    super('cancelled');
+  }
+}
+
+/** log softmax(logits[base .. base + vocab))[token], in float64. */
+export function logSoftmaxAt(logits: Float32Array, base: number, vocab: number, token: number): number {
+  let max = -Infinity;
+  for (let v = 0; v < vocab; v++) if (logits[base + v] > max) max = logits[base + v];
+  let sum = 0;
+  for (let v = 0; v < vocab; v++) sum += Math.exp(logits[base + v] - max);
+  return logits[base + token] - max - Math.log(sum);
+}
