@@ -95,6 +95,11 @@ export class ModelTokenizer {
     return { ids: encoding.ids, tokens };
   }
 
+  /** Text of `ids` (generated answers), special tokens left out. */
+  decode(ids: readonly number[]): string {
+    return this.tokenizer.decode([...ids], { skip_special_tokens: true });
+  }
+
   /** Ids of plain (non-special) tokens, for random sequences (induction probe). */
   isSpecial(id: number): boolean {
     return this.specialIds.has(id);
