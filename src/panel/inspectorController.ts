@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { computeCostSummary } from '../cost/costSummary';
 import type { InspectHandle } from '../engine/inspectApi';
 import type { CostSummary, HostMessage, InspectionEvent, WebviewToHostMessage } from '../shared/protocol';
+import type { Log } from '../shared/log';
 import { InspectorWorker } from '../worker/inspectorWorker';
 import { Disposable } from '../util/disposable';
 import { DownloadProgress } from './downloadProgress';
@@ -29,7 +30,10 @@ export class InspectorController extends Disposable {
   private readonly decorations = this._register(new EditorDecorations());
   private readonly download = new DownloadProgress();
 
-  constructor(private readonly context: vscode.ExtensionContext) {
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly log: Log,
+  ) {
     super();
     this._register(vscode.workspace.onDidChangeTextDocument((e) => this.onEdit(e)));
     this._register(vscode.window.onDidChangeTextEditorSelection((e) => this.onCursor(e)));
@@ -55,7 +59,7 @@ export class InspectorController extends Disposable {
   /** The serializer: takes over a panel restored after a window reload and re-runs its inspection. */
   async restore(webviewPanel: vscode.WebviewPanel, state: unknown): Promise<void> {
     this.panel?.dispose();
-    this.adoptPanel(new InspectorPanel(webviewPanel, this.context.extensionUri));
+    this.adoptPanel(new InspectorPanel(webviewPanel, this.context.extensionUri, this.log));
     if (!isInspectorPanelState(state) || !state.uri) return;
     try {
       const doc = await vscode.workspace.openTextDocument(vscode.Uri.parse(state.uri));
@@ -67,7 +71,7 @@ export class InspectorController extends Disposable {
   }
 
   private ensurePanel(): InspectorPanel {
-    return this.panel ?? this.adoptPanel(InspectorPanel.create(this.context.extensionUri));
+    return this.panel ?? this.adoptPanel(InspectorPanel.create(this.context.extensionUri, this.log));
   }
 
   private adoptPanel(panel: InspectorPanel): InspectorPanel {

@@ -1,7 +1,10 @@
 // The inspector webview panel: created beside the editor (or revived after a reload), strict CSP, and a
-// message queue that holds host messages until the webview says it is ready.
+// message queue that holds host messages until the webview says it is ready. Every webview message is
+// validated field by field; a malformed one is dropped with a log entry.
 import * as vscode from 'vscode';
-import { isWebviewToHostMessage, type HostMessage, type WebviewToHostMessage } from '../shared/protocol';
+import type { Log } from '../shared/log';
+import type { HostMessage, WebviewToHostMessage } from '../shared/protocol';
+import { parseWebviewMessage } from '../shared/webviewMessages';
 import { Disposable } from '../util/disposable';
 import { buildPanelHtml, makeNonce } from './panelHtml';
 
@@ -17,14 +20,14 @@ export class InspectorPanel extends Disposable {
   readonly onMessage = this.messageEmitter.event;
   readonly onDidDispose = this.disposeEmitter.event;
 
-  static create(extensionUri: vscode.Uri): InspectorPanel {
+  static create(extensionUri: vscode.Uri, log: Log): InspectorPanel {
     const panel = vscode.window.createWebviewPanel(
       InspectorPanel.viewType,
       'Attention',
       { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
       InspectorPanel.options(extensionUri),
     );
-    return new InspectorPanel(panel, extensionUri);
+    return new InspectorPanel(panel, extensionUri, log);
   }
 
   static options(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
@@ -38,6 +41,7 @@ export class InspectorPanel extends Disposable {
   constructor(
     readonly panel: vscode.WebviewPanel,
     extensionUri: vscode.Uri,
+    private readonly log: Log,
   ) {
     super();
     const webview = panel.webview;
@@ -50,8 +54,12 @@ export class InspectorPanel extends Disposable {
       nonce: makeNonce(),
     });
     this._register(
-      webview.onDidReceiveMessage((message: unknown) => {
-        if (!isWebviewToHostMessage(message)) return;
+      webview.onDidReceiveMessage((value: unknown) => {
+        const message = parseWebviewMessage(value);
+        if (typeof message === 'string') {
+          this.log.warn(`Dropped a malformed message from the panel: ${message}`);
+          return;
+        }
         if (message.type === 'ready') this.flush();
         this.messageEmitter.fire(message);
       }),
@@ -70,7 +78,7 @@ export class InspectorPanel extends Disposable {
       this.queue.push(message);
       return;
     }
-    void this.panel.webview.postMessage(message);
+    this.send(message);
   }
 
   /** Drops queued messages (a new inspection supersedes them). */
@@ -92,7 +100,16 @@ export class InspectorPanel extends Disposable {
     this.readyCount++;
     const queued = this.queue;
     this.queue = [];
-    for (const message of queued) void this.panel.webview.postMessage(message);
+    for (const message of queued) this.send(message);
+  }
+
+  private send(message: HostMessage): void {
+    this.panel.webview.postMessage(message).then(
+      (delivered) => {
+        if (!delivered) this.log.warn(`The panel did not take a ${message.kind} message (it is closing or hidden).`);
+      },
+      (error: unknown) => this.log.error(`Posting a ${message.kind} message to the panel failed`, error),
+    );
   }
 
   override dispose(): void {

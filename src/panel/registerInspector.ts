@@ -1,11 +1,12 @@
 // Wires the inspector: the promptAttention.inspect command and the panel serializer (the panel comes back
 // after a window reload and re-runs its inspection).
 import * as vscode from 'vscode';
+import type { Log } from '../shared/log';
 import { InspectorController } from './inspectorController';
 import { InspectorPanel } from './inspectorPanel';
 
-export function registerInspector(context: vscode.ExtensionContext): void {
-  const controller = new InspectorController(context);
+export function registerInspector(context: vscode.ExtensionContext, log: Log): void {
+  const controller = new InspectorController(context, log);
   context.subscriptions.push(
     controller,
     vscode.commands.registerCommand('promptAttention.inspect', () => controller.inspectActiveEditor()),

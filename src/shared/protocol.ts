@@ -271,9 +271,5 @@ export type WebviewToHostMessage =
   /** PNG comes as a data: URL from the canvas; json and html are built by the host from its result. */
   | { readonly type: 'export'; readonly requestId: number; readonly kind: ExportKind; readonly pngDataUrl?: string };
 
+/** Every webview message type; shared/webviewMessages.ts validates each one field by field. */
 export const WEBVIEW_MESSAGE_TYPES = ['ready', 'cancel', 'rerun', 'focus', 'export'] as const satisfies readonly WebviewToHostMessage['type'][];
-const webviewTypes: ReadonlySet<string> = new Set(WEBVIEW_MESSAGE_TYPES);
-
-export function isWebviewToHostMessage(value: unknown): value is WebviewToHostMessage {
-  return typeof value === 'object' && value !== null && webviewTypes.has(String((value as { type?: unknown }).type));
-}

@@ -148,7 +148,12 @@ export function createFakeVscode(storage: string) {
     },
   };
   const workspace = {
-    getConfiguration: (section: string) => ({ get: (key: string) => settings[`${section}.${key}`] }),
+    getConfiguration: (section: string) => ({
+      get: (key: string) => settings[`${section}.${key}`],
+      // The fake's settings are all user settings.
+      inspect: (key: string) => ({ key: `${section}.${key}`, globalValue: settings[`${section}.${key}`] }),
+    }),
+    isTrusted: true,
     onDidChangeTextDocument: docChange.event,
     openTextDocument: async (uri: Uri) => window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString())?.document,
     asRelativePath: (uri: Uri | string) => path.basename(typeof uri === 'string' ? uri : uri.path),

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { HostMessage, InspectionHeader } from '../../../src/shared/protocol';
 import { decodeInspectionResult } from '../../../src/report/resultCodec';
+import { withStack, type Log } from '../../../src/shared/log';
 import { createFakeVscode, installFakeVscode, type FakeWebviewPanel } from './fakeVscodePanel';
 
 const root = path.resolve(__dirname, '../../..');
@@ -18,6 +19,8 @@ const storage = mkdtempSync(path.join(tmpdir(), 'pa-host-'));
 const fake = createFakeVscode(storage);
 let uninstall: () => void = () => undefined;
 let context: ReturnType<typeof fake.context>;
+const logged: string[] = [];
+const log: Log = { info: (m) => logged.push(`info ${m}`), warn: (m) => logged.push(`warn ${m}`), error: (m, e) => logged.push(`error ${withStack(m, e)}`) };
 
 before(async () => {
   if (skip) return;
@@ -28,7 +31,7 @@ before(async () => {
   const { registerInspector } = await import('../../../src/panel/registerInspector');
   context = fake.context(root);
   fake.settings['promptAttention.executionProvider'] = 'cpu';
-  registerInspector(context as never);
+  registerInspector(context as never, log);
 });
 
 after(() => {
@@ -104,6 +107,10 @@ test('inspect → panel → editor link → stale → re-run → export', { skip
   panel.receive.fire({ type: 'focus', index: sys, attended: [{ index: 1, weight: 0.2 }], reveal: false });
   assert.equal(editor.revealed.length, 1);
   assert.ok(editor.decoratedOffsets().some(([s0]) => s0 === selStart + tokens[1].start));
+  // A malformed message is dropped, with a log entry, and changes nothing.
+  panel.receive.fire({ type: 'focus', index: sys, attended: [{ index: 'x', weight: 1 }] });
+  assert.ok(editor.decoratedOffsets().some(([s0]) => s0 === selStart + tokens[1].start), 'the decorations stay');
+  assert.ok(logged.some((l) => /^warn Dropped a malformed message from the panel: focus: attended/.test(l)), logged.join('\n'));
   panel.receive.fire({ type: 'focus', index: null, attended: [] });
   assert.deepEqual(editor.decoratedOffsets(), [], 'no focus, no decorations');
 
