@@ -14,8 +14,15 @@ export function sliceLogitsInput(model: ModelProto, outputName = 'logits'): bool
   const graph = model.graph;
   if (!graph?.node || !graph.output) return false;
   const outputIndex = graph.output.findIndex((o) => o.name === outputName);
-  if (outputIndex < 0 || graph.output.length !== 1) return false;
-  const at = producersOf(graph.node).get(outputName);
+  if (outputIndex < 0) return false;
+  // An export with num_logits_to_keep slices its LM head already.
+  if ((graph.input ?? []).some((i) => /^(?:num_)?logits_to_keep$/.test(i.name ?? ''))) return false;
+  const producers = producersOf(graph.node);
+  let at = producers.get(outputName);
+  // Through the Identity or Cast an exporter may put after the LM head.
+  for (let hops = 0; at !== undefined && hops < 4 && /^(?:Identity|Cast)$/.test(graph.node[at].opType ?? ''); hops++) {
+    at = producers.get(graph.node[at].input?.[0] ?? '');
+  }
   if (at === undefined) return false;
   const head = graph.node[at];
   if (head.opType !== 'MatMul' || (head.domain ?? '') !== '' || !head.input?.[0]) return false;

@@ -14,6 +14,7 @@ import type { ModelConfig } from './modelConfig';
 import type { ModelDtype } from './modelFiles';
 import { resolveModelFile } from './modelFiles';
 import { firstLine } from './modelTokenizer';
+import { PAST_INPUT, prefillFeeds } from './prefillFeeds';
 
 export interface ScoredSequence {
   /** Prompt ids followed by the answer's ids. */
@@ -40,11 +41,13 @@ interface InputInfo {
   readonly shape: readonly (number | string)[];
 }
 
+/** num_logits_to_keep (optimum, transformers.js exports): the graph slices the LM head itself. */
+const NATIVE_KEEP = /^(?:num_)?logits_to_keep$/;
+
 function inputInfos(session: ort.InferenceSession): InputInfo[] {
-  const meta = (session as unknown as { inputMetadata?: readonly { name: string; isTensor?: boolean; type?: string; shape?: readonly (number | string)[] }[] }).inputMetadata;
   return session.inputNames.map((name) => {
-    const m = meta?.find((x) => x.name === name);
-    return { name, type: m?.type ?? 'int64', shape: m?.shape ?? [] };
+    const m = session.inputMetadata.find((x) => x.name === name);
+    return { name, type: m && m.isTensor ? m.type : 'int64', shape: m && m.isTensor ? m.shape : [] };
   });
 }
 
@@ -53,6 +56,7 @@ export class LogitsSession {
     private readonly session: ort.InferenceSession,
     private readonly runtime: typeof ort,
     private readonly inputs: readonly InputInfo[],
+    private readonly metadata: readonly ort.InferenceSession.ValueMetadata[],
     private readonly config: ModelConfig,
     /** The LM head reads only the last positions. */
     readonly sliced: boolean,
@@ -85,8 +89,8 @@ export class LogitsSession {
       throw new EngineError(`Cannot load model ${resolved.file}: ${firstLine(error)}`);
     }
     const inputs = inputInfos(created.session);
-    const sliced = bytes !== null && inputs.some((i) => i.name === LOGITS_KEEP_INPUT);
-    return new LogitsSession(created.session, runtime, inputs, config, sliced, created.provider, created.fallbackReason, resolved.file);
+    const sliced = !options.fullLogits && inputs.some((i) => i.name === LOGITS_KEEP_INPUT || NATIVE_KEEP.test(i.name));
+    return new LogitsSession(created.session, runtime, inputs, created.session.inputMetadata, config, sliced, created.provider, created.fallbackReason, resolved.file);
   }
 
   /** Left padding needs explicit positions; without a position_ids input rows are right-padded. */
@@ -111,9 +115,15 @@ export class LogitsSession {
         positions[at] = i;
       }
     });
+    // The graph's other inputs (cache, merged-decoder branch) as one prefill feeds them, then widened to the batch.
+    const others = this.inputs.filter((i) => i.name !== LOGITS_KEEP_INPUT);
+    const feeds = prefillFeeds(this.runtime, others.map((i) => ({ name: i.name, elemType: 0, shape: null })), rows[0], {
+      kvHeads: this.config.kvHeads,
+      headDim: this.config.headDim,
+      metadata: this.metadata,
+    });
     const ints = (input: InputInfo, values: readonly number[]): ort.Tensor =>
       input.type === 'int32' ? new Tensor('int32', Int32Array.from(values), [b, length]) : new Tensor('int64', BigInt64Array.from(values, (v) => BigInt(v)), [b, length]);
-    const feeds: Record<string, ort.Tensor> = {};
     for (const input of this.inputs) {
       const name = input.name;
       if (name === 'input_ids') feeds[name] = ints(input, ids);
@@ -121,11 +131,13 @@ export class LogitsSession {
       else if (name === 'position_ids') feeds[name] = ints(input, positions);
       else if (name === 'token_type_ids') feeds[name] = ints(input, new Array<number>(b * length).fill(0));
       else if (name === LOGITS_KEEP_INPUT) feeds[name] = new Tensor('int64', BigInt64Array.of(BigInt(-keep)), [1]);
-      else if (name === 'use_cache_branch') feeds[name] = new Tensor('bool', Uint8Array.of(0), [1]);
-      else if (/^past_key_values|^past\./.test(name)) {
-        const dims = [b, typeof input.shape[1] === 'number' ? input.shape[1] : this.config.kvHeads, 0, typeof input.shape[3] === 'number' ? input.shape[3] : this.config.headDim];
-        feeds[name] = input.type === 'float16' ? new Tensor('float16', new Uint16Array(0), dims) : new Tensor('float32', new Float32Array(0), dims);
-      } else throw new EngineError(`Model input "${name}" is not one the attribution knows how to feed.`);
+      else if (NATIVE_KEEP.test(name) && this.sliced) {
+        const old = feeds[name];
+        feeds[name] = input.type === 'int32' ? new Tensor('int32', Int32Array.of(keep), old.dims) : new Tensor('int64', BigInt64Array.of(BigInt(keep)), old.dims);
+      } else if (PAST_INPUT.test(name) && b > 1) {
+        const old = feeds[name];
+        feeds[name] = new Tensor(old.type, old.data, [b, ...old.dims.slice(1)] as number[]);
+      }
     }
     return { feeds, offsets, length };
   }
