@@ -188,26 +188,42 @@ export async function prepareTappedModel(modelFile: string, layers: number, cach
   pruneToOutputs(model, plan.outputNames.map((name) => makeValueInfo(name, 0, null)));
   const info: TappedModelInfo = { plan, inputs, graphVocabSize: vocab, stats: appendAttentionStats(model, plan.outputNames) };
 
-  await fs.rm(entryDir, { recursive: true, force: true });
-  await fs.mkdir(entryDir, { recursive: true });
-  const links: Record<string, number> = {};
-  for (const file of externalDataFiles(model)) {
-    const target = path.join(entryDir, file);
-    await linkOrCopy(path.resolve(path.dirname(modelFile), file), target);
-    links[file] = (await fs.stat(target)).size;
+  try {
+    await fs.rm(entryDir, { recursive: true, force: true });
+    await fs.mkdir(entryDir, { recursive: true });
+    const links: Record<string, number> = {};
+    for (const file of externalDataFiles(model)) {
+      const target = path.join(entryDir, file);
+      await linkOrCopy(path.resolve(path.dirname(modelFile), file), target);
+      links[file] = (await fs.stat(target)).size;
+    }
+    // Inline weights: point them into a hard link of the source, unless only a copy could be made.
+    const sourceLink = path.join(entryDir, SOURCE_LINK);
+    const linked = await fs.link(modelFile, sourceLink).then(() => true, () => false);
+    if (linked && pointWeightsAtSource(model, bytes, SOURCE_LINK)) links[SOURCE_LINK] = stat.size;
+    else if (linked) await fs.rm(sourceLink, { force: true });
+    const encoded = encodeModel(model);
+    const temp = `${modelPath}.${process.pid}.tmp`;
+    await fs.writeFile(temp, encoded);
+    await fs.rename(temp, modelPath);
+    const meta: EntryMeta = { ...info, layers, graphSha256: sha256(encoded), links };
+    const metaPath = path.join(entryDir, 'meta.json');
+    await fs.writeFile(`${metaPath}.${process.pid}.tmp`, JSON.stringify(meta));
+    await fs.rename(`${metaPath}.${process.pid}.tmp`, metaPath);
+  } catch (error) {
+    // A full disk or a read-only cache: leave no half-written entry behind, and say which folder.
+    await fs.rm(entryDir, { recursive: true, force: true }).catch(() => undefined);
+    if (error instanceof EngineError) throw error;
+    // A recursive mkdir on a read-only file system reports ENOENT; the access check names the real cause.
+    const cause = await fs.access(cacheDir, fs.constants.W_OK).then(
+      () => firstLineOf(error),
+      (denied: NodeJS.ErrnoException) => firstLineOf(denied.code === 'ENOENT' ? error : denied),
+    );
+    throw new EngineError(`Cannot write the tapped-graph cache in ${cacheDir} (${cause}); free some space or make the folder writable.`);
   }
-  // Inline weights: point them into a hard link of the source, unless only a copy could be made.
-  const sourceLink = path.join(entryDir, SOURCE_LINK);
-  const linked = await fs.link(modelFile, sourceLink).then(() => true, () => false);
-  if (linked && pointWeightsAtSource(model, bytes, SOURCE_LINK)) links[SOURCE_LINK] = stat.size;
-  else if (linked) await fs.rm(sourceLink, { force: true });
-  const encoded = encodeModel(model);
-  const temp = `${modelPath}.${process.pid}.tmp`;
-  await fs.writeFile(temp, encoded);
-  await fs.rename(temp, modelPath);
-  const meta: EntryMeta = { ...info, layers, graphSha256: sha256(encoded), links };
-  const metaPath = path.join(entryDir, 'meta.json');
-  await fs.writeFile(`${metaPath}.${process.pid}.tmp`, JSON.stringify(meta));
-  await fs.rename(`${metaPath}.${process.pid}.tmp`, metaPath);
   return { ...info, modelPath };
+}
+
+function firstLineOf(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0];
 }

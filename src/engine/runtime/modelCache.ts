@@ -1,6 +1,11 @@
 // Keeps the most recently used model warm (one at a time, to bound memory) and resolves/loads on demand.
+// A warm model is reused only while its folder's files are unchanged (size, mtime, inode): a folder
+// re-exported or checked out between two inspections is loaded again.
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
 import type { ExecutionProviderSetting, ProgressUpdate } from '../../shared/protocol';
 import { LoadedModel } from './loadedModel';
+import type { ModelDtype } from './modelFiles';
 import { resolveModel } from './modelSource';
 
 export interface ModelCacheOptions {
@@ -10,24 +15,37 @@ export interface ModelCacheOptions {
 }
 
 export class ModelCache {
-  private current: { key: string; model: Promise<LoadedModel> } | null = null;
+  private current: { key: string; model: Promise<LoadedModel>; stamp: string } | null = null;
 
   constructor(private readonly options: ModelCacheOptions) {}
 
-  async get(setting: string, provider: ExecutionProviderSetting, onProgress: (progress: ProgressUpdate) => void): Promise<LoadedModel> {
-    const key = `${setting}\0${provider}`;
-    if (this.current?.key === key) return this.current.model;
+  async get(setting: string, provider: ExecutionProviderSetting, onProgress: (progress: ProgressUpdate) => void, dtype: ModelDtype = 'auto'): Promise<LoadedModel> {
+    const key = `${setting}\0${provider}\0${dtype}`;
+    const warm = this.current;
+    if (warm?.key === key) {
+      const loaded = await warm.model.catch(() => null);
+      if (!loaded || (await folderStamp(loaded.folder)) === warm.stamp) return warm.model;
+    }
     await this.release();
-    const model = this.load(setting, provider, onProgress);
-    this.current = { key, model };
+    // load() reports the stamp after resolving the folder, by which time `entry` exists.
+    const entry: { key: string; model: Promise<LoadedModel>; stamp: string } = {
+      key,
+      model: this.load(setting, provider, onProgress, (stamp) => (entry.stamp = stamp), dtype),
+      stamp: '',
+    };
+    const model = entry.model;
+    this.current = entry;
     model.catch(() => {
       if (this.current?.model === model) this.current = null;
     });
     return model;
   }
 
-  private async load(setting: string, provider: ExecutionProviderSetting, onProgress: (progress: ProgressUpdate) => void): Promise<LoadedModel> {
+  private async load(setting: string, provider: ExecutionProviderSetting, onProgress: (progress: ProgressUpdate) => void, onStamp: (stamp: string) => void, dtype: ModelDtype): Promise<LoadedModel> {
+    const gpu = provider !== 'cpu' && provider !== 'auto';
     const location = await resolveModel(setting, {
+      dtype,
+      ...(gpu ? { gpu } : {}),
       modelsDir: this.options.modelsDir,
       storageDir: this.options.cacheDir,
       endpoint: this.options.hubEndpoint,
@@ -41,7 +59,8 @@ export class ModelCache {
         }),
     });
     onProgress({ stage: 'load', model: location.id });
-    return LoadedModel.load(location.folder, { id: location.id, cacheDir: this.options.cacheDir, provider });
+    onStamp(await folderStamp(location.folder));
+    return LoadedModel.load(location.folder, { id: location.id, cacheDir: this.options.cacheDir, provider, dtype });
   }
 
   async release(): Promise<void> {
@@ -49,4 +68,14 @@ export class ModelCache {
     this.current = null;
     if (previous) await (await previous.model.catch(() => null))?.dispose();
   }
+}
+
+const STAMPED_FILES = ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model.onnx', 'onnx/model.onnx_data'];
+
+/** Size, mtime and inode of the files a model is loaded from ('-' for a missing one). */
+async function folderStamp(folder: string): Promise<string> {
+  const parts = await Promise.all(
+    STAMPED_FILES.map((file) => fs.stat(path.join(folder, file)).then((s) => `${s.size}:${s.mtimeMs}:${s.ino}`, () => '-')),
+  );
+  return parts.join('|');
 }
