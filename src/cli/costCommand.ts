@@ -6,7 +6,7 @@ import { computeCost } from '../cost/costModel';
 import { resolveOptions, toCostSummary } from '../cost/costSummary';
 import { IncrementalCounter } from '../cost/incrementalCounter';
 import { buildCatalog, DEFAULT_TARGET_ID, findPreset, KV_DTYPE_BYTES, unknownTargetMessage, type KvDtype } from '../cost/presets';
-import { loadTokenCounter } from '../cost/tokenCounters';
+import { chatOverheadTokens, loadTokenCounter } from '../cost/tokenCounters';
 
 export interface CostCommandIo {
   readonly stdout: { write(text: string): unknown };
@@ -112,11 +112,16 @@ export async function runCostCommand(argv: string[], io: CostCommandIo = process
     const counter = await loadTokenCounter(preset.tokenizer);
     const tokens = new IncrementalCounter(counter).update(text).total;
     const options = resolveOptions({ ...(args.kvDtype ? { kvDtype: args.kvDtype } : {}), ...(args.kvBudgetBytes !== undefined ? { kvBudgetBytes: args.kvBudgetBytes } : {}) });
-    const figures = computeCost(preset, tokens, options.kvDtype);
+    const figures = computeCost(preset, tokens, options.kvDtype, chatOverheadTokens(preset, counter));
     const summary = toCostSummary(preset, figures, options);
     if (args.json) {
       const { target, contextWindow, contextShare, attentionScores, attentionFlops, linearFlops, kvCacheBytes, price, warnings } = summary;
-      const document = { target, tokens, contextWindow, contextShare, attentionScores, attentionFlops, linearFlops, kvCacheBytes, price, warnings };
+      const chatOverhead = preset.chatFraming ? figures.chatOverheadTokens : null;
+      const priceTier = figures.priceTier && figures.priceTier.tiered ? { pricePerMillionInputTokens: figures.priceTier.pricePerMillionInputTokens, aboveTokens: figures.priceTier.aboveTokens } : null;
+      const document = {
+        target, tokenizer: preset.tokenizer, exact: preset.exact, tokens, chatOverheadTokens: chatOverhead,
+        contextWindow, contextShare, attentionScores, attentionFlops, linearFlops, kvCacheBytes, price, priceTier, warnings,
+      };
       io.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
     } else {
       const warnings = summary.warnings.map((warning) => `warning: ${warning}`);

@@ -2,15 +2,23 @@
 //
 // Conventions (one forward pass over the prompt, batch 1):
 // - attention scores: query·key dot products, n² per query head per layer for the full matrix, and the
-//   causal (lower-triangle) count n(n+1)/2. With a sliding window W each query sees at most W keys.
-// - attention FLOPs: QKᵀ and A·V each take n_q·n_k·d_head multiply-adds per head, i.e. 2·n_q·n_k·d_head FLOPs,
-//   so 2 · 2 · n² · d_head · heads · layers for the full matrix (softmax and masking are not counted).
-// - dense (linear) FLOPs: ≈ 2 × parameters × n (one multiply-add per weight per token, embeddings included).
-// - KV cache: 2 (K and V) × layers × KV heads × head dim × bytes per element, per token held (GQA-aware).
-import { KV_DTYPE_BYTES, type KvDtype, type TargetPreset } from './presets';
+//   causal (lower-triangle) count n(n+1)/2. With a sliding window W each query sees at most W keys; models
+//   that interleave local and global layers (Gemma 3, gpt-oss) apply the window only on their local layers.
+// - attention FLOPs: QKᵀ takes n_q·n_k·d_qk and A·V n_q·n_k·d_v multiply-adds per head, i.e.
+//   2·n_q·n_k·(d_qk + d_v) FLOPs, which is 4·n²·d_head when d_qk = d_v (softmax and masking are not counted).
+// - dense (linear) FLOPs: ≈ 2 × parameters × n (one multiply-add per weight per token, embeddings included);
+//   a mixture-of-experts model counts the parameters active per token.
+// - KV cache: 2 (K and V) × KV heads × head dim × bytes per element, per layer and token held (GQA-aware);
+//   multi-head latent attention (DeepSeek-V3) holds one latent of kv_lora_rank plus one rotary key of
+//   qk_rope_head_dim per layer and token instead. A windowed layer holds at most W tokens.
+import { KV_DTYPE_BYTES, type Architecture, type KvDtype, type PriceTier, type TargetPreset } from './presets';
 
 export interface CostFigures {
+  /** Tokens the model reads: the prompt's plus the chat framing's. */
   readonly tokens: number;
+  readonly promptTokens: number;
+  /** Tokens the chat format adds around one user message (0 where none is known). */
+  readonly chatOverheadTokens: number;
   readonly contextWindow: number;
   /** tokens / contextWindow (1 = full; above 1 = over). */
   readonly contextShare: number;
@@ -23,10 +31,21 @@ export interface CostFigures {
   /** The prompt length where attention FLOPs equal the dense FLOPs. */
   readonly quadraticCrossoverTokens: number | null;
   readonly kvDtype: KvDtype | null;
+  /** Bytes one token adds while every layer still holds it. */
   readonly kvBytesPerToken: number | null;
   readonly kvCacheBytes: number | null;
   /** In the preset's currency unit (US dollars for the built-ins). */
   readonly price: number | null;
+  /** The input price that applies to this prompt length; null without a price. */
+  readonly priceTier: PriceTierChoice | null;
+}
+
+export interface PriceTierChoice {
+  readonly pricePerMillionInputTokens: number;
+  /** Above this many tokens (null: the base tier). */
+  readonly aboveTokens: number | null;
+  /** Whether the preset has tiers at all. */
+  readonly tiered: boolean;
 }
 
 /** Keys one query sees at position i (1-based) with an optional sliding window. */
@@ -45,27 +64,78 @@ export function fullScores(n: number, window?: number): number {
   return n * keysSeen(n, window);
 }
 
+/** Layers with the window and layers without it. */
+export function layerSplit(arch: Architecture): { readonly windowed: number; readonly global: number } {
+  const windowed = arch.slidingWindow === undefined ? 0 : (arch.slidingWindowLayers ?? arch.layers);
+  return { windowed, global: arch.layers - windowed };
+}
+
+/** KV-cache bytes one layer holds per token. */
+function kvBytesPerLayerToken(arch: Architecture, dtype: KvDtype): number {
+  const elements = arch.mla ? arch.mla.kvLoraRank + arch.mla.qkRopeHeadDim : 2 * arch.kvHeads * arch.headDim;
+  return elements * KV_DTYPE_BYTES[dtype];
+}
+
 export function kvBytesPerToken(preset: TargetPreset, dtype: KvDtype): number | null {
   const arch = preset.architecture;
   if (!arch) return null;
-  return 2 * arch.layers * arch.kvHeads * arch.headDim * KV_DTYPE_BYTES[dtype];
+  return arch.layers * kvBytesPerLayerToken(arch, dtype);
 }
 
-/** Figures for `tokens` prompt tokens; `kvDtype` overrides the preset's default. */
-export function computeCost(preset: TargetPreset, tokens: number, kvDtype?: KvDtype): CostFigures {
+/** The KV cache after `tokens` tokens: windowed layers hold at most W of them. */
+export function kvCacheBytes(arch: Architecture, tokens: number, dtype: KvDtype): number {
+  const { windowed, global } = layerSplit(arch);
+  const held = global * tokens + (windowed > 0 ? windowed * Math.min(tokens, arch.slidingWindow ?? tokens) : 0);
+  return kvBytesPerLayerToken(arch, dtype) * held;
+}
+
+function headDims(arch: Architecture): number {
+  return arch.headDim + (arch.mla ? arch.mla.valueHeadDim : arch.headDim);
+}
+
+function scores(arch: Architecture, n: number, count: (n: number, window?: number) => number): number {
+  const { windowed, global } = layerSplit(arch);
+  return arch.attentionHeads * (global * count(n) + (windowed > 0 ? windowed * count(n, arch.slidingWindow) : 0));
+}
+
+function attentionFlopsAt(arch: Architecture, n: number): number {
+  return 2 * headDims(arch) * scores(arch, n, fullScores);
+}
+
+function linearFlopsAt(arch: Architecture, n: number): number {
+  return 2 * (arch.activeParameters ?? arch.parameters) * n;
+}
+
+/** The tier whose threshold the whole prompt passes (providers bill the whole prompt at that rate). */
+export function priceTierFor(preset: TargetPreset, tokens: number): PriceTierChoice | null {
+  if (preset.pricePerMillionInputTokens === null) return null;
+  let tier: PriceTier | undefined;
+  for (const candidate of preset.priceTiers) if (tokens > candidate.aboveTokens) tier = candidate;
+  return {
+    pricePerMillionInputTokens: tier?.pricePerMillionInputTokens ?? preset.pricePerMillionInputTokens,
+    aboveTokens: tier?.aboveTokens ?? null,
+    tiered: preset.priceTiers.length > 0,
+  };
+}
+
+/**
+ * Figures for `promptTokens` prompt tokens plus `chatOverheadTokens` of chat framing; `kvDtype` overrides the
+ * preset's default.
+ */
+export function computeCost(preset: TargetPreset, promptTokens: number, kvDtype?: KvDtype, chatOverheadTokens = 0): CostFigures {
+  const tokens = promptTokens + chatOverheadTokens;
   const arch = preset.architecture;
   const dtype = arch ? (kvDtype ?? preset.kvDtype ?? 'bf16') : null;
-  const window = arch?.slidingWindow;
-  const perHeadLayer = arch ? arch.attentionHeads * arch.layers : 0;
-  const attentionScores = arch ? fullScores(tokens, window) * perHeadLayer : null;
-  const attentionScoresCausal = arch ? causalScores(tokens, window) * perHeadLayer : null;
-  const attentionFlops = arch && attentionScores !== null ? 4 * attentionScores * arch.headDim : null;
-  const linearFlops = arch ? 2 * arch.parameters * tokens : null;
+  const attentionScores = arch ? scores(arch, tokens, fullScores) : null;
+  const attentionScoresCausal = arch ? scores(arch, tokens, causalScores) : null;
+  const attentionFlops = arch ? attentionFlopsAt(arch, tokens) : null;
+  const linearFlops = arch ? linearFlopsAt(arch, tokens) : null;
   const totalFlops = attentionFlops !== null && linearFlops !== null ? attentionFlops + linearFlops : 0;
-  const bytesPerToken = dtype ? kvBytesPerToken(preset, dtype) : null;
-  const tokensHeld = window === undefined ? tokens : Math.min(tokens, window);
+  const tier = priceTierFor(preset, tokens);
   return {
     tokens,
+    promptTokens,
+    chatOverheadTokens,
     contextWindow: preset.contextWindow,
     contextShare: tokens / preset.contextWindow,
     attentionScores,
@@ -75,20 +145,36 @@ export function computeCost(preset: TargetPreset, tokens: number, kvDtype?: KvDt
     attentionFlopsShare: totalFlops > 0 && attentionFlops !== null ? attentionFlops / totalFlops : null,
     quadraticCrossoverTokens: arch ? crossoverTokens(preset) : null,
     kvDtype: dtype,
-    kvBytesPerToken: bytesPerToken,
-    kvCacheBytes: bytesPerToken === null ? null : bytesPerToken * tokensHeld,
-    price: preset.pricePerMillionInputTokens === null ? null : (tokens / 1_000_000) * preset.pricePerMillionInputTokens,
+    kvBytesPerToken: dtype ? kvBytesPerToken(preset, dtype) : null,
+    kvCacheBytes: arch && dtype ? kvCacheBytes(arch, tokens, dtype) : null,
+    price: tier === null ? null : (tokens / 1_000_000) * tier.pricePerMillionInputTokens,
+    priceTier: tier,
   };
 }
 
-/** n where 4·n²·d_head·heads·layers = 2·P·n, i.e. n = P / (2·d_head·heads·layers); null without architecture. */
+const CROSSOVER_SEARCH_LIMIT = 1e10;
+
+/**
+ * The prompt length where the attention FLOPs reach the dense FLOPs: n = P / ((d_qk + d_v)·heads·layers)
+ * without a window. With windowed layers the attention term grows more slowly, found by bisection, and
+ * may never catch up (null). null without architecture.
+ */
 export function crossoverTokens(preset: TargetPreset): number | null {
   const arch = preset.architecture;
   if (!arch) return null;
-  const n = arch.parameters / (2 * arch.headDim * arch.attentionHeads * arch.layers);
-  // With a sliding window the attention term grows linearly past W and may never catch up.
-  if (arch.slidingWindow !== undefined && n > arch.slidingWindow) return null;
-  return Math.round(n);
+  if (arch.slidingWindow === undefined) {
+    return Math.round((arch.activeParameters ?? arch.parameters) / (headDims(arch) * arch.attentionHeads * arch.layers));
+  }
+  const reached = (n: number) => attentionFlopsAt(arch, n) >= linearFlopsAt(arch, n);
+  if (!reached(CROSSOVER_SEARCH_LIMIT)) return null;
+  let low = 1;
+  let high = CROSSOVER_SEARCH_LIMIT;
+  while (high - low > 1) {
+    const mid = Math.floor((low + high) / 2);
+    if (reached(mid)) high = mid;
+    else low = mid;
+  }
+  return high;
 }
 
 /**
@@ -103,12 +189,14 @@ export function attentionCostShare(sectionTokens: number, totalTokens: number): 
 
 /** The number of tokens whose KV cache fits in `budgetBytes`; null when unknown or unbounded. */
 export function tokensWithinKvBudget(preset: TargetPreset, budgetBytes: number, kvDtype?: KvDtype): number | null {
-  const dtype = kvDtype ?? preset.kvDtype ?? 'bf16';
-  const perToken = kvBytesPerToken(preset, dtype);
-  if (perToken === null || budgetBytes <= 0) return null;
-  const fit = Math.floor(budgetBytes / perToken);
-  const window = preset.architecture?.slidingWindow;
-  // A rolling cache never holds more than the window: the budget can only be crossed if the window does not fit.
-  if (window !== undefined && fit >= window) return null;
-  return fit;
+  const arch = preset.architecture;
+  if (!arch || budgetBytes <= 0) return null;
+  const perLayer = kvBytesPerLayerToken(arch, kvDtype ?? preset.kvDtype ?? 'bf16');
+  const { windowed, global } = layerSplit(arch);
+  const fitAll = Math.floor(budgetBytes / (perLayer * arch.layers));
+  if (windowed === 0 || arch.slidingWindow === undefined || fitAll < arch.slidingWindow) return fitAll;
+  // Past the window only the global layers grow; a cache of windowed layers alone never crosses the budget.
+  if (global === 0) return null;
+  const atWindow = perLayer * arch.layers * arch.slidingWindow;
+  return arch.slidingWindow + Math.floor((budgetBytes - atWindow) / (perLayer * global));
 }

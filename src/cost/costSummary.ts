@@ -1,11 +1,11 @@
 // The cost summary of a whole text for one target: what the inspector panel, the command line and the
 // status-bar tooltip show. No vscode import: the caller reads the settings and passes them in.
 import type { CostSummary } from '../shared/protocol';
-import { computeCost, tokensWithinKvBudget, type CostFigures } from './costModel';
+import { computeCost, layerSplit, tokensWithinKvBudget, type CostFigures } from './costModel';
 import { formatBytes, formatCount, formatShare, formatWindow } from './format';
 import { IncrementalCounter } from './incrementalCounter';
 import { buildCatalog, DEFAULT_TARGET_ID, findPreset, unknownTargetMessage, type KvDtype, type PresetCatalog, type TargetPreset } from './presets';
-import { loadTokenCounter } from './tokenCounters';
+import { chatOverheadTokens, loadTokenCounter } from './tokenCounters';
 
 export interface CostOptions {
   /** Share of the context window that draws a warning (default 0.8). */
@@ -47,7 +47,8 @@ export function costWarnings(preset: TargetPreset, figures: CostFigures, options
     if (fit !== null && figures.tokens > fit && figures.kvCacheBytes !== null) {
       warnings.push(`KV cache of ${formatBytes(figures.kvCacheBytes)} (${figures.kvDtype}) exceeds the ${formatBytes(options.kvBudgetBytes)} budget after ${formatCount(fit)} tokens.`);
     }
-    if (preset.architecture.slidingWindow !== undefined && figures.tokens > preset.architecture.slidingWindow) {
+    // Models that interleave global layers still see every token directly.
+    if (preset.architecture.slidingWindow !== undefined && layerSplit(preset.architecture).global === 0 && figures.tokens > preset.architecture.slidingWindow) {
       warnings.push(`${preset.name} attends over a ${formatCount(preset.architecture.slidingWindow)}-token sliding window: earlier tokens are reached only indirectly.`);
     }
   }
@@ -58,7 +59,7 @@ export function toCostSummary(preset: TargetPreset, figures: CostFigures, option
   return {
     target: preset.id,
     targetName: preset.name,
-    tokens: figures.tokens,
+    tokens: figures.promptTokens,
     contextWindow: figures.contextWindow,
     contextShare: figures.contextShare,
     attentionScores: figures.attentionScores,
@@ -89,5 +90,5 @@ export async function computeCostSummary(text: string, targetId: string = DEFAUL
   // Chunked counting is exact and much faster than one call for long SentencePiece inputs.
   const tokens = new IncrementalCounter(counter).update(text).total;
   const resolved = resolveOptions(options);
-  return toCostSummary(preset, computeCost(preset, tokens, resolved.kvDtype), resolved);
+  return toCostSummary(preset, computeCost(preset, tokens, resolved.kvDtype, chatOverheadTokens(preset, counter)), resolved);
 }

@@ -1,7 +1,7 @@
 // What the editor shows, computed from plain inputs: the diagnostics (with their ranges as text offsets),
 // the per-section CodeLens items and the status-bar item. The vscode providers only convert these.
 import type { Section } from './chunks';
-import { breakdownMarkdown, costBreakdown } from './costBreakdown';
+import { approx, breakdownMarkdown, costBreakdown } from './costBreakdown';
 import { attentionCostShare, computeCost, tokensWithinKvBudget, type CostFigures } from './costModel';
 import type { CostOptions } from './costSummary';
 import { formatBytes, formatCount, formatShare, formatWindow } from './format';
@@ -31,15 +31,18 @@ function lineEnd(text: string, offset: number): number {
  * - context-error: from the first token above the error threshold to the end of the text (what does not fit);
  * - kv-budget: from the first token whose KV cache exceeds the budget to the end of its line.
  */
-export function computeCostDiagnostics(snapshot: CountSnapshot, counter: TokenCounter, preset: TargetPreset, options: CostOptions): CostDiagnostic[] {
+export function computeCostDiagnostics(snapshot: CountSnapshot, counter: TokenCounter, preset: TargetPreset, options: CostOptions, chatOverhead = 0): CostDiagnostic[] {
   const diagnostics: CostDiagnostic[] = [];
-  const { text, total } = snapshot;
+  const { text } = snapshot;
+  // Token numbers count the chat framing first: it takes its share of the window before the prompt does.
+  const total = snapshot.total + chatOverhead;
   const window = preset.contextWindow;
   const windowLabel = `${preset.name}'s ${formatWindow(window)}-token context window`;
   const errorToken = Math.floor(options.errorShare * window) + 1;
   const warningToken = Math.max(1, Math.ceil(options.warningShare * window));
+  const at = (token: number) => (token - chatOverhead < 1 ? 0 : offsetOfToken(snapshot, counter, token - chatOverhead));
   if (total >= errorToken) {
-    const start = offsetOfToken(snapshot, counter, errorToken);
+    const start = at(errorToken);
     if (start !== null) {
       const over = total > window ? `${formatCount(total - window)} tokens over` : `${formatShare(total / window)} of`;
       diagnostics.push({
@@ -51,7 +54,7 @@ export function computeCostDiagnostics(snapshot: CountSnapshot, counter: TokenCo
       });
     }
   } else if (total >= warningToken) {
-    const start = offsetOfToken(snapshot, counter, warningToken);
+    const start = at(warningToken);
     if (start !== null) {
       diagnostics.push({
         severity: 'warning',
@@ -64,8 +67,8 @@ export function computeCostDiagnostics(snapshot: CountSnapshot, counter: TokenCo
   }
   const fit = options.kvBudgetBytes > 0 ? tokensWithinKvBudget(preset, options.kvBudgetBytes, options.kvDtype) : null;
   if (fit !== null && total > fit) {
-    const start = offsetOfToken(snapshot, counter, fit + 1);
-    const figures = computeCost(preset, total, options.kvDtype);
+    const start = at(fit + 1);
+    const figures = computeCost(preset, snapshot.total, options.kvDtype, chatOverhead);
     if (start !== null && figures.kvCacheBytes !== null) {
       diagnostics.push({
         severity: 'warning',
@@ -123,13 +126,26 @@ export interface StatusModel {
   readonly level: StatusLevel;
 }
 
-export function statusForCount(preset: TargetPreset, figures: CostFigures, options: CostOptions, warnings: readonly string[]): StatusModel {
+export interface ExactCountState {
+  /** The provider's count replaced the estimate. */
+  readonly exact?: boolean;
+  /** One line about the last exact-count request (e.g. why it failed). */
+  readonly note?: string;
+}
+
+/** The command that asks the provider for an exact count (linked from the tooltip of estimate targets). */
+export const COUNT_EXACT_COMMAND = 'promptAttention.countExact';
+
+export function statusForCount(preset: TargetPreset, figures: CostFigures, options: CostOptions, warnings: readonly string[], exactCount: ExactCountState = {}): StatusModel {
   const level: StatusLevel = figures.contextShare > options.errorShare ? 'error' : figures.contextShare >= options.warningShare ? 'warning' : 'ok';
   const icon = level === 'ok' ? '$(pulse)' : level === 'warning' ? '$(warning)' : '$(error)';
-  const notes = warnings.map((warning) => `- ${warning}`).join('\n');
+  const notes = [...(exactCount.note ? [exactCount.note] : []), ...warnings].map((warning) => `- ${warning}`).join('\n');
+  const mark = exactCount.exact ? '' : approx(preset);
+  const api = preset.countApi;
+  const exactLink = api && !exactCount.exact ? ` [Count exactly with the ${api.provider === 'anthropic' ? 'Anthropic' : 'Gemini'} API](command:${COUNT_EXACT_COMMAND}).` : '';
   return {
-    text: `${icon} ${formatCount(figures.tokens)} tok · ${formatShare(figures.contextShare)} of ${preset.name}`,
-    tooltip: `${breakdownMarkdown(costBreakdown(preset, figures))}\n\n${notes}${notes ? '\n\n' : ''}Click to pick the target model.`,
+    text: `${icon} ${mark}${formatCount(figures.tokens)} tok${exactCount.exact ? ' (exact)' : ''} · ${formatShare(figures.contextShare)} of ${preset.name}`,
+    tooltip: `${breakdownMarkdown(costBreakdown(preset, figures, exactCount.exact === true))}\n\n${notes}${notes ? '\n\n' : ''}Click to pick the target model.${exactLink}`,
     level,
   };
 }

@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCostCommand } from '../../../src/cli/costCommand';
+import { BUILT_IN_PRESETS } from '../../../src/cost/presets';
 
 const fixture = join(__dirname, '../../fixtures/cost/texts/english.txt');
 
@@ -22,8 +23,11 @@ test('--json prints one document with exactly the documented keys', async () => 
   const { code, stdout, stderr } = await run([fixture, '--target', 'llama-3.1-8b', '--json']);
   assert.equal(code, 0, stderr);
   const doc = JSON.parse(stdout) as Record<string, unknown>;
-  assert.deepEqual(Object.keys(doc), ['target', 'tokens', 'contextWindow', 'contextShare', 'attentionScores', 'attentionFlops', 'linearFlops', 'kvCacheBytes', 'price', 'warnings']);
+  assert.deepEqual(Object.keys(doc), ['target', 'tokenizer', 'exact', 'tokens', 'chatOverheadTokens', 'contextWindow', 'contextShare', 'attentionScores', 'attentionFlops', 'linearFlops', 'kvCacheBytes', 'price', 'priceTier', 'warnings']);
   assert.equal(doc.target, 'llama-3.1-8b');
+  assert.equal(doc.tokenizer, 'llama3');
+  assert.equal(doc.exact, true);
+  assert.equal(doc.chatOverheadTokens, null);
   assert.equal(doc.tokens, 113);
   assert.equal(doc.contextWindow, 131072);
   assert.equal(doc.kvCacheBytes, 113 * 131072);
@@ -37,8 +41,10 @@ test('unknown figures are null for a target without a public architecture; stdin
   assert.equal(code, 0);
   const doc = JSON.parse(stdout) as Record<string, unknown>;
   assert.equal(doc.tokens, 3);
+  // The OpenAI cookbook's framing of one user message: 3 per message + 1 for the role + 3 priming the reply.
+  assert.equal(doc.chatOverheadTokens, 7);
   for (const key of ['attentionScores', 'attentionFlops', 'linearFlops', 'kvCacheBytes']) assert.equal(doc[key], null, key);
-  assert.equal(doc.price, 3 * 2.5 / 1e6);
+  assert.equal(doc.price, (3 + 7) * 2.5 / 1e6);
   assert.match(String((doc.warnings as string[])[0]), /architecture is not public/);
 });
 
@@ -48,7 +54,8 @@ test('text output lists the breakdown and the warnings', async () => {
   assert.match(stdout, /^Target +GPT-4 \(gpt-4\)$/m);
   assert.match(stdout, /^Tokens +7,000 \(without BOS\)$/m);
   assert.match(stdout, /^Attention scores +unknown \(architecture not public\)$/m);
-  assert.match(stdout, /^warning: 7,000 tokens use 85\.4 % of GPT-4's 8k-token context window\.$/m);
+  assert.match(stdout, /^Chat framing +\+7 tokens \(one user message in the chat format; 7,007 in all\)$/m);
+  assert.match(stdout, /^warning: 7,007 tokens use 85\.5 % of GPT-4's 8k-token context window\.$/m);
 });
 
 test('bad input: one line on stderr and exit 1; usage errors exit 2', async () => {
@@ -57,7 +64,7 @@ test('bad input: one line on stderr and exit 1; usage errors exit 2', async () =
   writeFileSync(binary, Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 1]));
   const cases: [string[], number, RegExp][] = [
     [[join(dir, 'missing.txt')], 1, /missing\.txt: no such file/],
-    [[fixture, '--target', 'gpt-9'], 1, /unknown target "gpt-9"; valid ids: llama-3\.1-8b, .*gpt-4o, gpt-4/],
+    [[fixture, '--target', 'gpt-9'], 1, /unknown target "gpt-9"; valid ids: llama-3\.1-8b, .*gpt-4o, gpt-4, gpt-5, /],
     [[binary], 1, /looks like a binary file/],
     [[dir], 1, /is a directory/],
     [[], 2, /missing <file\|->/],
@@ -97,4 +104,38 @@ test('--presets adds a validated target file', async () => {
   const bad = await run(['-', '--presets', presets, '--target', 'tiny'], 'x');
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /preset "tiny": "contextWindow" must be a positive integer/);
+});
+
+const example = join(__dirname, '../../../examples/rag-restore-question.md');
+
+test('every built-in target works with --json; estimates say so; framing is counted with the target tokenizer', async () => {
+  for (const preset of BUILT_IN_PRESETS) {
+    const { code, stdout, stderr } = await run([example, '--target', preset.id, '--json']);
+    assert.equal(code, 0, `${preset.id}: ${stderr}`);
+    const doc = JSON.parse(stdout) as { target: string; tokenizer: string; exact: boolean; tokens: number; chatOverheadTokens: number | null; contextShare: number };
+    assert.equal(doc.target, preset.id);
+    assert.equal(doc.tokenizer, preset.tokenizer);
+    assert.equal(doc.exact, preset.exact);
+    assert.ok(doc.tokens > 100, preset.id);
+    assert.equal(doc.contextShare, (doc.tokens + (doc.chatOverheadTokens ?? 0)) / preset.contextWindow, preset.id);
+  }
+  const json = async (id: string) => JSON.parse((await run([example, '--target', id, '--json'])).stdout) as { chatOverheadTokens: number | null; priceTier: unknown; exact: boolean };
+  // <|im_start|> user \n … <|im_end|> \n <|im_start|> assistant \n: 3 + 5 tokens with Qwen3's added tokens.
+  assert.equal((await json('qwen3-8b')).chatOverheadTokens, 8);
+  // <start_of_turn> user \n … <end_of_turn> \n <start_of_turn> model \n.
+  assert.equal((await json('gemma-3-27b')).chatOverheadTokens, 8);
+  assert.equal((await json('deepseek-v3')).chatOverheadTokens, 2);
+  assert.equal((await json('gpt-oss-120b')).chatOverheadTokens, 6);
+  assert.equal((await json('claude-sonnet-4.5')).chatOverheadTokens, null);
+  assert.deepEqual((await json('gemini-2.5-pro')).priceTier, { pricePerMillionInputTokens: 1.25, aboveTokens: null });
+  const text = await run([example, '--target', 'claude-sonnet-4.5']);
+  assert.match(text.stdout, /^Tokenizer +≈ estimate with Claude pre-3 BPE, 65k/m);
+  assert.match(text.stdout, /^Tokens +≈[\d,]+ \(estimate\)$/m);
+  const oss = await run([example, '--target', 'gpt-oss-120b']);
+  assert.match(oss.stdout, /^Attention scores .*18 layers with a 128-token window, 18 global/m);
+  assert.match(oss.stdout, /^Dense FLOPs .*5\.13B active of 117B params/m);
+  const deepseek = await run([example, '--target', 'deepseek-v3']);
+  assert.match(deepseek.stdout, /^KV cache .*68\.6 KiB per token, latent 512 \+ rotary key 64 per layer \(MLA\)/m);
+  const pro = await run(['-', '--target', 'gemini-2.5-pro'], 'word '.repeat(210_000));
+  assert.match(pro.stdout, /^Price \(input\) +≈\$0\.\d+ at \$2\.5\/M tokens \(tier for prompts above 200,000 tokens\)$/m);
 });

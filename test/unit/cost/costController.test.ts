@@ -33,7 +33,7 @@ test('status bar, diagnostics and CodeLens follow a prompt document; Pick Target
     const { registerCostFeatures } = await import('../../../src/cost/registerCostFeatures');
     const subscriptions: { dispose(): void }[] = [];
     registerCostFeatures({ extensionPath: join(__dirname, '../../..'), subscriptions } as unknown as Parameters<typeof registerCostFeatures>[0]);
-    assert.deepEqual(fake.warnings, ['Prompt Attention: preset "broken": "tokenizer" must be one of o200k_base, cl100k_base, llama3, llama2, mistral, qwen2']);
+    assert.deepEqual(fake.warnings, ['Prompt Attention: preset "broken": "tokenizer" must be one of o200k_base, cl100k_base, llama3, llama2, mistral, qwen2, o200k_harmony, qwen3, gemma3, deepseek_v3, claude']);
     const [status] = fake.statusItems;
     assert.equal(status.command, 'promptAttention.pickTarget');
 

@@ -98,6 +98,7 @@ export function createFakeVscode(settings: Record<string, unknown>) {
     EventEmitter, Position, Range, Diagnostic, CodeLens, MarkdownString, ThemeColor,
     DiagnosticSeverity: { Error: 0, Warning: 1, Information: 2, Hint: 3 },
     StatusBarAlignment: { Left: 1, Right: 2 },
+    QuickPickItemKind: { Separator: -1, Default: 0 },
     ConfigurationTarget: { Global: 1, Workspace: 2, WorkspaceFolder: 3 },
     workspace: {
       getConfiguration: (section: string) => ({
