@@ -1,4 +1,5 @@
 // The `prompt-attention` command line: dispatches to `inspect` (the engine) and `cost` (context cost).
+import { firstLine, stackOf } from '../shared/errorText';
 import { runCostCommand } from './costCommand';
 import { runInspectCommand } from './inspectCommand';
 
@@ -26,12 +27,14 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
+const argv = process.argv.slice(2);
+main(argv).then(
   (code) => {
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`prompt-attention: internal error: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}\n`);
+    process.stderr.write(`prompt-attention: internal error: ${firstLine(error)}\n`);
+    if (argv.includes('--verbose')) process.stderr.write(`${stackOf(error)}\n`);
     process.exitCode = 1;
   },
 );

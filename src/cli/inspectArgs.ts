@@ -5,7 +5,7 @@ import type { ExecutionProviderSetting } from '../shared/protocol';
 export const INSPECT_USAGE =
   'usage: prompt-attention inspect <file|-> [--model <folder|hub id>] [--provider auto|cpu|webgpu|cuda|dml|coreml] ' +
   '[--format json|html|text] [--out <file>] [--dense] [--max-tokens N] [--window start|end] [--max-characters N] ' +
-  '[--cache-dir <dir>] [--hub-endpoint <url>]';
+  '[--cache-dir <dir>] [--hub-endpoint <url>] [--verbose]';
 
 export const INSPECT_HELP = `${INSPECT_USAGE}
 
@@ -22,6 +22,7 @@ Runs a small transformer on the text and reports which tokens attend to which.
   --max-characters    refuse longer text (default 200000)
   --cache-dir         tapped graphs and downloaded models (default $XDG_CACHE_HOME/prompt-attention or ~/.cache/prompt-attention)
   --hub-endpoint      Hub server to download from (default https://huggingface.co/)
+  --verbose           log the stages, timings and any error's stack to standard error
 Exit codes: 0 ok, 1 bad input or model error, 2 usage error.`;
 
 export type OutputFormat = 'json' | 'html' | 'text';
@@ -38,6 +39,7 @@ export interface InspectArgs {
   readonly maxCharacters: number;
   readonly cacheDir: string | null;
   readonly hubEndpoint: string | null;
+  readonly verbose: boolean;
 }
 
 export class UsageError extends Error {}
@@ -56,12 +58,17 @@ function positiveInt(option: string, value: string, allowZero: boolean): number 
 export function parseInspectArgs(argv: readonly string[]): InspectArgs | 'help' {
   const values = new Map<string, string>();
   let dense = false;
+  let verbose = false;
   const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '-h' || arg === '--help') return 'help';
     if (arg === '--dense') {
       dense = true;
+      continue;
+    }
+    if (arg === '--verbose') {
+      verbose = true;
       continue;
     }
     if (arg.startsWith('--')) {
@@ -96,5 +103,6 @@ export function parseInspectArgs(argv: readonly string[]): InspectArgs | 'help' 
     maxCharacters: values.has('--max-characters') ? positiveInt('--max-characters', values.get('--max-characters') as string, false) : 200_000,
     cacheDir: values.get('--cache-dir') ?? null,
     hubEndpoint: values.get('--hub-endpoint') ?? null,
+    verbose,
   };
 }

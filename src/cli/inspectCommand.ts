@@ -1,10 +1,13 @@
 // `prompt-attention inspect`: runs the engine in-process on a file or stdin and writes JSON, an HTML
-// report or a terminal summary. Bad input: one line on stderr, exit 1; usage errors exit 2. No stack traces.
+// report or a terminal summary. Bad input: one line on stderr, exit 1; usage errors exit 2. Stack traces
+// only with --verbose, which logs the stages and timings to stderr as well.
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { EngineError, ModelCache, runInspection } from '../engine/inspectApi';
 import { buildReportHtml } from '../report/reportHtml';
+import { firstLine } from '../shared/errorText';
+import { silentLog, streamLog, type Log } from '../shared/log';
 import { progressText } from '../shared/progressText';
 import type { InspectionHeader, InspectionResult, InspectionSummary, LayerAttention } from '../shared/protocol';
 import type { InspectArgs } from './inspectArgs';
@@ -49,7 +52,7 @@ async function readInput(file: string, io: InspectCommandIo): Promise<{ text: st
 
 class DenseLimitError extends EngineError {}
 
-async function inspect(args: InspectArgs, text: string, label: string, io: InspectCommandIo, wantRaw: boolean): Promise<{ result: InspectionResult; raw: Float32Array[] }> {
+async function inspect(args: InspectArgs, text: string, label: string, io: InspectCommandIo, wantRaw: boolean, log: Log): Promise<{ result: InspectionResult; raw: Float32Array[] }> {
   const models = new ModelCache({ modelsDir: modelsDir(), cacheDir: args.cacheDir ?? defaultCacheDir(), ...(args.hubEndpoint ? { hubEndpoint: args.hubEndpoint } : {}) });
   let header: InspectionHeader | null = null;
   let summary: InspectionSummary | null = null;
@@ -59,6 +62,7 @@ async function inspect(args: InspectArgs, text: string, label: string, io: Inspe
   const request = { requestId: 1, text, model: args.model, provider: args.provider, maxCharacters: args.maxCharacters, maxTokens: args.maxTokens, window: args.window };
   try {
     const model = await models.get(args.model, args.provider, (p) => {
+      if (p.stage !== 'download') log.info(progressText(p));
       if (showProgress && p.stage === 'download' && p.loadedBytes !== undefined) {
         const mb = (b: number): string => (b / 1048576).toFixed(1);
         io.stderr.write(`\r${progressText(p)} ${mb(p.loadedBytes)}${p.totalBytes ? ` / ${mb(p.totalBytes)}` : ''} MB   `);
@@ -83,8 +87,11 @@ async function inspect(args: InspectArgs, text: string, label: string, io: Inspe
             case 'summary':
               summary = event.summary;
               break;
+            case 'progress':
+              log.info(progressText(event));
+              break;
             default:
-              break; // progress goes to the terminal only while downloading (above)
+              break;
           }
         },
         ...(wantRaw ? { onRawLayer: (_l: number, data: Float32Array) => raw.push(data) } : {}),
@@ -112,7 +119,7 @@ async function writeOut(file: string, content: string): Promise<void> {
   try {
     await fs.writeFile(file, content);
   } catch (error) {
-    throw new EngineError(`Cannot write ${file}: ${(error as Error).message.split('\n')[0]}`);
+    throw new EngineError(`Cannot write ${file}: ${firstLine(error)}`);
   }
 }
 
@@ -131,10 +138,13 @@ export async function runInspectCommand(argv: readonly string[], io: InspectComm
     io.stderr.write(`prompt-attention inspect: ${error.message}\n${INSPECT_USAGE}\n`);
     return 2;
   }
+  const log = args.verbose ? streamLog(io.stderr, 'prompt-attention') : silentLog;
   try {
     const format = args.format ?? (io.stdout.isTTY ? 'text' : 'json');
     const { text, label } = await readInput(args.file, io);
-    const { result, raw } = await inspect(args, text, label, io, args.dense);
+    const { result, raw } = await inspect(args, text, label, io, args.dense, log);
+    const t = result.summary.timings;
+    log.info(`${result.tokens.length} tokens on ${result.model.provider} in ${t.totalMs.toFixed(0)} ms (tokenize ${t.tokenizeMs.toFixed(0)}, run ${t.runMs.toFixed(0)}, statistics ${t.statsMs.toFixed(0)})`);
     if (format === 'html') {
       const html = buildReportHtml(result, { webviewJs: await readAsset('webview.js'), webviewCss: await readAsset('webview.css') });
       const out = args.out ?? path.resolve(`${label}.attention.html`);
@@ -154,8 +164,9 @@ export async function runInspectCommand(argv: readonly string[], io: InspectComm
     }
     return 0;
   } catch (error) {
-    const message = error instanceof EngineError ? error.message : `internal error: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`;
+    const message = error instanceof EngineError ? error.message : `internal error: ${firstLine(error)}`;
     io.stderr.write(`prompt-attention: ${message}\n`);
+    log.error('the inspection failed', error);
     return 1;
   }
 }

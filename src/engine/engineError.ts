@@ -1,7 +1,9 @@
 // An error whose message is one user-facing line (bad input, model problems); anything else is a bug.
+import { firstLine } from '../shared/errorText';
+
 export class EngineError extends Error {
   constructor(message: string) {
-    super(message.split('\n')[0]);
+    super(firstLine(message));
     this.name = 'EngineError';
   }
 }

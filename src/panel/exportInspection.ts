@@ -3,6 +3,8 @@
 import * as vscode from 'vscode';
 import { buildReportHtml } from '../report/reportHtml';
 import { encodeInspectionResult } from '../report/resultCodec';
+import { firstLine } from '../shared/errorText';
+import type { Log } from '../shared/log';
 import type { InspectionResult, WebviewToHostMessage } from '../shared/protocol';
 
 type ExportMessage = Extract<WebviewToHostMessage, { type: 'export' }>;
@@ -18,6 +20,7 @@ export async function exportInspection(
   context: vscode.ExtensionContext,
   message: ExportMessage,
   result: InspectionResult | null,
+  log: Log,
 ): Promise<{ ok: boolean; message: string } | null> {
   try {
     const bytes = await contentFor(context, message, result);
@@ -33,7 +36,8 @@ export async function exportInspection(
     await vscode.workspace.fs.writeFile(target, bytes);
     return { ok: true, message: vscode.workspace.asRelativePath(target) };
   } catch (error) {
-    const text = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+    const text = firstLine(error);
+    log.error(`Export of ${message.kind.toUpperCase()} failed`, error);
     void vscode.window.showErrorMessage(`Prompt Attention: export failed: ${text}`);
     return { ok: false, message: text };
   }

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { computeCostSummary } from '../cost/costSummary';
 import type { InspectHandle } from '../engine/inspectApi';
 import type { CostSummary, HostMessage, InspectionEvent, WebviewToHostMessage } from '../shared/protocol';
+import { firstLine } from '../shared/errorText';
 import type { Log } from '../shared/log';
 import { InspectorWorker } from '../worker/inspectorWorker';
 import { Disposable } from '../util/disposable';
@@ -66,7 +67,9 @@ export class InspectorController extends Disposable {
       const offset = Math.min(state.offset, doc.getText().length);
       await this.run(doc, offset, Math.min(state.length, doc.getText().length - offset));
     } catch (error) {
-      this.post({ kind: 'error', requestId: ++this.requestCounter, message: `Could not reopen ${state.label}: ${oneLine(error)}` });
+      const message = `Could not reopen ${state.label}: ${firstLine(error)}`;
+      this.log.error(message, error);
+      this.post({ kind: 'error', requestId: ++this.requestCounter, message });
     }
   }
 
@@ -111,6 +114,7 @@ export class InspectorController extends Disposable {
       cacheDir: this.context.globalStorageUri.fsPath,
       idleTimeoutMs: settings.idleTimeoutMs,
       ...(settings.hubEndpoint ? { hubEndpoint: settings.hubEndpoint } : {}),
+      log: this.log,
     });
     this.workerKey = key;
     return this.worker;
@@ -143,8 +147,12 @@ export class InspectorController extends Disposable {
     };
     emit({ kind: 'source', requestId, source: { label, uri: doc.uri.toString(), offset } });
     emit({ kind: 'progress', requestId, stage: 'load' });
-    void costFor(text).then((cost) => cost && emit({ kind: 'cost', requestId, cost }));
-    await vscode.workspace.fs.createDirectory(this.context.globalStorageUri).then(undefined, () => undefined);
+    costFor(text).then(
+      (cost) => emit({ kind: 'cost', requestId, cost }),
+      (error: unknown) => this.log.error('The panel has no cost section: the cost summary failed', error),
+    );
+    // The worker reports a cache folder it cannot write as an inspection error of its own.
+    await vscode.workspace.fs.createDirectory(this.context.globalStorageUri).then(undefined, (error: unknown) => this.log.warn(`Cannot create ${this.context.globalStorageUri.fsPath}: ${firstLine(error)}`));
     const handle = this.ensureWorker(settings).inspect(
       { requestId, text, model: settings.model, provider: settings.provider, maxCharacters: settings.maxCharacters, maxTokens: settings.maxTokens, window: settings.window },
       (event) => {
@@ -152,7 +160,10 @@ export class InspectorController extends Disposable {
         if (event.kind === 'progress') this.download.update(event);
         else this.download.end();
         emit(event);
-        if (event.kind === 'error') void vscode.window.showErrorMessage(`Prompt Attention: ${event.message}`);
+        if (event.kind === 'error') {
+          this.log.error(event.detail ? `${event.message}\n${event.detail}` : event.message);
+          void vscode.window.showErrorMessage(`Prompt Attention: ${event.message}`);
+        }
       },
     );
     this.handle = handle;
@@ -186,14 +197,15 @@ export class InspectorController extends Disposable {
           }
           this.post({ kind: 'reply', inReplyTo: message.requestId, outcome: 'done' });
         } catch (error) {
-          this.post({ kind: 'reply', inReplyTo: message.requestId, outcome: 'failed', message: oneLine(error) });
+          this.log.error('Re-run failed', error);
+          this.post({ kind: 'reply', inReplyTo: message.requestId, outcome: 'failed', message: firstLine(error) });
         }
         return;
       case 'focus':
         this.onPanelFocus(message.index, message.attended, message.reveal === true);
         return;
       case 'export': {
-        const outcome = await exportInspection(this.context, message, record?.result() ?? null);
+        const outcome = await exportInspection(this.context, message, record?.result() ?? null, this.log);
         this.post({ kind: 'reply', inReplyTo: message.requestId, outcome: outcome ? (outcome.ok ? 'done' : 'failed') : 'dismissed', ...(outcome ? { message: outcome.message } : {}) });
         return;
       }
@@ -249,16 +261,9 @@ function sourceLabel(doc: vscode.TextDocument, offset: number, length: number): 
   return first === last ? `${name}:${first}` : `${name}:${first}–${last}`;
 }
 
-async function costFor(text: string): Promise<CostSummary | undefined> {
-  try {
-    const config = vscode.workspace.getConfiguration('promptAttention.cost');
-    const target = config.get<string>('target');
-    return await computeCostSummary(text, target || undefined, { userPresets: config.get('presets') });
-  } catch {
-    return undefined; // the panel simply omits the cost section
-  }
-}
-
-export function oneLine(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split('\n')[0];
+/** Rejects when the target's counts cannot be made; the caller logs it and the panel omits the cost section. */
+async function costFor(text: string): Promise<CostSummary> {
+  const config = vscode.workspace.getConfiguration('promptAttention.cost');
+  const target = config.get<string>('target');
+  return computeCostSummary(text, target || undefined, { userPresets: config.get('presets') });
 }

@@ -6,6 +6,7 @@ import type { InspectHandle, InspectRequest } from '../engine/inspectApi';
 import type { InspectionEventSink } from '../shared/protocol';
 import { Disposable } from '../util/disposable';
 import { firstLine } from '../shared/errorText';
+import { silentLog, type Log } from '../shared/log';
 import type { HostToWorker, WorkerConfig, WorkerToHost } from './workerProtocol';
 
 export interface InspectorWorkerOptions {
@@ -19,6 +20,8 @@ export interface InspectorWorkerOptions {
   readonly hubEndpoint?: string;
   /** Tests only: lets the worker honour a simulated crash. */
   readonly testHooks?: boolean;
+  /** Where crashes go with their stack (default: nowhere). */
+  readonly log?: Log;
 }
 
 interface ActiveInspection {
@@ -75,7 +78,7 @@ export class InspectorWorker extends Disposable {
     };
     const worker = new Worker(this.options.workerScript, { workerData });
     worker.on('message', (message: WorkerToHost) => this.onMessage(message));
-    worker.on('error', (error) => this.onCrash(worker, error.message));
+    worker.on('error', (error) => this.onCrash(worker, error.message, error));
     worker.on('exit', (code) => this.onCrash(worker, `exit code ${code}`));
     this.worker = worker;
     return worker;
@@ -107,9 +110,10 @@ export class InspectorWorker extends Disposable {
     active.listener(event);
   }
 
-  private onCrash(worker: Worker, reason: string): void {
+  private onCrash(worker: Worker, reason: string, error?: Error): void {
     if (this.worker !== worker) return; // an intentionally terminated worker
     this.worker = null;
+    (this.options.log ?? silentLog).error(`The inspector worker stopped (${reason})`, error);
     const active = this.active;
     if (!active) return;
     this.active = null;

@@ -6,6 +6,7 @@ import * as fs from 'node:fs/promises';
 import { Tokenizer } from '@huggingface/tokenizers';
 import * as path from 'node:path';
 import type { TokenInfo } from '../../shared/protocol';
+import { firstLine } from '../../shared/errorText';
 import { EngineError } from '../engineError';
 import type { TokenTextKind } from './tokenSpans';
 import { tokenSpans } from './tokenSpans';
@@ -106,7 +107,5 @@ export class ModelTokenizer {
   }
 }
 
-export function firstLine(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.split('\n')[0].trim();
-}
+// loadedModel.ts and logitsSession.ts take it from here.
+export { firstLine };

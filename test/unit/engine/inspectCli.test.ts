@@ -198,3 +198,16 @@ test('usage errors exit 2 with the usage line', async () => {
     assert.match(result.stderr, /usage: prompt-attention/);
   }
 });
+
+test('--verbose logs the stages and timings to stderr, and an error with its stack', async () => {
+  const ok = await run(['inspect', '-', '--model', model, '--provider', 'cpu', '--format', 'json', '--verbose'], PROMPT);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.doesNotThrow(() => JSON.parse(ok.stdout), 'stdout stays one JSON document');
+  assert.match(ok.stderr, /^prompt-attention \[info\] Tokenizing$/m);
+  assert.match(ok.stderr, /^prompt-attention \[info\] Layer 2 of 2$/m);
+  assert.match(ok.stderr, /^prompt-attention \[info\] \d+ tokens on cpu in \d+ ms/m);
+  const failed = await run(['inspect', path.join(dir, 'missing.txt'), '--model', model, '--verbose']);
+  assert.equal(failed.code, 1);
+  assert.match(failed.stderr, /^prompt-attention: Cannot read .*missing\.txt: no such file$/m);
+  assert.match(failed.stderr, /\[error\] the inspection failed\n.*EngineError: Cannot read[^\n]*\n\s+at /);
+});
