@@ -1,7 +1,7 @@
 // The full breakdown as label/value rows: rendered as a Markdown table in the status-bar tooltip and as
 // aligned text by the command line.
 import { layerSplit, type CostFigures } from './costModel';
-import { formatBytes, formatCount, formatParameters, formatPrice, formatShare, formatSi } from './format';
+import { formatBytes, formatCount, formatParameters, formatPrice, formatShare, formatSi } from '../shared/format';
 import type { TargetPreset } from './presets';
 import { TOKENIZER_LABELS } from './tokenCounters';
 

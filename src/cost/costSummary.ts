@@ -2,7 +2,7 @@
 // status-bar tooltip show. No vscode import: the caller reads the settings and passes them in.
 import type { CostSummary } from '../shared/protocol';
 import { computeCost, layerSplit, tokensWithinKvBudget, type CostFigures } from './costModel';
-import { formatBytes, formatCount, formatShare, formatWindow } from './format';
+import { formatBytes, formatCount, formatShare, formatWindow } from '../shared/format';
 import { IncrementalCounter } from './incrementalCounter';
 import { buildCatalog, DEFAULT_TARGET_ID, findPreset, unknownTargetMessage, type KvDtype, type PresetCatalog, type TargetPreset } from './presets';
 import { chatOverheadTokens, loadTokenCounter } from './tokenCounters';

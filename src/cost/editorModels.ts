@@ -4,7 +4,7 @@ import type { Section } from './chunks';
 import { approx, breakdownMarkdown, costBreakdown } from './costBreakdown';
 import { attentionCostShare, computeCost, tokensWithinKvBudget, type CostFigures } from './costModel';
 import type { CostOptions } from './costSummary';
-import { formatBytes, formatCount, formatShare, formatWindow } from './format';
+import { formatBytes, formatCount, formatShare, formatWindow } from '../shared/format';
 import { countSections, offsetOfToken, type CountSnapshot } from './incrementalCounter';
 import type { TargetPreset } from './presets';
 import type { TokenCounter } from './tokenCounters';

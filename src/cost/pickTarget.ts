@@ -2,7 +2,7 @@
 // exact or an estimate, and writes promptAttention.cost.target.
 import * as vscode from 'vscode';
 import { tokenizerLabel } from './costBreakdown';
-import { formatParameters, formatWindow } from './format';
+import { formatParameters, formatWindow } from '../shared/format';
 import type { PresetCatalog, TargetPreset } from './presets';
 
 interface PresetItem extends vscode.QuickPickItem {

@@ -2,7 +2,7 @@
 import { assertNever, type ExportKind, type HostMessage, type InspectionResult, type ReplyMessage } from '../../src/shared/protocol';
 import { buildMatrix, layersFor } from '../model/aggregate';
 import { focusVector, maxOf, topEntries } from '../model/focus';
-import { formatWeight, visibleTokenText } from '../model/format';
+import { formatWeight, visibleTokenText } from '../model/tokenText';
 import { initialState, reduce, resultOf, stateFromResult, type Change, type InspectionState } from '../model/inspectionState';
 import { Controls, type ControlValues } from './controls';
 import { renderCost } from './costChart';

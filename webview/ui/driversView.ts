@@ -1,7 +1,8 @@
 // The tokens that receive the most attention (sink excluded) and the strongest long-range pairs; each
 // entry focuses its token when clicked.
 import type { InspectionSummary, TokenInfo } from '../../src/shared/protocol';
-import { formatPercent, visibleTokenText } from '../model/format';
+import { formatShare } from '../../src/shared/format';
+import { visibleTokenText } from '../model/tokenText';
 import { SINK_INDEX } from '../model/aggregate';
 import { el } from './dom';
 
@@ -16,10 +17,10 @@ export function renderDrivers(summary: InspectionSummary, tokens: readonly Token
   for (const d of drivers) {
     const bar = el('span', { class: 'bar' });
     bar.style.width = `${Math.max(2, (d.received / top) * 100)}%`;
-    const button = el('button', { class: 'driver', 'data-focus-index': d.index, title: `Token #${d.index} receives ${formatPercent(d.received)} of all attention (mean over layers)` }, [
+    const button = el('button', { class: 'driver', 'data-focus-index': d.index, title: `Token #${d.index} receives ${formatShare(d.received)} of all attention (mean over layers)` }, [
       el('span', { class: 'driver-text' }, [visibleTokenText(tokens[d.index]?.text ?? d.text, 28)]),
       el('span', { class: 'driver-bar' }, [bar]),
-      el('span', { class: 'driver-value' }, [formatPercent(d.received)]),
+      el('span', { class: 'driver-value' }, [formatShare(d.received)]),
     ]);
     button.addEventListener('click', () => events.focus(d.index));
     driverList.append(el('li', {}, [button]));

@@ -3,7 +3,7 @@
 // the axes once a cell is big enough to hold text.
 import type { TokenInfo } from '../../src/shared/protocol';
 import { heatmapCeiling } from '../model/colorScale';
-import { visibleTokenText } from '../model/format';
+import { visibleTokenText } from '../model/tokenText';
 import { el } from './dom';
 
 const MARGIN = 56;

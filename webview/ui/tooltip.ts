@@ -1,6 +1,6 @@
 // One floating tooltip listing the exact weights of the focused token's top tokens.
 import type { AttendedToken, TokenInfo } from '../../src/shared/protocol';
-import { formatWeight, visibleTokenText } from '../model/format';
+import { formatWeight, visibleTokenText } from '../model/tokenText';
 import { el } from './dom';
 
 export class Tooltip {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CostSummary } from '../../../src/shared/protocol';
 import { costCurve } from '../../../webview/model/costCurve';
-import { formatBytes, formatCount, formatPercent, visibleTokenText } from '../../../webview/model/format';
+import { formatWeight, visibleTokenText } from '../../../webview/model/tokenText';
 
 const base: CostSummary = {
   target: 't', targetName: 'T', tokens: 1000, contextWindow: 8000, contextShare: 0.125,
@@ -28,12 +28,9 @@ test('an unknown architecture gives a relative curve without invented figures', 
   assert.ok(c.points.every((p) => p.linear === null));
 });
 
-test('number formats', () => {
-  assert.equal(formatCount(1234), '1234');
-  assert.equal(formatCount(12_345), '12.3k');
-  assert.equal(formatCount(3.4e9), '3.4G');
-  assert.equal(formatBytes(131072), '128.0 KiB');
-  assert.equal(formatPercent(0.125), '13 %');
-  assert.equal(formatPercent(0.0042), '0.42 %');
+test('token text and weights as the panel words them (numbers: test/unit/format.test.ts)', () => {
   assert.equal(visibleTokenText(' a\n'), '·a↵');
+  assert.equal(visibleTokenText('x'.repeat(30), 8), 'xxxxxxx…');
+  assert.equal(formatWeight(0.12345), '0.123');
+  assert.equal(formatWeight(0.0001234), '1.2e-4');
 });

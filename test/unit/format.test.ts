@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatBytes, formatCount, formatParameters, formatPrice, formatShare, formatSi, formatWindow } from '../../../src/cost/format';
+import { formatBytes, formatCount, formatParameters, formatPrice, formatShare, formatSi, formatWindow } from '../../src/shared/format';
 
 test('numbers read the same on every machine', () => {
   assert.deepEqual([131072, 128000, 8192, 4096, 32768, 100].map(formatWindow), ['128k', '128k', '8k', '4k', '32k', '100']);

@@ -1,5 +1,5 @@
-// Number formatting shared by the status bar, tooltips, CodeLens and the command line (fixed en-US style,
-// so output is the same on every machine).
+// Number formatting for every view: the status bar, tooltips, CodeLens, the panel and the command line (fixed
+// en-US style, so output is the same on every machine and the same figure reads the same everywhere).
 
 export function formatCount(value: number): string {
   return Math.round(value).toLocaleString('en-US');
