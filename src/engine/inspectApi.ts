@@ -22,6 +22,9 @@ export interface InspectRequest {
   readonly maxTokens: number;
   /** Which end of an over-long input to keep. */
   readonly window: TokenWindow;
+  /** Inspect as a chat through the model's template: the text is the system message (or holds role sections);
+   * `userMessage` (the promptAttention.chat.userMessage setting) is added when it names no user turn. */
+  readonly chat?: { readonly userMessage: string };
 }
 
 /** Where runInspection sends its events; `onRawLayer` (optional) gets each layer's float32 probabilities

@@ -6,6 +6,7 @@ import type { InspectionOutput, InspectRequest } from './inspectApi';
 import { longRangePairs, topDrivers } from './analysis/drivers';
 import { inductionProbe, inductionScores, summarizeHeads } from './analysis/headRoles';
 import { EngineError } from './engineError';
+import { tokenizeAsChat } from './runtime/chatTemplate';
 import { validateText } from './runtime/inputValidation';
 import type { MemoryShape } from './runtime/inspectionMemory';
 import { availableBytes, formatGiB, inspectionBytes, tokensThatFit } from './runtime/inspectionMemory';
@@ -92,11 +93,12 @@ export async function runInspection(model: LoadedModel, request: InspectRequest,
   };
   validateText(request.text, request.maxCharacters);
   out.emit({ kind: 'progress', requestId, stage: 'tokenize' });
-  const tokenized = model.tokenizer.tokenize(request.text);
+  const chat = request.chat ? tokenizeAsChat(model.tokenizer, request.text, request.chat.userMessage, model.id) : null;
+  const tokenized = chat ?? model.tokenizer.tokenize(request.text);
   const memoryLimit = memoryTokenLimit(model);
   const limit = Math.min(model.config.maxPositions, memoryLimit, request.maxTokens > 0 ? request.maxTokens : Number.POSITIVE_INFINITY);
   const { ids, tokens } = applyWindow(tokenized.ids, tokenized.tokens, limit, request.window);
-  const notes: string[] = [];
+  const notes: string[] = [...(chat?.notes ?? [])];
   if (tokens.length < tokenized.tokens.length) {
     const why =
       limit === memoryLimit && limit < model.config.maxPositions && (request.maxTokens === 0 || request.maxTokens > limit)

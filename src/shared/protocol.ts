@@ -9,7 +9,15 @@ export interface TokenInfo {
   readonly end: number;
   /** True for tokens the tokenizer added (BOS); they have an empty span at 0. */
   readonly special?: boolean;
+  /**
+   * Chat inspections: the message the token belongs to, or 'template' for text the chat template added.
+   * Template tokens (and a user message from the setting) are not in the inspected text: their span is
+   * empty and `text` is what the template rendered.
+   */
+  readonly role?: TokenRole;
 }
+
+export type TokenRole = 'system' | 'user' | 'assistant' | 'template';
 
 export type ExecutionProviderName = 'cpu' | 'webgpu' | 'cuda' | 'dml' | 'coreml';
 export type ExecutionProviderSetting = 'auto' | ExecutionProviderName;

@@ -8,6 +8,8 @@ import * as path from 'node:path';
 import type { TokenInfo } from '../../shared/protocol';
 import { firstLine } from '../../shared/errorText';
 import { EngineError } from '../engineError';
+import type { ChatTemplateSource } from './chatTemplate';
+import { readChatTemplate } from './chatTemplate';
 import type { TokenTextKind } from './tokenSpans';
 import { tokenSpans } from './tokenSpans';
 
@@ -57,6 +59,8 @@ export class ModelTokenizer {
     /** Largest id the tokenizer can produce, + 1. */
     readonly vocabSize: number,
     private readonly specialIds: ReadonlySet<number>,
+    /** The model's chat template, or null when it has none. */
+    readonly chatTemplate: ChatTemplateSource | null = null,
   ) {}
 
   static async load(folder: string): Promise<ModelTokenizer> {
@@ -82,11 +86,12 @@ export class ModelTokenizer {
     }
     const special = new Set<number>();
     for (const t of json.added_tokens ?? []) if (t.special) special.add(t.id);
-    return new ModelTokenizer(tokenizer, tokenTextKind(json), vocabularySize(json), special);
+    return new ModelTokenizer(tokenizer, tokenTextKind(json), vocabularySize(json), special, await readChatTemplate(folder, config));
   }
 
-  tokenize(text: string): TokenizedText {
-    const encoding = this.tokenizer.encode(text, { add_special_tokens: true });
+  /** `addSpecialTokens` false for a rendered chat, whose template wrote BOS itself. */
+  tokenize(text: string, addSpecialTokens = true): TokenizedText {
+    const encoding = this.tokenizer.encode(text, { add_special_tokens: addSpecialTokens });
     const special = encoding.ids.map((id) => this.specialIds.has(id));
     const spans = tokenSpans(text, encoding.tokens, special, this.kind);
     const tokens = encoding.ids.map((id, i): TokenInfo => {
