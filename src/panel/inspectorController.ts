@@ -3,7 +3,6 @@
 // editor, and answers export and re-run requests.
 import * as vscode from 'vscode';
 import * as path from 'node:path';
-import { computeCostSummary } from '../cost/costSummary';
 import type { InspectHandle } from '../engine/inspectApi';
 import type { CostSummary, HostMessage, InspectionEvent, WebviewToHostMessage } from '../shared/protocol';
 import { firstLine } from '../shared/errorText';
@@ -15,6 +14,7 @@ import { EditorDecorations } from './editorDecorations';
 import { exportInspection } from './exportInspection';
 import { InspectionRecord, tokenAtOffset } from './inspectionRecord';
 import { InspectorPanel } from './inspectorPanel';
+import { panelCostSummary } from './panelCost';
 import { readInspectorSettings, type InspectorSettings } from './inspectorSettings';
 import { applyWorkspaceTrust } from './workspaceTrust';
 import { isInspectorPanelState } from './panelState';
@@ -154,7 +154,7 @@ export class InspectorController extends Disposable {
     // The worker reports a cache folder it cannot write as an inspection error of its own.
     await vscode.workspace.fs.createDirectory(this.context.globalStorageUri).then(undefined, (error: unknown) => this.log.warn(`Cannot create ${this.context.globalStorageUri.fsPath}: ${firstLine(error)}`));
     const handle = this.ensureWorker(settings).inspect(
-      { requestId, text, model: settings.model, provider: settings.provider, maxCharacters: settings.maxCharacters, maxTokens: settings.maxTokens, window: settings.window },
+      { requestId, text, model: settings.model, provider: settings.provider, maxCharacters: settings.maxCharacters, maxTokens: settings.maxTokens, window: settings.window, dtype: settings.modelDtype },
       (event) => {
         if (!current()) return;
         if (event.kind === 'progress') this.download.update(event);
@@ -262,8 +262,7 @@ function sourceLabel(doc: vscode.TextDocument, offset: number, length: number): 
 }
 
 /** Rejects when the target's counts cannot be made; the caller logs it and the panel omits the cost section. */
-async function costFor(text: string): Promise<CostSummary> {
+function costFor(text: string): Promise<CostSummary> {
   const config = vscode.workspace.getConfiguration('promptAttention.cost');
-  const target = config.get<string>('target');
-  return computeCostSummary(text, target || undefined, { userPresets: config.get('presets') });
+  return panelCostSummary(text, (key) => config.get(key));
 }
