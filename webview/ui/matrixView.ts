@@ -4,7 +4,7 @@
 import type { TokenInfo } from '../../src/shared/protocol';
 import { heatmapCeiling } from '../model/colorScale';
 import { visibleTokenText } from '../model/tokenText';
-import { el } from './dom';
+import { el, frameScheduler } from './dom';
 
 const MARGIN = 56;
 const LABEL_MIN_CELL = 11;
@@ -42,8 +42,9 @@ export class MatrixView {
   private oy = 0;
   private focus: { index: number; direction: 'to' | 'by' } | null = null;
   private drag: { x: number; y: number; ox: number; oy: number; moved: boolean } | null = null;
-  private pending = false;
-  private overlayPending = false;
+  /** Redraws (matrix, overlay) coalesced to one per animation frame. */
+  private readonly invalidate = frameScheduler(() => this.draw());
+  private readonly drawOverlaySoon = frameScheduler(() => this.drawOverlay());
 
   constructor(private readonly events: MatrixViewEvents) {
     this.canvas = el('canvas', { class: 'matrix-canvas', role: 'img', 'aria-label': 'Attention matrix, queries down, keys across' });
@@ -84,12 +85,7 @@ export class MatrixView {
     const same = index === null ? this.focus === null : this.focus?.index === index && this.focus.direction === direction;
     if (same) return;
     this.focus = index === null ? null : { index, direction };
-    if (this.overlayPending) return;
-    this.overlayPending = true;
-    requestAnimationFrame(() => {
-      this.overlayPending = false;
-      this.drawOverlay();
-    });
+    this.drawOverlaySoon();
   }
 
   /** The whole matrix (at least 512 px, whole pixels per cell when small) under a caption, for PNG export. */
@@ -164,15 +160,6 @@ export class MatrixView {
     for (let x = 0; x < 128; x++) image.data.set(this.colors.lut.subarray(x * 2 * 4, x * 2 * 4 + 4), x * 4);
     ctx.putImageData(image, 0, 0);
     this.legendMax.textContent = max >= 0.999 ? '1' : `≥ ${max.toFixed(max < 0.01 ? 4 : 3)}`;
-  }
-
-  private invalidate(): void {
-    if (this.pending) return;
-    this.pending = true;
-    requestAnimationFrame(() => {
-      this.pending = false;
-      this.draw();
-    });
   }
 
   private clampView(): void {
