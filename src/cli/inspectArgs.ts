@@ -5,7 +5,7 @@ import type { ExecutionProviderSetting } from '../shared/protocol';
 export const INSPECT_USAGE =
   'usage: prompt-attention inspect <file|-> [--model <folder|hub id>] [--provider auto|cpu|webgpu|cuda|dml|coreml] ' +
   '[--format json|html|text] [--out <file>] [--dense] [--max-tokens N] [--window start|end] [--max-characters N] ' +
-  '[--cache-dir <dir>] [--hub-endpoint <url>] [--verbose]';
+  '[--cache-dir <dir>] [--hub-endpoint <url>] [--chat] [--verbose]';
 
 export const INSPECT_HELP = `${INSPECT_USAGE}
 
@@ -22,6 +22,9 @@ Runs a small transformer on the text and reports which tokens attend to which.
   --max-characters    refuse longer text (default 200000)
   --cache-dir         tapped graphs and downloaded models (default $XDG_CACHE_HOME/prompt-attention or ~/.cache/prompt-attention)
   --hub-endpoint      Hub server to download from (default https://huggingface.co/)
+  --chat              inspect the text as a chat through the model's chat template, ending where the answer starts:
+                      the text is the system message, or holds system:/user: blocks, ## System/## User headings
+                      or .prompty role lines; tokens get a role, template tokens have null start/end in JSON
   --verbose           log the stages, timings and any error's stack to standard error
 Exit codes: 0 ok, 1 bad input or model error, 2 usage error.`;
 
@@ -40,6 +43,7 @@ export interface InspectArgs {
   readonly cacheDir: string | null;
   readonly hubEndpoint: string | null;
   readonly verbose: boolean;
+  readonly chat: boolean;
 }
 
 export class UsageError extends Error {}
@@ -59,12 +63,17 @@ export function parseInspectArgs(argv: readonly string[]): InspectArgs | 'help' 
   const values = new Map<string, string>();
   let dense = false;
   let verbose = false;
+  let chat = false;
   const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '-h' || arg === '--help') return 'help';
     if (arg === '--dense') {
       dense = true;
+      continue;
+    }
+    if (arg === '--chat') {
+      chat = true;
       continue;
     }
     if (arg === '--verbose') {
@@ -104,5 +113,6 @@ export function parseInspectArgs(argv: readonly string[]): InspectArgs | 'help' 
     cacheDir: values.get('--cache-dir') ?? null,
     hubEndpoint: values.get('--hub-endpoint') ?? null,
     verbose,
+    chat,
   };
 }

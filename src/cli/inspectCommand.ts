@@ -59,7 +59,7 @@ async function inspect(args: InspectArgs, text: string, label: string, io: Inspe
   const layers: LayerAttention[] = [];
   const raw: Float32Array[] = [];
   const showProgress = io.stderr.isTTY === true;
-  const request = { requestId: 1, text, model: args.model, provider: args.provider, maxCharacters: args.maxCharacters, maxTokens: args.maxTokens, window: args.window };
+  const request = { requestId: 1, text, model: args.model, provider: args.provider, maxCharacters: args.maxCharacters, maxTokens: args.maxTokens, window: args.window, ...(args.chat ? { chat: { userMessage: '' } } : {}) };
   try {
     const model = await models.get(args.model, args.provider, (p) => {
       if (p.stage !== 'download') log.info(progressText(p));

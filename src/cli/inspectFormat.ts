@@ -1,9 +1,26 @@
 // The `inspect` command's JSON document and terminal summary.
-import type { InspectionResult } from '../shared/protocol';
+import type { InspectionResult, TokenInfo, TokenRole } from '../shared/protocol';
+
+/** A token in the JSON: chat tokens carry their role; a token that is not in the inspected text (a template
+ * token, the setting's user message) has null start and end. */
+export interface InspectJsonToken {
+  readonly text: string;
+  readonly start: number | null;
+  readonly end: number | null;
+  readonly role?: TokenRole;
+}
+
+function jsonToken(input: string): (t: TokenInfo) => InspectJsonToken {
+  return (t) => {
+    if (!t.role) return { text: t.text, start: t.start, end: t.end };
+    const inText = t.role !== 'template' && input.slice(t.start, t.end) === t.text;
+    return { text: t.text, start: inText ? t.start : null, end: inText ? t.end : null, role: t.role };
+  };
+}
 
 export interface InspectJson {
   readonly model: { readonly id: string; readonly layers: number; readonly heads: number; readonly maxTokens: number; readonly provider: string; readonly fallbackReason?: string };
-  readonly tokens: readonly { readonly text: string; readonly start: number; readonly end: number }[];
+  readonly tokens: readonly InspectJsonToken[];
   readonly heads: readonly { readonly layer: number; readonly head: number; readonly role: string; readonly scores: Readonly<Record<string, number>> }[];
   readonly drivers: readonly { readonly index: number; readonly text: string; readonly received: number }[];
   readonly attention?: number[][][][];
@@ -31,7 +48,7 @@ export function toInspectJson(result: InspectionResult, attention?: number[][][]
       provider: model.provider,
       ...(model.fallbackReason ? { fallbackReason: model.fallbackReason } : {}),
     },
-    tokens: tokens.map((t) => ({ text: t.text, start: t.start, end: t.end })),
+    tokens: tokens.map(jsonToken(result.text)),
     heads: summary.heads.map((h) => ({
       layer: h.layer,
       head: h.head,
