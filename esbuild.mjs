@@ -1,4 +1,4 @@
-// Builds every bundle: the extension host, the model worker, the command line and the webview.
+// Builds every bundle: the extension host, the model worker, the tokenizer worker, the command line and the webview.
 // Usage: node esbuild.mjs [--watch] [--production]
 import * as esbuild from 'esbuild';
 
@@ -30,6 +30,15 @@ const builds = [
   {
     ...common,
     entryPoints: { worker: 'src/worker/worker.ts' },
+    outdir: 'dist',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: nodeExternals,
+  },
+  {
+    ...common,
+    entryPoints: { tokenizerWorker: 'src/cost/tokenizerWorker.ts' },
     outdir: 'dist',
     platform: 'node',
     format: 'cjs',

@@ -1,23 +1,40 @@
 // The live context-cost features in the editor: the status-bar item, the Problems-panel diagnostics and the
-// per-section CodeLens. Thin glue: the figures come from editorModels.ts; this file tracks documents,
-// debounces edits and converts offsets to positions.
+// per-section CodeLens. Thin glue: the counts come from the tokenizer worker (the host thread never builds a
+// tokenizer), the figures from editorModels.ts; this file tracks documents, debounces edits, converts offsets
+// to positions and runs the exact count that a user asks for.
 import * as vscode from 'vscode';
 import { Disposable } from '../util/disposable';
 import { splitSections } from './chunks';
 import { computeCost } from './costModel';
 import { costWarnings } from './costSummary';
 import { promptDocumentSelector, readCostSettings, type CostSettings } from './costSettings';
-import { computeCostDiagnostics, computeSectionLenses, statusForCount, statusForFailure, statusForLoading, statusForTooLarge, type StatusModel } from './editorModels';
-import { IncrementalCounter, type CountSnapshot } from './incrementalCounter';
-import type { TokenizerId } from './presets';
-import { loadTokenCounter, TOKENIZER_LABELS, type TokenCounter } from './tokenCounters';
+import { computeSectionLenses, COUNT_EXACT_COMMAND, statusForCount, statusForFailure, statusForLoading, statusForTooLarge, type CostDiagnostic, type StatusModel } from './editorModels';
+import { apiKeySecretName, ExactCountDebouncer, requestExactCount } from './exactCount';
+import type { CountSnapshot } from './incrementalCounter';
+import type { TargetPreset } from './presets';
+import { TOKENIZER_LABELS } from './tokenCounters';
+import { TokenizerWorkerClient } from './tokenizerWorkerClient';
 
 interface DocumentState {
-  tokenizer?: TokenizerId;
-  counter?: IncrementalCounter;
   snapshot?: CountSnapshot;
   status?: StatusModel;
+  /** The provider's count for this exact text and target, when the user asked for one. */
+  exact?: { readonly text: string; readonly targetId: string; readonly tokens: number };
+  /** One line on the last failed exact count (cleared by the next count request). */
+  exactNote?: string;
 }
+
+export interface CostControllerOptions {
+  /** The bundled tokenizer worker (dist/tokenizerWorker.js). */
+  readonly workerScript: string;
+  /** Where the API keys for exact counts live (VS Code's SecretStorage). */
+  readonly secrets?: Pick<vscode.SecretStorage, 'get'>;
+  /** Tests only: a local server standing in for the providers. */
+  readonly countApiBaseUrl?: string;
+  readonly exactDebounceMs?: number;
+}
+
+const EXACT_DEBOUNCE_MS = 400;
 
 export function loadCostSettings(): CostSettings {
   const config = vscode.workspace.getConfiguration('promptAttention.cost');
@@ -34,9 +51,15 @@ export class CostController extends Disposable implements vscode.CodeLensProvide
   private readonly states = new Map<string, DocumentState>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private reportedProblems = '';
+  private readonly worker: TokenizerWorkerClient;
+  private readonly exactDebouncer: ExactCountDebouncer;
 
-  constructor(private readonly assetsDir: string) {
+  constructor(assetsDir: string, private readonly options: CostControllerOptions) {
     super();
+    this.worker = new TokenizerWorkerClient(options.workerScript, { assetsDir });
+    this._register({ dispose: () => this.worker.dispose() });
+    this.exactDebouncer = new ExactCountDebouncer(options.exactDebounceMs ?? EXACT_DEBOUNCE_MS);
+    this._register({ dispose: () => this.exactDebouncer.dispose() });
     this.settings = loadCostSettings();
     this.selector = promptDocumentSelector(this.settings);
     this.statusItem = this._register(vscode.window.createStatusBarItem('promptAttention.cost', vscode.StatusBarAlignment.Right, 100));
@@ -83,6 +106,7 @@ export class CostController extends Disposable implements vscode.CodeLensProvide
     clearTimeout(this.timers.get(key));
     this.timers.delete(key);
     this.states.delete(key);
+    this.worker.forget(key);
     this.diagnostics.delete(document.uri);
     this.lensesChanged.fire();
     this.refreshStatus();
@@ -102,37 +126,79 @@ export class CostController extends Disposable implements vscode.CodeLensProvide
       this.diagnostics.delete(document.uri);
       return this.publish();
     }
-    let counter: TokenCounter;
+    if (!this.worker.isReady(target.tokenizer)) {
+      state.status = statusForLoading(TOKENIZER_LABELS[target.tokenizer]);
+      this.refreshStatus();
+    }
+    let counted: Awaited<ReturnType<TokenizerWorkerClient['count']>>;
     try {
-      const pending = loadTokenCounter(target.tokenizer, { assetsDir: this.assetsDir });
-      if (state.tokenizer !== target.tokenizer) {
-        state.status = statusForLoading(TOKENIZER_LABELS[target.tokenizer]);
-        this.refreshStatus();
-      }
-      counter = await pending;
+      counted = await this.worker.count(key, text, target, options);
     } catch (error) {
       state.status = statusForFailure((error as Error).message);
       return this.publish();
     }
-    // The settings or the text may have changed while the tokenizer loaded: the next run handles that.
+    // The settings or the text may have changed while the worker counted: the next run handles that.
     if (this.isDisposed || document.isClosed || this.settings.target !== target || document.getText() !== text) return;
-    if (!state.counter || state.tokenizer !== target.tokenizer) {
-      state.counter = new IncrementalCounter(counter);
-      state.tokenizer = target.tokenizer;
-    }
-    const snapshot = state.counter.update(text);
-    state.snapshot = snapshot;
-    const figures = computeCost(target, snapshot.total, options.kvDtype);
-    state.status = statusForCount(target, figures, options, costWarnings(target, figures, options));
-    this.diagnostics.set(document.uri, computeCostDiagnostics(snapshot, counter, target, options).map((item) => {
-      const range = new vscode.Range(document.positionAt(item.start), document.positionAt(item.end));
-      const severity = item.severity === 'error' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning;
-      const diagnostic = new vscode.Diagnostic(range, item.message, severity);
-      diagnostic.source = 'Prompt Attention';
-      diagnostic.code = item.code;
-      return diagnostic;
-    }));
+    state.snapshot = counted.snapshot;
+    state.status = this.statusFor(state, target, counted.snapshot.total, counted.chatOverhead);
+    this.diagnostics.set(document.uri, counted.diagnostics.map((item) => this.toDiagnostic(document, item)));
     this.publish();
+  }
+
+  private statusFor(state: DocumentState, target: TargetPreset, tokens: number, chatOverhead: number): StatusModel {
+    const { options } = this.settings;
+    const exact = state.exact && state.exact.targetId === target.id && state.exact.text === state.snapshot?.text ? state.exact : undefined;
+    // The provider's count already includes its own message framing.
+    const figures = exact ? computeCost(target, exact.tokens, options.kvDtype) : computeCost(target, tokens, options.kvDtype, chatOverhead);
+    return statusForCount(target, figures, options, costWarnings(target, figures, options), { exact: exact !== undefined, ...(state.exactNote ? { note: state.exactNote } : {}) });
+  }
+
+  private toDiagnostic(document: vscode.TextDocument, item: CostDiagnostic): vscode.Diagnostic {
+    const range = new vscode.Range(document.positionAt(item.start), document.positionAt(item.end));
+    const severity = item.severity === 'error' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning;
+    const diagnostic = new vscode.Diagnostic(range, item.message, severity);
+    diagnostic.source = 'Prompt Attention';
+    diagnostic.code = item.code;
+    return diagnostic;
+  }
+
+  /**
+   * The "Count Tokens Exactly" command: asks the target's provider for the active prompt's count (debounced, so
+   * repeated clicks make one request). A failure keeps the estimate and says why in one line.
+   */
+  async countExact(): Promise<void> {
+    const document = vscode.window.activeTextEditor?.document;
+    const target = this.settings.target;
+    const api = target.countApi;
+    if (!document || !this.matches(document)) {
+      void vscode.window.showInformationMessage('Prompt Attention: open a prompt file to count its tokens.');
+      return;
+    }
+    if (!api) {
+      void vscode.window.showInformationMessage(`Prompt Attention: ${target.name}'s count is already exact (its tokenizer is public).`);
+      return;
+    }
+    const key = document.uri.toString();
+    const text = document.getText();
+    let tokens: number;
+    try {
+      const apiKey = (await this.options.secrets?.get(apiKeySecretName(api.provider))) ?? '';
+      tokens = await this.exactDebouncer.request(() => requestExactCount({ api, text, apiKey, ...(this.options.countApiBaseUrl ? { baseUrl: this.options.countApiBaseUrl } : {}) }));
+    } catch (error) {
+      const state = this.states.get(key);
+      const note = `Exact count failed (${(error as Error).message}); showing the estimate.`;
+      if (state) {
+        state.exactNote = note;
+        if (state.snapshot && state.status) this.schedule(document, 0);
+      }
+      void vscode.window.showWarningMessage(`Prompt Attention: ${note}`);
+      return;
+    }
+    const state = this.states.get(key) ?? {};
+    this.states.set(key, state);
+    state.exact = { text, targetId: target.id, tokens };
+    state.exactNote = undefined;
+    this.schedule(document, 0);
   }
 
   private publish(): void {
@@ -162,7 +228,8 @@ export class CostController extends Disposable implements vscode.CodeLensProvide
     const { text, tooltip, level } = state.status;
     this.statusItem.text = text;
     const markdown = new vscode.MarkdownString(tooltip, true);
-    markdown.isTrusted = false;
+    // Only the exact-count link may run a command from the tooltip.
+    markdown.isTrusted = { enabledCommands: [COUNT_EXACT_COMMAND] };
     this.statusItem.tooltip = markdown;
     this.statusItem.backgroundColor = level === 'ok' ? undefined : new vscode.ThemeColor(level === 'error' ? 'statusBarItem.errorBackground' : 'statusBarItem.warningBackground');
     this.statusItem.show();

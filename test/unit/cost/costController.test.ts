@@ -2,7 +2,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { before } from 'node:test';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { buildBundle } from '../../helpers/buildBundle';
 import { createFakeVscode, FakeDocument, installFakeVscode, type MarkdownString } from './fakeVscode';
+
+let workerScript = '';
+before(async () => {
+  workerScript = await buildBundle('src/cost/tokenizerWorker.ts', 'tokenizer-worker');
+});
 
 const tiny = {
   id: 'tiny', name: 'Tiny', tokenizer: 'cl100k_base', contextWindow: 100, kvDtype: 'fp16',
@@ -21,7 +30,20 @@ function words(n: number): string {
   return `${lines.join('\n')}\n`;
 }
 
-test('status bar, diagnostics and CodeLens follow a prompt document; Pick Target writes the setting', async () => {
+const KEY = 'sk-ant-test-secret-42';
+
+/** Answers like Anthropic's messages/count_tokens (the real service cannot be reached from the test machines). */
+async function countTokensServer(): Promise<{ close(): void; baseUrl: string }> {
+  const server = createServer((request, response) => {
+    response.writeHead(request.headers['x-api-key'] === KEY ? 200 : 401, { 'content-type': 'application/json' });
+    response.end(JSON.stringify(request.headers['x-api-key'] === KEY ? { input_tokens: 1234 } : { type: 'error', error: { type: 'authentication_error', message: 'invalid x-api-key' } }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { close: () => server.close(), baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+test('status bar, diagnostics and CodeLens follow a prompt document; Pick Target writes the setting; exact count on request with the key kept secret', async () => {
+  const countServer = await countTokensServer();
   const fake = createFakeVscode({
     'promptAttention.cost.presets': [tiny, { id: 'broken', tokenizer: 'nope', contextWindow: 1 }],
     'promptAttention.cost.target': 'tiny',
@@ -32,7 +54,7 @@ test('status bar, diagnostics and CodeLens follow a prompt document; Pick Target
   try {
     const { registerCostFeatures } = await import('../../../src/cost/registerCostFeatures');
     const subscriptions: { dispose(): void }[] = [];
-    registerCostFeatures({ extensionPath: join(__dirname, '../../..'), subscriptions } as unknown as Parameters<typeof registerCostFeatures>[0]);
+    registerCostFeatures({ extensionPath: join(__dirname, '../../..'), subscriptions, secrets: fake.secrets } as unknown as Parameters<typeof registerCostFeatures>[0], { workerScript, countApiBaseUrl: countServer.baseUrl, exactDebounceMs: 0 });
     assert.deepEqual(fake.warnings, ['Prompt Attention: preset "broken": "tokenizer" must be one of o200k_base, cl100k_base, llama3, llama2, mistral, qwen2, o200k_harmony, qwen3, gemma3, deepseek_v3, claude']);
     const [status] = fake.statusItems;
     assert.equal(status.command, 'promptAttention.pickTarget');
@@ -86,8 +108,45 @@ test('status bar, diagnostics and CodeLens follow a prompt document; Pick Target
     fake.setQuickPick((items) => items.find((item) => item.description === 'gpt-4o'));
     await fake.commands.get('promptAttention.pickTarget')?.();
     assert.deepEqual(fake.updates, [['promptAttention.cost.target', 'gpt-4o', 1]]);
+
+    // A Claude target: "≈" and a link to the exact count.
+    const claude = new FakeDocument('/work/claude.md', 'markdown', `# Task\n${words(30)}`);
+    fake.changeSettings({ 'promptAttention.cost.target': 'claude-sonnet-4.5', 'promptAttention.cost.presets': [] });
+    fake.open(claude);
+    await until(() => status.text.includes('Claude'), 'the estimate');
+    assert.match(status.text, /^\$\(pulse\) ≈\d+ tok · /);
+    const tooltip = status.tooltip as MarkdownString;
+    assert.match(tooltip.value, /\[Count exactly with the Anthropic API\]\(command:promptAttention\.countExact\)/);
+    assert.deepEqual(tooltip.isTrusted, { enabledCommands: ['promptAttention.countExact'] });
+
+    // No key yet: the estimate stays, with one line saying why.
+    await fake.commands.get('promptAttention.countExact')?.();
+    assert.match(fake.warnings.at(-1) ?? '', /^Prompt Attention: Exact count failed \(no Anthropic API key \(run "Prompt Attention: Set API Key"\)\); showing the estimate\.$/);
+
+    // Set API Key: a password box; the key lands in SecretStorage, not in the settings.
+    fake.setQuickPick((items) => items.find((item) => (item as { label?: string }).label === 'Anthropic'));
+    fake.setInputBox('sk-ant-wrong');
+    await fake.commands.get('promptAttention.setApiKey')?.();
+    assert.equal(fake.stored.get('promptAttention.apiKey.anthropic'), 'sk-ant-wrong');
+    await fake.commands.get('promptAttention.countExact')?.();
+    assert.match(fake.warnings.at(-1) ?? '', /^Prompt Attention: Exact count failed \(Anthropic: API key rejected: invalid x-api-key\); showing the estimate\.$/);
+    await until(() => (status.tooltip as MarkdownString).value.includes('Exact count failed'), 'the note in the tooltip');
+    assert.match(status.text, /≈/);
+
+    fake.setInputBox(KEY);
+    await fake.commands.get('promptAttention.setApiKey')?.();
+    await fake.commands.get('promptAttention.countExact')?.();
+    await until(() => status.text.includes('(exact)'), 'the exact count');
+    assert.match(status.text, /^\$\(pulse\) 1,234 tok \(exact\) · 0\.62 % of Claude Sonnet 4\.5$/);
+    // Editing the text drops the exact count: it belonged to the old text.
+    fake.edit(claude, `${claude.getText()}more\n`);
+    await until(() => status.text.includes('≈'), 'the estimate after an edit');
+
+    const everything = JSON.stringify([fake.warnings, fake.infos, fake.updates, fake.settings, status.text, (status.tooltip as MarkdownString).value]);
+    assert.ok(!everything.includes(KEY) && !everything.includes('sk-ant-wrong'), 'the key never reaches messages, settings or the status bar');
     subscriptions.forEach((subscription) => subscription.dispose());
   } finally {
     restore();
+    countServer.close();
   }
 });

@@ -1,5 +1,6 @@
 // A small hand-written fake of the vscode API surface the cost features use, so the real providers run in
 // node:test. `installFakeVscode()` makes `require('vscode')` return it.
+import assert from 'node:assert/strict';
 import Module from 'node:module';
 
 type Listener<T> = (value: T) => unknown;
@@ -93,6 +94,14 @@ export function createFakeVscode(settings: Record<string, unknown>) {
   const warnings: string[] = [];
   const updates: [string, unknown, number][] = [];
   let quickPickChoice: ((items: { description?: string }[]) => unknown) | undefined;
+  let inputBoxAnswer: string | undefined;
+  const infos: string[] = [];
+  const stored = new Map<string, string>();
+  const secrets = {
+    get: async (key: string) => stored.get(key),
+    store: async (key: string, value: string) => void stored.set(key, value),
+    delete: async (key: string) => void stored.delete(key),
+  };
   const state = { activeDocument: undefined as FakeDocument | undefined, documents: [] as FakeDocument[] };
   const api = {
     EventEmitter, Position, Range, Diagnostic, CodeLens, MarkdownString, ThemeColor,
@@ -131,6 +140,14 @@ export function createFakeVscode(settings: Record<string, unknown>) {
         return undefined;
       },
       showQuickPick: async (items: { description?: string }[]) => quickPickChoice?.(items),
+      showInputBox: async (options: { password?: boolean }) => {
+        assert.equal(options.password, true, 'API keys are typed into a password box');
+        return inputBoxAnswer;
+      },
+      showInformationMessage: async (message: string) => {
+        infos.push(message);
+        return undefined;
+      },
     },
     languages: {
       createDiagnosticCollection: () => ({
@@ -160,6 +177,11 @@ export function createFakeVscode(settings: Record<string, unknown>) {
     warnings,
     updates,
     setQuickPick: (choose: (items: { description?: string }[]) => unknown) => (quickPickChoice = choose),
+    setInputBox: (answer: string | undefined) => (inputBoxAnswer = answer),
+    infos,
+    secrets,
+    stored,
+    settings,
     open(document: FakeDocument, active = true) {
       state.documents.push(document);
       if (active) state.activeDocument = document;

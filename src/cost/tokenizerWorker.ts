@@ -1,0 +1,47 @@
+// The tokenizer worker: loads the target tokenizers (the Llama 3 and Qwen merge tables take over a second to
+// build) and counts each prompt document off the extension host's thread. It keeps one IncrementalCounter per
+// document, so a keystroke re-tokenizes one chunk, and returns the chunk counts and the diagnostics.
+import { parentPort, workerData } from 'node:worker_threads';
+import { computeCostDiagnostics } from './editorModels';
+import { IncrementalCounter } from './incrementalCounter';
+import type { TokenizerId } from './presets';
+import { chatOverheadTokens, loadTokenCounter } from './tokenCounters';
+import type { HostToTokenizerWorker, TokenizerWorkerConfig, TokenizerWorkerToHost } from './tokenizerWorkerProtocol';
+
+const config = workerData as TokenizerWorkerConfig;
+const counters = new Map<string, { readonly tokenizer: TokenizerId; readonly counter: IncrementalCounter }>();
+const port = parentPort;
+
+function post(message: TokenizerWorkerToHost, transfer: ArrayBuffer[] = []): void {
+  port?.postMessage(message, transfer);
+}
+
+async function count(message: Extract<HostToTokenizerWorker, { type: 'count' }>): Promise<void> {
+  const { requestId, document, text, preset, options } = message;
+  try {
+    const counter = await loadTokenCounter(preset.tokenizer, { assetsDir: config.assetsDir });
+    let state = counters.get(document);
+    if (!state || state.tokenizer !== preset.tokenizer) {
+      state = { tokenizer: preset.tokenizer, counter: new IncrementalCounter(counter) };
+      counters.set(document, state);
+    }
+    const snapshot = state.counter.update(text);
+    const chatOverhead = chatOverheadTokens(preset, counter);
+    const diagnostics = computeCostDiagnostics(snapshot, counter, preset, options, chatOverhead);
+    const chunks = new Float64Array(snapshot.chunks.length * 4);
+    snapshot.chunks.forEach((chunk, i) => chunks.set([chunk.start, chunk.end, chunk.tokens, chunk.before], i * 4));
+    post({ type: 'counted', requestId, total: snapshot.total, tokenizedChunks: snapshot.tokenizedChunks, chunks, chatOverhead, diagnostics }, [chunks.buffer as ArrayBuffer]);
+  } catch (error) {
+    post({ type: 'failed', requestId, message: (error as Error).message.split('\n')[0] });
+  }
+}
+
+// Requests run one after another, in order: each document's counter sees its texts in edit order.
+let queue: Promise<void> = Promise.resolve();
+port?.on('message', (message: HostToTokenizerWorker) => {
+  if (message.type === 'forget') {
+    queue = queue.then(() => void counters.delete(message.document));
+    return;
+  }
+  queue = queue.then(() => count(message));
+});

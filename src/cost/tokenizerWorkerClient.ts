@@ -1,0 +1,105 @@
+// The extension host's side of the tokenizer worker: starts it on first use, sends a document's text and
+// resolves with its counts. The host thread never builds a tokenizer or tokenizes; `isReady` says whether a
+// tokenizer has answered once, so the status bar can show "counting…" until then.
+import { Worker } from 'node:worker_threads';
+import type { CostOptions } from './costSummary';
+import type { CostDiagnostic } from './editorModels';
+import type { ChunkCount, CountSnapshot } from './incrementalCounter';
+import type { TargetPreset, TokenizerId } from './presets';
+import type { HostToTokenizerWorker, TokenizerWorkerConfig, TokenizerWorkerToHost } from './tokenizerWorkerProtocol';
+
+export interface WorkerCount {
+  readonly snapshot: CountSnapshot;
+  readonly chatOverhead: number;
+  readonly diagnostics: readonly CostDiagnostic[];
+}
+
+interface Pending {
+  readonly text: string;
+  readonly tokenizer: TokenizerId;
+  readonly resolve: (count: WorkerCount) => void;
+  readonly reject: (error: Error) => void;
+}
+
+export class TokenizerWorkerClient {
+  private worker: Worker | null = null;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly ready = new Set<TokenizerId>();
+
+  constructor(private readonly workerScript: string, private readonly config: TokenizerWorkerConfig) {}
+
+  /** Whether `tokenizer` has loaded in the worker (a count came back with it). */
+  isReady(tokenizer: TokenizerId): boolean {
+    return this.ready.has(tokenizer);
+  }
+
+  count(document: string, text: string, preset: TargetPreset, options: CostOptions): Promise<WorkerCount> {
+    const requestId = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(requestId, { text, tokenizer: preset.tokenizer, resolve, reject });
+      this.send({ type: 'count', requestId, document, text, preset, options });
+      // Held while a count is outstanding; an idle worker does not keep the process (the CLI, a test) alive.
+      this.worker?.ref();
+    });
+  }
+
+  forget(document: string): void {
+    if (this.worker) this.send({ type: 'forget', document });
+  }
+
+  dispose(): void {
+    const worker = this.worker;
+    this.worker = null;
+    void worker?.terminate();
+    this.failAll('the tokenizer worker was stopped');
+  }
+
+  private send(message: HostToTokenizerWorker): void {
+    this.ensureWorker().postMessage(message);
+  }
+
+  private ensureWorker(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(this.workerScript, { workerData: this.config });
+    worker.on('message', (message: TokenizerWorkerToHost) => this.onMessage(message));
+    worker.on('error', (error) => this.onExit(worker, error.message));
+    worker.on('exit', (code) => this.onExit(worker, `exit code ${code}`));
+    this.worker = worker;
+    return worker;
+  }
+
+  private onMessage(message: TokenizerWorkerToHost): void {
+    const pending = this.pending.get(message.requestId);
+    if (!pending) return;
+    this.pending.delete(message.requestId);
+    if (this.pending.size === 0) this.worker?.unref();
+    if (message.type === 'failed') {
+      pending.reject(new Error(message.message));
+      return;
+    }
+    this.ready.add(pending.tokenizer);
+    const chunks: ChunkCount[] = [];
+    const packed = message.chunks;
+    for (let i = 0; i < packed.length; i += 4) chunks.push({ start: packed[i], end: packed[i + 1], tokens: packed[i + 2], before: packed[i + 3] });
+    pending.resolve({
+      snapshot: { text: pending.text, total: message.total, chunks, tokenizedChunks: message.tokenizedChunks },
+      chatOverhead: message.chatOverhead,
+      diagnostics: message.diagnostics,
+    });
+  }
+
+  private onExit(worker: Worker, reason: string): void {
+    if (this.worker !== worker) return;
+    this.worker = null;
+    // The next count starts a fresh worker; the tokenizers load again there.
+    this.ready.clear();
+    this.failAll(`the tokenizer worker stopped (${reason.split('\n')[0]})`);
+  }
+
+  private failAll(reason: string): void {
+    const pending = [...this.pending.values()];
+    this.pending.clear();
+    for (const request of pending) request.reject(new Error(reason));
+  }
+}
