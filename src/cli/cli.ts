@@ -1,12 +1,16 @@
 // The `prompt-attention` command line: dispatches to `inspect` (the engine) and `cost` (context cost).
 import { firstLine, stackOf } from '../shared/errorText';
+import { runAttributeCommand } from './attributeCommand';
 import { runCostCommand } from './costCommand';
+import { runDiffCommand } from './diffCommand';
 import { runInspectCommand } from './inspectCommand';
 
 const USAGE = `usage: prompt-attention <command> [options]
 commands:
   inspect <file|->   which tokens attend to which (run "prompt-attention inspect --help")
-  cost <file|->      what the prompt costs on a target model (run "prompt-attention cost --help")`;
+  cost <file|->      what the prompt costs on a target model (run "prompt-attention cost --help")
+  attribute <file|-> which sections of the prompt the answer depends on (run "prompt-attention attribute --help")
+  diff <old> <new>   two versions of a prompt, section by section (run "prompt-attention diff --help")`;
 
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -15,6 +19,10 @@ async function main(argv: readonly string[]): Promise<number> {
       return runInspectCommand(rest);
     case 'cost':
       return runCostCommand(rest);
+    case 'attribute':
+      return runAttributeCommand(rest);
+    case 'diff':
+      return runDiffCommand(rest);
     case undefined:
     case '-h':
     case '--help':

@@ -1,4 +1,5 @@
 // The `inspect` command's JSON document and terminal summary.
+import { inspectSections, splitPromptSections, type InspectSection } from '../engine/inspectApi';
 import type { InspectionResult, TokenInfo, TokenRole } from '../shared/protocol';
 
 /** A token in the JSON: chat tokens carry their role; a token that is not in the inspected text (a template
@@ -23,6 +24,7 @@ export interface InspectJson {
   readonly tokens: readonly InspectJsonToken[];
   readonly heads: readonly { readonly layer: number; readonly head: number; readonly role: string; readonly scores: Readonly<Record<string, number>> }[];
   readonly drivers: readonly { readonly index: number; readonly text: string; readonly received: number }[];
+  readonly sections: readonly InspectSection[];
   readonly attention?: number[][][][];
 }
 
@@ -56,6 +58,7 @@ export function toInspectJson(result: InspectionResult, attention?: number[][][]
       scores: Object.fromEntries(Object.entries(h.scores).map(([k, v]) => [k, round(v as number, 4)])),
     })),
     drivers: summary.drivers.map((d) => ({ index: d.index, text: d.text, received: round(d.received) })),
+    sections: inspectSections(splitPromptSections(result.text), tokens, result.layers.map((l) => l.received)).map((s) => ({ ...s, attentionShare: round(s.attentionShare) })),
     ...(attention ? { attention } : {}),
   };
 }

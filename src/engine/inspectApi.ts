@@ -7,6 +7,7 @@ import { EngineError } from './engineError';
 export { EngineError } from './engineError';
 export { InspectionCancelled, runInspection } from './inspection';
 export { ModelCache, type ModelCacheOptions } from './runtime/modelCache';
+export { isModelDtype, MODEL_DTYPES, type ModelDtype } from './runtime/modelFiles';
 
 export type TokenWindow = 'start' | 'end';
 
@@ -52,3 +53,13 @@ export { ModelTokenizer } from './runtime/modelTokenizer';
 export { createSession } from './runtime/executionProviders';
 export { ElemType } from './graph/onnxGraph';
 export { prepareTappedModel, type GraphInputInfo, type TappedModel } from './graph/tapCache';
+
+// Prompt sections, answer attribution and the section diff (the attribute and diff commands, inspect's sections).
+export { attributeAnswer, splitAnswer, type AttributionModel, type AttributionResult } from './analysis/attribution';
+export { attributionModel } from './analysis/attributionModel';
+export { attributionUnits, splitPromptSections, type PromptSection } from './analysis/sections';
+export { inspectSections, meanReceived, sectionAttention, type InspectSection } from './analysis/sectionStats';
+export { attentionFlops, diffSections, type DiffInputSection, type SectionDiffEntry } from './analysis/sectionDiff';
+export { LogitsSession } from './runtime/logitsSession';
+export { validateText } from './runtime/inputValidation';
+export { modelSummary } from './inspection';

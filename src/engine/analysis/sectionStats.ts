@@ -123,3 +123,26 @@ export function positionProfile(attention: Float32Array | Float64Array, n: numbe
   const rows = n - from;
   return { deciles: deciles.map((d) => (total > 0 ? d / total : 0)), sink: rows > 0 ? sink / rows : 0, queries: [from, n - 1] };
 }
+
+export interface InspectSection {
+  readonly index: number;
+  readonly kind: string;
+  readonly label: string;
+  readonly start: number;
+  readonly end: number;
+  readonly tokens: number;
+  readonly attentionShare: number;
+}
+
+/** Every section of `text` with its tokens and its share of the attention received (mean over layers). */
+export function inspectSections(
+  sections: readonly { readonly index: number; readonly kind: string; readonly label: string; readonly start: number; readonly end: number }[],
+  tokens: readonly TokenLike[],
+  receivedByLayer: readonly (Float32Array | Float64Array)[],
+): InspectSection[] {
+  const received = meanReceived(receivedByLayer, tokens.length);
+  return sections.map((s) => {
+    const stats = sectionAttention(tokens, [s], received)[0];
+    return { index: s.index, kind: s.kind, label: s.label, start: s.start, end: s.end, tokens: stats.tokens, attentionShare: stats.attentionShare };
+  });
+}
