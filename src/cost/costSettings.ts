@@ -1,5 +1,6 @@
 // The promptAttention.cost.* settings, read from a plain getter so this stays free of vscode and testable.
 import type { CostOptions } from './costSummary';
+import { booleanDefault, numberDefault, stringDefault, stringListDefault } from '../shared/settingDefaults';
 import { buildCatalog, DEFAULT_TARGET_ID, findPreset, KV_DTYPE_BYTES, type KvDtype, type PresetCatalog, type TargetPreset } from './presets';
 
 export interface CostSettings {
@@ -15,17 +16,18 @@ export interface CostSettings {
   readonly problems: readonly string[];
 }
 
+/** The defaults as package.json declares them (their one home). */
 export const COST_SETTING_DEFAULTS = {
-  target: DEFAULT_TARGET_ID,
-  languages: ['markdown', 'plaintext'],
-  filePatterns: ['**/*.prompt', '**/*.prompty', '**/*.jinja', '**/*.jinja2', '**/*.txt'],
-  warningThreshold: 0.8,
-  errorThreshold: 1.0,
-  kvCacheBudgetGiB: 8,
-  kvDtype: 'default',
-  maxFileSizeKB: 1024,
-  codeLens: true,
-  debounceMs: 150,
+  target: stringDefault('cost.target'),
+  languages: stringListDefault('cost.languages'),
+  filePatterns: stringListDefault('cost.filePatterns'),
+  warningThreshold: numberDefault('cost.warningThreshold'),
+  errorThreshold: numberDefault('cost.errorThreshold'),
+  kvCacheBudgetGiB: numberDefault('cost.kvCacheBudgetGiB'),
+  kvDtype: stringDefault('cost.kvDtype'),
+  maxFileSizeKB: numberDefault('cost.maxFileSizeKB'),
+  codeLens: booleanDefault('cost.codeLens'),
+  debounceMs: numberDefault('cost.debounceMs'),
 } as const;
 
 type Getter = (key: string) => unknown;

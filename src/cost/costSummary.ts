@@ -3,6 +3,7 @@
 import type { CostSummary } from '../shared/protocol';
 import { computeCost, layerSplit, tokensWithinKvBudget, type CostFigures } from './costModel';
 import { formatBytes, formatCount, formatShare, formatWindow } from '../shared/format';
+import { COST_SETTING_DEFAULTS } from './costSettings';
 import { IncrementalCounter } from './incrementalCounter';
 import { buildCatalog, DEFAULT_TARGET_ID, findPreset, unknownTargetMessage, type KvDtype, type PresetCatalog, type TargetPreset } from './presets';
 import { chatOverheadTokens, loadTokenCounter } from './tokenCounters';
@@ -18,7 +19,11 @@ export interface CostOptions {
   readonly kvDtype?: KvDtype;
 }
 
-export const DEFAULT_COST_OPTIONS: CostOptions = { warningShare: 0.8, errorShare: 1.0, kvBudgetBytes: 8 * 1024 ** 3 };
+export const DEFAULT_COST_OPTIONS: CostOptions = {
+  warningShare: COST_SETTING_DEFAULTS.warningThreshold,
+  errorShare: COST_SETTING_DEFAULTS.errorThreshold,
+  kvBudgetBytes: COST_SETTING_DEFAULTS.kvCacheBudgetGiB * 1024 ** 3,
+};
 
 export interface CostSummaryOptions extends Partial<CostOptions> {
   /** User presets (the promptAttention.cost.presets setting), validated here. */

@@ -1,7 +1,8 @@
-// The promptAttention.* settings the inspector reads, with defaults and bounds. The getter keeps this free
-// of `vscode` so it can be tested.
+// The promptAttention.* settings the inspector reads, with bounds; the defaults come from package.json. The
+// getter keeps this free of `vscode` so it can be tested.
 import type { ExecutionProviderSetting } from '../shared/protocol';
 import type { TokenWindow } from '../engine/inspectApi';
+import { numberDefault } from '../shared/settingDefaults';
 
 export interface InspectorSettings {
   readonly model: string;
@@ -27,10 +28,10 @@ export function readInspectorSettings(get: (key: string) => unknown): InspectorS
   return {
     model: typeof model === 'string' ? model.trim() : '',
     provider: providers.includes(provider as ExecutionProviderSetting) ? (provider as ExecutionProviderSetting) : 'auto',
-    maxCharacters: intIn(get('maxCharacters'), 200_000, 1, 10_000_000),
-    maxTokens: intIn(get('maxTokens'), 0, 0, 1_000_000),
+    maxCharacters: intIn(get('maxCharacters'), numberDefault('maxCharacters'), 1, 10_000_000),
+    maxTokens: intIn(get('maxTokens'), numberDefault('maxTokens'), 0, 1_000_000),
     window: get('tokenWindow') === 'end' ? 'end' : 'start',
-    idleTimeoutMs: intIn(get('idleTimeoutSeconds'), 300, 5, 86_400) * 1000,
+    idleTimeoutMs: intIn(get('idleTimeoutSeconds'), numberDefault('idleTimeoutSeconds'), 5, 86_400) * 1000,
     hubEndpoint: typeof hub === 'string' && /^https?:\/\//.test(hub.trim()) ? hub.trim() : undefined,
   };
 }
