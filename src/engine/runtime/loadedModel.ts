@@ -15,8 +15,10 @@ import { createSession } from './executionProviders';
 import type { ModelConfig } from './modelConfig';
 import { readModelCard, readModelConfig } from './modelConfig';
 import { firstLine, ModelTokenizer } from './modelTokenizer';
-import { ElemType } from '../graph/onnxGraph';
-import type { GraphInputInfo, TappedModel } from '../graph/tapCache';
+import type { ModelDtype, ResolvedModelFile } from './modelFiles';
+import { resolveModelFile } from './modelFiles';
+import { prefillFeeds } from './prefillFeeds';
+import type { TappedModel } from '../graph/tapCache';
 import { prepareTappedModel } from '../graph/tapCache';
 
 export interface LoadOptions {
@@ -24,6 +26,10 @@ export interface LoadOptions {
   readonly cacheDir: string;
   readonly provider: ExecutionProviderSetting;
   readonly providerOptions?: ProviderOptions;
+  /** Which file of the folder to run (modelFiles.ts); default 'auto'. */
+  readonly dtype?: ModelDtype;
+  /** The embedded proxy model (the panel's proxy note is for it alone). */
+  readonly embedded?: boolean;
   /** Called when the tapped graph must be built first (once per model): "preparing the model (once)". */
   readonly onPreparing?: () => void;
 }
@@ -79,6 +85,9 @@ export class LoadedModel {
     readonly provider: ExecutionProviderName,
     readonly fallbackReason: string | undefined,
     readonly card: ModelCardSummary | undefined,
+    /** The graph that ran (relative to the folder), its dtype and why `auto` chose it. */
+    readonly file: ResolvedModelFile,
+    readonly embedded: boolean,
   ) {}
 
   static async load(folder: string, options: LoadOptions): Promise<LoadedModel> {
@@ -91,7 +100,8 @@ export class LoadedModel {
     }
     const config = await readModelConfig(folder);
     const tokenizer = await ModelTokenizer.load(folder);
-    const modelFile = path.join(folder, 'onnx', 'model.onnx');
+    const file = await resolveModelFile(folder, options.dtype ?? 'auto', { gpu: options.provider !== 'cpu' && options.provider !== 'auto' });
+    const modelFile = file.file;
     let tapped = await prepareTappedModel(modelFile, config.layers, options.cacheDir, { onPreparing: options.onPreparing });
     const vocab = tapped.graphVocabSize ?? config.vocabSize;
     if (vocab !== null && tokenizer.vocabSize > vocab) {
@@ -101,45 +111,30 @@ export class LoadedModel {
     }
     const runtime = await import('onnxruntime-node');
     let created;
+    // A fused operator that gives its probabilities only on CPU (GroupQueryAttention) keeps the graph there.
+    const providerOptions = (t: TappedModel): ProviderOptions => ({ ...options.providerOptions, ...(t.plan.cpuOnly ? { cpuOnlyReason: t.plan.cpuOnly } : {}) });
     try {
-      created = await createSession(tapped.modelPath, options.provider, options.providerOptions);
+      created = await createSession(tapped.modelPath, options.provider, providerOptions(tapped));
     } catch {
       // A cached tapped graph that onnxruntime cannot load (corrupt, or its links broken) is rebuilt once.
       try {
         tapped = await prepareTappedModel(modelFile, config.layers, options.cacheDir, { rebuild: true, onPreparing: options.onPreparing });
-        created = await createSession(tapped.modelPath, options.provider, options.providerOptions);
+        created = await createSession(tapped.modelPath, options.provider, providerOptions(tapped));
       } catch (error) {
         throw new EngineError(`Cannot load model ${modelFile}: ${firstLine(error)}`);
       }
     }
     const card = await readModelCard(folder);
-    return new LoadedModel(options.id, folder, config, tokenizer, tapped, created.session, runtime, created.provider, created.fallbackReason, card);
+    return new LoadedModel(options.id, folder, config, tokenizer, tapped, created.session, runtime, created.provider, created.fallbackReason, card, file, options.embedded === true);
+  }
+
+  /** The dtype that ran: from the file name, else from the graph's operators. */
+  get dtype(): string {
+    return this.file.dtype !== 'unknown' ? this.file.dtype : this.tapped.plan.weightsDtype ?? 'unknown';
   }
 
   get layers(): number {
     return this.config.layers;
-  }
-
-  private feed(input: GraphInputInfo, ids: readonly number[]): ort.Tensor {
-    const n = ids.length;
-    const { Tensor } = this.runtime;
-    const ints = (values: ArrayLike<number>): ort.Tensor =>
-      input.elemType === ElemType.INT32
-        ? new Tensor('int32', Int32Array.from(values), [1, n])
-        : new Tensor('int64', BigInt64Array.from(Array.from(values, (v) => BigInt(v))), [1, n]);
-    const name = input.name;
-    if (name === 'input_ids') return ints(ids);
-    if (name === 'attention_mask') return ints(new Array<number>(n).fill(1));
-    if (name === 'position_ids') return ints(Array.from({ length: n }, (_, i) => i));
-    if (name === 'token_type_ids') return ints(new Array<number>(n).fill(0));
-    if (name === 'use_cache_branch') return new Tensor('bool', Uint8Array.of(0), [1]);
-    if (/^past_key_values|^past\./.test(name)) {
-      // Empty cache: [batch, kv_heads, 0, head_dim], fixed dims from the graph where it gives them.
-      const shape = input.shape ?? [];
-      const dims = [1, typeof shape[1] === 'number' ? shape[1] : this.config.kvHeads, 0, typeof shape[3] === 'number' ? shape[3] : this.config.headDim];
-      return input.elemType === ElemType.FLOAT16 ? new Tensor('float16', new Uint16Array(0), dims) : new Tensor('float32', new Float32Array(0), dims);
-    }
-    throw new EngineError(`Model input "${name}" is not one the inspector knows how to feed.`);
   }
 
   /** Runs the tapped graph on `ids`; returns each layer's in-graph statistics (and probabilities if asked). */
@@ -151,8 +146,7 @@ export class LoadedModel {
     const probabilities = options.probabilities ?? true;
     const bad = ids.find((id) => id < 0 || (this.config.vocabSize !== null && id >= Math.max(this.config.vocabSize, this.tokenizer.vocabSize)));
     if (bad !== undefined) throw new EngineError(`Token id ${bad} is outside the model's vocabulary; tokenizer.json does not match the model.`);
-    const feeds: Record<string, ort.Tensor> = {};
-    for (const input of this.tapped.inputs) feeds[input.name] = this.feed(input, ids);
+    const feeds = prefillFeeds(this.runtime, this.tapped.inputs, ids, { kvHeads: this.config.kvHeads, headDim: this.config.headDim, metadata: this.session.inputMetadata });
     const { plan, stats } = this.tapped;
     let outputs: ort.InferenceSession.OnnxValueMapType;
     try {

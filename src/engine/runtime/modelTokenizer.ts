@@ -82,7 +82,8 @@ export class ModelTokenizer {
     try {
       tokenizer = new Tokenizer(json, config);
     } catch (error) {
-      throw new EngineError(`Cannot load tokenizer ${jsonPath}: ${firstLine(error)}`);
+      // The tokenizer library names a missing field's type as "undefined"; say what it means.
+      throw new EngineError(`Cannot load tokenizer ${jsonPath}: ${clip(firstLine(error).replace(/\bundefined\b/g, '(missing)'))}`);
     }
     const special = new Set<number>();
     for (const t of json.added_tokens ?? []) if (t.special) special.add(t.id);
@@ -114,3 +115,8 @@ export class ModelTokenizer {
 
 // loadedModel.ts and logitsSession.ts take it from here.
 export { firstLine };
+
+/** The tokenizer library quotes the offending value, which can be megabytes long. */
+function clip(text: string, max = 200): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
