@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
-import { encodeInspectionResult } from '../src/report/resultCodec';
+import { encodeInspectionResult } from '../src/shared/resultCodec';
 import type { InspectionResult } from '../src/shared/protocol';
 import type { BenchBundles } from './bundles';
 import { buildWebviewHarness } from './bundles';

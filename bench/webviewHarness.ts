@@ -7,7 +7,7 @@
 // style and layout; raster and compositing run off the main thread. The wait for the next vsync is not
 // counted: it is the display's clock, not the inspector's work (at 60 Hz it adds 0-16.7 ms, uniformly).
 import { eventTransferList, type HostMessage } from '../src/shared/protocol';
-import { decodeInspectionResult } from '../src/report/resultCodec';
+import { decodeInspectionResult } from '../src/shared/resultCodec';
 
 export interface DeliveryTimes {
   readonly tokens: number;

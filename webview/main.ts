@@ -2,7 +2,7 @@
 // report, from the embedded JSON block with no host at all.
 import './styles.css';
 import { isHostMessage } from '../src/shared/protocol';
-import { decodeInspectionResult } from '../src/report/resultCodec';
+import { decodeInspectionResult } from '../src/shared/resultCodec';
 import { InspectorApp } from './ui/app';
 import { connectHost } from './ui/hostBridge';
 import { el } from './ui/dom';

@@ -2,7 +2,7 @@
 // HTML report, written where the user picks in a save dialog.
 import * as vscode from 'vscode';
 import { buildReportHtml } from '../report/reportHtml';
-import { encodeInspectionResult } from '../report/resultCodec';
+import { encodeInspectionResult } from '../shared/resultCodec';
 import { firstLine } from '../shared/errorText';
 import type { Log } from '../shared/log';
 import type { InspectionResult, WebviewToHostMessage } from '../shared/protocol';

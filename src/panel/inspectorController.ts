@@ -17,7 +17,7 @@ import { InspectorPanel } from './inspectorPanel';
 import { panelCostSummary } from './panelCost';
 import { readInspectorSettings, type InspectorSettings } from './inspectorSettings';
 import { applyWorkspaceTrust } from './workspaceTrust';
-import { isInspectorPanelState } from './panelState';
+import { isInspectorPanelState } from '../shared/panelState';
 
 export class InspectorController extends Disposable {
   private panel: InspectorPanel | undefined;

@@ -2,7 +2,7 @@
 // embedded as JSON in a non-executed script block, and a CSP that allows inline code only and no network.
 import { createHash } from 'node:crypto';
 import type { InspectionResult } from '../shared/protocol';
-import { encodeInspectionResult } from './resultCodec';
+import { encodeInspectionResult } from '../shared/resultCodec';
 
 export interface ReportAssets {
   readonly webviewJs: string;

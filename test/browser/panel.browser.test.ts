@@ -6,7 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { decodeInspectionResult } from '../../src/report/resultCodec';
+import { decodeInspectionResult } from '../../src/shared/resultCodec';
 import { ensureBuilt, hostilePrompt, outputDir, writeReport } from './reportFixture';
 
 const CHROMIUM = '/usr/bin/chromium';

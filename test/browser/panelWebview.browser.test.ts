@@ -8,7 +8,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { buildPanelHtml, makeNonce } from '../../src/panel/panelHtml';
-import { encodeInspectionResult } from '../../src/report/resultCodec';
+import { encodeInspectionResult } from '../../src/shared/resultCodec';
 import type { HostMessage, WebviewToHostMessage } from '../../src/shared/protocol';
 import { syntheticResult } from '../unit/webview/syntheticResult';
 import { ensureBuilt, hostilePrompt, outputDir, root } from './reportFixture';

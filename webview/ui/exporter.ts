@@ -1,6 +1,6 @@
 // Exports of the current view: in VS Code the host saves files; in the HTML report they download directly.
 import type { ExportKind, InspectionResult } from '../../src/shared/protocol';
-import { encodeInspectionResult } from '../../src/report/resultCodec';
+import { encodeInspectionResult } from '../../src/shared/resultCodec';
 import type { HostBridge } from './hostBridge';
 
 export interface ExportSources {

@@ -1,7 +1,7 @@
 // The webview's link to its host: VS Code (acquireVsCodeApi) or, in the HTML report, nothing at all.
 // Requests (export, rerun) get an id here and wait for the host's reply with that id in `inReplyTo`.
 import type { WebviewToHostMessage } from '../../src/shared/protocol';
-import type { InspectorPanelState } from '../../src/panel/panelState';
+import type { InspectorPanelState } from '../../src/shared/panelState';
 
 interface VsCodeApi {
   postMessage(message: WebviewToHostMessage): void;

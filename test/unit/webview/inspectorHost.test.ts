@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { HostMessage, InspectionHeader } from '../../../src/shared/protocol';
-import { decodeInspectionResult } from '../../../src/report/resultCodec';
+import { decodeInspectionResult } from '../../../src/shared/resultCodec';
 import { withStack, type Log } from '../../../src/shared/log';
 import { createFakeVscode, installFakeVscode, type FakeWebviewPanel } from './fakeVscodePanel';
 

@@ -4,7 +4,7 @@ import type { TokenInfo } from '../../../src/shared/protocol';
 import { InspectionRecord, decorationBucket, tokenAtOffset } from '../../../src/panel/inspectionRecord';
 import { readInspectorSettings } from '../../../src/panel/inspectorSettings';
 import { buildPanelHtml, makeNonce, panelCsp } from '../../../src/panel/panelHtml';
-import { isInspectorPanelState } from '../../../src/panel/panelState';
+import { isInspectorPanelState } from '../../../src/shared/panelState';
 import { syntheticResult } from './syntheticResult';
 
 test('the panel HTML has a strict CSP and loads only the nonce’d bundle from dist', () => {
@@ -23,7 +23,7 @@ test('the panel HTML has a strict CSP and loads only the nonce’d bundle from d
 
 test('settings: defaults, bounds and the token window', () => {
   const defaults = readInspectorSettings(() => undefined);
-  assert.deepEqual(defaults, { model: '', provider: 'auto', maxCharacters: 200_000, maxTokens: 0, window: 'start', idleTimeoutMs: 300_000, hubEndpoint: undefined });
+  assert.deepEqual(defaults, { model: '', modelDtype: 'auto', provider: 'auto', maxCharacters: 200_000, maxTokens: 0, window: 'start', idleTimeoutMs: 300_000, hubEndpoint: undefined });
   const values: Record<string, unknown> = { model: ' ./my-model ', executionProvider: 'cuda', maxCharacters: -5, maxTokens: 512, tokenWindow: 'end', idleTimeoutSeconds: 60, hubEndpoint: 'http://127.0.0.1:8080' };
   const s = readInspectorSettings((k) => values[k]);
   assert.equal(s.model, './my-model');
@@ -34,6 +34,8 @@ test('settings: defaults, bounds and the token window', () => {
   assert.equal(s.idleTimeoutMs, 60_000);
   assert.equal(s.hubEndpoint, 'http://127.0.0.1:8080');
   assert.equal(readInspectorSettings((k) => (k === 'executionProvider' ? 'tpu' : undefined)).provider, 'auto');
+  assert.equal(readInspectorSettings((k) => (k === 'modelDtype' ? 'q4' : undefined)).modelDtype, 'q4');
+  assert.equal(readInspectorSettings((k) => (k === 'modelDtype' ? 'q3' : undefined)).modelDtype, 'auto', 'an unknown dtype falls back to auto');
 });
 
 test('edits before the range shift it; edits inside or at its edges mark it changed', () => {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
-import { decodeInspectionResult, encodeInspectionResult } from '../../../src/report/resultCodec';
+import { decodeInspectionResult, encodeInspectionResult } from '../../../src/shared/resultCodec';
 import { buildReportHtml } from '../../../src/report/reportHtml';
 import { syntheticResult } from './syntheticResult';
 
