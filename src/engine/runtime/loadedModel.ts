@@ -144,8 +144,12 @@ export class LoadedModel {
 
   async runTensors(ids: readonly number[], options: RunOptions = {}): Promise<AttentionTensors> {
     const probabilities = options.probabilities ?? true;
-    const bad = ids.find((id) => id < 0 || (this.config.vocabSize !== null && id >= Math.max(this.config.vocabSize, this.tokenizer.vocabSize)));
-    if (bad !== undefined) throw new EngineError(`Token id ${bad} is outside the model's vocabulary; tokenizer.json does not match the model.`);
+    // A broken tokenizer.json can yield ids that are not numbers at all (an added token with no content).
+    const bad = ids.findIndex((id) => !Number.isInteger(id) || id < 0 || (this.config.vocabSize !== null && id >= Math.max(this.config.vocabSize, this.tokenizer.vocabSize)));
+    if (bad >= 0) {
+      const id = Number.isInteger(ids[bad]) ? `Token id ${ids[bad]} is outside the model's vocabulary` : `Token ${bad} has no valid id`;
+      throw new EngineError(`${id}; tokenizer.json does not match the model.`);
+    }
     const feeds = prefillFeeds(this.runtime, this.tapped.inputs, ids, { kvHeads: this.config.kvHeads, headDim: this.config.headDim, metadata: this.session.inputMetadata });
     const { plan, stats } = this.tapped;
     let outputs: ort.InferenceSession.OnnxValueMapType;
