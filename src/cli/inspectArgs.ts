@@ -1,9 +1,10 @@
 // Argument parsing for `prompt-attention inspect`.
-import type { TokenWindow } from '../engine/inspectApi';
+import type { ModelDtype, TokenWindow } from '../engine/inspectApi';
+import { isModelDtype, MODEL_DTYPES } from '../engine/inspectApi';
 import type { ExecutionProviderSetting } from '../shared/protocol';
 
 export const INSPECT_USAGE =
-  'usage: prompt-attention inspect <file|-> [--model <folder|hub id>] [--provider auto|cpu|webgpu|cuda|dml|coreml] ' +
+  'usage: prompt-attention inspect <file|-> [--model <folder|hub id>] [--dtype auto|fp32|fp16|q8|int8|uint8|q4|q4f16|bnb4] [--provider auto|cpu|webgpu|cuda|dml|coreml] ' +
   '[--format json|html|text] [--out <file>] [--dense] [--max-tokens N] [--window start|end] [--max-characters N] ' +
   '[--cache-dir <dir>] [--hub-endpoint <url>] [--chat] [--verbose]';
 
@@ -12,6 +13,9 @@ export const INSPECT_HELP = `${INSPECT_USAGE}
 Runs a small transformer on the text and reports which tokens attend to which.
   <file|->            text file to inspect, or - for standard input
   --model             model folder (Hugging Face layout with onnx/model.onnx) or Hub id; default: the embedded model
+  --dtype             which ONNX file of the model runs: fp32 onnx/model.onnx, fp16 model_fp16, q8 model_quantized,
+                      int8, uint8, q4, q4f16, bnb4 model_<dtype>; default auto: full precision when it fits
+                      comfortably in memory, else a quantized file
   --provider          onnxruntime execution provider (default auto: GPU when available, else CPU)
   --format            json (one JSON document), html (self-contained report file), text (short summary);
                       default: text on a terminal, json when standard output is piped
@@ -33,6 +37,7 @@ export type OutputFormat = 'json' | 'html' | 'text';
 export interface InspectArgs {
   readonly file: string;
   readonly model: string;
+  readonly dtype: ModelDtype;
   readonly provider: ExecutionProviderSetting;
   readonly format: OutputFormat | null;
   readonly out: string | null;
@@ -50,7 +55,7 @@ export class UsageError extends Error {}
 
 const PROVIDERS: readonly ExecutionProviderSetting[] = ['auto', 'cpu', 'webgpu', 'cuda', 'dml', 'coreml'];
 const FORMATS: readonly OutputFormat[] = ['json', 'html', 'text'];
-const VALUE_OPTIONS = new Set(['--model', '--provider', '--format', '--out', '--max-tokens', '--window', '--max-characters', '--cache-dir', '--hub-endpoint']);
+const VALUE_OPTIONS = new Set(['--model', '--dtype', '--provider', '--format', '--out', '--max-tokens', '--window', '--max-characters', '--cache-dir', '--hub-endpoint']);
 
 function positiveInt(option: string, value: string, allowZero: boolean): number {
   const n = Number(value);
@@ -95,6 +100,8 @@ export function parseInspectArgs(argv: readonly string[]): InspectArgs | 'help' 
   if (positional.length > 1) throw new UsageError(`Expected one file, got ${positional.length}: ${positional.join(' ')}.`);
   const provider = (values.get('--provider') ?? 'auto') as ExecutionProviderSetting;
   if (!PROVIDERS.includes(provider)) throw new UsageError(`--provider must be one of ${PROVIDERS.join(', ')}.`);
+  const dtype = values.get('--dtype') ?? 'auto';
+  if (!isModelDtype(dtype)) throw new UsageError(`--dtype must be one of ${MODEL_DTYPES.join(', ')}.`);
   const format = (values.get('--format') ?? null) as OutputFormat | null;
   if (format !== null && !FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}.`);
   const window = (values.get('--window') ?? 'start') as TokenWindow;
@@ -103,6 +110,7 @@ export function parseInspectArgs(argv: readonly string[]): InspectArgs | 'help' 
   return {
     file: positional[0],
     model: values.get('--model') ?? '',
+    dtype,
     provider,
     format,
     out: values.get('--out') ?? null,

@@ -59,7 +59,7 @@ async function inspect(args: InspectArgs, text: string, label: string, io: Inspe
   const layers: LayerAttention[] = [];
   const raw: Float32Array[] = [];
   const showProgress = io.stderr.isTTY === true;
-  const request = { requestId: 1, text, model: args.model, provider: args.provider, maxCharacters: args.maxCharacters, maxTokens: args.maxTokens, window: args.window, ...(args.chat ? { chat: { userMessage: '' } } : {}) };
+  const request = { requestId: 1, text, model: args.model, provider: args.provider, maxCharacters: args.maxCharacters, maxTokens: args.maxTokens, window: args.window, ...(args.chat ? { chat: { userMessage: '' } } : {}), dtype: args.dtype };
   try {
     const model = await models.get(args.model, args.provider, (p) => {
       if (p.stage !== 'download') log.info(progressText(p));
@@ -67,7 +67,7 @@ async function inspect(args: InspectArgs, text: string, label: string, io: Inspe
         const mb = (b: number): string => (b / 1048576).toFixed(1);
         io.stderr.write(`\r${progressText(p)} ${mb(p.loadedBytes)}${p.totalBytes ? ` / ${mb(p.totalBytes)}` : ''} MB   `);
       }
-    });
+    }, args.dtype);
     if (showProgress) io.stderr.write('\r\x1b[K');
     await runInspection(
       model,

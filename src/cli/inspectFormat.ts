@@ -20,7 +20,17 @@ function jsonToken(input: string): (t: TokenInfo) => InspectJsonToken {
 }
 
 export interface InspectJson {
-  readonly model: { readonly id: string; readonly layers: number; readonly heads: number; readonly maxTokens: number; readonly provider: string; readonly fallbackReason?: string };
+  readonly model: {
+    readonly id: string;
+    readonly layers: number;
+    readonly heads: number;
+    readonly maxTokens: number;
+    readonly provider: string;
+    readonly fallbackReason?: string;
+    readonly file?: string;
+    readonly dtype?: string;
+    readonly fileReason?: string;
+  };
   readonly tokens: readonly InspectJsonToken[];
   readonly heads: readonly { readonly layer: number; readonly head: number; readonly role: string; readonly scores: Readonly<Record<string, number>> }[];
   readonly drivers: readonly { readonly index: number; readonly text: string; readonly received: number }[];
@@ -49,6 +59,8 @@ export function toInspectJson(result: InspectionResult, attention?: number[][][]
       maxTokens: model.maxTokens,
       provider: model.provider,
       ...(model.fallbackReason ? { fallbackReason: model.fallbackReason } : {}),
+      ...(model.file ? { file: model.file, dtype: model.dtype } : {}),
+      ...(model.fileReason ? { fileReason: model.fileReason } : {}),
     },
     tokens: tokens.map(jsonToken(result.text)),
     heads: summary.heads.map((h) => ({
@@ -72,6 +84,7 @@ export function toInspectText(result: InspectionResult): string {
   const { model, tokens, summary } = result;
   const lines: string[] = [];
   lines.push(`Model ${model.id}: ${model.layers} layers × ${model.heads} heads (${model.kvHeads} KV), context ${model.maxTokens}, ran on ${model.provider}`);
+  if (model.file) lines.push(`  File ${model.file} (${model.dtype})${model.fileReason ? `: ${model.fileReason}` : ''}`);
   if (model.fallbackReason) lines.push(`  ${model.fallbackReason}`);
   lines.push(`Tokens: ${tokens.length}`);
   for (const note of summary.notes) lines.push(`  ${note}`);

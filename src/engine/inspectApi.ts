@@ -1,6 +1,7 @@
 // The engine's public face: what whoever asks for an inspection (panel host, CLI, worker, bench) may use,
 // and the contract of the answer (a stream of InspectionEvents). No `vscode` import.
 import type { ExecutionProviderSetting, InspectionEvent, InspectionEventSink } from '../shared/protocol';
+import type { ModelDtype } from './runtime/modelFiles';
 import { firstLine } from '../shared/errorText';
 import { EngineError } from './engineError';
 
@@ -23,6 +24,8 @@ export interface InspectRequest {
   readonly maxTokens: number;
   /** Which end of an over-long input to keep. */
   readonly window: TokenWindow;
+  /** The `promptAttention.modelDtype` setting / --dtype: which ONNX file of the folder runs (default auto). */
+  readonly dtype?: ModelDtype;
   /** Inspect as a chat through the model's template: the text is the system message (or holds role sections);
    * `userMessage` (the promptAttention.chat.userMessage setting) is added when it names no user turn. */
   readonly chat?: { readonly userMessage: string };

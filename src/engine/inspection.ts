@@ -73,6 +73,10 @@ export function modelSummary(model: LoadedModel): ModelSummary {
     provider: model.provider,
     ...(model.fallbackReason ? { fallbackReason: model.fallbackReason } : {}),
     ...(model.card ? { card: model.card } : {}),
+    file: model.file.graph,
+    dtype: model.dtype,
+    ...(model.file.reason ? { fileReason: model.file.reason } : {}),
+    ...(model.embedded ? { embedded: true } : {}),
   };
 }
 

@@ -29,7 +29,9 @@ export class InspectorController extends Disposable {
   /** The restricted-mode line last shown, so a run of inspections shows it once. */
   private trustNoticeShown: string | undefined;
   private readonly decorations = this._register(new EditorDecorations());
-  private readonly download = new DownloadProgress();
+  private readonly download = new DownloadProgress(() => void this.onWebviewMessage({ type: 'cancel' }));
+  /** Whether the last run was "Inspect as Chat", so a re-run keeps it. */
+  private lastChat = false;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -41,8 +43,8 @@ export class InspectorController extends Disposable {
     this._register({ dispose: () => this.disposeWorker() });
   }
 
-  /** The command: the selection, or the whole document when the selection is empty. */
-  async inspectActiveEditor(): Promise<void> {
+  /** The command: the selection, or the whole document when the selection is empty; `chat` for Inspect as Chat. */
+  async inspectActiveEditor(chat = false): Promise<void> {
     // With the panel focused there is no active text editor: use the one visible editor, if that is unambiguous.
     const visible = vscode.window.visibleTextEditors;
     const editor = vscode.window.activeTextEditor ?? (visible.length === 1 ? visible[0] : undefined);
@@ -54,7 +56,7 @@ export class InspectorController extends Disposable {
     const sel = editor.selection;
     const range = sel.isEmpty ? new vscode.Range(doc.positionAt(0), doc.positionAt(doc.getText().length)) : sel;
     this.ensurePanel().reveal();
-    await this.run(doc, doc.offsetAt(range.start), doc.offsetAt(range.end) - doc.offsetAt(range.start));
+    await this.run(doc, doc.offsetAt(range.start), doc.offsetAt(range.end) - doc.offsetAt(range.start), chat);
   }
 
   /** The serializer: takes over a panel restored after a window reload and re-runs its inspection. */
@@ -126,7 +128,9 @@ export class InspectorController extends Disposable {
     this.worker = undefined;
   }
 
-  private async run(doc: vscode.TextDocument, offset: number, length: number): Promise<void> {
+  private async run(doc: vscode.TextDocument, offset: number, length: number, chat = false): Promise<void> {
+    this.lastChat = chat;
+    const userMessage = vscode.workspace.getConfiguration('promptAttention').get<string>('chat.userMessage') ?? '';
     const panel = this.ensurePanel();
     this.handle?.cancel();
     this.download.end();
@@ -154,7 +158,7 @@ export class InspectorController extends Disposable {
     // The worker reports a cache folder it cannot write as an inspection error of its own.
     await vscode.workspace.fs.createDirectory(this.context.globalStorageUri).then(undefined, (error: unknown) => this.log.warn(`Cannot create ${this.context.globalStorageUri.fsPath}: ${firstLine(error)}`));
     const handle = this.ensureWorker(settings).inspect(
-      { requestId, text, model: settings.model, provider: settings.provider, maxCharacters: settings.maxCharacters, maxTokens: settings.maxTokens, window: settings.window, dtype: settings.modelDtype },
+      { requestId, text, model: settings.model, provider: settings.provider, maxCharacters: settings.maxCharacters, maxTokens: settings.maxTokens, window: settings.window, ...(chat ? { chat: { userMessage: String(userMessage) } } : {}), dtype: settings.modelDtype },
       (event) => {
         if (!current()) return;
         if (event.kind === 'progress') this.download.update(event);
@@ -191,9 +195,9 @@ export class InspectorController extends Disposable {
         try {
           if (record?.uri) {
             const doc = await vscode.workspace.openTextDocument(vscode.Uri.parse(record.uri));
-            await this.run(doc, record.offset, record.length);
+            await this.run(doc, record.offset, record.length, this.lastChat);
           } else {
-            await this.inspectActiveEditor();
+            await this.inspectActiveEditor(this.lastChat);
           }
           this.post({ kind: 'reply', inReplyTo: message.requestId, outcome: 'done' });
         } catch (error) {

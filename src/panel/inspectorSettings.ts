@@ -1,11 +1,13 @@
 // The promptAttention.* settings the inspector reads, with bounds; the defaults come from package.json. The
 // getter keeps this free of `vscode` so it can be tested.
 import type { ExecutionProviderSetting } from '../shared/protocol';
-import type { TokenWindow } from '../engine/inspectApi';
+import type { ModelDtype, TokenWindow } from '../engine/inspectApi';
+import { isModelDtype } from '../engine/inspectApi';
 import { numberDefault } from '../shared/settingDefaults';
 
 export interface InspectorSettings {
   readonly model: string;
+  readonly modelDtype: ModelDtype;
   readonly provider: ExecutionProviderSetting;
   readonly maxCharacters: number;
   readonly maxTokens: number;
@@ -27,6 +29,7 @@ export function readInspectorSettings(get: (key: string) => unknown): InspectorS
   const hub = get('hubEndpoint');
   return {
     model: typeof model === 'string' ? model.trim() : '',
+    modelDtype: isModelDtype(get('modelDtype')) ? (get('modelDtype') as ModelDtype) : 'auto',
     provider: providers.includes(provider as ExecutionProviderSetting) ? (provider as ExecutionProviderSetting) : 'auto',
     maxCharacters: intIn(get('maxCharacters'), numberDefault('maxCharacters'), 1, 10_000_000),
     maxTokens: intIn(get('maxTokens'), numberDefault('maxTokens'), 0, 1_000_000),

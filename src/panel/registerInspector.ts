@@ -10,6 +10,7 @@ export function registerInspector(context: vscode.ExtensionContext, log: Log): v
   context.subscriptions.push(
     controller,
     vscode.commands.registerCommand('promptAttention.inspect', () => controller.inspectActiveEditor()),
+    vscode.commands.registerCommand('promptAttention.inspectAsChat', () => controller.inspectActiveEditor(true)),
     vscode.window.registerWebviewPanelSerializer(InspectorPanel.viewType, {
       deserializeWebviewPanel: (panel, state: unknown) => controller.restore(panel, state),
     }),

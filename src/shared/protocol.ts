@@ -59,6 +59,14 @@ export interface ModelSummary {
   /** One line, present when the requested provider could not start and CPU ran instead. */
   readonly fallbackReason?: string;
   readonly card?: ModelCardSummary;
+  /** The ONNX file that ran, relative to the model folder (e.g. onnx/model_q4.onnx). */
+  readonly file?: string;
+  /** Its dtype (fp32, fp16, q8, int8, uint8, q4, q4f16, bnb4, or unknown). */
+  readonly dtype?: string;
+  /** One line, when `auto` did not take full precision: why this file ran. */
+  readonly fileReason?: string;
+  /** True for the embedded proxy model: only then does the panel show the proxy note. */
+  readonly embedded?: boolean;
 }
 
 /**

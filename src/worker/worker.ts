@@ -41,6 +41,7 @@ port.on('message', (message: HostToWorker) => {
       break;
     case 'cancel':
       cancelled.add(message.requestId);
+      if (message.requestId === latest) models.abortDownload();
       break;
     case 'simulate-crash':
       if (config.testHooks) process.exit(70);

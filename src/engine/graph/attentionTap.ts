@@ -26,6 +26,8 @@ export interface AttentionTapPlan {
   readonly outputNames: readonly string[];
   /** One line, when the tapped graph gives its probabilities only on the CPU provider. */
   readonly cpuOnly?: string;
+  /** What the weights hold, read from the graph (for files whose name does not say). */
+  readonly weightsDtype?: string;
 }
 
 const LAYER_IN_NAME = /(?:^|[/._])(?:layers|layer|h|blocks|block)[._](\d+)(?:[/._]|$)/;
@@ -190,6 +192,23 @@ export function graphFloatType(model: ModelProto): number {
   return half > full ? ElemType.FLOAT16 : ElemType.FLOAT;
 }
 
+function allNodes(graph: GraphProto, into: NodeProto[] = []): NodeProto[] {
+  for (const node of graph.node ?? []) {
+    into.push(node);
+    for (const attr of node.attribute ?? []) for (const sub of attr.g ? [attr.g] : attr.graphs ?? []) allNodes(sub, into);
+  }
+  return into;
+}
+
+/** fp32 / fp16, q4 / q4f16 (MatMulNBits), q8 (MatMulInteger or DynamicQuantizeLinear), from the graph's ops. */
+export function weightsDtype(model: ModelProto): string {
+  const ops = new Set(allNodes(model.graph ?? {}).map((n) => n.opType ?? ''));
+  const half = graphFloatType(model) === ElemType.FLOAT16;
+  if (ops.has('MatMulNBits') || ops.has('MatMulBnb4')) return ops.has('MatMulBnb4') ? 'bnb4' : half ? 'q4f16' : 'q4';
+  if (ops.has('MatMulInteger') || ops.has('DynamicQuantizeLinear') || ops.has('QLinearMatMul')) return 'q8';
+  return half ? 'fp16' : 'fp32';
+}
+
 function tensorNames(graph: GraphProto, into: Set<string>): Set<string> {
   for (const v of [...(graph.input ?? []), ...(graph.output ?? [])]) if (v.name) into.add(v.name);
   for (const t of graph.initializer ?? []) if (t.name) into.add(t.name);
@@ -209,7 +228,8 @@ export function planAttentionTap(model: ModelProto, layers: number, fileLabel: s
   if (!graph) throw new AttentionTapError(`${fileLabel} has no graph.`);
 
   const existing = existingAttentionOutputs(graph.output ?? []);
-  if (existing.length === layers && layers > 0) return { kind: 'existing', outputNames: existing };
+  const dtype = weightsDtype(model);
+  if (existing.length === layers && layers > 0) return { kind: 'existing', outputNames: existing, weightsDtype: dtype };
 
   const names = tensorNames(graph, new Set());
   const unique = (base: string): string => {
@@ -236,5 +256,5 @@ export function planAttentionTap(model: ModelProto, layers: number, fileLabel: s
   // No element type: ORT infers it (float32; half-precision taps were cast above).
   const added = ordered.filter((t) => !already.has(t.tensor)).map((t) => makeValueInfo(t.tensor, 0, null));
   graph.output = [...(graph.output ?? []), ...added];
-  return { kind: 'tapped', outputNames: ordered.map((t) => t.tensor), ...(scan.cpuOnly ? { cpuOnly: scan.cpuOnly } : {}) };
+  return { kind: 'tapped', outputNames: ordered.map((t) => t.tensor), weightsDtype: dtype, ...(scan.cpuOnly ? { cpuOnly: scan.cpuOnly } : {}) };
 }

@@ -1,5 +1,5 @@
 // Creates the onnxruntime session on the requested execution provider, falling back to CPU with a
-// one-line reason. onnxruntime-node does not fall back by itself (session creation throws), and a GPU
+// one-line reason (also when the tapped graph needs an output only the CPU kernels give). onnxruntime-node does not fall back by itself (session creation throws), and a GPU
 // provider may hang in native code, so each GPU attempt is bounded in time: on timeout the attempt is
 // abandoned (its session, if it ever arrives, is released) and CPU goes ahead.
 import { existsSync } from 'node:fs';
@@ -24,6 +24,8 @@ export interface ProviderOptions {
   readonly known?: readonly string[];
   /** For tests: replaces the cheap system check done before trying a provider. */
   readonly preflight?: (provider: ExecutionProviderName, platform: NodeJS.Platform) => string | null;
+  /** Set when the graph can run only on CPU (what it must output has no GPU kernel): the reason, one line. */
+  readonly cpuOnlyReason?: string;
 }
 
 export const DEFAULT_PROVIDER_TIMEOUT_MS = 20_000;
@@ -111,7 +113,13 @@ export async function createSession(modelPath: string, setting: ExecutionProvide
   const bundled = options.bundled ?? backends.bundled;
   const known = options.known ?? backends.known;
   const failures: string[] = [];
-  for (const provider of gpuCandidates(setting, platform, bundled)) {
+  const candidates = gpuCandidates(setting, platform, bundled);
+  if (options.cpuOnlyReason && candidates.length > 0) {
+    // Only an explicit GPU request is worth a note; 'auto' quietly takes the provider that can run the graph.
+    const session = await create(modelPath, { ...base, executionProviders: ['cpu'] });
+    return { session, provider: 'cpu', ...(setting !== 'auto' ? { fallbackReason: `${options.cpuOnlyReason}; ran on CPU.` } : {}) };
+  }
+  for (const provider of candidates) {
     // onnxruntime-node drops providers it does not know with a warning and runs on CPU: say so instead.
     if (!known.includes(provider)) {
       failures.push(`${provider} is not available in this onnxruntime build for ${platform}`);

@@ -17,7 +17,15 @@ export interface ModelCacheOptions {
 export class ModelCache {
   private current: { key: string; model: Promise<LoadedModel>; stamp: string } | null = null;
 
+  /** The Hub download in progress, if any, so a cancelled inspection can stop it. */
+  private download: AbortController | null = null;
+
   constructor(private readonly options: ModelCacheOptions) {}
+
+  /** Stops the Hub download in progress; its files resume next time, and its load fails with one line. */
+  abortDownload(): void {
+    this.download?.abort();
+  }
 
   async get(setting: string, provider: ExecutionProviderSetting, onProgress: (progress: ProgressUpdate) => void, dtype: ModelDtype = 'auto'): Promise<LoadedModel> {
     const key = `${setting}\0${provider}\0${dtype}`;
@@ -43,7 +51,10 @@ export class ModelCache {
 
   private async load(setting: string, provider: ExecutionProviderSetting, onProgress: (progress: ProgressUpdate) => void, onStamp: (stamp: string) => void, dtype: ModelDtype): Promise<LoadedModel> {
     const gpu = provider !== 'cpu' && provider !== 'auto';
+    const abort = new AbortController();
+    this.download = abort;
     const location = await resolveModel(setting, {
+      signal: abort.signal,
       dtype,
       ...(gpu ? { gpu } : {}),
       modelsDir: this.options.modelsDir,
@@ -58,6 +69,7 @@ export class ModelCache {
           ...(totalBytes ? { totalBytes, fraction: Math.min(1, loadedBytes / totalBytes) } : {}),
         }),
     });
+    if (this.download === abort) this.download = null;
     onProgress({ stage: 'load', model: location.id });
     onStamp(await folderStamp(location.folder));
     return LoadedModel.load(location.folder, { id: location.id, cacheDir: this.options.cacheDir, provider, dtype });

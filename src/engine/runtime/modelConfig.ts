@@ -1,4 +1,5 @@
-// The parts of a Hugging Face config.json the engine needs, across architectures' naming conventions.
+// The parts of a Hugging Face config.json the engine needs, across architectures' naming conventions (or of
+// an onnxruntime-genai genai_config.json when a builder folder has no config.json).
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { ModelCardSummary } from '../../shared/protocol';
@@ -57,6 +58,8 @@ export async function readModelConfig(folder: string): Promise<ModelConfig> {
   } catch (error) {
     // A folder without config.json is the common mistake: say what a model folder must hold.
     const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+    const genai = missing ? await readGenaiConfig(folder) : null;
+    if (genai) return genai;
     throw new EngineError(missing
       ? `No model in ${folder}: cannot read model config ${file} (a model folder holds config.json, tokenizer.json, tokenizer_config.json and onnx/model.onnx).`
       : `Cannot read model config ${file}.`);
@@ -69,6 +72,34 @@ export async function readModelConfig(folder: string): Promise<ModelConfig> {
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new EngineError(`Model config ${file} is not a JSON object.`);
   return parseModelConfig(json as Json, file);
+}
+
+/**
+ * onnxruntime-genai builder folders may have only genai_config.json: its model.decoder block gives the same
+ * numbers under other names.
+ */
+async function readGenaiConfig(folder: string): Promise<ModelConfig | null> {
+  const file = path.join(folder, 'genai_config.json');
+  let json: { model?: Json & { decoder?: Json } };
+  try {
+    json = JSON.parse(await fs.readFile(file, 'utf8')) as typeof json;
+  } catch {
+    return null;
+  }
+  const model = json.model;
+  const decoder = model?.decoder;
+  if (typeof decoder !== 'object' || decoder === null) return null;
+  const config: Json = {
+    model_type: model?.type,
+    num_hidden_layers: decoder.num_hidden_layers,
+    num_attention_heads: decoder.num_attention_heads,
+    num_key_value_heads: decoder.num_key_value_heads,
+    head_dim: decoder.head_size,
+    hidden_size: decoder.hidden_size,
+    max_position_embeddings: model?.context_length,
+    vocab_size: model?.vocab_size,
+  };
+  return parseModelConfig(Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)), file);
 }
 
 /** card.json (optional): the short model card the panel shows. */

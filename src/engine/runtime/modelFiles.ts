@@ -124,13 +124,12 @@ export function chooseModelFile(listing: readonly ListedFile[], dtype: ModelDtyp
     const hit = candidatesFor(d).find((c) => has.has(c.graph));
     return hit ? choice(listing, hit.graph, d, hit.layout, reason) : null;
   };
+  // A builder folder's genai_config.json names the graph to run; the file names then say nothing of the dtype.
+  const genai = genaiChoice(listing, options);
+  if (genai && (dtype === 'auto' || genai.dtype === dtype || (genai.dtype === 'unknown' && !find(dtype)))) return genai;
   if (dtype !== 'auto') {
     const found = find(dtype);
     if (found) return found;
-    if (options.genaiGraph) {
-      const genai = genaiChoice(listing, options);
-      if (genai && (genai.dtype === dtype || genai.dtype === 'unknown')) return genai;
-    }
     const present = listing.filter((f) => f.path.endsWith('.onnx')).map((f) => f.path);
     throw new EngineError(
       `No ${dtype} model file in ${where}: looked for ${candidatesFor(dtype).slice(0, 2).map((c) => c.graph).join(' and ')}${present.length ? ` (found ${present.slice(0, 6).join(', ')}${present.length > 6 ? ', …' : ''})` : ''}.`,
@@ -146,8 +145,6 @@ export function chooseModelFile(listing: readonly ListedFile[], dtype: ModelDtyp
     return { ...pick, reason: `${full.graph} (${gib(full.bytes as number)}) does not fit comfortably in ${gib(memory)} of memory; ran ${pick.graph} (${pick.dtype}).` };
   }
   if (others.length) return others[0];
-  const genai = genaiChoice(listing, options);
-  if (genai) return genai;
   throw new EngineError(
     `No ONNX model in ${where}: expected onnx/model.onnx (or another dtype's onnx/model_*.onnx), onnx/decoder_model_merged.onnx, or a genai_config.json naming the graph.`,
   );

@@ -8,6 +8,7 @@ import * as ort from 'onnxruntime-node';
 import { planAttentionTap } from '../../../src/engine/graph/attentionTap';
 import { decodeModel, encodeModel, valueElemType, valueShape } from '../../../src/engine/graph/onnxGraph';
 import { prepareTappedModel } from '../../../src/engine/graph/tapCache';
+import { createSession } from '../../../src/engine/runtime/executionProviders';
 import { prefillFeeds } from '../../../src/engine/runtime/prefillFeeds';
 import type { ExportOptions } from '../../helpers/exportStyleGraph';
 import { buildExportGraph, externalizeWeights } from '../../helpers/exportStyleGraph';
@@ -124,3 +125,28 @@ for (const e of EXTERNAL) {
     }
   });
 }
+
+test('a graph whose probabilities exist only on CPU runs there when a GPU was asked for, and says why in one line', async () => {
+  const plan = planAttentionTap(decodeModel(buildExportGraph(randomDecoder(SHAPE), { style: 'gqa' })), SHAPE.layers, 'gqa.onnx');
+  const tried: string[][] = [];
+  const fake = { release: async () => undefined } as unknown as ort.InferenceSession;
+  const options = {
+    bundled: ['cpu', 'webgpu', 'cuda'],
+    known: ['cpu', 'webgpu', 'cuda'],
+    preflight: () => null,
+    cpuOnlyReason: plan.cpuOnly,
+    create: async (_path: string, o: ort.InferenceSession.SessionOptions) => {
+      tried.push(o.executionProviders as string[]);
+      return fake;
+    },
+  };
+  const result = await createSession('model.onnx', 'webgpu', options);
+  assert.deepEqual(tried, [['cpu']], 'no GPU attempt');
+  assert.equal(result.provider, 'cpu');
+  assert.match(result.fallbackReason ?? '', /^GroupQueryAttention gives its attention probabilities only on the CPU kernel.*; ran on CPU\.$/);
+  assert.ok(!(result.fallbackReason ?? '').includes('\n'));
+  // Without the constraint the same request tries the GPU first.
+  tried.length = 0;
+  await createSession('model.onnx', 'webgpu', { ...options, cpuOnlyReason: undefined });
+  assert.deepEqual(tried[0], ['webgpu', 'cpu']);
+});

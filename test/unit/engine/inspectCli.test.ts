@@ -64,7 +64,8 @@ test('--format json prints exactly one document with the documented shape', asyn
   const json = JSON.parse(result.stdout) as Record<string, unknown>;
   assert.deepEqual(Object.keys(json), ['model', 'tokens', 'heads', 'drivers']);
   const m = json.model as Record<string, unknown>;
-  assert.deepEqual(Object.keys(m), ['id', 'layers', 'heads', 'maxTokens', 'provider']);
+  assert.deepEqual(Object.keys(m), ['id', 'layers', 'heads', 'maxTokens', 'provider', 'file', 'dtype']);
+  assert.deepEqual([m.file, m.dtype], ['onnx/model.onnx', 'fp32'], 'the file that ran and its dtype');
   assert.deepEqual([m.id, m.layers, m.heads, m.maxTokens, m.provider], ['model', 2, 4, 1024, 'cpu']);
   const tokens = json.tokens as { text: string; start: number; end: number }[];
   assert.deepEqual(tokens[0], { text: '', start: 0, end: 0 }, 'BOS first, empty span');
@@ -182,7 +183,7 @@ test('broken model folders get an error that names the file', async () => {
     [corrupt, /corrupt\/onnx\/model\.onnx is not a valid ONNX model/],
     [noConfig, /No model in .*no-config: cannot read model config .*no-config\/config\.json/],
     [noTokenizer, /Cannot read tokenizer .*no-tokenizer\/tokenizer\.json/],
-    [noOnnx, /Model file not found: .*no-onnx\/onnx\/model\.onnx/],
+    [noOnnx, /No ONNX model in .*no-onnx: expected onnx\/model\.onnx/],
     [mismatch, /Tokenizer .*mismatch\/tokenizer\.json \(\d+ tokens\) does not match model .*model\.onnx \(100 embedding rows\)/],
     [fused, /com\.microsoft\.GroupQueryAttention.*export the model without attention fusion/],
   ];

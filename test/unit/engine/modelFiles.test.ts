@@ -62,3 +62,9 @@ test('a dtype that the folder lacks is one line naming what was looked for and w
   );
   assert.throws(() => chooseModelFile([{ path: 'config.json' }], 'auto'), /No ONNX model in the model folder/);
 });
+
+test('a builder folder: genai_config.json names the graph, even when it is called model.onnx', () => {
+  const listing = [{ path: 'genai_config.json' }, { path: 'model.onnx' }, { path: 'model.onnx.data' }];
+  const picked = chooseModelFile(listing, 'auto', { genaiGraph: 'model.onnx' });
+  assert.deepEqual([picked.graph, picked.layout, picked.dtype, picked.externalData], ['model.onnx', 'genai', 'unknown', ['model.onnx.data']]);
+});
