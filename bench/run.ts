@@ -10,12 +10,13 @@ import { buildBenchBundles } from './bundles';
 import { runColdStartBench, type ColdStartFigures } from './coldStartBench';
 import { runCostBench, type CostBenchResult } from './costBench';
 import { runEngineBench, textOfTokens, type EngineBenchResult } from './engineBench';
+import { renderExplainMarkdown, runExplainBench, type ExplainBenchResult } from './explainBench';
 import { machineInfo } from './machine';
 import { buildResults, renderMarkdown, type BenchMeta } from './results';
 import { CHROMIUM, runWebviewBench, type WebviewBenchResult } from './webviewBench';
 
 const ROOT = path.resolve(__dirname, '..');
-const SECTIONS = ['engine', 'cold', 'webview', 'cost'] as const;
+const SECTIONS = ['engine', 'cold', 'webview', 'cost', 'explain'] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Args {
@@ -148,6 +149,10 @@ async function main(): Promise<void> {
     }),
   );
 
+  const explain: ExplainBenchResult | null = await attempt('explain', () =>
+    runExplainBench({ root: ROOT, modelFolder, cacheDir, tokens: tiny ? 128 : 512, sections: 8, runs: tiny ? 1 : 5, log }),
+  );
+
   const meta: BenchMeta = {
     date: new Date().toISOString(),
     command: tiny ? 'npm run bench:tiny' : 'npm run bench',
@@ -164,13 +169,14 @@ async function main(): Promise<void> {
   const sections = { engine: args.only.has('engine') ? engine : null, coldStart, webview, cost };
   const { json, budgets } = buildResults(meta, sections);
   mkdirSync(args.out, { recursive: true });
-  writeFileSync(path.join(args.out, 'results.json'), `${JSON.stringify(json, null, 2)}\n`);
-  writeFileSync(path.join(args.out, 'results.md'), renderMarkdown(meta, sections, budgets));
+  writeFileSync(path.join(args.out, 'results.json'), `${JSON.stringify(explain ? { ...json, explain } : json, null, 2)}\n`);
+  writeFileSync(path.join(args.out, 'results.md'), renderMarkdown(meta, sections, budgets) + (explain ? renderExplainMarkdown(explain) : ''));
   log('');
   for (const b of budgets) {
     const verdict = b.met === null ? 'not measured' : b.met ? 'met' : 'NOT met';
     log(`budget ${b.key}: ${b.value ?? 'n/a'} (limit ${b.limit} ${b.unit}) — ${verdict}`);
   }
+  if (explain) log(`budget explain.ratioToRaw512x8: ${explain.ratioToRaw512x8} (limit 10 ×) — ${explain.ratioToRaw512x8 <= 10 ? 'met' : 'NOT met'}`);
   log(`sections: ${Object.entries(sectionSeconds).map(([name, seconds]) => `${name} ${seconds.toFixed(0)} s`).join(', ')}`);
   log(`wrote ${path.join(args.out, 'results.json')} and results.md in ${meta.durationS.toFixed(0)} s`);
   if (errors.length > 0) process.exitCode = 1;

@@ -35,7 +35,7 @@ test('npm run bench:tiny runs every section and writes results.json with the nam
     assert.equal(lookup(json, 'meta.tiny'), true);
     assert.deepEqual(lookup(json, 'meta.errors'), []);
 
-    const numbers = ['engine.ratioFullToRaw512', 'coldStartMs', 'workerPeakBytes', 'payload.bytes2048', 'payload.jsonBytes2048', 'cost.keystrokeP95Ms100KB'];
+    const numbers = ['engine.ratioFullToRaw512', 'explain.ratioToRaw512x8', 'coldStartMs', 'workerPeakBytes', 'payload.bytes2048', 'payload.jsonBytes2048', 'cost.keystrokeP95Ms100KB'];
     const webview = ['webview.firstPaintMs2048', 'webview.hoverP95Ms512', 'webview.hoverP95Ms2048'];
     for (const key of [...numbers, ...(hasChromium ? webview : [])]) assert.ok(isPositiveNumber(lookup(json, key)), `${key} is a positive number`);
     for (const key of ['engine.rawMs', 'engine.tappedMs', 'engine.fullMs']) {
