@@ -1,6 +1,6 @@
 // Lays tokens out as written: the text between and inside tokens is kept verbatim (spaces, tabs, line
 // breaks, indentation), and each token gets a line and column for up/down keyboard movement.
-import type { TokenInfo } from '../../src/shared/protocol';
+import type { TokenInfo, TokenRole } from '../../src/shared/protocol';
 
 export type TokenKind = 'text' | 'special' | 'newline' | 'space' | 'empty';
 
@@ -11,6 +11,8 @@ export interface LaidToken {
   readonly kind: TokenKind;
   readonly line: number;
   readonly column: number;
+  /** Chat inspections: the token's message, or 'template'. */
+  readonly role?: TokenRole;
 }
 
 export type LayoutPiece = { readonly kind: 'token'; readonly token: LaidToken } | { readonly kind: 'gap'; readonly text: string };
@@ -47,8 +49,12 @@ export function layoutTokens(text: string, tokens: readonly TokenInfo[]): TokenL
     }
   };
   tokens.forEach((token, index) => {
-    if (token.special) {
-      const t: LaidToken = { index, display: specialLabel(token), kind: 'special', line, column };
+    const role = token.role ? { role: token.role } : {};
+    // Chat text that is not in the inspected text (the template's, the setting's user message) shows as a chip.
+    const outside = token.role !== undefined && (token.role === 'template' || text.slice(token.start, token.end) !== token.text);
+    if (token.special || outside) {
+      const display = token.special ? specialLabel(token) : token.text.replace(/\n/g, '↵');
+      const t: LaidToken = { index, display, kind: 'special', line, column, ...role };
       pieces.push({ kind: 'token', token: t });
       laid.push(t);
       lines[line].push(index);
@@ -63,7 +69,7 @@ export function layoutTokens(text: string, tokens: readonly TokenInfo[]): TokenL
     // Overlapping spans (a multi-byte character split across byte-level tokens) show their remainder only.
     const display = text.slice(Math.max(cursor, token.start), Math.max(cursor, token.end));
     const kind: TokenKind = display === '' ? 'empty' : display.includes('\n') && display.trim() === '' ? 'newline' : display.trim() === '' ? 'space' : 'text';
-    const t: LaidToken = { index, display, kind, line, column };
+    const t: LaidToken = { index, display, kind, line, column, ...role };
     pieces.push({ kind: 'token', token: t });
     laid.push(t);
     lines[line].push(index);

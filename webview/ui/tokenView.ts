@@ -45,7 +45,7 @@ export class TokenView {
         continue;
       }
       const t = piece.token;
-      const node = el('span', { class: `tok tok-${t.kind}`, 'data-token-index': t.index, 'data-weight': '0', role: 'option', id: `tok-${t.index}` });
+      const node = el('span', { class: `tok tok-${t.kind}${t.role ? ` role-${t.role}` : ''}`, 'data-token-index': t.index, 'data-weight': '0', role: 'option', id: `tok-${t.index}` });
       node.textContent = t.display;
       this.elements[t.index] = node;
       fragment.append(node);
