@@ -5,8 +5,8 @@ import * as esbuild from 'esbuild';
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
 
-// Native or heavy modules stay outside the bundles and ship in node_modules inside the VSIX.
-const nodeExternals = ['vscode', 'onnxruntime-node', 'sharp', 'onnxruntime-web'];
+// The native module (and the host's vscode) stays outside the bundles; onnxruntime-node ships in node_modules inside the VSIX.
+const nodeExternals = ['vscode', 'onnxruntime-node'];
 
 const common = {
   bundle: true,

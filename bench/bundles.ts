@@ -19,7 +19,7 @@ export async function buildBenchBundles(root: string, name: string): Promise<Ben
     platform: 'node',
     format: 'cjs',
     target: 'node20',
-    external: ['vscode', 'onnxruntime-node', 'sharp', 'onnxruntime-web'],
+    external: ['vscode', 'onnxruntime-node'],
     logLevel: 'silent',
   });
   await build({

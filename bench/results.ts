@@ -1,4 +1,4 @@
-// Assembles results.json (the keys issue 8 names, plus more) and renders results.md from it.
+// Assembles results.json (the keys the benchmark contract names, plus more) and renders results.md from it.
 import type { CostBenchResult } from './costBench';
 import type { ColdStartFigures } from './coldStartBench';
 import type { EngineBenchResult } from './engineBench';

@@ -1,4 +1,5 @@
-// A base for objects that own other disposables (the vscode-hexeditor pattern): dispose once, in order.
+// A base for objects that own other disposables (the vscode-hexeditor pattern): dispose once, the last
+// registered first (reverse order, so an owner outlives what it created).
 
 export interface IDisposable {
   dispose(): void;

@@ -61,7 +61,7 @@ test('hovering a token shades the tokens it attends to and decorates them in the
   // Causal attention: nothing after the hovered token is attended to.
   assert.ok(weights.slice(targetIndex + 1).every((weight) => weight === 0), `a later token got weight: ${weights.join(',')}`);
 
-  // Issue 7: the hover alone (no click) decorates the attended spans in the editor.
+  // The hover alone (no click) decorates the attended spans in the editor.
   await editorDecorations(page, 'prompt.md').first().waitFor({ state: 'attached', timeout: LONG });
   assert.ok(await editorDecorations(page, 'prompt.md').count() >= 2);
   await screenshot(page, SCENARIO, '3-hover');

@@ -14,7 +14,7 @@ export async function buildBundle(entry: string, name: string): Promise<string> 
     platform: 'node',
     format: 'cjs',
     target: 'node20',
-    external: ['vscode', 'onnxruntime-node', 'sharp', 'onnxruntime-web'],
+    external: ['vscode', 'onnxruntime-node'],
     logLevel: 'silent',
   });
   return outfile;

@@ -106,7 +106,6 @@ test('every module the bundles load is built in, vscode, or shipped (never sharp
       const specifier = match[1] ?? '';
       const packageName = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0] ?? '';
       if (builtins.has(specifier) || builtins.has(packageName) || packageName === 'vscode') continue;
-      // sharp and onnxruntime-web are external in esbuild.mjs but must never be needed: not shipped.
       if (RUNTIME_MODULES.has(packageName)) continue;
       unresolved.add(`${bundle}: ${specifier}`);
     }
