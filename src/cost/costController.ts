@@ -53,6 +53,7 @@ export class CostController extends Disposable implements vscode.CodeLensProvide
   private reportedProblems = '';
   private readonly worker: TokenizerWorkerClient;
   private readonly exactDebouncer: ExactCountDebouncer;
+  private summaries = 0;
 
   constructor(assetsDir: string, private readonly options: CostControllerOptions) {
     super();
@@ -78,6 +79,17 @@ export class CostController extends Disposable implements vscode.CodeLensProvide
     this.reportProblems();
     vscode.workspace.textDocuments.forEach((document) => this.schedule(document, 0));
     this.refreshStatus();
+  }
+
+  /** A whole prompt counted in the tokenizer worker, for the panel's cost summary. */
+  async countPrompt(text: string, preset: TargetPreset): Promise<{ tokens: number; chatOverhead: number }> {
+    const document = `summary:${++this.summaries}`;
+    try {
+      const counted = await this.worker.count(document, text, preset, this.settings.options);
+      return { tokens: counted.snapshot.total, chatOverhead: counted.chatOverhead };
+    } finally {
+      this.worker.forget(document);
+    }
   }
 
   get currentSettings(): CostSettings {

@@ -86,14 +86,34 @@ export function resolveOptions(options: Partial<CostOptions>): CostOptions {
   };
 }
 
+/** Counts a whole prompt for a target: its tokens and the chat framing's. */
+export type PromptCounter = (text: string, preset: TargetPreset, assetsDir?: string) => Promise<{ readonly tokens: number; readonly chatOverhead: number }>;
+
+async function countHere(text: string, preset: TargetPreset, assetsDir?: string): Promise<{ tokens: number; chatOverhead: number }> {
+  const counter = await loadTokenCounter(preset.tokenizer, assetsDir ? { assetsDir } : {});
+  // Chunked counting is exact and much faster than one call for long SentencePiece inputs.
+  return { tokens: new IncrementalCounter(counter).update(text).total, chatOverhead: chatOverheadTokens(preset, counter) };
+}
+
+let promptCounter: PromptCounter | undefined;
+
+/**
+ * Where computeCostSummary counts: the extension registers its tokenizer worker here, so the panel's cost
+ * summary never builds a tokenizer on the extension host; the CLI and tests count in-process. Returns the undo.
+ */
+export function setPromptCounter(counter: PromptCounter): () => void {
+  promptCounter = counter;
+  return () => {
+    if (promptCounter === counter) promptCounter = undefined;
+  };
+}
+
 /** Counts `text` with the target's tokenizer and computes its cost. Rejects with a one-line message for an unknown target. */
 export async function computeCostSummary(text: string, targetId: string = DEFAULT_TARGET_ID, options: CostSummaryOptions = {}): Promise<CostSummary> {
   const catalog = options.catalog ?? buildCatalog(options.userPresets);
   const preset = findPreset(catalog, targetId);
   if (!preset) throw new Error(unknownTargetMessage(catalog, targetId));
-  const counter = await loadTokenCounter(preset.tokenizer, options.assetsDir ? { assetsDir: options.assetsDir } : {});
-  // Chunked counting is exact and much faster than one call for long SentencePiece inputs.
-  const tokens = new IncrementalCounter(counter).update(text).total;
   const resolved = resolveOptions(options);
-  return toCostSummary(preset, computeCost(preset, tokens, resolved.kvDtype, chatOverheadTokens(preset, counter)), resolved);
+  const { tokens, chatOverhead } = await (promptCounter ?? countHere)(text, preset, options.assetsDir);
+  return toCostSummary(preset, computeCost(preset, tokens, resolved.kvDtype, chatOverhead), resolved);
 }

@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { CostController, type CostControllerOptions } from './costController';
+import { setPromptCounter } from './costSummary';
 import { apiKeySecretName, PROVIDER_LABELS } from './exactCount';
 import { pickTarget } from './pickTarget';
 import { COUNT_API_PROVIDERS, type CountApiProvider } from './presets';
@@ -35,6 +36,8 @@ export function registerCostFeatures(context: vscode.ExtensionContext, overrides
     ...overrides,
   });
   context.subscriptions.push(controller);
+  // The panel's cost summary counts in the same worker.
+  context.subscriptions.push({ dispose: setPromptCounter((text, preset) => controller.countPrompt(text, preset)) });
   context.subscriptions.push(vscode.commands.registerCommand('promptAttention.pickTarget', () => {
     const { catalog, target } = controller.currentSettings;
     return pickTarget(catalog, target.id);

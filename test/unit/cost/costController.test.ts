@@ -144,7 +144,21 @@ test('status bar, diagnostics and CodeLens follow a prompt document; Pick Target
 
     const everything = JSON.stringify([fake.warnings, fake.infos, fake.updates, fake.settings, status.text, (status.tooltip as MarkdownString).value]);
     assert.ok(!everything.includes(KEY) && !everything.includes('sk-ant-wrong'), 'the key never reaches messages, settings or the status bar');
+    // The panel's cost summary counts in the same worker while the features are registered.
+    const { computeCostSummary } = await import('../../../src/cost/costSummary');
+    const controller = subscriptions.find((item) => 'countPrompt' in item) as unknown as { countPrompt: (text: string, preset: unknown) => Promise<unknown> };
+    let viaWorker = 0;
+    const original = controller.countPrompt.bind(controller);
+    controller.countPrompt = (text, preset) => {
+      viaWorker++;
+      return original(text, preset);
+    };
+    const summary = await computeCostSummary('Hello world!', 'gpt-5');
+    assert.equal(summary.tokens, 3);
+    assert.equal(viaWorker, 1);
     subscriptions.forEach((subscription) => subscription.dispose());
+    assert.equal((await computeCostSummary('Hello world!', 'gpt-5')).tokens, 3, 'after disposal it counts in-process');
+    assert.equal(viaWorker, 1);
   } finally {
     restore();
     countServer.close();
