@@ -87,6 +87,26 @@ test('a dtype downloads only its graph and external data (all chunks), plus the 
   assert.deepEqual(fetched(''), ['onnx/model_fp16.onnx']);
 });
 
+test('a genai_config.json layout downloads the graph it names, with its .data file', async () => {
+  const genai = path.join(dir, 'genai');
+  await fs.mkdir(genai, { recursive: true });
+  for (const file of ['config.json', 'tokenizer.json', 'tokenizer_config.json']) await fs.copyFile(path.join(served, file), path.join(genai, file));
+  await fs.copyFile(path.join(served, 'onnx', 'model.onnx'), path.join(genai, 'decoder.onnx'));
+  await fs.writeFile(path.join(genai, 'decoder.onnx.data'), Buffer.alloc(1500, 3));
+  await fs.writeFile(path.join(genai, 'other.onnx'), Buffer.alloc(10, 1));
+  await fs.writeFile(path.join(genai, 'genai_config.json'), JSON.stringify({ model: { decoder: { filename: 'decoder.onnx' } } }));
+  const server = await startHubServer({ 'test-org/genai': genai });
+  try {
+    const location = await resolveModel('test-org/genai', { modelsDir: dir, storageDir: path.join(dir, 'storage-genai'), endpoint: server.endpoint });
+    const files = server.requests.filter((r) => r.includes('/resolve/')).map((r) => r.replace(/^GET \/test-org\/genai\/resolve\/main\//, ''));
+    assert.deepEqual(files.sort(), ['config.json', 'decoder.onnx', 'decoder.onnx.data', 'genai_config.json', 'tokenizer.json', 'tokenizer_config.json']);
+    assert.deepEqual(await fs.readFile(path.join(location.folder, 'decoder.onnx.data')), Buffer.alloc(1500, 3));
+    await fs.access(path.join(location.folder, 'genai_config.json'));
+  } finally {
+    await server.close();
+  }
+});
+
 test('a file whose sha256 does not match the listing is refused and deleted, nothing half-written', async () => {
   const storage = path.join(dir, 'storage-corrupt');
   hub.corrupt.add('onnx/model.onnx');
