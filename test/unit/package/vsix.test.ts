@@ -23,6 +23,7 @@ test('the VSIX holds the bundles, the media, the manifest and the embedded model
     'extension/package.json',
     'extension/dist/extension.js',
     'extension/dist/worker.js',
+    'extension/dist/tokenizerWorker.js',
     'extension/dist/cli.js',
     'extension/dist/webview.js',
     'extension/dist/webview.css',
