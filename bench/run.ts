@@ -9,6 +9,7 @@ import { ModelTokenizer } from '../src/engine/inspectApi';
 import { buildBenchBundles } from './bundles';
 import { runColdStartBench, type ColdStartFigures } from './coldStartBench';
 import { runCostBench, type CostBenchResult } from './costBench';
+import { renderSoakMarkdown, runSoakBench, type SoakResult } from './soakBench';
 import { runEngineBench, textOfTokens, type EngineBenchResult } from './engineBench';
 import { renderExplainMarkdown, runExplainBench, type ExplainBenchResult } from './explainBench';
 import { machineInfo } from './machine';
@@ -16,7 +17,7 @@ import { buildResults, renderMarkdown, type BenchMeta } from './results';
 import { CHROMIUM, runWebviewBench, type WebviewBenchResult } from './webviewBench';
 
 const ROOT = path.resolve(__dirname, '..');
-const SECTIONS = ['engine', 'cold', 'webview', 'cost', 'explain'] as const;
+const SECTIONS = ['engine', 'cold', 'webview', 'cost', 'soak', 'explain'] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Args {
@@ -149,6 +150,20 @@ async function main(): Promise<void> {
     }),
   );
 
+  const soak: SoakResult | null = await attempt('soak', async () =>
+    runSoakBench({
+      workerScript: bundles.workerJs,
+      modelsDir: path.join(ROOT, 'models'),
+      cacheDir,
+      text: textOfTokens(await ModelTokenizer.load(modelFolder), ROOT, tiny ? 64 : 2048),
+      inspections: tiny ? 10 : 200,
+      minTokens: tiny ? 32 : 100,
+      maxTokens: tiny ? 64 : 2048,
+      freshSamples: tiny ? 2 : 20,
+      log,
+    }),
+  );
+
   const explain: ExplainBenchResult | null = await attempt('explain', () =>
     runExplainBench({ root: ROOT, modelFolder, cacheDir, tokens: tiny ? 128 : 512, sections: 8, runs: tiny ? 1 : 5, log }),
   );
@@ -169,8 +184,8 @@ async function main(): Promise<void> {
   const sections = { engine: args.only.has('engine') ? engine : null, coldStart, webview, cost };
   const { json, budgets } = buildResults(meta, sections);
   mkdirSync(args.out, { recursive: true });
-  writeFileSync(path.join(args.out, 'results.json'), `${JSON.stringify(explain ? { ...json, explain } : json, null, 2)}\n`);
-  writeFileSync(path.join(args.out, 'results.md'), renderMarkdown(meta, sections, budgets) + (explain ? renderExplainMarkdown(explain) : ''));
+  writeFileSync(path.join(args.out, 'results.json'), `${JSON.stringify({ ...json, ...(soak ? { soak } : {}), ...(explain ? { explain } : {}) }, null, 2)}\n`);
+  writeFileSync(path.join(args.out, 'results.md'), renderMarkdown(meta, sections, budgets) + (soak ? renderSoakMarkdown(soak) : '') + (explain ? renderExplainMarkdown(explain) : ''));
   log('');
   for (const b of budgets) {
     const verdict = b.met === null ? 'not measured' : b.met ? 'met' : 'NOT met';

@@ -1,0 +1,132 @@
+// Soak: one worker, many inspections of mixed lengths (the extension's life between two idle releases).
+// It records the process RSS (the worker thread lives in this process) at the start (after a warm-up
+// inspection, model loaded), its peak (sampled after every inspection) and at the
+// end, with soak.rssGrowthMiB = end - start; and the p95 time per inspection over the soak against the
+// same lengths, each in a fresh worker (model loaded by a short warm-up, so only the inspection is timed).
+import * as path from 'node:path';
+import type { InspectRequest } from '../src/engine/inspectApi';
+import { InspectorWorker } from '../src/worker/inspectorWorker';
+import { quantile, round, seededRandom } from './stats';
+
+export interface SoakOptions {
+  readonly workerScript: string;
+  readonly modelsDir: string;
+  readonly cacheDir: string;
+  /** A text of at least `maxTokens` tokens; each inspection keeps its first n (maxTokens = n). */
+  readonly text: string;
+  readonly inspections: number;
+  readonly minTokens: number;
+  readonly maxTokens: number;
+  /** How many of the soak's lengths are measured again in a fresh worker. */
+  readonly freshSamples: number;
+  readonly log: (line: string) => void;
+}
+
+export interface SoakResult {
+  readonly inspections: number;
+  readonly minTokens: number;
+  readonly maxTokens: number;
+  readonly rssStartMiB: number;
+  readonly rssPeakMiB: number;
+  readonly rssEndMiB: number;
+  readonly rssGrowthMiB: number;
+  readonly p50Ms: number;
+  readonly p95Ms: number;
+  /** The soak's own times at the lengths that were also measured fresh. */
+  readonly matchedP95Ms: number;
+  readonly freshP95Ms: number;
+  readonly freshSamples: number;
+  /** matchedP95Ms / freshP95Ms: above 1 means inspections slow down over a long-lived worker. */
+  readonly p95VsFresh: number;
+}
+
+const MiB = 1024 * 1024;
+
+function timed(worker: InspectorWorker, text: string, tokens: number, id: number): Promise<number> {
+  const request: InspectRequest = { requestId: id, text, model: '', provider: 'cpu', maxCharacters: 10_000_000, maxTokens: tokens, window: 'start' };
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    worker.inspect(request, (event) => {
+      if (event.kind === 'summary') resolve(performance.now() - started);
+      else if (event.kind === 'error') reject(new Error(event.message));
+    });
+  });
+}
+
+function rss(): number {
+  (globalThis as { gc?: () => void }).gc?.();
+  return process.memoryUsage().rss;
+}
+
+export async function runSoakBench(options: SoakOptions): Promise<SoakResult> {
+  const random = seededRandom(0x50a4);
+  const lengths = Array.from({ length: options.inspections }, () => options.minTokens + Math.floor(random() * (options.maxTokens - options.minTokens + 1)));
+  const make = (): InspectorWorker =>
+    new InspectorWorker({ workerScript: options.workerScript, modelsDir: options.modelsDir, cacheDir: path.resolve(options.cacheDir), idleTimeoutMs: 600_000 });
+  let id = 0;
+  const worker = make();
+  const times: number[] = [];
+  let start: number;
+  let peak: number;
+  let end: number;
+  try {
+    await timed(worker, options.text, 16, ++id);
+    start = rss();
+    peak = start;
+    for (let i = 0; i < lengths.length; i++) {
+      times.push(await timed(worker, options.text, lengths[i], ++id));
+      peak = Math.max(peak, process.memoryUsage().rss);
+      if ((i + 1) % 50 === 0) options.log(`soak: ${i + 1}/${lengths.length} inspections, RSS ${(process.memoryUsage().rss / MiB).toFixed(0)} MiB`);
+    }
+    // End: the worker still alive and warm, after it has had a moment to settle.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    end = rss();
+  } finally {
+    worker.dispose();
+  }
+  // Sampled, not getrusage: the other bench sections ran in this process before.
+  peak = Math.max(peak, end);
+
+  const step = Math.max(1, Math.floor(lengths.length / options.freshSamples));
+  const picked = lengths.map((n, i) => ({ n, i })).filter((_, i) => i % step === 0).slice(0, options.freshSamples);
+  const fresh: number[] = [];
+  for (const { n } of picked) {
+    const once = make();
+    try {
+      await timed(once, options.text, 16, ++id);
+      fresh.push(await timed(once, options.text, n, ++id));
+    } finally {
+      once.dispose();
+    }
+  }
+  const matched = picked.map(({ i }) => times[i]);
+  const result: SoakResult = {
+    inspections: lengths.length,
+    minTokens: options.minTokens,
+    maxTokens: options.maxTokens,
+    rssStartMiB: round(start / MiB, 1),
+    rssPeakMiB: round(peak / MiB, 1),
+    rssEndMiB: round(end / MiB, 1),
+    rssGrowthMiB: round((end - start) / MiB, 1),
+    p50Ms: round(quantile(times, 0.5), 1),
+    p95Ms: round(quantile(times, 0.95), 1),
+    matchedP95Ms: round(quantile(matched, 0.95), 1),
+    freshP95Ms: round(quantile(fresh, 0.95), 1),
+    freshSamples: fresh.length,
+    p95VsFresh: round(quantile(matched, 0.95) / quantile(fresh, 0.95), 3),
+  };
+  options.log(`soak: RSS ${result.rssStartMiB} → peak ${result.rssPeakMiB} → end ${result.rssEndMiB} MiB (growth ${result.rssGrowthMiB}, limit 64); p95 ${result.p95Ms} ms, matched ${result.matchedP95Ms} vs fresh ${result.freshP95Ms} ms`);
+  return result;
+}
+
+export function renderSoakMarkdown(soak: SoakResult): string {
+  return [
+    '',
+    `## Soak (${soak.inspections} inspections, ${soak.minTokens}–${soak.maxTokens} tokens, one worker)`,
+    '',
+    '| RSS start | peak | end | soak.rssGrowthMiB (≤ 64) | p50 | p95 | p95 at the fresh lengths | fresh p95 | ratio |',
+    '|---|---|---|---|---|---|---|---|---|',
+    `| ${soak.rssStartMiB} MiB | ${soak.rssPeakMiB} MiB | ${soak.rssEndMiB} MiB | ${soak.rssGrowthMiB} MiB (${soak.rssGrowthMiB <= 64 ? 'met' : 'NOT met'}) | ${soak.p50Ms} ms | ${soak.p95Ms} ms | ${soak.matchedP95Ms} ms | ${soak.freshP95Ms} ms (${soak.freshSamples} fresh workers) | ${soak.p95VsFresh}× |`,
+    '',
+  ].join('\n');
+}
