@@ -62,7 +62,7 @@ test('--format json prints exactly one document with the documented shape', asyn
   const result = await run(['inspect', input, '--model', model, '--provider', 'cpu', '--format', 'json']);
   assert.equal(result.code, 0, result.stderr);
   const json = JSON.parse(result.stdout) as Record<string, unknown>;
-  assert.deepEqual(Object.keys(json), ['model', 'tokens', 'heads', 'drivers']);
+  assert.deepEqual(Object.keys(json), ['model', 'tokens', 'heads', 'drivers', 'sections']);
   const m = json.model as Record<string, unknown>;
   assert.deepEqual(Object.keys(m), ['id', 'layers', 'heads', 'maxTokens', 'provider', 'file', 'dtype']);
   assert.deepEqual([m.file, m.dtype], ['onnx/model.onnx', 'fp32'], 'the file that ran and its dtype');
