@@ -58,7 +58,11 @@ export async function modelInduction(model: LoadedModel): Promise<Float32Array[]
   };
   const probe = inductionProbe(bos, plain, length);
   const layers = await model.runAttention(probe.ids);
-  const scores = layers.map((l) => inductionScores(l.data ?? new Float32Array(l.heads * l.n * l.n), l.heads, l.n, probe.offset, probe.length));
+  const scores = layers.map((l, layer) => {
+    // runAttention returns probabilities by default; all-zero attention would mislabel every head.
+    if (!l.data) throw new Error(`the induction probe got no probabilities for layer ${layer}`);
+    return inductionScores(l.data, l.heads, l.n, probe.offset, probe.length);
+  });
   inductionByModel.set(model, scores);
   return scores;
 }
