@@ -2,6 +2,7 @@
 // after a window reload and re-runs its inspection).
 import * as vscode from 'vscode';
 import type { Log } from '../shared/log';
+import { registerAttributeAnswer } from './attributeAnswer';
 import { InspectorController } from './inspectorController';
 import { InspectorPanel } from './inspectorPanel';
 
@@ -15,4 +16,5 @@ export function registerInspector(context: vscode.ExtensionContext, log: Log): v
       deserializeWebviewPanel: (panel, state: unknown) => controller.restore(panel, state),
     }),
   );
+  registerAttributeAnswer(context);
 }
