@@ -14,7 +14,7 @@ export interface LlamaGraphConfig {
   readonly seed?: number;
   /** Also output each layer's rotated Q ([b,h,n,d]) and expanded K ([b,h,n,d]) as `q.L` / `k.L`. */
   readonly exposeQK?: boolean;
-  /** Use a fused com.microsoft GroupQueryAttention node instead (for the error test). */
+  /** Use a fused com.microsoft.Attention node instead, one that cannot give its probabilities (for the error test). */
   readonly fused?: boolean;
   /** Take past_key_values.L.key/value inputs ([b, kv, past, d], concatenated before K/V) and a
    * use_cache_branch input, like optimum's decoder exports with a KV cache. */
@@ -96,7 +96,7 @@ export function buildLlamaGraph(cfg: LlamaGraphConfig): Uint8Array {
     const v = repeatKv(vNew);
     let attended: string;
     if (cfg.fused) {
-      attended = g.node('GroupQueryAttention', [q, k, v], { name: `${p}/GroupQueryAttention`, domain: 'com.microsoft', attrs: { num_heads: H, kv_num_heads: KV } });
+      attended = g.node('Attention', [q, k, v], { name: `${p}/Attention`, domain: 'com.microsoft', attrs: { num_heads: H } });
     } else {
       const kT = g.node('Transpose', [k], { attrs: { perm: [0, 1, 3, 2] } });
       const scores = g.node('Add', [g.node('Div', [g.node('MatMul', [q, kT]), g.scalar(Math.sqrt(hd))]), mask]);

@@ -185,7 +185,7 @@ test('broken model folders get an error that names the file', async () => {
     [noTokenizer, /Cannot read tokenizer .*no-tokenizer\/tokenizer\.json/],
     [noOnnx, /No ONNX model in .*no-onnx: expected onnx\/model\.onnx/],
     [mismatch, /Tokenizer .*mismatch\/tokenizer\.json \(\d+ tokens\) does not match model .*model\.onnx \(100 embedding rows\)/],
-    [fused, /com\.microsoft\.GroupQueryAttention.*export the model without attention fusion/],
+    [fused, /com\.microsoft\.Attention.*export the model without attention fusion/],
   ];
   for (const [folder, pattern] of cases) {
     assertOneLineError(await run(['inspect', text, '--model', folder, '--provider', 'cpu', '--format', 'json']), 1, pattern);
