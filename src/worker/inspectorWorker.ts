@@ -22,7 +22,11 @@ export interface InspectorWorkerOptions {
   readonly testHooks?: boolean;
   /** Where crashes go with their stack (default: nowhere). */
   readonly log?: Log;
+  /** Longest the worker may spend tokenizing before it is restarted (default 10 s; a hostile tokenizer.json regex). */
+  readonly tokenizeTimeoutMs?: number;
 }
+
+const TOKENIZE_TIMEOUT_MS = 10_000;
 
 interface ActiveInspection {
   readonly requestId: number;
@@ -34,6 +38,8 @@ export class InspectorWorker extends Disposable {
   private worker: Worker | null = null;
   private active: ActiveInspection | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
+  /** Armed while the worker tokenizes: tokenization is synchronous, so a runaway regex blocks the thread. */
+  private tokenizeTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly options: InspectorWorkerOptions) {
     super();
@@ -77,7 +83,10 @@ export class InspectorWorker extends Disposable {
       ...(this.options.testHooks ? { testHooks: true } : {}),
     };
     const worker = new Worker(this.options.workerScript, { workerData });
-    worker.on('message', (message: WorkerToHost) => this.onMessage(message));
+    worker.on('message', (message: WorkerToHost) => {
+      this.watchTokenize(worker, message);
+      this.onMessage(message);
+    });
     worker.on('error', (error) => this.onCrash(worker, error.message, error));
     worker.on('exit', (code) => this.onCrash(worker, `exit code ${code}`));
     this.worker = worker;
@@ -110,6 +119,36 @@ export class InspectorWorker extends Disposable {
     active.listener(event);
   }
 
+  /** Any message ends the tokenize watch; a tokenize progress event (of any request) starts it. */
+  private watchTokenize(worker: Worker, event: WorkerToHost): void {
+    if (this.worker !== worker) return;
+    this.clearTokenizeTimer();
+    if (event.kind !== 'progress' || event.stage !== 'tokenize') return;
+    const limitMs = this.options.tokenizeTimeoutMs ?? TOKENIZE_TIMEOUT_MS;
+    this.tokenizeTimer = setTimeout(() => {
+      this.tokenizeTimer = null;
+      if (this.worker !== worker) return;
+      (this.options.log ?? silentLog).error(`Tokenizing ran past ${limitMs} ms; the worker is terminated`);
+      this.terminateWorker();
+      const active = this.active;
+      if (!active) return;
+      this.active = null;
+      active.settle();
+      const seconds = limitMs >= 1000 ? `${Math.round(limitMs / 1000)} s` : `${limitMs} ms`;
+      active.listener({
+        kind: 'error',
+        requestId: active.requestId,
+        message: `Tokenizing took longer than ${seconds} (the model's tokenizer.json has a pre-tokenizer pattern too slow for this text); the inspector worker was restarted.`,
+      });
+    }, limitMs);
+    this.tokenizeTimer.unref();
+  }
+
+  private clearTokenizeTimer(): void {
+    if (this.tokenizeTimer) clearTimeout(this.tokenizeTimer);
+    this.tokenizeTimer = null;
+  }
+
   private onCrash(worker: Worker, reason: string, error?: Error): void {
     if (this.worker !== worker) return; // an intentionally terminated worker
     this.worker = null;
@@ -138,6 +177,7 @@ export class InspectorWorker extends Disposable {
   }
 
   private terminateWorker(): void {
+    this.clearTokenizeTimer();
     const worker = this.worker;
     this.worker = null;
     if (worker) void worker.terminate();
