@@ -62,6 +62,8 @@ test('status bar, diagnostics and CodeLens follow a prompt document; Pick Target
     // 20 words = 39 tokens: under the 80-token warning line.
     const document = new FakeDocument('/work/prompt.md', 'markdown', `# Intro\n${words(20)}`);
     fake.open(document);
+    // The tokenizer loads in the worker: "counting…" until it answers.
+    await until(() => status.visible && status.text.includes('counting…'), 'the loading status');
     await until(() => status.visible && status.text.includes('tok'), 'the first count');
     assert.match(status.text, /^\$\(pulse\) 4\d tok · 4\d\.\d % of Tiny$/);
     assert.match((status.tooltip as MarkdownString).value, /\| \*\*Target\*\* \| Tiny \(tiny\) \|/);
@@ -105,9 +107,20 @@ test('status bar, diagnostics and CodeLens follow a prompt document; Pick Target
     fake.close(document);
     assert.equal(fake.diagnostics.get(document.uri.toString()), undefined);
 
-    fake.setQuickPick((items) => items.find((item) => item.description === 'gpt-4o'));
+    let offered: { label?: string; kind?: number; description?: string; detail?: string }[] = [];
+    fake.setQuickPick((items) => {
+      offered = items;
+      return items.find((item) => item.description === 'gpt-4o');
+    });
     await fake.commands.get('promptAttention.pickTarget')?.();
     assert.deepEqual(fake.updates, [['promptAttention.cost.target', 'gpt-4o', 1]]);
+    // Grouped by provider (a separator each), each target saying whether its count is exact.
+    const separators = offered.filter((item) => item.kind === -1).map((item) => item.label);
+    assert.deepEqual(separators, ['Meta', 'Mistral AI', 'Alibaba Qwen', 'OpenAI', 'Google', 'DeepSeek', 'Anthropic', 'Custom']);
+    const sonnet = offered.find((item) => item.description === 'claude-sonnet-4.5');
+    assert.equal(sonnet?.label, '≈ Claude Sonnet 4.5');
+    assert.match(sonnet?.detail ?? '', /^≈ estimate \(exact on request\) · 200k context · architecture not public · ≈ estimate with Claude pre-3 BPE, 65k$/);
+    assert.match(offered.find((item) => item.description === 'qwen3-8b')?.detail ?? '', /^exact count · 128k context · 8\.19B params/);
 
     // A Claude target: "≈" and a link to the exact count.
     const claude = new FakeDocument('/work/claude.md', 'markdown', `# Task\n${words(30)}`);
