@@ -19,6 +19,8 @@ export interface ExportOptions {
   readonly q4?: boolean;
   /** torch style only: the legacy merged decoder (If on use_cache_branch). */
   readonly merged?: boolean;
+  /** mha style only: the causal mask as an attention_bias input for this fixed length (unidirectional=0). */
+  readonly biasLength?: number;
 }
 
 const T = onnx.TensorProto.DataType;
@@ -173,8 +175,10 @@ function emitDecoder(b: Body, w: Weights, model: DecoderWeights, o: ExportOption
       const k = rotate(split(linear(h, layer.wk, D, KV * hd), KV));
       const v = split(linear(h, layer.wv, D, KV * hd), KV);
       if (o.style === 'mha' || o.style === 'attention23') {
-        const inputs = o.style === 'mha' ? [flat(q), flat(k), flat(v), '', '', '', past?.[0] ?? '', past?.[1] ?? ''] : [flat(q), flat(k), flat(v), '', past?.[0] ?? '', past?.[1] ?? ''];
-        const attrs: Record<string, Attr> = o.style === 'mha' ? { num_heads: H, unidirectional: 1 } : { q_num_heads: H, kv_num_heads: KV, is_causal: 1 };
+        const L = o.biasLength ?? 0;
+        const bias = L ? w.float([1, 1, L, L], Array.from({ length: L * L }, (_, i) => (i % L > Math.floor(i / L) ? -1e4 : 0))) : '';
+        const inputs = o.style === 'mha' ? [flat(q), flat(k), flat(v), '', '', bias, past?.[0] ?? '', past?.[1] ?? ''] : [flat(q), flat(k), flat(v), '', past?.[0] ?? '', past?.[1] ?? ''];
+        const attrs: Record<string, Attr> = o.style === 'mha' ? { num_heads: H, unidirectional: L ? 0 : 1 } : { q_num_heads: H, kv_num_heads: KV, is_causal: 1 };
         const op = o.style === 'mha' ? 'MultiHeadAttention' : 'Attention';
         const out = b.op(op, inputs, attrs, { domain: o.style === 'mha' ? 'com.microsoft' : '', outputs: past ? 3 : 1, name: `${p}/${op}` });
         attended = out[0];

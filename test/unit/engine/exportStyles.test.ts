@@ -61,6 +61,7 @@ const CASES: { label: string; o: ExportOptions; kvHeads: number; tolerance: numb
   { label: 'builder-style GQA with q4 MatMulNBits projections', o: { style: 'gqa', q4: true }, kvHeads: 2, tolerance: 1e-4, cpuOnly: true },
   { label: 'builder-style GQA in fp16 (q4f16 without the 4 bits)', o: { style: 'gqa', fp16: true }, kvHeads: 2, tolerance: 5e-3, cpuOnly: true },
   { label: 'com.microsoft.MultiHeadAttention (unidirectional)', o: { style: 'mha' }, kvHeads: 4, tolerance: 1e-4, cpuOnly: false },
+  { label: 'com.microsoft.MultiHeadAttention with the causal mask as attention_bias (not in its qk output)', o: { style: 'mha', biasLength: N }, kvHeads: 4, tolerance: 1e-4, cpuOnly: false },
   { label: 'ai.onnx Attention (opset 23, is_causal, grouped KV heads)', o: { style: 'attention23' }, kvHeads: 2, tolerance: 1e-4, cpuOnly: false },
   { label: "optimum's legacy merged decoder (Softmax inside the If branches)", o: { style: 'torch', merged: true }, kvHeads: 2, tolerance: 1e-4, cpuOnly: false },
   { label: 'torch-style fp16 export (transformers.js model_fp16.onnx)', o: { style: 'torch', fp16: true }, kvHeads: 2, tolerance: 5e-3, cpuOnly: false },
