@@ -1,16 +1,17 @@
 // Model folders laid out the way people download them, around one reference decoder (referenceDecoder.ts)
 // and the tiny tokenizer: an onnxruntime-genai builder folder (genai_config.json, model.onnx + model.onnx.data,
 // no config.json), optimum's legacy merged decoder (onnx/decoder_model_merged.onnx + _data), and a
-// transformers.js folder with only onnx/model_q4.onnx (builder-style GQA with MatMulNBits).
+// transformers.js folder with only onnx/model_q4.onnx (builder-style GQA with MatMulNBits) or only
+// onnx/model_fp16.onnx (torch-style, fp16 weights, cache and logits).
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { ExportOptions } from './exportStyleGraph';
 import { buildExportGraph, externalizeWeights } from './exportStyleGraph';
 import type { DecoderShape, DecoderWeights } from './referenceDecoder';
-import { mapProjections, quantizeQ4, randomDecoder } from './referenceDecoder';
+import { halfDecoder, mapProjections, quantizeQ4, randomDecoder } from './referenceDecoder';
 import { buildTinyTokenizer } from './tinyTokenizer';
 
-export type FolderStyle = 'genai' | 'merged' | 'q4-only';
+export type FolderStyle = 'genai' | 'merged' | 'q4-only' | 'fp16-only';
 
 export interface ExportFolder {
   readonly folder: string;
@@ -76,7 +77,8 @@ export async function writeExportFolder(folder: string, style: FolderStyle, seed
   await fs.mkdir(folder, { recursive: true });
   await fs.writeFile(path.join(folder, 'tokenizer.json'), tokenizer.tokenizerJson);
   await fs.writeFile(path.join(folder, 'tokenizer_config.json'), tokenizer.tokenizerConfigJson);
-  const options: ExportOptions = style === 'genai' ? { style: 'gqa' } : style === 'merged' ? { style: 'torch', merged: true } : { style: 'gqa', q4: true };
+  const options: ExportOptions =
+    style === 'genai' ? { style: 'gqa' } : style === 'merged' ? { style: 'torch', merged: true } : style === 'fp16-only' ? { style: 'torch', fp16: true } : { style: 'gqa', q4: true };
   const bytes = buildExportGraph(weights, options);
   let graph: string;
   if (style === 'genai') {
@@ -85,9 +87,9 @@ export async function writeExportFolder(folder: string, style: FolderStyle, seed
     await writeGraph(folder, graph, bytes, 'model.onnx.data');
   } else {
     await fs.writeFile(path.join(folder, 'config.json'), configJson(shape, tokenizer.bosId));
-    graph = style === 'merged' ? 'onnx/decoder_model_merged.onnx' : 'onnx/model_q4.onnx';
+    graph = style === 'merged' ? 'onnx/decoder_model_merged.onnx' : style === 'fp16-only' ? 'onnx/model_fp16.onnx' : 'onnx/model_q4.onnx';
     await writeGraph(folder, graph, bytes, style === 'merged' ? 'decoder_model_merged.onnx_data' : null);
   }
-  const effective = style === 'q4-only' ? mapProjections(weights, (m, K, N) => quantizeQ4(m, K, N).dequantized) : weights;
+  const effective = style === 'q4-only' ? mapProjections(weights, (m, K, N) => quantizeQ4(m, K, N).dequantized) : style === 'fp16-only' ? halfDecoder(weights) : weights;
   return { folder, weights: effective, graph };
 }
