@@ -39,5 +39,5 @@ test('older cache layouts: GPT-2 past.N [2, batch, heads, past, head_dim], past_
 });
 
 test('an input the inspector cannot feed is one line naming it', () => {
-  assert.throws(() => prefillFeeds(ort, [{ name: 'pixel_values', elemType: ElemType.FLOAT, shape: null }], IDS, { kvHeads: 1, headDim: 1 }), /^EngineError: Model input "pixel_values" is not one the inspector knows how to feed\.$|Model input "pixel_values"/);
+  assert.throws(() => prefillFeeds(ort, [{ name: 'pixel_values', elemType: ElemType.FLOAT, shape: null }], IDS, { kvHeads: 1, headDim: 1 }), { message: /^Model input "pixel_values" is not one the inspector knows how to feed\.$/ });
 });
