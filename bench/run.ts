@@ -14,7 +14,8 @@ import { runEngineBench, textOfTokens, type EngineBenchResult } from './engineBe
 import { renderExplainMarkdown, runExplainBench, type ExplainBenchResult } from './explainBench';
 import { machineInfo } from './machine';
 import { buildResults, renderMarkdown, type BenchMeta } from './results';
-import { CHROMIUM, runWebviewBench, type WebviewBenchResult } from './webviewBench';
+import { CHROMIUM } from '../test/browser/browserLaunch';
+import { runWebviewBench, type WebviewBenchResult } from './webviewBench';
 
 const ROOT = path.resolve(__dirname, '..');
 const SECTIONS = ['engine', 'cold', 'webview', 'cost', 'soak', 'explain'] as const;

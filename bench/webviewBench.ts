@@ -4,7 +4,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { CHROMIUM, launchChromium } from '../test/browser/browserLaunch';
 import { encodeInspectionResult } from '../src/shared/resultCodec';
 import type { InspectionResult } from '../src/shared/protocol';
 import type { BenchBundles } from './bundles';
@@ -12,8 +13,6 @@ import { buildWebviewHarness } from './bundles';
 import type { DeliveryTimes, HoverTimes } from './webviewHarness';
 import { median, quantile } from './stats';
 
-export const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 export interface WebviewBenchOptions {
   readonly root: string;
@@ -65,7 +64,7 @@ export async function runWebviewBench(options: WebviewBenchOptions): Promise<Web
   mkdirSync(dir, { recursive: true });
   let browser: Browser | null = null;
   try {
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     const lengths: WebviewLengthFigures[] = [];
     for (const [tokens, result] of [...options.results].sort((a, b) => a[0] - b[0])) {
       const file = path.join(dir, `panel-${tokens}.html`);

@@ -1,32 +1,16 @@
 // The inspector UI in Debian's Chromium through playwright-core, on the offline HTML report: hover shading
 // via data-weight, head selection, keyboard focus, a hostile prompt staying inert, and no network at all.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { decodeInspectionResult } from '../../src/shared/resultCodec';
-import { ensureBuilt, hostilePrompt, outputDir, writeReport } from './reportFixture';
+import { skipWithoutChromium as skip, useBrowser } from './browserLaunch';
+import { hostilePrompt, outputDir, writeReport } from './reportFixture';
 
-const CHROMIUM = '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? false : 'Debian chromium is not installed (apt-get install chromium)';
-
-let browser: Browser;
-
-before(async () => {
-  if (skip) return;
-  ensureBuilt();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
-});
-
-after(async () => {
-  await browser?.close();
-});
+const browser = useBrowser();
 
 interface Opened {
   page: Page;
@@ -35,7 +19,7 @@ interface Opened {
 }
 
 async function open(file: string, colorScheme: 'dark' | 'light' = 'dark'): Promise<Opened> {
-  const context = await browser.newContext({ colorScheme, viewport: { width: 1280, height: 900 } });
+  const context = await browser().newContext({ colorScheme, viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   const requests: string[] = [];
   const errors: string[] = [];

@@ -1,35 +1,20 @@
 // The panel page exactly as the extension serves it (buildPanelHtml: strict CSP, nonce'd bundle from dist/),
 // with a stand-in for acquireVsCodeApi: the ready handshake, streamed layers, progress and cancel, the stale
 // banner and re-run, focus from the editor, focus/export messages to the host, and no CSP violation.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { buildPanelHtml, makeNonce } from '../../src/panel/panelHtml';
 import { encodeInspectionResult } from '../../src/shared/resultCodec';
 import type { HostMessage, WebviewToHostMessage } from '../../src/shared/protocol';
 import { syntheticResult } from '../unit/webview/syntheticResult';
-import { ensureBuilt, hostilePrompt, outputDir, root } from './reportFixture';
+import { skipWithoutChromium as skip, useBrowser } from './browserLaunch';
+import { hostilePrompt, outputDir, root } from './reportFixture';
 
-const CHROMIUM = '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? false : 'Debian chromium is not installed (apt-get install chromium)';
-let browser: Browser;
-
-before(async () => {
-  if (skip) return;
-  ensureBuilt();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
-});
-
-after(async () => {
-  await browser?.close();
-});
+const browser = useBrowser();
 
 // Runs in the page before the bundle: a fake VS Code API that records what the webview posts, and a CSP
 // violation log. Plain JS source (not a TS function) so no transform helpers leak into the page.
@@ -75,7 +60,7 @@ test('panel page: strict CSP, handshake, streaming, cancel, stale, editor focus,
   const dist = pathToFileURL(path.join(root, 'dist')).href;
   const file = path.join(outputDir, 'panel-webview.html');
   writeFileSync(file, buildPanelHtml({ cspSource: 'file:', scriptUri: `${dist}/webview.js`, styleUri: `${dist}/webview.css`, nonce: makeNonce() }));
-  const context = await browser.newContext({ colorScheme: 'dark', viewport: { width: 1100, height: 800 } });
+  const context = await browser().newContext({ colorScheme: 'dark', viewport: { width: 1100, height: 800 } });
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(String(e)));

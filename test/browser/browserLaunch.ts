@@ -1,0 +1,35 @@
+// The one Chromium launch for the browser tests and the webview bench: Debian's chromium through
+// playwright-core, headless, with background networking off. `useBrowser()` registers the before/after
+// hooks of the calling test file.
+import { after, before } from 'node:test';
+import { existsSync } from 'node:fs';
+import { chromium, type Browser } from 'playwright-core';
+import { ensureBuilt } from './reportFixture';
+
+export const CHROMIUM = '/usr/bin/chromium';
+
+/** The node:test skip reason when Chromium is missing, else false. */
+export const skipWithoutChromium: string | false = existsSync(CHROMIUM) ? false : 'Debian chromium is not installed (apt-get install chromium)';
+
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+}
+
+/** Builds dist/ if needed and launches Chromium before the file's tests; closes it after. */
+export function useBrowser(): () => Browser {
+  let browser: Browser | undefined;
+  before(async () => {
+    if (skipWithoutChromium) return;
+    ensureBuilt();
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+  });
+  return () => {
+    if (!browser) throw new Error('Chromium is not running (skipped, or used outside a test)');
+    return browser;
+  };
+}
