@@ -82,12 +82,20 @@ export class ModelCache {
   }
 }
 
-const STAMPED_FILES = ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model.onnx', 'onnx/model.onnx_data'];
+const STAMPED_FILES = ['config.json', 'genai_config.json', 'tokenizer.json', 'tokenizer_config.json'];
+
+/** The graphs and their external data, in the folder and onnx/: whichever dtype runs, its files are stamped. */
+async function onnxFiles(folder: string): Promise<string[]> {
+  const lists = await Promise.all(
+    ['', 'onnx'].map(async (sub) => (await fs.readdir(path.join(folder, sub)).catch(() => [] as string[])).filter((n) => n.includes('.onnx')).map((n) => (sub ? `${sub}/${n}` : n))),
+  );
+  return lists.flat().sort();
+}
 
 /** Size, mtime and inode of the files a model is loaded from ('-' for a missing one). */
 async function folderStamp(folder: string): Promise<string> {
   const parts = await Promise.all(
-    STAMPED_FILES.map((file) => fs.stat(path.join(folder, file)).then((s) => `${s.size}:${s.mtimeMs}:${s.ino}`, () => '-')),
+    [...STAMPED_FILES, ...(await onnxFiles(folder))].map((file) => fs.stat(path.join(folder, file)).then((s) => `${file}:${s.size}:${s.mtimeMs}:${s.ino}`, () => '-')),
   );
   return parts.join('|');
 }
