@@ -1,4 +1,5 @@
 // Small statistics helpers for the benchmark suite: medians, percentiles, rounding for the report.
+import { seededRandom } from '../src/shared/seededRandom';
 
 /** The q-quantile (0..1) by linear interpolation between closest ranks; NaN for no samples. */
 export function quantile(samples: readonly number[], q: number): number {
@@ -21,17 +22,8 @@ export function round(value: number, digits = 2): number {
   return Math.round(value * f) / f;
 }
 
-/** Deterministic PRNG (mulberry32), so corpora and keystroke positions are the same on every run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG, so corpora and keystroke positions are the same on every run. */
+export { seededRandom };
 
 /** Awaits a macrotask so a long loop lets timers and I/O run (and the event loop stays honest). */
 export function yieldToEventLoop(): Promise<void> {

@@ -2,19 +2,11 @@
 // mutations of a binary file (the ONNX graph), structure-aware mutations of a JSON document (config.json,
 // tokenizer.json) with hostile values, and webview messages built from valid ones.
 import { WEBVIEW_MESSAGE_TYPES } from '../../src/shared/protocol';
+import { seededRandom } from '../../src/shared/seededRandom';
 
 export type Random = () => number;
 
-export function seeded(seed: number): Random {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seeded: (seed: number) => Random = seededRandom;
 
 export function pick<T>(random: Random, items: readonly T[]): T {
   return items[Math.floor(random() * items.length)];

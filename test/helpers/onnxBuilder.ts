@@ -1,5 +1,6 @@
 // A tiny ONNX graph builder for tests (onnx-proto encode): nodes, initializers, inputs and outputs.
 import { onnx } from 'onnx-proto';
+import { seededRandom } from '../../src/shared/seededRandom';
 
 type AttrValue = number | number[] | string | { float: number } | { floats: number[] } | onnx.ITensorProto;
 
@@ -108,17 +109,7 @@ function valueInfo(name: string, elemType: number, shape: (number | string)[]): 
 
 export const DataType = T;
 
-/** Deterministic pseudo-random numbers (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 /** Approximately normal weights with standard deviation `std`. */
 export function randomWeights(random: () => number, count: number, std: number): Float32Array {

@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HOST_MESSAGE_KINDS, INSPECTION_EVENT_KINDS, isHostMessage, isInspectionEvent, type WebviewToHostMessage } from '../../src/shared/protocol';
+import { seededRandom } from '../../src/shared/seededRandom';
 import { parseWebviewMessage } from '../../src/shared/webviewMessages';
 
 const accepts = (value: unknown): boolean => typeof parseWebviewMessage(value) !== 'string';
@@ -60,18 +61,6 @@ test('malformed and hostile webview messages are refused with a reason', () => {
   }
 });
 
-/** A small deterministic generator (mulberry32), so a failure reproduces. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function anyValue(rnd: () => number, depth: number): unknown {
   const pick = Math.floor(rnd() * 9);
   switch (pick) {
@@ -98,7 +87,7 @@ function anyValue(rnd: () => number, depth: number): unknown {
 }
 
 test('random messages: whatever is accepted is a well-typed message, and nothing throws', () => {
-  const rnd = random(20261202);
+  const rnd = seededRandom(20261202);
   let accepted = 0;
   for (let i = 0; i < 20_000; i++) {
     const value = anyValue(rnd, 0);

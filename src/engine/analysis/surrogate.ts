@@ -3,6 +3,7 @@
 // masks. A weight is then the score a source adds when present, so the effect of leaving it out is −weight.
 // Coordinate descent on centred data; the penalty is a fixed fraction of the smallest one that zeroes
 // every weight, so it scales with the data.
+import { seededRandom } from '../../shared/seededRandom';
 
 export interface SparseFit {
   readonly weights: Float64Array;
@@ -70,17 +71,8 @@ export function randomMasks(m: number, d: number, random: () => number): Uint8Ar
   return masks;
 }
 
-/** Mulberry32: a small seeded generator, so an attribution run is reproducible. */
-export function seededGenerator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded generator, so an attribution run is reproducible. */
+export const seededGenerator = seededRandom;
 
 /** Ablations for d sources: enough for a sparse fit, bounded so long prompts stay affordable. */
 export function ablationCount(d: number): number {
