@@ -1,6 +1,7 @@
 // Payload sizes: what the panel receives per inspection (typed arrays as bytes plus the JSON of everything
 // else), against the same attention sent the BertViz way, as a JSON array of numbers.
-import type { InspectionEvent, InspectionResult } from '../src/shared/protocol';
+import type { InspectionResult } from '../src/shared/protocol';
+import { resultEvents } from '../src/shared/resultEvents';
 
 export interface PayloadSize {
   /** Sum of the typed arrays' byteLength (they travel as binary). */
@@ -20,16 +21,7 @@ export function panelPayloadSize(result: InspectionResult): PayloadSize {
     }
     return value;
   };
-  const { layers, summary, source, cost, ...header } = result;
-  const requestId = result.requestId;
-  const events: InspectionEvent[] = [
-    { kind: 'source', requestId, source },
-    { kind: 'header', requestId, header },
-    ...(cost ? [{ kind: 'cost', requestId, cost } as const] : []),
-    ...layers.map((layer) => ({ kind: 'layer', requestId, layer }) as const),
-    { kind: 'summary', requestId, summary },
-  ];
-  const parts = events.map((event) => JSON.stringify(event, skipTyped));
+  const parts = resultEvents(result).map((event) => JSON.stringify(event, skipTyped));
   const jsonBytes = parts.reduce((sum, part) => sum + Buffer.byteLength(part, 'utf8'), 0);
   return { binaryBytes, jsonBytes, totalBytes: binaryBytes + jsonBytes };
 }

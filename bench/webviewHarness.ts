@@ -6,7 +6,8 @@
 // requestAnimationFrame callback runs after the app's (callbacks run in registration order) and forces
 // style and layout; raster and compositing run off the main thread. The wait for the next vsync is not
 // counted: it is the display's clock, not the inspector's work (at 60 Hz it adds 0-16.7 ms, uniformly).
-import { eventTransferList, type HostMessage } from '../src/shared/protocol';
+import { eventTransferList } from '../src/shared/protocol';
+import { resultEvents } from '../src/shared/resultEvents';
 import { decodeInspectionResult } from '../src/shared/resultCodec';
 
 export interface DeliveryTimes {
@@ -41,17 +42,8 @@ const nextFrame = (work: () => void): Promise<number> =>
 
 window.__benchDeliver = async (): Promise<DeliveryTimes> => {
   const result = decodeInspectionResult(document.getElementById('bench-data')?.textContent ?? '');
-  const { layers, summary, source, cost, ...header } = result;
-  const n = header.tokens.length;
-  const requestId = header.requestId;
-  const events: HostMessage[] = [
-    { kind: 'source', requestId, source },
-    { kind: 'header', requestId, header },
-    ...(cost ? [{ kind: 'cost', requestId, cost } as const] : []),
-    ...layers.map((layer) => ({ kind: 'layer', requestId, layer }) as const),
-    { kind: 'summary', requestId, summary },
-  ];
-  const messages = events.map((message) => ({ message, transfer: message.kind === 'layer' ? eventTransferList(message) : [] }));
+  const n = result.tokens.length;
+  const messages = resultEvents(result).map((message) => ({ message, transfer: eventTransferList(message) }));
   // Let the page settle (fonts, first layout of the empty panel) before the clock starts.
   await nextFrame(() => undefined);
   await nextFrame(() => undefined);
