@@ -8,6 +8,7 @@ import { Controls, type ControlValues } from './controls';
 import { renderCost } from './costChart';
 import { el, frameScheduler } from './dom';
 import { renderDrivers } from './driversView';
+import { renderSections } from './sectionView';
 import { exportView } from './exporter';
 import { HeadGrid } from './headGrid';
 import { renderHeader } from './headerView';
@@ -40,6 +41,7 @@ export class InspectorApp {
   private readonly heads: HeadGrid;
   private readonly driversSlot = el('section', { class: 'card drivers-card', hidden: true });
   private readonly costSlot = el('section', { class: 'card cost-card', hidden: true });
+  private readonly sectionsSlot = el('section', { class: 'card sections-card', hidden: true });
   private readonly focusLine = el('div', { class: 'focus-line' });
   /** Screen readers hear pinned (keyboard or click) focus changes only, not every hover. */
   private readonly announcer = el('div', { class: 'sr-only', 'aria-live': 'polite' });
@@ -76,7 +78,7 @@ export class InspectorApp {
     this.main = el('main', { class: 'layout', hidden: true }, [
       el('div', { class: 'column' }, [
         card('tokens-card', 'Tokens', 'Hover a token · click to pin · arrows move · Esc clears', [this.tokens.root, this.focusLine]),
-        el('div', { class: 'row-cards' }, [this.driversSlot, this.costSlot]),
+        el('div', { class: 'row-cards' }, [this.driversSlot, this.costSlot, this.sectionsSlot]),
       ]),
       el('div', { class: 'column side' }, [
         card('matrix-card', 'Attention matrix', null, [this.matrixView.root]),
@@ -178,6 +180,7 @@ export class InspectorApp {
     this.main.hidden = !h;
     this.controls.root.hidden = !h;
     this.driversSlot.hidden = true;
+    this.sectionsSlot.hidden = true;
     if (!h) {
       this.headerSlot.replaceChildren();
       return;
@@ -222,6 +225,8 @@ export class InspectorApp {
     this.matrixKey = key;
     this.matrix = buildMatrix(this.state.layers, h.tokens.length, h.model.heads, sel, this.matrix ?? undefined) ?? null;
     this.matrixView.setMatrix(this.matrix);
+    if (this.matrix) this.sectionsSlot.replaceChildren(renderSections(h.text, h.tokens, this.matrix, { focus: (i) => this.pin(i) }));
+    this.sectionsSlot.hidden = !this.matrix;
     this.renderFocus();
   }
 
