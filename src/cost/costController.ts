@@ -20,8 +20,8 @@ interface DocumentState {
   status?: StatusModel;
   /** The provider's count for this exact text and target, when the user asked for one. */
   exact?: { readonly text: string; readonly targetId: string; readonly tokens: number };
-  /** One line on the last failed exact count (cleared by the next count request). */
-  exactNote?: string;
+  /** One line on the last failed exact count, for that target (cleared by a successful one). */
+  exactNote?: { readonly targetId: string; readonly text: string };
 }
 
 export interface CostControllerOptions {
@@ -162,7 +162,8 @@ export class CostController extends Disposable implements vscode.CodeLensProvide
     const exact = state.exact && state.exact.targetId === target.id && state.exact.text === state.snapshot?.text ? state.exact : undefined;
     // The provider's count already includes its own message framing.
     const figures = exact ? computeCost(target, exact.tokens, options.kvDtype) : computeCost(target, tokens, options.kvDtype, chatOverhead);
-    return statusForCount(target, figures, options, costWarnings(target, figures, options), { exact: exact !== undefined, ...(state.exactNote ? { note: state.exactNote } : {}) });
+    const note = state.exactNote?.targetId === target.id ? state.exactNote.text : undefined;
+    return statusForCount(target, figures, options, costWarnings(target, figures, options), { exact: exact !== undefined, ...(note ? { note } : {}) });
   }
 
   private toDiagnostic(document: vscode.TextDocument, item: CostDiagnostic): vscode.Diagnostic {
@@ -200,7 +201,7 @@ export class CostController extends Disposable implements vscode.CodeLensProvide
       const state = this.states.get(key);
       const note = `Exact count failed (${(error as Error).message}); showing the estimate.`;
       if (state) {
-        state.exactNote = note;
+        state.exactNote = { targetId: target.id, text: note };
         if (state.snapshot && state.status) this.schedule(document, 0);
       }
       void vscode.window.showWarningMessage(`Prompt Attention: ${note}`);
