@@ -25,6 +25,8 @@ test('the built-in presets cover the required targets, each number with a source
     if (preset.pricePerMillionInputTokens !== null) assert.match(preset.sources.price ?? '', /as of 20\d\d-\d\d/, `${preset.id}: price without a dated source`);
     if (preset.priceTiers.length > 0) assert.match(preset.sources.price ?? '', /above/, `${preset.id}: tiers without a source`);
     if (preset.chatFraming) assert.ok(preset.sources.chatFraming, `${preset.id}: chat framing without a source`);
+    // API models change their limits: their context windows carry a date (open models cite a fixed config.json).
+    if (!preset.architecture) assert.match(preset.sources.contextWindow, /20\d\d-\d\d/, `${preset.id}: context window without a date`);
     if (!preset.exact) {
       assert.match(preset.sources.estimate ?? '', /error band/, `${preset.id}: an estimate states its error band`);
       assert.equal(preset.architecture, null, preset.id);
