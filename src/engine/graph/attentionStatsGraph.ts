@@ -15,10 +15,15 @@
 // rounds half to even) and the row maxima; else the top-k (uint8 weights, uint16 keys with 0xffff padding,
 // the row maxima; k from the runtime shape exactly like chooseTopK). onnxruntime runs every node of a graph
 // whatever is fetched, so the If is what keeps the unused form from costing anything.
+// onnxruntime would run every statistics node after the model's last layer (seen in its profile), keeping
+// every layer's [heads, n, n] probabilities alive until then (L × H × n² × 4 bytes). So layer l + 1's
+// attention waits for layer l's statistics: its query input is reshaped to its own shape plus 0 × a dim of
+// each of layer l's outputs (exact, for any dtype: only shapes are read).
 // Causal attention is assumed (as the rollout's triangular product does): top-k runs on row blocks, block b
 // reading only the keys up to its last query, which skips the masked upper triangle (~3/8 of TopK's work).
 import { DENSE_LIMIT, MAX_TOPK, MIN_TOPK, TOPK_BUDGET_BYTES } from '../analysis/attentionEncoding';
-import type { ModelProto } from './onnxGraph';
+import type { ModelProto, NodeProto } from './onnxGraph';
+import { producersOf } from './onnxGraph';
 import type { GraphOps } from './graphOps';
 import { graphOps } from './graphOps';
 import { appendHeadScoreTaps } from './headScoreGraph';
@@ -126,37 +131,81 @@ function meanOverQueries(g: GraphOps, mean: string): string {
   return g.node('Div', [g.node('MatMul', [ones, mean]), g.cast(n, FLOAT)]);
 }
 
+/** The MatMul nearest upstream of the Softmax that makes `tap` (QKᵀ), and which of its inputs is Q. */
+function queryInput(model: ModelProto, tap: string): { node: NodeProto; index: number } | null {
+  const nodes = model.graph?.node ?? [];
+  const producers = producersOf(nodes);
+  let frontier = [tap];
+  for (let hop = 0; hop < 6 && frontier.length > 0; hop++) {
+    const next: string[] = [];
+    for (const tensor of frontier) {
+      const at = producers.get(tensor);
+      if (at === undefined) continue;
+      const node = nodes[at];
+      if (hop > 0 && node.opType === 'MatMul' && node.input?.[0]) return { node, index: 0 };
+      next.push(...(node.input ?? []).filter(Boolean));
+    }
+    frontier = next;
+  }
+  return null;
+}
+
+/** Makes the next layer's attention wait for `stats` (see the header); a graph without the pattern is left as is. */
+function waitForStats(g: GraphOps, model: ModelProto, stats: LayerStatsOutputs, nextTap: string): void {
+  const target = queryInput(model, nextTap);
+  if (!target) return;
+  const query = target.node.input?.[target.index] ?? '';
+  let waited = '';
+  const nodes = g.collect(() => {
+    // Q reshaped to its own shape plus 0 × (dims of layer l's outputs): any dtype, values untouched.
+    const zero = [stats.heads.scale, stats.rollout.scale, stats.received, stats.bands, stats.entropy]
+      .map((t) => g.node('Mul', [g.node('Slice', [g.node('Shape', [t]), g.ints([0]), g.ints([1])]), g.ints([0])]))
+      .reduce((a, b) => g.node('Add', [a, b]));
+    waited = g.node('Reshape', [query, g.node('Add', [g.node('Shape', [query]), zero])]);
+  });
+  const all = model.graph?.node ?? [];
+  all.splice(all.indexOf(target.node), 0, ...nodes);
+  (target.node.input as string[])[target.index] = waited;
+}
+
 export function appendAttentionStats(model: ModelProto, taps: readonly string[]): StatsOutputs {
   const g = graphOps(model, 'pa_stats');
   if (taps.length === 0) throw new Error('no attention taps');
-  const asFloat = taps.map((tap) => g.cast(tap, FLOAT));
-  // Decided once for every layer: the form (dense or top-k) and k.
-  const long = g.node('Greater', [lastDim(g, asFloat[0]), g.ints([DENSE_LIMIT])]);
-  const k = topkSize(g, asFloat[0], taps.length);
   const longRangeFrom = Math.floor(taps.length / 2);
   const layers: LayerStatsOutputs[] = [];
   let rollout: string | null = null;
   let longRange: string | null = null;
-  for (let l = 0; l < asFloat.length; l++) {
-    const probs = asFloat[l];
-    const mean = meanOverHeads(g, probs);
-    const scores = appendHeadScoreTaps(g, probs);
-    if (rollout === null) {
-      const n = lastDim(g, mean);
-      const identity = g.node('EyeLike', [g.node('Reshape', [mean, g.node('Concat', [n, n], { axis: 0 })])]);
-      rollout = g.node('Mul', [g.node('Add', [mean, identity]), g.float(0.5)]);
-    } else {
-      rollout = g.node('Mul', [g.node('Add', [lowerTriangularProduct(g, mean, rollout, TRIANGULAR_DEPTH), rollout]), g.float(0.5)]);
-    }
-    if (l >= longRangeFrom) longRange = longRange === null ? mean : g.node('Add', [longRange, mean]);
-    layers.push({
-      heads: compactRows(g, probs, long, k),
-      rollout: compactRows(g, rollout, long, k),
-      received: meanOverQueries(g, mean),
-      bands: scores.bands,
-      entropy: scores.entropy,
+  let long = '';
+  let k = '';
+  for (let l = 0; l < taps.length; l++) {
+    const nodes = g.collect(() => {
+      const probs = g.cast(taps[l], FLOAT);
+      if (l === 0) {
+        // Decided once for every layer: the form (dense or top-k) and k.
+        long = g.node('Greater', [lastDim(g, probs), g.ints([DENSE_LIMIT])]);
+        k = topkSize(g, probs, taps.length);
+      }
+      const mean = meanOverHeads(g, probs);
+      const scores = appendHeadScoreTaps(g, probs);
+      if (rollout === null) {
+        const n = lastDim(g, mean);
+        const identity = g.node('EyeLike', [g.node('Reshape', [mean, g.node('Concat', [n, n], { axis: 0 })])]);
+        rollout = g.node('Mul', [g.node('Add', [mean, identity]), g.float(0.5)]);
+      } else {
+        rollout = g.node('Mul', [g.node('Add', [lowerTriangularProduct(g, mean, rollout, TRIANGULAR_DEPTH), rollout]), g.float(0.5)]);
+      }
+      if (l >= longRangeFrom) longRange = longRange === null ? mean : g.node('Add', [longRange, mean]);
+      layers.push({
+        heads: compactRows(g, probs, long, k),
+        rollout: compactRows(g, rollout, long, k),
+        received: meanOverQueries(g, mean),
+        bands: scores.bands,
+        entropy: scores.entropy,
+      });
     });
+    g.insertAfter(taps[l], nodes);
   }
+  for (let l = 0; l + 1 < taps.length; l++) waitForStats(g, model, layers[l], taps[l + 1]);
   if (longRange === null) throw new Error('no layer for the long-range sum');
   g.expose([...layers.flatMap((o) => [o.heads.weights, o.heads.keys, o.heads.scale, o.rollout.weights, o.rollout.keys, o.rollout.scale, o.received, o.bands, o.entropy]), longRange]);
   return { layers, longRange, longRangeFrom };

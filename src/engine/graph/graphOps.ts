@@ -22,6 +22,10 @@ export interface GraphOps {
   multi(opType: string, inputs: string[], outputs: number, intAttrs?: Record<string, number>): string[];
   /** If(condition): runs only the branch taken; each branch returns its results, which become the If's outputs. */
   ifElse(condition: string, thenBranch: () => string[], elseBranch: () => string[]): string[];
+  /** Builds nodes into a list of their own (not the graph); returns that list for `insertAfter`. */
+  collect(build: () => void): onnx.INodeProto[];
+  /** Inserts `nodes` into the graph right after the node that produces `tensor` (or at the end). */
+  insertAfter(tensor: string, nodes: readonly onnx.INodeProto[]): void;
   /** Makes these tensors graph outputs. */
   expose(names: readonly string[]): void;
   readonly opset: number;
@@ -94,6 +98,22 @@ export function graphOps(model: ModelProto, prefix: string): GraphOps {
         onnx.AttributeProto.create({ name: 'else_branch', type: GRAPH, g: elseGraph }),
       ]);
       return outputs;
+    },
+    collect(build) {
+      const saved = target;
+      const local: onnx.INodeProto[] = [];
+      target = local;
+      try {
+        build();
+        return local;
+      } finally {
+        target = saved;
+      }
+    },
+    insertAfter(tensor, nodes) {
+      const all = graph.node ?? (graph.node = []);
+      const at = all.findIndex((n) => (n.output ?? []).includes(tensor));
+      all.splice(at < 0 ? all.length : at + 1, 0, ...nodes);
     },
     expose(names) {
       graph.output = [...(graph.output ?? []), ...names.map((n) => onnx.ValueInfoProto.create({ name: n }))];
