@@ -1,31 +1,9 @@
 // A small hand-written fake of the vscode API surface the cost features use, so the real providers run in
-// node:test. `installFakeVscode()` makes `require('vscode')` return it.
+// node:test, on the shared core in test/helpers/fakeVscode.ts. `installFakeVscode()` makes `require('vscode')` return it.
 import assert from 'node:assert/strict';
-import Module from 'node:module';
+import { EventEmitter, installFakeVscode, Position, positionIn, Range } from '../../helpers/fakeVscode';
 
-type Listener<T> = (value: T) => unknown;
-
-export class EventEmitter<T> {
-  private listeners: Listener<T>[] = [];
-  readonly event = (listener: Listener<T>) => {
-    this.listeners.push(listener);
-    return { dispose: () => (this.listeners = this.listeners.filter((l) => l !== listener)) };
-  };
-  fire(value: T): void {
-    for (const listener of [...this.listeners]) listener(value);
-  }
-  dispose(): void {
-    this.listeners = [];
-  }
-}
-
-export class Position {
-  constructor(readonly line: number, readonly character: number) {}
-}
-
-export class Range {
-  constructor(readonly start: Position, readonly end: Position) {}
-}
+export { EventEmitter, installFakeVscode, Position, Range };
 
 export class Diagnostic {
   source?: string;
@@ -61,9 +39,7 @@ export class FakeDocument {
     this.version++;
   }
   positionAt(offset: number): Position {
-    const before = this.text.slice(0, Math.max(0, Math.min(offset, this.text.length)));
-    const line = before.split('\n').length - 1;
-    return new Position(line, before.length - before.lastIndexOf('\n') - 1);
+    return positionIn(this.text, offset);
   }
 }
 
@@ -202,17 +178,5 @@ export function createFakeVscode(settings: Record<string, unknown>) {
       Object.assign(settings, values);
       configurationChanged.fire({ affectsConfiguration: (section: string) => section === 'promptAttention.cost' });
     },
-  };
-}
-
-type ModuleLoad = (request: string, parent: unknown, isMain: boolean) => unknown;
-
-/** Routes `require('vscode')` to `api` until the returned function is called. */
-export function installFakeVscode(api: unknown): () => void {
-  const moduleWithLoad = Module as unknown as { _load: ModuleLoad };
-  const original = moduleWithLoad._load;
-  moduleWithLoad._load = (request, parent, isMain) => (request === 'vscode' ? api : original(request, parent, isMain));
-  return () => {
-    moduleWithLoad._load = original;
   };
 }

@@ -1,36 +1,11 @@
 // A hand-written fake of the vscode API surface the inspector host uses (webview panels, editors,
 // decorations, documents, settings, dialogs), so the real controller runs in node:test against the real
-// engine worker. installFakeVscode() makes `require('vscode')` return it.
-import Module from 'node:module';
+// engine worker, on the shared core in test/helpers/fakeVscode.ts. installFakeVscode() makes `require('vscode')` return it.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { EventEmitter, installFakeVscode, Position, positionIn, Range } from '../../helpers/fakeVscode';
 
-type Listener<T> = (value: T) => unknown;
-
-export class EventEmitter<T> {
-  private listeners: Listener<T>[] = [];
-  readonly event = (listener: Listener<T>): { dispose(): void } => {
-    this.listeners.push(listener);
-    return { dispose: () => (this.listeners = this.listeners.filter((l) => l !== listener)) };
-  };
-  fire(value: T): void {
-    for (const listener of [...this.listeners]) listener(value);
-  }
-  dispose(): void {
-    this.listeners = [];
-  }
-}
-
-export class Position {
-  constructor(readonly line: number, readonly character: number) {}
-}
-
-export class Range {
-  constructor(readonly start: Position, readonly end: Position) {}
-  get isEmpty(): boolean {
-    return this.start.line === this.end.line && this.start.character === this.end.character;
-  }
-}
+export { EventEmitter, installFakeVscode, Position, Range };
 
 export class Uri {
   private constructor(readonly scheme: string, readonly path: string) {}
@@ -63,9 +38,7 @@ export class FakeDocument {
     return Math.min(this.text.length, offset + p.character);
   }
   positionAt(offset: number): Position {
-    const before = this.text.slice(0, Math.max(0, Math.min(offset, this.text.length)));
-    const line = before.split('\n').length - 1;
-    return new Position(line, before.length - (before.lastIndexOf('\n') + 1));
+    return positionIn(this.text, offset);
   }
 }
 
@@ -182,6 +155,9 @@ export function createFakeVscode(storage: string) {
     TextEditorSelectionChangeKind: { Keyboard: 1, Mouse: 2 },
     window,
     workspace,
+    languages: {
+      registerCodeLensProvider: () => ({ dispose: () => undefined }),
+    },
     commands: {
       registerCommand: (id: string, run: () => unknown) => {
         commands.set(id, run);
@@ -218,16 +194,5 @@ export function createFakeVscode(storage: string) {
       doc.text = doc.text.slice(0, offset) + inserted + doc.text.slice(offset + removed);
       docChange.fire({ document: doc, contentChanges: [{ rangeOffset: offset, rangeLength: removed, text: inserted }] });
     },
-  };
-}
-
-type ModuleLoad = (request: string, parent: unknown, isMain: boolean) => unknown;
-
-export function installFakeVscode(api: unknown): () => void {
-  const loader = Module as unknown as { _load: ModuleLoad };
-  const original = loader._load;
-  loader._load = (request, parent, isMain) => (request === 'vscode' ? api : original(request, parent, isMain));
-  return () => {
-    loader._load = original;
   };
 }

@@ -1,0 +1,50 @@
+// The shared core of the tests' fake `vscode` module: events, positions and ranges, and the hook that makes
+// `require('vscode')` return a fake. The cost fake (test/unit/cost) and the panel fake (test/unit/webview)
+// build their API surfaces on it.
+import Module from 'node:module';
+
+type Listener<T> = (value: T) => unknown;
+
+export class EventEmitter<T> {
+  private listeners: Listener<T>[] = [];
+  readonly event = (listener: Listener<T>): { dispose(): void } => {
+    this.listeners.push(listener);
+    return { dispose: () => (this.listeners = this.listeners.filter((l) => l !== listener)) };
+  };
+  fire(value: T): void {
+    for (const listener of [...this.listeners]) listener(value);
+  }
+  dispose(): void {
+    this.listeners = [];
+  }
+}
+
+export class Position {
+  constructor(readonly line: number, readonly character: number) {}
+}
+
+export class Range {
+  constructor(readonly start: Position, readonly end: Position) {}
+  get isEmpty(): boolean {
+    return this.start.line === this.end.line && this.start.character === this.end.character;
+  }
+}
+
+/** Line and character of a UTF-16 offset in `text` (clamped to the text). */
+export function positionIn(text: string, offset: number): Position {
+  const before = text.slice(0, Math.max(0, Math.min(offset, text.length)));
+  const line = before.split('\n').length - 1;
+  return new Position(line, before.length - (before.lastIndexOf('\n') + 1));
+}
+
+type ModuleLoad = (request: string, parent: unknown, isMain: boolean) => unknown;
+
+/** Routes `require('vscode')` to `api` until the returned function is called. */
+export function installFakeVscode(api: unknown): () => void {
+  const loader = Module as unknown as { _load: ModuleLoad };
+  const original = loader._load;
+  loader._load = (request, parent, isMain) => (request === 'vscode' ? api : original(request, parent, isMain));
+  return () => {
+    loader._load = original;
+  };
+}
