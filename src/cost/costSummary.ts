@@ -74,6 +74,7 @@ export function toCostSummary(preset: TargetPreset, figures: CostFigures, option
     kvCacheBytes: figures.kvCacheBytes,
     price: figures.price,
     warnings: costWarnings(preset, figures, options),
+    exact: preset.exact,
   };
 }
 

@@ -149,6 +149,8 @@ export interface CostSummary {
   readonly kvCacheBytes: number | null;
   readonly price: number | null;
   readonly warnings: readonly string[];
+  /** false when the count comes from the closest public tokenizer (Claude, Gemini): shown with "≈". */
+  readonly exact?: boolean;
 }
 
 /** What the engine knows when tokenizing is done: the model and the tokens of the inspected text. */

@@ -11,7 +11,7 @@ const PAD = { left: 8, right: 10, top: 12, bottom: 22 };
 
 export function renderCost(cost: CostSummary): HTMLElement {
   const rows: [string, string][] = [
-    ['Tokens', `${formatCount(cost.tokens)} of ${formatCount(cost.contextWindow)} (${formatShare(cost.contextShare)})`],
+    ['Tokens', `${cost.exact === false ? '≈' : ''}${formatCount(cost.tokens)} of ${formatCount(cost.contextWindow)} (${formatShare(cost.contextShare)})`],
     ['Attention scores', cost.attentionScores === null ? 'architecture not public' : `${formatSi(cost.attentionScores)} (causal ${formatSi(cost.attentionScoresCausal ?? 0)})`],
     ['Attention FLOPs', cost.attentionFlops === null ? '—' : formatSi(cost.attentionFlops, 'FLOP')],
     ['Dense FLOPs', cost.linearFlops === null ? '—' : formatSi(cost.linearFlops, 'FLOP')],

@@ -23,3 +23,9 @@ test('computeCostSummary warns past the thresholds and the KV budget, and reject
   assert.match(over.warnings[0], /above the 50\.0 % error threshold/);
   await assert.rejects(computeCostSummary('x', 'nope'), /unknown target "nope"; valid ids: /);
 });
+
+test('the summary says when its count is an estimate, for the panel to mark it "≈"', async () => {
+  assert.equal((await computeCostSummary('Hello world!', 'claude-haiku-4.5')).exact, false);
+  assert.equal((await computeCostSummary('Hello world!', 'gemini-2.5-flash')).exact, false);
+  assert.equal((await computeCostSummary('Hello world!', 'qwen3-8b')).exact, true);
+});
