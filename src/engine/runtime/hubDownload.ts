@@ -235,17 +235,19 @@ async function downloadVerified(
         written = 0;
       }
       const handle = await fs.open(part, resumed ? 'a' : 'w');
-      onBytes(written);
+      const chunks = abortableChunks(response, options.signal);
       try {
-        for await (const chunk of (response.body ?? []) as unknown as AsyncIterable<Uint8Array>) {
-          if (written + chunk.length > file.size) throw new SizeError();
-          await handle.write(chunk);
-          hashes.sha256?.update(chunk);
-          hashes.git?.update(chunk);
-          written += chunk.length;
+        onBytes(written);
+        for (let next = await chunks.read(); next; next = await chunks.read()) {
+          if (written + next.length > file.size) throw new SizeError();
+          await handle.write(next);
+          hashes.sha256?.update(next);
+          hashes.git?.update(next);
+          written += next.length;
           onBytes(written);
         }
       } catch (error) {
+        chunks.stop();
         await handle.close();
         if (error instanceof SizeError) return refuse(id, file, part, `it is larger than the listed ${file.size} bytes`);
         if (options.signal?.aborted) throw cancelled();
@@ -270,6 +272,35 @@ async function downloadVerified(
 }
 
 class SizeError extends Error {}
+
+/** The body's chunks (null at the end); an abort rejects a pending read at once (fetch's own abort can leave
+ * a half-read body's read pending forever). */
+function abortableChunks(response: Response, signal: AbortSignal | undefined): { read(): Promise<Uint8Array | null>; stop(): void } {
+  const reader = response.body?.getReader();
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(new Error('aborted'));
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+  aborted.catch(() => undefined); // an abort after the last read is nobody's error
+  const stop = (): void => {
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
+    void reader?.cancel().catch(() => undefined);
+  };
+  return {
+    async read() {
+      if (!reader) return null;
+      if (signal?.aborted) throw new Error('aborted');
+      const next = await Promise.race([reader.read(), aborted]);
+      if (next.done) {
+        if (onAbort) signal?.removeEventListener('abort', onAbort);
+        return null;
+      }
+      return next.value;
+    },
+    stop,
+  };
+}
 
 async function refuse(id: string, file: HubFile, part: string, why: string): Promise<never> {
   await fs.rm(part, { force: true });

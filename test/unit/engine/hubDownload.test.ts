@@ -153,6 +153,29 @@ test('a dropped connection resumes with a Range request, within a run and in the
   await model.dispose();
 });
 
+test('a cancelled download stops with one line, keeps what it has, and the next run resumes it', async () => {
+  const storage = path.join(dir, 'storage-cancel');
+  const abort = new AbortController();
+  const graph = 'onnx/model.onnx';
+  let graphEvents = 0;
+  // The graph's first event is its start (0 bytes); cancel after its first chunk is on disk.
+  const onProgress = (p: DownloadProgress): void => {
+    if (p.file === graph && ++graphEvents === 2) abort.abort();
+  };
+  await assert.rejects(
+    resolveModel(ID, { modelsDir: dir, storageDir: storage, endpoint, signal: abort.signal, onProgress }),
+    (error: Error) => /^Download of test-org\/tiny-llama cancelled; onnx\/model\.onnx resumes where it stopped next time\.$/.test(error.message),
+  );
+  await assert.rejects(fs.access(hubModelFolder(storage, ID)));
+  const part = path.join(storage, 'hub', '.partial', ...ID.split('/'), 'onnx', 'model.onnx.part');
+  const kept = (await fs.stat(part)).size;
+  assert.ok(kept > 0);
+  hub.requests.length = 0;
+  const location = await resolveModel(ID, { modelsDir: dir, storageDir: storage, endpoint });
+  assert.deepEqual(await fs.readFile(path.join(location.folder, graph)), await fs.readFile(path.join(served, graph)));
+  assert.deepEqual(fetched(''), [`${graph} range=bytes=${kept}-`]);
+});
+
 test('a listing that names a path outside the folder is refused before anything is written', async () => {
   const storage = path.join(dir, 'storage-evil');
   hub.extraEntries.push({ type: 'file', oid: '1'.repeat(40), size: 3, path: '../../evil.json' });
