@@ -16,45 +16,24 @@ const common = {
   legalComments: 'none',
 };
 
+/** A Node bundle dist/<name>.js of `entry` (CommonJS for the extension host and worker threads). */
+const nodeBundle = (name, entry, extra = {}) => ({
+  ...common,
+  entryPoints: { [name]: entry },
+  outdir: 'dist',
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  external: nodeExternals,
+  ...extra,
+});
+
 /** @type {esbuild.BuildOptions[]} */
 const builds = [
-  {
-    ...common,
-    entryPoints: { extension: 'src/extension.ts' },
-    outdir: 'dist',
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    external: nodeExternals,
-  },
-  {
-    ...common,
-    entryPoints: { worker: 'src/worker/worker.ts' },
-    outdir: 'dist',
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    external: nodeExternals,
-  },
-  {
-    ...common,
-    entryPoints: { tokenizerWorker: 'src/cost/tokenizerWorker.ts' },
-    outdir: 'dist',
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    external: nodeExternals,
-  },
-  {
-    ...common,
-    entryPoints: { cli: 'src/cli/cli.ts' },
-    outdir: 'dist',
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    external: nodeExternals,
-    banner: { js: '#!/usr/bin/env node' },
-  },
+  nodeBundle('extension', 'src/extension.ts'),
+  nodeBundle('worker', 'src/worker/worker.ts'),
+  nodeBundle('tokenizerWorker', 'src/cost/tokenizerWorker.ts'),
+  nodeBundle('cli', 'src/cli/cli.ts', { banner: { js: '#!/usr/bin/env node' } }),
   {
     ...common,
     entryPoints: { webview: 'webview/main.ts' },

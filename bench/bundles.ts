@@ -2,6 +2,7 @@
 // into .cache/bench-build/ (inside the repository, so the external onnxruntime-node resolves).
 import * as path from 'node:path';
 import { build } from 'esbuild';
+import { NODE_BUNDLE } from '../test/helpers/buildBundle';
 
 export interface BenchBundles {
   readonly workerJs: string;
@@ -13,14 +14,9 @@ export interface BenchBundles {
 export async function buildBenchBundles(root: string, name: string): Promise<BenchBundles> {
   const outdir = path.join(root, '.cache', name);
   await build({
+    ...NODE_BUNDLE,
     entryPoints: { worker: path.join(root, 'src', 'worker', 'worker.ts') },
     outdir,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    external: ['vscode', 'onnxruntime-node'],
-    logLevel: 'silent',
   });
   await build({
     entryPoints: { webview: path.join(root, 'webview', 'main.ts') },
