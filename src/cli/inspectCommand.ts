@@ -8,6 +8,7 @@ import { EngineError, ModelCache, runInspection } from '../engine/inspectApi';
 import { buildReportHtml } from '../report/reportHtml';
 import { firstLine } from '../shared/errorText';
 import { silentLog, streamLog, type Log } from '../shared/log';
+import { DownloadRate, downloadLine } from '../shared/downloadRate';
 import { progressText } from '../shared/progressText';
 import type { InspectionHeader, InspectionResult, InspectionSummary, LayerAttention } from '../shared/protocol';
 import type { InspectArgs } from './inspectArgs';
@@ -59,13 +60,14 @@ async function inspect(args: InspectArgs, text: string, label: string, io: Inspe
   const layers: LayerAttention[] = [];
   const raw: Float32Array[] = [];
   const showProgress = io.stderr.isTTY === true;
+  const rate = new DownloadRate();
   const request = { requestId: 1, text, model: args.model, provider: args.provider, maxCharacters: args.maxCharacters, maxTokens: args.maxTokens, window: args.window, ...(args.chat ? { chat: { userMessage: '' } } : {}), dtype: args.dtype };
   try {
     const model = await models.get(args.model, args.provider, (p) => {
       if (p.stage !== 'download') log.info(progressText(p));
       if (showProgress && p.stage === 'download' && p.loadedBytes !== undefined) {
-        const mb = (b: number): string => (b / 1048576).toFixed(1);
-        io.stderr.write(`\r${progressText(p)} ${mb(p.loadedBytes)}${p.totalBytes ? ` / ${mb(p.totalBytes)}` : ''} MB   `);
+        rate.add(p.loadedBytes);
+        io.stderr.write(`\r\x1b[K${progressText(p)} · ${downloadLine(p.loadedBytes, p.totalBytes, rate)}`);
       }
     }, args.dtype);
     if (showProgress) io.stderr.write('\r\x1b[K');
