@@ -16,7 +16,7 @@ import { InspectionRecord, tokenAtOffset } from './inspectionRecord';
 import { InspectorPanel } from './inspectorPanel';
 import { panelCostSummary } from './panelCost';
 import { readInspectorSettings, type InspectorSettings } from './inspectorSettings';
-import { applyWorkspaceTrust } from './workspaceTrust';
+import { applyWorkspaceTrust, restrictedInSettingsFile, type RestrictedKey } from './workspaceTrust';
 import { isInspectorPanelState } from '../shared/panelState';
 
 export class InspectorController extends Disposable {
@@ -97,9 +97,14 @@ export class InspectorController extends Disposable {
     this.panel?.post(message);
   }
 
-  private settings(): InspectorSettings {
+  private async settings(): Promise<InspectorSettings> {
     const config = vscode.workspace.getConfiguration('promptAttention');
-    const trust = applyWorkspaceTrust(vscode.workspace.isTrusted, (key) => config.get(key), (key) => config.inspect(key));
+    // Untrusted, VS Code hides the workspace's restricted values even from inspect(): read its files to say so.
+    const files = vscode.workspace.isTrusted ? {} : await workspaceRestrictedValues();
+    const trust = applyWorkspaceTrust(vscode.workspace.isTrusted, (key) => config.get(key), (key) => {
+      const scopes = config.inspect(key);
+      return { globalValue: scopes?.globalValue, workspaceValue: scopes?.workspaceValue ?? files[key as RestrictedKey], workspaceFolderValue: scopes?.workspaceFolderValue };
+    });
     if (trust.notice && trust.notice !== this.trustNoticeShown) void vscode.window.showWarningMessage(`Prompt Attention: ${trust.notice}`);
     this.trustNoticeShown = trust.notice;
     return readInspectorSettings(trust.get);
@@ -136,7 +141,7 @@ export class InspectorController extends Disposable {
     this.download.end();
     this.decorations.clear();
     panel.clearQueue();
-    const settings = this.settings();
+    const settings = await this.settings();
     const requestId = ++this.requestCounter;
     const text = doc.getText(new vscode.Range(doc.positionAt(offset), doc.positionAt(offset + length)));
     const record = new InspectionRecord(requestId, doc.uri.toString(), offset, length);
@@ -255,6 +260,20 @@ export class InspectorController extends Disposable {
       this.post({ kind: 'stale', stale: true });
     }
   }
+}
+
+/** Restricted values set in the workspace's settings files (each folder's .vscode/settings.json, the .code-workspace). */
+async function workspaceRestrictedValues(): Promise<Partial<Record<RestrictedKey, unknown>>> {
+  const folders = (vscode.workspace.workspaceFolders ?? []).map((f) => vscode.Uri.joinPath(f.uri, '.vscode', 'settings.json'));
+  const out: Partial<Record<RestrictedKey, unknown>> = {};
+  for (const uri of [...folders, ...(vscode.workspace.workspaceFile ? [vscode.workspace.workspaceFile] : [])]) {
+    try {
+      Object.assign(out, restrictedInSettingsFile(new TextDecoder().decode(await vscode.workspace.fs.readFile(uri))));
+    } catch {
+      // No such file (or an untitled workspace): nothing set there.
+    }
+  }
+  return out;
 }
 
 function sourceLabel(doc: vscode.TextDocument, offset: number, length: number): string {

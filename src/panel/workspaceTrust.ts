@@ -1,8 +1,9 @@
 // Restricted mode: in a workspace the user has not trusted, settings that make the extension load or fetch
 // something (a model folder, a Hub endpoint, tokenizer presets, the model dtype) come only from the user's
 // own settings, never from the workspace. VS Code already hides workspace values of the keys listed in
-// package.json `restrictedConfigurations`; this module does the same on its own (so it holds even where the
-// host does not) and writes the one line that tells the user what was ignored. Pure: no `vscode` import.
+// package.json `restrictedConfigurations`, from `inspect()` too, so the workspace's own settings files are
+// read here (JSON with comments) to say in one line what was ignored; and the rule is applied again here, so
+// it holds even where the host does not apply it. Pure: no `vscode` import.
 
 /** Keys under `promptAttention.` that a workspace may not choose while it is untrusted. */
 export const RESTRICTED_KEYS = ['model', 'hubEndpoint', 'modelDtype', 'cost.presets'] as const;
@@ -56,4 +57,41 @@ export function trustNotice(ignored: readonly string[], userModel: unknown): str
   const model = typeof userModel === 'string' && userModel.trim() ? `the model from your user settings (${userModel.trim()})` : 'the embedded model';
   const names = ignored.join(', ');
   return `This workspace is not trusted, so its ${names} ${ignored.length === 1 ? 'setting is' : 'settings are'} ignored; inspecting with ${model}.`;
+}
+
+/** The `promptAttention.*` restricted values a workspace settings file (`.vscode/settings.json`, JSONC) sets. */
+export function restrictedInSettingsFile(text: string): Partial<Record<RestrictedKey, unknown>> {
+  let json: unknown;
+  try {
+    json = JSON.parse(stripJsonComments(text));
+  } catch {
+    return {};
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return {};
+  const record = json as Record<string, unknown>;
+  // A .code-workspace file keeps them under "settings".
+  const settings = typeof record.settings === 'object' && record.settings !== null && !Array.isArray(record.settings) ? (record.settings as Record<string, unknown>) : record;
+  const out: Partial<Record<RestrictedKey, unknown>> = {};
+  for (const key of RESTRICTED_KEYS) if (`promptAttention.${key}` in settings) out[key] = settings[`promptAttention.${key}`];
+  return out;
+}
+
+/** JSON with comments (// and block) and trailing commas, as VS Code writes settings, to plain JSON. */
+export function stripJsonComments(text: string): string {
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      const start = i;
+      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === '\\') i++;
+      out += text.slice(start, i + 1);
+    } else if (c === '/' && text[i + 1] === '/') {
+      while (i < text.length && text[i] !== '\n') i++;
+      out += '\n';
+    } else if (c === '/' && text[i + 1] === '*') {
+      const end = text.indexOf('*/', i + 2);
+      i = end < 0 ? text.length : end + 1;
+    } else out += c;
+  }
+  return out.replace(/,(\s*[}\]])/g, '$1');
 }

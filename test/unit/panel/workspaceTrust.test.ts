@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { applyWorkspaceTrust, RESTRICTED_KEYS, type ScopedValue } from '../../../src/panel/workspaceTrust';
+import { applyWorkspaceTrust, RESTRICTED_KEYS, restrictedInSettingsFile, type ScopedValue } from '../../../src/panel/workspaceTrust';
 import { readInspectorSettings } from '../../../src/panel/inspectorSettings';
 
 function fakeConfig(scopes: Record<string, ScopedValue>): { get: (key: string) => unknown; inspect: (key: string) => ScopedValue | undefined } {
@@ -68,4 +68,12 @@ test('package.json declares limited untrusted support with exactly the restricte
   assert.deepEqual([...untrusted.restrictedConfigurations].sort(), RESTRICTED_KEYS.map((k) => `promptAttention.${k}`).sort());
   assert.equal(pkg.capabilities.virtualWorkspaces.supported, 'limited');
   assert.ok(pkg.capabilities.virtualWorkspaces.description.length > 20);
+});
+
+test('the workspace settings file is read as VS Code writes it (comments, trailing commas), folder or .code-workspace', () => {
+  const folder = '{\n  // the repository\'s choice\n  "promptAttention.model": "./models/x", /* block */\n  "editor.tabSize": 2,\n  "promptAttention.hubEndpoint": "http://a//b",\n}\n';
+  assert.deepEqual(restrictedInSettingsFile(folder), { model: './models/x', hubEndpoint: 'http://a//b' });
+  assert.deepEqual(restrictedInSettingsFile('{"folders": [], "settings": {"promptAttention.modelDtype": "q4",}}'), { modelDtype: 'q4' });
+  assert.deepEqual(restrictedInSettingsFile('not json'), {});
+  assert.deepEqual(restrictedInSettingsFile('{"a": "// not a comment", "promptAttention.model": "m"}'), { model: 'm' });
 });
