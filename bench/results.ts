@@ -2,6 +2,7 @@
 import type { CostBenchResult } from './costBench';
 import type { ColdStartFigures } from './coldStartBench';
 import type { EngineBenchResult } from './engineBench';
+import type { RealSizeFigures } from './realSizeBench';
 import type { MachineInfo } from './machine';
 import { round } from './stats';
 import type { WebviewBenchResult } from './webviewBench';
@@ -27,6 +28,7 @@ export interface BenchSections {
   readonly coldStart: ColdStartFigures | null;
   readonly webview: WebviewBenchResult | null;
   readonly cost: CostBenchResult | null;
+  readonly realsize?: RealSizeFigures | null;
 }
 
 export interface Budget {
@@ -55,11 +57,17 @@ export function buildResults(meta: BenchMeta, s: BenchSections): { json: Figures
   const w512 = w(meta.lengthFor512);
   const w2048 = w(meta.lengthFor2048);
   const ratio512 = e512 ? e512.fullMs / e512.rawMs : null;
+  const ratio2048 = e2048 ? e2048.fullMs / e2048.rawMs : null;
+  const r = s.realsize ?? null;
+  const realRatio = r ? r.fullMs / r.rawMs : null;
+  const realPeak = r ? (r.inspectPeakRssBytes - r.rawPeakRssBytes) / 2 ** 20 : null;
+  const realCold = r ? r.engineReadyMs / r.rawReadyMs : null;
 
   const engine: Figures = e
     ? {
         model: { id: e.modelId, layers: e.layers, heads: e.heads, maxTokens: e.maxTokens, provider: e.provider },
         ratioFullToRaw512: num(ratio512, 3),
+        ratioFullToRaw2048: num(ratio2048, 3),
         rawMs: byLength(e.lengths, (l) => l.tokens, (l) => l.rawMs),
         tappedMs: byLength(e.lengths, (l) => l.tokens, (l) => l.tappedMs),
         fullMs: byLength(e.lengths, (l) => l.tokens, (l) => l.fullMs),
@@ -69,7 +77,27 @@ export function buildResults(meta: BenchMeta, s: BenchSections): { json: Figures
         stagesMs: Object.fromEntries(e.lengths.map((l) => [String(l.tokens), { tokenize: round(l.stagesMs.tokenize), run: round(l.stagesMs.run), stats: round(l.stagesMs.stats) }])),
         attentionEncoding: Object.fromEntries(e.lengths.map((l) => [String(l.tokens), l.encoding])),
       }
-    : { ratioFullToRaw512: null, rawMs: {}, tappedMs: {}, fullMs: {} };
+    : { ratioFullToRaw512: null, ratioFullToRaw2048: null, rawMs: {}, tappedMs: {}, fullMs: {} };
+
+  const realsize: Figures = r
+    ? {
+        model: { ...r.shape, bytes: r.modelBytes, dtype: 'fp32' },
+        tokens: r.tokens,
+        ratioFullToRaw2048: num(realRatio, 3),
+        tokensInspected2048: r.tokensInspected,
+        peakRssOverRawMiB: num(realPeak, 0),
+        coldLoadOverRaw: num(realCold, 3),
+        rawMs: round(r.rawMs),
+        fullMs: round(r.fullMs),
+        stagesMs: { run: round(r.stagesMs.run), stats: round(r.stagesMs.stats) },
+        rawReadyMs: round(r.rawReadyMs),
+        engineReadyMs: round(r.engineReadyMs),
+        prepareOnceMs: num(r.prepareMs, 0),
+        rawPeakRssBytes: r.rawPeakRssBytes,
+        inspectPeakRssBytes: r.inspectPeakRssBytes,
+        notes: [...r.notes],
+      }
+    : { ratioFullToRaw2048: null, tokensInspected2048: null, peakRssOverRawMiB: null, coldLoadOverRaw: null };
 
   const c = s.coldStart;
   const payload: Figures = {
@@ -123,6 +151,11 @@ export function buildResults(meta: BenchMeta, s: BenchSections): { json: Figures
   });
   const budgets = [
     budget('engine.ratioFullToRaw512', `full inspection / raw run at ${meta.lengthFor512} tokens`, 1.3, '×', ratio512),
+    budget('engine.ratioFullToRaw2048', `full inspection / raw run at ${meta.lengthFor2048} tokens`, 1.5, '×', ratio2048),
+    budget('realsize.ratioFullToRaw2048', 'real-size (0.5B shape) full inspection / raw run at 2,048 tokens', 1.5, '×', realRatio),
+    { key: 'realsize.tokensInspected2048', label: 'real-size tokens inspected when 2,048 are asked for (must equal 2,048)', limit: 2048, unit: ' tokens', value: r ? r.tokensInspected : null, met: r ? r.tokensInspected === 2048 : null },
+    budget('realsize.peakRssOverRawMiB', 'real-size inspection peak RSS over the raw run\'s', 1024, 'MiB', realPeak),
+    budget('realsize.coldLoadOverRaw', 'real-size ready time (cached tapped graph) / plain session creation', 1.5, '×', realCold),
     budget('payload.bytes2048', `payload at ${meta.lengthFor2048} tokens`, 64 * 2 ** 20, 'bytes', e2048 ? e2048.payload.totalBytes : null),
     budget('webview.hoverP95Ms2048', `hover p95 at ${meta.lengthFor2048} tokens`, 16, 'ms', w2048 ? w2048.hoverP95Ms : null),
     budget('cost.keystrokeP95Ms100KB', 'keystroke p95 on a 100 KB prompt (worst tokenizer)', 5, 'ms', k ? k.worstP95Ms : null),
@@ -144,6 +177,7 @@ export function buildResults(meta: BenchMeta, s: BenchSections): { json: Figures
     },
     budgets: Object.fromEntries(budgets.map((b) => [b.key, { limit: b.limit, value: b.value, met: b.met }])),
     engine,
+    realsize,
     coldStartMs: num(c?.cold.startMs),
     coldStart: c
       ? {
@@ -202,6 +236,16 @@ export function renderMarkdown(meta: BenchMeta, s: BenchSections, budgets: reado
       );
     }
     lines.push('');
+  }
+  if (s.realsize) {
+    const r = s.realsize;
+    const mibOf = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+    lines.push(`## Real-size model (${r.shape.layers} layers, ${r.shape.heads} heads, ${r.shape.kvHeads} KV heads, hidden ${r.shape.hidden}, fp32, ${(r.modelBytes / 2 ** 30).toFixed(2)} GiB; ${r.tokens} tokens)`, '');
+    lines.push('| | Raw | Inspection | Inspection / raw |', '|---|---|---|---|');
+    lines.push(`| Run (median) | ${ms(r.rawMs, 0)} | ${ms(r.fullMs, 0)} (run ${ms(r.stagesMs.run, 0)}, statistics ${ms(r.stagesMs.stats, 0)}) | ${(r.fullMs / r.rawMs).toFixed(2)}× |`);
+    lines.push(`| Ready (session / engine load, cached tapped graph) | ${ms(r.rawReadyMs, 0)} | ${ms(r.engineReadyMs, 0)} | ${(r.engineReadyMs / r.rawReadyMs).toFixed(2)}× |`);
+    lines.push(`| Process peak RSS | ${mibOf(r.rawPeakRssBytes)} | ${mibOf(r.inspectPeakRssBytes)} | +${mibOf(r.inspectPeakRssBytes - r.rawPeakRssBytes)} |`);
+    lines.push('', `Tokens inspected: ${r.tokensInspected} of ${r.tokens}.${r.prepareMs !== null ? ` Tapped graph built once in ${ms(r.prepareMs, 0)}.` : ''}`, '');
   }
   if (s.coldStart) {
     const c = s.coldStart;

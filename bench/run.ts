@@ -10,6 +10,7 @@ import { buildBenchBundles } from './bundles';
 import { runColdStartBench, type ColdStartFigures } from './coldStartBench';
 import { runCostBench, type CostBenchResult } from './costBench';
 import { renderSoakMarkdown, runSoakBench, type SoakResult } from './soakBench';
+import { runRealSizeBench, type RealSizeFigures } from './realSizeBench';
 import { runEngineBench, textOfTokens, type EngineBenchResult } from './engineBench';
 import { renderExplainMarkdown, runExplainBench, type ExplainBenchResult } from './explainBench';
 import { machineInfo } from './machine';
@@ -18,7 +19,7 @@ import { CHROMIUM } from '../test/browser/browserLaunch';
 import { runWebviewBench, type WebviewBenchResult } from './webviewBench';
 
 const ROOT = path.resolve(__dirname, '..');
-const SECTIONS = ['engine', 'cold', 'webview', 'cost', 'soak', 'explain'] as const;
+const SECTIONS = ['engine', 'cold', 'webview', 'cost', 'soak', 'explain', 'realsize'] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Args {
@@ -169,6 +170,12 @@ async function main(): Promise<void> {
     runExplainBench({ root: ROOT, modelFolder, cacheDir, tokens: tiny ? 128 : 512, sections: 8, runs: tiny ? 1 : 5, log }),
   );
 
+  // The 0.5B-shaped fixture (built once into .cache/); not in tiny mode unless asked for by --only.
+  const realsize: RealSizeFigures | null =
+    tiny && args.only.size === SECTIONS.length
+      ? null
+      : await attempt('realsize', () => runRealSizeBench({ root: ROOT, tokens: tiny ? 128 : 2048, rounds: tiny ? 1 : 3, loads: tiny ? 1 : 2, log }));
+
   const meta: BenchMeta = {
     date: new Date().toISOString(),
     command: tiny ? 'npm run bench:tiny' : 'npm run bench',
@@ -182,7 +189,7 @@ async function main(): Promise<void> {
     notes,
     errors,
   };
-  const sections = { engine: args.only.has('engine') ? engine : null, coldStart, webview, cost };
+  const sections = { engine: args.only.has('engine') ? engine : null, coldStart, webview, cost, realsize };
   const { json, budgets } = buildResults(meta, sections);
   mkdirSync(args.out, { recursive: true });
   writeFileSync(path.join(args.out, 'results.json'), `${JSON.stringify({ ...json, ...(soak ? { soak } : {}), ...(explain ? { explain } : {}) }, null, 2)}\n`);

@@ -1,0 +1,101 @@
+// The real-size benchmark: the 0.5B-shaped fixture (realSizeFixture.ts) at 2,048 tokens. Each figure comes
+// from fresh child processes (realSizeChild.ts): the peak RSS of a plain prefill and of an inspection, each
+// in its own process; the ready and run times in one process, alternated or interleaved per round so
+// background load hits both alike. The tapped graph is built (and its time reported) before any of them.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ModelTokenizer, prepareTappedModel } from '../src/engine/inspectApi';
+import { textOfTokens } from './engineBench';
+import type { RealSizeJob, RealSizeReport } from './realSizeChild';
+import { REALSIZE_SHAPE, realSizeFixture } from './realSizeFixture';
+
+export interface RealSizeOptions {
+  readonly root: string;
+  readonly tokens: number;
+  readonly rounds: number;
+  readonly loads: number;
+  readonly log: (line: string) => void;
+}
+
+export interface RealSizeFigures {
+  readonly shape: typeof REALSIZE_SHAPE;
+  readonly modelBytes: number;
+  readonly tokens: number;
+  readonly tokensInspected: number;
+  readonly notes: readonly string[];
+  /** First-ever surgery (empty tap cache), or null when the cache already had the entry. */
+  readonly prepareMs: number | null;
+  readonly rawReadyMs: number;
+  readonly engineReadyMs: number;
+  readonly rawMs: number;
+  readonly fullMs: number;
+  readonly stagesMs: { readonly run: number; readonly stats: number };
+  readonly rawPeakRssBytes: number;
+  readonly inspectPeakRssBytes: number;
+}
+
+function runChild(root: string, job: RealSizeJob, dir: string): Promise<RealSizeReport> {
+  const jobFile = path.join(dir, `job-${job.mode}.json`);
+  writeFileSync(jobFile, JSON.stringify(job));
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', path.join(root, 'bench', 'realSizeChild.ts'), jobFile],
+      { cwd: root, timeout: 600_000, maxBuffer: 1 << 20 },
+      (error, stdout, stderr) => {
+        if (error) return reject(new Error(`real-size ${job.mode} child failed: ${(stderr || error.message).trim().split('\n')[0]}`));
+        try {
+          resolve(JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as RealSizeReport);
+        } catch {
+          reject(new Error(`real-size ${job.mode} child printed no report: ${stdout.slice(0, 200)}`));
+        }
+      },
+    );
+  });
+}
+
+export async function runRealSizeBench(options: RealSizeOptions): Promise<RealSizeFigures> {
+  const { root, log } = options;
+  const folder = await realSizeFixture(root, log);
+  const cacheDir = path.join(root, '.cache', 'bench-realsize-cache');
+  const modelFile = path.join(folder, 'onnx', 'model.onnx');
+  let prepareMs: number | null = null;
+  const started = performance.now();
+  await prepareTappedModel(modelFile, REALSIZE_SHAPE.layers, cacheDir, { onPreparing: () => log('real-size: preparing the tapped graph (once)') });
+  if (performance.now() - started > 1000) prepareMs = performance.now() - started;
+  const tokenizer = await ModelTokenizer.load(folder);
+  const text = textOfTokens(tokenizer, root, options.tokens);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pa-bench-realsize-'));
+  try {
+    const job = { folder, cacheDir, text, tokens: options.tokens, rounds: options.rounds, loads: options.loads };
+    const raw = await runChild(root, { ...job, mode: 'raw' }, dir);
+    log(`real-size raw prefill ${options.tokens} tokens: peak RSS ${(raw.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
+    const inspected = await runChild(root, { ...job, mode: 'inspect' }, dir);
+    log(`real-size inspection: ${inspected.tokensInspected} tokens, peak RSS ${(inspected.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
+    const timed = await runChild(root, { ...job, mode: 'time' }, dir);
+    const figures: RealSizeFigures = {
+      shape: REALSIZE_SHAPE,
+      modelBytes: statSync(modelFile).size,
+      tokens: options.tokens,
+      tokensInspected: inspected.tokensInspected ?? 0,
+      notes: inspected.notes ?? [],
+      prepareMs,
+      rawReadyMs: timed.rawReadyMs ?? Number.NaN,
+      engineReadyMs: timed.engineReadyMs ?? Number.NaN,
+      rawMs: timed.rawMs ?? Number.NaN,
+      fullMs: timed.fullMs ?? Number.NaN,
+      stagesMs: timed.stagesMs ?? { run: Number.NaN, stats: Number.NaN },
+      rawPeakRssBytes: raw.peakRssBytes,
+      inspectPeakRssBytes: inspected.peakRssBytes,
+    };
+    log(
+      `real-size ${options.tokens} tokens: raw ${figures.rawMs.toFixed(0)} ms, full ${figures.fullMs.toFixed(0)} ms (full/raw ${(figures.fullMs / figures.rawMs).toFixed(2)}); ` +
+        `ready: session ${figures.rawReadyMs.toFixed(0)} ms, engine ${figures.engineReadyMs.toFixed(0)} ms (${(figures.engineReadyMs / figures.rawReadyMs).toFixed(2)})`,
+    );
+    return figures;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
