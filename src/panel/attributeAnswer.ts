@@ -93,11 +93,11 @@ export function registerAttributeAnswer(context: vscode.ExtensionContext): void 
 }
 
 /** Runs the CLI under the editor's own Node (ELECTRON_RUN_AS_NODE); null when cancelled. */
-function runCli(cli: string, args: readonly string[], token: vscode.CancellationToken): Promise<string | null> {
+export function runCli(cli: string, args: readonly string[], token: vscode.CancellationToken): Promise<string | null> {
   return new Promise((resolve, reject) => {
     const child = execFile(process.execPath, [cli, ...args], { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
       if (token.isCancellationRequested) resolve(null);
-      else if (error) reject(new Error(stderr.trim().split('\n')[0]?.replace(/^prompt-attention attribute: /, '') || error.message));
+      else if (error) reject(new Error(stderr.trim().split('\n')[0]?.replace(/^prompt-attention \w+: /, '') || error.message));
       else resolve(stdout);
     });
     token.onCancellationRequested(() => child.kill());

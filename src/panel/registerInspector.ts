@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import type { Log } from '../shared/log';
 import { registerAttributeAnswer } from './attributeAnswer';
+import { registerDiffWithHead } from './diffWithHead';
 import { InspectorController } from './inspectorController';
 import { InspectorPanel } from './inspectorPanel';
 
@@ -17,4 +18,5 @@ export function registerInspector(context: vscode.ExtensionContext, log: Log): v
     }),
   );
   registerAttributeAnswer(context);
+  registerDiffWithHead(context);
 }
