@@ -3,35 +3,21 @@
 // one-line errors with a non-zero exit, and "no difference" for identical files.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { ModelTokenizer } from '../../../src/engine/runtime/modelTokenizer';
 import { buildBundle } from '../../helpers/buildBundle';
+import { runCli, type CliRun } from '../../helpers/runCli';
 import { makeTempDir, removeTempDir } from '../../helpers/tinyModel';
 
 const MODEL = path.resolve(__dirname, '..', '..', '..', 'models', 'pa-mini-llama');
 let cli = '';
 let dir = '';
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+type Run = CliRun;
 
 function run(args: string[], stdin = ''): Promise<Run> {
-  const all = [...args, '--model', MODEL, '--provider', 'cpu', '--cache-dir', path.join(dir, 'cache')];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...all], { cwd: dir });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
+  return runCli(cli, [...args, '--model', MODEL, '--provider', 'cpu', '--cache-dir', path.join(dir, 'cache')], { cwd: dir, stdin });
 }
 
 async function file(name: string, content: string): Promise<string> {

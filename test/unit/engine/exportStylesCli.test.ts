@@ -2,11 +2,11 @@
 // download them: the attention printed is the model's own (a float64 forward pass from the same weights).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { ModelTokenizer } from '../../../src/engine/runtime/modelTokenizer';
 import { buildBundle } from '../../helpers/buildBundle';
+import { runCli, type CliRun } from '../../helpers/runCli';
 import type { FolderStyle } from '../../helpers/exportStyleFolder';
 import { writeExportFolder } from '../../helpers/exportStyleFolder';
 import { maxAbsDiff, referenceForward } from '../../helpers/referenceDecoder';
@@ -16,23 +16,8 @@ let cli = '';
 let dir = '';
 const PROMPT = 'You are a helpful assistant. Answer briefly: café, 中文, 🙂.\nThe fox attends to the dog.';
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function run(args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], { cwd: dir, env: { ...process.env, XDG_CACHE_HOME: path.join(dir, 'xdg') } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end('');
-  });
+function run(args: string[]): Promise<CliRun> {
+  return runCli(cli, args, { cwd: dir, env: { ...process.env, XDG_CACHE_HOME: path.join(dir, 'xdg') } });
 }
 
 before(async () => {

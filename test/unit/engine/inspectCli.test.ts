@@ -1,32 +1,19 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { buildBundle } from '../../helpers/buildBundle';
+import { runCli, type CliRun } from '../../helpers/runCli';
 import { makeTempDir, removeTempDir, writeTinyModel } from '../../helpers/tinyModel';
 
 let cli = '';
 let dir = '';
 let model = '';
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+type Run = CliRun;
 
 function run(args: string[], stdin?: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], { cwd: dir, env: { ...process.env, XDG_CACHE_HOME: path.join(dir, 'xdg') } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin ?? '');
-  });
+  return runCli(cli, args, { cwd: dir, stdin, env: { ...process.env, XDG_CACHE_HOME: path.join(dir, 'xdg') } });
 }
 
 async function file(name: string, content: string | Buffer): Promise<string> {
