@@ -19,6 +19,8 @@ export interface CodeServerOptions {
   readonly userSettings?: Readonly<Record<string, unknown>>;
   /** Where code-server's log goes. */
   readonly logFile: string;
+  /** Workspace trust on, the folder left untrusted (restricted mode); off by default. */
+  readonly restrictedMode?: boolean;
 }
 
 export interface CodeServer {
@@ -100,7 +102,11 @@ export async function startCodeServer(options: CodeServerOptions): Promise<CodeS
   const writeUserSettings = (settings: Readonly<Record<string, unknown>>): void => {
     fs.writeFileSync(userSettingsFile, JSON.stringify({ ...DEFAULT_SETTINGS, ...settings }, null, 2));
   };
-  writeUserSettings(options.userSettings ?? {});
+  // Restricted mode: trust on, never asked, so the folder stays untrusted.
+  const trust = options.restrictedMode
+    ? { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never', 'security.workspace.trust.banner': 'always', 'security.workspace.trust.untrustedFiles': 'open' }
+    : {};
+  writeUserSettings({ ...trust, ...(options.userSettings ?? {}) });
 
   fs.mkdirSync(path.dirname(options.logFile), { recursive: true });
   const dirs = ['--user-data-dir', userDataDir, '--extensions-dir', extensionsDir];
@@ -116,7 +122,7 @@ export async function startCodeServer(options: CodeServerOptions): Promise<CodeS
   const child = spawn(
     CODE_SERVER_BIN,
     ['--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check',
-      '--disable-workspace-trust', '--ignore-last-opened', ...dirs, workspace],
+      ...(options.restrictedMode ? [] : ['--disable-workspace-trust']), '--ignore-last-opened', ...dirs, workspace],
     { detached: true, stdio: ['ignore', log, log], env: { ...process.env, VSCODE_PROXY_URI: '' } },
   );
   fs.closeSync(log);

@@ -15,6 +15,8 @@ export interface Scenario {
 export interface ScenarioOptions {
   readonly workspaceFiles: Readonly<Record<string, string>>;
   readonly userSettings?: Readonly<Record<string, unknown>>;
+  /** Workspace trust on and the folder untrusted. */
+  readonly restrictedMode?: boolean;
 }
 
 /**
@@ -31,6 +33,7 @@ export function useScenario(name: string, options: ScenarioOptions): () => Scena
       vsix: assertVsixBuilt(),
       workspaceFiles: options.workspaceFiles,
       userSettings: options.userSettings,
+      ...(options.restrictedMode ? { restrictedMode: true } : {}),
       logFile: output(name, 'code-server.log'),
     });
     const workbench = await openWorkbench(server, name);
