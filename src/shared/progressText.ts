@@ -8,6 +8,8 @@ export function progressText(progress: ProgressUpdate): string {
       return `Downloading ${progress.model ? `${progress.model}: ` : ''}${progress.file ?? 'the model'}`;
     case 'load':
       return progress.model ? `Loading ${progress.model}` : 'Loading the model…';
+    case 'prepare':
+      return 'Preparing the model (once)';
     case 'tokenize':
       return 'Tokenizing';
     case 'run':

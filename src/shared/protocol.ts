@@ -175,7 +175,7 @@ export interface InspectionResult extends InspectionHeader {
 export const INSPECTION_EVENT_KINDS = ['progress', 'header', 'layer', 'summary', 'cost', 'source', 'error'] as const;
 export type InspectionEventKind = (typeof INSPECTION_EVENT_KINDS)[number];
 
-export const PROGRESS_STAGES = ['download', 'load', 'tokenize', 'run', 'layers'] as const;
+export const PROGRESS_STAGES = ['download', 'load', 'prepare', 'tokenize', 'run', 'layers'] as const;
 export type ProgressStage = (typeof PROGRESS_STAGES)[number];
 
 /** The payload of each kind; a new kind is one entry here and one name in INSPECTION_EVENT_KINDS. */

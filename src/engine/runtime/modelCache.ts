@@ -72,7 +72,14 @@ export class ModelCache {
     if (this.download === abort) this.download = null;
     onProgress({ stage: 'load', model: location.id });
     onStamp(await folderStamp(location.folder));
-    return LoadedModel.load(location.folder, { id: location.id, cacheDir: this.options.cacheDir, provider, dtype, embedded: setting.trim() === '' });
+    return LoadedModel.load(location.folder, {
+      id: location.id,
+      cacheDir: this.options.cacheDir,
+      provider,
+      dtype,
+      embedded: setting.trim() === '',
+      onPreparing: () => onProgress({ stage: 'prepare', model: location.id }),
+    });
   }
 
   async release(): Promise<void> {
