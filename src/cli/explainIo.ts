@@ -7,6 +7,7 @@ import { attributionModel, EngineError, isModelDtype, LogitsSession, MODEL_DTYPE
 import type { AttributionModel, LoadedModel, ModelDtype } from '../engine/inspectApi';
 import type { ExecutionProviderSetting } from '../shared/protocol';
 import { defaultCacheDir } from './inspectCommand';
+import { readInputBytes } from './readInput';
 
 export interface ExplainIo {
   readonly stdout: { write(text: string): unknown; readonly isTTY?: boolean };
@@ -71,20 +72,8 @@ export function parseExplainArgs(argv: readonly string[], options: readonly stri
 
 /** A text file (or "-" for stdin), UTF-8, BOM dropped; binary or unreadable input is one line. */
 export async function readText(file: string, io: ExplainIo, stdinUsed = false): Promise<string> {
-  let bytes: Buffer;
-  if (file === '-') {
-    if (stdinUsed) throw new ExplainUsageError('Standard input can be read only once.');
-    const chunks: Buffer[] = [];
-    for await (const chunk of io.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-    bytes = Buffer.concat(chunks);
-  } else {
-    try {
-      bytes = await fs.readFile(file);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      throw new EngineError(`Cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (error as Error).message}`);
-    }
-  }
+  if (file === '-' && stdinUsed) throw new ExplainUsageError('Standard input can be read only once.');
+  const bytes = await readInputBytes(file, io.stdin);
   const label = file === '-' ? 'standard input' : file;
   if (bytes.subarray(0, 8192).includes(0)) throw new EngineError(`${label} looks like a binary file (NUL bytes); expected text.`);
   try {

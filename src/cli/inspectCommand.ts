@@ -14,6 +14,7 @@ import type { InspectionHeader, InspectionResult, InspectionSummary, LayerAttent
 import type { InspectArgs } from './inspectArgs';
 import { INSPECT_HELP, INSPECT_USAGE, parseInspectArgs, UsageError } from './inspectArgs';
 import { denseAttention, toInspectJson, toInspectText } from './inspectFormat';
+import { readInputBytes } from './readInput';
 
 export const DENSE_LIMIT_TOKENS = 512;
 
@@ -34,19 +35,7 @@ function modelsDir(): string {
 }
 
 async function readInput(file: string, io: InspectCommandIo): Promise<{ text: string; label: string }> {
-  let bytes: Buffer;
-  if (file === '-') {
-    const chunks: Buffer[] = [];
-    for await (const chunk of io.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-    bytes = Buffer.concat(chunks);
-  } else {
-    try {
-      bytes = await fs.readFile(file);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      throw new EngineError(`Cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (error as Error).message}`);
-    }
-  }
+  const bytes = await readInputBytes(file, io.stdin);
   // Invalid UTF-8 becomes U+FFFD, which the engine's binary check counts.
   return { text: new TextDecoder('utf-8').decode(bytes), label: file === '-' ? 'stdin' : path.basename(file) };
 }
