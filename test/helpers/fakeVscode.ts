@@ -48,3 +48,17 @@ export function installFakeVscode(api: unknown): () => void {
     loader._load = original;
   };
 }
+
+/** `vscode.commands` that records what is registered, by id. */
+export function fakeCommands(): { readonly registered: Map<string, () => unknown>; readonly api: { registerCommand(id: string, run: () => unknown): { dispose(): void } } } {
+  const registered = new Map<string, () => unknown>();
+  return {
+    registered,
+    api: {
+      registerCommand: (id, run) => {
+        registered.set(id, run);
+        return { dispose: () => registered.delete(id) };
+      },
+    },
+  };
+}

@@ -1,7 +1,7 @@
 // A small hand-written fake of the vscode API surface the cost features use, so the real providers run in
 // node:test, on the shared core in test/helpers/fakeVscode.ts. `installFakeVscode()` makes `require('vscode')` return it.
 import assert from 'node:assert/strict';
-import { EventEmitter, installFakeVscode, Position, positionIn, Range } from '../../helpers/fakeVscode';
+import { EventEmitter, fakeCommands, installFakeVscode, Position, positionIn, Range } from '../../helpers/fakeVscode';
 
 export { EventEmitter, installFakeVscode, Position, Range };
 
@@ -66,7 +66,8 @@ export function createFakeVscode(settings: Record<string, unknown>) {
   const diagnostics = new Map<string, Diagnostic[]>();
   const statusItems: { text: string; tooltip?: MarkdownString; backgroundColor?: ThemeColor; visible: boolean; command?: string }[] = [];
   const lensProviders: { provideCodeLenses(document: FakeDocument): CodeLens[] }[] = [];
-  const commands = new Map<string, () => unknown>();
+  const commandsApi = fakeCommands();
+  const commands = commandsApi.registered;
   const warnings: string[] = [];
   const updates: [string, unknown, number][] = [];
   let quickPickChoice: ((items: { description?: string }[]) => unknown) | undefined;
@@ -137,12 +138,7 @@ export function createFakeVscode(settings: Record<string, unknown>) {
       },
       match: (selector: Filter | Filter[], document: FakeDocument) => ((Array.isArray(selector) ? selector : [selector]).some((f) => matchFilter(f, document)) ? 10 : 0),
     },
-    commands: {
-      registerCommand: (id: string, run: () => unknown) => {
-        commands.set(id, run);
-        return { dispose: () => commands.delete(id) };
-      },
-    },
+    commands: commandsApi.api,
   };
   return {
     api,

@@ -3,7 +3,7 @@
 // engine worker, on the shared core in test/helpers/fakeVscode.ts. installFakeVscode() makes `require('vscode')` return it.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { EventEmitter, installFakeVscode, Position, positionIn, Range } from '../../helpers/fakeVscode';
+import { EventEmitter, fakeCommands, installFakeVscode, Position, positionIn, Range } from '../../helpers/fakeVscode';
 
 export { EventEmitter, installFakeVscode, Position, Range };
 
@@ -92,7 +92,8 @@ export function createFakeVscode(storage: string) {
   const saved: { path: string; bytes: Uint8Array }[] = [];
   const panels: FakeWebviewPanel[] = [];
   const progress: { title: string; reports: unknown[]; closed: boolean }[] = [];
-  const commands = new Map<string, () => unknown>();
+  const commandsApi = fakeCommands();
+  const commands = commandsApi.registered;
   const docChange = new EventEmitter<unknown>();
   const selectionChange = new EventEmitter<unknown>();
   let saveTarget: Uri | undefined;
@@ -158,12 +159,7 @@ export function createFakeVscode(storage: string) {
     languages: {
       registerCodeLensProvider: () => ({ dispose: () => undefined }),
     },
-    commands: {
-      registerCommand: (id: string, run: () => unknown) => {
-        commands.set(id, run);
-        return { dispose: () => commands.delete(id) };
-      },
-    },
+    commands: commandsApi.api,
   };
   return {
     api,
