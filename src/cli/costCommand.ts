@@ -1,6 +1,7 @@
 // `prompt-attention cost <file|-> [--target <id>] [--json] [--kv-dtype <dtype>] [--kv-budget-gib <n>] [--presets <file.json>]`:
 // the context cost of a prompt on a target model. Exit codes: 0 ok, 1 bad input, 2 usage error.
 import { readFile } from 'node:fs/promises';
+import { firstLine } from '../shared/errorText';
 import { breakdownText, costBreakdown } from '../cost/costBreakdown';
 import { computeCost } from '../cost/costModel';
 import { resolveOptions, toCostSummary } from '../cost/costSummary';
@@ -92,7 +93,7 @@ async function readPresets(path: string): Promise<unknown> {
   try {
     return JSON.parse(await readFile(path, 'utf8')) as unknown;
   } catch (error) {
-    throw new InputError(`--presets ${path}: ${(error as Error).message.split('\n')[0]}`);
+    throw new InputError(`--presets ${path}: ${firstLine(error)}`);
   }
 }
 

@@ -7,6 +7,7 @@ import { attributionModel, EngineError, isModelDtype, LogitsSession, MODEL_DTYPE
 import type { AttributionModel, LoadedModel, ModelDtype } from '../engine/inspectApi';
 import type { ExecutionProviderSetting } from '../shared/protocol';
 import { defaultCacheDir } from './inspectCommand';
+import { firstLine } from '../shared/errorText';
 import { readInputBytes } from './readInput';
 
 export interface ExplainIo {
@@ -119,7 +120,7 @@ export async function writeOutput(io: ExplainIo, out: string | null, content: st
   try {
     await fs.writeFile(out, content);
   } catch (error) {
-    throw new EngineError(`Cannot write ${out}: ${(error as Error).message.split('\n')[0]}`);
+    throw new EngineError(`Cannot write ${out}: ${firstLine(error)}`);
   }
   io.stdout.write(`${out}\n`);
 }

@@ -18,6 +18,7 @@ import type { AttentionTapPlan } from './attentionTap';
 import type { StatsOutputs } from './attentionStatsGraph';
 import { appendAttentionStats } from './attentionStatsGraph';
 import { planAttentionTap } from './attentionTap';
+import { firstLine } from '../../shared/errorText';
 import { EngineError } from '../engineError';
 import type { Dim, ModelProto } from './onnxGraph';
 import { decodeModel, encodeModel, makeValueInfo, pruneToOutputs, toNumber, valueElemType, valueShape } from './onnxGraph';
@@ -216,14 +217,11 @@ export async function prepareTappedModel(modelFile: string, layers: number, cach
     if (error instanceof EngineError) throw error;
     // A recursive mkdir on a read-only file system reports ENOENT; the access check names the real cause.
     const cause = await fs.access(cacheDir, fs.constants.W_OK).then(
-      () => firstLineOf(error),
-      (denied: NodeJS.ErrnoException) => firstLineOf(denied.code === 'ENOENT' ? error : denied),
+      () => firstLine(error),
+      (denied: NodeJS.ErrnoException) => firstLine(denied.code === 'ENOENT' ? error : denied),
     );
     throw new EngineError(`Cannot write the tapped-graph cache in ${cacheDir} (${cause}); free some space or make the folder writable.`);
   }
   return { ...info, modelPath };
 }
 
-function firstLineOf(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split('\n')[0];
-}

@@ -12,6 +12,7 @@ import { Template } from '@huggingface/jinja';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { TokenInfo } from '../../shared/protocol';
+import { firstLine } from '../../shared/errorText';
 import { EngineError } from '../engineError';
 import type { ChatMessage, ChatRole } from './chatMessages';
 import { chatMessages } from './chatMessages';
@@ -79,7 +80,7 @@ export function renderChat(source: ChatTemplateSource, messages: readonly { role
   try {
     return new Template(source.template).render({ ...source.specialTokens, messages, add_generation_prompt: true });
   } catch (error) {
-    throw new EngineError(`The model's chat template (${source.file}) failed: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`);
+    throw new EngineError(`The model's chat template (${source.file}) failed: ${firstLine(error)}`);
   }
 }
 

@@ -13,6 +13,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
+import { firstLine } from '../../shared/errorText';
 import { EngineError } from '../engineError';
 import type { HubFile, HubRequester } from './hubListing';
 import { filesToDownload, GENAI_CONFIG, listHubFiles, pathInside } from './hubListing';
@@ -179,10 +180,6 @@ async function feedExisting(part: string, bytes: number, hashes: { sha256: Hash 
   }
 }
 
-function oneLine(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split('\n')[0];
-}
-
 /** Fetches one file to `dest` (via `dest.part`, resumed with Range), checked against the listing. */
 async function downloadVerified(
   id: string,
@@ -217,7 +214,7 @@ async function downloadVerified(
         response = await client.get(url, { headers: have > 0 ? { Range: `bytes=${have}-` } : {}, ...(options.signal ? { signal: options.signal } : {}) });
       } catch (error) {
         if (options.signal?.aborted) throw cancelled();
-        if (++drops >= MAX_ATTEMPTS) throw new EngineError(`Cannot download ${id} (${url}): ${oneLine(error)}`);
+        if (++drops >= MAX_ATTEMPTS) throw new EngineError(`Cannot download ${id} (${url}): ${firstLine(error)}`);
         await delay(options, drops);
         continue;
       }
@@ -251,7 +248,7 @@ async function downloadVerified(
         await handle.close();
         if (error instanceof SizeError) return refuse(id, file, part, `it is larger than the listed ${file.size} bytes`);
         if (options.signal?.aborted) throw cancelled();
-        if (++drops >= MAX_ATTEMPTS) throw new EngineError(`Download of ${id} failed at ${file.path}: the connection dropped ${drops} times (${oneLine(error)}); run again to resume.`);
+        if (++drops >= MAX_ATTEMPTS) throw new EngineError(`Download of ${id} failed at ${file.path}: the connection dropped ${drops} times (${firstLine(error)}); run again to resume.`);
         await delay(options, drops);
         continue;
       }
