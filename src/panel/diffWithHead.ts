@@ -14,15 +14,27 @@ import type { DiffJsonLike } from './sectionDiffHints';
 import { sectionDiffHints } from './sectionDiffHints';
 
 /** The part of the git extension's API (vscode.git, API version 1) this command uses. */
+interface GitRepository {
+  show(ref: string, path: string): Promise<string>;
+}
+
 interface GitApi {
-  getRepository(uri: vscode.Uri): { show(ref: string, path: string): Promise<string> } | null;
+  getRepository(uri: vscode.Uri): GitRepository | null;
+  /** Opens the repository at a folder the extension has not discovered yet (a repository created since). */
+  openRepository?(root: vscode.Uri): Promise<GitRepository | null>;
 }
 
 async function headVersion(uri: vscode.Uri): Promise<string> {
   const extension = vscode.extensions.getExtension<{ getAPI(version: 1): GitApi }>('vscode.git');
   if (!extension) throw new Error('the built-in git extension is not available');
   const exports = extension.isActive ? extension.exports : await extension.activate();
-  const repository = exports.getAPI(1).getRepository(uri);
+  let api: GitApi;
+  try {
+    api = exports.getAPI(1);
+  } catch {
+    throw new Error('the git extension is off (git.enabled) or found no git executable');
+  }
+  const repository = api.getRepository(uri) ?? (await api.openRepository?.(vscode.Uri.file(path.dirname(uri.fsPath))).catch(() => null)) ?? null;
   if (!repository) throw new Error(`${path.basename(uri.fsPath)} is not in a git repository`);
   try {
     return await repository.show('HEAD', uri.fsPath);
