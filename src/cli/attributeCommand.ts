@@ -2,7 +2,7 @@
 // the answer depends on (leave-one-out or random ablations), the attention-based share beside it, and the
 // sections that could be cut. JSON, a terminal table, or an HTML page.
 import { attributeAnswer, EngineError, modelSummary, splitAnswer } from '../engine/inspectApi';
-import type { AttributionResult, LoadedModel } from '../engine/inspectApi';
+import type { AttributedSection, AttributionResult, LoadedModel } from '../engine/inspectApi';
 import type { ExplainArgs, ExplainIo } from './explainIo';
 import { ExplainUsageError, fixed, htmlPage, loadExplainModel, parseExplainArgs, readText, writeOutput } from './explainIo';
 
@@ -26,18 +26,7 @@ const OPTIONS = ['--answer', '--generate', '--model', '--dtype', '--provider', '
 export interface AttributeJson {
   readonly model: { readonly id: string; readonly layers: number; readonly heads: number; readonly maxTokens: number; readonly provider: string; readonly fallbackReason?: string };
   readonly answer: { readonly text: string; readonly tokens: number; readonly logProb: number };
-  readonly sections: readonly {
-    readonly index: number;
-    readonly kind: string;
-    readonly label: string;
-    readonly start: number;
-    readonly end: number;
-    readonly tokens: number;
-    readonly attentionShare: number;
-    readonly ablation: { readonly logProbDelta: number };
-    readonly attention: number;
-    readonly disagreement: string | null;
-  }[];
+  readonly sections: readonly AttributedSection[];
   readonly method: 'leave-one-out' | 'random-ablation';
   readonly ablations?: number;
   readonly savings: { readonly sections: readonly number[]; readonly tokens: number; readonly attentionFlopsShare: number; readonly logProbDelta: number };

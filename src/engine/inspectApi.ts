@@ -58,7 +58,7 @@ export { ElemType } from './graph/onnxGraph';
 export { prepareTappedModel, type GraphInputInfo, type TappedModel } from './graph/tapCache';
 
 // Prompt sections, answer attribution and the section diff (the attribute and diff commands, inspect's sections).
-export { attributeAnswer, splitAnswer, type AttributionModel, type AttributionResult } from './analysis/attribution';
+export { attributeAnswer, splitAnswer, type AttributedSection, type AttributionModel, type AttributionResult } from './analysis/attribution';
 export { attributionModel } from './analysis/attributionModel';
 export { attributionUnits, splitPromptSections, type PromptSection } from './analysis/sections';
 export { inspectSections, meanReceived, sectionAttention, type InspectSection } from './analysis/sectionStats';

@@ -8,7 +8,7 @@ import { EngineError } from '../engineError';
 import type { TokenInfo } from '../../shared/protocol';
 import { AttributionCancelled, type ScoredSequence } from '../runtime/logitsSession';
 import { attributionUnits, splitPromptSections, type PromptSection } from './sections';
-import { meanReceived, tokenUnits } from './sectionStats';
+import { meanReceived, tokenUnits, type InspectSection } from './sectionStats';
 import { ablationCount, fitSparseLinear, randomMasks, seededGenerator } from './surrogate';
 
 export const LOO_LIMIT = 16;
@@ -45,15 +45,9 @@ export interface AttributeOptions {
   readonly ablations?: number;
 }
 
-export interface AttributedSection {
-  readonly index: number;
+/** A section as inspect reports it (attentionShare: over all queries), with what the answer owes it. */
+export interface AttributedSection extends InspectSection {
   readonly kind: PromptSection['kind'];
-  readonly label: string;
-  readonly start: number;
-  readonly end: number;
-  readonly tokens: number;
-  /** Share of the attention received over all queries (as in inspect). */
-  readonly attentionShare: number;
   /** Log-probability of the answer without the section minus with it. */
   readonly ablation: { readonly logProbDelta: number };
   /** Mean attention from the answer-predicting positions to the section's tokens. */
