@@ -1,21 +1,14 @@
 // What the editor shows after a diff against git HEAD, as plain data: a CodeLens on each section of the
 // working copy with its status and the change in tokens and attention, and a one-line summary that also
 // names the removed sections (they have no place in the working copy). No `vscode` import.
+import type { SectionDiffEntry } from '../engine/analysis/sectionDiff';
 import type { SectionLens } from './attributionHints';
 
 export interface DiffJsonLike {
   readonly old: { readonly tokens: number };
   readonly new: { readonly tokens: number };
   readonly tokenDelta: number;
-  readonly sections: readonly {
-    readonly status: 'added' | 'removed' | 'changed' | 'same';
-    readonly newIndex: number | null;
-    readonly label: string;
-    readonly oldTokens: number;
-    readonly newTokens: number;
-    readonly oldAttentionShare: number;
-    readonly newAttentionShare: number;
-  }[];
+  readonly sections: readonly Pick<SectionDiffEntry, 'status' | 'newIndex' | 'label' | 'oldTokens' | 'newTokens' | 'oldAttentionShare' | 'newAttentionShare'>[];
 }
 
 const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;

@@ -2,15 +2,9 @@
 // embeddings, grouped-query attention with repeat_kv (Unsqueeze/Expand/Reshape), QKᵀ/√d + causal mask,
 // Softmax → Cast → MatMul with V, SwiGLU MLP, tied LM head. Random weights.
 import { DataType, GraphBuilder, randomWeights, seededRandom } from './onnxBuilder';
+import type { DecoderShape } from './referenceDecoder';
 
-export interface LlamaGraphConfig {
-  readonly vocabSize: number;
-  readonly hidden: number;
-  readonly layers: number;
-  readonly heads: number;
-  readonly kvHeads: number;
-  readonly intermediate: number;
-  readonly maxPositions: number;
+export interface LlamaGraphConfig extends DecoderShape {
   readonly seed?: number;
   /** Also output each layer's rotated Q ([b,h,n,d]) and expanded K ([b,h,n,d]) as `q.L` / `k.L`. */
   readonly exposeQK?: boolean;

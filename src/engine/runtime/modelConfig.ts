@@ -4,16 +4,10 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { ModelCardSummary } from '../../shared/protocol';
 import { EngineError } from '../engineError';
-import { checkConfigKeys, checkConfigNumbers } from './configLimits';
+import { checkConfigKeys, checkConfigNumbers, type CheckedNumbers } from './configLimits';
 
-export interface ModelConfig {
+export interface ModelConfig extends CheckedNumbers {
   readonly modelType: string;
-  readonly layers: number;
-  readonly heads: number;
-  readonly kvHeads: number;
-  readonly headDim: number;
-  readonly maxPositions: number;
-  readonly vocabSize: number | null;
 }
 
 type Json = Record<string, unknown>;
