@@ -10,6 +10,7 @@ import { attributionModel } from '../../../src/engine/analysis/attributionModel'
 import type { AttributionModel } from '../../../src/engine/analysis/attribution';
 import { LoadedModel } from '../../../src/engine/runtime/loadedModel';
 import { AttributionCancelled, LogitsSession } from '../../../src/engine/runtime/logitsSession';
+import { LIBRARY_PARAGRAPHS as PARAGRAPHS, LIBRARY_PROMPT as PROMPT } from '../../helpers/libraryPrompt';
 import { makeTempDir, removeTempDir } from '../../helpers/tinyModel';
 
 const MODEL = path.resolve(__dirname, '..', '..', '..', 'models', 'pa-mini-llama');
@@ -19,14 +20,6 @@ let logits: LogitsSession;
 let raw: ort.InferenceSession;
 let model: AttributionModel;
 
-const PARAGRAPHS = [
-  'The library opens at nine in the morning and closes at six in the evening on weekdays.',
-  'The access code for the archive room is XK-4471. Staff must not share it with visitors.',
-  'Visitors may borrow up to five books at a time for three weeks.',
-  'The reading room on the second floor is quiet and has forty desks with lamps.',
-  'Questions about lost cards go to the front desk, where a new card costs two dollars.',
-];
-const PROMPT = `${PARAGRAPHS.join('\n\n')}\n\nQuestion: what is the access code for the archive room?\nAnswer: The access code for the archive room is`;
 const ANSWER = 'XK-4471';
 
 before(async () => {

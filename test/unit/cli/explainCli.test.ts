@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { ModelTokenizer } from '../../../src/engine/runtime/modelTokenizer';
 import { buildBundle } from '../../helpers/buildBundle';
 import { runCli, type CliRun } from '../../helpers/runCli';
+import { LIBRARY_PARAGRAPHS as PARAGRAPHS, LIBRARY_PROMPT as PROMPT } from '../../helpers/libraryPrompt';
 import { makeTempDir, removeTempDir } from '../../helpers/tinyModel';
 
 const MODEL = path.resolve(__dirname, '..', '..', '..', 'models', 'pa-mini-llama');
@@ -33,15 +34,6 @@ function assertOneLine(result: Run, code: number, pattern: RegExp): void {
   if (code === 1) assert.equal(result.stderr.trim().split('\n').length, 1);
   assert.ok(!/\n\s+at /.test(result.stderr), 'no stack trace');
 }
-
-const PARAGRAPHS = [
-  'The library opens at nine in the morning and closes at six in the evening on weekdays.',
-  'The access code for the archive room is XK-4471. Staff must not share it with visitors.',
-  'Visitors may borrow up to five books at a time for three weeks.',
-  'The reading room on the second floor is quiet and has forty desks with lamps.',
-  'Questions about lost cards go to the front desk, where a new card costs two dollars.',
-];
-const PROMPT = `${PARAGRAPHS.join('\n\n')}\n\nQuestion: what is the access code for the archive room?\nAnswer: The access code for the archive room is`;
 
 before(async () => {
   cli = await buildBundle('src/cli/cli.ts', 'cli-explain');

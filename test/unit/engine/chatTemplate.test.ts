@@ -7,7 +7,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { TokenInfo } from '../../../src/shared/protocol';
 import { chatMessages } from '../../../src/engine/runtime/chatMessages';
-import { tokenizeAsChat } from '../../../src/engine/runtime/chatTemplate';
+import { tokenizeAsChat, type ChatTokenized } from '../../../src/engine/runtime/chatTemplate';
 import { ModelTokenizer } from '../../../src/engine/runtime/modelTokenizer';
 import { makeTempDir, removeTempDir, writeTinyModel } from '../../helpers/tinyModel';
 
@@ -46,6 +46,15 @@ function assertTokensOf(tokenizer: ModelTokenizer, rendered: string, ids: readon
   assert.deepEqual(ids, tokenizer.tokenize(rendered, false).ids, 'the tokens are those of the known chat format');
 }
 
+/** The selection through `name`'s template (no user setting): the tokens of `rendered`, and role spans as `expected`. */
+function assertChat(name: string, modelId: string, selection: string, rendered: string, expected: Record<string, string>): ChatTokenized {
+  const tokenizer = tokenizers.get(name) as ModelTokenizer;
+  const chat = tokenizeAsChat(tokenizer, selection, '', modelId);
+  assertTokensOf(tokenizer, rendered, chat.ids);
+  assertSpans(selection, chat.tokens, expected);
+  return chat;
+}
+
 test('the prompt structure splits into messages with their offsets; plain text is the system message', () => {
   assert.deepEqual(chatMessages('  You are terse.\n'), [{ role: 'system', content: 'You are terse.', start: 2 }]);
   const headings = '## System\nBe brief.\n\n## User\nWhat is 2+2?\n';
@@ -72,13 +81,10 @@ test('the prompt structure splits into messages with their offsets; plain text i
 });
 
 test('Qwen3: <|im_start|>role … <|im_end|>, ending at the assistant turn', () => {
-  const tokenizer = tokenizers.get('qwen3') as ModelTokenizer;
   const selection = '## System\nYou are a terse assistant. Answer in one line.\n\n## User\nWhat is the capital of France?\n';
-  const chat = tokenizeAsChat(tokenizer, selection, '', 'qwen3');
   const rendered =
     '<|im_start|>system\nYou are a terse assistant. Answer in one line.<|im_end|>\n<|im_start|>user\nWhat is the capital of France?<|im_end|>\n<|im_start|>assistant\n';
-  assertTokensOf(tokenizer, rendered, chat.ids);
-  assertSpans(selection, chat.tokens, { system: 'You are a terse assistant. Answer in one line.', user: 'What is the capital of France?' });
+  const chat = assertChat('qwen3', 'qwen3', selection, rendered, { system: 'You are a terse assistant. Answer in one line.', user: 'What is the capital of France?' });
   const imStart = chat.tokens.filter((t) => t.text === '<|im_start|>');
   assert.equal(imStart.length, 3);
   assert.ok(imStart.every((t) => t.role === 'template' && t.special));
@@ -100,27 +106,19 @@ test('Qwen3: a selection with no user turn is the system message alone (or with 
 });
 
 test('Llama 3.1: header ids and <|eot_id|>, content trimmed by the template, spans still exact', () => {
-  const tokenizer = tokenizers.get('llama3_1') as ModelTokenizer;
   const selection = 'system:\n  You translate to French.  \nuser:\n  Good morning, everyone!\n';
-  const chat = tokenizeAsChat(tokenizer, selection, '', 'llama');
   const rendered =
     '<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nYou translate to French.<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nGood morning, everyone!<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n';
-  assertTokensOf(tokenizer, rendered, chat.ids);
-  assertSpans(selection, chat.tokens, { system: 'You translate to French.', user: 'Good morning, everyone!' });
+  const chat = assertChat('llama3_1', 'llama', selection, rendered, { system: 'You translate to French.', user: 'Good morning, everyone!' });
   assert.equal(chat.tokens[0].text, '<|begin_of_text|>');
   assert.equal(chat.tokens[0].role, 'template');
 });
 
 test('Gemma 3: the system message goes into the first user turn; alone, it is inspected as the user message', () => {
-  const tokenizer = tokenizers.get('gemma3') as ModelTokenizer;
   const selection = '# System\nReply in haiku.\n# User\nDescribe the sea.';
-  const chat = tokenizeAsChat(tokenizer, selection, '', 'gemma');
-  assertTokensOf(tokenizer, '<bos><start_of_turn>user\nReply in haiku.\n\nDescribe the sea.<end_of_turn>\n<start_of_turn>model\n', chat.ids);
-  assertSpans(selection, chat.tokens, { system: 'Reply in haiku.', user: 'Describe the sea.' });
+  assertChat('gemma3', 'gemma', selection, '<bos><start_of_turn>user\nReply in haiku.\n\nDescribe the sea.<end_of_turn>\n<start_of_turn>model\n', { system: 'Reply in haiku.', user: 'Describe the sea.' });
 
-  const alone = tokenizeAsChat(tokenizer, 'Reply in haiku.', '', 'gemma');
-  assertTokensOf(tokenizer, '<bos><start_of_turn>user\nReply in haiku.<end_of_turn>\n<start_of_turn>model\n', alone.ids);
-  assertSpans('Reply in haiku.', alone.tokens, { user: 'Reply in haiku.' });
+  const alone = assertChat('gemma3', 'gemma', 'Reply in haiku.', '<bos><start_of_turn>user\nReply in haiku.<end_of_turn>\n<start_of_turn>model\n', { user: 'Reply in haiku.' });
   assert.ok(alone.notes.some((n) => /shows no system message without a user turn/.test(n)));
 });
 
