@@ -1,6 +1,6 @@
 // Soak: one worker, many inspections of mixed lengths (the extension's life between two idle releases).
 // It records the process RSS (the worker thread lives in this process) at the start (after a warm-up
-// inspection, model loaded), its peak (sampled after every inspection) and at the
+// inspection at the longest length, model loaded), its peak (sampled after every inspection) and at the
 // end, with soak.rssGrowthMiB = end - start; and the p95 time per inspection over the soak against the
 // same lengths, each in a fresh worker (model loaded by a short warm-up, so only the inspection is timed).
 import * as path from 'node:path';
@@ -70,7 +70,8 @@ export async function runSoakBench(options: SoakOptions): Promise<SoakResult> {
   let peak: number;
   let end: number;
   try {
-    await timed(worker, options.text, 16, ++id);
+    // Warm up at the longest length: onnxruntime sizes its buffers once for the largest input, which is not growth.
+    await timed(worker, options.text, options.maxTokens, ++id);
     start = rss();
     peak = start;
     for (let i = 0; i < lengths.length; i++) {
