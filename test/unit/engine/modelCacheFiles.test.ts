@@ -1,3 +1,5 @@
+// The warm model cache notices a replaced graph or data file (any dtype's), so a swapped model_q4.onnx is
+// never served from the stale session.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';

@@ -1,3 +1,5 @@
+// Which file runs: dtype → transformers.js file names, the auto choice by memory and provider, the legacy
+// merged and genai_config layouts, external data in its naming forms, and the files a Hub download needs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chooseModelFile, externalDataFor, filesForDtype } from '../../../src/engine/runtime/modelFiles';

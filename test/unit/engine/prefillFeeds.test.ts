@@ -1,3 +1,5 @@
+// Prefill feeds built from the graph's own inputs (position_ids only when present, use_cache_branch,
+// num_logits_to_keep, empty past tensors shaped by the session metadata), and a one-line refusal otherwise.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as ort from 'onnxruntime-node';
