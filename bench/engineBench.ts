@@ -6,7 +6,7 @@
 import * as path from 'node:path';
 import type * as ort from 'onnxruntime-node';
 import { computeCostSummary } from '../src/cost/costSummary';
-import { createSession, ElemType, LoadedModel, prepareTappedModel, runInspection } from '../src/engine/inspectApi';
+import { createSession, ElemType, LoadedModel, prepareTappedModel, PROBABILITY_ROWS_INPUT, runInspection } from '../src/engine/inspectApi';
 import type { GraphInputInfo, InspectRequest, ModelTokenizer, TappedModel } from '../src/engine/inspectApi';
 import type { InspectionResult, InspectionSummary, LayerAttention } from '../src/shared/protocol';
 import { promptText } from './corpus';
@@ -144,6 +144,8 @@ export async function runEngineBench(options: EngineBenchOptions): Promise<Engin
       const ids = model.tokenizer.tokenize(text).ids.slice(0, tokens);
       const request: InspectRequest = { requestId: tokens, text, model: '', provider: 'cpu', maxCharacters: 10_000_000, maxTokens: tokens, window: 'start' };
       const rawFeeds = feedsFor(runtime, tapped.inputs, ids);
+      // The tapped graph also takes how many probability rows to output: none, as in an inspection.
+      const tappedFeeds = { ...rawFeeds, [PROBABILITY_ROWS_INPUT]: new runtime.Tensor('int64', BigInt64Array.of(0n), [1]) };
       const samples = { raw: [] as number[], tapped: [] as number[], full: [] as number[], tokenize: [] as number[], run: [] as number[], stats: [] as number[] };
       let last: Collected | null = null;
       for (let round = 0; round < options.warmups + options.runs; round++) {
@@ -153,7 +155,7 @@ export async function runEngineBench(options: EngineBenchOptions): Promise<Engin
         const rawMs = performance.now() - t;
         await settle();
         t = performance.now();
-        await tappedSession.run(rawFeeds, tappedOutputs);
+        await tappedSession.run(tappedFeeds, tappedOutputs);
         const tappedMs = performance.now() - t;
         await settle();
         const full = await fullInspection(model, request);

@@ -56,6 +56,7 @@ export { ModelTokenizer } from './runtime/modelTokenizer';
 export { createSession } from './runtime/executionProviders';
 export { ElemType } from './graph/onnxGraph';
 export { prepareTappedModel, type GraphInputInfo, type TappedModel } from './graph/tapCache';
+export { PROBABILITY_ROWS_INPUT } from './graph/attentionStatsGraph';
 
 // Prompt sections, answer attribution and the section diff (the attribute and diff commands, inspect's sections).
 export { attributeAnswer, splitAnswer, type AttributedSection, type AttributionModel, type AttributionResult } from './analysis/attribution';

@@ -15,10 +15,18 @@
 // rounds half to even) and the row maxima; else the top-k (uint8 weights, uint16 keys with 0xffff padding,
 // the row maxima; k from the runtime shape exactly like chooseTopK). onnxruntime runs every node of a graph
 // whatever is fetched, so the If is what keeps the unused form from costing anything.
-// onnxruntime would run every statistics node after the model's last layer (seen in its profile), keeping
-// every layer's [heads, n, n] probabilities alive until then (L × H × n² × 4 bytes). So layer l + 1's
-// attention waits for layer l's statistics: its query input is reshaped to its own shape plus 0 × a dim of
-// each of layer l's outputs (exact, for any dtype: only shapes are read).
+// Memory and load time, measured on the 0.5B shape at 2,048 tokens:
+// - onnxruntime would run every statistics node after the model's last layer (seen in its profile), keeping
+//   every layer's [heads, n, n] probabilities alive until then. So layer l + 1's attention waits for layer
+//   l's statistics: its query input is reshaped to its own shape plus 0 × a dim of one of layer l's outputs
+//   (exact, for any dtype: only shapes are read).
+// - The probabilities are not graph outputs: onnxruntime holds every graph output until the run ends,
+//   fetched or not (4.9 GiB over the raw run). Each layer's leave through a Slice of its first
+//   PROBABILITY_ROWS_INPUT query rows (the batch is 1): 0 gives an empty tensor, ALL_ROWS all of them
+//   (--dense, the induction probe).
+// - Each layer's statistics sit in one If on a condition that is true at run time: onnxruntime's session
+//   set-up grows with the square of a graph's node count (7,300 statistics nodes in the main graph took 3 s
+//   to plan, a 4.4× slower load than the plain model), and a branch is planned on its own.
 // Causal attention is assumed (as the rollout's triangular product does): top-k runs on row blocks, block b
 // reading only the keys up to its last query, which skips the masked upper triangle (~3/8 of TopK's work).
 import { DENSE_LIMIT, MAX_TOPK, MIN_TOPK, TOPK_BUDGET_BYTES } from '../analysis/attentionEncoding';
@@ -47,6 +55,8 @@ export interface LayerStatsOutputs {
 
 export interface StatsOutputs {
   readonly layers: readonly LayerStatsOutputs[];
+  /** Per layer, the probabilities' first `PROBABILITY_ROWS_INPUT` query rows, [1, heads, rows, n]. */
+  readonly probabilities: readonly string[];
   /** Σ M_l over layers ≥ longRangeFrom, [1, n, n]. */
   readonly longRange: string;
   readonly longRangeFrom: number;
@@ -57,30 +67,34 @@ const TRIANGULAR_DEPTH = 3;
 /** Row blocks for top-k: block b of B reads keys [0, (b+1)·n/B), (B+1)/2B of the full row work. */
 const TOPK_ROW_BLOCKS = 4;
 const END = 2 ** 62;
+/** The int64 [1] graph input: how many query rows of each layer's probabilities to output (0 or ALL_ROWS). */
+export const PROBABILITY_ROWS_INPUT = 'pa_probability_rows';
+export const ALL_ROWS = END;
 const FLOAT = 1;
 const UINT8 = 2;
 const UINT16 = 4;
 
-const lastDim = (g: GraphOps, t: string): string => g.node('Slice', [g.node('Shape', [t]), g.ints([-1]), g.ints([END])]); // [n]
-const headsDim = (g: GraphOps, t: string): string => g.node('Slice', [g.node('Shape', [t]), g.ints([-3]), g.ints([-2])]); // [h]
+// Gather rather than Slice of the Shape: onnxruntime rewrites Slice(Shape) into Shape(start, end) and warns on
+// every load that it cannot rename the result where If branches read it.
+const lastDim = (g: GraphOps, t: string): string => g.node('Gather', [g.node('Shape', [t]), g.ints([-1])], { axis: 0 }); // [n]
+const headsDim = (g: GraphOps, t: string): string => g.node('Gather', [g.node('Shape', [t]), g.ints([-3])], { axis: 0 }); // [h]
 
 /** k = min(n, clamp(⌊BUDGET / (3 · layers · (heads + 1) · n)⌋, MIN_TOPK, MAX_TOPK)), as chooseTopK. */
-function topkSize(g: GraphOps, probs: string, layers: number): string {
-  const n = lastDim(g, probs);
+function topkSize(g: GraphOps, probs: string, n: string, layers: number): string {
   const rowsBytes = g.node('Mul', [g.node('Mul', [n, g.node('Add', [headsDim(g, probs), g.ints([1])])]), g.ints([3 * layers])]);
   const budget = g.node('Div', [g.ints([TOPK_BUDGET_BYTES]), rowsBytes]);
   return g.node('Min', [g.node('Min', [g.node('Max', [budget, g.ints([MIN_TOPK])]), g.ints([MAX_TOPK])]), n]);
 }
 
 /** uint8 = round(p / rowMax · 255) in one pass: QuantizeLinear with a per-row scale on the rows viewed as [rows, n]. */
-function denseRows(g: GraphOps, probs: string): string[] {
+function denseRows(g: GraphOps, probs: string, n: string): string[] {
   const tiny = g.float(1e-30); // rowMax ≥ tiny so an all-zero row stays 0
   const max = g.reduceMax(probs, -1, true);
   let weights: string;
   if (g.opset >= 13) {
     const scale = g.node('Div', [g.node('Reshape', [g.node('Max', [max, tiny]), g.ints([-1])]), g.float(255)]);
     const zeroPoint = g.cast(g.node('Mul', [scale, g.float(0)]), UINT8);
-    const rows = g.node('Reshape', [probs, g.node('Concat', [g.ints([-1]), lastDim(g, probs)], { axis: 0 })]);
+    const rows = g.node('Reshape', [probs, g.node('Concat', [g.ints([-1]), n], { axis: 0 })]);
     weights = g.node('QuantizeLinear', [rows, scale, zeroPoint], { axis: 0 });
   } else {
     weights = g.cast(g.node('Add', [g.node('Mul', [g.node('Div', [probs, g.node('Max', [max, tiny])]), g.float(255)]), g.float(0.5)]), UINT8);
@@ -89,8 +103,7 @@ function denseRows(g: GraphOps, probs: string): string[] {
 }
 
 /** The k strongest keys per row, strongest first; keys with weight 0 (a short causal row) become the 0xffff pad. */
-function topkRows(g: GraphOps, probs: string, k: string): string[] {
-  const n = lastDim(g, probs);
+function topkRows(g: GraphOps, probs: string, n: string, k: string): string[] {
   const values: string[] = [];
   const indices: string[] = [];
   let start = g.ints([0]);
@@ -110,23 +123,21 @@ function topkRows(g: GraphOps, probs: string, k: string): string[] {
   return [g.cast(scaled, UINT8), keys, strongest];
 }
 
-function compactRows(g: GraphOps, probs: string, long: string, k: string): CompactRowsOutputs {
-  const [weights, keys, scale] = g.ifElse(long, () => topkRows(g, probs, k), () => denseRows(g, probs));
+function compactRows(g: GraphOps, probs: string, n: string, long: string, k: string): CompactRowsOutputs {
+  const [weights, keys, scale] = g.ifElse(long, () => topkRows(g, probs, n, k), () => denseRows(g, probs, n));
   return { weights, keys, scale };
 }
 
-function meanOverHeads(g: GraphOps, probs: string): string {
-  const shape = g.node('Shape', [probs]);
+function meanOverHeads(g: GraphOps, probs: string, n: string): string {
   const heads = headsDim(g, probs);
   const weights = g.node('Div', [g.node('Expand', [g.float(1), g.node('Concat', [g.ints([1]), heads], { axis: 0 })]), g.cast(heads, FLOAT)]); // [1, h] of 1/h
   const flat = g.node('Reshape', [probs, g.node('Concat', [heads, g.ints([-1])], { axis: 0 })]); // [h, n²]; batch is 1
-  const square = g.node('Concat', [g.ints([1]), g.node('Slice', [shape, g.ints([-2]), g.ints([END])])], { axis: 0 });
+  const square = g.node('Concat', [g.ints([1]), n, n], { axis: 0 });
   return g.node('Reshape', [g.node('MatMul', [weights, flat]), square]); // [1, n, n]
 }
 
 /** Mean over queries as a [1, n] × [1, n, n] MatMul (a strided ReduceMean over axis −2 is slow). */
-function meanOverQueries(g: GraphOps, mean: string): string {
-  const n = lastDim(g, mean);
+function meanOverQueries(g: GraphOps, mean: string, n: string): string {
   const ones = g.node('Expand', [g.float(1), g.node('Concat', [g.ints([1]), n], { axis: 0 })]);
   return g.node('Div', [g.node('MatMul', [ones, mean]), g.cast(n, FLOAT)]);
 }
@@ -150,17 +161,15 @@ function queryInput(model: ModelProto, tap: string): { node: NodeProto; index: n
   return null;
 }
 
-/** Makes the next layer's attention wait for `stats` (see the header); a graph without the pattern is left as is. */
-function waitForStats(g: GraphOps, model: ModelProto, stats: LayerStatsOutputs, nextTap: string): void {
+/** Makes the next layer's attention wait for `done` (see the header); a graph without the pattern is left as is. */
+function waitFor(g: GraphOps, model: ModelProto, done: string, nextTap: string): void {
   const target = queryInput(model, nextTap);
   if (!target) return;
   const query = target.node.input?.[target.index] ?? '';
   let waited = '';
   const nodes = g.collect(() => {
-    // Q reshaped to its own shape plus 0 × (dims of layer l's outputs): any dtype, values untouched.
-    const zero = [stats.heads.scale, stats.rollout.scale, stats.received, stats.bands, stats.entropy]
-      .map((t) => g.node('Mul', [g.node('Slice', [g.node('Shape', [t]), g.ints([0]), g.ints([1])]), g.ints([0])]))
-      .reduce((a, b) => g.node('Add', [a, b]));
+    // Q reshaped to its own shape plus 0 × (a dim of layer l's outputs): any dtype, values untouched.
+    const zero = g.node('Mul', [g.node('Slice', [g.node('Shape', [done]), g.ints([0]), g.ints([1])]), g.ints([0])]);
     waited = g.node('Reshape', [query, g.node('Add', [g.node('Shape', [query]), zero])]);
   });
   const all = model.graph?.node ?? [];
@@ -168,45 +177,77 @@ function waitForStats(g: GraphOps, model: ModelProto, stats: LayerStatsOutputs, 
   (target.node.input as string[])[target.index] = waited;
 }
 
+interface Shared {
+  readonly n: string;
+  readonly long: string;
+  readonly k: string;
+  readonly rows: string;
+}
+
+/** Layer l's statistics (built inside its If branch); `rollout` and `longRange` are the running values so far. */
+function layerStats(g: GraphOps, probs: string, s: Shared, rollout: string | null, longRange: string | null, inLongRange: boolean): string[] {
+  const mean = meanOverHeads(g, probs, s.n);
+  const scores = appendHeadScoreTaps(g, probs, s.n);
+  let next: string;
+  if (rollout === null) {
+    const identity = g.node('EyeLike', [g.node('Reshape', [mean, g.node('Concat', [s.n, s.n], { axis: 0 })])]);
+    next = g.node('Mul', [g.node('Add', [mean, identity]), g.float(0.5)]);
+  } else {
+    next = g.node('Mul', [g.node('Add', [lowerTriangularProduct(g, mean, rollout, s.n, TRIANGULAR_DEPTH), rollout]), g.float(0.5)]);
+  }
+  const heads = compactRows(g, probs, s.n, s.long, s.k);
+  const rolloutRows = compactRows(g, next, s.n, s.long, s.k);
+  const outputs = [heads.weights, heads.keys, heads.scale, rolloutRows.weights, rolloutRows.keys, rolloutRows.scale, meanOverQueries(g, mean, s.n), scores.bands, scores.entropy];
+  outputs.push(g.node('Slice', [probs, g.ints([0]), s.rows, g.ints([-2])]), next);
+  if (inLongRange) outputs.push(longRange === null ? mean : g.node('Add', [longRange, mean]));
+  return outputs;
+}
+
+/** Element types of layerStats' outputs, in order (the untaken branch's empty tensors). */
+const LAYER_OUTPUT_TYPES = [UINT8, UINT16, FLOAT, UINT8, UINT16, FLOAT, FLOAT, FLOAT, FLOAT, FLOAT, FLOAT, FLOAT];
+
 export function appendAttentionStats(model: ModelProto, taps: readonly string[]): StatsOutputs {
   const g = graphOps(model, 'pa_stats');
   if (taps.length === 0) throw new Error('no attention taps');
   const longRangeFrom = Math.floor(taps.length / 2);
   const layers: LayerStatsOutputs[] = [];
+  const probabilities: string[] = [];
+  const done: string[] = [];
+  const rows = g.input(PROBABILITY_ROWS_INPUT, 7, [1]); // INT64
   let rollout: string | null = null;
   let longRange: string | null = null;
-  let long = '';
-  let k = '';
+  let shared: Shared | null = null;
+  let always = '';
   for (let l = 0; l < taps.length; l++) {
     const nodes = g.collect(() => {
       const probs = g.cast(taps[l], FLOAT);
-      if (l === 0) {
-        // Decided once for every layer: the form (dense or top-k) and k.
-        long = g.node('Greater', [lastDim(g, probs), g.ints([DENSE_LIMIT])]);
-        k = topkSize(g, probs, taps.length);
+      if (shared === null) {
+        // Decided once for every layer: n, the form (dense or top-k) and k.
+        const n = lastDim(g, probs);
+        shared = { n, long: g.node('Greater', [n, g.ints([DENSE_LIMIT])]), k: topkSize(g, probs, n, taps.length), rows };
+        always = g.node('Greater', [n, g.ints([0])]); // true at run time, not foldable when the graph loads
       }
-      const mean = meanOverHeads(g, probs);
-      const scores = appendHeadScoreTaps(g, probs);
-      if (rollout === null) {
-        const n = lastDim(g, mean);
-        const identity = g.node('EyeLike', [g.node('Reshape', [mean, g.node('Concat', [n, n], { axis: 0 })])]);
-        rollout = g.node('Mul', [g.node('Add', [mean, identity]), g.float(0.5)]);
-      } else {
-        rollout = g.node('Mul', [g.node('Add', [lowerTriangularProduct(g, mean, rollout, TRIANGULAR_DEPTH), rollout]), g.float(0.5)]);
-      }
-      if (l >= longRangeFrom) longRange = longRange === null ? mean : g.node('Add', [longRange, mean]);
-      layers.push({
-        heads: compactRows(g, probs, long, k),
-        rollout: compactRows(g, rollout, long, k),
-        received: meanOverQueries(g, mean),
-        bands: scores.bands,
-        entropy: scores.entropy,
-      });
+      const s: Shared = shared;
+      const inLongRange = l >= longRangeFrom;
+      const count = inLongRange ? LAYER_OUTPUT_TYPES.length : LAYER_OUTPUT_TYPES.length - 1;
+      const [hw, hk, hs, rw, rk, rs, received, bands, entropy, dense, next, sum] = g.ifElse(
+        always,
+        () => layerStats(g, probs, s, rollout, longRange, inLongRange),
+        () => LAYER_OUTPUT_TYPES.slice(0, count).map((type) => g.empty(type)),
+      );
+      layers.push({ heads: { weights: hw, keys: hk, scale: hs }, rollout: { weights: rw, keys: rk, scale: rs }, received, bands, entropy });
+      probabilities.push(dense);
+      done.push(hs);
+      rollout = next;
+      if (inLongRange) longRange = sum;
     });
     g.insertAfter(taps[l], nodes);
   }
-  for (let l = 0; l + 1 < taps.length; l++) waitForStats(g, model, layers[l], taps[l + 1]);
+  for (let l = 0; l + 1 < taps.length; l++) waitFor(g, model, done[l], taps[l + 1]);
   if (longRange === null) throw new Error('no layer for the long-range sum');
-  g.expose([...layers.flatMap((o) => [o.heads.weights, o.heads.keys, o.heads.scale, o.rollout.weights, o.rollout.keys, o.rollout.scale, o.received, o.bands, o.entropy]), longRange]);
-  return { layers, longRange, longRangeFrom };
+  const graph = model.graph;
+  const tapped = new Set(taps);
+  if (graph) graph.output = (graph.output ?? []).filter((o) => !tapped.has(o.name ?? ''));
+  g.expose([...probabilities, ...layers.flatMap((o) => [o.heads.weights, o.heads.keys, o.heads.scale, o.rollout.weights, o.rollout.keys, o.rollout.scale, o.received, o.bands, o.entropy]), longRange]);
+  return { layers, probabilities, longRange, longRangeFrom };
 }

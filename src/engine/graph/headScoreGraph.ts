@@ -15,10 +15,10 @@ export function entropySampleRows(n: number): number[] {
   return Array.from({ length: count }, (_, s) => 4 + Math.floor(((n - 5) * s) / Math.max(1, count - 1)));
 }
 
-export function appendHeadScoreTaps(ops: GraphOps, probs: string): { bands: string; entropy: string } {
+/** `n` is the sequence length as an int64 [1] tensor, shared by every layer (their index arithmetic is one). */
+export function appendHeadScoreTaps(ops: GraphOps, probs: string, n: string): { bands: string; entropy: string } {
   const shape = ops.node('Shape', [probs]);
-  const n = ops.node('Slice', [shape, ops.ints([-1]), ops.ints([2 ** 62])]); // [n]
-  const nScalar = ops.node('Gather', [shape, ops.scalar(-1)], { axis: 0 });
+  const nScalar = ops.node('Gather', [n, ops.scalar(0)], { axis: 0 });
   const q = ops.node('Reshape', [ops.node('Range', [ops.scalar(0), nScalar, ops.scalar(1)]), ops.ints([-1, 1])]); // [n, 1]
   const back = ops.node('Max', [ops.node('Sub', [q, ops.ints([0, 1, 2, 3, 4])]), ops.ints([0])]); // [n, 5]
   const index = ops.node('Concat', [ops.node('Mul', [q, ops.ints([0])]), back], { axis: -1 }); // [n, 6]

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import type * as ort from 'onnxruntime-node';
 import type { AttentionRows, ExecutionProviderName, ExecutionProviderSetting, ModelCardSummary } from '../../shared/protocol';
 import type { CompactRowsOutputs } from '../graph/attentionStatsGraph';
+import { ALL_ROWS, PROBABILITY_ROWS_INPUT } from '../graph/attentionStatsGraph';
 import { EngineError } from '../engineError';
 import { BAND_WIDTH } from '../graph/headScoreGraph';
 import type { HeadScoreInputs } from '../analysis/headRoles';
@@ -151,11 +152,12 @@ export class LoadedModel {
       throw new EngineError(`${id}; tokenizer.json does not match the model.`);
     }
     const feeds = prefillFeeds(this.runtime, this.tapped.inputs, ids, { kvHeads: this.config.kvHeads, headDim: this.config.headDim, metadata: this.session.inputMetadata });
-    const { plan, stats } = this.tapped;
+    feeds[PROBABILITY_ROWS_INPUT] = new this.runtime.Tensor('int64', BigInt64Array.of(BigInt(probabilities ? ALL_ROWS : 0)), [1]);
+    const { stats } = this.tapped;
     let outputs: ort.InferenceSession.OnnxValueMapType;
     try {
       const fetches = [stats.longRange, ...stats.layers.flatMap((o) => [o.heads.weights, o.heads.keys, o.heads.scale, o.rollout.weights, o.rollout.keys, o.rollout.scale, o.received, o.bands, o.entropy])];
-      if (probabilities) fetches.push(...plan.outputNames);
+      if (probabilities) fetches.push(...stats.probabilities);
       outputs = await this.session.run(feeds, fetches);
     } catch (error) {
       throw new EngineError(`Model run failed: ${firstLine(error)}`);
@@ -175,7 +177,7 @@ export class LoadedModel {
       const heads = bands.length / (n * BAND_WIDTH);
       let data: Float32Array | undefined;
       if (probabilities) {
-        const name = plan.outputNames[layer];
+        const name = stats.probabilities[layer];
         const tensor = outputs[name] as ort.Tensor;
         data = tensor.type === 'float16' ? float16ToFloat32(tensor.data as Uint16Array) : (tensor.data as Float32Array);
         if (data.length !== heads * n * n) throw new EngineError(`Attention output ${name} has shape [${tensor.dims.join(', ')}], not [batch, heads, ${n}, ${n}].`);

@@ -8,6 +8,7 @@ import * as ort from 'onnxruntime-node';
 import { planAttentionTap } from '../../../src/engine/graph/attentionTap';
 import { decodeModel, encodeModel, valueElemType, valueShape } from '../../../src/engine/graph/onnxGraph';
 import { prepareTappedModel } from '../../../src/engine/graph/tapCache';
+import { ALL_ROWS, PROBABILITY_ROWS_INPUT } from '../../../src/engine/graph/attentionStatsGraph';
 import { createSession } from '../../../src/engine/runtime/executionProviders';
 import { prefillFeeds } from '../../../src/engine/runtime/prefillFeeds';
 import type { ExportOptions } from '../../helpers/exportStyleGraph';
@@ -118,9 +119,10 @@ for (const e of EXTERNAL) {
     const session = await ort.InferenceSession.create(tapped.modelPath);
     try {
       const feeds = prefillFeeds(ort, tapped.inputs, IDS, { kvHeads: 2, headDim: HD, metadata: session.inputMetadata });
-      const out = await session.run(feeds, [...tapped.plan.outputNames]);
+      feeds[PROBABILITY_ROWS_INPUT] = new ort.Tensor('int64', BigInt64Array.of(BigInt(ALL_ROWS)), [1]);
+      const out = await session.run(feeds, [...tapped.stats.probabilities]);
       const reference = referenceForward(weights, IDS);
-      tapped.plan.outputNames.forEach((name, l) => checkAgainstReference(out[name], reference.probs[l], 1e-4, SHAPE.heads));
+      tapped.stats.probabilities.forEach((name, l) => checkAgainstReference(out[name], reference.probs[l], 1e-4, SHAPE.heads));
     } finally {
       await session.release();
     }
