@@ -107,7 +107,9 @@ export async function createSession(modelPath: string, setting: ExecutionProvide
   const runtime = await import('onnxruntime-node');
   const create = options.create ?? ((p: string, o: ort.InferenceSession.SessionOptions) => runtime.InferenceSession.create(p, o));
   // Severity 4 (fatal only): a GPU provider that cannot start logs native errors we already report in one line.
-  const base: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all', logSeverityLevel: 4 };
+  // No memory pattern: onnxruntime keeps one per input shape and grows its arena to hold each as a block, so
+  // inspections of mixed lengths grew the worker by ~400 MiB (bench soak); without it, no slower (bench).
+  const base: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all', logSeverityLevel: 4, enableMemPattern: false };
   const platform = options.platform ?? process.platform;
   const backends = options.bundled && options.known ? { bundled: options.bundled, known: options.known } : await knownBackends();
   const bundled = options.bundled ?? backends.bundled;
