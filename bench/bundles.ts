@@ -6,6 +6,8 @@ import { NODE_BUNDLE } from '../test/helpers/buildBundle';
 
 export interface BenchBundles {
   readonly workerJs: string;
+  /** The cost features' tokenizer worker (src/cost/tokenizerWorker.ts), as the extension bundles it. */
+  readonly tokenizerWorkerJs: string;
   readonly webviewJs: string;
   readonly webviewCss: string;
 }
@@ -15,7 +17,7 @@ export async function buildBenchBundles(root: string, name: string): Promise<Ben
   const outdir = path.join(root, '.cache', name);
   await build({
     ...NODE_BUNDLE,
-    entryPoints: { worker: path.join(root, 'src', 'worker', 'worker.ts') },
+    entryPoints: { worker: path.join(root, 'src', 'worker', 'worker.ts'), tokenizerWorker: path.join(root, 'src', 'cost', 'tokenizerWorker.ts') },
     outdir,
   });
   await build({
@@ -27,7 +29,7 @@ export async function buildBenchBundles(root: string, name: string): Promise<Ben
     target: 'chrome120',
     logLevel: 'silent',
   });
-  return { workerJs: path.join(outdir, 'worker.js'), webviewJs: path.join(outdir, 'webview.js'), webviewCss: path.join(outdir, 'webview.css') };
+  return { workerJs: path.join(outdir, 'worker.js'), tokenizerWorkerJs: path.join(outdir, 'tokenizerWorker.js'), webviewJs: path.join(outdir, 'webview.js'), webviewCss: path.join(outdir, 'webview.css') };
 }
 
 /** The in-page half of the webview benchmark (webviewHarness.ts), as one script. */

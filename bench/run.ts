@@ -66,7 +66,7 @@ const NOTES = [
   'Cold start: a fresh Node process hosts a fresh InspectorWorker (src/worker/inspectorWorker.ts) and calls inspect(); "first tokens" is onStart (the header with the tokens), "first layer" the first onLayer. Worker peak memory: the process\'s getrusage maxrss at the end minus its RSS just before the worker started.',
   'Payload: the panel messages of one inspection (typed arrays counted as bytes, the rest as JSON) against JSON.stringify of the dense float32 attention [layer][head][query][key], counted number by number without building the string.',
   'Webview: the real webview bundle in Chromium (playwright-core), with a stub acquireVsCodeApi, fed a real inspection as host messages (postMessage with transferred buffers). Timed in the page: from posting the messages to the end of the main-thread work (rAF callbacks, style, layout) of the first frame showing the tokens; hover = pointerover handler + that frame\'s rAF, style and layout work; the wait for the next vsync (0–16.7 ms at 60 Hz) is not counted.',
-  'Live cost: throughput counts the corpus in the editor\'s chunks without the count cache; a keystroke runs the whole debounced update (incremental count, cost, status bar, diagnostics, section CodeLens) as if each keystroke triggered it; VS Code\'s own work is not counted. The headline keystroke figure is the worst tokenizer.',
+  'Live cost: throughput counts the corpus in the editor\'s chunks without the count cache, on the bench\'s thread. A keystroke runs the extension\'s whole debounced update as if each keystroke triggered it (the debounce delay not counted): the text goes to the real tokenizer worker (incremental count, diagnostics) and the host computes the cost, status bar and section CodeLens from its reply. "Update" is edit → updated figures on the host, worker round trip included; cost.keystrokeP95Ms100KB is its p95 for the worst tokenizer. "Host block" is the host thread\'s busy time in that update (event-loop utilization), recorded as cost.hostBlockP95Ms100KB (worst tokenizer). VS Code\'s own work is not counted.',
 ];
 
 async function main(): Promise<void> {
@@ -144,6 +144,7 @@ async function main(): Promise<void> {
   const cost: CostBenchResult | null = await attempt('cost', () =>
     runCostBench({
       root: ROOT,
+      tokenizerWorkerJs: bundles.tokenizerWorkerJs,
       corpusBytes: tiny ? 50_000 : 1_000_000,
       throughputRuns: tiny ? 1 : 3,
       promptBytes: 100_000,
