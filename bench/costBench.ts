@@ -84,7 +84,10 @@ async function analyze(client: TokenizerWorkerClient, document: string, preset: 
   return status.text.length + diagnostics.length + lenses.length;
 }
 
-/** A user typing: a burst of characters at one place, then the cursor moves; some newlines and backspaces. */
+/**
+ * A user typing: a burst of characters at one place, then the cursor moves; some newlines and backspaces. Each
+ * text is built by join, so it is a flat string as VS Code's getText() (lines joined) returns, not a rope.
+ */
 function* keystrokes(start: string, count: number, seed: number): Generator<string> {
   const random = seededRandom(seed);
   let text = start;
@@ -97,11 +100,11 @@ function* keystrokes(start: string, count: number, seed: number): Generator<stri
     }
     const r = random();
     if (r < 0.08 && cursor > 0) {
-      text = text.slice(0, cursor - 1) + text.slice(cursor);
+      text = [text.slice(0, cursor - 1), text.slice(cursor)].join('');
       cursor--;
     } else {
       const ch = r < 0.12 ? '\n' : r < 0.3 ? ' ' : String.fromCharCode(97 + Math.floor(random() * 26));
-      text = text.slice(0, cursor) + ch + text.slice(cursor);
+      text = [text.slice(0, cursor), ch, text.slice(cursor)].join('');
       cursor++;
     }
     yield text;

@@ -3,6 +3,7 @@
 // only the chunk it changed. `update` is what the editor calls per (debounced) change; the benchmark suite
 // measures it.
 import { splitCountChunks, type Section, type Span } from './chunks';
+import { diffTexts, type TextEdit } from './textEdit';
 import type { TokenCounter } from './tokenCounters';
 
 export interface ChunkCount extends Span {
@@ -27,16 +28,17 @@ export class IncrementalCounter {
   /**
    * Counts `text`, reusing the previous update: the chunks before the first changed character and after the
    * last one are kept (the latter shifted), and only the chunks in between are split again; those whose text
-   * was already there are not re-tokenized. A keystroke costs a prefix/suffix comparison plus one chunk.
+   * was already there are not re-tokenized. A keystroke costs a prefix/suffix comparison plus one chunk; with
+   * `change` (the edit that made `text` from `change.from`) no comparison when `from` is the last text.
    */
-  update(text: string): CountSnapshot {
+  update(text: string, change?: { readonly from: string; readonly edit: TextEdit }): CountSnapshot {
     const last = this.last;
     if (!last || last.chunks.length === 0) return this.remember(text, [], 0, text.length, [], 0, new Map());
     if (last.text === text) return { ...last, tokenizedChunks: 0 };
     const old = last.text;
-    const limit = Math.min(old.length, text.length);
-    const prefix = commonLength(limit, (n) => old.slice(0, n) === text.slice(0, n));
-    const suffix = commonLength(limit - prefix, (n) => old.slice(old.length - n) === text.slice(text.length - n));
+    const edit = change && change.from === old ? change.edit : diffTexts(old, text);
+    const prefix = edit.start;
+    const suffix = old.length - edit.end;
     // A cut at q depends on the characters at q - 1 and q: cuts before the change and after it survive.
     let head = 0;
     while (head < last.chunks.length && last.chunks[head].end < prefix) head++;
@@ -82,18 +84,6 @@ export class IncrementalCounter {
   clear(): void {
     this.last = undefined;
   }
-}
-
-/** The largest n ≤ limit with same(n), for a predicate true up to some n and false after (binary search). */
-function commonLength(limit: number, same: (n: number) => boolean): number {
-  let low = 0;
-  let high = limit;
-  while (low < high) {
-    const mid = (low + high + 1) >> 1;
-    if (same(mid)) low = mid;
-    else high = mid - 1;
-  }
-  return low;
 }
 
 function chunkKey(piece: string, opening: boolean): string {

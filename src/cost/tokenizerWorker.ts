@@ -1,15 +1,19 @@
 // The tokenizer worker: loads the target tokenizers (the Llama 3 and Qwen merge tables take over a second to
 // build) and counts each prompt document off the extension host's thread. It keeps one IncrementalCounter per
-// document, so a keystroke re-tokenizes one chunk, and returns the chunk counts and the diagnostics.
+// document, so a keystroke re-tokenizes one chunk, and returns the chunk counts and the diagnostics. It also
+// keeps each document's text, so the host sends a keystroke as an edit.
 import { parentPort, workerData } from 'node:worker_threads';
 import { computeCostDiagnostics } from './editorModels';
 import { IncrementalCounter } from './incrementalCounter';
 import type { TokenizerId } from './presets';
+import { applyEdit, type TextEdit } from './textEdit';
 import { chatOverheadTokens, loadTokenCounter } from './tokenCounters';
 import type { HostToTokenizerWorker, TokenizerWorkerConfig, TokenizerWorkerToHost } from './tokenizerWorkerProtocol';
 
 const config = workerData as TokenizerWorkerConfig;
 const counters = new Map<string, { readonly tokenizer: TokenizerId; readonly counter: IncrementalCounter }>();
+/** Each document's text and the request that brought it. */
+const texts = new Map<string, { readonly text: string; readonly requestId: number }>();
 const port = parentPort;
 
 function post(message: TokenizerWorkerToHost, transfer: ArrayBuffer[] = []): void {
@@ -17,7 +21,21 @@ function post(message: TokenizerWorkerToHost, transfer: ArrayBuffer[] = []): voi
 }
 
 async function count(message: Extract<HostToTokenizerWorker, { type: 'count' }>): Promise<void> {
-  const { requestId, document, text, preset, options } = message;
+  const { requestId, document, change, preset, options } = message;
+  let text: string;
+  let edit: { readonly from: string; readonly edit: TextEdit } | undefined;
+  if ('text' in change) text = change.text;
+  else {
+    const base = texts.get(document);
+    if (base?.requestId !== change.baseRequestId) {
+      texts.delete(document);
+      post({ type: 'failed', requestId, message: 'the worker does not hold the edited text', stale: true });
+      return;
+    }
+    text = applyEdit(base.text, change.edit);
+    edit = { from: base.text, edit: change.edit };
+  }
+  texts.set(document, { text, requestId });
   try {
     const counter = await loadTokenCounter(preset.tokenizer, { assetsDir: config.assetsDir });
     let state = counters.get(document);
@@ -25,7 +43,7 @@ async function count(message: Extract<HostToTokenizerWorker, { type: 'count' }>)
       state = { tokenizer: preset.tokenizer, counter: new IncrementalCounter(counter) };
       counters.set(document, state);
     }
-    const snapshot = state.counter.update(text);
+    const snapshot = state.counter.update(text, edit);
     const chatOverhead = chatOverheadTokens(preset, counter);
     const diagnostics = computeCostDiagnostics(snapshot, counter, preset, options, chatOverhead);
     const chunks = new Float64Array(snapshot.chunks.length * 4);
@@ -40,7 +58,10 @@ async function count(message: Extract<HostToTokenizerWorker, { type: 'count' }>)
 let queue: Promise<void> = Promise.resolve();
 port?.on('message', (message: HostToTokenizerWorker) => {
   if (message.type === 'forget') {
-    queue = queue.then(() => void counters.delete(message.document));
+    queue = queue.then(() => {
+      counters.delete(message.document);
+      texts.delete(message.document);
+    });
     return;
   }
   queue = queue.then(() => count(message));

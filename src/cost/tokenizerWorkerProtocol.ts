@@ -1,16 +1,22 @@
-// Messages between the extension host and the tokenizer worker (tokenizerWorker.ts). Chunk counts travel as
-// one transferred Float64Array of (start, end, tokens, before) quadruples, not as objects.
+// Messages between the extension host and the tokenizer worker (tokenizerWorker.ts). A document's text goes
+// whole once, then as edits against the version the worker holds (a keystroke is a few characters, not the
+// whole text to clone). Chunk counts travel as one transferred Float64Array of (start, end, tokens, before)
+// quadruples, not as objects.
 import type { CostDiagnostic } from './editorModels';
 import type { CostOptions } from './costSummary';
 import type { TargetPreset } from './presets';
+import type { TextEdit } from './textEdit';
 
 export interface TokenizerWorkerConfig {
   /** Folder with the vendored tokenizer assets. */
   readonly assetsDir: string;
 }
 
+/** The whole text, or an edit of the text the worker has from request `baseRequestId` of the same document. */
+export type TextChange = { readonly text: string } | { readonly edit: TextEdit; readonly baseRequestId: number };
+
 export type HostToTokenizerWorker =
-  | { readonly type: 'count'; readonly requestId: number; readonly document: string; readonly text: string; readonly preset: TargetPreset; readonly options: CostOptions }
+  | { readonly type: 'count'; readonly requestId: number; readonly document: string; readonly change: TextChange; readonly preset: TargetPreset; readonly options: CostOptions }
   | { readonly type: 'forget'; readonly document: string };
 
 export type TokenizerWorkerToHost =
@@ -24,4 +30,5 @@ export type TokenizerWorkerToHost =
       readonly chatOverhead: number;
       readonly diagnostics: readonly CostDiagnostic[];
     }
-  | { readonly type: 'failed'; readonly requestId: number; readonly message: string };
+  /** `stale`: the worker does not hold the edit's base text (the host then sends the whole text). */
+  | { readonly type: 'failed'; readonly requestId: number; readonly message: string; readonly stale?: boolean };
