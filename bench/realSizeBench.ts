@@ -2,6 +2,8 @@
 // from fresh child processes (realSizeChild.ts): the peak RSS of a plain prefill and of an inspection, each
 // in its own process; the ready and run times in one process, alternated or interleaved per round so
 // background load hits both alike. The tapped graph is built (and its time reported) before any of them.
+// Twice: the fp32 fixture (the budgets' keys) and its q4 variant (GroupQueryAttention + MatMulNBits, the
+// onnxruntime-genai builder's q4 export), figures alone.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
@@ -9,7 +11,8 @@ import * as path from 'node:path';
 import { ModelTokenizer, prepareTappedModel } from '../src/engine/inspectApi';
 import { textOfTokens } from './engineBench';
 import type { RealSizeJob, RealSizeReport } from './realSizeChild';
-import { REALSIZE_SHAPE, realSizeFixture } from './realSizeFixture';
+import type { RealSizeVariant } from './realSizeFixture';
+import { REALSIZE_SHAPE, realSizeFixture, VARIANT_FILE } from './realSizeFixture';
 
 export interface RealSizeOptions {
   readonly root: string;
@@ -20,6 +23,7 @@ export interface RealSizeOptions {
 }
 
 export interface RealSizeFigures {
+  readonly dtype: RealSizeVariant;
   readonly shape: typeof REALSIZE_SHAPE;
   readonly modelBytes: number;
   readonly tokens: number;
@@ -34,6 +38,8 @@ export interface RealSizeFigures {
   readonly stagesMs: { readonly run: number; readonly stats: number };
   readonly rawPeakRssBytes: number;
   readonly inspectPeakRssBytes: number;
+  /** The q4 variant measured the same way (only on the fp32 figures; null if it failed). */
+  readonly q4?: RealSizeFigures | null;
 }
 
 function runChild(root: string, job: RealSizeJob, dir: string): Promise<RealSizeReport> {
@@ -57,10 +63,21 @@ function runChild(root: string, job: RealSizeJob, dir: string): Promise<RealSize
 }
 
 export async function runRealSizeBench(options: RealSizeOptions): Promise<RealSizeFigures> {
-  const { root, log } = options;
-  const folder = await realSizeFixture(root, log);
+  const fp32 = await runRealSizeVariant(options, 'fp32');
+  const q4 = await runRealSizeVariant(options, 'q4').catch((error: unknown) => {
+    options.log(`real-size q4 failed: ${error instanceof Error ? error.message : String(error)}`);
+    return null;
+  });
+  return { ...fp32, q4 };
+}
+
+/** One variant's figures (runRealSizeBench runs both). */
+export async function runRealSizeVariant(options: RealSizeOptions, variant: RealSizeVariant): Promise<RealSizeFigures> {
+  const { root } = options;
+  const log = (line: string): void => options.log(variant === 'fp32' ? line : line.replace(/^real-size/, `real-size ${variant}`));
+  const folder = await realSizeFixture(root, log, variant);
   const cacheDir = path.join(root, '.cache', 'bench-realsize-cache');
-  const modelFile = path.join(folder, 'onnx', 'model.onnx');
+  const modelFile = path.join(folder, VARIANT_FILE[variant]);
   let prepareMs: number | null = null;
   const started = performance.now();
   await prepareTappedModel(modelFile, REALSIZE_SHAPE.layers, cacheDir, { onPreparing: () => log('real-size: preparing the tapped graph (once)') });
@@ -69,7 +86,7 @@ export async function runRealSizeBench(options: RealSizeOptions): Promise<RealSi
   const text = textOfTokens(tokenizer, root, options.tokens);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pa-bench-realsize-'));
   try {
-    const job = { folder, cacheDir, text, tokens: options.tokens, rounds: options.rounds, loads: options.loads };
+    const job = { folder, cacheDir, text, tokens: options.tokens, rounds: options.rounds, loads: options.loads, modelFile: VARIANT_FILE[variant], dtype: variant };
     const raw = await runChild(root, { ...job, mode: 'raw' }, dir);
     log(`real-size raw prefill ${options.tokens} tokens: peak RSS ${(raw.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
     const inspected = await runChild(root, { ...job, mode: 'inspect' }, dir);
@@ -80,6 +97,7 @@ export async function runRealSizeBench(options: RealSizeOptions): Promise<RealSi
       return {};
     });
     const figures: RealSizeFigures = {
+      dtype: variant,
       shape: REALSIZE_SHAPE,
       modelBytes: statSync(modelFile).size,
       tokens: options.tokens,

@@ -8,8 +8,9 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { InspectionEvent } from '../src/shared/protocol';
 import type { InspectRequest } from '../src/engine/inspectApi';
-import { createSession, LoadedModel, ModelTokenizer, prepareTappedModel, runInspection } from '../src/engine/inspectApi';
-import { feedsFor } from './engineBench';
+import type { ModelDtype } from '../src/engine/inspectApi';
+import { createSession, LoadedModel, ModelTokenizer, prefillFeeds, prepareTappedModel, runInspection } from '../src/engine/inspectApi';
+import { REALSIZE_SHAPE } from './realSizeFixture';
 import { median } from './stats';
 
 export interface RealSizeJob {
@@ -20,6 +21,9 @@ export interface RealSizeJob {
   readonly tokens: number;
   readonly rounds: number;
   readonly loads: number;
+  /** The graph to run, relative to the folder, and the dtype the engine is asked for. */
+  readonly modelFile: string;
+  readonly dtype: ModelDtype;
 }
 
 export interface RealSizeReport {
@@ -52,11 +56,11 @@ async function inspect(model: LoadedModel, job: RealSizeJob): Promise<{ ms: numb
   return { ms: performance.now() - started, tokens, notes, runMs, statsMs };
 }
 
-const load = (job: RealSizeJob): Promise<LoadedModel> => LoadedModel.load(job.folder, { id: 'realsize', cacheDir: job.cacheDir, provider: 'cpu' });
+const load = (job: RealSizeJob): Promise<LoadedModel> => LoadedModel.load(job.folder, { id: 'realsize', cacheDir: job.cacheDir, provider: 'cpu', dtype: job.dtype });
 
 async function main(): Promise<RealSizeReport> {
   const job = JSON.parse(readFileSync(process.argv[2], 'utf8')) as RealSizeJob;
-  const modelFile = path.join(job.folder, 'onnx', 'model.onnx');
+  const modelFile = path.join(job.folder, job.modelFile);
   const runtime = await import('onnxruntime-node');
   const tapped = await prepareTappedModel(modelFile, 24, job.cacheDir);
   const peak = (): number => process.resourceUsage().maxRSS * 1024;
@@ -66,7 +70,8 @@ async function main(): Promise<RealSizeReport> {
     return { peakRssBytes: peak(), tokensInspected: result.tokens, notes: result.notes };
   }
   const ids = (await ModelTokenizer.load(job.folder)).tokenize(job.text).ids.slice(0, job.tokens);
-  const feeds = feedsFor(runtime, tapped.inputs, ids);
+  // The graph's own inputs (the q4 builder graph takes an empty cache and no position ids).
+  const feeds = prefillFeeds(runtime, tapped.inputs, ids, { kvHeads: REALSIZE_SHAPE.kvHeads, headDim: REALSIZE_SHAPE.hidden / REALSIZE_SHAPE.heads });
   if (job.mode === 'raw') {
     const raw = (await createSession(modelFile, 'cpu')).session;
     await raw.run(feeds);

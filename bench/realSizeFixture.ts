@@ -2,21 +2,32 @@
 // intermediate 4864), random weights, fp32, about 1.46 GB, built with the test helpers' Llama graph builder
 // and the embedded model's tokenizer (vocabulary 8,192). Built once into .cache/bench-realsize/ and reused
 // while its recipe (FIXTURE_VERSION) is unchanged.
+// The q4 variant is the same shape as the onnxruntime-genai builder writes a q4 export: GroupQueryAttention
+// (probabilities through qk_output=2) and MatMulNBits projections (4-bit, block 32), as onnx/model_q4.onnx.
 import { existsSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
+import { buildExportGraph } from '../test/helpers/exportStyleGraph';
 import { buildLlamaGraph } from '../test/helpers/llamaGraph';
+import { randomDecoder } from '../test/helpers/referenceDecoder';
 
 export const REALSIZE_SHAPE = { layers: 24, heads: 14, kvHeads: 2, hidden: 896, intermediate: 4864, maxPositions: 32768 } as const;
 const FIXTURE_VERSION = 'qwen2.5-0.5b-shape-v1';
+const Q4_FIXTURE_VERSION = 'qwen2.5-0.5b-shape-q4-v1';
 
-/** Returns the fixture's model folder, building it first when the cache has none. */
-export async function realSizeFixture(root: string, log: (line: string) => void): Promise<string> {
-  const folder = path.join(root, '.cache', 'bench-realsize', FIXTURE_VERSION);
+export type RealSizeVariant = 'fp32' | 'q4';
+
+/** The graph each variant runs, relative to its folder. */
+export const VARIANT_FILE: Readonly<Record<RealSizeVariant, string>> = { fp32: 'onnx/model.onnx', q4: 'onnx/model_q4.onnx' };
+
+/** Returns the variant's model folder, building it first when the cache has none. */
+export async function realSizeFixture(root: string, log: (line: string) => void, variant: RealSizeVariant = 'fp32'): Promise<string> {
+  const version = variant === 'q4' ? Q4_FIXTURE_VERSION : FIXTURE_VERSION;
+  const folder = path.join(root, '.cache', 'bench-realsize', version);
   const done = path.join(folder, 'complete');
   if (existsSync(done)) return folder;
   const started = performance.now();
-  log(`real-size fixture: building ${FIXTURE_VERSION} (once, cached in ${path.relative(root, folder)})`);
+  log(`real-size fixture: building ${version} (once, cached in ${path.relative(root, folder)})`);
   await fs.rm(folder, { recursive: true, force: true });
   await fs.mkdir(path.join(folder, 'onnx'), { recursive: true });
   const source = path.join(root, 'models', 'pa-mini-llama');
@@ -38,8 +49,11 @@ export async function realSizeFixture(root: string, log: (line: string) => void)
     torch_dtype: 'float32',
   };
   await fs.writeFile(path.join(folder, 'config.json'), JSON.stringify(config, null, 2));
-  const graph = buildLlamaGraph({ vocabSize: sourceConfig.vocab_size, ...s, seed: 11 });
-  await fs.writeFile(path.join(folder, 'onnx', 'model.onnx'), graph);
+  const graph =
+    variant === 'q4'
+      ? buildExportGraph(randomDecoder({ vocabSize: sourceConfig.vocab_size, ...s }, 11), { style: 'gqa', q4: true })
+      : buildLlamaGraph({ vocabSize: sourceConfig.vocab_size, ...s, seed: 11 });
+  await fs.writeFile(path.join(folder, VARIANT_FILE[variant]), graph);
   await fs.writeFile(done, `${new Date().toISOString()}\n`);
   log(`real-size fixture: ${(graph.length / 2 ** 30).toFixed(2)} GiB written in ${((performance.now() - started) / 1000).toFixed(0)} s`);
   return folder;

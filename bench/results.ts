@@ -79,14 +79,13 @@ export function buildResults(meta: BenchMeta, s: BenchSections): { json: Figures
       }
     : { ratioFullToRaw512: null, ratioFullToRaw2048: null, rawMs: {}, tappedMs: {}, fullMs: {} };
 
-  const realsize: Figures = r
-    ? {
-        model: { ...r.shape, bytes: r.modelBytes, dtype: 'fp32' },
+  const realsizeFigures = (r: RealSizeFigures): Figures => ({
+        model: { ...r.shape, bytes: r.modelBytes, dtype: r.dtype },
         tokens: r.tokens,
-        ratioFullToRaw2048: num(realRatio, 3),
+        ratioFullToRaw2048: num(r.fullMs / r.rawMs, 3),
         tokensInspected2048: r.tokensInspected,
-        peakRssOverRawMiB: num(realPeak, 0),
-        coldLoadOverRaw: num(realCold, 3),
+        peakRssOverRawMiB: num((r.inspectPeakRssBytes - r.rawPeakRssBytes) / 2 ** 20, 0),
+        coldLoadOverRaw: num(r.engineReadyMs / r.rawReadyMs, 3),
         rawMs: round(r.rawMs),
         fullMs: round(r.fullMs),
         stagesMs: { run: round(r.stagesMs.run), stats: round(r.stagesMs.stats) },
@@ -96,7 +95,9 @@ export function buildResults(meta: BenchMeta, s: BenchSections): { json: Figures
         rawPeakRssBytes: r.rawPeakRssBytes,
         inspectPeakRssBytes: r.inspectPeakRssBytes,
         notes: [...r.notes],
-      }
+  });
+  const realsize: Figures = r
+    ? { ...realsizeFigures(r), q4: r.q4 ? realsizeFigures(r.q4) : null }
     : { ratioFullToRaw2048: null, tokensInspected2048: null, peakRssOverRawMiB: null, coldLoadOverRaw: null };
 
   const c = s.coldStart;
@@ -240,10 +241,9 @@ export function renderMarkdown(meta: BenchMeta, s: BenchSections, budgets: reado
     }
     lines.push('');
   }
-  if (s.realsize) {
-    const r = s.realsize;
+  for (const r of s.realsize ? [s.realsize, ...(s.realsize.q4 ? [s.realsize.q4] : [])] : []) {
     const mibOf = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
-    lines.push(`## Real-size model (${r.shape.layers} layers, ${r.shape.heads} heads, ${r.shape.kvHeads} KV heads, hidden ${r.shape.hidden}, fp32, ${(r.modelBytes / 2 ** 30).toFixed(2)} GiB; ${r.tokens} tokens)`, '');
+    lines.push(`## Real-size model (${r.shape.layers} layers, ${r.shape.heads} heads, ${r.shape.kvHeads} KV heads, hidden ${r.shape.hidden}, ${r.dtype}, ${(r.modelBytes / 2 ** 30).toFixed(2)} GiB; ${r.tokens} tokens)`, '');
     lines.push('| | Raw | Inspection | Inspection / raw |', '|---|---|---|---|');
     lines.push(`| Run (median) | ${ms(r.rawMs, 0)} | ${ms(r.fullMs, 0)} (run ${ms(r.stagesMs.run, 0)}, statistics ${ms(r.stagesMs.stats, 0)}) | ${(r.fullMs / r.rawMs).toFixed(2)}× |`);
     lines.push(`| Ready (session / engine load, cached tapped graph) | ${ms(r.rawReadyMs, 0)} | ${ms(r.engineReadyMs, 0)} | ${(r.engineReadyMs / r.rawReadyMs).toFixed(2)}× |`);

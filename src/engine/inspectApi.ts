@@ -53,6 +53,7 @@ export function errorEvent(requestId: number, error: unknown): InspectionEvent {
 // For the bench only, which times the layers under an inspection apart (raw session, tapped graph).
 export { LoadedModel } from './runtime/loadedModel';
 export { ModelTokenizer } from './runtime/modelTokenizer';
+export { prefillFeeds } from './runtime/prefillFeeds';
 export { createSession } from './runtime/executionProviders';
 export { ElemType } from './graph/onnxGraph';
 export { prepareTappedModel, type GraphInputInfo, type TappedModel } from './graph/tapCache';

@@ -18,8 +18,8 @@
 // Memory and load time, measured on the 0.5B shape at 2,048 tokens:
 // - onnxruntime would run every statistics node after the model's last layer (seen in its profile), keeping
 //   every layer's [heads, n, n] probabilities alive until then. So layer l + 1's attention waits for layer
-//   l's statistics: its query input is reshaped to its own shape plus 0 × a dim of one of layer l's outputs
-//   (exact, for any dtype: only shapes are read).
+//   l's statistics: its query input passes through a Where whose condition reads the shape of one of layer
+//   l's outputs (exact, for any dtype: only the shape is read).
 // - The probabilities are not graph outputs: onnxruntime holds every graph output until the run ends,
 //   fetched or not (4.9 GiB over the raw run). Each layer's leave through a Slice of its first
 //   PROBABILITY_ROWS_INPUT query rows (the batch is 1): 0 gives an empty tensor, ALL_ROWS all of them
@@ -32,6 +32,7 @@
 import { DENSE_LIMIT, MAX_TOPK, MIN_TOPK, TOPK_BUDGET_BYTES } from '../analysis/attentionEncoding';
 import type { ModelProto, NodeProto } from './onnxGraph';
 import { producersOf } from './onnxGraph';
+import { readableFusedKind } from './fusedAttention';
 import type { GraphOps } from './graphOps';
 import { graphOps } from './graphOps';
 import { appendHeadScoreTaps } from './headScoreGraph';
@@ -142,7 +143,8 @@ function meanOverQueries(g: GraphOps, mean: string, n: string): string {
   return g.node('Div', [g.node('MatMul', [ones, mean]), g.cast(n, FLOAT)]);
 }
 
-/** The MatMul nearest upstream of the Softmax that makes `tap` (QKᵀ), and which of its inputs is Q. */
+/** What reads the queries of the attention that makes `tap`: the fused operator itself (its input 0), else
+ * the MatMul nearest upstream of the Softmax (QKᵀ). */
 function queryInput(model: ModelProto, tap: string): { node: NodeProto; index: number } | null {
   const nodes = model.graph?.node ?? [];
   const producers = producersOf(nodes);
@@ -153,6 +155,7 @@ function queryInput(model: ModelProto, tap: string): { node: NodeProto; index: n
       const at = producers.get(tensor);
       if (at === undefined) continue;
       const node = nodes[at];
+      if (readableFusedKind(node) && node.input?.[0]) return { node, index: 0 };
       if (hop > 0 && node.opType === 'MatMul' && node.input?.[0]) return { node, index: 0 };
       next.push(...(node.input ?? []).filter(Boolean));
     }
@@ -168,9 +171,10 @@ function waitFor(g: GraphOps, model: ModelProto, done: string, nextTap: string):
   const query = target.node.input?.[target.index] ?? '';
   let waited = '';
   const nodes = g.collect(() => {
-    // Q reshaped to its own shape plus 0 × (a dim of layer l's outputs): any dtype, values untouched.
-    const zero = g.node('Mul', [g.node('Slice', [g.node('Shape', [done]), g.ints([0]), g.ints([1])]), g.ints([0])]);
-    waited = g.node('Reshape', [query, g.node('Add', [g.node('Shape', [query]), zero])]);
+    // Where(a condition read from layer l's output, Q, Q): Q itself for any dtype, and shape inference keeps
+    // Q's shape (a Reshape to a computed shape lost it, and a fused operator downstream then mis-inferred).
+    const zero = g.node('Mul', [g.node('Gather', [g.node('Shape', [done]), g.ints([0])], { axis: 0 }), g.ints([0])]);
+    waited = g.node('Where', [g.node('Equal', [zero, g.ints([0])]), query, query]);
   });
   const all = model.graph?.node ?? [];
   all.splice(all.indexOf(target.node), 0, ...nodes);

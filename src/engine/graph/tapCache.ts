@@ -23,7 +23,7 @@ import { EngineError } from '../engineError';
 import type { Dim, ModelProto } from './onnxGraph';
 import { decodeModel, encodeModel, makeValueInfo, pruneToOutputs, toNumber, valueElemType, valueShape } from './onnxGraph';
 
-const SURGERY_VERSION = 'tap-v16';
+const SURGERY_VERSION = 'tap-v17';
 const EDGE_BYTES = 1024 * 1024;
 /** Initializers below this stay inline in the tapped graph. */
 const EXTERNAL_MIN_BYTES = 1024;
