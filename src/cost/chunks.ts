@@ -62,6 +62,28 @@ function splitLongChunk(text: string, chunk: Span): Span[] {
   return pieces;
 }
 
+/** Chunks longer than this are counted in pieces (splitCountPieces). */
+export const LONG_CHUNK = 256;
+
+/**
+ * Cuts a long chunk into pieces counted apart, so typing in a long line re-tokenizes a piece, not the line: before
+ * a space between two ASCII letters (valid as in splitLongChunk) where the letters' codes differ by a multiple of
+ * 16, about one gap in ten. The choice depends only on the characters at the gap, not on earlier cuts, so an edit
+ * changes only the pieces around it and the others are found again by their text.
+ */
+export function splitCountPieces(text: string, chunk: Span): Span[] {
+  const pieces: Span[] = [];
+  let start = chunk.start;
+  for (let p = text.indexOf(' ', chunk.start + 1); p !== -1 && p < chunk.end - 1; p = text.indexOf(' ', p + 1)) {
+    if (isWordGap(text, p) && ((text.charCodeAt(p + 1) - text.charCodeAt(p - 1)) & 15) === 0) {
+      pieces.push({ start, end: p });
+      start = p;
+    }
+  }
+  pieces.push({ start, end: chunk.end });
+  return pieces;
+}
+
 function isWhitespace(code: number): boolean {
   // \s in the split regexes: ASCII whitespace plus the Unicode spaces.
   return code === 0x20 || (code >= 0x09 && code <= 0x0d) || code === 0x85 || code === 0xa0 || code === 0x1680 ||

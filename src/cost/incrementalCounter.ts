@@ -1,8 +1,8 @@
 // Token counts that follow a document as it is edited: the text is cut into chunks that tokenize
 // independently (see chunks.ts) and each chunk's count is cached by its text, so a keystroke re-tokenizes
-// only the chunk it changed. `update` is what the editor calls per (debounced) change; the benchmark suite
+// only the chunk it changed; a long chunk (a long line) is counted in pieces, and only the edited piece again. `update` is what the editor calls per (debounced) change; the benchmark suite
 // measures it.
-import { splitCountChunks, type Section, type Span } from './chunks';
+import { LONG_CHUNK, splitCountChunks, splitCountPieces, type Section, type Span } from './chunks';
 import { diffTexts, type TextEdit } from './textEdit';
 import type { TokenCounter } from './tokenCounters';
 
@@ -10,6 +10,8 @@ export interface ChunkCount extends Span {
   readonly tokens: number;
   /** Tokens before this chunk. */
   readonly before: number;
+  /** A long chunk's count per piece (splitCountPieces), so an edit in it re-tokenizes only its piece. */
+  readonly pieces?: readonly number[];
 }
 
 export interface CountSnapshot {
@@ -33,7 +35,7 @@ export class IncrementalCounter {
    */
   update(text: string, change?: { readonly from: string; readonly edit: TextEdit }): CountSnapshot {
     const last = this.last;
-    if (!last || last.chunks.length === 0) return this.remember(text, [], 0, text.length, [], 0, new Map());
+    if (!last || last.chunks.length === 0) return this.remember(text, [], 0, text.length, [], 0, { chunks: new Map(), pieces: new Map() });
     if (last.text === text) return { ...last, tokenizedChunks: 0 };
     const old = last.text;
     const edit = change && change.from === old ? change.edit : diffTexts(old, text);
@@ -47,15 +49,20 @@ export class IncrementalCounter {
     const regionStart = head > 0 ? last.chunks[head - 1].end : 0;
     const delta = text.length - old.length;
     const regionEnd = tail < last.chunks.length ? last.chunks[tail].start + delta : text.length;
-    const known = new Map<string, number>();
+    const known: Known = { chunks: new Map(), pieces: new Map() };
     for (let i = head; i < tail; i++) {
       const chunk = last.chunks[i];
-      known.set(chunkKey(old.slice(chunk.start, chunk.end), chunk.start === 0), chunk.tokens);
+      known.chunks.set(chunkKey(old.slice(chunk.start, chunk.end), chunk.start === 0), chunk);
+      const counts = chunk.pieces;
+      if (!counts) continue;
+      const spans = splitCountPieces(old, chunk);
+      if (spans.length !== counts.length) continue;
+      spans.forEach((span, p) => known.pieces.set(chunkKey(old.slice(span.start, span.end), span.start === 0), counts[p]));
     }
     return this.remember(text, last.chunks.slice(0, head), regionStart, regionEnd, last.chunks.slice(tail), delta, known);
   }
 
-  private remember(text: string, chunks: ChunkCount[], regionStart: number, regionEnd: number, after: readonly ChunkCount[], delta: number, known: Map<string, number>): CountSnapshot {
+  private remember(text: string, chunks: ChunkCount[], regionStart: number, regionEnd: number, after: readonly ChunkCount[], delta: number, known: Known): CountSnapshot {
     const lastKept = chunks[chunks.length - 1];
     let total = lastKept ? lastKept.before + lastKept.tokens : 0;
     let tokenizedChunks = 0;
@@ -64,26 +71,47 @@ export class IncrementalCounter {
       const end = span.end + regionStart;
       const piece = text.slice(start, end);
       // The opening chunk tokenizes differently (SentencePiece's dummy prefix).
-      let tokens = known.get(chunkKey(piece, start === 0));
-      if (tokens === undefined) {
-        tokens = this.counter.count(piece, start === 0);
+      const same = known.chunks.get(chunkKey(piece, start === 0));
+      let counted: ChunkCount;
+      if (same) counted = { ...same, start, end, before: total };
+      else {
+        counted = end - start > LONG_CHUNK ? this.countPieces(text, { start, end }, known.pieces, total) : { start, end, tokens: this.counter.count(piece, start === 0), before: total };
         tokenizedChunks++;
       }
-      chunks.push({ start, end, tokens, before: total });
-      total += tokens;
+      chunks.push(counted);
+      total += counted.tokens;
     }
     for (const chunk of after) {
-      chunks.push({ start: chunk.start + delta, end: chunk.end + delta, tokens: chunk.tokens, before: total });
+      chunks.push({ ...chunk, start: chunk.start + delta, end: chunk.end + delta, before: total });
       total += chunk.tokens;
     }
     this.last = { text, total, chunks, tokenizedChunks };
     return this.last;
   }
 
+  /** A long chunk as the sum of its pieces; a piece already counted in the edited chunks is not tokenized again. */
+  private countPieces(text: string, chunk: Span, known: ReadonlyMap<string, number>, before: number): ChunkCount {
+    const pieces: number[] = [];
+    let tokens = 0;
+    for (const span of splitCountPieces(text, chunk)) {
+      const piece = text.slice(span.start, span.end);
+      const count = known.get(chunkKey(piece, span.start === 0)) ?? this.counter.count(piece, span.start === 0);
+      pieces.push(count);
+      tokens += count;
+    }
+    return { start: chunk.start, end: chunk.end, tokens, before, pieces };
+  }
+
   /** Forgets the previous text: the next update counts everything. */
   clear(): void {
     this.last = undefined;
   }
+}
+
+/** Counts from the previous update, by text: of the chunks around the edit and of their pieces. */
+interface Known {
+  readonly chunks: Map<string, ChunkCount>;
+  readonly pieces: Map<string, number>;
 }
 
 function chunkKey(piece: string, opening: boolean): string {

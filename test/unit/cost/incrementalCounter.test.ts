@@ -1,9 +1,14 @@
+// The incremental counter: an edit re-tokenizes only what it touched (a chunk, or a piece of a long line), and
+// after any edits the chunks and counts equal a fresh count and a full recount of the whole text.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { splitSections } from '../../../src/cost/chunks';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LONG_CHUNK, splitSections } from '../../../src/cost/chunks';
 import { countSections, IncrementalCounter, offsetOfToken } from '../../../src/cost/incrementalCounter';
 import type { TokenCounter } from '../../../src/cost/tokenCounters';
 import { loadTokenCounter } from '../../../src/cost/tokenCounters';
+import { seededRandom } from '../../../src/shared/seededRandom';
 
 /** One token per non-space character: easy to reason about, and it records what it was asked to count. */
 function charCounter(): TokenCounter & { calls: string[] } {
@@ -62,4 +67,37 @@ test('sections sum their chunks and the token offset is located exactly', async 
   assert.ok(offset !== null);
   assert.equal(real.count(prose.slice(0, offset + 1)), 5);
   assert.equal(real.count(prose.slice(0, offset)), 4);
+});
+
+test('typing in long lines: the counts equal a full recount, and only the edited piece is tokenized again', async () => {
+  const examples = join(__dirname, '../../../examples');
+  const prose = readdirSync(examples).filter((name) => name.endsWith('.md')).map((name) => readFileSync(join(examples, name), 'utf8')).join(' ').replace(/\s+/g, ' ');
+  const random = seededRandom(3);
+  const inserts = ['x', 'e', ' ', ' the ', 'Q', '\n', '漢', ', '];
+  for (const id of ['llama2', 'o200k_base', 'claude'] as const) {
+    const real = await loadTokenCounter(id);
+    const asked: string[] = [];
+    const counter: TokenCounter = { tokenizer: id, count: (text, atStart) => (asked.push(text), real.count(text, atStart)) };
+    const incremental = new IncrementalCounter(counter);
+    let text = `# Notes\n${prose.slice(0, 1500)}\nshort line\n${prose.slice(1500, 2600)}\n`;
+    incremental.update(text);
+    let retokenized = 0;
+    let inLongLines = 0;
+    for (let i = 0; i < 80; i++) {
+      const at = Math.floor(random() * (text.length + 1));
+      text = random() < 0.25 ? text.slice(0, at) + text.slice(at + 1 + Math.floor(random() * 6)) : text.slice(0, at) + inserts[Math.floor(random() * inserts.length)] + text.slice(at);
+      asked.length = 0;
+      const snapshot = incremental.update(text);
+      const fresh = new IncrementalCounter(real).update(text);
+      assert.equal(snapshot.total, real.count(text), `${id} edit ${i}: a full recount`);
+      assert.deepEqual(snapshot.chunks.map((c) => [c.start, c.end, c.tokens]), fresh.chunks.map((c) => [c.start, c.end, c.tokens]), `${id} edit ${i}`);
+      const line = snapshot.chunks.find((c) => c.start <= at && at < c.end);
+      if (line && line.end - line.start > LONG_CHUNK) {
+        retokenized += asked.reduce((sum, piece) => sum + piece.length, 0);
+        inLongLines += line.end - line.start;
+      }
+    }
+    // About one word gap in ten starts a piece: an edit re-tokenizes about a fifth of a long line.
+    assert.ok(retokenized < inLongLines / 3, `${id}: ${retokenized} of ${inLongLines} characters tokenized again`);
+  }
 });
