@@ -147,11 +147,12 @@ export function offsetOfToken(snapshot: CountSnapshot, counter: TokenCounter, to
   if (!offsetMemo) offsetMemos.set(counter, (offsetMemo = new Map()));
   const known = offsetMemo.get(memoKey);
   if (known !== undefined) return chunk.start + known;
+  const prefixTokens = prefixCounter(snapshot.text, chunk, counter);
   let low = 1;
   let high = piece.length;
   while (low < high) {
     const mid = (low + high) >> 1;
-    if (counter.count(piece.slice(0, mid), atStart) >= wanted) high = mid;
+    if (prefixTokens(mid) >= wanted) high = mid;
     else low = mid + 1;
   }
   let end = chunk.start + low;
@@ -164,3 +165,23 @@ export function offsetOfToken(snapshot: CountSnapshot, counter: TokenCounter, to
 }
 
 const offsetMemos = new WeakMap<TokenCounter, Map<string, number>>();
+
+/**
+ * Tokens in the chunk's first n characters. In a chunk counted in pieces, the pieces wholly before the prefix's
+ * last one give their counts and only that one is tokenized (the cuts are valid for a prefix too), so the search
+ * costs a piece per step, not the line; the values are those of counting the whole prefix.
+ */
+function prefixCounter(text: string, chunk: ChunkCount, counter: TokenCounter): (n: number) => number {
+  const atStart = chunk.start === 0;
+  const counts = chunk.pieces;
+  const spans = counts ? splitCountPieces(text, chunk) : [];
+  if (!counts || spans.length !== counts.length) return (n) => counter.count(text.slice(chunk.start, chunk.start + n), atStart);
+  return (n) => {
+    const end = chunk.start + n;
+    let k = 0;
+    let before = 0;
+    // A piece is used once the prefix holds its space and the letter after it: letter, space, letter.
+    while (k + 1 < spans.length && spans[k + 1].start + 1 < end) before += counts[k++];
+    return before + counter.count(text.slice(spans[k].start, end), spans[k].start === 0);
+  };
+}

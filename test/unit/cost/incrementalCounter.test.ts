@@ -101,3 +101,21 @@ test('typing in long lines: the counts equal a full recount, and only the edited
     assert.ok(retokenized < inLongLines / 3, `${id}: ${retokenized} of ${inLongLines} characters tokenized again`);
   }
 });
+
+test('in a long line the token offset found piece by piece is the one found by counting whole prefixes', async () => {
+  const examples = join(__dirname, '../../../examples');
+  const prose = readdirSync(examples).filter((name) => name.endsWith('.md')).map((name) => readFileSync(join(examples, name), 'utf8')).join(' ').replace(/\s+/g, ' ');
+  const text = `Intro\n${prose.slice(0, 3000)}\n`;
+  for (const id of ['llama2', 'gemma3', 'llama3', 'o200k_base', 'claude'] as const) {
+    const real = await loadTokenCounter(id);
+    // Separate counter objects: offsetOfToken memoizes per counter.
+    const byPieces = { tokenizer: id, count: real.count };
+    const whole = { tokenizer: id, count: real.count };
+    const snapshot = new IncrementalCounter(byPieces).update(text);
+    assert.ok(snapshot.chunks.some((c) => (c.pieces?.length ?? 0) > 3), `${id}: the long line is counted in pieces`);
+    const stripped = { ...snapshot, chunks: snapshot.chunks.map(({ start, end, tokens, before }) => ({ start, end, tokens, before })) };
+    for (let token = 1; token <= snapshot.total; token += 7) {
+      assert.equal(offsetOfToken(snapshot, byPieces, token), offsetOfToken(stripped, whole, token), `${id} token ${token}`);
+    }
+  }
+});
