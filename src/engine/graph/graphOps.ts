@@ -3,6 +3,9 @@
 // Identical nodes (same op, inputs and attributes) and equal constants are built once: the statistics of
 // every layer compute the same shape arithmetic from the same n, and onnxruntime's session set-up grows
 // faster than linearly with the node count (8,700 nodes took 3 s to plan for the 0.5B shape).
+// Shape arithmetic built inside an If branch (a node of SHAPE_OPS whose inputs are all constants, Shapes of
+// outer values, or such results) is lifted into the main graph, once for every layer: each branch is
+// optimized and planned on its own, so its node count is load time (1.5 s of the 0.5B q4 shape's load).
 // It knows nothing of attention; attentionStatsGraph.ts, headScoreGraph.ts and triangularMatMul.ts hold
 // the maths and speak to it through GraphOps.
 import { onnx } from 'onnx-proto';
@@ -39,6 +42,7 @@ export interface GraphOps {
 }
 
 const INT = onnx.AttributeProto.AttributeType.INT;
+const SHAPE_OPS = new Set(['Shape', 'Gather', 'Concat', 'Slice', 'Add', 'Sub', 'Mul', 'Div', 'Max', 'Min', 'Equal', 'Greater', 'Range', 'Cast', 'Reshape', 'Expand']);
 
 export function graphOps(model: ModelProto, prefix: string): GraphOps {
   const graph = model.graph;
@@ -51,6 +55,13 @@ export function graphOps(model: ModelProto, prefix: string): GraphOps {
   // Built nodes by (op, inputs, attributes), one map per scope: a branch may reuse the graph's, not the reverse.
   const scopes: Map<string, string[]>[] = [new Map()];
   const constants = new Map<string, string>();
+  // Constants and what is computed from them and from Shapes of outer values: small tensors, liftable.
+  const shapeLike = new Set<string>();
+  // Tensors made inside a branch (never lifted past it), and the main-graph list a lifted node goes to.
+  const branchLocal = new Set<string>();
+  let mainTarget = target;
+  const liftable = (opType: string, inputs: readonly string[]): boolean =>
+    SHAPE_OPS.has(opType) && inputs.every((i) => shapeLike.has(i) || (opType === 'Shape' && !branchLocal.has(i)));
   const built = (key: string): string[] | undefined => {
     for (let i = scopes.length - 1; i >= 0; i--) {
       const hit = scopes[i].get(key);
@@ -67,25 +78,30 @@ export function graphOps(model: ModelProto, prefix: string): GraphOps {
     const tensorName = name('const');
     inits.push(onnx.TensorProto.create({ name: tensorName, dataType, dims, rawData: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) }));
     constants.set(key, tensorName);
+    shapeLike.add(tensorName);
     return tensorName;
   };
-  const push = (opType: string, inputs: string[], outputs: string[], attribute: onnx.IAttributeProto[]): void => {
-    target.push(onnx.NodeProto.create({ name: outputs[0], opType, input: inputs, output: outputs, attribute, domain: '' }));
+  const push = (opType: string, inputs: string[], outputs: string[], attribute: onnx.IAttributeProto[], into = target): void => {
+    into.push(onnx.NodeProto.create({ name: outputs[0], opType, input: inputs, output: outputs, attribute, domain: '' }));
+    if (into === target && scopes.length > 1) for (const o of outputs) branchLocal.add(o);
   };
   const multi = (opType: string, inputs: string[], count: number, intAttrs: Record<string, number> = {}): string[] => {
     // Identity stays distinct: a branch's outputs are Identity nodes and must keep their own names.
     const key = opType === 'Identity' ? null : `${opType}(${inputs.join(',')})${JSON.stringify(intAttrs)}#${count}`;
-    const known = key === null ? undefined : built(key);
+    const lift = key !== null && liftable(opType, inputs);
+    const known = key === null ? undefined : lift ? scopes[0].get(key) : built(key);
     if (known) return known;
     const outputs = Array.from({ length: count }, () => name(opType));
-    push(opType, inputs, outputs, attributes(intAttrs));
-    if (key !== null) scopes[scopes.length - 1].set(key, outputs);
+    push(opType, inputs, outputs, attributes(intAttrs), lift && scopes.length > 1 ? mainTarget : target);
+    if (key !== null) scopes[lift ? 0 : scopes.length - 1].set(key, outputs);
+    if (lift) for (const o of outputs) shapeLike.add(o);
     return outputs;
   };
   const node = (opType: string, inputs: string[], intAttrs: Record<string, number> = {}): string => multi(opType, inputs, 1, intAttrs)[0];
   const branch = (build: () => string[]): onnx.IGraphProto => {
     const saved = target;
     const local: onnx.INodeProto[] = [];
+    if (scopes.length === 1) mainTarget = target;
     target = local;
     scopes.push(new Map());
     try {
