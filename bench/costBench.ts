@@ -5,20 +5,20 @@
 // - per keystroke on a 100 KB prompt, what CostController's debounced update does, timed as if every keystroke
 //   triggered it (a user typing slower than the debounce; the debounce delay itself is not counted): the host
 //   sends the text to the real tokenizer worker (dist/tokenizerWorker.js's bundle, the tokenizer loaded there),
-//   which updates its incremental count and computes the diagnostics; back on the host come the cost figures,
-//   the status bar and the section CodeLens. Two figures per tokenizer:
+//   which updates its incremental count and computes the diagnostics and the section CodeLens; back on the host
+//   come the cost figures and the status bar. Two figures per tokenizer:
 //   - update: from the edit to the updated figures on the host, the worker round trip included. This is what
 //     `cost.keystrokeP95Ms100KB` reports (its p95, worst tokenizer): how long until the status bar is right;
-//   - host block: the host thread's busy time in that update (event-loop utilization: posting and cloning the
-//     message, reading the reply, the figures and lenses), i.e. what a keystroke costs the extension host;
+//   - host block: the host thread's busy time in that update (event-loop utilization: the edit against the last
+//     text, posting it, reading the reply, the figures), i.e. what a keystroke costs the extension host;
 //     recorded as `cost.hostBlockP95Ms100KB`.
 //   VS Code's own work (getText, positionAt, rendering) is not ours and not counted.
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { splitCountChunks, splitSections } from '../src/cost/chunks';
+import { splitCountChunks } from '../src/cost/chunks';
 import { computeCost } from '../src/cost/costModel';
 import { costWarnings, DEFAULT_COST_OPTIONS } from '../src/cost/costSummary';
-import { computeSectionLenses, statusForCount } from '../src/cost/editorModels';
+import { statusForCount } from '../src/cost/editorModels';
 import { BUILT_IN_PRESETS, DEFAULT_TARGET_ID, TOKENIZER_IDS, type TargetPreset, type TokenizerId } from '../src/cost/presets';
 import { loadTokenCounter, type TokenCounter } from '../src/cost/tokenCounters';
 import { TokenizerWorkerClient } from '../src/cost/tokenizerWorkerClient';
@@ -73,14 +73,16 @@ function countChunked(counter: TokenCounter, text: string): number {
   return total;
 }
 
-/** One debounced update as CostController.analyze and provideCodeLenses do it: the count in the worker, the rest here. */
+/**
+ * One debounced update as CostController.analyze does it: the count, diagnostics and section lenses in the worker
+ * (the text goes as an edit of the last one), the cost figures and the status bar here.
+ */
 async function analyze(client: TokenizerWorkerClient, document: string, preset: TargetPreset, text: string): Promise<number> {
   const options = DEFAULT_COST_OPTIONS;
   void Buffer.byteLength(text, 'utf8'); // the file-size check
-  const { snapshot, chatOverhead, diagnostics } = await client.count(document, text, preset, options);
+  const { snapshot, chatOverhead, diagnostics, lenses } = await client.count(document, text, preset, options, 'markdown');
   const figures = computeCost(preset, snapshot.total, options.kvDtype, chatOverhead);
   const status = statusForCount(preset, figures, options, costWarnings(preset, figures, options));
-  const lenses = computeSectionLenses(snapshot, splitSections(snapshot.text, 'markdown'));
   return status.text.length + diagnostics.length + lenses.length;
 }
 

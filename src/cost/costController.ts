@@ -1,14 +1,13 @@
 // The live context-cost features in the editor: the status-bar item, the Problems-panel diagnostics and the
-// per-section CodeLens. Thin glue: the counts come from the tokenizer worker (the host thread never builds a
-// tokenizer), the figures from editorModels.ts; this file tracks documents, debounces edits, converts offsets
-// to positions and runs the exact count that a user asks for.
+// per-section CodeLens. Thin glue: the counts, diagnostics and lenses come from the tokenizer worker (the host
+// thread never builds a tokenizer), the figures from editorModels.ts; this file tracks documents, debounces
+// edits, converts offsets to positions and runs the exact count that a user asks for.
 import * as vscode from 'vscode';
 import { Disposable } from '../util/disposable';
-import { splitSections } from './chunks';
 import { computeCost } from './costModel';
 import { costWarnings } from './costSummary';
 import { promptDocumentSelector, readCostSettings, type CostSettings } from './costSettings';
-import { computeSectionLenses, COUNT_EXACT_COMMAND, statusForCount, statusForFailure, statusForLoading, statusForTooLarge, type CostDiagnostic, type StatusModel } from './editorModels';
+import { COUNT_EXACT_COMMAND, statusForCount, statusForFailure, statusForLoading, statusForTooLarge, type CostDiagnostic, type SectionLens, type StatusModel } from './editorModels';
 import { apiKeySecretName, ExactCountDebouncer, requestExactCount } from './exactCount';
 import type { CountSnapshot } from './incrementalCounter';
 import type { TargetPreset } from './presets';
@@ -17,6 +16,8 @@ import { TokenizerWorkerClient } from './tokenizerWorkerClient';
 
 interface DocumentState {
   snapshot?: CountSnapshot;
+  /** The section CodeLens of the snapshot. */
+  lenses?: readonly SectionLens[];
   status?: StatusModel;
   /** The provider's count for this exact text and target, when the user asked for one. */
   exact?: { readonly text: string; readonly targetId: string; readonly tokens: number };
@@ -134,6 +135,7 @@ export class CostController extends Disposable implements vscode.CodeLensProvide
     const bytes = Buffer.byteLength(text, 'utf8');
     if (bytes > maxFileBytes) {
       state.snapshot = undefined;
+      state.lenses = undefined;
       state.status = statusForTooLarge(bytes, maxFileBytes);
       this.diagnostics.delete(document.uri);
       return this.publish();
@@ -144,7 +146,7 @@ export class CostController extends Disposable implements vscode.CodeLensProvide
     }
     let counted: Awaited<ReturnType<TokenizerWorkerClient['count']>>;
     try {
-      counted = await this.worker.count(key, text, target, options);
+      counted = await this.worker.count(key, text, target, options, document.languageId === 'markdown' ? 'markdown' : 'blocks');
     } catch (error) {
       state.status = statusForFailure((error as Error).message);
       return this.publish();
@@ -152,6 +154,7 @@ export class CostController extends Disposable implements vscode.CodeLensProvide
     // The settings or the text may have changed while the worker counted: the next run handles that.
     if (this.isDisposed || document.isClosed || this.settings.target !== target || document.getText() !== text) return;
     state.snapshot = counted.snapshot;
+    state.lenses = counted.lenses;
     state.status = this.statusFor(state, target, counted.snapshot.total, counted.chatOverhead);
     this.diagnostics.set(document.uri, counted.diagnostics.map((item) => this.toDiagnostic(document, item)));
     this.publish();
@@ -220,11 +223,10 @@ export class CostController extends Disposable implements vscode.CodeLensProvide
   }
 
   provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
-    const snapshot = this.states.get(document.uri.toString())?.snapshot;
-    if (!this.settings.codeLens || !snapshot) return [];
+    const state = this.states.get(document.uri.toString());
+    if (!this.settings.codeLens || !state?.snapshot || !state.lenses) return [];
     // Between an edit and the debounced update the lenses of the last count stay, at their old offsets.
-    const sections = splitSections(snapshot.text, document.languageId === 'markdown' ? 'markdown' : 'blocks');
-    return computeSectionLenses(snapshot, sections).map((lens) => {
+    return state.lenses.map((lens) => {
       const position = document.positionAt(Math.min(lens.anchor, document.getText().length));
       // No command: the lens is a label (its tooltip explains the share).
       return new vscode.CodeLens(new vscode.Range(position, position), { title: lens.title, tooltip: lens.tooltip, command: '' });

@@ -1,9 +1,11 @@
 // The tokenizer worker: loads the target tokenizers (the Llama 3 and Qwen merge tables take over a second to
 // build) and counts each prompt document off the extension host's thread. It keeps one IncrementalCounter per
 // document, so a keystroke re-tokenizes one chunk, and returns the chunk counts and the diagnostics. It also
-// keeps each document's text, so the host sends a keystroke as an edit.
+// keeps each document's text, so the host sends a keystroke as an edit, and computes the section CodeLens, so
+// the host only places them.
 import { parentPort, workerData } from 'node:worker_threads';
-import { computeCostDiagnostics } from './editorModels';
+import { splitSections } from './chunks';
+import { computeCostDiagnostics, computeSectionLenses } from './editorModels';
 import { IncrementalCounter } from './incrementalCounter';
 import type { TokenizerId } from './presets';
 import { applyEdit, type TextEdit } from './textEdit';
@@ -21,7 +23,7 @@ function post(message: TokenizerWorkerToHost, transfer: ArrayBuffer[] = []): voi
 }
 
 async function count(message: Extract<HostToTokenizerWorker, { type: 'count' }>): Promise<void> {
-  const { requestId, document, change, preset, options } = message;
+  const { requestId, document, change, preset, options, sectionStyle } = message;
   let text: string;
   let edit: { readonly from: string; readonly edit: TextEdit } | undefined;
   if ('text' in change) text = change.text;
@@ -46,9 +48,10 @@ async function count(message: Extract<HostToTokenizerWorker, { type: 'count' }>)
     const snapshot = state.counter.update(text, edit);
     const chatOverhead = chatOverheadTokens(preset, counter);
     const diagnostics = computeCostDiagnostics(snapshot, counter, preset, options, chatOverhead);
+    const lenses = sectionStyle ? computeSectionLenses(snapshot, splitSections(text, sectionStyle)) : [];
     const chunks = new Float64Array(snapshot.chunks.length * 4);
     snapshot.chunks.forEach((chunk, i) => chunks.set([chunk.start, chunk.end, chunk.tokens, chunk.before], i * 4));
-    post({ type: 'counted', requestId, total: snapshot.total, tokenizedChunks: snapshot.tokenizedChunks, chunks, chatOverhead, diagnostics }, [chunks.buffer as ArrayBuffer]);
+    post({ type: 'counted', requestId, total: snapshot.total, tokenizedChunks: snapshot.tokenizedChunks, chunks, chatOverhead, diagnostics, lenses }, [chunks.buffer as ArrayBuffer]);
   } catch (error) {
     post({ type: 'failed', requestId, message: (error as Error).message.split('\n')[0] });
   }

@@ -3,8 +3,9 @@
 // tokenizer has answered once, so the status bar can show "counting…" until then. After a document's first
 // count only the edit since the last text sent travels (cloning 100 KB per keystroke blocked the host).
 import { Worker } from 'node:worker_threads';
+import type { SectionStyle } from './chunks';
 import type { CostOptions } from './costSummary';
-import type { CostDiagnostic } from './editorModels';
+import type { CostDiagnostic, SectionLens } from './editorModels';
 import type { ChunkCount, CountSnapshot } from './incrementalCounter';
 import type { TargetPreset, TokenizerId } from './presets';
 import { diffTexts } from './textEdit';
@@ -14,6 +15,8 @@ export interface WorkerCount {
   readonly snapshot: CountSnapshot;
   readonly chatOverhead: number;
   readonly diagnostics: readonly CostDiagnostic[];
+  /** Empty unless a section style was asked for. */
+  readonly lenses: readonly SectionLens[];
 }
 
 interface Pending {
@@ -21,6 +24,7 @@ interface Pending {
   readonly text: string;
   readonly preset: TargetPreset;
   readonly options: CostOptions;
+  readonly sectionStyle: SectionStyle | undefined;
   readonly tokenizer: TokenizerId;
   readonly resolve: (count: WorkerCount) => void;
   readonly reject: (error: Error) => void;
@@ -41,13 +45,14 @@ export class TokenizerWorkerClient {
     return this.ready.has(tokenizer);
   }
 
-  count(document: string, text: string, preset: TargetPreset, options: CostOptions): Promise<WorkerCount> {
+  /** Counts `text`; with `sectionStyle` the reply also has the section CodeLens. */
+  count(document: string, text: string, preset: TargetPreset, options: CostOptions, sectionStyle?: SectionStyle): Promise<WorkerCount> {
     const requestId = this.nextId++;
     const base = this.worker ? this.sent.get(document) : undefined;
     const change: TextChange = base ? { edit: diffTexts(base.text, text), baseRequestId: base.requestId } : { text };
     return new Promise((resolve, reject) => {
-      this.pending.set(requestId, { document, text, preset, options, tokenizer: preset.tokenizer, resolve, reject });
-      this.send({ type: 'count', requestId, document, change, preset, options });
+      this.pending.set(requestId, { document, text, preset, options, sectionStyle, tokenizer: preset.tokenizer, resolve, reject });
+      this.send({ type: 'count', requestId, document, change, preset, options, ...(sectionStyle ? { sectionStyle } : {}) });
       this.sent.set(document, { text, requestId });
       // Held while a count is outstanding; an idle worker does not keep the process (the CLI, a test) alive.
       this.worker?.ref();
@@ -86,7 +91,7 @@ export class TokenizerWorkerClient {
     if (!pending) return;
     if (message.type === 'failed' && message.stale === true) {
       // The worker lost the base text (it should not happen): the same request again, whole.
-      this.send({ type: 'count', requestId: message.requestId, document: pending.document, change: { text: pending.text }, preset: pending.preset, options: pending.options });
+      this.send({ type: 'count', requestId: message.requestId, document: pending.document, change: { text: pending.text }, preset: pending.preset, options: pending.options, ...(pending.sectionStyle ? { sectionStyle: pending.sectionStyle } : {}) });
       return;
     }
     this.pending.delete(message.requestId);
@@ -103,6 +108,7 @@ export class TokenizerWorkerClient {
       snapshot: { text: pending.text, total: message.total, chunks, tokenizedChunks: message.tokenizedChunks },
       chatOverhead: message.chatOverhead,
       diagnostics: message.diagnostics,
+      lenses: message.lenses,
     });
   }
 

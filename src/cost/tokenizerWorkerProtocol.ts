@@ -2,7 +2,8 @@
 // whole once, then as edits against the version the worker holds (a keystroke is a few characters, not the
 // whole text to clone). Chunk counts travel as one transferred Float64Array of (start, end, tokens, before)
 // quadruples, not as objects.
-import type { CostDiagnostic } from './editorModels';
+import type { SectionStyle } from './chunks';
+import type { CostDiagnostic, SectionLens } from './editorModels';
 import type { CostOptions } from './costSummary';
 import type { TargetPreset } from './presets';
 import type { TextEdit } from './textEdit';
@@ -16,7 +17,16 @@ export interface TokenizerWorkerConfig {
 export type TextChange = { readonly text: string } | { readonly edit: TextEdit; readonly baseRequestId: number };
 
 export type HostToTokenizerWorker =
-  | { readonly type: 'count'; readonly requestId: number; readonly document: string; readonly change: TextChange; readonly preset: TargetPreset; readonly options: CostOptions }
+  | {
+      readonly type: 'count';
+      readonly requestId: number;
+      readonly document: string;
+      readonly change: TextChange;
+      readonly preset: TargetPreset;
+      readonly options: CostOptions;
+      /** How to cut the text into sections for the CodeLens; none: no lenses. */
+      readonly sectionStyle?: SectionStyle;
+    }
   | { readonly type: 'forget'; readonly document: string };
 
 export type TokenizerWorkerToHost =
@@ -29,6 +39,8 @@ export type TokenizerWorkerToHost =
       readonly chunks: Float64Array;
       readonly chatOverhead: number;
       readonly diagnostics: readonly CostDiagnostic[];
+      /** The section CodeLens (computed here, so the host only places them). */
+      readonly lenses: readonly SectionLens[];
     }
   /** `stale`: the worker does not hold the edit's base text (the host then sends the whole text). */
   | { readonly type: 'failed'; readonly requestId: number; readonly message: string; readonly stale?: boolean };

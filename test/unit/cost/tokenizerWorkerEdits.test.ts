@@ -1,5 +1,5 @@
 // After a document's first count the host sends the tokenizer worker only edits; on random edits of a real
-// prompt the worker's counts, chunks and diagnostics equal a fresh count of the whole text on this thread, also
+// prompt the worker's counts, chunks, diagnostics and section lenses equal a fresh count of the whole text on this thread, also
 // after the worker lost the text (it asks for the whole text again) and after a tokenizer switch.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildBundle } from '../../helpers/buildBundle';
 import { DEFAULT_COST_OPTIONS, type CostOptions } from '../../../src/cost/costSummary';
-import { computeCostDiagnostics } from '../../../src/cost/editorModels';
+import { splitSections } from '../../../src/cost/chunks';
+import { computeCostDiagnostics, computeSectionLenses } from '../../../src/cost/editorModels';
 import { IncrementalCounter } from '../../../src/cost/incrementalCounter';
 import { BUILT_IN_PRESETS, type TargetPreset } from '../../../src/cost/presets';
 import { chatOverheadTokens, loadTokenCounter } from '../../../src/cost/tokenCounters';
@@ -37,6 +38,7 @@ async function expectFresh(label: string, text: string, target: TargetPreset, go
   assert.equal(got.snapshot.chunks.reduce((sum, chunk) => sum + chunk.tokens, 0), fresh.total, label);
   const overhead = chatOverheadTokens(target, counter);
   assert.deepEqual(got.diagnostics, computeCostDiagnostics(fresh, counter, target, optionsFor(target), overhead), label);
+  assert.deepEqual(got.lenses, computeSectionLenses(fresh, splitSections(text, 'markdown')), label);
 }
 
 test('counts sent as edits equal a fresh count of the whole text on random edits', async () => {
@@ -53,16 +55,16 @@ test('counts sent as edits equal a fresh count of the whole text on random edits
         text = random() < 0.3 ? text.slice(0, at) + text.slice(at + 1 + Math.floor(random() * 30)) : text.slice(0, at) + inserts[Math.floor(random() * inserts.length)] + text.slice(at);
         // Some updates are skipped, as the debounce does: the edit then spans several keystrokes.
         if (random() < 0.3) continue;
-        await expectFresh(`${id} edit ${i}`, text, target, await client.count('doc', text, target, optionsFor(target)));
+        await expectFresh(`${id} edit ${i}`, text, target, await client.count('doc', text, target, optionsFor(target), 'markdown'));
       }
     }
     // The worker loses the text (as if it had forgotten the document): the client sends it whole again.
     (client as unknown as { send(message: HostToTokenizerWorker): void }).send({ type: 'forget', document: 'doc' });
     text = `${text}\nafter the worker forgot\n`;
     const target = preset('gpt-4o');
-    await expectFresh('after a lost text', text, target, await client.count('doc', text, target, optionsFor(target)));
+    await expectFresh('after a lost text', text, target, await client.count('doc', text, target, optionsFor(target), 'markdown'));
     text = `${text}one more\n`;
-    await expectFresh('the edit after that', text, target, await client.count('doc', text, target, optionsFor(target)));
+    await expectFresh('the edit after that', text, target, await client.count('doc', text, target, optionsFor(target), 'markdown'));
   } finally {
     client.dispose();
   }
