@@ -73,7 +73,7 @@ export class IncrementalCounter {
       // The opening chunk tokenizes differently (SentencePiece's dummy prefix).
       const same = known.chunks.get(chunkKey(piece, start === 0));
       let counted: ChunkCount;
-      if (same) counted = { ...same, start, end, before: total };
+      if (same) counted = moved(same, start, end, total);
       else {
         counted = end - start > LONG_CHUNK ? this.countPieces(text, { start, end }, known.pieces, total) : { start, end, tokens: this.counter.count(piece, start === 0), before: total };
         tokenizedChunks++;
@@ -82,7 +82,7 @@ export class IncrementalCounter {
       total += counted.tokens;
     }
     for (const chunk of after) {
-      chunks.push({ ...chunk, start: chunk.start + delta, end: chunk.end + delta, before: total });
+      chunks.push(moved(chunk, chunk.start + delta, chunk.end + delta, total));
       total += chunk.tokens;
     }
     this.last = { text, total, chunks, tokenizedChunks };
@@ -106,6 +106,12 @@ export class IncrementalCounter {
   clear(): void {
     this.last = undefined;
   }
+}
+
+/** A chunk's count at another place (literals, not a spread: this runs for every chunk after the edit). */
+function moved(chunk: ChunkCount, start: number, end: number, before: number): ChunkCount {
+  const { tokens, pieces } = chunk;
+  return pieces ? { start, end, tokens, before, pieces } : { start, end, tokens, before };
 }
 
 /** Counts from the previous update, by text: of the chunks around the edit and of their pieces. */

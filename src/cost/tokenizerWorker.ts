@@ -50,7 +50,12 @@ async function count(message: Extract<HostToTokenizerWorker, { type: 'count' }>)
     const diagnostics = computeCostDiagnostics(snapshot, counter, preset, options, chatOverhead);
     const lenses = sectionStyle ? computeSectionLenses(snapshot, splitSections(text, sectionStyle)) : [];
     const chunks = new Float64Array(snapshot.chunks.length * 4);
-    snapshot.chunks.forEach((chunk, i) => chunks.set([chunk.start, chunk.end, chunk.tokens, chunk.before], i * 4));
+    snapshot.chunks.forEach((chunk, i) => {
+      chunks[i * 4] = chunk.start;
+      chunks[i * 4 + 1] = chunk.end;
+      chunks[i * 4 + 2] = chunk.tokens;
+      chunks[i * 4 + 3] = chunk.before;
+    });
     post({ type: 'counted', requestId, total: snapshot.total, tokenizedChunks: snapshot.tokenizedChunks, chunks, chatOverhead, diagnostics, lenses }, [chunks.buffer as ArrayBuffer]);
   } catch (error) {
     post({ type: 'failed', requestId, message: (error as Error).message.split('\n')[0] });
