@@ -1,6 +1,7 @@
 // Token counts that follow a document as it is edited: the text is cut into chunks that tokenize
 // independently (see chunks.ts) and each chunk's count is cached by its text, so a keystroke re-tokenizes
-// only the chunk it changed; a long chunk (a long line) is counted in pieces, and only the edited piece again. `update` is what the editor calls per (debounced) change; the benchmark suite
+// only the chunk it changed; a long chunk (a long line) is counted in pieces, and only the edited piece is
+// tokenized again. `update` is what the tokenizer worker calls per (debounced) change; the benchmark suite
 // measures it.
 import { LONG_CHUNK, splitCountChunks, splitCountPieces, type Section, type Span } from './chunks';
 import { diffTexts, type TextEdit } from './textEdit';
