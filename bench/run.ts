@@ -9,7 +9,7 @@ import { ModelTokenizer } from '../src/engine/inspectApi';
 import { buildBenchBundles } from './bundles';
 import { runColdStartBench, type ColdStartFigures } from './coldStartBench';
 import { runCostBench, type CostBenchResult } from './costBench';
-import { renderSoakMarkdown, runSoakBench, type SoakResult } from './soakBench';
+import { renderSoakMarkdown, runSoakInChild, type SoakResult } from './soakBench';
 import { runRealSizeBench, type RealSizeFigures } from './realSizeBench';
 import { runEngineBench, textOfTokens, type EngineBenchResult } from './engineBench';
 import { renderExplainMarkdown, runExplainBench, type ExplainBenchResult } from './explainBench';
@@ -154,7 +154,7 @@ async function main(): Promise<void> {
   );
 
   const soak: SoakResult | null = await attempt('soak', async () =>
-    runSoakBench({
+    runSoakInChild(ROOT, {
       workerScript: bundles.workerJs,
       modelsDir: path.join(ROOT, 'models'),
       cacheDir,

@@ -1,8 +1,12 @@
-// Soak: one worker, many inspections of mixed lengths (the extension's life between two idle releases).
+// Soak: one worker, many inspections of mixed lengths (the extension's life between two idle releases),
+// in a process of its own (runSoakInChild).
 // It records the process RSS (the worker thread lives in this process) at the start (after a warm-up
 // inspection at the longest length, model loaded), its peak (sampled after every inspection) and at the
 // end, with soak.rssGrowthMiB = end - start; and the p95 time per inspection over the soak against the
 // same lengths, each in a fresh worker (model loaded by a short warm-up, so only the inspection is timed).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { InspectRequest } from '../src/engine/inspectApi';
 import { InspectorWorker } from '../src/worker/inspectorWorker';
@@ -20,6 +24,38 @@ export interface SoakOptions {
   /** How many of the soak's lengths are measured again in a fresh worker. */
   readonly freshSamples: number;
   readonly log: (line: string) => void;
+}
+
+/** The soak's options as a child process reads them (no log function). */
+export type SoakJob = Omit<SoakOptions, 'log'>;
+
+/** Runs the soak in a fresh process (soakChild.ts, with --expose-gc); its progress lines go to `log`. */
+export function runSoakInChild(root: string, options: SoakOptions): Promise<SoakResult> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pa-bench-soak-'));
+  const jobFile = path.join(dir, 'job.json');
+  const { log, ...job } = options;
+  writeFileSync(jobFile, JSON.stringify(job));
+  return new Promise<SoakResult>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', path.join(root, 'bench', 'soakChild.ts'), jobFile], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let lastError = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => {
+      for (const line of chunk.toString().split('\n').filter(Boolean)) {
+        lastError = line;
+        log(line);
+      }
+    });
+    child.on('close', (code) => {
+      rmSync(dir, { recursive: true, force: true });
+      if (code !== 0) return reject(new Error(`soak child failed: ${lastError || `exit ${code}`}`));
+      try {
+        resolve(JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as SoakResult);
+      } catch {
+        reject(new Error(`soak child printed no result: ${stdout.slice(0, 200)}`));
+      }
+    });
+  });
 }
 
 export interface SoakResult {
@@ -85,7 +121,7 @@ export async function runSoakBench(options: SoakOptions): Promise<SoakResult> {
   } finally {
     worker.dispose();
   }
-  // Sampled, not getrusage: the other bench sections ran in this process before.
+  // Sampled after each inspection (getrusage's peak would include the fresh workers' loads below).
   peak = Math.max(peak, end);
 
   const step = Math.max(1, Math.floor(lengths.length / options.freshSamples));
