@@ -21,7 +21,7 @@
 //   l's statistics: its query input passes through a Where whose condition reads the shape of one of layer
 //   l's outputs (exact, for any dtype: only the shape is read).
 // - The probabilities are not graph outputs: onnxruntime holds every graph output until the run ends,
-//   fetched or not (4.9 GiB over the raw run). Each layer's leave through a Slice of its first
+//   fetched or not (4.9 GiB over the raw run). Each layer's probabilities leave through a Slice of the first
 //   PROBABILITY_ROWS_INPUT query rows (the batch is 1): 0 gives an empty tensor, ALL_ROWS all of them
 //   (--dense, the induction probe).
 // - Each layer's statistics sit in one If on a condition that is true at run time: onnxruntime's session
