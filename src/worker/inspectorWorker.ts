@@ -74,6 +74,11 @@ export class InspectorWorker extends Disposable {
     this.worker?.postMessage({ type: 'simulate-crash' } satisfies HostToWorker);
   }
 
+  /** Tests only: a full collection of the worker's heap (needs testHooks and a process run with --expose-gc). */
+  collectGarbage(): void {
+    this.worker?.postMessage({ type: 'collect-garbage' } satisfies HostToWorker);
+  }
+
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
     const workerData: WorkerConfig = {

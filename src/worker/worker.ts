@@ -46,5 +46,8 @@ port.on('message', (message: HostToWorker) => {
     case 'simulate-crash':
       if (config.testHooks) process.exit(70);
       break;
+    case 'collect-garbage':
+      if (config.testHooks) (globalThis as { gc?: () => void }).gc?.();
+      break;
   }
 });

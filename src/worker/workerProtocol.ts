@@ -8,14 +8,17 @@ export interface WorkerConfig {
   readonly modelsDir: string;
   readonly cacheDir: string;
   readonly hubEndpoint?: string;
-  /** Tests only: honour 'simulate-crash'. */
+  /** Tests only: honour 'simulate-crash' and 'collect-garbage'. */
   readonly testHooks?: boolean;
 }
 
 export type HostToWorker =
   | { readonly type: 'inspect'; readonly request: InspectRequest }
   | { readonly type: 'cancel'; readonly requestId: number }
-  | { readonly type: 'simulate-crash' };
+  | { readonly type: 'simulate-crash' }
+  /** A full collection of the worker's heap where the process runs with --expose-gc, so a test's RSS reading
+   * measures what the worker keeps, not garbage waiting for V8's next collection. */
+  | { readonly type: 'collect-garbage' };
 
 /** What the worker posts: the event stream, nothing else. */
 export type WorkerToHost = InspectionEvent;

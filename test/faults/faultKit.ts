@@ -110,9 +110,10 @@ export function mountTmpfs(dir: string, size: string): Mount | null {
 }
 
 /** process RSS after a full GC (the worker thread lives in this process; needs --expose-gc). */
-export async function settledRss(): Promise<number> {
+export async function settledRss(worker?: InspectorWorker): Promise<number> {
   const gc = (globalThis as { gc?: () => void }).gc;
   for (let i = 0; i < 3; i++) {
+    worker?.collectGarbage(); // the worker's heap too: its garbage is not what it keeps
     gc?.();
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
