@@ -4,6 +4,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { errorEvent, InspectionCancelled, ModelCache, runInspection, type InspectRequest } from '../engine/inspectApi';
 import { eventTransferList, type InspectionEvent } from '../shared/protocol';
+import { fullCollectionFunction, GarbageBudget } from './heapCollection';
 import type { HostToWorker, WorkerConfig } from './workerProtocol';
 
 const port = parentPort;
@@ -13,9 +14,14 @@ const models = new ModelCache(config);
 const cancelled = new Set<number>();
 let latest = -1;
 let queue: Promise<void> = Promise.resolve();
+let queued = 0;
+const garbage = new GarbageBudget(fullCollectionFunction());
 
 function post(event: InspectionEvent): void {
-  port?.postMessage(event, eventTransferList(event));
+  const transfer = eventTransferList(event);
+  // What a run moves out is about what it left behind as garbage (the outputs these were copied from).
+  for (const buffer of transfer) garbage.add(buffer.byteLength);
+  port?.postMessage(event, transfer);
 }
 
 async function inspect(request: InspectRequest): Promise<void> {
@@ -30,6 +36,8 @@ async function inspect(request: InspectRequest): Promise<void> {
     if (!(error instanceof InspectionCancelled)) post(errorEvent(id, error));
   } finally {
     cancelled.delete(id);
+    queued--;
+    if (queued === 0) garbage.settle();
   }
 }
 
@@ -37,6 +45,7 @@ port.on('message', (message: HostToWorker) => {
   switch (message.type) {
     case 'inspect':
       latest = message.request.requestId;
+      queued++;
       queue = queue.then(() => inspect(message.request));
       break;
     case 'cancel':
