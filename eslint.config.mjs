@@ -1,14 +1,29 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import prettier from 'eslint-config-prettier';
 
 export const config = tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.e2e/**', '.cache/**', 'out/**', 'models/**', '**/*.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  // Layout is prettier's (npm run format); eslint checks no formatting of its own.
+  prettier,
   {
     // Build and maintenance scripts run as plain Node ES modules.
     files: ['**/*.mjs'],
-    languageOptions: { globals: { console: 'readonly', process: 'readonly', Buffer: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', TextDecoder: 'readonly', TextEncoder: 'readonly', structuredClone: 'readonly' } },
+    languageOptions: {
+      globals: {
+        console: 'readonly',
+        process: 'readonly',
+        Buffer: 'readonly',
+        URL: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        TextDecoder: 'readonly',
+        TextEncoder: 'readonly',
+        structuredClone: 'readonly',
+      },
+    },
   },
   {
     rules: {
@@ -21,7 +36,17 @@ export const config = tseslint.config(
     // The CLI, the worker and the bench reach the engine through its public face only.
     files: ['src/cli/**/*.ts', 'src/worker/**/*.ts', 'bench/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/engine/*', '!**/engine/inspectApi'], message: 'Import the engine through src/engine/inspectApi.ts.' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/engine/*', '!**/engine/inspectApi'],
+              message: 'Import the engine through src/engine/inspectApi.ts.',
+            },
+          ],
+        },
+      ],
     },
   },
 );
