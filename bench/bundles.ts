@@ -17,7 +17,10 @@ export async function buildBenchBundles(root: string, name: string): Promise<Ben
   const outdir = path.join(root, '.cache', name);
   await build({
     ...NODE_BUNDLE,
-    entryPoints: { worker: path.join(root, 'src', 'worker', 'worker.ts'), tokenizerWorker: path.join(root, 'src', 'cost', 'tokenizerWorker.ts') },
+    entryPoints: {
+      worker: path.join(root, 'src', 'worker', 'worker.ts'),
+      tokenizerWorker: path.join(root, 'src', 'cost', 'tokenizerWorker.ts'),
+    },
     outdir,
   });
   await build({
@@ -29,7 +32,12 @@ export async function buildBenchBundles(root: string, name: string): Promise<Ben
     target: 'chrome120',
     logLevel: 'silent',
   });
-  return { workerJs: path.join(outdir, 'worker.js'), tokenizerWorkerJs: path.join(outdir, 'tokenizerWorker.js'), webviewJs: path.join(outdir, 'webview.js'), webviewCss: path.join(outdir, 'webview.css') };
+  return {
+    workerJs: path.join(outdir, 'worker.js'),
+    tokenizerWorkerJs: path.join(outdir, 'tokenizerWorker.js'),
+    webviewJs: path.join(outdir, 'webview.js'),
+    webviewCss: path.join(outdir, 'webview.css'),
+  };
 }
 
 /** The in-page half of the webview benchmark (webviewHarness.ts), as one script. */

@@ -46,7 +46,8 @@ function runChild(root: string, job: ColdStartJob, dir: string, index: number): 
       ['--import', 'tsx', path.join(root, 'bench', 'coldStartChild.ts'), jobFile],
       { cwd: root, timeout: 300_000, maxBuffer: 1 << 20 },
       (error, stdout, stderr) => {
-        if (error) return reject(new Error(`cold-start child failed: ${(stderr || error.message).trim().split('\n')[0]}`));
+        if (error)
+          return reject(new Error(`cold-start child failed: ${(stderr || error.message).trim().split('\n')[0]}`));
         try {
           resolve(JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as ColdStartReport);
         } catch {
@@ -69,13 +70,17 @@ export async function runColdStartBench(options: ColdStartOptions): Promise<Cold
     const modelsDir = path.join(options.root, 'models');
     const base = { workerScript: options.workerScript, modelsDir, text: options.text, tokens: options.tokens };
     const firstEver = await runChild(options.root, { ...base, cacheDir: path.join(dir, 'empty-cache') }, dir, 0);
-    options.log(`cold start, empty tap cache: first tokens ${firstEver.cold.startMs.toFixed(0)} ms, first layer ${firstEver.cold.firstLayerMs.toFixed(0)} ms`);
+    options.log(
+      `cold start, empty tap cache: first tokens ${firstEver.cold.startMs.toFixed(0)} ms, first layer ${firstEver.cold.firstLayerMs.toFixed(0)} ms`,
+    );
     const cached: ColdStartReport[] = [];
     for (let i = 0; i < options.samples; i++) {
       const peak = i === 0 ? { peakText: options.peakText, peakTokens: options.peakTokens } : {};
       const report = await runChild(options.root, { ...base, ...peak, cacheDir: options.cacheDir }, dir, i + 1);
       cached.push(report);
-      options.log(`cold start ${i + 1}/${options.samples}: first tokens ${report.cold.startMs.toFixed(0)} ms, first layer ${report.cold.firstLayerMs.toFixed(0)} ms, warm first layer ${report.warm.firstLayerMs.toFixed(0)} ms`);
+      options.log(
+        `cold start ${i + 1}/${options.samples}: first tokens ${report.cold.startMs.toFixed(0)} ms, first layer ${report.cold.firstLayerMs.toFixed(0)} ms, warm first layer ${report.warm.firstLayerMs.toFixed(0)} ms`,
+      );
     }
     const peakRun = cached[0];
     return {

@@ -34,7 +34,15 @@ export interface ColdStartReport {
 let requestId = 0;
 
 function timeInspection(worker: InspectorWorker, text: string, tokens: number): Promise<InspectionTimes> {
-  const request: InspectRequest = { requestId: ++requestId, text, model: '', provider: 'cpu', maxCharacters: 10_000_000, maxTokens: tokens, window: 'start' };
+  const request: InspectRequest = {
+    requestId: ++requestId,
+    text,
+    model: '',
+    provider: 'cpu',
+    maxCharacters: 10_000_000,
+    maxTokens: tokens,
+    window: 'start',
+  };
   return new Promise((resolve, reject) => {
     const started = performance.now();
     let startMs = Number.NaN;
@@ -51,13 +59,23 @@ function timeInspection(worker: InspectorWorker, text: string, tokens: number): 
 async function main(): Promise<void> {
   const job = JSON.parse(readFileSync(process.argv[2], 'utf8')) as ColdStartJob;
   const baselineRssBytes = process.memoryUsage().rss;
-  const worker = new InspectorWorker({ workerScript: job.workerScript, modelsDir: job.modelsDir, cacheDir: job.cacheDir, idleTimeoutMs: 60_000 });
+  const worker = new InspectorWorker({
+    workerScript: job.workerScript,
+    modelsDir: job.modelsDir,
+    cacheDir: job.cacheDir,
+    idleTimeoutMs: 60_000,
+  });
   try {
     const cold = await timeInspection(worker, job.text, job.tokens);
     const warm = await timeInspection(worker, job.text, job.tokens);
     if (job.peakText && job.peakTokens) await timeInspection(worker, job.peakText, job.peakTokens);
     // maxRSS is in kilobytes.
-    const report: ColdStartReport = { cold, warm, baselineRssBytes, peakRssBytes: process.resourceUsage().maxRSS * 1024 };
+    const report: ColdStartReport = {
+      cold,
+      warm,
+      baselineRssBytes,
+      peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    };
     process.stdout.write(`${JSON.stringify(report)}\n`);
   } finally {
     worker.dispose();

@@ -26,7 +26,9 @@ function variedCopy(source: string, copy: number, random: () => number): string 
     const j = Math.floor(random() * (i + 1));
     [paragraphs[i], paragraphs[j]] = [paragraphs[j], paragraphs[i]];
   }
-  const body = paragraphs.join('\n\n').replace(/\d+/g, (digits) => String(Math.floor(random() * 10 ** Math.min(digits.length, 6))));
+  const body = paragraphs
+    .join('\n\n')
+    .replace(/\d+/g, (digits) => String(Math.floor(random() * 10 ** Math.min(digits.length, 6))));
   return `## Part ${copy + 1}\n\n${body.trim()}\n\n`;
 }
 

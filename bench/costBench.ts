@@ -19,7 +19,13 @@ import { splitCountChunks } from '../src/cost/chunks';
 import { computeCost } from '../src/cost/costModel';
 import { costWarnings, DEFAULT_COST_OPTIONS } from '../src/cost/costSummary';
 import { statusForCount } from '../src/cost/editorModels';
-import { BUILT_IN_PRESETS, DEFAULT_TARGET_ID, TOKENIZER_IDS, type TargetPreset, type TokenizerId } from '../src/cost/presets';
+import {
+  BUILT_IN_PRESETS,
+  DEFAULT_TARGET_ID,
+  TOKENIZER_IDS,
+  type TargetPreset,
+  type TokenizerId,
+} from '../src/cost/presets';
 import { loadTokenCounter, type TokenCounter } from '../src/cost/tokenCounters';
 import { TokenizerWorkerClient } from '../src/cost/tokenizerWorkerClient';
 import { promptCorpus } from './corpus';
@@ -77,10 +83,21 @@ function countChunked(counter: TokenCounter, text: string): number {
  * One debounced update as CostController.analyze does it: the count, diagnostics and section lenses in the worker
  * (the text goes as an edit of the last one), the cost figures and the status bar here.
  */
-async function analyze(client: TokenizerWorkerClient, document: string, preset: TargetPreset, text: string): Promise<number> {
+async function analyze(
+  client: TokenizerWorkerClient,
+  document: string,
+  preset: TargetPreset,
+  text: string,
+): Promise<number> {
   const options = DEFAULT_COST_OPTIONS;
   void Buffer.byteLength(text, 'utf8'); // the file-size check
-  const { snapshot, chatOverhead, diagnostics, lenses } = await client.count(document, text, preset, options, 'markdown');
+  const { snapshot, chatOverhead, diagnostics, lenses } = await client.count(
+    document,
+    text,
+    preset,
+    options,
+    'markdown',
+  );
   const figures = computeCost(preset, snapshot.total, options.kvDtype, chatOverhead);
   const status = statusForCount(preset, figures, options, costWarnings(preset, figures, options));
   return status.text.length + diagnostics.length + lenses.length;
@@ -138,7 +155,9 @@ export async function runCostBench(options: CostBenchOptions): Promise<CostBench
     }
     const mbPerSecond = corpusBytes / 1e6 / (median(times) / 1000);
 
-    const preset = BUILT_IN_PRESETS.find((p) => p.id === DEFAULT_TARGET_ID && p.tokenizer === id) ?? BUILT_IN_PRESETS.find((p) => p.tokenizer === id);
+    const preset =
+      BUILT_IN_PRESETS.find((p) => p.id === DEFAULT_TARGET_ID && p.tokenizer === id) ??
+      BUILT_IN_PRESETS.find((p) => p.tokenizer === id);
     if (!preset) throw new Error(`no built-in preset uses the ${id} tokenizer`);
     // A fresh worker per tokenizer, as after a reload: only this tokenizer is loaded in it.
     const client = new TokenizerWorkerClient(options.tokenizerWorkerJs, { assetsDir });

@@ -6,7 +6,14 @@
 import * as path from 'node:path';
 import type * as ort from 'onnxruntime-node';
 import { computeCostSummary } from '../src/cost/costSummary';
-import { createSession, ElemType, LoadedModel, prepareTappedModel, PROBABILITY_ROWS_INPUT, runInspection } from '../src/engine/inspectApi';
+import {
+  createSession,
+  ElemType,
+  LoadedModel,
+  prepareTappedModel,
+  PROBABILITY_ROWS_INPUT,
+  runInspection,
+} from '../src/engine/inspectApi';
 import type { GraphInputInfo, InspectRequest, ModelTokenizer, TappedModel } from '../src/engine/inspectApi';
 import type { InspectionResult, InspectionSummary, LayerAttention } from '../src/shared/protocol';
 import { promptText } from './corpus';
@@ -61,7 +68,11 @@ export function textOfTokens(tokenizer: ModelTokenizer, root: string, n: number)
   return source.slice(0, end);
 }
 
-export function feedsFor(runtime: typeof ort, inputs: readonly GraphInputInfo[], ids: readonly number[]): Record<string, ort.Tensor> {
+export function feedsFor(
+  runtime: typeof ort,
+  inputs: readonly GraphInputInfo[],
+  ids: readonly number[],
+): Record<string, ort.Tensor> {
   const n = ids.length;
   const ints = (input: GraphInputInfo, values: ArrayLike<number>): ort.Tensor =>
     input.elemType === ElemType.INT32
@@ -71,8 +82,15 @@ export function feedsFor(runtime: typeof ort, inputs: readonly GraphInputInfo[],
   for (const input of inputs) {
     if (input.name === 'input_ids') feeds[input.name] = ints(input, ids);
     else if (input.name === 'attention_mask') feeds[input.name] = ints(input, new Array<number>(n).fill(1));
-    else if (input.name === 'position_ids') feeds[input.name] = ints(input, Array.from({ length: n }, (_, i) => i));
-    else throw new Error(`the benchmark does not feed model input "${input.name}" (only input_ids, attention_mask, position_ids)`);
+    else if (input.name === 'position_ids')
+      feeds[input.name] = ints(
+        input,
+        Array.from({ length: n }, (_, i) => i),
+      );
+    else
+      throw new Error(
+        `the benchmark does not feed model input "${input.name}" (only input_ids, attention_mask, position_ids)`,
+      );
   }
   return feeds;
 }
@@ -83,7 +101,11 @@ interface Collected {
   summary?: InspectionSummary;
 }
 
-async function fullInspection(model: LoadedModel, request: InspectRequest, dense?: DenseJsonSize): Promise<{ ms: number; collected: Collected }> {
+async function fullInspection(
+  model: LoadedModel,
+  request: InspectRequest,
+  dense?: DenseJsonSize,
+): Promise<{ ms: number; collected: Collected }> {
   const collected: Collected = { layers: [] };
   const started = performance.now();
   await runInspection(
@@ -95,7 +117,9 @@ async function fullInspection(model: LoadedModel, request: InspectRequest, dense
         else if (event.kind === 'layer') collected.layers.push(event.layer);
         else if (event.kind === 'summary') collected.summary = event.summary;
       },
-      ...(dense ? { onRawLayer: (_l: number, data: Float32Array, heads: number, n: number) => dense.addLayer(data, heads, n) } : {}),
+      ...(dense
+        ? { onRawLayer: (_l: number, data: Float32Array, heads: number, n: number) => dense.addLayer(data, heads, n) }
+        : {}),
     },
     () => false,
   );
@@ -113,13 +137,18 @@ async function checkDenseJsonSize(model: LoadedModel, request: InspectRequest, c
     {
       emit: () => undefined,
       onRawLayer: (_l, data, heads, n) => {
-        nested.push(Array.from({ length: heads }, (_, h) => Array.from({ length: n }, (_, q) => Array.from(data.subarray((h * n + q) * n, (h * n + q + 1) * n)))));
+        nested.push(
+          Array.from({ length: heads }, (_, h) =>
+            Array.from({ length: n }, (_, q) => Array.from(data.subarray((h * n + q) * n, (h * n + q + 1) * n))),
+          ),
+        );
       },
     },
     () => false,
   );
   const actual = Buffer.byteLength(JSON.stringify(nested), 'utf8');
-  if (actual !== counted) throw new Error(`dense JSON size check failed: counted ${counted} bytes, JSON.stringify gives ${actual}`);
+  if (actual !== counted)
+    throw new Error(`dense JSON size check failed: counted ${counted} bytes, JSON.stringify gives ${actual}`);
 }
 
 /** ORT's intra-op threads spin briefly after a run; a pause keeps one run's spinning out of the next one's time. */
@@ -128,13 +157,30 @@ const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve,
 export async function runEngineBench(options: EngineBenchOptions): Promise<EngineBenchResult> {
   const { log } = options;
   const runtime = await import('onnxruntime-node');
-  const model = await LoadedModel.load(options.modelFolder, { id: path.basename(options.modelFolder), cacheDir: options.cacheDir, provider: 'cpu' });
+  const model = await LoadedModel.load(options.modelFolder, {
+    id: path.basename(options.modelFolder),
+    cacheDir: options.cacheDir,
+    provider: 'cpu',
+  });
   const modelFile = path.join(options.modelFolder, 'onnx', 'model.onnx');
   const tapped: TappedModel = await prepareTappedModel(modelFile, model.config.layers, options.cacheDir);
   const raw = (await createSession(modelFile, 'cpu')).session;
   const tappedSession = (await createSession(tapped.modelPath, 'cpu')).session;
   // What the inspection fetches: the compact in-graph statistics, no per-head probabilities.
-  const tappedOutputs = [tapped.stats.longRange, ...tapped.stats.layers.flatMap((l) => [l.heads.weights, l.heads.keys, l.heads.scale, l.rollout.weights, l.rollout.keys, l.rollout.scale, l.received, l.bands, l.entropy])];
+  const tappedOutputs = [
+    tapped.stats.longRange,
+    ...tapped.stats.layers.flatMap((l) => [
+      l.heads.weights,
+      l.heads.keys,
+      l.heads.scale,
+      l.rollout.weights,
+      l.rollout.keys,
+      l.rollout.scale,
+      l.received,
+      l.bands,
+      l.entropy,
+    ]),
+  ];
   const lengths: EngineLengthFigures[] = [];
   const results = new Map<number, InspectionResult>();
   try {
@@ -142,11 +188,29 @@ export async function runEngineBench(options: EngineBenchOptions): Promise<Engin
       const tokens = Math.min(n, model.config.maxPositions);
       const text = textOfTokens(model.tokenizer, options.root, tokens);
       const ids = model.tokenizer.tokenize(text).ids.slice(0, tokens);
-      const request: InspectRequest = { requestId: tokens, text, model: '', provider: 'cpu', maxCharacters: 10_000_000, maxTokens: tokens, window: 'start' };
+      const request: InspectRequest = {
+        requestId: tokens,
+        text,
+        model: '',
+        provider: 'cpu',
+        maxCharacters: 10_000_000,
+        maxTokens: tokens,
+        window: 'start',
+      };
       const rawFeeds = feedsFor(runtime, tapped.inputs, ids);
       // The tapped graph also takes how many probability rows to output: none, as in an inspection.
-      const tappedFeeds = { ...rawFeeds, [PROBABILITY_ROWS_INPUT]: new runtime.Tensor('int64', BigInt64Array.of(0n), [1]) };
-      const samples = { raw: [] as number[], tapped: [] as number[], full: [] as number[], tokenize: [] as number[], run: [] as number[], stats: [] as number[] };
+      const tappedFeeds = {
+        ...rawFeeds,
+        [PROBABILITY_ROWS_INPUT]: new runtime.Tensor('int64', BigInt64Array.of(0n), [1]),
+      };
+      const samples = {
+        raw: [] as number[],
+        tapped: [] as number[],
+        full: [] as number[],
+        tokenize: [] as number[],
+        run: [] as number[],
+        stats: [] as number[],
+      };
       let last: Collected | null = null;
       for (let round = 0; round < options.warmups + options.runs; round++) {
         const measured = round >= options.warmups;
@@ -187,7 +251,8 @@ export async function runEngineBench(options: EngineBenchOptions): Promise<Engin
         layers: last.layers,
         summary: last.summary,
       };
-      if (result.tokens.length !== tokens) throw new Error(`asked for ${tokens} tokens, the inspection has ${result.tokens.length}`);
+      if (result.tokens.length !== tokens)
+        throw new Error(`asked for ${tokens} tokens, the inspection has ${result.tokens.length}`);
       if (options.keepResults.includes(n)) results.set(n, result);
       const figures: EngineLengthFigures = {
         tokens,
@@ -198,7 +263,8 @@ export async function runEngineBench(options: EngineBenchOptions): Promise<Engin
         payload: panelPayloadSize(result),
         denseJsonBytes: dense.bytes,
         denseFloat32Bytes: model.config.layers * model.config.heads * tokens * tokens * 4,
-        encoding: result.layers[0]?.heads.encoding === 'topk-u8' ? `topk-u8 (k=${result.layers[0].heads.k})` : 'dense-u8',
+        encoding:
+          result.layers[0]?.heads.encoding === 'topk-u8' ? `topk-u8 (k=${result.layers[0].heads.k})` : 'dense-u8',
       };
       lengths.push(figures);
       log(

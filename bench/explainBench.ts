@@ -3,7 +3,14 @@
 // end to end by the engine (leave-one-out, attention beside it, savings), timed against session.run of the
 // untouched graph on the same 512 tokens, interleaved per round. explain.ratioToRaw512x8 is their ratio.
 import * as path from 'node:path';
-import { attributeAnswer, attributionModel, createSession, ElemType, LoadedModel, LogitsSession } from '../src/engine/inspectApi';
+import {
+  attributeAnswer,
+  attributionModel,
+  createSession,
+  ElemType,
+  LoadedModel,
+  LogitsSession,
+} from '../src/engine/inspectApi';
 import { feedsFor } from './engineBench';
 import { promptText } from './corpus';
 import { median, round, yieldToEventLoop } from './stats';
@@ -34,16 +41,21 @@ export interface ExplainBenchResult {
 }
 
 const SOURCE = 'The access code for the archive room is XK-4471. Staff must not share it with visitors.';
-const QUESTION = 'Question: what is the access code for the archive room?\nAnswer: The access code for the archive room is';
+const QUESTION =
+  'Question: what is the access code for the archive room?\nAnswer: The access code for the archive room is';
 const ANSWER = 'XK-4471';
 
 /** Seven filler paragraphs, the source third, the question last, trimmed so prompt + answer has `tokens` tokens. */
 function buildPrompt(count: (text: string) => number, root: string, tokens: number, sections: number): string {
-  const words = promptText(root, tokens * 10).replace(/\s+/g, ' ').split(' ').filter((w) => /^[A-Za-z,.;'-]+$/.test(w));
+  const words = promptText(root, tokens * 10)
+    .replace(/\s+/g, ' ')
+    .split(' ')
+    .filter((w) => /^[A-Za-z,.;'-]+$/.test(w));
   const fillers = sections - 2;
   const assemble = (perParagraph: number): string => {
     const paragraphs: string[] = [];
-    for (let p = 0; p < fillers; p++) paragraphs.push(`${words.slice(p * perParagraph, (p + 1) * perParagraph).join(' ')}.`);
+    for (let p = 0; p < fillers; p++)
+      paragraphs.push(`${words.slice(p * perParagraph, (p + 1) * perParagraph).join(' ')}.`);
     paragraphs.splice(2, 0, SOURCE);
     return `${[...paragraphs, QUESTION].join('\n\n')}`;
   };
@@ -52,7 +64,11 @@ function buildPrompt(count: (text: string) => number, root: string, tokens: numb
   let text = assemble(per);
   // Top up the first paragraph word by word to the exact length.
   let extra = 0;
-  const first = (k: number): string => text.replace(/^[^\n]*/, (line) => `${line.slice(0, -1)} ${words.slice(fillers * per, fillers * per + k).join(' ')}.`);
+  const first = (k: number): string =>
+    text.replace(
+      /^[^\n]*/,
+      (line) => `${line.slice(0, -1)} ${words.slice(fillers * per, fillers * per + k).join(' ')}.`,
+    );
   while (count(`${first(extra + 1)} ${ANSWER}`) <= tokens) extra++;
   if (extra > 0) text = first(extra);
   // One-token words close the last gap a longer word could not.
@@ -65,7 +81,11 @@ function buildPrompt(count: (text: string) => number, root: string, tokens: numb
 }
 
 export async function runExplainBench(options: ExplainBenchOptions): Promise<ExplainBenchResult> {
-  const loaded = await LoadedModel.load(options.modelFolder, { id: path.basename(options.modelFolder), cacheDir: options.cacheDir, provider: 'cpu' });
+  const loaded = await LoadedModel.load(options.modelFolder, {
+    id: path.basename(options.modelFolder),
+    cacheDir: options.cacheDir,
+    provider: 'cpu',
+  });
   const logits = await LogitsSession.open(options.modelFolder, loaded.config, { provider: 'cpu' });
   const raw = await createSession(path.join(options.modelFolder, 'onnx', 'model.onnx'), 'cpu');
   const runtime = await import('onnxruntime-node');
@@ -80,7 +100,8 @@ export async function runExplainBench(options: ExplainBenchOptions): Promise<Exp
     const attributionTimes: number[] = [];
     let last = await attributeAnswer(model, prompt, { text: ANSWER }); // warm-up
     await raw.session.run(feeds);
-    if (last.sections.length !== options.sections) throw new Error(`the benchmark prompt has ${last.sections.length} sections, not ${options.sections}`);
+    if (last.sections.length !== options.sections)
+      throw new Error(`the benchmark prompt has ${last.sections.length} sections, not ${options.sections}`);
     for (let r = 0; r < options.runs; r++) {
       await yieldToEventLoop();
       let t = performance.now();
@@ -106,7 +127,9 @@ export async function runExplainBench(options: ExplainBenchOptions): Promise<Exp
       nextLargestLogProbDelta: round(ranked[1]?.ablation.logProbDelta ?? 0),
       runs: options.runs,
     };
-    options.log(`explain: ${result.tokens} tokens, ${result.sections} sections: attribution ${result.attributionMs} ms over raw ${result.rawMs} ms = ${result.ratioToRaw512x8}× (${result.forwardPasses} passes; source first: ${result.sourceRankedFirst}, Δ ${result.sourceLogProbDelta} vs next ${result.nextLargestLogProbDelta})`);
+    options.log(
+      `explain: ${result.tokens} tokens, ${result.sections} sections: attribution ${result.attributionMs} ms over raw ${result.rawMs} ms = ${result.ratioToRaw512x8}× (${result.forwardPasses} passes; source first: ${result.sourceRankedFirst}, Δ ${result.sourceLogProbDelta} vs next ${result.nextLargestLogProbDelta})`,
+    );
     return result;
   } finally {
     await raw.session.release().catch(() => undefined);

@@ -51,7 +51,10 @@ function runChild(root: string, job: RealSizeJob, dir: string): Promise<RealSize
       ['--import', 'tsx', path.join(root, 'bench', 'realSizeChild.ts'), jobFile],
       { cwd: root, timeout: 600_000, maxBuffer: 1 << 20 },
       (error, stdout, stderr) => {
-        if (error) return reject(new Error(`real-size ${job.mode} child failed: ${(stderr || error.message).trim().split('\n')[0]}`));
+        if (error)
+          return reject(
+            new Error(`real-size ${job.mode} child failed: ${(stderr || error.message).trim().split('\n')[0]}`),
+          );
         try {
           resolve(JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as RealSizeReport);
         } catch {
@@ -74,28 +77,44 @@ export async function runRealSizeBench(options: RealSizeOptions): Promise<RealSi
 /** One variant's figures (runRealSizeBench runs both). */
 export async function runRealSizeVariant(options: RealSizeOptions, variant: RealSizeVariant): Promise<RealSizeFigures> {
   const { root } = options;
-  const log = (line: string): void => options.log(variant === 'fp32' ? line : line.replace(/^real-size/, `real-size ${variant}`));
+  const log = (line: string): void =>
+    options.log(variant === 'fp32' ? line : line.replace(/^real-size/, `real-size ${variant}`));
   const folder = await realSizeFixture(root, log, variant);
   const cacheDir = path.join(root, '.cache', 'bench-realsize-cache');
   const modelFile = path.join(folder, VARIANT_FILE[variant]);
   let prepareMs: number | null = null;
   const started = performance.now();
-  await prepareTappedModel(modelFile, REALSIZE_SHAPE.layers, cacheDir, { onPreparing: () => log('real-size: preparing the tapped graph (once)') });
+  await prepareTappedModel(modelFile, REALSIZE_SHAPE.layers, cacheDir, {
+    onPreparing: () => log('real-size: preparing the tapped graph (once)'),
+  });
   if (performance.now() - started > 1000) prepareMs = performance.now() - started;
   const tokenizer = await ModelTokenizer.load(folder);
   const text = textOfTokens(tokenizer, root, options.tokens);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pa-bench-realsize-'));
   try {
-    const job = { folder, cacheDir, text, tokens: options.tokens, rounds: options.rounds, loads: options.loads, modelFile: VARIANT_FILE[variant], dtype: variant };
+    const job = {
+      folder,
+      cacheDir,
+      text,
+      tokens: options.tokens,
+      rounds: options.rounds,
+      loads: options.loads,
+      modelFile: VARIANT_FILE[variant],
+      dtype: variant,
+    };
     const raw = await runChild(root, { ...job, mode: 'raw' }, dir);
     log(`real-size raw prefill ${options.tokens} tokens: peak RSS ${(raw.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
     const inspected = await runChild(root, { ...job, mode: 'inspect' }, dir);
-    log(`real-size inspection: ${inspected.tokensInspected} tokens, peak RSS ${(inspected.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
+    log(
+      `real-size inspection: ${inspected.tokensInspected} tokens, peak RSS ${(inspected.peakRssBytes / 2 ** 20).toFixed(0)} MiB`,
+    );
     // The timing child is the longest; if it fails, the memory and token figures still stand.
-    const timed: Partial<RealSizeReport> = await runChild(root, { ...job, mode: 'time' }, dir).catch((error: unknown) => {
-      log(`real-size timing failed: ${error instanceof Error ? error.message : String(error)}`);
-      return {};
-    });
+    const timed: Partial<RealSizeReport> = await runChild(root, { ...job, mode: 'time' }, dir).catch(
+      (error: unknown) => {
+        log(`real-size timing failed: ${error instanceof Error ? error.message : String(error)}`);
+        return {};
+      },
+    );
     const figures: RealSizeFigures = {
       dtype: variant,
       shape: REALSIZE_SHAPE,

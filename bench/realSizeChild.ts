@@ -9,7 +9,14 @@ import * as path from 'node:path';
 import type { InspectionEvent } from '../src/shared/protocol';
 import type { InspectRequest } from '../src/engine/inspectApi';
 import type { ModelDtype } from '../src/engine/inspectApi';
-import { createSession, LoadedModel, ModelTokenizer, prefillFeeds, prepareTappedModel, runInspection } from '../src/engine/inspectApi';
+import {
+  createSession,
+  LoadedModel,
+  ModelTokenizer,
+  prefillFeeds,
+  prepareTappedModel,
+  runInspection,
+} from '../src/engine/inspectApi';
 import { REALSIZE_SHAPE } from './realSizeFixture';
 import { median } from './stats';
 
@@ -37,26 +44,43 @@ export interface RealSizeReport {
   readonly stagesMs?: { readonly run: number; readonly stats: number };
 }
 
-async function inspect(model: LoadedModel, job: RealSizeJob): Promise<{ ms: number; tokens: number; notes: readonly string[]; runMs: number; statsMs: number }> {
-  const request: InspectRequest = { requestId: 1, text: job.text, model: '', provider: 'cpu', maxCharacters: 10_000_000, maxTokens: job.tokens, window: 'start' };
+async function inspect(
+  model: LoadedModel,
+  job: RealSizeJob,
+): Promise<{ ms: number; tokens: number; notes: readonly string[]; runMs: number; statsMs: number }> {
+  const request: InspectRequest = {
+    requestId: 1,
+    text: job.text,
+    model: '',
+    provider: 'cpu',
+    maxCharacters: 10_000_000,
+    maxTokens: job.tokens,
+    window: 'start',
+  };
   let tokens = 0;
   let notes: readonly string[] = [];
   let runMs = Number.NaN;
   let statsMs = Number.NaN;
   const started = performance.now();
-  await runInspection(model, request, {
-    emit: (event: InspectionEvent) => {
-      if (event.kind === 'header') tokens = event.header.tokens.length;
-      if (event.kind !== 'summary') return;
-      notes = event.summary.notes;
-      runMs = event.summary.timings.runMs;
-      statsMs = event.summary.timings.statsMs;
+  await runInspection(
+    model,
+    request,
+    {
+      emit: (event: InspectionEvent) => {
+        if (event.kind === 'header') tokens = event.header.tokens.length;
+        if (event.kind !== 'summary') return;
+        notes = event.summary.notes;
+        runMs = event.summary.timings.runMs;
+        statsMs = event.summary.timings.statsMs;
+      },
     },
-  }, () => false);
+    () => false,
+  );
   return { ms: performance.now() - started, tokens, notes, runMs, statsMs };
 }
 
-const load = (job: RealSizeJob): Promise<LoadedModel> => LoadedModel.load(job.folder, { id: 'realsize', cacheDir: job.cacheDir, provider: 'cpu', dtype: job.dtype });
+const load = (job: RealSizeJob): Promise<LoadedModel> =>
+  LoadedModel.load(job.folder, { id: 'realsize', cacheDir: job.cacheDir, provider: 'cpu', dtype: job.dtype });
 
 async function main(): Promise<RealSizeReport> {
   const job = JSON.parse(readFileSync(process.argv[2], 'utf8')) as RealSizeJob;
@@ -71,7 +95,10 @@ async function main(): Promise<RealSizeReport> {
   }
   const ids = (await ModelTokenizer.load(job.folder)).tokenize(job.text).ids.slice(0, job.tokens);
   // The graph's own inputs (the q4 builder graph takes an empty cache and no position ids).
-  const feeds = prefillFeeds(runtime, tapped.inputs, ids, { kvHeads: REALSIZE_SHAPE.kvHeads, headDim: REALSIZE_SHAPE.hidden / REALSIZE_SHAPE.heads });
+  const feeds = prefillFeeds(runtime, tapped.inputs, ids, {
+    kvHeads: REALSIZE_SHAPE.kvHeads,
+    headDim: REALSIZE_SHAPE.hidden / REALSIZE_SHAPE.heads,
+  });
   if (job.mode === 'raw') {
     const raw = (await createSession(modelFile, 'cpu')).session;
     await raw.run(feeds);

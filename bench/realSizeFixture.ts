@@ -11,17 +11,31 @@ import { buildExportGraph } from '../test/helpers/exportStyleGraph';
 import { buildLlamaGraph } from '../test/helpers/llamaGraph';
 import { randomDecoder } from '../test/helpers/referenceDecoder';
 
-export const REALSIZE_SHAPE = { layers: 24, heads: 14, kvHeads: 2, hidden: 896, intermediate: 4864, maxPositions: 32768 } as const;
+export const REALSIZE_SHAPE = {
+  layers: 24,
+  heads: 14,
+  kvHeads: 2,
+  hidden: 896,
+  intermediate: 4864,
+  maxPositions: 32768,
+} as const;
 const FIXTURE_VERSION = 'qwen2.5-0.5b-shape-v1';
 const Q4_FIXTURE_VERSION = 'qwen2.5-0.5b-shape-q4-v1';
 
 export type RealSizeVariant = 'fp32' | 'q4';
 
 /** The graph each variant runs, relative to its folder. */
-export const VARIANT_FILE: Readonly<Record<RealSizeVariant, string>> = { fp32: 'onnx/model.onnx', q4: 'onnx/model_q4.onnx' };
+export const VARIANT_FILE: Readonly<Record<RealSizeVariant, string>> = {
+  fp32: 'onnx/model.onnx',
+  q4: 'onnx/model_q4.onnx',
+};
 
 /** Returns the variant's model folder, building it first when the cache has none. */
-export async function realSizeFixture(root: string, log: (line: string) => void, variant: RealSizeVariant = 'fp32'): Promise<string> {
+export async function realSizeFixture(
+  root: string,
+  log: (line: string) => void,
+  variant: RealSizeVariant = 'fp32',
+): Promise<string> {
   const version = variant === 'q4' ? Q4_FIXTURE_VERSION : FIXTURE_VERSION;
   const folder = path.join(root, '.cache', 'bench-realsize', version);
   const done = path.join(folder, 'complete');
@@ -31,8 +45,13 @@ export async function realSizeFixture(root: string, log: (line: string) => void,
   await fs.rm(folder, { recursive: true, force: true });
   await fs.mkdir(path.join(folder, 'onnx'), { recursive: true });
   const source = path.join(root, 'models', 'pa-mini-llama');
-  const sourceConfig = JSON.parse(await fs.readFile(path.join(source, 'config.json'), 'utf8')) as { vocab_size: number; bos_token_id: number; eos_token_id: number };
-  for (const file of ['tokenizer.json', 'tokenizer_config.json']) await fs.copyFile(path.join(source, file), path.join(folder, file));
+  const sourceConfig = JSON.parse(await fs.readFile(path.join(source, 'config.json'), 'utf8')) as {
+    vocab_size: number;
+    bos_token_id: number;
+    eos_token_id: number;
+  };
+  for (const file of ['tokenizer.json', 'tokenizer_config.json'])
+    await fs.copyFile(path.join(source, file), path.join(folder, file));
   const s = REALSIZE_SHAPE;
   const config = {
     architectures: ['Qwen2ForCausalLM'],
@@ -55,6 +74,8 @@ export async function realSizeFixture(root: string, log: (line: string) => void,
       : buildLlamaGraph({ vocabSize: sourceConfig.vocab_size, ...s, seed: 11 });
   await fs.writeFile(path.join(folder, VARIANT_FILE[variant]), graph);
   await fs.writeFile(done, `${new Date().toISOString()}\n`);
-  log(`real-size fixture: ${(graph.length / 2 ** 30).toFixed(2)} GiB written in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+  log(
+    `real-size fixture: ${(graph.length / 2 ** 30).toFixed(2)} GiB written in ${((performance.now() - started) / 1000).toFixed(0)} s`,
+  );
   return folder;
 }

@@ -44,9 +44,9 @@ function parseArgs(argv: readonly string[]): Args {
     else if (arg === '--out' && argv[i + 1]) out = path.resolve(argv[++i]);
     else if (arg === '--lengths' && argv[i + 1]) {
       lengths = argv[++i].split(',').map(Number);
-      if (lengths.some((n) => !Number.isInteger(n) || n < 2)) throw new Error('--lengths takes token counts, e.g. --lengths 512,2048');
-    }
-    else if (arg === '--runs' && argv[i + 1]) {
+      if (lengths.some((n) => !Number.isInteger(n) || n < 2))
+        throw new Error('--lengths takes token counts, e.g. --lengths 512,2048');
+    } else if (arg === '--runs' && argv[i + 1]) {
       runs = Number(argv[++i]);
       if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs takes a positive integer');
     } else if (arg === '--only' && argv[i + 1]) {
@@ -54,19 +54,28 @@ function parseArgs(argv: readonly string[]): Args {
       const bad = names.find((n) => !(SECTIONS as readonly string[]).includes(n));
       if (bad) throw new Error(`--only: unknown section "${bad}" (expected ${SECTIONS.join(', ')})`);
       only = new Set(names as Section[]);
-    } else throw new Error(`unknown argument "${arg}" (expected --tiny, --out <dir>, --lengths <n,...>, --runs <n>, --only ${SECTIONS.join(',')})`);
+    } else
+      throw new Error(
+        `unknown argument "${arg}" (expected --tiny, --out <dir>, --lengths <n,...>, --runs <n>, --only ${SECTIONS.join(',')})`,
+      );
   }
   const scratch = tiny ? 'bench-tiny' : 'bench-custom';
-  return { tiny, out: out ?? (tiny || lengths || runs ? path.join(ROOT, '.cache', scratch) : path.join(ROOT, 'bench')), only, lengths, runs };
+  return {
+    tiny,
+    out: out ?? (tiny || lengths || runs ? path.join(ROOT, '.cache', scratch) : path.join(ROOT, 'bench')),
+    only,
+    lengths,
+    runs,
+  };
 }
 
 const NOTES = [
   'Times are wall-clock medians (engine: ≥10 runs after a warm-up, raw/tapped/full interleaved per round) taken with performance.now(); sizes are bytes.',
-  'Raw run: session.run of the original models/<model>/onnx/model.onnx (logits out). Tapped run: session.run of the graph the engine taps (attention probabilities plus in-graph received/rollout out, pruned after the last attention, so it skips the LM head). Full: the worker\'s runInspection (tokenize → induction probe (cached) → run → statistics → compact layer messages → summary), in process.',
+  "Raw run: session.run of the original models/<model>/onnx/model.onnx (logits out). Tapped run: session.run of the graph the engine taps (attention probabilities plus in-graph received/rollout out, pruned after the last attention, so it skips the LM head). Full: the worker's runInspection (tokenize → induction probe (cached) → run → statistics → compact layer messages → summary), in process.",
   'Cold start: a fresh Node process hosts a fresh InspectorWorker (src/worker/inspectorWorker.ts) and calls inspect(); "first tokens" is onStart (the header with the tokens), "first layer" the first onLayer. Worker peak memory: the process\'s getrusage maxrss at the end minus its RSS just before the worker started.',
   'Payload: the panel messages of one inspection (typed arrays counted as bytes, the rest as JSON) against JSON.stringify of the dense float32 attention [layer][head][query][key], counted number by number without building the string.',
-  'Webview: the real webview bundle in Chromium (playwright-core), with a stub acquireVsCodeApi, fed a real inspection as host messages (postMessage with transferred buffers). Timed in the page: from posting the messages to the end of the main-thread work (rAF callbacks, style, layout) of the first frame showing the tokens; hover = pointerover handler + that frame\'s rAF, style and layout work; the wait for the next vsync (0–16.7 ms at 60 Hz) is not counted.',
-  'Live cost: throughput counts the corpus in the editor\'s chunks without the count cache, on the bench\'s thread. A keystroke runs the extension\'s whole debounced update as if each keystroke triggered it (the debounce delay not counted): the host sends the edit to the real tokenizer worker (incremental count, diagnostics, section CodeLens) and computes the cost figures and the status bar from its reply. "Update" is edit → updated figures on the host, worker round trip included; cost.keystrokeP95Ms100KB is its p95 for the worst tokenizer. "Host block" is the host thread\'s busy time in that update (event-loop utilization), recorded as cost.hostBlockP95Ms100KB (worst tokenizer). VS Code\'s own work is not counted.',
+  "Webview: the real webview bundle in Chromium (playwright-core), with a stub acquireVsCodeApi, fed a real inspection as host messages (postMessage with transferred buffers). Timed in the page: from posting the messages to the end of the main-thread work (rAF callbacks, style, layout) of the first frame showing the tokens; hover = pointerover handler + that frame's rAF, style and layout work; the wait for the next vsync (0–16.7 ms at 60 Hz) is not counted.",
+  "Live cost: throughput counts the corpus in the editor's chunks without the count cache, on the bench's thread. A keystroke runs the extension's whole debounced update as if each keystroke triggered it (the debounce delay not counted): the host sends the edit to the real tokenizer worker (incremental count, diagnostics, section CodeLens) and computes the cost figures and the status bar from its reply. \"Update\" is edit → updated figures on the host, worker round trip included; cost.keystrokeP95Ms100KB is its p95 for the worst tokenizer. \"Host block\" is the host thread's busy time in that update (event-loop utilization), recorded as cost.hostBlockP95Ms100KB (worst tokenizer). VS Code's own work is not counted.",
 ];
 
 async function main(): Promise<void> {
@@ -99,7 +108,9 @@ async function main(): Promise<void> {
     }
   };
 
-  log(`Prompt Attention benchmarks${tiny ? ' (tiny)' : ''}: ${os.cpus()[0]?.model ?? 'CPU'}, ${os.availableParallelism()} cores, Node ${process.version}`);
+  log(
+    `Prompt Attention benchmarks${tiny ? ' (tiny)' : ''}: ${os.cpus()[0]?.model ?? 'CPU'}, ${os.availableParallelism()} cores, Node ${process.version}`,
+  );
   const bundles = await buildBenchBundles(ROOT, tiny ? 'bench-build-tiny' : 'bench-build');
 
   let engine: EngineBenchResult | null = null;
@@ -138,7 +149,9 @@ async function main(): Promise<void> {
     if (!existsSync(CHROMIUM)) notes.push(`Webview skipped: ${CHROMIUM} is not installed.`);
     else if (engine) {
       const results = engine.results;
-      webview = await attempt('webview', () => runWebviewBench({ root: ROOT, bundles, results, loads: tiny ? 1 : 3, hovers: tiny ? 20 : 300, tiny, log }));
+      webview = await attempt('webview', () =>
+        runWebviewBench({ root: ROOT, bundles, results, loads: tiny ? 1 : 3, hovers: tiny ? 20 : 300, tiny, log }),
+      );
     }
   }
   const cost: CostBenchResult | null = await attempt('cost', () =>
@@ -168,14 +181,24 @@ async function main(): Promise<void> {
   );
 
   const explain: ExplainBenchResult | null = await attempt('explain', () =>
-    runExplainBench({ root: ROOT, modelFolder, cacheDir, tokens: tiny ? 128 : 512, sections: 8, runs: tiny ? 1 : 5, log }),
+    runExplainBench({
+      root: ROOT,
+      modelFolder,
+      cacheDir,
+      tokens: tiny ? 128 : 512,
+      sections: 8,
+      runs: tiny ? 1 : 5,
+      log,
+    }),
   );
 
   // The 0.5B-shaped fixture (built once into .cache/); not in tiny mode unless asked for by --only.
   const realsize: RealSizeFigures | null =
     tiny && args.only.size === SECTIONS.length
       ? null
-      : await attempt('realsize', () => runRealSizeBench({ root: ROOT, tokens: tiny ? 128 : 2048, rounds: tiny ? 1 : 3, loads: tiny ? 1 : 2, log }));
+      : await attempt('realsize', () =>
+          runRealSizeBench({ root: ROOT, tokens: tiny ? 128 : 2048, rounds: tiny ? 1 : 3, loads: tiny ? 1 : 2, log }),
+        );
 
   const meta: BenchMeta = {
     date: new Date().toISOString(),
@@ -193,15 +216,30 @@ async function main(): Promise<void> {
   const sections = { engine: args.only.has('engine') ? engine : null, coldStart, webview, cost, realsize };
   const { json, budgets } = buildResults(meta, sections);
   mkdirSync(args.out, { recursive: true });
-  writeFileSync(path.join(args.out, 'results.json'), `${JSON.stringify({ ...json, ...(soak ? { soak } : {}), ...(explain ? { explain } : {}) }, null, 2)}\n`);
-  writeFileSync(path.join(args.out, 'results.md'), renderMarkdown(meta, sections, budgets) + (soak ? renderSoakMarkdown(soak) : '') + (explain ? renderExplainMarkdown(explain) : ''));
+  writeFileSync(
+    path.join(args.out, 'results.json'),
+    `${JSON.stringify({ ...json, ...(soak ? { soak } : {}), ...(explain ? { explain } : {}) }, null, 2)}\n`,
+  );
+  writeFileSync(
+    path.join(args.out, 'results.md'),
+    renderMarkdown(meta, sections, budgets) +
+      (soak ? renderSoakMarkdown(soak) : '') +
+      (explain ? renderExplainMarkdown(explain) : ''),
+  );
   log('');
   for (const b of budgets) {
     const verdict = b.met === null ? 'not measured' : b.met ? 'met' : 'NOT met';
     log(`budget ${b.key}: ${b.value ?? 'n/a'} (limit ${b.limit} ${b.unit}) — ${verdict}`);
   }
-  if (explain) log(`budget explain.ratioToRaw512x8: ${explain.ratioToRaw512x8} (limit 10 ×) — ${explain.ratioToRaw512x8 <= 10 ? 'met' : 'NOT met'}`);
-  log(`sections: ${Object.entries(sectionSeconds).map(([name, seconds]) => `${name} ${seconds.toFixed(0)} s`).join(', ')}`);
+  if (explain)
+    log(
+      `budget explain.ratioToRaw512x8: ${explain.ratioToRaw512x8} (limit 10 ×) — ${explain.ratioToRaw512x8 <= 10 ? 'met' : 'NOT met'}`,
+    );
+  log(
+    `sections: ${Object.entries(sectionSeconds)
+      .map(([name, seconds]) => `${name} ${seconds.toFixed(0)} s`)
+      .join(', ')}`,
+  );
   log(`wrote ${path.join(args.out, 'results.json')} and results.md in ${meta.durationS.toFixed(0)} s`);
   if (errors.length > 0) process.exitCode = 1;
 }

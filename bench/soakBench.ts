@@ -36,7 +36,11 @@ export function runSoakInChild(root: string, options: SoakOptions): Promise<Soak
   const { log, ...job } = options;
   writeFileSync(jobFile, JSON.stringify(job));
   return new Promise<SoakResult>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', path.join(root, 'bench', 'soakChild.ts'), jobFile], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      ['--expose-gc', '--import', 'tsx', path.join(root, 'bench', 'soakChild.ts'), jobFile],
+      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stdout = '';
     let lastError = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -79,7 +83,15 @@ export interface SoakResult {
 const MiB = 1024 * 1024;
 
 function timed(worker: InspectorWorker, text: string, tokens: number, id: number): Promise<number> {
-  const request: InspectRequest = { requestId: id, text, model: '', provider: 'cpu', maxCharacters: 10_000_000, maxTokens: tokens, window: 'start' };
+  const request: InspectRequest = {
+    requestId: id,
+    text,
+    model: '',
+    provider: 'cpu',
+    maxCharacters: 10_000_000,
+    maxTokens: tokens,
+    window: 'start',
+  };
   const started = performance.now();
   return new Promise((resolve, reject) => {
     worker.inspect(request, (event) => {
@@ -96,9 +108,17 @@ function rss(): number {
 
 export async function runSoakBench(options: SoakOptions): Promise<SoakResult> {
   const random = seededRandom(0x50a4);
-  const lengths = Array.from({ length: options.inspections }, () => options.minTokens + Math.floor(random() * (options.maxTokens - options.minTokens + 1)));
+  const lengths = Array.from(
+    { length: options.inspections },
+    () => options.minTokens + Math.floor(random() * (options.maxTokens - options.minTokens + 1)),
+  );
   const make = (): InspectorWorker =>
-    new InspectorWorker({ workerScript: options.workerScript, modelsDir: options.modelsDir, cacheDir: path.resolve(options.cacheDir), idleTimeoutMs: 600_000 });
+    new InspectorWorker({
+      workerScript: options.workerScript,
+      modelsDir: options.modelsDir,
+      cacheDir: path.resolve(options.cacheDir),
+      idleTimeoutMs: 600_000,
+    });
   let id = 0;
   const worker = make();
   const times: number[] = [];
@@ -113,7 +133,10 @@ export async function runSoakBench(options: SoakOptions): Promise<SoakResult> {
     for (let i = 0; i < lengths.length; i++) {
       times.push(await timed(worker, options.text, lengths[i], ++id));
       peak = Math.max(peak, process.memoryUsage().rss);
-      if ((i + 1) % 50 === 0) options.log(`soak: ${i + 1}/${lengths.length} inspections, RSS ${(process.memoryUsage().rss / MiB).toFixed(0)} MiB`);
+      if ((i + 1) % 50 === 0)
+        options.log(
+          `soak: ${i + 1}/${lengths.length} inspections, RSS ${(process.memoryUsage().rss / MiB).toFixed(0)} MiB`,
+        );
     }
     // End: the worker still alive and warm, after it has had a moment to settle.
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -125,7 +148,10 @@ export async function runSoakBench(options: SoakOptions): Promise<SoakResult> {
   peak = Math.max(peak, end);
 
   const step = Math.max(1, Math.floor(lengths.length / options.freshSamples));
-  const picked = lengths.map((n, i) => ({ n, i })).filter((_, i) => i % step === 0).slice(0, options.freshSamples);
+  const picked = lengths
+    .map((n, i) => ({ n, i }))
+    .filter((_, i) => i % step === 0)
+    .slice(0, options.freshSamples);
   const fresh: number[] = [];
   for (const { n } of picked) {
     const once = make();
@@ -152,7 +178,9 @@ export async function runSoakBench(options: SoakOptions): Promise<SoakResult> {
     freshSamples: fresh.length,
     p95VsFresh: round(quantile(matched, 0.95) / quantile(fresh, 0.95), 3),
   };
-  options.log(`soak: RSS ${result.rssStartMiB} → peak ${result.rssPeakMiB} → end ${result.rssEndMiB} MiB (growth ${result.rssGrowthMiB}, limit 64); p95 ${result.p95Ms} ms, matched ${result.matchedP95Ms} vs fresh ${result.freshP95Ms} ms`);
+  options.log(
+    `soak: RSS ${result.rssStartMiB} → peak ${result.rssPeakMiB} → end ${result.rssEndMiB} MiB (growth ${result.rssGrowthMiB}, limit 64); p95 ${result.p95Ms} ms, matched ${result.matchedP95Ms} vs fresh ${result.freshP95Ms} ms`,
+  );
   return result;
 }
 

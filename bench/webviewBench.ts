@@ -13,7 +13,6 @@ import { buildWebviewHarness } from './bundles';
 import type { DeliveryTimes, HoverTimes } from './webviewHarness';
 import { median, quantile } from './stats';
 
-
 export interface WebviewBenchOptions {
   readonly root: string;
   readonly bundles: BenchBundles;
@@ -79,11 +78,18 @@ export async function runWebviewBench(options: WebviewBenchOptions): Promise<Web
       for (let load = 0; load < options.loads; load++) {
         await page.goto(pathToFileURL(file).href);
         deliveries.push(await page.evaluate(() => window.__benchDeliver()));
-        if (load === options.loads - 1) hover = await page.evaluate(([count, seed]) => window.__benchHover(count, 20, seed), [options.hovers, tokens] as const);
+        if (load === options.loads - 1)
+          hover = await page.evaluate(([count, seed]) => window.__benchHover(count, 20, seed), [
+            options.hovers,
+            tokens,
+          ] as const);
       }
       await context.close();
       if (errors.length > 0) throw new Error(`the webview reported an error at ${tokens} tokens: ${errors[0]}`);
-      if (hover.missed > 0) throw new Error(`${hover.missed} of ${hover.samples.length} hovers at ${tokens} tokens did not show the focus in the next frame`);
+      if (hover.missed > 0)
+        throw new Error(
+          `${hover.missed} of ${hover.samples.length} hovers at ${tokens} tokens did not show the focus in the next frame`,
+        );
       const figures: WebviewLengthFigures = {
         tokens,
         firstPaintMs: median(deliveries.map((d) => d.firstPaintMs)),

@@ -24,7 +24,21 @@ const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'ut
 /** Runtime modules the bundles keep external and load; everything else is bundled or must not be needed. */
 const RUNTIME_MODULES = ['onnxruntime-node', 'onnxruntime-common'];
 /** Everything the VSIX is made from: a newer file here makes --if-stale rebuild. */
-const INPUTS = ['src', 'webview', 'media', 'models', 'tokenizers', 'package.json', 'package-lock.json', 'esbuild.mjs', '.vscodeignore', 'README.md', 'LICENSE', 'CHANGELOG.md', 'scripts/package.mjs'];
+const INPUTS = [
+  'src',
+  'webview',
+  'media',
+  'models',
+  'tokenizers',
+  'package.json',
+  'package-lock.json',
+  'esbuild.mjs',
+  '.vscodeignore',
+  'README.md',
+  'LICENSE',
+  'CHANGELOG.md',
+  'scripts/package.mjs',
+];
 
 function fail(message) {
   console.error(`package: ${message}`);
@@ -59,7 +73,9 @@ function onnxBinaryDir(target) {
   if (!dir || !fs.existsSync(dir)) {
     const available = ['win32', 'linux', 'darwin']
       .flatMap((os) => ['x64', 'arm64'].map((arch) => `${os}-${arch}`))
-      .filter((name) => fs.existsSync(path.join(root, 'node_modules/onnxruntime-node/bin/napi-v6', ...name.split('-'))));
+      .filter((name) =>
+        fs.existsSync(path.join(root, 'node_modules/onnxruntime-node/bin/napi-v6', ...name.split('-'))),
+      );
     fail(`onnxruntime-node has no binaries for target "${target}"; available: ${available.join(', ')}`);
   }
   return dir;
@@ -82,11 +98,15 @@ function newestMtime(entry) {
 function run(command, args, cwd, verbose) {
   const result = spawnSync(command, args, { cwd, encoding: 'utf8', env: { ...process.env, NODE_ENV: 'production' } });
   if (verbose || result.status !== 0) process.stdout.write(`${result.stdout ?? ''}${result.stderr ?? ''}`);
-  if (result.status !== 0) fail(`${path.basename(args[0] ?? command)} ${args.slice(1).join(' ')} failed with exit code ${result.status ?? result.signal}`);
+  if (result.status !== 0)
+    fail(
+      `${path.basename(args[0] ?? command)} ${args.slice(1).join(' ')} failed with exit code ${result.status ?? result.signal}`,
+    );
 }
 
 function listFiles(dir) {
-  return fs.readdirSync(dir, { recursive: true, withFileTypes: true })
+  return fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((entry) => entry.isFile())
     .map((entry) => path.join(entry.parentPath, entry.name));
 }
@@ -102,9 +122,11 @@ function runtimeModuleFiles(target) {
   for (const file of listFiles(onnxBinaryDir(target))) if (!/providers_(cuda|tensorrt)/.test(file)) add(file);
   const ortCommon = path.join(root, 'node_modules/onnxruntime-common');
   add(path.join(ortCommon, 'package.json'));
-  for (const file of listFiles(path.join(ortCommon, 'dist'))) if (/\.(c?js|json)$/.test(file) && /dist[\\/](cjs|esm)[\\/]/.test(file)) add(file);
+  for (const file of listFiles(path.join(ortCommon, 'dist')))
+    if (/\.(c?js|json)$/.test(file) && /dist[\\/](cjs|esm)[\\/]/.test(file)) add(file);
   for (const name of RUNTIME_MODULES) {
-    if (!files.some(([, inVsix]) => inVsix.startsWith(`extension/node_modules/${name}/`))) fail(`runtime module ${name} is not installed; run npm ci`);
+    if (!files.some(([, inVsix]) => inVsix.startsWith(`extension/node_modules/${name}/`)))
+      fail(`runtime module ${name} is not installed; run npm ci`);
   }
   return files;
 }
@@ -116,12 +138,21 @@ function stage(stageDir) {
   for (const link of ['src', 'webview', 'node_modules', 'tsconfig.json']) {
     fs.symlinkSync(path.join(root, link), path.join(stageDir, link));
   }
-  for (const file of ['package.json', 'package-lock.json', 'esbuild.mjs', '.vscodeignore', 'README.md', 'LICENSE', 'CHANGELOG.md']) {
+  for (const file of [
+    'package.json',
+    'package-lock.json',
+    'esbuild.mjs',
+    '.vscodeignore',
+    'README.md',
+    'LICENSE',
+    'CHANGELOG.md',
+  ]) {
     if (fs.existsSync(path.join(root, file))) fs.copyFileSync(path.join(root, file), path.join(stageDir, file));
   }
   fs.cpSync(path.join(root, 'media'), path.join(stageDir, 'media'), { recursive: true });
   // Tokenizer files of the cost targets (read at run time from <extension>/tokenizers).
-  if (fs.existsSync(path.join(root, 'tokenizers'))) fs.cpSync(path.join(root, 'tokenizers'), path.join(stageDir, 'tokenizers'), { recursive: true });
+  if (fs.existsSync(path.join(root, 'tokenizers')))
+    fs.cpSync(path.join(root, 'tokenizers'), path.join(stageDir, 'tokenizers'), { recursive: true });
   fs.mkdirSync(path.join(stageDir, 'models'));
   for (const model of fs.readdirSync(path.join(root, 'models'))) {
     if (model === 'recipe' || !fs.statSync(path.join(root, 'models', model)).isDirectory()) continue;
@@ -147,7 +178,11 @@ function readEntry(zip, entry) {
   });
 }
 
-const CONTENT_TYPES = { '.js': 'application/javascript', '.json': 'application/json', '.node': 'application/octet-stream' };
+const CONTENT_TYPES = {
+  '.js': 'application/javascript',
+  '.json': 'application/json',
+  '.node': 'application/octet-stream',
+};
 
 /** Copies vsce's VSIX and adds the runtime modules, declaring their file extensions in [Content_Types].xml. */
 async function addRuntimeModules(vsceOutput, finalPath, files) {
@@ -168,13 +203,17 @@ async function addRuntimeModules(vsceOutput, finalPath, files) {
   const contentTypesEntry = entries.find((entry) => entry.name === '[Content_Types].xml');
   if (!contentTypesEntry) fail('vsce wrote no [Content_Types].xml');
   for (const [, inVsix] of files) {
-    if (entries.some((entry) => entry.name === inVsix)) fail(`${inVsix} is already in the VSIX; .vscodeignore must not let node_modules through`);
+    if (entries.some((entry) => entry.name === inVsix))
+      fail(`${inVsix} is already in the VSIX; .vscodeignore must not let node_modules through`);
   }
   const contentTypes = contentTypesEntry.data.toString('utf8');
   const declared = new Set([...contentTypes.matchAll(/Extension="([^"]*)"/g)].map((match) => match[1].toLowerCase()));
   const extra = [...new Set(files.map(([, inVsix]) => path.extname(inVsix).toLowerCase()))]
     .filter((extension) => extension && !declared.has(extension))
-    .map((extension) => `<Default Extension="${extension}" ContentType="${CONTENT_TYPES[extension] ?? 'application/octet-stream'}"/>`);
+    .map(
+      (extension) =>
+        `<Default Extension="${extension}" ContentType="${CONTENT_TYPES[extension] ?? 'application/octet-stream'}"/>`,
+    );
   contentTypesEntry.data = Buffer.from(contentTypes.replace('</Types>', `${extra.join('')}</Types>`), 'utf8');
 
   const output = new yazl.ZipFile();
@@ -193,7 +232,9 @@ async function addRuntimeModules(vsceOutput, finalPath, files) {
 async function main() {
   const options = parseArgs(process.argv.slice(2));
   const target = options.target ?? hostTarget();
-  const defaultName = options.target ? `${manifest.name}-${target}-${manifest.version}.vsix` : `${manifest.name}-${manifest.version}.vsix`;
+  const defaultName = options.target
+    ? `${manifest.name}-${target}-${manifest.version}.vsix`
+    : `${manifest.name}-${manifest.version}.vsix`;
   const outPath = path.resolve(root, options.out ?? defaultName);
   if (options.ifStale && fs.existsSync(outPath)) {
     const builtAt = fs.statSync(outPath).mtimeMs;
@@ -205,7 +246,8 @@ async function main() {
   const runtimeFiles = runtimeModuleFiles(target);
   const modelDir = path.join(root, 'models/pa-mini-llama');
   for (const required of ['config.json', 'tokenizer.json', 'onnx/model.onnx']) {
-    if (!fs.existsSync(path.join(modelDir, required))) fail(`the embedded model is incomplete: models/pa-mini-llama/${required} is missing`);
+    if (!fs.existsSync(path.join(modelDir, required)))
+      fail(`the embedded model is incomplete: models/pa-mini-llama/${required} is missing`);
   }
 
   // A private staging folder per run, so two runs (or a test run beside a developer's) never collide.
@@ -218,7 +260,16 @@ async function main() {
     const vsce = path.join(root, 'node_modules/@vscode/vsce/vsce');
     // Relative links stay relative: the README's images are in the VSIX (media/), and VS Code shows an
     // installed extension's README from its own folder; the manifest's repository URL is a placeholder.
-    const vsceArgs = [vsce, 'package', '--no-dependencies', '--no-rewrite-relative-links', '--target', target, '--out', vsceOutput];
+    const vsceArgs = [
+      vsce,
+      'package',
+      '--no-dependencies',
+      '--no-rewrite-relative-links',
+      '--target',
+      target,
+      '--out',
+      vsceOutput,
+    ];
     if (!fs.existsSync(path.join(root, 'LICENSE'))) vsceArgs.push('--skip-license');
     run(process.execPath, vsceArgs, stageDir, options.verbose);
     fs.mkdirSync(path.dirname(outPath), { recursive: true });
@@ -232,4 +283,4 @@ async function main() {
   console.log(`package: wrote ${path.relative(root, outPath)} (${target}, ${megabytes} MB)`);
 }
 
-main().catch((error) => fail(error instanceof Error ? error.stack ?? error.message : String(error)));
+main().catch((error) => fail(error instanceof Error ? (error.stack ?? error.message) : String(error)));

@@ -4,7 +4,15 @@
 import { attributeAnswer, EngineError, modelSummary, splitAnswer } from '../engine/inspectApi';
 import type { AttributedSection, AttributionResult, LoadedModel } from '../engine/inspectApi';
 import type { ExplainArgs, ExplainIo } from './explainIo';
-import { ExplainUsageError, fixed, htmlPage, loadExplainModel, parseExplainArgs, readText, writeOutput } from './explainIo';
+import {
+  ExplainUsageError,
+  fixed,
+  htmlPage,
+  loadExplainModel,
+  parseExplainArgs,
+  readText,
+  writeOutput,
+} from './explainIo';
 
 export const ATTRIBUTE_USAGE =
   'usage: prompt-attention attribute <prompt|-> (--answer <file> | --generate N) [--model <folder|hub id>] [--dtype <dtype>] ' +
@@ -24,17 +32,36 @@ Exit codes: 0 ok, 1 bad input or model error, 2 usage error.`;
 const OPTIONS = ['--answer', '--generate', '--model', '--dtype', '--provider', '--format', '--out', '--cache-dir'];
 
 export interface AttributeJson {
-  readonly model: { readonly id: string; readonly layers: number; readonly heads: number; readonly maxTokens: number; readonly provider: string; readonly fallbackReason?: string };
+  readonly model: {
+    readonly id: string;
+    readonly layers: number;
+    readonly heads: number;
+    readonly maxTokens: number;
+    readonly provider: string;
+    readonly fallbackReason?: string;
+  };
   readonly answer: { readonly text: string; readonly tokens: number; readonly logProb: number };
   readonly sections: readonly AttributedSection[];
   readonly method: 'leave-one-out' | 'random-ablation';
   readonly ablations?: number;
-  readonly savings: { readonly sections: readonly number[]; readonly tokens: number; readonly attentionFlopsShare: number; readonly logProbDelta: number };
+  readonly savings: {
+    readonly sections: readonly number[];
+    readonly tokens: number;
+    readonly attentionFlopsShare: number;
+    readonly logProbDelta: number;
+  };
 }
 
 export function modelJson(model: LoadedModel): AttributeJson['model'] {
   const m = modelSummary(model);
-  return { id: m.id, layers: m.layers, heads: m.heads, maxTokens: m.maxTokens, provider: m.provider, ...(m.fallbackReason ? { fallbackReason: m.fallbackReason } : {}) };
+  return {
+    id: m.id,
+    layers: m.layers,
+    heads: m.heads,
+    maxTokens: m.maxTokens,
+    provider: m.provider,
+    ...(m.fallbackReason ? { fallbackReason: m.fallbackReason } : {}),
+  };
 }
 
 export function toAttributeJson(model: AttributeJson['model'], r: AttributionResult): AttributeJson {
@@ -55,7 +82,11 @@ export function toAttributeJson(model: AttributeJson['model'], r: AttributionRes
     })),
     method: r.method,
     ...(r.method === 'random-ablation' ? { ablations: r.ablations } : {}),
-    savings: { ...r.savings, attentionFlopsShare: fixed(r.savings.attentionFlopsShare), logProbDelta: fixed(r.savings.logProbDelta) },
+    savings: {
+      ...r.savings,
+      attentionFlopsShare: fixed(r.savings.attentionFlopsShare),
+      logProbDelta: fixed(r.savings.logProbDelta),
+    },
   };
 }
 
@@ -72,13 +103,17 @@ export function savingsLine(r: AttributionResult): string {
 export function toAttributeText(modelId: string, r: AttributionResult): string {
   const lines = [
     `Model ${modelId}; answer ${JSON.stringify(r.answer.text)} (${r.answer.tokens} tokens), log-probability ${r.answer.logProb.toFixed(2)} given the whole prompt (${r.promptTokens} tokens)`,
-    r.method === 'leave-one-out' ? `Method: leave-one-out, ${r.ablations} ablations (exact)` : `Method: random ablations with a sparse linear surrogate, ${r.ablations} ablations`,
+    r.method === 'leave-one-out'
+      ? `Method: leave-one-out, ${r.ablations} ablations (exact)`
+      : `Method: random ablations with a sparse linear surrogate, ${r.ablations} ablations`,
     '',
     '  #  kind        tokens   Δ log-prob  attention  section',
   ];
   const order = [...r.sections].sort((a, b) => a.ablation.logProbDelta - b.ablation.logProbDelta);
   for (const s of order) {
-    lines.push(`${String(s.index).padStart(3)}  ${s.kind.padEnd(10)} ${String(s.tokens).padStart(7)}  ${s.ablation.logProbDelta.toFixed(2).padStart(11)}  ${percent(s.attention).padStart(9)}  ${s.label}${s.disagreement ? `  (${s.disagreement})` : ''}`);
+    lines.push(
+      `${String(s.index).padStart(3)}  ${s.kind.padEnd(10)} ${String(s.tokens).padStart(7)}  ${s.ablation.logProbDelta.toFixed(2).padStart(11)}  ${percent(s.attention).padStart(9)}  ${s.label}${s.disagreement ? `  (${s.disagreement})` : ''}`,
+    );
   }
   lines.push('', savingsLine(r));
   return `${lines.join('\n')}\n`;
@@ -89,24 +124,49 @@ export function toAttributeHtml(modelId: string, r: AttributionResult): string {
   const saved = new Set(r.savings.sections);
   return htmlPage(
     'Which sections drive the answer',
-    [`Model ${modelId}. Answer: ${r.answer.text} (${r.answer.tokens} tokens, log-probability ${r.answer.logProb.toFixed(2)}).`, `Method: ${r.method}, ${r.ablations} ablations.`, savingsLine(r)],
+    [
+      `Model ${modelId}. Answer: ${r.answer.text} (${r.answer.tokens} tokens, log-probability ${r.answer.logProb.toFixed(2)}).`,
+      `Method: ${r.method}, ${r.ablations} ablations.`,
+      savingsLine(r),
+    ],
     ['#', 'kind', 'section', 'tokens', 'Δ log-prob', 'attention', 'note'],
     r.sections.map((s) => ({
-      cells: [String(s.index), s.kind, s.label, String(s.tokens), s.ablation.logProbDelta.toFixed(2), percent(s.attention), saved.has(s.index) ? 'could be cut' : s.disagreement ?? ''],
+      cells: [
+        String(s.index),
+        s.kind,
+        s.label,
+        String(s.tokens),
+        s.ablation.logProbDelta.toFixed(2),
+        percent(s.attention),
+        saved.has(s.index) ? 'could be cut' : (s.disagreement ?? ''),
+      ],
       bar: Math.max(0, -s.ablation.logProbDelta) / worst,
       faint: saved.has(s.index),
     })),
   );
 }
 
-async function promptAndAnswer(args: ExplainArgs, io: ExplainIo): Promise<{ prompt: string; spec: { text: string } | { generate: number } }> {
-  if (args.positional.length !== 1) throw new ExplainUsageError(args.positional.length === 0 ? 'Missing the prompt file (or - for standard input).' : `Expected one prompt file, got ${args.positional.length}.`);
-  if (args.answer !== null && args.generate !== null) throw new ExplainUsageError('Give --answer or --generate, not both.');
+async function promptAndAnswer(
+  args: ExplainArgs,
+  io: ExplainIo,
+): Promise<{ prompt: string; spec: { text: string } | { generate: number } }> {
+  if (args.positional.length !== 1)
+    throw new ExplainUsageError(
+      args.positional.length === 0
+        ? 'Missing the prompt file (or - for standard input).'
+        : `Expected one prompt file, got ${args.positional.length}.`,
+    );
+  if (args.answer !== null && args.generate !== null)
+    throw new ExplainUsageError('Give --answer or --generate, not both.');
   const text = await readText(args.positional[0], io);
-  if (args.answer !== null) return { prompt: text, spec: { text: await readText(args.answer, io, args.positional[0] === '-') } };
+  if (args.answer !== null)
+    return { prompt: text, spec: { text: await readText(args.answer, io, args.positional[0] === '-') } };
   if (args.generate !== null) return { prompt: text, spec: { generate: args.generate } };
   const split = splitAnswer(text);
-  if (!split) throw new ExplainUsageError('Give --answer <file> or --generate N (or put the answer after a line ---answer--- in the prompt).');
+  if (!split)
+    throw new ExplainUsageError(
+      'Give --answer <file> or --generate N (or put the answer after a line ---answer--- in the prompt).',
+    );
   return { prompt: split.prompt, spec: { text: split.answer } };
 }
 
@@ -130,7 +190,11 @@ export async function runAttributeCommand(argv: readonly string[], io: ExplainIo
       if (io.stderr.isTTY) io.stderr.write('\r\x1b[K');
       const model = modelJson(explain.loaded);
       const output =
-        format === 'json' ? `${JSON.stringify(toAttributeJson(model, result))}\n` : format === 'html' ? toAttributeHtml(model.id, result) : toAttributeText(model.id, result);
+        format === 'json'
+          ? `${JSON.stringify(toAttributeJson(model, result))}\n`
+          : format === 'html'
+            ? toAttributeHtml(model.id, result)
+            : toAttributeText(model.id, result);
       await writeOutput(io, args.out ?? (format === 'html' ? 'attribution.html' : null), output);
     } finally {
       await explain.release();
@@ -141,7 +205,10 @@ export async function runAttributeCommand(argv: readonly string[], io: ExplainIo
       io.stderr.write(`prompt-attention attribute: ${error.message}\n${ATTRIBUTE_USAGE}\n`);
       return 2;
     }
-    const message = error instanceof EngineError ? error.message : `internal error: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`;
+    const message =
+      error instanceof EngineError
+        ? error.message
+        : `internal error: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`;
     io.stderr.write(`prompt-attention attribute: ${message}\n`);
     return 1;
   }

@@ -6,7 +6,14 @@ import { breakdownText, costBreakdown } from '../cost/costBreakdown';
 import { computeCost } from '../cost/costModel';
 import { resolveOptions, toCostSummary } from '../cost/costSummary';
 import { IncrementalCounter } from '../cost/incrementalCounter';
-import { buildCatalog, DEFAULT_TARGET_ID, findPreset, KV_DTYPE_BYTES, unknownTargetMessage, type KvDtype } from '../cost/presets';
+import {
+  buildCatalog,
+  DEFAULT_TARGET_ID,
+  findPreset,
+  KV_DTYPE_BYTES,
+  unknownTargetMessage,
+  type KvDtype,
+} from '../cost/presets';
 import { chatOverheadTokens, loadTokenCounter } from '../cost/tokenCounters';
 
 export interface CostCommandIo {
@@ -39,7 +46,10 @@ function parseArgs(argv: readonly string[]): CostArgs | 'help' {
   let kvBudgetBytes: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const [flag, inline] =
+      arg.startsWith('--') && arg.includes('=')
+        ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
+        : [arg, undefined];
     const value = (): string => {
       const next = inline ?? argv[++i];
       if (next === undefined || next === '') throw new UsageError(`${flag} needs a value`);
@@ -53,17 +63,24 @@ function parseArgs(argv: readonly string[]): CostArgs | 'help' {
       const gib = Number(value());
       if (!Number.isFinite(gib) || gib < 0) throw new UsageError('--kv-budget-gib must be a number of GiB, 0 or more');
       kvBudgetBytes = Math.round(gib * 1024 ** 3);
-    }
-    else if (flag === '--kv-dtype') {
+    } else if (flag === '--kv-dtype') {
       const dtype = value();
-      if (!(dtype in KV_DTYPE_BYTES)) throw new UsageError(`--kv-dtype must be one of ${Object.keys(KV_DTYPE_BYTES).join(', ')}`);
+      if (!(dtype in KV_DTYPE_BYTES))
+        throw new UsageError(`--kv-dtype must be one of ${Object.keys(KV_DTYPE_BYTES).join(', ')}`);
       kvDtype = dtype as KvDtype;
     } else if (flag.startsWith('-') && flag !== '-') throw new UsageError(`unknown option ${flag}`);
     else if (file === undefined) file = arg;
     else throw new UsageError(`unexpected argument ${arg} (one file at a time)`);
   }
   if (file === undefined) throw new UsageError('missing <file|-> (use - for standard input)');
-  return { file, target, json, ...(kvDtype ? { kvDtype } : {}), ...(kvBudgetBytes !== undefined ? { kvBudgetBytes } : {}), ...(presetsFile ? { presetsFile } : {}) };
+  return {
+    file,
+    target,
+    json,
+    ...(kvDtype ? { kvDtype } : {}),
+    ...(kvBudgetBytes !== undefined ? { kvBudgetBytes } : {}),
+    ...(presetsFile ? { presetsFile } : {}),
+  };
 }
 
 async function readInput(file: string, stdin: CostCommandIo['stdin']): Promise<string> {
@@ -77,11 +94,18 @@ async function readInput(file: string, stdin: CostCommandIo['stdin']): Promise<s
       bytes = await readFile(file);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      throw new InputError(code === 'ENOENT' ? `${file}: no such file` : code === 'EISDIR' ? `${file}: is a directory` : `${file}: ${(error as Error).message}`);
+      throw new InputError(
+        code === 'ENOENT'
+          ? `${file}: no such file`
+          : code === 'EISDIR'
+            ? `${file}: is a directory`
+            : `${file}: ${(error as Error).message}`,
+      );
     }
   }
   const label = file === '-' ? 'standard input' : file;
-  if (bytes.subarray(0, 8192).includes(0)) throw new InputError(`${label}: looks like a binary file (NUL bytes), expected text`);
+  if (bytes.subarray(0, 8192).includes(0))
+    throw new InputError(`${label}: looks like a binary file (NUL bytes), expected text`);
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes).replace(/^\uFEFF/, '');
   } catch {
@@ -112,16 +136,47 @@ export async function runCostCommand(argv: string[], io: CostCommandIo = process
     const text = await readInput(args.file, io.stdin);
     const counter = await loadTokenCounter(preset.tokenizer);
     const tokens = new IncrementalCounter(counter).update(text).total;
-    const options = resolveOptions({ ...(args.kvDtype ? { kvDtype: args.kvDtype } : {}), ...(args.kvBudgetBytes !== undefined ? { kvBudgetBytes: args.kvBudgetBytes } : {}) });
+    const options = resolveOptions({
+      ...(args.kvDtype ? { kvDtype: args.kvDtype } : {}),
+      ...(args.kvBudgetBytes !== undefined ? { kvBudgetBytes: args.kvBudgetBytes } : {}),
+    });
     const figures = computeCost(preset, tokens, options.kvDtype, chatOverheadTokens(preset, counter));
     const summary = toCostSummary(preset, figures, options);
     if (args.json) {
-      const { target, contextWindow, contextShare, attentionScores, attentionFlops, linearFlops, kvCacheBytes, price, warnings } = summary;
+      const {
+        target,
+        contextWindow,
+        contextShare,
+        attentionScores,
+        attentionFlops,
+        linearFlops,
+        kvCacheBytes,
+        price,
+        warnings,
+      } = summary;
       const chatOverhead = preset.chatFraming ? figures.chatOverheadTokens : null;
-      const priceTier = figures.priceTier && figures.priceTier.tiered ? { pricePerMillionInputTokens: figures.priceTier.pricePerMillionInputTokens, aboveTokens: figures.priceTier.aboveTokens } : null;
+      const priceTier =
+        figures.priceTier && figures.priceTier.tiered
+          ? {
+              pricePerMillionInputTokens: figures.priceTier.pricePerMillionInputTokens,
+              aboveTokens: figures.priceTier.aboveTokens,
+            }
+          : null;
       const document = {
-        target, tokenizer: preset.tokenizer, exact: preset.exact, tokens, chatOverheadTokens: chatOverhead,
-        contextWindow, contextShare, attentionScores, attentionFlops, linearFlops, kvCacheBytes, price, priceTier, warnings,
+        target,
+        tokenizer: preset.tokenizer,
+        exact: preset.exact,
+        tokens,
+        chatOverheadTokens: chatOverhead,
+        contextWindow,
+        contextShare,
+        attentionScores,
+        attentionFlops,
+        linearFlops,
+        kvCacheBytes,
+        price,
+        priceTier,
+        warnings,
       };
       io.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
     } else {
@@ -131,7 +186,9 @@ export async function runCostCommand(argv: string[], io: CostCommandIo = process
     return 0;
   } catch (error) {
     const usage = error instanceof UsageError;
-    io.stderr.write(`prompt-attention cost: ${(error as Error).message}${usage ? ' (see prompt-attention cost --help)' : ''}\n`);
+    io.stderr.write(
+      `prompt-attention cost: ${(error as Error).message}${usage ? ' (see prompt-attention cost --help)' : ''}\n`,
+    );
     return usage ? 2 : 1;
   }
 }

@@ -1,10 +1,28 @@
 // `prompt-attention diff <old> <new> [--answer <file>]`: two versions of a prompt, section by section
 // (added, removed, changed, same), with the tokens and the attention each section receives in each, and
 // with --answer the change in the answer attribution. Identical files: "no difference", exit 0.
-import { attentionFlops, attributeAnswer, attributionUnits, diffSections, EngineError, meanReceived, sectionAttention, splitPromptSections, validateText } from '../engine/inspectApi';
+import {
+  attentionFlops,
+  attributeAnswer,
+  attributionUnits,
+  diffSections,
+  EngineError,
+  meanReceived,
+  sectionAttention,
+  splitPromptSections,
+  validateText,
+} from '../engine/inspectApi';
 import type { DiffInputSection, SectionDiffEntry } from '../engine/inspectApi';
 import type { ExplainIo, LoadedExplainModel } from './explainIo';
-import { ExplainUsageError, fixed, htmlPage, loadExplainModel, parseExplainArgs, readText, writeOutput } from './explainIo';
+import {
+  ExplainUsageError,
+  fixed,
+  htmlPage,
+  loadExplainModel,
+  parseExplainArgs,
+  readText,
+  writeOutput,
+} from './explainIo';
 
 export const DIFF_USAGE =
   'usage: prompt-attention diff <old> <new> [--answer <file>] [--model <folder|hub id>] [--dtype <dtype>] [--provider auto|cpu|…] ' +
@@ -36,26 +54,52 @@ async function measure(explain: LoadedExplainModel, text: string, answer: string
     const r = await attributeAnswer(explain.model, text, { text: answer });
     return {
       tokens: r.promptTokens,
-      sections: r.sections.map((s) => ({ index: s.index, label: s.label, text: text.slice(s.start, s.end), tokens: s.tokens, attentionShare: s.attentionShare, logProbDelta: s.ablation.logProbDelta })),
+      sections: r.sections.map((s) => ({
+        index: s.index,
+        label: s.label,
+        text: text.slice(s.start, s.end),
+        tokens: s.tokens,
+        attentionShare: s.attentionShare,
+        logProbDelta: s.ablation.logProbDelta,
+      })),
     };
   }
   validateText(text, 0);
   const { ids, tokens } = explain.loaded.tokenizer.tokenize(text);
   const limit = explain.loaded.config.maxPositions;
-  if (ids.length > limit) throw new EngineError(`The prompt has ${ids.length} tokens, more than the model's context of ${limit}.`);
+  if (ids.length > limit)
+    throw new EngineError(`The prompt has ${ids.length} tokens, more than the model's context of ${limit}.`);
   const layers = await explain.loaded.runAttention(ids, { probabilities: false });
-  const received = meanReceived(layers.map((l) => l.received), ids.length);
+  const received = meanReceived(
+    layers.map((l) => l.received),
+    ids.length,
+  );
   const units = attributionUnits(splitPromptSections(text));
   const stats = sectionAttention(tokens, units, received);
-  return { tokens: ids.length, sections: units.map((s, i) => ({ index: s.index, label: s.label, text: text.slice(s.start, s.end), tokens: stats[i].tokens, attentionShare: stats[i].attentionShare })) };
+  return {
+    tokens: ids.length,
+    sections: units.map((s, i) => ({
+      index: s.index,
+      label: s.label,
+      text: text.slice(s.start, s.end),
+      tokens: stats[i].tokens,
+      attentionShare: stats[i].attentionShare,
+    })),
+  };
 }
 
 export function toDiffText(doc: DiffJson): string {
-  const lines = [`Tokens: ${doc.old.tokens} → ${doc.new.tokens} (${doc.tokenDelta >= 0 ? '+' : ''}${doc.tokenDelta})`, ''];
+  const lines = [
+    `Tokens: ${doc.old.tokens} → ${doc.new.tokens} (${doc.tokenDelta >= 0 ? '+' : ''}${doc.tokenDelta})`,
+    '',
+  ];
   for (const s of doc.sections) {
     const tokens = s.status === 'same' ? `${s.newTokens}` : `${s.oldTokens} → ${s.newTokens}`;
     const share = `${(s.oldAttentionShare * 100).toFixed(1)}% → ${(s.newAttentionShare * 100).toFixed(1)}%`;
-    const attribution = s.oldLogProbDelta !== undefined && s.newLogProbDelta !== undefined ? `, Δ log-prob ${s.oldLogProbDelta.toFixed(2)} → ${s.newLogProbDelta.toFixed(2)}` : '';
+    const attribution =
+      s.oldLogProbDelta !== undefined && s.newLogProbDelta !== undefined
+        ? `, Δ log-prob ${s.oldLogProbDelta.toFixed(2)} → ${s.newLogProbDelta.toFixed(2)}`
+        : '';
     lines.push(`${s.status.padEnd(8)} ${s.label}  (tokens ${tokens}, attention ${share}${attribution})`);
   }
   return `${lines.join('\n')}\n`;
@@ -68,9 +112,11 @@ export async function runDiffCommand(argv: readonly string[], io: ExplainIo = pr
       io.stdout.write(`${HELP}\n`);
       return 0;
     }
-    if (args.positional.length !== 2) throw new ExplainUsageError(`Expected two files, <old> and <new>; got ${args.positional.length}.`);
+    if (args.positional.length !== 2)
+      throw new ExplainUsageError(`Expected two files, <old> and <new>; got ${args.positional.length}.`);
     const [oldFile, newFile] = args.positional;
-    if (oldFile === '-' && newFile === '-') throw new ExplainUsageError('Only one of <old> and <new> can be standard input.');
+    if (oldFile === '-' && newFile === '-')
+      throw new ExplainUsageError('Only one of <old> and <new> can be standard input.');
     const oldText = await readText(oldFile, io);
     const newText = await readText(newFile, io, oldFile === '-');
     if (oldText === newText) {
@@ -85,12 +131,18 @@ export async function runDiffCommand(argv: readonly string[], io: ExplainIo = pr
     try {
       const before = await measure(explain, oldText, answer);
       const after = await measure(explain, newText, answer);
-      const shape = { layers: explain.loaded.config.layers, heads: explain.loaded.config.heads, headDim: explain.loaded.config.headDim };
+      const shape = {
+        layers: explain.loaded.config.layers,
+        heads: explain.loaded.config.heads,
+        headDim: explain.loaded.config.headDim,
+      };
       const sections = diffSections(before.sections, after.sections).map((s) => ({
         ...s,
         oldAttentionShare: fixed(s.oldAttentionShare),
         newAttentionShare: fixed(s.newAttentionShare),
-        ...(s.oldLogProbDelta !== undefined && s.newLogProbDelta !== undefined ? { oldLogProbDelta: fixed(s.oldLogProbDelta), newLogProbDelta: fixed(s.newLogProbDelta) } : {}),
+        ...(s.oldLogProbDelta !== undefined && s.newLogProbDelta !== undefined
+          ? { oldLogProbDelta: fixed(s.oldLogProbDelta), newLogProbDelta: fixed(s.newLogProbDelta) }
+          : {}),
       }));
       doc = {
         old: { tokens: before.tokens, attentionFlops: attentionFlops(shape, before.tokens) },
@@ -111,7 +163,14 @@ export async function runDiffCommand(argv: readonly string[], io: ExplainIo = pr
               [`Tokens: ${doc.old.tokens} → ${doc.new.tokens} (${doc.tokenDelta >= 0 ? '+' : ''}${doc.tokenDelta}).`],
               ['status', 'section', 'old tokens', 'new tokens', 'old attention', 'new attention'],
               doc.sections.map((s) => ({
-                cells: [s.status, s.label, String(s.oldTokens), String(s.newTokens), `${(s.oldAttentionShare * 100).toFixed(1)}%`, `${(s.newAttentionShare * 100).toFixed(1)}%`],
+                cells: [
+                  s.status,
+                  s.label,
+                  String(s.oldTokens),
+                  String(s.newTokens),
+                  `${(s.oldAttentionShare * 100).toFixed(1)}%`,
+                  `${(s.newAttentionShare * 100).toFixed(1)}%`,
+                ],
                 bar: s.newAttentionShare,
                 faint: s.status === 'same',
               })),
@@ -123,7 +182,10 @@ export async function runDiffCommand(argv: readonly string[], io: ExplainIo = pr
       io.stderr.write(`prompt-attention diff: ${error.message}\n${DIFF_USAGE}\n`);
       return 2;
     }
-    const message = error instanceof EngineError ? error.message : `internal error: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`;
+    const message =
+      error instanceof EngineError
+        ? error.message
+        : `internal error: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`;
     io.stderr.write(`prompt-attention diff: ${message}\n`);
     return 1;
   }

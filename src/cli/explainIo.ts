@@ -3,7 +3,14 @@
 // self-contained HTML page they write with --format html. Exit codes: 0 ok, 1 bad input, 2 usage.
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { attributionModel, EngineError, isModelDtype, LogitsSession, MODEL_DTYPES, ModelCache } from '../engine/inspectApi';
+import {
+  attributionModel,
+  EngineError,
+  isModelDtype,
+  LogitsSession,
+  MODEL_DTYPES,
+  ModelCache,
+} from '../engine/inspectApi';
 import type { AttributionModel, LoadedModel, ModelDtype } from '../engine/inspectApi';
 import type { ExecutionProviderSetting } from '../shared/protocol';
 import { defaultCacheDir } from './inspectCommand';
@@ -51,13 +58,15 @@ export function parseExplainArgs(argv: readonly string[], options: readonly stri
     } else positional.push(arg);
   }
   const format = (values.get('--format') ?? null) as ExplainFormat | null;
-  if (format !== null && !FORMATS.includes(format)) throw new ExplainUsageError(`--format must be one of ${FORMATS.join(', ')}.`);
+  if (format !== null && !FORMATS.includes(format))
+    throw new ExplainUsageError(`--format must be one of ${FORMATS.join(', ')}.`);
   const provider = (values.get('--provider') ?? 'auto') as ExecutionProviderSetting;
   if (!PROVIDERS.includes(provider)) throw new ExplainUsageError(`--provider must be one of ${PROVIDERS.join(', ')}.`);
   const dtype = values.get('--dtype') ?? 'auto';
   if (!isModelDtype(dtype)) throw new ExplainUsageError(`--dtype must be one of ${MODEL_DTYPES.join(', ')}.`);
   const generateText = values.get('--generate');
-  if (generateText !== undefined && !/^[1-9]\d*$/.test(generateText)) throw new ExplainUsageError(`--generate needs a positive number of tokens, not "${generateText}".`);
+  if (generateText !== undefined && !/^[1-9]\d*$/.test(generateText))
+    throw new ExplainUsageError(`--generate needs a positive number of tokens, not "${generateText}".`);
   return {
     positional,
     answer: values.get('--answer') ?? null,
@@ -76,7 +85,8 @@ export async function readText(file: string, io: ExplainIo, stdinUsed = false): 
   if (file === '-' && stdinUsed) throw new ExplainUsageError('Standard input can be read only once.');
   const bytes = await readInputBytes(file, io.stdin);
   const label = file === '-' ? 'standard input' : file;
-  if (bytes.subarray(0, 8192).includes(0)) throw new EngineError(`${label} looks like a binary file (NUL bytes); expected text.`);
+  if (bytes.subarray(0, 8192).includes(0))
+    throw new EngineError(`${label} looks like a binary file (NUL bytes); expected text.`);
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes).replace(/^\uFEFF/, '');
   } catch {
@@ -92,7 +102,10 @@ export interface LoadedExplainModel {
 }
 
 export async function loadExplainModel(args: ExplainArgs): Promise<LoadedExplainModel> {
-  const cache = new ModelCache({ modelsDir: path.join(__dirname, '..', 'models'), cacheDir: args.cacheDir ?? defaultCacheDir() });
+  const cache = new ModelCache({
+    modelsDir: path.join(__dirname, '..', 'models'),
+    cacheDir: args.cacheDir ?? defaultCacheDir(),
+  });
   const loaded = await cache.get(args.model, args.provider, () => undefined, args.dtype);
   let logits: LogitsSession;
   try {
@@ -126,13 +139,24 @@ export async function writeOutput(io: ExplainIo, out: string | null, content: st
 }
 
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+  return text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
+  );
 }
 
 /** A page with one table and a bar per row; no script, no external resource. */
-export function htmlPage(title: string, intro: readonly string[], head: readonly string[], rows: readonly { readonly cells: readonly string[]; readonly bar: number; readonly faint?: boolean }[]): string {
+export function htmlPage(
+  title: string,
+  intro: readonly string[],
+  head: readonly string[],
+  rows: readonly { readonly cells: readonly string[]; readonly bar: number; readonly faint?: boolean }[],
+): string {
   const body = rows
-    .map((r) => `<tr${r.faint ? ' class="faint"' : ''}>${r.cells.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}<td><span class="bar" style="width:${Math.round(Math.max(0, Math.min(1, r.bar)) * 200)}px"></span></td></tr>`)
+    .map(
+      (r) =>
+        `<tr${r.faint ? ' class="faint"' : ''}>${r.cells.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}<td><span class="bar" style="width:${Math.round(Math.max(0, Math.min(1, r.bar)) * 200)}px"></span></td></tr>`,
+    )
     .join('\n');
   return `<!doctype html><html><head><meta charset="utf-8"><title>${escapeHtml(title)}</title><style>
 body{font:14px system-ui,sans-serif;margin:24px;color:#222}table{border-collapse:collapse}td,th{padding:3px 10px;border-bottom:1px solid #ddd;text-align:left}

@@ -55,11 +55,23 @@ export class UsageError extends Error {}
 
 const PROVIDERS: readonly ExecutionProviderSetting[] = ['auto', 'cpu', 'webgpu', 'cuda', 'dml', 'coreml'];
 const FORMATS: readonly OutputFormat[] = ['json', 'html', 'text'];
-const VALUE_OPTIONS = new Set(['--model', '--dtype', '--provider', '--format', '--out', '--max-tokens', '--window', '--max-characters', '--cache-dir', '--hub-endpoint']);
+const VALUE_OPTIONS = new Set([
+  '--model',
+  '--dtype',
+  '--provider',
+  '--format',
+  '--out',
+  '--max-tokens',
+  '--window',
+  '--max-characters',
+  '--cache-dir',
+  '--hub-endpoint',
+]);
 
 function positiveInt(option: string, value: string, allowZero: boolean): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value) || (!allowZero && n === 0)) throw new UsageError(`${option} needs a ${allowZero ? 'non-negative' : 'positive'} integer, not "${value}".`);
+  if (!/^\d+$/.test(value) || (!allowZero && n === 0))
+    throw new UsageError(`${option} needs a ${allowZero ? 'non-negative' : 'positive'} integer, not "${value}".`);
   return n;
 }
 
@@ -97,13 +109,15 @@ export function parseInspectArgs(argv: readonly string[]): InspectArgs | 'help' 
     positional.push(arg);
   }
   if (positional.length === 0) throw new UsageError('Missing the file to inspect (or - for standard input).');
-  if (positional.length > 1) throw new UsageError(`Expected one file, got ${positional.length}: ${positional.join(' ')}.`);
+  if (positional.length > 1)
+    throw new UsageError(`Expected one file, got ${positional.length}: ${positional.join(' ')}.`);
   const provider = (values.get('--provider') ?? 'auto') as ExecutionProviderSetting;
   if (!PROVIDERS.includes(provider)) throw new UsageError(`--provider must be one of ${PROVIDERS.join(', ')}.`);
   const dtype = values.get('--dtype') ?? 'auto';
   if (!isModelDtype(dtype)) throw new UsageError(`--dtype must be one of ${MODEL_DTYPES.join(', ')}.`);
   const format = (values.get('--format') ?? null) as OutputFormat | null;
-  if (format !== null && !FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}.`);
+  if (format !== null && !FORMATS.includes(format))
+    throw new UsageError(`--format must be one of ${FORMATS.join(', ')}.`);
   const window = (values.get('--window') ?? 'start') as TokenWindow;
   if (window !== 'start' && window !== 'end') throw new UsageError('--window must be start or end.');
   if (dense && format !== null && format !== 'json') throw new UsageError('--dense goes with --format json.');
@@ -115,9 +129,13 @@ export function parseInspectArgs(argv: readonly string[]): InspectArgs | 'help' 
     format,
     out: values.get('--out') ?? null,
     dense,
-    maxTokens: values.has('--max-tokens') ? positiveInt('--max-tokens', values.get('--max-tokens') as string, false) : 0,
+    maxTokens: values.has('--max-tokens')
+      ? positiveInt('--max-tokens', values.get('--max-tokens') as string, false)
+      : 0,
     window,
-    maxCharacters: values.has('--max-characters') ? positiveInt('--max-characters', values.get('--max-characters') as string, false) : 200_000,
+    maxCharacters: values.has('--max-characters')
+      ? positiveInt('--max-characters', values.get('--max-characters') as string, false)
+      : 200_000,
     cacheDir: values.get('--cache-dir') ?? null,
     hubEndpoint: values.get('--hub-endpoint') ?? null,
     verbose,

@@ -42,23 +42,49 @@ async function readInput(file: string, io: InspectCommandIo): Promise<{ text: st
 
 class DenseLimitError extends EngineError {}
 
-async function inspect(args: InspectArgs, text: string, label: string, io: InspectCommandIo, wantRaw: boolean, log: Log): Promise<{ result: InspectionResult; raw: Float32Array[] }> {
-  const models = new ModelCache({ modelsDir: modelsDir(), cacheDir: args.cacheDir ?? defaultCacheDir(), ...(args.hubEndpoint ? { hubEndpoint: args.hubEndpoint } : {}) });
+async function inspect(
+  args: InspectArgs,
+  text: string,
+  label: string,
+  io: InspectCommandIo,
+  wantRaw: boolean,
+  log: Log,
+): Promise<{ result: InspectionResult; raw: Float32Array[] }> {
+  const models = new ModelCache({
+    modelsDir: modelsDir(),
+    cacheDir: args.cacheDir ?? defaultCacheDir(),
+    ...(args.hubEndpoint ? { hubEndpoint: args.hubEndpoint } : {}),
+  });
   let header: InspectionHeader | null = null;
   let summary: InspectionSummary | null = null;
   const layers: LayerAttention[] = [];
   const raw: Float32Array[] = [];
   const showProgress = io.stderr.isTTY === true;
   const rate = new DownloadRate();
-  const request = { requestId: 1, text, model: args.model, provider: args.provider, maxCharacters: args.maxCharacters, maxTokens: args.maxTokens, window: args.window, ...(args.chat ? { chat: { userMessage: '' } } : {}), dtype: args.dtype };
+  const request = {
+    requestId: 1,
+    text,
+    model: args.model,
+    provider: args.provider,
+    maxCharacters: args.maxCharacters,
+    maxTokens: args.maxTokens,
+    window: args.window,
+    ...(args.chat ? { chat: { userMessage: '' } } : {}),
+    dtype: args.dtype,
+  };
   try {
-    const model = await models.get(args.model, args.provider, (p) => {
-      if (p.stage !== 'download') log.info(progressText(p));
-      if (showProgress && p.stage === 'download' && p.loadedBytes !== undefined) {
-        rate.add(p.loadedBytes);
-        io.stderr.write(`\r\x1b[K${progressText(p)} · ${downloadLine(p.loadedBytes, p.totalBytes, rate)}`);
-      }
-    }, args.dtype);
+    const model = await models.get(
+      args.model,
+      args.provider,
+      (p) => {
+        if (p.stage !== 'download') log.info(progressText(p));
+        if (showProgress && p.stage === 'download' && p.loadedBytes !== undefined) {
+          rate.add(p.loadedBytes);
+          io.stderr.write(`\r\x1b[K${progressText(p)} · ${downloadLine(p.loadedBytes, p.totalBytes, rate)}`);
+        }
+      },
+      args.dtype,
+    );
     if (showProgress) io.stderr.write('\r\x1b[K');
     await runInspection(
       model,
@@ -68,7 +94,9 @@ async function inspect(args: InspectArgs, text: string, label: string, io: Inspe
           switch (event.kind) {
             case 'header':
               if (wantRaw && event.header.tokens.length > DENSE_LIMIT_TOKENS) {
-                throw new DenseLimitError(`--dense prints full attention for at most ${DENSE_LIMIT_TOKENS} tokens; this input has ${event.header.tokens.length} (add --max-tokens ${DENSE_LIMIT_TOKENS}).`);
+                throw new DenseLimitError(
+                  `--dense prints full attention for at most ${DENSE_LIMIT_TOKENS} tokens; this input has ${event.header.tokens.length} (add --max-tokens ${DENSE_LIMIT_TOKENS}).`,
+                );
               }
               header = event.header;
               break;
@@ -135,9 +163,14 @@ export async function runInspectCommand(argv: readonly string[], io: InspectComm
     const { text, label } = await readInput(args.file, io);
     const { result, raw } = await inspect(args, text, label, io, args.dense, log);
     const t = result.summary.timings;
-    log.info(`${result.tokens.length} tokens on ${result.model.provider} in ${t.totalMs.toFixed(0)} ms (tokenize ${t.tokenizeMs.toFixed(0)}, run ${t.runMs.toFixed(0)}, statistics ${t.statsMs.toFixed(0)})`);
+    log.info(
+      `${result.tokens.length} tokens on ${result.model.provider} in ${t.totalMs.toFixed(0)} ms (tokenize ${t.tokenizeMs.toFixed(0)}, run ${t.runMs.toFixed(0)}, statistics ${t.statsMs.toFixed(0)})`,
+    );
     if (format === 'html') {
-      const html = buildReportHtml(result, { webviewJs: await readAsset('webview.js'), webviewCss: await readAsset('webview.css') });
+      const html = buildReportHtml(result, {
+        webviewJs: await readAsset('webview.js'),
+        webviewCss: await readAsset('webview.css'),
+      });
       const out = args.out ?? path.resolve(`${label}.attention.html`);
       await writeOut(out, html);
       io.stdout.write(`${out}\n`);

@@ -32,7 +32,12 @@ export interface InspectJson {
     readonly fileReason?: string;
   };
   readonly tokens: readonly InspectJsonToken[];
-  readonly heads: readonly { readonly layer: number; readonly head: number; readonly role: string; readonly scores: Readonly<Record<string, number>> }[];
+  readonly heads: readonly {
+    readonly layer: number;
+    readonly head: number;
+    readonly role: string;
+    readonly scores: Readonly<Record<string, number>>;
+  }[];
   readonly drivers: readonly { readonly index: number; readonly text: string; readonly received: number }[];
   readonly sections: readonly InspectSection[];
   readonly attention?: number[][][][];
@@ -44,7 +49,9 @@ const round = (value: number, digits = 6): number => Number(value.toFixed(digits
 export function denseAttention(layers: readonly Float32Array[], heads: number, n: number): number[][][][] {
   return layers.map((data) =>
     Array.from({ length: heads }, (_, h) =>
-      Array.from({ length: n }, (_, q) => Array.from(data.subarray(h * n * n + q * n, h * n * n + (q + 1) * n), (v) => (v === 0 ? 0 : round(v)))),
+      Array.from({ length: n }, (_, q) =>
+        Array.from(data.subarray(h * n * n + q * n, h * n * n + (q + 1) * n), (v) => (v === 0 ? 0 : round(v))),
+      ),
     ),
   );
 }
@@ -70,7 +77,11 @@ export function toInspectJson(result: InspectionResult, attention?: number[][][]
       scores: Object.fromEntries(Object.entries(h.scores).map(([k, v]) => [k, round(v as number, 4)])),
     })),
     drivers: summary.drivers.map((d) => ({ index: d.index, text: d.text, received: round(d.received) })),
-    sections: inspectSections(splitPromptSections(result.text), tokens, result.layers.map((l) => l.received)).map((s) => ({ ...s, attentionShare: round(s.attentionShare) })),
+    sections: inspectSections(
+      splitPromptSections(result.text),
+      tokens,
+      result.layers.map((l) => l.received),
+    ).map((s) => ({ ...s, attentionShare: round(s.attentionShare) })),
     ...(attention ? { attention } : {}),
   };
 }
@@ -83,13 +94,17 @@ function quote(text: string): string {
 export function toInspectText(result: InspectionResult): string {
   const { model, tokens, summary } = result;
   const lines: string[] = [];
-  lines.push(`Model ${model.id}: ${model.layers} layers × ${model.heads} heads (${model.kvHeads} KV), context ${model.maxTokens}, ran on ${model.provider}`);
+  lines.push(
+    `Model ${model.id}: ${model.layers} layers × ${model.heads} heads (${model.kvHeads} KV), context ${model.maxTokens}, ran on ${model.provider}`,
+  );
   if (model.file) lines.push(`  File ${model.file} (${model.dtype})${model.fileReason ? `: ${model.fileReason}` : ''}`);
   if (model.fallbackReason) lines.push(`  ${model.fallbackReason}`);
   lines.push(`Tokens: ${tokens.length}`);
   for (const note of summary.notes) lines.push(`  ${note}`);
   lines.push('', 'Most attended tokens (mean attention received over layers):');
-  summary.drivers.slice(0, 8).forEach((d, i) => lines.push(`  ${i + 1}. ${quote(d.text)} #${d.index}  ${(d.received * 100).toFixed(2)}%`));
+  summary.drivers
+    .slice(0, 8)
+    .forEach((d, i) => lines.push(`  ${i + 1}. ${quote(d.text)} #${d.index}  ${(d.received * 100).toFixed(2)}%`));
   lines.push('', 'Head roles (strongest score):');
   for (let layer = 0; layer < model.layers; layer++) {
     const heads = summary.heads.filter((h) => h.layer === layer);
@@ -103,10 +118,15 @@ export function toInspectText(result: InspectionResult): string {
   if (summary.longRangePairs.length) {
     lines.push('', 'Long-range links (query → key, last layers):');
     for (const p of summary.longRangePairs.slice(0, 5)) {
-      lines.push(`  ${quote(tokens[p.query].text)} #${p.query} → ${quote(tokens[p.key].text)} #${p.key}  distance ${p.distance}, weight ${p.weight.toFixed(3)}`);
+      lines.push(
+        `  ${quote(tokens[p.query].text)} #${p.query} → ${quote(tokens[p.key].text)} #${p.key}  distance ${p.distance}, weight ${p.weight.toFixed(3)}`,
+      );
     }
   }
   const t = summary.timings;
-  lines.push('', `Time: ${t.totalMs.toFixed(0)} ms (tokenize ${t.tokenizeMs.toFixed(0)}, run ${t.runMs.toFixed(0)}, statistics ${t.statsMs.toFixed(0)})`);
+  lines.push(
+    '',
+    `Time: ${t.totalMs.toFixed(0)} ms (tokenize ${t.tokenizeMs.toFixed(0)}, run ${t.runMs.toFixed(0)}, statistics ${t.statsMs.toFixed(0)})`,
+  );
   return `${lines.join('\n')}\n`;
 }

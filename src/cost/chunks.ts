@@ -26,7 +26,9 @@ export function splitCountChunks(text: string): Span[] {
     newline = text.indexOf('\n', newline + 1);
   }
   if (start < text.length) chunks.push({ start, end: text.length });
-  return chunks.some((chunk) => chunk.end - chunk.start > MAX_CHUNK) ? chunks.flatMap((chunk) => splitLongChunk(text, chunk)) : chunks;
+  return chunks.some((chunk) => chunk.end - chunk.start > MAX_CHUNK)
+    ? chunks.flatMap((chunk) => splitLongChunk(text, chunk))
+    : chunks;
 }
 
 /** Lines longer than this are cut further, so one keystroke never re-tokenizes a huge line. */
@@ -38,7 +40,11 @@ function isAsciiLetter(code: number): boolean {
 
 /** A space between two ASCII letters: no pre-token of the split regexes and no SentencePiece piece crosses it. */
 function isWordGap(text: string, position: number): boolean {
-  return text.charCodeAt(position) === 0x20 && isAsciiLetter(text.charCodeAt(position - 1)) && isAsciiLetter(text.charCodeAt(position + 1));
+  return (
+    text.charCodeAt(position) === 0x20 &&
+    isAsciiLetter(text.charCodeAt(position - 1)) &&
+    isAsciiLetter(text.charCodeAt(position + 1))
+  );
 }
 
 /**
@@ -86,9 +92,20 @@ export function splitCountPieces(text: string, chunk: Span): Span[] {
 
 function isWhitespace(code: number): boolean {
   // \s in the split regexes: ASCII whitespace plus the Unicode spaces.
-  return code === 0x20 || (code >= 0x09 && code <= 0x0d) || code === 0x85 || code === 0xa0 || code === 0x1680 ||
-    (code >= 0x2000 && code <= 0x200a) || code === 0x2028 || code === 0x2029 || code === 0x202f || code === 0x205f ||
-    code === 0x3000 || code === 0xfeff;
+  return (
+    code === 0x20 ||
+    (code >= 0x09 && code <= 0x0d) ||
+    code === 0x85 ||
+    code === 0xa0 ||
+    code === 0x1680 ||
+    (code >= 0x2000 && code <= 0x200a) ||
+    code === 0x2028 ||
+    code === 0x2029 ||
+    code === 0x202f ||
+    code === 0x205f ||
+    code === 0x3000 ||
+    code === 0xfeff
+  );
 }
 
 export interface Section extends Span {
@@ -139,9 +156,11 @@ export function splitSections(text: string, style: SectionStyle): Section[] {
     for (const line of all) {
       const fenceMatch = FENCE.exec(line.text);
       if (fenceMatch) fence = fence === null ? fenceMatch[1] : fence === fenceMatch[1] ? null : fence;
-      else if (fence === null && HEADING.test(line.text)) starts.push({ offset: line.start, title: titleOf(line.text) });
+      else if (fence === null && HEADING.test(line.text))
+        starts.push({ offset: line.start, title: titleOf(line.text) });
     }
-    if (starts.length > 0 && text.slice(0, starts[0].offset).trim() !== '') starts.unshift({ offset: 0, title: 'Preamble' });
+    if (starts.length > 0 && text.slice(0, starts[0].offset).trim() !== '')
+      starts.unshift({ offset: 0, title: 'Preamble' });
   }
   if (starts.length === 0) {
     let previousBlank = true;

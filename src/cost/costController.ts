@@ -7,7 +7,16 @@ import { Disposable } from '../util/disposable';
 import { computeCost } from './costModel';
 import { costWarnings } from './costSummary';
 import { promptDocumentSelector, readCostSettings, type CostSettings } from './costSettings';
-import { COUNT_EXACT_COMMAND, statusForCount, statusForFailure, statusForLoading, statusForTooLarge, type CostDiagnostic, type SectionLens, type StatusModel } from './editorModels';
+import {
+  COUNT_EXACT_COMMAND,
+  statusForCount,
+  statusForFailure,
+  statusForLoading,
+  statusForTooLarge,
+  type CostDiagnostic,
+  type SectionLens,
+  type StatusModel,
+} from './editorModels';
 import { apiKeySecretName, ExactCountDebouncer, requestExactCount } from './exactCount';
 import type { CountSnapshot } from './incrementalCounter';
 import type { TargetPreset } from './presets';
@@ -56,7 +65,10 @@ export class CostController extends Disposable implements vscode.CodeLensProvide
   private readonly exactDebouncer: ExactCountDebouncer;
   private summaries = 0;
 
-  constructor(assetsDir: string, private readonly options: CostControllerOptions) {
+  constructor(
+    assetsDir: string,
+    private readonly options: CostControllerOptions,
+  ) {
     super();
     this.worker = new TokenizerWorkerClient(options.workerScript, { assetsDir });
     this._register({ dispose: () => this.worker.dispose() });
@@ -64,7 +76,9 @@ export class CostController extends Disposable implements vscode.CodeLensProvide
     this._register({ dispose: () => this.exactDebouncer.dispose() });
     this.settings = loadCostSettings();
     this.selector = promptDocumentSelector(this.settings);
-    this.statusItem = this._register(vscode.window.createStatusBarItem('promptAttention.cost', vscode.StatusBarAlignment.Right, 100));
+    this.statusItem = this._register(
+      vscode.window.createStatusBarItem('promptAttention.cost', vscode.StatusBarAlignment.Right, 100),
+    );
     this.statusItem.name = 'Prompt Attention: context cost';
     this.statusItem.command = 'promptAttention.pickTarget';
     this.diagnostics = this._register(vscode.languages.createDiagnosticCollection('promptAttention.cost'));
@@ -73,9 +87,11 @@ export class CostController extends Disposable implements vscode.CodeLensProvide
     this._register(vscode.workspace.onDidOpenTextDocument((document) => this.schedule(document, 0)));
     this._register(vscode.workspace.onDidCloseTextDocument((document) => this.forget(document)));
     this._register(vscode.window.onDidChangeActiveTextEditor(() => this.refreshStatus()));
-    this._register(vscode.workspace.onDidChangeConfiguration((event) => {
-      if (event.affectsConfiguration('promptAttention.cost')) this.reloadSettings();
-    }));
+    this._register(
+      vscode.workspace.onDidChangeConfiguration((event) => {
+        if (event.affectsConfiguration('promptAttention.cost')) this.reloadSettings();
+      }),
+    );
     this._register({ dispose: () => this.timers.forEach((timer) => clearTimeout(timer)) });
     this.reportProblems();
     vscode.workspace.textDocuments.forEach((document) => this.schedule(document, 0));
@@ -108,10 +124,13 @@ export class CostController extends Disposable implements vscode.CodeLensProvide
       return;
     }
     clearTimeout(this.timers.get(key));
-    this.timers.set(key, setTimeout(() => {
-      this.timers.delete(key);
-      void this.analyze(document);
-    }, delay));
+    this.timers.set(
+      key,
+      setTimeout(() => {
+        this.timers.delete(key);
+        void this.analyze(document);
+      }, delay),
+    );
   }
 
   private forget(document: vscode.TextDocument): void {
@@ -146,7 +165,13 @@ export class CostController extends Disposable implements vscode.CodeLensProvide
     }
     let counted: Awaited<ReturnType<TokenizerWorkerClient['count']>>;
     try {
-      counted = await this.worker.count(key, text, target, options, document.languageId === 'markdown' ? 'markdown' : 'blocks');
+      counted = await this.worker.count(
+        key,
+        text,
+        target,
+        options,
+        document.languageId === 'markdown' ? 'markdown' : 'blocks',
+      );
     } catch (error) {
       state.status = statusForFailure((error as Error).message);
       return this.publish();
@@ -156,17 +181,28 @@ export class CostController extends Disposable implements vscode.CodeLensProvide
     state.snapshot = counted.snapshot;
     state.lenses = counted.lenses;
     state.status = this.statusFor(state, target, counted.snapshot.total, counted.chatOverhead);
-    this.diagnostics.set(document.uri, counted.diagnostics.map((item) => this.toDiagnostic(document, item)));
+    this.diagnostics.set(
+      document.uri,
+      counted.diagnostics.map((item) => this.toDiagnostic(document, item)),
+    );
     this.publish();
   }
 
   private statusFor(state: DocumentState, target: TargetPreset, tokens: number, chatOverhead: number): StatusModel {
     const { options } = this.settings;
-    const exact = state.exact && state.exact.targetId === target.id && state.exact.text === state.snapshot?.text ? state.exact : undefined;
+    const exact =
+      state.exact && state.exact.targetId === target.id && state.exact.text === state.snapshot?.text
+        ? state.exact
+        : undefined;
     // The provider's count already includes its own message framing.
-    const figures = exact ? computeCost(target, exact.tokens, options.kvDtype) : computeCost(target, tokens, options.kvDtype, chatOverhead);
+    const figures = exact
+      ? computeCost(target, exact.tokens, options.kvDtype)
+      : computeCost(target, tokens, options.kvDtype, chatOverhead);
     const note = state.exactNote?.targetId === target.id ? state.exactNote.text : undefined;
-    return statusForCount(target, figures, options, costWarnings(target, figures, options), { exact: exact !== undefined, ...(note ? { note } : {}) });
+    return statusForCount(target, figures, options, costWarnings(target, figures, options), {
+      exact: exact !== undefined,
+      ...(note ? { note } : {}),
+    });
   }
 
   private toDiagnostic(document: vscode.TextDocument, item: CostDiagnostic): vscode.Diagnostic {
@@ -191,7 +227,9 @@ export class CostController extends Disposable implements vscode.CodeLensProvide
       return;
     }
     if (!api) {
-      void vscode.window.showInformationMessage(`Prompt Attention: ${target.name}'s count is already exact (its tokenizer is public).`);
+      void vscode.window.showInformationMessage(
+        `Prompt Attention: ${target.name}'s count is already exact (its tokenizer is public).`,
+      );
       return;
     }
     const key = document.uri.toString();
@@ -199,7 +237,14 @@ export class CostController extends Disposable implements vscode.CodeLensProvide
     let tokens: number;
     try {
       const apiKey = (await this.options.secrets?.get(apiKeySecretName(api.provider))) ?? '';
-      tokens = await this.exactDebouncer.request(() => requestExactCount({ api, text, apiKey, ...(this.options.countApiBaseUrl ? { baseUrl: this.options.countApiBaseUrl } : {}) }));
+      tokens = await this.exactDebouncer.request(() =>
+        requestExactCount({
+          api,
+          text,
+          apiKey,
+          ...(this.options.countApiBaseUrl ? { baseUrl: this.options.countApiBaseUrl } : {}),
+        }),
+      );
     } catch (error) {
       const state = this.states.get(key);
       const note = `Exact count failed (${(error as Error).message}); showing the estimate.`;
@@ -229,7 +274,11 @@ export class CostController extends Disposable implements vscode.CodeLensProvide
     return state.lenses.map((lens) => {
       const position = document.positionAt(Math.min(lens.anchor, document.getText().length));
       // No command: the lens is a label (its tooltip explains the share).
-      return new vscode.CodeLens(new vscode.Range(position, position), { title: lens.title, tooltip: lens.tooltip, command: '' });
+      return new vscode.CodeLens(new vscode.Range(position, position), {
+        title: lens.title,
+        tooltip: lens.tooltip,
+        command: '',
+      });
     });
   }
 
@@ -246,7 +295,12 @@ export class CostController extends Disposable implements vscode.CodeLensProvide
     // Only the exact-count link may run a command from the tooltip.
     markdown.isTrusted = { enabledCommands: [COUNT_EXACT_COMMAND] };
     this.statusItem.tooltip = markdown;
-    this.statusItem.backgroundColor = level === 'ok' ? undefined : new vscode.ThemeColor(level === 'error' ? 'statusBarItem.errorBackground' : 'statusBarItem.warningBackground');
+    this.statusItem.backgroundColor =
+      level === 'ok'
+        ? undefined
+        : new vscode.ThemeColor(
+            level === 'error' ? 'statusBarItem.errorBackground' : 'statusBarItem.warningBackground',
+          );
     this.statusItem.show();
   }
 
@@ -264,7 +318,9 @@ export class CostController extends Disposable implements vscode.CodeLensProvide
   private reportProblems(): void {
     const problems = this.settings.problems.join('\n');
     if (problems !== '' && problems !== this.reportedProblems) {
-      void vscode.window.showWarningMessage(`Prompt Attention: ${this.settings.problems[0]}${this.settings.problems.length > 1 ? ` (and ${this.settings.problems.length - 1} more)` : ''}`);
+      void vscode.window.showWarningMessage(
+        `Prompt Attention: ${this.settings.problems[0]}${this.settings.problems.length > 1 ? ` (and ${this.settings.problems.length - 1} more)` : ''}`,
+      );
     }
     this.reportedProblems = problems;
   }

@@ -122,7 +122,12 @@ export function priceTierFor(preset: TargetPreset, tokens: number): PriceTierCho
  * Figures for `promptTokens` prompt tokens plus `chatOverheadTokens` of chat framing; `kvDtype` overrides the
  * preset's default.
  */
-export function computeCost(preset: TargetPreset, promptTokens: number, kvDtype?: KvDtype, chatOverheadTokens = 0): CostFigures {
+export function computeCost(
+  preset: TargetPreset,
+  promptTokens: number,
+  kvDtype?: KvDtype,
+  chatOverheadTokens = 0,
+): CostFigures {
   const tokens = promptTokens + chatOverheadTokens;
   const arch = preset.architecture;
   const dtype = arch ? (kvDtype ?? preset.kvDtype ?? 'bf16') : null;
@@ -163,7 +168,9 @@ export function crossoverTokens(preset: TargetPreset): number | null {
   const arch = preset.architecture;
   if (!arch) return null;
   if (arch.slidingWindow === undefined) {
-    return Math.round((arch.activeParameters ?? arch.parameters) / (headDims(arch) * arch.attentionHeads * arch.layers));
+    return Math.round(
+      (arch.activeParameters ?? arch.parameters) / (headDims(arch) * arch.attentionHeads * arch.layers),
+    );
   }
   const reached = (n: number) => attentionFlopsAt(arch, n) >= linearFlopsAt(arch, n);
   if (!reached(CROSSOVER_SEARCH_LIMIT)) return null;

@@ -1,7 +1,15 @@
 // The promptAttention.cost.* settings, read from a plain getter so this stays free of vscode and testable.
 import type { CostOptions } from './costSummary';
 import { booleanDefault, numberDefault, stringDefault, stringListDefault } from '../shared/settingDefaults';
-import { buildCatalog, DEFAULT_TARGET_ID, findPreset, KV_DTYPE_BYTES, type KvDtype, type PresetCatalog, type TargetPreset } from './presets';
+import {
+  buildCatalog,
+  DEFAULT_TARGET_ID,
+  findPreset,
+  KV_DTYPE_BYTES,
+  type KvDtype,
+  type PresetCatalog,
+  type TargetPreset,
+} from './presets';
 
 export interface CostSettings {
   readonly target: TargetPreset;
@@ -45,7 +53,10 @@ export function readCostSettings(get: Getter): CostSettings {
   const problems: string[] = [];
   const catalog = buildCatalog(get('presets'));
   problems.push(...catalog.errors);
-  const targetId = typeof get('target') === 'string' && get('target') !== '' ? (get('target') as string) : COST_SETTING_DEFAULTS.target;
+  const targetId =
+    typeof get('target') === 'string' && get('target') !== ''
+      ? (get('target') as string)
+      : COST_SETTING_DEFAULTS.target;
   let target = findPreset(catalog, targetId);
   if (!target) {
     problems.push(`promptAttention.cost.target: unknown target "${targetId}", using ${DEFAULT_TARGET_ID}`);
@@ -54,16 +65,24 @@ export function readCostSettings(get: Getter): CostSettings {
   let warningShare = numberIn(get('warningThreshold'), COST_SETTING_DEFAULTS.warningThreshold, 0, 10);
   const errorShare = numberIn(get('errorThreshold'), COST_SETTING_DEFAULTS.errorThreshold, 0, 10);
   if (warningShare > errorShare) {
-    problems.push('promptAttention.cost.warningThreshold is above errorThreshold; warnings start at the error threshold');
+    problems.push(
+      'promptAttention.cost.warningThreshold is above errorThreshold; warnings start at the error threshold',
+    );
     warningShare = errorShare;
   }
   const kvDtypeSetting = get('kvDtype');
-  const kvDtype = typeof kvDtypeSetting === 'string' && kvDtypeSetting in KV_DTYPE_BYTES ? (kvDtypeSetting as KvDtype) : undefined;
+  const kvDtype =
+    typeof kvDtypeSetting === 'string' && kvDtypeSetting in KV_DTYPE_BYTES ? (kvDtypeSetting as KvDtype) : undefined;
   const budgetGiB = numberIn(get('kvCacheBudgetGiB'), COST_SETTING_DEFAULTS.kvCacheBudgetGiB, 0, 1e6);
   return {
     target,
     catalog,
-    options: { warningShare, errorShare, kvBudgetBytes: Math.round(budgetGiB * 1024 ** 3), ...(kvDtype ? { kvDtype } : {}) },
+    options: {
+      warningShare,
+      errorShare,
+      kvBudgetBytes: Math.round(budgetGiB * 1024 ** 3),
+      ...(kvDtype ? { kvDtype } : {}),
+    },
     languages: stringList(get('languages'), COST_SETTING_DEFAULTS.languages),
     filePatterns: stringList(get('filePatterns'), COST_SETTING_DEFAULTS.filePatterns),
     maxFileBytes: numberIn(get('maxFileSizeKB'), COST_SETTING_DEFAULTS.maxFileSizeKB, 1, 1e7) * 1024,
@@ -84,7 +103,9 @@ export interface PromptDocumentFilter {
 const PROMPT_SCHEMES = ['file', 'untitled', 'vscode-remote', 'vscode-vfs'];
 
 /** The document selector for prompt-like files: each language id and glob, on editable schemes. */
-export function promptDocumentSelector(settings: Pick<CostSettings, 'languages' | 'filePatterns'>): PromptDocumentFilter[] {
+export function promptDocumentSelector(
+  settings: Pick<CostSettings, 'languages' | 'filePatterns'>,
+): PromptDocumentFilter[] {
   return PROMPT_SCHEMES.flatMap((scheme) => [
     ...settings.languages.map((language) => ({ scheme, language })),
     ...settings.filePatterns.map((pattern) => ({ scheme, pattern })),

@@ -5,7 +5,15 @@ import { computeCost, layerSplit, tokensWithinKvBudget, type CostFigures } from 
 import { formatBytes, formatCount, formatShare, formatWindow } from '../shared/format';
 import { COST_SETTING_DEFAULTS } from './costSettings';
 import { IncrementalCounter } from './incrementalCounter';
-import { buildCatalog, DEFAULT_TARGET_ID, findPreset, unknownTargetMessage, type KvDtype, type PresetCatalog, type TargetPreset } from './presets';
+import {
+  buildCatalog,
+  DEFAULT_TARGET_ID,
+  findPreset,
+  unknownTargetMessage,
+  type KvDtype,
+  type PresetCatalog,
+  type TargetPreset,
+} from './presets';
 import { chatOverheadTokens, loadTokenCounter } from './tokenCounters';
 
 export interface CostOptions {
@@ -39,9 +47,11 @@ export function costWarnings(preset: TargetPreset, figures: CostFigures, options
   const warnings: string[] = [];
   const window = `${preset.name}'s ${formatWindow(preset.contextWindow)}-token context window`;
   if (figures.contextShare > options.errorShare) {
-    warnings.push(figures.tokens > preset.contextWindow
-      ? `${formatCount(figures.tokens)} tokens exceed ${window} by ${formatCount(figures.tokens - preset.contextWindow)} tokens.`
-      : `${formatCount(figures.tokens)} tokens use ${formatShare(figures.contextShare)} of ${window}, above the ${formatShare(options.errorShare)} error threshold.`);
+    warnings.push(
+      figures.tokens > preset.contextWindow
+        ? `${formatCount(figures.tokens)} tokens exceed ${window} by ${formatCount(figures.tokens - preset.contextWindow)} tokens.`
+        : `${formatCount(figures.tokens)} tokens use ${formatShare(figures.contextShare)} of ${window}, above the ${formatShare(options.errorShare)} error threshold.`,
+    );
   } else if (figures.contextShare >= options.warningShare) {
     warnings.push(`${formatCount(figures.tokens)} tokens use ${formatShare(figures.contextShare)} of ${window}.`);
   }
@@ -50,11 +60,19 @@ export function costWarnings(preset: TargetPreset, figures: CostFigures, options
   } else {
     const fit = options.kvBudgetBytes > 0 ? tokensWithinKvBudget(preset, options.kvBudgetBytes, options.kvDtype) : null;
     if (fit !== null && figures.tokens > fit && figures.kvCacheBytes !== null) {
-      warnings.push(`KV cache of ${formatBytes(figures.kvCacheBytes)} (${figures.kvDtype}) exceeds the ${formatBytes(options.kvBudgetBytes)} budget after ${formatCount(fit)} tokens.`);
+      warnings.push(
+        `KV cache of ${formatBytes(figures.kvCacheBytes)} (${figures.kvDtype}) exceeds the ${formatBytes(options.kvBudgetBytes)} budget after ${formatCount(fit)} tokens.`,
+      );
     }
     // Models that interleave global layers still see every token directly.
-    if (preset.architecture.slidingWindow !== undefined && layerSplit(preset.architecture).global === 0 && figures.tokens > preset.architecture.slidingWindow) {
-      warnings.push(`${preset.name} attends over a ${formatCount(preset.architecture.slidingWindow)}-token sliding window: earlier tokens are reached only indirectly.`);
+    if (
+      preset.architecture.slidingWindow !== undefined &&
+      layerSplit(preset.architecture).global === 0 &&
+      figures.tokens > preset.architecture.slidingWindow
+    ) {
+      warnings.push(
+        `${preset.name} attends over a ${formatCount(preset.architecture.slidingWindow)}-token sliding window: earlier tokens are reached only indirectly.`,
+      );
     }
   }
   return warnings;
@@ -88,12 +106,23 @@ export function resolveOptions(options: Partial<CostOptions>): CostOptions {
 }
 
 /** Counts a whole prompt for a target: its tokens and the chat framing's. */
-export type PromptCounter = (text: string, preset: TargetPreset, assetsDir?: string) => Promise<{ readonly tokens: number; readonly chatOverhead: number }>;
+export type PromptCounter = (
+  text: string,
+  preset: TargetPreset,
+  assetsDir?: string,
+) => Promise<{ readonly tokens: number; readonly chatOverhead: number }>;
 
-async function countHere(text: string, preset: TargetPreset, assetsDir?: string): Promise<{ tokens: number; chatOverhead: number }> {
+async function countHere(
+  text: string,
+  preset: TargetPreset,
+  assetsDir?: string,
+): Promise<{ tokens: number; chatOverhead: number }> {
   const counter = await loadTokenCounter(preset.tokenizer, assetsDir ? { assetsDir } : {});
   // Chunked counting is exact and much faster than one call for long SentencePiece inputs.
-  return { tokens: new IncrementalCounter(counter).update(text).total, chatOverhead: chatOverheadTokens(preset, counter) };
+  return {
+    tokens: new IncrementalCounter(counter).update(text).total,
+    chatOverhead: chatOverheadTokens(preset, counter),
+  };
 }
 
 let promptCounter: PromptCounter | undefined;
@@ -110,7 +139,11 @@ export function setPromptCounter(counter: PromptCounter): () => void {
 }
 
 /** Counts `text` with the target's tokenizer and computes its cost. Rejects with a one-line message for an unknown target. */
-export async function computeCostSummary(text: string, targetId: string = DEFAULT_TARGET_ID, options: CostSummaryOptions = {}): Promise<CostSummary> {
+export async function computeCostSummary(
+  text: string,
+  targetId: string = DEFAULT_TARGET_ID,
+  options: CostSummaryOptions = {},
+): Promise<CostSummary> {
   const catalog = options.catalog ?? buildCatalog(options.userPresets);
   const preset = findPreset(catalog, targetId);
   if (!preset) throw new Error(unknownTargetMessage(catalog, targetId));

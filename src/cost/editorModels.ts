@@ -31,7 +31,13 @@ function lineEnd(text: string, offset: number): number {
  * - context-error: from the first token above the error threshold to the end of the text (what does not fit);
  * - kv-budget: from the first token whose KV cache exceeds the budget to the end of its line.
  */
-export function computeCostDiagnostics(snapshot: CountSnapshot, counter: TokenCounter, preset: TargetPreset, options: CostOptions, chatOverhead = 0): CostDiagnostic[] {
+export function computeCostDiagnostics(
+  snapshot: CountSnapshot,
+  counter: TokenCounter,
+  preset: TargetPreset,
+  options: CostOptions,
+  chatOverhead = 0,
+): CostDiagnostic[] {
   const diagnostics: CostDiagnostic[] = [];
   const { text } = snapshot;
   // Token numbers count the chat framing first: it takes its share of the window before the prompt does.
@@ -136,13 +142,29 @@ export interface ExactCountState {
 /** The command that asks the provider for an exact count (linked from the tooltip of estimate targets). */
 export const COUNT_EXACT_COMMAND = 'promptAttention.countExact';
 
-export function statusForCount(preset: TargetPreset, figures: CostFigures, options: CostOptions, warnings: readonly string[], exactCount: ExactCountState = {}): StatusModel {
-  const level: StatusLevel = figures.contextShare > options.errorShare ? 'error' : figures.contextShare >= options.warningShare ? 'warning' : 'ok';
+export function statusForCount(
+  preset: TargetPreset,
+  figures: CostFigures,
+  options: CostOptions,
+  warnings: readonly string[],
+  exactCount: ExactCountState = {},
+): StatusModel {
+  const level: StatusLevel =
+    figures.contextShare > options.errorShare
+      ? 'error'
+      : figures.contextShare >= options.warningShare
+        ? 'warning'
+        : 'ok';
   const icon = level === 'ok' ? '$(pulse)' : level === 'warning' ? '$(warning)' : '$(error)';
-  const notes = [...(exactCount.note ? [exactCount.note] : []), ...warnings].map((warning) => `- ${warning}`).join('\n');
+  const notes = [...(exactCount.note ? [exactCount.note] : []), ...warnings]
+    .map((warning) => `- ${warning}`)
+    .join('\n');
   const mark = exactCount.exact ? '' : approx(preset);
   const api = preset.countApi;
-  const exactLink = api && !exactCount.exact ? ` [Count exactly with the ${api.provider === 'anthropic' ? 'Anthropic' : 'Gemini'} API](command:${COUNT_EXACT_COMMAND}).` : '';
+  const exactLink =
+    api && !exactCount.exact
+      ? ` [Count exactly with the ${api.provider === 'anthropic' ? 'Anthropic' : 'Gemini'} API](command:${COUNT_EXACT_COMMAND}).`
+      : '';
   return {
     text: `${icon} ${mark}${formatCount(figures.tokens)} tok${exactCount.exact ? ' (exact)' : ''} · ${formatShare(figures.contextShare)} of ${preset.name}`,
     tooltip: `${breakdownMarkdown(costBreakdown(preset, figures, exactCount.exact === true))}\n\n${notes}${notes ? '\n\n' : ''}Click to pick the target model.${exactLink}`,
@@ -159,7 +181,11 @@ export function statusForTooLarge(bytes: number, limitBytes: number): StatusMode
 }
 
 export function statusForLoading(tokenizerLabel: string): StatusModel {
-  return { text: '$(sync~spin) counting…', tooltip: `Loading the ${tokenizerLabel} tokenizer (once per session).`, level: 'ok' };
+  return {
+    text: '$(sync~spin) counting…',
+    tooltip: `Loading the ${tokenizerLabel} tokenizer (once per session).`,
+    level: 'ok',
+  };
 }
 
 export function statusForFailure(message: string): StatusModel {

@@ -87,10 +87,18 @@ export async function requestExactCount(request: ExactCountRequest): Promise<num
   const timeoutMs = request.timeoutMs ?? EXACT_COUNT_TIMEOUT_MS;
   let response: Response;
   try {
-    response = await fetch(http.url, { method: 'POST', headers: http.headers, body: JSON.stringify(http.body), signal: AbortSignal.timeout(timeoutMs) });
+    response = await fetch(http.url, {
+      method: 'POST',
+      headers: http.headers,
+      body: JSON.stringify(http.body),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause?.code;
-    if ((error as Error).name === 'TimeoutError') throw new ExactCountError(`${provider} did not answer within ${timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)} s` : `${timeoutMs} ms`}`);
+    if ((error as Error).name === 'TimeoutError')
+      throw new ExactCountError(
+        `${provider} did not answer within ${timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)} s` : `${timeoutMs} ms`}`,
+      );
     throw new ExactCountError(`cannot reach ${provider} (${cause ?? 'offline?'})`);
   }
   let json: unknown;
@@ -101,7 +109,10 @@ export async function requestExactCount(request: ExactCountRequest): Promise<num
   }
   if (!response.ok) {
     const reason = errorMessage(json);
-    const kind = response.status === 401 || response.status === 403 || (response.status === 400 && /api key/i.test(reason ?? '')) ? 'API key rejected' : `HTTP ${response.status}`;
+    const kind =
+      response.status === 401 || response.status === 403 || (response.status === 400 && /api key/i.test(reason ?? ''))
+        ? 'API key rejected'
+        : `HTTP ${response.status}`;
     throw new ExactCountError(oneLine(`${provider}: ${kind}${reason ? `: ${reason}` : ''}`, apiKey));
   }
   const tokens = http.read(json);
@@ -125,7 +136,10 @@ export class ExactCountDebouncer {
     this.timer = setTimeout(() => {
       const waiting = this.waiting;
       this.waiting = [];
-      run().then((tokens) => waiting.forEach((w) => w.resolve(tokens)), (error: Error) => waiting.forEach((w) => w.reject(error)));
+      run().then(
+        (tokens) => waiting.forEach((w) => w.resolve(tokens)),
+        (error: Error) => waiting.forEach((w) => w.reject(error)),
+      );
     }, this.delayMs);
     return result;
   }

@@ -36,7 +36,8 @@ export class IncrementalCounter {
    */
   update(text: string, change?: { readonly from: string; readonly edit: TextEdit }): CountSnapshot {
     const last = this.last;
-    if (!last || last.chunks.length === 0) return this.remember(text, [], 0, text.length, [], 0, { chunks: new Map(), pieces: new Map() });
+    if (!last || last.chunks.length === 0)
+      return this.remember(text, [], 0, text.length, [], 0, { chunks: new Map(), pieces: new Map() });
     if (last.text === text) return { ...last, tokenizedChunks: 0 };
     const old = last.text;
     const edit = change && change.from === old ? change.edit : diffTexts(old, text);
@@ -58,12 +59,30 @@ export class IncrementalCounter {
       if (!counts) continue;
       const spans = splitCountPieces(old, chunk);
       if (spans.length !== counts.length) continue;
-      spans.forEach((span, p) => known.pieces.set(chunkKey(old.slice(span.start, span.end), span.start === 0), counts[p]));
+      spans.forEach((span, p) =>
+        known.pieces.set(chunkKey(old.slice(span.start, span.end), span.start === 0), counts[p]),
+      );
     }
-    return this.remember(text, last.chunks.slice(0, head), regionStart, regionEnd, last.chunks.slice(tail), delta, known);
+    return this.remember(
+      text,
+      last.chunks.slice(0, head),
+      regionStart,
+      regionEnd,
+      last.chunks.slice(tail),
+      delta,
+      known,
+    );
   }
 
-  private remember(text: string, chunks: ChunkCount[], regionStart: number, regionEnd: number, after: readonly ChunkCount[], delta: number, known: Known): CountSnapshot {
+  private remember(
+    text: string,
+    chunks: ChunkCount[],
+    regionStart: number,
+    regionEnd: number,
+    after: readonly ChunkCount[],
+    delta: number,
+    known: Known,
+  ): CountSnapshot {
     const lastKept = chunks[chunks.length - 1];
     let total = lastKept ? lastKept.before + lastKept.tokens : 0;
     let tokenizedChunks = 0;
@@ -76,7 +95,10 @@ export class IncrementalCounter {
       let counted: ChunkCount;
       if (same) counted = moved(same, start, end, total);
       else {
-        counted = end - start > LONG_CHUNK ? this.countPieces(text, { start, end }, known.pieces, total) : { start, end, tokens: this.counter.count(piece, start === 0), before: total };
+        counted =
+          end - start > LONG_CHUNK
+            ? this.countPieces(text, { start, end }, known.pieces, total)
+            : { start, end, tokens: this.counter.count(piece, start === 0), before: total };
         tokenizedChunks++;
       }
       chunks.push(counted);
@@ -182,7 +204,8 @@ function prefixCounter(text: string, chunk: ChunkCount, counter: TokenCounter): 
   const atStart = chunk.start === 0;
   const counts = chunk.pieces;
   const spans = counts ? splitCountPieces(text, chunk) : [];
-  if (!counts || spans.length !== counts.length) return (n) => counter.count(text.slice(chunk.start, chunk.start + n), atStart);
+  if (!counts || spans.length !== counts.length)
+    return (n) => counter.count(text.slice(chunk.start, chunk.start + n), atStart);
   return (n) => {
     const end = chunk.start + n;
     let k = 0;

@@ -18,11 +18,17 @@ export function presetPickItems(catalog: PresetCatalog, currentId: string): Pres
     items.push({ label: provider, kind: vscode.QuickPickItemKind.Separator });
     for (const preset of presets) {
       const arch = preset.architecture;
-      const params = arch ? (arch.activeParameters === undefined ? formatParameters(arch.parameters) : `${formatParameters(arch.activeParameters)} active of ${formatParameters(arch.parameters)}`) : '';
+      const params = arch
+        ? arch.activeParameters === undefined
+          ? formatParameters(arch.parameters)
+          : `${formatParameters(arch.activeParameters)} active of ${formatParameters(arch.parameters)}`
+        : '';
       const details = [
         preset.exact ? 'exact count' : preset.countApi ? '≈ estimate (exact on request)' : '≈ estimate',
         `${formatWindow(preset.contextWindow)} context`,
-        arch ? `${params} params · ${arch.layers} layers · ${arch.attentionHeads} heads (${arch.kvHeads} KV)` : 'architecture not public',
+        arch
+          ? `${params} params · ${arch.layers} layers · ${arch.attentionHeads} heads (${arch.kvHeads} KV)`
+          : 'architecture not public',
         tokenizerLabel(preset).replace(/ \(the model's tokenizer is not public\)$/, ''),
       ];
       items.push({
@@ -47,6 +53,7 @@ export async function pickTarget(catalog: PresetCatalog, currentId: string): Pro
   const config = vscode.workspace.getConfiguration('promptAttention.cost');
   // Keep the choice where the user set it before: the workspace if it overrides the target, else globally.
   const inspected = config.inspect<string>('target');
-  const scope = inspected?.workspaceValue !== undefined ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+  const scope =
+    inspected?.workspaceValue !== undefined ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
   await config.update('target', choice.preset.id, scope);
 }

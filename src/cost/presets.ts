@@ -1,7 +1,19 @@
 // Target-model presets: the built-in ones from presets.json plus the user's, validated field by field.
 import builtInFile from './presets.json';
 
-export const TOKENIZER_IDS = ['o200k_base', 'cl100k_base', 'llama3', 'llama2', 'mistral', 'qwen2', 'o200k_harmony', 'qwen3', 'gemma3', 'deepseek_v3', 'claude'] as const;
+export const TOKENIZER_IDS = [
+  'o200k_base',
+  'cl100k_base',
+  'llama3',
+  'llama2',
+  'mistral',
+  'qwen2',
+  'o200k_harmony',
+  'qwen3',
+  'gemma3',
+  'deepseek_v3',
+  'claude',
+] as const;
 export type TokenizerId = (typeof TOKENIZER_IDS)[number];
 
 /** The providers whose own token-count endpoints give an exact count on request. */
@@ -90,7 +102,8 @@ export function validatePreset(value: unknown, index = 0): Validation {
   if (!isRecord(value)) return { error: `preset #${index + 1}: must be an object` };
   const label = typeof value.id === 'string' && value.id !== '' ? `preset "${value.id}"` : `preset #${index + 1}`;
   const fail = (field: string, rule: string): Validation => ({ error: `${label}: "${field}" ${rule}` });
-  if (typeof value.id !== 'string' || !/^[\w.:-]+$/.test(value.id)) return fail('id', 'must be a non-empty string of letters, digits, ".", "-", "_" or ":"');
+  if (typeof value.id !== 'string' || !/^[\w.:-]+$/.test(value.id))
+    return fail('id', 'must be a non-empty string of letters, digits, ".", "-", "_" or ":"');
   const name = value.name === undefined ? value.id : value.name;
   if (typeof name !== 'string' || name === '') return fail('name', 'must be a non-empty string');
   if (typeof value.tokenizer !== 'string' || !(TOKENIZER_IDS as readonly string[]).includes(value.tokenizer)) {
@@ -106,21 +119,35 @@ export function validatePreset(value: unknown, index = 0): Validation {
     }
     const heads = arch.attentionHeads as number;
     const kvHeads = arch.kvHeads as number;
-    if (kvHeads > heads || heads % kvHeads !== 0) return fail('architecture.kvHeads', 'must divide architecture.attentionHeads');
+    if (kvHeads > heads || heads % kvHeads !== 0)
+      return fail('architecture.kvHeads', 'must divide architecture.attentionHeads');
     if (arch.slidingWindow !== undefined && !positiveInteger(arch.slidingWindow)) {
       return fail('architecture.slidingWindow', 'must be a positive integer (tokens) when given');
     }
     const layers = arch.layers as number;
-    if (arch.slidingWindowLayers !== undefined && (!positiveInteger(arch.slidingWindowLayers) || arch.slidingWindowLayers > layers || arch.slidingWindow === undefined)) {
+    if (
+      arch.slidingWindowLayers !== undefined &&
+      (!positiveInteger(arch.slidingWindowLayers) ||
+        arch.slidingWindowLayers > layers ||
+        arch.slidingWindow === undefined)
+    ) {
       return fail('architecture.slidingWindowLayers', 'must be a positive integer up to layers, with slidingWindow');
     }
-    if (arch.activeParameters !== undefined && (!positiveInteger(arch.activeParameters) || arch.activeParameters > (arch.parameters as number))) {
+    if (
+      arch.activeParameters !== undefined &&
+      (!positiveInteger(arch.activeParameters) || arch.activeParameters > (arch.parameters as number))
+    ) {
       return fail('architecture.activeParameters', 'must be a positive integer up to parameters');
     }
     let mla: Architecture['mla'];
     if (arch.mla !== undefined) {
       const m = arch.mla;
-      if (!isRecord(m) || !positiveInteger(m.kvLoraRank) || !positiveInteger(m.qkRopeHeadDim) || !positiveInteger(m.valueHeadDim)) {
+      if (
+        !isRecord(m) ||
+        !positiveInteger(m.kvLoraRank) ||
+        !positiveInteger(m.qkRopeHeadDim) ||
+        !positiveInteger(m.valueHeadDim)
+      ) {
         return fail('architecture.mla', 'must give kvLoraRank, qkRopeHeadDim and valueHeadDim as positive integers');
       }
       mla = { kvLoraRank: m.kvLoraRank, qkRopeHeadDim: m.qkRopeHeadDim, valueHeadDim: m.valueHeadDim };
@@ -147,11 +174,23 @@ export function validatePreset(value: unknown, index = 0): Validation {
     return fail('pricePerMillionInputTokens', 'must be a non-negative number or null');
   }
   const tiers = value.priceTiers ?? [];
-  if (!Array.isArray(tiers) || tiers.some((tier) => !isRecord(tier) || !positiveInteger(tier.aboveTokens) || typeof tier.pricePerMillionInputTokens !== 'number' || !(tier.pricePerMillionInputTokens >= 0))) {
+  if (
+    !Array.isArray(tiers) ||
+    tiers.some(
+      (tier) =>
+        !isRecord(tier) ||
+        !positiveInteger(tier.aboveTokens) ||
+        typeof tier.pricePerMillionInputTokens !== 'number' ||
+        !(tier.pricePerMillionInputTokens >= 0),
+    )
+  ) {
     return fail('priceTiers', 'must be a list of { aboveTokens, pricePerMillionInputTokens }');
   }
-  const priceTiers = (tiers as PriceTier[]).map((tier) => ({ aboveTokens: tier.aboveTokens, pricePerMillionInputTokens: tier.pricePerMillionInputTokens })).sort((a, b) => a.aboveTokens - b.aboveTokens);
-  if (priceTiers.length > 0 && price === null) return fail('priceTiers', 'needs pricePerMillionInputTokens (the base tier)');
+  const priceTiers = (tiers as PriceTier[])
+    .map((tier) => ({ aboveTokens: tier.aboveTokens, pricePerMillionInputTokens: tier.pricePerMillionInputTokens }))
+    .sort((a, b) => a.aboveTokens - b.aboveTokens);
+  if (priceTiers.length > 0 && price === null)
+    return fail('priceTiers', 'needs pricePerMillionInputTokens (the base tier)');
   const provider = value.provider ?? 'Custom';
   if (typeof provider !== 'string' || provider === '') return fail('provider', 'must be a non-empty string');
   const exact = value.exact ?? true;
@@ -159,14 +198,27 @@ export function validatePreset(value: unknown, index = 0): Validation {
   let chatFraming: ChatFraming | null = null;
   const framing = value.chatFraming;
   if (framing !== undefined && framing !== null) {
-    if (isRecord(framing) && typeof framing.tokens === 'number' && Number.isInteger(framing.tokens) && framing.tokens >= 0) chatFraming = { tokens: framing.tokens };
-    else if (isRecord(framing) && typeof framing.prefix === 'string' && typeof framing.suffix === 'string') chatFraming = { prefix: framing.prefix, suffix: framing.suffix };
+    if (
+      isRecord(framing) &&
+      typeof framing.tokens === 'number' &&
+      Number.isInteger(framing.tokens) &&
+      framing.tokens >= 0
+    )
+      chatFraming = { tokens: framing.tokens };
+    else if (isRecord(framing) && typeof framing.prefix === 'string' && typeof framing.suffix === 'string')
+      chatFraming = { prefix: framing.prefix, suffix: framing.suffix };
     else return fail('chatFraming', 'must be { tokens } or { prefix, suffix }');
   }
   let countApi: CountApi | null = null;
   const api = value.countApi;
   if (api !== undefined && api !== null) {
-    if (!isRecord(api) || typeof api.provider !== 'string' || !(COUNT_API_PROVIDERS as readonly string[]).includes(api.provider) || typeof api.model !== 'string' || !/^[\w.:-]+$/.test(api.model)) {
+    if (
+      !isRecord(api) ||
+      typeof api.provider !== 'string' ||
+      !(COUNT_API_PROVIDERS as readonly string[]).includes(api.provider) ||
+      typeof api.model !== 'string' ||
+      !/^[\w.:-]+$/.test(api.model)
+    ) {
       return fail('countApi', `must be { provider: ${COUNT_API_PROVIDERS.join(' | ')}, model }`);
     }
     countApi = { provider: api.provider as CountApiProvider, model: api.model };

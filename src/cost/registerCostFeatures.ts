@@ -10,8 +10,15 @@ import { COUNT_API_PROVIDERS, type CountApiProvider } from './presets';
 
 /** Asks for a provider and its key; an empty key removes the stored one. The key is never shown or logged. */
 async function setApiKey(secrets: vscode.SecretStorage, preferred: CountApiProvider | undefined): Promise<void> {
-  const items = COUNT_API_PROVIDERS.map((provider) => ({ label: PROVIDER_LABELS[provider], description: provider === preferred ? 'current target' : '', provider }));
-  const choice = await vscode.window.showQuickPick(items, { title: 'Prompt Attention: API key for exact token counts', placeHolder: 'Which provider?' });
+  const items = COUNT_API_PROVIDERS.map((provider) => ({
+    label: PROVIDER_LABELS[provider],
+    description: provider === preferred ? 'current target' : '',
+    provider,
+  }));
+  const choice = await vscode.window.showQuickPick(items, {
+    title: 'Prompt Attention: API key for exact token counts',
+    placeHolder: 'Which provider?',
+  });
   if (!choice) return;
   const key = await vscode.window.showInputBox({
     title: `Prompt Attention: ${choice.label} API key`,
@@ -25,11 +32,16 @@ async function setApiKey(secrets: vscode.SecretStorage, preferred: CountApiProvi
     void vscode.window.showInformationMessage(`Prompt Attention: removed the ${choice.label} API key.`);
   } else {
     await secrets.store(apiKeySecretName(choice.provider), key.trim());
-    void vscode.window.showInformationMessage(`Prompt Attention: stored the ${choice.label} API key in VS Code's secret storage.`);
+    void vscode.window.showInformationMessage(
+      `Prompt Attention: stored the ${choice.label} API key in VS Code's secret storage.`,
+    );
   }
 }
 
-export function registerCostFeatures(context: vscode.ExtensionContext, overrides: Partial<CostControllerOptions> = {}): void {
+export function registerCostFeatures(
+  context: vscode.ExtensionContext,
+  overrides: Partial<CostControllerOptions> = {},
+): void {
   const controller = new CostController(join(context.extensionPath, 'tokenizers'), {
     workerScript: join(context.extensionPath, 'dist', 'tokenizerWorker.js'),
     secrets: context.secrets,
@@ -38,10 +50,18 @@ export function registerCostFeatures(context: vscode.ExtensionContext, overrides
   context.subscriptions.push(controller);
   // The panel's cost summary counts in the same worker.
   context.subscriptions.push({ dispose: setPromptCounter((text, preset) => controller.countPrompt(text, preset)) });
-  context.subscriptions.push(vscode.commands.registerCommand('promptAttention.pickTarget', () => {
-    const { catalog, target } = controller.currentSettings;
-    return pickTarget(catalog, target.id);
-  }));
-  context.subscriptions.push(vscode.commands.registerCommand('promptAttention.countExact', () => controller.countExact()));
-  context.subscriptions.push(vscode.commands.registerCommand('promptAttention.setApiKey', () => setApiKey(context.secrets, controller.currentSettings.target.countApi?.provider)));
+  context.subscriptions.push(
+    vscode.commands.registerCommand('promptAttention.pickTarget', () => {
+      const { catalog, target } = controller.currentSettings;
+      return pickTarget(catalog, target.id);
+    }),
+  );
+  context.subscriptions.push(
+    vscode.commands.registerCommand('promptAttention.countExact', () => controller.countExact()),
+  );
+  context.subscriptions.push(
+    vscode.commands.registerCommand('promptAttention.setApiKey', () =>
+      setApiKey(context.secrets, controller.currentSettings.target.countApi?.provider),
+    ),
+  );
 }

@@ -15,7 +15,9 @@ const BLOCK = 4096;
 /** The length of the longest common prefix of a and b (or of their suffixes, `fromEnd`), at most `limit`. */
 function commonLength(a: string, b: string, limit: number, fromEnd: boolean): number {
   const same = (from: number, to: number): boolean =>
-    fromEnd ? a.slice(a.length - to, a.length - from) === b.slice(b.length - to, b.length - from) : a.slice(from, to) === b.slice(from, to);
+    fromEnd
+      ? a.slice(a.length - to, a.length - from) === b.slice(b.length - to, b.length - from)
+      : a.slice(from, to) === b.slice(from, to);
   // One pass over the text, not the log n passes of a binary search over all of it.
   let low = 0;
   while (low + BLOCK <= limit && same(low, low + BLOCK)) low += BLOCK;

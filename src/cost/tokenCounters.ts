@@ -87,9 +87,13 @@ async function loadHuggingFaceCounter(id: TokenizerId, dir: string): Promise<Tok
     // with text after it ("!" stands in), so chunk sums are exact; a whole text that ends in blank lines may
     // count one token less than the tokenizer itself would. Claude's count is an estimate either way.
     const sentinel = tokens('!');
-    return { tokenizer: id, count: (text) => (text.length === 0 ? 0 : /\s\n$/.test(text) ? tokens(`${text}!`) - sentinel : tokens(text)) };
+    return {
+      tokenizer: id,
+      count: (text) => (text.length === 0 ? 0 : /\s\n$/.test(text) ? tokens(`${text}!`) - sentinel : tokens(text)),
+    };
   }
-  if (!hasDummyPrefix(asset.tokenizer)) return { tokenizer: id, count: (text) => (text.length === 0 ? 0 : tokens(text)) };
+  if (!hasDummyPrefix(asset.tokenizer))
+    return { tokenizer: id, count: (text) => (text.length === 0 ? 0 : tokens(text)) };
   // SentencePiece prepends "▁" to the text and to each stretch between added tokens (<s>, </s>). A piece that
   // follows a newline is counted after a "\n" and that newline's own tokens ("▁", "<0x0A>") are taken off:
   // no piece contains a newline, so this is exactly how the piece tokenizes inside the whole prompt.
@@ -101,9 +105,12 @@ async function loadHuggingFaceCounter(id: TokenizerId, dir: string): Promise<Tok
 }
 
 async function loadOpenAiCounter(id: OpenAiEncoding): Promise<TokenCounter> {
-  const encoding = id === 'o200k_base'
-    ? await import('gpt-tokenizer/encoding/o200k_base')
-    : id === 'o200k_harmony' ? await import('gpt-tokenizer/encoding/o200k_harmony') : await import('gpt-tokenizer/encoding/cl100k_base');
+  const encoding =
+    id === 'o200k_base'
+      ? await import('gpt-tokenizer/encoding/o200k_base')
+      : id === 'o200k_harmony'
+        ? await import('gpt-tokenizer/encoding/o200k_harmony')
+        : await import('gpt-tokenizer/encoding/cl100k_base');
   // The API tokenizes message text with no special tokens: "<|endoftext|>" in a prompt is ordinary text.
   const plainText = { disallowedSpecial: new Set<string>() };
   return { tokenizer: id, count: (text) => (text.length === 0 ? 0 : encoding.countTokens(text, plainText)) };

@@ -56,7 +56,19 @@ async function count(message: Extract<HostToTokenizerWorker, { type: 'count' }>)
       chunks[i * 4 + 2] = chunk.tokens;
       chunks[i * 4 + 3] = chunk.before;
     });
-    post({ type: 'counted', requestId, total: snapshot.total, tokenizedChunks: snapshot.tokenizedChunks, chunks, chatOverhead, diagnostics, lenses }, [chunks.buffer as ArrayBuffer]);
+    post(
+      {
+        type: 'counted',
+        requestId,
+        total: snapshot.total,
+        tokenizedChunks: snapshot.tokenizedChunks,
+        chunks,
+        chatOverhead,
+        diagnostics,
+        lenses,
+      },
+      [chunks.buffer as ArrayBuffer],
+    );
   } catch (error) {
     post({ type: 'failed', requestId, message: (error as Error).message.split('\n')[0] });
   }

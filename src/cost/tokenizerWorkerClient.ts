@@ -9,7 +9,12 @@ import type { CostDiagnostic, SectionLens } from './editorModels';
 import type { ChunkCount, CountSnapshot } from './incrementalCounter';
 import type { TargetPreset, TokenizerId } from './presets';
 import { diffTexts } from './textEdit';
-import type { HostToTokenizerWorker, TextChange, TokenizerWorkerConfig, TokenizerWorkerToHost } from './tokenizerWorkerProtocol';
+import type {
+  HostToTokenizerWorker,
+  TextChange,
+  TokenizerWorkerConfig,
+  TokenizerWorkerToHost,
+} from './tokenizerWorkerProtocol';
 
 export interface WorkerCount {
   readonly snapshot: CountSnapshot;
@@ -38,7 +43,10 @@ export class TokenizerWorkerClient {
   /** Per document, the last text posted to the current worker and its request. */
   private readonly sent = new Map<string, { readonly text: string; readonly requestId: number }>();
 
-  constructor(private readonly workerScript: string, private readonly config: TokenizerWorkerConfig) {}
+  constructor(
+    private readonly workerScript: string,
+    private readonly config: TokenizerWorkerConfig,
+  ) {}
 
   /** Whether `tokenizer` has loaded in the worker (a count came back with it). */
   isReady(tokenizer: TokenizerId): boolean {
@@ -46,13 +54,36 @@ export class TokenizerWorkerClient {
   }
 
   /** Counts `text`; with `sectionStyle` the reply also has the section CodeLens. */
-  count(document: string, text: string, preset: TargetPreset, options: CostOptions, sectionStyle?: SectionStyle): Promise<WorkerCount> {
+  count(
+    document: string,
+    text: string,
+    preset: TargetPreset,
+    options: CostOptions,
+    sectionStyle?: SectionStyle,
+  ): Promise<WorkerCount> {
     const requestId = this.nextId++;
     const base = this.worker ? this.sent.get(document) : undefined;
     const change: TextChange = base ? { edit: diffTexts(base.text, text), baseRequestId: base.requestId } : { text };
     return new Promise((resolve, reject) => {
-      this.pending.set(requestId, { document, text, preset, options, sectionStyle, tokenizer: preset.tokenizer, resolve, reject });
-      this.send({ type: 'count', requestId, document, change, preset, options, ...(sectionStyle ? { sectionStyle } : {}) });
+      this.pending.set(requestId, {
+        document,
+        text,
+        preset,
+        options,
+        sectionStyle,
+        tokenizer: preset.tokenizer,
+        resolve,
+        reject,
+      });
+      this.send({
+        type: 'count',
+        requestId,
+        document,
+        change,
+        preset,
+        options,
+        ...(sectionStyle ? { sectionStyle } : {}),
+      });
       this.sent.set(document, { text, requestId });
       // Held while a count is outstanding; an idle worker does not keep the process (the CLI, a test) alive.
       this.worker?.ref();
@@ -91,7 +122,15 @@ export class TokenizerWorkerClient {
     if (!pending) return;
     if (message.type === 'failed' && message.stale === true) {
       // The worker lost the base text (it should not happen): the same request again, whole.
-      this.send({ type: 'count', requestId: message.requestId, document: pending.document, change: { text: pending.text }, preset: pending.preset, options: pending.options, ...(pending.sectionStyle ? { sectionStyle: pending.sectionStyle } : {}) });
+      this.send({
+        type: 'count',
+        requestId: message.requestId,
+        document: pending.document,
+        change: { text: pending.text },
+        preset: pending.preset,
+        options: pending.options,
+        ...(pending.sectionStyle ? { sectionStyle: pending.sectionStyle } : {}),
+      });
       return;
     }
     this.pending.delete(message.requestId);
@@ -103,7 +142,8 @@ export class TokenizerWorkerClient {
     this.ready.add(pending.tokenizer);
     const chunks: ChunkCount[] = [];
     const packed = message.chunks;
-    for (let i = 0; i < packed.length; i += 4) chunks.push({ start: packed[i], end: packed[i + 1], tokens: packed[i + 2], before: packed[i + 3] });
+    for (let i = 0; i < packed.length; i += 4)
+      chunks.push({ start: packed[i], end: packed[i + 1], tokens: packed[i + 2], before: packed[i + 3] });
     pending.resolve({
       snapshot: { text: pending.text, total: message.total, chunks, tokenizedChunks: message.tokenizedChunks },
       chatOverhead: message.chatOverhead,

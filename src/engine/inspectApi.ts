@@ -47,7 +47,12 @@ export interface InspectHandle {
 /** The error event for a failed inspection: an EngineError's line as is, anything else as one line plus its stack. */
 export function errorEvent(requestId: number, error: unknown): InspectionEvent {
   if (error instanceof EngineError) return { kind: 'error', requestId, message: error.message };
-  return { kind: 'error', requestId, message: `Inspection failed: ${firstLine(error)}`, ...(error instanceof Error && error.stack ? { detail: error.stack } : {}) };
+  return {
+    kind: 'error',
+    requestId,
+    message: `Inspection failed: ${firstLine(error)}`,
+    ...(error instanceof Error && error.stack ? { detail: error.stack } : {}),
+  };
 }
 
 // For the bench only, which times the layers under an inspection apart (raw session, tapped graph).
@@ -60,7 +65,13 @@ export { prepareTappedModel, type GraphInputInfo, type TappedModel } from './gra
 export { PROBABILITY_ROWS_INPUT } from './graph/attentionStatsGraph';
 
 // Prompt sections, answer attribution and the section diff (the attribute and diff commands, inspect's sections).
-export { attributeAnswer, splitAnswer, type AttributedSection, type AttributionModel, type AttributionResult } from './analysis/attribution';
+export {
+  attributeAnswer,
+  splitAnswer,
+  type AttributedSection,
+  type AttributionModel,
+  type AttributionResult,
+} from './analysis/attribution';
 export { attributionModel } from './analysis/attributionModel';
 export { attributionUnits, splitPromptSections, type PromptSection } from './analysis/sections';
 export { inspectSections, meanReceived, sectionAttention, type InspectSection } from './analysis/sectionStats';

@@ -1,7 +1,14 @@
 // One inspection on a loaded model: validate, tokenize, window, run, then post-process and emit layer
 // by layer (header first, summary last). Used by the worker; no I/O of its own.
 import * as os from 'node:os';
-import type { AttentionRows, InspectionSummary, LayerAttention, LongRangePair, ModelSummary, TokenInfo } from '../shared/protocol';
+import type {
+  AttentionRows,
+  InspectionSummary,
+  LayerAttention,
+  LongRangePair,
+  ModelSummary,
+  TokenInfo,
+} from '../shared/protocol';
 import type { InspectionOutput, InspectRequest } from './inspectApi';
 import { longRangePairs, topDrivers } from './analysis/drivers';
 import { inductionProbe, inductionScores, summarizeHeads } from './analysis/headRoles';
@@ -22,7 +29,11 @@ const inductionByModel = new WeakMap<LoadedModel, Float32Array[]>();
 
 /** The most tokens this machine can inspect with `model`: its inspection's memory within the machine's RAM
  * less what the process (the loaded session included) already holds. */
-export function memoryTokenLimit(model: LoadedModel, totalBytes = os.totalmem(), usedBytes = process.memoryUsage().rss): number {
+export function memoryTokenLimit(
+  model: LoadedModel,
+  totalBytes = os.totalmem(),
+  usedBytes = process.memoryUsage().rss,
+): number {
   return tokensThatFit(memoryShape(model), Math.max(0, totalBytes - usedBytes));
 }
 
@@ -39,7 +50,12 @@ export function memoryRefusal(tokens: number, neededBytes: number, freeBytes: nu
 
 /** An own copy of compact rows: their buffers are transferred to the host. */
 function ownRows(rows: AttentionRows): AttentionRows {
-  return { ...rows, weights: rows.weights.slice(), rowScale: rows.rowScale.slice(), ...(rows.indices ? { indices: rows.indices.slice() } : {}) };
+  return {
+    ...rows,
+    weights: rows.weights.slice(),
+    rowScale: rows.rowScale.slice(),
+    ...(rows.indices ? { indices: rows.indices.slice() } : {}),
+  };
 }
 const PROBE_LENGTH = 48;
 
@@ -85,15 +101,28 @@ export function modelSummary(model: LoadedModel): ModelSummary {
 }
 
 /** Keeps at most `limit` tokens; 'end' keeps a leading special token (BOS, the sink) plus the last ones. */
-function applyWindow(ids: number[], tokens: TokenInfo[], limit: number, window: 'start' | 'end'): { ids: number[]; tokens: TokenInfo[] } {
+function applyWindow(
+  ids: number[],
+  tokens: TokenInfo[],
+  limit: number,
+  window: 'start' | 'end',
+): { ids: number[]; tokens: TokenInfo[] } {
   if (tokens.length <= limit) return { ids, tokens };
   if (window === 'start') return { ids: ids.slice(0, limit), tokens: tokens.slice(0, limit) };
   const lead = tokens[0]?.special ? 1 : 0;
   const from = tokens.length - (limit - lead);
-  return { ids: [...ids.slice(0, lead), ...ids.slice(from)], tokens: [...tokens.slice(0, lead), ...tokens.slice(from)] };
+  return {
+    ids: [...ids.slice(0, lead), ...ids.slice(from)],
+    tokens: [...tokens.slice(0, lead), ...tokens.slice(from)],
+  };
 }
 
-export async function runInspection(model: LoadedModel, request: InspectRequest, out: InspectionOutput, isCancelled: () => boolean): Promise<void> {
+export async function runInspection(
+  model: LoadedModel,
+  request: InspectRequest,
+  out: InspectionOutput,
+  isCancelled: () => boolean,
+): Promise<void> {
   const started = performance.now();
   const requestId = request.requestId;
   const check = (): void => {
@@ -104,15 +133,23 @@ export async function runInspection(model: LoadedModel, request: InspectRequest,
   const chat = request.chat ? tokenizeAsChat(model.tokenizer, request.text, request.chat.userMessage, model.id) : null;
   const tokenized = chat ?? model.tokenizer.tokenize(request.text);
   const memoryLimit = memoryTokenLimit(model);
-  const limit = Math.min(model.config.maxPositions, memoryLimit, request.maxTokens > 0 ? request.maxTokens : Number.POSITIVE_INFINITY);
+  const limit = Math.min(
+    model.config.maxPositions,
+    memoryLimit,
+    request.maxTokens > 0 ? request.maxTokens : Number.POSITIVE_INFINITY,
+  );
   const { ids, tokens } = applyWindow(tokenized.ids, tokenized.tokens, limit, request.window);
   const notes: string[] = [...(chat?.notes ?? [])];
   if (tokens.length < tokenized.tokens.length) {
     const why =
-      limit === memoryLimit && limit < model.config.maxPositions && (request.maxTokens === 0 || request.maxTokens > limit)
+      limit === memoryLimit &&
+      limit < model.config.maxPositions &&
+      (request.maxTokens === 0 || request.maxTokens > limit)
         ? ` (this machine's memory runs ${memoryLimit} tokens of this model; its context is ${model.config.maxPositions})`
         : '';
-    notes.push(`Inspected the ${request.window === 'end' ? 'last' : 'first'} ${tokens.length} of ${tokenized.tokens.length} tokens${why}.`);
+    notes.push(
+      `Inspected the ${request.window === 'end' ? 'last' : 'first'} ${tokens.length} of ${tokenized.tokens.length} tokens${why}.`,
+    );
   }
   const tokenizedAt = performance.now();
   check();
@@ -120,7 +157,11 @@ export async function runInspection(model: LoadedModel, request: InspectRequest,
   const free = availableBytes();
   const refusal = memoryRefusal(tokens.length, needed, free);
   if (refusal) throw new EngineError(refusal);
-  out.emit({ kind: 'header', requestId, header: { requestId, model: modelSummary(model), text: request.text, tokens } });
+  out.emit({
+    kind: 'header',
+    requestId,
+    header: { requestId, model: modelSummary(model), text: request.text, tokens },
+  });
 
   const induction = await modelInduction(model);
   check();
@@ -148,16 +189,29 @@ export async function runInspection(model: LoadedModel, request: InspectRequest,
       headSummaries,
     };
     out.emit({ kind: 'layer', requestId, layer: compact });
-    out.emit({ kind: 'progress', requestId, stage: 'layers', layer: l + 1, layers: layers.length, fraction: (l + 1) / layers.length });
+    out.emit({
+      kind: 'progress',
+      requestId,
+      stage: 'layers',
+      layer: l + 1,
+      layers: layers.length,
+      fraction: (l + 1) / layers.length,
+    });
     check();
   }
-  const pairs: LongRangePair[] = n > 32 ? longRangePairs(tensors.longRange, layers.length - tensors.longRangeFrom, tokens) : [];
+  const pairs: LongRangePair[] =
+    n > 32 ? longRangePairs(tensors.longRange, layers.length - tensors.longRangeFrom, tokens) : [];
   const finished = performance.now();
   const summary: InspectionSummary = {
     heads,
     drivers: topDrivers(received, tokens),
     longRangePairs: pairs,
-    timings: { tokenizeMs: tokenizedAt - started, runMs: runDone - ranAt, statsMs: finished - runDone, totalMs: finished - started },
+    timings: {
+      tokenizeMs: tokenizedAt - started,
+      runMs: runDone - ranAt,
+      statsMs: finished - runDone,
+      totalMs: finished - started,
+    },
     notes,
   };
   out.emit({ kind: 'summary', requestId, summary });

@@ -28,7 +28,13 @@ export function registerAttributeAnswer(context: vscode.ExtensionContext): void 
     onDidChangeCodeLenses: changed.event,
     provideCodeLenses: (document) => {
       if (!shown || shown.uri !== document.uri.toString() || shown.version !== document.version) return [];
-      return shown.lenses.map((l) => new vscode.CodeLens(new vscode.Range(document.positionAt(l.offset), document.positionAt(l.offset)), { title: l.title, command: '' }));
+      return shown.lenses.map(
+        (l) =>
+          new vscode.CodeLens(new vscode.Range(document.positionAt(l.offset), document.positionAt(l.offset)), {
+            title: l.title,
+            command: '',
+          }),
+      );
     },
   };
   const run = async (): Promise<void> => {
@@ -38,7 +44,9 @@ export function registerAttributeAnswer(context: vscode.ExtensionContext): void 
       return;
     }
     const document = editor.document;
-    const selection = editor.selection.isEmpty ? new vscode.Range(document.positionAt(0), document.positionAt(document.getText().length)) : editor.selection;
+    const selection = editor.selection.isEmpty
+      ? new vscode.Range(document.positionAt(0), document.positionAt(document.getText().length))
+      : editor.selection;
     const text = document.getText(selection);
     const base = document.offsetAt(selection.start);
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pa-attribute-'));
@@ -47,16 +55,31 @@ export function registerAttributeAnswer(context: vscode.ExtensionContext): void 
       await fs.writeFile(promptFile, text);
       const args = ['attribute', promptFile, '--format', 'json'];
       if (!SEPARATOR.test(text)) {
-        const picked = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: 'Attribute this answer', title: 'The answer to attribute (or add a line ---answer--- and the answer after the prompt)' });
+        const picked = await vscode.window.showOpenDialog({
+          canSelectMany: false,
+          openLabel: 'Attribute this answer',
+          title: 'The answer to attribute (or add a line ---answer--- and the answer after the prompt)',
+        });
         if (!picked?.[0]) return;
         args.push('--answer', picked[0].fsPath);
       }
       const settings = readInspectorSettings((key) => vscode.workspace.getConfiguration('promptAttention').get(key));
-      args.push('--provider', settings.provider, '--dtype', settings.modelDtype, '--cache-dir', context.globalStorageUri.fsPath);
+      args.push(
+        '--provider',
+        settings.provider,
+        '--dtype',
+        settings.modelDtype,
+        '--cache-dir',
+        context.globalStorageUri.fsPath,
+      );
       if (settings.model) args.push('--model', settings.model);
       await fs.mkdir(context.globalStorageUri.fsPath, { recursive: true });
       const output = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: 'Attributing the answer (leave-one-out ablations)', cancellable: true },
+        {
+          location: vscode.ProgressLocation.Notification,
+          title: 'Attributing the answer (leave-one-out ablations)',
+          cancellable: true,
+        },
         (_progress, token) => runCli(path.join(context.extensionPath, 'dist', 'cli.js'), args, token),
       );
       if (output === null) return;
@@ -66,7 +89,10 @@ export function registerAttributeAnswer(context: vscode.ExtensionContext): void 
       changed.fire();
       editor.setDecorations(
         faint,
-        hints.savings.map((s) => ({ range: new vscode.Range(document.positionAt(s.start), document.positionAt(s.end)), hoverMessage: s.hover })),
+        hints.savings.map((s) => ({
+          range: new vscode.Range(document.positionAt(s.start), document.positionAt(s.end)),
+          hoverMessage: s.hover,
+        })),
       );
       void vscode.window.showInformationMessage(hints.summary);
     } catch (error) {
@@ -85,7 +111,8 @@ export function registerAttributeAnswer(context: vscode.ExtensionContext): void 
       if (shown && e.document.uri.toString() === shown.uri && e.contentChanges.length > 0) {
         shown = null;
         changed.fire();
-        for (const editor of vscode.window.visibleTextEditors) if (editor.document === e.document) editor.setDecorations(faint, []);
+        for (const editor of vscode.window.visibleTextEditors)
+          if (editor.document === e.document) editor.setDecorations(faint, []);
       }
     }),
     vscode.commands.registerCommand('promptAttention.attributeAnswer', run),
@@ -95,11 +122,24 @@ export function registerAttributeAnswer(context: vscode.ExtensionContext): void 
 /** Runs the CLI under the editor's own Node (ELECTRON_RUN_AS_NODE); null when cancelled. */
 export function runCli(cli: string, args: readonly string[], token: vscode.CancellationToken): Promise<string | null> {
   return new Promise((resolve, reject) => {
-    const child = execFile(process.execPath, [cli, ...args], { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (token.isCancellationRequested) resolve(null);
-      else if (error) reject(new Error(stderr.trim().split('\n')[0]?.replace(/^prompt-attention \w+: /, '') || error.message));
-      else resolve(stdout);
-    });
+    const child = execFile(
+      process.execPath,
+      [cli, ...args],
+      { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (token.isCancellationRequested) resolve(null);
+        else if (error)
+          reject(
+            new Error(
+              stderr
+                .trim()
+                .split('\n')[0]
+                ?.replace(/^prompt-attention \w+: /, '') || error.message,
+            ),
+          );
+        else resolve(stdout);
+      },
+    );
     token.onCancellationRequested(() => child.kill());
   });
 }

@@ -16,7 +16,12 @@ export interface AttributionJsonLike {
   }[];
   readonly method: string;
   readonly ablations?: number;
-  readonly savings: { readonly sections: readonly number[]; readonly tokens: number; readonly attentionFlopsShare: number; readonly logProbDelta: number };
+  readonly savings: {
+    readonly sections: readonly number[];
+    readonly tokens: number;
+    readonly attentionFlopsShare: number;
+    readonly logProbDelta: number;
+  };
 }
 
 export interface SectionLens {
@@ -52,7 +57,9 @@ export function attributionHints(result: AttributionJsonLike, offset: number): A
   const s = result.savings;
   const relative = result.answer.logProb !== 0 ? (s.logProbDelta / Math.abs(result.answer.logProb)) * 100 : 0;
   const hover = `The answer hardly depends on ${s.sections.length === 1 ? 'this section' : `these ${s.sections.length} sections`}: cutting ${s.sections.length === 1 ? 'it' : 'them'} saves ${s.tokens} tokens (${Math.round(s.attentionFlopsShare * 100)} % of the attention FLOPs); the answer's log-probability changes by ${relative >= 0 ? '+' : '−'}${Math.abs(relative).toFixed(1)} %. A hint, not an edit.`;
-  const savings = result.sections.filter((x) => cut.has(x.index)).map((x) => ({ start: offset + x.start, end: offset + x.end, hover }));
+  const savings = result.sections
+    .filter((x) => cut.has(x.index))
+    .map((x) => ({ start: offset + x.start, end: offset + x.end, hover }));
   const method = result.method === 'leave-one-out' ? 'leave-one-out' : `${result.ablations ?? 0} random ablations`;
   const summary = `Attributed ${JSON.stringify(result.answer.text.length > 40 ? `${result.answer.text.slice(0, 39)}…` : result.answer.text)} (${method}): ${ranked[0] ? `"${ranked[0].label}" drives it most` : 'no sections'}${s.sections.length ? `; ${s.sections.length} section(s) could be cut (−${s.tokens} tokens)` : ''}.`;
   return { lenses, savings, summary };

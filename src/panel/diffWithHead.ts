@@ -34,7 +34,10 @@ async function headVersion(uri: vscode.Uri): Promise<string> {
   } catch {
     throw new Error('the git extension is off (git.enabled) or found no git executable');
   }
-  const repository = api.getRepository(uri) ?? (await api.openRepository?.(vscode.Uri.file(path.dirname(uri.fsPath))).catch(() => null)) ?? null;
+  const repository =
+    api.getRepository(uri) ??
+    (await api.openRepository?.(vscode.Uri.file(path.dirname(uri.fsPath))).catch(() => null)) ??
+    null;
   if (!repository) throw new Error(`${path.basename(uri.fsPath)} is not in a git repository`);
   try {
     return await repository.show('HEAD', uri.fsPath);
@@ -50,7 +53,13 @@ export function registerDiffWithHead(context: vscode.ExtensionContext): void {
     onDidChangeCodeLenses: changed.event,
     provideCodeLenses: (document) =>
       shown && shown.uri === document.uri.toString() && shown.version === document.version
-        ? shown.lenses.map((l) => new vscode.CodeLens(new vscode.Range(document.positionAt(l.offset), document.positionAt(l.offset)), { title: l.title, command: '' }))
+        ? shown.lenses.map(
+            (l) =>
+              new vscode.CodeLens(new vscode.Range(document.positionAt(l.offset), document.positionAt(l.offset)), {
+                title: l.title,
+                command: '',
+              }),
+          )
         : [],
   };
   const run = async (): Promise<void> => {
@@ -68,11 +77,28 @@ export function registerDiffWithHead(context: vscode.ExtensionContext): void {
       await fs.writeFile(oldFile, oldText);
       await fs.writeFile(newFile, newText);
       const settings = readInspectorSettings((key) => vscode.workspace.getConfiguration('promptAttention').get(key));
-      const args = ['diff', oldFile, newFile, '--format', 'json', '--provider', settings.provider, '--dtype', settings.modelDtype, '--cache-dir', context.globalStorageUri.fsPath];
+      const args = [
+        'diff',
+        oldFile,
+        newFile,
+        '--format',
+        'json',
+        '--provider',
+        settings.provider,
+        '--dtype',
+        settings.modelDtype,
+        '--cache-dir',
+        context.globalStorageUri.fsPath,
+      ];
       if (settings.model) args.push('--model', settings.model);
       await fs.mkdir(context.globalStorageUri.fsPath, { recursive: true });
-      const output = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Comparing the sections with HEAD', cancellable: true }, (_p, token) =>
-        runCli(path.join(context.extensionPath, 'dist', 'cli.js'), args, token),
+      const output = await vscode.window.withProgress(
+        {
+          location: vscode.ProgressLocation.Notification,
+          title: 'Comparing the sections with HEAD',
+          cancellable: true,
+        },
+        (_p, token) => runCli(path.join(context.extensionPath, 'dist', 'cli.js'), args, token),
       );
       if (output === null) return;
       if (output.trim() === 'no difference') {

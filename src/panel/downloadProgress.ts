@@ -26,7 +26,11 @@ export class DownloadProgress {
       this.rate.add(progress.loadedBytes);
       bytes = downloadLine(progress.loadedBytes, progress.totalBytes, this.rate);
     }
-    const fraction = progress.fraction ?? (progress.loadedBytes !== undefined && progress.totalBytes ? progress.loadedBytes / progress.totalBytes : undefined);
+    const fraction =
+      progress.fraction ??
+      (progress.loadedBytes !== undefined && progress.totalBytes
+        ? progress.loadedBytes / progress.totalBytes
+        : undefined);
     const increment = fraction !== undefined ? Math.max(0, (fraction - this.lastFraction) * 100) : undefined;
     if (fraction !== undefined) this.lastFraction = fraction;
     this.report?.([progressText(progress), bytes].filter(Boolean).join(' · '), increment);
@@ -42,7 +46,11 @@ export class DownloadProgress {
 
   private open(): void {
     void vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: 'Prompt Attention: downloading the model', cancellable: true },
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: 'Prompt Attention: downloading the model',
+        cancellable: true,
+      },
       (progress, token) =>
         new Promise<void>((resolve) => {
           this.report = (message, increment) => progress.report({ message, increment });

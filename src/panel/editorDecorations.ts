@@ -34,14 +34,21 @@ export class EditorDecorations extends Disposable {
   }
 
   /** Shows the focus in every visible editor of the document; returns the focused token's range. */
-  show(uri: string, offset: number, tokens: readonly TokenInfo[], index: number, attended: readonly AttendedToken[]): vscode.Range | undefined {
+  show(
+    uri: string,
+    offset: number,
+    tokens: readonly TokenInfo[],
+    index: number,
+    attended: readonly AttendedToken[],
+  ): vscode.Range | undefined {
     this.clear();
     const editors = vscode.window.visibleTextEditors.filter((e) => e.document.uri.toString() === uri);
     let focusRange: vscode.Range | undefined;
     const max = attended.reduce((m, a) => Math.max(m, a.weight), 0);
     for (const editor of editors) {
       const doc = editor.document;
-      const rangeOf = (t: TokenInfo): vscode.Range => new vscode.Range(doc.positionAt(offset + t.start), doc.positionAt(offset + t.end));
+      const rangeOf = (t: TokenInfo): vscode.Range =>
+        new vscode.Range(doc.positionAt(offset + t.start), doc.positionAt(offset + t.end));
       const byBucket: vscode.Range[][] = Array.from({ length: BUCKETS }, () => []);
       for (const a of attended) {
         const t = tokens[a.index];

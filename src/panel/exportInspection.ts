@@ -43,7 +43,11 @@ export async function exportInspection(
   }
 }
 
-async function contentFor(context: vscode.ExtensionContext, message: ExportMessage, result: InspectionResult | null): Promise<Uint8Array> {
+async function contentFor(
+  context: vscode.ExtensionContext,
+  message: ExportMessage,
+  result: InspectionResult | null,
+): Promise<Uint8Array> {
   if (message.kind === 'png') {
     const match = /^data:image\/png;base64,([A-Za-z0-9+/=]+)$/.exec(message.pngDataUrl ?? '');
     if (!match) throw new Error('the panel sent no PNG image');
@@ -52,6 +56,11 @@ async function contentFor(context: vscode.ExtensionContext, message: ExportMessa
   if (!result) throw new Error('the inspection has not finished yet');
   if (message.kind === 'json') return Buffer.from(encodeInspectionResult(result), 'utf8');
   const read = async (name: string): Promise<string> =>
-    Buffer.from(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(context.extensionUri, 'dist', name))).toString('utf8');
-  return Buffer.from(buildReportHtml(result, { webviewJs: await read('webview.js'), webviewCss: await read('webview.css') }), 'utf8');
+    Buffer.from(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(context.extensionUri, 'dist', name))).toString(
+      'utf8',
+    );
+  return Buffer.from(
+    buildReportHtml(result, { webviewJs: await read('webview.js'), webviewCss: await read('webview.css') }),
+    'utf8',
+  );
 }

@@ -113,7 +113,8 @@ export function tokenAtOffset(tokens: readonly TokenInfo[], offset: number): num
   }
   if (best !== null) return best;
   // Binary search may skip a containing token when spans overlap; fall back to a short linear check.
-  for (let i = 0; i < tokens.length; i++) if (!tokens[i].special && tokens[i].start <= offset && offset < tokens[i].end) return i;
+  for (let i = 0; i < tokens.length; i++)
+    if (!tokens[i].special && tokens[i].start <= offset && offset < tokens[i].end) return i;
   return null;
 }
 

@@ -49,7 +49,9 @@ export class InspectorController extends Disposable {
     const visible = vscode.window.visibleTextEditors;
     const editor = vscode.window.activeTextEditor ?? (visible.length === 1 ? visible[0] : undefined);
     if (!editor) {
-      void vscode.window.showErrorMessage('Prompt Attention: open a prompt in an editor first (or select the text to inspect).');
+      void vscode.window.showErrorMessage(
+        'Prompt Attention: open a prompt in an editor first (or select the text to inspect).',
+      );
       return;
     }
     const doc = editor.document;
@@ -101,11 +103,20 @@ export class InspectorController extends Disposable {
     const config = vscode.workspace.getConfiguration('promptAttention');
     // Untrusted, VS Code hides the workspace's restricted values even from inspect(): read its files to say so.
     const files = vscode.workspace.isTrusted ? {} : await workspaceRestrictedValues();
-    const trust = applyWorkspaceTrust(vscode.workspace.isTrusted, (key) => config.get(key), (key) => {
-      const scopes = config.inspect(key);
-      return { globalValue: scopes?.globalValue, workspaceValue: scopes?.workspaceValue ?? files[key as RestrictedKey], workspaceFolderValue: scopes?.workspaceFolderValue };
-    });
-    if (trust.notice && trust.notice !== this.trustNoticeShown) void vscode.window.showWarningMessage(`Prompt Attention: ${trust.notice}`);
+    const trust = applyWorkspaceTrust(
+      vscode.workspace.isTrusted,
+      (key) => config.get(key),
+      (key) => {
+        const scopes = config.inspect(key);
+        return {
+          globalValue: scopes?.globalValue,
+          workspaceValue: scopes?.workspaceValue ?? files[key as RestrictedKey],
+          workspaceFolderValue: scopes?.workspaceFolderValue,
+        };
+      },
+    );
+    if (trust.notice && trust.notice !== this.trustNoticeShown)
+      void vscode.window.showWarningMessage(`Prompt Attention: ${trust.notice}`);
     this.trustNoticeShown = trust.notice;
     return readInspectorSettings(trust.get);
   }
@@ -161,9 +172,23 @@ export class InspectorController extends Disposable {
       (error: unknown) => this.log.error('The panel has no cost section: the cost summary failed', error),
     );
     // The worker reports a cache folder it cannot write as an inspection error of its own.
-    await vscode.workspace.fs.createDirectory(this.context.globalStorageUri).then(undefined, (error: unknown) => this.log.warn(`Cannot create ${this.context.globalStorageUri.fsPath}: ${firstLine(error)}`));
+    await vscode.workspace.fs
+      .createDirectory(this.context.globalStorageUri)
+      .then(undefined, (error: unknown) =>
+        this.log.warn(`Cannot create ${this.context.globalStorageUri.fsPath}: ${firstLine(error)}`),
+      );
     const handle = this.ensureWorker(settings).inspect(
-      { requestId, text, model: settings.model, provider: settings.provider, maxCharacters: settings.maxCharacters, maxTokens: settings.maxTokens, window: settings.window, ...(chat ? { chat: { userMessage: String(userMessage) } } : {}), dtype: settings.modelDtype },
+      {
+        requestId,
+        text,
+        model: settings.model,
+        provider: settings.provider,
+        maxCharacters: settings.maxCharacters,
+        maxTokens: settings.maxTokens,
+        window: settings.window,
+        ...(chat ? { chat: { userMessage: String(userMessage) } } : {}),
+        dtype: settings.modelDtype,
+      },
       (event) => {
         if (!current()) return;
         if (event.kind === 'progress') this.download.update(event);
@@ -215,13 +240,22 @@ export class InspectorController extends Disposable {
         return;
       case 'export': {
         const outcome = await exportInspection(this.context, message, record?.result() ?? null, this.log);
-        this.post({ kind: 'reply', inReplyTo: message.requestId, outcome: outcome ? (outcome.ok ? 'done' : 'failed') : 'dismissed', ...(outcome ? { message: outcome.message } : {}) });
+        this.post({
+          kind: 'reply',
+          inReplyTo: message.requestId,
+          outcome: outcome ? (outcome.ok ? 'done' : 'failed') : 'dismissed',
+          ...(outcome ? { message: outcome.message } : {}),
+        });
         return;
       }
     }
   }
 
-  private onPanelFocus(index: number | null, attended: Extract<WebviewToHostMessage, { type: 'focus' }>['attended'], reveal: boolean): void {
+  private onPanelFocus(
+    index: number | null,
+    attended: Extract<WebviewToHostMessage, { type: 'focus' }>['attended'],
+    reveal: boolean,
+  ): void {
     const record = this.record;
     const tokens = record?.header?.tokens;
     if (index === null || !record?.uri || !tokens || record.stale) {
@@ -264,7 +298,9 @@ export class InspectorController extends Disposable {
 
 /** Restricted values set in the workspace's settings files (each folder's .vscode/settings.json, the .code-workspace). */
 async function workspaceRestrictedValues(): Promise<Partial<Record<RestrictedKey, unknown>>> {
-  const folders = (vscode.workspace.workspaceFolders ?? []).map((f) => vscode.Uri.joinPath(f.uri, '.vscode', 'settings.json'));
+  const folders = (vscode.workspace.workspaceFolders ?? []).map((f) =>
+    vscode.Uri.joinPath(f.uri, '.vscode', 'settings.json'),
+  );
   const out: Partial<Record<RestrictedKey, unknown>> = {};
   for (const uri of [...folders, ...(vscode.workspace.workspaceFile ? [vscode.workspace.workspaceFile] : [])]) {
     try {

@@ -19,7 +19,9 @@ export interface InspectorSettings {
 const providers: readonly ExecutionProviderSetting[] = ['auto', 'cpu', 'webgpu', 'cuda', 'dml', 'coreml'];
 
 function intIn(value: unknown, fallback: number, min: number, max: number): number {
-  return typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max ? Math.floor(value) : fallback;
+  return typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max
+    ? Math.floor(value)
+    : fallback;
 }
 
 /** `get(key)` returns `promptAttention.<key>` (undefined when unset). */
@@ -30,7 +32,9 @@ export function readInspectorSettings(get: (key: string) => unknown): InspectorS
   return {
     model: typeof model === 'string' ? model.trim() : '',
     modelDtype: isModelDtype(get('modelDtype')) ? (get('modelDtype') as ModelDtype) : 'auto',
-    provider: providers.includes(provider as ExecutionProviderSetting) ? (provider as ExecutionProviderSetting) : 'auto',
+    provider: providers.includes(provider as ExecutionProviderSetting)
+      ? (provider as ExecutionProviderSetting)
+      : 'auto',
     maxCharacters: intIn(get('maxCharacters'), numberDefault('maxCharacters'), 1, 10_000_000),
     maxTokens: intIn(get('maxTokens'), numberDefault('maxTokens'), 0, 1_000_000),
     window: get('tokenWindow') === 'end' ? 'end' : 'start',

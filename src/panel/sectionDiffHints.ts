@@ -8,13 +8,19 @@ export interface DiffJsonLike {
   readonly old: { readonly tokens: number };
   readonly new: { readonly tokens: number };
   readonly tokenDelta: number;
-  readonly sections: readonly Pick<SectionDiffEntry, 'status' | 'newIndex' | 'label' | 'oldTokens' | 'newTokens' | 'oldAttentionShare' | 'newAttentionShare'>[];
+  readonly sections: readonly Pick<
+    SectionDiffEntry,
+    'status' | 'newIndex' | 'label' | 'oldTokens' | 'newTokens' | 'oldAttentionShare' | 'newAttentionShare'
+  >[];
 }
 
 const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
 
 /** `startOf(index)`: where the working copy's section `index` starts in the document. */
-export function sectionDiffHints(doc: DiffJsonLike, startOf: (index: number) => number | undefined): { lenses: SectionLens[]; summary: string } {
+export function sectionDiffHints(
+  doc: DiffJsonLike,
+  startOf: (index: number) => number | undefined,
+): { lenses: SectionLens[]; summary: string } {
   const lenses: SectionLens[] = [];
   for (const s of doc.sections) {
     if (s.newIndex === null) continue;

@@ -30,7 +30,12 @@ function isRestricted(key: string): key is RestrictedKey {
 }
 
 function hasValue(value: unknown): boolean {
-  return value !== undefined && value !== null && !(typeof value === 'string' && value.trim() === '') && !(Array.isArray(value) && value.length === 0);
+  return (
+    value !== undefined &&
+    value !== null &&
+    !(typeof value === 'string' && value.trim() === '') &&
+    !(Array.isArray(value) && value.length === 0)
+  );
 }
 
 /**
@@ -38,14 +43,19 @@ function hasValue(value: unknown): boolean {
  * everything passes through. In an untrusted one a restricted key reads the user's (global) value, or
  * undefined (the default), and a workspace or folder value that differs from it is reported.
  */
-export function applyWorkspaceTrust(trusted: boolean, get: (key: string) => unknown, inspect: (key: string) => ScopedValue | undefined): TrustedSettings {
+export function applyWorkspaceTrust(
+  trusted: boolean,
+  get: (key: string) => unknown,
+  inspect: (key: string) => ScopedValue | undefined,
+): TrustedSettings {
   if (trusted) return { get, ignored: [], notice: undefined };
   const ignored: string[] = [];
   for (const key of RESTRICTED_KEYS) {
     const scopes = inspect(key);
     if (!scopes) continue;
     const chosen = [scopes.workspaceFolderValue, scopes.workspaceValue].find(hasValue);
-    if (chosen !== undefined && JSON.stringify(chosen) !== JSON.stringify(scopes.globalValue)) ignored.push(`promptAttention.${key}`);
+    if (chosen !== undefined && JSON.stringify(chosen) !== JSON.stringify(scopes.globalValue))
+      ignored.push(`promptAttention.${key}`);
   }
   const restrictedGet = (key: string): unknown => (isRestricted(key) ? inspect(key)?.globalValue : get(key));
   return { get: restrictedGet, ignored, notice: trustNotice(ignored, restrictedGet('model')) };
@@ -54,7 +64,10 @@ export function applyWorkspaceTrust(trusted: boolean, get: (key: string) => unkn
 /** The one line: which workspace settings were ignored and which model is used instead. */
 export function trustNotice(ignored: readonly string[], userModel: unknown): string | undefined {
   if (ignored.length === 0) return undefined;
-  const model = typeof userModel === 'string' && userModel.trim() ? `the model from your user settings (${userModel.trim()})` : 'the embedded model';
+  const model =
+    typeof userModel === 'string' && userModel.trim()
+      ? `the model from your user settings (${userModel.trim()})`
+      : 'the embedded model';
   const names = ignored.join(', ');
   return `This workspace is not trusted, so its ${names} ${ignored.length === 1 ? 'setting is' : 'settings are'} ignored; inspecting with ${model}.`;
 }
@@ -70,9 +83,13 @@ export function restrictedInSettingsFile(text: string): Partial<Record<Restricte
   if (typeof json !== 'object' || json === null || Array.isArray(json)) return {};
   const record = json as Record<string, unknown>;
   // A .code-workspace file keeps them under "settings".
-  const settings = typeof record.settings === 'object' && record.settings !== null && !Array.isArray(record.settings) ? (record.settings as Record<string, unknown>) : record;
+  const settings =
+    typeof record.settings === 'object' && record.settings !== null && !Array.isArray(record.settings)
+      ? (record.settings as Record<string, unknown>)
+      : record;
   const out: Partial<Record<RestrictedKey, unknown>> = {};
-  for (const key of RESTRICTED_KEYS) if (`promptAttention.${key}` in settings) out[key] = settings[`promptAttention.${key}`];
+  for (const key of RESTRICTED_KEYS)
+    if (`promptAttention.${key}` in settings) out[key] = settings[`promptAttention.${key}`];
   return out;
 }
 

@@ -54,6 +54,13 @@ export function formatPrice(dollars: number): string {
 
 /** 8030261248 → "8.03B", 494032768 → "494M", 70553706496 → "70.6B". */
 export function formatParameters(count: number): string {
-  const [value, unit] = count >= 1e9 ? [count / 1e9, 'B'] : count >= 1e6 ? [count / 1e6, 'M'] : count >= 1e3 ? [count / 1e3, 'k'] : [count, ''];
+  const [value, unit] =
+    count >= 1e9
+      ? [count / 1e9, 'B']
+      : count >= 1e6
+        ? [count / 1e6, 'M']
+        : count >= 1e3
+          ? [count / 1e3, 'k']
+          : [count, ''];
   return `${unit === '' ? value : value.toPrecision(3).replace(/\.?0+$/, '')}${unit}`;
 }

@@ -12,5 +12,10 @@ export interface InspectorPanelState {
 export function isInspectorPanelState(value: unknown): value is InspectorPanelState {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
-  return typeof v.offset === 'number' && typeof v.length === 'number' && typeof v.label === 'string' && (v.uri === undefined || typeof v.uri === 'string');
+  return (
+    typeof v.offset === 'number' &&
+    typeof v.length === 'number' &&
+    typeof v.label === 'string' &&
+    (v.uri === undefined || typeof v.uri === 'string')
+  );
 }

@@ -15,6 +15,8 @@ export function progressText(progress: ProgressUpdate): string {
     case 'run':
       return `Running ${progress.model ?? 'the model'}${progress.tokens !== undefined ? ` on ${progress.tokens} tokens` : ''}`;
     case 'layers':
-      return progress.layer !== undefined && progress.layers !== undefined ? `Layer ${progress.layer} of ${progress.layers}` : 'Layers';
+      return progress.layer !== undefined && progress.layers !== undefined
+        ? `Layer ${progress.layer} of ${progress.layers}`
+        : 'Layers';
   }
 }

@@ -228,7 +228,15 @@ export function isInspectionEvent(value: unknown): value is InspectionEvent {
 export function eventTransferList(event: InspectionEvent): ArrayBuffer[] {
   if (event.kind !== 'layer') return [];
   const l = event.layer;
-  const arrays = [l.heads.weights, l.heads.rowScale, l.heads.indices, l.rollout.weights, l.rollout.rowScale, l.rollout.indices, l.received];
+  const arrays = [
+    l.heads.weights,
+    l.heads.rowScale,
+    l.heads.indices,
+    l.rollout.weights,
+    l.rollout.rowScale,
+    l.rollout.indices,
+    l.received,
+  ];
   const buffers = new Set<ArrayBuffer>();
   for (const array of arrays) if (array && array.buffer instanceof ArrayBuffer) buffers.add(array.buffer);
   return [...buffers];
@@ -285,9 +293,20 @@ export type WebviewToHostMessage =
    * `reveal`: scroll the editor to the token (a click or the keyboard); absent or false for a hover or a
    * focus that the editor cursor caused.
    */
-  | { readonly type: 'focus'; readonly index: number | null; readonly attended: readonly AttendedToken[]; readonly reveal?: boolean }
+  | {
+      readonly type: 'focus';
+      readonly index: number | null;
+      readonly attended: readonly AttendedToken[];
+      readonly reveal?: boolean;
+    }
   /** PNG comes as a data: URL from the canvas; json and html are built by the host from its result. */
   | { readonly type: 'export'; readonly requestId: number; readonly kind: ExportKind; readonly pngDataUrl?: string };
 
 /** Every webview message type; shared/webviewMessages.ts validates each one field by field. */
-export const WEBVIEW_MESSAGE_TYPES = ['ready', 'cancel', 'rerun', 'focus', 'export'] as const satisfies readonly WebviewToHostMessage['type'][];
+export const WEBVIEW_MESSAGE_TYPES = [
+  'ready',
+  'cancel',
+  'rerun',
+  'focus',
+  'export',
+] as const satisfies readonly WebviewToHostMessage['type'][];

@@ -100,5 +100,6 @@ function assertInspectionResult(value: unknown): asserts value is InspectionResu
   for (const key of ['model', 'tokens', 'layers', 'summary', 'text'] as const) {
     if (v[key] === undefined) throw new Error(`Not a valid inspection result: missing "${key}"`);
   }
-  if (!Array.isArray(v.tokens) || !Array.isArray(v.layers)) throw new Error('Not a valid inspection result: tokens and layers must be arrays');
+  if (!Array.isArray(v.tokens) || !Array.isArray(v.layers))
+    throw new Error('Not a valid inspection result: tokens and layers must be arrays');
 }

@@ -32,6 +32,7 @@ export function booleanDefault(key: string): boolean {
 
 export function stringListDefault(key: string): readonly string[] {
   const value = settingDefault(key);
-  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw new Error(`promptAttention.${key}: the default is not a list of strings`);
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string'))
+    throw new Error(`promptAttention.${key}: the default is not a list of strings`);
   return value;
 }

@@ -35,7 +35,8 @@ function isAttended(v: unknown): v is AttendedToken {
 export function parseWebviewMessage(value: unknown): WebviewToHostMessage | string {
   if (!isRecord(value)) return 'not an object';
   const type = value.type;
-  if (typeof type !== 'string' || !(WEBVIEW_MESSAGE_TYPES as readonly string[]).includes(type)) return `unknown type ${JSON.stringify(type)?.slice(0, 40)}`;
+  if (typeof type !== 'string' || !(WEBVIEW_MESSAGE_TYPES as readonly string[]).includes(type))
+    return `unknown type ${JSON.stringify(type)?.slice(0, 40)}`;
   const t = type as WebviewToHostMessage['type'];
   const extra = Object.keys(value).filter((k) => !allowedKeys[t].includes(k));
   if (extra.length) return `${t}: unexpected field ${extra[0].slice(0, 40)}`;
@@ -44,11 +45,14 @@ export function parseWebviewMessage(value: unknown): WebviewToHostMessage | stri
     case 'cancel':
       return { type: t };
     case 'rerun':
-      return isRequestId(value.requestId) ? { type: t, requestId: value.requestId } : 'rerun: requestId must be a non-negative integer';
+      return isRequestId(value.requestId)
+        ? { type: t, requestId: value.requestId }
+        : 'rerun: requestId must be a non-negative integer';
     case 'focus': {
       const { index, attended, reveal } = value;
       if (index !== null && !isIndex(index)) return 'focus: index must be null or a token index';
-      if (!Array.isArray(attended) || attended.length > MAX_ATTENDED || !attended.every(isAttended)) return 'focus: attended must be a list of {index, weight ≥ 0}';
+      if (!Array.isArray(attended) || attended.length > MAX_ATTENDED || !attended.every(isAttended))
+        return 'focus: attended must be a list of {index, weight ≥ 0}';
       if (reveal !== undefined && typeof reveal !== 'boolean') return 'focus: reveal must be a boolean';
       return { type: t, index, attended, ...(reveal !== undefined ? { reveal } : {}) };
     }
@@ -56,7 +60,8 @@ export function parseWebviewMessage(value: unknown): WebviewToHostMessage | stri
       const { requestId, kind, pngDataUrl } = value;
       if (!isRequestId(requestId)) return 'export: requestId must be a non-negative integer';
       if (!EXPORT_KINDS.includes(kind as ExportKind)) return 'export: kind must be png, json or html';
-      if (pngDataUrl !== undefined && (typeof pngDataUrl !== 'string' || pngDataUrl.length > MAX_PNG_URL)) return 'export: pngDataUrl must be a string';
+      if (pngDataUrl !== undefined && (typeof pngDataUrl !== 'string' || pngDataUrl.length > MAX_PNG_URL))
+        return 'export: pngDataUrl must be a string';
       return { type: t, requestId, kind: kind as ExportKind, ...(pngDataUrl !== undefined ? { pngDataUrl } : {}) };
     }
   }

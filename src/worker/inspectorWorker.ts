@@ -162,7 +162,11 @@ export class InspectorWorker extends Disposable {
     if (!active) return;
     this.active = null;
     active.settle();
-    active.listener({ kind: 'error', requestId: active.requestId, message: `The inspector worker stopped unexpectedly (${firstLine(reason)}); it restarts on the next inspection.` });
+    active.listener({
+      kind: 'error',
+      requestId: active.requestId,
+      message: `The inspector worker stopped unexpectedly (${firstLine(reason)}); it restarts on the next inspection.`,
+    });
   }
 
   private armIdleTimer(): void {

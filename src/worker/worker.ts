@@ -29,7 +29,12 @@ async function inspect(request: InspectRequest): Promise<void> {
   const isCancelled = (): boolean => cancelled.has(id) || id !== latest;
   try {
     if (isCancelled()) throw new InspectionCancelled();
-    const model = await models.get(request.model, request.provider, (progress) => post({ kind: 'progress', requestId: id, ...progress }), request.dtype);
+    const model = await models.get(
+      request.model,
+      request.provider,
+      (progress) => post({ kind: 'progress', requestId: id, ...progress }),
+      request.dtype,
+    );
     if (isCancelled()) throw new InspectionCancelled();
     await runInspection(model, request, { emit: post }, isCancelled);
   } catch (error) {

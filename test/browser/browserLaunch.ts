@@ -9,9 +9,17 @@ import { ensureBuilt } from './reportFixture';
 export const CHROMIUM = '/usr/bin/chromium';
 
 /** The node:test skip reason when Chromium is missing, else false. Never a skip in CI: a missing prerequisite fails there. */
-export const skipWithoutChromium: string | false = existsSync(CHROMIUM) || process.env.CI ? false : 'Debian chromium is not installed (apt-get install chromium)';
+export const skipWithoutChromium: string | false =
+  existsSync(CHROMIUM) || process.env.CI ? false : 'Debian chromium is not installed (apt-get install chromium)';
 
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });

@@ -54,10 +54,15 @@ test('the inspector report: hover, heads, keyboard, hostile text, no network', {
   assert.ok((await weights(page)).every((w) => w === 0));
   const target = n - 3;
   await page.hover(`[data-token-index="${target}"]`);
-  await page.waitForFunction(() => [...document.querySelectorAll<HTMLElement>('[data-token-index]')].some((e) => e.dataset.weight !== '0'));
+  await page.waitForFunction(() =>
+    [...document.querySelectorAll<HTMLElement>('[data-token-index]')].some((e) => e.dataset.weight !== '0'),
+  );
   const hovered = await weights(page);
   assert.ok(hovered.some((w) => w > 0));
-  assert.ok(hovered.slice(target + 1).every((w) => w === 0), 'causal: nothing after the query is attended');
+  assert.ok(
+    hovered.slice(target + 1).every((w) => w === 0),
+    'causal: nothing after the query is attended',
+  );
   assert.ok(hovered.reduce((a, b) => a + b, 0) <= 1.05);
   assert.equal(await page.$eval('.tooltip', (e) => (e as HTMLElement).hidden), false);
   assert.ok(await page.$eval(`[data-token-index="${target}"]`, (e) => e.classList.contains('focus')));
@@ -70,13 +75,17 @@ test('the inspector report: hover, heads, keyboard, hostile text, no network', {
     s.dispatchEvent(new Event('change'));
   });
   await page.hover('[data-token-index="3"]');
-  await page.waitForFunction(() => [...document.querySelectorAll<HTMLElement>('[data-token-index]')].slice(4).some((e) => e.dataset.weight !== '0'));
+  await page.waitForFunction(() =>
+    [...document.querySelectorAll<HTMLElement>('[data-token-index]')].slice(4).some((e) => e.dataset.weight !== '0'),
+  );
   assert.ok((await weights(page)).slice(0, 3).every((w) => w === 0));
 
   // Selecting a head in the grid selects it in the controls and changes the weights.
   const before = await weights(page);
   await page.click('.hg-cell[data-layer="1"][data-head="2"]');
-  await page.waitForFunction(() => document.querySelector('.hg-cell[data-layer="1"][data-head="2"]')?.classList.contains('selected'));
+  await page.waitForFunction(() =>
+    document.querySelector('.hg-cell[data-layer="1"][data-head="2"]')?.classList.contains('selected'),
+  );
   assert.equal(await page.$eval('#layer', (e) => (e as HTMLElement & { value: string }).value), '1');
   assert.equal(await page.$eval('#head', (e) => (e as HTMLElement & { value: string }).value), '2');
   await page.hover('[data-token-index="4"]');
@@ -104,7 +113,10 @@ test('the inspector report: hover, heads, keyboard, hostile text, no network', {
   // Exports download locally (blob:/data: URLs, no network): JSON decodes to the same tokens, the HTML
   // re-opens as a report, the PNG is an image.
   const exported = async (kind: string): Promise<{ name: string; body: Buffer }> => {
-    const [download] = await Promise.all([page.waitForEvent('download'), page.click(`vscode-button[data-export="${kind}"]`)]);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.click(`vscode-button[data-export="${kind}"]`),
+    ]);
     const file = await download.path();
     return { name: download.suggestedFilename(), body: readFileSync(file) };
   };
@@ -116,7 +128,10 @@ test('the inspector report: hover, heads, keyboard, hostile text, no network', {
   const png = await exported('png');
   assert.deepEqual([...png.body.subarray(1, 4)], [...Buffer.from('PNG')]);
   writeFileSync(path.join(outputDir, 'export.png'), png.body);
-  assert.ok(requests.every((u) => !/^(https?|wss?|ftp):/.test(u)), `no network request: ${requests.join(', ')}`);
+  assert.ok(
+    requests.every((u) => !/^(https?|wss?|ftp):/.test(u)),
+    `no network request: ${requests.join(', ')}`,
+  );
   await page.context().close();
 });
 
@@ -124,7 +139,9 @@ test('light theme screenshot; a live theme switch repaints the heatmap', { skip 
   const report = writeReport('panel', hostilePrompt);
   const { page, errors } = await open(report.file, 'light');
   await page.hover('[data-token-index="30"]');
-  await page.waitForFunction(() => [...document.querySelectorAll<HTMLElement>('[data-token-index]')].some((e) => e.dataset.weight !== '0'));
+  await page.waitForFunction(() =>
+    [...document.querySelectorAll<HTMLElement>('[data-token-index]')].some((e) => e.dataset.weight !== '0'),
+  );
   await page.screenshot({ path: path.join(outputDir, 'panel-light.png'), fullPage: true });
   // The matrix's empty upper triangle is drawn in the theme's editor background.
   const corner = (): Promise<number[]> =>
@@ -191,7 +208,9 @@ test('2,048 tokens: hover-to-paint measured (info only)', { skip }, async (t) =>
     }
     return out;
   })()`);
-  t.diagnostic(`n=${n}: selecting a head (matrix rebuild + repaint) ${reselect.map((x) => x.toFixed(0)).join(', ')} ms`);
+  t.diagnostic(
+    `n=${n}: selecting a head (matrix rebuild + repaint) ${reselect.map((x) => x.toFixed(0)).join(', ')} ms`,
+  );
   const shaded = (await weights(page)).filter((w) => w > 0).length;
   assert.ok(shaded > 0);
   await page.screenshot({ path: path.join(outputDir, 'panel-2048.png') });

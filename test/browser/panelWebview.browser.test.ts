@@ -48,18 +48,30 @@ async function send(page: Page, message: HostMessage): Promise<void> {
 /** Waits until the webview has posted a message with these fields (a function predicate: the page's CSP forbids eval). */
 async function waitPosted(page: Page, fields: Record<string, unknown>): Promise<void> {
   await page.waitForFunction(
-    (want) => (window as unknown as { __posted: Record<string, unknown>[] }).__posted.some((m) => Object.entries(want).every(([k, v]) => m[k] === v)),
+    (want) =>
+      (window as unknown as { __posted: Record<string, unknown>[] }).__posted.some((m) =>
+        Object.entries(want).every(([k, v]) => m[k] === v),
+      ),
     fields,
   );
 }
 
-const posted = (page: Page): Promise<WebviewToHostMessage[]> => page.evaluate('window.__posted') as Promise<WebviewToHostMessage[]>;
+const posted = (page: Page): Promise<WebviewToHostMessage[]> =>
+  page.evaluate('window.__posted') as Promise<WebviewToHostMessage[]>;
 
 test('panel page: strict CSP, handshake, streaming, cancel, stale, editor focus, exports', { skip }, async () => {
   mkdirSync(outputDir, { recursive: true });
   const dist = pathToFileURL(path.join(root, 'dist')).href;
   const file = path.join(outputDir, 'panel-webview.html');
-  writeFileSync(file, buildPanelHtml({ cspSource: 'file:', scriptUri: `${dist}/webview.js`, styleUri: `${dist}/webview.css`, nonce: makeNonce() }));
+  writeFileSync(
+    file,
+    buildPanelHtml({
+      cspSource: 'file:',
+      scriptUri: `${dist}/webview.js`,
+      styleUri: `${dist}/webview.css`,
+      nonce: makeNonce(),
+    }),
+  );
   const context = await browser().newContext({ colorScheme: 'dark', viewport: { width: 1100, height: 800 } });
   const page = await context.newPage();
   const errors: string[] = [];
@@ -77,7 +89,7 @@ test('panel page: strict CSP, handshake, streaming, cancel, stale, editor focus,
   await send(page, { kind: 'source', requestId: 1, source });
   await send(page, { kind: 'progress', requestId: 1, stage: 'load' });
   await page.waitForSelector('.banner.progress:not([hidden])');
-  assert.match(await page.textContent('.banner.progress .banner-text') ?? '', /Loading the model/);
+  assert.match((await page.textContent('.banner.progress .banner-text')) ?? '', /Loading the model/);
 
   // The header, then the first layer: its thumbnails are drawn while later layers are still pending.
   await send(page, { kind: 'header', requestId: 1, header });
@@ -85,9 +97,11 @@ test('panel page: strict CSP, handshake, streaming, cancel, stale, editor focus,
   if (cost) await send(page, { kind: 'cost', requestId: 1, cost });
   await page.waitForFunction(() => document.querySelectorAll('.hg-cell[data-layer="0"]:not(.pending)').length === 4);
   assert.equal(await page.$$eval('.hg-cell.pending', (e) => e.length), 8);
-  assert.match(await page.textContent('.banner.progress .banner-text') ?? '', /Layers 1 of 3/);
+  assert.match((await page.textContent('.banner.progress .banner-text')) ?? '', /Layers 1 of 3/);
   await page.hover('[data-token-index="12"]');
-  await page.waitForFunction(() => [...document.querySelectorAll<HTMLElement>('[data-token-index]')].some((e) => e.dataset.weight !== '0'));
+  await page.waitForFunction(() =>
+    [...document.querySelectorAll<HTMLElement>('[data-token-index]')].some((e) => e.dataset.weight !== '0'),
+  );
   await page.screenshot({ path: path.join(outputDir, 'panel-streaming.png') });
 
   // Cancel goes to the host.
@@ -99,7 +113,12 @@ test('panel page: strict CSP, handshake, streaming, cancel, stale, editor focus,
   await send(page, { kind: 'summary', requestId: 1, summary });
   await page.waitForSelector('.banner.progress', { state: 'hidden' });
   assert.equal(await page.$$eval('.hg-cell.pending', (e) => e.length), 0);
-  assert.deepEqual(await page.evaluate('window.__state'), { uri: undefined, offset: 0, length: hostilePrompt.length, label: 'prompt.md' });
+  assert.deepEqual(await page.evaluate('window.__state'), {
+    uri: undefined,
+    offset: 0,
+    length: hostilePrompt.length,
+    label: 'prompt.md',
+  });
 
   // A stale result offers one-click re-run.
   await send(page, { kind: 'stale', stale: true });
@@ -119,19 +138,34 @@ test('panel page: strict CSP, handshake, streaming, cancel, stale, editor focus,
   await page.click('[data-token-index="20"]');
   await waitPosted(page, { type: 'focus', index: 20 });
   const focus = (await posted(page)).find((m) => m.type === 'focus' && m.index === 20);
-  assert.ok(focus && focus.type === 'focus' && focus.reveal === true && focus.attended.length > 0 && focus.attended.every((a) => a.index <= 20 && a.weight > 0));
+  assert.ok(
+    focus &&
+      focus.type === 'focus' &&
+      focus.reveal === true &&
+      focus.attended.length > 0 &&
+      focus.attended.every((a) => a.index <= 20 && a.weight > 0),
+  );
 
   // PNG export sends a data URL; JSON asks the host.
   await page.click('vscode-button[data-export="png"]');
   await page.click('vscode-button[data-export="json"]');
-  await page.waitForFunction(() => (window as unknown as { __posted: { type: string }[] }).__posted.filter((m) => m.type === 'export').length === 2);
+  await page.waitForFunction(
+    () =>
+      (window as unknown as { __posted: { type: string }[] }).__posted.filter((m) => m.type === 'export').length === 2,
+  );
   const exports = (await posted(page)).filter((m) => m.type === 'export');
-  assert.ok(exports[0].type === 'export' && exports[0].kind === 'png' && /^data:image\/png;base64,/.test(exports[0].pngDataUrl ?? ''));
+  assert.ok(
+    exports[0].type === 'export' &&
+      exports[0].kind === 'png' &&
+      /^data:image\/png;base64,/.test(exports[0].pngDataUrl ?? ''),
+  );
   assert.deepEqual(exports[1], { type: 'export', kind: 'json', requestId: 3 });
   // The host's replies are matched to their request by id.
   const pngRequest = exports[0].type === 'export' ? exports[0].requestId : -1;
   await send(page, { kind: 'reply', inReplyTo: pngRequest, outcome: 'done', message: 'out.png' });
-  await page.waitForFunction(() => /Exported PNG: out\.png/.test(document.querySelector('.focus-line')?.textContent ?? ''));
+  await page.waitForFunction(() =>
+    /Exported PNG: out\.png/.test(document.querySelector('.focus-line')?.textContent ?? ''),
+  );
 
   // An error from a newer request replaces the view's status.
   await send(page, { kind: 'error', requestId: 2, message: 'The text is empty.' });

@@ -34,19 +34,28 @@ function assets(): { webviewJs: string; webviewCss: string } {
 }
 
 /** Writes the report for `text` and says where it came from. */
-export function writeReport(name: string, text: string, options: { synthetic?: boolean } = {}): { file: string; source: 'engine' | 'synthetic' } {
+export function writeReport(
+  name: string,
+  text: string,
+  options: { synthetic?: boolean } = {},
+): { file: string; source: 'engine' | 'synthetic' } {
   mkdirSync(outputDir, { recursive: true });
   const file = path.join(outputDir, `${name}.html`);
   if (!options.synthetic && existsSync(path.join(root, 'dist', 'cli.js'))) {
     const input = path.join(outputDir, `${name}.txt`);
     writeFileSync(input, text);
     try {
-      execFileSync(process.execPath, [path.join(root, 'dist', 'cli.js'), 'inspect', input, '--format', 'html', '--provider', 'cpu', '--out', file], {
-        cwd: root,
-        stdio: ['ignore', 'ignore', 'pipe'],
-        timeout: 120_000,
-      });
-      if (existsSync(file) && readFileSync(file, 'utf8').includes('prompt-attention-data')) return { file, source: 'engine' };
+      execFileSync(
+        process.execPath,
+        [path.join(root, 'dist', 'cli.js'), 'inspect', input, '--format', 'html', '--provider', 'cpu', '--out', file],
+        {
+          cwd: root,
+          stdio: ['ignore', 'ignore', 'pipe'],
+          timeout: 120_000,
+        },
+      );
+      if (existsSync(file) && readFileSync(file, 'utf8').includes('prompt-attention-data'))
+        return { file, source: 'engine' };
     } catch {
       // Fall through to the synthetic result.
     }

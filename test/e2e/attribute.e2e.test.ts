@@ -4,7 +4,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { useScenario } from './harness/scenario';
-import { editorDecorations, editorFor, LONG, MEDIUM, openFile, runCommand, screenshot, waitForNotification } from './harness/workbench';
+import {
+  editorDecorations,
+  editorFor,
+  LONG,
+  MEDIUM,
+  openFile,
+  runCommand,
+  screenshot,
+  waitForNotification,
+} from './harness/workbench';
 
 const SCENARIO = 'attribute';
 const PROMPT = [
@@ -20,7 +29,7 @@ const scenario = useScenario(SCENARIO, {
   userSettings: { 'promptAttention.executionProvider': 'cpu' },
 });
 
-test('attributing an answer shows each section\'s effect as a CodeLens and the savings hint', async () => {
+test("attributing an answer shows each section's effect as a CodeLens and the savings hint", async () => {
   const { page } = scenario().workbench;
   await openFile(page, 'library.md');
   await runCommand(page, 'Prompt Attention: Attribute Answer');
@@ -29,7 +38,10 @@ test('attributing an answer shows each section\'s effect as a CodeLens and the s
   const lenses = editorFor(page, 'library.md').locator('.codelens-decoration', { hasText: 'nats without it' });
   await lenses.first().waitFor({ state: 'visible', timeout: MEDIUM });
   const texts = await lenses.allInnerTexts();
-  assert.ok(texts.some((t) => /#1 of 6/.test(t)), `no first-ranked lens in ${texts.join(' | ')}`);
+  assert.ok(
+    texts.some((t) => /#1 of 6/.test(t)),
+    `no first-ranked lens in ${texts.join(' | ')}`,
+  );
   await screenshot(page, SCENARIO, '1-codelens');
   const faint = editorDecorations(page, 'library.md');
   await faint.first().waitFor({ state: 'visible', timeout: LONG });

@@ -7,8 +7,18 @@ import { PROMPT_MD, SECOND_PARAGRAPH } from './harness/fixtures';
 import { useScenario } from './harness/scenario';
 import { setUserSetting } from './harness/settings';
 import {
-  dismissNotifications, INSPECT_COMMAND, inspectorFrame, LONG, notificationTexts, openFile, runCommand, screenshot,
-  selectLines, waitForNotification, waitForPanelError, waitForTokens,
+  dismissNotifications,
+  INSPECT_COMMAND,
+  inspectorFrame,
+  LONG,
+  notificationTexts,
+  openFile,
+  runCommand,
+  screenshot,
+  selectLines,
+  waitForNotification,
+  waitForPanelError,
+  waitForTokens,
 } from './harness/workbench';
 
 const SCENARIO = 'bad-input';
@@ -65,7 +75,7 @@ test('after both errors, the next inspection works', async () => {
   await selectLines(page, SECOND_PARAGRAPH.first, SECOND_PARAGRAPH.last);
   await runCommand(page, INSPECT_COMMAND);
   const tokens = await waitForTokens(page);
-  assert.ok(await tokens.count() >= 10);
+  assert.ok((await tokens.count()) >= 10);
   assert.equal(await inspectorFrame(page).locator('.banner.error').isVisible(), false);
   await screenshot(page, SCENARIO, '3-recovered');
   await assertNothingCrashed();

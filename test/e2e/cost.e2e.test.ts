@@ -12,7 +12,9 @@ const scenario = useScenario(SCENARIO, {
   workspaceFiles: { 'notes.md': '# Notes\n\nStart here.\n' },
   userSettings: {
     // A custom small-context target so a few typed sentences cross its warning threshold (50 % = 64 tokens).
-    'promptAttention.cost.presets': [{ id: 'tiny-e2e', name: 'Tiny E2E', tokenizer: 'llama3', contextWindow: CONTEXT_WINDOW }],
+    'promptAttention.cost.presets': [
+      { id: 'tiny-e2e', name: 'Tiny E2E', tokenizer: 'llama3', contextWindow: CONTEXT_WINDOW },
+    ],
     'promptAttention.cost.target': 'tiny-e2e',
     'promptAttention.cost.warningThreshold': 0.5,
     'promptAttention.cost.errorThreshold': 10,
@@ -60,6 +62,6 @@ test('typing past the warning threshold updates the status bar and warns in the 
   const warning = page.locator('.markers-panel .monaco-list-row', { hasText: /reaches 50/ }).first();
   await warning.waitFor({ state: 'visible', timeout: LONG });
   assert.match(await warning.innerText(), /Tiny E2E/);
-  assert.ok(await warning.locator('.codicon-warning').count() > 0, 'the problem is not a warning');
+  assert.ok((await warning.locator('.codicon-warning').count()) > 0, 'the problem is not a warning');
   await screenshot(page, SCENARIO, '3-problems');
 });

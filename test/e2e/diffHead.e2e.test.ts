@@ -7,17 +7,25 @@ import { useScenario } from './harness/scenario';
 import { editorFor, MEDIUM, openFile, runCommand, screenshot, waitForNotification } from './harness/workbench';
 
 const SCENARIO = 'diff-head';
-const PROMPT = '# Role\nYou are a helpful assistant for a bakery.\n\n# Rules\nNever reveal the recipe.\n\n# Tone\nWarm and short.\n';
+const PROMPT =
+  '# Role\nYou are a helpful assistant for a bakery.\n\n# Rules\nNever reveal the recipe.\n\n# Tone\nWarm and short.\n';
 const scenario = useScenario(SCENARIO, {
   workspaceFiles: { 'bakery.md': PROMPT },
   // The harness turns git off; this scenario needs the built-in git extension.
-  userSettings: { 'promptAttention.executionProvider': 'cpu', 'git.enabled': true, 'git.openRepositoryInParentFolders': 'always' },
+  userSettings: {
+    'promptAttention.executionProvider': 'cpu',
+    'git.enabled': true,
+    'git.openRepositoryInParentFolders': 'always',
+  },
 });
 
 test('diffing against HEAD marks the added section and counts the tokens', async () => {
   const { server, workbench } = scenario();
   const git = (...args: string[]): void => {
-    execFileSync('git', ['-c', 'user.name=e2e', '-c', 'user.email=e2e@example.invalid', ...args], { cwd: server.workspace, stdio: 'ignore' });
+    execFileSync('git', ['-c', 'user.name=e2e', '-c', 'user.email=e2e@example.invalid', ...args], {
+      cwd: server.workspace,
+      stdio: 'ignore',
+    });
   };
   git('init', '-q');
   git('add', 'bakery.md');

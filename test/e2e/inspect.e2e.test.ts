@@ -7,7 +7,17 @@ import assert from 'node:assert/strict';
 import { compact, paragraphText, PROMPT_MD, SECOND_PARAGRAPH } from './harness/fixtures';
 import { useScenario } from './harness/scenario';
 import {
-  editorDecorations, INSPECT_COMMAND, inspectorFrame, LONG, MEDIUM, openFile, runCommand, screenshot, selectLines, waitForTokens, waitUntil,
+  editorDecorations,
+  INSPECT_COMMAND,
+  inspectorFrame,
+  LONG,
+  MEDIUM,
+  openFile,
+  runCommand,
+  screenshot,
+  selectLines,
+  waitForTokens,
+  waitUntil,
 } from './harness/workbench';
 
 const SCENARIO = 'inspect';
@@ -55,14 +65,19 @@ test('hovering a token shades the tokens it attends to and decorates them in the
   assert.equal(Number(await target.getAttribute('data-token-index')), targetIndex);
   await target.hover();
   const weights = await waitUntil('other tokens to be shaded', async () => {
-    const now = await tokens.evaluateAll((nodes) => nodes.map((node) => Number((node as HTMLElement).dataset.weight ?? '0')));
+    const now = await tokens.evaluateAll((nodes) =>
+      nodes.map((node) => Number((node as HTMLElement).dataset.weight ?? '0')),
+    );
     return now.filter((weight, index) => index !== targetIndex && weight > 0).length >= 3 ? now : undefined;
   });
   // Causal attention: nothing after the hovered token is attended to.
-  assert.ok(weights.slice(targetIndex + 1).every((weight) => weight === 0), `a later token got weight: ${weights.join(',')}`);
+  assert.ok(
+    weights.slice(targetIndex + 1).every((weight) => weight === 0),
+    `a later token got weight: ${weights.join(',')}`,
+  );
 
   // The hover alone (no click) decorates the attended spans in the editor.
   await editorDecorations(page, 'prompt.md').first().waitFor({ state: 'attached', timeout: LONG });
-  assert.ok(await editorDecorations(page, 'prompt.md').count() >= 2);
+  assert.ok((await editorDecorations(page, 'prompt.md').count()) >= 2);
   await screenshot(page, SCENARIO, '3-hover');
 });

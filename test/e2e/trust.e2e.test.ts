@@ -6,7 +6,16 @@ import assert from 'node:assert/strict';
 import { PROMPT_MD, SECOND_PARAGRAPH } from './harness/fixtures';
 import { useScenario } from './harness/scenario';
 import {
-  INSPECT_COMMAND, inspectorFrame, LONG, openFile, runCommand, screenshot, selectLines, waitForNotification, waitForTokens, waitUntil,
+  INSPECT_COMMAND,
+  inspectorFrame,
+  LONG,
+  openFile,
+  runCommand,
+  screenshot,
+  selectLines,
+  waitForNotification,
+  waitForTokens,
+  waitUntil,
 } from './harness/workbench';
 
 const SCENARIO = 'trust';
@@ -23,7 +32,11 @@ const scenario = useScenario(SCENARIO, {
 test('the folder opens in restricted mode and the status bar counts tokens', async () => {
   const { page } = scenario().workbench;
   // VS Code marks restricted mode in the status bar (and a banner).
-  await page.locator('.part.statusbar').getByText(/Restricted Mode/i).first().waitFor({ state: 'visible', timeout: LONG });
+  await page
+    .locator('.part.statusbar')
+    .getByText(/Restricted Mode/i)
+    .first()
+    .waitFor({ state: 'visible', timeout: LONG });
   await openFile(page, 'prompt.md');
   const status = page.locator('.part.statusbar .statusbar-item', { hasText: /tok ·/ }).first();
   const count = await waitUntil('a token count in the status bar', async () => {
@@ -43,7 +56,7 @@ test('an inspection ignores the workspace model with one line and runs the embed
   assert.match(notice, /promptAttention\.model setting is ignored; inspecting with the embedded model/);
   assert.ok(!notice.includes('\n'));
   const tokens = await waitForTokens(page);
-  assert.ok(await tokens.count() >= 10);
+  assert.ok((await tokens.count()) >= 10);
   const panel = inspectorFrame(page);
   assert.equal(await panel.locator('.banner.error').isVisible(), false, 'the workspace model was loaded');
   await panel.locator('.model-name', { hasText: 'pa-mini-llama' }).waitFor({ state: 'visible', timeout: LONG });

@@ -2,8 +2,14 @@
 import * as esbuild from 'esbuild';
 import * as fs from 'node:fs';
 
-const entryPoints = ['test/electron/runTest.ts', 'test/electron/suite/index.ts',
-  ...fs.readdirSync('test/electron/suite').filter((file) => file.endsWith('.test.ts')).map((file) => `test/electron/suite/${file}`)];
+const entryPoints = [
+  'test/electron/runTest.ts',
+  'test/electron/suite/index.ts',
+  ...fs
+    .readdirSync('test/electron/suite')
+    .filter((file) => file.endsWith('.test.ts'))
+    .map((file) => `test/electron/suite/${file}`),
+];
 
 await esbuild.build({
   entryPoints,

@@ -11,7 +11,13 @@ async function main(): Promise<void> {
       version: process.env.VSCODE_TEST_VERSION ?? 'stable',
       extensionDevelopmentPath: repoRoot,
       extensionTestsPath: path.join(__dirname, 'suite', 'index.js'),
-      launchArgs: ['--disable-extensions', '--disable-workspace-trust', '--skip-welcome', '--skip-release-notes', path.join(repoRoot, 'examples')],
+      launchArgs: [
+        '--disable-extensions',
+        '--disable-workspace-trust',
+        '--skip-welcome',
+        '--skip-release-notes',
+        path.join(repoRoot, 'examples'),
+      ],
     });
   } catch (error) {
     console.error('test:electron failed:', error instanceof Error ? error.message : error);

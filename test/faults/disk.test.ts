@@ -11,7 +11,16 @@ import * as path from 'node:path';
 import { LoadedModel } from '../../src/engine/runtime/loadedModel';
 import { EngineError } from '../../src/engine/engineError';
 import { makeTempDir, removeTempDir, writeTinyModel } from '../helpers/tinyModel';
-import { assertClean, assertNothingHalfWritten, assertOneLine, inspect, listFiles, makeWorker, mountTmpfs, request } from './faultKit';
+import {
+  assertClean,
+  assertNothingHalfWritten,
+  assertOneLine,
+  inspect,
+  listFiles,
+  makeWorker,
+  mountTmpfs,
+  request,
+} from './faultKit';
 
 const TEXT = 'The fox jumps over the dog. The fox jumps again, and the dog sleeps on.';
 let dir = '';
@@ -32,7 +41,8 @@ function shimWrites(root: string, code: 'ENOSPC' | 'EROFS'): () => void {
   names.forEach((name, i) => {
     promises[name] = (...args: unknown[]) => {
       const target = String(args[name === 'rename' || name === 'link' || name === 'copyFile' ? 1 : 0]);
-      if (target.startsWith(root)) return Promise.reject(Object.assign(new Error(`${code}: simulated, ${name} '${target}'`), { code }));
+      if (target.startsWith(root))
+        return Promise.reject(Object.assign(new Error(`${code}: simulated, ${name} '${target}'`), { code }));
       return saved[i](...args);
     };
   });
@@ -66,7 +76,11 @@ test('ENOSPC while the tapped graph is written: one line naming the cache, no ha
   const cache = path.join(dir, 'full-shim');
   const restore = shimWrites(path.join(cache, 'tapped'), 'ENOSPC');
   try {
-    await assert.rejects(loadInProcess(cache), (error: unknown) => error instanceof EngineError && /Cannot write the tapped-graph cache.*ENOSPC/.test(error.message));
+    await assert.rejects(
+      loadInProcess(cache),
+      (error: unknown) =>
+        error instanceof EngineError && /Cannot write the tapped-graph cache.*ENOSPC/.test(error.message),
+    );
   } finally {
     restore();
   }
@@ -79,7 +93,9 @@ test('ENOSPC while the tapped graph is written: one line naming the cache, no ha
 test('a read-only cache folder: a graph already cached still loads; a missing one is one line; writable again, it works', async (t: TestContext) => {
   const mount = mountTmpfs(path.join(dir, 'ro'), '64m');
   const cache = mount?.dir ?? path.join(dir, 'ro-shim');
-  t.diagnostic(mount ? 'EROFS from a tmpfs remounted read-only' : 'EROFS from an fs shim (this process may not mount tmpfs)');
+  t.diagnostic(
+    mount ? 'EROFS from a tmpfs remounted read-only' : 'EROFS from an fs shim (this process may not mount tmpfs)',
+  );
   const other = (await writeTinyModel(path.join(dir, 'other'), { layers: 2, maxPositions: 128 })).folder;
   const worker = await makeWorker(cache, dir);
   let restore = (): void => undefined;
@@ -128,7 +144,11 @@ test('a corrupt cached tapped graph is rebuilt, not loaded', async () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     const second = await inspect(worker, request(model, TEXT));
     assertClean(second, 3);
-    assert.deepEqual(second.layers.map((l) => Array.from(l.received)), first.layers.map((l) => Array.from(l.received)), 'the rebuilt graph gives other attention');
+    assert.deepEqual(
+      second.layers.map((l) => Array.from(l.received)),
+      first.layers.map((l) => Array.from(l.received)),
+      'the rebuilt graph gives other attention',
+    );
     assert.ok((await fs.readFile(graph)).equals(good), 'the corrupt graph was not rebuilt');
     assertNothingHalfWritten(cache);
   } finally {

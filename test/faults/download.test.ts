@@ -10,7 +10,16 @@ import * as path from 'node:path';
 import { startHubServer, type HubServer } from '../helpers/hubServer';
 import { makeTempDir, removeTempDir, writeTinyModel } from '../helpers/tinyModel';
 import { seeded } from '../fuzz/mutate';
-import { assertClean, assertNothingHalfWritten, assertOneLine, inspect, listFiles, makeWorker, mountTmpfs, request } from './faultKit';
+import {
+  assertClean,
+  assertNothingHalfWritten,
+  assertOneLine,
+  inspect,
+  listFiles,
+  makeWorker,
+  mountTmpfs,
+  request,
+} from './faultKit';
 
 const TEXT = 'The fox jumps over the dog. The fox jumps again, and the dog sleeps on.';
 const ID = 'faults/tiny';
@@ -34,8 +43,13 @@ function assertNoHalfModel(cache: string): void {
   const folder = path.join(cache, 'hub', ...ID.split('/'));
   const graph = path.join(folder, 'onnx', 'model.onnx');
   if (!fs.existsSync(graph)) return;
-  assert.equal(fs.statSync(graph).size, fs.statSync(path.join(source, 'onnx', 'model.onnx')).size, 'a partial graph in the model folder');
-  for (const file of ['config.json', 'tokenizer.json', 'tokenizer_config.json']) assert.ok(fs.existsSync(path.join(folder, file)), `graph without ${file}`);
+  assert.equal(
+    fs.statSync(graph).size,
+    fs.statSync(path.join(source, 'onnx', 'model.onnx')).size,
+    'a partial graph in the model folder',
+  );
+  for (const file of ['config.json', 'tokenizer.json', 'tokenizer_config.json'])
+    assert.ok(fs.existsSync(path.join(folder, file)), `graph without ${file}`);
 }
 
 test('a download cut at a random byte resumes with a Range request and completes; the model inspects', async () => {
@@ -50,8 +64,13 @@ test('a download cut at a random byte resumes with a Range request and completes
   try {
     assertClean(await inspect(worker, request(ID, TEXT)), 3);
     // Resumed from what arrived before the cut: at most `afterBytes`, more than nothing.
-    const resumedAt = server.requests.map((r) => /onnx\/model\.onnx range=bytes=(\d+)-/.exec(r)?.[1]).find((n) => n !== undefined);
-    assert.ok(resumedAt !== undefined && Number(resumedAt) > 0 && Number(resumedAt) <= afterBytes, `no resume after the cut at byte ${afterBytes}: ${server.requests.join(' | ')}`);
+    const resumedAt = server.requests
+      .map((r) => /onnx\/model\.onnx range=bytes=(\d+)-/.exec(r)?.[1])
+      .find((n) => n !== undefined);
+    assert.ok(
+      resumedAt !== undefined && Number(resumedAt) > 0 && Number(resumedAt) <= afterBytes,
+      `no resume after the cut at byte ${afterBytes}: ${server.requests.join(' | ')}`,
+    );
     assertNoHalfModel(cache);
     assertNothingHalfWritten(cache);
   } finally {
@@ -68,8 +87,15 @@ test('a file that fails its sha256 check is one line and deleted; served right, 
     const failed = await inspect(worker, request(ID, TEXT));
     assertOneLine(failed.error, /model\.onnx/);
     assertNoHalfModel(cache);
-    assert.ok(!fs.existsSync(path.join(cache, 'hub', ...ID.split('/'), 'onnx', 'model.onnx')), 'the bad graph reached the model folder');
-    assert.deepEqual(listFiles(cache).filter((f) => f.endsWith('model.onnx.part') || f.endsWith('model.onnx')), [], 'the bad bytes were kept');
+    assert.ok(
+      !fs.existsSync(path.join(cache, 'hub', ...ID.split('/'), 'onnx', 'model.onnx')),
+      'the bad graph reached the model folder',
+    );
+    assert.deepEqual(
+      listFiles(cache).filter((f) => f.endsWith('model.onnx.part') || f.endsWith('model.onnx')),
+      [],
+      'the bad bytes were kept',
+    );
     server.corrupt.clear();
     assertClean(await inspect(worker, request(ID, TEXT)), 3);
     assertNoHalfModel(cache);
@@ -84,7 +110,9 @@ test('ENOSPC during a download: one line, no half model; with room again the dow
   const size = fs.statSync(path.join(source, 'onnx', 'model.onnx')).size;
   const mount = mountTmpfs(path.join(dir, 'hub-full'), `${Math.max(8, Math.floor(size / 2048))}k`);
   if (!mount) {
-    t.diagnostic('skipped: no tmpfs mount here, and the worker thread writes the download where an fs shim in this process cannot reach');
+    t.diagnostic(
+      'skipped: no tmpfs mount here, and the worker thread writes the download where an fs shim in this process cannot reach',
+    );
     return;
   }
   t.diagnostic(`ENOSPC from a tmpfs of half the graph's size (${Math.floor(size / 2048)} KiB)`);

@@ -7,7 +7,12 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { InspectRequest } from '../../src/engine/inspectApi';
-import type { InspectionEventSink, InspectionHeader, InspectionSummary, LayerAttention } from '../../src/shared/protocol';
+import type {
+  InspectionEventSink,
+  InspectionHeader,
+  InspectionSummary,
+  LayerAttention,
+} from '../../src/shared/protocol';
 import { InspectorWorker } from '../../src/worker/inspectorWorker';
 import { buildBundle } from '../helpers/buildBundle';
 
@@ -39,16 +44,40 @@ export function workerBundle(): Promise<string> {
   return workerScript;
 }
 
-export async function makeWorker(cacheDir: string, modelsDir: string, extra: { hubEndpoint?: string } = {}): Promise<InspectorWorker> {
-  return new InspectorWorker({ workerScript: await workerBundle(), modelsDir, cacheDir, idleTimeoutMs: 600_000, testHooks: true, ...extra });
+export async function makeWorker(
+  cacheDir: string,
+  modelsDir: string,
+  extra: { hubEndpoint?: string } = {},
+): Promise<InspectorWorker> {
+  return new InspectorWorker({
+    workerScript: await workerBundle(),
+    modelsDir,
+    cacheDir,
+    idleTimeoutMs: 600_000,
+    testHooks: true,
+    ...extra,
+  });
 }
 
 let ids = 0;
 export function request(model: string, text: string, extra: Partial<InspectRequest> = {}): InspectRequest {
-  return { requestId: ++ids, text, model, provider: 'cpu', maxCharacters: 100_000, maxTokens: 0, window: 'start', ...extra };
+  return {
+    requestId: ++ids,
+    text,
+    model,
+    provider: 'cpu',
+    maxCharacters: 100_000,
+    maxTokens: 0,
+    window: 'start',
+    ...extra,
+  };
 }
 
-export async function inspect(worker: InspectorWorker, req: InspectRequest, onLayer?: (layer: LayerAttention) => void): Promise<Outcome> {
+export async function inspect(
+  worker: InspectorWorker,
+  req: InspectRequest,
+  onLayer?: (layer: LayerAttention) => void,
+): Promise<Outcome> {
   const { sink, outcome } = recorder(onLayer);
   await worker.inspect(req, sink).finished;
   return outcome;
@@ -59,7 +88,10 @@ export function assertClean(outcome: Outcome, layers: number): void {
   assert.equal(outcome.error, undefined, `the inspection failed: ${outcome.error}`);
   assert.ok(outcome.header && outcome.header.tokens.length > 0, 'no header');
   assert.equal(outcome.layers.length, layers);
-  assert.deepEqual(outcome.layers.map((l) => l.layer), [...Array(layers).keys()]);
+  assert.deepEqual(
+    outcome.layers.map((l) => l.layer),
+    [...Array(layers).keys()],
+  );
   assert.ok(outcome.summary, 'no summary');
 }
 
@@ -67,7 +99,10 @@ export function assertClean(outcome: Outcome, layers: number): void {
 export function assertOneLine(message: string | undefined, pattern: RegExp): void {
   assert.ok(message, 'no error message');
   assert.match(message, pattern);
-  assert.ok(!message.includes('\n') && !/\bat .+:\d+:\d+|\bundefined\b|\[object /.test(message), `unclear message: ${message}`);
+  assert.ok(
+    !message.includes('\n') && !/\bat .+:\d+:\d+|\bundefined\b|\[object /.test(message),
+    `unclear message: ${message}`,
+  );
 }
 
 export function listFiles(dir: string): string[] {
@@ -80,8 +115,11 @@ export function assertNothingHalfWritten(dir: string): void {
   const files = listFiles(dir);
   const partial = files.filter((f) => /\.tmp$|\.partial|\.part$|\.download$/.test(f));
   assert.deepEqual(partial, [], `half-written files left in ${dir}`);
-  const entries = new Set(files.filter((f) => /^tapped\/[^/]+\//.test(f)).map((f) => f.split('/').slice(0, 2).join('/')));
-  for (const entry of entries) assert.ok(files.includes(`${entry}/meta.json`), `tapped entry ${entry} has no meta.json: ${files.join(', ')}`);
+  const entries = new Set(
+    files.filter((f) => /^tapped\/[^/]+\//.test(f)).map((f) => f.split('/').slice(0, 2).join('/')),
+  );
+  for (const entry of entries)
+    assert.ok(files.includes(`${entry}/meta.json`), `tapped entry ${entry} has no meta.json: ${files.join(', ')}`);
 }
 
 export interface Mount {
@@ -95,7 +133,9 @@ export function mountTmpfs(dir: string, size: string): Mount | null {
   fs.mkdirSync(dir, { recursive: true });
   // PA_FAULTS_NO_MOUNT=1 runs the fs-shim fallback on a machine that could mount.
   if (process.platform !== 'linux' || process.getuid?.() !== 0 || process.env.PA_FAULTS_NO_MOUNT) return null;
-  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0755`, 'tmpfs', dir], { encoding: 'utf8' });
+  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0755`, 'tmpfs', dir], {
+    encoding: 'utf8',
+  });
   if (mounted.status !== 0) return null;
   return {
     dir,

@@ -26,19 +26,29 @@ before(async () => {
 
 after(() => removeTempDir(dir));
 
-test('a catastrophic pre-tokenizer regex hits the time bound: one line, the worker restarted, the next inspection works', { timeout: 120_000 }, async () => {
-  const worker = new InspectorWorker({ workerScript: await workerBundle(), modelsDir: dir, cacheDir: path.join(dir, 'cache'), idleTimeoutMs: 600_000, tokenizeTimeoutMs: 1500 });
-  try {
-    // Harmless text loads the hostile model (and proves the pattern itself is accepted).
-    assertClean(await inspect(worker, request(hostile, 'b b b')), 2);
-    const started = Date.now();
-    const stuck = await inspect(worker, request(hostile, `${'a'.repeat(40)}!`));
-    assertOneLine(stuck.error, /Tokenizing took longer than 2 s .*tokenizer\.json.*worker was restarted/);
-    assert.equal(stuck.header, undefined);
-    assert.equal(worker.isRunning, false, 'the stuck worker was not ended');
-    assert.ok(Date.now() - started < 60_000);
-    assertClean(await inspect(worker, request(good, 'The fox jumps over the dog.')), 2);
-  } finally {
-    worker.dispose();
-  }
-});
+test(
+  'a catastrophic pre-tokenizer regex hits the time bound: one line, the worker restarted, the next inspection works',
+  { timeout: 120_000 },
+  async () => {
+    const worker = new InspectorWorker({
+      workerScript: await workerBundle(),
+      modelsDir: dir,
+      cacheDir: path.join(dir, 'cache'),
+      idleTimeoutMs: 600_000,
+      tokenizeTimeoutMs: 1500,
+    });
+    try {
+      // Harmless text loads the hostile model (and proves the pattern itself is accepted).
+      assertClean(await inspect(worker, request(hostile, 'b b b')), 2);
+      const started = Date.now();
+      const stuck = await inspect(worker, request(hostile, `${'a'.repeat(40)}!`));
+      assertOneLine(stuck.error, /Tokenizing took longer than 2 s .*tokenizer\.json.*worker was restarted/);
+      assert.equal(stuck.header, undefined);
+      assert.equal(worker.isRunning, false, 'the stuck worker was not ended');
+      assert.ok(Date.now() - started < 60_000);
+      assertClean(await inspect(worker, request(good, 'The fox jumps over the dog.')), 2);
+    } finally {
+      worker.dispose();
+    }
+  },
+);

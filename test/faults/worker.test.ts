@@ -6,7 +6,16 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { makeTempDir, removeTempDir, writeTinyModel } from '../helpers/tinyModel';
-import { assertClean, assertNothingHalfWritten, assertOneLine, inspect, makeWorker, recorder, request, settledRss } from './faultKit';
+import {
+  assertClean,
+  assertNothingHalfWritten,
+  assertOneLine,
+  inspect,
+  makeWorker,
+  recorder,
+  request,
+  settledRss,
+} from './faultKit';
 
 const TEXT = 'The fox jumps over the dog. The fox jumps again, and the dog sleeps on.';
 let dir = '';
@@ -72,7 +81,10 @@ test('50 inspections fired within 5 s: the last one wins, the others end quietly
     // pattern of models and lengths run once in turn, so the allocator's first sizing is not read as growth.
     for (let i = 0; i < 8; i++) {
       const folder = i % 3 === 0 ? other : model;
-      assertClean(await inspect(worker, request(folder, `${TEXT} `.repeat(1 + (i % 4)) + `#w${i}`)), folder === other ? 2 : 3);
+      assertClean(
+        await inspect(worker, request(folder, `${TEXT} `.repeat(1 + (i % 4)) + `#w${i}`)),
+        folder === other ? 2 : 3,
+      );
     }
     assertClean(await inspect(worker, request(model, TEXT)), 3);
     const baseline = await settledRss(worker);
@@ -101,8 +113,13 @@ test('50 inspections fired within 5 s: the last one wins, the others end quietly
     assertClean(await inspect(worker, request(model, TEXT)), 3);
     const end = await settledRss(worker);
     const growth = (end - baseline) / baseline;
-    t.diagnostic(`burst: fired in ${firedMs} ms; RSS ${(baseline / 2 ** 20).toFixed(0)} MiB before, ${(end / 2 ** 20).toFixed(0)} MiB after (${(growth * 100).toFixed(1)} %)`);
-    assert.ok(Math.abs(growth) <= 0.1, `RSS ${(baseline / 2 ** 20).toFixed(0)} MiB → ${(end / 2 ** 20).toFixed(0)} MiB (${(growth * 100).toFixed(1)} %)`);
+    t.diagnostic(
+      `burst: fired in ${firedMs} ms; RSS ${(baseline / 2 ** 20).toFixed(0)} MiB before, ${(end / 2 ** 20).toFixed(0)} MiB after (${(growth * 100).toFixed(1)} %)`,
+    );
+    assert.ok(
+      Math.abs(growth) <= 0.1,
+      `RSS ${(baseline / 2 ** 20).toFixed(0)} MiB → ${(end / 2 ** 20).toFixed(0)} MiB (${(growth * 100).toFixed(1)} %)`,
+    );
     assertNothingHalfWritten(cache);
   } finally {
     worker.dispose();

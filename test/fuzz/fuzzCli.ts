@@ -15,8 +15,24 @@ async function main(): Promise<void> {
   const seed = value('--seed', Date.now() % 2 ** 31);
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pa-fuzz-'));
   try {
-    const stats = await runFuzz({ seed, cases, workDir: dir, ...(args.includes('--verbose') ? { log: (line: string) => console.log(line) } : {}) });
-    console.log(JSON.stringify({ ...stats, totals: totals(stats), worstRecoverMs: Math.round(stats.worstRecoverMs), elapsedMs: Math.round(stats.elapsedMs) }, null, 2));
+    const stats = await runFuzz({
+      seed,
+      cases,
+      workDir: dir,
+      ...(args.includes('--verbose') ? { log: (line: string) => console.log(line) } : {}),
+    });
+    console.log(
+      JSON.stringify(
+        {
+          ...stats,
+          totals: totals(stats),
+          worstRecoverMs: Math.round(stats.worstRecoverMs),
+          elapsedMs: Math.round(stats.elapsedMs),
+        },
+        null,
+        2,
+      ),
+    );
     if (stats.failures.length > 0) process.exitCode = 1;
   } finally {
     await fs.rm(dir, { recursive: true, force: true });

@@ -11,11 +11,26 @@ import { parseWebviewMessage } from '../../src/shared/webviewMessages';
 import { WEBVIEW_MESSAGE_TYPES } from '../../src/shared/protocol';
 import { writeTinyModel } from '../helpers/tinyModel';
 import { makeWorker, recorder, request, type Outcome } from '../faults/faultKit';
-import { mutateBytes, mutateJson, mutateWebviewMessage, pick, PRE_TOKENIZER_PATTERNS, seeded, splitPreTokenizer, type Random } from './mutate';
+import {
+  mutateBytes,
+  mutateJson,
+  mutateWebviewMessage,
+  pick,
+  PRE_TOKENIZER_PATTERNS,
+  seeded,
+  splitPreTokenizer,
+  type Random,
+} from './mutate';
 
 export const TARGETS = ['graph', 'config', 'tokenizer', 'text', 'webview'] as const;
 export type Target = (typeof TARGETS)[number];
-const WEIGHTS: Readonly<Record<Target, number>> = { graph: 0.15, config: 0.1, tokenizer: 0.15, text: 0.2, webview: 0.4 };
+const WEIGHTS: Readonly<Record<Target, number>> = {
+  graph: 0.15,
+  config: 0.1,
+  tokenizer: 0.15,
+  text: 0.2,
+  webview: 0.4,
+};
 export type CaseOutcome = 'clean' | 'line' | 'unclear' | 'hang' | 'not-recovered';
 
 export interface FuzzStats {
@@ -32,10 +47,25 @@ export interface FuzzStats {
 
 const CASE_TIMEOUT_MS = 30_000;
 const TEXT = 'You are a careful assistant. Answer briefly, cite the document, and say when you do not know.';
-const HOSTILE_TEXTS = ['', '\u0000\u0000', '\ud800\udc00\ud800', '🙂'.repeat(300), 'a'.repeat(5000), '\r\n'.repeat(200), '\u202e\u200b\ufeff', '<|endoftext|>'.repeat(20), '日本語のテキスト。'.repeat(40)];
+const HOSTILE_TEXTS = [
+  '',
+  '\u0000\u0000',
+  '\ud800\udc00\ud800',
+  '🙂'.repeat(300),
+  'a'.repeat(5000),
+  '\r\n'.repeat(200),
+  '\u202e\u200b\ufeff',
+  '<|endoftext|>'.repeat(20),
+  '日本語のテキスト。'.repeat(40),
+];
 
 function oneLine(message: string): boolean {
-  return message.length > 0 && message.length <= 600 && !message.includes('\n') && !/\bat .+:\d+:\d+|\bundefined\b|\[object /.test(message);
+  return (
+    message.length > 0 &&
+    message.length <= 600 &&
+    !message.includes('\n') &&
+    !/\bat .+:\d+:\d+|\bundefined\b|\[object /.test(message)
+  );
 }
 
 function chooseTarget(random: Random): Target {
@@ -63,7 +93,12 @@ function classify(outcome: Outcome | 'hang'): CaseOutcome {
   return outcome.summary ? 'clean' : 'unclear';
 }
 
-export async function runFuzz(options: { seed: number; cases: number; workDir: string; log?: (line: string) => void }): Promise<FuzzStats> {
+export async function runFuzz(options: {
+  seed: number;
+  cases: number;
+  workDir: string;
+  log?: (line: string) => void;
+}): Promise<FuzzStats> {
   const started = performance.now();
   const random = seeded(options.seed);
   const base = path.join(options.workDir, 'base');
@@ -75,7 +110,9 @@ export async function runFuzz(options: { seed: number; cases: number; workDir: s
   };
   const cacheDir = path.join(options.workDir, 'cache');
   let worker = await makeWorker(cacheDir, options.workDir);
-  const byTarget = Object.fromEntries(TARGETS.map((t) => [t, { clean: 0, line: 0, unclear: 0, hang: 0, 'not-recovered': 0 }])) as FuzzStats['byTarget'];
+  const byTarget = Object.fromEntries(
+    TARGETS.map((t) => [t, { clean: 0, line: 0, unclear: 0, hang: 0, 'not-recovered': 0 }]),
+  ) as FuzzStats['byTarget'];
   const failures: string[] = [];
   let workerRestarts = 0;
   let worstRecoverMs = 0;
@@ -120,7 +157,12 @@ export async function runFuzz(options: { seed: number; cases: number; workDir: s
         how = mutated.how;
         await fs.writeFile(path.join(folder, 'onnx', 'model.onnx'), mutated.bytes);
       } else if (target === 'config') {
-        const mutated = mutateJson(random, files.config, [['num_hidden_layers', 7], ['num_key_value_heads', 3], ['text_config', { num_hidden_layers: -1 }], ['max_position_embeddings', 2 ** 40]]);
+        const mutated = mutateJson(random, files.config, [
+          ['num_hidden_layers', 7],
+          ['num_key_value_heads', 3],
+          ['text_config', { num_hidden_layers: -1 }],
+          ['max_position_embeddings', 2 ** 40],
+        ]);
         how = mutated.how;
         await fs.writeFile(path.join(folder, 'config.json'), mutated.text);
       } else {
@@ -134,7 +176,10 @@ export async function runFuzz(options: { seed: number; cases: number; workDir: s
     result = classify(outcome);
     if (outcome !== 'hang' && outcome.error && /worker stopped unexpectedly/.test(outcome.error)) workerRestarts++;
     if (result === 'hang') await restart();
-    if (result === 'unclear' || result === 'hang') failures.push(`#${i} ${target} (${how}): ${result}${outcome !== 'hang' ? ` ${(outcome.error ?? 'no summary').slice(0, 300)}` : ''}`);
+    if (result === 'unclear' || result === 'hang')
+      failures.push(
+        `#${i} ${target} (${how}): ${result}${outcome !== 'hang' ? ` ${(outcome.error ?? 'no summary').slice(0, 300)}` : ''}`,
+      );
     if (folder !== base) await fs.rm(folder, { recursive: true, force: true });
 
     // Recovery: the good model right after, unless this case was already the good model.
@@ -155,7 +200,16 @@ export async function runFuzz(options: { seed: number; cases: number; workDir: s
     options.log?.(`#${i} ${target} ${result} ${recoverMs.toFixed(0)} ms ${how}`);
   }
   worker.dispose();
-  return { seed: options.seed, cases: options.cases, byTarget, workerRestarts, worstRecoverMs, worstRecoverCase, failures, elapsedMs: performance.now() - started };
+  return {
+    seed: options.seed,
+    cases: options.cases,
+    byTarget,
+    workerRestarts,
+    worstRecoverMs,
+    worstRecoverCase,
+    failures,
+    elapsedMs: performance.now() - started,
+  };
 }
 
 /** Counts per outcome over all targets. */

@@ -52,8 +52,29 @@ export function mutateBytes(random: Random, input: Uint8Array): { bytes: Uint8Ar
 }
 
 const HOSTILE: readonly unknown[] = [
-  -1, 0, 1, 1.5, -0.5, 2 ** 31, 2 ** 53, 1e308, -1e308, 'NaN', '12', '', 'x'.repeat(100_000), null, true, false, [], {}, [1, 2, 3],
-  { __proto__: { polluted: true } }, '\u0000', '\ud800', '../../etc/passwd',
+  -1,
+  0,
+  1,
+  1.5,
+  -0.5,
+  2 ** 31,
+  2 ** 53,
+  1e308,
+  -1e308,
+  'NaN',
+  '12',
+  '',
+  'x'.repeat(100_000),
+  null,
+  true,
+  false,
+  [],
+  {},
+  [1, 2, 3],
+  { __proto__: { polluted: true } },
+  '\u0000',
+  '\ud800',
+  '../../etc/passwd',
 ];
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -74,7 +95,11 @@ function containers(root: Json, random: Random): { parent: Json[] | { [key: stri
 }
 
 /** A structure-aware mutation of a JSON text (or a raw text mutation one time in five). */
-export function mutateJson(random: Random, text: string, extras: readonly [string, unknown][] = []): { text: string; how: string } {
+export function mutateJson(
+  random: Random,
+  text: string,
+  extras: readonly [string, unknown][] = [],
+): { text: string; how: string } {
   if (random() < 0.2) {
     const { bytes, how } = mutateBytes(random, new TextEncoder().encode(text));
     return { text: new TextDecoder().decode(bytes), how: `text: ${how}` };
@@ -108,7 +133,19 @@ export function mutateJson(random: Random, text: string, extras: readonly [strin
 }
 
 /** Pre-tokenizer patterns a downloaded tokenizer.json could carry: invalid, empty-matching, exotic. */
-export const PRE_TOKENIZER_PATTERNS = ['(', '[', '\\', '', '.*', '(?:)', '\\p{L}+', '\\p{Zzz}', '(?<=a)b', '[\\s\\S]', 'a{99999}'];
+export const PRE_TOKENIZER_PATTERNS = [
+  '(',
+  '[',
+  '\\',
+  '',
+  '.*',
+  '(?:)',
+  '\\p{L}+',
+  '\\p{Zzz}',
+  '(?<=a)b',
+  '[\\s\\S]',
+  'a{99999}',
+];
 
 export function splitPreTokenizer(pattern: string): unknown {
   return { type: 'Split', pattern: { Regex: pattern }, behavior: 'Isolated', invert: false };
@@ -121,7 +158,12 @@ export function mutateWebviewMessage(random: Random): unknown {
     { type: 'cancel' },
     { type: 'rerun', requestId: 1 + int(random, 100) },
     { type: 'focus', index: int(random, 50), attended: [{ index: 1, weight: 0.5 }], reveal: true },
-    { type: 'export', requestId: 1 + int(random, 100), kind: pick(random, ['png', 'json', 'html']), pngDataUrl: 'data:image/png;base64,AAAA' },
+    {
+      type: 'export',
+      requestId: 1 + int(random, 100),
+      kind: pick(random, ['png', 'json', 'html']),
+      pngDataUrl: 'data:image/png;base64,AAAA',
+    },
   ];
   const message: Record<string, unknown> = { ...pick(random, valid) };
   const keys = Object.keys(message);

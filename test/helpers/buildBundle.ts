@@ -6,7 +6,14 @@ import { build, type BuildOptions } from 'esbuild';
 const ROOT = path.resolve(__dirname, '..', '..');
 
 /** esbuild.mjs's options for a Node bundle (the bench builds its worker with them too). */
-export const NODE_BUNDLE: BuildOptions = { bundle: true, platform: 'node', format: 'cjs', target: 'node20', external: ['vscode', 'onnxruntime-node'], logLevel: 'silent' };
+export const NODE_BUNDLE: BuildOptions = {
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  external: ['vscode', 'onnxruntime-node'],
+  logLevel: 'silent',
+};
 
 export async function buildBundle(entry: string, name: string): Promise<string> {
   const outfile = path.join(ROOT, '.cache', 'test-build', `${name}.js`);

@@ -50,7 +50,12 @@ function genaiConfigJson(shape: DecoderShape, filename: string): string {
         num_attention_heads: shape.heads,
         num_key_value_heads: shape.kvHeads,
         num_hidden_layers: shape.layers,
-        inputs: { input_ids: 'input_ids', attention_mask: 'attention_mask', past_key_names: 'past_key_values.%d.key', past_value_names: 'past_key_values.%d.value' },
+        inputs: {
+          input_ids: 'input_ids',
+          attention_mask: 'attention_mask',
+          past_key_names: 'past_key_values.%d.key',
+          past_value_names: 'past_key_values.%d.value',
+        },
         outputs: { logits: 'logits', present_key_names: 'present.%d.key', present_value_names: 'present.%d.value' },
       },
     },
@@ -72,13 +77,27 @@ async function writeGraph(folder: string, graph: string, bytes: Uint8Array, data
 /** Writes a folder of `style` into `folder` (created). */
 export async function writeExportFolder(folder: string, style: FolderStyle, seed = 21): Promise<ExportFolder> {
   const tokenizer = buildTinyTokenizer();
-  const shape: DecoderShape = { vocabSize: tokenizer.vocabSize, hidden: 64, layers: 2, heads: 4, kvHeads: 2, intermediate: 96, maxPositions: 256 };
+  const shape: DecoderShape = {
+    vocabSize: tokenizer.vocabSize,
+    hidden: 64,
+    layers: 2,
+    heads: 4,
+    kvHeads: 2,
+    intermediate: 96,
+    maxPositions: 256,
+  };
   const weights = randomDecoder(shape, seed);
   await fs.mkdir(folder, { recursive: true });
   await fs.writeFile(path.join(folder, 'tokenizer.json'), tokenizer.tokenizerJson);
   await fs.writeFile(path.join(folder, 'tokenizer_config.json'), tokenizer.tokenizerConfigJson);
   const options: ExportOptions =
-    style === 'genai' ? { style: 'gqa' } : style === 'merged' ? { style: 'torch', merged: true } : style === 'fp16-only' ? { style: 'torch', fp16: true } : { style: 'gqa', q4: true };
+    style === 'genai'
+      ? { style: 'gqa' }
+      : style === 'merged'
+        ? { style: 'torch', merged: true }
+        : style === 'fp16-only'
+          ? { style: 'torch', fp16: true }
+          : { style: 'gqa', q4: true };
   const bytes = buildExportGraph(weights, options);
   let graph: string;
   if (style === 'genai') {
@@ -87,9 +106,19 @@ export async function writeExportFolder(folder: string, style: FolderStyle, seed
     await writeGraph(folder, graph, bytes, 'model.onnx.data');
   } else {
     await fs.writeFile(path.join(folder, 'config.json'), configJson(shape, tokenizer.bosId));
-    graph = style === 'merged' ? 'onnx/decoder_model_merged.onnx' : style === 'fp16-only' ? 'onnx/model_fp16.onnx' : 'onnx/model_q4.onnx';
+    graph =
+      style === 'merged'
+        ? 'onnx/decoder_model_merged.onnx'
+        : style === 'fp16-only'
+          ? 'onnx/model_fp16.onnx'
+          : 'onnx/model_q4.onnx';
     await writeGraph(folder, graph, bytes, style === 'merged' ? 'decoder_model_merged.onnx_data' : null);
   }
-  const effective = style === 'q4-only' ? mapProjections(weights, (m, K, N) => quantizeQ4(m, K, N).dequantized) : style === 'fp16-only' ? halfDecoder(weights) : weights;
+  const effective =
+    style === 'q4-only'
+      ? mapProjections(weights, (m, K, N) => quantizeQ4(m, K, N).dequantized)
+      : style === 'fp16-only'
+        ? halfDecoder(weights)
+        : weights;
   return { folder, weights: effective, graph };
 }

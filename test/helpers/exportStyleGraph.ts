@@ -31,9 +31,17 @@ class Body {
   readonly nodes: onnx.INodeProto[] = [];
   readonly outputs: onnx.IValueInfoProto[] = [];
   private count = 0;
-  constructor(private readonly prefix: string, private readonly shared: Weights) {}
+  constructor(
+    private readonly prefix: string,
+    private readonly shared: Weights,
+  ) {}
 
-  op(opType: string, inputs: string[], attrs: Record<string, Attr> = {}, options: { domain?: string; outputs?: number; name?: string } = {}): string[] {
+  op(
+    opType: string,
+    inputs: string[],
+    attrs: Record<string, Attr> = {},
+    options: { domain?: string; outputs?: number; name?: string } = {},
+  ): string[] {
     const name = options.name ?? `${this.prefix}/${opType}_${this.count++}`;
     const output = Array.from({ length: options.outputs ?? 1 }, (_, i) => `${name}_out${i}`);
     const attribute = Object.entries(attrs).map(([k, v]): onnx.IAttributeProto => {
@@ -47,12 +55,23 @@ class Body {
     return output;
   }
 
-  one(opType: string, inputs: string[], attrs: Record<string, Attr> = {}, options: { domain?: string; name?: string } = {}): string {
+  one(
+    opType: string,
+    inputs: string[],
+    attrs: Record<string, Attr> = {},
+    options: { domain?: string; name?: string } = {},
+  ): string {
     return this.op(opType, inputs, attrs, options)[0];
   }
 
   output(tensor: string, name: string): void {
-    this.nodes.push({ name: `${this.prefix}/out/${name}`, opType: 'Identity', input: [tensor], output: [name], domain: '' });
+    this.nodes.push({
+      name: `${this.prefix}/out/${name}`,
+      opType: 'Identity',
+      input: [tensor],
+      output: [name],
+      domain: '',
+    });
     this.outputs.push({ name });
   }
 
@@ -93,7 +112,15 @@ class Weights {
 }
 
 function valueInfo(name: string, elemType: number, shape: (number | string)[]): onnx.IValueInfoProto {
-  return { name, type: { tensorType: { elemType, shape: { dim: shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } } };
+  return {
+    name,
+    type: {
+      tensorType: {
+        elemType,
+        shape: { dim: shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
+      },
+    },
+  };
 }
 
 interface Names {
@@ -105,7 +132,13 @@ interface Names {
 }
 
 /** Writes the decoder into `b`; returns logits and per-layer present key/value names. */
-function emitDecoder(b: Body, w: Weights, model: DecoderWeights, o: ExportOptions, names: Names): { logits: string; presents: [string, string][] } {
+function emitDecoder(
+  b: Body,
+  w: Weights,
+  model: DecoderWeights,
+  o: ExportOptions,
+  names: Names,
+): { logits: string; presents: [string, string][] } {
   const { hidden: D, heads: H, kvHeads: KV, intermediate: I, maxPositions: P } = model.shape;
   const hd = headDim(model.shape);
   const floatType = o.fp16 ? T.FLOAT16 : T.FLOAT;
@@ -113,18 +146,30 @@ function emitDecoder(b: Body, w: Weights, model: DecoderWeights, o: ExportOption
     if (!o.q4) return b.one('MatMul', [x, w.float([K, N], m)]);
     const q = quantizeQ4(m, K, N);
     const blocks = K / Q4_BLOCK;
-    return b.one('MatMulNBits', [x, w.bytes([N, blocks, Q4_BLOCK / 2], q.packed), w.float([N * blocks], q.scales)], { K, N, bits: 4, block_size: Q4_BLOCK }, { domain: 'com.microsoft' });
+    return b.one(
+      'MatMulNBits',
+      [x, w.bytes([N, blocks, Q4_BLOCK / 2], q.packed), w.float([N * blocks], q.scales)],
+      { K, N, bits: 4, block_size: Q4_BLOCK },
+      { domain: 'com.microsoft' },
+    );
   };
   const ones = o.style === 'gqa' ? '' : w.float([D, 1], new Array<number>(D).fill(1 / D));
   const norm = (x: string, weight: Float32Array, prefix: string): string => {
-    if (o.style === 'gqa') return b.one('SimplifiedLayerNormalization', [x, w.float([D], weight)], { axis: -1, epsilon: { float: RMS_EPSILON }, stash_type: 1 }, { name: `${prefix}/SimplifiedLayerNormalization` });
+    if (o.style === 'gqa')
+      return b.one(
+        'SimplifiedLayerNormalization',
+        [x, w.float([D], weight)],
+        { axis: -1, epsilon: { float: RMS_EPSILON }, stash_type: 1 },
+        { name: `${prefix}/SimplifiedLayerNormalization` },
+      );
     const meanSquare = b.one('MatMul', [b.one('Mul', [x, x]), ones]);
     const inv = b.one('Reciprocal', [b.one('Sqrt', [b.one('Add', [meanSquare, w.float([], [RMS_EPSILON])])])]);
     return b.one('Mul', [b.one('Mul', [x, inv]), w.float([D], weight)]);
   };
   const half = hd / 2;
   const angles = (p: number, i: number): number => p / ROPE_THETA ** ((2 * i) / hd);
-  const full = (fn: (a: number) => number): number[] => Array.from({ length: P * hd }, (_, k) => fn(angles(Math.floor(k / hd), k % hd % half)));
+  const full = (fn: (a: number) => number): number[] =>
+    Array.from({ length: P * hd }, (_, k) => fn(angles(Math.floor(k / hd), (k % hd) % half)));
   const cosTable = o.style === 'gqa' ? null : w.float([P, hd], full(Math.cos));
   const sinTable = o.style === 'gqa' ? null : w.float([P, hd], full(Math.sin));
   // Plain-op rotary on [b, s, heads, hd] (cos/sin gathered by position_ids, broadcast over heads).
@@ -143,14 +188,35 @@ function emitDecoder(b: Body, w: Weights, model: DecoderWeights, o: ExportOption
   let gqaInputs: { seqlens: string; total: string; cos: string; sin: string } | null = null;
   if (o.style === 'gqa') {
     const sum = b.one('ReduceSum', [names.mask, w.ints([1])], { keepdims: 0 });
-    const seqlens = b.one('Cast', [b.one('Sub', [sum, w.ints([1], [])])], { to: T.INT32 }, { name: '/model/attn_mask_reformat/seqlens_k' });
-    const total = b.one('Cast', [b.one('Gather', [b.one('Shape', [names.mask]), w.ints([1], [])], { axis: 0 })], { to: T.INT32 }, { name: '/model/attn_mask_reformat/total_seq_len' });
-    const halfTable = (fn: (a: number) => number): number[] => Array.from({ length: P * half }, (_, k) => fn(angles(Math.floor(k / half), k % half)));
-    gqaInputs = { seqlens, total, cos: w.float([P, half], halfTable(Math.cos), 'cos_cache'), sin: w.float([P, half], halfTable(Math.sin), 'sin_cache') };
+    const seqlens = b.one(
+      'Cast',
+      [b.one('Sub', [sum, w.ints([1], [])])],
+      { to: T.INT32 },
+      { name: '/model/attn_mask_reformat/seqlens_k' },
+    );
+    const total = b.one(
+      'Cast',
+      [b.one('Gather', [b.one('Shape', [names.mask]), w.ints([1], [])], { axis: 0 })],
+      { to: T.INT32 },
+      { name: '/model/attn_mask_reformat/total_seq_len' },
+    );
+    const halfTable = (fn: (a: number) => number): number[] =>
+      Array.from({ length: P * half }, (_, k) => fn(angles(Math.floor(k / half), k % half)));
+    gqaInputs = {
+      seqlens,
+      total,
+      cos: w.float([P, half], halfTable(Math.cos), 'cos_cache'),
+      sin: w.float([P, half], halfTable(Math.sin), 'sin_cache'),
+    };
   }
   const minValue = o.fp16 ? -65504 : -3.4028234663852886e38;
 
-  let x = b.one('Gather', [w.float([model.shape.vocabSize, D], model.embed), names.ids], {}, { name: '/model/embed_tokens/Gather' });
+  let x = b.one(
+    'Gather',
+    [w.float([model.shape.vocabSize, D], model.embed), names.ids],
+    {},
+    { name: '/model/embed_tokens/Gather' },
+  );
   const presents: [string, string][] = [];
   model.layers.forEach((layer, l) => {
     const p = `/model/layers.${l}/attn`;
@@ -167,7 +233,12 @@ function emitDecoder(b: Body, w: Weights, model: DecoderWeights, o: ExportOption
       }
       const qkv = linear(h, packed, D, cols);
       const g = gqaInputs;
-      const out = b.op('GroupQueryAttention', [qkv, '', '', past?.[0] ?? '', past?.[1] ?? '', g.seqlens, g.total, g.cos, g.sin], { num_heads: H, kv_num_heads: KV, do_rotary: 1, rotary_interleaved: 0, local_window_size: -1 }, { domain: 'com.microsoft', outputs: 3, name: `${p}/GroupQueryAttention` });
+      const out = b.op(
+        'GroupQueryAttention',
+        [qkv, '', '', past?.[0] ?? '', past?.[1] ?? '', g.seqlens, g.total, g.cos, g.sin],
+        { num_heads: H, kv_num_heads: KV, do_rotary: 1, rotary_interleaved: 0, local_window_size: -1 },
+        { domain: 'com.microsoft', outputs: 3, name: `${p}/GroupQueryAttention` },
+      );
       attended = out[0];
       presents.push([out[1], out[2]]);
     } else {
@@ -176,11 +247,26 @@ function emitDecoder(b: Body, w: Weights, model: DecoderWeights, o: ExportOption
       const v = split(linear(h, layer.wv, D, KV * hd), KV);
       if (o.style === 'mha' || o.style === 'attention23') {
         const L = o.biasLength ?? 0;
-        const bias = L ? w.float([1, 1, L, L], Array.from({ length: L * L }, (_, i) => (i % L > Math.floor(i / L) ? -1e4 : 0))) : '';
-        const inputs = o.style === 'mha' ? [flat(q), flat(k), flat(v), '', '', bias, past?.[0] ?? '', past?.[1] ?? ''] : [flat(q), flat(k), flat(v), '', past?.[0] ?? '', past?.[1] ?? ''];
-        const attrs: Record<string, Attr> = o.style === 'mha' ? { num_heads: H, unidirectional: L ? 0 : 1 } : { q_num_heads: H, kv_num_heads: KV, is_causal: 1 };
+        const bias = L
+          ? w.float(
+              [1, 1, L, L],
+              Array.from({ length: L * L }, (_, i) => (i % L > Math.floor(i / L) ? -1e4 : 0)),
+            )
+          : '';
+        const inputs =
+          o.style === 'mha'
+            ? [flat(q), flat(k), flat(v), '', '', bias, past?.[0] ?? '', past?.[1] ?? '']
+            : [flat(q), flat(k), flat(v), '', past?.[0] ?? '', past?.[1] ?? ''];
+        const attrs: Record<string, Attr> =
+          o.style === 'mha'
+            ? { num_heads: H, unidirectional: L ? 0 : 1 }
+            : { q_num_heads: H, kv_num_heads: KV, is_causal: 1 };
         const op = o.style === 'mha' ? 'MultiHeadAttention' : 'Attention';
-        const out = b.op(op, inputs, attrs, { domain: o.style === 'mha' ? 'com.microsoft' : '', outputs: past ? 3 : 1, name: `${p}/${op}` });
+        const out = b.op(op, inputs, attrs, {
+          domain: o.style === 'mha' ? 'com.microsoft' : '',
+          outputs: past ? 3 : 1,
+          name: `${p}/${op}`,
+        });
         attended = out[0];
         presents.push([out[1] ?? bnsh(k), out[2] ?? bnsh(v)]);
       } else {
@@ -191,14 +277,35 @@ function emitDecoder(b: Body, w: Weights, model: DecoderWeights, o: ExportOption
           vh = b.one('Concat', [past[1], vh], { axis: 2 });
         }
         presents.push([kh, vh]);
-        const repeat = (t: string): string => b.one('Reshape', [b.one('Expand', [b.one('Unsqueeze', [t, w.ints([2])]), w.ints([1, 1, H / KV, 1, 1])]), w.ints([0, H, -1, hd])]);
-        const scores = b.one('Div', [b.one('MatMul', [bnsh(q), b.one('Transpose', [repeat(kh)], { perm: [0, 1, 3, 2] })]), w.float([], [Math.sqrt(hd)])]);
+        const repeat = (t: string): string =>
+          b.one('Reshape', [
+            b.one('Expand', [b.one('Unsqueeze', [t, w.ints([2])]), w.ints([1, 1, H / KV, 1, 1])]),
+            w.ints([0, H, -1, hd]),
+          ]);
+        const scores = b.one('Div', [
+          b.one('MatMul', [bnsh(q), b.one('Transpose', [repeat(kh)], { perm: [0, 1, 3, 2] })]),
+          w.float([], [Math.sqrt(hd)]),
+        ]);
         // Key j is in the future of query i when j > i + past length.
         const shape = b.one('Shape', [scores]);
-        const keys = b.one('Range', [w.ints([0], []), b.one('Gather', [shape, w.ints([3], [])], { axis: 0 }), w.ints([1], [])]);
-        const queries = b.one('Range', [w.ints([0], []), b.one('Gather', [shape, w.ints([2], [])], { axis: 0 }), w.ints([1], [])]);
-        const offset = b.one('Sub', [b.one('Gather', [shape, w.ints([3], [])], { axis: 0 }), b.one('Gather', [shape, w.ints([2], [])], { axis: 0 })]);
-        const future = b.one('Greater', [b.one('Unsqueeze', [keys, w.ints([0])]), b.one('Unsqueeze', [b.one('Add', [queries, offset]), w.ints([1])])]);
+        const keys = b.one('Range', [
+          w.ints([0], []),
+          b.one('Gather', [shape, w.ints([3], [])], { axis: 0 }),
+          w.ints([1], []),
+        ]);
+        const queries = b.one('Range', [
+          w.ints([0], []),
+          b.one('Gather', [shape, w.ints([2], [])], { axis: 0 }),
+          w.ints([1], []),
+        ]);
+        const offset = b.one('Sub', [
+          b.one('Gather', [shape, w.ints([3], [])], { axis: 0 }),
+          b.one('Gather', [shape, w.ints([2], [])], { axis: 0 }),
+        ]);
+        const future = b.one('Greater', [
+          b.one('Unsqueeze', [keys, w.ints([0])]),
+          b.one('Unsqueeze', [b.one('Add', [queries, offset]), w.ints([1])]),
+        ]);
         const masked = b.one('Where', [future, w.float([], [minValue]), scores]);
         const probs = b.one('Softmax', [masked], { axis: -1 }, { name: `${p}/Softmax` });
         const cast = b.one('Cast', [probs], { to: floatType }, { name: `${p}/Cast` });
@@ -211,7 +318,10 @@ function emitDecoder(b: Body, w: Weights, model: DecoderWeights, o: ExportOption
     const act = b.one('Mul', [b.one('Mul', [gate, b.one('Sigmoid', [gate])]), linear(h2, layer.up, D, I)]);
     x = b.one('Add', [x, linear(act, layer.down, I, D)]);
   });
-  const logits = b.one('MatMul', [norm(x, model.finalNorm, '/model/norm'), w.float([D, model.shape.vocabSize], model.lmHead)]);
+  const logits = b.one('MatMul', [
+    norm(x, model.finalNorm, '/model/norm'),
+    w.float([D, model.shape.vocabSize], model.lmHead),
+  ]);
   return { logits, presents };
 }
 
@@ -223,11 +333,15 @@ export function buildExportGraph(model: DecoderWeights, o: ExportOptions): Uint8
   const floatType = o.fp16 ? T.FLOAT16 : T.FLOAT;
   const w = new Weights(o.fp16 === true);
   const main = new Body('', w);
-  const inputs = [valueInfo('input_ids', T.INT64, ['batch_size', 'sequence_length']), valueInfo('attention_mask', T.INT64, ['batch_size', 'total_sequence_length'])];
+  const inputs = [
+    valueInfo('input_ids', T.INT64, ['batch_size', 'sequence_length']),
+    valueInfo('attention_mask', T.INT64, ['batch_size', 'total_sequence_length']),
+  ];
   const positions = o.style === 'gqa' ? null : 'position_ids';
   if (positions) inputs.push(valueInfo(positions, T.INT64, ['batch_size', 'sequence_length']));
   const past = model.layers.map((_, l) => [`past_key_values.${l}.key`, `past_key_values.${l}.value`] as const);
-  for (const pair of past) for (const name of pair) inputs.push(valueInfo(name, floatType, ['batch_size', KV, 'past_sequence_length', hd]));
+  for (const pair of past)
+    for (const name of pair) inputs.push(valueInfo(name, floatType, ['batch_size', KV, 'past_sequence_length', hd]));
   const outputs: onnx.IValueInfoProto[] = [];
   const names = { ids: 'input_ids', mask: 'attention_mask', positions };
   const presentNames = past.flatMap((_, l) => [`present.${l}.key`, `present.${l}.value`]);
@@ -263,7 +377,8 @@ export function buildExportGraph(model: DecoderWeights, o: ExportOptions): Uint8
     });
   }
   outputs.push(valueInfo('logits', floatType, ['batch_size', 'sequence_length', model.shape.vocabSize]));
-  for (const name of presentNames) outputs.push(valueInfo(name, floatType, ['batch_size', KV, 'total_sequence_length', hd]));
+  for (const name of presentNames)
+    outputs.push(valueInfo(name, floatType, ['batch_size', KV, 'total_sequence_length', hd]));
   const opset = o.style === 'attention23' ? 23 : 17;
   const proto = onnx.ModelProto.create({
     irVersion: opset >= 23 ? 11 : 8,
@@ -278,7 +393,11 @@ export function buildExportGraph(model: DecoderWeights, o: ExportOptions): Uint8
  * Moves every initializer of at least `minBytes` into external files named by `fileFor(index)` (index over
  * the moved tensors), as exporters do for large models. Returns the new model and the data files.
  */
-export function externalizeWeights(bytes: Uint8Array, fileFor: (index: number) => string, minBytes = 256): { model: Uint8Array; files: Map<string, Uint8Array> } {
+export function externalizeWeights(
+  bytes: Uint8Array,
+  fileFor: (index: number) => string,
+  minBytes = 256,
+): { model: Uint8Array; files: Map<string, Uint8Array> } {
   const model = onnx.ModelProto.decode(bytes);
   const chunks = new Map<string, Uint8Array[]>();
   const offsets = new Map<string, number>();

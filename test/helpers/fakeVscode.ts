@@ -20,11 +20,17 @@ export class EventEmitter<T> {
 }
 
 export class Position {
-  constructor(readonly line: number, readonly character: number) {}
+  constructor(
+    readonly line: number,
+    readonly character: number,
+  ) {}
 }
 
 export class Range {
-  constructor(readonly start: Position, readonly end: Position) {}
+  constructor(
+    readonly start: Position,
+    readonly end: Position,
+  ) {}
   get isEmpty(): boolean {
     return this.start.line === this.end.line && this.start.character === this.end.character;
   }
@@ -50,7 +56,10 @@ export function installFakeVscode(api: unknown): () => void {
 }
 
 /** `vscode.commands` that records what is registered, by id. */
-export function fakeCommands(): { readonly registered: Map<string, () => unknown>; readonly api: { registerCommand(id: string, run: () => unknown): { dispose(): void } } } {
+export function fakeCommands(): {
+  readonly registered: Map<string, () => unknown>;
+  readonly api: { registerCommand(id: string, run: () => unknown): { dispose(): void } };
+} {
   const registered = new Map<string, () => unknown>();
   return {
     registered,

@@ -33,23 +33,39 @@ export function buildGpt2Graph(cfg: Gpt2GraphConfig): Uint8Array {
   const positions = g.node('Range', [g.intScalar(0), n, g.intScalar(1)]);
   let x = g.node('Add', [g.node('Gather', [wte, inputIds]), g.node('Gather', [wpe, positions])]);
 
-  const allowed = g.node('Not', [g.node('Greater', [g.node('Unsqueeze', [positions, g.ints([0])]), g.node('Unsqueeze', [positions, g.ints([1])])])]);
+  const allowed = g.node('Not', [
+    g.node('Greater', [g.node('Unsqueeze', [positions, g.ints([0])]), g.node('Unsqueeze', [positions, g.ints([1])])]),
+  ]);
   const maskF = g.node('Cast', [attentionMask], { attrs: { to: DataType.FLOAT } });
-  const padding = g.node('Unsqueeze', [g.node('Mul', [g.node('Sub', [g.scalar(1), maskF]), g.scalar(-1e9)]), g.ints([1, 2])]);
+  const padding = g.node('Unsqueeze', [
+    g.node('Mul', [g.node('Sub', [g.scalar(1), maskF]), g.scalar(-1e9)]),
+    g.ints([1, 2]),
+  ]);
 
   const layerNorm = (t: string): string =>
-    g.node('LayerNormalization', [t, g.floats([D], new Float32Array(D).fill(1)), g.floats([D], new Float32Array(D))], { attrs: { axis: -1, epsilon: { float: 1e-5 } } });
+    g.node('LayerNormalization', [t, g.floats([D], new Float32Array(D).fill(1)), g.floats([D], new Float32Array(D))], {
+      attrs: { axis: -1, epsilon: { float: 1e-5 } },
+    });
   const conv1d = (t: string, inDim: number, outDim: number, std: number): string => {
     const flat = g.node('Reshape', [t, g.ints([-1, inDim])]);
-    const gemm = g.node('Gemm', [flat, g.floats([inDim, outDim], randomWeights(random, inDim * outDim, std)), g.floats([outDim], new Float32Array(outDim))]);
+    const gemm = g.node('Gemm', [
+      flat,
+      g.floats([inDim, outDim], randomWeights(random, inDim * outDim, std)),
+      g.floats([outDim], new Float32Array(outDim)),
+    ]);
     return g.node('Reshape', [gemm, g.ints([1, -1, outDim])]);
   };
 
   for (let l = 0; l < cfg.layers; l++) {
     const p = `/transformer/h.${l}/attn`;
     const qkv = conv1d(layerNorm(x), D, 3 * D, 2 / Math.sqrt(D));
-    const [q0, k0, v0] = g.nodeN('Split', [qkv, g.ints([D, D, D])], { outputs: 3, attrs: { axis: 2 }, name: `${p}/Split` });
-    const split = (t: string, perm: number[]): string => g.node('Transpose', [g.node('Reshape', [t, g.ints([1, -1, H, hd])])], { attrs: { perm } });
+    const [q0, k0, v0] = g.nodeN('Split', [qkv, g.ints([D, D, D])], {
+      outputs: 3,
+      attrs: { axis: 2 },
+      name: `${p}/Split`,
+    });
+    const split = (t: string, perm: number[]): string =>
+      g.node('Transpose', [g.node('Reshape', [t, g.ints([1, -1, H, hd])])], { attrs: { perm } });
     const q = split(q0, [0, 2, 1, 3]);
     const kT = split(k0, [0, 2, 3, 1]);
     const v = split(v0, [0, 2, 1, 3]);
@@ -62,8 +78,12 @@ export function buildGpt2Graph(cfg: Gpt2GraphConfig): Uint8Array {
       g.output(q, `q.${l}`);
       g.output(kT, `kT.${l}`);
     }
-    if (cfg.outputAttentions) g.output(probs, `attentions.${l}`, DataType.FLOAT, ['batch_size', H, 'sequence_length', 'sequence_length']);
-    const merged = g.node('Reshape', [g.node('Transpose', [attended], { attrs: { perm: [0, 2, 1, 3] } }), g.ints([1, -1, D])]);
+    if (cfg.outputAttentions)
+      g.output(probs, `attentions.${l}`, DataType.FLOAT, ['batch_size', H, 'sequence_length', 'sequence_length']);
+    const merged = g.node('Reshape', [
+      g.node('Transpose', [attended], { attrs: { perm: [0, 2, 1, 3] } }),
+      g.ints([1, -1, D]),
+    ]);
     x = g.node('Add', [x, conv1d(merged, D, D, 1 / Math.sqrt(D))]);
     const hidden = conv1d(layerNorm(x), D, 4 * D, 1 / Math.sqrt(D));
     const act = g.node('Mul', [hidden, g.node('Sigmoid', [g.node('Mul', [hidden, g.scalar(1.702)])])]);

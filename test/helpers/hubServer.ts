@@ -54,7 +54,13 @@ async function listing(folder: string): Promise<object[]> {
       const sha = createHash('sha256').update(body).digest('hex');
       const pointer = `version https://git-lfs.github.com/spec/v1\noid sha256:${sha}\nsize ${body.length}\n`;
       const pointerOid = createHash('sha1').update(`blob ${pointer.length}\0${pointer}`).digest('hex');
-      entries.push({ type: 'file', oid: pointerOid, size: body.length, lfs: { oid: sha, size: body.length, pointerSize: pointer.length }, path: rel });
+      entries.push({
+        type: 'file',
+        oid: pointerOid,
+        size: body.length,
+        lfs: { oid: sha, size: body.length, pointerSize: pointer.length },
+        path: rel,
+      });
     } else {
       const oid = createHash('sha1').update(`blob ${body.length}\0`).update(body).digest('hex');
       entries.push({ type: 'file', oid, size: body.length, path: rel });
@@ -104,8 +110,13 @@ export async function startHubServer(repos: Record<string, string>): Promise<Hub
         const start = range ? Number(/^bytes=(\d+)-$/.exec(range)?.[1] ?? NaN) : 0;
         if (range && !(start >= 0 && start < body.length)) return void res.writeHead(416).end();
         const sent = body.subarray(start);
-        const headers = { 'content-length': sent.length, 'content-type': 'application/octet-stream', 'accept-ranges': 'bytes' };
-        if (range) res.writeHead(206, { ...headers, 'content-range': `bytes ${start}-${body.length - 1}/${body.length}` });
+        const headers = {
+          'content-length': sent.length,
+          'content-type': 'application/octet-stream',
+          'accept-ranges': 'bytes',
+        };
+        if (range)
+          res.writeHead(206, { ...headers, 'content-range': `bytes ${start}-${body.length - 1}/${body.length}` });
         else res.writeHead(200, headers);
         const fault = drop.get(file);
         if (fault && fault.times > 0) {

@@ -35,7 +35,10 @@ export function buildLlamaGraph(cfg: LlamaGraphConfig): Uint8Array {
   // Causal + padding mask, built once at model level: [b, 1, n, n].
   const n = g.node('Gather', [g.node('Shape', [inputIds]), g.intScalar(1)], { attrs: { axis: 0 } });
   const range = g.node('Range', [g.intScalar(0), n, g.intScalar(1)]);
-  const future = g.node('Greater', [g.node('Unsqueeze', [range, g.ints([0])]), g.node('Unsqueeze', [range, g.ints([1])])]);
+  const future = g.node('Greater', [
+    g.node('Unsqueeze', [range, g.ints([0])]),
+    g.node('Unsqueeze', [range, g.ints([1])]),
+  ]);
   const causal = g.node('Where', [future, g.scalar(LLAMA_MASK_VALUE), g.scalar(0)]);
   const maskF = g.node('Cast', [attentionMask], { attrs: { to: DataType.FLOAT } });
   const padding = g.node('Mul', [g.node('Sub', [g.scalar(1), maskF]), g.scalar(LLAMA_MASK_VALUE)]);
@@ -51,8 +54,14 @@ export function buildLlamaGraph(cfg: LlamaGraphConfig): Uint8Array {
       sinTable[p * hd + i] = sinTable[p * hd + i + hd / 2] = Math.sin(angle);
     }
   }
-  const cos = g.node('Unsqueeze', [g.node('Gather', [g.floats([cfg.maxPositions, hd], cosTable), positionIds]), g.ints([1])]);
-  const sin = g.node('Unsqueeze', [g.node('Gather', [g.floats([cfg.maxPositions, hd], sinTable), positionIds]), g.ints([1])]);
+  const cos = g.node('Unsqueeze', [
+    g.node('Gather', [g.floats([cfg.maxPositions, hd], cosTable), positionIds]),
+    g.ints([1]),
+  ]);
+  const sin = g.node('Unsqueeze', [
+    g.node('Gather', [g.floats([cfg.maxPositions, hd], sinTable), positionIds]),
+    g.ints([1]),
+  ]);
   const rotate = (t: string): string => {
     const x1 = g.node('Slice', [t, g.ints([0]), g.ints([hd / 2]), g.ints([3])]);
     const x2 = g.node('Slice', [t, g.ints([hd / 2]), g.ints([hd]), g.ints([3])]);
@@ -81,8 +90,12 @@ export function buildLlamaGraph(cfg: LlamaGraphConfig): Uint8Array {
     let vNew = heads(linear(h, D, KV * hd, 1 / Math.sqrt(D)), KV);
     if (cfg.withPast) {
       const shape = ['batch_size', KV, 'past_sequence_length', hd];
-      kNew = g.node('Concat', [g.input(`past_key_values.${l}.key`, DataType.FLOAT, shape), kNew], { attrs: { axis: 2 } });
-      vNew = g.node('Concat', [g.input(`past_key_values.${l}.value`, DataType.FLOAT, shape), vNew], { attrs: { axis: 2 } });
+      kNew = g.node('Concat', [g.input(`past_key_values.${l}.key`, DataType.FLOAT, shape), kNew], {
+        attrs: { axis: 2 },
+      });
+      vNew = g.node('Concat', [g.input(`past_key_values.${l}.value`, DataType.FLOAT, shape), vNew], {
+        attrs: { axis: 2 },
+      });
       g.output(kNew, `present.${l}.key`, DataType.FLOAT, ['batch_size', KV, 'total_sequence_length', hd]);
       g.output(vNew, `present.${l}.value`, DataType.FLOAT, ['batch_size', KV, 'total_sequence_length', hd]);
     }
@@ -90,7 +103,11 @@ export function buildLlamaGraph(cfg: LlamaGraphConfig): Uint8Array {
     const v = repeatKv(vNew);
     let attended: string;
     if (cfg.fused) {
-      attended = g.node('Attention', [q, k, v], { name: `${p}/Attention`, domain: 'com.microsoft', attrs: { num_heads: H } });
+      attended = g.node('Attention', [q, k, v], {
+        name: `${p}/Attention`,
+        domain: 'com.microsoft',
+        attrs: { num_heads: H },
+      });
     } else {
       const kT = g.node('Transpose', [k], { attrs: { perm: [0, 1, 3, 2] } });
       const scores = g.node('Add', [g.node('Div', [g.node('MatMul', [q, kT]), g.scalar(Math.sqrt(hd))]), mask]);
@@ -102,7 +119,10 @@ export function buildLlamaGraph(cfg: LlamaGraphConfig): Uint8Array {
         g.output(k, `k.${l}`);
       }
     }
-    const merged = g.node('Reshape', [g.node('Transpose', [attended], { attrs: { perm: [0, 2, 1, 3] } }), g.ints([0, 0, D])]);
+    const merged = g.node('Reshape', [
+      g.node('Transpose', [attended], { attrs: { perm: [0, 2, 1, 3] } }),
+      g.ints([0, 0, D]),
+    ]);
     x = g.node('Add', [x, linear(merged, D, D, 1 / Math.sqrt(D))]);
     const h2 = rmsNorm(x, `/model/layers.${l}/post_attention_layernorm`);
     const gate = linear(h2, D, cfg.intermediate, 1 / Math.sqrt(D));

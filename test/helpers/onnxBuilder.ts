@@ -48,7 +48,14 @@ export class GraphBuilder {
     const outputs = Array.from({ length: options.outputs ?? 1 }, (_, i) => `${name}_out${i}`);
     const attribute_ = Object.entries(options.attrs ?? {}).map(([k, v]) => attribute(k, v));
     if (options.domain) this.extraDomains.add(options.domain);
-    this.nodes.push({ name, opType, input: inputs, output: outputs, attribute: attribute_, domain: options.domain ?? '' });
+    this.nodes.push({
+      name,
+      opType,
+      input: inputs,
+      output: outputs,
+      attribute: attribute_,
+      domain: options.domain ?? '',
+    });
     return outputs;
   }
 
@@ -89,12 +96,21 @@ export class GraphBuilder {
   }
 
   build(opset = 17): Uint8Array {
-    const opsetImport = [{ domain: '', version: opset }, ...[...this.extraDomains].map((domain) => ({ domain, version: 1 }))];
+    const opsetImport = [
+      { domain: '', version: opset },
+      ...[...this.extraDomains].map((domain) => ({ domain, version: 1 })),
+    ];
     const model = onnx.ModelProto.create({
       irVersion: 8,
       producerName: 'prompt-attention-tests',
       opsetImport,
-      graph: { name: 'test', node: this.nodes, initializer: this.initializers, input: this.inputs, output: this.outputs },
+      graph: {
+        name: 'test',
+        node: this.nodes,
+        initializer: this.initializers,
+        input: this.inputs,
+        output: this.outputs,
+      },
     });
     return onnx.ModelProto.encode(model).finish();
   }
@@ -103,7 +119,12 @@ export class GraphBuilder {
 function valueInfo(name: string, elemType: number, shape: (number | string)[]): onnx.IValueInfoProto {
   return {
     name,
-    type: { tensorType: { elemType, shape: { dim: shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
+    type: {
+      tensorType: {
+        elemType,
+        shape: { dim: shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
+      },
+    },
   };
 }
 

@@ -59,11 +59,20 @@ export function randomDecoder(shape: DecoderShape, seed = 5): DecoderWeights {
     up: matrix(D, shape.intermediate, 1 / Math.sqrt(D)),
     down: matrix(shape.intermediate, D, 1 / Math.sqrt(shape.intermediate)),
   }));
-  return { shape, embed: matrix(shape.vocabSize, D, 1), layers, finalNorm: norm(), lmHead: matrix(D, shape.vocabSize, 1 / Math.sqrt(D)) };
+  return {
+    shape,
+    embed: matrix(shape.vocabSize, D, 1),
+    layers,
+    finalNorm: norm(),
+    lmHead: matrix(D, shape.vocabSize, 1 / Math.sqrt(D)),
+  };
 }
 
 /** Applies `fn` to every projection matrix (not the embedding, norms or LM head), as quantizers do. */
-export function mapProjections(w: DecoderWeights, fn: (m: Float32Array, rows: number, cols: number) => Float32Array): DecoderWeights {
+export function mapProjections(
+  w: DecoderWeights,
+  fn: (m: Float32Array, rows: number, cols: number) => Float32Array,
+): DecoderWeights {
   const { hidden: D, heads, kvHeads, intermediate: I } = w.shape;
   const hd = headDim(w.shape);
   return {
@@ -129,7 +138,18 @@ export function halfDecoder(w: DecoderWeights): DecoderWeights {
     embed: r(w.embed),
     finalNorm: r(w.finalNorm),
     lmHead: r(w.lmHead),
-    layers: w.layers.map((l) => ({ ...l, inNorm: r(l.inNorm), postNorm: r(l.postNorm), wq: r(l.wq), wk: r(l.wk), wv: r(l.wv), wo: r(l.wo), gate: r(l.gate), up: r(l.up), down: r(l.down) })),
+    layers: w.layers.map((l) => ({
+      ...l,
+      inNorm: r(l.inNorm),
+      postNorm: r(l.postNorm),
+      wq: r(l.wq),
+      wk: r(l.wk),
+      wv: r(l.wv),
+      wo: r(l.wo),
+      gate: r(l.gate),
+      up: r(l.up),
+      down: r(l.down),
+    })),
   };
 }
 
@@ -185,23 +205,26 @@ function rmsNorm(x: Float64Array, weight: Float32Array, n: number, D: number): F
 
 function matmul(x: Float64Array, w: Float32Array, n: number, K: number, N: number): Float64Array {
   const out = new Float64Array(n * N);
-  for (let t = 0; t < n; t++) for (let k = 0; k < K; k++) {
-    const v = x[t * K + k];
-    for (let j = 0; j < N; j++) out[t * N + j] += v * w[k * N + j];
-  }
+  for (let t = 0; t < n; t++)
+    for (let k = 0; k < K; k++) {
+      const v = x[t * K + k];
+      for (let j = 0; j < N; j++) out[t * N + j] += v * w[k * N + j];
+    }
   return out;
 }
 
 function rotate(x: Float64Array, n: number, heads: number, hd: number): void {
   const half = hd / 2;
-  for (let t = 0; t < n; t++) for (let h = 0; h < heads; h++) for (let i = 0; i < half; i++) {
-    const angle = t / ROPE_THETA ** ((2 * i) / hd);
-    const a = t * heads * hd + h * hd + i;
-    const x1 = x[a];
-    const x2 = x[a + half];
-    x[a] = x1 * Math.cos(angle) - x2 * Math.sin(angle);
-    x[a + half] = x2 * Math.cos(angle) + x1 * Math.sin(angle);
-  }
+  for (let t = 0; t < n; t++)
+    for (let h = 0; h < heads; h++)
+      for (let i = 0; i < half; i++) {
+        const angle = t / ROPE_THETA ** ((2 * i) / hd);
+        const a = t * heads * hd + h * hd + i;
+        const x1 = x[a];
+        const x2 = x[a + half];
+        x[a] = x1 * Math.cos(angle) - x2 * Math.sin(angle);
+        x[a + half] = x2 * Math.cos(angle) + x1 * Math.sin(angle);
+      }
 }
 
 /** The float64 forward pass on `ids` (positions 0..n−1, causal, no cache). */
@@ -239,7 +262,8 @@ export function referenceForward(w: DecoderWeights, ids: readonly number[]): Ref
         for (let j = 0; j <= i; j++) {
           const weight = row[j] / sum;
           p[head * n * n + i * n + j] = weight;
-          for (let c = 0; c < hd; c++) attended[i * H * hd + head * hd + c] += weight * v[j * KV * hd + kvHead * hd + c];
+          for (let c = 0; c < hd; c++)
+            attended[i * H * hd + head * hd + c] += weight * v[j * KV * hd + kvHead * hd + c];
         }
       }
     }

@@ -7,7 +7,11 @@ export interface CliRun {
   readonly stderr: string;
 }
 
-export function runCli(cli: string, args: readonly string[], options: { cwd: string; stdin?: string; env?: NodeJS.ProcessEnv }): Promise<CliRun> {
+export function runCli(
+  cli: string,
+  args: readonly string[],
+  options: { cwd: string; stdin?: string; env?: NodeJS.ProcessEnv },
+): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cli, ...args], { cwd: options.cwd, env: options.env ?? process.env });
     let stdout = '';

@@ -66,7 +66,12 @@ export async function writeTinyModel(folder: string, options: TinyModelOptions =
   await fs.writeFile(path.join(folder, 'tokenizer_config.json'), tokenizer.tokenizerConfigJson);
   await fs.writeFile(
     path.join(folder, 'card.json'),
-    JSON.stringify({ name: 'tiny-test-llama', parameters: 0, trainedOn: 'nothing (random weights)', proxyNote: 'A test model.' }),
+    JSON.stringify({
+      name: 'tiny-test-llama',
+      parameters: 0,
+      trainedOn: 'nothing (random weights)',
+      proxyNote: 'A test model.',
+    }),
   );
   await fs.writeFile(path.join(folder, 'onnx', 'model.onnx'), graph);
   return { folder, layers, heads, kvHeads, maxPositions, vocabSize };
@@ -82,18 +87,36 @@ export async function removeTempDir(dir: string): Promise<void> {
 }
 
 /** A GPT-2-style folder (config keys n_layer / n_head / n_embd / n_positions; no position_ids input). */
-export async function writeTinyGpt2Model(folder: string, options: { layers?: number; heads?: number; outputAttentions?: boolean } = {}): Promise<TinyModel> {
+export async function writeTinyGpt2Model(
+  folder: string,
+  options: { layers?: number; heads?: number; outputAttentions?: boolean } = {},
+): Promise<TinyModel> {
   const { buildGpt2Graph } = await import('./gpt2Graph');
   const tokenizer = buildTinyTokenizer();
   const layers = options.layers ?? 2;
   const heads = options.heads ?? 4;
   const maxPositions = 256;
   await fs.mkdir(path.join(folder, 'onnx'), { recursive: true });
-  const config = { model_type: 'gpt2', vocab_size: tokenizer.vocabSize, n_embd: 32, n_layer: layers, n_head: heads, n_positions: maxPositions, n_ctx: maxPositions };
+  const config = {
+    model_type: 'gpt2',
+    vocab_size: tokenizer.vocabSize,
+    n_embd: 32,
+    n_layer: layers,
+    n_head: heads,
+    n_positions: maxPositions,
+    n_ctx: maxPositions,
+  };
   await fs.writeFile(path.join(folder, 'config.json'), JSON.stringify(config));
   await fs.writeFile(path.join(folder, 'tokenizer.json'), tokenizer.tokenizerJson);
   await fs.writeFile(path.join(folder, 'tokenizer_config.json'), tokenizer.tokenizerConfigJson);
-  const graph = buildGpt2Graph({ vocabSize: tokenizer.vocabSize, hidden: 32, layers, heads, maxPositions, outputAttentions: options.outputAttentions });
+  const graph = buildGpt2Graph({
+    vocabSize: tokenizer.vocabSize,
+    hidden: 32,
+    layers,
+    heads,
+    maxPositions,
+    outputAttentions: options.outputAttentions,
+  });
   await fs.writeFile(path.join(folder, 'onnx', 'model.onnx'), graph);
   return { folder, layers, heads, kvHeads: heads, maxPositions, vocabSize: tokenizer.vocabSize };
 }

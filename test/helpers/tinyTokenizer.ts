@@ -44,10 +44,11 @@ export function buildTinyTokenizer(mergeCount = 120): TinyTokenizerFiles {
   const merges: string[] = [];
   for (let m = 0; m < mergeCount; m++) {
     const counts = new Map<string, number>();
-    for (const word of words) for (let i = 0; i + 1 < word.length; i++) {
-      const pair = `${word[i]} ${word[i + 1]}`;
-      counts.set(pair, (counts.get(pair) ?? 0) + 1);
-    }
+    for (const word of words)
+      for (let i = 0; i + 1 < word.length; i++) {
+        const pair = `${word[i]} ${word[i + 1]}`;
+        counts.set(pair, (counts.get(pair) ?? 0) + 1);
+      }
     let best = '';
     let bestCount = 1;
     for (const [pair, count] of counts) if (count > bestCount) [best, bestCount] = [pair, count];
@@ -62,7 +63,15 @@ export function buildTinyTokenizer(mergeCount = 120): TinyTokenizerFiles {
     }
   }
   const base = Object.keys(vocab).length;
-  const special = (content: string, id: number): Record<string, unknown> => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+  const special = (content: string, id: number): Record<string, unknown> => ({
+    id,
+    content,
+    single_word: false,
+    lstrip: false,
+    rstrip: false,
+    normalized: false,
+    special: true,
+  });
   const tokenizer = {
     version: '1.0',
     truncation: null,
@@ -73,11 +82,26 @@ export function buildTinyTokenizer(mergeCount = 120): TinyTokenizerFiles {
     post_processor: {
       type: 'TemplateProcessing',
       single: [{ SpecialToken: { id: BOS, type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
-      pair: [{ SpecialToken: { id: BOS, type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }],
+      pair: [
+        { SpecialToken: { id: BOS, type_id: 0 } },
+        { Sequence: { id: 'A', type_id: 0 } },
+        { Sequence: { id: 'B', type_id: 1 } },
+      ],
       special_tokens: { [BOS]: { id: BOS, ids: [base], tokens: [BOS] } },
     },
     decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
-    model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, ignore_merges: false, vocab, merges },
+    model: {
+      type: 'BPE',
+      dropout: null,
+      unk_token: null,
+      continuing_subword_prefix: null,
+      end_of_word_suffix: null,
+      fuse_unk: false,
+      byte_fallback: false,
+      ignore_merges: false,
+      vocab,
+      merges,
+    },
   };
   const config = {
     add_bos_token: true,
@@ -88,5 +112,10 @@ export function buildTinyTokenizer(mergeCount = 120): TinyTokenizerFiles {
     model_max_length: 2048,
     tokenizer_class: 'PreTrainedTokenizerFast',
   };
-  return { tokenizerJson: JSON.stringify(tokenizer), tokenizerConfigJson: JSON.stringify(config), vocabSize: base + 2, bosId: base };
+  return {
+    tokenizerJson: JSON.stringify(tokenizer),
+    tokenizerConfigJson: JSON.stringify(config),
+    vocabSize: base + 2,
+    bosId: base,
+  };
 }

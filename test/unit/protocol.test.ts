@@ -2,7 +2,13 @@
 // field by field against well-formed, random and hostile input.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HOST_MESSAGE_KINDS, INSPECTION_EVENT_KINDS, isHostMessage, isInspectionEvent, type WebviewToHostMessage } from '../../src/shared/protocol';
+import {
+  HOST_MESSAGE_KINDS,
+  INSPECTION_EVENT_KINDS,
+  isHostMessage,
+  isInspectionEvent,
+  type WebviewToHostMessage,
+} from '../../src/shared/protocol';
 import { seededRandom } from '../../src/shared/seededRandom';
 import { parseWebviewMessage } from '../../src/shared/webviewMessages';
 
@@ -71,7 +77,9 @@ function anyValue(rnd: () => number, depth: number): unknown {
     case 2:
       return rnd() < 0.5 ? Number.NaN : rnd() * 2 - 0.5;
     case 3:
-      return ['ready', 'cancel', 'rerun', 'focus', 'export', 'png', 'json', 'html', '', '<script>'][Math.floor(rnd() * 10)];
+      return ['ready', 'cancel', 'rerun', 'focus', 'export', 'png', 'json', 'html', '', '<script>'][
+        Math.floor(rnd() * 10)
+      ];
     case 4:
       return rnd() < 0.5;
     case 5:
@@ -81,7 +89,12 @@ function anyValue(rnd: () => number, depth: number): unknown {
     default:
       if (depth > 2) return {};
       return Object.fromEntries(
-        Array.from({ length: Math.floor(rnd() * 5) }, () => [['type', 'index', 'attended', 'reveal', 'requestId', 'kind', 'pngDataUrl', 'weight', 'x'][Math.floor(rnd() * 9)], anyValue(rnd, depth + 1)]),
+        Array.from({ length: Math.floor(rnd() * 5) }, () => [
+          ['type', 'index', 'attended', 'reveal', 'requestId', 'kind', 'pngDataUrl', 'weight', 'x'][
+            Math.floor(rnd() * 9)
+          ],
+          anyValue(rnd, depth + 1),
+        ]),
       );
   }
 }

@@ -91,9 +91,14 @@ export function hideSinkInPlace(matrix: Float32Array, n: number): void {
 }
 
 /** Mean over layers of `received` (sums to 1), or the chosen layer's. */
-export function receivedFor(layers: readonly (LayerAttention | undefined)[], n: number, layer: LayerChoice): Float32Array {
+export function receivedFor(
+  layers: readonly (LayerAttention | undefined)[],
+  n: number,
+  layer: LayerChoice,
+): Float32Array {
   const out = new Float32Array(n);
-  const chosen = layer === 'all' ? layers.filter((l): l is LayerAttention => !!l) : layers[layer] ? [layers[layer]] : [];
+  const chosen =
+    layer === 'all' ? layers.filter((l): l is LayerAttention => !!l) : layers[layer] ? [layers[layer]] : [];
   for (const l of chosen) for (let i = 0; i < n; i++) out[i] += l.received[i] / chosen.length;
   return out;
 }

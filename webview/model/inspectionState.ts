@@ -47,20 +47,36 @@ export function stateFromResult(result: InspectionResult): InspectionState {
   const { layers, summary, source, cost, ...header } = result;
   const byIndex: (LayerAttention | undefined)[] = [];
   for (const l of layers) byIndex[l.layer] = l;
-  return { phase: 'done', requestId: header.requestId, header, source, ...(cost ? { cost } : {}), layers: byIndex, summary, stale: false };
+  return {
+    phase: 'done',
+    requestId: header.requestId,
+    header,
+    source,
+    ...(cost ? { cost } : {}),
+    layers: byIndex,
+    summary,
+    stale: false,
+  };
 }
 
 const unchanged = (state: InspectionState): Transition => ({ state, change: 'none' });
 
 export function reduce(state: InspectionState, input: StateInput): Transition {
-  if (input.kind === 'stale') return state.stale === input.stale ? unchanged(state) : { state: { ...state, stale: input.stale }, change: 'stale' };
+  if (input.kind === 'stale')
+    return state.stale === input.stale
+      ? unchanged(state)
+      : { state: { ...state, stale: input.stale }, change: 'stale' };
   if (input.requestId < state.requestId) return unchanged(state);
   // A newer request starts from nothing: the host's first event of a run may be any of source, progress, cost, header.
   const fresh = input.requestId > state.requestId;
   const base: InspectionState = fresh ? { ...initialState, phase: 'running', requestId: input.requestId } : state;
   const over = base.phase === 'done' || base.phase === 'error';
   const t = apply(base, input, over);
-  return fresh && t.change !== 'none' ? { state: t.state, change: 'reset' } : fresh ? { state: base, change: 'reset' } : t;
+  return fresh && t.change !== 'none'
+    ? { state: t.state, change: 'reset' }
+    : fresh
+      ? { state: base, change: 'reset' }
+      : t;
 }
 
 function apply(state: InspectionState, event: InspectionEvent, over: boolean): Transition {
@@ -94,5 +110,11 @@ function apply(state: InspectionState, event: InspectionEvent, over: boolean): T
 export function resultOf(state: InspectionState): InspectionResult | null {
   if (state.phase !== 'done' || !state.header || !state.summary) return null;
   const layers = state.layers.filter((l): l is LayerAttention => l !== undefined);
-  return { ...state.header, source: state.source ?? { label: '', offset: 0 }, ...(state.cost ? { cost: state.cost } : {}), layers, summary: state.summary };
+  return {
+    ...state.header,
+    source: state.source ?? { label: '', offset: 0 },
+    ...(state.cost ? { cost: state.cost } : {}),
+    layers,
+    summary: state.summary,
+  };
 }

@@ -15,7 +15,8 @@ export interface LaidToken {
   readonly role?: TokenRole;
 }
 
-export type LayoutPiece = { readonly kind: 'token'; readonly token: LaidToken } | { readonly kind: 'gap'; readonly text: string };
+export type LayoutPiece =
+  { readonly kind: 'token'; readonly token: LaidToken } | { readonly kind: 'gap'; readonly text: string };
 
 export interface TokenLayout {
   readonly pieces: readonly LayoutPiece[];
@@ -51,7 +52,8 @@ export function layoutTokens(text: string, tokens: readonly TokenInfo[]): TokenL
   tokens.forEach((token, index) => {
     const role = token.role ? { role: token.role } : {};
     // Chat text that is not in the inspected text (the template's, the setting's user message) shows as a chip.
-    const outside = token.role !== undefined && (token.role === 'template' || text.slice(token.start, token.end) !== token.text);
+    const outside =
+      token.role !== undefined && (token.role === 'template' || text.slice(token.start, token.end) !== token.text);
     if (token.special || outside) {
       const display = token.special ? specialLabel(token) : token.text.replace(/\n/g, '↵');
       const t: LaidToken = { index, display, kind: 'special', line, column, ...role };
@@ -68,7 +70,14 @@ export function layoutTokens(text: string, tokens: readonly TokenInfo[]): TokenL
     }
     // Overlapping spans (a multi-byte character split across byte-level tokens) show their remainder only.
     const display = text.slice(Math.max(cursor, token.start), Math.max(cursor, token.end));
-    const kind: TokenKind = display === '' ? 'empty' : display.includes('\n') && display.trim() === '' ? 'newline' : display.trim() === '' ? 'space' : 'text';
+    const kind: TokenKind =
+      display === ''
+        ? 'empty'
+        : display.includes('\n') && display.trim() === ''
+          ? 'newline'
+          : display.trim() === ''
+            ? 'space'
+            : 'text';
     const t: LaidToken = { index, display, kind, line, column, ...role };
     pieces.push({ kind: 'token', token: t });
     laid.push(t);
@@ -89,7 +98,8 @@ export function verticalNeighbour(layout: TokenLayout, index: number, delta: num
     if (row.length === 0) continue;
     let best = row[0];
     for (const i of row) {
-      if (Math.abs(layout.tokens[i].column - from.column) < Math.abs(layout.tokens[best].column - from.column)) best = i;
+      if (Math.abs(layout.tokens[i].column - from.column) < Math.abs(layout.tokens[best].column - from.column))
+        best = i;
     }
     return best;
   }

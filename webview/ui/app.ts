@@ -1,9 +1,22 @@
 // The inspector UI: owns the state machine, the current selection and focus, and wires the views together.
-import { assertNever, type ExportKind, type HostMessage, type InspectionResult, type ReplyMessage } from '../../src/shared/protocol';
+import {
+  assertNever,
+  type ExportKind,
+  type HostMessage,
+  type InspectionResult,
+  type ReplyMessage,
+} from '../../src/shared/protocol';
 import { buildMatrix, layersFor } from '../model/aggregate';
 import { focusVector, maxOf, topEntries } from '../model/focus';
 import { formatWeight, visibleTokenText } from '../model/tokenText';
-import { initialState, reduce, resultOf, stateFromResult, type Change, type InspectionState } from '../model/inspectionState';
+import {
+  initialState,
+  reduce,
+  resultOf,
+  stateFromResult,
+  type Change,
+  type InspectionState,
+} from '../model/inspectionState';
 import { Controls, type ControlValues } from './controls';
 import { renderCost } from './costChart';
 import { el, frameScheduler } from './dom';
@@ -24,7 +37,14 @@ const HOVER_TO_EDITOR_MS = 120;
 
 export class InspectorApp {
   private state: InspectionState = initialState;
-  private values: ControlValues = { layer: 'all', head: 'mean', mode: 'attention', direction: 'to', hideSink: false, threshold: 0 };
+  private values: ControlValues = {
+    layer: 'all',
+    head: 'mean',
+    mode: 'attention',
+    direction: 'to',
+    hideSink: false,
+    threshold: 0,
+  };
   private matrix: Float32Array | null = null;
   private matrixKey = '';
   private hover: number | null = null;
@@ -56,7 +76,10 @@ export class InspectorApp {
     private readonly bridge: HostBridge,
     private readonly reportHtml: string | null = null,
   ) {
-    this.banners = new StatusBanners({ cancel: () => bridge.post({ type: 'cancel' }), rerun: () => bridge.request({ type: 'rerun' }) }, bridge.kind === 'vscode');
+    this.banners = new StatusBanners(
+      { cancel: () => bridge.post({ type: 'cancel' }), rerun: () => bridge.request({ type: 'rerun' }) },
+      bridge.kind === 'vscode',
+    );
     this.controls = new Controls({ change: (v) => this.onControls(v), export: (k) => this.onExport(k) });
     this.tokens = new TokenView({
       hover: (i) => {
@@ -74,10 +97,19 @@ export class InspectorApp {
     this.matrixView = new MatrixView({ pick: (q, k) => this.pin(this.values.direction === 'to' ? q : k) });
     this.heads = new HeadGrid({ select: (layer, head) => this.onControls({ layer, head, mode: 'attention' }) });
     const card = (cls: string, title: string, hint: string | null, body: HTMLElement[]): HTMLElement =>
-      el('section', { class: `card ${cls}` }, [el('div', { class: 'card-title' }, [el('h2', {}, [title]), ...(hint ? [el('span', { class: 'hint' }, [hint])] : [])]), ...body]);
+      el('section', { class: `card ${cls}` }, [
+        el('div', { class: 'card-title' }, [
+          el('h2', {}, [title]),
+          ...(hint ? [el('span', { class: 'hint' }, [hint])] : []),
+        ]),
+        ...body,
+      ]);
     this.main = el('main', { class: 'layout', hidden: true }, [
       el('div', { class: 'column' }, [
-        card('tokens-card', 'Tokens', 'Hover a token · click to pin · arrows move · Esc clears', [this.tokens.root, this.focusLine]),
+        card('tokens-card', 'Tokens', 'Hover a token · click to pin · arrows move · Esc clears', [
+          this.tokens.root,
+          this.focusLine,
+        ]),
         el('div', { class: 'row-cards' }, [this.driversSlot, this.costSlot, this.sectionsSlot]),
       ]),
       el('div', { class: 'column side' }, [
@@ -85,7 +117,11 @@ export class InspectorApp {
         card('heads-card', 'Heads', 'click a head to select it', [this.heads.root]),
       ]),
     ]);
-    root.replaceChildren(el('div', { class: 'panel' }, [this.headerSlot, this.banners.root, this.controls.root, this.empty, this.main]), this.tooltip.root, this.announcer);
+    root.replaceChildren(
+      el('div', { class: 'panel' }, [this.headerSlot, this.banners.root, this.controls.root, this.empty, this.main]),
+      this.tooltip.root,
+      this.announcer,
+    );
     this.controls.root.hidden = true;
     this.applyTheme();
     watchTheme(() => this.applyTheme());
@@ -137,8 +173,10 @@ export class InspectorApp {
       return;
     }
     const kind = request.kind.toUpperCase();
-    if (reply.outcome === 'done') this.focusLine.textContent = `Exported ${kind}${reply.message ? `: ${reply.message}` : '.'}`;
-    else if (reply.outcome === 'failed') this.focusLine.textContent = `Export failed: ${reply.message ?? 'unknown error'}`;
+    if (reply.outcome === 'done')
+      this.focusLine.textContent = `Exported ${kind}${reply.message ? `: ${reply.message}` : '.'}`;
+    else if (reply.outcome === 'failed')
+      this.focusLine.textContent = `Export failed: ${reply.message ?? 'unknown error'}`;
     else this.focusLine.textContent = '';
   }
 
@@ -190,8 +228,10 @@ export class InspectorApp {
     this.matrixView.setTokens(h.tokens);
     this.heads.setShape(h.model.layers, h.model.heads);
     this.vector = new Float32Array(h.tokens.length);
-    if (this.values.layer !== 'all' && this.values.layer >= h.model.layers) this.values = { ...this.values, layer: 'all' };
-    if (typeof this.values.head === 'number' && this.values.head >= h.model.heads) this.values = { ...this.values, head: 'mean' };
+    if (this.values.layer !== 'all' && this.values.layer >= h.model.layers)
+      this.values = { ...this.values, layer: 'all' };
+    if (typeof this.values.head === 'number' && this.values.head >= h.model.heads)
+      this.values = { ...this.values, head: 'mean' };
     this.controls.setShape(h.model.layers, h.model.heads);
     requestAnimationFrame(() => this.controls.show(this.values));
     this.heads.setSelection(this.values.layer, this.values.head, this.values.mode === 'attention');
@@ -219,13 +259,16 @@ export class InspectorApp {
     if (!h) return;
     const v = this.values;
     const sel = { layer: v.layer, head: v.head, mode: v.mode, hideSink: v.hideSink };
-    const used = layersFor(this.state.layers, sel).map((l) => l.layer).join(',');
+    const used = layersFor(this.state.layers, sel)
+      .map((l) => l.layer)
+      .join(',');
     const key = `${this.state.requestId}|${v.layer}|${v.head}|${v.mode}|${v.hideSink}|${used}`;
     if (key === this.matrixKey) return;
     this.matrixKey = key;
     this.matrix = buildMatrix(this.state.layers, h.tokens.length, h.model.heads, sel, this.matrix ?? undefined) ?? null;
     this.matrixView.setMatrix(this.matrix);
-    if (this.matrix) this.sectionsSlot.replaceChildren(renderSections(h.text, h.tokens, this.matrix, { focus: (i) => this.pin(i) }));
+    if (this.matrix)
+      this.sectionsSlot.replaceChildren(renderSections(h.text, h.tokens, this.matrix, { focus: (i) => this.pin(i) }));
     this.sectionsSlot.hidden = !this.matrix;
     this.renderFocus();
   }
@@ -275,10 +318,15 @@ export class InspectorApp {
     const max = maxOf(this.vector);
     this.tokens.shade(this.vector, max);
     const top = topEntries(this.vector, 6);
-    const name = (i: number): string => (h.tokens[i]?.special ? '⟨bos⟩' : visibleTokenText(h.tokens[i]?.text ?? '', 24));
+    const name = (i: number): string =>
+      h.tokens[i]?.special ? '⟨bos⟩' : visibleTokenText(h.tokens[i]?.text ?? '', 24);
     const verb = dir === 'to' ? 'attends to' : 'is attended by';
     const list = top.map((t) => `${name(t.index)} ${formatWeight(t.weight)}`).join(', ');
-    this.tokens.setFocus(index, this.pinned !== null, `Token ${index} ${name(index)} ${verb} ${list || 'nothing above the threshold'}`);
+    this.tokens.setFocus(
+      index,
+      this.pinned !== null,
+      `Token ${index} ${name(index)} ${verb} ${list || 'nothing above the threshold'}`,
+    );
     this.matrixView.setFocus(index, dir);
     const anchor = this.tokens.elementAt(index);
     if (anchor) this.tooltip.show(anchor, `#${index} ${name(index)} ${verb}`, top, h.tokens, max);
@@ -301,8 +349,18 @@ export class InspectorApp {
     const v = this.values;
     const model = h?.model.card?.name ?? h?.model.id ?? '';
     const layer = v.layer === 'all' ? 'all layers' : `layer ${v.layer}`;
-    const head = v.mode === 'rollout' ? 'rollout' : typeof v.head === 'number' ? `head ${v.head}` : `${v.head} over heads`;
-    return [this.state.source?.label, model, layer, head, v.hideSink ? 'sink hidden' : null, `${h?.tokens.length ?? 0} tokens`].filter(Boolean).join(' · ');
+    const head =
+      v.mode === 'rollout' ? 'rollout' : typeof v.head === 'number' ? `head ${v.head}` : `${v.head} over heads`;
+    return [
+      this.state.source?.label,
+      model,
+      layer,
+      head,
+      v.hideSink ? 'sink hidden' : null,
+      `${h?.tokens.length ?? 0} tokens`,
+    ]
+      .filter(Boolean)
+      .join(' · ');
   }
 
   private applyTheme(): void {

@@ -31,7 +31,12 @@ interface CheckboxLike extends HTMLElement {
   checked: boolean;
 }
 
-function select(id: string, label: string, options: [string, string][], onChange: (value: string) => void): { field: HTMLElement; select: SelectLike } {
+function select(
+  id: string,
+  label: string,
+  options: [string, string][],
+  onChange: (value: string) => void,
+): { field: HTMLElement; select: SelectLike } {
   const s = el('vscode-single-select', { id, 'aria-label': label }) as SelectLike;
   setOptions(s, options);
   s.addEventListener('change', () => onChange(s.value));
@@ -54,18 +59,56 @@ export class Controls {
   private readonly thresholdValue: HTMLElement;
 
   constructor(private readonly events: ControlEvents) {
-    const layer = select('layer', 'Layer', [['all', 'All layers']], (v) => this.events.change({ layer: v === 'all' ? 'all' : Number(v) }));
-    const head = select('head', 'Head', [['mean', 'Mean'], ['max', 'Max']], (v) => this.events.change({ head: v === 'mean' || v === 'max' ? v : Number(v) }));
-    const mode = select('mode', 'Mode', [['attention', 'Attention'], ['rollout', 'Rollout']], (v) => this.events.change({ mode: v === 'rollout' ? 'rollout' : 'attention' }));
-    const direction = select('direction', 'Show', [['to', 'Attends to'], ['by', 'Attended by']], (v) => this.events.change({ direction: v === 'by' ? 'by' : 'to' }));
+    const layer = select('layer', 'Layer', [['all', 'All layers']], (v) =>
+      this.events.change({ layer: v === 'all' ? 'all' : Number(v) }),
+    );
+    const head = select(
+      'head',
+      'Head',
+      [
+        ['mean', 'Mean'],
+        ['max', 'Max'],
+      ],
+      (v) => this.events.change({ head: v === 'mean' || v === 'max' ? v : Number(v) }),
+    );
+    const mode = select(
+      'mode',
+      'Mode',
+      [
+        ['attention', 'Attention'],
+        ['rollout', 'Rollout'],
+      ],
+      (v) => this.events.change({ mode: v === 'rollout' ? 'rollout' : 'attention' }),
+    );
+    const direction = select(
+      'direction',
+      'Show',
+      [
+        ['to', 'Attends to'],
+        ['by', 'Attended by'],
+      ],
+      (v) => this.events.change({ direction: v === 'by' ? 'by' : 'to' }),
+    );
     this.layer = layer.select;
     this.head = head.select;
     this.mode = mode.select;
     this.direction = direction.select;
     layer.field.title = 'All layers: the mean over layers for attention, the full rollout for rollout';
-    this.hideSink = el('vscode-checkbox', { id: 'hide-sink', label: 'Hide sink', title: 'Hide the first token (the attention sink) and renormalize each row' }) as CheckboxLike;
+    this.hideSink = el('vscode-checkbox', {
+      id: 'hide-sink',
+      label: 'Hide sink',
+      title: 'Hide the first token (the attention sink) and renormalize each row',
+    }) as CheckboxLike;
     this.hideSink.addEventListener('change', () => this.events.change({ hideSink: this.hideSink.checked }));
-    this.threshold = el('input', { type: 'range', id: 'threshold', min: 0, max: 0.3, step: 0.005, value: 0, 'aria-label': 'Threshold' });
+    this.threshold = el('input', {
+      type: 'range',
+      id: 'threshold',
+      min: 0,
+      max: 0.3,
+      step: 0.005,
+      value: 0,
+      'aria-label': 'Threshold',
+    });
     this.thresholdValue = el('span', { class: 'threshold-value' }, ['0']);
     this.threshold.addEventListener('input', () => {
       const v = Number(this.threshold.value);
@@ -73,7 +116,9 @@ export class Controls {
       this.events.change({ threshold: v });
     });
     const exportButtons = (['png', 'json', 'html'] as const).map((kind) => {
-      const b = el('vscode-button', { secondary: true, 'data-export': kind, title: `Export ${kind.toUpperCase()}` }, [kind.toUpperCase()]);
+      const b = el('vscode-button', { secondary: true, 'data-export': kind, title: `Export ${kind.toUpperCase()}` }, [
+        kind.toUpperCase(),
+      ]);
       b.addEventListener('click', () => this.events.export(kind));
       return b;
     });
@@ -82,7 +127,11 @@ export class Controls {
       head.field,
       mode.field,
       direction.field,
-      el('label', { class: 'field threshold' }, [el('span', { class: 'field-label' }, ['Threshold']), this.threshold, this.thresholdValue]),
+      el('label', { class: 'field threshold' }, [
+        el('span', { class: 'field-label' }, ['Threshold']),
+        this.threshold,
+        this.thresholdValue,
+      ]),
       el('div', { class: 'field sink' }, [this.hideSink]),
       el('div', { class: 'spacer' }),
       el('div', { class: 'exports', role: 'group', 'aria-label': 'Export' }, exportButtons),
@@ -90,8 +139,15 @@ export class Controls {
   }
 
   setShape(layers: number, heads: number): void {
-    setOptions(this.layer, [['all', 'All layers'], ...Array.from({ length: layers }, (_, l): [string, string] => [String(l), `Layer ${l}`])]);
-    setOptions(this.head, [['mean', 'Mean'], ['max', 'Max'], ...Array.from({ length: heads }, (_, h): [string, string] => [String(h), `Head ${h}`])]);
+    setOptions(this.layer, [
+      ['all', 'All layers'],
+      ...Array.from({ length: layers }, (_, l): [string, string] => [String(l), `Layer ${l}`]),
+    ]);
+    setOptions(this.head, [
+      ['mean', 'Mean'],
+      ['max', 'Max'],
+      ...Array.from({ length: heads }, (_, h): [string, string] => [String(h), `Head ${h}`]),
+    ]);
   }
 
   show(values: ControlValues): void {

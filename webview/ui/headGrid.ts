@@ -34,14 +34,27 @@ export class HeadGrid {
 
   setShape(layers: number, heads: number): void {
     this.root.style.setProperty('--heads', String(heads));
-    const rows: HTMLElement[] = [el('div', { class: 'hg-corner' }), ...Array.from({ length: heads }, (_, h) => el('div', { class: 'hg-col' }, [`H${h}`]))];
+    const rows: HTMLElement[] = [
+      el('div', { class: 'hg-corner' }),
+      ...Array.from({ length: heads }, (_, h) => el('div', { class: 'hg-col' }, [`H${h}`])),
+    ];
     this.cells = [];
     for (let l = 0; l < layers; l++) {
       rows.push(el('div', { class: 'hg-row' }, [`L${l}`]));
       const row: HTMLButtonElement[] = [];
       for (let h = 0; h < heads; h++) {
         const canvas = el('canvas', { width: THUMB, height: THUMB, class: 'hg-thumb' });
-        const cell = el('button', { class: 'hg-cell pending', 'data-layer': l, 'data-head': h, 'aria-pressed': 'false', title: `Layer ${l}, head ${h}` }, [canvas, el('span', { class: 'hg-role' }, ['…'])]);
+        const cell = el(
+          'button',
+          {
+            class: 'hg-cell pending',
+            'data-layer': l,
+            'data-head': h,
+            'aria-pressed': 'false',
+            title: `Layer ${l}, head ${h}`,
+          },
+          [canvas, el('span', { class: 'hg-role' }, ['…'])],
+        );
         row.push(cell);
         rows.push(cell);
       }
@@ -96,7 +109,8 @@ export class HeadGrid {
       const max = heatmapCeiling(thumb);
       const image = new ImageData(cells, cells);
       const px = new Uint32Array(image.data.buffer);
-      for (let i = 0; i < thumb.length; i++) px[i] = lut32[max > 0 ? Math.min(255, ((thumb[i] / max) * 255 + 0.5) | 0) : 0];
+      for (let i = 0; i < thumb.length; i++)
+        px[i] = lut32[max > 0 ? Math.min(255, ((thumb[i] / max) * 255 + 0.5) | 0) : 0];
       const canvas = cell.querySelector('canvas');
       if (!canvas) return;
       canvas.width = cells;

@@ -12,7 +12,11 @@ interface VsCodeApi {
 declare function acquireVsCodeApi(): VsCodeApi;
 
 /** A message that expects a reply, before it has its id. */
-export type HostRequest = WebviewToHostMessage extends infer M ? (M extends { requestId: number } ? Omit<M, 'requestId'> : never) : never;
+export type HostRequest = WebviewToHostMessage extends infer M
+  ? M extends { requestId: number }
+    ? Omit<M, 'requestId'>
+    : never
+  : never;
 type SentRequest = Extract<WebviewToHostMessage, { requestId: number }>;
 
 export interface HostBridge {

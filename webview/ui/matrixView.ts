@@ -47,13 +47,24 @@ export class MatrixView {
   private readonly drawOverlaySoon = frameScheduler(() => this.drawOverlay());
 
   constructor(private readonly events: MatrixViewEvents) {
-    this.canvas = el('canvas', { class: 'matrix-canvas', role: 'img', 'aria-label': 'Attention matrix, queries down, keys across' });
+    this.canvas = el('canvas', {
+      class: 'matrix-canvas',
+      role: 'img',
+      'aria-label': 'Attention matrix, queries down, keys across',
+    });
     this.overlay = el('canvas', { class: 'matrix-overlay', 'aria-hidden': 'true' });
     this.readout = el('div', { class: 'matrix-readout' }, ['Scroll to zoom, drag to pan, double-click to reset.']);
     this.legendBar = el('canvas', { class: 'legend-bar', width: 128, height: 1 });
     this.legendMax = el('span', { class: 'legend-max' });
-    const legend = el('div', { class: 'matrix-legend', title: 'Colour scale: weights at or above the right end are drawn at full colour' }, [el('span', {}, ['0']), this.legendBar, this.legendMax]);
-    this.root = el('div', { class: 'matrix' }, [el('div', { class: 'matrix-stack' }, [this.canvas, this.overlay]), el('div', { class: 'matrix-footer' }, [this.readout, legend])]);
+    const legend = el(
+      'div',
+      { class: 'matrix-legend', title: 'Colour scale: weights at or above the right end are drawn at full colour' },
+      [el('span', {}, ['0']), this.legendBar, this.legendMax],
+    );
+    this.root = el('div', { class: 'matrix' }, [
+      el('div', { class: 'matrix-stack' }, [this.canvas, this.overlay]),
+      el('div', { class: 'matrix-footer' }, [this.readout, legend]),
+    ]);
     this.canvas.addEventListener('wheel', (e) => this.onWheel(e), { passive: false });
     this.canvas.addEventListener('pointerdown', (e) => {
       this.canvas.setPointerCapture(e.pointerId);
@@ -82,7 +93,8 @@ export class MatrixView {
   }
 
   setFocus(index: number | null, direction: 'to' | 'by'): void {
-    const same = index === null ? this.focus === null : this.focus?.index === index && this.focus.direction === direction;
+    const same =
+      index === null ? this.focus === null : this.focus?.index === index && this.focus.direction === direction;
     if (same) return;
     this.focus = index === null ? null : { index, direction };
     this.drawOverlaySoon();

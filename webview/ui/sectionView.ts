@@ -18,7 +18,12 @@ const PROFILE_QUERIES = 16;
 /** Above this many sections the matrix is left out (it would not be readable). */
 const MATRIX_LIMIT = 24;
 
-export function renderSections(text: string, tokens: readonly TokenInfo[], matrix: Float32Array, events: SectionViewEvents): HTMLElement {
+export function renderSections(
+  text: string,
+  tokens: readonly TokenInfo[],
+  matrix: Float32Array,
+  events: SectionViewEvents,
+): HTMLElement {
   const n = tokens.length;
   const units = attributionUnits(splitPromptSections(text));
   const owner = tokenUnits(tokens, units);
@@ -32,23 +37,40 @@ export function renderSections(text: string, tokens: readonly TokenInfo[], matri
     count[u]++;
     if (first[u] < 0) first[u] = k;
   }
-  for (let q = 0; q < n; q++) for (let k = 0; k <= q; k++) if (owner[k] >= 0) received[owner[k]] += matrix[q * n + k] / n;
+  for (let q = 0; q < n; q++)
+    for (let k = 0; k <= q; k++) if (owner[k] >= 0) received[owner[k]] += matrix[q * n + k] / n;
   const top = Math.max(1e-9, ...received);
   const list = el('ol', { class: 'sections-list' });
   units.forEach((unit, u) => {
     const bar = el('span', { class: 'bar' });
     bar.style.width = `${Math.max(2, (received[u] / top) * 100)}%`;
     const perToken = count[u] ? received[u] / count[u] : 0;
-    const button = el('button', { class: 'section-row', 'data-section-kind': unit.kind, 'data-section-share': received[u].toFixed(6), title: `${unit.kind}: ${count[u]} tokens receive ${formatShare(received[u])} of the attention (${formatShare(perToken)} per token)` }, [
-      el('span', { class: 'section-label' }, [el('span', { class: 'section-kind' }, [unit.kind]), ' ', el('span', { class: 'section-name' }, [unit.label])]),
-      el('span', { class: 'section-tokens' }, [`${count[u]} tok`]),
-      el('span', { class: 'driver-bar' }, [bar]),
-      el('span', { class: 'section-value' }, [formatShare(received[u])]),
-    ]);
+    const button = el(
+      'button',
+      {
+        class: 'section-row',
+        'data-section-kind': unit.kind,
+        'data-section-share': received[u].toFixed(6),
+        title: `${unit.kind}: ${count[u]} tokens receive ${formatShare(received[u])} of the attention (${formatShare(perToken)} per token)`,
+      },
+      [
+        el('span', { class: 'section-label' }, [
+          el('span', { class: 'section-kind' }, [unit.kind]),
+          ' ',
+          el('span', { class: 'section-name' }, [unit.label]),
+        ]),
+        el('span', { class: 'section-tokens' }, [`${count[u]} tok`]),
+        el('span', { class: 'driver-bar' }, [bar]),
+        el('span', { class: 'section-value' }, [formatShare(received[u])]),
+      ],
+    );
     if (first[u] >= 0) button.addEventListener('click', () => events.focus(first[u]));
     list.append(el('li', {}, [button]));
   });
-  const children: HTMLElement[] = [el('h3', {}, ['Sections: attention received']), d ? list : el('p', { class: 'muted' }, ['No sections found.'])];
+  const children: HTMLElement[] = [
+    el('h3', {}, ['Sections: attention received']),
+    d ? list : el('p', { class: 'muted' }, ['No sections found.']),
+  ];
   if (d >= 2 && d <= MATRIX_LIMIT) {
     const m = sectionMatrix(matrix, n, owner, d);
     const max = Math.max(1e-9, ...m);
@@ -57,7 +79,10 @@ export function renderSections(text: string, tokens: readonly TokenInfo[], matri
     units.forEach((unit, a) => {
       const cells = units.map((_, b) => {
         const v = m[a * d + b];
-        const cell = el('td', { title: `${unit.label} → ${units[b].label}: ${formatShare(v)} of its attention`, 'data-weight': v.toFixed(4) });
+        const cell = el('td', {
+          title: `${unit.label} → ${units[b].label}: ${formatShare(v)} of its attention`,
+          'data-weight': v.toFixed(4),
+        });
         cell.style.background = `color-mix(in srgb, var(--pa-shade) ${Math.round((v / max) * 100)}%, transparent)`;
         return cell;
       });
@@ -68,13 +93,27 @@ export function renderSections(text: string, tokens: readonly TokenInfo[], matri
   if (n > 10) {
     const profile = positionProfile(matrix, n, PROFILE_QUERIES);
     const pmax = Math.max(1e-9, ...profile.deciles);
-    const bars = el('div', { class: 'position-profile', role: 'img', 'aria-label': `Attention of the last ${profile.queries[1] - profile.queries[0] + 1} tokens by position decile` });
+    const bars = el('div', {
+      class: 'position-profile',
+      role: 'img',
+      'aria-label': `Attention of the last ${profile.queries[1] - profile.queries[0] + 1} tokens by position decile`,
+    });
     profile.deciles.forEach((v, i) => {
-      const column = el('span', { class: 'decile', title: `${i * 10}–${i * 10 + 10} % of the text: ${formatShare(v)}`, 'data-decile': i, 'data-weight': v.toFixed(4) });
+      const column = el('span', {
+        class: 'decile',
+        title: `${i * 10}–${i * 10 + 10} % of the text: ${formatShare(v)}`,
+        'data-decile': i,
+        'data-weight': v.toFixed(4),
+      });
       column.style.height = `${Math.max(2, (v / pmax) * 48)}px`;
       bars.append(column);
     });
-    children.push(el('h3', {}, [`Where the last ${profile.queries[1] - profile.queries[0] + 1} tokens look, by position (${formatShare(profile.sink)} went to the first token, left out)`]), bars);
+    children.push(
+      el('h3', {}, [
+        `Where the last ${profile.queries[1] - profile.queries[0] + 1} tokens look, by position (${formatShare(profile.sink)} went to the first token, left out)`,
+      ]),
+      bars,
+    );
   }
   return el('div', { class: 'sections' }, children);
 }

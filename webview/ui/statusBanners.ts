@@ -32,7 +32,10 @@ export class StatusBanners {
     this.progressText = el('span', { class: 'banner-text' }, ['Starting…']);
     this.bar = el('vscode-progress-bar', { class: 'progress-bar' }) as ProgressLike;
     this.progress = el('div', { class: 'banner progress', hidden: true, role: 'status' }, [
-      el('div', { class: 'banner-row' }, [this.progressText, hasHost ? button('Cancel', events.cancel, { secondary: '', id: 'cancel' }) : el('span')]),
+      el('div', { class: 'banner-row' }, [
+        this.progressText,
+        hasHost ? button('Cancel', events.cancel, { secondary: '', id: 'cancel' }) : el('span'),
+      ]),
       this.bar,
     ]);
     this.stale = el('div', { class: 'banner stale', hidden: true, role: 'status' }, [
@@ -40,7 +43,10 @@ export class StatusBanners {
       button('Re-run', events.rerun, { id: 'rerun' }),
     ]);
     this.errorText = el('span', { class: 'banner-text' });
-    this.error = el('div', { class: 'banner error', hidden: true, role: 'alert' }, [this.errorText, hasHost ? button('Retry', events.rerun, { secondary: '' }) : el('span')]);
+    this.error = el('div', { class: 'banner error', hidden: true, role: 'alert' }, [
+      this.errorText,
+      hasHost ? button('Retry', events.rerun, { secondary: '' }) : el('span'),
+    ]);
     this.root = el('div', { class: 'banners' }, [this.progress, this.stale, this.error]);
   }
 
@@ -50,7 +56,13 @@ export class StatusBanners {
     if (running) {
       const layers = state.layers.filter(Boolean).length;
       const total = state.header?.model.layers ?? 0;
-      const stage = state.header ? (layers ? `Layers ${layers} of ${total}` : 'Running the model…') : (state.progress ? progressText(state.progress) : 'Starting…');
+      const stage = state.header
+        ? layers
+          ? `Layers ${layers} of ${total}`
+          : 'Running the model…'
+        : state.progress
+          ? progressText(state.progress)
+          : 'Starting…';
       this.progressText.textContent = stage;
       const fraction = state.header && total ? layers / total : state.progress?.fraction;
       this.bar.indeterminate = fraction === undefined;

@@ -14,7 +14,12 @@ export interface TokenShading {
 
 export function createTokenShading(): TokenShading {
   const registry = typeof CSS !== 'undefined' ? CSS.highlights : undefined;
-  if (registry && typeof Highlight === 'function' && typeof StaticRange === 'function' && 'adoptedStyleSheets' in document) {
+  if (
+    registry &&
+    typeof Highlight === 'function' &&
+    typeof StaticRange === 'function' &&
+    'adoptedStyleSheets' in document
+  ) {
     return new HighlightShading(registry);
   }
   return new InlineShading();
@@ -41,13 +46,19 @@ class HighlightShading implements TokenShading {
     this.elements = elements;
     // Empty tokens have no text to highlight; they fall back to an inline background.
     this.ranges = elements.map((e) =>
-      e.childNodes.length ? new StaticRange({ startContainer: e, startOffset: 0, endContainer: e, endOffset: e.childNodes.length }) : null,
+      e.childNodes.length
+        ? new StaticRange({ startContainer: e, startOffset: 0, endContainer: e, endOffset: e.childNodes.length })
+        : null,
     );
   }
 
   setPalette(palette: readonly string[]): void {
     this.palette = palette;
-    this.sheet.replaceSync(palette.map((colour, b) => (b === 0 ? '' : `::highlight(${PREFIX}${b}) { background-color: ${colour}; }`)).join('\n'));
+    this.sheet.replaceSync(
+      palette
+        .map((colour, b) => (b === 0 ? '' : `::highlight(${PREFIX}${b}) { background-color: ${colour}; }`))
+        .join('\n'),
+    );
   }
 
   move(i: number, from: number, to: number): void {

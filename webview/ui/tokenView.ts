@@ -22,7 +22,12 @@ export class TokenView {
   private readonly shading = createTokenShading();
 
   constructor(private readonly events: TokenViewEvents) {
-    this.root = el('div', { class: 'tokens', role: 'listbox', tabindex: 0, 'aria-label': 'Tokens. Arrow keys move the focus, Enter pins it, Escape clears it.' });
+    this.root = el('div', {
+      class: 'tokens',
+      role: 'listbox',
+      tabindex: 0,
+      'aria-label': 'Tokens. Arrow keys move the focus, Enter pins it, Escape clears it.',
+    });
     this.root.addEventListener('pointerover', (e) => {
       const index = this.indexAt(e.target);
       if (index !== null) this.events.hover(index);
@@ -45,7 +50,13 @@ export class TokenView {
         continue;
       }
       const t = piece.token;
-      const node = el('span', { class: `tok tok-${t.kind}${t.role ? ` role-${t.role}` : ''}`, 'data-token-index': t.index, 'data-weight': '0', role: 'option', id: `tok-${t.index}` });
+      const node = el('span', {
+        class: `tok tok-${t.kind}${t.role ? ` role-${t.role}` : ''}`,
+        'data-token-index': t.index,
+        'data-weight': '0',
+        role: 'option',
+        id: `tok-${t.index}`,
+      });
       node.textContent = t.display;
       this.elements[t.index] = node;
       fragment.append(node);
@@ -129,10 +140,10 @@ export class TokenView {
         next = at === null ? 0 : Math.max(0, at - 1);
         break;
       case 'ArrowDown':
-        next = at === null ? 0 : verticalNeighbour(this.layout, at, 1) ?? at;
+        next = at === null ? 0 : (verticalNeighbour(this.layout, at, 1) ?? at);
         break;
       case 'ArrowUp':
-        next = at === null ? 0 : verticalNeighbour(this.layout, at, -1) ?? at;
+        next = at === null ? 0 : (verticalNeighbour(this.layout, at, -1) ?? at);
         break;
       case 'Home':
         next = 0;

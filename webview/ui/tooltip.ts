@@ -10,17 +10,28 @@ export class Tooltip {
     this.root = el('div', { class: 'tooltip', role: 'tooltip', hidden: true });
   }
 
-  show(anchor: HTMLElement, title: string, top: readonly AttendedToken[], tokens: readonly TokenInfo[], max: number): void {
+  show(
+    anchor: HTMLElement,
+    title: string,
+    top: readonly AttendedToken[],
+    tokens: readonly TokenInfo[],
+    max: number,
+  ): void {
     const rows = top.map((t) => {
       const bar = el('span', { class: 'tt-bar' });
       bar.style.width = `${max > 0 ? Math.max(3, (t.weight / max) * 100) : 0}%`;
       return el('div', { class: 'tt-row' }, [
-        el('span', { class: 'tt-token' }, [tokens[t.index]?.special ? '⟨bos⟩' : visibleTokenText(tokens[t.index]?.text ?? '', 20)]),
+        el('span', { class: 'tt-token' }, [
+          tokens[t.index]?.special ? '⟨bos⟩' : visibleTokenText(tokens[t.index]?.text ?? '', 20),
+        ]),
         el('span', { class: 'tt-track' }, [bar]),
         el('span', { class: 'tt-weight' }, [formatWeight(t.weight)]),
       ]);
     });
-    this.root.replaceChildren(el('div', { class: 'tt-title' }, [title]), ...(rows.length ? rows : [el('div', { class: 'muted' }, ['Nothing above the threshold.'])]));
+    this.root.replaceChildren(
+      el('div', { class: 'tt-title' }, [title]),
+      ...(rows.length ? rows : [el('div', { class: 'muted' }, ['Nothing above the threshold.'])]),
+    );
     this.root.hidden = false;
     const a = anchor.getBoundingClientRect();
     const t = this.root.getBoundingClientRect();

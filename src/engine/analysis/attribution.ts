@@ -19,13 +19,27 @@ export interface AttributionModel {
   decode(ids: readonly number[]): string;
   isSpecial(id: number): boolean;
   readonly maxPositions: number;
-  answerLogProbs(sequences: readonly ScoredSequence[], onBatch?: (done: number) => void, isCancelled?: () => boolean): Promise<Float64Array[]>;
-  generate(ids: readonly number[], max: number, stop: (id: number) => boolean, limit: number, isCancelled?: () => boolean): Promise<number[]>;
+  answerLogProbs(
+    sequences: readonly ScoredSequence[],
+    onBatch?: (done: number) => void,
+    isCancelled?: () => boolean,
+  ): Promise<Float64Array[]>;
+  generate(
+    ids: readonly number[],
+    max: number,
+    stop: (id: number) => boolean,
+    limit: number,
+    isCancelled?: () => boolean,
+  ): Promise<number[]>;
   /**
    * Per layer, the attention received per key (mean over heads and queries); and over layers, heads and the
    * queries from..to, the mean attention row (length ids.length).
    */
-  attention?(ids: readonly number[], from: number, to: number): Promise<{ readonly received: readonly Float32Array[]; readonly meanRow: Float64Array }>;
+  attention?(
+    ids: readonly number[],
+    from: number,
+    to: number,
+  ): Promise<{ readonly received: readonly Float32Array[]; readonly meanRow: Float64Array }>;
 }
 
 export type AnswerSpec = { readonly text: string } | { readonly generate: number };
@@ -108,7 +122,12 @@ function ranks(values: readonly number[]): number[] {
   return out;
 }
 
-export async function attributeAnswer(model: AttributionModel, prompt: string, spec: AnswerSpec, options: AttributeOptions = {}): Promise<AttributionResult> {
+export async function attributeAnswer(
+  model: AttributionModel,
+  prompt: string,
+  spec: AnswerSpec,
+  options: AttributeOptions = {},
+): Promise<AttributionResult> {
   const started = performance.now();
   const cancelled = options.isCancelled;
   if (prompt.trim() === '') throw new EngineError('Nothing to attribute: the prompt is empty.');
@@ -131,14 +150,26 @@ export async function attributeAnswer(model: AttributionModel, prompt: string, s
     if (!(spec.generate >= 1)) throw new EngineError('--generate needs at least 1 token.');
     promptIds = promptTokenized.ids;
     promptTokens = promptTokenized.tokens;
-    if (promptIds.length >= model.maxPositions) throw new EngineError(`The prompt has ${promptIds.length} tokens, the model's whole context of ${model.maxPositions}; nothing can be generated.`);
+    if (promptIds.length >= model.maxPositions)
+      throw new EngineError(
+        `The prompt has ${promptIds.length} tokens, the model's whole context of ${model.maxPositions}; nothing can be generated.`,
+      );
     options.onProgress?.({ done: 0, total: spec.generate, message: 'Generating the answer' });
-    answerIds = await model.generate(promptIds, spec.generate, (id) => model.isSpecial(id), model.maxPositions, cancelled);
+    answerIds = await model.generate(
+      promptIds,
+      spec.generate,
+      (id) => model.isSpecial(id),
+      model.maxPositions,
+      cancelled,
+    );
     if (answerIds.length === 0) throw new EngineError('The model generated no answer (it ended the text at once).');
     answerText = model.decode(answerIds);
   }
   const n = promptIds.length + answerIds.length;
-  if (n > model.maxPositions) throw new EngineError(`The prompt and the answer are ${n} tokens, more than the model's context of ${model.maxPositions}.`);
+  if (n > model.maxPositions)
+    throw new EngineError(
+      `The prompt and the answer are ${n} tokens, more than the model's context of ${model.maxPositions}.`,
+    );
   if (promptIds.length === 0) throw new EngineError('The prompt has no tokens before the answer.');
 
   const sections = splitPromptSections(prompt);
@@ -155,13 +186,18 @@ export async function attributeAnswer(model: AttributionModel, prompt: string, s
   };
   const method = options.method ?? (units.length > LOO_LIMIT ? 'random-ablation' : 'leave-one-out');
   const d = units.length;
-  const m = method === 'leave-one-out' ? d : options.ablations ?? ablationCount(d);
+  const m = method === 'leave-one-out' ? d : (options.ablations ?? ablationCount(d));
   const masks = method === 'leave-one-out' ? null : randomMasks(m, d, seededGenerator(options.seed ?? 1));
   const sequences: ScoredSequence[] = [sequence(() => true)];
-  for (let a = 0; a < m; a++) sequences.push(masks ? sequence((u) => masks[a * d + u] === 1) : sequence((u) => u !== a));
+  for (let a = 0; a < m; a++)
+    sequences.push(masks ? sequence((u) => masks[a * d + u] === 1) : sequence((u) => u !== a));
   const total = sequences.length + 2;
   options.onProgress?.({ done: 0, total, message: `Scoring the answer with ${m} ablations` });
-  const scores = await model.answerLogProbs(sequences, (done) => options.onProgress?.({ done, total, message: `Ablation ${done} of ${sequences.length}` }), cancelled);
+  const scores = await model.answerLogProbs(
+    sequences,
+    (done) => options.onProgress?.({ done, total, message: `Ablation ${done} of ${sequences.length}` }),
+    cancelled,
+  );
   const logProb = sum(scores[0]);
   let deltas: number[];
   if (masks) {
@@ -219,8 +255,10 @@ export async function attributeAnswer(model: AttributionModel, prompt: string, s
   const gap = Math.max(2, Math.ceil(d / 2));
   const result: AttributedSection[] = units.map((unit, u) => {
     let disagreement: string | null = null;
-    if (model.attention && attentionRank[u] - effectRank[u] >= gap) disagreement = 'the answer depends on it more than its attention suggests';
-    else if (model.attention && effectRank[u] - attentionRank[u] >= gap) disagreement = 'attended, but the answer barely depends on it';
+    if (model.attention && attentionRank[u] - effectRank[u] >= gap)
+      disagreement = 'the answer depends on it more than its attention suggests';
+    else if (model.attention && effectRank[u] - attentionRank[u] >= gap)
+      disagreement = 'attended, but the answer barely depends on it';
     return {
       index: unit.index,
       kind: unit.kind,
@@ -242,7 +280,12 @@ export async function attributeAnswer(model: AttributionModel, prompt: string, s
     sections: result,
     method,
     ablations: m,
-    savings: { sections: cut.map((u) => units[u].index).sort((a, b) => a - b), tokens: savedTokens, attentionFlopsShare: attentionFlopsShare(n, savedTokens), logProbDelta: savingsDelta },
+    savings: {
+      sections: cut.map((u) => units[u].index).sort((a, b) => a - b),
+      tokens: savedTokens,
+      attentionFlopsShare: attentionFlopsShare(n, savedTokens),
+      logProbDelta: savingsDelta,
+    },
     forwardPasses,
     timings: { totalMs: performance.now() - started },
   };

@@ -114,7 +114,11 @@ export function summarizeHeads(layer: number, inputs: HeadScoreInputs, induction
 }
 
 /** Builds the induction probe: BOS (when the model has one) + R + R with R seeded-random plain token ids. */
-export function inductionProbe(bos: number | null, plainIds: (random: () => number) => number, length: number): { ids: number[]; offset: number; length: number } {
+export function inductionProbe(
+  bos: number | null,
+  plainIds: (random: () => number) => number,
+  length: number,
+): { ids: number[]; offset: number; length: number } {
   let state = 0x9e3779b9;
   const random = (): number => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -129,7 +133,13 @@ export function inductionProbe(bos: number | null, plainIds: (random: () => numb
 }
 
 /** Per head: mean over second-copy queries of the weight on the token after the earlier occurrence. */
-export function inductionScores(data: Float32Array, heads: number, n: number, offset: number, length: number): Float32Array {
+export function inductionScores(
+  data: Float32Array,
+  heads: number,
+  n: number,
+  offset: number,
+  length: number,
+): Float32Array {
   const scores = new Float32Array(heads);
   for (let h = 0; h < heads; h++) {
     let sum = 0;

@@ -53,7 +53,10 @@ function lcsPairs(a: readonly string[], b: readonly string[]): [number, number][
   const table = new Uint32Array((n + 1) * (m + 1));
   for (let i = n - 1; i >= 0; i--) {
     for (let j = m - 1; j >= 0; j--) {
-      table[i * (m + 1) + j] = a[i] === b[j] ? table[(i + 1) * (m + 1) + j + 1] + 1 : Math.max(table[(i + 1) * (m + 1) + j], table[i * (m + 1) + j + 1]);
+      table[i * (m + 1) + j] =
+        a[i] === b[j]
+          ? table[(i + 1) * (m + 1) + j + 1] + 1
+          : Math.max(table[(i + 1) * (m + 1) + j], table[i * (m + 1) + j + 1]);
     }
   }
   const pairs: [number, number][] = [];
@@ -80,7 +83,9 @@ function entry(status: DiffStatus, o: DiffInputSection | null, n: DiffInputSecti
     newTokens: n?.tokens ?? 0,
     oldAttentionShare: o?.attentionShare ?? 0,
     newAttentionShare: n?.attentionShare ?? 0,
-    ...(o?.logProbDelta !== undefined && n?.logProbDelta !== undefined ? { oldLogProbDelta: o.logProbDelta, newLogProbDelta: n.logProbDelta } : {}),
+    ...(o?.logProbDelta !== undefined && n?.logProbDelta !== undefined
+      ? { oldLogProbDelta: o.logProbDelta, newLogProbDelta: n.logProbDelta }
+      : {}),
   };
 }
 
@@ -110,7 +115,10 @@ function alignGap(olds: readonly DiffInputSection[], news: readonly DiffInputSec
 
 /** The aligned sections, in document order (removed ones where they stood). */
 export function diffSections(olds: readonly DiffInputSection[], news: readonly DiffInputSection[]): SectionDiffEntry[] {
-  const pairs = lcsPairs(olds.map((s) => normalize(s.text)), news.map((s) => normalize(s.text)));
+  const pairs = lcsPairs(
+    olds.map((s) => normalize(s.text)),
+    news.map((s) => normalize(s.text)),
+  );
   const out: SectionDiffEntry[] = [];
   let i = 0;
   let j = 0;

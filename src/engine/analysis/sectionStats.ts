@@ -56,7 +56,11 @@ export interface SectionAttention {
  * `received` is, per key, the attention it gets averaged over queries (and heads, layers), summing to 1
  * over keys, as the inspection's LayerAttention.received gives it per layer.
  */
-export function sectionAttention(tokens: readonly TokenLike[], sections: readonly SpanLike[], received: Float32Array | Float64Array): SectionAttention[] {
+export function sectionAttention(
+  tokens: readonly TokenLike[],
+  sections: readonly SpanLike[],
+  received: Float32Array | Float64Array,
+): SectionAttention[] {
   return sections.map((section) => {
     const inside = tokensInSpan(tokens, section);
     let share = 0;
@@ -76,7 +80,12 @@ export function meanReceived(layers: readonly (Float32Array | Float64Array)[], n
  * Section × section matrix from an n × n attention matrix (rows are queries, each summing to 1):
  * cell [a][b] is the mean over the queries in unit a of the attention they put on unit b's keys.
  */
-export function sectionMatrix(attention: Float32Array | Float64Array, n: number, owner: Int32Array, units: number): Float64Array {
+export function sectionMatrix(
+  attention: Float32Array | Float64Array,
+  n: number,
+  owner: Int32Array,
+  units: number,
+): Float64Array {
   const sums = new Float64Array(units * units);
   const queries = new Float64Array(units);
   for (let q = 0; q < n; q++) {
@@ -121,7 +130,11 @@ export function positionProfile(attention: Float32Array | Float64Array, n: numbe
     }
   }
   const rows = n - from;
-  return { deciles: deciles.map((d) => (total > 0 ? d / total : 0)), sink: rows > 0 ? sink / rows : 0, queries: [from, n - 1] };
+  return {
+    deciles: deciles.map((d) => (total > 0 ? d / total : 0)),
+    sink: rows > 0 ? sink / rows : 0,
+    queries: [from, n - 1],
+  };
 }
 
 export interface InspectSection {
@@ -136,13 +149,27 @@ export interface InspectSection {
 
 /** Every section of `text` with its tokens and its share of the attention received (mean over layers). */
 export function inspectSections(
-  sections: readonly { readonly index: number; readonly kind: string; readonly label: string; readonly start: number; readonly end: number }[],
+  sections: readonly {
+    readonly index: number;
+    readonly kind: string;
+    readonly label: string;
+    readonly start: number;
+    readonly end: number;
+  }[],
   tokens: readonly TokenLike[],
   receivedByLayer: readonly (Float32Array | Float64Array)[],
 ): InspectSection[] {
   const received = meanReceived(receivedByLayer, tokens.length);
   return sections.map((s) => {
     const stats = sectionAttention(tokens, [s], received)[0];
-    return { index: s.index, kind: s.kind, label: s.label, start: s.start, end: s.end, tokens: stats.tokens, attentionShare: stats.attentionShare };
+    return {
+      index: s.index,
+      kind: s.kind,
+      label: s.label,
+      start: s.start,
+      end: s.end,
+      tokens: stats.tokens,
+      attentionShare: stats.attentionShare,
+    };
   });
 }

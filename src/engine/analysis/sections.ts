@@ -58,7 +58,8 @@ const EXAMPLE_TAG = /^(?:example|shot|demo|sample)$/i;
 const KEYED_LINE = /^[ \t]*([A-Z][\w -]{0,24}?)[ \t]*:(.*)$/i;
 // Chat templates pasted as text: ChatML and Llama 3 headers.
 const CHATML = /(<\|im_start\|>[ \t]*(\w+)[^\n]*\n?)[\s\S]*?(?:<\|im_end\|>|(?=<\|im_start\|>)|$)/g;
-const LLAMA3 = /(<\|start_header_id\|>[ \t]*(\w+)[ \t]*<\|end_header_id\|>)[\s\S]*?(?:<\|eot_id\|>|(?=<\|start_header_id\|>)|$)/g;
+const LLAMA3 =
+  /(<\|start_header_id\|>[ \t]*(\w+)[ \t]*<\|end_header_id\|>)[\s\S]*?(?:<\|eot_id\|>|(?=<\|start_header_id\|>)|$)/g;
 
 function splitLines(text: string, from: number, to: number): Line[] {
   const result: Line[] = [];
@@ -101,7 +102,11 @@ class Collector {
 }
 
 /** Role blocks at the top: chat-template headers, `system:` lines (prompty), `User: …` turns. */
-function findRoles(text: string, from: number, to: number): { role: string; start: number; bodyStart: number; end: number }[] {
+function findRoles(
+  text: string,
+  from: number,
+  to: number,
+): { role: string; start: number; bodyStart: number; end: number }[] {
   const found: { role: string; start: number; bodyStart: number; end: number }[] = [];
   for (const pattern of [CHATML, LLAMA3]) {
     pattern.lastIndex = 0;
@@ -159,7 +164,10 @@ function markExamples(out: Collector, paragraphs: readonly Candidate[]): void {
     const lines = out.text.slice(p.start, p.end).split('\n');
     const keys = lines.map((l) => KEYED_LINE.exec(l));
     if (keys.length < 2 || keys.some((k) => !k)) return null;
-    return { shape: keys.map((k) => (k as RegExpExecArray)[1].toLowerCase()).join('|'), open: ((keys[keys.length - 1] as RegExpExecArray)[2] ?? '').trim() === '' };
+    return {
+      shape: keys.map((k) => (k as RegExpExecArray)[1].toLowerCase()).join('|'),
+      open: ((keys[keys.length - 1] as RegExpExecArray)[2] ?? '').trim() === '',
+    };
   });
   const counts = new Map<string, number>();
   for (const s of shapes) if (s) counts.set(s.shape, (counts.get(s.shape) ?? 0) + 1);
@@ -284,7 +292,11 @@ function parseList(out: Collector, lines: readonly Line[], first: number, depth:
     if (LIST_ITEM.test(line.text)) {
       if (indentOf(line) < baseIndent) break;
       items.push({ line: i, indent: indentOf(line) });
-    } else if (i > first && (HEADING.test(line.text) || FENCE.test(line.text) || (OPEN_TAG.test(line.text) && indentOf(line) <= baseIndent))) break;
+    } else if (
+      i > first &&
+      (HEADING.test(line.text) || FENCE.test(line.text) || (OPEN_TAG.test(line.text) && indentOf(line) <= baseIndent))
+    )
+      break;
     last = i;
     i++;
   }
@@ -301,7 +313,13 @@ function parseList(out: Collector, lines: readonly Line[], first: number, depth:
     out.add('list-item', body, lines[it.line].start, lines[endLine].end);
   });
   const topLevel = items.filter((it) => it.indent === baseIndent).length;
-  if (topLevel >= 2) out.add('list', `list of ${topLevel}: ${text.slice(lines[first].start, lines[first].end).replace(LIST_ITEM_MARKER, '')}`, lines[first].start, lines[last].end);
+  if (topLevel >= 2)
+    out.add(
+      'list',
+      `list of ${topLevel}: ${text.slice(lines[first].start, lines[first].end).replace(LIST_ITEM_MARKER, '')}`,
+      lines[first].start,
+      lines[last].end,
+    );
   void depth;
   return last + 1;
 }
@@ -322,7 +340,8 @@ function parseInline(out: Collector, code: readonly Candidate[]): void {
   for (const m of text.matchAll(/\{%-?\s*(\w+)([^%]*?)-?%\}/g)) {
     if (inCode(m.index)) continue;
     const word = m[1];
-    if (/^(if|for|block|macro|with|raw|filter|call)$/.test(word)) stack.push({ name: word, start: m.index, head: `{% ${word}${m[2].trimEnd()} %}` });
+    if (/^(if|for|block|macro|with|raw|filter|call)$/.test(word))
+      stack.push({ name: word, start: m.index, head: `{% ${word}${m[2].trimEnd()} %}` });
     else if (word.startsWith('end')) {
       const k = stack.map((s) => s.name).lastIndexOf(word.slice(3));
       if (k >= 0) {
@@ -333,12 +352,23 @@ function parseInline(out: Collector, code: readonly Candidate[]): void {
     }
   }
   for (const m of text.matchAll(/<([A-Za-z][\w.:-]*)(?:\s[^<>\n]*)?>[^\n]*?<\/\1>/g)) {
-    if (!inCode(m.index)) out.add(EXAMPLE_TAG.test(m[1]) ? 'example' : 'tag', `<${m[1]}>`, m.index, m.index + m[0].length);
+    if (!inCode(m.index))
+      out.add(EXAMPLE_TAG.test(m[1]) ? 'example' : 'tag', `<${m[1]}>`, m.index, m.index + m[0].length);
   }
 }
 
 const KIND_RANK: Record<SectionKind, number> = {
-  frontmatter: 0, role: 1, heading: 2, example: 3, tag: 4, jinja: 5, list: 6, 'list-item': 7, code: 8, paragraph: 9, variable: 10,
+  frontmatter: 0,
+  role: 1,
+  heading: 2,
+  example: 3,
+  tag: 4,
+  jinja: 5,
+  list: 6,
+  'list-item': 7,
+  code: 8,
+  paragraph: 9,
+  variable: 10,
 };
 
 /** Nests candidates by containment; a span crossing an enclosing one, or repeating it, is dropped. */
@@ -351,8 +381,23 @@ function buildTree(candidates: readonly Candidate[]): PromptSection[] {
   for (const c of sorted) {
     while (stack.length && stack[stack.length - 1].end <= c.start) stack.pop();
     const top = stack[stack.length - 1];
-    if (top && (c.end > top.end || (c.start === top.start && c.end === top.end && (c.kind === top.kind || c.kind === 'paragraph' || top.kind === 'paragraph')))) continue;
-    const section: PromptSection = { index: result.length, kind: c.kind, label: c.label, start: c.start, end: c.end, depth: stack.length, parent: top ? top.index : null };
+    if (
+      top &&
+      (c.end > top.end ||
+        (c.start === top.start &&
+          c.end === top.end &&
+          (c.kind === top.kind || c.kind === 'paragraph' || top.kind === 'paragraph')))
+    )
+      continue;
+    const section: PromptSection = {
+      index: result.length,
+      kind: c.kind,
+      label: c.label,
+      start: c.start,
+      end: c.end,
+      depth: stack.length,
+      parent: top ? top.index : null,
+    };
     result.push(section);
     stack.push(section);
   }
@@ -378,7 +423,10 @@ export function splitPromptSections(text: string): PromptSection[] {
   } else {
     parseRegion(out, bodyStart, text.length, 0);
   }
-  parseInline(out, out.candidates.filter((c) => c.kind === 'code'));
+  parseInline(
+    out,
+    out.candidates.filter((c) => c.kind === 'code'),
+  );
   return buildTree(out.candidates);
 }
 

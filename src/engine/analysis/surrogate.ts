@@ -17,7 +17,13 @@ export const LASSO_PENALTY_FRACTION = 0.01;
  * Lasso of `y` (m samples) on binary features `x` (m × d, row-major, 0/1): minimises
  * (1/2m)·‖y − b − Xw‖² + λ‖w‖₁ with λ = fraction · max_j |x_jᵀ(y − ȳ)|/m.
  */
-export function fitSparseLinear(x: Uint8Array, y: Float64Array, d: number, fraction = LASSO_PENALTY_FRACTION, iterations = 500): SparseFit {
+export function fitSparseLinear(
+  x: Uint8Array,
+  y: Float64Array,
+  d: number,
+  fraction = LASSO_PENALTY_FRACTION,
+  iterations = 500,
+): SparseFit {
   const m = y.length;
   const means = new Float64Array(d);
   for (let i = 0; i < m; i++) for (let j = 0; j < d; j++) means[j] += x[i * d + j] / m;
@@ -49,7 +55,7 @@ export function fitSparseLinear(x: Uint8Array, y: Float64Array, d: number, fract
       let rho = 0;
       for (let i = 0; i < m; i++) rho += xc[j * m + i] * residual[i];
       rho = rho / m + norms[j] * w[j];
-      const next = Math.sign(rho) * Math.max(0, Math.abs(rho) - lambda) / norms[j];
+      const next = (Math.sign(rho) * Math.max(0, Math.abs(rho) - lambda)) / norms[j];
       const delta = next - w[j];
       if (delta !== 0) {
         for (let i = 0; i < m; i++) residual[i] -= delta * xc[j * m + i];

@@ -78,11 +78,15 @@ const UINT16 = 4;
 // Gather rather than Slice of the Shape: onnxruntime rewrites Slice(Shape) into Shape(start, end) and warns on
 // every load that it cannot rename the result where If branches read it.
 const lastDim = (g: GraphOps, t: string): string => g.node('Gather', [g.node('Shape', [t]), g.ints([-1])], { axis: 0 }); // [n]
-const headsDim = (g: GraphOps, t: string): string => g.node('Gather', [g.node('Shape', [t]), g.ints([-3])], { axis: 0 }); // [h]
+const headsDim = (g: GraphOps, t: string): string =>
+  g.node('Gather', [g.node('Shape', [t]), g.ints([-3])], { axis: 0 }); // [h]
 
 /** k = min(n, clamp(⌊BUDGET / (3 · layers · (heads + 1) · n)⌋, MIN_TOPK, MAX_TOPK)), as chooseTopK. */
 function topkSize(g: GraphOps, probs: string, n: string, layers: number): string {
-  const rowsBytes = g.node('Mul', [g.node('Mul', [n, g.node('Add', [headsDim(g, probs), g.ints([1])])]), g.ints([3 * layers])]);
+  const rowsBytes = g.node('Mul', [
+    g.node('Mul', [n, g.node('Add', [headsDim(g, probs), g.ints([1])])]),
+    g.ints([3 * layers]),
+  ]);
   const budget = g.node('Div', [g.ints([TOPK_BUDGET_BYTES]), rowsBytes]);
   return g.node('Min', [g.node('Min', [g.node('Max', [budget, g.ints([MIN_TOPK])]), g.ints([MAX_TOPK])]), n]);
 }
@@ -98,7 +102,10 @@ function denseRows(g: GraphOps, probs: string, n: string): string[] {
     const rows = g.node('Reshape', [probs, g.node('Concat', [g.ints([-1]), n], { axis: 0 })]);
     weights = g.node('QuantizeLinear', [rows, scale, zeroPoint], { axis: 0 });
   } else {
-    weights = g.cast(g.node('Add', [g.node('Mul', [g.node('Div', [probs, g.node('Max', [max, tiny])]), g.float(255)]), g.float(0.5)]), UINT8);
+    weights = g.cast(
+      g.node('Add', [g.node('Mul', [g.node('Div', [probs, g.node('Max', [max, tiny])]), g.float(255)]), g.float(0.5)]),
+      UINT8,
+    );
   }
   return [weights, g.cast(g.ints([]), UINT16), max];
 }
@@ -110,7 +117,12 @@ function topkRows(g: GraphOps, probs: string, n: string, k: string): string[] {
   let start = g.ints([0]);
   for (let b = 1; b <= TOPK_ROW_BLOCKS; b++) {
     const end = b === TOPK_ROW_BLOCKS ? n : g.node('Div', [g.node('Mul', [n, g.ints([b])]), g.ints([TOPK_ROW_BLOCKS])]);
-    const block = g.node('Slice', [probs, g.node('Concat', [start, g.ints([0])], { axis: 0 }), g.node('Concat', [end, end], { axis: 0 }), g.ints([-2, -1])]);
+    const block = g.node('Slice', [
+      probs,
+      g.node('Concat', [start, g.ints([0])], { axis: 0 }),
+      g.node('Concat', [end, end], { axis: 0 }),
+      g.ints([-2, -1]),
+    ]);
     const [v, i] = g.multi('TopK', [block, k], 2, { axis: -1 });
     values.push(v);
     indices.push(i);
@@ -119,19 +131,29 @@ function topkRows(g: GraphOps, probs: string, n: string, k: string): string[] {
   const value = g.node('Concat', values, { axis: -2 });
   const index = g.node('Concat', indices, { axis: -2 });
   const strongest = g.node('Slice', [value, g.ints([0]), g.ints([1]), g.ints([-1])]);
-  const scaled = g.node('Add', [g.node('Mul', [g.node('Div', [value, g.node('Max', [strongest, g.float(1e-30)])]), g.float(255)]), g.float(0.5)]);
+  const scaled = g.node('Add', [
+    g.node('Mul', [g.node('Div', [value, g.node('Max', [strongest, g.float(1e-30)])]), g.float(255)]),
+    g.float(0.5),
+  ]);
   const keys = g.cast(g.node('Where', [g.node('Equal', [value, g.float(0)]), g.ints([0xffff]), index]), UINT16);
   return [g.cast(scaled, UINT8), keys, strongest];
 }
 
 function compactRows(g: GraphOps, probs: string, n: string, long: string, k: string): CompactRowsOutputs {
-  const [weights, keys, scale] = g.ifElse(long, () => topkRows(g, probs, n, k), () => denseRows(g, probs, n));
+  const [weights, keys, scale] = g.ifElse(
+    long,
+    () => topkRows(g, probs, n, k),
+    () => denseRows(g, probs, n),
+  );
   return { weights, keys, scale };
 }
 
 function meanOverHeads(g: GraphOps, probs: string, n: string): string {
   const heads = headsDim(g, probs);
-  const weights = g.node('Div', [g.node('Expand', [g.float(1), g.node('Concat', [g.ints([1]), heads], { axis: 0 })]), g.cast(heads, FLOAT)]); // [1, h] of 1/h
+  const weights = g.node('Div', [
+    g.node('Expand', [g.float(1), g.node('Concat', [g.ints([1]), heads], { axis: 0 })]),
+    g.cast(heads, FLOAT),
+  ]); // [1, h] of 1/h
   const flat = g.node('Reshape', [probs, g.node('Concat', [heads, g.ints([-1])], { axis: 0 })]); // [h, n²]; batch is 1
   const square = g.node('Concat', [g.ints([1]), n, n], { axis: 0 });
   return g.node('Reshape', [g.node('MatMul', [weights, flat]), square]); // [1, n, n]
@@ -189,7 +211,14 @@ interface Shared {
 }
 
 /** Layer l's statistics (built inside its If branch); `rollout` and `longRange` are the running values so far. */
-function layerStats(g: GraphOps, probs: string, s: Shared, rollout: string | null, longRange: string | null, inLongRange: boolean): string[] {
+function layerStats(
+  g: GraphOps,
+  probs: string,
+  s: Shared,
+  rollout: string | null,
+  longRange: string | null,
+  inLongRange: boolean,
+): string[] {
   const mean = meanOverHeads(g, probs, s.n);
   const scores = appendHeadScoreTaps(g, probs, s.n);
   let next: string;
@@ -197,11 +226,24 @@ function layerStats(g: GraphOps, probs: string, s: Shared, rollout: string | nul
     const identity = g.node('EyeLike', [g.node('Reshape', [mean, g.node('Concat', [s.n, s.n], { axis: 0 })])]);
     next = g.node('Mul', [g.node('Add', [mean, identity]), g.float(0.5)]);
   } else {
-    next = g.node('Mul', [g.node('Add', [lowerTriangularProduct(g, mean, rollout, s.n, TRIANGULAR_DEPTH), rollout]), g.float(0.5)]);
+    next = g.node('Mul', [
+      g.node('Add', [lowerTriangularProduct(g, mean, rollout, s.n, TRIANGULAR_DEPTH), rollout]),
+      g.float(0.5),
+    ]);
   }
   const heads = compactRows(g, probs, s.n, s.long, s.k);
   const rolloutRows = compactRows(g, next, s.n, s.long, s.k);
-  const outputs = [heads.weights, heads.keys, heads.scale, rolloutRows.weights, rolloutRows.keys, rolloutRows.scale, meanOverQueries(g, mean, s.n), scores.bands, scores.entropy];
+  const outputs = [
+    heads.weights,
+    heads.keys,
+    heads.scale,
+    rolloutRows.weights,
+    rolloutRows.keys,
+    rolloutRows.scale,
+    meanOverQueries(g, mean, s.n),
+    scores.bands,
+    scores.entropy,
+  ];
   outputs.push(g.node('Slice', [probs, g.ints([0]), s.rows, g.ints([-2])]), next);
   if (inLongRange) outputs.push(longRange === null ? mean : g.node('Add', [longRange, mean]));
   return outputs;
@@ -228,7 +270,12 @@ export function appendAttentionStats(model: ModelProto, taps: readonly string[])
       if (shared === null) {
         // Decided once for every layer: n, the form (dense or top-k) and k.
         const n = lastDim(g, probs);
-        shared = { n, long: g.node('Greater', [n, g.ints([DENSE_LIMIT])]), k: topkSize(g, probs, n, taps.length), rows };
+        shared = {
+          n,
+          long: g.node('Greater', [n, g.ints([DENSE_LIMIT])]),
+          k: topkSize(g, probs, n, taps.length),
+          rows,
+        };
         always = g.node('Greater', [n, g.ints([0])]); // true at run time, not foldable when the graph loads
       }
       const s: Shared = shared;
@@ -239,7 +286,13 @@ export function appendAttentionStats(model: ModelProto, taps: readonly string[])
         () => layerStats(g, probs, s, rollout, longRange, inLongRange),
         () => LAYER_OUTPUT_TYPES.slice(0, count).map((type) => g.empty(type)),
       );
-      layers.push({ heads: { weights: hw, keys: hk, scale: hs }, rollout: { weights: rw, keys: rk, scale: rs }, received, bands, entropy });
+      layers.push({
+        heads: { weights: hw, keys: hk, scale: hs },
+        rollout: { weights: rw, keys: rk, scale: rs },
+        received,
+        bands,
+        entropy,
+      });
       probabilities.push(dense);
       done.push(hs);
       rollout = next;
@@ -252,6 +305,20 @@ export function appendAttentionStats(model: ModelProto, taps: readonly string[])
   const graph = model.graph;
   const tapped = new Set(taps);
   if (graph) graph.output = (graph.output ?? []).filter((o) => !tapped.has(o.name ?? ''));
-  g.expose([...probabilities, ...layers.flatMap((o) => [o.heads.weights, o.heads.keys, o.heads.scale, o.rollout.weights, o.rollout.keys, o.rollout.scale, o.received, o.bands, o.entropy]), longRange]);
+  g.expose([
+    ...probabilities,
+    ...layers.flatMap((o) => [
+      o.heads.weights,
+      o.heads.keys,
+      o.heads.scale,
+      o.rollout.weights,
+      o.rollout.keys,
+      o.rollout.scale,
+      o.received,
+      o.bands,
+      o.entropy,
+    ]),
+    longRange,
+  ]);
   return { layers, probabilities, longRange, longRangeFrom };
 }

@@ -86,7 +86,9 @@ interface TapContext {
 
 function castNode(input: string, output: string): NodeProto {
   const node = onnx.NodeProto.create({ name: output, opType: 'Cast', input: [input], output: [output] });
-  node.attribute = [onnx.AttributeProto.create({ name: 'to', type: onnx.AttributeProto.AttributeType.INT, i: ElemType.FLOAT })];
+  node.attribute = [
+    onnx.AttributeProto.create({ name: 'to', type: onnx.AttributeProto.AttributeType.INT, i: ElemType.FLOAT }),
+  ];
   return node;
 }
 
@@ -114,7 +116,12 @@ function scanGraph(graph: GraphProto, context: TapContext): Scan {
   nodes.forEach((node, position) => {
     const kind = readableFusedKind(node);
     if (kind) {
-      const exposed = exposeFusedProbabilities(node, kind, context.unique, context.toFloat ? ElemType.FLOAT16 : ElemType.FLOAT);
+      const exposed = exposeFusedProbabilities(
+        node,
+        kind,
+        context.unique,
+        context.toFloat ? ElemType.FLOAT16 : ElemType.FLOAT,
+      );
       added.push(...exposed.added);
       graph.valueInfo = [...(graph.valueInfo ?? []), ...exposed.typed];
       cpuOnly = cpuOnly ?? CPU_ONLY_REASON[kind] ?? null;
@@ -158,12 +165,25 @@ function scanIfBranches(graph: GraphProto, context: TapContext): Scan | null {
     const elseTaps = orderTaps(elseScan.taps);
     const outputs: string[] = [];
     for (let i = 0; i < count; i++) {
-      for (const [sub, taps] of [[thenGraph, thenTaps], [elseGraph, elseTaps]] as const) {
+      for (const [sub, taps] of [
+        [thenGraph, thenTaps],
+        [elseGraph, elseTaps],
+      ] as const) {
         let tensor = taps[i]?.tensor;
         if (!tensor) {
           tensor = context.unique(`${node.name ?? 'If'}/no_attention.${i}`);
           const zeros = onnx.TensorProto.create({ dims: [1, 1, 1, 1], dataType: ElemType.FLOAT, floatData: [0] });
-          sub.node = [...(sub.node ?? []), onnx.NodeProto.create({ name: tensor, opType: 'Constant', output: [tensor], attribute: [onnx.AttributeProto.create({ name: 'value', type: onnx.AttributeProto.AttributeType.TENSOR, t: zeros })] })];
+          sub.node = [
+            ...(sub.node ?? []),
+            onnx.NodeProto.create({
+              name: tensor,
+              opType: 'Constant',
+              output: [tensor],
+              attribute: [
+                onnx.AttributeProto.create({ name: 'value', type: onnx.AttributeProto.AttributeType.TENSOR, t: zeros }),
+              ],
+            }),
+          ];
         }
         sub.output = [...(sub.output ?? []), makeValueInfo(tensor, ElemType.FLOAT, null)];
       }
@@ -195,7 +215,8 @@ export function graphFloatType(model: ModelProto): number {
 function allNodes(graph: GraphProto, into: NodeProto[] = []): NodeProto[] {
   for (const node of graph.node ?? []) {
     into.push(node);
-    for (const attr of node.attribute ?? []) for (const sub of attr.g ? [attr.g] : attr.graphs ?? []) allNodes(sub, into);
+    for (const attr of node.attribute ?? [])
+      for (const sub of attr.g ? [attr.g] : (attr.graphs ?? [])) allNodes(sub, into);
   }
   return into;
 }
@@ -214,7 +235,8 @@ function tensorNames(graph: GraphProto, into: Set<string>): Set<string> {
   for (const t of graph.initializer ?? []) if (t.name) into.add(t.name);
   for (const node of graph.node ?? []) {
     for (const name of node.output ?? []) if (name) into.add(name);
-    for (const attr of node.attribute ?? []) for (const sub of attr.g ? [attr.g] : attr.graphs ?? []) tensorNames(sub, into);
+    for (const attr of node.attribute ?? [])
+      for (const sub of attr.g ? [attr.g] : (attr.graphs ?? [])) tensorNames(sub, into);
   }
   return into;
 }
@@ -244,7 +266,9 @@ export function planAttentionTap(model: ModelProto, layers: number, fileLabel: s
   const taps = scan.taps;
 
   if (taps.length === 0) {
-    throw new AttentionTapError(`${fileLabel} has no attention Softmax feeding a MatMul with the values; cannot read attention from this graph.`);
+    throw new AttentionTapError(
+      `${fileLabel} has no attention Softmax feeding a MatMul with the values; cannot read attention from this graph.`,
+    );
   }
   if (taps.length !== layers) {
     throw new AttentionTapError(
@@ -256,5 +280,10 @@ export function planAttentionTap(model: ModelProto, layers: number, fileLabel: s
   // No element type: ORT infers it (float32; half-precision taps were cast above).
   const added = ordered.filter((t) => !already.has(t.tensor)).map((t) => makeValueInfo(t.tensor, 0, null));
   graph.output = [...(graph.output ?? []), ...added];
-  return { kind: 'tapped', outputNames: ordered.map((t) => t.tensor), weightsDtype: dtype, ...(scan.cpuOnly ? { cpuOnly: scan.cpuOnly } : {}) };
+  return {
+    kind: 'tapped',
+    outputNames: ordered.map((t) => t.tensor),
+    weightsDtype: dtype,
+    ...(scan.cpuOnly ? { cpuOnly: scan.cpuOnly } : {}),
+  };
 }

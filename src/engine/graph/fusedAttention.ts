@@ -49,7 +49,10 @@ export const CPU_ONLY_REASON: Readonly<Partial<Record<FusedKind, string>>> = {
 
 function setIntAttribute(node: NodeProto, name: string, value: number): void {
   const others = (node.attribute ?? []).filter((a) => a.name !== name);
-  node.attribute = [...others, onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INT, i: value })];
+  node.attribute = [
+    ...others,
+    onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INT, i: value }),
+  ];
 }
 
 /** Gives `node` a 4th output named `name` (empty names pad the optional outputs before it). */
@@ -97,7 +100,9 @@ export function exposeFusedProbabilities(
   }
   const tensor = uniqueName(`${base}/attention_probs`);
   const softmax = onnx.NodeProto.create({ name: tensor, opType: 'Softmax', input: [scores], output: [tensor] });
-  softmax.attribute = [onnx.AttributeProto.create({ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: -1 })];
+  softmax.attribute = [
+    onnx.AttributeProto.create({ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: -1 }),
+  ];
   added.push(softmax);
   // Nothing binds the type of MultiHeadAttention's qk output: onnxruntime needs it declared.
   return { tensor, added, typed: [makeValueInfo(qk, floatType, null)] };

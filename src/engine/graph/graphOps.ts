@@ -42,7 +42,24 @@ export interface GraphOps {
 }
 
 const INT = onnx.AttributeProto.AttributeType.INT;
-const SHAPE_OPS = new Set(['Shape', 'Gather', 'Concat', 'Slice', 'Add', 'Sub', 'Mul', 'Div', 'Max', 'Min', 'Equal', 'Greater', 'Range', 'Cast', 'Reshape', 'Expand']);
+const SHAPE_OPS = new Set([
+  'Shape',
+  'Gather',
+  'Concat',
+  'Slice',
+  'Add',
+  'Sub',
+  'Mul',
+  'Div',
+  'Max',
+  'Min',
+  'Equal',
+  'Greater',
+  'Range',
+  'Cast',
+  'Reshape',
+  'Expand',
+]);
 
 export function graphOps(model: ModelProto, prefix: string): GraphOps {
   const graph = model.graph;
@@ -76,13 +93,28 @@ export function graphOps(model: ModelProto, prefix: string): GraphOps {
     const known = constants.get(key);
     if (known) return known;
     const tensorName = name('const');
-    inits.push(onnx.TensorProto.create({ name: tensorName, dataType, dims, rawData: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) }));
+    inits.push(
+      onnx.TensorProto.create({
+        name: tensorName,
+        dataType,
+        dims,
+        rawData: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+      }),
+    );
     constants.set(key, tensorName);
     shapeLike.add(tensorName);
     return tensorName;
   };
-  const push = (opType: string, inputs: string[], outputs: string[], attribute: onnx.IAttributeProto[], into = target): void => {
-    into.push(onnx.NodeProto.create({ name: outputs[0], opType, input: inputs, output: outputs, attribute, domain: '' }));
+  const push = (
+    opType: string,
+    inputs: string[],
+    outputs: string[],
+    attribute: onnx.IAttributeProto[],
+    into = target,
+  ): void => {
+    into.push(
+      onnx.NodeProto.create({ name: outputs[0], opType, input: inputs, output: outputs, attribute, domain: '' }),
+    );
     if (into === target && scopes.length > 1) for (const o of outputs) branchLocal.add(o);
   };
   const multi = (opType: string, inputs: string[], count: number, intAttrs: Record<string, number> = {}): string[] => {
@@ -97,7 +129,8 @@ export function graphOps(model: ModelProto, prefix: string): GraphOps {
     if (lift) for (const o of outputs) shapeLike.add(o);
     return outputs;
   };
-  const node = (opType: string, inputs: string[], intAttrs: Record<string, number> = {}): string => multi(opType, inputs, 1, intAttrs)[0];
+  const node = (opType: string, inputs: string[], intAttrs: Record<string, number> = {}): string =>
+    multi(opType, inputs, 1, intAttrs)[0];
   const branch = (build: () => string[]): onnx.IGraphProto => {
     const saved = target;
     const local: onnx.INodeProto[] = [];
@@ -106,7 +139,11 @@ export function graphOps(model: ModelProto, prefix: string): GraphOps {
     scopes.push(new Map());
     try {
       const outputs = build().map((o) => node('Identity', [o]));
-      return onnx.GraphProto.create({ name: name('branch'), node: local, output: outputs.map((o) => onnx.ValueInfoProto.create({ name: o })) });
+      return onnx.GraphProto.create({
+        name: name('branch'),
+        node: local,
+        output: outputs.map((o) => onnx.ValueInfoProto.create({ name: o })),
+      });
     } finally {
       scopes.pop();
       target = saved;
@@ -116,7 +153,8 @@ export function graphOps(model: ModelProto, prefix: string): GraphOps {
     opset,
     node,
     multi,
-    ints: (values) => initializer(onnx.TensorProto.DataType.INT64, [values.length], BigInt64Array.from(values.map((v) => BigInt(v)))),
+    ints: (values) =>
+      initializer(onnx.TensorProto.DataType.INT64, [values.length], BigInt64Array.from(values.map((v) => BigInt(v)))),
     float: (value) => initializer(onnx.TensorProto.DataType.FLOAT, [], Float32Array.of(value)),
     empty: (elemType) => initializer(elemType, [0], new Uint8Array(0)),
     scalar: (value) => initializer(onnx.TensorProto.DataType.INT64, [], BigInt64Array.of(BigInt(value))),
@@ -129,7 +167,15 @@ export function graphOps(model: ModelProto, prefix: string): GraphOps {
         return output;
       }
       const output = name('ReduceMax');
-      push('ReduceMax', [input], [output], [onnx.AttributeProto.create({ name: 'axes', type: onnx.AttributeProto.AttributeType.INTS, ints: [axis] }), keep]);
+      push(
+        'ReduceMax',
+        [input],
+        [output],
+        [
+          onnx.AttributeProto.create({ name: 'axes', type: onnx.AttributeProto.AttributeType.INTS, ints: [axis] }),
+          keep,
+        ],
+      );
       return output;
     },
     cast: (input, to) => node('Cast', [input], { to }),
@@ -164,8 +210,16 @@ export function graphOps(model: ModelProto, prefix: string): GraphOps {
       graph.output = [...(graph.output ?? []), ...names.map((n) => onnx.ValueInfoProto.create({ name: n }))];
     },
     input(inputName, elemType, dims) {
-      const shape = onnx.TensorShapeProto.create({ dim: dims.map((d) => onnx.TensorShapeProto.Dimension.create({ dimValue: d })) });
-      graph.input = [...(graph.input ?? []), onnx.ValueInfoProto.create({ name: inputName, type: onnx.TypeProto.create({ tensorType: { elemType, shape } }) })];
+      const shape = onnx.TensorShapeProto.create({
+        dim: dims.map((d) => onnx.TensorShapeProto.Dimension.create({ dimValue: d })),
+      });
+      graph.input = [
+        ...(graph.input ?? []),
+        onnx.ValueInfoProto.create({
+          name: inputName,
+          type: onnx.TypeProto.create({ tensorType: { elemType, shape } }),
+        }),
+      ];
       return inputName;
     },
   };

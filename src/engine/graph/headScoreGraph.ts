@@ -22,13 +22,23 @@ export function appendHeadScoreTaps(ops: GraphOps, probs: string, n: string): { 
   const q = ops.node('Reshape', [ops.node('Range', [ops.scalar(0), nScalar, ops.scalar(1)]), ops.ints([-1, 1])]); // [n, 1]
   const back = ops.node('Max', [ops.node('Sub', [q, ops.ints([0, 1, 2, 3, 4])]), ops.ints([0])]); // [n, 5]
   const index = ops.node('Concat', [ops.node('Mul', [q, ops.ints([0])]), back], { axis: -1 }); // [n, 6]
-  const target = ops.node('Concat', [ops.node('Slice', [shape, ops.ints([0]), ops.ints([-1])]), ops.ints([BAND_WIDTH])], { axis: 0 });
+  const target = ops.node(
+    'Concat',
+    [ops.node('Slice', [shape, ops.ints([0]), ops.ints([-1])]), ops.ints([BAND_WIDTH])],
+    { axis: 0 },
+  );
   const bands = ops.node('GatherElements', [probs, ops.node('Expand', [index, target])], { axis: -1 });
 
   // rows = 4 + ⌊(n − 5)·s / max(1, S − 1)⌋ for s < S = min(ENTROPY_SAMPLES, max(0, n − 4)).
-  const count = ops.node('Min', [ops.ints([ENTROPY_SAMPLES]), ops.node('Max', [ops.node('Sub', [n, ops.ints([4])]), ops.ints([0])])]);
+  const count = ops.node('Min', [
+    ops.ints([ENTROPY_SAMPLES]),
+    ops.node('Max', [ops.node('Sub', [n, ops.ints([4])]), ops.ints([0])]),
+  ]);
   const s = ops.node('Range', [ops.scalar(0), ops.node('Gather', [count, ops.scalar(0)], { axis: 0 }), ops.scalar(1)]);
-  const step = ops.node('Div', [ops.node('Mul', [ops.node('Sub', [n, ops.ints([5])]), s]), ops.node('Max', [ops.node('Sub', [count, ops.ints([1])]), ops.ints([1])])]);
+  const step = ops.node('Div', [
+    ops.node('Mul', [ops.node('Sub', [n, ops.ints([5])]), s]),
+    ops.node('Max', [ops.node('Sub', [count, ops.ints([1])]), ops.ints([1])]),
+  ]);
   const sampled = ops.node('Gather', [probs, ops.node('Add', [step, ops.ints([4])])], { axis: -2 }); // [.., h, S, n]
   const plogp = ops.node('Mul', [sampled, ops.node('Log', [ops.node('Max', [sampled, ops.float(1e-30)])])]);
   const ones = ops.node('Expand', [ops.float(-1), ops.node('Concat', [n, ops.ints([1])], { axis: 0 })]); // [n, 1] of −1

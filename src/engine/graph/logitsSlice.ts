@@ -36,7 +36,11 @@ export function sliceLogitsInput(model: ModelProto, outputName = 'logits'): bool
   graph.input = [...(graph.input ?? []), makeValueInfo(LOGITS_KEEP_INPUT, ElemType.INT64, [1])];
   const old = graph.output[outputIndex];
   const shape = valueShape(old);
-  graph.output[outputIndex] = makeValueInfo(outputName, valueElemType(old), shape && shape.length === 3 ? [shape[0], 'kept_positions', shape[2]] : null);
+  graph.output[outputIndex] = makeValueInfo(
+    outputName,
+    valueElemType(old),
+    shape && shape.length === 3 ? [shape[0], 'kept_positions', shape[2]] : null,
+  );
   return true;
 }
 

@@ -109,7 +109,7 @@ export function pruneToOutputs(model: ModelProto, outputs: readonly ValueInfoPro
     for (const input of node.input ?? []) if (input) stack.push(input);
     // Subgraphs (If/Loop) read outer-scope names implicitly: keep everything they mention.
     for (const attr of node.attribute ?? []) {
-      const subgraphs = attr.g ? [attr.g] : attr.graphs ?? [];
+      const subgraphs = attr.g ? [attr.g] : (attr.graphs ?? []);
       for (const sub of subgraphs) for (const inner of sub.node ?? []) for (const i of inner.input ?? []) stack.push(i);
     }
   }

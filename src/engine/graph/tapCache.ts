@@ -21,7 +21,15 @@ import { planAttentionTap } from './attentionTap';
 import { firstLine } from '../../shared/errorText';
 import { EngineError } from '../engineError';
 import type { Dim, ModelProto } from './onnxGraph';
-import { decodeModel, encodeModel, makeValueInfo, pruneToOutputs, toNumber, valueElemType, valueShape } from './onnxGraph';
+import {
+  decodeModel,
+  encodeModel,
+  makeValueInfo,
+  pruneToOutputs,
+  toNumber,
+  valueElemType,
+  valueShape,
+} from './onnxGraph';
 
 const SURGERY_VERSION = 'tap-v17';
 const EDGE_BYTES = 1024 * 1024;
@@ -57,11 +65,14 @@ async function readRange(handle: fs.FileHandle, position: number, length: number
 
 /** The cache key: a stat key and a partial hash (first and last MiB), not the whole file. */
 async function cacheKey(file: string, stat: { size: number; mtimeMs: number; ino: number }): Promise<string> {
-  const hash = createHash('sha256').update(`${SURGERY_VERSION}\0${path.resolve(file)}\0${stat.size}\0${stat.mtimeMs}\0${stat.ino}`);
+  const hash = createHash('sha256').update(
+    `${SURGERY_VERSION}\0${path.resolve(file)}\0${stat.size}\0${stat.mtimeMs}\0${stat.ino}`,
+  );
   const handle = await fs.open(file, 'r');
   try {
     hash.update(await readRange(handle, 0, Math.min(EDGE_BYTES, stat.size)));
-    if (stat.size > EDGE_BYTES) hash.update(await readRange(handle, Math.max(EDGE_BYTES, stat.size - EDGE_BYTES), EDGE_BYTES));
+    if (stat.size > EDGE_BYTES)
+      hash.update(await readRange(handle, Math.max(EDGE_BYTES, stat.size - EDGE_BYTES), EDGE_BYTES));
   } finally {
     await handle.close();
   }
@@ -79,7 +90,9 @@ const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes)
  * into `source` (then the weights stay inline).
  */
 function pointWeightsAtSource(model: ModelProto, source: Uint8Array, location: string): boolean {
-  const tensors = (model.graph?.initializer ?? []).filter((t) => t.rawData && t.rawData.length >= EXTERNAL_MIN_BYTES && !(t.externalData ?? []).length);
+  const tensors = (model.graph?.initializer ?? []).filter(
+    (t) => t.rawData && t.rawData.length >= EXTERNAL_MIN_BYTES && !(t.externalData ?? []).length,
+  );
   if (tensors.some((t) => (t.rawData as Uint8Array).buffer !== source.buffer)) return false;
   for (const tensor of tensors) {
     const raw = tensor.rawData as Uint8Array;
@@ -139,8 +152,10 @@ interface EntryMeta extends TappedModelInfo {
 async function readEntry(entryDir: string, layers: number): Promise<TappedModelInfo | null> {
   try {
     const meta = JSON.parse(await fs.readFile(path.join(entryDir, 'meta.json'), 'utf8')) as EntryMeta;
-    if (meta.layers !== layers || sha256(await fs.readFile(path.join(entryDir, 'model.onnx'))) !== meta.graphSha256) return null;
-    for (const [file, size] of Object.entries(meta.links)) if ((await fs.stat(path.join(entryDir, file))).size !== size) return null;
+    if (meta.layers !== layers || sha256(await fs.readFile(path.join(entryDir, 'model.onnx'))) !== meta.graphSha256)
+      return null;
+    for (const [file, size] of Object.entries(meta.links))
+      if ((await fs.stat(path.join(entryDir, file))).size !== size) return null;
     return { plan: meta.plan, inputs: meta.inputs, graphVocabSize: meta.graphVocabSize, stats: meta.stats };
   } catch {
     return null;
@@ -155,7 +170,12 @@ export interface PrepareOptions {
 }
 
 /** Returns the tapped model for `modelFile`, doing the surgery when the cache has no valid entry for it. */
-export async function prepareTappedModel(modelFile: string, layers: number, cacheDir: string, options: PrepareOptions = {}): Promise<TappedModel> {
+export async function prepareTappedModel(
+  modelFile: string,
+  layers: number,
+  cacheDir: string,
+  options: PrepareOptions = {},
+): Promise<TappedModel> {
   let stat;
   try {
     stat = await fs.stat(modelFile);
@@ -177,17 +197,28 @@ export async function prepareTappedModel(modelFile: string, layers: number, cach
     bytes = await fs.readFile(modelFile);
     model = decodeModel(bytes);
   } catch (error) {
-    throw new EngineError(`Model file ${modelFile} is not a valid ONNX model (${error instanceof Error ? error.message : String(error)}).`);
+    throw new EngineError(
+      `Model file ${modelFile} is not a valid ONNX model (${error instanceof Error ? error.message : String(error)}).`,
+    );
   }
-  if (!model.graph || (model.graph.node ?? []).length === 0) throw new EngineError(`Model file ${modelFile} is not a valid ONNX model (no graph).`);
+  if (!model.graph || (model.graph.node ?? []).length === 0)
+    throw new EngineError(`Model file ${modelFile} is not a valid ONNX model (no graph).`);
   const plan = planAttentionTap(model, layers, modelFile);
   const initializers = new Set((model.graph.initializer ?? []).map((t) => t.name));
   const inputs = (model.graph.input ?? [])
     .filter((i) => !initializers.has(i.name))
     .map((i) => ({ name: i.name ?? '', elemType: valueElemType(i), shape: valueShape(i) }));
   const vocab = graphVocabSize(model);
-  pruneToOutputs(model, plan.outputNames.map((name) => makeValueInfo(name, 0, null)));
-  const info: TappedModelInfo = { plan, inputs, graphVocabSize: vocab, stats: appendAttentionStats(model, plan.outputNames) };
+  pruneToOutputs(
+    model,
+    plan.outputNames.map((name) => makeValueInfo(name, 0, null)),
+  );
+  const info: TappedModelInfo = {
+    plan,
+    inputs,
+    graphVocabSize: vocab,
+    stats: appendAttentionStats(model, plan.outputNames),
+  };
 
   try {
     await fs.rm(entryDir, { recursive: true, force: true });
@@ -200,7 +231,10 @@ export async function prepareTappedModel(modelFile: string, layers: number, cach
     }
     // Inline weights: point them into a hard link of the source, unless only a copy could be made.
     const sourceLink = path.join(entryDir, SOURCE_LINK);
-    const linked = await fs.link(modelFile, sourceLink).then(() => true, () => false);
+    const linked = await fs.link(modelFile, sourceLink).then(
+      () => true,
+      () => false,
+    );
     if (linked && pointWeightsAtSource(model, bytes, SOURCE_LINK)) links[SOURCE_LINK] = stat.size;
     else if (linked) await fs.rm(sourceLink, { force: true });
     const encoded = encodeModel(model);
@@ -220,8 +254,9 @@ export async function prepareTappedModel(modelFile: string, layers: number, cach
       () => firstLine(error),
       (denied: NodeJS.ErrnoException) => firstLine(denied.code === 'ENOENT' ? error : denied),
     );
-    throw new EngineError(`Cannot write the tapped-graph cache in ${cacheDir} (${cause}); free some space or make the folder writable.`);
+    throw new EngineError(
+      `Cannot write the tapped-graph cache in ${cacheDir} (${cause}); free some space or make the folder writable.`,
+    );
   }
   return { ...info, modelPath };
 }
-

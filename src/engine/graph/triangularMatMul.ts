@@ -30,5 +30,9 @@ export function lowerTriangularProduct(ops: GraphOps, a: string, b: string, n: s
   const c21 = ops.node('Add', [ops.node('MatMul', [bottomLeft(a), r11]), ops.node('MatMul', [a22, bottomLeft(b)])]);
   const c22 = lowerTriangularProduct(ops, a22, bottomRight(b), ops.node('Sub', [n, h]), depth - 1);
   const c12 = ops.node('Mul', [topRight(a), ops.float(0)]);
-  return ops.node('Concat', [ops.node('Concat', [c11, c12], { axis: -1 }), ops.node('Concat', [c21, c22], { axis: -1 })], { axis: -2 });
+  return ops.node(
+    'Concat',
+    [ops.node('Concat', [c11, c12], { axis: -1 }), ops.node('Concat', [c21, c22], { axis: -1 })],
+    { axis: -2 },
+  );
 }

@@ -14,7 +14,8 @@ export interface ChatMessage {
 }
 
 // A role line: "system:", "User:", "## System", "# user" (heading), optionally with text after "role:".
-const ROLE_LINE = /^(?:#{1,6}[ \t]+(system|user|assistant)[ \t]*:?[ \t]*|(system|user|assistant)[ \t]*:[ \t]*(.*?))[ \t]*$/i;
+const ROLE_LINE =
+  /^(?:#{1,6}[ \t]+(system|user|assistant)[ \t]*:?[ \t]*|(system|user|assistant)[ \t]*:[ \t]*(.*?))[ \t]*$/i;
 
 /** Offset where a YAML front matter (--- … ---) ends, or 0 when the text has none. */
 export function frontMatterEnd(text: string): number {
@@ -46,7 +47,10 @@ export function chatMessages(text: string, userMessage = ''): ChatMessage[] {
     if (!role) continue;
     const name = (role[1] ?? role[2]).toLowerCase() as ChatRole;
     // Inline text after "user:" starts the content on the same line.
-    const inline = role[3] !== undefined && role[3] !== '' ? match.index + line.indexOf(role[3], (role[2] as string).length) : match.index + match[0].length;
+    const inline =
+      role[3] !== undefined && role[3] !== ''
+        ? match.index + line.indexOf(role[3], (role[2] as string).length)
+        : match.index + match[0].length;
     markers.push({ role: name, lineStart: match.index, contentStart: inline });
   }
   const messages: ChatMessage[] = [];
@@ -58,7 +62,12 @@ export function chatMessages(text: string, userMessage = ''): ChatMessage[] {
     const before = message(text, 'system', from, markers[0].lineStart);
     if (before) messages.push(before);
     markers.forEach((m, i) => {
-      const part = message(text, m.role, m.contentStart, i + 1 < markers.length ? markers[i + 1].lineStart : text.length);
+      const part = message(
+        text,
+        m.role,
+        m.contentStart,
+        i + 1 < markers.length ? markers[i + 1].lineStart : text.length,
+      );
       if (part) messages.push(part);
     });
   }

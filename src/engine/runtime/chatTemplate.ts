@@ -39,7 +39,8 @@ function pickTemplate(value: unknown): string | null {
 
 function tokenString(value: unknown): string | null {
   if (typeof value === 'string') return value;
-  if (typeof value === 'object' && value !== null && typeof (value as { content?: unknown }).content === 'string') return (value as { content: string }).content;
+  if (typeof value === 'object' && value !== null && typeof (value as { content?: unknown }).content === 'string')
+    return (value as { content: string }).content;
   return null;
 }
 
@@ -52,7 +53,10 @@ async function readText(file: string): Promise<string | null> {
 }
 
 /** The folder's chat template, or null when the model has none. */
-export async function readChatTemplate(folder: string, tokenizerConfig: Readonly<Record<string, unknown>>): Promise<ChatTemplateSource | null> {
+export async function readChatTemplate(
+  folder: string,
+  tokenizerConfig: Readonly<Record<string, unknown>>,
+): Promise<ChatTemplateSource | null> {
   const specialTokens: Record<string, string> = {};
   for (const [key, value] of Object.entries(tokenizerConfig)) {
     const text = key.endsWith('_token') ? tokenString(value) : null;
@@ -106,7 +110,10 @@ const marker = (i: number): string => `\uE000${i}\uE001`;
 /** Renders the chat and finds each message's content in it. */
 export function renderWithSegments(source: ChatTemplateSource, messages: readonly ChatMessage[]): RenderedChat {
   const text = renderChat(source, messages);
-  const probe = renderChat(source, messages.map((m, i) => ({ role: m.role, content: `\n${marker(i)}\n` })));
+  const probe = renderChat(
+    source,
+    messages.map((m, i) => ({ role: m.role, content: `\n${marker(i)}\n` })),
+  );
   const segments: RenderedSegment[] = [];
   const dropped: ChatMessage[] = [];
   let shift = 0; // real length − marker length of the contents placed so far
@@ -148,7 +155,8 @@ export function chatTokens(rendered: RenderedChat, tokens: readonly TokenInfo[],
     const segment = rendered.segments.find((s) => t.start < s.end && t.end > s.start);
     const base = t.special ? { special: true as const } : {};
     if (!segment) return { id: t.id, text: renderedText, start: lastEnd, end: lastEnd, role: 'template', ...base };
-    if (segment.source === null) return { id: t.id, text: renderedText, start: lastEnd, end: lastEnd, role: segment.role, ...base };
+    if (segment.source === null)
+      return { id: t.id, text: renderedText, start: lastEnd, end: lastEnd, role: segment.role, ...base };
     const from = Math.max(t.start, segment.start) - segment.start + segment.source;
     const to = Math.min(t.end, segment.end) - segment.start + segment.source;
     const start = Math.max(lastEnd, from);
@@ -172,12 +180,24 @@ export interface ChatTokenized {
 }
 
 /** The selection as a chat through the model's template; plain text (with a note) when the model has none. */
-export function tokenizeAsChat(tokenizer: ChatTokenizer, text: string, userMessage: string, modelId: string): ChatTokenized {
+export function tokenizeAsChat(
+  tokenizer: ChatTokenizer,
+  text: string,
+  userMessage: string,
+  modelId: string,
+): ChatTokenized {
   const source = tokenizer.chatTemplate;
   let messages = chatMessages(text, userMessage);
   if (!source || messages.length === 0) {
     const plain = tokenizer.tokenize(text);
-    return { ...plain, notes: [source ? 'The selection holds no message; inspected the plain text.' : `${modelId} has no chat template; inspected the plain text.`] };
+    return {
+      ...plain,
+      notes: [
+        source
+          ? 'The selection holds no message; inspected the plain text.'
+          : `${modelId} has no chat template; inspected the plain text.`,
+      ],
+    };
   }
   const notes: string[] = [];
   let rendered = renderWithSegments(source, messages);
@@ -185,9 +205,14 @@ export function tokenizeAsChat(tokenizer: ChatTokenizer, text: string, userMessa
     // Some templates (Gemma's) show the system message only inside the first user turn.
     messages = messages.map((m) => ({ ...m, role: 'user' }));
     rendered = renderWithSegments(source, messages);
-    notes.push(`${modelId}'s chat template shows no system message without a user turn; inspected the selection as the user message.`);
+    notes.push(
+      `${modelId}'s chat template shows no system message without a user turn; inspected the selection as the user message.`,
+    );
   }
-  if (rendered.dropped.length > 0) notes.push(`${modelId}'s chat template left out ${rendered.dropped.map((m) => `the ${m.role} message`).join(' and ')}.`);
+  if (rendered.dropped.length > 0)
+    notes.push(
+      `${modelId}'s chat template left out ${rendered.dropped.map((m) => `the ${m.role} message`).join(' and ')}.`,
+    );
   const tokenized = tokenizer.tokenize(rendered.text, false);
   const roles = messages.map((m) => `${m.role}${m.start === null ? ' (from the setting)' : ''}`).join(', ');
   notes.unshift(`Inspected as a chat (${roles}) through ${source.file}, with the generation prompt.`);

@@ -19,13 +19,28 @@ export const CONFIG_LIMITS = {
 
 /** config.json keys (across naming conventions) and which bound each falls under. */
 const KEY_LIMITS: Readonly<Record<string, keyof typeof CONFIG_LIMITS>> = {
-  num_hidden_layers: 'layers', n_layer: 'layers', num_layers: 'layers', n_layers: 'layers',
-  num_attention_heads: 'heads', n_head: 'heads', num_heads: 'heads', n_heads: 'heads',
-  num_key_value_heads: 'heads', n_head_kv: 'heads', num_kv_heads: 'heads',
+  num_hidden_layers: 'layers',
+  n_layer: 'layers',
+  num_layers: 'layers',
+  n_layers: 'layers',
+  num_attention_heads: 'heads',
+  n_head: 'heads',
+  num_heads: 'heads',
+  n_heads: 'heads',
+  num_key_value_heads: 'heads',
+  n_head_kv: 'heads',
+  num_kv_heads: 'heads',
   head_dim: 'headDim',
-  hidden_size: 'hidden', n_embd: 'hidden', d_model: 'hidden',
-  max_position_embeddings: 'maxPositions', n_positions: 'maxPositions', n_ctx: 'maxPositions', max_sequence_length: 'maxPositions', seq_length: 'maxPositions',
-  vocab_size: 'vocabSize', n_vocab: 'vocabSize',
+  hidden_size: 'hidden',
+  n_embd: 'hidden',
+  d_model: 'hidden',
+  max_position_embeddings: 'maxPositions',
+  n_positions: 'maxPositions',
+  n_ctx: 'maxPositions',
+  max_sequence_length: 'maxPositions',
+  seq_length: 'maxPositions',
+  vocab_size: 'vocabSize',
+  n_vocab: 'vocabSize',
 };
 
 export interface CheckedNumbers {
@@ -46,7 +61,10 @@ export function checkConfigKeys(json: Readonly<Record<string, unknown>>, file: s
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
       throw new EngineError(`Model config ${file}: ${key} is ${short(value)}, not a positive whole number.`);
     }
-    if (value > max) throw new EngineError(`Model config ${file}: ${key} is ${value}, above the ${max.toLocaleString('en-US')} the inspector accepts.`);
+    if (value > max)
+      throw new EngineError(
+        `Model config ${file}: ${key} is ${value}, above the ${max.toLocaleString('en-US')} the inspector accepts.`,
+      );
   }
 }
 
@@ -54,7 +72,9 @@ export function checkConfigKeys(json: Readonly<Record<string, unknown>>, file: s
 export function checkConfigNumbers(config: CheckedNumbers, file: string): void {
   const whole = (name: string, value: number, max: number): void => {
     if (!Number.isInteger(value) || value < 1 || value > max) {
-      throw new EngineError(`Model config ${file}: ${name} works out to ${short(value)}, not a whole number from 1 to ${max.toLocaleString('en-US')}.`);
+      throw new EngineError(
+        `Model config ${file}: ${name} works out to ${short(value)}, not a whole number from 1 to ${max.toLocaleString('en-US')}.`,
+      );
     }
   };
   whole('layers', config.layers, CONFIG_LIMITS.layers);
@@ -64,7 +84,9 @@ export function checkConfigNumbers(config: CheckedNumbers, file: string): void {
   whole('context length', config.maxPositions, CONFIG_LIMITS.maxPositions);
   if (config.vocabSize !== null) whole('vocabulary size', config.vocabSize, CONFIG_LIMITS.vocabSize);
   if (config.kvHeads > config.heads || config.heads % config.kvHeads !== 0) {
-    throw new EngineError(`Model config ${file}: ${config.heads} attention heads cannot share ${config.kvHeads} key/value heads (they must divide evenly).`);
+    throw new EngineError(
+      `Model config ${file}: ${config.heads} attention heads cannot share ${config.kvHeads} key/value heads (they must divide evenly).`,
+    );
   }
 }
 

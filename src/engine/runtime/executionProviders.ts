@@ -39,7 +39,15 @@ function cudaLibraryPresent(): boolean {
   }
 }
 
-const VULKAN_DIRS = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/lib/x86_64-linux-gnu', '/lib64', '/lib'];
+const VULKAN_DIRS = [
+  '/usr/lib/x86_64-linux-gnu',
+  '/usr/lib/aarch64-linux-gnu',
+  '/usr/lib64',
+  '/usr/lib',
+  '/lib/x86_64-linux-gnu',
+  '/lib64',
+  '/lib',
+];
 
 /**
  * A reason a provider cannot start that is cheap to see without trying: WebGPU on Linux runs on Vulkan,
@@ -48,11 +56,17 @@ const VULKAN_DIRS = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', 
 export function systemPreflight(provider: ExecutionProviderName, platform: NodeJS.Platform): string | null {
   if (provider !== 'webgpu' || platform !== 'linux') return null;
   const dirs = [...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean), ...VULKAN_DIRS];
-  return dirs.some((dir) => existsSync(path.join(dir, 'libvulkan.so.1'))) ? null : 'no Vulkan loader (libvulkan.so.1) on this system';
+  return dirs.some((dir) => existsSync(path.join(dir, 'libvulkan.so.1')))
+    ? null
+    : 'no Vulkan loader (libvulkan.so.1) on this system';
 }
 
 /** GPU providers to try, in order, for a setting. */
-export function gpuCandidates(setting: ExecutionProviderSetting, platform: NodeJS.Platform, bundled: readonly string[]): ExecutionProviderName[] {
+export function gpuCandidates(
+  setting: ExecutionProviderSetting,
+  platform: NodeJS.Platform,
+  bundled: readonly string[],
+): ExecutionProviderName[] {
   if (setting === 'cpu') return [];
   if (setting !== 'auto') return [setting];
   const list: ExecutionProviderName[] = [];
@@ -103,15 +117,25 @@ function withTimeout<T>(promise: Promise<T>, ms: number, onLate: (value: T) => v
   });
 }
 
-export async function createSession(modelPath: string, setting: ExecutionProviderSetting, options: ProviderOptions = {}): Promise<ProviderSession> {
+export async function createSession(
+  modelPath: string,
+  setting: ExecutionProviderSetting,
+  options: ProviderOptions = {},
+): Promise<ProviderSession> {
   const runtime = await import('onnxruntime-node');
-  const create = options.create ?? ((p: string, o: ort.InferenceSession.SessionOptions) => runtime.InferenceSession.create(p, o));
+  const create =
+    options.create ?? ((p: string, o: ort.InferenceSession.SessionOptions) => runtime.InferenceSession.create(p, o));
   // Severity 4 (fatal only): a GPU provider that cannot start logs native errors we already report in one line.
   // No memory pattern: onnxruntime keeps one per input shape and grows its arena to hold each as a block, so
   // inspections of mixed lengths grew the worker by ~400 MiB (bench soak); without it, no slower (bench).
-  const base: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all', logSeverityLevel: 4, enableMemPattern: false };
+  const base: ort.InferenceSession.SessionOptions = {
+    graphOptimizationLevel: 'all',
+    logSeverityLevel: 4,
+    enableMemPattern: false,
+  };
   const platform = options.platform ?? process.platform;
-  const backends = options.bundled && options.known ? { bundled: options.bundled, known: options.known } : await knownBackends();
+  const backends =
+    options.bundled && options.known ? { bundled: options.bundled, known: options.known } : await knownBackends();
   const bundled = options.bundled ?? backends.bundled;
   const known = options.known ?? backends.known;
   const failures: string[] = [];
@@ -119,7 +143,11 @@ export async function createSession(modelPath: string, setting: ExecutionProvide
   if (options.cpuOnlyReason && candidates.length > 0) {
     // Only an explicit GPU request is worth a note; 'auto' quietly takes the provider that can run the graph.
     const session = await create(modelPath, { ...base, executionProviders: ['cpu'] });
-    return { session, provider: 'cpu', ...(setting !== 'auto' ? { fallbackReason: `${options.cpuOnlyReason}; ran on CPU.` } : {}) };
+    return {
+      session,
+      provider: 'cpu',
+      ...(setting !== 'auto' ? { fallbackReason: `${options.cpuOnlyReason}; ran on CPU.` } : {}),
+    };
   }
   for (const provider of candidates) {
     // onnxruntime-node drops providers it does not know with a warning and runs on CPU: say so instead.
@@ -140,9 +168,15 @@ export async function createSession(modelPath: string, setting: ExecutionProvide
       );
       return { session, provider, ...(failures.length ? { fallbackReason: failures.join('; ') } : {}) };
     } catch (error) {
-      failures.push(`${provider} unavailable (${cleanProviderError(error instanceof Error ? error.message : String(error))})`);
+      failures.push(
+        `${provider} unavailable (${cleanProviderError(error instanceof Error ? error.message : String(error))})`,
+      );
     }
   }
   const session = await create(modelPath, { ...base, executionProviders: ['cpu'] });
-  return { session, provider: 'cpu', ...(failures.length ? { fallbackReason: `${failures.join('; ')}; ran on CPU.` } : {}) };
+  return {
+    session,
+    provider: 'cpu',
+    ...(failures.length ? { fallbackReason: `${failures.join('; ')}; ran on CPU.` } : {}),
+  };
 }

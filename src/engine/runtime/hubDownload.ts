@@ -64,8 +64,16 @@ function partialFolder(storageDir: string, id: string): string {
 function requester(options: DownloadOptions): HubRequester {
   const host = options.endpoint ?? process.env.HF_ENDPOINT ?? DEFAULT_HUB_HOST;
   const token = process.env.HF_TOKEN ?? process.env.HF_ACCESS_TOKEN;
-  const auth: Record<string, string> = token && /^https:\/\/(?:huggingface\.co|hf\.co)\//.test(host) ? { Authorization: `Bearer ${token}` } : {};
-  return { host, get: (url, init = {}) => fetch(url, { headers: { 'User-Agent': 'prompt-attention', ...auth, ...init.headers }, ...(init.signal ? { signal: init.signal } : {}) }) };
+  const auth: Record<string, string> =
+    token && /^https:\/\/(?:huggingface\.co|hf\.co)\//.test(host) ? { Authorization: `Bearer ${token}` } : {};
+  return {
+    host,
+    get: (url, init = {}) =>
+      fetch(url, {
+        headers: { 'User-Agent': 'prompt-attention', ...auth, ...init.headers },
+        ...(init.signal ? { signal: init.signal } : {}),
+      }),
+  };
 }
 
 function fileUrl(client: HubRequester, id: string, revision: string, file: string): string {
@@ -92,8 +100,13 @@ async function readListing(folder: string): Promise<HubFile[] | null> {
 
 /** The files `dtype` needs from `listing`, reading genai_config.json from `folder` when the layout has one. */
 async function needed(listing: readonly HubFile[], folder: string, options: DownloadOptions): Promise<HubFile[]> {
-  const genaiGraph = listing.some((f) => f.path === GENAI_CONFIG) ? await readGenaiGraphName(path.join(folder, GENAI_CONFIG)) : undefined;
-  return filesToDownload(listing, options.dtype ?? 'auto', { ...(options.gpu ? { gpu: true } : {}), ...(genaiGraph ? { genaiGraph } : {}) });
+  const genaiGraph = listing.some((f) => f.path === GENAI_CONFIG)
+    ? await readGenaiGraphName(path.join(folder, GENAI_CONFIG))
+    : undefined;
+  return filesToDownload(listing, options.dtype ?? 'auto', {
+    ...(options.gpu ? { gpu: true } : {}),
+    ...(genaiGraph ? { genaiGraph } : {}),
+  });
 }
 
 async function complete(files: readonly HubFile[], folder: string): Promise<boolean> {
@@ -119,7 +132,15 @@ export async function ensureHubModel(id: string, storageDir: string, options: Do
   const partDir = partialFolder(storageDir, id);
   await fs.mkdir(partDir, { recursive: true });
   const fetchOne = (file: HubFile, onBytes: (bytes: number) => void): Promise<void> =>
-    downloadVerified(id, fileUrl(client, id, revision, file.path), file, pathInside(partDir, file.path), client, options, onBytes);
+    downloadVerified(
+      id,
+      fileUrl(client, id, revision, file.path),
+      file,
+      pathInside(partDir, file.path),
+      client,
+      options,
+      onBytes,
+    );
   const genai = listing.find((f) => f.path === GENAI_CONFIG);
   if (genai) await placeOrFetch(genai, finalDir, partDir, fetchOne);
   const files = await needed(listing, genai ? partDir : finalDir, options);
@@ -128,7 +149,9 @@ export async function ensureHubModel(id: string, storageDir: string, options: Do
   const totalBytes = missing.reduce((sum, f) => sum + f.size, 0);
   let doneBytes = 0;
   for (const file of missing) {
-    await fetchOne(file, (bytes) => options.onProgress?.({ file: file.path, loadedBytes: doneBytes + bytes, totalBytes }));
+    await fetchOne(file, (bytes) =>
+      options.onProgress?.({ file: file.path, loadedBytes: doneBytes + bytes, totalBytes }),
+    );
     doneBytes += file.size;
   }
   // Everything verified: move into the model folder, the graph (listed last) last.
@@ -140,7 +163,12 @@ export async function ensureHubModel(id: string, storageDir: string, options: Do
   return finalDir;
 }
 
-async function placeOrFetch(file: HubFile, finalDir: string, partDir: string, fetchOne: (file: HubFile, onBytes: (bytes: number) => void) => Promise<void>): Promise<void> {
+async function placeOrFetch(
+  file: HubFile,
+  finalDir: string,
+  partDir: string,
+  fetchOne: (file: HubFile, onBytes: (bytes: number) => void) => Promise<void>,
+): Promise<void> {
   const inFinal = pathInside(finalDir, file.path);
   const inPart = pathInside(partDir, file.path);
   if ((await sizeOf(inPart)) === file.size) return;
@@ -161,8 +189,18 @@ async function moveInto(from: string, to: string): Promise<void> {
 async function removePartial(storageDir: string, id: string): Promise<void> {
   await fs.rm(partialFolder(storageDir, id), { recursive: true, force: true });
   // Empty parents (.partial/<owner>, .partial) go too; a sibling's download keeps them.
-  for (let dir = path.dirname(partialFolder(storageDir, id)); dir.startsWith(path.join(storageDir, 'hub', '.partial')); dir = path.dirname(dir)) {
-    if (!(await fs.rmdir(dir).then(() => true, () => false))) break;
+  for (
+    let dir = path.dirname(partialFolder(storageDir, id));
+    dir.startsWith(path.join(storageDir, 'hub', '.partial'));
+    dir = path.dirname(dir)
+  ) {
+    if (
+      !(await fs.rmdir(dir).then(
+        () => true,
+        () => false,
+      ))
+    )
+      break;
   }
 }
 
@@ -172,7 +210,11 @@ function hashesFor(file: HubFile): { sha256: Hash | null; git: Hash | null } {
   return { sha256: file.sha256 ? createHash('sha256') : null, git };
 }
 
-async function feedExisting(part: string, bytes: number, hashes: { sha256: Hash | null; git: Hash | null }): Promise<void> {
+async function feedExisting(
+  part: string,
+  bytes: number,
+  hashes: { sha256: Hash | null; git: Hash | null },
+): Promise<void> {
   if (bytes === 0 || (!hashes.sha256 && !hashes.git)) return;
   for await (const chunk of createReadStream(part, { start: 0, end: bytes - 1 })) {
     hashes.sha256?.update(chunk as Buffer);
@@ -196,7 +238,8 @@ async function downloadVerified(
   }
   const part = `${dest}.part`;
   await fs.mkdir(path.dirname(part), { recursive: true });
-  const cancelled = (): EngineError => new EngineError(`Download of ${id} cancelled; ${file.path} resumes where it stopped next time.`);
+  const cancelled = (): EngineError =>
+    new EngineError(`Download of ${id} cancelled; ${file.path} resumes where it stopped next time.`);
   let drops = 0;
   for (;;) {
     if (options.signal?.aborted) throw cancelled();
@@ -211,7 +254,10 @@ async function downloadVerified(
     if (have < file.size || file.size === 0) {
       let response: Response;
       try {
-        response = await client.get(url, { headers: have > 0 ? { Range: `bytes=${have}-` } : {}, ...(options.signal ? { signal: options.signal } : {}) });
+        response = await client.get(url, {
+          headers: have > 0 ? { Range: `bytes=${have}-` } : {},
+          ...(options.signal ? { signal: options.signal } : {}),
+        });
       } catch (error) {
         if (options.signal?.aborted) throw cancelled();
         if (++drops >= MAX_ATTEMPTS) throw new EngineError(`Cannot download ${id} (${url}): ${firstLine(error)}`);
@@ -246,23 +292,42 @@ async function downloadVerified(
       } catch (error) {
         chunks.stop();
         await handle.close();
-        if (error instanceof SizeError) return refuse(id, file, part, `it is larger than the listed ${file.size} bytes`);
+        if (error instanceof SizeError)
+          return refuse(id, file, part, `it is larger than the listed ${file.size} bytes`);
         if (options.signal?.aborted) throw cancelled();
-        if (++drops >= MAX_ATTEMPTS) throw new EngineError(`Download of ${id} failed at ${file.path}: the connection dropped ${drops} times (${firstLine(error)}); run again to resume.`);
+        if (++drops >= MAX_ATTEMPTS)
+          throw new EngineError(
+            `Download of ${id} failed at ${file.path}: the connection dropped ${drops} times (${firstLine(error)}); run again to resume.`,
+          );
         await delay(options, drops);
         continue;
       }
       await handle.close();
       if (written < file.size) {
-        if (++drops >= MAX_ATTEMPTS) throw new EngineError(`Download of ${id} failed at ${file.path}: it ended after ${written} of ${file.size} bytes ${drops} times; run again to resume.`);
+        if (++drops >= MAX_ATTEMPTS)
+          throw new EngineError(
+            `Download of ${id} failed at ${file.path}: it ended after ${written} of ${file.size} bytes ${drops} times; run again to resume.`,
+          );
         await delay(options, drops);
         continue;
       }
     }
     const sha256 = hashes.sha256?.digest('hex');
-    if (file.sha256 && sha256 !== file.sha256) return refuse(id, file, part, `its sha256 ${sha256?.slice(0, 12)}… is not the listed ${file.sha256.slice(0, 12)}…`);
+    if (file.sha256 && sha256 !== file.sha256)
+      return refuse(
+        id,
+        file,
+        part,
+        `its sha256 ${sha256?.slice(0, 12)}… is not the listed ${file.sha256.slice(0, 12)}…`,
+      );
     const git = hashes.git?.digest('hex');
-    if (file.gitOid && git !== file.gitOid) return refuse(id, file, part, `its git blob id ${git?.slice(0, 12)}… is not the listed ${file.gitOid.slice(0, 12)}…`);
+    if (file.gitOid && git !== file.gitOid)
+      return refuse(
+        id,
+        file,
+        part,
+        `its git blob id ${git?.slice(0, 12)}… is not the listed ${file.gitOid.slice(0, 12)}…`,
+      );
     await fs.rename(part, dest);
     return;
   }
@@ -272,7 +337,10 @@ class SizeError extends Error {}
 
 /** The body's chunks (null at the end); an abort rejects a pending read at once (fetch's own abort can leave
  * a half-read body's read pending forever). */
-function abortableChunks(response: Response, signal: AbortSignal | undefined): { read(): Promise<Uint8Array | null>; stop(): void } {
+function abortableChunks(
+  response: Response,
+  signal: AbortSignal | undefined,
+): { read(): Promise<Uint8Array | null>; stop(): void } {
   const reader = response.body?.getReader();
   let onAbort: (() => void) | undefined;
   const aborted = new Promise<never>((_, reject) => {

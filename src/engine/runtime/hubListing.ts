@@ -34,7 +34,15 @@ const HEX40 = /^[0-9a-f]{40}$/;
 
 /** True when `name` is a safe relative path inside a folder (the listing and genai_config.json name files). */
 export function isSafeRepoPath(name: string): boolean {
-  if (!name || name.length > 1000 || name.startsWith('/') || name.includes('\\') || name.includes('\0') || /^[A-Za-z]:/.test(name)) return false;
+  if (
+    !name ||
+    name.length > 1000 ||
+    name.startsWith('/') ||
+    name.includes('\\') ||
+    name.includes('\0') ||
+    /^[A-Za-z]:/.test(name)
+  )
+    return false;
   return name.split('/').every((part) => part !== '' && part !== '.' && part !== '..' && !part.includes(':'));
 }
 
@@ -62,10 +70,14 @@ export function parseTreeEntries(entries: unknown, id: string): HubFile[] {
   const files: HubFile[] = [];
   for (const raw of entries as TreeEntry[]) {
     if (typeof raw !== 'object' || raw === null || raw.type !== 'file' || typeof raw.path !== 'string') continue;
-    if (!isSafeRepoPath(raw.path)) throw new EngineError(`The Hub's file listing for ${id} names "${raw.path}", which is not a safe relative path; nothing was downloaded.`);
+    if (!isSafeRepoPath(raw.path))
+      throw new EngineError(
+        `The Hub's file listing for ${id} names "${raw.path}", which is not a safe relative path; nothing was downloaded.`,
+      );
     const lfsSize = typeof raw.lfs?.size === 'number' ? raw.lfs.size : undefined;
     const size = lfsSize ?? (typeof raw.size === 'number' ? raw.size : NaN);
-    if (!Number.isSafeInteger(size) || size < 0) throw new EngineError(`The Hub's file listing for ${id} gives no size for ${raw.path}.`);
+    if (!Number.isSafeInteger(size) || size < 0)
+      throw new EngineError(`The Hub's file listing for ${id} gives no size for ${raw.path}.`);
     const sha = typeof raw.lfs?.oid === 'string' ? raw.lfs.oid.replace(/^sha256:/, '').toLowerCase() : undefined;
     const oid = typeof raw.oid === 'string' ? raw.oid.toLowerCase() : undefined;
     files.push({
@@ -97,8 +109,14 @@ export interface HubRequester {
 const MAX_PAGES = 100;
 
 /** Lists every file of repository `id` at `revision`. */
-export async function listHubFiles(id: string, revision: string, client: HubRequester, signal?: AbortSignal): Promise<HubFile[]> {
-  let url: string | null = `${client.host.replace(/\/+$/, '')}/api/models/${id}/tree/${encodeURIComponent(revision)}?recursive=true`;
+export async function listHubFiles(
+  id: string,
+  revision: string,
+  client: HubRequester,
+  signal?: AbortSignal,
+): Promise<HubFile[]> {
+  let url: string | null =
+    `${client.host.replace(/\/+$/, '')}/api/models/${id}/tree/${encodeURIComponent(revision)}?recursive=true`;
   const files: HubFile[] = [];
   for (let page = 0; url && page < MAX_PAGES; page++) {
     let response: Response;
@@ -106,12 +124,17 @@ export async function listHubFiles(id: string, revision: string, client: HubRequ
       response = await client.get(url, { headers: { Accept: 'application/json' }, ...(signal ? { signal } : {}) });
     } catch (error) {
       if (signal?.aborted) throw new EngineError(`Download of ${id} cancelled.`);
-      throw new EngineError(`Cannot list the files of ${id} (${url}): ${error instanceof Error ? error.message : String(error)}`);
+      throw new EngineError(
+        `Cannot list the files of ${id} (${url}): ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
     if (response.status === 404 || response.status === 401) {
-      throw new EngineError(`Cannot download ${id}: the Hub has no model ${id} at revision ${revision} (HTTP ${response.status}${response.status === 401 ? '; a private or gated model needs HF_TOKEN' : ''}).`);
+      throw new EngineError(
+        `Cannot download ${id}: the Hub has no model ${id} at revision ${revision} (HTTP ${response.status}${response.status === 401 ? '; a private or gated model needs HF_TOKEN' : ''}).`,
+      );
     }
-    if (response.status !== 200) throw new EngineError(`Cannot list the files of ${id}: the Hub answered HTTP ${response.status}.`);
+    if (response.status !== 200)
+      throw new EngineError(`Cannot list the files of ${id}: the Hub answered HTTP ${response.status}.`);
     let body: unknown;
     try {
       body = await response.json();
@@ -125,7 +148,11 @@ export async function listHubFiles(id: string, revision: string, client: HubRequ
 }
 
 /** What to fetch for `dtype`: the side files the repository has, then the graph's data, the graph last. */
-export function filesToDownload(listing: readonly HubFile[], dtype: ModelDtype, options: ChooseOptions = {}): HubFile[] {
+export function filesToDownload(
+  listing: readonly HubFile[],
+  dtype: ModelDtype,
+  options: ChooseOptions = {},
+): HubFile[] {
   const byPath = new Map(listing.map((f) => [f.path, f]));
   const model = filesForDtype(listing, dtype, options);
   const side = SIDE_FILES.filter((f) => byPath.has(f) && !model.includes(f));

@@ -30,7 +30,11 @@ const FIXED = 64 * 2 ** 20;
 /** Bytes the tapped run adds at its peak for n tokens (the session's weights are already resident). */
 export function inspectionBytes(shape: MemoryShape, n: number): number {
   const intermediate = shape.intermediate ?? 6 * shape.hidden; // Llama 2.7×, Qwen2.5 5.4×, GPT-2 4×
-  const tensors = 4 * (HEAD_SQUARES * shape.heads * n * n + SQUARES * n * n + n * (HIDDEN_ROWS * shape.hidden + INTERMEDIATE_ROWS * intermediate));
+  const tensors =
+    4 *
+    (HEAD_SQUARES * shape.heads * n * n +
+      SQUARES * n * n +
+      n * (HIDDEN_ROWS * shape.hidden + INTERMEDIATE_ROWS * intermediate));
   return Math.ceil(SLACK * tensors + FIXED);
 }
 

@@ -5,7 +5,12 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type * as ort from 'onnxruntime-node';
-import type { AttentionRows, ExecutionProviderName, ExecutionProviderSetting, ModelCardSummary } from '../../shared/protocol';
+import type {
+  AttentionRows,
+  ExecutionProviderName,
+  ExecutionProviderSetting,
+  ModelCardSummary,
+} from '../../shared/protocol';
 import type { CompactRowsOutputs } from '../graph/attentionStatsGraph';
 import { ALL_ROWS, PROBABILITY_ROWS_INPUT } from '../graph/attentionStatsGraph';
 import { EngineError } from '../engineError';
@@ -69,7 +74,14 @@ function float16ToFloat32(half: Uint16Array): Float32Array {
     const exponent = (h >> 10) & 0x1f;
     const mantissa = h & 0x3ff;
     const sign = h & 0x8000 ? -1 : 1;
-    out[i] = exponent === 0 ? sign * 2 ** -14 * (mantissa / 1024) : exponent === 31 ? (mantissa ? NaN : sign * Infinity) : sign * 2 ** (exponent - 15) * (1 + mantissa / 1024);
+    out[i] =
+      exponent === 0
+        ? sign * 2 ** -14 * (mantissa / 1024)
+        : exponent === 31
+          ? mantissa
+            ? NaN
+            : sign * Infinity
+          : sign * 2 ** (exponent - 15) * (1 + mantissa / 1024);
   }
   return out;
 }
@@ -101,9 +113,13 @@ export class LoadedModel {
     }
     const config = await readModelConfig(folder);
     const tokenizer = await ModelTokenizer.load(folder);
-    const file = await resolveModelFile(folder, options.dtype ?? 'auto', { gpu: options.provider !== 'cpu' && options.provider !== 'auto' });
+    const file = await resolveModelFile(folder, options.dtype ?? 'auto', {
+      gpu: options.provider !== 'cpu' && options.provider !== 'auto',
+    });
     const modelFile = file.file;
-    let tapped = await prepareTappedModel(modelFile, config.layers, options.cacheDir, { onPreparing: options.onPreparing });
+    let tapped = await prepareTappedModel(modelFile, config.layers, options.cacheDir, {
+      onPreparing: options.onPreparing,
+    });
     const vocab = tapped.graphVocabSize ?? config.vocabSize;
     if (vocab !== null && tokenizer.vocabSize > vocab) {
       throw new EngineError(
@@ -113,25 +129,44 @@ export class LoadedModel {
     const runtime = await import('onnxruntime-node');
     let created;
     // A fused operator that gives its probabilities only on CPU (GroupQueryAttention) keeps the graph there.
-    const providerOptions = (t: TappedModel): ProviderOptions => ({ ...options.providerOptions, ...(t.plan.cpuOnly ? { cpuOnlyReason: t.plan.cpuOnly } : {}) });
+    const providerOptions = (t: TappedModel): ProviderOptions => ({
+      ...options.providerOptions,
+      ...(t.plan.cpuOnly ? { cpuOnlyReason: t.plan.cpuOnly } : {}),
+    });
     try {
       created = await createSession(tapped.modelPath, options.provider, providerOptions(tapped));
     } catch {
       // A cached tapped graph that onnxruntime cannot load (corrupt, or its links broken) is rebuilt once.
       try {
-        tapped = await prepareTappedModel(modelFile, config.layers, options.cacheDir, { rebuild: true, onPreparing: options.onPreparing });
+        tapped = await prepareTappedModel(modelFile, config.layers, options.cacheDir, {
+          rebuild: true,
+          onPreparing: options.onPreparing,
+        });
         created = await createSession(tapped.modelPath, options.provider, providerOptions(tapped));
       } catch (error) {
         throw new EngineError(`Cannot load model ${modelFile}: ${firstLine(error)}`);
       }
     }
     const card = await readModelCard(folder);
-    return new LoadedModel(options.id, folder, config, tokenizer, tapped, created.session, runtime, created.provider, created.fallbackReason, card, file, options.embedded === true);
+    return new LoadedModel(
+      options.id,
+      folder,
+      config,
+      tokenizer,
+      tapped,
+      created.session,
+      runtime,
+      created.provider,
+      created.fallbackReason,
+      card,
+      file,
+      options.embedded === true,
+    );
   }
 
   /** The dtype that ran: from the file name, else from the graph's operators. */
   get dtype(): string {
-    return this.file.dtype !== 'unknown' ? this.file.dtype : this.tapped.plan.weightsDtype ?? 'unknown';
+    return this.file.dtype !== 'unknown' ? this.file.dtype : (this.tapped.plan.weightsDtype ?? 'unknown');
   }
 
   get layers(): number {
@@ -146,17 +181,45 @@ export class LoadedModel {
   async runTensors(ids: readonly number[], options: RunOptions = {}): Promise<AttentionTensors> {
     const probabilities = options.probabilities ?? true;
     // A broken tokenizer.json can yield ids that are not numbers at all (an added token with no content).
-    const bad = ids.findIndex((id) => !Number.isInteger(id) || id < 0 || (this.config.vocabSize !== null && id >= Math.max(this.config.vocabSize, this.tokenizer.vocabSize)));
+    const bad = ids.findIndex(
+      (id) =>
+        !Number.isInteger(id) ||
+        id < 0 ||
+        (this.config.vocabSize !== null && id >= Math.max(this.config.vocabSize, this.tokenizer.vocabSize)),
+    );
     if (bad >= 0) {
-      const id = Number.isInteger(ids[bad]) ? `Token id ${ids[bad]} is outside the model's vocabulary` : `Token ${bad} has no valid id`;
+      const id = Number.isInteger(ids[bad])
+        ? `Token id ${ids[bad]} is outside the model's vocabulary`
+        : `Token ${bad} has no valid id`;
       throw new EngineError(`${id}; tokenizer.json does not match the model.`);
     }
-    const feeds = prefillFeeds(this.runtime, this.tapped.inputs, ids, { kvHeads: this.config.kvHeads, headDim: this.config.headDim, metadata: this.session.inputMetadata });
-    feeds[PROBABILITY_ROWS_INPUT] = new this.runtime.Tensor('int64', BigInt64Array.of(BigInt(probabilities ? ALL_ROWS : 0)), [1]);
+    const feeds = prefillFeeds(this.runtime, this.tapped.inputs, ids, {
+      kvHeads: this.config.kvHeads,
+      headDim: this.config.headDim,
+      metadata: this.session.inputMetadata,
+    });
+    feeds[PROBABILITY_ROWS_INPUT] = new this.runtime.Tensor(
+      'int64',
+      BigInt64Array.of(BigInt(probabilities ? ALL_ROWS : 0)),
+      [1],
+    );
     const { stats } = this.tapped;
     let outputs: ort.InferenceSession.OnnxValueMapType;
     try {
-      const fetches = [stats.longRange, ...stats.layers.flatMap((o) => [o.heads.weights, o.heads.keys, o.heads.scale, o.rollout.weights, o.rollout.keys, o.rollout.scale, o.received, o.bands, o.entropy])];
+      const fetches = [
+        stats.longRange,
+        ...stats.layers.flatMap((o) => [
+          o.heads.weights,
+          o.heads.keys,
+          o.heads.scale,
+          o.rollout.weights,
+          o.rollout.keys,
+          o.rollout.scale,
+          o.received,
+          o.bands,
+          o.entropy,
+        ]),
+      ];
       if (probabilities) fetches.push(...stats.probabilities);
       outputs = await this.session.run(feeds, fetches);
     } catch (error) {
@@ -170,7 +233,9 @@ export class LoadedModel {
       const keys = read<Uint16Array>(o.keys);
       const rowScale = read<Float32Array>(o.scale);
       const k = weights.length / rows;
-      return keys.length === 0 ? { encoding: 'dense-u8', rows, n, k, weights, rowScale } : { encoding: 'topk-u8', rows, n, k, weights, rowScale, indices: keys };
+      return keys.length === 0
+        ? { encoding: 'dense-u8', rows, n, k, weights, rowScale }
+        : { encoding: 'topk-u8', rows, n, k, weights, rowScale, indices: keys };
     };
     const layers = stats.layers.map((o, layer): LayerTensors => {
       const bands = read<Float32Array>(o.bands);
@@ -180,7 +245,10 @@ export class LoadedModel {
         const name = stats.probabilities[layer];
         const tensor = outputs[name] as ort.Tensor;
         data = tensor.type === 'float16' ? float16ToFloat32(tensor.data as Uint16Array) : (tensor.data as Float32Array);
-        if (data.length !== heads * n * n) throw new EngineError(`Attention output ${name} has shape [${tensor.dims.join(', ')}], not [batch, heads, ${n}, ${n}].`);
+        if (data.length !== heads * n * n)
+          throw new EngineError(
+            `Attention output ${name} has shape [${tensor.dims.join(', ')}], not [batch, heads, ${n}, ${n}].`,
+          );
       }
       return {
         ...(data ? { data } : {}),

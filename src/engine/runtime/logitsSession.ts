@@ -68,7 +68,9 @@ export class LogitsSession {
 
   static async open(folder: string, config: ModelConfig, options: LogitsOpenOptions): Promise<LogitsSession> {
     const runtime = await import('onnxruntime-node');
-    const resolved = await resolveModelFile(folder, options.dtype ?? 'auto', { gpu: options.provider !== 'cpu' && options.provider !== 'auto' });
+    const resolved = await resolveModelFile(folder, options.dtype ?? 'auto', {
+      gpu: options.provider !== 'cpu' && options.provider !== 'auto',
+    });
     let bytes: Uint8Array | null = null;
     // External weights resolve relative to the graph's path, so only inline graphs are rewritten in memory.
     if (!options.fullLogits && resolved.externalData.length === 0) {
@@ -82,15 +84,32 @@ export class LogitsSession {
     let created;
     try {
       const sliced = bytes;
-      created = await createSession(resolved.file, options.provider, sliced
-        ? { ...options.providerOptions, create: (_file, sessionOptions) => runtime.InferenceSession.create(sliced, sessionOptions) }
-        : options.providerOptions);
+      created = await createSession(
+        resolved.file,
+        options.provider,
+        sliced
+          ? {
+              ...options.providerOptions,
+              create: (_file, sessionOptions) => runtime.InferenceSession.create(sliced, sessionOptions),
+            }
+          : options.providerOptions,
+      );
     } catch (error) {
       throw new EngineError(`Cannot load model ${resolved.file}: ${firstLine(error)}`);
     }
     const inputs = inputInfos(created.session);
     const sliced = !options.fullLogits && inputs.some((i) => i.name === LOGITS_KEEP_INPUT || NATIVE_KEEP.test(i.name));
-    return new LogitsSession(created.session, runtime, inputs, created.session.inputMetadata, config, sliced, created.provider, created.fallbackReason, resolved.file);
+    return new LogitsSession(
+      created.session,
+      runtime,
+      inputs,
+      created.session.inputMetadata,
+      config,
+      sliced,
+      created.provider,
+      created.fallbackReason,
+      resolved.file,
+    );
   }
 
   /** Left padding needs explicit positions; without a position_ids input rows are right-padded. */
@@ -98,7 +117,10 @@ export class LogitsSession {
     return this.sliced && this.inputs.some((i) => i.name === 'position_ids');
   }
 
-  private feeds(rows: readonly (readonly number[])[], keep: number): { feeds: Record<string, ort.Tensor>; offsets: number[]; length: number } {
+  private feeds(
+    rows: readonly (readonly number[])[],
+    keep: number,
+  ): { feeds: Record<string, ort.Tensor>; offsets: number[]; length: number } {
     const { Tensor } = this.runtime;
     const b = rows.length;
     const length = Math.max(...rows.map((r) => r.length));
@@ -117,13 +139,24 @@ export class LogitsSession {
     });
     // The graph's other inputs (cache, merged-decoder branch) as one prefill feeds them, then widened to the batch.
     const others = this.inputs.filter((i) => i.name !== LOGITS_KEEP_INPUT);
-    const feeds = prefillFeeds(this.runtime, others.map((i) => ({ name: i.name, elemType: 0, shape: null })), rows[0], {
-      kvHeads: this.config.kvHeads,
-      headDim: this.config.headDim,
-      metadata: this.metadata,
-    });
+    const feeds = prefillFeeds(
+      this.runtime,
+      others.map((i) => ({ name: i.name, elemType: 0, shape: null })),
+      rows[0],
+      {
+        kvHeads: this.config.kvHeads,
+        headDim: this.config.headDim,
+        metadata: this.metadata,
+      },
+    );
     const ints = (input: InputInfo, values: readonly number[]): ort.Tensor =>
-      input.type === 'int32' ? new Tensor('int32', Int32Array.from(values), [b, length]) : new Tensor('int64', BigInt64Array.from(values, (v) => BigInt(v)), [b, length]);
+      input.type === 'int32'
+        ? new Tensor('int32', Int32Array.from(values), [b, length])
+        : new Tensor(
+            'int64',
+            BigInt64Array.from(values, (v) => BigInt(v)),
+            [b, length],
+          );
     for (const input of this.inputs) {
       const name = input.name;
       if (name === 'input_ids') feeds[name] = ints(input, ids);
@@ -133,7 +166,10 @@ export class LogitsSession {
       else if (name === LOGITS_KEEP_INPUT) feeds[name] = new Tensor('int64', BigInt64Array.of(BigInt(-keep)), [1]);
       else if (NATIVE_KEEP.test(name) && this.sliced) {
         const old = feeds[name];
-        feeds[name] = input.type === 'int32' ? new Tensor('int32', Int32Array.of(keep), old.dims) : new Tensor('int64', BigInt64Array.of(BigInt(keep)), old.dims);
+        feeds[name] =
+          input.type === 'int32'
+            ? new Tensor('int32', Int32Array.of(keep), old.dims)
+            : new Tensor('int64', BigInt64Array.of(BigInt(keep)), old.dims);
       } else if (PAST_INPUT.test(name) && b > 1) {
         const old = feeds[name];
         feeds[name] = new Tensor(old.type, old.data, [b, ...old.dims.slice(1)] as number[]);
@@ -142,16 +178,22 @@ export class LogitsSession {
     return { feeds, offsets, length };
   }
 
-  private async logits(rows: readonly (readonly number[])[], keep: number): Promise<{ data: Float32Array; positions: number; vocab: number; offsets: number[]; length: number }> {
+  private async logits(
+    rows: readonly (readonly number[])[],
+    keep: number,
+  ): Promise<{ data: Float32Array; positions: number; vocab: number; offsets: number[]; length: number }> {
     const { feeds, offsets, length } = this.feeds(rows, keep);
     let out: ort.InferenceSession.OnnxValueMapType;
     try {
-      out = await this.session.run(feeds, [this.session.outputNames.includes('logits') ? 'logits' : this.session.outputNames[0]]);
+      out = await this.session.run(feeds, [
+        this.session.outputNames.includes('logits') ? 'logits' : this.session.outputNames[0],
+      ]);
     } catch (error) {
       throw new EngineError(`Model run failed: ${firstLine(error)}`);
     }
     const tensor = Object.values(out)[0] as ort.Tensor;
-    if (tensor.type !== 'float32') throw new EngineError(`The model's logits are ${tensor.type}; attribution reads float32 logits.`);
+    if (tensor.type !== 'float32')
+      throw new EngineError(`The model's logits are ${tensor.type}; attribution reads float32 logits.`);
     const [, positions, vocab] = tensor.dims;
     return { data: tensor.data as Float32Array, positions, vocab, offsets, length };
   }
@@ -167,7 +209,11 @@ export class LogitsSession {
    * Per sequence, the log-probability of each answer token (float64 log-softmax). Sequences run in batches;
    * `onBatch` is told after each, and `isCancelled` is asked before each.
    */
-  async answerLogProbs(sequences: readonly ScoredSequence[], onBatch?: (done: number) => void, isCancelled?: () => boolean): Promise<Float64Array[]> {
+  async answerLogProbs(
+    sequences: readonly ScoredSequence[],
+    onBatch?: (done: number) => void,
+    isCancelled?: () => boolean,
+  ): Promise<Float64Array[]> {
     const results = new Array<Float64Array>(sequences.length);
     // Similar lengths share a batch: less padding.
     const order = sequences.map((_, i) => i).sort((a, b) => sequences[b].ids.length - sequences[a].ids.length);
@@ -180,9 +226,13 @@ export class LogitsSession {
       const batch = order.slice(done, done + rows);
       for (const i of batch) {
         if (sequences[i].answerStart < 1) throw new Error('an answer needs at least one token before it');
-        if (sequences[i].ids.length - sequences[i].answerStart !== answer) throw new Error('sequences in one call share the answer length');
+        if (sequences[i].ids.length - sequences[i].answerStart !== answer)
+          throw new Error('sequences in one call share the answer length');
       }
-      const run = await this.logits(batch.map((i) => sequences[i].ids), answer + 1);
+      const run = await this.logits(
+        batch.map((i) => sequences[i].ids),
+        answer + 1,
+      );
       batch.forEach((seqIndex, row) => {
         const seq = sequences[seqIndex];
         const scores = new Float64Array(answer);
@@ -190,7 +240,12 @@ export class LogitsSession {
           // Logits at position p predict token p + 1.
           const absolute = run.offsets[row] + seq.answerStart - 1 + j;
           const position = this.sliced ? absolute - (run.length - run.positions) : absolute;
-          scores[j] = logSoftmaxAt(run.data, (row * run.positions + position) * run.vocab, run.vocab, seq.ids[seq.answerStart + j]);
+          scores[j] = logSoftmaxAt(
+            run.data,
+            (row * run.positions + position) * run.vocab,
+            run.vocab,
+            seq.ids[seq.answerStart + j],
+          );
         }
         results[seqIndex] = scores;
       });
@@ -201,7 +256,13 @@ export class LogitsSession {
   }
 
   /** Greedy continuation of `ids`: at most `max` tokens, stopping before a token `stop` accepts. */
-  async generate(ids: readonly number[], max: number, stop: (id: number) => boolean, limit: number, isCancelled?: () => boolean): Promise<number[]> {
+  async generate(
+    ids: readonly number[],
+    max: number,
+    stop: (id: number) => boolean,
+    limit: number,
+    isCancelled?: () => boolean,
+  ): Promise<number[]> {
     const out: number[] = [];
     const current = [...ids];
     while (out.length < max && current.length < limit) {

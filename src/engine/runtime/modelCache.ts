@@ -27,7 +27,12 @@ export class ModelCache {
     this.download?.abort();
   }
 
-  async get(setting: string, provider: ExecutionProviderSetting, onProgress: (progress: ProgressUpdate) => void, dtype: ModelDtype = 'auto'): Promise<LoadedModel> {
+  async get(
+    setting: string,
+    provider: ExecutionProviderSetting,
+    onProgress: (progress: ProgressUpdate) => void,
+    dtype: ModelDtype = 'auto',
+  ): Promise<LoadedModel> {
     const key = `${setting}\0${provider}\0${dtype}`;
     const warm = this.current;
     if (warm?.key === key) {
@@ -49,7 +54,13 @@ export class ModelCache {
     return model;
   }
 
-  private async load(setting: string, provider: ExecutionProviderSetting, onProgress: (progress: ProgressUpdate) => void, onStamp: (stamp: string) => void, dtype: ModelDtype): Promise<LoadedModel> {
+  private async load(
+    setting: string,
+    provider: ExecutionProviderSetting,
+    onProgress: (progress: ProgressUpdate) => void,
+    onStamp: (stamp: string) => void,
+    dtype: ModelDtype,
+  ): Promise<LoadedModel> {
     const gpu = provider !== 'cpu' && provider !== 'auto';
     const abort = new AbortController();
     this.download = abort;
@@ -94,7 +105,11 @@ const STAMPED_FILES = ['config.json', 'genai_config.json', 'tokenizer.json', 'to
 /** The graphs and their external data, in the folder and onnx/: whichever dtype runs, its files are stamped. */
 async function onnxFiles(folder: string): Promise<string[]> {
   const lists = await Promise.all(
-    ['', 'onnx'].map(async (sub) => (await fs.readdir(path.join(folder, sub)).catch(() => [] as string[])).filter((n) => n.includes('.onnx')).map((n) => (sub ? `${sub}/${n}` : n))),
+    ['', 'onnx'].map(async (sub) =>
+      (await fs.readdir(path.join(folder, sub)).catch(() => [] as string[]))
+        .filter((n) => n.includes('.onnx'))
+        .map((n) => (sub ? `${sub}/${n}` : n)),
+    ),
   );
   return lists.flat().sort();
 }
@@ -102,7 +117,12 @@ async function onnxFiles(folder: string): Promise<string[]> {
 /** Size, mtime and inode of the files a model is loaded from ('-' for a missing one). */
 async function folderStamp(folder: string): Promise<string> {
   const parts = await Promise.all(
-    [...STAMPED_FILES, ...(await onnxFiles(folder))].map((file) => fs.stat(path.join(folder, file)).then((s) => `${file}:${s.size}:${s.mtimeMs}:${s.ino}`, () => '-')),
+    [...STAMPED_FILES, ...(await onnxFiles(folder))].map((file) =>
+      fs.stat(path.join(folder, file)).then(
+        (s) => `${file}:${s.size}:${s.mtimeMs}:${s.ino}`,
+        () => '-',
+      ),
+    ),
   );
   return parts.join('|');
 }

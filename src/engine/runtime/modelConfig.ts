@@ -22,7 +22,8 @@ function firstNumber(json: Json, keys: readonly string[]): number | null {
 
 export function parseModelConfig(raw: Json, file: string): ModelConfig {
   // Multimodal / nested configs keep the language model's numbers under text_config.
-  const json = typeof raw.text_config === 'object' && raw.text_config !== null ? { ...raw, ...(raw.text_config as Json) } : raw;
+  const json =
+    typeof raw.text_config === 'object' && raw.text_config !== null ? { ...raw, ...(raw.text_config as Json) } : raw;
   checkConfigKeys(json, file);
   const layers = firstNumber(json, ['num_hidden_layers', 'n_layer', 'num_layers', 'n_layers']);
   const heads = firstNumber(json, ['num_attention_heads', 'n_head', 'num_heads', 'n_heads']);
@@ -30,7 +31,8 @@ export function parseModelConfig(raw: Json, file: string): ModelConfig {
   const kvHeads = firstNumber(json, ['num_key_value_heads', 'n_head_kv', 'num_kv_heads']) ?? heads;
   const hidden = firstNumber(json, ['hidden_size', 'n_embd', 'd_model']);
   const headDim = firstNumber(json, ['head_dim']) ?? (hidden ? hidden / heads : 64);
-  const maxPositions = firstNumber(json, ['max_position_embeddings', 'n_positions', 'n_ctx', 'max_sequence_length', 'seq_length']) ?? 2048;
+  const maxPositions =
+    firstNumber(json, ['max_position_embeddings', 'n_positions', 'n_ctx', 'max_sequence_length', 'seq_length']) ?? 2048;
   const config: ModelConfig = {
     modelType: typeof json.model_type === 'string' ? json.model_type : 'unknown',
     layers,
@@ -54,9 +56,11 @@ export async function readModelConfig(folder: string): Promise<ModelConfig> {
     const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
     const genai = missing ? await readGenaiConfig(folder) : null;
     if (genai) return genai;
-    throw new EngineError(missing
-      ? `No model in ${folder}: cannot read model config ${file} (a model folder holds config.json, tokenizer.json, tokenizer_config.json and onnx/model.onnx).`
-      : `Cannot read model config ${file}.`);
+    throw new EngineError(
+      missing
+        ? `No model in ${folder}: cannot read model config ${file} (a model folder holds config.json, tokenizer.json, tokenizer_config.json and onnx/model.onnx).`
+        : `Cannot read model config ${file}.`,
+    );
   }
   let json: unknown;
   try {
@@ -64,7 +68,8 @@ export async function readModelConfig(folder: string): Promise<ModelConfig> {
   } catch {
     throw new EngineError(`Model config ${file} is not valid JSON.`);
   }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new EngineError(`Model config ${file} is not a JSON object.`);
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw new EngineError(`Model config ${file} is not a JSON object.`);
   return parseModelConfig(json as Json, file);
 }
 

@@ -92,7 +92,13 @@ function dtypeFromGenaiFolder(graph: string): ConcreteDtype | 'unknown' {
   return 'unknown';
 }
 
-function choice(listing: readonly ListedFile[], graph: string, dtype: ConcreteDtype | 'unknown', layout: ModelLayout, reason?: string): ModelFileChoice {
+function choice(
+  listing: readonly ListedFile[],
+  graph: string,
+  dtype: ConcreteDtype | 'unknown',
+  layout: ModelLayout,
+  reason?: string,
+): ModelFileChoice {
   const externalData = externalDataFor(listing, graph);
   const sizes = [graph, ...externalData].map((p) => listing.find((f) => f.path === p)?.size);
   const bytes = sizes.every((s) => typeof s === 'number') ? (sizes as number[]).reduce((a, b) => a + b, 0) : null;
@@ -118,7 +124,12 @@ function gib(bytes: number): string {
  * when it fits comfortably in memory, else the first quantized file in the provider's order; a genai layout
  * has one graph whatever the dtype.
  */
-export function chooseModelFile(listing: readonly ListedFile[], dtype: ModelDtype, options: ChooseOptions = {}, where = 'the model folder'): ModelFileChoice {
+export function chooseModelFile(
+  listing: readonly ListedFile[],
+  dtype: ModelDtype,
+  options: ChooseOptions = {},
+  where = 'the model folder',
+): ModelFileChoice {
   const has = new Set(listing.map((f) => f.path));
   const find = (d: ConcreteDtype, reason?: string): ModelFileChoice | null => {
     const hit = candidatesFor(d).find((c) => has.has(c.graph));
@@ -132,17 +143,27 @@ export function chooseModelFile(listing: readonly ListedFile[], dtype: ModelDtyp
     if (found) return found;
     const present = listing.filter((f) => f.path.endsWith('.onnx')).map((f) => f.path);
     throw new EngineError(
-      `No ${dtype} model file in ${where}: looked for ${candidatesFor(dtype).slice(0, 2).map((c) => c.graph).join(' and ')}${present.length ? ` (found ${present.slice(0, 6).join(', ')}${present.length > 6 ? ', …' : ''})` : ''}.`,
+      `No ${dtype} model file in ${where}: looked for ${candidatesFor(dtype)
+        .slice(0, 2)
+        .map((c) => c.graph)
+        .join(
+          ' and ',
+        )}${present.length ? ` (found ${present.slice(0, 6).join(', ')}${present.length > 6 ? ', …' : ''})` : ''}.`,
     );
   }
   const memory = options.memoryBytes ?? os.totalmem();
   const full = find('fp32');
-  const others = (options.gpu ? GPU_ORDER : CPU_ORDER).map((d) => find(d)).filter((c): c is ModelFileChoice => c !== null);
+  const others = (options.gpu ? GPU_ORDER : CPU_ORDER)
+    .map((d) => find(d))
+    .filter((c): c is ModelFileChoice => c !== null);
   if (full) {
     const comfortable = full.bytes === null || full.bytes <= memory * COMFORTABLE_MEMORY_SHARE;
     if (comfortable || others.length === 0) return full;
     const pick = others[0];
-    return { ...pick, reason: `${full.graph} (${gib(full.bytes as number)}) does not fit comfortably in ${gib(memory)} of memory; ran ${pick.graph} (${pick.dtype}).` };
+    return {
+      ...pick,
+      reason: `${full.graph} (${gib(full.bytes as number)}) does not fit comfortably in ${gib(memory)} of memory; ran ${pick.graph} (${pick.dtype}).`,
+    };
   }
   if (others.length) return others[0];
   throw new EngineError(
@@ -159,9 +180,17 @@ function genaiChoice(listing: readonly ListedFile[], options: ChooseOptions): Mo
 }
 
 /** The files to download for `dtype`: the graph and its external data (plus genai_config.json for that layout). */
-export function filesForDtype(listing: readonly ListedFile[], dtype: ModelDtype, options: ChooseOptions = {}): string[] {
+export function filesForDtype(
+  listing: readonly ListedFile[],
+  dtype: ModelDtype,
+  options: ChooseOptions = {},
+): string[] {
   const picked = chooseModelFile(listing, dtype, options);
-  return [picked.graph, ...picked.externalData, ...(picked.layout === 'genai' ? [options.genaiConfig ?? 'genai_config.json'] : [])];
+  return [
+    picked.graph,
+    ...picked.externalData,
+    ...(picked.layout === 'genai' ? [options.genaiConfig ?? 'genai_config.json'] : []),
+  ];
 }
 
 /** genai_config.json's `model.decoder.filename`, when the file is there and names one. */
@@ -198,7 +227,11 @@ export interface ResolvedModelFile extends ModelFileChoice {
 }
 
 /** Picks the graph to run in a local model folder (root and onnx/, plus the genai graph's own folder). */
-export async function resolveModelFile(folder: string, dtype: ModelDtype, options: Omit<ChooseOptions, 'genaiGraph' | 'genaiConfig'> = {}): Promise<ResolvedModelFile> {
+export async function resolveModelFile(
+  folder: string,
+  dtype: ModelDtype,
+  options: Omit<ChooseOptions, 'genaiGraph' | 'genaiConfig'> = {},
+): Promise<ResolvedModelFile> {
   const listing = [...(await listFolder(folder, '')), ...(await listFolder(folder, 'onnx'))];
   const genaiGraph = await readGenaiGraphName(path.join(folder, 'genai_config.json'));
   if (genaiGraph) {

@@ -23,7 +23,13 @@ export interface ResolveOptions extends DownloadOptions {
 }
 
 function looksLikePath(value: string): boolean {
-  return path.isAbsolute(value) || value.startsWith('.') || value.startsWith('~') || /^[A-Za-z]:[\\/]/.test(value) || value.includes('\\');
+  return (
+    path.isAbsolute(value) ||
+    value.startsWith('.') ||
+    value.startsWith('~') ||
+    /^[A-Za-z]:[\\/]/.test(value) ||
+    value.includes('\\')
+  );
 }
 
 async function isDirectory(folder: string): Promise<boolean> {

@@ -14,10 +14,17 @@ import type { TokenTextKind } from './tokenSpans';
 import { tokenSpans } from './tokenSpans';
 
 interface TokenizerJson {
-  readonly model?: { readonly type?: string; readonly vocab?: Record<string, number> | [string, number][]; readonly byte_fallback?: boolean };
+  readonly model?: {
+    readonly type?: string;
+    readonly vocab?: Record<string, number> | [string, number][];
+    readonly byte_fallback?: boolean;
+  };
   readonly added_tokens?: readonly { readonly id: number; readonly special?: boolean }[];
   readonly decoder?: { readonly type?: string; readonly decoders?: readonly { readonly type?: string }[] } | null;
-  readonly pre_tokenizer?: { readonly type?: string; readonly pretokenizers?: readonly { readonly type?: string }[] } | null;
+  readonly pre_tokenizer?: {
+    readonly type?: string;
+    readonly pretokenizers?: readonly { readonly type?: string }[];
+  } | null;
 }
 
 function typesIn(part: TokenizerJson['decoder'] | TokenizerJson['pre_tokenizer']): string[] {
@@ -30,7 +37,12 @@ export function tokenTextKind(json: TokenizerJson): TokenTextKind {
   const decoders = typesIn(json.decoder);
   const pre = typesIn(json.pre_tokenizer);
   if (decoders.includes('ByteLevel') || pre.includes('ByteLevel')) return 'byte-level';
-  if (decoders.includes('Metaspace') || decoders.includes('ByteFallback') || decoders.includes('Replace') || pre.includes('Metaspace')) {
+  if (
+    decoders.includes('Metaspace') ||
+    decoders.includes('ByteFallback') ||
+    decoders.includes('Replace') ||
+    pre.includes('Metaspace')
+  ) {
     return 'metaspace';
   }
   if (decoders.includes('WordPiece') || json.model?.type === 'WordPiece') return 'wordpiece';
@@ -83,11 +95,19 @@ export class ModelTokenizer {
       tokenizer = new Tokenizer(json, config);
     } catch (error) {
       // The tokenizer library names a missing field's type as "undefined"; say what it means.
-      throw new EngineError(`Cannot load tokenizer ${jsonPath}: ${clip(firstLine(error).replace(/\bundefined\b/g, '(missing)'))}`);
+      throw new EngineError(
+        `Cannot load tokenizer ${jsonPath}: ${clip(firstLine(error).replace(/\bundefined\b/g, '(missing)'))}`,
+      );
     }
     const special = new Set<number>();
     for (const t of json.added_tokens ?? []) if (t.special) special.add(t.id);
-    return new ModelTokenizer(tokenizer, tokenTextKind(json), vocabularySize(json), special, await readChatTemplate(folder, config));
+    return new ModelTokenizer(
+      tokenizer,
+      tokenTextKind(json),
+      vocabularySize(json),
+      special,
+      await readChatTemplate(folder, config),
+    );
   }
 
   /** `addSpecialTokens` false for a rendered chat, whose template wrote BOS itself. */
@@ -97,7 +117,9 @@ export class ModelTokenizer {
     const spans = tokenSpans(text, encoding.tokens, special, this.kind);
     const tokens = encoding.ids.map((id, i): TokenInfo => {
       const { start, end } = spans[i];
-      return special[i] ? { id, text: text.slice(start, end), start, end, special: true } : { id, text: text.slice(start, end), start, end };
+      return special[i]
+        ? { id, text: text.slice(start, end), start, end, special: true }
+        : { id, text: text.slice(start, end), start, end };
     });
     return { ids: encoding.ids, tokens };
   }

@@ -40,7 +40,11 @@ interface InputInfo {
 
 function describe(input: FeedInput, metadata: FeedOptions['metadata']): InputInfo {
   const meta = metadata?.find((m) => m.name === input.name);
-  if (meta && meta.isTensor) return { type: meta.type, shape: meta.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : typeof d === 'string' && d ? d : null)) };
+  if (meta && meta.isTensor)
+    return {
+      type: meta.type,
+      shape: meta.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : typeof d === 'string' && d ? d : null)),
+    };
   return { type: TYPE_BY_ELEM[input.elemType] ?? null, shape: input.shape };
 }
 
@@ -78,7 +82,12 @@ export function emptyPastDims(shape: readonly Dim[] | null, kvHeads: number, hea
 }
 
 /** One prefill's feeds for `inputs` (the graph's non-initializer inputs). */
-export function prefillFeeds(runtime: Pick<typeof ort, 'Tensor'>, inputs: readonly FeedInput[], ids: readonly number[], options: FeedOptions): Record<string, ort.Tensor> {
+export function prefillFeeds(
+  runtime: Pick<typeof ort, 'Tensor'>,
+  inputs: readonly FeedInput[],
+  ids: readonly number[],
+  options: FeedOptions,
+): Record<string, ort.Tensor> {
   const { Tensor } = runtime;
   const n = ids.length;
   const feeds: Record<string, ort.Tensor> = {};
@@ -93,9 +102,11 @@ export function prefillFeeds(runtime: Pick<typeof ort, 'Tensor'>, inputs: readon
     else if (name === 'attention_mask') feeds[name] = ints(new Array<number>(n).fill(1));
     else if (name === 'position_ids') feeds[name] = ints(Array.from({ length: n }, (_, i) => i));
     else if (name === 'token_type_ids') feeds[name] = ints(new Array<number>(n).fill(0));
-    else if (name === 'use_cache_branch') feeds[name] = new Tensor('bool', Uint8Array.of(0), info.shape?.length === 0 ? [] : [1]);
+    else if (name === 'use_cache_branch')
+      feeds[name] = new Tensor('bool', Uint8Array.of(0), info.shape?.length === 0 ? [] : [1]);
     // 0 keeps the logits of every position (transformers.js feeds the same on a prefill).
-    else if (name === 'num_logits_to_keep' || name === 'logits_to_keep') feeds[name] = ints([0], info.shape?.length === 1 ? [1] : []);
+    else if (name === 'num_logits_to_keep' || name === 'logits_to_keep')
+      feeds[name] = ints([0], info.shape?.length === 1 ? [1] : []);
     else if (PAST_INPUT.test(name)) {
       const type = info.type ?? 'float32';
       feeds[name] = new Tensor(type, emptyData(type), emptyPastDims(info.shape, options.kvHeads, options.headDim));

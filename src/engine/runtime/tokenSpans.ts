@@ -84,7 +84,12 @@ function utf8ToUtf16Starts(text: string): { bytes: Uint8Array; charStart: Uint32
  * Spans for `tokens` in `text`. `special[i]` marks tokens the tokenizer added (BOS): empty span at the
  * current position. Spans are in order, never overlap, and together cover the text.
  */
-export function tokenSpans(text: string, tokens: readonly string[], special: readonly boolean[], kind: TokenTextKind): Span[] {
+export function tokenSpans(
+  text: string,
+  tokens: readonly string[],
+  special: readonly boolean[],
+  kind: TokenTextKind,
+): Span[] {
   const { bytes, charStart, charEnd } = utf8ToUtf16Starts(text);
   const spans: Span[] = [];
   let cursor = 0; // byte offset in text
@@ -109,7 +114,8 @@ export function tokenSpans(text: string, tokens: readonly string[], special: rea
     const startByte = cursor;
     for (let i = 0; i < tb.length; i++) {
       if (cursor < bytes.length && bytes[cursor] === tb[i]) cursor++;
-      else if (tb[i] === 0x20) continue; // a space the tokenizer prepended (Metaspace, add_prefix_space)
+      else if (tb[i] === 0x20)
+        continue; // a space the tokenizer prepended (Metaspace, add_prefix_space)
       else {
         aligned = false;
         break;
@@ -120,7 +126,10 @@ export function tokenSpans(text: string, tokens: readonly string[], special: rea
       continue;
     }
     const start = Math.max(lastEnd, charStart[startByte]);
-    const end = cursor > startByte ? Math.max(start, cursor === bytes.length ? charStart[cursor] : charStartOrEnd(cursor, charStart, charEnd)) : start;
+    const end =
+      cursor > startByte
+        ? Math.max(start, cursor === bytes.length ? charStart[cursor] : charStartOrEnd(cursor, charStart, charEnd))
+        : start;
     spans.push({ start, end });
     lastEnd = end;
   }
@@ -151,7 +160,12 @@ function charStartOrEnd(cursor: number, charStart: Uint32Array, charEnd: Uint32A
 }
 
 /** When the byte streams disagree (a normalizer changed the text), align decoded token text greedily. */
-function fallbackSpans(text: string, tokens: readonly string[], special: readonly boolean[], kind: TokenTextKind): Span[] {
+function fallbackSpans(
+  text: string,
+  tokens: readonly string[],
+  special: readonly boolean[],
+  kind: TokenTextKind,
+): Span[] {
   const decoder = new TextDecoder();
   const spans: Span[] = [];
   let cursor = 0;
@@ -165,6 +179,7 @@ function fallbackSpans(text: string, tokens: readonly string[], special: readonl
       spans.push({ start: cursor, end: cursor });
     }
   }
-  if (spans.length && cursor < text.length) spans[spans.length - 1] = { start: spans[spans.length - 1].start, end: text.length };
+  if (spans.length && cursor < text.length)
+    spans[spans.length - 1] = { start: spans[spans.length - 1].start, end: text.length };
   return spans;
 }

@@ -59,7 +59,9 @@ function freePort(): Promise<number> {
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (address && typeof address === 'object' ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        address && typeof address === 'object' ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -67,7 +69,8 @@ function freePort(): Promise<number> {
 async function waitForHealthy(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`code-server exited with code ${child.exitCode} before it served ${url}`);
+    if (child.exitCode !== null)
+      throw new Error(`code-server exited with code ${child.exitCode} before it served ${url}`);
     try {
       const response = await fetch(`${url}/healthz`);
       if (response.ok) return;
@@ -81,7 +84,9 @@ async function waitForHealthy(url: string, child: ChildProcess, timeoutMs: numbe
 
 export function assertCodeServerInstalled(): void {
   if (!fs.existsSync(CODE_SERVER_BIN)) {
-    throw new Error(`code-server is not installed at ${CODE_SERVER_BIN}; run test/e2e/setup.sh (npm run test:e2e does)`);
+    throw new Error(
+      `code-server is not installed at ${CODE_SERVER_BIN}; run test/e2e/setup.sh (npm run test:e2e does)`,
+    );
   }
 }
 
@@ -104,16 +109,26 @@ export async function startCodeServer(options: CodeServerOptions): Promise<CodeS
   };
   // Restricted mode: trust on, never asked, so the folder stays untrusted.
   const trust = options.restrictedMode
-    ? { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never', 'security.workspace.trust.banner': 'always', 'security.workspace.trust.untrustedFiles': 'open' }
+    ? {
+        'security.workspace.trust.enabled': true,
+        'security.workspace.trust.startupPrompt': 'never',
+        'security.workspace.trust.banner': 'always',
+        'security.workspace.trust.untrustedFiles': 'open',
+      }
     : {};
   writeUserSettings({ ...trust, ...(options.userSettings ?? {}) });
 
   fs.mkdirSync(path.dirname(options.logFile), { recursive: true });
   const dirs = ['--user-data-dir', userDataDir, '--extensions-dir', extensionsDir];
   const install = spawnSync(CODE_SERVER_BIN, [...dirs, '--install-extension', options.vsix], { encoding: 'utf8' });
-  fs.writeFileSync(options.logFile, `$ code-server --install-extension ${options.vsix}\n${install.stdout}${install.stderr}\n`);
+  fs.writeFileSync(
+    options.logFile,
+    `$ code-server --install-extension ${options.vsix}\n${install.stdout}${install.stderr}\n`,
+  );
   if (install.status !== 0 || !/successfully installed/i.test(install.stdout + install.stderr)) {
-    throw new Error(`code-server --install-extension failed (${install.status}):\n${install.stdout}\n${install.stderr}`);
+    throw new Error(
+      `code-server --install-extension failed (${install.status}):\n${install.stdout}\n${install.stderr}`,
+    );
   }
 
   const port = await freePort();
@@ -121,8 +136,18 @@ export async function startCodeServer(options: CodeServerOptions): Promise<CodeS
   const log = fs.openSync(options.logFile, 'a');
   const child = spawn(
     CODE_SERVER_BIN,
-    ['--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check',
-      ...(options.restrictedMode ? [] : ['--disable-workspace-trust']), '--ignore-last-opened', ...dirs, workspace],
+    [
+      '--auth',
+      'none',
+      '--bind-addr',
+      `127.0.0.1:${port}`,
+      '--disable-telemetry',
+      '--disable-update-check',
+      ...(options.restrictedMode ? [] : ['--disable-workspace-trust']),
+      '--ignore-last-opened',
+      ...dirs,
+      workspace,
+    ],
     { detached: true, stdio: ['ignore', log, log], env: { ...process.env, VSCODE_PROXY_URI: '' } },
   );
   fs.closeSync(log);

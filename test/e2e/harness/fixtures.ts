@@ -17,7 +17,10 @@ export const PROMPT_MD = [
 export const SECOND_PARAGRAPH = { first: 7, last: 9 };
 
 export function paragraphText(text: string, first: number, last: number): string {
-  return text.split('\n').slice(first - 1, last).join('\n');
+  return text
+    .split('\n')
+    .slice(first - 1, last)
+    .join('\n');
 }
 
 /** Whitespace and the glyphs panels use to show it, removed, so token texts can be compared with source text. */

@@ -26,23 +26,27 @@ export interface ScenarioOptions {
 export function useScenario(name: string, options: ScenarioOptions): () => Scenario {
   let scenario: Scenario | undefined;
   let server: CodeServer | undefined;
-  before(async () => {
-    // Only this run's pictures and logs in the scenario's folder.
-    fs.rmSync(path.join(outputDir, name), { recursive: true, force: true });
-    server = await startCodeServer({
-      vsix: assertVsixBuilt(),
-      workspaceFiles: options.workspaceFiles,
-      userSettings: options.userSettings,
-      ...(options.restrictedMode ? { restrictedMode: true } : {}),
-      logFile: output(name, 'code-server.log'),
-    });
-    const workbench = await openWorkbench(server, name);
-    scenario = { server, workbench };
-  }, { timeout: 420_000 });
+  before(
+    async () => {
+      // Only this run's pictures and logs in the scenario's folder.
+      fs.rmSync(path.join(outputDir, name), { recursive: true, force: true });
+      server = await startCodeServer({
+        vsix: assertVsixBuilt(),
+        workspaceFiles: options.workspaceFiles,
+        userSettings: options.userSettings,
+        ...(options.restrictedMode ? { restrictedMode: true } : {}),
+        logFile: output(name, 'code-server.log'),
+      });
+      const workbench = await openWorkbench(server, name);
+      scenario = { server, workbench };
+    },
+    { timeout: 420_000 },
+  );
   afterEach(async (context: TestContext | SuiteContext) => {
     // A failing test leaves a picture of the workbench behind.
     const failed = 'passed' in context && context.passed === false;
-    if (failed && scenario) await screenshot(scenario.workbench.page, name, `failure-${slug(context.name)}`).catch(() => undefined);
+    if (failed && scenario)
+      await screenshot(scenario.workbench.page, name, `failure-${slug(context.name)}`).catch(() => undefined);
   });
   after(async () => {
     await scenario?.workbench.close().catch(() => undefined);
@@ -55,5 +59,9 @@ export function useScenario(name: string, options: ScenarioOptions): () => Scena
 }
 
 function slug(text: string): string {
-  return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60);
+  return text
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')
+    .slice(0, 60);
 }

@@ -6,7 +6,14 @@ import type { CodeServer } from './codeServer';
 import { output } from './paths';
 
 export const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const CHROMIUM_FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 /** Generous: the machine is small and busy; every wait is on a real condition, never a fixed sleep. */
 export const LONG = 180_000;
 export const MEDIUM = 60_000;
@@ -53,12 +60,21 @@ export async function openFile(page: Page, fileName: string): Promise<Locator> {
   await page.keyboard.press('Control+P');
   const widget = await quickInput(page);
   await page.keyboard.type(fileName);
-  await widget.locator('.monaco-list-row', { hasText: fileName }).first().waitFor({ state: 'visible', timeout: MEDIUM });
+  await widget
+    .locator('.monaco-list-row', { hasText: fileName })
+    .first()
+    .waitFor({ state: 'visible', timeout: MEDIUM });
   await page.keyboard.press('Enter');
   await widget.waitFor({ state: 'hidden', timeout: MEDIUM });
-  await page.locator(`.tabs-container .tab.active[data-resource-name="${fileName}"]`).first().waitFor({ state: 'visible', timeout: MEDIUM });
+  await page
+    .locator(`.tabs-container .tab.active[data-resource-name="${fileName}"]`)
+    .first()
+    .waitFor({ state: 'visible', timeout: MEDIUM });
   // Quick Open leaves the keyboard focus in the opened editor.
-  await page.locator(`.monaco-editor.focused[data-uri$="/${fileName}"]`).first().waitFor({ state: 'visible', timeout: MEDIUM });
+  await page
+    .locator(`.monaco-editor.focused[data-uri$="/${fileName}"]`)
+    .first()
+    .waitFor({ state: 'visible', timeout: MEDIUM });
   return editorFor(page, fileName);
 }
 
@@ -97,7 +113,10 @@ export async function notificationTexts(page: Page): Promise<string[]> {
 
 /** Waits until a notification toast matches. */
 export async function waitForNotification(page: Page, pattern: RegExp): Promise<string> {
-  const toast = page.locator('.notifications-toasts .notification-list-item-message').filter({ hasText: pattern }).first();
+  const toast = page
+    .locator('.notifications-toasts .notification-list-item-message')
+    .filter({ hasText: pattern })
+    .first();
   await toast.waitFor({ state: 'visible', timeout: LONG });
   return toast.innerText();
 }
@@ -129,7 +148,9 @@ export function editorFor(page: Page, fileName: string): Locator {
 
 /** Decorations the extension put in a file's editor (VS Code names their classes after the decoration type). */
 export function editorDecorations(page: Page, fileName: string): Locator {
-  return editorFor(page, fileName).locator('.view-overlays [class*="TextEditorDecorationType"], .view-lines [class*="TextEditorDecorationType"]');
+  return editorFor(page, fileName).locator(
+    '.view-overlays [class*="TextEditorDecorationType"], .view-lines [class*="TextEditorDecorationType"]',
+  );
 }
 
 /** Polls `probe` until it returns a value other than undefined (a wait on a real condition, not a sleep). */

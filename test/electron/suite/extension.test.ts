@@ -32,8 +32,14 @@ suite('Prompt Attention in VS Code', () => {
   test('it contributes the Inspect Attention command', async () => {
     const commands = await vscode.commands.getCommands(true);
     assert.ok(commands.includes('promptAttention.inspect'));
-    const manifest = vscode.extensions.getExtension(EXTENSION_ID)?.packageJSON as { contributes: { commands: { command: string; title: string }[] } };
-    assert.ok(manifest.contributes.commands.some((command) => command.command === 'promptAttention.inspect' && command.title === 'Inspect Attention'));
+    const manifest = vscode.extensions.getExtension(EXTENSION_ID)?.packageJSON as {
+      contributes: { commands: { command: string; title: string }[] };
+    };
+    assert.ok(
+      manifest.contributes.commands.some(
+        (command) => command.command === 'promptAttention.inspect' && command.title === 'Inspect Attention',
+      ),
+    );
   });
 
   test('inspecting a small selection opens the inspector panel', async () => {

@@ -40,8 +40,17 @@ after(async () => {
 /** Sum of log p(answer tokens) from the untouched graph, batch 1, float64 log-softmax. */
 async function referenceLogProb(ids: readonly number[], answerStart: number): Promise<number> {
   const n = ids.length;
-  const int64 = (values: readonly number[]): ort.Tensor => new ort.Tensor('int64', BigInt64Array.from(values, (v) => BigInt(v)), [1, n]);
-  const out = await raw.run({ input_ids: int64(ids), attention_mask: int64(ids.map(() => 1)), position_ids: int64(ids.map((_, i) => i)) });
+  const int64 = (values: readonly number[]): ort.Tensor =>
+    new ort.Tensor(
+      'int64',
+      BigInt64Array.from(values, (v) => BigInt(v)),
+      [1, n],
+    );
+  const out = await raw.run({
+    input_ids: int64(ids),
+    attention_mask: int64(ids.map(() => 1)),
+    position_ids: int64(ids.map((_, i) => i)),
+  });
   const data = out.logits.data as Float32Array;
   const vocab = out.logits.dims[2];
   let total = 0;
@@ -64,7 +73,8 @@ test('the paragraph holding the code ranks first by leave-one-out, far ahead of 
   const ranked = [...result.sections].sort((a, b) => a.ablation.logProbDelta - b.ablation.logProbDelta);
   assert.equal(ranked[0].start, PROMPT.indexOf(PARAGRAPHS[1]), `first: ${ranked[0].label}`);
   const others = result.sections.filter((s) => s !== ranked[0] && !s.label.startsWith('Question'));
-  for (const s of others) assert.ok(ranked[0].ablation.logProbDelta < s.ablation.logProbDelta - 5, `${s.label}: ${s.ablation.logProbDelta}`);
+  for (const s of others)
+    assert.ok(ranked[0].ablation.logProbDelta < s.ablation.logProbDelta - 5, `${s.label}: ${s.ablation.logProbDelta}`);
   assert.ok(progress.length >= 3 && progress[progress.length - 1] > progress[0], 'progress goes forward');
   // Savings never list the source, and are measured as a whole.
   assert.ok(!result.savings.sections.includes(ranked[0].index));
@@ -90,12 +100,20 @@ test('the leave-one-out delta and the answer log-prob equal the raw session reco
   const without = await referenceLogProb(keep, answerStart - (ids.length - keep.length));
   const source = result.sections.find((s) => s.start === from);
   assert.ok(source);
-  assert.ok(Math.abs(without - full - source.ablation.logProbDelta) < 1e-3, `${without - full} vs ${source.ablation.logProbDelta}`);
+  assert.ok(
+    Math.abs(without - full - source.ablation.logProbDelta) < 1e-3,
+    `${without - full} vs ${source.ablation.logProbDelta}`,
+  );
   assert.ok(without - full < -10, 'leaving the source out costs many nats');
 });
 
 test('random ablations with the sparse surrogate also put the source first, and report their number', async () => {
-  const result = await attributeAnswer(model, PROMPT, { text: ANSWER }, { method: 'random-ablation', ablations: 40, seed: 7 });
+  const result = await attributeAnswer(
+    model,
+    PROMPT,
+    { text: ANSWER },
+    { method: 'random-ablation', ablations: 40, seed: 7 },
+  );
   assert.equal(result.method, 'random-ablation');
   assert.equal(result.ablations, 40);
   const first = [...result.sections].sort((a, b) => a.ablation.logProbDelta - b.ablation.logProbDelta)[0];
@@ -118,12 +136,21 @@ test('a greedy answer: --generate N gives at most N tokens, decoded', async () =
 
 test('bad input: an empty answer, an answer beyond the context; cancellation stops the run', async () => {
   await assert.rejects(attributeAnswer(model, PROMPT, { text: '  \n' }), /answer is empty/);
-  await assert.rejects(attributeAnswer(model, PROMPT, { text: 'word '.repeat(2100) }), /more than the model's context of 2048/);
-  await assert.rejects(attributeAnswer(model, PROMPT, { text: ANSWER }, { isCancelled: () => true }), AttributionCancelled);
+  await assert.rejects(
+    attributeAnswer(model, PROMPT, { text: 'word '.repeat(2100) }),
+    /more than the model's context of 2048/,
+  );
+  await assert.rejects(
+    attributeAnswer(model, PROMPT, { text: ANSWER }, { isCancelled: () => true }),
+    AttributionCancelled,
+  );
 });
 
 test('the separator line splits prompt and answer; a space joins words at the seam', () => {
-  assert.deepEqual(splitAnswer('Q: code?\nA:\n---answer---\nXK-4471\n'), { prompt: 'Q: code?\nA:', answer: 'XK-4471\n' });
+  assert.deepEqual(splitAnswer('Q: code?\nA:\n---answer---\nXK-4471\n'), {
+    prompt: 'Q: code?\nA:',
+    answer: 'XK-4471\n',
+  });
   assert.equal(splitAnswer('no separator'), null);
   assert.deepEqual(joinAnswer('A:', 'XK\n'), { text: 'A: XK', boundary: 2 });
   assert.deepEqual(joinAnswer('A: ', 'XK'), { text: 'A: XK', boundary: 3 });

@@ -30,7 +30,8 @@ for (const withPast of [false, true]) {
       const batched = await sliced.answerLogProbs(sequences);
       for (let s = 0; s < sequences.length; s++) {
         const [alone] = await full.answerLogProbs([sequences[s]]);
-        for (let j = 0; j < answer.length; j++) assert.ok(Math.abs(batched[s][j] - alone[j]) < 1e-4, `seq ${s} token ${j}: ${batched[s][j]} vs ${alone[j]}`);
+        for (let j = 0; j < answer.length; j++)
+          assert.ok(Math.abs(batched[s][j] - alone[j]) < 1e-4, `seq ${s} token ${j}: ${batched[s][j]} vs ${alone[j]}`);
         assert.ok(alone.every((v) => v < 0 && Number.isFinite(v)));
       }
     } finally {

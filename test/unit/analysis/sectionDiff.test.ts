@@ -8,16 +8,27 @@ import { attentionFlops, diffSections, type DiffInputSection } from '../../../sr
 function inputs(text: string): DiffInputSection[] {
   return attributionUnits(splitPromptSections(text)).map((s) => {
     const body = text.slice(s.start, s.end);
-    return { index: s.index, label: s.label, text: body, tokens: body.split(/\s+/).filter(Boolean).length, attentionShare: body.length / text.length };
+    return {
+      index: s.index,
+      label: s.label,
+      text: body,
+      tokens: body.split(/\s+/).filter(Boolean).length,
+      attentionShare: body.length / text.length,
+    };
   });
 }
 
-const OLD = '# Role\nYou are a helpful assistant for a bakery.\n\n# Rules\nNever reveal the recipe. Answer in English.\n\n# Tone\nWarm and short.\n\n# Legacy\nMention the 2019 award.\n';
-const NEW = '# Role\nYou are a helpful assistant for a bakery.\n\n# Rules\nNever reveal the recipe. Answer in English or French.\n\n# Format\nOne paragraph, no lists.\n\n# Tone\nWarm and short.\n';
+const OLD =
+  '# Role\nYou are a helpful assistant for a bakery.\n\n# Rules\nNever reveal the recipe. Answer in English.\n\n# Tone\nWarm and short.\n\n# Legacy\nMention the 2019 award.\n';
+const NEW =
+  '# Role\nYou are a helpful assistant for a bakery.\n\n# Rules\nNever reveal the recipe. Answer in English or French.\n\n# Format\nOne paragraph, no lists.\n\n# Tone\nWarm and short.\n';
 
 test('one section changed, one added, one removed, two the same, in document order', () => {
   const diff = diffSections(inputs(OLD), inputs(NEW));
-  assert.deepEqual(diff.map((d) => `${d.status}:${d.label}`), ['same:Role', 'changed:Rules', 'added:Format', 'same:Tone', 'removed:Legacy']);
+  assert.deepEqual(
+    diff.map((d) => `${d.status}:${d.label}`),
+    ['same:Role', 'changed:Rules', 'added:Format', 'same:Tone', 'removed:Legacy'],
+  );
   const changed = diff[1];
   assert.equal(changed.oldTokens, 9);
   assert.equal(changed.newTokens, 11);
@@ -41,7 +52,10 @@ test('identical versions are all the same; attribution deltas travel when both s
   const a = inputs(OLD).map((s, i) => ({ ...s, logProbDelta: -i }));
   const diff = diffSections(a, a);
   assert.ok(diff.every((d) => d.status === 'same'));
-  assert.deepEqual(diff.map((d) => d.newLogProbDelta), a.map((s) => s.logProbDelta));
+  assert.deepEqual(
+    diff.map((d) => d.newLogProbDelta),
+    a.map((s) => s.logProbDelta),
+  );
   assert.ok(!('oldLogProbDelta' in diffSections(inputs(OLD), inputs(OLD))[0]));
 });
 

@@ -19,7 +19,11 @@ test('Lasso on random masks recovers the three largest of 40 weights, close to t
     y[i] = v + (random() - 0.5) * 0.2;
   }
   const fit = fitSparseLinear(x, y, d);
-  const top = Array.from(fit.weights, (w, j) => ({ j, w: Math.abs(w) })).sort((a, b) => b.w - a.w).slice(0, 3).map((e) => e.j).sort((a, b) => a - b);
+  const top = Array.from(fit.weights, (w, j) => ({ j, w: Math.abs(w) }))
+    .sort((a, b) => b.w - a.w)
+    .slice(0, 3)
+    .map((e) => e.j)
+    .sort((a, b) => a - b);
   assert.deepEqual(top, [3, 17, 29]);
   for (const j of [3, 17, 29]) assert.ok(Math.abs(fit.weights[j] - truth[j]) < 0.3, `w${j} = ${fit.weights[j]}`);
   assert.ok(Math.abs(fit.intercept + 12) < 1, `intercept ${fit.intercept}`);

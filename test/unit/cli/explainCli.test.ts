@@ -18,7 +18,10 @@ let dir = '';
 type Run = CliRun;
 
 function run(args: string[], stdin = ''): Promise<Run> {
-  return runCli(cli, [...args, '--model', MODEL, '--provider', 'cpu', '--cache-dir', path.join(dir, 'cache')], { cwd: dir, stdin });
+  return runCli(cli, [...args, '--model', MODEL, '--provider', 'cpu', '--cache-dir', path.join(dir, 'cache')], {
+    cwd: dir,
+    stdin,
+  });
 }
 
 async function file(name: string, content: string): Promise<string> {
@@ -56,7 +59,18 @@ test('attribute --format json: one document in the documented shape; the code pa
   assert.deepEqual(Object.keys(doc.answer), ['text', 'tokens', 'logProb']);
   assert.equal(doc.answer.text, ' XK-4471');
   assert.ok(doc.answer.logProb < 0);
-  assert.deepEqual(Object.keys(doc.sections[0]), ['index', 'kind', 'label', 'start', 'end', 'tokens', 'attentionShare', 'ablation', 'attention', 'disagreement']);
+  assert.deepEqual(Object.keys(doc.sections[0]), [
+    'index',
+    'kind',
+    'label',
+    'start',
+    'end',
+    'tokens',
+    'attentionShare',
+    'ablation',
+    'attention',
+    'disagreement',
+  ]);
   const first = [...doc.sections].sort((a, b) => a.ablation.logProbDelta - b.ablation.logProbDelta)[0];
   assert.equal(first.start, PROMPT.indexOf(PARAGRAPHS[1]));
   assert.deepEqual(Object.keys(doc.savings), ['sections', 'tokens', 'attentionFlopsShare', 'logProbDelta']);
@@ -76,7 +90,11 @@ test('attribute: the answer after ---answer--- on stdin, and --generate N as tex
 test('attribute: bad input is one line and a non-zero exit', async () => {
   const prompt = await file('p2.txt', PROMPT);
   assertOneLine(await run(['attribute', prompt, '--answer', await file('empty.txt', ' \n')]), 1, /answer is empty/);
-  assertOneLine(await run(['attribute', prompt, '--answer', await file('long.txt', 'word '.repeat(2100))]), 1, /more than the model's context of 2048/);
+  assertOneLine(
+    await run(['attribute', prompt, '--answer', await file('long.txt', 'word '.repeat(2100))]),
+    1,
+    /more than the model's context of 2048/,
+  );
   assertOneLine(await run(['attribute', prompt, '--answer', path.join(dir, 'missing.txt')]), 1, /no such file/);
   assertOneLine(await run(['attribute', prompt]), 2, /--answer <file> or --generate N/);
   assertOneLine(await run(['attribute', prompt, '--generate', '0']), 2, /--generate needs a positive number/);
@@ -85,20 +103,39 @@ test('attribute: bad input is one line and a non-zero exit', async () => {
 
 test('diff --format json: statuses, token totals equal to the tokenizer counts; identical files: "no difference", exit 0', async () => {
   const oldText = PROMPT;
-  const newText = PROMPT.replace('up to five books', 'up to ten books').replace(`${PARAGRAPHS[3]}\n\n`, '').replace('Question:', 'Note: the desk closes at noon on Saturdays.\n\nQuestion:');
+  const newText = PROMPT.replace('up to five books', 'up to ten books')
+    .replace(`${PARAGRAPHS[3]}\n\n`, '')
+    .replace('Question:', 'Note: the desk closes at noon on Saturdays.\n\nQuestion:');
   const oldFile = await file('old.txt', oldText);
   const newFile = await file('new.txt', newText);
   const result = await run(['diff', oldFile, newFile, '--format', 'json']);
   assert.equal(result.code, 0, result.stderr);
-  const doc = JSON.parse(result.stdout) as { old: { tokens: number; attentionFlops: number }; new: { tokens: number; attentionFlops: number }; tokenDelta: number; sections: { status: string; oldTokens: number; newTokens: number }[] };
+  const doc = JSON.parse(result.stdout) as {
+    old: { tokens: number; attentionFlops: number };
+    new: { tokens: number; attentionFlops: number };
+    tokenDelta: number;
+    sections: { status: string; oldTokens: number; newTokens: number }[];
+  };
   assert.deepEqual(Object.keys(doc), ['old', 'new', 'tokenDelta', 'sections']);
   const tokenizer = await ModelTokenizer.load(MODEL);
   assert.equal(doc.old.tokens, tokenizer.tokenize(oldText).ids.length);
   assert.equal(doc.new.tokens, tokenizer.tokenize(newText).ids.length);
   assert.equal(doc.tokenDelta, doc.new.tokens - doc.old.tokens);
   assert.ok(doc.new.attentionFlops < doc.old.attentionFlops === doc.new.tokens < doc.old.tokens);
-  assert.deepEqual(doc.sections.map((s) => s.status), ['same', 'same', 'changed', 'removed', 'same', 'added', 'same']);
-  assert.deepEqual(Object.keys(doc.sections[0]), ['status', 'oldIndex', 'newIndex', 'label', 'oldTokens', 'newTokens', 'oldAttentionShare', 'newAttentionShare']);
+  assert.deepEqual(
+    doc.sections.map((s) => s.status),
+    ['same', 'same', 'changed', 'removed', 'same', 'added', 'same'],
+  );
+  assert.deepEqual(Object.keys(doc.sections[0]), [
+    'status',
+    'oldIndex',
+    'newIndex',
+    'label',
+    'oldTokens',
+    'newTokens',
+    'oldAttentionShare',
+    'newAttentionShare',
+  ]);
   const removed = doc.sections[3];
   assert.equal(removed.newTokens, 0);
   assert.equal(removed.oldTokens, tokenizer.tokenize(PARAGRAPHS[3]).ids.length - 1, 'the paragraph without BOS');
@@ -109,11 +146,37 @@ test('diff --format json: statuses, token totals equal to the tokenizer counts; 
 });
 
 test('inspect --format json gains sections with index, kind, label, start, end, tokens, attentionShare', async () => {
-  const result = await run(['inspect', await file('i.md', '# Rules\nBe brief.\n\n# Context\n<doc>Paris is in France.</doc>\n'), '--format', 'json']);
+  const result = await run([
+    'inspect',
+    await file('i.md', '# Rules\nBe brief.\n\n# Context\n<doc>Paris is in France.</doc>\n'),
+    '--format',
+    'json',
+  ]);
   assert.equal(result.code, 0, result.stderr);
-  const doc = JSON.parse(result.stdout) as { sections: { index: number; kind: string; label: string; start: number; end: number; tokens: number; attentionShare: number }[] };
-  assert.deepEqual(doc.sections.map((s) => `${s.kind}:${s.label}`), ['heading:Rules', 'paragraph:Be brief.', 'heading:Context', 'tag:<doc>', 'paragraph:Paris is in France.']);
-  assert.deepEqual(Object.keys(doc.sections[0]), ['index', 'kind', 'label', 'start', 'end', 'tokens', 'attentionShare']);
+  const doc = JSON.parse(result.stdout) as {
+    sections: {
+      index: number;
+      kind: string;
+      label: string;
+      start: number;
+      end: number;
+      tokens: number;
+      attentionShare: number;
+    }[];
+  };
+  assert.deepEqual(
+    doc.sections.map((s) => `${s.kind}:${s.label}`),
+    ['heading:Rules', 'paragraph:Be brief.', 'heading:Context', 'tag:<doc>', 'paragraph:Paris is in France.'],
+  );
+  assert.deepEqual(Object.keys(doc.sections[0]), [
+    'index',
+    'kind',
+    'label',
+    'start',
+    'end',
+    'tokens',
+    'attentionShare',
+  ]);
   assert.ok(doc.sections.every((s) => s.tokens > 0 && s.attentionShare > 0 && s.attentionShare < 1));
   assert.ok(doc.sections[0].attentionShare >= doc.sections[1].attentionShare, 'a heading section holds its paragraph');
 });

@@ -39,7 +39,10 @@ test('cost --json from the bundle: exact Qwen2.5 and Mistral counts, one JSON do
 test('cost errors from the bundle: one stderr line, exit 1 for bad input and 2 for usage', async () => {
   const unknown = await run([join(fixtures, 'english.txt'), '--target', 'claude']);
   assert.equal(unknown.code, 1);
-  assert.match(unknown.stderr, /^prompt-attention cost: unknown target "claude"; valid ids: llama-3\.1-8b, llama-3\.1-70b, .*, claude-sonnet-4\.5, .*, gemini-3-pro\n$/);
+  assert.match(
+    unknown.stderr,
+    /^prompt-attention cost: unknown target "claude"; valid ids: llama-3\.1-8b, llama-3\.1-70b, .*, claude-sonnet-4\.5, .*, gemini-3-pro\n$/,
+  );
   const usage = await run([]);
   assert.equal(usage.code, 2);
   assert.equal(usage.stderr.split('\n').length, 2);

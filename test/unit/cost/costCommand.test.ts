@@ -14,7 +14,9 @@ async function run(argv: string[], stdin = ''): Promise<{ code: number; stdout: 
   const code = await runCostCommand(argv, {
     stdout: { write: (text: string) => (stdout += text) },
     stderr: { write: (text: string) => (stderr += text) },
-    stdin: (async function* () { yield Buffer.from(stdin); })(),
+    stdin: (async function* () {
+      yield Buffer.from(stdin);
+    })(),
   });
   return { code, stdout, stderr };
 }
@@ -23,7 +25,22 @@ test('--json prints one document with exactly the documented keys', async () => 
   const { code, stdout, stderr } = await run([fixture, '--target', 'llama-3.1-8b', '--json']);
   assert.equal(code, 0, stderr);
   const doc = JSON.parse(stdout) as Record<string, unknown>;
-  assert.deepEqual(Object.keys(doc), ['target', 'tokenizer', 'exact', 'tokens', 'chatOverheadTokens', 'contextWindow', 'contextShare', 'attentionScores', 'attentionFlops', 'linearFlops', 'kvCacheBytes', 'price', 'priceTier', 'warnings']);
+  assert.deepEqual(Object.keys(doc), [
+    'target',
+    'tokenizer',
+    'exact',
+    'tokens',
+    'chatOverheadTokens',
+    'contextWindow',
+    'contextShare',
+    'attentionScores',
+    'attentionFlops',
+    'linearFlops',
+    'kvCacheBytes',
+    'price',
+    'priceTier',
+    'warnings',
+  ]);
   assert.equal(doc.target, 'llama-3.1-8b');
   assert.equal(doc.tokenizer, 'llama3');
   assert.equal(doc.exact, true);
@@ -43,8 +60,9 @@ test('unknown figures are null for a target without a public architecture; stdin
   assert.equal(doc.tokens, 3);
   // The OpenAI cookbook's framing of one user message: 3 per message + 1 for the role + 3 priming the reply.
   assert.equal(doc.chatOverheadTokens, 7);
-  for (const key of ['attentionScores', 'attentionFlops', 'linearFlops', 'kvCacheBytes']) assert.equal(doc[key], null, key);
-  assert.equal(doc.price, (3 + 7) * 2.5 / 1e6);
+  for (const key of ['attentionScores', 'attentionFlops', 'linearFlops', 'kvCacheBytes'])
+    assert.equal(doc[key], null, key);
+  assert.equal(doc.price, ((3 + 7) * 2.5) / 1e6);
   assert.match(String((doc.warnings as string[])[0]), /architecture is not public/);
 });
 
@@ -84,17 +102,33 @@ test('bad input: one line on stderr and exit 1; usage errors exit 2', async () =
 
 test('--kv-dtype and --kv-budget-gib change the KV figures and warning', async () => {
   const text = Array(3000).fill('token').join(' ');
-  const fp8 = JSON.parse((await run(['-', '--target', 'llama-2-7b', '--kv-dtype', 'fp8', '--json'], text)).stdout) as { kvCacheBytes: number; warnings: string[] };
+  const fp8 = JSON.parse((await run(['-', '--target', 'llama-2-7b', '--kv-dtype', 'fp8', '--json'], text)).stdout) as {
+    kvCacheBytes: number;
+    warnings: string[];
+  };
   assert.equal(fp8.kvCacheBytes, 3000 * 2 * 32 * 32 * 128);
   assert.equal(fp8.warnings.length, 0);
-  const tight = JSON.parse((await run(['-', '--target', 'llama-2-7b', '--kv-budget-gib=0.5', '--json'], text)).stdout) as { warnings: string[] };
+  const tight = JSON.parse(
+    (await run(['-', '--target', 'llama-2-7b', '--kv-budget-gib=0.5', '--json'], text)).stdout,
+  ) as { warnings: string[] };
   assert.match(tight.warnings[0], /exceeds the 512 MiB budget after 1,024 tokens/);
 });
 
 test('--presets adds a validated target file', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'pa-cost-'));
   const presets = join(dir, 'presets.json');
-  writeFileSync(presets, JSON.stringify([{ id: 'tiny', tokenizer: 'qwen2', contextWindow: 4, architecture: { layers: 1, attentionHeads: 2, kvHeads: 1, headDim: 4, hiddenSize: 8, parameters: 100 }, kvDtype: 'fp32' }]));
+  writeFileSync(
+    presets,
+    JSON.stringify([
+      {
+        id: 'tiny',
+        tokenizer: 'qwen2',
+        contextWindow: 4,
+        architecture: { layers: 1, attentionHeads: 2, kvHeads: 1, headDim: 4, hiddenSize: 8, parameters: 100 },
+        kvDtype: 'fp32',
+      },
+    ]),
+  );
   const ok = await run(['-', '--presets', presets, '--target', 'tiny', '--json'], 'Hello world, hi');
   const doc = JSON.parse(ok.stdout) as { tokens: number; kvCacheBytes: number; warnings: string[] };
   assert.equal(doc.tokens, 4);
@@ -112,14 +146,26 @@ test('every built-in target works with --json; estimates say so; framing is coun
   for (const preset of BUILT_IN_PRESETS) {
     const { code, stdout, stderr } = await run([example, '--target', preset.id, '--json']);
     assert.equal(code, 0, `${preset.id}: ${stderr}`);
-    const doc = JSON.parse(stdout) as { target: string; tokenizer: string; exact: boolean; tokens: number; chatOverheadTokens: number | null; contextShare: number };
+    const doc = JSON.parse(stdout) as {
+      target: string;
+      tokenizer: string;
+      exact: boolean;
+      tokens: number;
+      chatOverheadTokens: number | null;
+      contextShare: number;
+    };
     assert.equal(doc.target, preset.id);
     assert.equal(doc.tokenizer, preset.tokenizer);
     assert.equal(doc.exact, preset.exact);
     assert.ok(doc.tokens > 100, preset.id);
     assert.equal(doc.contextShare, (doc.tokens + (doc.chatOverheadTokens ?? 0)) / preset.contextWindow, preset.id);
   }
-  const json = async (id: string) => JSON.parse((await run([example, '--target', id, '--json'])).stdout) as { chatOverheadTokens: number | null; priceTier: unknown; exact: boolean };
+  const json = async (id: string) =>
+    JSON.parse((await run([example, '--target', id, '--json'])).stdout) as {
+      chatOverheadTokens: number | null;
+      priceTier: unknown;
+      exact: boolean;
+    };
   // <|im_start|> user \n … <|im_end|> \n <|im_start|> assistant \n: 3 + 5 tokens with Qwen3's added tokens.
   assert.equal((await json('qwen3-8b')).chatOverheadTokens, 8);
   // <start_of_turn> user \n … <end_of_turn> \n <start_of_turn> model \n.
@@ -137,5 +183,8 @@ test('every built-in target works with --json; estimates say so; framing is coun
   const deepseek = await run([example, '--target', 'deepseek-v3']);
   assert.match(deepseek.stdout, /^KV cache .*68\.6 KiB per token, latent 512 \+ rotary key 64 per layer \(MLA\)/m);
   const pro = await run(['-', '--target', 'gemini-2.5-pro'], 'word '.repeat(210_000));
-  assert.match(pro.stdout, /^Price \(input\) +≈\$0\.\d+ at \$2\.5\/M tokens \(tier for prompts above 200,000 tokens\)$/m);
+  assert.match(
+    pro.stdout,
+    /^Price \(input\) +≈\$0\.\d+ at \$2\.5\/M tokens \(tier for prompts above 200,000 tokens\)$/m,
+  );
 });

@@ -14,7 +14,11 @@ before(async () => {
 });
 
 const tiny = {
-  id: 'tiny', name: 'Tiny', tokenizer: 'cl100k_base', contextWindow: 100, kvDtype: 'fp16',
+  id: 'tiny',
+  name: 'Tiny',
+  tokenizer: 'cl100k_base',
+  contextWindow: 100,
+  kvDtype: 'fp16',
   architecture: { layers: 1, attentionHeads: 2, kvHeads: 1, headDim: 4, hiddenSize: 8, parameters: 1000 },
 };
 
@@ -26,7 +30,8 @@ async function until(condition: () => boolean, what: string): Promise<void> {
 /** "w1 w2 … wN" with ten words per line: cl100k counts "w1" as 2 tokens and " w2" as 2. */
 function words(n: number): string {
   const lines: string[] = [];
-  for (let i = 0; i < n; i += 10) lines.push(Array.from({ length: Math.min(10, n - i) }, (_, j) => `w${i + j + 1}`).join(' '));
+  for (let i = 0; i < n; i += 10)
+    lines.push(Array.from({ length: Math.min(10, n - i) }, (_, j) => `w${i + j + 1}`).join(' '));
   return `${lines.join('\n')}\n`;
 }
 
@@ -36,7 +41,13 @@ const KEY = 'sk-ant-test-secret-42';
 async function countTokensServer(): Promise<{ close(): void; baseUrl: string }> {
   const server = createServer((request, response) => {
     response.writeHead(request.headers['x-api-key'] === KEY ? 200 : 401, { 'content-type': 'application/json' });
-    response.end(JSON.stringify(request.headers['x-api-key'] === KEY ? { input_tokens: 1234 } : { type: 'error', error: { type: 'authentication_error', message: 'invalid x-api-key' } }));
+    response.end(
+      JSON.stringify(
+        request.headers['x-api-key'] === KEY
+          ? { input_tokens: 1234 }
+          : { type: 'error', error: { type: 'authentication_error', message: 'invalid x-api-key' } },
+      ),
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { close: () => server.close(), baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
@@ -54,8 +65,15 @@ test('status bar, diagnostics and CodeLens follow a prompt document; Pick Target
   try {
     const { registerCostFeatures } = await import('../../../src/cost/registerCostFeatures');
     const subscriptions: { dispose(): void }[] = [];
-    registerCostFeatures({ extensionPath: join(__dirname, '../../..'), subscriptions, secrets: fake.secrets } as unknown as Parameters<typeof registerCostFeatures>[0], { workerScript, countApiBaseUrl: countServer.baseUrl, exactDebounceMs: 0 });
-    assert.deepEqual(fake.warnings, ['Prompt Attention: preset "broken": "tokenizer" must be one of o200k_base, cl100k_base, llama3, llama2, mistral, qwen2, o200k_harmony, qwen3, gemma3, deepseek_v3, claude']);
+    registerCostFeatures(
+      { extensionPath: join(__dirname, '../../..'), subscriptions, secrets: fake.secrets } as unknown as Parameters<
+        typeof registerCostFeatures
+      >[0],
+      { workerScript, countApiBaseUrl: countServer.baseUrl, exactDebounceMs: 0 },
+    );
+    assert.deepEqual(fake.warnings, [
+      'Prompt Attention: preset "broken": "tokenizer" must be one of o200k_base, cl100k_base, llama3, llama2, mistral, qwen2, o200k_harmony, qwen3, gemma3, deepseek_v3, claude',
+    ]);
     const [status] = fake.statusItems;
     assert.equal(status.command, 'promptAttention.pickTarget');
 
@@ -116,11 +134,26 @@ test('status bar, diagnostics and CodeLens follow a prompt document; Pick Target
     assert.deepEqual(fake.updates, [['promptAttention.cost.target', 'gpt-4o', 1]]);
     // Grouped by provider (a separator each), each target saying whether its count is exact.
     const separators = offered.filter((item) => item.kind === -1).map((item) => item.label);
-    assert.deepEqual(separators, ['Meta', 'Mistral AI', 'Alibaba Qwen', 'OpenAI', 'Google', 'DeepSeek', 'Anthropic', 'Custom']);
+    assert.deepEqual(separators, [
+      'Meta',
+      'Mistral AI',
+      'Alibaba Qwen',
+      'OpenAI',
+      'Google',
+      'DeepSeek',
+      'Anthropic',
+      'Custom',
+    ]);
     const sonnet = offered.find((item) => item.description === 'claude-sonnet-4.5');
     assert.equal(sonnet?.label, '≈ Claude Sonnet 4.5');
-    assert.match(sonnet?.detail ?? '', /^≈ estimate \(exact on request\) · 200k context · architecture not public · ≈ estimate with Claude pre-3 BPE, 65k$/);
-    assert.match(offered.find((item) => item.description === 'qwen3-8b')?.detail ?? '', /^exact count · 128k context · 8\.19B params/);
+    assert.match(
+      sonnet?.detail ?? '',
+      /^≈ estimate \(exact on request\) · 200k context · architecture not public · ≈ estimate with Claude pre-3 BPE, 65k$/,
+    );
+    assert.match(
+      offered.find((item) => item.description === 'qwen3-8b')?.detail ?? '',
+      /^exact count · 128k context · 8\.19B params/,
+    );
 
     // A Claude target: "≈" and a link to the exact count.
     const claude = new FakeDocument('/work/claude.md', 'markdown', `# Task\n${words(30)}`);
@@ -134,7 +167,10 @@ test('status bar, diagnostics and CodeLens follow a prompt document; Pick Target
 
     // No key yet: the estimate stays, with one line saying why.
     await fake.commands.get('promptAttention.countExact')?.();
-    assert.match(fake.warnings.at(-1) ?? '', /^Prompt Attention: Exact count failed \(no Anthropic API key \(run "Prompt Attention: Set API Key"\)\); showing the estimate\.$/);
+    assert.match(
+      fake.warnings.at(-1) ?? '',
+      /^Prompt Attention: Exact count failed \(no Anthropic API key \(run "Prompt Attention: Set API Key"\)\); showing the estimate\.$/,
+    );
 
     // Set API Key: a password box; the key lands in SecretStorage, not in the settings.
     fake.setQuickPick((items) => items.find((item) => (item as { label?: string }).label === 'Anthropic'));
@@ -142,8 +178,14 @@ test('status bar, diagnostics and CodeLens follow a prompt document; Pick Target
     await fake.commands.get('promptAttention.setApiKey')?.();
     assert.equal(fake.stored.get('promptAttention.apiKey.anthropic'), 'sk-ant-wrong');
     await fake.commands.get('promptAttention.countExact')?.();
-    assert.match(fake.warnings.at(-1) ?? '', /^Prompt Attention: Exact count failed \(Anthropic: API key rejected: invalid x-api-key\); showing the estimate\.$/);
-    await until(() => (status.tooltip as MarkdownString).value.includes('Exact count failed'), 'the note in the tooltip');
+    assert.match(
+      fake.warnings.at(-1) ?? '',
+      /^Prompt Attention: Exact count failed \(Anthropic: API key rejected: invalid x-api-key\); showing the estimate\.$/,
+    );
+    await until(
+      () => (status.tooltip as MarkdownString).value.includes('Exact count failed'),
+      'the note in the tooltip',
+    );
     assert.match(status.text, /≈/);
 
     fake.setInputBox(KEY);
@@ -155,11 +197,23 @@ test('status bar, diagnostics and CodeLens follow a prompt document; Pick Target
     fake.edit(claude, `${claude.getText()}more\n`);
     await until(() => status.text.includes('≈'), 'the estimate after an edit');
 
-    const everything = JSON.stringify([fake.warnings, fake.infos, fake.updates, fake.settings, status.text, (status.tooltip as MarkdownString).value]);
-    assert.ok(!everything.includes(KEY) && !everything.includes('sk-ant-wrong'), 'the key never reaches messages, settings or the status bar');
+    const everything = JSON.stringify([
+      fake.warnings,
+      fake.infos,
+      fake.updates,
+      fake.settings,
+      status.text,
+      (status.tooltip as MarkdownString).value,
+    ]);
+    assert.ok(
+      !everything.includes(KEY) && !everything.includes('sk-ant-wrong'),
+      'the key never reaches messages, settings or the status bar',
+    );
     // The panel's cost summary counts in the same worker while the features are registered.
     const { computeCostSummary } = await import('../../../src/cost/costSummary');
-    const controller = subscriptions.find((item) => 'countPrompt' in item) as unknown as { countPrompt: (text: string, preset: unknown) => Promise<unknown> };
+    const controller = subscriptions.find((item) => 'countPrompt' in item) as unknown as {
+      countPrompt: (text: string, preset: unknown) => Promise<unknown>;
+    };
     let viaWorker = 0;
     const original = controller.countPrompt.bind(controller);
     controller.countPrompt = (text, preset) => {

@@ -1,6 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { attentionCostShare, causalScores, computeCost, crossoverTokens, kvBytesPerToken, tokensWithinKvBudget } from '../../../src/cost/costModel';
+import {
+  attentionCostShare,
+  causalScores,
+  computeCost,
+  crossoverTokens,
+  kvBytesPerToken,
+  tokensWithinKvBudget,
+} from '../../../src/cost/costModel';
 import { BUILT_IN_PRESETS, type TargetPreset } from '../../../src/cost/presets';
 
 function preset(id: string): TargetPreset {
@@ -26,7 +33,9 @@ test('attention scores are n² per head per layer, causal n(n+1)/2, FLOPs 4·n²
   assert.equal(figures.attentionFlops, 4 * 1000 * 1000 * 128 * 32 * 32);
   assert.equal(figures.linearFlops, 2 * 8_030_261_248 * 1000);
   assert.equal(figures.contextShare, 1000 / 131_072);
-  assert.ok(figures.attentionFlopsShare !== null && figures.attentionFlopsShare > 0 && figures.attentionFlopsShare < 0.05);
+  assert.ok(
+    figures.attentionFlopsShare !== null && figures.attentionFlopsShare > 0 && figures.attentionFlopsShare < 0.05,
+  );
 });
 
 test('the quadratic term overtakes the dense FLOPs at P / (2·d_head·heads·layers) tokens', () => {
@@ -54,7 +63,7 @@ test('a target without a public architecture gets null, not an invented number',
 
 test('a sliding window caps keys per query and the rolling KV cache (Mistral 7B v0.1)', () => {
   const mistral = preset('mistral-7b');
-  assert.equal(causalScores(10, 4), 4 * 5 / 2 + 6 * 4);
+  assert.equal(causalScores(10, 4), (4 * 5) / 2 + 6 * 4);
   assert.equal(causalScores(3, 4), 6);
   const figures = computeCost(mistral, 6000);
   assert.equal(figures.attentionScores, 6000 * 4096 * 32 * 32);
@@ -81,8 +90,13 @@ test('tokens within a KV budget', () => {
 // KV cache by hand from each model's published config.json numbers (bf16 = 2 bytes). Windowed layers hold at
 // most `sliding_window` tokens; full-attention layers hold all of them.
 const BF16 = 2;
-interface Hand { readonly id: string; readonly source: string; readonly bytes: (n: number) => number }
-const gqa = (layers: number, kvHeads: number, headDim: number) => (n: number) => layers * 2 * kvHeads * headDim * BF16 * n;
+interface Hand {
+  readonly id: string;
+  readonly source: string;
+  readonly bytes: (n: number) => number;
+}
+const gqa = (layers: number, kvHeads: number, headDim: number) => (n: number) =>
+  layers * 2 * kvHeads * headDim * BF16 * n;
 const HAND: Hand[] = [
   // huggingface.co/Qwen/Qwen3-8B config.json: num_hidden_layers 36, num_key_value_heads 8, head_dim 128.
   { id: 'qwen3-8b', source: 'Qwen/Qwen3-8B config.json', bytes: gqa(36, 8, 128) },
@@ -102,27 +116,57 @@ const HAND: Hand[] = [
   { id: 'deepseek-v3', source: 'deepseek-ai/DeepSeek-V3 config.json', bytes: (n) => 61 * (512 + 64) * BF16 * n },
   // huggingface.co/google/gemma-3-27b-it config.json: 62 layers, 16 KV heads, head_dim 128, sliding_window 1024,
   // sliding_window_pattern 6: layers 6, 12, …, 60 are global (10), the other 52 keep 1,024 tokens.
-  { id: 'gemma-3-27b', source: 'google/gemma-3-27b-it config.json', bytes: (n) => 2 * 16 * 128 * BF16 * (10 * n + 52 * Math.min(n, 1024)) },
+  {
+    id: 'gemma-3-27b',
+    source: 'google/gemma-3-27b-it config.json',
+    bytes: (n) => 2 * 16 * 128 * BF16 * (10 * n + 52 * Math.min(n, 1024)),
+  },
   // google/gemma-3-12b-it: 48 layers (8 global, 40 local), 8 KV heads, head_dim 256, window 1024.
-  { id: 'gemma-3-12b', source: 'google/gemma-3-12b-it config.json', bytes: (n) => 2 * 8 * 256 * BF16 * (8 * n + 40 * Math.min(n, 1024)) },
+  {
+    id: 'gemma-3-12b',
+    source: 'google/gemma-3-12b-it config.json',
+    bytes: (n) => 2 * 8 * 256 * BF16 * (8 * n + 40 * Math.min(n, 1024)),
+  },
   // google/gemma-3-4b-it: 34 layers (5 global, 29 local), 4 KV heads, head_dim 256, window 1024.
-  { id: 'gemma-3-4b', source: 'google/gemma-3-4b-it config.json', bytes: (n) => 2 * 4 * 256 * BF16 * (5 * n + 29 * Math.min(n, 1024)) },
+  {
+    id: 'gemma-3-4b',
+    source: 'google/gemma-3-4b-it config.json',
+    bytes: (n) => 2 * 4 * 256 * BF16 * (5 * n + 29 * Math.min(n, 1024)),
+  },
   // huggingface.co/openai/gpt-oss-120b config.json: 36 layers alternating sliding_attention (window 128) and
   // full_attention, 8 KV heads, head_dim 64.
-  { id: 'gpt-oss-120b', source: 'openai/gpt-oss-120b config.json', bytes: (n) => 2 * 8 * 64 * BF16 * (18 * n + 18 * Math.min(n, 128)) },
+  {
+    id: 'gpt-oss-120b',
+    source: 'openai/gpt-oss-120b config.json',
+    bytes: (n) => 2 * 8 * 64 * BF16 * (18 * n + 18 * Math.min(n, 128)),
+  },
   // openai/gpt-oss-20b config.json: 24 layers, same alternation, 8 KV heads, head_dim 64.
-  { id: 'gpt-oss-20b', source: 'openai/gpt-oss-20b config.json', bytes: (n) => 2 * 8 * 64 * BF16 * (12 * n + 12 * Math.min(n, 128)) },
+  {
+    id: 'gpt-oss-20b',
+    source: 'openai/gpt-oss-20b config.json',
+    bytes: (n) => 2 * 8 * 64 * BF16 * (12 * n + 12 * Math.min(n, 128)),
+  },
 ];
 
 test('KV cache of every open target matches a hand computation from its config.json', () => {
   for (const hand of HAND) {
     for (const n of [1, 100, 128, 129, 1024, 1025, 5000, 100_000]) {
-      assert.equal(computeCost(preset(hand.id), n).kvCacheBytes, hand.bytes(n), `${hand.id} (${hand.source}) at ${n} tokens`);
+      assert.equal(
+        computeCost(preset(hand.id), n).kvCacheBytes,
+        hand.bytes(n),
+        `${hand.id} (${hand.source}) at ${n} tokens`,
+      );
     }
   }
   assert.equal(kvBytesPerToken(preset('deepseek-v3'), 'bf16'), 70_272);
   // Every open built-in with an architecture has a hand computation here.
-  const open = BUILT_IN_PRESETS.filter((p) => p.architecture && !['llama-3.1-8b', 'llama-3.1-70b', 'llama-2-7b', 'llama-2-13b', 'mistral-7b', 'qwen2.5-7b'].includes(p.id)).map((p) => p.id).sort();
+  const open = BUILT_IN_PRESETS.filter(
+    (p) =>
+      p.architecture &&
+      !['llama-3.1-8b', 'llama-3.1-70b', 'llama-2-7b', 'llama-2-13b', 'mistral-7b', 'qwen2.5-7b'].includes(p.id),
+  )
+    .map((p) => p.id)
+    .sort();
   assert.deepEqual(open, HAND.map((hand) => hand.id).sort());
 });
 
@@ -153,7 +197,9 @@ test('MoE targets use active parameters for the dense FLOPs; MLA attention uses 
   assert.ok(gemmaCross !== null);
   const at = computeCost(preset('gemma-3-27b'), gemmaCross);
   const before = computeCost(preset('gemma-3-27b'), gemmaCross - 1);
-  assert.ok((at.attentionFlops ?? 0) >= (at.linearFlops ?? 0) && (before.attentionFlops ?? 0) < (before.linearFlops ?? 0));
+  assert.ok(
+    (at.attentionFlops ?? 0) >= (at.linearFlops ?? 0) && (before.attentionFlops ?? 0) < (before.linearFlops ?? 0),
+  );
 });
 
 test('tiered prices: the whole prompt is billed at the tier it falls in', () => {

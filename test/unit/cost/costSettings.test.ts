@@ -9,22 +9,31 @@ test('defaults: Llama 3.1 8B, 80 % / 100 %, 8 GiB KV budget, markdown, plaintext
   assert.equal(settings.target.id, 'llama-3.1-8b');
   assert.deepEqual(settings.options, { warningShare: 0.8, errorShare: 1, kvBudgetBytes: 8 * 1024 ** 3 });
   assert.deepEqual(settings.languages, ['markdown', 'plaintext']);
-  assert.ok(settings.filePatterns.includes('**/*.prompty') && settings.filePatterns.includes('**/*.jinja') && settings.filePatterns.includes('**/*.txt'));
+  assert.ok(
+    settings.filePatterns.includes('**/*.prompty') &&
+      settings.filePatterns.includes('**/*.jinja') &&
+      settings.filePatterns.includes('**/*.txt'),
+  );
   assert.equal(settings.maxFileBytes, 1024 * 1024);
   assert.equal(settings.codeLens, true);
   assert.deepEqual(settings.problems, []);
 });
 
 test('user presets, overrides and problems each get one line', () => {
-  const settings = readCostSettings(from({
-    target: 'mine',
-    presets: [{ id: 'mine', tokenizer: 'mistral', contextWindow: 32768 }, { id: 'bad', tokenizer: 'x', contextWindow: 1 }],
-    warningThreshold: 0.9,
-    errorThreshold: 0.5,
-    kvDtype: 'fp8',
-    kvCacheBudgetGiB: 0,
-    codeLens: false,
-  }));
+  const settings = readCostSettings(
+    from({
+      target: 'mine',
+      presets: [
+        { id: 'mine', tokenizer: 'mistral', contextWindow: 32768 },
+        { id: 'bad', tokenizer: 'x', contextWindow: 1 },
+      ],
+      warningThreshold: 0.9,
+      errorThreshold: 0.5,
+      kvDtype: 'fp8',
+      kvCacheBudgetGiB: 0,
+      codeLens: false,
+    }),
+  );
   assert.equal(settings.target.id, 'mine');
   assert.deepEqual(settings.options, { warningShare: 0.5, errorShare: 0.5, kvBudgetBytes: 0, kvDtype: 'fp8' });
   assert.equal(settings.codeLens, false);

@@ -1,7 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { splitSections } from '../../../src/cost/chunks';
-import { computeCostDiagnostics, computeSectionLenses, statusForCount, statusForTooLarge } from '../../../src/cost/editorModels';
+import {
+  computeCostDiagnostics,
+  computeSectionLenses,
+  statusForCount,
+  statusForTooLarge,
+} from '../../../src/cost/editorModels';
 import { computeCost } from '../../../src/cost/costModel';
 import { costWarnings, DEFAULT_COST_OPTIONS, type CostOptions } from '../../../src/cost/costSummary';
 import { IncrementalCounter } from '../../../src/cost/incrementalCounter';
@@ -12,8 +17,14 @@ import type { TokenCounter } from '../../../src/cost/tokenCounters';
 const wordCounter: TokenCounter = { tokenizer: 'llama3', count: (text) => text.split(/\s+/).filter(Boolean).length };
 
 function tinyTarget(contextWindow: number, kvHeads = 1): TargetPreset {
-  const result = validatePreset({ id: 'tiny', name: 'Tiny', tokenizer: 'llama3', contextWindow, kvDtype: 'fp16',
-    architecture: { layers: 1, attentionHeads: 2, kvHeads, headDim: 4, hiddenSize: 8, parameters: 1000 } });
+  const result = validatePreset({
+    id: 'tiny',
+    name: 'Tiny',
+    tokenizer: 'llama3',
+    contextWindow,
+    kvDtype: 'fp16',
+    architecture: { layers: 1, attentionHeads: 2, kvHeads, headDim: 4, hiddenSize: 8, parameters: 1000 },
+  });
   assert.ok('preset' in result);
   return result.preset;
 }
@@ -43,14 +54,20 @@ test('a warning on the token that reaches 80 %, to the end of its line', () => {
   // Token 80 is "w80": the squiggle starts on it.
   assert.equal(diagnostic.start, text.indexOf('w80'));
   assert.equal(diagnostic.end, text.indexOf('\n', diagnostic.start));
-  assert.match(diagnostic.message, /^Token 80 reaches 80\.0 % of Tiny's 100-token context window \(85 tokens in all, 85\.0 %\)\.$/);
+  assert.match(
+    diagnostic.message,
+    /^Token 80 reaches 80\.0 % of Tiny's 100-token context window \(85 tokens in all, 85\.0 %\)\.$/,
+  );
 });
 
 test('an error from the first token past the window to the end of the text', () => {
   const text = words(130);
   const snapshot = new IncrementalCounter(wordCounter).update(text);
   const diagnostics = computeCostDiagnostics(snapshot, wordCounter, tinyTarget(100), options);
-  assert.deepEqual(diagnostics.map((d) => d.code), ['context-error']);
+  assert.deepEqual(
+    diagnostics.map((d) => d.code),
+    ['context-error'],
+  );
   const [error] = diagnostics;
   assert.equal(error.severity, 'error');
   assert.equal(error.start, text.indexOf('w101'));
@@ -62,10 +79,19 @@ test('a KV-budget warning where the cache passes the budget', () => {
   const text = words(60);
   const snapshot = new IncrementalCounter(wordCounter).update(text);
   // 2 × 1 layer × 1 KV head × 4 dims × 2 bytes = 16 bytes per token: 800 bytes hold 50 tokens.
-  const diagnostics = computeCostDiagnostics(snapshot, wordCounter, tinyTarget(1000), { ...options, kvBudgetBytes: 800 });
-  assert.deepEqual(diagnostics.map((d) => d.code), ['kv-budget']);
+  const diagnostics = computeCostDiagnostics(snapshot, wordCounter, tinyTarget(1000), {
+    ...options,
+    kvBudgetBytes: 800,
+  });
+  assert.deepEqual(
+    diagnostics.map((d) => d.code),
+    ['kv-budget'],
+  );
   assert.equal(diagnostics[0].start, text.indexOf('w51'));
-  assert.match(diagnostics[0].message, /passes the 800 B budget at token 51 \(fp16; 960 B for the whole prompt on Tiny\)/);
+  assert.match(
+    diagnostics[0].message,
+    /passes the 800 B budget at token 51 \(fp16; 960 B for the whole prompt on Tiny\)/,
+  );
   // Targets without a public architecture are never KV-checked.
   const gpt4 = BUILT_IN_PRESETS.find((preset) => preset.id === 'gpt-4');
   assert.ok(gpt4);
@@ -76,10 +102,19 @@ test('CodeLens per section: tokens and the share of attention cost it adds', () 
   const text = '# Setup\none two three four five six seven eight nine ten\n\n# Task\none\n';
   const snapshot = new IncrementalCounter(wordCounter).update(text);
   const lenses = computeSectionLenses(snapshot, splitSections(text, 'markdown'));
-  assert.deepEqual(lenses.map((lens) => lens.anchor), [0, text.indexOf('# Task')]);
-  assert.deepEqual(lenses.map((lens) => lens.tokens), [12, 3]);
+  assert.deepEqual(
+    lenses.map((lens) => lens.anchor),
+    [0, text.indexOf('# Task')],
+  );
+  assert.deepEqual(
+    lenses.map((lens) => lens.tokens),
+    [12, 3],
+  );
   // (15² − 3²) / 15² = 96 %; (15² − 12²) / 15² = 36 %.
-  assert.deepEqual(lenses.map((lens) => lens.title), ['12 tokens · +96 % attention cost', '3 tokens · +36 % attention cost']);
+  assert.deepEqual(
+    lenses.map((lens) => lens.title),
+    ['12 tokens · +96 % attention cost', '3 tokens · +36 % attention cost'],
+  );
   assert.match(lenses[1].tooltip, /removing this section would cut it by 36\.0 %/);
 });
 
@@ -87,7 +122,12 @@ test('status bar: count and share for the target, level by threshold, breakdown 
   const llama = BUILT_IN_PRESETS.find((preset) => preset.id === 'llama-3.1-8b');
   assert.ok(llama);
   const figures = computeCost(llama, 120_000);
-  const status = statusForCount(llama, figures, DEFAULT_COST_OPTIONS, costWarnings(llama, figures, DEFAULT_COST_OPTIONS));
+  const status = statusForCount(
+    llama,
+    figures,
+    DEFAULT_COST_OPTIONS,
+    costWarnings(llama, figures, DEFAULT_COST_OPTIONS),
+  );
   assert.equal(status.text, '$(warning) 120,000 tok · 91.6 % of Llama 3.1 8B');
   assert.equal(status.level, 'warning');
   assert.match(status.tooltip, /^\| \| \|\n\|:--\|:--\|\n\| \*\*Target\*\* \| Llama 3\.1 8B \(llama-3\.1-8b\) \|/);

@@ -8,16 +8,26 @@ export { EventEmitter, installFakeVscode, Position, Range };
 export class Diagnostic {
   source?: string;
   code?: string;
-  constructor(readonly range: Range, readonly message: string, readonly severity: number) {}
+  constructor(
+    readonly range: Range,
+    readonly message: string,
+    readonly severity: number,
+  ) {}
 }
 
 export class CodeLens {
-  constructor(readonly range: Range, readonly command?: { title: string; tooltip?: string; command: string }) {}
+  constructor(
+    readonly range: Range,
+    readonly command?: { title: string; tooltip?: string; command: string },
+  ) {}
 }
 
 export class MarkdownString {
   isTrusted = false;
-  constructor(readonly value: string, readonly supportThemeIcons?: boolean) {}
+  constructor(
+    readonly value: string,
+    readonly supportThemeIcons?: boolean,
+  ) {}
 }
 
 export class ThemeColor {
@@ -28,7 +38,11 @@ export class FakeDocument {
   isClosed = false;
   version = 1;
   readonly uri: { toString(): string; fsPath: string };
-  constructor(readonly fileName: string, readonly languageId: string, private text: string) {
+  constructor(
+    readonly fileName: string,
+    readonly languageId: string,
+    private text: string,
+  ) {
     this.uri = { toString: () => `file://${fileName}`, fsPath: fileName };
   }
   getText(): string {
@@ -64,7 +78,13 @@ export function createFakeVscode(settings: Record<string, unknown>) {
   const configurationChanged = new EventEmitter<{ affectsConfiguration(section: string): boolean }>();
   const activeChanged = new EventEmitter<unknown>();
   const diagnostics = new Map<string, Diagnostic[]>();
-  const statusItems: { text: string; tooltip?: MarkdownString; backgroundColor?: ThemeColor; visible: boolean; command?: string }[] = [];
+  const statusItems: {
+    text: string;
+    tooltip?: MarkdownString;
+    backgroundColor?: ThemeColor;
+    visible: boolean;
+    command?: string;
+  }[] = [];
   const lensProviders: { provideCodeLenses(document: FakeDocument): CodeLens[] }[] = [];
   const commandsApi = fakeCommands();
   const commands = commandsApi.registered;
@@ -81,7 +101,13 @@ export function createFakeVscode(settings: Record<string, unknown>) {
   };
   const state = { activeDocument: undefined as FakeDocument | undefined, documents: [] as FakeDocument[] };
   const api = {
-    EventEmitter, Position, Range, Diagnostic, CodeLens, MarkdownString, ThemeColor,
+    EventEmitter,
+    Position,
+    Range,
+    Diagnostic,
+    CodeLens,
+    MarkdownString,
+    ThemeColor,
     DiagnosticSeverity: { Error: 0, Warning: 1, Information: 2, Hint: 3 },
     StatusBarAlignment: { Left: 1, Right: 2 },
     QuickPickItemKind: { Separator: -1, Default: 0 },
@@ -108,7 +134,13 @@ export function createFakeVscode(settings: Record<string, unknown>) {
       },
       onDidChangeActiveTextEditor: activeChanged.event,
       createStatusBarItem: () => {
-        const item = { text: '', visible: false, show: () => (item.visible = true), hide: () => (item.visible = false), dispose: () => undefined } as (typeof statusItems)[number] & { show(): void; hide(): void; dispose(): void };
+        const item = {
+          text: '',
+          visible: false,
+          show: () => (item.visible = true),
+          hide: () => (item.visible = false),
+          dispose: () => undefined,
+        } as (typeof statusItems)[number] & { show(): void; hide(): void; dispose(): void };
         statusItems.push(item);
         return item;
       },
@@ -136,7 +168,8 @@ export function createFakeVscode(settings: Record<string, unknown>) {
         lensProviders.push(provider);
         return { dispose: () => undefined };
       },
-      match: (selector: Filter | Filter[], document: FakeDocument) => ((Array.isArray(selector) ? selector : [selector]).some((f) => matchFilter(f, document)) ? 10 : 0),
+      match: (selector: Filter | Filter[], document: FakeDocument) =>
+        (Array.isArray(selector) ? selector : [selector]).some((f) => matchFilter(f, document)) ? 10 : 0,
     },
     commands: commandsApi.api,
   };

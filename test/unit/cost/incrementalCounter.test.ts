@@ -36,12 +36,15 @@ test('after any sequence of edits the chunks and counts equal a fresh count', ()
   const incremental = new IncrementalCounter(counter);
   let text = '# Title\n\nfirst paragraph\n  indented\nnext\n\n\nlast';
   let seed = 7;
-  const random = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+  const random = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
   const inserts = ['x', '\n', ' ', '\n\n', '# h\n', 'word ', '\t'];
   incremental.update(text);
   for (let i = 0; i < 300; i++) {
     const at = random(text.length + 1);
-    text = random(3) === 0 ? text.slice(0, at) + text.slice(at + 1 + random(4)) : text.slice(0, at) + inserts[random(inserts.length)] + text.slice(at);
+    text =
+      random(3) === 0
+        ? text.slice(0, at) + text.slice(at + 1 + random(4))
+        : text.slice(0, at) + inserts[random(inserts.length)] + text.slice(at);
     const snapshot = incremental.update(text);
     const fresh = new IncrementalCounter(charCounter()).update(text);
     assert.deepEqual(snapshot.chunks, fresh.chunks, `edit ${i}`);
@@ -71,13 +74,20 @@ test('sections sum their chunks and the token offset is located exactly', async 
 
 test('typing in long lines: the counts equal a full recount, and only the edited piece is tokenized again', async () => {
   const examples = join(__dirname, '../../../examples');
-  const prose = readdirSync(examples).filter((name) => name.endsWith('.md')).map((name) => readFileSync(join(examples, name), 'utf8')).join(' ').replace(/\s+/g, ' ');
+  const prose = readdirSync(examples)
+    .filter((name) => name.endsWith('.md'))
+    .map((name) => readFileSync(join(examples, name), 'utf8'))
+    .join(' ')
+    .replace(/\s+/g, ' ');
   const random = seededRandom(3);
   const inserts = ['x', 'e', ' ', ' the ', 'Q', '\n', '漢', ', '];
   for (const id of ['llama2', 'o200k_base', 'claude'] as const) {
     const real = await loadTokenCounter(id);
     const asked: string[] = [];
-    const counter: TokenCounter = { tokenizer: id, count: (text, atStart) => (asked.push(text), real.count(text, atStart)) };
+    const counter: TokenCounter = {
+      tokenizer: id,
+      count: (text, atStart) => (asked.push(text), real.count(text, atStart)),
+    };
     const incremental = new IncrementalCounter(counter);
     let text = `# Notes\n${prose.slice(0, 1500)}\nshort line\n${prose.slice(1500, 2600)}\n`;
     incremental.update(text);
@@ -85,12 +95,19 @@ test('typing in long lines: the counts equal a full recount, and only the edited
     let inLongLines = 0;
     for (let i = 0; i < 80; i++) {
       const at = Math.floor(random() * (text.length + 1));
-      text = random() < 0.25 ? text.slice(0, at) + text.slice(at + 1 + Math.floor(random() * 6)) : text.slice(0, at) + inserts[Math.floor(random() * inserts.length)] + text.slice(at);
+      text =
+        random() < 0.25
+          ? text.slice(0, at) + text.slice(at + 1 + Math.floor(random() * 6))
+          : text.slice(0, at) + inserts[Math.floor(random() * inserts.length)] + text.slice(at);
       asked.length = 0;
       const snapshot = incremental.update(text);
       const fresh = new IncrementalCounter(real).update(text);
       assert.equal(snapshot.total, real.count(text), `${id} edit ${i}: a full recount`);
-      assert.deepEqual(snapshot.chunks.map((c) => [c.start, c.end, c.tokens]), fresh.chunks.map((c) => [c.start, c.end, c.tokens]), `${id} edit ${i}`);
+      assert.deepEqual(
+        snapshot.chunks.map((c) => [c.start, c.end, c.tokens]),
+        fresh.chunks.map((c) => [c.start, c.end, c.tokens]),
+        `${id} edit ${i}`,
+      );
       const line = snapshot.chunks.find((c) => c.start <= at && at < c.end);
       if (line && line.end - line.start > LONG_CHUNK) {
         retokenized += asked.reduce((sum, piece) => sum + piece.length, 0);
@@ -104,7 +121,11 @@ test('typing in long lines: the counts equal a full recount, and only the edited
 
 test('in a long line the token offset found piece by piece is the one found by counting whole prefixes', async () => {
   const examples = join(__dirname, '../../../examples');
-  const prose = readdirSync(examples).filter((name) => name.endsWith('.md')).map((name) => readFileSync(join(examples, name), 'utf8')).join(' ').replace(/\s+/g, ' ');
+  const prose = readdirSync(examples)
+    .filter((name) => name.endsWith('.md'))
+    .map((name) => readFileSync(join(examples, name), 'utf8'))
+    .join(' ')
+    .replace(/\s+/g, ' ');
   const text = `Intro\n${prose.slice(0, 3000)}\n`;
   for (const id of ['llama2', 'gemma3', 'llama3', 'o200k_base', 'claude'] as const) {
     const real = await loadTokenCounter(id);
@@ -112,10 +133,20 @@ test('in a long line the token offset found piece by piece is the one found by c
     const byPieces = { tokenizer: id, count: real.count };
     const whole = { tokenizer: id, count: real.count };
     const snapshot = new IncrementalCounter(byPieces).update(text);
-    assert.ok(snapshot.chunks.some((c) => (c.pieces?.length ?? 0) > 3), `${id}: the long line is counted in pieces`);
-    const stripped = { ...snapshot, chunks: snapshot.chunks.map(({ start, end, tokens, before }) => ({ start, end, tokens, before })) };
+    assert.ok(
+      snapshot.chunks.some((c) => (c.pieces?.length ?? 0) > 3),
+      `${id}: the long line is counted in pieces`,
+    );
+    const stripped = {
+      ...snapshot,
+      chunks: snapshot.chunks.map(({ start, end, tokens, before }) => ({ start, end, tokens, before })),
+    };
     for (let token = 1; token <= snapshot.total; token += 7) {
-      assert.equal(offsetOfToken(snapshot, byPieces, token), offsetOfToken(stripped, whole, token), `${id} token ${token}`);
+      assert.equal(
+        offsetOfToken(snapshot, byPieces, token),
+        offsetOfToken(stripped, whole, token),
+        `${id} token ${token}`,
+      );
     }
   }
 });

@@ -20,7 +20,8 @@ function naiveSuffix(a: string, b: string, limit: number): number {
 test('the edit between two texts is their common prefix and suffix, and replays exactly', () => {
   const random = seededRandom(11);
   const alphabet = 'ab \n漢😀';
-  const make = (length: number) => Array.from({ length }, () => alphabet[Math.floor(random() * alphabet.length)]).join('');
+  const make = (length: number) =>
+    Array.from({ length }, () => alphabet[Math.floor(random() * alphabet.length)]).join('');
   for (let i = 0; i < 300; i++) {
     const old = make(Math.floor(random() * (i % 3 === 0 ? 20_000 : 50)));
     const at = Math.floor(random() * (old.length + 1));
@@ -29,7 +30,11 @@ test('the edit between two texts is their common prefix and suffix, and replays 
     const edit = diffTexts(old, text);
     const prefix = naivePrefix(old, text);
     assert.equal(edit.start, prefix, `case ${i}`);
-    assert.equal(old.length - edit.end, naiveSuffix(old, text, Math.min(old.length, text.length) - prefix), `case ${i}`);
+    assert.equal(
+      old.length - edit.end,
+      naiveSuffix(old, text, Math.min(old.length, text.length) - prefix),
+      `case ${i}`,
+    );
     assert.equal(applyEdit(old, edit), text);
   }
   assert.deepEqual(diffTexts('same', 'same'), { start: 4, end: 4, insert: '' });

@@ -92,15 +92,27 @@ test('cutting long lines keeps every tokenizer exact', async () => {
 test('OpenAI encodings agree with js-tiktoken, an independent implementation, on every fixture and on tricky text', async () => {
   // o200k_harmony has o200k_base's ranks plus the harmony special tokens (tiktoken openai_public.py), so for
   // text with no special tokens js-tiktoken's o200k_base is its reference.
-  const references = { o200k_base: getEncoding('o200k_base'), o200k_harmony: getEncoding('o200k_base'), cl100k_base: getEncoding('cl100k_base') };
-  const extra = ["don't STOP 12345 ünïcödé 中文字符 🙂🙂 \r\n\t  x", '<|start|>user<|message|>hi<|end|>', 'a'.repeat(3000)];
-  for (const [id, reference] of Object.entries(references) as [keyof typeof references, ReturnType<typeof getEncoding>][]) {
+  const references = {
+    o200k_base: getEncoding('o200k_base'),
+    o200k_harmony: getEncoding('o200k_base'),
+    cl100k_base: getEncoding('cl100k_base'),
+  };
+  const extra = [
+    "don't STOP 12345 ünïcödé 中文字符 🙂🙂 \r\n\t  x",
+    '<|start|>user<|message|>hi<|end|>',
+    'a'.repeat(3000),
+  ];
+  for (const [id, reference] of Object.entries(references) as [
+    keyof typeof references,
+    ReturnType<typeof getEncoding>,
+  ][]) {
     const counter = await loadTokenCounter(id);
-    for (const text of [...texts.map(read), ...extra]) assert.equal(counter.count(text), reference.encode(text, [], []).length, `${id}: ${text.slice(0, 30)}`);
+    for (const text of [...texts.map(read), ...extra])
+      assert.equal(counter.count(text), reference.encode(text, [], []).length, `${id}: ${text.slice(0, 30)}`);
   }
 });
 
-test('Qwen3 keeps Qwen2.5\'s vocabulary and adds <think> as one token', async () => {
+test("Qwen3 keeps Qwen2.5's vocabulary and adds <think> as one token", async () => {
   const qwen3 = await loadTokenCounter('qwen3');
   const qwen2 = await loadTokenCounter('qwen2');
   assert.equal(qwen3.count('<think>'), 1);

@@ -47,9 +47,16 @@ test('loading a tokenizer in the worker does not stall this thread the way loadi
     assert.equal(client.isReady('llama3'), true);
     const onThread = await worstStallMs(async () => {
       const counter = await loadTokenCounter('llama3', { assetsDir });
-      assert.equal(new IncrementalCounter(counter).update(text).total, counted, 'the worker counts as this thread does');
+      assert.equal(
+        new IncrementalCounter(counter).update(text).total,
+        counted,
+        'the worker counts as this thread does',
+      );
     });
-    assert.ok(inWorker * 4 < onThread, `worst stall ${inWorker.toFixed(0)} ms with the worker vs ${onThread.toFixed(0)} ms on the thread`);
+    assert.ok(
+      inWorker * 4 < onThread,
+      `worst stall ${inWorker.toFixed(0)} ms with the worker vs ${onThread.toFixed(0)} ms on the thread`,
+    );
   } finally {
     client.dispose();
   }

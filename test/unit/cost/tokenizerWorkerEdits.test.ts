@@ -30,14 +30,27 @@ function optionsFor(target: TargetPreset): CostOptions {
   return { ...DEFAULT_COST_OPTIONS, warningShare: 100 / target.contextWindow, errorShare: 300 / target.contextWindow };
 }
 
-async function expectFresh(label: string, text: string, target: TargetPreset, got: Awaited<ReturnType<TokenizerWorkerClient['count']>>): Promise<void> {
+async function expectFresh(
+  label: string,
+  text: string,
+  target: TargetPreset,
+  got: Awaited<ReturnType<TokenizerWorkerClient['count']>>,
+): Promise<void> {
   const counter = await loadTokenCounter(target.tokenizer, { assetsDir });
   const fresh = new IncrementalCounter(counter).update(text);
   assert.equal(got.snapshot.text, text, label);
   assert.equal(got.snapshot.total, fresh.total, label);
-  assert.equal(got.snapshot.chunks.reduce((sum, chunk) => sum + chunk.tokens, 0), fresh.total, label);
+  assert.equal(
+    got.snapshot.chunks.reduce((sum, chunk) => sum + chunk.tokens, 0),
+    fresh.total,
+    label,
+  );
   const overhead = chatOverheadTokens(target, counter);
-  assert.deepEqual(got.diagnostics, computeCostDiagnostics(fresh, counter, target, optionsFor(target), overhead), label);
+  assert.deepEqual(
+    got.diagnostics,
+    computeCostDiagnostics(fresh, counter, target, optionsFor(target), overhead),
+    label,
+  );
   assert.deepEqual(got.lenses, computeSectionLenses(fresh, splitSections(text, 'markdown')), label);
 }
 
@@ -52,19 +65,37 @@ test('counts sent as edits equal a fresh count of the whole text on random edits
       const target = preset(id);
       for (let i = 0; i < 60; i++) {
         const at = Math.floor(random() * (text.length + 1));
-        text = random() < 0.3 ? text.slice(0, at) + text.slice(at + 1 + Math.floor(random() * 30)) : text.slice(0, at) + inserts[Math.floor(random() * inserts.length)] + text.slice(at);
+        text =
+          random() < 0.3
+            ? text.slice(0, at) + text.slice(at + 1 + Math.floor(random() * 30))
+            : text.slice(0, at) + inserts[Math.floor(random() * inserts.length)] + text.slice(at);
         // Some updates are skipped, as the debounce does: the edit then spans several keystrokes.
         if (random() < 0.3) continue;
-        await expectFresh(`${id} edit ${i}`, text, target, await client.count('doc', text, target, optionsFor(target), 'markdown'));
+        await expectFresh(
+          `${id} edit ${i}`,
+          text,
+          target,
+          await client.count('doc', text, target, optionsFor(target), 'markdown'),
+        );
       }
     }
     // The worker loses the text (as if it had forgotten the document): the client sends it whole again.
     (client as unknown as { send(message: HostToTokenizerWorker): void }).send({ type: 'forget', document: 'doc' });
     text = `${text}\nafter the worker forgot\n`;
     const target = preset('gpt-4o');
-    await expectFresh('after a lost text', text, target, await client.count('doc', text, target, optionsFor(target), 'markdown'));
+    await expectFresh(
+      'after a lost text',
+      text,
+      target,
+      await client.count('doc', text, target, optionsFor(target), 'markdown'),
+    );
     text = `${text}one more\n`;
-    await expectFresh('the edit after that', text, target, await client.count('doc', text, target, optionsFor(target), 'markdown'));
+    await expectFresh(
+      'the edit after that',
+      text,
+      target,
+      await client.count('doc', text, target, optionsFor(target), 'markdown'),
+    );
   } finally {
     client.dispose();
   }

@@ -14,7 +14,10 @@ before(async () => {
 
 after(() => removeTempDir(dir));
 
-async function inspect(model: LoadedModel, text: string): Promise<{ layers: LayerAttention[]; summary: InspectionSummary | null }> {
+async function inspect(
+  model: LoadedModel,
+  text: string,
+): Promise<{ layers: LayerAttention[]; summary: InspectionSummary | null }> {
   const layers: LayerAttention[] = [];
   let summary: InspectionSummary | null = null;
   await runInspection(
@@ -33,10 +36,21 @@ async function inspect(model: LoadedModel, text: string): Promise<{ layers: Laye
 
 for (const outputAttentions of [false, true]) {
   test(`a GPT-2-style folder (n_layer/n_head config, no position_ids${outputAttentions ? ', attentions already output' : ''}) inspects end to end`, async () => {
-    const tiny = await writeTinyGpt2Model(path.join(dir, `gpt2-${outputAttentions}`), { layers: 3, heads: 2, outputAttentions });
-    const model = await LoadedModel.load(tiny.folder, { id: 'gpt2-tiny', cacheDir: path.join(dir, 'cache'), provider: 'cpu' });
+    const tiny = await writeTinyGpt2Model(path.join(dir, `gpt2-${outputAttentions}`), {
+      layers: 3,
+      heads: 2,
+      outputAttentions,
+    });
+    const model = await LoadedModel.load(tiny.folder, {
+      id: 'gpt2-tiny',
+      cacheDir: path.join(dir, 'cache'),
+      provider: 'cpu',
+    });
     try {
-      assert.deepEqual([model.config.layers, model.config.heads, model.config.kvHeads, model.config.maxPositions], [3, 2, 2, 256]);
+      assert.deepEqual(
+        [model.config.layers, model.config.heads, model.config.kvHeads, model.config.maxPositions],
+        [3, 2, 2, 256],
+      );
       const { layers, summary } = await inspect(model, 'GPT-2 style: fused QKV, split, and a learned position table.');
       assert.equal(layers.length, 3);
       assert.equal(summary?.heads.length, 6);

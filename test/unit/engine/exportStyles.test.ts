@@ -14,7 +14,15 @@ import { prefillFeeds } from '../../../src/engine/runtime/prefillFeeds';
 import type { ExportOptions } from '../../helpers/exportStyleGraph';
 import { buildExportGraph, externalizeWeights } from '../../helpers/exportStyleGraph';
 import type { DecoderWeights } from '../../helpers/referenceDecoder';
-import { fromHalfBits, halfDecoder, mapProjections, maxAbsDiff, quantizeQ4, randomDecoder, referenceForward } from '../../helpers/referenceDecoder';
+import {
+  fromHalfBits,
+  halfDecoder,
+  mapProjections,
+  maxAbsDiff,
+  quantizeQ4,
+  randomDecoder,
+  referenceForward,
+} from '../../helpers/referenceDecoder';
 import { makeTempDir, removeTempDir } from '../../helpers/tinyModel';
 
 const IDS = [3, 17, 5, 42, 8, 17, 5, 42, 1, 60, 2];
@@ -38,9 +46,15 @@ function floats(t: ort.Tensor): ArrayLike<number> {
   return t.type === 'float16' ? Array.from(t.data as Uint16Array, fromHalfBits) : (t.data as Float32Array);
 }
 
-function feedsFor(session: ort.InferenceSession, model: ReturnType<typeof decodeModel>, kvHeads: number): Record<string, ort.Tensor> {
+function feedsFor(
+  session: ort.InferenceSession,
+  model: ReturnType<typeof decodeModel>,
+  kvHeads: number,
+): Record<string, ort.Tensor> {
   const initializers = new Set((model.graph?.initializer ?? []).map((t) => t.name));
-  const inputs = (model.graph?.input ?? []).filter((i) => !initializers.has(i.name)).map((i) => ({ name: i.name ?? '', elemType: valueElemType(i), shape: valueShape(i) }));
+  const inputs = (model.graph?.input ?? [])
+    .filter((i) => !initializers.has(i.name))
+    .map((i) => ({ name: i.name ?? '', elemType: valueElemType(i), shape: valueShape(i) }));
   return prefillFeeds(ort, inputs, IDS, { kvHeads, headDim: HD, metadata: session.inputMetadata });
 }
 
@@ -58,14 +72,62 @@ function checkAgainstReference(probs: ort.Tensor, reference: Float64Array, toler
 }
 
 const CASES: { label: string; o: ExportOptions; kvHeads: number; tolerance: number; cpuOnly: boolean }[] = [
-  { label: 'builder-style GroupQueryAttention (packed QKV, do_rotary, seqlens_k from the mask, no position_ids)', o: { style: 'gqa' }, kvHeads: 2, tolerance: 1e-4, cpuOnly: true },
-  { label: 'builder-style GQA with q4 MatMulNBits projections', o: { style: 'gqa', q4: true }, kvHeads: 2, tolerance: 1e-4, cpuOnly: true },
-  { label: 'builder-style GQA in fp16 (q4f16 without the 4 bits)', o: { style: 'gqa', fp16: true }, kvHeads: 2, tolerance: 5e-3, cpuOnly: true },
-  { label: 'com.microsoft.MultiHeadAttention (unidirectional)', o: { style: 'mha' }, kvHeads: 4, tolerance: 1e-4, cpuOnly: false },
-  { label: 'com.microsoft.MultiHeadAttention with the causal mask as attention_bias (not in its qk output)', o: { style: 'mha', biasLength: N }, kvHeads: 4, tolerance: 1e-4, cpuOnly: false },
-  { label: 'ai.onnx Attention (opset 23, is_causal, grouped KV heads)', o: { style: 'attention23' }, kvHeads: 2, tolerance: 1e-4, cpuOnly: false },
-  { label: "optimum's legacy merged decoder (Softmax inside the If branches)", o: { style: 'torch', merged: true }, kvHeads: 2, tolerance: 1e-4, cpuOnly: false },
-  { label: 'torch-style fp16 export (transformers.js model_fp16.onnx)', o: { style: 'torch', fp16: true }, kvHeads: 2, tolerance: 5e-3, cpuOnly: false },
+  {
+    label: 'builder-style GroupQueryAttention (packed QKV, do_rotary, seqlens_k from the mask, no position_ids)',
+    o: { style: 'gqa' },
+    kvHeads: 2,
+    tolerance: 1e-4,
+    cpuOnly: true,
+  },
+  {
+    label: 'builder-style GQA with q4 MatMulNBits projections',
+    o: { style: 'gqa', q4: true },
+    kvHeads: 2,
+    tolerance: 1e-4,
+    cpuOnly: true,
+  },
+  {
+    label: 'builder-style GQA in fp16 (q4f16 without the 4 bits)',
+    o: { style: 'gqa', fp16: true },
+    kvHeads: 2,
+    tolerance: 5e-3,
+    cpuOnly: true,
+  },
+  {
+    label: 'com.microsoft.MultiHeadAttention (unidirectional)',
+    o: { style: 'mha' },
+    kvHeads: 4,
+    tolerance: 1e-4,
+    cpuOnly: false,
+  },
+  {
+    label: 'com.microsoft.MultiHeadAttention with the causal mask as attention_bias (not in its qk output)',
+    o: { style: 'mha', biasLength: N },
+    kvHeads: 4,
+    tolerance: 1e-4,
+    cpuOnly: false,
+  },
+  {
+    label: 'ai.onnx Attention (opset 23, is_causal, grouped KV heads)',
+    o: { style: 'attention23' },
+    kvHeads: 2,
+    tolerance: 1e-4,
+    cpuOnly: false,
+  },
+  {
+    label: "optimum's legacy merged decoder (Softmax inside the If branches)",
+    o: { style: 'torch', merged: true },
+    kvHeads: 2,
+    tolerance: 1e-4,
+    cpuOnly: false,
+  },
+  {
+    label: 'torch-style fp16 export (transformers.js model_fp16.onnx)',
+    o: { style: 'torch', fp16: true },
+    kvHeads: 2,
+    tolerance: 5e-3,
+    cpuOnly: false,
+  },
 ];
 
 for (const c of CASES) {
@@ -88,10 +150,18 @@ for (const c of CASES) {
       assert.deepEqual([past.type, past.dims], [c.o.fp16 ? 'float16' : 'float32', [1, c.kvHeads, 0, HD]]);
       const before_ = await untapped.run(feeds);
       const out = await tapped.run(feeds);
-      plan.outputNames.forEach((name, l) => checkAgainstReference(out[name], reference.probs[l], c.tolerance, SHAPE.heads));
+      plan.outputNames.forEach((name, l) =>
+        checkAgainstReference(out[name], reference.probs[l], c.tolerance, SHAPE.heads),
+      );
       // qk_output picks another kernel path: the same numbers up to float32 rounding.
-      assert.ok(maxAbsDiff(floats(out.logits), floats(before_.logits)) < 1e-5, `the tap changed the logits by ${maxAbsDiff(floats(out.logits), floats(before_.logits))}`);
-      assert.ok(maxAbsDiff(floats(out.logits), reference.logits) < (c.o.fp16 ? 2e-2 : 1e-4), `logits vs reference: ${maxAbsDiff(floats(out.logits), reference.logits)}`);
+      assert.ok(
+        maxAbsDiff(floats(out.logits), floats(before_.logits)) < 1e-5,
+        `the tap changed the logits by ${maxAbsDiff(floats(out.logits), floats(before_.logits))}`,
+      );
+      assert.ok(
+        maxAbsDiff(floats(out.logits), reference.logits) < (c.o.fp16 ? 2e-2 : 1e-4),
+        `logits vs reference: ${maxAbsDiff(floats(out.logits), reference.logits)}`,
+      );
       assert.deepEqual(out['present.0.key'].dims, [1, c.kvHeads, N, HD], 'present outputs kept');
     } finally {
       await untapped.release();
@@ -122,7 +192,9 @@ for (const e of EXTERNAL) {
       feeds[PROBABILITY_ROWS_INPUT] = new ort.Tensor('int64', BigInt64Array.of(BigInt(ALL_ROWS)), [1]);
       const out = await session.run(feeds, [...tapped.stats.probabilities]);
       const reference = referenceForward(weights, IDS);
-      tapped.stats.probabilities.forEach((name, l) => checkAgainstReference(out[name], reference.probs[l], 1e-4, SHAPE.heads));
+      tapped.stats.probabilities.forEach((name, l) =>
+        checkAgainstReference(out[name], reference.probs[l], 1e-4, SHAPE.heads),
+      );
     } finally {
       await session.release();
     }
@@ -130,7 +202,11 @@ for (const e of EXTERNAL) {
 }
 
 test('a graph whose probabilities exist only on CPU runs there when a GPU was asked for, and says why in one line', async () => {
-  const plan = planAttentionTap(decodeModel(buildExportGraph(randomDecoder(SHAPE), { style: 'gqa' })), SHAPE.layers, 'gqa.onnx');
+  const plan = planAttentionTap(
+    decodeModel(buildExportGraph(randomDecoder(SHAPE), { style: 'gqa' })),
+    SHAPE.layers,
+    'gqa.onnx',
+  );
   const tried: string[][] = [];
   const fake = { release: async () => undefined } as unknown as ort.InferenceSession;
   const options = {
@@ -146,7 +222,10 @@ test('a graph whose probabilities exist only on CPU runs there when a GPU was as
   const result = await createSession('model.onnx', 'webgpu', options);
   assert.deepEqual(tried, [['cpu']], 'no GPU attempt');
   assert.equal(result.provider, 'cpu');
-  assert.match(result.fallbackReason ?? '', /^GroupQueryAttention gives its attention probabilities only on the CPU kernel.*; ran on CPU\.$/);
+  assert.match(
+    result.fallbackReason ?? '',
+    /^GroupQueryAttention gives its attention probabilities only on the CPU kernel.*; ran on CPU\.$/,
+  );
   assert.ok(!(result.fallbackReason ?? '').includes('\n'));
   // Without the constraint the same request tries the GPU first.
   tried.length = 0;

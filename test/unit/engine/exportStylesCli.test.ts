@@ -29,23 +29,71 @@ before(async () => {
 after(() => removeTempDir(dir));
 
 interface Json {
-  readonly model: { readonly id: string; readonly layers: number; readonly heads: number; readonly file?: string; readonly dtype?: string; readonly provider: string };
+  readonly model: {
+    readonly id: string;
+    readonly layers: number;
+    readonly heads: number;
+    readonly file?: string;
+    readonly dtype?: string;
+    readonly provider: string;
+  };
   readonly tokens: readonly unknown[];
   readonly attention: number[][][][];
 }
 
-const CASES: { style: FolderStyle; label: string; args: string[]; file: string; dtype: string; tolerance?: number }[] = [
-  { style: 'genai', label: 'a builder-style GroupQueryAttention folder (genai_config.json, model.onnx.data, no config.json)', args: [], file: 'model.onnx', dtype: 'fp32' },
-  { style: 'merged', label: 'a legacy merged-decoder folder (only onnx/decoder_model_merged.onnx + _data)', args: [], file: 'onnx/decoder_model_merged.onnx', dtype: 'fp32' },
-  { style: 'q4-only', label: 'a folder with only onnx/model_q4.onnx, with --dtype q4', args: ['--dtype', 'q4'], file: 'onnx/model_q4.onnx', dtype: 'q4' },
-  { style: 'q4-only', label: 'the same folder with no --dtype (auto takes the only file)', args: [], file: 'onnx/model_q4.onnx', dtype: 'q4' },
-  { style: 'fp16-only', label: 'a folder with only onnx/model_fp16.onnx (fp16 cache, logits and probabilities)', args: ['--dtype', 'fp16'], file: 'onnx/model_fp16.onnx', dtype: 'fp16', tolerance: 5e-3 },
-];
+const CASES: { style: FolderStyle; label: string; args: string[]; file: string; dtype: string; tolerance?: number }[] =
+  [
+    {
+      style: 'genai',
+      label: 'a builder-style GroupQueryAttention folder (genai_config.json, model.onnx.data, no config.json)',
+      args: [],
+      file: 'model.onnx',
+      dtype: 'fp32',
+    },
+    {
+      style: 'merged',
+      label: 'a legacy merged-decoder folder (only onnx/decoder_model_merged.onnx + _data)',
+      args: [],
+      file: 'onnx/decoder_model_merged.onnx',
+      dtype: 'fp32',
+    },
+    {
+      style: 'q4-only',
+      label: 'a folder with only onnx/model_q4.onnx, with --dtype q4',
+      args: ['--dtype', 'q4'],
+      file: 'onnx/model_q4.onnx',
+      dtype: 'q4',
+    },
+    {
+      style: 'q4-only',
+      label: 'the same folder with no --dtype (auto takes the only file)',
+      args: [],
+      file: 'onnx/model_q4.onnx',
+      dtype: 'q4',
+    },
+    {
+      style: 'fp16-only',
+      label: 'a folder with only onnx/model_fp16.onnx (fp16 cache, logits and probabilities)',
+      args: ['--dtype', 'fp16'],
+      file: 'onnx/model_fp16.onnx',
+      dtype: 'fp16',
+      tolerance: 5e-3,
+    },
+  ];
 
 for (const c of CASES) {
   test(`inspect --model <folder> --format json --dense: ${c.label} gives the model's real attention`, async () => {
     const fixture = await writeExportFolder(path.join(dir, `${c.style}-${CASES.indexOf(c)}`), c.style);
-    const result = await run(['inspect', 'prompt.md', '--model', fixture.folder, ...c.args, '--format', 'json', '--dense']);
+    const result = await run([
+      'inspect',
+      'prompt.md',
+      '--model',
+      fixture.folder,
+      ...c.args,
+      '--format',
+      'json',
+      '--dense',
+    ]);
     assert.equal(result.code, 0, result.stderr);
     const json = JSON.parse(result.stdout) as Json;
     assert.deepEqual([json.model.file, json.model.dtype, json.model.provider], [c.file, c.dtype, 'cpu']);
@@ -68,7 +116,10 @@ test('a dtype the folder lacks, and a dtype that does not exist: one line each',
   const fixture = await writeExportFolder(path.join(dir, 'q4-errors'), 'q4-only');
   const missing = await run(['inspect', 'prompt.md', '--model', fixture.folder, '--dtype', 'fp16', '--format', 'json']);
   assert.equal(missing.code, 1);
-  assert.match(missing.stderr.trim(), /^prompt-attention: No fp16 model file in .*: looked for onnx\/model_fp16\.onnx and onnx\/decoder_model_merged_fp16\.onnx \(found onnx\/model_q4\.onnx\)\.$/);
+  assert.match(
+    missing.stderr.trim(),
+    /^prompt-attention: No fp16 model file in .*: looked for onnx\/model_fp16\.onnx and onnx\/decoder_model_merged_fp16\.onnx \(found onnx\/model_q4\.onnx\)\.$/,
+  );
   const unknown = await run(['inspect', 'prompt.md', '--model', fixture.folder, '--dtype', 'q3']);
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /--dtype must be one of auto, fp32, fp16, q8, int8, uint8, q4, q4f16, bnb4\./);

@@ -50,15 +50,32 @@ async function entries(folder: string): Promise<string[]> {
   }
 }
 
-const sha256 = async (file: string): Promise<string> => createHash('sha256').update(await fs.readFile(file)).digest('hex');
-const fetched = (prefix: string): string[] => hub.requests.filter((r) => r.includes('/resolve/')).map((r) => r.replace(/^GET \/[^/]+\/[^/]+\/resolve\/main\//, '').replace(prefix, ''));
+const sha256 = async (file: string): Promise<string> =>
+  createHash('sha256')
+    .update(await fs.readFile(file))
+    .digest('hex');
+const fetched = (prefix: string): string[] =>
+  hub.requests
+    .filter((r) => r.includes('/resolve/'))
+    .map((r) => r.replace(/^GET \/[^/]+\/[^/]+\/resolve\/main\//, '').replace(prefix, ''));
 
 test('the listing comes from the Hub API, page after page, with LFS sha256 and sizes', async () => {
   hub.pageSize = 3;
   try {
     const files = await listHubFiles(MULTI, 'main', { host: endpoint, get: (url, init) => fetch(url, init) });
     const names = files.map((f) => f.path).sort();
-    assert.deepEqual(names, ['README.md', 'card.json', 'config.json', 'onnx/model.onnx', 'onnx/model_fp16.onnx', 'onnx/model_q4.onnx', 'onnx/model_q4.onnx_data', 'onnx/model_q4.onnx_data_1', 'tokenizer.json', 'tokenizer_config.json']);
+    assert.deepEqual(names, [
+      'README.md',
+      'card.json',
+      'config.json',
+      'onnx/model.onnx',
+      'onnx/model_fp16.onnx',
+      'onnx/model_q4.onnx',
+      'onnx/model_q4.onnx_data',
+      'onnx/model_q4.onnx_data_1',
+      'tokenizer.json',
+      'tokenizer_config.json',
+    ]);
     const graph = files.find((f) => f.path === 'onnx/model.onnx');
     assert.equal(graph?.size, (await fs.stat(path.join(multi, 'onnx', 'model.onnx'))).size);
     assert.equal(graph?.sha256, await sha256(path.join(multi, 'onnx', 'model.onnx')));
@@ -73,9 +90,21 @@ test('a dtype downloads only its graph and external data (all chunks), plus the 
   const storage = path.join(dir, 'storage-q4');
   hub.requests.length = 0;
   const location = await resolveModel(MULTI, { modelsDir: dir, storageDir: storage, endpoint, dtype: 'q4' });
-  assert.deepEqual(fetched('').sort(), ['card.json', 'config.json', 'onnx/model_q4.onnx', 'onnx/model_q4.onnx_data', 'onnx/model_q4.onnx_data_1', 'tokenizer.json', 'tokenizer_config.json']);
+  assert.deepEqual(fetched('').sort(), [
+    'card.json',
+    'config.json',
+    'onnx/model_q4.onnx',
+    'onnx/model_q4.onnx_data',
+    'onnx/model_q4.onnx_data_1',
+    'tokenizer.json',
+    'tokenizer_config.json',
+  ]);
   for (const file of ['onnx/model_q4.onnx', 'onnx/model_q4.onnx_data_1', 'tokenizer.json']) {
-    assert.deepEqual(await fs.readFile(path.join(location.folder, file)), await fs.readFile(path.join(multi, file)), file);
+    assert.deepEqual(
+      await fs.readFile(path.join(location.folder, file)),
+      await fs.readFile(path.join(multi, file)),
+      file,
+    );
   }
   await assert.rejects(fs.access(path.join(location.folder, 'onnx', 'model.onnx')));
 
@@ -90,16 +119,33 @@ test('a dtype downloads only its graph and external data (all chunks), plus the 
 test('a genai_config.json layout downloads the graph it names, with its .data file', async () => {
   const genai = path.join(dir, 'genai');
   await fs.mkdir(genai, { recursive: true });
-  for (const file of ['config.json', 'tokenizer.json', 'tokenizer_config.json']) await fs.copyFile(path.join(served, file), path.join(genai, file));
+  for (const file of ['config.json', 'tokenizer.json', 'tokenizer_config.json'])
+    await fs.copyFile(path.join(served, file), path.join(genai, file));
   await fs.copyFile(path.join(served, 'onnx', 'model.onnx'), path.join(genai, 'decoder.onnx'));
   await fs.writeFile(path.join(genai, 'decoder.onnx.data'), Buffer.alloc(1500, 3));
   await fs.writeFile(path.join(genai, 'other.onnx'), Buffer.alloc(10, 1));
-  await fs.writeFile(path.join(genai, 'genai_config.json'), JSON.stringify({ model: { decoder: { filename: 'decoder.onnx' } } }));
+  await fs.writeFile(
+    path.join(genai, 'genai_config.json'),
+    JSON.stringify({ model: { decoder: { filename: 'decoder.onnx' } } }),
+  );
   const server = await startHubServer({ 'test-org/genai': genai });
   try {
-    const location = await resolveModel('test-org/genai', { modelsDir: dir, storageDir: path.join(dir, 'storage-genai'), endpoint: server.endpoint });
-    const files = server.requests.filter((r) => r.includes('/resolve/')).map((r) => r.replace(/^GET \/test-org\/genai\/resolve\/main\//, ''));
-    assert.deepEqual(files.sort(), ['config.json', 'decoder.onnx', 'decoder.onnx.data', 'genai_config.json', 'tokenizer.json', 'tokenizer_config.json']);
+    const location = await resolveModel('test-org/genai', {
+      modelsDir: dir,
+      storageDir: path.join(dir, 'storage-genai'),
+      endpoint: server.endpoint,
+    });
+    const files = server.requests
+      .filter((r) => r.includes('/resolve/'))
+      .map((r) => r.replace(/^GET \/test-org\/genai\/resolve\/main\//, ''));
+    assert.deepEqual(files.sort(), [
+      'config.json',
+      'decoder.onnx',
+      'decoder.onnx.data',
+      'genai_config.json',
+      'tokenizer.json',
+      'tokenizer_config.json',
+    ]);
     assert.deepEqual(await fs.readFile(path.join(location.folder, 'decoder.onnx.data')), Buffer.alloc(1500, 3));
     await fs.access(path.join(location.folder, 'genai_config.json'));
   } finally {
@@ -113,7 +159,9 @@ test('a file whose sha256 does not match the listing is refused and deleted, not
   try {
     await assert.rejects(
       resolveModel(ID, { modelsDir: dir, storageDir: storage, endpoint }),
-      (error: Error) => /^Refused onnx\/model\.onnx from test-org\/tiny-llama: its sha256 .* is not the listed/.test(error.message) && !error.message.includes('\n'),
+      (error: Error) =>
+        /^Refused onnx\/model\.onnx from test-org\/tiny-llama: its sha256 .* is not the listed/.test(error.message) &&
+        !error.message.includes('\n'),
     );
   } finally {
     hub.corrupt.clear();
@@ -131,21 +179,40 @@ test('a dropped connection resumes with a Range request, within a run and in the
   hub.requests.length = 0;
   hub.drop.set('onnx/model.onnx', { afterBytes: half, times: 1 });
   const progress: DownloadProgress[] = [];
-  const location = await resolveModel(ID, { modelsDir: dir, storageDir: storage, endpoint, retryDelayMs: 1, onProgress: (p) => progress.push(p) });
+  const location = await resolveModel(ID, {
+    modelsDir: dir,
+    storageDir: storage,
+    endpoint,
+    retryDelayMs: 1,
+    onProgress: (p) => progress.push(p),
+  });
   assert.deepEqual(await fs.readFile(path.join(location.folder, 'onnx', 'model.onnx')), graphBytes);
-  assert.ok(hub.requests.includes(`GET /${ID}/resolve/main/onnx/model.onnx range=bytes=${half}-`), hub.requests.join('\n'));
-  assert.ok(progress.every((p, i) => i === 0 || p.loadedBytes >= progress[i - 1].loadedBytes), 'bytes only grow');
+  assert.ok(
+    hub.requests.includes(`GET /${ID}/resolve/main/onnx/model.onnx range=bytes=${half}-`),
+    hub.requests.join('\n'),
+  );
+  assert.ok(
+    progress.every((p, i) => i === 0 || p.loadedBytes >= progress[i - 1].loadedBytes),
+    'bytes only grow',
+  );
   assert.equal(progress.at(-1)?.loadedBytes, progress.at(-1)?.totalBytes);
 
   // Across runs: every attempt cut, the run fails with a one-line message; the next run resumes.
   const storage2 = path.join(dir, 'storage-resume-2');
   hub.drop.set('onnx/model.onnx', { afterBytes: half, times: 4 });
-  await assert.rejects(resolveModel(ID, { modelsDir: dir, storageDir: storage2, endpoint, retryDelayMs: 1 }), /failed at onnx\/model\.onnx: the connection dropped 4 times.*run again to resume\.$/);
+  await assert.rejects(
+    resolveModel(ID, { modelsDir: dir, storageDir: storage2, endpoint, retryDelayMs: 1 }),
+    /failed at onnx\/model\.onnx: the connection dropped 4 times.*run again to resume\.$/,
+  );
   await assert.rejects(fs.access(hubModelFolder(storage2, ID)), 'no model folder a later run would load');
   hub.requests.length = 0;
   const again = await resolveModel(ID, { modelsDir: dir, storageDir: storage2, endpoint });
   assert.deepEqual(await fs.readFile(path.join(again.folder, 'onnx', 'model.onnx')), graphBytes);
-  assert.deepEqual(fetched(''), [`onnx/model.onnx range=bytes=${half}-`], 'only the rest of the graph, the side files kept');
+  assert.deepEqual(
+    fetched(''),
+    [`onnx/model.onnx range=bytes=${half}-`],
+    'only the rest of the graph, the side files kept',
+  );
   assert.deepEqual(await entries(path.join(storage2, 'hub')), ['test-org'], 'the partial folder is gone');
 
   const model = await LoadedModel.load(again.folder, { id: again.id, cacheDir: storage2, provider: 'cpu' });
@@ -164,7 +231,10 @@ test('a cancelled download stops with one line, keeps what it has, and the next 
   };
   await assert.rejects(
     resolveModel(ID, { modelsDir: dir, storageDir: storage, endpoint, signal: abort.signal, onProgress }),
-    (error: Error) => /^Download of test-org\/tiny-llama cancelled; onnx\/model\.onnx resumes where it stopped next time\.$/.test(error.message),
+    (error: Error) =>
+      /^Download of test-org\/tiny-llama cancelled; onnx\/model\.onnx resumes where it stopped next time\.$/.test(
+        error.message,
+      ),
   );
   await assert.rejects(fs.access(hubModelFolder(storage, ID)));
   const part = path.join(storage, 'hub', '.partial', ...ID.split('/'), 'onnx', 'model.onnx.part');
@@ -180,12 +250,16 @@ test('a listing that names a path outside the folder is refused before anything 
   const storage = path.join(dir, 'storage-evil');
   hub.extraEntries.push({ type: 'file', oid: '1'.repeat(40), size: 3, path: '../../evil.json' });
   try {
-    await assert.rejects(resolveModel(ID, { modelsDir: dir, storageDir: storage, endpoint }), /names "\.\.\/\.\.\/evil\.json", which is not a safe relative path/);
+    await assert.rejects(
+      resolveModel(ID, { modelsDir: dir, storageDir: storage, endpoint }),
+      /names "\.\.\/\.\.\/evil\.json", which is not a safe relative path/,
+    );
   } finally {
     hub.extraEntries.length = 0;
   }
   assert.deepEqual(await entries(storage), []);
-  for (const bad of ['/etc/passwd', 'a/../b', '..', 'C:/x', 'a\\b', './a', 'a//b', '']) assert.equal(isSafeRepoPath(bad), false, bad);
+  for (const bad of ['/etc/passwd', 'a/../b', '..', 'C:/x', 'a\\b', './a', 'a//b', ''])
+    assert.equal(isSafeRepoPath(bad), false, bad);
   assert.equal(isSafeRepoPath('onnx/model_q4.onnx_data'), true);
   assert.throws(() => pathInside(dir, '../x'), /not a relative path inside/);
 });
@@ -193,10 +267,15 @@ test('a listing that names a path outside the folder is refused before anything 
 test('a Hub id the server does not have says so in one line', async () => {
   await assert.rejects(
     resolveModel('test-org/not-there', { modelsDir: dir, storageDir: path.join(dir, 'storage-missing'), endpoint }),
-    (error: Error) => error.message === 'Cannot download test-org/not-there: the Hub has no model test-org/not-there at revision main (HTTP 404).',
+    (error: Error) =>
+      error.message ===
+      'Cannot download test-org/not-there: the Hub has no model test-org/not-there at revision main (HTTP 404).',
   );
 });
 
 test('a setting that is neither a folder nor a Hub id is refused', async () => {
-  await assert.rejects(resolveModel('not a model!', { modelsDir: dir, storageDir: dir, endpoint }), /neither a folder nor a Hub model id/);
+  await assert.rejects(
+    resolveModel('not a model!', { modelsDir: dir, storageDir: dir, endpoint }),
+    /neither a folder nor a Hub model id/,
+  );
 });

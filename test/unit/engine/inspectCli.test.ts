@@ -76,7 +76,10 @@ test('--format json prints exactly one document with the documented shape', asyn
 });
 
 test('--dense adds attention[layer][head][query][key]: causal rows that sum to 1', async () => {
-  const result = await run(['inspect', '-', '--model', model, '--provider', 'cpu', '--format', 'json', '--dense'], PROMPT);
+  const result = await run(
+    ['inspect', '-', '--model', model, '--provider', 'cpu', '--format', 'json', '--dense'],
+    PROMPT,
+  );
   assert.equal(result.code, 0, result.stderr);
   const json = JSON.parse(result.stdout) as { tokens: unknown[]; attention: number[][][][] };
   const n = json.tokens.length;
@@ -119,7 +122,18 @@ test('--format text prints a short terminal summary; --out writes to a file', as
   assert.match(result.stdout, /^Model model: 2 layers × 4 heads/);
   assert.match(result.stdout, /Head roles/);
   const out = path.join(dir, 'out.json');
-  const written = await run(['inspect', input, '--model', model, '--provider', 'cpu', '--format', 'json', '--out', out]);
+  const written = await run([
+    'inspect',
+    input,
+    '--model',
+    model,
+    '--provider',
+    'cpu',
+    '--format',
+    'json',
+    '--out',
+    out,
+  ]);
   assert.equal(written.code, 0, written.stderr);
   assert.ok(JSON.parse(await fs.readFile(out, 'utf8')).tokens.length > 5);
 });
@@ -127,7 +141,20 @@ test('--format text prints a short terminal summary; --out writes to a file', as
 test('more tokens than --max-tokens: the window is inspected', async () => {
   const content = 'one two three four five six seven eight nine ten eleven twelve';
   const input = await file('window.txt', content);
-  const result = await run(['inspect', input, '--model', model, '--provider', 'cpu', '--format', 'json', '--max-tokens', '5', '--window', 'end']);
+  const result = await run([
+    'inspect',
+    input,
+    '--model',
+    model,
+    '--provider',
+    'cpu',
+    '--format',
+    'json',
+    '--max-tokens',
+    '5',
+    '--window',
+    'end',
+  ]);
   assert.equal(result.code, 0, result.stderr);
   const json = JSON.parse(result.stdout) as { tokens: { text: string; end: number }[] };
   assert.equal(json.tokens.length, 5);
@@ -171,16 +198,29 @@ test('broken model folders get an error that names the file', async () => {
     [noConfig, /No model in .*no-config: cannot read model config .*no-config\/config\.json/],
     [noTokenizer, /Cannot read tokenizer .*no-tokenizer\/tokenizer\.json/],
     [noOnnx, /No ONNX model in .*no-onnx: expected onnx\/model\.onnx/],
-    [mismatch, /Tokenizer .*mismatch\/tokenizer\.json \(\d+ tokens\) does not match model .*model\.onnx \(100 embedding rows\)/],
+    [
+      mismatch,
+      /Tokenizer .*mismatch\/tokenizer\.json \(\d+ tokens\) does not match model .*model\.onnx \(100 embedding rows\)/,
+    ],
     [fused, /com\.microsoft\.Attention.*export the model without attention fusion/],
   ];
   for (const [folder, pattern] of cases) {
-    assertOneLineError(await run(['inspect', text, '--model', folder, '--provider', 'cpu', '--format', 'json']), 1, pattern);
+    assertOneLineError(
+      await run(['inspect', text, '--model', folder, '--provider', 'cpu', '--format', 'json']),
+      1,
+      pattern,
+    );
   }
 });
 
 test('usage errors exit 2 with the usage line', async () => {
-  for (const args of [['inspect'], ['inspect', 'a.txt', '--provider', 'tpu'], ['inspect', 'a.txt', '--format', 'pdf'], ['inspect', 'a.txt', '--bogus'], ['frobnicate']]) {
+  for (const args of [
+    ['inspect'],
+    ['inspect', 'a.txt', '--provider', 'tpu'],
+    ['inspect', 'a.txt', '--format', 'pdf'],
+    ['inspect', 'a.txt', '--bogus'],
+    ['frobnicate'],
+  ]) {
     const result = await run(args);
     assert.equal(result.code, 2, args.join(' '));
     assert.match(result.stderr, /usage: prompt-attention/);
@@ -188,7 +228,10 @@ test('usage errors exit 2 with the usage line', async () => {
 });
 
 test('--verbose logs the stages and timings to stderr, and an error with its stack', async () => {
-  const ok = await run(['inspect', '-', '--model', model, '--provider', 'cpu', '--format', 'json', '--verbose'], PROMPT);
+  const ok = await run(
+    ['inspect', '-', '--model', model, '--provider', 'cpu', '--format', 'json', '--verbose'],
+    PROMPT,
+  );
   assert.equal(ok.code, 0, ok.stderr);
   assert.doesNotThrow(() => JSON.parse(ok.stdout), 'stdout stays one JSON document');
   assert.match(ok.stderr, /^prompt-attention \[info\] Tokenizing$/m);

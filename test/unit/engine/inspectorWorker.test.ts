@@ -2,7 +2,13 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import type { InspectRequest } from '../../../src/engine/inspectApi';
-import type { InspectionEventSink, InspectionHeader, InspectionSummary, LayerAttention, ProgressEvent } from '../../../src/shared/protocol';
+import type {
+  InspectionEventSink,
+  InspectionHeader,
+  InspectionSummary,
+  LayerAttention,
+  ProgressEvent,
+} from '../../../src/shared/protocol';
 import { InspectorWorker } from '../../../src/worker/inspectorWorker';
 import { buildBundle } from '../../helpers/buildBundle';
 import { startHubServer } from '../../helpers/hubServer';
@@ -54,7 +60,16 @@ let modelFolder = '';
 let requestId = 0;
 
 function request(text: string, extra: Partial<InspectRequest> = {}): InspectRequest {
-  return { requestId: ++requestId, text, model: modelFolder, provider: 'cpu', maxCharacters: 100_000, maxTokens: 0, window: 'start', ...extra };
+  return {
+    requestId: ++requestId,
+    text,
+    model: modelFolder,
+    provider: 'cpu',
+    maxCharacters: 100_000,
+    maxTokens: 0,
+    window: 'start',
+    ...extra,
+  };
 }
 
 before(async () => {
@@ -66,7 +81,13 @@ before(async () => {
 after(() => removeTempDir(dir));
 
 function makeWorker(idleTimeoutMs = 60_000): InspectorWorker {
-  return new InspectorWorker({ workerScript, modelsDir: dir, cacheDir: path.join(dir, 'cache'), idleTimeoutMs, testHooks: true });
+  return new InspectorWorker({
+    workerScript,
+    modelsDir: dir,
+    cacheDir: path.join(dir, 'cache'),
+    idleTimeoutMs,
+    testHooks: true,
+  });
 }
 
 test('the worker streams header, every layer in order, then the summary, as typed arrays', async () => {
@@ -121,7 +142,10 @@ test('a crashed worker reports one line to the active inspection and restarts on
     const handle = worker.inspect(request('This one is interrupted by a crash.'), crashed.listener);
     worker.simulateCrash();
     await handle.finished;
-    assert.match(crashed.recorded.error ?? '', /^The inspector worker stopped unexpectedly \(exit code 70\); it restarts on the next inspection\.$/);
+    assert.match(
+      crashed.recorded.error ?? '',
+      /^The inspector worker stopped unexpectedly \(exit code 70\); it restarts on the next inspection\.$/,
+    );
     const after = recorder();
     await worker.inspect(request('After the crash.'), after.listener).finished;
     assert.equal(after.recorded.events.at(-1), 'done');
@@ -159,7 +183,10 @@ test('text longer than the model context is cut to the window with a note', asyn
       const { listener, recorded } = recorder();
       await worker.inspect(request(text, { window }), listener).finished;
       assert.equal(recorded.header?.tokens.length, 64);
-      assert.match(recorded.summary?.notes[0] ?? '', new RegExp(`^Inspected the ${window === 'start' ? 'first' : 'last'} 64 of \\d+ tokens\\.$`));
+      assert.match(
+        recorded.summary?.notes[0] ?? '',
+        new RegExp(`^Inspected the ${window === 'start' ? 'first' : 'last'} 64 of \\d+ tokens\\.$`),
+      );
       assert.equal(recorded.header?.tokens[0].special, true, 'BOS kept as token 0');
       if (window === 'end') assert.equal(recorded.header?.tokens.at(-1)?.end, text.length);
     }
@@ -184,7 +211,13 @@ test('the worker is released after the idle timeout and comes back on demand', a
 
 test('a Hub model is downloaded by the worker on first use, with download progress in bytes', async () => {
   const hub = await startHubServer({ 'test-org/tiny': modelFolder });
-  const worker = new InspectorWorker({ workerScript, modelsDir: dir, cacheDir: path.join(dir, 'hub-cache'), idleTimeoutMs: 60_000, hubEndpoint: hub.endpoint });
+  const worker = new InspectorWorker({
+    workerScript,
+    modelsDir: dir,
+    cacheDir: path.join(dir, 'hub-cache'),
+    idleTimeoutMs: 60_000,
+    hubEndpoint: hub.endpoint,
+  });
   try {
     const { listener, recorded } = recorder();
     await worker.inspect(request('Downloaded, then inspected.', { model: 'test-org/tiny' }), listener).finished;

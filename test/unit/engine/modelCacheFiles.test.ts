@@ -27,7 +27,10 @@ test('a warm model is reloaded when the file its dtype runs (onnx/model_q4.onnx)
     await fs.copyFile(path.join(other, 'onnx', 'model_q4.onnx'), path.join(folder, 'onnx', 'model_q4.onnx'));
     const reloaded = await cache.get(folder, 'cpu', () => undefined, 'q4');
     assert.notEqual(reloaded, first, 'replaced in place: loaded again');
-    await assert.rejects(cache.get(folder, 'cpu', () => undefined, 'fp16'), /No fp16 model file/);
+    await assert.rejects(
+      cache.get(folder, 'cpu', () => undefined, 'fp16'),
+      /No fp16 model file/,
+    );
   } finally {
     await cache.release();
   }

@@ -24,18 +24,28 @@ test('an unavailable provider falls back to CPU with a one-line reason', async (
       const providers = (options.executionProviders ?? []) as string[];
       tried.push(providers);
       if (providers[0] === 'webgpu') {
-        throw new Error('/onnxruntime_src/x/webgpu_context.cc:136 onnxruntime::Init() status == Success was false. Failed to get a WebGPU adapter: No supported adapters\n');
+        throw new Error(
+          '/onnxruntime_src/x/webgpu_context.cc:136 onnxruntime::Init() status == Success was false. Failed to get a WebGPU adapter: No supported adapters\n',
+        );
       }
       return fakeSession;
     },
   });
   assert.equal(result.provider, 'cpu');
   assert.deepEqual(tried, [['webgpu', 'cpu'], ['cpu']]);
-  assert.equal(result.fallbackReason, 'webgpu unavailable (Failed to get a WebGPU adapter: No supported adapters); ran on CPU.');
+  assert.equal(
+    result.fallbackReason,
+    'webgpu unavailable (Failed to get a WebGPU adapter: No supported adapters); ran on CPU.',
+  );
 });
 
 test('a provider this onnxruntime build does not have is reported, not silently replaced by CPU', async () => {
-  const result = await createSession('model.onnx', 'dml', { bundled: ['cpu', 'webgpu'], known: ['cpu', 'webgpu', 'cuda'], platform: 'linux', create: async () => fakeSession });
+  const result = await createSession('model.onnx', 'dml', {
+    bundled: ['cpu', 'webgpu'],
+    known: ['cpu', 'webgpu', 'cuda'],
+    platform: 'linux',
+    create: async () => fakeSession,
+  });
   assert.equal(result.provider, 'cpu');
   assert.match(result.fallbackReason ?? '', /^dml is not available in this onnxruntime build for linux; ran on CPU\.$/);
 });
@@ -65,13 +75,22 @@ test('a GPU provider that hangs is abandoned after the timeout and CPU goes ahea
 });
 
 test('a working GPU provider is reported as the one that ran', async () => {
-  const result = await createSession('model.onnx', 'auto', { bundled: ['cpu', 'webgpu'], known: ['cpu', 'webgpu'], platform: 'linux', preflight: () => null, create: async () => fakeSession });
+  const result = await createSession('model.onnx', 'auto', {
+    bundled: ['cpu', 'webgpu'],
+    known: ['cpu', 'webgpu'],
+    platform: 'linux',
+    preflight: () => null,
+    create: async () => fakeSession,
+  });
   assert.equal(result.provider, 'webgpu');
   assert.equal(result.fallbackReason, undefined);
 });
 
 test('native error messages are reduced to their human part', () => {
-  assert.equal(cleanProviderError('OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library'), 'OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library');
+  assert.equal(
+    cleanProviderError('OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library'),
+    'OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library',
+  );
   assert.equal(cleanProviderError('a\nb'), 'a');
 });
 
@@ -89,7 +108,10 @@ test('webgpu on Linux without a Vulkan loader is skipped with the reason, withou
     },
   });
   assert.equal(tried, 1);
-  assert.equal(result.fallbackReason, 'webgpu unavailable (no Vulkan loader (libvulkan.so.1) on this system); ran on CPU.');
+  assert.equal(
+    result.fallbackReason,
+    'webgpu unavailable (no Vulkan loader (libvulkan.so.1) on this system); ran on CPU.',
+  );
 });
 
 test('on this machine, an unavailable provider really falls back to CPU and the model runs', async () => {
@@ -102,7 +124,10 @@ test('on this machine, an unavailable provider really falls back to CPU and the 
     const missing = process.platform === 'darwin' ? 'dml' : 'coreml';
     const model = await LoadedModel.load(tiny.folder, { id: 'tiny', cacheDir: `${dir}/cache`, provider: missing });
     assert.equal(model.provider, 'cpu');
-    assert.match(model.fallbackReason ?? '', new RegExp(`^${missing} is not available in this onnxruntime build .*; ran on CPU\\.$`));
+    assert.match(
+      model.fallbackReason ?? '',
+      new RegExp(`^${missing} is not available in this onnxruntime build .*; ran on CPU\\.$`),
+    );
     const layers = await model.runAttention(model.tokenizer.tokenize('still runs').ids);
     assert.equal(layers.length, 2);
     await model.dispose();

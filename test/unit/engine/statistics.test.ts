@@ -1,10 +1,23 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AttentionRows } from '../../../src/shared/protocol';
-import { chooseTopK, decodeRow, encodeDense, encodeRows, encodeTopK, MAX_TOPK } from '../../../src/engine/analysis/attentionEncoding';
+import {
+  chooseTopK,
+  decodeRow,
+  encodeDense,
+  encodeRows,
+  encodeTopK,
+  MAX_TOPK,
+} from '../../../src/engine/analysis/attentionEncoding';
 import { memoryRefusal } from '../../../src/engine/inspection';
 import { inspectionBytes, tokensThatFit } from '../../../src/engine/runtime/inspectionMemory';
-import { chooseRole, headScores, inductionScores, scoreInputsFromFull, summarizeHeads } from '../../../src/engine/analysis/headRoles';
+import {
+  chooseRole,
+  headScores,
+  inductionScores,
+  scoreInputsFromFull,
+  summarizeHeads,
+} from '../../../src/engine/analysis/headRoles';
 import { LoadedModel } from '../../../src/engine/runtime/loadedModel';
 import { makeTempDir, removeTempDir, writeTinyModel } from '../../helpers/tinyModel';
 
@@ -55,7 +68,8 @@ test('attention rows: dense u8 up to 512 tokens, top-k above, both decode close 
   assert.equal(dense.k, n);
   for (let r = 0; r < n; r++) {
     const row = decodeRow(dense, r);
-    for (let k = 0; k < n; k++) assert.ok(Math.abs(row[k] - data[r * n + k]) <= dense.rowScale[r] / 255, 'quantization error ≤ rowMax/255');
+    for (let k = 0; k < n; k++)
+      assert.ok(Math.abs(row[k] - data[r * n + k]) <= dense.rowScale[r] / 255, 'quantization error ≤ rowMax/255');
   }
   const big = 600;
   const wide = head(big, (q, k) => (k === q ? 50 : 1 + (k % 3)));
@@ -67,7 +81,8 @@ test('attention rows: dense u8 up to 512 tokens, top-k above, both decode close 
   assert.equal(topk.indices[599 * 16], 599);
   assert.equal(topk.weights[599 * 16], 255);
   assert.equal(topk.indices[3 * 16 + 4], 0xffff);
-  for (let j = 1; j < 16; j++) assert.ok(topk.weights[599 * 16 + j] <= topk.weights[599 * 16 + j - 1], 'strongest first');
+  for (let j = 1; j < 16; j++)
+    assert.ok(topk.weights[599 * 16 + j] <= topk.weights[599 * 16 + j - 1], 'strongest first');
   assert.ok(Math.abs(topk.rowScale[599] - wide[599 * big + 599]) < 1e-7);
 });
 
@@ -93,7 +108,10 @@ after(async () => {
 });
 
 /** float64 rollout from the tapped heads: Â = ½M + ½I, R_l = Â_l · R_{l−1}; also the head means. */
-function referenceRollout(layers: readonly { data?: Float32Array; heads: number }[], n: number): { rollout: Float64Array[]; means: Float64Array[] } {
+function referenceRollout(
+  layers: readonly { data?: Float32Array; heads: number }[],
+  n: number,
+): { rollout: Float64Array[]; means: Float64Array[] } {
   const rollout: Float64Array[] = [];
   const means: Float64Array[] = [];
   let previous: Float64Array | null = null;
@@ -106,7 +124,10 @@ function referenceRollout(layers: readonly { data?: Float32Array; heads: number 
     const hat = mean.map((v, i) => 0.5 * v + (i % (n + 1) === 0 ? 0.5 : 0));
     const next = new Float64Array(n * n);
     if (!previous) next.set(hat);
-    else for (let i = 0; i < n; i++) for (let k = 0; k <= i; k++) for (let j = 0; j <= k; j++) next[i * n + j] += hat[i * n + k] * previous[k * n + j];
+    else
+      for (let i = 0; i < n; i++)
+        for (let k = 0; k <= i; k++)
+          for (let j = 0; j <= k; j++) next[i * n + j] += hat[i * n + k] * previous[k * n + j];
     rollout.push(next);
     previous = next;
   }
@@ -122,13 +143,19 @@ function assertDenseRowsMatch(rows: AttentionRows, reference: ArrayLike<number>,
     for (let j = 0; j < n; j++) max = Math.max(max, reference[r * n + j]);
     assert.ok(Math.abs(rows.rowScale[r] - max) < 1e-5, `${label} row ${r} scale ${rows.rowScale[r]} vs ${max}`);
     const decoded = decodeRow(rows, r);
-    for (let j = 0; j < n; j++) assert.ok(Math.abs(decoded[j] - reference[r * n + j]) <= max / 510 + 1e-5, `${label}[${r}][${j}]: ${decoded[j]} vs ${reference[r * n + j]}`);
+    for (let j = 0; j < n; j++)
+      assert.ok(
+        Math.abs(decoded[j] - reference[r * n + j]) <= max / 510 + 1e-5,
+        `${label}[${r}][${j}]: ${decoded[j]} vs ${reference[r * n + j]}`,
+      );
   }
 }
 
 test('received, rollout and the long-range sum computed in the graph equal a float64 recomputation from the tapped heads', async () => {
   // Odd n: the blocked triangular product splits unevenly (the tiny model's context is 128).
-  const ids = model.tokenizer.tokenize('The quick brown fox jumps over the lazy dog, twice: the quick brown fox. '.repeat(3)).ids.slice(0, 101);
+  const ids = model.tokenizer
+    .tokenize('The quick brown fox jumps over the lazy dog, twice: the quick brown fox. '.repeat(3))
+    .ids.slice(0, 101);
   const n = ids.length;
   assert.ok(n > 60);
   const run = await model.runTensors(ids);
@@ -141,7 +168,12 @@ test('received, rollout and the long-range sum computed in the graph equal a flo
     // The head-score inputs gathered in the graph equal those taken from the full probabilities.
     const expected = scoreInputsFromFull(data, layer.heads, n);
     assert.deepEqual(layer.scoreInputs.bands, expected.bands);
-    expected.entropy.forEach((e, i) => assert.ok(Math.abs(e - layer.scoreInputs.entropy[i]) < 1e-4, `entropy ${i}: ${layer.scoreInputs.entropy[i]} vs ${e}`));
+    expected.entropy.forEach((e, i) =>
+      assert.ok(
+        Math.abs(e - layer.scoreInputs.entropy[i]) < 1e-4,
+        `entropy ${i}: ${layer.scoreInputs.entropy[i]} vs ${e}`,
+      ),
+    );
     // received: mean over queries of the head mean.
     let total = 0;
     for (let k = 0; k < n; k++) {
@@ -178,7 +210,10 @@ test('the token limit comes from the memory an inspection needs, not from holdin
   const limit = tokensThatFit(qwen, 2 ** 30);
   assert.ok(inspectionBytes(qwen, limit) <= 2 ** 30 && inspectionBytes(qwen, limit + 1) > 2 ** 30);
   assert.equal(memoryRefusal(2048, 2 ** 30, 2 ** 31), null);
-  assert.equal(memoryRefusal(4096, 3 * 2 ** 30, 2 ** 30), 'Inspecting 4096 tokens needs about 3.0 GiB of memory; the machine has 1.0 GiB free. Close other programs or inspect fewer tokens.');
+  assert.equal(
+    memoryRefusal(4096, 3 * 2 ** 30, 2 ** 30),
+    'Inspecting 4096 tokens needs about 3.0 GiB of memory; the machine has 1.0 GiB free. Close other programs or inspect fewer tokens.',
+  );
 });
 
 test('the compact rows computed in the graph match the JavaScript encoders (dense ≤ 512 tokens, top-k above)', async () => {
@@ -223,14 +258,17 @@ function assertTopKMatches(graph: AttentionRows, js: AttentionRows, k: number, n
   for (let r = 0; r < graph.rows; r += 7) {
     assert.ok(Math.abs(graph.rowScale[r] - js.rowScale[r]) < 1e-6, `${label} row ${r} scale`);
     const expected = new Map<number, number>();
-    for (let j = 0; j < k; j++) if (js.indices?.[r * k + j] !== 0xffff) expected.set(js.indices?.[r * k + j] ?? -1, js.weights[r * k + j]);
+    for (let j = 0; j < k; j++)
+      if (js.indices?.[r * k + j] !== 0xffff) expected.set(js.indices?.[r * k + j] ?? -1, js.weights[r * k + j]);
     for (let j = 0; j < k; j++) {
       const key = indices[r * k + j];
       if (key === 0xffff) continue;
       assert.ok(key <= r % n, 'causal');
       const weight = expected.get(key);
-      if (weight !== undefined) assert.ok(Math.abs(weight - graph.weights[r * k + j]) <= 1, `${label} row ${r} key ${key}`);
-      else assert.ok(graph.weights[r * k + j] <= (js.weights[r * k + k - 1] ?? 0) + 1, 'a tie with the weakest kept key');
+      if (weight !== undefined)
+        assert.ok(Math.abs(weight - graph.weights[r * k + j]) <= 1, `${label} row ${r} key ${key}`);
+      else
+        assert.ok(graph.weights[r * k + j] <= (js.weights[r * k + k - 1] ?? 0) + 1, 'a tie with the weakest kept key');
     }
     for (let j = 1; j < k; j++) assert.ok(graph.weights[r * k + j] <= graph.weights[r * k + j - 1], 'strongest first');
   }

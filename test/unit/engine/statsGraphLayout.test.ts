@@ -47,8 +47,14 @@ function checkLayout(model: ModelProto, taps: readonly string[], statsOutputs: r
   for (const tap of taps) assert.ok(!outputs.has(tap), `${tap} must not be a graph output`);
   const statsTopLevel = nodes.filter((n) => (n.name ?? '').startsWith('pa_stats'));
   assert.equal(statsTopLevel.filter((n) => n.opType === 'If').length, taps.length, 'one If per layer');
-  const heavy = statsTopLevel.filter((n) => ['MatMul', 'TopK', 'ReduceMax', 'QuantizeLinear', 'GatherElements', 'Log', 'EyeLike'].includes(n.opType ?? ''));
-  assert.deepEqual(heavy.map((n) => n.name), [], 'the statistics\' work is inside the Ifs; only shape arithmetic is lifted out');
+  const heavy = statsTopLevel.filter((n) =>
+    ['MatMul', 'TopK', 'ReduceMax', 'QuantizeLinear', 'GatherElements', 'Log', 'EyeLike'].includes(n.opType ?? ''),
+  );
+  assert.deepEqual(
+    heavy.map((n) => n.name),
+    [],
+    "the statistics' work is inside the Ifs; only shape arithmetic is lifted out",
+  );
   // Of the statistics, only Shape reads the probabilities in the main graph (through a Cast to float); the
   // layer's If reads them from inside, as an outer-scope value.
   const consumers = consumersOf(nodes);
@@ -56,13 +62,22 @@ function checkLayout(model: ModelProto, taps: readonly string[], statsOutputs: r
     (consumers.get(tensor) ?? [])
       .filter((i) => (nodes[i].name ?? '').startsWith('pa_stats'))
       .flatMap((i) => (nodes[i].opType === 'Cast' ? readers(nodes[i].output?.[0] ?? '') : [nodes[i].opType ?? '']));
-  for (const tap of taps) assert.deepEqual([...new Set(readers(tap))], ['Shape'], `${tap} is read in the main graph by Shape alone`);
+  for (const tap of taps)
+    assert.deepEqual([...new Set(readers(tap))], ['Shape'], `${tap} is read in the main graph by Shape alone`);
   const producers = producersOf(nodes);
   for (let l = 1; l < taps.length; l++) {
     // Layer l's probabilities depend on one of layer l − 1's statistics outputs, through a Where.
     const before = ancestors(nodes, taps[l]);
-    assert.ok(statsOutputs[l - 1].some((o) => before.has(o)), `layer ${l}'s attention waits for layer ${l - 1}'s statistics`);
-    const wheres = [...before].map((t) => producers.get(t)).filter((i): i is number => i !== undefined && nodes[i].opType === 'Where' && (nodes[i].name ?? '').startsWith('pa_stats'));
+    assert.ok(
+      statsOutputs[l - 1].some((o) => before.has(o)),
+      `layer ${l}'s attention waits for layer ${l - 1}'s statistics`,
+    );
+    const wheres = [...before]
+      .map((t) => producers.get(t))
+      .filter(
+        (i): i is number =>
+          i !== undefined && nodes[i].opType === 'Where' && (nodes[i].name ?? '').startsWith('pa_stats'),
+      );
     assert.ok(wheres.length > 0, `a Where of the statistics sits upstream of layer ${l}'s attention`);
   }
 }
@@ -71,17 +86,28 @@ test('Softmax path: probabilities are not graph outputs, statistics sit in one I
   const tiny = await writeTinyModel(path.join(dir, 'llama'), { layers: 3 });
   const tapped = await prepareTappedModel(path.join(tiny.folder, 'onnx', 'model.onnx'), 3, path.join(dir, 'cache'));
   const model = decodeModel(await fs.readFile(tapped.modelPath));
-  checkLayout(model, tapped.plan.outputNames, tapped.stats.layers.map((l) => [l.heads.scale, l.heads.weights, l.received]));
+  checkLayout(
+    model,
+    tapped.plan.outputNames,
+    tapped.stats.layers.map((l) => [l.heads.scale, l.heads.weights, l.received]),
+  );
 });
 
 test('GroupQueryAttention (q4 builder style): the same layout, and the rows input gives all the probabilities or none', async () => {
   const shape = { vocabSize: 64, hidden: 64, layers: 3, heads: 4, kvHeads: 2, intermediate: 96, maxPositions: 64 };
   const folder = path.join(dir, 'gqa');
   await fs.mkdir(folder, { recursive: true });
-  await fs.writeFile(path.join(folder, 'model.onnx'), buildExportGraph(randomDecoder(shape, 4), { style: 'gqa', q4: true }));
+  await fs.writeFile(
+    path.join(folder, 'model.onnx'),
+    buildExportGraph(randomDecoder(shape, 4), { style: 'gqa', q4: true }),
+  );
   const tapped = await prepareTappedModel(path.join(folder, 'model.onnx'), 3, path.join(dir, 'cache'));
   const model = decodeModel(await fs.readFile(tapped.modelPath));
-  checkLayout(model, tapped.plan.outputNames, tapped.stats.layers.map((l) => [l.heads.scale, l.heads.weights, l.received]));
+  checkLayout(
+    model,
+    tapped.plan.outputNames,
+    tapped.stats.layers.map((l) => [l.heads.scale, l.heads.weights, l.received]),
+  );
 
   const session = await ort.InferenceSession.create(tapped.modelPath);
   try {
@@ -89,7 +115,9 @@ test('GroupQueryAttention (q4 builder style): the same layout, and the rows inpu
     const feeds = prefillFeeds(ort, tapped.inputs, ids, { kvHeads: 2, headDim: 16, metadata: session.inputMetadata });
     const rows = (count: number): ort.Tensor => new ort.Tensor('int64', BigInt64Array.of(BigInt(count)), [1]);
     const none = await session.run({ ...feeds, [PROBABILITY_ROWS_INPUT]: rows(0) }, [...tapped.stats.probabilities]);
-    const all = await session.run({ ...feeds, [PROBABILITY_ROWS_INPUT]: rows(ALL_ROWS) }, [...tapped.stats.probabilities]);
+    const all = await session.run({ ...feeds, [PROBABILITY_ROWS_INPUT]: rows(ALL_ROWS) }, [
+      ...tapped.stats.probabilities,
+    ]);
     for (const name of tapped.stats.probabilities) {
       assert.deepEqual(none[name].dims, [1, 4, 0, ids.length], 'no rows asked for: an empty tensor');
       assert.deepEqual(all[name].dims, [1, 4, ids.length, ids.length]);

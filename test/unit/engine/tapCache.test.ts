@@ -36,7 +36,12 @@ test('the surgery is paid once per model: the cache entry is found by a stat key
   assert.ok(!outputs.includes('logits'));
   // The probabilities leave only through their row Slice: a graph output is held until the run ends.
   for (const name of first.plan.outputNames) assert.ok(!outputs.includes(name), `${name} is not a graph output`);
-  for (const name of [...first.stats.probabilities, first.stats.longRange, ...first.stats.layers.flatMap((l) => [l.received, l.rollout.weights, l.heads.keys])]) assert.ok(outputs.includes(name));
+  for (const name of [
+    ...first.stats.probabilities,
+    first.stats.longRange,
+    ...first.stats.layers.flatMap((l) => [l.received, l.rollout.weights, l.heads.keys]),
+  ])
+    assert.ok(outputs.includes(name));
   assert.ok(first.inputs.some((i) => i.name === 'position_ids'));
   assert.equal(first.graphVocabSize, tiny.vocabSize);
 
@@ -55,7 +60,9 @@ test('the tapped graph keeps no copy of the weights: they are external data in a
   assert.equal(link.ino, source.ino, 'a hard link, not a copy');
   assert.ok((await fs.stat(tapped.modelPath)).size < source.size / 4, 'the tapped graph is small');
   const graph = decodeModel(await fs.readFile(tapped.modelPath));
-  const external = (graph.graph?.initializer ?? []).filter((t) => (t.externalData ?? []).some((e) => e.key === 'location' && e.value === 'source.onnx'));
+  const external = (graph.graph?.initializer ?? []).filter((t) =>
+    (t.externalData ?? []).some((e) => e.key === 'location' && e.value === 'source.onnx'),
+  );
   assert.ok(external.length > 0);
 });
 
@@ -79,9 +86,17 @@ test('a corrupt cached tapped graph is rebuilt, not loaded', async () => {
   await fs.writeFile(again.modelPath, garbage);
   const metaPath = path.join(path.dirname(again.modelPath), 'meta.json');
   const meta = JSON.parse(await fs.readFile(metaPath, 'utf8')) as Record<string, unknown>;
-  await fs.writeFile(metaPath, JSON.stringify({ ...meta, graphSha256: createHash('sha256').update(garbage).digest('hex') }));
+  await fs.writeFile(
+    metaPath,
+    JSON.stringify({ ...meta, graphSha256: createHash('sha256').update(garbage).digest('hex') }),
+  );
   let preparing = 0;
-  const model = await LoadedModel.load(tiny.folder, { id: 'corrupt', cacheDir, provider: 'cpu', onPreparing: () => preparing++ });
+  const model = await LoadedModel.load(tiny.folder, {
+    id: 'corrupt',
+    cacheDir,
+    provider: 'cpu',
+    onPreparing: () => preparing++,
+  });
   assert.equal(preparing, 1, 'rebuilt once');
   const layers = await model.runAttention(ids);
   layers.forEach((layer, l) => assert.deepEqual(layer.data, expected[l].data));

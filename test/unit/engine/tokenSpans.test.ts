@@ -83,7 +83,10 @@ for (const text of SAMPLES) {
     for (const token of tokens) {
       const before = text.charCodeAt(token.start - 1);
       const at = text.charCodeAt(token.start);
-      assert.ok(!(before >= 0xd800 && before <= 0xdbff && at >= 0xdc00 && at <= 0xdfff), 'span starts inside a surrogate pair');
+      assert.ok(
+        !(before >= 0xd800 && before <= 0xdbff && at >= 0xdc00 && at <= 0xdfff),
+        'span starts inside a surrogate pair',
+      );
     }
   });
 }
@@ -91,7 +94,10 @@ for (const text of SAMPLES) {
 test('the tiny tokenizer really splits a multi-byte character across tokens (so the test above means something)', () => {
   const text = SAMPLES.join(' ');
   const { tokens } = tokenizer.tokenize(text);
-  assert.ok(tokens.some((t) => !t.special && t.start === t.end), 'some token holds only the tail bytes of a character');
+  assert.ok(
+    tokens.some((t) => !t.special && t.start === t.end),
+    'some token holds only the tail bytes of a character',
+  );
 });
 
 test('a special token spelled out in the text gets the span of its characters; BOS stays empty', () => {

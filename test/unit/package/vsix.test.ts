@@ -48,7 +48,9 @@ test('the VSIX holds onnxruntime-node for this platform only, with onnxruntime-c
   const [os_, arch] = HOST_TARGET.split('-');
   const binaryDir = `${ORT_BIN}${os_}/${arch}/`;
   assert.ok(entries.includes(`${binaryDir}onnxruntime_binding.node`), 'the native binding is missing');
-  const sharedLibrary = { linux: 'libonnxruntime.so.1', win32: 'onnxruntime.dll', darwin: 'libonnxruntime.1.dylib' }[os_ ?? ''];
+  const sharedLibrary = { linux: 'libonnxruntime.so.1', win32: 'onnxruntime.dll', darwin: 'libonnxruntime.1.dylib' }[
+    os_ ?? ''
+  ];
   assert.ok(sharedLibrary && entries.includes(`${binaryDir}${sharedLibrary}`), `${sharedLibrary} is missing`);
   const otherPlatforms = entries.filter((name) => name.startsWith(ORT_BIN) && !name.startsWith(binaryDir));
   assert.deepEqual(otherPlatforms, [], 'binaries of other platforms are shipped');
@@ -60,17 +62,24 @@ test('the VSIX holds onnxruntime-node for this platform only, with onnxruntime-c
 
 test('the VSIX holds no sources, tests, recipe, source maps or dev dependencies', async () => {
   const entries = await entriesPromise;
-  const manifest = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
-  const forbidden = entries.filter((name) =>
-    /^extension\/(src|test|webview|bench|scripts|examples|out|\.e2e|\.ci|models\/recipe)\//.test(name) ||
-    /\.(ts|map|vsix)$/.test(name) ||
-    /(^|\/)(tsconfig\.json|esbuild\.mjs|eslint\.config\.mjs|package-lock\.json)$/.test(name));
+  const manifest = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as {
+    devDependencies: Record<string, string>;
+  };
+  const forbidden = entries.filter(
+    (name) =>
+      /^extension\/(src|test|webview|bench|scripts|examples|out|\.e2e|\.ci|models\/recipe)\//.test(name) ||
+      /\.(ts|map|vsix)$/.test(name) ||
+      /(^|\/)(tsconfig\.json|esbuild\.mjs|eslint\.config\.mjs|package-lock\.json)$/.test(name),
+  );
   assert.deepEqual(forbidden, []);
-  const shippedModules = new Set(entries
-    .map((name) => /^extension\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(name)?.[1])
-    .filter((name): name is string => name !== undefined));
+  const shippedModules = new Set(
+    entries
+      .map((name) => /^extension\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(name)?.[1])
+      .filter((name): name is string => name !== undefined),
+  );
   assert.deepEqual([...shippedModules].sort(), [...RUNTIME_MODULES].sort());
-  for (const dev of Object.keys(manifest.devDependencies)) assert.ok(!shippedModules.has(dev), `dev dependency ${dev} is shipped`);
+  for (const dev of Object.keys(manifest.devDependencies))
+    assert.ok(!shippedModules.has(dev), `dev dependency ${dev} is shipped`);
 });
 
 test('every image the packaged README shows is in the VSIX', async () => {
@@ -78,7 +87,9 @@ test('every image the packaged README shows is in the VSIX', async () => {
   const readmeName = [...entries].find((name) => /^extension\/readme\.md$/i.test(name));
   assert.ok(readmeName, 'the README is not in the VSIX');
   const readme = await readEntryText(vsixPath, readmeName);
-  const images = [...readme.matchAll(/!\[[^\]]*\]\(([^)\s]+)[^)]*\)|<img[^>]+src="([^"]+)"/g)].map((match) => match[1] ?? match[2] ?? '');
+  const images = [...readme.matchAll(/!\[[^\]]*\]\(([^)\s]+)[^)]*\)|<img[^>]+src="([^"]+)"/g)].map(
+    (match) => match[1] ?? match[2] ?? '',
+  );
   const missing = images
     .filter((src) => !/^(https?:|data:)/.test(src))
     .filter((src) => !entries.has(`extension/${src.replace(/^\.\//, '')}`));
@@ -92,7 +103,11 @@ test('the packaged manifest points at the bundle and contributes the command', a
     activationEvents?: string[];
   };
   assert.equal(packaged.main, './dist/extension.js');
-  assert.ok(packaged.contributes.commands.some((command) => command.command === 'promptAttention.inspect' && command.title === 'Inspect Attention'));
+  assert.ok(
+    packaged.contributes.commands.some(
+      (command) => command.command === 'promptAttention.inspect' && command.title === 'Inspect Attention',
+    ),
+  );
   assert.ok(!(packaged.activationEvents ?? []).includes('*'), 'the extension must not activate on *');
 });
 
@@ -103,9 +118,13 @@ test('every module the bundles load is built in, vscode, or shipped (never sharp
   for (const bundle of bundles) {
     const source = await readEntryText(vsixPath, bundle);
     // require("x"), import("x") and static imports of bare specifiers (relative paths are bundled).
-    for (const match of source.matchAll(/(?:\brequire\(|\bimport\(|\bfrom)\s*["']((?:node:)?@?[a-z0-9][\w.-]*(?:\/[\w.-]+)*)["']/g)) {
+    for (const match of source.matchAll(
+      /(?:\brequire\(|\bimport\(|\bfrom)\s*["']((?:node:)?@?[a-z0-9][\w.-]*(?:\/[\w.-]+)*)["']/g,
+    )) {
       const specifier = match[1] ?? '';
-      const packageName = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0] ?? '';
+      const packageName = specifier.startsWith('@')
+        ? specifier.split('/').slice(0, 2).join('/')
+        : (specifier.split('/')[0] ?? '');
       if (builtins.has(specifier) || builtins.has(packageName) || packageName === 'vscode') continue;
       if (RUNTIME_MODULES.has(packageName)) continue;
       unresolved.add(`${bundle}: ${specifier}`);
@@ -128,7 +147,8 @@ describe('the extracted VSIX alone', () => {
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  const runNode = (args: string[]) => spawnSync(process.execPath, args, { cwd: dir, encoding: 'utf8', env: { ...process.env, NODE_PATH: '' } });
+  const runNode = (args: string[]) =>
+    spawnSync(process.execPath, args, { cwd: dir, encoding: 'utf8', env: { ...process.env, NODE_PATH: '' } });
 
   test('the shipped onnxruntime-node loads and runs the embedded model', () => {
     const loader = `
@@ -151,14 +171,25 @@ describe('the extracted VSIX alone', () => {
     const result = runNode(['-e', loader, extensionDir]);
     assert.equal(result.status, 0, result.stderr);
     const report = JSON.parse(result.stdout) as { dims: number[]; resolved: string };
-    assert.ok(report.resolved.startsWith(extensionDir), `onnxruntime-node resolved outside the VSIX: ${report.resolved}`);
+    assert.ok(
+      report.resolved.startsWith(extensionDir),
+      `onnxruntime-node resolved outside the VSIX: ${report.resolved}`,
+    );
     assert.deepEqual(report.dims.slice(0, 2), [1, 3]);
   });
 
   // Also proves the engine does not load sharp or onnxruntime-web, which are not shipped.
   test('the shipped command line inspects a prompt with the embedded model', () => {
     const out = path.join(dir, 'report.json');
-    const result = runNode([path.join(extensionDir, 'dist/cli.js'), 'inspect', prompt, '--format', 'json', '--out', out]);
+    const result = runNode([
+      path.join(extensionDir, 'dist/cli.js'),
+      'inspect',
+      prompt,
+      '--format',
+      'json',
+      '--out',
+      out,
+    ]);
     assert.equal(result.status, 0, `${result.stdout}\n${result.stderr}`);
     const report = JSON.parse(fs.readFileSync(out, 'utf8')) as { tokens?: unknown[]; result?: { tokens?: unknown[] } };
     const tokens = report.tokens ?? report.result?.tokens ?? [];
@@ -166,19 +197,32 @@ describe('the extracted VSIX alone', () => {
   });
 
   test('the shipped command line counts tokens for a Llama target with the shipped tokenizers', () => {
-    const result = runNode([path.join(extensionDir, 'dist/cli.js'), 'cost', prompt, '--target', 'llama-3.1-8b', '--json']);
+    const result = runNode([
+      path.join(extensionDir, 'dist/cli.js'),
+      'cost',
+      prompt,
+      '--target',
+      'llama-3.1-8b',
+      '--json',
+    ]);
     assert.equal(result.status, 0, `${result.stdout}\n${result.stderr}`);
     const cost = JSON.parse(result.stdout) as { tokens: number };
     assert.ok(cost.tokens > 5);
   });
 });
 
-test('--target selects that platform\'s onnxruntime-node binaries', async () => {
+test("--target selects that platform's onnxruntime-node binaries", async () => {
   const winVsix = ensureVsix('prompt-attention-win32-x64.vsix', 'win32-x64');
   const entries = await listEntries(winVsix);
-  const binaries = entries.filter((name) => name.startsWith(ORT_BIN)).map((name) => name.slice(ORT_BIN.length)).sort();
+  const binaries = entries
+    .filter((name) => name.startsWith(ORT_BIN))
+    .map((name) => name.slice(ORT_BIN.length))
+    .sort();
   assert.ok(binaries.length > 0);
-  assert.ok(binaries.every((name) => name.startsWith('win32/x64/')), binaries.join(', '));
+  assert.ok(
+    binaries.every((name) => name.startsWith('win32/x64/')),
+    binaries.join(', '),
+  );
   assert.ok(binaries.includes('win32/x64/onnxruntime_binding.node'));
   assert.ok(binaries.includes('win32/x64/onnxruntime.dll'));
   assert.match(await readEntryText(winVsix, 'extension.vsixmanifest'), /TargetPlatform="win32-x64"/);

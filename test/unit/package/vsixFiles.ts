@@ -13,7 +13,9 @@ export function ensureVsix(fileName: string, target?: string): string {
   if (target) args.push('--target', target);
   const result = spawnSync(process.execPath, args, { cwd: repoRoot, encoding: 'utf8' });
   if (result.status !== 0) {
-    throw new Error(`scripts/package.mjs failed (${result.status ?? result.signal}):\n${result.stdout}\n${result.stderr}`);
+    throw new Error(
+      `scripts/package.mjs failed (${result.status ?? result.signal}):\n${result.stdout}\n${result.stderr}`,
+    );
   }
   return out;
 }
@@ -25,7 +27,10 @@ function openZip(file: string): Promise<yauzl.ZipFile> {
 }
 
 /** Visits every entry; `onEntry` may return a promise, and the next entry is read after it settles. */
-async function forEachEntry(file: string, onEntry: (zip: yauzl.ZipFile, entry: yauzl.Entry) => Promise<void> | void): Promise<void> {
+async function forEachEntry(
+  file: string,
+  onEntry: (zip: yauzl.ZipFile, entry: yauzl.Entry) => Promise<void> | void,
+): Promise<void> {
   const zip = await openZip(file);
   await new Promise<void>((resolve, reject) => {
     zip.on('entry', (entry: yauzl.Entry) => {

@@ -4,10 +4,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { applyWorkspaceTrust, RESTRICTED_KEYS, restrictedInSettingsFile, type ScopedValue } from '../../../src/panel/workspaceTrust';
+import {
+  applyWorkspaceTrust,
+  RESTRICTED_KEYS,
+  restrictedInSettingsFile,
+  type ScopedValue,
+} from '../../../src/panel/workspaceTrust';
 import { readInspectorSettings } from '../../../src/panel/inspectorSettings';
 
-function fakeConfig(scopes: Record<string, ScopedValue>): { get: (key: string) => unknown; inspect: (key: string) => ScopedValue | undefined } {
+function fakeConfig(scopes: Record<string, ScopedValue>): {
+  get: (key: string) => unknown;
+  inspect: (key: string) => ScopedValue | undefined;
+} {
   // VS Code's merged value: folder over workspace over user.
   const get = (key: string): unknown => {
     const s = scopes[key];
@@ -28,19 +36,28 @@ test('an untrusted workspace cannot choose the model or the Hub endpoint; the us
   assert.equal(settings.hubEndpoint, undefined);
   assert.equal(settings.maxTokens, 64, 'harmless workspace settings still apply');
   assert.deepEqual(trust.ignored, ['promptAttention.model', 'promptAttention.hubEndpoint']);
-  assert.match(trust.notice ?? '', /not trusted.*promptAttention\.model, promptAttention\.hubEndpoint settings are ignored.*embedded model/);
+  assert.match(
+    trust.notice ?? '',
+    /not trusted.*promptAttention\.model, promptAttention\.hubEndpoint settings are ignored.*embedded model/,
+  );
   assert.ok(!(trust.notice ?? '').includes('\n'));
 });
 
-test('in an untrusted workspace the user\'s own model setting is used and named', () => {
+test("in an untrusted workspace the user's own model setting is used and named", () => {
   const { get, inspect } = fakeConfig({ model: { globalValue: '/home/me/models/tiny', workspaceValue: '/tmp/other' } });
   const trust = applyWorkspaceTrust(false, get, inspect);
   assert.equal(readInspectorSettings(trust.get).model, '/home/me/models/tiny');
-  assert.match(trust.notice ?? '', /promptAttention\.model setting is ignored; inspecting with the model from your user settings \(\/home\/me\/models\/tiny\)/);
+  assert.match(
+    trust.notice ?? '',
+    /promptAttention\.model setting is ignored; inspecting with the model from your user settings \(\/home\/me\/models\/tiny\)/,
+  );
 });
 
 test('no notice when the workspace sets nothing restricted, or sets the same value as the user', () => {
-  const same = fakeConfig({ model: { globalValue: 'a/b', workspaceValue: 'a/b' }, 'cost.presets': { workspaceValue: [] } });
+  const same = fakeConfig({
+    model: { globalValue: 'a/b', workspaceValue: 'a/b' },
+    'cost.presets': { workspaceValue: [] },
+  });
   const trust = applyWorkspaceTrust(false, same.get, same.inspect);
   assert.deepEqual(trust.ignored, []);
   assert.equal(trust.notice, undefined);
@@ -48,7 +65,10 @@ test('no notice when the workspace sets nothing restricted, or sets the same val
 });
 
 test('workspace presets and dtype are ignored when untrusted and kept when trusted', () => {
-  const config = fakeConfig({ 'cost.presets': { workspaceValue: [{ id: 'x' }] }, modelDtype: { workspaceValue: 'fp16' } });
+  const config = fakeConfig({
+    'cost.presets': { workspaceValue: [{ id: 'x' }] },
+    modelDtype: { workspaceValue: 'fp16' },
+  });
   const untrusted = applyWorkspaceTrust(false, config.get, config.inspect);
   assert.equal(untrusted.get('cost.presets'), undefined);
   assert.equal(untrusted.get('modelDtype'), undefined);
@@ -61,19 +81,28 @@ test('workspace presets and dtype are ignored when untrusted and kept when trust
 
 test('package.json declares limited untrusted support with exactly the restricted keys, and virtual workspaces', () => {
   const pkg = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../../package.json'), 'utf8')) as {
-    capabilities: { untrustedWorkspaces: { supported: string; restrictedConfigurations: string[] }; virtualWorkspaces: { supported: string; description: string } };
+    capabilities: {
+      untrustedWorkspaces: { supported: string; restrictedConfigurations: string[] };
+      virtualWorkspaces: { supported: string; description: string };
+    };
   };
   const untrusted = pkg.capabilities.untrustedWorkspaces;
   assert.equal(untrusted.supported, 'limited');
-  assert.deepEqual([...untrusted.restrictedConfigurations].sort(), RESTRICTED_KEYS.map((k) => `promptAttention.${k}`).sort());
+  assert.deepEqual(
+    [...untrusted.restrictedConfigurations].sort(),
+    RESTRICTED_KEYS.map((k) => `promptAttention.${k}`).sort(),
+  );
   assert.equal(pkg.capabilities.virtualWorkspaces.supported, 'limited');
   assert.ok(pkg.capabilities.virtualWorkspaces.description.length > 20);
 });
 
 test('the workspace settings file is read as VS Code writes it (comments, trailing commas), folder or .code-workspace', () => {
-  const folder = '{\n  // the repository\'s choice\n  "promptAttention.model": "./models/x", /* block */\n  "editor.tabSize": 2,\n  "promptAttention.hubEndpoint": "http://a//b",\n}\n';
+  const folder =
+    '{\n  // the repository\'s choice\n  "promptAttention.model": "./models/x", /* block */\n  "editor.tabSize": 2,\n  "promptAttention.hubEndpoint": "http://a//b",\n}\n';
   assert.deepEqual(restrictedInSettingsFile(folder), { model: './models/x', hubEndpoint: 'http://a//b' });
-  assert.deepEqual(restrictedInSettingsFile('{"folders": [], "settings": {"promptAttention.modelDtype": "q4",}}'), { modelDtype: 'q4' });
+  assert.deepEqual(restrictedInSettingsFile('{"folders": [], "settings": {"promptAttention.modelDtype": "q4",}}'), {
+    modelDtype: 'q4',
+  });
   assert.deepEqual(restrictedInSettingsFile('not json'), {});
   assert.deepEqual(restrictedInSettingsFile('{"a": "// not a comment", "promptAttention.model": "m"}'), { model: 'm' });
 });

@@ -18,16 +18,37 @@ function dense(n: number, rows: number[][]): AttentionRows {
 }
 
 // Two heads over n = 3 tokens; rows are causal and sum to 1.
-const h0 = [[1, 0, 0], [0.5, 0.5, 0], [0.2, 0.3, 0.5]];
-const h1 = [[1, 0, 0], [1, 0, 0], [0.6, 0.2, 0.2]];
+const h0 = [
+  [1, 0, 0],
+  [0.5, 0.5, 0],
+  [0.2, 0.3, 0.5],
+];
+const h1 = [
+  [1, 0, 0],
+  [1, 0, 0],
+  [0.6, 0.2, 0.2],
+];
 const layer0: LayerAttention = {
   layer: 0,
   heads: dense(3, [...h0, ...h1]),
-  rollout: dense(3, [[1, 0, 0], [0.75, 0.25, 0], [0.4, 0.25, 0.35]]),
+  rollout: dense(3, [
+    [1, 0, 0],
+    [0.75, 0.25, 0],
+    [0.4, 0.25, 0.35],
+  ]),
   received: new Float32Array([0.7, 0.2, 0.1]),
   headSummaries: [],
 };
-const layer1: LayerAttention = { ...layer0, layer: 1, heads: dense(3, [...h1, ...h0]), rollout: dense(3, [[1, 0, 0], [0.9, 0.1, 0], [0.5, 0.2, 0.3]]) };
+const layer1: LayerAttention = {
+  ...layer0,
+  layer: 1,
+  heads: dense(3, [...h1, ...h0]),
+  rollout: dense(3, [
+    [1, 0, 0],
+    [0.9, 0.1, 0],
+    [0.5, 0.2, 0.3],
+  ]),
+};
 
 const close = (a: ArrayLike<number>, b: number[], eps = 0.01): void => {
   assert.equal(a.length, b.length);
@@ -47,8 +68,13 @@ test('dense rows decode to q/255 × rowScale', () => {
 
 test('top-k rows decode, skip padding, and read missing keys as 0', () => {
   const rows: AttentionRows = {
-    encoding: 'topk-u8', rows: 1, n: 600, k: 3,
-    weights: new Uint8Array([255, 128, 0]), rowScale: new Float32Array([0.8]), indices: new Uint16Array([7, 2, 0xffff]),
+    encoding: 'topk-u8',
+    rows: 1,
+    n: 600,
+    k: 3,
+    weights: new Uint8Array([255, 128, 0]),
+    rowScale: new Float32Array([0.8]),
+    indices: new Uint16Array([7, 2, 0xffff]),
   };
   const out = new Float32Array(600);
   addRowInto(rows, 0, out);
@@ -97,7 +123,10 @@ test('focus row ("attends to"), column ("attended by"), threshold and top entrie
   close(out, [1, 0.5, 0.2]);
   focusVector(m, 3, 0, 'by', 0.4, out);
   close(out, [1, 0.5, 0]);
-  assert.deepEqual(topEntries(new Float32Array([0.1, 0.5, 0, 0.3]), 2).map((e) => e.index), [1, 3]);
+  assert.deepEqual(
+    topEntries(new Float32Array([0.1, 0.5, 0, 0.3]), 2).map((e) => e.index),
+    [1, 3],
+  );
 });
 
 test('received is averaged over the chosen layers', () => {

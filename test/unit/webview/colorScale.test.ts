@@ -1,6 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SHADE_BUCKETS, bucketAlpha, heatmapCeiling, heatmapLut, isDark, parseCssColor, shadeBucket, shadePalette } from '../../../webview/model/colorScale';
+import {
+  SHADE_BUCKETS,
+  bucketAlpha,
+  heatmapCeiling,
+  heatmapLut,
+  isDark,
+  parseCssColor,
+  shadeBucket,
+  shadePalette,
+} from '../../../webview/model/colorScale';
 
 test('parses the colour forms VS Code theme variables use', () => {
   assert.deepEqual(parseCssColor('#d18616'), { r: 209, g: 134, b: 22 });

@@ -5,8 +5,18 @@ import { costCurve } from '../../../webview/model/costCurve';
 import { formatWeight, visibleTokenText } from '../../../webview/model/tokenText';
 
 const base: CostSummary = {
-  target: 't', targetName: 'T', tokens: 1000, contextWindow: 8000, contextShare: 0.125,
-  attentionScores: 1e6, attentionScoresCausal: 5e5, attentionFlops: 4e9, linearFlops: 1.6e10, kvCacheBytes: 1, price: null, warnings: [],
+  target: 't',
+  targetName: 'T',
+  tokens: 1000,
+  contextWindow: 8000,
+  contextShare: 0.125,
+  attentionScores: 1e6,
+  attentionScoresCausal: 5e5,
+  attentionFlops: 4e9,
+  linearFlops: 1.6e10,
+  kvCacheBytes: 1,
+  price: null,
+  warnings: [],
 };
 
 test('the curve is quadratic in n and marks the current prompt and the crossover', () => {
@@ -21,7 +31,13 @@ test('the curve is quadratic in n and marks the current prompt and the crossover
 });
 
 test('an unknown architecture gives a relative curve without invented figures', () => {
-  const c = costCurve({ ...base, attentionScores: null, attentionScoresCausal: null, attentionFlops: null, linearFlops: null });
+  const c = costCurve({
+    ...base,
+    attentionScores: null,
+    attentionScoresCausal: null,
+    attentionFlops: null,
+    linearFlops: null,
+  });
   assert.equal(c.unit, 'relative');
   assert.equal(c.current.attention, 1);
   assert.equal(c.crossover, null);

@@ -8,7 +8,10 @@ import { EventEmitter, fakeCommands, installFakeVscode, Position, positionIn, Ra
 export { EventEmitter, installFakeVscode, Position, Range };
 
 export class Uri {
-  private constructor(readonly scheme: string, readonly path: string) {}
+  private constructor(
+    readonly scheme: string,
+    readonly path: string,
+  ) {}
   static file(p: string): Uri {
     return new Uri('file', p);
   }
@@ -27,7 +30,10 @@ export class Uri {
 }
 
 export class FakeDocument {
-  constructor(readonly uri: Uri, public text: string) {}
+  constructor(
+    readonly uri: Uri,
+    public text: string,
+  ) {}
   getText(range?: Range): string {
     return range ? this.text.slice(this.offsetAt(range.start), this.offsetAt(range.end)) : this.text;
   }
@@ -45,7 +51,10 @@ export class FakeDocument {
 export class FakeEditor {
   readonly decorations = new Map<unknown, Range[]>();
   readonly revealed: Range[] = [];
-  constructor(readonly document: FakeDocument, public selection: Range & { active: Position }) {}
+  constructor(
+    readonly document: FakeDocument,
+    public selection: Range & { active: Position },
+  ) {}
   setDecorations(type: unknown, ranges: Range[]): void {
     this.decorations.set(type, ranges);
   }
@@ -54,7 +63,9 @@ export class FakeEditor {
   }
   /** Offsets of every decorated range, over all decoration types. */
   decoratedOffsets(): [number, number][] {
-    return [...this.decorations.values()].flat().map((r) => [this.document.offsetAt(r.start), this.document.offsetAt(r.end)]);
+    return [...this.decorations.values()]
+      .flat()
+      .map((r) => [this.document.offsetAt(r.start), this.document.offsetAt(r.end)]);
   }
 }
 
@@ -116,7 +127,10 @@ export function createFakeVscode(storage: string) {
       entry.closed = true;
     },
     onDidChangeTextEditorSelection: selectionChange.event,
-    registerWebviewPanelSerializer: (viewType: string, serializer: { deserializeWebviewPanel(panel: unknown, state: unknown): Promise<void> }) => {
+    registerWebviewPanelSerializer: (
+      viewType: string,
+      serializer: { deserializeWebviewPanel(panel: unknown, state: unknown): Promise<void> },
+    ) => {
       serializers.set(viewType, serializer);
       return { dispose: () => serializers.delete(viewType) };
     },
@@ -129,7 +143,8 @@ export function createFakeVscode(storage: string) {
     }),
     isTrusted: true,
     onDidChangeTextDocument: docChange.event,
-    openTextDocument: async (uri: Uri) => window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString())?.document,
+    openTextDocument: async (uri: Uri) =>
+      window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString())?.document,
     asRelativePath: (uri: Uri | string) => path.basename(typeof uri === 'string' ? uri : uri.path),
     workspaceFolders: undefined,
     fs: {
@@ -170,7 +185,12 @@ export function createFakeVscode(storage: string) {
     commands,
     serializers,
     progress,
-    context: (root: string) => ({ extensionPath: root, extensionUri: Uri.file(root), globalStorageUri: Uri.file(storage), subscriptions: [] as { dispose(): void }[] }),
+    context: (root: string) => ({
+      extensionPath: root,
+      extensionUri: Uri.file(root),
+      globalStorageUri: Uri.file(storage),
+      subscriptions: [] as { dispose(): void }[],
+    }),
     setSaveTarget: (p: string | undefined) => (saveTarget = p ? Uri.file(p) : undefined),
     openEditor: (file: string, text: string, selection: [number, number]): FakeEditor => {
       mkdirSync(path.dirname(file), { recursive: true });
@@ -188,7 +208,10 @@ export function createFakeVscode(storage: string) {
     edit: (editor: FakeEditor, offset: number, removed: number, inserted: string) => {
       const doc = editor.document;
       doc.text = doc.text.slice(0, offset) + inserted + doc.text.slice(offset + removed);
-      docChange.fire({ document: doc, contentChanges: [{ rangeOffset: offset, rangeLength: removed, text: inserted }] });
+      docChange.fire({
+        document: doc,
+        contentChanges: [{ rangeOffset: offset, rangeLength: removed, text: inserted }],
+      });
     },
   };
 }

@@ -1,13 +1,23 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { InspectionEvent } from '../../../src/shared/protocol';
-import { initialState, reduce, resultOf, stateFromResult, type InspectionState, type StateInput } from '../../../webview/model/inspectionState';
+import {
+  initialState,
+  reduce,
+  resultOf,
+  stateFromResult,
+  type InspectionState,
+  type StateInput,
+} from '../../../webview/model/inspectionState';
 import { syntheticResult } from './syntheticResult';
 
 const result = syntheticResult('Hello world, again.');
 const { layers, summary, source, cost, ...header } = result;
 
-function run(messages: StateInput[], from: InspectionState = initialState): { state: InspectionState; changes: string[] } {
+function run(
+  messages: StateInput[],
+  from: InspectionState = initialState,
+): { state: InspectionState; changes: string[] } {
   let state = from;
   const changes: string[] = [];
   for (const m of messages) {

@@ -10,13 +10,25 @@ import { panelCostSummary } from '../../../src/panel/panelCost';
 const text = readFileSync(join(__dirname, '../../fixtures/cost/texts/english.txt'), 'utf8');
 
 test('thresholds, KV budget and KV dtype reach the panel cost summary', async () => {
-  const settings: Record<string, unknown> = { target: 'llama-3.1-8b', warningThreshold: 0.0001, errorThreshold: 0.5, kvCacheBudgetGiB: 1e-5, kvDtype: 'fp8' };
+  const settings: Record<string, unknown> = {
+    target: 'llama-3.1-8b',
+    warningThreshold: 0.0001,
+    errorThreshold: 0.5,
+    kvCacheBudgetGiB: 1e-5,
+    kvDtype: 'fp8',
+  };
   const panel = await panelCostSummary(text, (key) => settings[key]);
   const plain = await computeCostSummary(text, 'llama-3.1-8b');
   assert.deepEqual(plain.warnings, [], 'with the defaults this prompt raises no warning');
   assert.equal(panel.tokens, plain.tokens);
-  assert.ok(panel.warnings.some((w) => /tokens use .* of Llama .*context window\.$/.test(w)), panel.warnings.join(' | '));
-  assert.ok(panel.warnings.some((w) => /^KV cache of .* \(fp8\) exceeds the .* budget after \d+ tokens\.$/.test(w)), panel.warnings.join(' | '));
+  assert.ok(
+    panel.warnings.some((w) => /tokens use .* of Llama .*context window\.$/.test(w)),
+    panel.warnings.join(' | '),
+  );
+  assert.ok(
+    panel.warnings.some((w) => /^KV cache of .* \(fp8\) exceeds the .* budget after \d+ tokens\.$/.test(w)),
+    panel.warnings.join(' | '),
+  );
   // fp8 holds one byte per value where the default (fp16) holds two.
   assert.equal(panel.kvCacheBytes, (plain.kvCacheBytes ?? 0) / 2);
 });

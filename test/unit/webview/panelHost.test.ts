@@ -15,7 +15,12 @@ test('the panel HTML has a strict CSP and loads only the nonce’d bundle from d
   assert.match(csp, /^default-src 'none'; /);
   assert.match(csp, new RegExp(`script-src 'nonce-${nonce}'$`));
   assert.ok(!csp.includes('unsafe'));
-  const html = buildPanelHtml({ cspSource: 'vscode-webview:', scriptUri: 'vscode-webview://x/dist/webview.js', styleUri: 'vscode-webview://x/dist/webview.css', nonce });
+  const html = buildPanelHtml({
+    cspSource: 'vscode-webview:',
+    scriptUri: 'vscode-webview://x/dist/webview.js',
+    styleUri: 'vscode-webview://x/dist/webview.css',
+    nonce,
+  });
   assert.equal(html.match(/<script/g)?.length, 1);
   assert.ok(html.includes(`<script nonce="${nonce}" src="vscode-webview://x/dist/webview.js">`));
   assert.ok(html.includes('href="vscode-webview://x/dist/webview.css"'));
@@ -23,8 +28,25 @@ test('the panel HTML has a strict CSP and loads only the nonce’d bundle from d
 
 test('settings: defaults, bounds and the token window', () => {
   const defaults = readInspectorSettings(() => undefined);
-  assert.deepEqual(defaults, { model: '', modelDtype: 'auto', provider: 'auto', maxCharacters: 200_000, maxTokens: 0, window: 'start', idleTimeoutMs: 300_000, hubEndpoint: undefined });
-  const values: Record<string, unknown> = { model: ' ./my-model ', executionProvider: 'cuda', maxCharacters: -5, maxTokens: 512, tokenWindow: 'end', idleTimeoutSeconds: 60, hubEndpoint: 'http://127.0.0.1:8080' };
+  assert.deepEqual(defaults, {
+    model: '',
+    modelDtype: 'auto',
+    provider: 'auto',
+    maxCharacters: 200_000,
+    maxTokens: 0,
+    window: 'start',
+    idleTimeoutMs: 300_000,
+    hubEndpoint: undefined,
+  });
+  const values: Record<string, unknown> = {
+    model: ' ./my-model ',
+    executionProvider: 'cuda',
+    maxCharacters: -5,
+    maxTokens: 512,
+    tokenWindow: 'end',
+    idleTimeoutSeconds: 60,
+    hubEndpoint: 'http://127.0.0.1:8080',
+  };
   const s = readInspectorSettings((k) => values[k]);
   assert.equal(s.model, './my-model');
   assert.equal(s.provider, 'cuda');
@@ -35,7 +57,11 @@ test('settings: defaults, bounds and the token window', () => {
   assert.equal(s.hubEndpoint, 'http://127.0.0.1:8080');
   assert.equal(readInspectorSettings((k) => (k === 'executionProvider' ? 'tpu' : undefined)).provider, 'auto');
   assert.equal(readInspectorSettings((k) => (k === 'modelDtype' ? 'q4' : undefined)).modelDtype, 'q4');
-  assert.equal(readInspectorSettings((k) => (k === 'modelDtype' ? 'q3' : undefined)).modelDtype, 'auto', 'an unknown dtype falls back to auto');
+  assert.equal(
+    readInspectorSettings((k) => (k === 'modelDtype' ? 'q3' : undefined)).modelDtype,
+    'auto',
+    'an unknown dtype falls back to auto',
+  );
 });
 
 test('edits before the range shift it; edits inside or at its edges mark it changed', () => {
@@ -68,10 +94,16 @@ test('the record replays the stream for a reloaded webview and builds the result
   r.add({ kind: 'cost', requestId: 1, cost });
   r.add({ kind: 'summary', requestId: 1, summary });
   r.stale = true;
-  assert.deepEqual(r.replay().map((m) => m.kind), ['source', 'header', 'layer', 'layer', 'cost', 'summary', 'stale']);
+  assert.deepEqual(
+    r.replay().map((m) => m.kind),
+    ['source', 'header', 'layer', 'layer', 'cost', 'summary', 'stale'],
+  );
   assert.deepEqual(r.result()?.source, source);
   assert.equal(r.result()?.cost, cost);
-  assert.deepEqual(r.result()?.layers.map((l) => l.layer), [0, 1]);
+  assert.deepEqual(
+    r.result()?.layers.map((l) => l.layer),
+    [0, 1],
+  );
 });
 
 test('cursor offsets map to tokens; special tokens and gaps map to none', () => {

@@ -21,7 +21,10 @@ test('top-k indices (Uint16Array) round-trip', () => {
   const result = syntheticResult('w '.repeat(600), { layers: 1, heads: 1, topK: 8 });
   const back = decodeInspectionResult(encodeInspectionResult(result));
   assert.ok(back.layers[0].heads.indices instanceof Uint16Array);
-  assert.deepEqual([...back.layers[0].heads.indices!.subarray(0, 64)], [...result.layers[0].heads.indices!.subarray(0, 64)]);
+  assert.deepEqual(
+    [...back.layers[0].heads.indices!.subarray(0, 64)],
+    [...result.layers[0].heads.indices!.subarray(0, 64)],
+  );
 });
 
 test('bad input gets a one-line error', () => {
@@ -31,9 +34,15 @@ test('bad input gets a one-line error', () => {
 
 test('the HTML report embeds data and code so that no prompt text can break out', () => {
   const hostile = '</script><script>window.__pwned=1</script><!-- <img src=x onerror=alert(1)>';
-  const html = buildReportHtml(syntheticResult(hostile), { webviewJs: 'var s = "</script><!--";', webviewCss: 'a::after{content:"</style>"}' });
+  const html = buildReportHtml(syntheticResult(hostile), {
+    webviewJs: 'var s = "</script><!--";',
+    webviewCss: 'a::after{content:"</style>"}',
+  });
   const csp = /Content-Security-Policy" content="([^"]*)"/.exec(html)![1];
-  assert.match(csp, /^default-src 'none'; script-src 'sha256-[A-Za-z0-9+/=]+'; style-src 'sha256-[A-Za-z0-9+/=]+'; img-src data: blob:; connect-src 'none'/);
+  assert.match(
+    csp,
+    /^default-src 'none'; script-src 'sha256-[A-Za-z0-9+/=]+'; style-src 'sha256-[A-Za-z0-9+/=]+'; img-src data: blob:; connect-src 'none'/,
+  );
   assert.ok(!csp.includes('unsafe'), 'only the report’s own script and style run');
   const script = /<script>([^]*?)<\/script>/.exec(html)![1];
   assert.ok(csp.includes(`'sha256-${createHash('sha256').update(script).digest('base64')}'`));

@@ -13,7 +13,12 @@ export function syntheticTokens(text: string): TokenInfo[] {
   const tokens: TokenInfo[] = [{ id: 1, text: '', start: 0, end: 0, special: true }];
   const re = /\n|[ \t]*[A-Za-z0-9_]+|[ \t]+|[^\sA-Za-z0-9_]/g;
   for (let m = re.exec(text); m; m = re.exec(text)) {
-    tokens.push({ id: 100 + (m[0].charCodeAt(m[0].length - 1) % 50), text: m[0], start: m.index, end: m.index + m[0].length });
+    tokens.push({
+      id: 100 + (m[0].charCodeAt(m[0].length - 1) % 50),
+      text: m[0],
+      start: m.index,
+      end: m.index + m[0].length,
+    });
   }
   return tokens;
 }
@@ -68,7 +73,10 @@ function encodeRows(rows: Float32Array[], n: number, topK: number): AttentionRow
   return { encoding: dense ? 'dense-u8' : 'topk-u8', rows: rows.length, n, k, weights, rowScale, indices };
 }
 
-export function syntheticResult(text: string, options: { layers?: number; heads?: number; topK?: number } = {}): InspectionResult {
+export function syntheticResult(
+  text: string,
+  options: { layers?: number; heads?: number; topK?: number } = {},
+): InspectionResult {
   const layersCount = options.layers ?? 2;
   const headsCount = options.heads ?? 4;
   const tokens = syntheticTokens(text);
@@ -81,7 +89,18 @@ export function syntheticResult(text: string, options: { layers?: number; heads?
     const summaries: HeadSummary[] = [];
     for (let h = 0; h < headsCount; h++) {
       const role = roles[(h + l) % roles.length];
-      summaries.push({ layer: l, head: h, role, scores: { previousToken: role === 'previous-token' ? 0.9 : 0.1, sink: role === 'sink' ? 0.9 : 0.2, induction: 0.05, local: role === 'local' ? 0.8 : 0.2, broad: role === 'broad' ? 0.7 : 0.1 } });
+      summaries.push({
+        layer: l,
+        head: h,
+        role,
+        scores: {
+          previousToken: role === 'previous-token' ? 0.9 : 0.1,
+          sink: role === 'sink' ? 0.9 : 0.2,
+          induction: 0.05,
+          local: role === 'local' ? 0.8 : 0.2,
+          broad: role === 'broad' ? 0.7 : 0.1,
+        },
+      });
       for (let q = 0; q < n; q++) rows.push(patternRow(role, q, n, l * 16 + h));
     }
     for (let q = 0; q < n; q++) {
@@ -91,12 +110,22 @@ export function syntheticResult(text: string, options: { layers?: number; heads?
     }
     const received = new Float32Array(n);
     for (const m of mean) m.forEach((w, key) => (received[key] += w / n));
-    layers.push({ layer: l, heads: encodeRows(rows, n, options.topK ?? 32), rollout: encodeRows(mean, n, options.topK ?? 32), received, headSummaries: summaries });
+    layers.push({
+      layer: l,
+      heads: encodeRows(rows, n, options.topK ?? 32),
+      rollout: encodeRows(mean, n, options.topK ?? 32),
+      received,
+      headSummaries: summaries,
+    });
     heads.push(...summaries);
   }
   const drivers = Array.from({ length: n }, (_, i) => i)
     .filter((i) => i > 0)
-    .map((i) => ({ index: i, text: tokens[i].text, received: layers.reduce((s, l) => s + l.received[i], 0) / layersCount }))
+    .map((i) => ({
+      index: i,
+      text: tokens[i].text,
+      received: layers.reduce((s, l) => s + l.received[i], 0) / layersCount,
+    }))
     .sort((a, b) => b.received - a.received)
     .slice(0, 8);
   return {
@@ -109,7 +138,12 @@ export function syntheticResult(text: string, options: { layers?: number; heads?
       maxTokens: 2048,
       provider: 'cpu',
       fallbackReason: 'cuda: provider library not installed',
-      card: { name: 'pa-mini-llama', parameters: 3_400_000, trainedOn: 'a synthetic prompt corpus', proxyNote: 'A small proxy model, not the production model.' },
+      card: {
+        name: 'pa-mini-llama',
+        parameters: 3_400_000,
+        trainedOn: 'a synthetic prompt corpus',
+        proxyNote: 'A small proxy model, not the production model.',
+      },
     },
     text,
     tokens,
