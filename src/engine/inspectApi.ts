@@ -79,3 +79,14 @@ export { attentionFlops, diffSections, type DiffInputSection, type SectionDiffEn
 export { LogitsSession } from './runtime/logitsSession';
 export { validateText } from './runtime/inputValidation';
 export { modelSummary } from './inspection';
+export {
+  attributionReport,
+  explainModel,
+  fixed,
+  runAttribution,
+  sectionDiffReport,
+  toAttributeJson,
+  type ExplainContext,
+} from './explain';
+export { ExplainSessions, type ExplainSession } from './explainSessions';
+export { AttributionCancelled } from './runtime/logitsSession';

@@ -1,0 +1,93 @@
+// What Attribute Answer and Diff Sections produce, as one typed shape for every consumer: the CLI's
+// `attribute`/`diff --format json`, the engine worker's replies to the extension host, and the editor hints
+// built from them. Only types and the request parameters: the engine builds them (engine/explain.ts).
+import type { ExecutionProviderSetting, ProgressUpdate } from './protocol';
+
+/** The model that produced a result, so advice is never read without its source. */
+export interface ExplainModel {
+  readonly id: string;
+  readonly layers: number;
+  readonly heads: number;
+  readonly maxTokens: number;
+  readonly provider: string;
+  readonly fallbackReason?: string;
+  /** True for the embedded proxy model (its advice does not carry over to a production model). */
+  readonly embedded?: boolean;
+}
+
+export interface AttributedSectionJson {
+  readonly index: number;
+  readonly kind: string;
+  readonly label: string;
+  readonly start: number;
+  readonly end: number;
+  readonly tokens: number;
+  readonly attentionShare: number;
+  /** Log-probability of the answer without the section minus with it (nats). */
+  readonly ablation: { readonly logProbDelta: number };
+  readonly attention: number;
+  readonly disagreement: string | null;
+}
+
+export interface SavingsJson {
+  readonly sections: readonly number[];
+  readonly tokens: number;
+  readonly attentionFlopsShare: number;
+  readonly logProbDelta: number;
+}
+
+export interface AttributeJson {
+  readonly model: ExplainModel;
+  readonly answer: { readonly text: string; readonly tokens: number; readonly logProb: number };
+  readonly sections: readonly AttributedSectionJson[];
+  readonly method: 'leave-one-out' | 'random-ablation';
+  readonly ablations?: number;
+  readonly savings: SavingsJson;
+}
+
+export interface DiffSectionJson {
+  readonly status: 'added' | 'removed' | 'changed' | 'same';
+  readonly oldIndex: number | null;
+  readonly newIndex: number | null;
+  readonly label: string;
+  readonly oldTokens: number;
+  readonly newTokens: number;
+  readonly oldAttentionShare: number;
+  readonly newAttentionShare: number;
+  readonly oldLogProbDelta?: number;
+  readonly newLogProbDelta?: number;
+}
+
+export interface DiffJson {
+  readonly old: { readonly tokens: number; readonly attentionFlops: number };
+  readonly new: { readonly tokens: number; readonly attentionFlops: number };
+  readonly tokenDelta: number;
+  readonly sections: readonly DiffSectionJson[];
+}
+
+/** Which model runs, as the inspector's settings name it. */
+export interface ExplainModelChoice {
+  /** '' (embedded default), a folder path, or a Hub model id. */
+  readonly model: string;
+  readonly provider: ExecutionProviderSetting;
+  readonly dtype?: string;
+}
+
+export type AnswerSpecParams = { readonly text: string } | { readonly generate: number };
+
+export interface AttributeParams extends ExplainModelChoice {
+  readonly prompt: string;
+  readonly answer: AnswerSpecParams;
+}
+
+export interface DiffParams extends ExplainModelChoice {
+  readonly oldText: string;
+  readonly newText: string;
+  /** With an answer, each version is attributed too. */
+  readonly answer: string | null;
+}
+
+/** Progress of an attribution or a diff: the model loading, then numbered steps ("Ablation 5 of 12"). */
+export type ExplainEvent =
+  | { readonly kind: 'load'; readonly progress: ProgressUpdate }
+  | { readonly kind: 'step'; readonly done: number; readonly total: number; readonly message: string };
