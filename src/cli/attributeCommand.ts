@@ -1,18 +1,10 @@
 // `prompt-attention attribute <prompt|-> (--answer <file> | --generate N)`: which sections of the prompt
 // the answer depends on (leave-one-out or random ablations), the attention-based share beside it, and the
 // sections that could be cut. JSON, a terminal table, or an HTML page.
-import { attributeAnswer, EngineError, modelSummary, splitAnswer } from '../engine/inspectApi';
-import type { AttributedSection, AttributionResult, LoadedModel } from '../engine/inspectApi';
+import { EngineError, explainModel, runAttribution, splitAnswer, toAttributeJson } from '../engine/inspectApi';
+import type { AttributionResult } from '../engine/inspectApi';
 import type { ExplainArgs, ExplainIo } from './explainIo';
-import {
-  ExplainUsageError,
-  fixed,
-  htmlPage,
-  loadExplainModel,
-  parseExplainArgs,
-  readText,
-  writeOutput,
-} from './explainIo';
+import { ExplainUsageError, htmlPage, loadExplainModel, parseExplainArgs, readText, writeOutput } from './explainIo';
 
 export const ATTRIBUTE_USAGE =
   'usage: prompt-attention attribute <prompt|-> (--answer <file> | --generate N) [--model <folder|hub id>] [--dtype <dtype>] ' +
@@ -30,65 +22,6 @@ beyond), beside the attention from the answer to each section, and the sections 
 Exit codes: 0 ok, 1 bad input or model error, 2 usage error.`;
 
 const OPTIONS = ['--answer', '--generate', '--model', '--dtype', '--provider', '--format', '--out', '--cache-dir'];
-
-export interface AttributeJson {
-  readonly model: {
-    readonly id: string;
-    readonly layers: number;
-    readonly heads: number;
-    readonly maxTokens: number;
-    readonly provider: string;
-    readonly fallbackReason?: string;
-  };
-  readonly answer: { readonly text: string; readonly tokens: number; readonly logProb: number };
-  readonly sections: readonly AttributedSection[];
-  readonly method: 'leave-one-out' | 'random-ablation';
-  readonly ablations?: number;
-  readonly savings: {
-    readonly sections: readonly number[];
-    readonly tokens: number;
-    readonly attentionFlopsShare: number;
-    readonly logProbDelta: number;
-  };
-}
-
-export function modelJson(model: LoadedModel): AttributeJson['model'] {
-  const m = modelSummary(model);
-  return {
-    id: m.id,
-    layers: m.layers,
-    heads: m.heads,
-    maxTokens: m.maxTokens,
-    provider: m.provider,
-    ...(m.fallbackReason ? { fallbackReason: m.fallbackReason } : {}),
-  };
-}
-
-export function toAttributeJson(model: AttributeJson['model'], r: AttributionResult): AttributeJson {
-  return {
-    model,
-    answer: { text: r.answer.text, tokens: r.answer.tokens, logProb: fixed(r.answer.logProb) },
-    sections: r.sections.map((s) => ({
-      index: s.index,
-      kind: s.kind,
-      label: s.label,
-      start: s.start,
-      end: s.end,
-      tokens: s.tokens,
-      attentionShare: fixed(s.attentionShare),
-      ablation: { logProbDelta: fixed(s.ablation.logProbDelta) },
-      attention: fixed(s.attention),
-      disagreement: s.disagreement,
-    })),
-    method: r.method,
-    ...(r.method === 'random-ablation' ? { ablations: r.ablations } : {}),
-    savings: {
-      ...r.savings,
-      attentionFlopsShare: fixed(r.savings.attentionFlopsShare),
-      logProbDelta: fixed(r.savings.logProbDelta),
-    },
-  };
-}
 
 const percent = (v: number): string => `${(v * 100).toFixed(1)}%`;
 
@@ -182,13 +115,18 @@ export async function runAttributeCommand(argv: readonly string[], io: ExplainIo
     if ('text' in spec && spec.text.trim() === '') throw new EngineError('The answer is empty.');
     const explain = await loadExplainModel(args);
     try {
-      const result = await attributeAnswer(explain.model, prompt, spec, {
-        onProgress: (p) => {
-          if (io.stderr.isTTY) io.stderr.write(`\r${p.message} (${p.done}/${p.total})\x1b[K`);
+      const result = await runAttribution(
+        {
+          loaded: explain.loaded,
+          model: explain.model,
+          onEvent: (e) => {
+            if (io.stderr.isTTY && e.kind === 'step') io.stderr.write(`\r${e.message} (${e.done}/${e.total})\x1b[K`);
+          },
         },
-      });
+        { prompt, answer: spec },
+      );
       if (io.stderr.isTTY) io.stderr.write('\r\x1b[K');
-      const model = modelJson(explain.loaded);
+      const model = explainModel(explain.loaded);
       const output =
         format === 'json'
           ? `${JSON.stringify(toAttributeJson(model, result))}\n`

@@ -167,7 +167,3 @@ ${body}
 </tbody></table></body></html>
 `;
 }
-
-export function fixed(value: number, digits = 6): number {
-  return Number(value.toFixed(digits));
-}

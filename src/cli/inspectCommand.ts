@@ -10,7 +10,8 @@ import { firstLine } from '../shared/errorText';
 import { silentLog, streamLog, type Log } from '../shared/log';
 import { DownloadRate, downloadLine } from '../shared/downloadRate';
 import { progressText } from '../shared/progressText';
-import type { InspectionHeader, InspectionResult, InspectionSummary, LayerAttention } from '../shared/protocol';
+import type { InspectionResult } from '../shared/protocol';
+import { ResultCollector } from '../shared/resultFold';
 import type { InspectArgs } from './inspectArgs';
 import { INSPECT_HELP, INSPECT_USAGE, parseInspectArgs, UsageError } from './inspectArgs';
 import { denseAttention, toInspectJson, toInspectText } from './inspectFormat';
@@ -55,9 +56,7 @@ async function inspect(
     cacheDir: args.cacheDir ?? defaultCacheDir(),
     ...(args.hubEndpoint ? { hubEndpoint: args.hubEndpoint } : {}),
   });
-  let header: InspectionHeader | null = null;
-  let summary: InspectionSummary | null = null;
-  const layers: LayerAttention[] = [];
+  const collected = new ResultCollector();
   const raw: Float32Array[] = [];
   const showProgress = io.stderr.isTTY === true;
   const rate = new DownloadRate();
@@ -91,6 +90,7 @@ async function inspect(
       request,
       {
         emit: (event) => {
+          collected.sink(event);
           switch (event.kind) {
             case 'header':
               if (wantRaw && event.header.tokens.length > DENSE_LIMIT_TOKENS) {
@@ -98,13 +98,6 @@ async function inspect(
                   `--dense prints full attention for at most ${DENSE_LIMIT_TOKENS} tokens; this input has ${event.header.tokens.length} (add --max-tokens ${DENSE_LIMIT_TOKENS}).`,
                 );
               }
-              header = event.header;
-              break;
-            case 'layer':
-              layers.push(event.layer);
-              break;
-            case 'summary':
-              summary = event.summary;
               break;
             case 'progress':
               log.info(progressText(event));
@@ -120,9 +113,9 @@ async function inspect(
   } finally {
     await models.release();
   }
-  if (!header || !summary) throw new Error('inspection ended without a result');
-  const result: InspectionResult = { ...(header as InspectionHeader), source: { label, offset: 0 }, layers, summary };
-  return { result, raw };
+  const result = collected.result({ label, offset: 0 });
+  if (!result) throw new Error('inspection ended without a result');
+  return { result: { ...result, source: { label, offset: 0 } }, raw };
 }
 
 async function readAsset(name: string): Promise<string> {

@@ -2,27 +2,15 @@
 // on the answer and the attention it gets from the answer) and the savings hint (a faint range and its
 // hover) for the sections the answer does not depend on. Offsets are in the document. No `vscode` import.
 
-export interface AttributionJsonLike {
-  readonly answer: { readonly text: string; readonly tokens: number; readonly logProb: number };
-  readonly sections: readonly {
-    readonly index: number;
-    readonly label: string;
-    readonly start: number;
-    readonly end: number;
-    readonly tokens: number;
-    readonly ablation: { readonly logProbDelta: number };
-    readonly attention: number;
-    readonly disagreement: string | null;
-  }[];
-  readonly method: string;
-  readonly ablations?: number;
-  readonly savings: {
-    readonly sections: readonly number[];
-    readonly tokens: number;
-    readonly attentionFlopsShare: number;
-    readonly logProbDelta: number;
-  };
-}
+import type { AttributeJson, AttributedSectionJson } from '../shared/explainReport';
+
+/** The part of an attribution report the hints read (derived from the report's type, never a copy of it). */
+export type AttributionHintInput = Pick<AttributeJson, 'answer' | 'method' | 'ablations' | 'savings'> & {
+  readonly sections: readonly Pick<
+    AttributedSectionJson,
+    'index' | 'label' | 'start' | 'end' | 'tokens' | 'ablation' | 'attention' | 'disagreement'
+  >[];
+};
 
 export interface SectionLens {
   readonly offset: number;
@@ -46,7 +34,7 @@ function signed(value: number): string {
 }
 
 /** `offset`: where the attributed prompt starts in the document. */
-export function attributionHints(result: AttributionJsonLike, offset: number): AttributionHints {
+export function attributionHints(result: AttributionHintInput, offset: number): AttributionHints {
   const ranked = [...result.sections].sort((a, b) => a.ablation.logProbDelta - b.ablation.logProbDelta);
   const rank = new Map(ranked.map((s, i) => [s.index, i + 1]));
   const cut = new Set(result.savings.sections);

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import type { InspectHandle } from '../engine/inspectApi';
 import type { CostSummary, HostMessage, InspectionEvent, WebviewToHostMessage } from '../shared/protocol';
 import { firstLine } from '../shared/errorText';
+import type { ExplainModelChoice } from '../shared/explainReport';
 import type { Log } from '../shared/log';
 import { InspectorWorker } from '../worker/inspectorWorker';
 import { Disposable } from '../util/disposable';
@@ -59,6 +60,23 @@ export class InspectorController extends Disposable {
     const range = sel.isEmpty ? new vscode.Range(doc.positionAt(0), doc.positionAt(doc.getText().length)) : sel;
     this.ensurePanel().reveal();
     await this.run(doc, doc.offsetAt(range.start), doc.offsetAt(range.end) - doc.offsetAt(range.start), chat);
+  }
+
+  /**
+   * The worker and the model choice for Attribute Answer and Diff Sections: the inspector's own warm worker,
+   * under the same settings (hubEndpoint included), workspace-trust filter and log.
+   */
+  async explainTarget(): Promise<{ readonly worker: InspectorWorker; readonly choice: ExplainModelChoice }> {
+    const settings = await this.settings();
+    await vscode.workspace.fs
+      .createDirectory(this.context.globalStorageUri)
+      .then(undefined, (error: unknown) =>
+        this.log.warn(`Cannot create ${this.context.globalStorageUri.fsPath}: ${firstLine(error)}`),
+      );
+    return {
+      worker: this.ensureWorker(settings),
+      choice: { model: settings.model, provider: settings.provider, dtype: settings.modelDtype },
+    };
   }
 
   /** The serializer: takes over a panel restored after a window reload and re-runs its inspection. */

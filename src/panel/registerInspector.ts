@@ -17,6 +17,6 @@ export function registerInspector(context: vscode.ExtensionContext, log: Log): v
       deserializeWebviewPanel: (panel, state: unknown) => controller.restore(panel, state),
     }),
   );
-  registerAttributeAnswer(context);
-  registerDiffWithHead(context);
+  registerAttributeAnswer(context, controller, log);
+  registerDiffWithHead(context, controller, log);
 }

@@ -1,24 +1,24 @@
 // What the editor shows after a diff against git HEAD, as plain data: a CodeLens on each section of the
 // working copy with its status and the change in tokens and attention, and a one-line summary that also
 // names the removed sections (they have no place in the working copy). No `vscode` import.
-import type { SectionDiffEntry } from '../engine/analysis/sectionDiff';
-import type { SectionLens } from './attributionHints';
+import type { DiffJson, DiffSectionJson } from '../shared/explainReport';
 
-export interface DiffJsonLike {
-  readonly old: { readonly tokens: number };
-  readonly new: { readonly tokens: number };
-  readonly tokenDelta: number;
+/** The part of a diff report the hints read (derived from the report's type, never a copy of it). */
+export type DiffHintInput = Pick<DiffJson, 'tokenDelta'> & {
+  readonly old: Pick<DiffJson['old'], 'tokens'>;
+  readonly new: Pick<DiffJson['new'], 'tokens'>;
   readonly sections: readonly Pick<
-    SectionDiffEntry,
+    DiffSectionJson,
     'status' | 'newIndex' | 'label' | 'oldTokens' | 'newTokens' | 'oldAttentionShare' | 'newAttentionShare'
   >[];
-}
+};
+import type { SectionLens } from './attributionHints';
 
 const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
 
 /** `startOf(index)`: where the working copy's section `index` starts in the document. */
 export function sectionDiffHints(
-  doc: DiffJsonLike,
+  doc: DiffHintInput,
   startOf: (index: number) => number | undefined,
 ): { lenses: SectionLens[]; summary: string } {
   const lenses: SectionLens[] = [];

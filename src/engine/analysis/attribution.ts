@@ -195,7 +195,8 @@ export async function attributeAnswer(
   options.onProgress?.({ done: 0, total, message: `Scoring the answer with ${m} ablations` });
   const scores = await model.answerLogProbs(
     sequences,
-    (done) => options.onProgress?.({ done, total, message: `Ablation ${done} of ${sequences.length}` }),
+    // The first sequence is the whole prompt; the ablations follow it.
+    (done) => options.onProgress?.({ done, total, message: `Ablation ${Math.max(0, done - 1)} of ${m}` }),
     cancelled,
   );
   const logProb = sum(scores[0]);

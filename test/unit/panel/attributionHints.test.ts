@@ -2,9 +2,9 @@
 // effect, and the faint savings ranges with their hover.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { attributionHints, type AttributionJsonLike } from '../../../src/panel/attributionHints';
+import { attributionHints, type AttributionHintInput } from '../../../src/panel/attributionHints';
 
-const RESULT: AttributionJsonLike = {
+const RESULT: AttributionHintInput = {
   answer: { text: ' XK-4471', tokens: 6, logProb: -20 },
   sections: [
     {
