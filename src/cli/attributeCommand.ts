@@ -3,6 +3,16 @@
 // sections that could be cut. JSON, a terminal table, or an HTML page.
 import { EngineError, explainModel, runAttribution, splitAnswer, toAttributeJson } from '../engine/inspectApi';
 import type { AttributionResult } from '../engine/inspectApi';
+import {
+  adviceToleranceNats,
+  faithfulnessWords,
+  modelWords,
+  NATS_NOTE,
+  savingsWords,
+  sectionNote,
+  withoutItWords,
+} from '../shared/attributionWords';
+import type { ExplainModel } from '../shared/explainReport';
 import type { ExplainArgs, ExplainIo } from './explainIo';
 import { ExplainUsageError, htmlPage, loadExplainModel, parseExplainArgs, readText, writeOutput } from './explainIo';
 
@@ -25,44 +35,45 @@ const OPTIONS = ['--answer', '--generate', '--model', '--dtype', '--provider', '
 
 const percent = (v: number): string => `${(v * 100).toFixed(1)}%`;
 
-export function savingsLine(r: AttributionResult): string {
-  const s = r.savings;
-  if (s.sections.length === 0) return 'Savings: every section matters to this answer.';
-  const relative = r.answer.logProb !== 0 ? (s.logProbDelta / Math.abs(r.answer.logProb)) * 100 : 0;
-  const which = s.sections.length === 1 ? 'this section' : `these ${s.sections.length} sections`;
-  return `Savings: ${which} (${s.sections.map((i) => `#${i}`).join(', ')}): −${s.tokens} tokens (−${Math.round(s.attentionFlopsShare * 100)} % attention FLOPs), answer log-probability ${relative >= 0 ? '+' : '−'}${Math.abs(relative).toFixed(1)} %`;
-}
-
-export function toAttributeText(modelId: string, r: AttributionResult): string {
+export function toAttributeText(model: ExplainModel, r: AttributionResult): string {
+  const tolerance = adviceToleranceNats(r.answer.logProb);
+  const cut = new Set(r.savings?.sections ?? []);
   const lines = [
-    `Model ${modelId}; answer ${JSON.stringify(r.answer.text)} (${r.answer.tokens} tokens), log-probability ${r.answer.logProb.toFixed(2)} given the whole prompt (${r.promptTokens} tokens)`,
+    `${modelWords(model)}.`,
+    `Answer ${JSON.stringify(r.answer.text)} (${r.answer.tokens} tokens), log-probability ${r.answer.logProb.toFixed(2)} given the whole prompt (${r.promptTokens} tokens).`,
+    faithfulnessWords(r.faithfulness),
     r.method === 'leave-one-out'
       ? `Method: leave-one-out, ${r.ablations} ablations (exact)`
       : `Method: random ablations with a sparse linear surrogate, ${r.ablations} ablations`,
+    `Δ log-prob: the answer's log-probability without the section minus with it (${NATS_NOTE}).`,
     '',
     '  #  kind        tokens   Δ log-prob  attention  section',
   ];
   const order = [...r.sections].sort((a, b) => a.ablation.logProbDelta - b.ablation.logProbDelta);
   for (const s of order) {
+    const note = sectionNote(s, cut.has(s.index), tolerance);
     lines.push(
-      `${String(s.index).padStart(3)}  ${s.kind.padEnd(10)} ${String(s.tokens).padStart(7)}  ${s.ablation.logProbDelta.toFixed(2).padStart(11)}  ${percent(s.attention).padStart(9)}  ${s.label}${s.disagreement ? `  (${s.disagreement})` : ''}`,
+      `${String(s.index).padStart(3)}  ${s.kind.padEnd(10)} ${String(s.tokens).padStart(7)}  ${s.ablation.logProbDelta.toFixed(2).padStart(11)}  ${percent(s.attention).padStart(9)}  ${s.label}  (${withoutItWords(s.ablation.logProbDelta)}${note ? `; ${note}` : ''})`,
     );
   }
-  lines.push('', savingsLine(r));
+  lines.push('', savingsWords(r.savings));
   return `${lines.join('\n')}\n`;
 }
 
-export function toAttributeHtml(modelId: string, r: AttributionResult): string {
+export function toAttributeHtml(model: ExplainModel, r: AttributionResult): string {
+  const tolerance = adviceToleranceNats(r.answer.logProb);
   const worst = Math.max(1e-9, ...r.sections.map((s) => -s.ablation.logProbDelta));
-  const saved = new Set(r.savings.sections);
+  const saved = new Set(r.savings?.sections ?? []);
   return htmlPage(
     'Which sections drive the answer',
     [
-      `Model ${modelId}. Answer: ${r.answer.text} (${r.answer.tokens} tokens, log-probability ${r.answer.logProb.toFixed(2)}).`,
-      `Method: ${r.method}, ${r.ablations} ablations.`,
-      savingsLine(r),
+      `${modelWords(model)}.`,
+      `Answer: ${r.answer.text} (${r.answer.tokens} tokens, log-probability ${r.answer.logProb.toFixed(2)}).`,
+      faithfulnessWords(r.faithfulness),
+      `Method: ${r.method}, ${r.ablations} ablations. Δ log-prob: without the section minus with it (${NATS_NOTE}).`,
+      savingsWords(r.savings),
     ],
-    ['#', 'kind', 'section', 'tokens', 'Δ log-prob', 'attention', 'note'],
+    ['#', 'kind', 'section', 'tokens', 'Δ log-prob', 'without it', 'attention', 'note'],
     r.sections.map((s) => ({
       cells: [
         String(s.index),
@@ -70,8 +81,9 @@ export function toAttributeHtml(modelId: string, r: AttributionResult): string {
         s.label,
         String(s.tokens),
         s.ablation.logProbDelta.toFixed(2),
+        withoutItWords(s.ablation.logProbDelta),
         percent(s.attention),
-        saved.has(s.index) ? 'could be cut' : (s.disagreement ?? ''),
+        sectionNote(s, saved.has(s.index), tolerance),
       ],
       bar: Math.max(0, -s.ablation.logProbDelta) / worst,
       faint: saved.has(s.index),
@@ -131,8 +143,8 @@ export async function runAttributeCommand(argv: readonly string[], io: ExplainIo
         format === 'json'
           ? `${JSON.stringify(toAttributeJson(model, result))}\n`
           : format === 'html'
-            ? toAttributeHtml(model.id, result)
-            : toAttributeText(model.id, result);
+            ? toAttributeHtml(model, result)
+            : toAttributeText(model, result);
       await writeOutput(io, args.out ?? (format === 'html' ? 'attribution.html' : null), output);
     } finally {
       await explain.release();

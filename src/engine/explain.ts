@@ -60,11 +60,20 @@ export function toAttributeJson(model: ExplainModel, r: AttributionResult): Attr
     })),
     method: r.method,
     ...(r.method === 'random-ablation' ? { ablations: r.ablations } : {}),
-    savings: {
-      ...r.savings,
-      attentionFlopsShare: fixed(r.savings.attentionFlopsShare),
-      logProbDelta: fixed(r.savings.logProbDelta),
+    faithfulness: {
+      logProbWithPrompt: fixed(r.faithfulness.logProbWithPrompt),
+      logProbWithoutPrompt: fixed(r.faithfulness.logProbWithoutPrompt),
+      marginNats: fixed(r.faithfulness.marginNats),
+      requiredNats: fixed(r.faithfulness.requiredNats),
+      passed: r.faithfulness.passed,
     },
+    savings: r.savings
+      ? {
+          ...r.savings,
+          attentionFlopsShare: fixed(r.savings.attentionFlopsShare),
+          logProbDelta: fixed(r.savings.logProbDelta),
+        }
+      : null,
   };
 }
 

@@ -42,7 +42,16 @@ export interface AttributeJson {
   readonly sections: readonly AttributedSectionJson[];
   readonly method: 'leave-one-out' | 'random-ablation';
   readonly ablations?: number;
-  readonly savings: SavingsJson;
+  /** Whether the model uses the prompt for this answer; no cut advice when it does not. */
+  readonly faithfulness: {
+    readonly logProbWithPrompt: number;
+    readonly logProbWithoutPrompt: number;
+    readonly marginNats: number;
+    readonly requiredNats: number;
+    readonly passed: boolean;
+  };
+  /** null when the faithfulness check did not pass. */
+  readonly savings: SavingsJson | null;
 }
 
 export interface DiffSectionJson {

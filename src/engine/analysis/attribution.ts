@@ -6,12 +6,26 @@
 // cut (savings), measured by one more run without all of them. No I/O: the model comes in as functions.
 import { EngineError } from '../engineError';
 import type { TokenInfo } from '../../shared/protocol';
+import { adviceToleranceNats } from '../../shared/attributionWords';
 import { AttributionCancelled, type ScoredSequence } from '../runtime/logitsSession';
 import { attributionUnits, splitPromptSections, type PromptSection } from './sections';
 import { meanReceived, tokenUnits, type InspectSection } from './sectionStats';
 import { ablationCount, fitSparseLinear, randomMasks, seededGenerator } from './surrogate';
 
 export const LOO_LIMIT = 16;
+/**
+ * The faithfulness check: no section is called cuttable unless the model uses the prompt for this answer,
+ * i.e. the answer's log-probability with the whole prompt beats the one with an empty prompt by at least
+ * FAITHFULNESS_NATS_PER_TOKEN per answer token (1 nat per 10 tokens) and never less than
+ * FAITHFULNESS_MIN_NATS (1 nat, e ≈ 2.7× more likely). Below that, a section's ablation effect is noise
+ * around a prompt the model ignores, and "could be cut" would be advice with nothing behind it.
+ */
+export const FAITHFULNESS_NATS_PER_TOKEN = 0.1;
+export const FAITHFULNESS_MIN_NATS = 1;
+
+export function requiredMarginNats(answerTokens: number): number {
+  return Math.max(FAITHFULNESS_MIN_NATS, FAITHFULNESS_NATS_PER_TOKEN * answerTokens);
+}
 export const ANSWER_SEPARATOR = /^---answer---[ \t]*\r?$/m;
 
 export interface AttributionModel {
@@ -78,6 +92,17 @@ export interface Savings {
   readonly logProbDelta: number;
 }
 
+/** Whether the model uses the prompt for this answer (see FAITHFULNESS_NATS_PER_TOKEN). */
+export interface Faithfulness {
+  readonly logProbWithPrompt: number;
+  /** With the prompt's text left out (only the tokenizer's own leading tokens, e.g. BOS, kept). */
+  readonly logProbWithoutPrompt: number;
+  /** logProbWithPrompt − logProbWithoutPrompt. */
+  readonly marginNats: number;
+  readonly requiredNats: number;
+  readonly passed: boolean;
+}
+
 export interface AttributionResult {
   readonly prompt: string;
   readonly answer: { readonly text: string; readonly tokens: number; readonly logProb: number };
@@ -86,7 +111,9 @@ export interface AttributionResult {
   readonly method: 'leave-one-out' | 'random-ablation';
   /** Forward passes with sections left out (leave-one-out: one per section). */
   readonly ablations: number;
-  readonly savings: Savings;
+  readonly faithfulness: Faithfulness;
+  /** null when the faithfulness check did not pass: no section is called cuttable then. */
+  readonly savings: Savings | null;
   readonly forwardPasses: number;
   readonly timings: { readonly totalMs: number };
 }
@@ -191,15 +218,30 @@ export async function attributeAnswer(
   const sequences: ScoredSequence[] = [sequence(() => true)];
   for (let a = 0; a < m; a++)
     sequences.push(masks ? sequence((u) => masks[a * d + u] === 1) : sequence((u) => u !== a));
-  const total = sequences.length + 2;
+  // The faithfulness check's empty prompt: the tokenizer's own leading tokens (BOS) only, or the first
+  // token where it adds none (an answer needs one position before it).
+  const leading = promptIds.filter((_, i) => promptTokens[i].special && owner[i] < 0);
+  const bare = leading.length > 0 ? leading : [promptIds[0]];
+  const emptyPrompt: ScoredSequence = { ids: [...bare, ...answerIds], answerStart: bare.length };
+  const total = sequences.length + 3;
   options.onProgress?.({ done: 0, total, message: `Scoring the answer with ${m} ablations` });
-  const scores = await model.answerLogProbs(
-    sequences,
+  const scored = await model.answerLogProbs(
+    [...sequences, emptyPrompt],
     // The first sequence is the whole prompt; the ablations follow it.
     (done) => options.onProgress?.({ done, total, message: `Ablation ${Math.max(0, done - 1)} of ${m}` }),
     cancelled,
   );
+  const scores = scored.slice(0, sequences.length);
   const logProb = sum(scores[0]);
+  const logProbWithoutPrompt = sum(scored[sequences.length]);
+  const requiredNats = requiredMarginNats(answerIds.length);
+  const faithfulness: Faithfulness = {
+    logProbWithPrompt: logProb,
+    logProbWithoutPrompt,
+    marginNats: logProb - logProbWithoutPrompt,
+    requiredNats,
+    passed: logProb - logProbWithoutPrompt >= requiredNats,
+  };
   let deltas: number[];
   if (masks) {
     const fit = fitSparseLinear(masks, Float64Array.from(scores.slice(1), sum), d);
@@ -207,7 +249,7 @@ export async function attributeAnswer(
   } else {
     deltas = scores.slice(1).map((s) => sum(s) - logProb);
   }
-  let forwardPasses = sequences.length;
+  let forwardPasses = sequences.length + 1;
 
   let attention = new Array<number>(d).fill(0);
   let attentionShare = new Array<number>(d).fill(0);
@@ -228,8 +270,11 @@ export async function attributeAnswer(
   options.onProgress?.({ done: sequences.length + 1, total, message: 'Measuring the savings' });
 
   // Savings: sections whose removal costs at most τ nats, checked together by one more run.
-  const tolerance = Math.max(0.1, 0.02 * Math.abs(logProb));
-  let cut = units.map((_, u) => u).filter((u) => deltas[u] >= -tolerance && unitTokens[u] > 0);
+  const tolerance = adviceToleranceNats(logProb);
+  // No cut advice at all when the model does not use the prompt for this answer.
+  let cut = faithfulness.passed
+    ? units.map((_, u) => u).filter((u) => deltas[u] >= -tolerance && unitTokens[u] > 0)
+    : [];
   cut.sort((a, b) => deltas[b] - deltas[a]);
   let savingsDelta = 0;
   for (let attempt = 0; attempt < 3 && cut.length > 0; attempt++) {
@@ -256,9 +301,12 @@ export async function attributeAnswer(
   const gap = Math.max(2, Math.ceil(d / 2));
   const result: AttributedSection[] = units.map((unit, u) => {
     let disagreement: string | null = null;
-    if (model.attention && attentionRank[u] - effectRank[u] >= gap)
+    // Ranks among effects within the tolerance are noise: only a real effect can outrank attention, and only
+    // a section without one can be "attended, but barely needed" (so no label contradicts "could be cut").
+    const matters = effect[u] > tolerance;
+    if (model.attention && matters && attentionRank[u] - effectRank[u] >= gap)
       disagreement = 'the answer depends on it more than its attention suggests';
-    else if (model.attention && effectRank[u] - attentionRank[u] >= gap)
+    else if (model.attention && !matters && effectRank[u] - attentionRank[u] >= gap)
       disagreement = 'attended, but the answer barely depends on it';
     return {
       index: unit.index,
@@ -281,12 +329,15 @@ export async function attributeAnswer(
     sections: result,
     method,
     ablations: m,
-    savings: {
-      sections: cut.map((u) => units[u].index).sort((a, b) => a - b),
-      tokens: savedTokens,
-      attentionFlopsShare: attentionFlopsShare(n, savedTokens),
-      logProbDelta: savingsDelta,
-    },
+    faithfulness,
+    savings: faithfulness.passed
+      ? {
+          sections: cut.map((u) => units[u].index).sort((a, b) => a - b),
+          tokens: savedTokens,
+          attentionFlopsShare: attentionFlopsShare(n, savedTokens),
+          logProbDelta: savingsDelta,
+        }
+      : null,
     forwardPasses,
     timings: { totalMs: performance.now() - started },
   };

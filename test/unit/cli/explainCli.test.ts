@@ -52,9 +52,19 @@ test('attribute --format json: one document in the documented shape; the code pa
   const doc = JSON.parse(result.stdout) as Record<string, unknown> & {
     answer: { text: string; tokens: number; logProb: number };
     sections: { index: number; start: number; ablation: { logProbDelta: number } }[];
+    faithfulness: { passed: boolean; marginNats: number; logProbWithPrompt: number };
     savings: { sections: number[] };
   };
-  assert.deepEqual(Object.keys(doc), ['model', 'answer', 'sections', 'method', 'savings']);
+  assert.deepEqual(Object.keys(doc), ['model', 'answer', 'sections', 'method', 'faithfulness', 'savings']);
+  assert.deepEqual(Object.keys(doc.faithfulness), [
+    'logProbWithPrompt',
+    'logProbWithoutPrompt',
+    'marginNats',
+    'requiredNats',
+    'passed',
+  ]);
+  assert.equal(doc.faithfulness.passed, true);
+  assert.equal(doc.faithfulness.logProbWithPrompt, doc.answer.logProb);
   assert.equal(doc.method, 'leave-one-out');
   assert.deepEqual(Object.keys(doc.answer), ['text', 'tokens', 'logProb']);
   assert.equal(doc.answer.text, ' XK-4471');
