@@ -6,7 +6,7 @@ import type { ExecutionProviderSetting } from '../shared/protocol';
 export const INSPECT_USAGE =
   'usage: prompt-attention inspect <file|-> [--model <folder|hub id>] [--dtype auto|fp32|fp16|q8|int8|uint8|q4|q4f16|bnb4] [--provider auto|cpu|webgpu|cuda|dml|coreml] ' +
   '[--format json|html|text] [--out <file>] [--dense] [--max-tokens N] [--window start|end] [--max-characters N] ' +
-  '[--cache-dir <dir>] [--hub-endpoint <url>] [--chat] [--verbose]';
+  '[--cache-dir <dir>] [--hub-endpoint <url>] [--chat] [--generate N [--temperature T] [--seed S]] [--verbose]';
 
 export const INSPECT_HELP = `${INSPECT_USAGE}
 
@@ -29,6 +29,11 @@ Runs a small transformer on the text and reports which tokens attend to which.
   --chat              inspect the text as a chat through the model's chat template, ending where the answer starts:
                       the text is the system message, or holds system:/user: blocks, ## System/## User headings
                       or .prompty role lines; tokens get a role, template tokens have null start/end in JSON
+  --generate          let the model continue the prompt (through its chat template with --chat) by at most N
+                      tokens, each token's attention captured; JSON gains answer {text, tokens}; with --dense the
+                      answer tokens' rows follow the prompt's, over prompt and answer keys
+  --temperature       sample the answer at this temperature (default 0: greedy, deterministic)
+  --seed              the sampling seed (default 1)
   --verbose           log the stages, timings and any error's stack to standard error
 Exit codes: 0 ok, 1 bad input or model error, 2 usage error.`;
 
@@ -49,6 +54,10 @@ export interface InspectArgs {
   readonly hubEndpoint: string | null;
   readonly verbose: boolean;
   readonly chat: boolean;
+  /** Answer tokens to generate after the prompt; 0: none. */
+  readonly generate: number;
+  readonly temperature: number;
+  readonly seed: number;
 }
 
 export class UsageError extends Error {}
@@ -66,6 +75,9 @@ const VALUE_OPTIONS = new Set([
   '--max-characters',
   '--cache-dir',
   '--hub-endpoint',
+  '--generate',
+  '--temperature',
+  '--seed',
 ]);
 
 function positiveInt(option: string, value: string, allowZero: boolean): number {
@@ -121,6 +133,13 @@ export function parseInspectArgs(argv: readonly string[]): InspectArgs | 'help' 
   const window = (values.get('--window') ?? 'start') as TokenWindow;
   if (window !== 'start' && window !== 'end') throw new UsageError('--window must be start or end.');
   if (dense && format !== null && format !== 'json') throw new UsageError('--dense goes with --format json.');
+  const temperatureText = values.get('--temperature');
+  const temperature = temperatureText === undefined ? 0 : Number(temperatureText);
+  if (!Number.isFinite(temperature) || temperature < 0 || temperatureText?.trim() === '')
+    throw new UsageError(`--temperature needs a number ≥ 0, not "${temperatureText}".`);
+  const generate = values.has('--generate') ? positiveInt('--generate', values.get('--generate') as string, false) : 0;
+  if (generate === 0 && (values.has('--temperature') || values.has('--seed')))
+    throw new UsageError('--temperature and --seed go with --generate N.');
   return {
     file: positional[0],
     model: values.get('--model') ?? '',
@@ -140,5 +159,8 @@ export function parseInspectArgs(argv: readonly string[]): InspectArgs | 'help' 
     hubEndpoint: values.get('--hub-endpoint') ?? null,
     verbose,
     chat,
+    generate,
+    temperature,
+    seed: values.has('--seed') ? positiveInt('--seed', values.get('--seed') as string, true) : 1,
   };
 }

@@ -4,7 +4,8 @@
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { EngineError, ModelCache, runInspection } from '../engine/inspectApi';
+import { EngineError, generateAnswer, GenerationSession, ModelCache, runInspection } from '../engine/inspectApi';
+import type { GeneratedAnswer } from '../engine/inspectApi';
 import { buildReportHtml } from '../report/reportHtml';
 import { firstLine } from '../shared/errorText';
 import { silentLog, streamLog, type Log } from '../shared/log';
@@ -14,7 +15,7 @@ import type { InspectionResult } from '../shared/protocol';
 import { ResultCollector } from '../shared/resultFold';
 import type { InspectArgs } from './inspectArgs';
 import { INSPECT_HELP, INSPECT_USAGE, parseInspectArgs, UsageError } from './inspectArgs';
-import { denseAttention, toInspectJson, toInspectText } from './inspectFormat';
+import { denseAttention, denseWithAnswer, toInspectJson, toInspectText } from './inspectFormat';
 import { readInputBytes } from './readInput';
 
 export const DENSE_LIMIT_TOKENS = 512;
@@ -50,13 +51,14 @@ async function inspect(
   io: InspectCommandIo,
   wantRaw: boolean,
   log: Log,
-): Promise<{ result: InspectionResult; raw: Float32Array[] }> {
+): Promise<{ result: InspectionResult; raw: Float32Array[]; answer: GeneratedAnswer | null }> {
   const models = new ModelCache({
     modelsDir: modelsDir(),
     cacheDir: args.cacheDir ?? defaultCacheDir(),
     ...(args.hubEndpoint ? { hubEndpoint: args.hubEndpoint } : {}),
   });
   const collected = new ResultCollector();
+  let answer: GeneratedAnswer | null = null;
   const raw: Float32Array[] = [];
   const showProgress = io.stderr.isTTY === true;
   const rate = new DownloadRate();
@@ -110,12 +112,30 @@ async function inspect(
       },
       () => false,
     );
+    const header = collected.partial.header;
+    if (args.generate > 0 && header) {
+      const session = await GenerationSession.open(model.folder, model.config, {
+        provider: args.provider,
+        dtype: args.dtype,
+      });
+      try {
+        answer = await generateAnswer(
+          model,
+          session,
+          header.tokens.map((t) => t.id),
+          { maxTokens: args.generate, temperature: args.temperature, seed: args.seed, provider: args.provider },
+        );
+        if (!answer.kvCache) log.info('The model has no KV cache inputs: each answer token ran the whole sequence.');
+      } finally {
+        await session.dispose();
+      }
+    }
   } finally {
     await models.release();
   }
   const result = collected.result({ label, offset: 0 });
   if (!result) throw new Error('inspection ended without a result');
-  return { result: { ...result, source: { label, offset: 0 } }, raw };
+  return { result: { ...result, source: { label, offset: 0 } }, raw, answer };
 }
 
 async function readAsset(name: string): Promise<string> {
@@ -154,7 +174,7 @@ export async function runInspectCommand(argv: readonly string[], io: InspectComm
   try {
     const format = args.format ?? (io.stdout.isTTY ? 'text' : 'json');
     const { text, label } = await readInput(args.file, io);
-    const { result, raw } = await inspect(args, text, label, io, args.dense, log);
+    const { result, raw, answer } = await inspect(args, text, label, io, args.dense, log);
     const t = result.summary.timings;
     log.info(
       `${result.tokens.length} tokens on ${result.model.provider} in ${t.totalMs.toFixed(0)} ms (tokenize ${t.tokenizeMs.toFixed(0)}, run ${t.runMs.toFixed(0)}, statistics ${t.statsMs.toFixed(0)})`,
@@ -171,8 +191,19 @@ export async function runInspectCommand(argv: readonly string[], io: InspectComm
     }
     const output =
       format === 'json'
-        ? `${JSON.stringify(toInspectJson(result, args.dense ? denseAttention(raw, result.model.heads, result.tokens.length) : undefined))}\n`
-        : toInspectText(result);
+        ? `${JSON.stringify(
+            toInspectJson(
+              result,
+              args.dense
+                ? answer
+                  ? denseWithAnswer(raw, result.model.heads, result.tokens.length, answer.rows)
+                  : denseAttention(raw, result.model.heads, result.tokens.length)
+                : undefined,
+              answer ? { text: answer.text, tokens: answer.tokens } : undefined,
+            ),
+          )}\n`
+        : toInspectText(result) +
+          (answer ? `\nAnswer (${answer.tokens.length} tokens): ${JSON.stringify(answer.text)}\n` : '');
     if (args.out) {
       await writeOut(args.out, output);
       io.stdout.write(`${args.out}\n`);

@@ -89,4 +89,13 @@ export {
   type ExplainContext,
 } from './explain';
 export { ExplainSessions, type ExplainSession } from './explainSessions';
+export {
+  AnswerSessions,
+  answerTokens,
+  generateAnswer,
+  type AnswerOptions,
+  type AnswerToken,
+  type GeneratedAnswer,
+} from './answer';
+export { GenerationCancelled, GenerationSession, type GeneratedToken } from './runtime/generationSession';
 export { AttributionCancelled } from './runtime/logitsSession';

@@ -1,0 +1,126 @@
+// `inspect --generate N` through the real CLI bundle on a torch-style export with a KV cache (reference
+// decoder weights, tiny tokenizer): the answer object (text, tokens with offsets into it), greedy runs that
+// agree, and with --dense the answer tokens' rows after the prompt's, over prompt and answer keys, equal to
+// the float64 reference decoder run on the prompt and the answer.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { ModelTokenizer } from '../../../src/engine/runtime/modelTokenizer';
+import { buildBundle } from '../../helpers/buildBundle';
+import { buildExportGraph } from '../../helpers/exportStyleGraph';
+import { randomDecoder, referenceForward, type DecoderShape } from '../../helpers/referenceDecoder';
+import { runCli } from '../../helpers/runCli';
+import { buildTinyTokenizer } from '../../helpers/tinyTokenizer';
+import { makeTempDir, removeTempDir } from '../../helpers/tinyModel';
+
+let cli = '';
+let dir = '';
+let model = '';
+const tokenizer = buildTinyTokenizer();
+const SHAPE: DecoderShape = {
+  vocabSize: tokenizer.vocabSize,
+  hidden: 64,
+  layers: 2,
+  heads: 4,
+  kvHeads: 2,
+  intermediate: 96,
+  maxPositions: 256,
+};
+const weights = randomDecoder(SHAPE, 13);
+const PROMPT = 'The cat sat on the mat and the dog';
+
+interface Doc {
+  tokens: { text: string }[];
+  answer: { text: string; tokens: { id: number; text: string; start: number; end: number }[] };
+  attention?: number[][][][];
+}
+
+before(async () => {
+  cli = await buildBundle('src/cli/cli.ts', 'cli-generate');
+  dir = await makeTempDir();
+  model = path.join(dir, 'model');
+  await fs.mkdir(path.join(model, 'onnx'), { recursive: true });
+  await fs.writeFile(path.join(model, 'onnx', 'model.onnx'), buildExportGraph(weights, { style: 'torch' }));
+  await fs.writeFile(path.join(model, 'tokenizer.json'), tokenizer.tokenizerJson);
+  await fs.writeFile(path.join(model, 'tokenizer_config.json'), tokenizer.tokenizerConfigJson);
+  await fs.writeFile(
+    path.join(model, 'config.json'),
+    JSON.stringify({
+      model_type: 'llama',
+      vocab_size: SHAPE.vocabSize,
+      hidden_size: SHAPE.hidden,
+      intermediate_size: SHAPE.intermediate,
+      num_hidden_layers: SHAPE.layers,
+      num_attention_heads: SHAPE.heads,
+      num_key_value_heads: SHAPE.kvHeads,
+      max_position_embeddings: SHAPE.maxPositions,
+      bos_token_id: tokenizer.bosId,
+    }),
+  );
+  await fs.writeFile(path.join(dir, 'prompt.txt'), PROMPT);
+});
+after(() => removeTempDir(dir));
+
+async function inspect(extra: string[]): Promise<Doc> {
+  const run = await runCli(
+    cli,
+    [
+      'inspect',
+      'prompt.txt',
+      '--model',
+      model,
+      '--provider',
+      'cpu',
+      '--cache-dir',
+      path.join(dir, 'cache'),
+      '--format',
+      'json',
+      ...extra,
+    ],
+    { cwd: dir },
+  );
+  assert.equal(run.code, 0, run.stderr);
+  return JSON.parse(run.stdout) as Doc;
+}
+
+test('--generate N: an answer whose tokens tile its text; greedy runs agree', async () => {
+  const a = await inspect(['--generate', '6']);
+  const b = await inspect(['--generate', '6']);
+  assert.deepEqual(a.answer, b.answer);
+  assert.ok(a.answer.tokens.length >= 1 && a.answer.tokens.length <= 6);
+  assert.deepEqual(Object.keys(a.answer.tokens[0]), ['id', 'text', 'start', 'end']);
+  let at = 0;
+  for (const t of a.answer.tokens) {
+    assert.equal(t.start, at);
+    assert.equal(a.answer.text.slice(t.start, t.end), t.text);
+    at = t.end;
+  }
+  assert.equal(at, a.answer.text.length);
+  const sampled = await inspect(['--generate', '6', '--temperature', '1.2', '--seed', '3']);
+  assert.deepEqual(sampled.answer, (await inspect(['--generate', '6', '--temperature', '1.2', '--seed', '3'])).answer);
+});
+
+test('--dense with --generate: the answer rows follow the prompt rows and equal the float64 reference', async () => {
+  const doc = await inspect(['--generate', '5', '--dense']);
+  assert.ok(doc.attention);
+  const P = doc.tokens.length;
+  const N = doc.answer.tokens.length;
+  // The tokenizer is not what is checked here: the prompt's ids come from it directly.
+  const promptIds = (await ModelTokenizer.load(model)).tokenize(PROMPT).ids;
+  assert.equal(promptIds.length, P);
+  const ids = [...promptIds, ...doc.answer.tokens.map((t) => t.id)];
+  const reference = referenceForward(weights, ids);
+  const n = P + N;
+  let worst = 0;
+  for (let l = 0; l < SHAPE.layers; l++) {
+    assert.equal(doc.attention[l][0].length, n);
+    for (let h = 0; h < SHAPE.heads; h++)
+      for (let q = 0; q < n; q++) {
+        assert.equal(doc.attention[l][h][q].length, n);
+        for (let k = 0; k < n; k++)
+          worst = Math.max(worst, Math.abs(doc.attention[l][h][q][k] - reference.probs[l][h * n * n + q * n + k]));
+      }
+  }
+  assert.ok(worst < 1e-4, `largest difference ${worst}`);
+});
