@@ -100,3 +100,35 @@ export interface DiffParams extends ExplainModelChoice {
 export type ExplainEvent =
   | { readonly kind: 'load'; readonly progress: ProgressUpdate }
   | { readonly kind: 'step'; readonly done: number; readonly total: number; readonly message: string };
+
+/** Generate after an inspection: the inspected token ids continue (the model and settings as inspected). */
+export interface GenerateParams extends ExplainModelChoice {
+  readonly promptIds: readonly number[];
+  readonly maxTokens: number;
+  /** 0: greedy. */
+  readonly temperature: number;
+  readonly seed: number;
+}
+
+/** One answer token as it is generated, with its attention rows (per layer, heads × keys, transferred). */
+export interface AnswerTokenEvent {
+  readonly index: number;
+  readonly id: number;
+  /** What the token adds to the answer's text, at [start, end) of the text so far. */
+  readonly text: string;
+  readonly start: number;
+  readonly end: number;
+  readonly keys: number;
+  readonly rows: readonly Float32Array[];
+}
+
+export interface GenerateReply {
+  readonly text: string;
+  readonly tokens: readonly {
+    readonly id: number;
+    readonly text: string;
+    readonly start: number;
+    readonly end: number;
+  }[];
+  readonly kvCache: boolean;
+}

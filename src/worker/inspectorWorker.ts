@@ -6,12 +6,21 @@
 import { Worker } from 'node:worker_threads';
 import type { InspectHandle, InspectRequest } from '../engine/inspectApi';
 import type { InspectionEventSink } from '../shared/protocol';
-import type { AttributeJson, AttributeParams, DiffJson, DiffParams, ExplainEvent } from '../shared/explainReport';
+import type {
+  AnswerTokenEvent,
+  AttributeJson,
+  AttributeParams,
+  DiffJson,
+  DiffParams,
+  ExplainEvent,
+  GenerateParams,
+  GenerateReply,
+} from '../shared/explainReport';
 import { Disposable } from '../util/disposable';
 import { firstLine } from '../shared/errorText';
 import { silentLog, type Log } from '../shared/log';
-import { MessageHandler, RequestFailed, type Call, type Envelope } from '../shared/requestReply';
-import { ATTRIBUTE, INSPECT, SECTION_DIFF, type TestHook, type WorkerConfig } from './workerProtocol';
+import { MessageHandler, RequestFailed, type Call, type Envelope, type Request } from '../shared/requestReply';
+import { ATTRIBUTE, GENERATE, INSPECT, SECTION_DIFF, type TestHook, type WorkerConfig } from './workerProtocol';
 
 export interface InspectorWorkerOptions {
   /** dist/worker.js (or a .ts file under tsx in tests). */
@@ -100,6 +109,14 @@ export class InspectorWorker extends Disposable {
     return this.explain(SECTION_DIFF, params, onEvent);
   }
 
+  /** The model continues `params.promptIds`, each token streamed with its attention rows; cancel stops it. */
+  generate(
+    params: GenerateParams,
+    onEvent: (event: AnswerTokenEvent | ExplainEvent) => void,
+  ): ExplainHandle<GenerateReply> {
+    return this.explain(GENERATE, params, onEvent);
+  }
+
   /** Tests only: makes the worker exit abruptly (needs testHooks). */
   simulateCrash(): void {
     this.worker?.postMessage({ type: 'simulate-crash' } satisfies TestHook);
@@ -110,15 +127,9 @@ export class InspectorWorker extends Disposable {
     this.worker?.postMessage({ type: 'collect-garbage' } satisfies TestHook);
   }
 
-  private explain<P, R>(
-    type: typeof ATTRIBUTE | typeof SECTION_DIFF,
-    params: P,
-    onEvent: (event: ExplainEvent) => void,
-  ): ExplainHandle<R> {
+  private explain<P, R, E>(type: Request<P, R, E>, params: P, onEvent: (event: E) => void): ExplainHandle<R> {
     if (this.isDisposed) throw new Error('InspectorWorker is disposed');
-    const call = this.ensureHandler().request(type as never, params as never, {
-      onEvent: onEvent as (event: never) => void,
-    }) as Call<R>;
+    const call = this.ensureHandler().request(type, params, { onEvent });
     return { result: this.track(call.reply), cancel: () => call.cancel() };
   }
 

@@ -4,11 +4,14 @@
 // session.run in flight finishes, and its result is discarded). A cancelled request posts nothing more.
 import { parentPort, workerData } from 'node:worker_threads';
 import {
+  AnswerSessions,
   attributionReport,
   EngineError,
+  generateAnswer,
   errorEvent,
   ExplainSessions,
   InspectionCancelled,
+  isModelDtype,
   ModelCache,
   runInspection,
   sectionDiffReport,
@@ -19,13 +22,14 @@ import type { ExplainEvent } from '../shared/explainReport';
 import { eventTransferList, type InspectionEvent } from '../shared/protocol';
 import { MessageHandler, type Envelope, type Served } from '../shared/requestReply';
 import { fullCollectionFunction, GarbageBudget } from './heapCollection';
-import { ATTRIBUTE, INSPECT, SECTION_DIFF, type TestHook, type WorkerConfig } from './workerProtocol';
+import { ATTRIBUTE, GENERATE, INSPECT, SECTION_DIFF, type TestHook, type WorkerConfig } from './workerProtocol';
 
 const port = parentPort;
 if (!port) throw new Error('worker.ts must run as a worker thread');
 const config = workerData as WorkerConfig;
 const models = new ModelCache(config);
 const explainSessions = new ExplainSessions(models);
+const answerSessions = new AnswerSessions();
 let latestInspection = -1;
 let queue: Promise<unknown> = Promise.resolve();
 let queued = 0;
@@ -103,6 +107,35 @@ handler.serve(SECTION_DIFF, (params, served) =>
     if (params.oldText === params.newText) return null;
     const session = await explainSessions.get(params, (progress) => served.emit({ kind: 'load', progress }));
     return sectionDiffReport({ ...session, ...explainContext(served) }, params);
+  }),
+);
+
+handler.serve(GENERATE, (params, served) =>
+  enqueue(async () => {
+    const dtype = params.dtype !== undefined && isModelDtype(params.dtype) ? params.dtype : 'auto';
+    const loaded = await models.get(
+      params.model,
+      params.provider,
+      (progress) => served.emit({ kind: 'load', progress }),
+      dtype,
+    );
+    const session = await answerSessions.get(loaded, { provider: params.provider, dtype });
+    const answer = await generateAnswer(loaded, session, params.promptIds, {
+      maxTokens: params.maxTokens,
+      temperature: params.temperature,
+      seed: params.seed,
+      provider: params.provider,
+      dtype,
+      isCancelled: () => served.isCancelled(),
+      onToken: (token, generated) => {
+        const rows = generated.rows.map((r) => r.slice());
+        served.emit(
+          { index: generated.index, ...token, keys: generated.keys, rows },
+          rows.map((r) => r.buffer as ArrayBuffer),
+        );
+      },
+    });
+    return { text: answer.text, tokens: answer.tokens, kvCache: answer.kvCache };
   }),
 );
 

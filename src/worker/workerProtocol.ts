@@ -3,7 +3,16 @@
 // themselves (shared/protocol.ts, forwarded unchanged with their transfer lists); attribution and the section
 // diff stream numbered progress and reply with their report. Test hooks travel as plain messages.
 import type { InspectionEvent } from '../shared/protocol';
-import type { AttributeJson, AttributeParams, DiffJson, DiffParams, ExplainEvent } from '../shared/explainReport';
+import type {
+  AnswerTokenEvent,
+  AttributeJson,
+  AttributeParams,
+  DiffJson,
+  DiffParams,
+  ExplainEvent,
+  GenerateParams,
+  GenerateReply,
+} from '../shared/explainReport';
 import { request } from '../shared/requestReply';
 import type { InspectRequest } from '../engine/inspectApi';
 
@@ -21,6 +30,12 @@ export const INSPECT = request<InspectRequest, null, InspectionEvent>('inspect')
 export const ATTRIBUTE = request<AttributeParams, AttributeJson, ExplainEvent>('attribute');
 /** null: the two texts are identical. */
 export const SECTION_DIFF = request<DiffParams, DiffJson | null, ExplainEvent>('section-diff');
+
+/**
+ * The model writes an answer after the inspected tokens, streamed token by token with their attention.
+ * Stopping is a cancel between tokens: the caller keeps the tokens it was streamed.
+ */
+export const GENERATE = request<GenerateParams, GenerateReply, AnswerTokenEvent | ExplainEvent>('generate');
 
 export type TestHook =
   | { readonly type: 'simulate-crash' }

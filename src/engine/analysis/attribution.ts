@@ -227,8 +227,8 @@ export async function attributeAnswer(
   options.onProgress?.({ done: 0, total, message: `Scoring the answer with ${m} ablations` });
   const scored = await model.answerLogProbs(
     [...sequences, emptyPrompt],
-    // The first sequence is the whole prompt; the ablations follow it.
-    (done) => options.onProgress?.({ done, total, message: `Ablation ${Math.max(0, done - 1)} of ${m}` }),
+    // The whole prompt runs first, the empty prompt (the faithfulness check) last.
+    (done) => options.onProgress?.({ done, total, message: `Ablation ${Math.min(m, Math.max(0, done - 1))} of ${m}` }),
     cancelled,
   );
   const scores = scored.slice(0, sequences.length);

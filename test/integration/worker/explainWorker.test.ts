@@ -1,12 +1,13 @@
 // Attribute Answer and Diff Sections as requests of the inspector's worker (the real bundle, the embedded
 // model): the report is the one the CLI's in-process path builds, progress comes as numbered ablation
 // steps, the model stays warm for the next request, a cancelled attribution rejects as cancelled and the
-// worker serves the next request, and the diff of identical texts is null.
+// worker serves the next request, and the diff of identical texts is null. Generate streams its tokens with
+// their rows (transferred), the same greedy answer twice, and stops between tokens when cancelled.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { attributionReport, ExplainSessions, ModelCache, sectionDiffReport } from '../../../src/engine/inspectApi';
-import type { ExplainEvent } from '../../../src/shared/explainReport';
+import type { AnswerTokenEvent, ExplainEvent } from '../../../src/shared/explainReport';
 import { RequestFailed } from '../../../src/shared/requestReply';
 import { InspectorWorker } from '../../../src/worker/inspectorWorker';
 import { buildBundle } from '../../helpers/buildBundle';
@@ -95,4 +96,35 @@ test('the in-process diff and the worker diff agree', async () => {
     await sessions.release();
     await cache.release();
   }
+});
+
+test('generate in the worker: tokens stream with their rows, greedy repeats, cancel stops between tokens', async () => {
+  const promptIds = [8190, 300, 41, 1200, 77, 15, 900];
+  const streamed: AnswerTokenEvent[] = [];
+  const reply = await worker.generate({ ...choice, promptIds, maxTokens: 5, temperature: 0, seed: 1 }, (e) => {
+    if ('rows' in e) streamed.push(e);
+  }).result;
+  assert.equal(streamed.length, reply.tokens.length);
+  assert.deepEqual(
+    streamed.map((t) => t.id),
+    reply.tokens.map((t) => t.id),
+  );
+  streamed.forEach((t, i) => {
+    assert.equal(t.keys, promptIds.length + i + 1);
+    assert.equal(t.rows.length, 4);
+    assert.equal(t.rows[0].length, 8 * t.keys);
+  });
+  assert.equal(streamed.map((t) => t.text).join(''), reply.text);
+  const again = await worker.generate({ ...choice, promptIds, maxTokens: 5, temperature: 0, seed: 1 }, () => undefined)
+    .result;
+  assert.deepEqual(again.tokens, reply.tokens);
+
+  let count = 0;
+  let stop = (): void => undefined;
+  const handle = worker.generate({ ...choice, promptIds, maxTokens: 40, temperature: 0, seed: 1 }, (e) => {
+    if ('rows' in e && ++count === 2) stop();
+  });
+  stop = handle.cancel;
+  await assert.rejects(handle.result, (e: unknown) => e instanceof RequestFailed && e.cancelled);
+  assert.equal(count, 2);
 });
