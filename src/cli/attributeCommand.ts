@@ -17,7 +17,7 @@ import type { ExplainArgs, ExplainIo } from './explainIo';
 import { ExplainUsageError, htmlPage, loadExplainModel, parseExplainArgs, readText, writeOutput } from './explainIo';
 
 export const ATTRIBUTE_USAGE =
-  'usage: prompt-attention attribute <prompt|-> (--answer <file> | --generate N) [--model <folder|hub id>] [--dtype <dtype>] ' +
+  'usage: prompt-attention attribute <prompt|-> (--answer <file> | --generate N) [--span START:END] [--model <folder|hub id>] [--dtype <dtype>] ' +
   '[--provider auto|cpu|…] [--format json|html|text] [--out <file>] [--cache-dir <dir>]';
 
 const HELP = `${ATTRIBUTE_USAGE}
@@ -27,11 +27,23 @@ section is left out (exact leave-one-out up to 16 sections, random ablations wit
 beyond), beside the attention from the answer to each section, and the sections the answer does not need.
   --answer      the answer, from a file (it continues the prompt; a space joins them at a word seam)
   --generate    let the model answer greedily, at most N tokens
+  --span        attribute only the answer's characters START:END (a sentence, a number): the tokens that
+                overlap them are scored, the answer before them still conditions (ContextCite-style)
                 (without either, a line ---answer--- in the prompt separates the prompt from its answer)
   --format      json, html or text (default: text on a terminal, json when piped)
 Exit codes: 0 ok, 1 bad input or model error, 2 usage error.`;
 
-const OPTIONS = ['--answer', '--generate', '--model', '--dtype', '--provider', '--format', '--out', '--cache-dir'];
+const OPTIONS = [
+  '--answer',
+  '--generate',
+  '--span',
+  '--model',
+  '--dtype',
+  '--provider',
+  '--format',
+  '--out',
+  '--cache-dir',
+];
 
 const percent = (v: number): string => `${(v * 100).toFixed(1)}%`;
 
@@ -41,6 +53,11 @@ export function toAttributeText(model: ExplainModel, r: AttributionResult): stri
   const lines = [
     `${modelWords(model)}.`,
     `Answer ${JSON.stringify(r.answer.text)} (${r.answer.tokens} tokens), log-probability ${r.answer.logProb.toFixed(2)} given the whole prompt (${r.promptTokens} tokens).`,
+    ...(r.span
+      ? [
+          `Attributed: the answer's characters ${r.span.start}:${r.span.end}, ${JSON.stringify(r.span.text)} (${r.span.tokens} tokens).`,
+        ]
+      : []),
     faithfulnessWords(r.faithfulness),
     r.method === 'leave-one-out'
       ? `Method: leave-one-out, ${r.ablations} ablations (exact)`
@@ -135,7 +152,7 @@ export async function runAttributeCommand(argv: readonly string[], io: ExplainIo
             if (io.stderr.isTTY && e.kind === 'step') io.stderr.write(`\r${e.message} (${e.done}/${e.total})\x1b[K`);
           },
         },
-        { prompt, answer: spec },
+        { prompt, answer: spec, ...(args.span ? { span: args.span } : {}) },
       );
       if (io.stderr.isTTY) io.stderr.write('\r\x1b[K');
       const model = explainModel(explain.loaded);

@@ -6,6 +6,9 @@ import { EngineError } from './engineError';
 import type { LoadedModel } from './runtime/loadedModel';
 import { GenerationSession, type GeneratedToken } from './runtime/generationSession';
 import type { ModelDtype } from './runtime/modelFiles';
+import { answerTokens } from './analysis/answerSpan';
+
+export { answerTokens };
 
 export interface AnswerToken {
   readonly id: number;
@@ -33,24 +36,6 @@ export interface AnswerOptions {
   readonly isCancelled?: () => boolean;
   /** Each token as soon as it is generated, with its offsets in the text so far. */
   readonly onToken?: (token: AnswerToken, generated: GeneratedToken) => void;
-}
-
-/** Offsets of each token in decode(all): the text grows by what each prefix's decoding adds. */
-export function answerTokens(ids: readonly number[], decode: (ids: readonly number[]) => string): AnswerToken[] {
-  const text = decode(ids);
-  const tokens: AnswerToken[] = [];
-  let start = 0;
-  for (let i = 0; i < ids.length; i++) {
-    const prefix = i === ids.length - 1 ? text : decode(ids.slice(0, i + 1));
-    // A prefix that ends inside a character decodes to a replacement character: keep the common part only.
-    let end = 0;
-    const max = Math.min(prefix.length, text.length);
-    while (end < max && prefix.charCodeAt(end) === text.charCodeAt(end)) end++;
-    end = Math.max(start, end);
-    tokens.push({ id: ids[i], text: text.slice(start, end), start, end });
-    start = end;
-  }
-  return tokens;
 }
 
 /** A session kept for the next answer of the same model (the worker keeps one warm). */

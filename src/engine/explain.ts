@@ -46,6 +46,7 @@ export function toAttributeJson(model: ExplainModel, r: AttributionResult): Attr
   return {
     model,
     answer: { text: r.answer.text, tokens: r.answer.tokens, logProb: fixed(r.answer.logProb) },
+    ...(r.span ? { span: { start: r.span.start, end: r.span.end, text: r.span.text } } : {}),
     sections: r.sections.map((s) => ({
       index: s.index,
       kind: s.kind,
@@ -78,8 +79,12 @@ export function toAttributeJson(model: ExplainModel, r: AttributionResult): Attr
 }
 
 /** The attribution itself (the CLI's text and HTML read it), with progress as numbered steps. */
-export function runAttribution(context: ExplainContext, params: Pick<AttributeParams, 'prompt' | 'answer'>) {
+export function runAttribution(
+  context: ExplainContext,
+  params: Pick<AttributeParams, 'prompt' | 'answer' | 'span'>,
+): Promise<AttributionResult> {
   return attributeAnswer(context.model, params.prompt, params.answer, {
+    ...(params.span ? { span: params.span } : {}),
     onProgress: (p) => context.onEvent?.({ kind: 'step', done: p.done, total: p.total, message: p.message }),
     ...(context.isCancelled ? { isCancelled: context.isCancelled } : {}),
   });
@@ -87,7 +92,7 @@ export function runAttribution(context: ExplainContext, params: Pick<AttributePa
 
 export async function attributionReport(
   context: ExplainContext,
-  params: Pick<AttributeParams, 'prompt' | 'answer'>,
+  params: Pick<AttributeParams, 'prompt' | 'answer' | 'span'>,
 ): Promise<AttributeJson> {
   return toAttributeJson(explainModel(context.loaded), await runAttribution(context, params));
 }

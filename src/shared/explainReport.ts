@@ -38,7 +38,10 @@ export interface SavingsJson {
 
 export interface AttributeJson {
   readonly model: ExplainModel;
+  /** logProb: of the span's tokens when a span was attributed. */
   readonly answer: { readonly text: string; readonly tokens: number; readonly logProb: number };
+  /** attribute --span: the answer's characters attributed. */
+  readonly span?: { readonly start: number; readonly end: number; readonly text: string };
   readonly sections: readonly AttributedSectionJson[];
   readonly method: 'leave-one-out' | 'random-ablation';
   readonly ablations?: number;
@@ -87,6 +90,8 @@ export type AnswerSpecParams = { readonly text: string } | { readonly generate: 
 export interface AttributeParams extends ExplainModelChoice {
   readonly prompt: string;
   readonly answer: AnswerSpecParams;
+  /** The answer's characters to attribute (all of it when absent). */
+  readonly span?: { readonly start: number; readonly end: number };
 }
 
 export interface DiffParams extends ExplainModelChoice {

@@ -11,6 +11,7 @@ import { AttributionCancelled, type ScoredSequence } from '../runtime/logitsSess
 import { attributionUnits, splitPromptSections, type PromptSection } from './sections';
 import { meanReceived, tokenUnits, type InspectSection } from './sectionStats';
 import { ablationCount, fitSparseLinear, randomMasks, seededGenerator } from './surrogate';
+import { answerTokens, spanMask, type AnswerSpan } from './answerSpan';
 
 export const LOO_LIMIT = 16;
 /**
@@ -71,6 +72,8 @@ export interface AttributeOptions {
   /** Force random ablations at any section count (tests), or set their number. */
   readonly method?: 'leave-one-out' | 'random-ablation';
   readonly ablations?: number;
+  /** Attribute only the answer's characters start..end (the tokens overlapping them are scored). */
+  readonly span?: AnswerSpan;
 }
 
 /** A section as inspect reports it (attentionShare: over all queries), with what the answer owes it. */
@@ -105,7 +108,9 @@ export interface Faithfulness {
 
 export interface AttributionResult {
   readonly prompt: string;
+  /** logProb: of the span's tokens when a span was asked for. */
   readonly answer: { readonly text: string; readonly tokens: number; readonly logProb: number };
+  readonly span?: AnswerSpan & { readonly text: string; readonly tokens: number };
   readonly promptTokens: number;
   readonly sections: AttributedSection[];
   readonly method: 'leave-one-out' | 'random-ablation';
@@ -134,8 +139,6 @@ export function joinAnswer(prompt: string, answer: string): { text: string; boun
   return { text: prompt + seam + trimmed, boundary: prompt.length };
 }
 
-const sum = (values: Float64Array): number => values.reduce((a, b) => a + b, 0);
-
 function attentionFlopsShare(n: number, cut: number): number {
   const kept = n - cut;
   return n > 0 ? 1 - (kept * (kept + 1)) / (n * (n + 1)) : 0;
@@ -163,6 +166,7 @@ export async function attributeAnswer(
   let promptTokens: TokenInfo[];
   let answerIds: number[];
   let answerText: string;
+  let answerSpans: { readonly start: number; readonly end: number }[];
   if ('text' in spec) {
     if (spec.text.trim() === '') throw new EngineError('The answer is empty.');
     const joined = joinAnswer(prompt, spec.text);
@@ -173,6 +177,10 @@ export async function attributeAnswer(
     promptTokens = full.tokens.slice(0, first);
     answerIds = full.ids.slice(first).filter((_, i) => !full.tokens[first + i].special);
     answerText = joined.text.slice(joined.boundary);
+    answerSpans = full.tokens
+      .slice(first)
+      .filter((t) => !t.special)
+      .map((t) => ({ start: Math.max(0, t.start - joined.boundary), end: t.end - joined.boundary }));
   } else {
     if (!(spec.generate >= 1)) throw new EngineError('--generate needs at least 1 token.');
     promptIds = promptTokenized.ids;
@@ -191,7 +199,11 @@ export async function attributeAnswer(
     );
     if (answerIds.length === 0) throw new EngineError('The model generated no answer (it ended the text at once).');
     answerText = model.decode(answerIds);
+    answerSpans = answerTokens(answerIds, (ids) => model.decode(ids));
   }
+  const mask = options.span ? spanMask(answerSpans, options.span, answerText.length) : null;
+  // The answer's log-probability, or the span's: the tokens outside it condition but are not scored.
+  const sum = (values: Float64Array): number => values.reduce((a, b, i) => (mask && !mask[i] ? a : a + b), 0);
   const n = promptIds.length + answerIds.length;
   if (n > model.maxPositions)
     throw new EngineError(
@@ -234,7 +246,8 @@ export async function attributeAnswer(
   const scores = scored.slice(0, sequences.length);
   const logProb = sum(scores[0]);
   const logProbWithoutPrompt = sum(scored[sequences.length]);
-  const requiredNats = requiredMarginNats(answerIds.length);
+  const scoredTokens = mask ? mask.reduce((c, v) => c + v, 0) : answerIds.length;
+  const requiredNats = requiredMarginNats(scoredTokens);
   const faithfulness: Faithfulness = {
     logProbWithPrompt: logProb,
     logProbWithoutPrompt,
@@ -256,7 +269,10 @@ export async function attributeAnswer(
   if (model.attention) {
     if (cancelled?.()) throw new AttributionCancelled();
     const ids = [...promptIds, ...answerIds];
-    const { received, meanRow } = await model.attention(ids, promptIds.length - 1, n - 2);
+    // The positions that predict the scored tokens (all the answer's, or the span's).
+    const first = mask ? mask.indexOf(1) : 0;
+    const last = mask ? mask.lastIndexOf(1) : answerIds.length - 1;
+    const { received, meanRow } = await model.attention(ids, promptIds.length - 1 + first, promptIds.length - 1 + last);
     forwardPasses++;
     const mean = meanReceived(received, n);
     const byUnit = (values: ArrayLike<number>): number[] => {
@@ -325,6 +341,15 @@ export async function attributeAnswer(
   return {
     prompt,
     answer: { text: answerText, tokens: answerIds.length, logProb },
+    ...(options.span
+      ? {
+          span: {
+            ...options.span,
+            text: answerText.slice(options.span.start, options.span.end),
+            tokens: scoredTokens,
+          },
+        }
+      : {}),
     promptTokens: promptIds.length,
     sections: result,
     method,

@@ -97,6 +97,17 @@ test('attribute: the answer after ---answer--- on stdin, and --generate N as tex
   assert.match(generated.stdout, /^Savings: /m);
 });
 
+test('attribute --span START:END: the JSON names the span; a bad span is a usage error', async () => {
+  const prompt = await file('span.txt', PROMPT);
+  const answer = await file('span-answer.txt', 'XK-4471, the code.\n');
+  const result = await run(['attribute', prompt, '--answer', answer, '--span', '1:8', '--format', 'json']);
+  assert.equal(result.code, 0, result.stderr);
+  const doc = JSON.parse(result.stdout) as { span: { start: number; end: number; text: string } };
+  assert.deepEqual(doc.span, { start: 1, end: 8, text: 'XK-4471' });
+  assertOneLine(await run(['attribute', prompt, '--answer', answer, '--span', '8:1']), 2, /--span needs START:END/);
+  assertOneLine(await run(['attribute', prompt, '--answer', answer, '--span', '1:99']), 1, /ends past the answer/);
+});
+
 test('attribute: bad input is one line and a non-zero exit', async () => {
   const prompt = await file('p2.txt', PROMPT);
   assertOneLine(await run(['attribute', prompt, '--answer', await file('empty.txt', ' \n')]), 1, /answer is empty/);
