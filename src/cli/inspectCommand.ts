@@ -51,7 +51,12 @@ async function inspect(
   io: InspectCommandIo,
   wantRaw: boolean,
   log: Log,
-): Promise<{ result: InspectionResult; raw: Float32Array[]; answer: GeneratedAnswer | null }> {
+): Promise<{
+  result: InspectionResult;
+  raw: Float32Array[];
+  answer: GeneratedAnswer | null;
+  valueNorm: Float32Array[] | null;
+}> {
   const models = new ModelCache({
     modelsDir: modelsDir(),
     cacheDir: args.cacheDir ?? defaultCacheDir(),
@@ -59,6 +64,7 @@ async function inspect(
   });
   const collected = new ResultCollector();
   let answer: GeneratedAnswer | null = null;
+  let valueNorm: Float32Array[] | null = null;
   const raw: Float32Array[] = [];
   const showProgress = io.stderr.isTTY === true;
   const rate = new DownloadRate();
@@ -113,6 +119,22 @@ async function inspect(
       () => false,
     );
     const header = collected.partial.header;
+    if (args.weighting === 'value-norm' && header) {
+      if (header.tokens.length > DENSE_LIMIT_TOKENS)
+        throw new EngineError(
+          `--weighting value-norm prints full rows for at most ${DENSE_LIMIT_TOKENS} tokens; this input has ${header.tokens.length} (add --max-tokens ${DENSE_LIMIT_TOKENS}).`,
+        );
+      const session = await GenerationSession.open(model.folder, model.config, {
+        provider: args.provider,
+        dtype: args.dtype,
+        valueNorms: true,
+      });
+      try {
+        valueNorm = await session.valueNormRows(header.tokens.map((t) => t.id));
+      } finally {
+        await session.dispose();
+      }
+    }
     if (args.generate > 0 && header) {
       const session = await GenerationSession.open(model.folder, model.config, {
         provider: args.provider,
@@ -135,7 +157,7 @@ async function inspect(
   }
   const result = collected.result({ label, offset: 0 });
   if (!result) throw new Error('inspection ended without a result');
-  return { result: { ...result, source: { label, offset: 0 } }, raw, answer };
+  return { result: { ...result, source: { label, offset: 0 } }, raw, answer, valueNorm };
 }
 
 async function readAsset(name: string): Promise<string> {
@@ -174,7 +196,7 @@ export async function runInspectCommand(argv: readonly string[], io: InspectComm
   try {
     const format = args.format ?? (io.stdout.isTTY ? 'text' : 'json');
     const { text, label } = await readInput(args.file, io);
-    const { result, raw, answer } = await inspect(args, text, label, io, args.dense, log);
+    const { result, raw, answer, valueNorm } = await inspect(args, text, label, io, args.dense, log);
     const t = result.summary.timings;
     log.info(
       `${result.tokens.length} tokens on ${result.model.provider} in ${t.totalMs.toFixed(0)} ms (tokenize ${t.tokenizeMs.toFixed(0)}, run ${t.runMs.toFixed(0)}, statistics ${t.statsMs.toFixed(0)})`,
@@ -194,12 +216,15 @@ export async function runInspectCommand(argv: readonly string[], io: InspectComm
         ? `${JSON.stringify(
             toInspectJson(
               result,
-              args.dense
-                ? answer
-                  ? denseWithAnswer(raw, result.model.heads, result.tokens.length, answer.rows)
-                  : denseAttention(raw, result.model.heads, result.tokens.length)
-                : undefined,
+              valueNorm
+                ? denseAttention(valueNorm, result.model.heads, result.tokens.length)
+                : args.dense
+                  ? answer
+                    ? denseWithAnswer(raw, result.model.heads, result.tokens.length, answer.rows)
+                    : denseAttention(raw, result.model.heads, result.tokens.length)
+                  : undefined,
               answer ? { text: answer.text, tokens: answer.tokens } : undefined,
+              valueNorm ? 'value-norm' : undefined,
             ),
           )}\n`
         : toInspectText(result) +

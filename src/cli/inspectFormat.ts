@@ -41,6 +41,8 @@ export interface InspectJson {
   readonly drivers: readonly { readonly index: number; readonly text: string; readonly received: number }[];
   readonly sections: readonly InspectSection[];
   readonly attention?: number[][][][];
+  /** With --weighting value-norm: what `attention` holds (α·‖v W_O‖ rows, each summing to 1). */
+  readonly weighting?: 'value-norm';
   /** With --generate: what the model wrote, tokens with offsets into `text`. */
   readonly answer?: {
     readonly text: string;
@@ -95,6 +97,7 @@ export function toInspectJson(
   result: InspectionResult,
   attention?: number[][][][],
   answer?: InspectJson['answer'],
+  weighting?: InspectJson['weighting'],
 ): InspectJson {
   const { model, tokens, summary } = result;
   return {
@@ -123,6 +126,7 @@ export function toInspectJson(
     ).map((s) => ({ ...s, attentionShare: round(s.attentionShare) })),
     ...(attention ? { attention } : {}),
     ...(answer ? { answer } : {}),
+    ...(weighting ? { weighting } : {}),
   };
 }
 

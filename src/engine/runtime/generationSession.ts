@@ -10,6 +10,7 @@ import type { ExecutionProviderName, ExecutionProviderSetting } from '../../shar
 import { seededRandom } from '../../shared/seededRandom';
 import { EngineError } from '../engineError';
 import { planAttentionTap } from '../graph/attentionTap';
+import { appendValueNorms } from '../graph/valueNormGraph';
 import { decodeModel, encodeModel } from '../graph/onnxGraph';
 import { createSession } from './executionProviders';
 import type { ModelConfig } from './modelConfig';
@@ -72,6 +73,8 @@ export class GenerationSession {
     /** past input → present output, empty without a cache. */
     private readonly cache: ReadonlyMap<string, string>,
     readonly provider: ExecutionProviderName,
+    /** Per layer, the ‖v_j W_O^h‖ output (valueNormGraph.ts), when opened with valueNorms. */
+    private readonly valueNorms: readonly string[],
   ) {}
 
   /** Whether each step feeds one token and the cache (else the whole sequence runs again). */
@@ -82,7 +85,11 @@ export class GenerationSession {
   static async open(
     folder: string,
     config: ModelConfig,
-    options: { readonly provider: ExecutionProviderSetting; readonly dtype?: ModelDtype },
+    options: {
+      readonly provider: ExecutionProviderSetting;
+      readonly dtype?: ModelDtype;
+      readonly valueNorms?: boolean;
+    },
   ): Promise<GenerationSession> {
     const runtime = await import('onnxruntime-node');
     const resolved = await resolveModelFile(folder, options.dtype ?? 'auto', {
@@ -94,6 +101,7 @@ export class GenerationSession {
       );
     const model = decodeModel(await fs.readFile(resolved.file));
     const plan = planAttentionTap(model, config.layers, resolved.file);
+    const valueNorms = options.valueNorms ? appendValueNorms(model, plan.outputNames, config.heads, resolved.file) : [];
     const bytes = encodeModel(model);
     let created;
     try {
@@ -114,7 +122,7 @@ export class GenerationSession {
       }
       cache.set(name, present);
     }
-    return new GenerationSession(session, runtime, config, plan.outputNames, cache, created.provider);
+    return new GenerationSession(session, runtime, config, plan.outputNames, cache, created.provider, valueNorms);
   }
 
   /**
@@ -142,6 +150,41 @@ export class GenerationSession {
       options.onToken?.(token);
     }
     return tokens;
+  }
+
+  /**
+   * "Attention × value norm" (Kobayashi et al. 2020) over `ids`: per layer, [heads, n, n] rows of
+   * α_ij · ‖v_j W_O^h‖, each row normalized to sum to 1. Needs a session opened with valueNorms.
+   */
+  async valueNormRows(ids: readonly number[]): Promise<Float32Array[]> {
+    if (this.valueNorms.length === 0) throw new Error('the session was opened without value norms');
+    const feeds = prefillFeeds(
+      this.runtime,
+      this.session.inputNames.map((name) => ({ name, elemType: 0, shape: null })),
+      ids,
+      { kvHeads: this.config.kvHeads, headDim: this.config.headDim, metadata: this.session.inputMetadata },
+    );
+    let out: ort.InferenceSession.OnnxValueMapType;
+    try {
+      out = await this.session.run(feeds, [...this.taps, ...this.valueNorms]);
+    } catch (error) {
+      throw new EngineError(`Model run failed: ${firstLine(error)}`);
+    }
+    const n = ids.length;
+    return this.taps.map((tap, layer) => {
+      const probabilities = out[tap].data as Float32Array;
+      const norms = out[this.valueNorms[layer]].data as Float32Array;
+      const heads = norms.length / n;
+      const rows = new Float32Array(heads * n * n);
+      for (let h = 0; h < heads; h++)
+        for (let i = 0; i < n; i++) {
+          const base = h * n * n + i * n;
+          let total = 0;
+          for (let j = 0; j <= i; j++) total += rows[base + j] = probabilities[base + j] * norms[h * n + j];
+          if (total > 0) for (let j = 0; j <= i; j++) rows[base + j] /= total;
+        }
+      return rows;
+    });
   }
 
   /** One pass: the whole sequence (no past), or its last token after the cache of the ones before. */

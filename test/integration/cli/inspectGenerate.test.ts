@@ -1,7 +1,7 @@
 // `inspect --generate N` through the real CLI bundle on a torch-style export with a KV cache (reference
 // decoder weights, tiny tokenizer): the answer object (text, tokens with offsets into it), greedy runs that
 // agree, and with --dense the answer tokens' rows after the prompt's, over prompt and answer keys, equal to
-// the float64 reference decoder run on the prompt and the answer.
+// the float64 reference decoder run on the prompt and the answer; --weighting value-norm rows sum to 1.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
@@ -123,4 +123,21 @@ test('--dense with --generate: the answer rows follow the prompt rows and equal 
       }
   }
   assert.ok(worst < 1e-4, `largest difference ${worst}`);
+});
+
+test('--weighting value-norm: attention holds rows that sum to 1 and differ from plain attention', async () => {
+  const weighted = (await inspect(['--weighting', 'value-norm'])) as Doc & { weighting?: string };
+  const plain = await inspect(['--dense']);
+  assert.equal(weighted.weighting, 'value-norm');
+  assert.ok(weighted.attention && plain.attention);
+  let differs = 0;
+  weighted.attention.forEach((layer, l) =>
+    layer.forEach((head, h) =>
+      head.forEach((row, q) => {
+        assert.ok(Math.abs(row.reduce((s, x) => s + x, 0) - 1) < 1e-4, `layer ${l} head ${h} row ${q}`);
+        row.forEach((x, k) => (differs = Math.max(differs, Math.abs(x - (plain.attention?.[l][h][q][k] ?? 0)))));
+      }),
+    ),
+  );
+  assert.ok(differs > 1e-3);
 });
