@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type * as ort from 'onnxruntime-node';
-import { cleanProviderError, createSession, gpuCandidates } from '../../../src/engine/runtime/executionProviders';
+import { cleanProviderError, createSession, gpuCandidates } from '../../../../src/engine/runtime/executionProviders';
 
 const fakeSession = { release: async () => undefined } as unknown as ort.InferenceSession;
 
@@ -115,8 +115,8 @@ test('webgpu on Linux without a Vulkan loader is skipped with the reason, withou
 });
 
 test('on this machine, an unavailable provider really falls back to CPU and the model runs', async () => {
-  const { writeTinyModel, makeTempDir, removeTempDir } = await import('../../helpers/tinyModel');
-  const { LoadedModel } = await import('../../../src/engine/runtime/loadedModel');
+  const { writeTinyModel, makeTempDir, removeTempDir } = await import('../../../helpers/tinyModel');
+  const { LoadedModel } = await import('../../../../src/engine/runtime/loadedModel');
   const dir = await makeTempDir();
   try {
     const tiny = await writeTinyModel(`${dir}/m`);

@@ -4,10 +4,10 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { onnx } from 'onnx-proto';
-import { LoadedModel } from '../../../src/engine/runtime/loadedModel';
-import { decodeModel } from '../../../src/engine/graph/onnxGraph';
-import { prepareTappedModel } from '../../../src/engine/graph/tapCache';
-import { makeTempDir, removeTempDir, writeTinyModel } from '../../helpers/tinyModel';
+import { LoadedModel } from '../../../../src/engine/runtime/loadedModel';
+import { decodeModel } from '../../../../src/engine/graph/onnxGraph';
+import { prepareTappedModel } from '../../../../src/engine/graph/tapCache';
+import { makeTempDir, removeTempDir, writeTinyModel } from '../../../helpers/tinyModel';
 
 let dir = '';
 

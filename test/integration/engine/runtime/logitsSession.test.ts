@@ -3,9 +3,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { readModelConfig } from '../../../src/engine/runtime/modelConfig';
-import { LogitsSession } from '../../../src/engine/runtime/logitsSession';
-import { makeTempDir, removeTempDir, writeTinyModel } from '../../helpers/tinyModel';
+import { readModelConfig } from '../../../../src/engine/runtime/modelConfig';
+import { LogitsSession } from '../../../../src/engine/runtime/logitsSession';
+import { makeTempDir, removeTempDir, writeTinyModel } from '../../../helpers/tinyModel';
 
 let dir = '';
 before(async () => {

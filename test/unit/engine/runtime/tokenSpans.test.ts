@@ -2,10 +2,10 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { ModelTokenizer } from '../../../src/engine/runtime/modelTokenizer';
-import { gpt2ByteDecoder, tokenSpans } from '../../../src/engine/runtime/tokenSpans';
-import { buildTinyTokenizer } from '../../helpers/tinyTokenizer';
-import { makeTempDir, removeTempDir } from '../../helpers/tinyModel';
+import { ModelTokenizer } from '../../../../src/engine/runtime/modelTokenizer';
+import { gpt2ByteDecoder, tokenSpans } from '../../../../src/engine/runtime/tokenSpans';
+import { buildTinyTokenizer } from '../../../helpers/tinyTokenizer';
+import { makeTempDir, removeTempDir } from '../../../helpers/tinyModel';
 
 const byteToChar = new Map([...gpt2ByteDecoder()].map(([ch, b]) => [b, ch]));
 const byteLevel = (bytes: number[]): string => bytes.map((b) => byteToChar.get(b)).join('');

@@ -7,7 +7,7 @@ import type {
   InspectionResult,
   LayerAttention,
   TokenInfo,
-} from '../../../src/shared/protocol';
+} from '../../src/shared/protocol';
 
 export function syntheticTokens(text: string): TokenInfo[] {
   const tokens: TokenInfo[] = [{ id: 1, text: '', start: 0, end: 0, special: true }];

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { decodeInspectionResult, encodeInspectionResult } from '../../../src/shared/resultCodec';
 import { buildReportHtml } from '../../../src/report/reportHtml';
-import { syntheticResult } from './syntheticResult';
+import { syntheticResult } from '../../helpers/syntheticResult';
 
 test('typed arrays survive the JSON round trip as base64', () => {
   const result = syntheticResult('One two three.\nFour five six.');

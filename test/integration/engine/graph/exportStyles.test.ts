@@ -5,15 +5,15 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { planAttentionTap } from '../../../src/engine/graph/attentionTap';
-import { decodeModel, encodeModel, valueElemType, valueShape } from '../../../src/engine/graph/onnxGraph';
-import { prepareTappedModel } from '../../../src/engine/graph/tapCache';
-import { ALL_ROWS, PROBABILITY_ROWS_INPUT } from '../../../src/engine/graph/attentionStatsGraph';
-import { createSession } from '../../../src/engine/runtime/executionProviders';
-import { prefillFeeds } from '../../../src/engine/runtime/prefillFeeds';
-import type { ExportOptions } from '../../helpers/exportStyleGraph';
-import { buildExportGraph, externalizeWeights } from '../../helpers/exportStyleGraph';
-import type { DecoderWeights } from '../../helpers/referenceDecoder';
+import { planAttentionTap } from '../../../../src/engine/graph/attentionTap';
+import { decodeModel, encodeModel, valueElemType, valueShape } from '../../../../src/engine/graph/onnxGraph';
+import { prepareTappedModel } from '../../../../src/engine/graph/tapCache';
+import { ALL_ROWS, PROBABILITY_ROWS_INPUT } from '../../../../src/engine/graph/attentionStatsGraph';
+import { createSession } from '../../../../src/engine/runtime/executionProviders';
+import { prefillFeeds } from '../../../../src/engine/runtime/prefillFeeds';
+import type { ExportOptions } from '../../../helpers/exportStyleGraph';
+import { buildExportGraph, externalizeWeights } from '../../../helpers/exportStyleGraph';
+import type { DecoderWeights } from '../../../helpers/referenceDecoder';
 import {
   fromHalfBits,
   halfDecoder,
@@ -22,8 +22,8 @@ import {
   quantizeQ4,
   randomDecoder,
   referenceForward,
-} from '../../helpers/referenceDecoder';
-import { makeTempDir, removeTempDir } from '../../helpers/tinyModel';
+} from '../../../helpers/referenceDecoder';
+import { makeTempDir, removeTempDir } from '../../../helpers/tinyModel';
 
 const IDS = [3, 17, 5, 42, 8, 17, 5, 42, 1, 60, 2];
 const N = IDS.length;

@@ -1,8 +1,8 @@
 // Diff of two prompt versions: sections aligned by text, added / removed / changed / same, token deltas.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { attributionUnits, splitPromptSections } from '../../../src/engine/analysis/sections';
-import { attentionFlops, diffSections, type DiffInputSection } from '../../../src/engine/analysis/sectionDiff';
+import { attributionUnits, splitPromptSections } from '../../../../src/engine/analysis/sections';
+import { attentionFlops, diffSections, type DiffInputSection } from '../../../../src/engine/analysis/sectionDiff';
 
 /** Sections of a text with a stand-in token count: its words. */
 function inputs(text: string): DiffInputSection[] {

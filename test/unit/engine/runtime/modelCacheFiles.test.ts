@@ -4,9 +4,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { ModelCache } from '../../../src/engine/runtime/modelCache';
-import { writeExportFolder } from '../../helpers/exportStyleFolder';
-import { makeTempDir, removeTempDir } from '../../helpers/tinyModel';
+import { ModelCache } from '../../../../src/engine/runtime/modelCache';
+import { writeExportFolder } from '../../../helpers/exportStyleFolder';
+import { makeTempDir, removeTempDir } from '../../../helpers/tinyModel';
 
 let dir = '';
 before(async () => {

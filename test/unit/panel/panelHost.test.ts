@@ -5,7 +5,7 @@ import { InspectionRecord, decorationBucket, tokenAtOffset } from '../../../src/
 import { readInspectorSettings } from '../../../src/panel/inspectorSettings';
 import { buildPanelHtml, makeNonce, panelCsp } from '../../../src/panel/panelHtml';
 import { isInspectorPanelState } from '../../../src/shared/panelState';
-import { syntheticResult } from './syntheticResult';
+import { syntheticResult } from '../../helpers/syntheticResult';
 
 test('the panel HTML has a strict CSP and loads only the nonce’d bundle from dist', () => {
   const nonce = makeNonce();

@@ -2,8 +2,8 @@
 // heads sharing KV heads evenly; every refusal is one line naming the key; real configs still parse.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EngineError } from '../../../src/engine/engineError';
-import { parseModelConfig } from '../../../src/engine/runtime/modelConfig';
+import { EngineError } from '../../../../src/engine/engineError';
+import { parseModelConfig } from '../../../../src/engine/runtime/modelConfig';
 
 const LLAMA = {
   model_type: 'llama',

@@ -2,8 +2,8 @@
 // merged and genai_config layouts, external data in its naming forms, and the files a Hub download needs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chooseModelFile, externalDataFor, filesForDtype } from '../../../src/engine/runtime/modelFiles';
-import type { ListedFile } from '../../../src/engine/runtime/modelFiles';
+import { chooseModelFile, externalDataFor, filesForDtype } from '../../../../src/engine/runtime/modelFiles';
+import type { ListedFile } from '../../../../src/engine/runtime/modelFiles';
 
 const GIB = 1024 ** 3;
 const QWEN: ListedFile[] = [

@@ -8,7 +8,7 @@ import {
   formatShare,
   formatSi,
   formatWindow,
-} from '../../src/shared/format';
+} from '../../../src/shared/format';
 
 test('numbers read the same on every machine', () => {
   assert.deepEqual([131072, 128000, 8192, 4096, 32768, 100].map(formatWindow), [

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as ort from 'onnxruntime-node';
-import { AttentionTapError, planAttentionTap } from '../../../src/engine/graph/attentionTap';
-import { decodeModel, encodeModel } from '../../../src/engine/graph/onnxGraph';
-import { buildGpt2Graph, GPT2_MASK_VALUE } from '../../helpers/gpt2Graph';
-import { buildLlamaGraph, LLAMA_MASK_VALUE } from '../../helpers/llamaGraph';
+import { AttentionTapError, planAttentionTap } from '../../../../src/engine/graph/attentionTap';
+import { decodeModel, encodeModel } from '../../../../src/engine/graph/onnxGraph';
+import { buildGpt2Graph, GPT2_MASK_VALUE } from '../../../helpers/gpt2Graph';
+import { buildLlamaGraph, LLAMA_MASK_VALUE } from '../../../helpers/llamaGraph';
 
 const N = 9;
 const IDS = [3, 17, 5, 42, 8, 17, 5, 42, 1];

@@ -1,7 +1,12 @@
 // The random-ablation surrogate: on a synthetic score with known weights it recovers the largest ones.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ablationCount, fitSparseLinear, randomMasks, seededGenerator } from '../../../src/engine/analysis/surrogate';
+import {
+  ablationCount,
+  fitSparseLinear,
+  randomMasks,
+  seededGenerator,
+} from '../../../../src/engine/analysis/surrogate';
 
 test('Lasso on random masks recovers the three largest of 40 weights, close to their values', () => {
   const d = 40;

@@ -3,8 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as ort from 'onnxruntime-node';
-import { ElemType } from '../../../src/engine/graph/onnxGraph';
-import { emptyPastDims, prefillFeeds } from '../../../src/engine/runtime/prefillFeeds';
+import { ElemType } from '../../../../src/engine/graph/onnxGraph';
+import { emptyPastDims, prefillFeeds } from '../../../../src/engine/runtime/prefillFeeds';
 
 const IDS = [5, 6, 7];
 
