@@ -73,7 +73,7 @@ export {
   type AttributionResult,
 } from './analysis/attribution';
 export { attributionModel } from './analysis/attributionModel';
-export { attributionUnits, splitPromptSections, type PromptSection } from './analysis/sections';
+export { attributionUnits, splitPromptSections, type PromptSection } from '../shared/promptSections';
 export { inspectSections, meanReceived, sectionAttention, type InspectSection } from './analysis/sectionStats';
 export { attentionFlops, diffSections, type DiffInputSection, type SectionDiffEntry } from './analysis/sectionDiff';
 export { LogitsSession } from './runtime/logitsSession';
