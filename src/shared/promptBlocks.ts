@@ -226,7 +226,7 @@ function parseBlocks(out: Collector, lines: readonly Line[], to: number, depth: 
       const bodyStart = Math.min(line.end + 1, end);
       out.add(
         kind,
-        kind === 'role' ? title.replace(/[ \t]*:$/, '').toLowerCase() : title || '(heading)',
+        kind === 'role' ? title.replace(/[ \t]*:$/, '').toLowerCase() : title.replace(/[ \t]*:$/, '') || '(heading)',
         line.start,
         end,
         kind === 'role' ? [bodyStart, end] : undefined,
@@ -258,7 +258,8 @@ function parseBlocks(out: Collector, lines: readonly Line[], to: number, depth: 
       if (close >= 0 && close < to) {
         const closeEnd = close + name.length + 3;
         out.add(EXAMPLE_TAG.test(name) ? 'example' : 'tag', `<${name}>`, line.start, closeEnd);
-        parseRegion(out, openEnd, close, depth + 1);
+        // A one-line tag is its own text; a longer one has blocks of its own.
+        if (text.slice(openEnd, close).includes('\n')) parseRegion(out, openEnd, close, depth + 1);
         while (i < lines.length && lines[i].end < closeEnd) i++;
         i++;
         continue;
@@ -283,7 +284,7 @@ function parseBlocks(out: Collector, lines: readonly Line[], to: number, depth: 
  * one at each user turn, when a group holds an answer. Returns the index of the first line after the run.
  */
 function parseTurns(out: Collector, lines: readonly Line[], first: number, to: number, depth: number): number {
-  const turns: { role: string; start: number; end: number }[] = [];
+  const turns: { role: string; start: number; end: number; open: boolean }[] = [];
   let i = first;
   while (i < lines.length) {
     const role = ROLE_LINE.exec(lines[i].text);
@@ -302,7 +303,8 @@ function parseTurns(out: Collector, lines: readonly Line[], first: number, to: n
     const firstText = inline ? role[2] : (lines.slice(i + 1, j).find((l) => !isBlank(l))?.text ?? '');
     const name = role[1].toLowerCase();
     const turn = out.add('turn', `${name}: ${firstText.trim()}`, line.start, end, [bodyStart, end]);
-    if (turn) turns.push({ role: name, start: turn.start, end: turn.end });
+    const open = !inline && !lines.slice(i + 1, j).some((l) => !isBlank(l));
+    if (turn) turns.push({ role: name, start: turn.start, end: turn.end, open });
     // A one-line turn is its own text; a longer one has blocks of its own.
     if (lines.slice(i + 1, j).some((l) => !isBlank(l))) parseRegion(out, bodyStart, end, depth + 1);
     i = j;
@@ -316,7 +318,9 @@ function parseTurns(out: Collector, lines: readonly Line[], first: number, to: n
   }
   let n = 0;
   for (const group of groups) {
-    if (group.length < 2 || !group.some((t) => !ASKING_ROLE.test(t.role))) continue;
+    // An example holds an answer; a group that ends in an open turn (`AI:` with no text) is the query.
+    const last = group[group.length - 1];
+    if (group.length < 2 || !group.some((t) => !ASKING_ROLE.test(t.role)) || last.open) continue;
     const asked = out.text.slice(group[0].start, group[0].end).replace(ROLE_LINE, '$2');
     out.add('example', `example ${++n}: ${asked}`, group[0].start, group[group.length - 1].end);
   }

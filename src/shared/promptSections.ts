@@ -72,11 +72,10 @@ function templateRoles(text: string, from: number, to: number): RoleSpan[] {
 }
 
 /**
- * The top-level turns of a transcript, or none. A role line opens a turn when the document reads as a
- * transcript: it starts with one (after the front matter), or the line is a bare `user:` (prompty) outside any
- * heading section. Once the transcript has begun, bare role lines always open turns; `User: …` lines under a
- * heading are that section's example turns. A heading ends a `User: …` turn; a bare role's block holds its
- * headings. One inline role line alone is not a conversation.
+ * The top-level turns of a transcript, or none. A document is a transcript when its first line (after the
+ * front matter) is a role line. Then bare role lines (`user:`, prompty) always open turns, and `User: …` lines
+ * open turns too unless they stand under a heading, where they are that section's example turns. A heading ends
+ * a `User: …` turn; a bare role's block holds its headings. One inline role line alone is not a conversation.
  */
 function findTranscript(text: string, from: number, to: number): RoleSpan[] {
   const template = templateRoles(text, from, to);
@@ -104,7 +103,7 @@ function findTranscript(text: string, from: number, to: number): RoleSpan[] {
     const m = ROLE_LINE.exec(line.text);
     if (m) {
       const inline = m[2].trim() !== '';
-      const opens = markers.length > 0 ? !inline || !inHeading : inline ? !sawContent && !inHeading : !inHeading;
+      const opens = markers.length > 0 ? !inline || !inHeading : !sawContent && !inHeading;
       if (opens) {
         if (ends.length < markers.length) ends.push(line.start);
         markers.push({ role: m[1].toLowerCase(), line, inline });
