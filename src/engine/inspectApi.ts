@@ -2,7 +2,7 @@
 // and the contract of the answer (a stream of InspectionEvents). No `vscode` import.
 import type { ExecutionProviderSetting, InspectionEvent, InspectionEventSink } from '../shared/protocol';
 import type { ModelDtype } from './runtime/modelFiles';
-import { firstLine } from '../shared/errorText';
+import { describeError, lineWithCause } from '../shared/errorText';
 import { EngineError } from './engineError';
 
 export { EngineError } from './engineError';
@@ -44,14 +44,20 @@ export interface InspectHandle {
   readonly finished: Promise<void>;
 }
 
-/** The error event for a failed inspection: an EngineError's line as is, anything else as one line plus its stack. */
+/**
+ * The error event for a failed inspection: an EngineError's line as is (with its cause chain as the log's
+ * detail, when it has a cause), anything else as one line plus its stack and causes.
+ */
 export function errorEvent(requestId: number, error: unknown): InspectionEvent {
-  if (error instanceof EngineError) return { kind: 'error', requestId, message: error.message };
+  if (error instanceof EngineError) {
+    const detail = error.cause !== undefined ? describeError(error) : undefined;
+    return { kind: 'error', requestId, message: error.message, ...(detail ? { detail } : {}) };
+  }
   return {
     kind: 'error',
     requestId,
-    message: `Inspection failed: ${firstLine(error)}`,
-    ...(error instanceof Error && error.stack ? { detail: error.stack } : {}),
+    message: `Inspection failed: ${lineWithCause(error)}`,
+    ...(error instanceof Error ? { detail: describeError(error) } : {}),
   };
 }
 
@@ -73,7 +79,7 @@ export {
   type AttributionResult,
 } from './analysis/attribution';
 export { attributionModel } from './analysis/attributionModel';
-export { attributionUnits, splitPromptSections, type PromptSection } from './analysis/sections';
+export { attributionUnits, splitPromptSections, type PromptSection } from '../shared/promptSections';
 export { inspectSections, meanReceived, sectionAttention, type InspectSection } from './analysis/sectionStats';
 export { attentionFlops, diffSections, type DiffInputSection, type SectionDiffEntry } from './analysis/sectionDiff';
 export { LogitsSession } from './runtime/logitsSession';

@@ -9,7 +9,7 @@ import {
   childrenOf,
   splitPromptSections,
   type PromptSection,
-} from '../../../../src/engine/analysis/sections';
+} from '../../../../src/shared/promptSections';
 import {
   positionProfile,
   sectionAttention,
