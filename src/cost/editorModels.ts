@@ -3,7 +3,7 @@
 import type { Section } from './chunks';
 import { approx, breakdownMarkdown, costBreakdown } from './costBreakdown';
 import { attentionCostShare, computeCost, tokensWithinKvBudget, type CostFigures } from './costModel';
-import type { CostOptions } from './costSummary';
+import type { CostOptions } from './costSettings';
 import { formatBytes, formatCount, formatShare, formatWindow } from '../shared/format';
 import { countSections, offsetOfToken, type CountSnapshot } from './incrementalCounter';
 import type { TargetPreset } from './presets';

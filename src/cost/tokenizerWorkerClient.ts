@@ -4,7 +4,7 @@
 // count only the edit since the last text sent travels (cloning 100 KB per keystroke blocked the host).
 import { Worker } from 'node:worker_threads';
 import type { SectionStyle } from './chunks';
-import type { CostOptions } from './costSummary';
+import type { CostOptions } from './costSettings';
 import type { CostDiagnostic, SectionLens } from './editorModels';
 import type { ChunkCount, CountSnapshot } from './incrementalCounter';
 import type { TargetPreset, TokenizerId } from './presets';

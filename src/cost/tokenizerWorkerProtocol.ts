@@ -4,7 +4,7 @@
 // quadruples, not as objects.
 import type { SectionStyle } from './chunks';
 import type { CostDiagnostic, SectionLens } from './editorModels';
-import type { CostOptions } from './costSummary';
+import type { CostOptions } from './costSettings';
 import type { TargetPreset } from './presets';
 import type { TextEdit } from './textEdit';
 

@@ -4,11 +4,12 @@ import * as vscode from 'vscode';
 import type { Log } from '../shared/log';
 import { registerAttributeAnswer } from './attributeAnswer';
 import { registerDiffWithHead } from './diffWithHead';
-import { InspectorController } from './inspectorController';
+import { InspectorController, type PanelCostSource } from './inspectorController';
 import { InspectorPanel } from './inspectorPanel';
 
-export function registerInspector(context: vscode.ExtensionContext, log: Log): void {
-  const controller = new InspectorController(context, log);
+/** `costFor`: the panel's cost summary, which the cost features lend (extension.ts passes it). */
+export function registerInspector(context: vscode.ExtensionContext, log: Log, costFor: PanelCostSource): void {
+  const controller = new InspectorController(context, log, costFor);
   context.subscriptions.push(
     controller,
     vscode.commands.registerCommand('promptAttention.inspect', () => controller.inspectActiveEditor()),

@@ -4,7 +4,7 @@
 // the matrix of the current layer / head / mode selection, so the panel's controls apply.
 import type { TokenInfo } from '../../src/shared/protocol';
 import { formatShare } from '../../src/shared/format';
-import { attributionUnits, splitPromptSections } from '../../src/engine/analysis/sections';
+import { attributionUnits, splitPromptSections } from '../../src/shared/sections';
 import { positionProfile, sectionMatrix, tokenUnits } from '../../src/engine/analysis/sectionStats';
 import { el } from './dom';
 

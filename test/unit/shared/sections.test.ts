@@ -4,21 +4,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import {
-  attributionUnits,
-  childrenOf,
-  splitPromptSections,
-  type PromptSection,
-} from '../../../../src/engine/analysis/sections';
+import { attributionUnits, childrenOf, splitPromptSections, type PromptSection } from '../../../src/shared/sections';
 import {
   positionProfile,
   sectionAttention,
   sectionMatrix,
   tokensInSpan,
   tokenUnits,
-} from '../../../../src/engine/analysis/sectionStats';
+} from '../../../src/engine/analysis/sectionStats';
 
-const EXAMPLES = path.resolve(__dirname, '..', '..', '..', '..', 'examples');
+const EXAMPLES = path.resolve(__dirname, '..', '..', '..', 'examples');
 
 function textOf(text: string, s: PromptSection): string {
   return text.slice(s.start, s.end);
