@@ -65,7 +65,7 @@ test('status bar, diagnostics and CodeLens follow a prompt document; Pick Target
   try {
     const { registerCostFeatures } = await import('../../../src/cost/registerCostFeatures');
     const subscriptions: { dispose(): void }[] = [];
-    registerCostFeatures(
+    const features = registerCostFeatures(
       { extensionPath: join(__dirname, '../../..'), subscriptions, secrets: fake.secrets } as unknown as Parameters<
         typeof registerCostFeatures
       >[0],
@@ -220,7 +220,7 @@ test('status bar, diagnostics and CodeLens follow a prompt document; Pick Target
       viaWorker++;
       return original(text, preset);
     };
-    const summary = await computeCostSummary('Hello world!', 'gpt-5');
+    const summary = await computeCostSummary('Hello world!', 'gpt-5', { counter: features.countPrompt });
     assert.equal(summary.tokens, 3);
     assert.equal(viaWorker, 1);
     subscriptions.forEach((subscription) => subscription.dispose());

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { buildBundle } from '../../helpers/buildBundle';
 import { IncrementalCounter } from '../../../src/cost/incrementalCounter';
 import { BUILT_IN_PRESETS } from '../../../src/cost/presets';
-import { DEFAULT_COST_OPTIONS } from '../../../src/cost/costSummary';
+import { DEFAULT_COST_OPTIONS } from '../../../src/cost/costSettings';
 import { loadTokenCounter } from '../../../src/cost/tokenCounters';
 import { TokenizerWorkerClient } from '../../../src/cost/tokenizerWorkerClient';
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildBundle } from '../../helpers/buildBundle';
-import { DEFAULT_COST_OPTIONS, type CostOptions } from '../../../src/cost/costSummary';
+import { DEFAULT_COST_OPTIONS, type CostOptions } from '../../../src/cost/costSettings';
 import { coverSections } from '../../../src/shared/promptSections';
 import { computeCostDiagnostics, computeSectionLenses } from '../../../src/cost/editorModels';
 import { IncrementalCounter } from '../../../src/cost/incrementalCounter';

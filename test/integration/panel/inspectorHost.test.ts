@@ -33,9 +33,13 @@ before(async () => {
   }
   uninstall = installFakeVscode(fake.api);
   const { registerInspector } = await import('../../../src/panel/registerInspector');
+  const { panelCostSummary } = await import('../../../src/cost/panelCost');
   context = fake.context(root);
   fake.settings['promptAttention.executionProvider'] = 'cpu';
-  registerInspector(context as never, log);
+  // The cost features lend the panel its cost summary; here it counts in-process, with the fake's settings.
+  registerInspector(context as never, log, (text) =>
+    panelCostSummary(text, (key) => fake.settings[`promptAttention.cost.${key}`]),
+  );
 });
 
 after(() => {

@@ -9,16 +9,16 @@ import {
   childrenOf,
   splitPromptSections,
   type PromptSection,
-} from '../../../../src/shared/promptSections';
+} from '../../../src/shared/promptSections';
 import {
   positionProfile,
   sectionAttention,
   sectionMatrix,
   tokensInSpan,
   tokenUnits,
-} from '../../../../src/engine/analysis/sectionStats';
+} from '../../../src/engine/analysis/sectionStats';
 
-const EXAMPLES = path.resolve(__dirname, '..', '..', '..', '..', 'examples');
+const EXAMPLES = path.resolve(__dirname, '..', '..', '..', 'examples');
 
 function textOf(text: string, s: PromptSection): string {
   return text.slice(s.start, s.end);

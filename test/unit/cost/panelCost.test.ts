@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { computeCostSummary } from '../../../src/cost/costSummary';
-import { panelCostSummary } from '../../../src/panel/panelCost';
+import { panelCostSummary } from '../../../src/cost/panelCost';
 
 const text = readFileSync(join(__dirname, '../../fixtures/cost/texts/english.txt'), 'utf8');
 
