@@ -3,8 +3,7 @@
 // tokenizer has answered once, so the status bar can show "counting…" until then. After a document's first
 // count only the edit since the last text sent travels (cloning 100 KB per keystroke blocked the host).
 import { Worker } from 'node:worker_threads';
-import type { SectionStyle } from './chunks';
-import type { CostOptions } from './costSummary';
+import type { CostOptions } from './costSettings';
 import type { CostDiagnostic, SectionLens } from './editorModels';
 import type { ChunkCount, CountSnapshot } from './incrementalCounter';
 import type { TargetPreset, TokenizerId } from './presets';
@@ -22,7 +21,7 @@ export interface WorkerCount {
   readonly snapshot: CountSnapshot;
   readonly chatOverhead: number;
   readonly diagnostics: readonly CostDiagnostic[];
-  /** Empty unless a section style was asked for. */
+  /** Empty unless the lenses were asked for. */
   readonly lenses: readonly SectionLens[];
 }
 
@@ -44,18 +43,18 @@ export class TokenizerWorkerClient {
     return this.ready.has(tokenizer);
   }
 
-  /** Counts `text`; with `sectionStyle` the reply also has the section CodeLens. */
+  /** Counts `text`; with `lenses` the reply also has the section CodeLens. */
   async count(
     document: string,
     text: string,
     preset: TargetPreset,
     options: CostOptions,
-    sectionStyle?: SectionStyle,
+    lenses = false,
   ): Promise<WorkerCount> {
     const requestId = this.nextId++;
     const base = this.worker ? this.sent.get(document) : undefined;
     const change: TextChange = base ? { edit: diffTexts(base.text, text), baseRequestId: base.requestId } : { text };
-    const params: CountParams = { document, change, preset, options, ...(sectionStyle ? { sectionStyle } : {}) };
+    const params: CountParams = { document, change, preset, options, ...(lenses ? { lenses } : {}) };
     this.sent.set(document, { text, requestId });
     let reply = await this.request(requestId, params);
     // The worker lost the base text (it should not happen): the same request again, whole.

@@ -14,7 +14,7 @@ import { modelSummary } from './inspection';
 import type { LoadedModel } from './runtime/loadedModel';
 import { validateText } from './runtime/inputValidation';
 import { attributeAnswer, type AttributionModel, type AttributionResult } from './analysis/attribution';
-import { attributionUnits, splitPromptSections } from './analysis/sections';
+import { attributionUnits, splitPromptSections } from '../shared/promptSections';
 import { meanReceived, sectionAttention } from './analysis/sectionStats';
 import { attentionFlops, diffSections, type DiffInputSection } from './analysis/sectionDiff';
 

@@ -4,7 +4,7 @@
 // progress) and comes back as a CodeLens per section with its effect on the answer and a faint decoration
 // with a hover on the sections that could be cut.
 import * as vscode from 'vscode';
-import { splitAnswer } from '../engine/inspectApi';
+import { splitAnswer } from '../shared/answerText';
 import { firstLine } from '../shared/errorText';
 import type { Log } from '../shared/log';
 import type { SectionLens } from './attributionHints';

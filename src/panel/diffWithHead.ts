@@ -4,7 +4,7 @@
 // status and the change in tokens and attention.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { splitPromptSections } from '../engine/inspectApi';
+import { splitPromptSections } from '../shared/promptSections';
 import { firstLine } from '../shared/errorText';
 import type { Log } from '../shared/log';
 import type { SectionLens } from './attributionHints';

@@ -2,6 +2,7 @@
 // working copy with its status and the change in tokens and attention, and a one-line summary that also
 // names the removed sections (they have no place in the working copy). No `vscode` import.
 import type { DiffJson, DiffSectionJson } from '../shared/explainReport';
+import type { SectionLens } from './attributionHints';
 
 /** The part of a diff report the hints read (derived from the report's type, never a copy of it). */
 export type DiffHintInput = Pick<DiffJson, 'tokenDelta'> & {
@@ -12,7 +13,6 @@ export type DiffHintInput = Pick<DiffJson, 'tokenDelta'> & {
     'status' | 'newIndex' | 'label' | 'oldTokens' | 'newTokens' | 'oldAttentionShare' | 'newAttentionShare'
   >[];
 };
-import type { SectionLens } from './attributionHints';
 
 const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
 

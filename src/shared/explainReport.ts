@@ -2,6 +2,7 @@
 // `attribute`/`diff --format json`, the engine worker's replies to the extension host, and the editor hints
 // built from them. Only types and the request parameters: the engine builds them (engine/explain.ts).
 import type { ExecutionProviderSetting, ProgressUpdate } from './protocol';
+import type { SectionDiffEntry } from './sectionDiffEntry';
 
 /** The model that produced a result, so advice is never read without its source. */
 export interface ExplainModel {
@@ -57,18 +58,8 @@ export interface AttributeJson {
   readonly savings: SavingsJson | null;
 }
 
-export interface DiffSectionJson {
-  readonly status: 'added' | 'removed' | 'changed' | 'same';
-  readonly oldIndex: number | null;
-  readonly newIndex: number | null;
-  readonly label: string;
-  readonly oldTokens: number;
-  readonly newTokens: number;
-  readonly oldAttentionShare: number;
-  readonly newAttentionShare: number;
-  readonly oldLogProbDelta?: number;
-  readonly newLogProbDelta?: number;
-}
+/** One aligned pair of sections (shared/sectionDiffEntry.ts). */
+export type DiffSectionJson = SectionDiffEntry;
 
 export interface DiffJson {
   readonly old: { readonly tokens: number; readonly attentionFlops: number };

@@ -8,7 +8,7 @@ import { EngineError } from '../engineError';
 import type { TokenInfo } from '../../shared/protocol';
 import { adviceToleranceNats } from '../../shared/attributionWords';
 import { AttributionCancelled, type ScoredSequence } from '../runtime/logitsSession';
-import { attributionUnits, splitPromptSections, type PromptSection } from './sections';
+import { attributionUnits, splitPromptSections, type PromptSection } from '../../shared/promptSections';
 import { meanReceived, tokenUnits, type InspectSection } from './sectionStats';
 import { ablationCount, fitSparseLinear, randomMasks, seededGenerator } from './surrogate';
 import { answerTokens, spanMask, type AnswerSpan } from './answerSpan';
@@ -27,7 +27,7 @@ export const FAITHFULNESS_MIN_NATS = 1;
 export function requiredMarginNats(answerTokens: number): number {
   return Math.max(FAITHFULNESS_MIN_NATS, FAITHFULNESS_NATS_PER_TOKEN * answerTokens);
 }
-export const ANSWER_SEPARATOR = /^---answer---[ \t]*\r?$/m;
+export { ANSWER_SEPARATOR, splitAnswer } from '../../shared/answerText';
 
 export interface AttributionModel {
   tokenize(text: string): { readonly ids: number[]; readonly tokens: TokenInfo[] };
@@ -121,15 +121,6 @@ export interface AttributionResult {
   readonly savings: Savings | null;
   readonly forwardPasses: number;
   readonly timings: { readonly totalMs: number };
-}
-
-/** Splits "prompt\n---answer---\nanswer"; null without a separator line. */
-export function splitAnswer(text: string): { prompt: string; answer: string } | null {
-  const m = ANSWER_SEPARATOR.exec(text);
-  if (!m) return null;
-  const prompt = text.slice(0, m.index).replace(/\r?\n$/, '');
-  const answer = text.slice(m.index + m[0].length).replace(/^\n/, '');
-  return { prompt, answer };
 }
 
 /** The answer continues the prompt; a space joins them when neither side has whitespace at the seam. */
