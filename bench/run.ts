@@ -1,6 +1,6 @@
 // The benchmark suite: `npm run bench` (full, writes bench/results.json and bench/results.md) or
 // `npm run bench:tiny` / `--tiny` (smoke sizes, writes to .cache/bench-tiny/ unless --out says otherwise).
-// Options: --tiny, --out <dir>, --only engine,cold,webview,cost, --lengths 512,2048 and --runs 3 (debugging). Budgets are printed, never enforced:
+// Options: --tiny, --out <dir>, --only engine,cold,webview,cost,explain,generate, --lengths 512,2048 and --runs 3 (debugging). Budgets are printed, never enforced:
 // the exit code is non-zero only when a section could not run.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
@@ -13,13 +13,14 @@ import { renderSoakMarkdown, runSoakInChild, type SoakResult } from './soakBench
 import { runRealSizeBench, type RealSizeFigures } from './realSizeBench';
 import { runEngineBench, textOfTokens, type EngineBenchResult } from './engineBench';
 import { renderExplainMarkdown, runExplainBench, type ExplainBenchResult } from './explainBench';
+import { renderGenerateMarkdown, runGenerateBench, type GenerateBenchResult } from './generateBench';
 import { machineInfo } from './machine';
 import { buildResults, renderMarkdown, type BenchMeta } from './results';
 import { CHROMIUM } from '../test/browser/browserLaunch';
 import { runWebviewBench, type WebviewBenchResult } from './webviewBench';
 
 const ROOT = path.resolve(__dirname, '..');
-const SECTIONS = ['engine', 'cold', 'webview', 'cost', 'soak', 'explain', 'realsize'] as const;
+const SECTIONS = ['engine', 'cold', 'webview', 'cost', 'soak', 'explain', 'realsize', 'generate'] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Args {
@@ -192,6 +193,10 @@ async function main(): Promise<void> {
     }),
   );
 
+  const generate: GenerateBenchResult | null = await attempt('generate', () =>
+    runGenerateBench({ root: ROOT, promptTokens: tiny ? 128 : 1024, tokens: tiny ? 8 : 64, rounds: tiny ? 1 : 5, log }),
+  );
+
   // The 0.5B-shaped fixture (built once into .cache/); not in tiny mode unless asked for by --only.
   const realsize: RealSizeFigures | null =
     tiny && args.only.size === SECTIONS.length
@@ -218,19 +223,24 @@ async function main(): Promise<void> {
   mkdirSync(args.out, { recursive: true });
   writeFileSync(
     path.join(args.out, 'results.json'),
-    `${JSON.stringify({ ...json, ...(soak ? { soak } : {}), ...(explain ? { explain } : {}) }, null, 2)}\n`,
+    `${JSON.stringify({ ...json, ...(soak ? { soak } : {}), ...(explain ? { explain } : {}), ...(generate ? { generate } : {}) }, null, 2)}\n`,
   );
   writeFileSync(
     path.join(args.out, 'results.md'),
     renderMarkdown(meta, sections, budgets) +
       (soak ? renderSoakMarkdown(soak) : '') +
-      (explain ? renderExplainMarkdown(explain) : ''),
+      (explain ? renderExplainMarkdown(explain) : '') +
+      (generate ? renderGenerateMarkdown(generate) : ''),
   );
   log('');
   for (const b of budgets) {
     const verdict = b.met === null ? 'not measured' : b.met ? 'met' : 'NOT met';
     log(`budget ${b.key}: ${b.value ?? 'n/a'} (limit ${b.limit} ${b.unit}) — ${verdict}`);
   }
+  if (generate)
+    log(
+      `budget generate.ratioPerTokenToPlainDecode: ${generate.ratioPerTokenToPlainDecode} (limit 1.3 ×) — ${generate.ratioPerTokenToPlainDecode <= 1.3 ? 'met' : 'NOT met'}`,
+    );
   if (explain)
     log(
       `budget explain.ratioToRaw512x8: ${explain.ratioToRaw512x8} (limit 10 ×) — ${explain.ratioToRaw512x8 <= 10 ? 'met' : 'NOT met'}`,

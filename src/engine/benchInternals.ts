@@ -7,3 +7,5 @@ export { createSession } from './runtime/executionProviders';
 export { ElemType } from './graph/onnxGraph';
 export { prepareTappedModel, type GraphInputInfo, type TappedModel } from './graph/tapCache';
 export { PROBABILITY_ROWS_INPUT } from './graph/attentionStatsGraph';
+export { GenerationSession } from './runtime/generationSession';
+export type { ModelConfig } from './runtime/modelConfig';
