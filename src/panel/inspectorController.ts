@@ -4,11 +4,18 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import type { InspectHandle } from '../shared/inspectContract';
-import type { CostSummary, HostMessage, InspectionEvent, WebviewToHostMessage } from '../shared/protocol';
+import type {
+  AnswerMessage,
+  CostSummary,
+  HostMessage,
+  InspectionEvent,
+  WebviewToHostMessage,
+} from '../shared/protocol';
 import { firstLine } from '../shared/errorText';
-import type { ExplainModelChoice } from '../shared/explainReport';
+import type { ExplainModelChoice, GenerateReply } from '../shared/explainReport';
+import { RequestFailed } from '../shared/requestReply';
 import type { Log } from '../shared/log';
-import { InspectorWorker } from '../worker/inspectorWorker';
+import { InspectorWorker, type ExplainHandle } from '../worker/inspectorWorker';
 import { Disposable } from '../util/disposable';
 import { DownloadProgress } from './downloadProgress';
 import { EditorDecorations } from './editorDecorations';
@@ -35,6 +42,8 @@ export class InspectorController extends Disposable {
   private trustNoticeShown: string | undefined;
   private readonly decorations = this._register(new EditorDecorations());
   private readonly download = new DownloadProgress(() => void this.onWebviewMessage({ type: 'cancel' }));
+  /** The answer being generated for the answer strip, if any. */
+  private generation: ExplainHandle<GenerateReply> | undefined;
   /** Whether the last run was "Inspect as Chat", so a re-run keeps it. */
   private lastChat = false;
 
@@ -265,6 +274,12 @@ export class InspectorController extends Disposable {
       case 'focus':
         this.onPanelFocus(message.index, message.attended, message.reveal === true);
         return;
+      case 'generate':
+        void this.generate(message);
+        return;
+      case 'stop-generation':
+        this.generation?.cancel();
+        return;
       case 'export': {
         const outcome = await exportInspection(this.context, message, record?.result() ?? null, this.log);
         this.post({
@@ -275,6 +290,48 @@ export class InspectorController extends Disposable {
         });
         return;
       }
+    }
+  }
+
+  /** The answer strip: the model continues the inspected tokens; each token goes to the panel as it comes. */
+  private async generate(message: Extract<WebviewToHostMessage, { type: 'generate' }>): Promise<void> {
+    const record = this.record;
+    const header = record?.header;
+    this.generation?.cancel();
+    if (!record || !header) return;
+    const requestId = record.requestId;
+    const current = (): boolean => this.record === record;
+    const post = (m: AnswerMessage): void => {
+      if (current()) this.post(m);
+    };
+    post({ kind: 'answer', requestId, event: 'start', maxTokens: message.maxTokens });
+    try {
+      const { worker, choice } = await this.explainTarget();
+      const handle = worker.generate(
+        {
+          ...choice,
+          promptIds: header.tokens.map((t) => t.id),
+          maxTokens: message.maxTokens,
+          temperature: message.temperature,
+          seed: message.seed,
+        },
+        (event) => {
+          if ('rows' in event) post({ kind: 'answer', requestId, event: 'token', token: event });
+        },
+      );
+      this.generation = handle;
+      await handle.result;
+      post({ kind: 'answer', requestId, event: 'end' });
+    } catch (error) {
+      if (error instanceof RequestFailed && error.cancelled) {
+        post({ kind: 'answer', requestId, event: 'end', stopped: true });
+        return;
+      }
+      this.log.error(
+        'Generating the answer failed',
+        error instanceof RequestFailed && error.detail ? error.detail : error,
+      );
+      post({ kind: 'answer', requestId, event: 'end', error: firstLine(error) });
     }
   }
 

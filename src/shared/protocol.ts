@@ -265,8 +265,37 @@ export interface ReplyMessage {
   readonly message?: string;
 }
 
-export const HOST_MESSAGE_KINDS = [...INSPECTION_EVENT_KINDS, 'stale', 'focus-token', 'reply'] as const;
-export type HostMessage = InspectionEvent | PanelNotice | ReplyMessage;
+/**
+ * The answer strip: the answer the model writes after the inspected prompt, streamed token by token. Each
+ * token brings its attention rows (per layer, heads × keys over the prompt and the answer up to it).
+ */
+export type AnswerMessage =
+  | { readonly kind: 'answer'; readonly requestId: number; readonly event: 'start'; readonly maxTokens: number }
+  | {
+      readonly kind: 'answer';
+      readonly requestId: number;
+      readonly event: 'token';
+      readonly token: {
+        readonly index: number;
+        readonly id: number;
+        readonly text: string;
+        readonly start: number;
+        readonly end: number;
+        readonly keys: number;
+        readonly rows: readonly Float32Array[];
+      };
+    }
+  /** The answer is over: complete, stopped by the user, or failed (`error`, one line). */
+  | {
+      readonly kind: 'answer';
+      readonly requestId: number;
+      readonly event: 'end';
+      readonly stopped?: boolean;
+      readonly error?: string;
+    };
+
+export const HOST_MESSAGE_KINDS = [...INSPECTION_EVENT_KINDS, 'stale', 'focus-token', 'reply', 'answer'] as const;
+export type HostMessage = InspectionEvent | PanelNotice | ReplyMessage | AnswerMessage;
 
 const hostKinds: ReadonlySet<string> = new Set(HOST_MESSAGE_KINDS);
 
@@ -299,6 +328,9 @@ export type WebviewToHostMessage =
       readonly attended: readonly AttendedToken[];
       readonly reveal?: boolean;
     }
+  /** The model continues the inspected prompt by at most maxTokens tokens (the answer strip). */
+  | { readonly type: 'generate'; readonly maxTokens: number; readonly temperature: number; readonly seed: number }
+  | { readonly type: 'stop-generation' }
   /** PNG comes as a data: URL from the canvas; json and html are built by the host from its result. */
   | { readonly type: 'export'; readonly requestId: number; readonly kind: ExportKind; readonly pngDataUrl?: string };
 
@@ -309,4 +341,6 @@ export const WEBVIEW_MESSAGE_TYPES = [
   'rerun',
   'focus',
   'export',
+  'generate',
+  'stop-generation',
 ] as const satisfies readonly WebviewToHostMessage['type'][];

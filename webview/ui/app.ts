@@ -34,6 +34,8 @@ import { StatusBanners } from './statusBanners';
 import { readTheme, watchTheme } from './theme';
 import { TokenView } from './tokenView';
 import { Tooltip } from './tooltip';
+import { answerFocusRow, noAnswer, reduceAnswer, type AnswerInput, type AnswerState } from '../model/answerStrip';
+import { AnswerView } from './answerView';
 
 export class InspectorApp {
   private state: ViewState;
@@ -57,6 +59,9 @@ export class InspectorApp {
   private readonly tooltip = new Tooltip();
   private readonly empty = el('div', { class: 'empty' }, ['Select prompt text and run “Inspect Attention”.']);
   private readonly main: HTMLElement;
+  /** The answer strip (model/answerStrip.ts): beside the view state, reset with each inspection. */
+  private answer: AnswerState = noAnswer;
+  private readonly answerView: AnswerView;
   private readonly drawFocusSoon = frameScheduler(() => this.drawFocus());
   private readonly rebuildSoon = frameScheduler(() => this.rebuildMatrix());
 
@@ -79,6 +84,14 @@ export class InspectorApp {
       pin: (index) => this.dispatch({ kind: 'toggle-pin', index }),
       move: (index) => this.dispatch({ kind: 'pin', index }),
     });
+    this.answerView = new AnswerView(
+      {
+        generate: (maxTokens, temperature) => bridge.post({ type: 'generate', maxTokens, temperature, seed: 1 }),
+        stop: () => bridge.post({ type: 'stop-generation' }),
+        hover: (index) => this.onAnswer({ kind: 'answer-hover', index }),
+      },
+      bridge.kind === 'vscode',
+    );
     this.matrixView = new MatrixView({ pick: (query, key) => this.dispatch({ kind: 'pick-cell', query, key }) });
     this.heads = new HeadGrid({
       select: (layer, head) => this.dispatch({ kind: 'controls', change: { layer, head, mode: 'attention' } }),
@@ -97,6 +110,7 @@ export class InspectorApp {
           this.tokens.root,
           this.focusLine,
         ]),
+        this.answerView.root,
         el('div', { class: 'row-cards' }, [this.driversSlot, this.costSlot, this.sectionsSlot]),
       ]),
       el('div', { class: 'column side' }, [
@@ -131,6 +145,9 @@ export class InspectorApp {
         return;
       case 'reply':
         this.onReply(message);
+        return;
+      case 'answer':
+        this.onAnswer(message);
         return;
       case 'progress':
       case 'header':
@@ -206,6 +223,8 @@ export class InspectorApp {
     this.banners.show(s);
     switch (change) {
       case 'reset':
+        this.answer = noAnswer;
+        this.answerView.draw(this.answer);
         this.drawReset();
         this.drawNewLayers();
         this.saveState();
@@ -318,6 +337,45 @@ export class InspectorApp {
     this.restTimer = undefined;
     const index = this.state.pinned ?? this.state.hover;
     this.bridge.post({ type: 'focus', index, attended: this.cache.attended(index, 32), reveal });
+  }
+
+  private onAnswer(input: AnswerInput): void {
+    const before = this.answer;
+    this.answer = reduceAnswer(before, input);
+    if (input.kind !== 'answer-hover') {
+      this.answerView.draw(this.answer);
+      return;
+    }
+    if (this.answer.hover === before.hover) return;
+    this.drawAnswerFocus();
+  }
+
+  /** An answer token under the pointer shades the prompt and the answer by what it read; off it, the focus returns. */
+  private drawAnswerFocus(): void {
+    const { hover, tokens } = this.answer;
+    const header = this.state.inspection.header;
+    const token = hover === null ? undefined : tokens[hover];
+    if (!token || !header) {
+      this.answerView.tokens.shade(null, 0);
+      this.drawFocusSoon();
+      return;
+    }
+    const { layer, head } = this.state.controls;
+    const row = answerFocusRow(token, layer, head);
+    const P = header.tokens.length;
+    // The first token (the sink) takes most weight in most heads: scale by the others.
+    let max = 0;
+    for (let k = 1; k < row.length; k++) max = Math.max(max, row[k]);
+    const prompt = new Float32Array(P);
+    prompt.set(row.subarray(0, P));
+    const answer = new Float32Array(tokens.length);
+    answer.set(row.subarray(P, P + tokens.length));
+    this.tokens.shade(prompt, max);
+    this.answerView.tokens.shade(answer, max);
+    let best = 0;
+    for (let k = 1; k < row.length; k++) if (row[k] > row[best]) best = k;
+    const label = (k: number): string => JSON.stringify(k < P ? header.tokens[k].text : (tokens[k - P]?.text ?? ''));
+    this.focusLine.textContent = `Answer token ${JSON.stringify(token.text)} (#${hover}) reads ${label(best)} most (${(row[best] * 100).toFixed(1)}%) — ${layer === 'all' ? 'mean over layers' : `layer ${layer}`}, ${typeof head === 'number' ? `head ${head}` : `${head} over heads`}.`;
   }
 
   private drawFocus(): void {
