@@ -4,18 +4,12 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import type { InspectHandle } from '../shared/inspectContract';
-import type {
-  AnswerMessage,
-  CostSummary,
-  HostMessage,
-  InspectionEvent,
-  WebviewToHostMessage,
-} from '../shared/protocol';
+import type { CostSummary, HostMessage, InspectionEvent, WebviewToHostMessage } from '../shared/protocol';
 import { firstLine } from '../shared/errorText';
-import type { ExplainModelChoice, GenerateReply } from '../shared/explainReport';
-import { RequestFailed } from '../shared/requestReply';
+import type { ExplainModelChoice } from '../shared/explainReport';
 import type { Log } from '../shared/log';
-import { InspectorWorker, type ExplainHandle } from '../worker/inspectorWorker';
+import { InspectorWorker } from '../worker/inspectorWorker';
+import { AnswerStripHost } from './answerStripHost';
 import { Disposable } from '../util/disposable';
 import { DownloadProgress } from './downloadProgress';
 import { EditorDecorations } from './editorDecorations';
@@ -42,8 +36,19 @@ export class InspectorController extends Disposable {
   private trustNoticeShown: string | undefined;
   private readonly decorations = this._register(new EditorDecorations());
   private readonly download = new DownloadProgress(() => void this.onWebviewMessage({ type: 'cancel' }));
-  /** The answer being generated for the answer strip, if any. */
-  private generation: ExplainHandle<GenerateReply> | undefined;
+  /** The answer strip's host side: generate, stop, attribute a span. */
+  private readonly answerStrip: AnswerStripHost = new AnswerStripHost(
+    {
+      current: () => {
+        const record = this.record;
+        const header = record?.header;
+        return record && header ? { requestId: record.requestId, header } : null;
+      },
+      explainTarget: () => this.explainTarget(),
+      post: (message) => this.post(message),
+    },
+    { info: (m) => this.log.info(m), warn: (m) => this.log.warn(m), error: (m, e) => this.log.error(m, e) },
+  );
   /** Whether the last run was "Inspect as Chat", so a re-run keeps it. */
   private lastChat = false;
 
@@ -56,6 +61,7 @@ export class InspectorController extends Disposable {
     this._register(vscode.workspace.onDidChangeTextDocument((e) => this.onEdit(e)));
     this._register(vscode.window.onDidChangeTextEditorSelection((e) => this.onCursor(e)));
     this._register({ dispose: () => this.disposeWorker() });
+    this._register({ dispose: () => this.answerStrip.dispose() });
   }
 
   /** The command: the selection, or the whole document when the selection is empty; `chat` for Inspect as Chat. */
@@ -275,10 +281,13 @@ export class InspectorController extends Disposable {
         this.onPanelFocus(message.index, message.attended, message.reveal === true);
         return;
       case 'generate':
-        void this.generate(message);
+        void this.answerStrip.generate(message);
         return;
       case 'stop-generation':
-        this.generation?.cancel();
+        this.answerStrip.stop();
+        return;
+      case 'attribute-span':
+        void this.answerStrip.attributeSpan(message);
         return;
       case 'export': {
         const outcome = await exportInspection(this.context, message, record?.result() ?? null, this.log);
@@ -290,48 +299,6 @@ export class InspectorController extends Disposable {
         });
         return;
       }
-    }
-  }
-
-  /** The answer strip: the model continues the inspected tokens; each token goes to the panel as it comes. */
-  private async generate(message: Extract<WebviewToHostMessage, { type: 'generate' }>): Promise<void> {
-    const record = this.record;
-    const header = record?.header;
-    this.generation?.cancel();
-    if (!record || !header) return;
-    const requestId = record.requestId;
-    const current = (): boolean => this.record === record;
-    const post = (m: AnswerMessage): void => {
-      if (current()) this.post(m);
-    };
-    post({ kind: 'answer', requestId, event: 'start', maxTokens: message.maxTokens });
-    try {
-      const { worker, choice } = await this.explainTarget();
-      const handle = worker.generate(
-        {
-          ...choice,
-          promptIds: header.tokens.map((t) => t.id),
-          maxTokens: message.maxTokens,
-          temperature: message.temperature,
-          seed: message.seed,
-        },
-        (event) => {
-          if ('rows' in event) post({ kind: 'answer', requestId, event: 'token', token: event });
-        },
-      );
-      this.generation = handle;
-      await handle.result;
-      post({ kind: 'answer', requestId, event: 'end' });
-    } catch (error) {
-      if (error instanceof RequestFailed && error.cancelled) {
-        post({ kind: 'answer', requestId, event: 'end', stopped: true });
-        return;
-      }
-      this.log.error(
-        'Generating the answer failed',
-        error instanceof RequestFailed && error.detail ? error.detail : error,
-      );
-      post({ kind: 'answer', requestId, event: 'end', error: firstLine(error) });
     }
   }
 

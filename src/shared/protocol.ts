@@ -285,6 +285,31 @@ export type AnswerMessage =
         readonly rows: readonly Float32Array[];
       };
     }
+  /** Attributing a selected span of the answer to the prompt's sections: a numbered step. */
+  | { readonly kind: 'answer'; readonly requestId: number; readonly event: 'attributing'; readonly message: string }
+  /** The span's attribution: per prompt section (by its start), what the span owes it; or why it failed. */
+  | {
+      readonly kind: 'answer';
+      readonly requestId: number;
+      readonly event: 'attribution';
+      readonly span: { readonly start: number; readonly end: number; readonly text: string };
+      readonly sections: readonly {
+        readonly start: number;
+        readonly logProbDelta: number;
+        /** The effect in words ("the answer becomes 3.20 nats (24×) less likely without it"). */
+        readonly words: string;
+        readonly disagreement: string | null;
+      }[];
+      /** The faithfulness check's verdict and the model, in words. */
+      readonly verdict: string;
+      readonly passed: boolean;
+    }
+  | {
+      readonly kind: 'answer';
+      readonly requestId: number;
+      readonly event: 'attribution-failed';
+      readonly error: string;
+    }
   /** The answer is over: complete, stopped by the user, or failed (`error`, one line). */
   | {
       readonly kind: 'answer';
@@ -331,6 +356,8 @@ export type WebviewToHostMessage =
   /** The model continues the inspected prompt by at most maxTokens tokens (the answer strip). */
   | { readonly type: 'generate'; readonly maxTokens: number; readonly temperature: number; readonly seed: number }
   | { readonly type: 'stop-generation' }
+  /** Attribute the answer's characters start..end to the prompt's sections (a selection in the strip). */
+  | { readonly type: 'attribute-span'; readonly start: number; readonly end: number }
   /** PNG comes as a data: URL from the canvas; json and html are built by the host from its result. */
   | { readonly type: 'export'; readonly requestId: number; readonly kind: ExportKind; readonly pngDataUrl?: string };
 
@@ -343,4 +370,5 @@ export const WEBVIEW_MESSAGE_TYPES = [
   'export',
   'generate',
   'stop-generation',
+  'attribute-span',
 ] as const satisfies readonly WebviewToHostMessage['type'][];

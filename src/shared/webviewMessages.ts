@@ -26,6 +26,7 @@ const allowedKeys: Readonly<Record<WebviewToHostMessage['type'], readonly string
   export: ['type', 'requestId', 'kind', 'pngDataUrl'],
   generate: ['type', 'maxTokens', 'temperature', 'seed'],
   'stop-generation': ['type'],
+  'attribute-span': ['type', 'start', 'end'],
 };
 
 /** The answer strip asks for at most this many tokens. */
@@ -50,6 +51,12 @@ export function parseWebviewMessage(value: unknown): WebviewToHostMessage | stri
     case 'cancel':
     case 'stop-generation':
       return { type: t };
+    case 'attribute-span': {
+      const { start, end } = value;
+      if (!isIndex(start) || !isIndex(end) || end <= start)
+        return 'attribute-span: start and end must be 0 ≤ start < end';
+      return { type: t, start, end };
+    }
     case 'generate': {
       const { maxTokens, temperature, seed } = value;
       if (!Number.isInteger(maxTokens) || (maxTokens as number) < 1 || (maxTokens as number) > MAX_GENERATE)

@@ -118,6 +118,44 @@ test('answer strip: Generate, streamed tokens, Stop, hover an answer token', { s
     target,
   );
   assert.match((await page.textContent('.focus-line')) ?? '', /Answer token " on" \(#2\) reads .* most \(100\.0%\)/);
+
+  // Selecting " the Seine" (tokens 3 and 4) asks the host to attribute characters 10..20 of the answer.
+  await page.mouse.move(0, 0);
+  const box3 = await page.locator('.answer-tokens [data-token-index="3"]').boundingBox();
+  const box4 = await page.locator('.answer-tokens [data-token-index="4"]').boundingBox();
+  assert.ok(box3 && box4);
+  await page.mouse.move(box3.x + 2, box3.y + box3.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(box4.x + box4.width - 2, box4.y + box4.height / 2);
+  await page.mouse.up();
+  const span = await waitPosted(page, 'attribute-span');
+  assert.deepEqual([span.start, span.end], [10, 20]);
+  await send(page, { kind: 'answer', requestId: 1, event: 'attributing', message: 'Ablation 1 of 1' });
+  await page.waitForFunction(() =>
+    /Ablation 1 of 1/.test(document.querySelector('.answer-attribution')?.textContent ?? ''),
+  );
+  await send(page, {
+    kind: 'answer',
+    requestId: 1,
+    event: 'attribution',
+    span: { start: 10, end: 20, text: ' the Seine' },
+    sections: [
+      {
+        start: 0,
+        logProbDelta: -3.2,
+        words: 'the answer becomes 3.20 nats (24.5×) less likely without it',
+        disagreement: 'the answer depends on it more than its attention suggests',
+      },
+    ],
+    verdict: 'The model uses the prompt for this answer.',
+    passed: true,
+  });
+  await page.waitForSelector('.sections-list.with-span .section-span.disagree');
+  assert.equal(await page.textContent('.section-span'), '−3.20 nats ≠');
+  assert.match(
+    (await page.getAttribute('.section-span', 'title')) ?? '',
+    /3\.20 nats \(24\.5×\) less likely without it/,
+  );
   await page.screenshot({ path: path.join(outputDir, 'answer-strip.png') });
   assert.deepEqual(errors, []);
 });

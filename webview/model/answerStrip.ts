@@ -2,7 +2,7 @@
 // token's attention rows (per layer, heads × keys over the prompt and the answer up to it), and the hovered
 // answer token. Pure: reduceAnswer returns the new state; answerFocusRow reads one token's row for the
 // controls' layer and head (mean over heads and over layers, or one of them).
-import type { AnswerMessage, TokenInfo } from '../../src/shared/protocol';
+import { assertNever, type AnswerMessage, type TokenInfo } from '../../src/shared/protocol';
 import type { HeadChoice, LayerChoice } from './aggregate';
 
 export type AnswerPhase = 'none' | 'generating' | 'done' | 'stopped' | 'error';
@@ -21,7 +21,13 @@ export interface AnswerState {
   readonly maxTokens: number;
   readonly error?: string;
   readonly hover: number | null;
+  /** The selected span's attribution, or the step it is at ('attributing'), or why it failed. */
+  readonly attribution?: SpanAttribution;
+  readonly attributing?: string;
+  readonly attributionError?: string;
 }
+
+export type SpanAttribution = Omit<Extract<AnswerMessage, { event: 'attribution' }>, 'kind' | 'requestId' | 'event'>;
 
 export const noAnswer: AnswerState = { phase: 'none', requestId: -1, text: '', tokens: [], maxTokens: 0, hover: null };
 
@@ -50,7 +56,43 @@ export function reduceAnswer(state: AnswerState, input: AnswerInput): AnswerStat
         phase: input.error ? 'error' : input.stopped ? 'stopped' : 'done',
         ...(input.error ? { error: input.error } : {}),
       };
+    case 'attributing':
+      if (input.requestId !== state.requestId) return state;
+      return { ...state, attributing: input.message, attributionError: undefined };
+    case 'attribution': {
+      if (input.requestId !== state.requestId) return state;
+      const { kind: _kind, requestId: _id, event: _event, ...attribution } = input;
+      return { ...state, attribution, attributing: undefined, attributionError: undefined };
+    }
+    case 'attribution-failed':
+      if (input.requestId !== state.requestId) return state;
+      return { ...state, attributing: undefined, attributionError: input.error };
+    default:
+      return assertNever(input);
   }
+}
+
+/**
+ * The prompt shading of a span's attribution: each prompt token weighs what leaving its section out costs
+ * the span (nats, 0 for a section the span does not need or is better without); `owner` maps tokens to
+ * sections in the order of `starts` (the sections' starts, as sectionLayout gives them).
+ */
+export function attributionShading(
+  attribution: SpanAttribution,
+  starts: readonly number[],
+  owner: ArrayLike<number>,
+  tokens: number,
+): { readonly vector: Float32Array; readonly max: number } {
+  const effect = new Map(attribution.sections.map((s) => [s.start, Math.max(0, -s.logProbDelta)]));
+  const bySection = starts.map((start) => effect.get(start) ?? 0);
+  const vector = new Float32Array(tokens);
+  let max = 0;
+  for (let k = 0; k < tokens; k++) {
+    const u = owner[k];
+    vector[k] = u >= 0 ? (bySection[u] ?? 0) : 0;
+    max = Math.max(max, vector[k]);
+  }
+  return { vector, max };
 }
 
 /**

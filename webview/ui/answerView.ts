@@ -9,6 +9,8 @@ export interface AnswerViewEvents {
   generate(maxTokens: number, temperature: number): void;
   stop(): void;
   hover(index: number | null): void;
+  /** A span of the answer was selected: its characters start..end. */
+  attributeSpan(start: number, end: number): void;
 }
 
 export class AnswerView {
@@ -35,6 +37,8 @@ export class AnswerView {
     class: 'answer-temperature',
   });
   private drawnTokens = 0;
+  private readonly attributionLine = el('div', { class: 'answer-attribution', role: 'status' });
+  private shown: AnswerState | null = null;
 
   constructor(events: AnswerViewEvents, hasHost: boolean) {
     this.tokens = new TokenView({
@@ -53,6 +57,11 @@ export class AnswerView {
     );
     this.stopButton = el('vscode-button', { id: 'stop-generation', secondary: '', hidden: true }, ['Stop']);
     this.stopButton.addEventListener('click', () => events.stop());
+    // Selecting a span of the answer (whole tokens) attributes the prompt's sections to it.
+    this.tokens.root.addEventListener('mouseup', () => {
+      const span = this.selectedSpan();
+      if (span) events.attributeSpan(span.start, span.end);
+    });
     // The HTML report has no model to ask: no strip there.
     this.root = el('section', { class: 'card answer-card', hidden: !hasHost }, [
       el('div', { class: 'card-title' }, [
@@ -67,6 +76,7 @@ export class AnswerView {
       ]),
       this.status,
       this.tokens.root,
+      this.attributionLine,
     ]);
   }
 
@@ -83,9 +93,37 @@ export class AnswerView {
           : state.phase === 'error'
             ? `Generation failed: ${state.error ?? 'unknown error'}`
             : `${state.tokens.length} tokens${state.phase === 'stopped' ? ' (stopped)' : ''}.`;
+    this.shown = state;
+    this.attributionLine.textContent = state.attributing
+      ? `Attributing the selection: ${state.attributing}`
+      : state.attributionError
+        ? `Attribution failed: ${state.attributionError}`
+        : state.attribution
+          ? `Selection ${JSON.stringify(state.attribution.span.text)}: see the Sections card's "span needs" column. ${state.attribution.verdict}`
+          : state.tokens.length > 0 && state.phase !== 'generating'
+            ? 'Select a span of the answer (a sentence, a number) to see which sections it needs.'
+            : '';
     if (state.tokens.length !== this.drawnTokens) {
       this.tokens.setTokens(state.text, state.tokens);
       this.drawnTokens = state.tokens.length;
     }
+  }
+
+  /** The selection in the answer, widened to whole tokens: offsets into the answer's text, or null. */
+  private selectedSpan(): { start: number; end: number } | null {
+    const selection = window.getSelection();
+    const tokens = this.shown?.tokens ?? [];
+    if (!selection || selection.isCollapsed || tokens.length === 0) return null;
+    const indexOf = (node: Node | null): number | null => {
+      const element = node instanceof Element ? node : (node?.parentElement ?? null);
+      const hit = element?.closest<HTMLElement>('[data-token-index]');
+      return hit && this.tokens.root.contains(hit) ? Number(hit.dataset.tokenIndex) : null;
+    };
+    const a = indexOf(selection.anchorNode);
+    const b = indexOf(selection.focusNode);
+    if (a === null || b === null) return null;
+    const first = tokens[Math.min(a, b)];
+    const last = tokens[Math.max(a, b)];
+    return first && last && last.end > first.start ? { start: first.start, end: last.end } : null;
   }
 }

@@ -34,7 +34,14 @@ import { StatusBanners } from './statusBanners';
 import { readTheme, watchTheme } from './theme';
 import { TokenView } from './tokenView';
 import { Tooltip } from './tooltip';
-import { answerFocusRow, noAnswer, reduceAnswer, type AnswerInput, type AnswerState } from '../model/answerStrip';
+import {
+  answerFocusRow,
+  attributionShading,
+  noAnswer,
+  reduceAnswer,
+  type AnswerInput,
+  type AnswerState,
+} from '../model/answerStrip';
 import { AnswerView } from './answerView';
 
 export class InspectorApp {
@@ -89,6 +96,7 @@ export class InspectorApp {
         generate: (maxTokens, temperature) => bridge.post({ type: 'generate', maxTokens, temperature, seed: 1 }),
         stop: () => bridge.post({ type: 'stop-generation' }),
         hover: (index) => this.onAnswer({ kind: 'answer-hover', index }),
+        attributeSpan: (start, end) => bridge.post({ type: 'attribute-span', start, end }),
       },
       bridge.kind === 'vscode',
     );
@@ -316,19 +324,30 @@ export class InspectorApp {
   }
 
   private rebuildMatrix(): void {
-    const { inspection, controls, sections } = this.state;
+    const { inspection, controls } = this.state;
     const h = inspection.header;
     if (!h || !this.cache.update(inspection, controls)) return;
     const matrix = this.cache.matrix;
     this.matrixView.setMatrix(matrix);
-    if (matrix && sections)
+    this.drawSections();
+    this.drawFocus();
+  }
+
+  /** The Sections card, with the selected answer span's attribution column when there is one. */
+  private drawSections(): void {
+    const { inspection, sections } = this.state;
+    const h = inspection.header;
+    const matrix = this.cache.matrix;
+    if (matrix && sections && h)
       this.sectionsSlot.replaceChildren(
-        renderSections(sections, sectionFigures(sections, matrix, h.tokens.length), {
-          focus: (index) => this.dispatch({ kind: 'pin', index }),
-        }),
+        renderSections(
+          sections,
+          sectionFigures(sections, matrix, h.tokens.length),
+          { focus: (index) => this.dispatch({ kind: 'pin', index }) },
+          this.answer.attribution,
+        ),
       );
     this.sectionsSlot.hidden = !matrix;
-    this.drawFocus();
   }
 
   /** Tells the host what the focus attends to, so the editor can decorate those spans. */
@@ -344,6 +363,10 @@ export class InspectorApp {
     this.answer = reduceAnswer(before, input);
     if (input.kind !== 'answer-hover') {
       this.answerView.draw(this.answer);
+      if (input.event === 'attribution' || (input.event === 'start' && before.attribution)) {
+        this.drawSections();
+        this.drawFocusSoon();
+      }
       return;
     }
     if (this.answer.hover === before.hover) return;
@@ -388,7 +411,19 @@ export class InspectorApp {
       controls.threshold,
     );
     if (f.kind === 'none') {
-      this.tokens.shade(null, 0);
+      // With no token in focus, the prompt shows what the selected answer span needs from each section.
+      const attribution = this.answer.attribution;
+      const sections = this.state.sections;
+      const shading =
+        attribution && sections && inspection.header
+          ? attributionShading(
+              attribution,
+              sections.units.map((u) => u.start),
+              sections.owner,
+              inspection.header.tokens.length,
+            )
+          : null;
+      this.tokens.shade(shading?.vector ?? null, shading?.max ?? 0);
       this.tokens.setFocus(f.index, pinned !== null, '');
       this.matrixView.setFocus(null, controls.direction);
       this.tooltip.hide();

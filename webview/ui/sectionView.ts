@@ -4,6 +4,7 @@
 // the matrix of the current layer / head / mode selection, so the panel's controls apply. It only draws:
 // the figures come from webview/model/sectionFigures.ts.
 import { formatShare } from '../../src/shared/format';
+import type { SpanAttribution } from '../model/answerStrip';
 import type { SectionFigures, SectionLayout } from '../model/sectionFigures';
 import { el } from './dom';
 
@@ -12,12 +13,22 @@ export interface SectionViewEvents {
   focus(index: number): void;
 }
 
-export function renderSections(layout: SectionLayout, figures: SectionFigures, events: SectionViewEvents): HTMLElement {
+/**
+ * `attribution`: a selected answer span's attribution (the answer strip); each section row then shows what the
+ * span needs from it (nats lost without it) beside its attention share, with disagreements marked.
+ */
+export function renderSections(
+  layout: SectionLayout,
+  figures: SectionFigures,
+  events: SectionViewEvents,
+  attribution?: SpanAttribution,
+): HTMLElement {
   const { units, count, first } = layout;
+  const bySpan = new Map((attribution?.sections ?? []).map((s) => [s.start, s]));
   const { received } = figures;
   const d = units.length;
   const top = figures.receivedMax;
-  const list = el('ol', { class: 'sections-list' });
+  const list = el('ol', { class: attribution ? 'sections-list with-span' : 'sections-list' });
   units.forEach((unit, u) => {
     const bar = el('span', { class: 'bar' });
     bar.style.width = `${Math.max(2, (received[u] / top) * 100)}%`;
@@ -39,13 +50,19 @@ export function renderSections(layout: SectionLayout, figures: SectionFigures, e
         el('span', { class: 'section-tokens' }, [`${count[u]} tok`]),
         el('span', { class: 'driver-bar' }, [bar]),
         el('span', { class: 'section-value' }, [formatShare(received[u])]),
+        ...(attribution ? [spanCell(bySpan.get(unit.start))] : []),
       ],
     );
     if (first[u] >= 0) button.addEventListener('click', () => events.focus(first[u]));
     list.append(el('li', {}, [button]));
   });
   const children: HTMLElement[] = [
-    el('h3', {}, ['Sections: attention received']),
+    el('h3', {}, [
+      attribution
+        ? `Sections: attention received · span needs (${JSON.stringify(attribution.span.text.slice(0, 30))})`
+        : 'Sections: attention received',
+    ]),
+    ...(attribution && !attribution.passed ? [el('p', { class: 'muted span-verdict' }, [attribution.verdict])] : []),
     d ? list : el('p', { class: 'muted' }, ['No sections found.']),
   ];
   if (figures.matrix) {
@@ -93,4 +110,19 @@ export function renderSections(layout: SectionLayout, figures: SectionFigures, e
     );
   }
   return el('div', { class: 'sections' }, children);
+}
+
+/** The span's need of one section: the nats it loses without it, the words in the title, a mark on disagreement. */
+function spanCell(entry: SpanAttribution['sections'][number] | undefined): HTMLElement {
+  if (!entry) return el('span', { class: 'section-span muted' }, ['–']);
+  const lost = -entry.logProbDelta;
+  return el(
+    'span',
+    {
+      class: `section-span${entry.disagreement ? ' disagree' : ''}`,
+      'data-span-delta': entry.logProbDelta.toFixed(4),
+      title: `${entry.words}${entry.disagreement ? ` (${entry.disagreement})` : ''}`,
+    },
+    [`${lost >= 0 ? '−' : '+'}${Math.abs(lost).toFixed(2)} nats${entry.disagreement ? ' ≠' : ''}`],
+  );
 }

@@ -27,7 +27,8 @@ export const FAITHFULNESS_MIN_NATS = 1;
 export function requiredMarginNats(answerTokens: number): number {
   return Math.max(FAITHFULNESS_MIN_NATS, FAITHFULNESS_NATS_PER_TOKEN * answerTokens);
 }
-export { ANSWER_SEPARATOR, splitAnswer } from '../../shared/answerText';
+import { joinAnswer } from '../../shared/answerText';
+export { ANSWER_SEPARATOR, joinAnswer, splitAnswer } from '../../shared/answerText';
 
 export interface AttributionModel {
   tokenize(text: string): { readonly ids: number[]; readonly tokens: TokenInfo[] };
@@ -121,13 +122,6 @@ export interface AttributionResult {
   readonly savings: Savings | null;
   readonly forwardPasses: number;
   readonly timings: { readonly totalMs: number };
-}
-
-/** The answer continues the prompt; a space joins them when neither side has whitespace at the seam. */
-export function joinAnswer(prompt: string, answer: string): { text: string; boundary: number } {
-  const trimmed = answer.replace(/\r?\n+$/, '');
-  const seam = prompt.length > 0 && !/\s$/.test(prompt) && !/^\s/.test(trimmed) ? ' ' : '';
-  return { text: prompt + seam + trimmed, boundary: prompt.length };
 }
 
 function attentionFlopsShare(n: number, cut: number): number {
