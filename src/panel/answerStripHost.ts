@@ -104,7 +104,13 @@ export class AnswerStripHost {
           span: { start: message.start + seam, end: end + seam },
         },
         (event) => {
-          if (event.kind === 'step') post({ kind: 'answer', requestId, event: 'attributing', message: event.message });
+          if (event.kind === 'step')
+            post({
+              kind: 'answer',
+              requestId,
+              event: 'attributing',
+              message: `Attributing the selection: ${event.message}`,
+            });
         },
       );
       this.attribution = handle;

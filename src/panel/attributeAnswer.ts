@@ -70,6 +70,7 @@ export function registerAttributeAnswer(
         'Attributing the answer (leave-one-out ablations)',
         (onEvent) => worker.attribute({ ...choice, prompt, answer: { text: answer } }, onEvent),
         log,
+        (message) => controller.showExplainProgress(`Attribute Answer: ${message}`),
       );
       if (outcome === null) return;
       const hints = attributionHints(outcome.value, base);

@@ -12,6 +12,8 @@ export async function runExplainWithProgress<T>(
   title: string,
   start: (onEvent: (event: ExplainEvent) => void) => ExplainHandle<T>,
   log: Log,
+  /** Each numbered step's line, also shown elsewhere (the panel's answer strip). */
+  onStep?: (message: string) => void,
 ): Promise<{ readonly value: T } | null> {
   return vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title, cancellable: true },
@@ -24,6 +26,7 @@ export async function runExplainWithProgress<T>(
         }
         const fraction = event.total > 0 ? event.done / event.total : 0;
         progress.report({ message: event.message, increment: Math.max(0, fraction * 100 - last) });
+        onStep?.(event.message);
         last = Math.max(last, fraction * 100);
       });
       const cancel = token.onCancellationRequested(() => handle.cancel());

@@ -100,6 +100,12 @@ export class InspectorController extends Disposable {
     };
   }
 
+  /** A line in the open panel's answer strip (Attribute Answer's progress from the editor); none without a panel. */
+  showExplainProgress(message: string): void {
+    const record = this.record;
+    if (record) this.post({ kind: 'answer', requestId: record.requestId, event: 'attributing', message });
+  }
+
   /** The serializer: takes over a panel restored after a window reload and re-runs its inspection. */
   async restore(webviewPanel: vscode.WebviewPanel, state: unknown): Promise<void> {
     this.panel?.dispose();

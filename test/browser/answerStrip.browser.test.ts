@@ -130,7 +130,12 @@ test('answer strip: Generate, streamed tokens, Stop, hover an answer token', { s
   await page.mouse.up();
   const span = await waitPosted(page, 'attribute-span');
   assert.deepEqual([span.start, span.end], [10, 20]);
-  await send(page, { kind: 'answer', requestId: 1, event: 'attributing', message: 'Ablation 1 of 1' });
+  await send(page, {
+    kind: 'answer',
+    requestId: 1,
+    event: 'attributing',
+    message: 'Attributing the selection: Ablation 1 of 1',
+  });
   await page.waitForFunction(() =>
     /Ablation 1 of 1/.test(document.querySelector('.answer-attribution')?.textContent ?? ''),
   );

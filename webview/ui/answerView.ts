@@ -95,7 +95,7 @@ export class AnswerView {
             : `${state.tokens.length} tokens${state.phase === 'stopped' ? ' (stopped)' : ''}.`;
     this.shown = state;
     this.attributionLine.textContent = state.attributing
-      ? `Attributing the selection: ${state.attributing}`
+      ? state.attributing
       : state.attributionError
         ? `Attribution failed: ${state.attributionError}`
         : state.attribution

@@ -231,7 +231,7 @@ export class InspectorApp {
     this.banners.show(s);
     switch (change) {
       case 'reset':
-        this.answer = noAnswer;
+        this.answer = { ...noAnswer, requestId: s.requestId };
         this.answerView.draw(this.answer);
         this.drawReset();
         this.drawNewLayers();
