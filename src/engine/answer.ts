@@ -6,6 +6,7 @@ import { EngineError } from './engineError';
 import type { LoadedModel } from './runtime/loadedModel';
 import { GenerationSession, type GeneratedToken } from './runtime/generationSession';
 import type { ModelDtype } from './runtime/modelFiles';
+import { WarmSlot } from './runtime/warmSlot';
 import { answerTokens } from './analysis/answerSpan';
 
 export { answerTokens };
@@ -40,25 +41,14 @@ export interface AnswerOptions {
 
 /** A session kept for the next answer of the same model (the worker keeps one warm). */
 export class AnswerSessions {
-  private current: { readonly loaded: LoadedModel; readonly session: Promise<GenerationSession> } | null = null;
+  private readonly slot = new WarmSlot<LoadedModel, GenerationSession>((s) => s.dispose());
 
-  async get(loaded: LoadedModel, options: Pick<AnswerOptions, 'provider' | 'dtype'>): Promise<GenerationSession> {
-    if (this.current?.loaded === loaded) return this.current.session;
-    await this.release();
-    const session = GenerationSession.open(loaded.folder, loaded.config, options);
-    const entry = { loaded, session };
-    this.current = entry;
-    session.catch(() => {
-      if (this.current === entry) this.current = null;
-    });
-    return session;
+  get(loaded: LoadedModel, options: Pick<AnswerOptions, 'provider' | 'dtype'>): Promise<GenerationSession> {
+    return this.slot.get(loaded, () => GenerationSession.open(loaded.folder, loaded.config, options));
   }
 
-  async release(): Promise<void> {
-    const entry = this.current;
-    this.current = null;
-    const session = await entry?.session.catch(() => null);
-    await session?.dispose();
+  release(): Promise<void> {
+    return this.slot.release();
   }
 }
 

@@ -8,6 +8,7 @@ import { isModelDtype, type ModelDtype } from './runtime/modelFiles';
 import type { LoadedModel } from './runtime/loadedModel';
 import { LogitsSession } from './runtime/logitsSession';
 import type { ModelCache } from './runtime/modelCache';
+import { WarmSlot } from './runtime/warmSlot';
 
 export interface ExplainSession {
   readonly loaded: LoadedModel;
@@ -16,7 +17,7 @@ export interface ExplainSession {
 }
 
 export class ExplainSessions {
-  private current: { readonly loaded: LoadedModel; readonly session: Promise<ExplainSession> } | null = null;
+  private readonly slot = new WarmSlot<LoadedModel, ExplainSession>((s) => s.logits.dispose());
 
   constructor(private readonly models: ModelCache) {}
 
@@ -26,24 +27,14 @@ export class ExplainSessions {
   ): Promise<ExplainSession> {
     const dtype: ModelDtype = choice.dtype !== undefined && isModelDtype(choice.dtype) ? choice.dtype : 'auto';
     const loaded = await this.models.get(choice.model, choice.provider, onProgress, dtype);
-    if (this.current?.loaded === loaded) return this.current.session;
-    await this.release();
-    const session = LogitsSession.open(loaded.folder, loaded.config, { provider: choice.provider, dtype }).then(
-      (logits) => ({ loaded, logits, model: attributionModel(loaded, logits) }),
-    );
-    const entry = { loaded, session };
-    this.current = entry;
-    session.catch(() => {
-      if (this.current === entry) this.current = null;
+    return this.slot.get(loaded, async () => {
+      const logits = await LogitsSession.open(loaded.folder, loaded.config, { provider: choice.provider, dtype });
+      return { loaded, logits, model: attributionModel(loaded, logits) };
     });
-    return session;
   }
 
   /** Releases the logits session (the ModelCache owns the tapped one). */
-  async release(): Promise<void> {
-    const entry = this.current;
-    this.current = null;
-    const session = await entry?.session.catch(() => null);
-    await session?.logits.dispose();
+  release(): Promise<void> {
+    return this.slot.release();
   }
 }

@@ -1,7 +1,7 @@
 // What Attribute Answer and Diff Sections produce, as one typed shape for every consumer: the CLI's
 // `attribute`/`diff --format json`, the engine worker's replies to the extension host, and the editor hints
 // built from them. Only types and the request parameters: the engine builds them (engine/explain.ts).
-import type { ExecutionProviderSetting, ProgressUpdate } from './protocol';
+import type { AnswerTokenRows, ExecutionProviderSetting, ProgressUpdate } from './protocol';
 import type { SectionDiffEntry } from './sectionDiffEntry';
 
 /** The model that produced a result, so advice is never read without its source. */
@@ -106,17 +106,8 @@ export interface GenerateParams extends ExplainModelChoice {
   readonly seed: number;
 }
 
-/** One answer token as it is generated, with its attention rows (per layer, heads × keys, transferred). */
-export interface AnswerTokenEvent {
-  readonly index: number;
-  readonly id: number;
-  /** What the token adds to the answer's text, at [start, end) of the text so far. */
-  readonly text: string;
-  readonly start: number;
-  readonly end: number;
-  readonly keys: number;
-  readonly rows: readonly Float32Array[];
-}
+/** One answer token as it is generated (shared/protocol.ts's AnswerTokenRows). */
+export type AnswerTokenEvent = AnswerTokenRows;
 
 export interface GenerateReply {
   readonly text: string;

@@ -265,6 +265,18 @@ export interface ReplyMessage {
   readonly message?: string;
 }
 
+/** One answer token as it is generated, with its attention rows (per layer, heads × keys, transferred). */
+export interface AnswerTokenRows {
+  readonly index: number;
+  readonly id: number;
+  /** What the token adds to the answer's text, at [start, end) of the text so far. */
+  readonly text: string;
+  readonly start: number;
+  readonly end: number;
+  readonly keys: number;
+  readonly rows: readonly Float32Array[];
+}
+
 /**
  * The answer strip: the answer the model writes after the inspected prompt, streamed token by token. Each
  * token brings its attention rows (per layer, heads × keys over the prompt and the answer up to it).
@@ -275,15 +287,7 @@ export type AnswerMessage =
       readonly kind: 'answer';
       readonly requestId: number;
       readonly event: 'token';
-      readonly token: {
-        readonly index: number;
-        readonly id: number;
-        readonly text: string;
-        readonly start: number;
-        readonly end: number;
-        readonly keys: number;
-        readonly rows: readonly Float32Array[];
-      };
+      readonly token: AnswerTokenRows;
     }
   /** Attributing a selected span of the answer to the prompt's sections: a numbered step. */
   | { readonly kind: 'answer'; readonly requestId: number; readonly event: 'attributing'; readonly message: string }

@@ -8,7 +8,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { ModelTokenizer } from '../../../src/engine/runtime/modelTokenizer';
 import { buildBundle } from '../../helpers/buildBundle';
-import { buildExportGraph } from '../../helpers/exportStyleGraph';
+import { writeKvExportFolder } from '../../helpers/kvExportFolder';
 import { randomDecoder, referenceForward, type DecoderShape } from '../../helpers/referenceDecoder';
 import { runCli } from '../../helpers/runCli';
 import { buildTinyTokenizer } from '../../helpers/tinyTokenizer';
@@ -39,25 +39,7 @@ interface Doc {
 before(async () => {
   cli = await buildBundle('src/cli/cli.ts', 'cli-generate');
   dir = await makeTempDir();
-  model = path.join(dir, 'model');
-  await fs.mkdir(path.join(model, 'onnx'), { recursive: true });
-  await fs.writeFile(path.join(model, 'onnx', 'model.onnx'), buildExportGraph(weights, { style: 'torch' }));
-  await fs.writeFile(path.join(model, 'tokenizer.json'), tokenizer.tokenizerJson);
-  await fs.writeFile(path.join(model, 'tokenizer_config.json'), tokenizer.tokenizerConfigJson);
-  await fs.writeFile(
-    path.join(model, 'config.json'),
-    JSON.stringify({
-      model_type: 'llama',
-      vocab_size: SHAPE.vocabSize,
-      hidden_size: SHAPE.hidden,
-      intermediate_size: SHAPE.intermediate,
-      num_hidden_layers: SHAPE.layers,
-      num_attention_heads: SHAPE.heads,
-      num_key_value_heads: SHAPE.kvHeads,
-      max_position_embeddings: SHAPE.maxPositions,
-      bos_token_id: tokenizer.bosId,
-    }),
-  );
+  model = await writeKvExportFolder(path.join(dir, 'model'), weights, tokenizer);
   await fs.writeFile(path.join(dir, 'prompt.txt'), PROMPT);
 });
 after(() => removeTempDir(dir));

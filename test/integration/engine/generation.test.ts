@@ -5,12 +5,11 @@
 // proxy (no cache inputs) generates the same greedy tokens as the plain logits session.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { GenerationSession } from '../../../src/engine/runtime/generationSession';
 import { readModelConfig } from '../../../src/engine/runtime/modelConfig';
 import { LogitsSession } from '../../../src/engine/runtime/logitsSession';
-import { buildExportGraph } from '../../helpers/exportStyleGraph';
+import { writeKvExportFolder } from '../../helpers/kvExportFolder';
 import { randomDecoder, referenceForward, type DecoderShape } from '../../helpers/referenceDecoder';
 import { makeTempDir, removeTempDir } from '../../helpers/tinyModel';
 
@@ -27,25 +26,7 @@ const EMBEDDED = path.resolve(__dirname, '..', '..', '..', 'models', 'pa-mini-ll
 let dir = '';
 
 before(async () => {
-  dir = await makeTempDir();
-  await fs.mkdir(path.join(dir, 'onnx'), { recursive: true });
-  await fs.writeFile(
-    path.join(dir, 'onnx', 'model.onnx'),
-    buildExportGraph(randomDecoder(SHAPE, 9), { style: 'torch' }),
-  );
-  await fs.writeFile(
-    path.join(dir, 'config.json'),
-    JSON.stringify({
-      model_type: 'llama',
-      vocab_size: SHAPE.vocabSize,
-      hidden_size: SHAPE.hidden,
-      intermediate_size: SHAPE.intermediate,
-      num_hidden_layers: SHAPE.layers,
-      num_attention_heads: SHAPE.heads,
-      num_key_value_heads: SHAPE.kvHeads,
-      max_position_embeddings: SHAPE.maxPositions,
-    }),
-  );
+  dir = await writeKvExportFolder(await makeTempDir(), randomDecoder(SHAPE, 9));
 });
 after(() => removeTempDir(dir));
 

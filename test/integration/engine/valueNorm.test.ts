@@ -3,11 +3,9 @@
 // v_j is the key's value vector (its KV head's) and W_O^h the head's rows of the output projection.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs/promises';
-import * as path from 'node:path';
 import { GenerationSession } from '../../../src/engine/runtime/generationSession';
 import { readModelConfig } from '../../../src/engine/runtime/modelConfig';
-import { buildExportGraph } from '../../helpers/exportStyleGraph';
+import { writeKvExportFolder } from '../../helpers/kvExportFolder';
 import { headDim, randomDecoder, referenceForward, type DecoderShape } from '../../helpers/referenceDecoder';
 import { makeTempDir, removeTempDir } from '../../helpers/tinyModel';
 
@@ -24,22 +22,7 @@ const weights = randomDecoder(SHAPE, 17);
 let dir = '';
 
 before(async () => {
-  dir = await makeTempDir();
-  await fs.mkdir(path.join(dir, 'onnx'), { recursive: true });
-  await fs.writeFile(path.join(dir, 'onnx', 'model.onnx'), buildExportGraph(weights, { style: 'torch' }));
-  await fs.writeFile(
-    path.join(dir, 'config.json'),
-    JSON.stringify({
-      model_type: 'llama',
-      vocab_size: SHAPE.vocabSize,
-      hidden_size: SHAPE.hidden,
-      intermediate_size: SHAPE.intermediate,
-      num_hidden_layers: SHAPE.layers,
-      num_attention_heads: SHAPE.heads,
-      num_key_value_heads: SHAPE.kvHeads,
-      max_position_embeddings: SHAPE.maxPositions,
-    }),
-  );
+  dir = await writeKvExportFolder(await makeTempDir(), weights);
 });
 after(() => removeTempDir(dir));
 
