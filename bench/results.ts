@@ -56,6 +56,9 @@ const num = (value: number | undefined | null, digits = 2): number | null =>
 export function buildResults(meta: BenchMeta, s: BenchSections): { json: Figures; budgets: Budget[] } {
   const e = s.engine;
   const at = (n: number) => e?.lengths.find((l) => l.tokens === n);
+  /** One figure per measured length, keyed by its token count (none without the engine section). */
+  const perLength = (value: (l: NonNullable<typeof e>['lengths'][number]) => number, digits = 2): Figures =>
+    e ? byLength(e.lengths, (l) => l.tokens, value, digits) : {};
   const e512 = at(meta.lengthFor512);
   const e2048 = at(meta.lengthFor2048);
   const w = (n: number) => s.webview?.lengths.find((l) => l.tokens === n);
@@ -73,39 +76,12 @@ export function buildResults(meta: BenchMeta, s: BenchSections): { json: Figures
         model: { id: e.modelId, layers: e.layers, heads: e.heads, maxTokens: e.maxTokens, provider: e.provider },
         ratioFullToRaw512: num(ratio512, 3),
         ratioFullToRaw2048: num(ratio2048, 3),
-        rawMs: byLength(
-          e.lengths,
-          (l) => l.tokens,
-          (l) => l.rawMs,
-        ),
-        tappedMs: byLength(
-          e.lengths,
-          (l) => l.tokens,
-          (l) => l.tappedMs,
-        ),
-        fullMs: byLength(
-          e.lengths,
-          (l) => l.tokens,
-          (l) => l.fullMs,
-        ),
-        ratioTappedToRaw: byLength(
-          e.lengths,
-          (l) => l.tokens,
-          (l) => l.tappedMs / l.rawMs,
-          3,
-        ),
-        ratioFullToRaw: byLength(
-          e.lengths,
-          (l) => l.tokens,
-          (l) => l.fullMs / l.rawMs,
-          3,
-        ),
-        ratioFullToTapped: byLength(
-          e.lengths,
-          (l) => l.tokens,
-          (l) => l.fullMs / l.tappedMs,
-          3,
-        ),
+        rawMs: perLength((l) => l.rawMs),
+        tappedMs: perLength((l) => l.tappedMs),
+        fullMs: perLength((l) => l.fullMs),
+        ratioTappedToRaw: perLength((l) => l.tappedMs / l.rawMs, 3),
+        ratioFullToRaw: perLength((l) => l.fullMs / l.rawMs, 3),
+        ratioFullToTapped: perLength((l) => l.fullMs / l.tappedMs, 3),
         stagesMs: Object.fromEntries(
           e.lengths.map((l) => [
             String(l.tokens),
@@ -143,54 +119,12 @@ export function buildResults(meta: BenchMeta, s: BenchSections): { json: Figures
     jsonBytes2048: e2048 ? e2048.denseJsonBytes : null,
     bytes512: e512 ? e512.payload.totalBytes : null,
     jsonBytes512: e512 ? e512.denseJsonBytes : null,
-    bytes: e
-      ? byLength(
-          e.lengths,
-          (l) => l.tokens,
-          (l) => l.payload.totalBytes,
-          0,
-        )
-      : {},
-    binaryBytes: e
-      ? byLength(
-          e.lengths,
-          (l) => l.tokens,
-          (l) => l.payload.binaryBytes,
-          0,
-        )
-      : {},
-    messageJsonBytes: e
-      ? byLength(
-          e.lengths,
-          (l) => l.tokens,
-          (l) => l.payload.jsonBytes,
-          0,
-        )
-      : {},
-    jsonBytes: e
-      ? byLength(
-          e.lengths,
-          (l) => l.tokens,
-          (l) => l.denseJsonBytes,
-          0,
-        )
-      : {},
-    denseFloat32Bytes: e
-      ? byLength(
-          e.lengths,
-          (l) => l.tokens,
-          (l) => l.denseFloat32Bytes,
-          0,
-        )
-      : {},
-    jsonToPayloadRatio: e
-      ? byLength(
-          e.lengths,
-          (l) => l.tokens,
-          (l) => l.denseJsonBytes / l.payload.totalBytes,
-          1,
-        )
-      : {},
+    bytes: perLength((l) => l.payload.totalBytes, 0),
+    binaryBytes: perLength((l) => l.payload.binaryBytes, 0),
+    messageJsonBytes: perLength((l) => l.payload.jsonBytes, 0),
+    jsonBytes: perLength((l) => l.denseJsonBytes, 0),
+    denseFloat32Bytes: perLength((l) => l.denseFloat32Bytes, 0),
+    jsonToPayloadRatio: perLength((l) => l.denseJsonBytes / l.payload.totalBytes, 1),
   };
 
   const webview: Figures = {

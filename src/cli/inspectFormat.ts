@@ -1,6 +1,7 @@
 // The `inspect` command's JSON document and terminal summary.
 import { inspectSections, splitPromptSections, type InspectSection } from '../engine/inspectApi';
 import type { InspectionResult, TokenInfo, TokenRole } from '../shared/protocol';
+import type { ModelJson } from '../shared/cliJson';
 
 /** A token in the JSON: chat tokens carry their role; a token that is not in the inspected text (a template
  * token, the setting's user message) has null start and end. */
@@ -20,13 +21,7 @@ function jsonToken(input: string): (t: TokenInfo) => InspectJsonToken {
 }
 
 export interface InspectJson {
-  readonly model: {
-    readonly id: string;
-    readonly layers: number;
-    readonly heads: number;
-    readonly maxTokens: number;
-    readonly provider: string;
-    readonly fallbackReason?: string;
+  readonly model: ModelJson & {
     readonly file?: string;
     readonly dtype?: string;
     readonly fileReason?: string;

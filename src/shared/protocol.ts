@@ -135,19 +135,26 @@ export interface SourceInfo {
   readonly offset: number;
 }
 
-/** Context-cost figures for one target; null where the target's architecture is not public. */
-export interface CostSummary {
-  readonly target: string;
-  readonly targetName: string;
-  readonly tokens: number;
+/** The cost model's figures a summary carries (src/cost/costModel.ts's CostFigures extends them); null where
+ * the target's architecture (or price) is not public. */
+export interface CostSummaryFigures {
   readonly contextWindow: number;
+  /** tokens / contextWindow (1 = full; above 1 = over). */
   readonly contextShare: number;
   readonly attentionScores: number | null;
   readonly attentionScoresCausal: number | null;
   readonly attentionFlops: number | null;
   readonly linearFlops: number | null;
   readonly kvCacheBytes: number | null;
+  /** In the preset's currency unit (US dollars for the built-ins). */
   readonly price: number | null;
+}
+
+/** Context-cost figures for one target. */
+export interface CostSummary extends CostSummaryFigures {
+  readonly target: string;
+  readonly targetName: string;
+  readonly tokens: number;
   readonly warnings: readonly string[];
   /** false when the count comes from the closest public tokenizer (Claude, Gemini): shown with "≈". */
   readonly exact?: boolean;

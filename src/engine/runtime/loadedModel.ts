@@ -12,7 +12,7 @@ import type {
   ModelCardSummary,
 } from '../../shared/protocol';
 import type { CompactRowsOutputs } from '../graph/attentionStatsGraph';
-import { ALL_ROWS, PROBABILITY_ROWS_INPUT } from '../graph/attentionStatsGraph';
+import { ALL_ROWS, layerStatsNames, PROBABILITY_ROWS_INPUT } from '../graph/attentionStatsGraph';
 import { EngineError } from '../engineError';
 import { BAND_WIDTH } from '../graph/headScoreGraph';
 import type { HeadScoreInputs } from '../analysis/headRoles';
@@ -206,20 +206,7 @@ export class LoadedModel {
     const { stats } = this.tapped;
     let outputs: ort.InferenceSession.OnnxValueMapType;
     try {
-      const fetches = [
-        stats.longRange,
-        ...stats.layers.flatMap((o) => [
-          o.heads.weights,
-          o.heads.keys,
-          o.heads.scale,
-          o.rollout.weights,
-          o.rollout.keys,
-          o.rollout.scale,
-          o.received,
-          o.bands,
-          o.entropy,
-        ]),
-      ];
+      const fetches = [stats.longRange, ...stats.layers.flatMap(layerStatsNames)];
       if (probabilities) fetches.push(...stats.probabilities);
       outputs = await this.session.run(feeds, fetches);
     } catch (error) {
