@@ -1,7 +1,7 @@
 // The benchmark suite: `npm run bench` (full, writes bench/results.json and bench/results.md) or
 // `npm run bench:tiny` / `--tiny` (smoke sizes, writes to .cache/bench-tiny/ unless --out says otherwise).
-// Options: --tiny, --out <dir>, --only engine,cold,webview,cost, --lengths 512,2048 and --runs 3 (debugging). Budgets are printed, never enforced:
-// the exit code is non-zero only when a section could not run.
+// Options: --tiny, --out <dir>, --only engine,cold,webview,cost, --lengths 512,2048 and --runs 3 (debugging). Budgets
+// are printed, never enforced: the exit code is non-zero only when a section could not run.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
