@@ -1,7 +1,7 @@
 // The engine's public face: what whoever asks for an inspection (the CLI, the worker, the bench) may use,
 // and the contract of the answer (a stream of InspectionEvents). No `vscode` import.
 import type { InspectionEvent } from '../shared/protocol';
-import { firstLine } from '../shared/errorText';
+import { describeError, lineWithCause } from '../shared/errorText';
 import { EngineError } from './engineError';
 
 export { EngineError } from './engineError';
@@ -17,14 +17,20 @@ export {
   type TokenWindow,
 } from '../shared/inspectContract';
 
-/** The error event for a failed inspection: an EngineError's line as is, anything else as one line plus its stack. */
+/**
+ * The error event for a failed inspection: an EngineError's line as is (with its cause chain as the log's
+ * detail, when it has a cause), anything else as one line plus its stack and causes.
+ */
 export function errorEvent(requestId: number, error: unknown): InspectionEvent {
-  if (error instanceof EngineError) return { kind: 'error', requestId, message: error.message };
+  if (error instanceof EngineError) {
+    const detail = error.cause !== undefined ? describeError(error) : undefined;
+    return { kind: 'error', requestId, message: error.message, ...(detail ? { detail } : {}) };
+  }
   return {
     kind: 'error',
     requestId,
-    message: `Inspection failed: ${firstLine(error)}`,
-    ...(error instanceof Error && error.stack ? { detail: error.stack } : {}),
+    message: `Inspection failed: ${lineWithCause(error)}`,
+    ...(error instanceof Error ? { detail: describeError(error) } : {}),
   };
 }
 
@@ -40,9 +46,18 @@ export {
   type AttributionResult,
 } from './analysis/attribution';
 export { attributionModel } from './analysis/attributionModel';
-export { attributionUnits, splitPromptSections, type PromptSection } from '../shared/sections';
+export { attributionUnits, splitPromptSections, type PromptSection } from '../shared/promptSections';
 export { inspectSections, meanReceived, sectionAttention, type InspectSection } from './analysis/sectionStats';
 export { attentionFlops, diffSections, type DiffInputSection, type SectionDiffEntry } from './analysis/sectionDiff';
 export { LogitsSession } from './runtime/logitsSession';
 export { validateText } from './runtime/inputValidation';
 export { modelSummary } from './inspection';
+export {
+  discoverModels,
+  MODEL_SOURCES,
+  type DiscoveredModel,
+  type DiscoveredSource,
+  type DiscoveryOptions,
+} from './runtime/modelDiscovery';
+export { defaultStoreEnv, type StoreEnv } from './runtime/ollamaStore';
+export { DEFAULT_MODEL_NAME } from './runtime/modelSource';

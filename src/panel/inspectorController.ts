@@ -14,6 +14,7 @@ import { EditorDecorations } from './editorDecorations';
 import { exportInspection } from './exportInspection';
 import { InspectionRecord, tokenAtOffset } from './inspectionRecord';
 import { InspectorPanel } from './inspectorPanel';
+import { storedHubToken } from './hubToken';
 import { readInspectorSettings, type InspectorSettings } from './inspectorSettings';
 import { applyWorkspaceTrust, restrictedInSettingsFile, type RestrictedKey } from './workspaceTrust';
 import { isInspectorPanelState } from '../shared/panelState';
@@ -125,8 +126,9 @@ export class InspectorController extends Disposable {
     return readInspectorSettings(trust.get);
   }
 
-  private ensureWorker(settings: InspectorSettings): InspectorWorker {
-    const key = `${settings.idleTimeoutMs}|${settings.hubEndpoint ?? ''}`;
+  /** A new token or endpoint starts a new worker (the token travels in its workerData). */
+  private ensureWorker(settings: InspectorSettings, hubToken: string | undefined): InspectorWorker {
+    const key = `${settings.idleTimeoutMs}|${settings.hubEndpoint ?? ''}|${hubToken ?? ''}`;
     if (this.worker && this.workerKey === key) return this.worker;
     this.disposeWorker();
     const ext = this.context.extensionPath;
@@ -136,6 +138,7 @@ export class InspectorController extends Disposable {
       cacheDir: this.context.globalStorageUri.fsPath,
       idleTimeoutMs: settings.idleTimeoutMs,
       ...(settings.hubEndpoint ? { hubEndpoint: settings.hubEndpoint } : {}),
+      ...(hubToken ? { hubToken } : {}),
       log: this.log,
     });
     this.workerKey = key;
@@ -157,6 +160,7 @@ export class InspectorController extends Disposable {
     this.decorations.clear();
     panel.clearQueue();
     const settings = await this.settings();
+    const hubToken = await storedHubToken(this.context.secrets);
     const requestId = ++this.requestCounter;
     const text = doc.getText(new vscode.Range(doc.positionAt(offset), doc.positionAt(offset + length)));
     const record = new InspectionRecord(requestId, doc.uri.toString(), offset, length);
@@ -181,7 +185,7 @@ export class InspectorController extends Disposable {
       .then(undefined, (error: unknown) =>
         this.log.warn(`Cannot create ${this.context.globalStorageUri.fsPath}: ${firstLine(error)}`),
       );
-    const handle = this.ensureWorker(settings).inspect(
+    const handle = this.ensureWorker(settings, hubToken).inspect(
       {
         requestId,
         text,

@@ -2,7 +2,7 @@
 // tokens in each, and, for the current matrix, the attention each unit receives, the section × section
 // matrix and the position profile of the final tokens. Pure arithmetic; webview/ui/sectionView.ts draws it.
 import type { TokenInfo } from '../../src/shared/protocol';
-import { attributionUnits, splitPromptSections, type PromptSection } from '../../src/shared/sections';
+import { attributionUnits, splitPromptSections, type PromptSection } from '../../src/shared/promptSections';
 import {
   positionProfile,
   sectionMatrix,

@@ -88,7 +88,7 @@ test('status bar, diagnostics and CodeLens follow a prompt document; Pick Target
     assert.deepEqual(fake.diagnostics.get(document.uri.toString()), []);
     const lenses = fake.lensProviders[0].provideCodeLenses(document);
     assert.equal(lenses.length, 1);
-    assert.match(lenses[0].command?.title ?? '', /^4\d tokens · \+100 % attention cost$/);
+    assert.match(lenses[0].command?.title ?? '', /^4\d tokens · 100 % of attention$/);
 
     // Past the window: one error from the first token that does not fit to the end of the text.
     fake.edit(document, `# Intro\n${words(20)}\n# Examples\n${words(40)}`);
@@ -104,7 +104,7 @@ test('status bar, diagnostics and CodeLens follow a prompt document; Pick Target
     assert.deepEqual(error.range.end, document.positionAt(text.length));
     const titles = fake.lensProviders[0].provideCodeLenses(document).map((lens) => lens.command?.title);
     assert.equal(titles.length, 2);
-    assert.match(titles[1] ?? '', /^\d+ tokens · \+\d+ % attention cost$/);
+    assert.match(titles[1] ?? '', /^\d+ tokens · \d+ % of attention$/);
 
     // Files over the size limit get a note instead of a count.
     fake.edit(document, `# Intro\n${words(400)}`);

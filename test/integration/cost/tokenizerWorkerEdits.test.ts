@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildBundle } from '../../helpers/buildBundle';
 import { DEFAULT_COST_OPTIONS, type CostOptions } from '../../../src/cost/costSettings';
-import { splitSections } from '../../../src/cost/chunks';
+import { coverSections } from '../../../src/shared/promptSections';
 import { computeCostDiagnostics, computeSectionLenses } from '../../../src/cost/editorModels';
 import { IncrementalCounter } from '../../../src/cost/incrementalCounter';
 import { BUILT_IN_PRESETS, type TargetPreset } from '../../../src/cost/presets';
@@ -51,7 +51,7 @@ async function expectFresh(
     computeCostDiagnostics(fresh, counter, target, optionsFor(target), overhead),
     label,
   );
-  assert.deepEqual(got.lenses, computeSectionLenses(fresh, splitSections(text, 'markdown')), label);
+  assert.deepEqual(got.lenses, computeSectionLenses(fresh, coverSections(text)), label);
 }
 
 test('counts sent as edits equal a fresh count of the whole text on random edits', async () => {
@@ -75,7 +75,7 @@ test('counts sent as edits equal a fresh count of the whole text on random edits
           `${id} edit ${i}`,
           text,
           target,
-          await client.count('doc', text, target, optionsFor(target), 'markdown'),
+          await client.count('doc', text, target, optionsFor(target), true),
         );
       }
     }
@@ -87,14 +87,14 @@ test('counts sent as edits equal a fresh count of the whole text on random edits
       'after a lost text',
       text,
       target,
-      await client.count('doc', text, target, optionsFor(target), 'markdown'),
+      await client.count('doc', text, target, optionsFor(target), true),
     );
     text = `${text}one more\n`;
     await expectFresh(
       'the edit after that',
       text,
       target,
-      await client.count('doc', text, target, optionsFor(target), 'markdown'),
+      await client.count('doc', text, target, optionsFor(target), true),
     );
   } finally {
     client.dispose();

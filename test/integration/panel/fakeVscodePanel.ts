@@ -191,6 +191,7 @@ export function createFakeVscode(storage: string) {
       extensionUri: Uri.file(root),
       globalStorageUri: Uri.file(storage),
       subscriptions: [] as { dispose(): void }[],
+      secrets: fakeSecrets(),
     }),
     setSaveTarget: (p: string | undefined) => (saveTarget = p ? Uri.file(p) : undefined),
     openEditor: (file: string, text: string, selection: [number, number]): FakeEditor => {
@@ -214,5 +215,19 @@ export function createFakeVscode(storage: string) {
         contentChanges: [{ rangeOffset: offset, rangeLength: removed, text: inserted }],
       });
     },
+  };
+}
+
+/** An in-memory SecretStorage. */
+export function fakeSecrets(initial: Record<string, string> = {}): {
+  get(key: string): Promise<string | undefined>;
+  store(key: string, value: string): Promise<void>;
+  delete(key: string): Promise<void>;
+} {
+  const values = new Map(Object.entries(initial));
+  return {
+    get: async (key) => values.get(key),
+    store: async (key, value) => void values.set(key, value),
+    delete: async (key) => void values.delete(key),
   };
 }

@@ -4,7 +4,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { attributionUnits, childrenOf, splitPromptSections, type PromptSection } from '../../../src/shared/sections';
+import {
+  attributionUnits,
+  childrenOf,
+  splitPromptSections,
+  type PromptSection,
+} from '../../../src/shared/promptSections';
 import {
   positionProfile,
   sectionAttention,

@@ -1,7 +1,7 @@
 // Diff of two prompt versions: sections aligned by text, added / removed / changed / same, token deltas.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { attributionUnits, splitPromptSections } from '../../../../src/shared/sections';
+import { attributionUnits, splitPromptSections } from '../../../../src/shared/promptSections';
 import { attentionFlops, diffSections, type DiffInputSection } from '../../../../src/engine/analysis/sectionDiff';
 
 /** Sections of a text with a stand-in token count: its words. */

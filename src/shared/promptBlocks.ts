@@ -1,67 +1,59 @@
-// The structure of a prompt: nested sections (chat roles, front matter, markdown headings and the blocks
-// under them, paragraphs, lists and their items, fenced code, XML-style tags, few-shot examples, template
-// variables and jinja blocks), each with its kind, a short label and its character span [start, end) in
-// UTF-16 code units. Pure: text in, sections out. Detectors propose spans; one pass nests them by
-// containment and drops any span that crosses another, so the result is always a proper tree.
+// The block parser behind promptSections.ts: it proposes the candidate spans of one region of a prompt
+// (headings with their bodies, example turns, `---` parts, tags, fenced code, jinja blocks, lists, paragraphs,
+// few-shot examples) and the inline spans of the whole text (template variables, one-line tags). Nesting and
+// the final tree are promptSections.ts's job. Pure, no DOM and no Node API: the webview bundles it.
 
 export type SectionKind =
   | 'frontmatter'
   | 'role'
   | 'heading'
+  | 'part'
   | 'paragraph'
   | 'list'
   | 'list-item'
   | 'code'
   | 'tag'
   | 'example'
+  | 'turn'
   | 'variable'
   | 'jinja';
 
-export interface PromptSection {
-  /** Position in document order (pre-order of the tree). */
-  readonly index: number;
+export interface Candidate {
   readonly kind: SectionKind;
   readonly label: string;
   readonly start: number;
   readonly end: number;
-  /** 0 for top-level sections. */
-  readonly depth: number;
-  /** Index of the enclosing section, null at the top. */
-  readonly parent: number | null;
+  /** role and turn: where the message's own text starts and ends (after `User:`, before `<|im_end|>`). */
+  readonly bodyStart?: number;
+  readonly bodyEnd?: number;
 }
 
-interface Candidate {
-  readonly kind: SectionKind;
-  readonly label: string;
+export interface Line {
   readonly start: number;
-  readonly end: number;
-}
-
-interface Line {
-  readonly start: number;
-  /** Offset of the newline (or the text's end). */
+  /** Offset of the newline (or the region's end). */
   readonly end: number;
   readonly text: string;
 }
 
 const LABEL_LENGTH = 40;
-const HEADING = /^ {0,3}(#{1,6})[ \t]+(.*?)[ \t#]*$/;
-const FENCE = /^ {0,3}(`{3,}|~{3,})/;
+export const HEADING = /^ {0,3}(#{1,6})[ \t]+(.*?)[ \t#]*$/;
+export const FENCE = /^ {0,3}(`{3,}|~{3,})/;
 const LIST_ITEM = /^([ \t]*)(?:[-*+]|\d{1,3}[.)])[ \t]+\S/;
+const LIST_ITEM_MARKER = /^[ \t]*(?:[-*+]|\d{1,3}[.)])[ \t]+/;
 const JINJA_OPEN = /^[ \t]*\{%-?\s*(if|for|block|macro|with|raw|filter|call)\b([^%]*?)-?%\}/;
 const OPEN_TAG = /^[ \t]*<([A-Za-z][\w.:-]*)(?:\s[^<>]*)?>/;
+/** A thematic break used as a separator: `---`, `***` or `___` alone on its line. */
+const SEPARATOR = /^ {0,3}(?:-{3,}|\*{3,}|_{3,})[ \t]*$/;
 const ROLE_WORDS = 'system|user|assistant|human|ai|bot|developer|tool';
-const ROLE_LINE = new RegExp(`^[ \\t]*(${ROLE_WORDS})[ \\t]*:[ \\t]*(.*)$`, 'i');
-const ROLE_HEADING = new RegExp(`^(${ROLE_WORDS})(?:[ \\t]+(?:message|prompt|turn))?$`, 'i');
+/** `User: text` or a bare `system:` line; group 1 the role, group 2 the text after the colon. */
+export const ROLE_LINE = new RegExp(`^[ \\t]*(${ROLE_WORDS})[ \\t]*:[ \\t]*(.*)$`, 'i');
+export const ROLE_HEADING = new RegExp(`^(${ROLE_WORDS})(?:[ \\t]+(?:message|prompt|turn))?[ \\t]*:?$`, 'i');
+const ASKING_ROLE = /^(?:user|human)$/i;
 const EXAMPLE_TITLE = /^(?:example|shot|sample|demonstration)\b/i;
 const EXAMPLE_TAG = /^(?:example|shot|demo|sample)$/i;
 const KEYED_LINE = /^[ \t]*([A-Z][\w -]{0,24}?)[ \t]*:(.*)$/i;
-// Chat templates pasted as text: ChatML and Llama 3 headers.
-const CHATML = /(<\|im_start\|>[ \t]*(\w+)[^\n]*\n?)[\s\S]*?(?:<\|im_end\|>|(?=<\|im_start\|>)|$)/g;
-const LLAMA3 =
-  /(<\|start_header_id\|>[ \t]*(\w+)[ \t]*<\|end_header_id\|>)[\s\S]*?(?:<\|eot_id\|>|(?=<\|start_header_id\|>)|$)/g;
 
-function splitLines(text: string, from: number, to: number): Line[] {
+export function splitLines(text: string, from: number, to: number): Line[] {
   const result: Line[] = [];
   let start = from;
   while (start < to) {
@@ -86,59 +78,25 @@ function trimSpan(text: string, start: number, end: number): [number, number] {
   return [s, e];
 }
 
-function shortLabel(raw: string): string {
+export function shortLabel(raw: string): string {
   const flat = raw.replace(/\s+/g, ' ').trim();
   return flat.length > LABEL_LENGTH ? `${flat.slice(0, LABEL_LENGTH - 1)}…` : flat;
 }
 
-class Collector {
+/** Collects candidate spans, trimmed of surrounding whitespace; empty ones are dropped. */
+export class Collector {
   readonly candidates: Candidate[] = [];
   constructor(readonly text: string) {}
 
-  add(kind: SectionKind, label: string, start: number, end: number): void {
+  add(kind: SectionKind, label: string, start: number, end: number, body?: [number, number]): Candidate | null {
     const [s, e] = trimSpan(this.text, start, end);
-    if (e > s) this.candidates.push({ kind, label: shortLabel(label), start: s, end: e });
+    if (e <= s) return null;
+    const candidate: Candidate = body
+      ? { kind, label: shortLabel(label), start: s, end: e, bodyStart: body[0], bodyEnd: body[1] }
+      : { kind, label: shortLabel(label), start: s, end: e };
+    this.candidates.push(candidate);
+    return candidate;
   }
-}
-
-/** Role blocks at the top: chat-template headers, `system:` lines (prompty), `User: …` turns. */
-function findRoles(
-  text: string,
-  from: number,
-  to: number,
-): { role: string; start: number; bodyStart: number; end: number }[] {
-  const found: { role: string; start: number; bodyStart: number; end: number }[] = [];
-  for (const pattern of [CHATML, LLAMA3]) {
-    pattern.lastIndex = 0;
-    const body = text.slice(from, to);
-    for (let m = pattern.exec(body); m; m = pattern.exec(body)) {
-      if (m[0].length === 0) {
-        pattern.lastIndex++;
-        continue;
-      }
-      const start = from + m.index;
-      found.push({ role: m[2].toLowerCase(), start, bodyStart: start + m[1].length, end: start + m[0].length });
-    }
-    if (found.length) return found;
-  }
-  const lines = splitLines(text, from, to);
-  let fence: string | null = null;
-  const starts: { role: string; line: Line; inline: boolean }[] = [];
-  for (const line of lines) {
-    const f = FENCE.exec(line.text);
-    if (f) fence = fence === null ? f[1][0] : fence === f[1][0] ? null : fence;
-    if (fence !== null || f) continue;
-    const m = ROLE_LINE.exec(line.text);
-    if (m) starts.push({ role: m[1].toLowerCase(), line, inline: m[2].trim() !== '' });
-  }
-  // One `Note: …`-like line is not a conversation: roles need two turns, or a bare `system:` line.
-  if (starts.length < 2 && !starts.some((s) => !s.inline)) return [];
-  return starts.map((s, i) => ({
-    role: s.role,
-    start: s.line.start,
-    bodyStart: s.inline ? s.line.start + s.line.text.indexOf(':') + 1 : Math.min(to, s.line.end + 1),
-    end: i + 1 < starts.length ? starts[i + 1].line.start : to,
-  }));
 }
 
 /** The end (exclusive) of the fenced block opened at line i: the line index after the closing fence. */
@@ -151,7 +109,14 @@ function fenceEnd(lines: readonly Line[], i: number, marker: string): number {
 }
 
 function startsBlock(line: Line): boolean {
-  return HEADING.test(line.text) || FENCE.test(line.text) || LIST_ITEM.test(line.text) || JINJA_OPEN.test(line.text);
+  return (
+    HEADING.test(line.text) ||
+    FENCE.test(line.text) ||
+    LIST_ITEM.test(line.text) ||
+    JINJA_OPEN.test(line.text) ||
+    ROLE_LINE.test(line.text) ||
+    SEPARATOR.test(line.text)
+  );
 }
 
 function indentOf(line: Line): number {
@@ -181,16 +146,57 @@ function markExamples(out: Collector, paragraphs: readonly Candidate[]): void {
   });
 }
 
-/** Block structure of [from, to): headings with their bodies, tags, code, lists, paragraphs. */
-function parseRegion(out: Collector, from: number, to: number, depth: number): void {
+/** Line indices (within `lines`) of `---` separators outside fenced code. */
+function separators(lines: readonly Line[]): number[] {
+  const found: number[] = [];
+  let fence: string | null = null;
+  lines.forEach((line, i) => {
+    const f = FENCE.exec(line.text);
+    if (f) fence = fence === null ? f[1][0] : fence === f[1][0] ? null : fence;
+    else if (fence === null && SEPARATOR.test(line.text)) {
+      // `text` directly above `---` is a setext heading underline, not a separator.
+      if (i === 0 || isBlank(lines[i - 1]) || SEPARATOR.test(lines[i - 1].text)) found.push(i);
+    }
+  });
+  return found;
+}
+
+/**
+ * Block structure of [from, to): headings with their bodies, example turns, tags, code, lists, paragraphs.
+ * `---` separators cut the region into parts when they leave two or more non-empty ones.
+ */
+export function parseRegion(out: Collector, from: number, to: number, depth: number): void {
   if (depth > 32 || to <= from) return;
+  const lines = splitLines(out.text, from, to);
+  const cuts = separators(lines);
+  if (cuts.length > 0) {
+    const bounds = [-1, ...cuts, lines.length];
+    const parts: [number, number][] = [];
+    for (let k = 0; k + 1 < bounds.length; k++) {
+      const first = bounds[k] + 1;
+      const last = bounds[k + 1] - 1;
+      if (first <= last && lines.slice(first, last + 1).some((l) => !isBlank(l)))
+        parts.push([lines[first].start, lines[last].end]);
+    }
+    if (parts.length >= 2) {
+      for (const [s, e] of parts) {
+        const firstLine = splitLines(out.text, s, e).find((l) => !isBlank(l));
+        out.add('part', firstLine ? firstLine.text.replace(/^#+\s*/, '') : 'part', s, e);
+        parseBlocks(out, splitLines(out.text, s, e), e, depth + 1);
+      }
+      return;
+    }
+  }
+  parseBlocks(out, lines, to, depth);
+}
+
+function parseBlocks(out: Collector, lines: readonly Line[], to: number, depth: number): void {
   const text = out.text;
-  const lines = splitLines(text, from, to);
   const paragraphs: Candidate[] = [];
   let i = 0;
   while (i < lines.length) {
     const line = lines[i];
-    if (isBlank(line)) {
+    if (isBlank(line) || SEPARATOR.test(line.text)) {
       i++;
       continue;
     }
@@ -218,9 +224,20 @@ function parseRegion(out: Collector, from: number, to: number, depth: number): v
       const end = j < lines.length ? lines[j].start : to;
       const title = heading[2].trim();
       const kind: SectionKind = ROLE_HEADING.test(title) ? 'role' : EXAMPLE_TITLE.test(title) ? 'example' : 'heading';
-      out.add(kind, kind === 'role' ? title.toLowerCase() : title || '(heading)', line.start, end);
-      parseRegion(out, Math.min(line.end + 1, end), end, depth + 1);
+      const bodyStart = Math.min(line.end + 1, end);
+      out.add(
+        kind,
+        kind === 'role' ? title.replace(/[ \t]*:$/, '').toLowerCase() : title.replace(/[ \t]*:$/, '') || '(heading)',
+        line.start,
+        end,
+        kind === 'role' ? [bodyStart, end] : undefined,
+      );
+      parseRegion(out, bodyStart, end, depth + 1);
       i = j;
+      continue;
+    }
+    if (ROLE_LINE.test(line.text)) {
+      i = parseTurns(out, lines, i, to, depth);
       continue;
     }
     const jinja = JINJA_OPEN.exec(line.text);
@@ -242,25 +259,73 @@ function parseRegion(out: Collector, from: number, to: number, depth: number): v
       if (close >= 0 && close < to) {
         const closeEnd = close + name.length + 3;
         out.add(EXAMPLE_TAG.test(name) ? 'example' : 'tag', `<${name}>`, line.start, closeEnd);
-        parseRegion(out, openEnd, close, depth + 1);
+        // A one-line tag is its own text; a longer one has blocks of its own.
+        if (text.slice(openEnd, close).includes('\n')) parseRegion(out, openEnd, close, depth + 1);
         while (i < lines.length && lines[i].end < closeEnd) i++;
         i++;
         continue;
       }
     }
-    const item = LIST_ITEM.exec(line.text);
-    if (item) {
-      i = parseList(out, lines, i, depth);
+    if (LIST_ITEM.test(line.text)) {
+      i = parseList(out, lines, i);
       continue;
     }
     let j = i + 1;
     while (j < lines.length && !isBlank(lines[j]) && !startsBlock(lines[j]) && !OPEN_TAG.test(lines[j].text)) j++;
-    const before = out.candidates.length;
-    out.add('paragraph', line.text, line.start, lines[j - 1].end);
-    if (out.candidates.length > before) paragraphs.push(out.candidates[out.candidates.length - 1]);
+    const added = out.add('paragraph', line.text, line.start, lines[j - 1].end);
+    if (added) paragraphs.push(added);
     i = j;
   }
   markExamples(out, paragraphs);
+}
+
+/**
+ * Chat-role lines inside a section (`User: …` / `Assistant: …`): example turns, not messages. A turn runs to
+ * the next role line or heading (a heading always ends a turn); a run of turns is grouped into examples, a new
+ * one at each user turn, when a group holds an answer. Returns the index of the first line after the run.
+ */
+function parseTurns(out: Collector, lines: readonly Line[], first: number, to: number, depth: number): number {
+  const turns: { role: string; start: number; end: number; open: boolean }[] = [];
+  let i = first;
+  while (i < lines.length) {
+    const role = ROLE_LINE.exec(lines[i].text);
+    if (!role) break;
+    let j = i + 1;
+    let fence: string | null = null;
+    for (; j < lines.length; j++) {
+      const f = FENCE.exec(lines[j].text);
+      if (f) fence = fence === null ? f[1][0] : fence === f[1][0] ? null : fence;
+      else if (fence === null && (ROLE_LINE.test(lines[j].text) || HEADING.test(lines[j].text))) break;
+    }
+    const line = lines[i];
+    const inline = role[2].trim() !== '';
+    const bodyStart = inline ? line.start + line.text.indexOf(':') + 1 : Math.min(line.end + 1, to);
+    const end = lines[j - 1].end;
+    const firstText = inline ? role[2] : (lines.slice(i + 1, j).find((l) => !isBlank(l))?.text ?? '');
+    const name = role[1].toLowerCase();
+    const turn = out.add('turn', `${name}: ${firstText.trim()}`, line.start, end, [bodyStart, end]);
+    const open = !inline && !lines.slice(i + 1, j).some((l) => !isBlank(l));
+    if (turn) turns.push({ role: name, start: turn.start, end: turn.end, open });
+    // A one-line turn is its own text; a longer one has blocks of its own.
+    if (lines.slice(i + 1, j).some((l) => !isBlank(l))) parseRegion(out, bodyStart, end, depth + 1);
+    i = j;
+    if (i < lines.length && !ROLE_LINE.test(lines[i].text)) break;
+  }
+  const groups: (typeof turns)[] = [];
+  for (const turn of turns) {
+    const current = groups[groups.length - 1];
+    if (!current || (ASKING_ROLE.test(turn.role) && current.some((t) => !ASKING_ROLE.test(t.role)))) groups.push([]);
+    groups[groups.length - 1].push(turn);
+  }
+  let n = 0;
+  for (const group of groups) {
+    // An example holds an answer; a group that ends in an open turn (`AI:` with no text) is the query.
+    const last = group[group.length - 1];
+    if (group.length < 2 || !group.some((t) => !ASKING_ROLE.test(t.role)) || last.open) continue;
+    const asked = out.text.slice(group[0].start, group[0].end).replace(ROLE_LINE, '$2');
+    out.add('example', `example ${++n}: ${asked}`, group[0].start, group[group.length - 1].end);
+  }
+  return i;
 }
 
 /** The `{% end<word> %}` that closes a jinja block opened before `from`, nesting counted. */
@@ -276,7 +341,7 @@ function jinjaEnd(text: string, from: number, to: number, word: string): { start
 }
 
 /** A list starting at line i; returns the index of the first line after it. */
-function parseList(out: Collector, lines: readonly Line[], first: number, depth: number): number {
+function parseList(out: Collector, lines: readonly Line[], first: number): number {
   const baseIndent = indentOf(lines[first]);
   const items: { line: number; indent: number }[] = [];
   let i = first;
@@ -295,7 +360,11 @@ function parseList(out: Collector, lines: readonly Line[], first: number, depth:
       items.push({ line: i, indent: indentOf(line) });
     } else if (
       i > first &&
-      (HEADING.test(line.text) || FENCE.test(line.text) || (OPEN_TAG.test(line.text) && indentOf(line) <= baseIndent))
+      (HEADING.test(line.text) ||
+        FENCE.test(line.text) ||
+        SEPARATOR.test(line.text) ||
+        (ROLE_LINE.test(line.text) && indentOf(line) <= baseIndent) ||
+        (OPEN_TAG.test(line.text) && indentOf(line) <= baseIndent))
     )
       break;
     last = i;
@@ -321,14 +390,11 @@ function parseList(out: Collector, lines: readonly Line[], first: number, depth:
       lines[first].start,
       lines[last].end,
     );
-  void depth;
   return last + 1;
 }
 
-const LIST_ITEM_MARKER = /^[ \t]*(?:[-*+]|\d{1,3}[.)])[ \t]+/;
-
 /** Inline spans: template variables, jinja blocks, one-line tags; code spans excluded. */
-function parseInline(out: Collector, code: readonly Candidate[]): void {
+export function parseInline(out: Collector, code: readonly Candidate[]): void {
   const text = out.text;
   const inCode = (at: number): boolean => code.some((c) => at >= c.start && at < c.end);
   for (const m of text.matchAll(/\{\{-?\s*([A-Za-z_][\w.]*)[^{}]*?-?\}\}/g)) {
@@ -356,97 +422,4 @@ function parseInline(out: Collector, code: readonly Candidate[]): void {
     if (!inCode(m.index))
       out.add(EXAMPLE_TAG.test(m[1]) ? 'example' : 'tag', `<${m[1]}>`, m.index, m.index + m[0].length);
   }
-}
-
-const KIND_RANK: Record<SectionKind, number> = {
-  frontmatter: 0,
-  role: 1,
-  heading: 2,
-  example: 3,
-  tag: 4,
-  jinja: 5,
-  list: 6,
-  'list-item': 7,
-  code: 8,
-  paragraph: 9,
-  variable: 10,
-};
-
-/** Nests candidates by containment; a span crossing an enclosing one, or repeating it, is dropped. */
-function buildTree(candidates: readonly Candidate[]): PromptSection[] {
-  // On an identical span the more specific kind wins over a plain paragraph (a line that is one variable).
-  const rank = (c: Candidate): number => (c.kind === 'paragraph' ? 99 : KIND_RANK[c.kind]);
-  const sorted = [...candidates].sort((a, b) => a.start - b.start || b.end - a.end || rank(a) - rank(b));
-  const result: PromptSection[] = [];
-  const stack: PromptSection[] = [];
-  for (const c of sorted) {
-    while (stack.length && stack[stack.length - 1].end <= c.start) stack.pop();
-    const top = stack[stack.length - 1];
-    if (
-      top &&
-      (c.end > top.end ||
-        (c.start === top.start &&
-          c.end === top.end &&
-          (c.kind === top.kind || c.kind === 'paragraph' || top.kind === 'paragraph')))
-    )
-      continue;
-    const section: PromptSection = {
-      index: result.length,
-      kind: c.kind,
-      label: c.label,
-      start: c.start,
-      end: c.end,
-      depth: stack.length,
-      parent: top ? top.index : null,
-    };
-    result.push(section);
-    stack.push(section);
-  }
-  return result;
-}
-
-/** The sections of `text`, in document order, each after its parent. */
-export function splitPromptSections(text: string): PromptSection[] {
-  const out = new Collector(text);
-  let bodyStart = 0;
-  const front = /^---[ \t]*\r?\n[\s\S]*?\r?\n---[ \t]*(?:\r?\n|$)/.exec(text);
-  if (front) {
-    out.add('frontmatter', 'front matter', 0, front[0].length);
-    bodyStart = front[0].length;
-  }
-  const roles = findRoles(text, bodyStart, text.length);
-  if (roles.length) {
-    if (text.slice(bodyStart, roles[0].start).trim()) parseRegion(out, bodyStart, roles[0].start, 0);
-    for (const r of roles) {
-      out.add('role', r.role, r.start, r.end);
-      parseRegion(out, r.bodyStart, r.end, 1);
-    }
-  } else {
-    parseRegion(out, bodyStart, text.length, 0);
-  }
-  parseInline(
-    out,
-    out.candidates.filter((c) => c.kind === 'code'),
-  );
-  return buildTree(out.candidates);
-}
-
-/** Direct children of section `index` (null: the top-level sections). */
-export function childrenOf(sections: readonly PromptSection[], index: number | null): PromptSection[] {
-  return sections.filter((s) => s.parent === index);
-}
-
-/**
- * The non-overlapping sections that attribution ablates: the top-level ones, descending while there is
- * only one (a prompt that is all one heading is split at its children). Inline spans are never units.
- */
-export function attributionUnits(sections: readonly PromptSection[]): PromptSection[] {
-  const blockOnly = (list: PromptSection[]): PromptSection[] => list.filter((s) => s.kind !== 'variable');
-  let units = blockOnly(childrenOf(sections, null));
-  while (units.length === 1) {
-    const children = blockOnly(childrenOf(sections, units[0].index));
-    if (children.length === 0) break;
-    units = children;
-  }
-  return units;
 }
