@@ -274,6 +274,13 @@ export function buildResults(meta: BenchMeta, s: BenchSections): { json: Figures
   return { json, budgets };
 }
 
+/** A markdown table: the header row, the separator, one row per entry. */
+const table = (head: readonly string[], rows: readonly (readonly string[])[]): string[] => [
+  `| ${head.join(' | ')} |`,
+  `|${'---|'.repeat(head.length)}`,
+  ...rows.map((cells) => `| ${cells.join(' | ')} |`),
+];
+
 const mib = (bytes: number | null): string => (bytes === null ? 'n/a' : `${(bytes / 2 ** 20).toFixed(2)} MiB`);
 const ms = (value: number | null | undefined, digits = 1): string =>
   value === null || value === undefined ? 'n/a' : `${value.toFixed(digits)} ms`;
@@ -316,16 +323,32 @@ export function renderMarkdown(meta: BenchMeta, s: BenchSections, budgets: reado
   if (s.engine) {
     lines.push('## Engine (median of runs after warm-up, one process)', '');
     lines.push(
-      '| Tokens | Raw run | Tapped run | Full inspection | Full / raw | Tapped / raw | Payload | Attention as JSON | Encoding |',
-      '|---|---|---|---|---|---|---|---|---|',
+      ...table(
+        [
+          'Tokens',
+          'Raw run',
+          'Tapped run',
+          'Full inspection',
+          'Full / raw',
+          'Tapped / raw',
+          'Payload',
+          'Attention as JSON',
+          'Encoding',
+        ],
+        s.engine.lengths.map((l) => [
+          String(l.tokens),
+          ms(l.rawMs),
+          ms(l.tappedMs),
+          ms(l.fullMs),
+          `${(l.fullMs / l.rawMs).toFixed(2)}×`,
+          `${(l.tappedMs / l.rawMs).toFixed(2)}×`,
+          mib(l.payload.totalBytes),
+          `${mib(l.denseJsonBytes)} (${(l.denseJsonBytes / l.payload.totalBytes).toFixed(0)}×)`,
+          l.encoding,
+        ]),
+      ),
+      '',
     );
-    for (const l of s.engine.lengths) {
-      lines.push(
-        `| ${l.tokens} | ${ms(l.rawMs)} | ${ms(l.tappedMs)} | ${ms(l.fullMs)} | ${(l.fullMs / l.rawMs).toFixed(2)}× | ${(l.tappedMs / l.rawMs).toFixed(2)}× | ` +
-          `${mib(l.payload.totalBytes)} | ${mib(l.denseJsonBytes)} (${(l.denseJsonBytes / l.payload.totalBytes).toFixed(0)}×) | ${l.encoding} |`,
-      );
-    }
-    lines.push('');
   }
   for (const r of s.realsize ? [s.realsize, ...(s.realsize.q4 ? [s.realsize.q4] : [])] : []) {
     const mibOf = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
@@ -369,15 +392,20 @@ export function renderMarkdown(meta: BenchMeta, s: BenchSections, budgets: reado
   if (s.webview) {
     lines.push('## Webview (Chromium, real inspection, measured in the page)', '');
     lines.push(
-      '| Tokens | Data → first paint | Data → all layers drawn | Hover p50 | Hover p95 | Hover max | Hovers |',
-      '|---|---|---|---|---|---|---|',
+      ...table(
+        ['Tokens', 'Data → first paint', 'Data → all layers drawn', 'Hover p50', 'Hover p95', 'Hover max', 'Hovers'],
+        s.webview.lengths.map((l) => [
+          String(l.tokens),
+          ms(l.firstPaintMs),
+          ms(l.readyMs),
+          ms(l.hoverP50Ms, 2),
+          ms(l.hoverP95Ms, 2),
+          ms(l.hoverMaxMs, 2),
+          String(l.hovers),
+        ]),
+      ),
+      '',
     );
-    for (const l of s.webview.lengths) {
-      lines.push(
-        `| ${l.tokens} | ${ms(l.firstPaintMs)} | ${ms(l.readyMs)} | ${ms(l.hoverP50Ms, 2)} | ${ms(l.hoverP95Ms, 2)} | ${ms(l.hoverMaxMs, 2)} | ${l.hovers} |`,
-      );
-    }
-    lines.push('');
   }
   if (s.cost) {
     const k = s.cost;
@@ -386,15 +414,21 @@ export function renderMarkdown(meta: BenchMeta, s: BenchSections, budgets: reado
       '',
     );
     lines.push(
-      '| Tokenizer | Throughput | Load | Update p50 | Update p95 | Host block p50 | Host block p95 | Target |',
-      '|---|---|---|---|---|---|---|---|',
+      ...table(
+        ['Tokenizer', 'Throughput', 'Load', 'Update p50', 'Update p95', 'Host block p50', 'Host block p95', 'Target'],
+        k.tokenizers.map((t) => [
+          t.tokenizer,
+          `${t.mbPerSecond.toFixed(2)} MB/s`,
+          ms(t.loadMs, 0),
+          ms(t.keystrokeP50Ms, 2),
+          ms(t.keystrokeP95Ms, 2),
+          ms(t.hostBlockP50Ms, 2),
+          ms(t.hostBlockP95Ms, 2),
+          t.target,
+        ]),
+      ),
+      '',
     );
-    for (const t of k.tokenizers) {
-      lines.push(
-        `| ${t.tokenizer} | ${t.mbPerSecond.toFixed(2)} MB/s | ${ms(t.loadMs, 0)} | ${ms(t.keystrokeP50Ms, 2)} | ${ms(t.keystrokeP95Ms, 2)} | ${ms(t.hostBlockP50Ms, 2)} | ${ms(t.hostBlockP95Ms, 2)} | ${t.target} |`,
-      );
-    }
-    lines.push('');
   }
   if (meta.notes.length > 0) lines.push('## How it is measured', '', ...meta.notes.map((n) => `- ${n}`), '');
   if (meta.errors.length > 0) lines.push('## Errors', '', ...meta.errors.map((n) => `- ${n}`), '');
