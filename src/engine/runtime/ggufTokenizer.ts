@@ -146,20 +146,27 @@ function splitMerge(merge: string): [string, string] {
  * merged text has the highest score, which is the same order.
  */
 export function sentencePieceMerges(tokens: readonly string[], scores: readonly number[]): [string, string][] {
-  const ids = new Map<string, number>();
-  tokens.forEach((t, i) => ids.set(t, i));
-  const found: { left: string; right: string; score: number; id: number }[] = [];
+  const ids = new Set(tokens);
+  const lefts: string[] = [];
+  const rights: string[] = [];
+  const owners: number[] = [];
   tokens.forEach((piece, id) => {
-    const chars = Array.from(piece);
-    let left = '';
-    for (let i = 0; i < chars.length - 1; i++) {
-      left += chars[i];
-      const right = piece.slice(left.length);
-      if (ids.has(left) && ids.has(right)) found.push({ left, right, score: scores[id], id });
+    for (let at = 1; at < piece.length; at++) {
+      const unit = piece.charCodeAt(at);
+      if (unit >= 0xdc00 && unit <= 0xdfff) continue; // inside a surrogate pair: not a character boundary
+      const left = piece.slice(0, at);
+      if (!ids.has(left)) continue;
+      const right = piece.slice(at);
+      if (!ids.has(right)) continue;
+      lefts.push(left);
+      rights.push(right);
+      owners.push(id);
     }
   });
-  found.sort((a, b) => b.score - a.score || a.id - b.id);
-  return found.map((m) => [m.left, m.right]);
+  const order = Array.from(owners.keys()).sort(
+    (a, b) => scores[owners[b]] - scores[owners[a]] || owners[a] - owners[b],
+  );
+  return order.map((k) => [lefts[k], rights[k]]);
 }
 
 function postProcessor(
