@@ -79,3 +79,12 @@ export { attentionFlops, diffSections, type DiffInputSection, type SectionDiffEn
 export { LogitsSession } from './runtime/logitsSession';
 export { validateText } from './runtime/inputValidation';
 export { modelSummary } from './inspection';
+export {
+  discoverModels,
+  MODEL_SOURCES,
+  type DiscoveredModel,
+  type DiscoveredSource,
+  type DiscoveryOptions,
+} from './runtime/modelDiscovery';
+export { defaultStoreEnv, type StoreEnv } from './runtime/ollamaStore';
+export { DEFAULT_MODEL_NAME } from './runtime/modelSource';

@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import type { Log } from '../shared/log';
 import { registerAttributeAnswer } from './attributeAnswer';
+import { registerChooseModel } from './chooseModel';
 import { registerDiffWithHead } from './diffWithHead';
 import { InspectorController } from './inspectorController';
 import { InspectorPanel } from './inspectorPanel';
@@ -19,4 +20,5 @@ export function registerInspector(context: vscode.ExtensionContext, log: Log): v
   );
   registerAttributeAnswer(context);
   registerDiffWithHead(context);
+  registerChooseModel(context, log);
 }
