@@ -29,6 +29,7 @@ const MIXED = [
   "It's they'RE we've I'M you'd",
   'naïve café Ω ∑ — “quotes” 3.14159 1234567',
   'def f():\n    if x:\n        return {"k": [1,2]}\n',
+  'getElementById(xmlHTTPRequest) fooBAR_baz aBcDeF 日本語text와 ñandú',
 ];
 
 const SPECIAL: Readonly<Record<LenmlVocab, string[]>> = {
@@ -86,6 +87,11 @@ describe('GGUF tokenizer against llama.cpp', () => {
   test('Qwen3 vocabulary under the smollm and gpt-2 pre-tokenizers', async () => {
     await compare('qwen3-smollm', 'qwen3', { 'tokenizer.ggml.pre': str('smollm') });
     await compare('qwen3-gpt2', 'qwen3', { 'tokenizer.ggml.pre': str('gpt-2') });
+  });
+
+  test('Qwen3 vocabulary under the gpt-4o, tekken and deepseek-v3 pre-tokenizers', async () => {
+    for (const pre of ['gpt-4o', 'tekken', 'deepseek-v3'])
+      await compare(`qwen3-${pre}`, 'qwen3', { 'tokenizer.ggml.pre': str(pre) });
   });
 
   test('Gemma 3 vocabulary as SentencePiece (llama), no space prefix', async () => {
