@@ -85,7 +85,6 @@ const RULES: readonly { readonly names: readonly string[]; readonly rule: PreTok
     rule: { regexes: [GPT4O] },
   },
   { names: ['tekken'], rule: { regexes: [TEKKEN], ignoreMerges: true, addBos: true } },
-  { names: ['glm4', 'chatglm-bpe'], rule: { regexes: [LLAMA3] } },
   {
     names: ['deepseek-v3'],
     rule: {
