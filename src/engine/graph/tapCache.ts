@@ -64,7 +64,7 @@ async function readRange(handle: fs.FileHandle, position: number, length: number
 }
 
 /** The cache key: a stat key and a partial hash (first and last MiB), not the whole file. */
-async function cacheKey(file: string, stat: { size: number; mtimeMs: number; ino: number }): Promise<string> {
+export async function cacheKey(file: string, stat: { size: number; mtimeMs: number; ino: number }): Promise<string> {
   const hash = createHash('sha256').update(
     `${SURGERY_VERSION}\0${path.resolve(file)}\0${stat.size}\0${stat.mtimeMs}\0${stat.ino}`,
   );
