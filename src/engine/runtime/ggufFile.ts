@@ -105,6 +105,9 @@ export async function readGgufFile(file: string): Promise<GgufFile> {
   }
   const metadata = parsed.metadata as unknown as Readonly<Record<string, unknown>>;
   const dataStart = Number(parsed.tensorDataOffset);
+  // The parser reads zeros past the end of the file: a header that ends beyond it is a truncated file.
+  if (!(parsed.tensorInfoByteRange[1] <= size) || dataStart > size)
+    throw new EngineError(`${file} is truncated: its header runs past the end of the file (${size} bytes).`);
   const tensors = new Map<string, GgufTensorInfo>();
   for (const info of parsed.tensorInfos) {
     const dims = info.shape.map(Number);

@@ -45,6 +45,8 @@ export interface GgufPrepareOptions {
   readonly onPreparing?: (fraction: number) => void;
   /** Free memory, for the check before building (default os.freemem()). */
   readonly freeBytes?: () => number;
+  /** false: the plain decoder without the attention statistics (the bench's raw forward pass). */
+  readonly statistics?: boolean;
 }
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
@@ -90,7 +92,12 @@ function tensorReader(file: GgufFile, fd: number, onBytes: (bytes: number) => vo
   };
 }
 
-async function build(file: GgufFile, dir: string, onPreparing: (fraction: number) => void): Promise<EntryMeta> {
+async function build(
+  file: GgufFile,
+  dir: string,
+  onPreparing: (fraction: number) => void,
+  statistics: boolean,
+): Promise<EntryMeta> {
   const weightsPath = path.join(dir, WEIGHTS_FILE);
   const out = fsSync.openSync(weightsPath, 'w');
   const source = fsSync.openSync(file.path, 'r');
@@ -109,7 +116,9 @@ async function build(file: GgufFile, dir: string, onPreparing: (fraction: number
     const builder = new ModelBuilder(new WeightSink(out, WEIGHTS_FILE));
     const decoder = buildGgufDecoder(builder, file.hyper, reader, () => undefined);
     const model = builder.model(OPSET);
-    const stats = appendSiteStatistics(model, decoder.sites, decoder.probabilities);
+    const stats = statistics
+      ? appendSiteStatistics(model, decoder.sites, decoder.probabilities)
+      : { layers: [], probabilities: [], longRange: '', longRangeFrom: 0 };
     const encoded = encodeModel(model);
     await fs.writeFile(path.join(dir, 'model.onnx'), encoded);
     fsSync.fsyncSync(out);
@@ -132,7 +141,9 @@ export async function prepareGgufModel(
   const file = await readGgufFile(ggufPath);
   const stat = await fs.stat(ggufPath);
   const key = createHash('sha256')
-    .update(`${GGUF_GRAPH_VERSION}\0${await cacheKey(ggufPath, stat)}`)
+    .update(
+      `${GGUF_GRAPH_VERSION}\0${options.statistics === false ? 'raw' : 'stats'}\0${await cacheKey(ggufPath, stat)}`,
+    )
     .digest('hex')
     .slice(0, 32);
   const entry = path.join(cacheDir, 'gguf', key);
@@ -152,7 +163,7 @@ export async function prepareGgufModel(
   const temp = `${entry}.tmp-${process.pid}-${Date.now()}`;
   try {
     await fs.mkdir(temp, { recursive: true });
-    const meta = await build(file, temp, options.onPreparing ?? (() => undefined));
+    const meta = await build(file, temp, options.onPreparing ?? (() => undefined), options.statistics !== false);
     await fs.rm(entry, { recursive: true, force: true });
     await fs.rename(temp, entry);
     return { file, modelPath, stats: meta.stats };

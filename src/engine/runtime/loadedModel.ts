@@ -100,6 +100,13 @@ function float16ToFloat32(half: Uint16Array): Float32Array {
   return out;
 }
 
+/** The last row of a logits tensor [.., rows, vocab], as float32. */
+function lastRow(tensor: ort.Tensor): Float32Array {
+  const vocab = tensor.dims[tensor.dims.length - 1];
+  const data = tensor.type === 'float16' ? float16ToFloat32(tensor.data as Uint16Array) : (tensor.data as Float32Array);
+  return data.slice(data.length - vocab);
+}
+
 export class LoadedModel {
   private constructor(
     readonly id: string,
@@ -282,14 +289,16 @@ export class LoadedModel {
       BigInt64Array.of(BigInt(probabilities ? ALL_ROWS : 0)),
       [1],
     );
-    const withLogits = this.origin.format !== 'onnx';
-    if (withLogits) feeds[LOGIT_ROWS_INPUT] = new this.runtime.Tensor('int64', BigInt64Array.of(1n), [1]);
+    // The built graphs take how many last rows to give logits for; a sliced ONNX head defaults to the last one.
+    const logitsName = this.origin.format !== 'onnx' ? LOGITS_OUTPUT : this.tapped.logits;
+    if (this.origin.format !== 'onnx')
+      feeds[LOGIT_ROWS_INPUT] = new this.runtime.Tensor('int64', BigInt64Array.of(1n), [1]);
     const { stats } = this.tapped;
     let outputs: ort.InferenceSession.OnnxValueMapType;
     try {
       const fetches = [stats.longRange, ...stats.layers.flatMap(layerStatsNames)];
       if (probabilities) fetches.push(...stats.probabilities);
-      if (withLogits) fetches.push(LOGITS_OUTPUT);
+      if (logitsName) fetches.push(logitsName);
       outputs = await this.session.run(feeds, fetches);
     } catch (error) {
       throw new EngineError(`Model run failed: ${firstLine(error)}`);
@@ -333,7 +342,7 @@ export class LoadedModel {
       layers,
       longRange: read<Float32Array>(stats.longRange),
       longRangeFrom: stats.longRangeFrom,
-      ...(withLogits ? { lastLogits: read<Float32Array>(LOGITS_OUTPUT) } : {}),
+      ...(logitsName ? { lastLogits: lastRow(outputs[logitsName] as ort.Tensor) } : {}),
     };
   }
 
