@@ -140,7 +140,7 @@ test('diff --format json: statuses, token totals equal to the tokenizer counts; 
 test('inspect --format json gains sections with index, kind, label, start, end, tokens, attentionShare', async () => {
   const result = await run([
     'inspect',
-    await file('i.md', '# Rules\nBe brief.\n\n# Context\n<doc>Paris is in France.</doc>\n'),
+    await file('i.md', '# Rules\nBe brief.\n\n# Context\n<doc>\nParis is in France.\n</doc>\n'),
     '--format',
     'json',
   ]);
