@@ -300,7 +300,16 @@ export type WebviewToHostMessage =
       readonly reveal?: boolean;
     }
   /** PNG comes as a data: URL from the canvas; json and html are built by the host from its result. */
-  | { readonly type: 'export'; readonly requestId: number; readonly kind: ExportKind; readonly pngDataUrl?: string };
+  | { readonly type: 'export'; readonly requestId: number; readonly kind: ExportKind; readonly pngDataUrl?: string }
+  /** A banner's or a note's action button: the host runs the matching VS Code command. */
+  | { readonly type: 'command'; readonly command: PanelCommand };
+
+/**
+ * What a panel button may ask the host to do: choose-model runs promptAttention.chooseModel, open-settings opens
+ * the extension's settings, inspect-around inspects the model's context centred on the editor's cursor.
+ */
+export const PANEL_COMMANDS = ['choose-model', 'open-settings', 'inspect-around'] as const;
+export type PanelCommand = (typeof PANEL_COMMANDS)[number];
 
 /** Every webview message type; shared/webviewMessages.ts validates each one field by field. */
 export const WEBVIEW_MESSAGE_TYPES = [
@@ -309,4 +318,5 @@ export const WEBVIEW_MESSAGE_TYPES = [
   'rerun',
   'focus',
   'export',
+  'command',
 ] as const satisfies readonly WebviewToHostMessage['type'][];

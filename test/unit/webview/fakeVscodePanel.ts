@@ -183,6 +183,7 @@ export function createFakeVscode(storage: string) {
     saved,
     panels,
     commands,
+    executed: commandsApi.executed,
     serializers,
     progress,
     context: (root: string) => ({
