@@ -3,6 +3,7 @@
 import * as os from 'node:os';
 import type {
   AttentionRows,
+  ExecutionProviderSetting,
   InspectionSummary,
   LayerAttention,
   LongRangePair,
@@ -83,7 +84,7 @@ export async function modelInduction(model: LoadedModel): Promise<Float32Array[]
   return scores;
 }
 
-export function modelSummary(model: LoadedModel): ModelSummary {
+export function modelSummary(model: LoadedModel, requestedProvider?: ExecutionProviderSetting): ModelSummary {
   return {
     id: model.id,
     layers: model.config.layers,
@@ -92,6 +93,7 @@ export function modelSummary(model: LoadedModel): ModelSummary {
     maxTokens: model.config.maxPositions,
     provider: model.provider,
     ...(model.fallbackReason ? { fallbackReason: model.fallbackReason } : {}),
+    ...(requestedProvider ? { requestedProvider } : {}),
     ...(model.card ? { card: model.card } : {}),
     file: model.file.graph,
     dtype: model.dtype,
@@ -171,7 +173,7 @@ export async function runInspection(
   out.emit({
     kind: 'header',
     requestId,
-    header: { requestId, model: modelSummary(model), text: request.text, tokens },
+    header: { requestId, model: modelSummary(model, request.provider), text: request.text, tokens },
   });
 
   const induction = await modelInduction(model);

@@ -58,6 +58,8 @@ export interface ModelSummary {
   readonly provider: ExecutionProviderName;
   /** One line, present when the requested provider could not start and CPU ran instead. */
   readonly fallbackReason?: string;
+  /** The provider setting the run asked for: under `auto` a CPU fallback is normal (no warning). */
+  readonly requestedProvider?: ExecutionProviderSetting;
   readonly card?: ModelCardSummary;
   /** The ONNX file that ran, relative to the model folder (e.g. onnx/model_q4.onnx). */
   readonly file?: string;
@@ -170,6 +172,16 @@ export interface InspectionResult extends InspectionHeader {
 }
 
 // ---- The inspection event stream: engine → worker → host → webview, unchanged at every crossing -----
+
+/** Whether a fallback is worth a warning: only when the user asked for a GPU provider by name. */
+export function fallbackIsWarning(model: Pick<ModelSummary, 'fallbackReason' | 'requestedProvider'>): boolean {
+  return (
+    model.fallbackReason !== undefined &&
+    model.requestedProvider !== undefined &&
+    model.requestedProvider !== 'auto' &&
+    model.requestedProvider !== 'cpu'
+  );
+}
 
 /** Every kind of inspection event; the union and its guards below are derived from this list. */
 export const INSPECTION_EVENT_KINDS = ['progress', 'header', 'layer', 'summary', 'cost', 'source', 'error'] as const;

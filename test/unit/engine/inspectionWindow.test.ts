@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { applyWindow } from '../../../src/engine/inspection';
-import type { TokenInfo } from '../../../src/shared/protocol';
+import { fallbackIsWarning, type TokenInfo } from '../../../src/shared/protocol';
 
 /** BOS plus `n` three-character tokens: token k (1-based) spans [3(k − 1), 3k). */
 function tokens(n: number): { ids: number[]; tokens: TokenInfo[] } {
@@ -53,4 +53,13 @@ test('without a cursor: the first tokens, or BOS and the last ones', () => {
     applyWindow(all.ids, all.tokens, 5, 'end').tokens.map((t) => t.id),
     [1, 117, 118, 119, 120],
   );
+});
+
+test('a CPU fallback is a warning only when a GPU provider was asked for by name', () => {
+  const reason = 'webgpu unavailable (no Vulkan loader); ran on CPU.';
+  assert.equal(fallbackIsWarning({ fallbackReason: reason, requestedProvider: 'auto' }), false);
+  assert.equal(fallbackIsWarning({ fallbackReason: reason, requestedProvider: 'webgpu' }), true);
+  assert.equal(fallbackIsWarning({ fallbackReason: reason, requestedProvider: 'cuda' }), true);
+  assert.equal(fallbackIsWarning({ requestedProvider: 'cuda' }), false);
+  assert.equal(fallbackIsWarning({ fallbackReason: reason }), false, 'a result from before the field: no warning');
 });
