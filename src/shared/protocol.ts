@@ -153,6 +153,19 @@ export interface CostSummary {
   readonly warnings: readonly string[];
   /** false when the count comes from the closest public tokenizer (Claude, Gemini): shown with "≈". */
   readonly exact?: boolean;
+  /** The target's tokenizer, e.g. "Llama 3 BPE, 128k". */
+  readonly tokenizer?: string;
+  /**
+   * The target's tokens per section of the text, the sections of the CodeLens and of the panel's Sections card
+   * (coverSections in shared/promptSections.ts), in order: the counts the editor's CodeLens show.
+   */
+  readonly sections?: readonly SectionCount[];
+}
+
+export interface SectionCount {
+  readonly start: number;
+  readonly end: number;
+  readonly tokens: number;
 }
 
 /** What the engine knows when tokenizing is done: the model and the tokens of the inspected text. */
