@@ -17,7 +17,8 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { splitCountChunks } from '../src/cost/chunks';
 import { computeCost } from '../src/cost/costModel';
-import { costWarnings, DEFAULT_COST_OPTIONS } from '../src/cost/costSummary';
+import { DEFAULT_COST_OPTIONS } from '../src/cost/costSettings';
+import { costWarnings } from '../src/cost/costSummary';
 import { statusForCount } from '../src/cost/editorModels';
 import {
   BUILT_IN_PRESETS,

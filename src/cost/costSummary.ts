@@ -4,35 +4,17 @@ import type { CostSummary, SectionCount } from '../shared/protocol';
 import { coverSections } from '../shared/promptSections';
 import { computeCost, layerSplit, tokensWithinKvBudget, type CostFigures } from './costModel';
 import { formatBytes, formatCount, formatShare, formatWindow } from '../shared/format';
-import { COST_SETTING_DEFAULTS } from './costSettings';
+import { DEFAULT_COST_OPTIONS, type CostOptions } from './costSettings';
 import { countSections, IncrementalCounter, type CountSnapshot } from './incrementalCounter';
 import {
   buildCatalog,
   DEFAULT_TARGET_ID,
   findPreset,
   unknownTargetMessage,
-  type KvDtype,
   type PresetCatalog,
   type TargetPreset,
 } from './presets';
 import { chatOverheadTokens, loadTokenCounter, TOKENIZER_LABELS } from './tokenCounters';
-
-export interface CostOptions {
-  /** Share of the context window that draws a warning (default 0.8). */
-  readonly warningShare: number;
-  /** Share above which it is an error (default 1.0). */
-  readonly errorShare: number;
-  /** KV-cache memory budget in bytes; 0 turns the check off. */
-  readonly kvBudgetBytes: number;
-  /** Overrides the preset's KV dtype. */
-  readonly kvDtype?: KvDtype;
-}
-
-export const DEFAULT_COST_OPTIONS: CostOptions = {
-  warningShare: COST_SETTING_DEFAULTS.warningThreshold,
-  errorShare: COST_SETTING_DEFAULTS.errorThreshold,
-  kvBudgetBytes: COST_SETTING_DEFAULTS.kvCacheBudgetGiB * 1024 ** 3,
-};
 
 export interface CostSummaryOptions extends Partial<CostOptions> {
   /** User presets (the promptAttention.cost.presets setting), validated here. */
@@ -41,6 +23,9 @@ export interface CostSummaryOptions extends Partial<CostOptions> {
   readonly catalog?: PresetCatalog;
   /** Folder of the vendored tokenizer assets (defaults to the one next to the bundle). */
   readonly assetsDir?: string;
+  /** Where to count: the extension passes its tokenizer worker's counter, so the panel's cost summary never
+   * builds a tokenizer on the extension host. The CLI and tests count in-process (the default). */
+  readonly counter?: PromptCounter;
 }
 
 /** One-line warnings for the figures, in the order a reader needs them. */
@@ -137,19 +122,6 @@ export function sectionCounts(snapshot: CountSnapshot): SectionCount[] {
   return cover.map((section, i) => ({ start: section.start, end: section.end, tokens: counts[i] }));
 }
 
-let promptCounter: PromptCounter | undefined;
-
-/**
- * Where computeCostSummary counts: the extension registers its tokenizer worker here, so the panel's cost
- * summary never builds a tokenizer on the extension host; the CLI and tests count in-process. Returns the undo.
- */
-export function setPromptCounter(counter: PromptCounter): () => void {
-  promptCounter = counter;
-  return () => {
-    if (promptCounter === counter) promptCounter = undefined;
-  };
-}
-
 /** Counts `text` with the target's tokenizer and computes its cost. Rejects with a one-line message for an unknown target. */
 export async function computeCostSummary(
   text: string,
@@ -160,7 +132,7 @@ export async function computeCostSummary(
   const preset = findPreset(catalog, targetId);
   if (!preset) throw new Error(unknownTargetMessage(catalog, targetId));
   const resolved = resolveOptions(options);
-  const { tokens, chatOverhead, snapshot } = await (promptCounter ?? countHere)(text, preset, options.assetsDir);
+  const { tokens, chatOverhead, snapshot } = await (options.counter ?? countHere)(text, preset, options.assetsDir);
   const figures = computeCost(preset, tokens, resolved.kvDtype, chatOverhead);
   return toCostSummary(preset, figures, resolved, snapshot ? sectionCounts(snapshot) : undefined);
 }

@@ -2,7 +2,7 @@
 // the per-section CodeLens items and the status-bar item. The vscode providers only convert these.
 import { approx, breakdownMarkdown, costBreakdown } from './costBreakdown';
 import { attentionCostShare, causalWorkShare, computeCost, tokensWithinKvBudget, type CostFigures } from './costModel';
-import type { CostOptions } from './costSummary';
+import type { CostOptions } from './costSettings';
 import { formatBytes, formatCount, formatShare, formatWindow } from '../shared/format';
 import { countSections, offsetOfToken, type CountSnapshot } from './incrementalCounter';
 import type { TargetPreset } from './presets';

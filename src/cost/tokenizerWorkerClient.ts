@@ -3,7 +3,7 @@
 // tokenizer has answered once, so the status bar can show "counting…" until then. After a document's first
 // count only the edit since the last text sent travels (cloning 100 KB per keystroke blocked the host).
 import { Worker } from 'node:worker_threads';
-import type { CostOptions } from './costSummary';
+import type { CostOptions } from './costSettings';
 import type { CostDiagnostic, SectionLens } from './editorModels';
 import type { ChunkCount, CountSnapshot } from './incrementalCounter';
 import type { TargetPreset, TokenizerId } from './presets';

@@ -3,7 +3,7 @@
 // whole text to clone). Chunk counts travel as one transferred Float64Array of (start, end, tokens, before)
 // quadruples, not as objects.
 import type { CostDiagnostic, SectionLens } from './editorModels';
-import type { CostOptions } from './costSummary';
+import type { CostOptions } from './costSettings';
 import type { TargetPreset } from './presets';
 import type { TextEdit } from './textEdit';
 

@@ -3,7 +3,7 @@
 // editor, and answers export and re-run requests.
 import * as vscode from 'vscode';
 import * as path from 'node:path';
-import type { InspectHandle } from '../engine/inspectApi';
+import type { InspectHandle } from '../shared/inspectContract';
 import type { CostSummary, HostMessage, InspectionEvent, PanelCommand, WebviewToHostMessage } from '../shared/protocol';
 import { firstLine } from '../shared/errorText';
 import type { Log } from '../shared/log';
@@ -15,13 +15,16 @@ import { exportInspection } from './exportInspection';
 import { InspectionRecord, tokenAtOffset } from './inspectionRecord';
 import { InspectorPanel } from './inspectorPanel';
 import { storedHubToken } from './hubToken';
-import { panelCostSummary } from './panelCost';
 import { readInspectorSettings, type InspectorSettings } from './inspectorSettings';
 import { applyWorkspaceTrust, restrictedInSettingsFile, type RestrictedKey } from './workspaceTrust';
 import { isInspectorPanelState } from '../shared/panelState';
 
 /** The model picker's command (registered with the picker, not here). */
 const CHOOSE_MODEL_COMMAND = 'promptAttention.chooseModel';
+
+/** The cost summary of an inspected text (the cost features lend it, counted in their tokenizer worker).
+ * Rejects when the target's counts cannot be made; the controller logs it and the panel omits the cost section. */
+export type PanelCostSource = (text: string) => Promise<CostSummary>;
 
 export class InspectorController extends Disposable {
   private panel: InspectorPanel | undefined;
@@ -42,6 +45,7 @@ export class InspectorController extends Disposable {
   constructor(
     private readonly context: vscode.ExtensionContext,
     private readonly log: Log,
+    private readonly costFor: PanelCostSource,
   ) {
     super();
     this._register(vscode.workspace.onDidChangeTextDocument((e) => this.onEdit(e)));
@@ -204,7 +208,7 @@ export class InspectorController extends Disposable {
     };
     emit({ kind: 'source', requestId, source: { label, uri: doc.uri.toString(), offset } });
     emit({ kind: 'progress', requestId, stage: 'load' });
-    costFor(text).then(
+    this.costFor(text).then(
       (cost) => emit({ kind: 'cost', requestId, cost }),
       (error: unknown) => this.log.error('The panel has no cost section: the cost summary failed', error),
     );
@@ -372,10 +376,4 @@ function sourceLabel(doc: vscode.TextDocument, offset: number, length: number): 
   const first = doc.positionAt(offset).line + 1;
   const last = doc.positionAt(offset + length).line + 1;
   return first === last ? `${name}:${first}` : `${name}:${first}–${last}`;
-}
-
-/** Rejects when the target's counts cannot be made; the caller logs it and the panel omits the cost section. */
-function costFor(text: string): Promise<CostSummary> {
-  const config = vscode.workspace.getConfiguration('promptAttention.cost');
-  return panelCostSummary(text, (key) => config.get(key));
 }

@@ -3,13 +3,15 @@
 import * as vscode from 'vscode';
 import type { Log } from '../shared/log';
 import { registerAttributeAnswer } from './attributeAnswer';
+import { registerChooseModel } from './chooseModel';
 import { registerDiffWithHead } from './diffWithHead';
-import { InspectorController } from './inspectorController';
+import { InspectorController, type PanelCostSource } from './inspectorController';
 import { InspectorPanel } from './inspectorPanel';
 import { SET_HUB_TOKEN_COMMAND, setHubToken } from './hubToken';
 
-export function registerInspector(context: vscode.ExtensionContext, log: Log): void {
-  const controller = new InspectorController(context, log);
+/** `costFor`: the panel's cost summary, which the cost features lend (extension.ts passes it). */
+export function registerInspector(context: vscode.ExtensionContext, log: Log, costFor: PanelCostSource): void {
+  const controller = new InspectorController(context, log, costFor);
   context.subscriptions.push(
     controller,
     vscode.commands.registerCommand('promptAttention.inspect', () => controller.inspectActiveEditor()),
@@ -22,4 +24,5 @@ export function registerInspector(context: vscode.ExtensionContext, log: Log): v
   );
   registerAttributeAnswer(context);
   registerDiffWithHead(context);
+  registerChooseModel(context, log);
 }

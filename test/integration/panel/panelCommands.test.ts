@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { HostMessage } from '../../../src/shared/protocol';
-import { createFakeVscode, installFakeVscode } from '../../unit/webview/fakeVscodePanel';
+import { createFakeVscode, installFakeVscode } from './fakeVscodePanel';
 
 const root = path.resolve(__dirname, '../../..');
 const storage = mkdtempSync(path.join(tmpdir(), 'pa-panel-commands-'));
@@ -25,7 +25,8 @@ before(async () => {
   context = fake.context(root);
   fake.settings['promptAttention.executionProvider'] = 'cpu';
   fake.settings['promptAttention.maxTokens'] = 48;
-  registerInspector(context as never, { info: () => undefined, warn: () => undefined, error: () => undefined });
+  const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+  registerInspector(context as never, quiet, () => Promise.reject(new Error('no cost summary in this test')));
 });
 
 after(() => {

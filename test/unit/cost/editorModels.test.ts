@@ -9,7 +9,8 @@ import {
   statusForTooLarge,
 } from '../../../src/cost/editorModels';
 import { computeCost } from '../../../src/cost/costModel';
-import { costWarnings, DEFAULT_COST_OPTIONS, type CostOptions } from '../../../src/cost/costSummary';
+import { DEFAULT_COST_OPTIONS, type CostOptions } from '../../../src/cost/costSettings';
+import { costWarnings } from '../../../src/cost/costSummary';
 import { IncrementalCounter } from '../../../src/cost/incrementalCounter';
 import { BUILT_IN_PRESETS, validatePreset, type TargetPreset } from '../../../src/cost/presets';
 import type { TokenCounter } from '../../../src/cost/tokenCounters';
