@@ -122,7 +122,8 @@ export function sectionCounts(snapshot: CountSnapshot): SectionCount[] {
   return cover.map((section, i) => ({ start: section.start, end: section.end, tokens: counts[i] }));
 }
 
-/** Counts `text` with the target's tokenizer and computes its cost. Rejects with a one-line message for an unknown target. */
+/** Counts `text` with the target's tokenizer and computes its cost. Rejects with a one-line message for an unknown
+ * target. */
 export async function computeCostSummary(
   text: string,
   targetId: string = DEFAULT_TARGET_ID,

@@ -16,6 +16,11 @@ function run(args: string[], stdin?: string): Promise<Run> {
   return runCli(cli, args, { cwd: dir, stdin, env: { ...process.env, XDG_CACHE_HOME: path.join(dir, 'xdg') } });
 }
 
+/** `inspect <input>` with the tiny model on the CPU in `format`, then `extra`. */
+function inspectArgs(input: string, format: string, ...extra: string[]): string[] {
+  return ['inspect', input, '--model', model, '--provider', 'cpu', '--format', format, ...extra];
+}
+
 async function file(name: string, content: string | Buffer): Promise<string> {
   const target = path.join(dir, name);
   await fs.writeFile(target, content);
@@ -122,18 +127,7 @@ test('--format text prints a short terminal summary; --out writes to a file', as
   assert.match(result.stdout, /^Model model: 2 layers × 4 heads/);
   assert.match(result.stdout, /Head roles/);
   const out = path.join(dir, 'out.json');
-  const written = await run([
-    'inspect',
-    input,
-    '--model',
-    model,
-    '--provider',
-    'cpu',
-    '--format',
-    'json',
-    '--out',
-    out,
-  ]);
+  const written = await run(inspectArgs(input, 'json', '--out', out));
   assert.equal(written.code, 0, written.stderr);
   assert.ok(JSON.parse(await fs.readFile(out, 'utf8')).tokens.length > 5);
 });
@@ -141,20 +135,7 @@ test('--format text prints a short terminal summary; --out writes to a file', as
 test('more tokens than --max-tokens: the window is inspected', async () => {
   const content = 'one two three four five six seven eight nine ten eleven twelve';
   const input = await file('window.txt', content);
-  const result = await run([
-    'inspect',
-    input,
-    '--model',
-    model,
-    '--provider',
-    'cpu',
-    '--format',
-    'json',
-    '--max-tokens',
-    '5',
-    '--window',
-    'end',
-  ]);
+  const result = await run(inspectArgs(input, 'json', '--max-tokens', '5', '--window', 'end'));
   assert.equal(result.code, 0, result.stderr);
   const json = JSON.parse(result.stdout) as { tokens: { text: string; end: number }[] };
   assert.equal(json.tokens.length, 5);
