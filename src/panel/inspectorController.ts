@@ -13,14 +13,12 @@ import { DownloadProgress } from './downloadProgress';
 import { EditorDecorations } from './editorDecorations';
 import { exportInspection } from './exportInspection';
 import { InspectionRecord, tokenAtOffset } from './inspectionRecord';
+import { CHOOSE_MODEL_COMMAND } from './chooseModel';
 import { InspectorPanel } from './inspectorPanel';
 import { storedHubToken } from './hubToken';
 import { readInspectorSettings, type InspectorSettings } from './inspectorSettings';
 import { applyWorkspaceTrust, restrictedInSettingsFile, type RestrictedKey } from './workspaceTrust';
 import { isInspectorPanelState } from '../shared/panelState';
-
-/** The model picker's command (registered with the picker, not here). */
-const CHOOSE_MODEL_COMMAND = 'promptAttention.chooseModel';
 
 /** The cost summary of an inspected text (the cost features lend it, counted in their tokenizer worker).
  * Rejects when the target's counts cannot be made; the controller logs it and the panel omits the cost section. */
