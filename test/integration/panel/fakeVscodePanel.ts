@@ -232,3 +232,14 @@ export function fakeSecrets(initial: Record<string, string> = {}): {
     delete: async (key) => void values.delete(key),
   };
 }
+
+/** Polls `probe` until it returns a value (an event the host posted, say), or fails after `timeoutMs`. */
+export async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 90_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { HostMessage } from '../../../src/shared/protocol';
-import { createFakeVscode, installFakeVscode } from './fakeVscodePanel';
+import { createFakeVscode, installFakeVscode, waitFor } from './fakeVscodePanel';
 
 const root = path.resolve(__dirname, '../../..');
 const storage = mkdtempSync(path.join(tmpdir(), 'pa-panel-commands-'));
@@ -34,16 +34,6 @@ after(() => {
   uninstall();
   rmSync(storage, { recursive: true, force: true });
 });
-
-async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 test('panel buttons: choose a model, open settings, inspect around the cursor', { timeout: 180_000 }, async () => {
   const lines = Array.from({ length: 200 }, (_, i) => `Rule ${i + 1}: answer the question in line ${i + 1}.`);
