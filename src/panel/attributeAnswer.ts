@@ -32,6 +32,7 @@ export function registerAttributeAnswer(context: vscode.ExtensionContext): void 
         (l) =>
           new vscode.CodeLens(new vscode.Range(document.positionAt(l.offset), document.positionAt(l.offset)), {
             title: l.title,
+            ...(l.tooltip ? { tooltip: l.tooltip } : {}),
             command: '',
           }),
       );

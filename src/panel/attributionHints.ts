@@ -20,9 +20,11 @@ export interface AttributionJsonLike {
   readonly savings: Savings;
 }
 
+/** A CodeLens: a short title (two facts at most, so it fits a half-width editor) and the details on hover. */
 export interface SectionLens {
   readonly offset: number;
   readonly title: string;
+  readonly tooltip?: string;
 }
 
 export interface SavingsHint {
@@ -48,7 +50,13 @@ export function attributionHints(result: AttributionJsonLike, offset: number): A
   const cut = new Set(result.savings.sections);
   const lenses = result.sections.map((s) => ({
     offset: offset + s.start,
-    title: `answer ${signed(s.ablation.logProbDelta)} nats without it (#${rank.get(s.index)} of ${result.sections.length}) · ${(s.attention * 100).toFixed(1)}% of the answer's attention${cut.has(s.index) ? ' · could be cut' : ''}${s.disagreement ? ` · ${s.disagreement}` : ''}`,
+    title: `answer ${signed(s.ablation.logProbDelta)} nats without it (#${rank.get(s.index)} of ${result.sections.length})${cut.has(s.index) ? ' · could be cut' : ''}`,
+    tooltip: [
+      `"${s.label}" (${s.tokens} tokens): without it the answer's log-probability changes by ${signed(s.ablation.logProbDelta)} nats, rank ${rank.get(s.index)} of ${result.sections.length}.`,
+      `It gets ${(s.attention * 100).toFixed(1)}% of the answer's attention.`,
+      ...(cut.has(s.index) ? ['The answer hardly depends on it: it could be cut.'] : []),
+      ...(s.disagreement ? [`${s.disagreement}.`] : []),
+    ].join(' '),
   }));
   const s = result.savings;
   const relative = result.answer.logProb !== 0 ? (s.logProbDelta / Math.abs(result.answer.logProb)) * 100 : 0;

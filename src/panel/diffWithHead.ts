@@ -13,6 +13,9 @@ import { readInspectorSettings } from './inspectorSettings';
 import type { DiffJsonLike } from './sectionDiffHints';
 import { sectionDiffHints } from './sectionDiffHints';
 
+/** The embedded model's name, for the counts of a diff run without promptAttention.model. */
+const DEFAULT_MODEL_LABEL = 'pa-mini-llama';
+
 /** The part of the git extension's API (vscode.git, API version 1) this command uses. */
 interface GitRepository {
   show(ref: string, path: string): Promise<string>;
@@ -57,6 +60,7 @@ export function registerDiffWithHead(context: vscode.ExtensionContext): void {
             (l) =>
               new vscode.CodeLens(new vscode.Range(document.positionAt(l.offset), document.positionAt(l.offset)), {
                 title: l.title,
+                ...(l.tooltip ? { tooltip: l.tooltip } : {}),
                 command: '',
               }),
           )
@@ -106,7 +110,11 @@ export function registerDiffWithHead(context: vscode.ExtensionContext): void {
         return;
       }
       const sections = splitPromptSections(newText);
-      const hints = sectionDiffHints(JSON.parse(output) as DiffJsonLike, (index) => sections[index]?.start);
+      const hints = sectionDiffHints(
+        JSON.parse(output) as DiffJsonLike,
+        (index) => sections[index]?.start,
+        settings.model || DEFAULT_MODEL_LABEL,
+      );
       shown = { uri: document.uri.toString(), version: document.version, lenses: hints.lenses };
       changed.fire();
       void vscode.window.showInformationMessage(hints.summary);

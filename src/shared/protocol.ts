@@ -58,6 +58,8 @@ export interface ModelSummary {
   readonly provider: ExecutionProviderName;
   /** One line, present when the requested provider could not start and CPU ran instead. */
   readonly fallbackReason?: string;
+  /** The provider setting the run asked for: under `auto` a CPU fallback is normal (no warning). */
+  readonly requestedProvider?: ExecutionProviderSetting;
   readonly card?: ModelCardSummary;
   /** The ONNX file that ran, relative to the model folder (e.g. onnx/model_q4.onnx). */
   readonly file?: string;
@@ -171,6 +173,19 @@ export interface CostSummary extends CostSummaryFigures {
   readonly warnings: readonly string[];
   /** false when the count comes from the closest public tokenizer (Claude, Gemini): shown with "≈". */
   readonly exact?: boolean;
+  /** The target's tokenizer, e.g. "Llama 3 BPE, 128k". */
+  readonly tokenizer?: string;
+  /**
+   * The target's tokens per section of the text, the sections of the CodeLens and of the panel's Sections card
+   * (coverSections in shared/promptSections.ts), in order: the counts the editor's CodeLens show.
+   */
+  readonly sections?: readonly SectionCount[];
+}
+
+export interface SectionCount {
+  readonly start: number;
+  readonly end: number;
+  readonly tokens: number;
 }
 
 /** What the engine knows when tokenizing is done: the model and the tokens of the inspected text. */
@@ -190,6 +205,16 @@ export interface InspectionResult extends InspectionHeader {
 }
 
 // ---- The inspection event stream: engine → worker → host → webview, unchanged at every crossing -----
+
+/** Whether a fallback is worth a warning: only when the user asked for a GPU provider by name. */
+export function fallbackIsWarning(model: Pick<ModelSummary, 'fallbackReason' | 'requestedProvider'>): boolean {
+  return (
+    model.fallbackReason !== undefined &&
+    model.requestedProvider !== undefined &&
+    model.requestedProvider !== 'auto' &&
+    model.requestedProvider !== 'cpu'
+  );
+}
 
 /** Every kind of inspection event; the union and its guards below are derived from this list. */
 export const INSPECTION_EVENT_KINDS = ['progress', 'header', 'layer', 'summary', 'cost', 'source', 'error'] as const;
@@ -320,7 +345,16 @@ export type WebviewToHostMessage =
       readonly reveal?: boolean;
     }
   /** PNG comes as a data: URL from the canvas; json and html are built by the host from its result. */
-  | { readonly type: 'export'; readonly requestId: number; readonly kind: ExportKind; readonly pngDataUrl?: string };
+  | { readonly type: 'export'; readonly requestId: number; readonly kind: ExportKind; readonly pngDataUrl?: string }
+  /** A banner's or a note's action button: the host runs the matching VS Code command. */
+  | { readonly type: 'command'; readonly command: PanelCommand };
+
+/**
+ * What a panel button may ask the host to do: choose-model runs promptAttention.chooseModel, open-settings opens
+ * the extension's settings, inspect-around inspects the model's context centred on the editor's cursor.
+ */
+export const PANEL_COMMANDS = ['choose-model', 'open-settings', 'inspect-around'] as const;
+export type PanelCommand = (typeof PANEL_COMMANDS)[number];
 
 /** Every webview message type; shared/webviewMessages.ts validates each one field by field. */
 export const WEBVIEW_MESSAGE_TYPES = [
@@ -329,4 +363,5 @@ export const WEBVIEW_MESSAGE_TYPES = [
   'rerun',
   'focus',
   'export',
+  'command',
 ] as const satisfies readonly WebviewToHostMessage['type'][];
