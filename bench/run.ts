@@ -1,7 +1,8 @@
 // The benchmark suite: `npm run bench` (full, writes bench/results.json and bench/results.md) or
 // `npm run bench:tiny` / `--tiny` (smoke sizes, writes to .cache/bench-tiny/ unless --out says otherwise).
-// Options: --tiny, --out <dir>, --only engine,cold,webview,cost,explain,generate,answer, --lengths 512,2048 and --runs 3 (debugging). Budgets are printed, never enforced:
-// the exit code is non-zero only when a section could not run.
+// Options: --tiny, --out <dir>, --only engine,cold,webview,cost,soak,explain,realsize,gguf,generate,answer,
+// --lengths 512,2048 and --runs 3 (debugging). Budgets are printed, never enforced: the exit code is non-zero only
+// when a section could not run.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -15,13 +16,25 @@ import { runEngineBench, textOfTokens, type EngineBenchResult } from './engineBe
 import { renderExplainMarkdown, runExplainBench, type ExplainBenchResult } from './explainBench';
 import { renderGenerateMarkdown, runGenerateBench, type GenerateBenchResult } from './generateBench';
 import { inspectionOf, runAnswerHoverBench, type AnswerHoverBenchResult } from './answerHoverBench';
+import { GGUF_BUDGETS, renderGgufMarkdown, runGgufBench, type GgufFigures } from './ggufBench';
 import { machineInfo } from './machine';
 import { buildResults, renderMarkdown, type BenchMeta } from './results';
 import { CHROMIUM } from '../test/browser/browserLaunch';
 import { runWebviewBench, type WebviewBenchResult } from './webviewBench';
 
 const ROOT = path.resolve(__dirname, '..');
-const SECTIONS = ['engine', 'cold', 'webview', 'cost', 'soak', 'explain', 'realsize', 'generate', 'answer'] as const;
+const SECTIONS = [
+  'engine',
+  'cold',
+  'webview',
+  'cost',
+  'soak',
+  'explain',
+  'realsize',
+  'gguf',
+  'generate',
+  'answer',
+] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Args {
@@ -217,6 +230,12 @@ async function main(): Promise<void> {
           runRealSizeBench({ root: ROOT, tokens: tiny ? 128 : 2048, rounds: tiny ? 1 : 3, loads: tiny ? 1 : 2, log }),
         );
 
+  // The GGUF file against llama.cpp (fixture built once into .cache/); like realsize, not in tiny mode unless asked.
+  const gguf: GgufFigures | null =
+    tiny && args.only.size === SECTIONS.length
+      ? null
+      : await attempt('gguf', () => runGgufBench({ root: ROOT, tokens: tiny ? 128 : 2048, rounds: tiny ? 1 : 3, log }));
+
   const meta: BenchMeta = {
     date: new Date().toISOString(),
     command: tiny ? 'npm run bench:tiny' : 'npm run bench',
@@ -235,13 +254,14 @@ async function main(): Promise<void> {
   mkdirSync(args.out, { recursive: true });
   writeFileSync(
     path.join(args.out, 'results.json'),
-    `${JSON.stringify({ ...json, ...(soak ? { soak } : {}), ...(explain ? { explain } : {}), ...(generate ? { generate } : {}), ...(answer ? { answer } : {}) }, null, 2)}\n`,
+    `${JSON.stringify({ ...json, ...(soak ? { soak } : {}), ...(explain ? { explain } : {}), ...(gguf ? { gguf } : {}), ...(generate ? { generate } : {}), ...(answer ? { answer } : {}) }, null, 2)}\n`,
   );
   writeFileSync(
     path.join(args.out, 'results.md'),
     renderMarkdown(meta, sections, budgets) +
       (soak ? renderSoakMarkdown(soak) : '') +
       (explain ? renderExplainMarkdown(explain) : '') +
+      (gguf ? renderGgufMarkdown(gguf) : '') +
       (generate ? renderGenerateMarkdown(generate) : ''),
   );
   log('');
@@ -257,6 +277,11 @@ async function main(): Promise<void> {
     log(
       `budget generate.ratioPerTokenToPlainDecode: ${generate.ratioPerTokenToPlainDecode} (limit 1.3 ×) — ${generate.ratioPerTokenToPlainDecode <= 1.3 ? 'met' : 'NOT met'}`,
     );
+  if (gguf)
+    for (const [key, limit] of Object.entries(GGUF_BUDGETS)) {
+      const value = gguf[key as keyof GgufFigures];
+      log(`budget gguf.${key}: ${value} (limit ${limit}) — ${value <= limit ? 'met' : 'NOT met'}`);
+    }
   if (explain)
     log(
       `budget explain.ratioToRaw512x8: ${explain.ratioToRaw512x8} (limit 10 ×) — ${explain.ratioToRaw512x8 <= 10 ? 'met' : 'NOT met'}`,

@@ -14,7 +14,15 @@ import {
 } from '../shared/attributionWords';
 import type { ExplainModel } from '../shared/explainReport';
 import type { ExplainArgs, ExplainIo } from './explainIo';
-import { ExplainUsageError, htmlPage, loadExplainModel, parseExplainArgs, readText, writeOutput } from './explainIo';
+import {
+  explainFailure,
+  ExplainUsageError,
+  htmlPage,
+  loadExplainModel,
+  parseExplainArgs,
+  readText,
+  writeOutput,
+} from './explainIo';
 
 export const ATTRIBUTE_USAGE =
   'usage: prompt-attention attribute <prompt|-> (--answer <file> | --generate N) [--span START:END] [--model <folder|hub id>] [--dtype <dtype>] ' +
@@ -168,15 +176,6 @@ export async function runAttributeCommand(argv: readonly string[], io: ExplainIo
     }
     return 0;
   } catch (error) {
-    if (error instanceof ExplainUsageError) {
-      io.stderr.write(`prompt-attention attribute: ${error.message}\n${ATTRIBUTE_USAGE}\n`);
-      return 2;
-    }
-    const message =
-      error instanceof EngineError
-        ? error.message
-        : `internal error: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`;
-    io.stderr.write(`prompt-attention attribute: ${message}\n`);
-    return 1;
+    return explainFailure(io, 'attribute', ATTRIBUTE_USAGE, error);
   }
 }

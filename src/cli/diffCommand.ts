@@ -4,7 +4,15 @@
 import { EngineError, sectionDiffReport } from '../engine/inspectApi';
 import type { DiffJson } from '../shared/explainReport';
 import type { ExplainIo } from './explainIo';
-import { ExplainUsageError, htmlPage, loadExplainModel, parseExplainArgs, readText, writeOutput } from './explainIo';
+import {
+  explainFailure,
+  ExplainUsageError,
+  htmlPage,
+  loadExplainModel,
+  parseExplainArgs,
+  readText,
+  writeOutput,
+} from './explainIo';
 
 export const DIFF_USAGE =
   'usage: prompt-attention diff <old> <new> [--answer <file>] [--model <folder|hub id>] [--dtype <dtype>] [--provider auto|cpu|…] ' +
@@ -90,15 +98,6 @@ export async function runDiffCommand(argv: readonly string[], io: ExplainIo = pr
     await writeOutput(io, args.out ?? (format === 'html' ? 'diff.html' : null), output);
     return 0;
   } catch (error) {
-    if (error instanceof ExplainUsageError) {
-      io.stderr.write(`prompt-attention diff: ${error.message}\n${DIFF_USAGE}\n`);
-      return 2;
-    }
-    const message =
-      error instanceof EngineError
-        ? error.message
-        : `internal error: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`;
-    io.stderr.write(`prompt-attention diff: ${message}\n`);
-    return 1;
+    return explainFailure(io, 'diff', DIFF_USAGE, error);
   }
 }

@@ -9,3 +9,7 @@ export { prepareTappedModel, type GraphInputInfo, type TappedModel } from './gra
 export { PROBABILITY_ROWS_INPUT } from './graph/attentionStatsGraph';
 export { GenerationSession } from './runtime/generationSession';
 export type { ModelConfig } from './runtime/modelConfig';
+export { prepareGgufModel } from './runtime/ggufModel';
+export { readGgufFile } from './runtime/ggufFile';
+export { loadGgufTokenizer } from './runtime/ggufTokenizer';
+export { LOGIT_ROWS_INPUT, LOGITS_OUTPUT } from './graph/ggufDecoder';

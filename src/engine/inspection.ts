@@ -3,10 +3,12 @@
 import * as os from 'node:os';
 import type {
   AttentionRows,
+  ExecutionProviderSetting,
   InspectionSummary,
   LayerAttention,
   LongRangePair,
   ModelSummary,
+  NextToken,
   TokenInfo,
 } from '../shared/protocol';
 import type { InspectionOutput, InspectRequest } from '../shared/inspectContract';
@@ -83,7 +85,7 @@ export async function modelInduction(model: LoadedModel): Promise<Float32Array[]
   return scores;
 }
 
-export function modelSummary(model: LoadedModel): ModelSummary {
+export function modelSummary(model: LoadedModel, requestedProvider?: ExecutionProviderSetting): ModelSummary {
   return {
     id: model.id,
     layers: model.config.layers,
@@ -92,28 +94,64 @@ export function modelSummary(model: LoadedModel): ModelSummary {
     maxTokens: model.config.maxPositions,
     provider: model.provider,
     ...(model.fallbackReason ? { fallbackReason: model.fallbackReason } : {}),
+    ...(requestedProvider ? { requestedProvider } : {}),
     ...(model.card ? { card: model.card } : {}),
     file: model.file.graph,
     dtype: model.dtype,
     ...(model.file.reason ? { fileReason: model.file.reason } : {}),
     ...(model.embedded ? { embedded: true } : {}),
+    format: model.origin.format,
+    ...(model.origin.quant ? { quant: model.origin.quant } : {}),
+    ...(model.origin.architecture ? { architecture: model.origin.architecture } : {}),
   };
 }
 
-/** Keeps at most `limit` tokens; 'end' keeps a leading special token (BOS, the sink) plus the last ones. */
-function applyWindow(
+const NEXT_TOKENS = 10;
+
+/** The most likely next tokens from the last position's logits (softmax in float64). */
+export function nextTokens(model: LoadedModel, logits: Float32Array, count = NEXT_TOKENS): NextToken[] {
+  let max = -Infinity;
+  for (const v of logits) if (v > max) max = v;
+  let sum = 0;
+  for (const v of logits) sum += Math.exp(v - max);
+  const top: number[] = [];
+  for (let id = 0; id < logits.length; id++) {
+    if (top.length === count && logits[id] <= logits[top[count - 1]]) continue;
+    let at = top.length < count ? top.length : count - 1;
+    top[at] = id;
+    while (at > 0 && logits[top[at]] > logits[top[at - 1]]) {
+      [top[at], top[at - 1]] = [top[at - 1], top[at]];
+      at--;
+    }
+  }
+  return top.map((id) => ({ id, text: model.tokenizer.decode([id]), p: Math.exp(logits[id] - max) / sum }));
+}
+
+/**
+ * Keeps at most `limit` tokens: the first ones; or ('end') a leading special token (BOS, the sink) plus the
+ * last ones; or, with `around` (a character offset), the leading special token plus the tokens centred on the
+ * one at that offset (shifted inward at either end of the text).
+ */
+export function applyWindow(
   ids: number[],
   tokens: TokenInfo[],
   limit: number,
   window: 'start' | 'end',
+  around?: number,
 ): { ids: number[]; tokens: TokenInfo[] } {
   if (tokens.length <= limit) return { ids, tokens };
-  if (window === 'start') return { ids: ids.slice(0, limit), tokens: tokens.slice(0, limit) };
+  if (window === 'start' && around === undefined) return { ids: ids.slice(0, limit), tokens: tokens.slice(0, limit) };
   const lead = tokens[0]?.special ? 1 : 0;
-  const from = tokens.length - (limit - lead);
+  const room = limit - lead;
+  let from = tokens.length - room;
+  if (around !== undefined) {
+    const at = tokens.findIndex((t) => !t.special && t.end > t.start && t.end > around);
+    const centre = at === -1 ? tokens.length - 1 : at;
+    from = Math.max(lead, Math.min(centre - Math.floor(room / 2), tokens.length - room));
+  }
   return {
-    ids: [...ids.slice(0, lead), ...ids.slice(from)],
-    tokens: [...tokens.slice(0, lead), ...tokens.slice(from)],
+    ids: [...ids.slice(0, lead), ...ids.slice(from, from + room)],
+    tokens: [...tokens.slice(0, lead), ...tokens.slice(from, from + room)],
   };
 }
 
@@ -138,7 +176,7 @@ export async function runInspection(
     memoryLimit,
     request.maxTokens > 0 ? request.maxTokens : Number.POSITIVE_INFINITY,
   );
-  const { ids, tokens } = applyWindow(tokenized.ids, tokenized.tokens, limit, request.window);
+  const { ids, tokens } = applyWindow(tokenized.ids, tokenized.tokens, limit, request.window, request.around);
   const notes: string[] = [...(chat?.notes ?? [])];
   if (tokens.length < tokenized.tokens.length) {
     const why =
@@ -147,9 +185,9 @@ export async function runInspection(
       (request.maxTokens === 0 || request.maxTokens > limit)
         ? ` (this machine's memory runs ${memoryLimit} tokens of this model; its context is ${model.config.maxPositions})`
         : '';
-    notes.push(
-      `Inspected the ${request.window === 'end' ? 'last' : 'first'} ${tokens.length} of ${tokenized.tokens.length} tokens${why}.`,
-    );
+    const which = request.around !== undefined ? 'the' : request.window === 'end' ? 'the last' : 'the first';
+    const where = request.around !== undefined ? ' around the cursor' : '';
+    notes.push(`Inspected ${which} ${tokens.length} of ${tokenized.tokens.length} tokens${where}${why}.`);
   }
   const tokenizedAt = performance.now();
   check();
@@ -160,7 +198,7 @@ export async function runInspection(
   out.emit({
     kind: 'header',
     requestId,
-    header: { requestId, model: modelSummary(model), text: request.text, tokens },
+    header: { requestId, model: modelSummary(model, request.provider), text: request.text, tokens },
   });
 
   const induction = await modelInduction(model);
@@ -213,6 +251,7 @@ export async function runInspection(
       totalMs: finished - started,
     },
     notes,
+    ...(tensors.lastLogits ? { next: nextTokens(model, tensors.lastLogits) } : {}),
   };
   out.emit({ kind: 'summary', requestId, summary });
 }

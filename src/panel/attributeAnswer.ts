@@ -34,6 +34,7 @@ export function registerAttributeAnswer(
         (l) =>
           new vscode.CodeLens(new vscode.Range(document.positionAt(l.offset), document.positionAt(l.offset)), {
             title: l.title,
+            ...(l.tooltip ? { tooltip: l.tooltip } : {}),
             command: '',
           }),
       );

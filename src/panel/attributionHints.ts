@@ -4,6 +4,7 @@
 
 import {
   adviceToleranceNats,
+  againstAnswerNote,
   faithfulnessWords,
   modelWords,
   NATS_NOTE,
@@ -23,9 +24,11 @@ export type AttributionHintInput = Pick<
   >[];
 };
 
+/** A CodeLens: a short title (two facts at most, so it fits a half-width editor) and the details on hover. */
 export interface SectionLens {
   readonly offset: number;
   readonly title: string;
+  readonly tooltip?: string;
 }
 
 export interface SavingsHint {
@@ -40,6 +43,13 @@ export interface AttributionHints {
   readonly summary: string;
 }
 
+/** The title's note: cut advice, never without the comment when the answer is more likely without the section. */
+function titleNote(delta: number, cut: boolean, tolerance: number): string {
+  const against = againstAnswerNote(delta, tolerance) !== null;
+  if (cut) return against ? ' · could be cut, but it works against this answer' : ' · could be cut';
+  return against ? ' · works against this answer' : '';
+}
+
 /** `offset`: where the attributed prompt starts in the document. */
 export function attributionHints(result: AttributionHintInput, offset: number): AttributionHints {
   const ranked = [...result.sections].sort((a, b) => a.ablation.logProbDelta - b.ablation.logProbDelta);
@@ -49,9 +59,16 @@ export function attributionHints(result: AttributionHintInput, offset: number): 
   const cut = new Set(s?.sections ?? []);
   const lenses = result.sections.map((x) => {
     const note = sectionNote(x, cut.has(x.index), tolerance);
+    // A short title (the effect and the rank) and the details on hover.
     return {
       offset: offset + x.start,
-      title: `${withoutItWords(x.ablation.logProbDelta)} (#${rank.get(x.index)} of ${result.sections.length}) · ${(x.attention * 100).toFixed(1)}% of the answer's attention${note ? ` · ${note}` : ''}`,
+      title: `${withoutItWords(x.ablation.logProbDelta)} (#${rank.get(x.index)} of ${result.sections.length})${titleNote(x.ablation.logProbDelta, cut.has(x.index), tolerance)}`,
+      tooltip: [
+        `"${x.label}" (${x.tokens} tokens): ${withoutItWords(x.ablation.logProbDelta)} (${NATS_NOTE}); rank ${rank.get(x.index)} of ${result.sections.length}.`,
+        `It gets ${(x.attention * 100).toFixed(1)}% of the answer's attention.`,
+        ...(note ? [`${note}.`] : []),
+        `${modelWords(result.model)}.`,
+      ].join(' '),
     };
   });
   const savings =

@@ -12,6 +12,9 @@ import { runExplainWithProgress } from './explainProgress';
 import type { InspectorController } from './inspectorController';
 import { sectionDiffHints } from './sectionDiffHints';
 
+/** The embedded model's name, for the counts of a diff run without promptAttention.model. */
+const DEFAULT_MODEL_LABEL = 'pa-mini-llama';
+
 /** The part of the git extension's API (vscode.git, API version 1) this command uses. */
 interface GitRepository {
   show(ref: string, path: string): Promise<string>;
@@ -60,6 +63,7 @@ export function registerDiffWithHead(
             (l) =>
               new vscode.CodeLens(new vscode.Range(document.positionAt(l.offset), document.positionAt(l.offset)), {
                 title: l.title,
+                ...(l.tooltip ? { tooltip: l.tooltip } : {}),
                 command: '',
               }),
           )
@@ -91,7 +95,7 @@ export function registerDiffWithHead(
         return;
       }
       const sections = splitPromptSections(newText);
-      const hints = sectionDiffHints(output, (index) => sections[index]?.start);
+      const hints = sectionDiffHints(output, (index) => sections[index]?.start, choice.model || DEFAULT_MODEL_LABEL);
       shown = { uri: document.uri.toString(), version: document.version, lenses: hints.lenses };
       changed.fire();
       void vscode.window.showInformationMessage(hints.summary);

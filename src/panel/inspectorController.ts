@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import type { InspectHandle } from '../shared/inspectContract';
-import type { CostSummary, HostMessage, InspectionEvent, WebviewToHostMessage } from '../shared/protocol';
+import type { CostSummary, HostMessage, InspectionEvent, PanelCommand, WebviewToHostMessage } from '../shared/protocol';
 import { firstLine } from '../shared/errorText';
 import type { ExplainModelChoice } from '../shared/explainReport';
 import type { Log } from '../shared/log';
@@ -15,6 +15,7 @@ import { DownloadProgress } from './downloadProgress';
 import { EditorDecorations } from './editorDecorations';
 import { exportInspection } from './exportInspection';
 import { InspectionRecord, tokenAtOffset } from './inspectionRecord';
+import { CHOOSE_MODEL_COMMAND } from './chooseModel';
 import { InspectorPanel } from './inspectorPanel';
 import { storedHubToken } from './hubToken';
 import { readInspectorSettings, type InspectorSettings } from './inspectorSettings';
@@ -51,6 +52,8 @@ export class InspectorController extends Disposable {
   );
   /** Whether the last run was "Inspect as Chat", so a re-run keeps it. */
   private lastChat = false;
+  /** The cursor offset of the last Inspect Around the Cursor (a re-run keeps its window). */
+  private lastAround: number | undefined;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -66,9 +69,7 @@ export class InspectorController extends Disposable {
 
   /** The command: the selection, or the whole document when the selection is empty; `chat` for Inspect as Chat. */
   async inspectActiveEditor(chat = false): Promise<void> {
-    // With the panel focused there is no active text editor: use the one visible editor, if that is unambiguous.
-    const visible = vscode.window.visibleTextEditors;
-    const editor = vscode.window.activeTextEditor ?? (visible.length === 1 ? visible[0] : undefined);
+    const editor = this.targetEditor();
     if (!editor) {
       void vscode.window.showErrorMessage(
         'Prompt Attention: open a prompt in an editor first (or select the text to inspect).',
@@ -104,6 +105,29 @@ export class InspectorController extends Disposable {
   showExplainProgress(message: string): void {
     const record = this.record;
     if (record) this.post({ kind: 'answer', requestId: record.requestId, event: 'attributing', message });
+  }
+
+  /**
+   * Inspect Around the Cursor: the whole document, and when it is longer than the model's context, the window
+   * of tokens centred on the selection's middle (or the cursor) instead of its start.
+   */
+  async inspectAroundCursor(): Promise<void> {
+    const editor = this.targetEditor();
+    if (!editor) {
+      void vscode.window.showErrorMessage('Prompt Attention: open a prompt in an editor and put the cursor in it.');
+      return;
+    }
+    const doc = editor.document;
+    const sel = editor.selection;
+    const around = Math.floor((doc.offsetAt(sel.start) + doc.offsetAt(sel.end)) / 2);
+    this.ensurePanel().reveal();
+    await this.run(doc, 0, doc.getText().length, false, around);
+  }
+
+  /** With the panel focused there is no active text editor: the one visible editor, if that is unambiguous. */
+  private targetEditor(): vscode.TextEditor | undefined {
+    const visible = vscode.window.visibleTextEditors;
+    return vscode.window.activeTextEditor ?? (visible.length === 1 ? visible[0] : undefined);
   }
 
   /** The serializer: takes over a panel restored after a window reload and re-runs its inspection. */
@@ -191,8 +215,15 @@ export class InspectorController extends Disposable {
     this.worker = undefined;
   }
 
-  private async run(doc: vscode.TextDocument, offset: number, length: number, chat = false): Promise<void> {
+  private async run(
+    doc: vscode.TextDocument,
+    offset: number,
+    length: number,
+    chat = false,
+    around?: number,
+  ): Promise<void> {
     this.lastChat = chat;
+    this.lastAround = around;
     const userMessage = vscode.workspace.getConfiguration('promptAttention').get<string>('chat.userMessage') ?? '';
     const panel = this.ensurePanel();
     this.handle?.cancel();
@@ -234,6 +265,7 @@ export class InspectorController extends Disposable {
         maxCharacters: settings.maxCharacters,
         maxTokens: settings.maxTokens,
         window: settings.window,
+        ...(around !== undefined ? { around } : {}),
         ...(chat ? { chat: { userMessage: String(userMessage) } } : {}),
         dtype: settings.modelDtype,
       },
@@ -273,7 +305,7 @@ export class InspectorController extends Disposable {
         try {
           if (record?.uri) {
             const doc = await vscode.workspace.openTextDocument(vscode.Uri.parse(record.uri));
-            await this.run(doc, record.offset, record.length, this.lastChat);
+            await this.run(doc, record.offset, record.length, this.lastChat, this.lastAround);
           } else {
             await this.inspectActiveEditor(this.lastChat);
           }
@@ -295,6 +327,9 @@ export class InspectorController extends Disposable {
       case 'attribute-span':
         void this.answerStrip.attributeSpan(message);
         return;
+      case 'command':
+        await this.runPanelCommand(message.command);
+        return;
       case 'export': {
         const outcome = await exportInspection(this.context, message, record?.result() ?? null, this.log);
         this.post({
@@ -305,6 +340,19 @@ export class InspectorController extends Disposable {
         });
         return;
       }
+    }
+  }
+
+  /** A panel button: the model picker (registered by the model picker), the settings, or a window at the cursor. */
+  private async runPanelCommand(command: PanelCommand): Promise<void> {
+    try {
+      if (command === 'choose-model') await vscode.commands.executeCommand(CHOOSE_MODEL_COMMAND);
+      else if (command === 'open-settings')
+        await vscode.commands.executeCommand('workbench.action.openSettings', 'promptAttention');
+      else await this.inspectAroundCursor();
+    } catch (error) {
+      this.log.error(`The panel's ${command} action failed`, error);
+      void vscode.window.showErrorMessage(`Prompt Attention: ${firstLine(error)}`);
     }
   }
 
@@ -353,7 +401,8 @@ export class InspectorController extends Disposable {
   }
 }
 
-/** Restricted values set in the workspace's settings files (each folder's .vscode/settings.json, the .code-workspace). */
+/** Restricted values set in the workspace's settings files (each folder's .vscode/settings.json, the
+ * .code-workspace). */
 async function workspaceRestrictedValues(): Promise<Partial<Record<RestrictedKey, unknown>>> {
   const folders = (vscode.workspace.workspaceFolders ?? []).map((f) =>
     vscode.Uri.joinPath(f.uri, '.vscode', 'settings.json'),

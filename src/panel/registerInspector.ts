@@ -16,6 +16,7 @@ export function registerInspector(context: vscode.ExtensionContext, log: Log, co
     controller,
     vscode.commands.registerCommand('promptAttention.inspect', () => controller.inspectActiveEditor()),
     vscode.commands.registerCommand('promptAttention.inspectAsChat', () => controller.inspectActiveEditor(true)),
+    vscode.commands.registerCommand('promptAttention.inspectAroundCursor', () => controller.inspectAroundCursor()),
     vscode.commands.registerCommand(SET_HUB_TOKEN_COMMAND, () => setHubToken(context.secrets)),
     vscode.window.registerWebviewPanelSerializer(InspectorPanel.viewType, {
       deserializeWebviewPanel: (panel, state: unknown) => controller.restore(panel, state),

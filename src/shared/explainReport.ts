@@ -3,15 +3,10 @@
 // built from them. Only types and the request parameters: the engine builds them (engine/explain.ts).
 import type { AnswerTokenRows, ExecutionProviderSetting, ProgressUpdate } from './protocol';
 import type { SectionDiffEntry } from './sectionDiffEntry';
+import type { ModelJson, Savings } from './cliJson';
 
 /** The model that produced a result, so advice is never read without its source. */
-export interface ExplainModel {
-  readonly id: string;
-  readonly layers: number;
-  readonly heads: number;
-  readonly maxTokens: number;
-  readonly provider: string;
-  readonly fallbackReason?: string;
+export interface ExplainModel extends ModelJson {
   /** True for the embedded proxy model (its advice does not carry over to a production model). */
   readonly embedded?: boolean;
 }
@@ -30,12 +25,8 @@ export interface AttributedSectionJson {
   readonly disagreement: string | null;
 }
 
-export interface SavingsJson {
-  readonly sections: readonly number[];
-  readonly tokens: number;
-  readonly attentionFlopsShare: number;
-  readonly logProbDelta: number;
-}
+/** The sections an answer does not depend on (shared/cliJson.ts). */
+export type SavingsJson = Savings;
 
 export interface AttributeJson {
   readonly model: ExplainModel;

@@ -25,6 +25,9 @@ export interface InspectRequest {
   readonly maxTokens: number;
   /** Which end of an over-long input to keep. */
   readonly window: TokenWindow;
+  /** A character offset in `text` (the cursor or the selection's middle): an over-long input keeps the tokens
+   * centred on it instead of one end ("Inspect Around the Cursor"). */
+  readonly around?: number;
   /** The `promptAttention.modelDtype` setting / --dtype: which ONNX file of the folder runs (default auto). */
   readonly dtype?: ModelDtype;
   /** Inspect as a chat through the model's template: the text is the system message (or holds role sections);

@@ -58,6 +58,8 @@ export interface ModelSummary {
   readonly provider: ExecutionProviderName;
   /** One line, present when the requested provider could not start and CPU ran instead. */
   readonly fallbackReason?: string;
+  /** The provider setting the run asked for: under `auto` a CPU fallback is normal (no warning). */
+  readonly requestedProvider?: ExecutionProviderSetting;
   readonly card?: ModelCardSummary;
   /** The ONNX file that ran, relative to the model folder (e.g. onnx/model_q4.onnx). */
   readonly file?: string;
@@ -67,6 +69,17 @@ export interface ModelSummary {
   readonly fileReason?: string;
   /** True for the embedded proxy model: only then does the panel show the proxy note. */
   readonly embedded?: boolean;
+  /** What the model was read from, its quantization (e.g. Q4_K_M, or the per-tensor mix) and architecture. */
+  readonly format?: 'onnx' | 'gguf' | 'safetensors';
+  readonly quant?: string;
+  readonly architecture?: string;
+}
+
+/** One of the most likely next tokens after the inspected text. */
+export interface NextToken {
+  readonly id: number;
+  readonly text: string;
+  readonly p: number;
 }
 
 /**
@@ -125,6 +138,8 @@ export interface InspectionSummary {
   readonly timings: InspectionTimings;
   /** One-line notes for the user (e.g. "Inspected the first 2048 of 3100 tokens."). */
   readonly notes: readonly string[];
+  /** The 10 most likely next tokens at the last position, most likely first (when the graph gives logits). */
+  readonly next?: readonly NextToken[];
 }
 
 /** Where the inspected text came from, so the panel can link back to the editor. */
@@ -135,22 +150,42 @@ export interface SourceInfo {
   readonly offset: number;
 }
 
-/** Context-cost figures for one target; null where the target's architecture is not public. */
-export interface CostSummary {
-  readonly target: string;
-  readonly targetName: string;
-  readonly tokens: number;
+/** The cost model's figures a summary carries (src/cost/costModel.ts's CostFigures extends them); null where
+ * the target's architecture (or price) is not public. */
+export interface CostSummaryFigures {
   readonly contextWindow: number;
+  /** tokens / contextWindow (1 = full; above 1 = over). */
   readonly contextShare: number;
   readonly attentionScores: number | null;
   readonly attentionScoresCausal: number | null;
   readonly attentionFlops: number | null;
   readonly linearFlops: number | null;
   readonly kvCacheBytes: number | null;
+  /** In the preset's currency unit (US dollars for the built-ins). */
   readonly price: number | null;
+}
+
+/** Context-cost figures for one target. */
+export interface CostSummary extends CostSummaryFigures {
+  readonly target: string;
+  readonly targetName: string;
+  readonly tokens: number;
   readonly warnings: readonly string[];
   /** false when the count comes from the closest public tokenizer (Claude, Gemini): shown with "≈". */
   readonly exact?: boolean;
+  /** The target's tokenizer, e.g. "Llama 3 BPE, 128k". */
+  readonly tokenizer?: string;
+  /**
+   * The target's tokens per section of the text, the sections of the CodeLens and of the panel's Sections card
+   * (coverSections in shared/promptSections.ts), in order: the counts the editor's CodeLens show.
+   */
+  readonly sections?: readonly SectionCount[];
+}
+
+export interface SectionCount {
+  readonly start: number;
+  readonly end: number;
+  readonly tokens: number;
 }
 
 /** What the engine knows when tokenizing is done: the model and the tokens of the inspected text. */
@@ -170,6 +205,16 @@ export interface InspectionResult extends InspectionHeader {
 }
 
 // ---- The inspection event stream: engine → worker → host → webview, unchanged at every crossing -----
+
+/** Whether a fallback is worth a warning: only when the user asked for a GPU provider by name. */
+export function fallbackIsWarning(model: Pick<ModelSummary, 'fallbackReason' | 'requestedProvider'>): boolean {
+  return (
+    model.fallbackReason !== undefined &&
+    model.requestedProvider !== undefined &&
+    model.requestedProvider !== 'auto' &&
+    model.requestedProvider !== 'cpu'
+  );
+}
 
 /** Every kind of inspection event; the union and its guards below are derived from this list. */
 export const INSPECTION_EVENT_KINDS = ['progress', 'header', 'layer', 'summary', 'cost', 'source', 'error'] as const;
@@ -363,7 +408,16 @@ export type WebviewToHostMessage =
   /** Attribute the answer's characters start..end to the prompt's sections (a selection in the strip). */
   | { readonly type: 'attribute-span'; readonly start: number; readonly end: number }
   /** PNG comes as a data: URL from the canvas; json and html are built by the host from its result. */
-  | { readonly type: 'export'; readonly requestId: number; readonly kind: ExportKind; readonly pngDataUrl?: string };
+  | { readonly type: 'export'; readonly requestId: number; readonly kind: ExportKind; readonly pngDataUrl?: string }
+  /** A banner's or a note's action button: the host runs the matching VS Code command. */
+  | { readonly type: 'command'; readonly command: PanelCommand };
+
+/**
+ * What a panel button may ask the host to do: choose-model runs promptAttention.chooseModel, open-settings opens
+ * the extension's settings, inspect-around inspects the model's context centred on the editor's cursor.
+ */
+export const PANEL_COMMANDS = ['choose-model', 'open-settings', 'inspect-around'] as const;
+export type PanelCommand = (typeof PANEL_COMMANDS)[number];
 
 /** Every webview message type; shared/webviewMessages.ts validates each one field by field. */
 export const WEBVIEW_MESSAGE_TYPES = [
@@ -375,4 +429,5 @@ export const WEBVIEW_MESSAGE_TYPES = [
   'generate',
   'stop-generation',
   'attribute-span',
+  'command',
 ] as const satisfies readonly WebviewToHostMessage['type'][];

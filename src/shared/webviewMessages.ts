@@ -1,7 +1,14 @@
 // Full validation of what the webview posts to the host: the type and every field, nothing more. A webview
 // runs untrusted text (the prompt) through the DOM, so the host accepts only well-formed messages and
 // logs the rest. No `vscode` import.
-import { WEBVIEW_MESSAGE_TYPES, type AttendedToken, type ExportKind, type WebviewToHostMessage } from './protocol';
+import {
+  PANEL_COMMANDS,
+  WEBVIEW_MESSAGE_TYPES,
+  type AttendedToken,
+  type ExportKind,
+  type PanelCommand,
+  type WebviewToHostMessage,
+} from './protocol';
 
 const EXPORT_KINDS: readonly ExportKind[] = ['png', 'json', 'html'];
 /** Far above any real prompt's tokens; a larger index is not one of ours. */
@@ -27,6 +34,7 @@ const allowedKeys: Readonly<Record<WebviewToHostMessage['type'], readonly string
   generate: ['type', 'maxTokens', 'temperature', 'seed'],
   'stop-generation': ['type'],
   'attribute-span': ['type', 'start', 'end'],
+  command: ['type', 'command'],
 };
 
 /** The answer strip asks for at most this many tokens. */
@@ -86,5 +94,9 @@ export function parseWebviewMessage(value: unknown): WebviewToHostMessage | stri
         return 'export: pngDataUrl must be a string';
       return { type: t, requestId, kind: kind as ExportKind, ...(pngDataUrl !== undefined ? { pngDataUrl } : {}) };
     }
+    case 'command':
+      return (PANEL_COMMANDS as readonly unknown[]).includes(value.command)
+        ? { type: t, command: value.command as PanelCommand }
+        : `command: must be one of ${PANEL_COMMANDS.join(', ')}`;
   }
 }

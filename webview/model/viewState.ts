@@ -130,7 +130,10 @@ export function reduceView(state: ViewState, event: ViewEvent): ViewTransition {
     case 'inspection': {
       const t = reduce(state.inspection, event.input);
       const next = t.change === 'reset' ? afterReset(state, t.state) : { ...state, inspection: t.state };
-      return { state: next, effects: [{ kind: 'inspection', change: t.change }] };
+      // A retained result shown again after a failed run is drawn whole: reset, then its summary.
+      const effects: ViewEffect[] = [{ kind: 'inspection', change: t.change }];
+      if (t.change === 'reset' && t.state.summary) effects.push({ kind: 'inspection', change: 'summary' });
+      return { state: next, effects };
     }
     case 'result':
       return {

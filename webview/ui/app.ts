@@ -6,6 +6,7 @@ import {
   type ExportKind,
   type HostMessage,
   type InspectionResult,
+  type PanelCommand,
   type ReplyMessage,
 } from '../../src/shared/protocol';
 import type { Change } from '../model/inspectionState';
@@ -28,6 +29,7 @@ import { renderSections } from './sectionView';
 import { exportView } from './exporter';
 import { HeadGrid } from './headGrid';
 import { renderHeader } from './headerView';
+import { renderLegend } from './legend';
 import type { HostBridge } from './hostBridge';
 import { MatrixView } from './matrixView';
 import { StatusBanners } from './statusBanners';
@@ -79,7 +81,11 @@ export class InspectorApp {
   ) {
     this.state = initialViewState(bridge.kind === 'vscode');
     this.banners = new StatusBanners(
-      { cancel: () => bridge.post({ type: 'cancel' }), rerun: () => bridge.request({ type: 'rerun' }) },
+      {
+        cancel: () => bridge.post({ type: 'cancel' }),
+        rerun: () => bridge.request({ type: 'rerun' }),
+        command: (command) => bridge.post({ type: 'command', command }),
+      },
       bridge.kind === 'vscode',
     );
     this.controls = new Controls({
@@ -104,11 +110,18 @@ export class InspectorApp {
     this.heads = new HeadGrid({
       select: (layer, head) => this.dispatch({ kind: 'controls', change: { layer, head, mode: 'attention' } }),
     });
-    const card = (cls: string, title: string, hint: string | null, body: HTMLElement[]): HTMLElement =>
+    const card = (
+      cls: string,
+      title: string,
+      hint: string | null,
+      body: HTMLElement[],
+      key: HTMLElement | null = null,
+    ): HTMLElement =>
       el('section', { class: `card ${cls}` }, [
         el('div', { class: 'card-title' }, [
           el('h2', {}, [title]),
           ...(hint ? [el('span', { class: 'hint' }, [hint])] : []),
+          ...(key ? [key] : []),
         ]),
         ...body,
       ]);
@@ -123,7 +136,13 @@ export class InspectorApp {
       ]),
       el('div', { class: 'column side' }, [
         card('matrix-card', 'Attention matrix', null, [this.matrixView.root]),
-        card('heads-card', 'Heads', 'click a head to select it', [this.heads.root]),
+        card(
+          'heads-card',
+          'Heads',
+          'click a head to select it',
+          [this.heads.root],
+          renderLegend(['prev', 'local', 'induct', 'broad', 'sink']),
+        ),
       ]),
     ]);
     root.replaceChildren(
@@ -242,15 +261,17 @@ export class InspectorApp {
         this.drawNewLayers();
         return;
       case 'source':
-        if (s.header) this.headerSlot.replaceChildren(renderHeader(s.header, s.source, s.summary));
+        this.drawHeader();
         this.saveState();
         return;
       case 'cost':
         this.drawCost();
+        this.drawHeader();
+        this.drawSections();
         return;
       case 'summary':
         if (!s.header || !s.summary) return;
-        this.headerSlot.replaceChildren(renderHeader(s.header, s.source, s.summary));
+        this.drawHeader();
         this.heads.setRoles(s.summary.heads);
         this.driversSlot.replaceChildren(
           renderDrivers(s.summary, s.header.tokens, { focus: (index) => this.dispatch({ kind: 'pin', index }) }),
@@ -266,6 +287,18 @@ export class InspectorApp {
       default:
         assertNever(change);
     }
+  }
+
+  /** The header: the model, both token counts, the notes; its buttons ask the host (not in the HTML report). */
+  private drawHeader(): void {
+    const s = this.state.inspection;
+    this.root.classList.toggle('showing-previous', s.previous === true);
+    if (!s.header) return;
+    const actions =
+      this.bridge.kind === 'vscode'
+        ? { command: (command: PanelCommand) => this.bridge.post({ type: 'command', command }) }
+        : null;
+    this.headerSlot.replaceChildren(renderHeader(s.header, s.source, s.summary, s.cost, actions));
   }
 
   private drawNewLayers(): void {
@@ -299,7 +332,7 @@ export class InspectorApp {
       this.headerSlot.replaceChildren();
       return;
     }
-    this.headerSlot.replaceChildren(renderHeader(h, inspection.source, undefined));
+    this.drawHeader();
     this.tokens.setTokens(h.text, h.tokens);
     this.matrixView.setTokens(h.tokens);
     this.heads.setShape(h.model.layers, h.model.heads);
@@ -327,23 +360,24 @@ export class InspectorApp {
     const { inspection, controls } = this.state;
     const h = inspection.header;
     if (!h || !this.cache.update(inspection, controls)) return;
-    const matrix = this.cache.matrix;
-    this.matrixView.setMatrix(matrix);
+    this.matrixView.setMatrix(this.cache.matrix);
     this.drawSections();
     this.drawFocus();
   }
 
-  /** The Sections card, with the selected answer span's attribution column when there is one. */
+  /** The sections card, for the current matrix and, beside the model's counts, the target's. */
   private drawSections(): void {
     const { inspection, sections } = this.state;
     const h = inspection.header;
     const matrix = this.cache.matrix;
-    if (matrix && sections && h)
+    if (h && matrix && sections)
       this.sectionsSlot.replaceChildren(
         renderSections(
           sections,
           sectionFigures(sections, matrix, h.tokens.length),
           { focus: (index) => this.dispatch({ kind: 'pin', index }) },
+          h.model.card?.name ?? h.model.id,
+          inspection.cost,
           this.answer.attribution,
         ),
       );

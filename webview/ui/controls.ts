@@ -6,6 +6,7 @@ import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import type { ExportKind } from '../../src/shared/protocol';
 import type { ControlValues } from '../model/viewState';
+import { renderLegend } from './legend';
 import { el } from './dom';
 
 export interface ControlEvents {
@@ -123,6 +124,7 @@ export class Controls {
         this.thresholdValue,
       ]),
       el('div', { class: 'field sink' }, [this.hideSink]),
+      renderLegend(['Attention', 'Rollout', 'Attends to / attended by', 'sink', 'Hide sink', 'Threshold']),
       el('div', { class: 'spacer' }),
       el('div', { class: 'exports', role: 'group', 'aria-label': 'Export' }, exportButtons),
     ]);

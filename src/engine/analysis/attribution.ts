@@ -12,6 +12,7 @@ import { attributionUnits, splitPromptSections, type PromptSection } from '../..
 import { meanReceived, tokenUnits, type InspectSection } from './sectionStats';
 import { ablationCount, fitSparseLinear, randomMasks, seededGenerator } from './surrogate';
 import { answerTokens, spanMask, type AnswerSpan } from './answerSpan';
+import type { Savings } from '../../shared/cliJson';
 
 export const LOO_LIMIT = 16;
 /**
@@ -88,13 +89,7 @@ export interface AttributedSection extends InspectSection {
   readonly disagreement: string | null;
 }
 
-export interface Savings {
-  readonly sections: number[];
-  readonly tokens: number;
-  readonly attentionFlopsShare: number;
-  /** Measured: the answer's log-probability without all these sections minus with them. */
-  readonly logProbDelta: number;
-}
+export type { Savings } from '../../shared/cliJson';
 
 /** Whether the model uses the prompt for this answer (see FAITHFULNESS_NATS_PER_TOKEN). */
 export interface Faithfulness {

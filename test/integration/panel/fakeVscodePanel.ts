@@ -1,6 +1,7 @@
 // A hand-written fake of the vscode API surface the inspector host uses (webview panels, editors,
 // decorations, documents, settings, dialogs), so the real controller runs in node:test against the real
-// engine worker, on the shared core in test/helpers/fakeVscode.ts. installFakeVscode() makes `require('vscode')` return it.
+// engine worker, on the shared core in test/helpers/fakeVscode.ts. installFakeVscode() makes `require('vscode')` return
+// it.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { EventEmitter, fakeCommands, installFakeVscode, Position, positionIn, Range } from '../../helpers/fakeVscode';
@@ -183,6 +184,7 @@ export function createFakeVscode(storage: string) {
     saved,
     panels,
     commands,
+    executed: commandsApi.executed,
     serializers,
     progress,
     context: (root: string) => ({
@@ -229,4 +231,15 @@ export function fakeSecrets(initial: Record<string, string> = {}): {
     store: async (key, value) => void values.set(key, value),
     delete: async (key) => void values.delete(key),
   };
+}
+
+/** Polls `probe` until it returns a value (an event the host posted, say), or fails after `timeoutMs`. */
+export async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 90_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }

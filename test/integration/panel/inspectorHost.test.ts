@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { HostMessage, InspectionHeader } from '../../../src/shared/protocol';
 import { decodeInspectionResult } from '../../../src/shared/resultCodec';
 import { withStack, type Log } from '../../../src/shared/log';
-import { createFakeVscode, installFakeVscode, type FakeWebviewPanel } from './fakeVscodePanel';
+import { createFakeVscode, installFakeVscode, waitFor, type FakeWebviewPanel } from './fakeVscodePanel';
 
 const root = path.resolve(__dirname, '../../..');
 const model = path.join(root, 'models', 'pa-mini-llama', 'onnx', 'model.onnx');
@@ -49,16 +49,6 @@ after(() => {
 });
 
 const messages = (panel: FakeWebviewPanel): HostMessage[] => panel.posted as HostMessage[];
-
-async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 const lastOf = <K extends HostMessage['kind']>(
   panel: FakeWebviewPanel,

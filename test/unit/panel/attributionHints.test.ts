@@ -52,12 +52,16 @@ test('a lens per section at its document offset, with its rank, effect in words 
   );
   assert.match(
     hints.lenses[1].title,
-    /^the answer becomes 21\.00 nats \(≈ 10\^9×\) less likely without it \(#1 of 3\) · 12\.0% of the answer's attention$/,
+    /^the answer becomes 21\.00 nats \(≈ 10\^9×\) less likely without it \(#1 of 3\)$/,
   );
+  // The rest is in the hover: the attention share, the unit, the model and the disagreement.
+  assert.match(hints.lenses[1].tooltip ?? '', /12\.0% of the answer's attention/);
+  assert.match(hints.lenses[1].tooltip ?? '', /natural-log units/);
   assert.match(hints.lenses[0].title, /0\.50 nats \(1\.6×\) less likely.*#2 of 3.*could be cut$/);
   // The answer is slightly more likely without it (within the tolerance): cut, no contradicting label.
-  assert.match(hints.lenses[2].title, /0\.10 nats \(1\.1×\) more likely.*could be cut · attended, but/);
-  assert.doesNotMatch(hints.lenses[2].title, /depends on it more/);
+  assert.match(hints.lenses[2].title, /0\.10 nats \(1\.1×\) more likely.*could be cut$/);
+  assert.match(hints.lenses[2].tooltip ?? '', /could be cut · attended, but/);
+  assert.doesNotMatch(hints.lenses[2].tooltip ?? '', /depends on it more/);
 });
 
 test('the savings hint covers the sections that could be cut, names the unit and the proxy model', () => {

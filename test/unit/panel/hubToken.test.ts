@@ -4,7 +4,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type * as vscode from 'vscode';
 import { installFakeVscode } from '../../helpers/fakeVscode';
-import { fakeSecrets } from '../../integration/panel/fakeVscodePanel';
+
+/** An in-memory SecretStorage. */
+function fakeSecrets() {
+  const values = new Map<string, string>();
+  return {
+    get: async (key: string) => values.get(key),
+    store: async (key: string, value: string) => void values.set(key, value),
+    delete: async (key: string) => void values.delete(key),
+  };
+}
 
 test('the token is stored, kept on cancel, removed on an empty answer, and never shown', async () => {
   const answers: (string | undefined)[] = [' hf_abc123 ', undefined, ''];
