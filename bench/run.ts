@@ -1,6 +1,6 @@
 // The benchmark suite: `npm run bench` (full, writes bench/results.json and bench/results.md) or
 // `npm run bench:tiny` / `--tiny` (smoke sizes, writes to .cache/bench-tiny/ unless --out says otherwise).
-// Options: --tiny, --out <dir>, --only engine,cold,webview,cost, --lengths 512,2048 and --runs 3 (debugging). Budgets are printed, never enforced:
+// Options: --tiny, --out <dir>, --only engine,cold,webview,cost,soak,explain,realsize,gguf, --lengths 512,2048 and --runs 3 (debugging). Budgets are printed, never enforced:
 // the exit code is non-zero only when a section could not run.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
@@ -13,13 +13,14 @@ import { renderSoakMarkdown, runSoakInChild, type SoakResult } from './soakBench
 import { runRealSizeBench, type RealSizeFigures } from './realSizeBench';
 import { runEngineBench, textOfTokens, type EngineBenchResult } from './engineBench';
 import { renderExplainMarkdown, runExplainBench, type ExplainBenchResult } from './explainBench';
+import { GGUF_BUDGETS, renderGgufMarkdown, runGgufBench, type GgufFigures } from './ggufBench';
 import { machineInfo } from './machine';
 import { buildResults, renderMarkdown, type BenchMeta } from './results';
 import { CHROMIUM } from '../test/browser/browserLaunch';
 import { runWebviewBench, type WebviewBenchResult } from './webviewBench';
 
 const ROOT = path.resolve(__dirname, '..');
-const SECTIONS = ['engine', 'cold', 'webview', 'cost', 'soak', 'explain', 'realsize'] as const;
+const SECTIONS = ['engine', 'cold', 'webview', 'cost', 'soak', 'explain', 'realsize', 'gguf'] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Args {
@@ -200,6 +201,12 @@ async function main(): Promise<void> {
           runRealSizeBench({ root: ROOT, tokens: tiny ? 128 : 2048, rounds: tiny ? 1 : 3, loads: tiny ? 1 : 2, log }),
         );
 
+  // The GGUF file against llama.cpp (fixture built once into .cache/); like realsize, not in tiny mode unless asked.
+  const gguf: GgufFigures | null =
+    tiny && args.only.size === SECTIONS.length
+      ? null
+      : await attempt('gguf', () => runGgufBench({ root: ROOT, tokens: tiny ? 128 : 2048, rounds: tiny ? 1 : 3, log }));
+
   const meta: BenchMeta = {
     date: new Date().toISOString(),
     command: tiny ? 'npm run bench:tiny' : 'npm run bench',
@@ -218,19 +225,25 @@ async function main(): Promise<void> {
   mkdirSync(args.out, { recursive: true });
   writeFileSync(
     path.join(args.out, 'results.json'),
-    `${JSON.stringify({ ...json, ...(soak ? { soak } : {}), ...(explain ? { explain } : {}) }, null, 2)}\n`,
+    `${JSON.stringify({ ...json, ...(soak ? { soak } : {}), ...(explain ? { explain } : {}), ...(gguf ? { gguf } : {}) }, null, 2)}\n`,
   );
   writeFileSync(
     path.join(args.out, 'results.md'),
     renderMarkdown(meta, sections, budgets) +
       (soak ? renderSoakMarkdown(soak) : '') +
-      (explain ? renderExplainMarkdown(explain) : ''),
+      (explain ? renderExplainMarkdown(explain) : '') +
+      (gguf ? renderGgufMarkdown(gguf) : ''),
   );
   log('');
   for (const b of budgets) {
     const verdict = b.met === null ? 'not measured' : b.met ? 'met' : 'NOT met';
     log(`budget ${b.key}: ${b.value ?? 'n/a'} (limit ${b.limit} ${b.unit}) — ${verdict}`);
   }
+  if (gguf)
+    for (const [key, limit] of Object.entries(GGUF_BUDGETS)) {
+      const value = gguf[key as keyof GgufFigures];
+      log(`budget gguf.${key}: ${value} (limit ${limit}) — ${value <= limit ? 'met' : 'NOT met'}`);
+    }
   if (explain)
     log(
       `budget explain.ratioToRaw512x8: ${explain.ratioToRaw512x8} (limit 10 ×) — ${explain.ratioToRaw512x8 <= 10 ? 'met' : 'NOT met'}`,

@@ -67,6 +67,17 @@ export interface ModelSummary {
   readonly fileReason?: string;
   /** True for the embedded proxy model: only then does the panel show the proxy note. */
   readonly embedded?: boolean;
+  /** What the model was read from, its quantization (e.g. Q4_K_M, or the per-tensor mix) and architecture. */
+  readonly format?: 'onnx' | 'gguf' | 'safetensors';
+  readonly quant?: string;
+  readonly architecture?: string;
+}
+
+/** One of the most likely next tokens after the inspected text. */
+export interface NextToken {
+  readonly id: number;
+  readonly text: string;
+  readonly p: number;
 }
 
 /**
@@ -125,6 +136,8 @@ export interface InspectionSummary {
   readonly timings: InspectionTimings;
   /** One-line notes for the user (e.g. "Inspected the first 2048 of 3100 tokens."). */
   readonly notes: readonly string[];
+  /** The 10 most likely next tokens at the last position, most likely first (when the graph gives logits). */
+  readonly next?: readonly NextToken[];
 }
 
 /** Where the inspected text came from, so the panel can link back to the editor. */

@@ -71,6 +71,9 @@ export interface FixtureLayer {
 
 export interface GgufFixture {
   readonly bytes: Uint8Array;
+  /** What the bytes were written from, for tests that write a damaged variant (writeGguf). */
+  readonly metadata: Readonly<Record<string, TypedValue>>;
+  readonly tensors: readonly TensorBytes[];
   readonly options: FixtureOptions;
   readonly shape: FixtureShape;
   readonly headDim: number;
@@ -247,6 +250,8 @@ export function buildGgufFixture(options: FixtureOptions): GgufFixture {
   }
   return {
     bytes: writeGguf(metadata, tensors),
+    metadata,
+    tensors,
     options,
     shape: s,
     headDim: hd,

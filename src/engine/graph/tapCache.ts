@@ -17,6 +17,7 @@ import * as path from 'node:path';
 import type { AttentionTapPlan } from './attentionTap';
 import type { StatsOutputs } from './attentionStatsGraph';
 import { appendAttentionStats } from './attentionStatsGraph';
+import { LOGITS_KEEP_INPUT, sliceLogitsInput } from './logitsSlice';
 import { planAttentionTap } from './attentionTap';
 import { firstLine } from '../../shared/errorText';
 import { EngineError } from '../engineError';
@@ -31,7 +32,7 @@ import {
   valueShape,
 } from './onnxGraph';
 
-const SURGERY_VERSION = 'tap-v17';
+const SURGERY_VERSION = 'tap-v18';
 const EDGE_BYTES = 1024 * 1024;
 /** Initializers below this stay inline in the tapped graph. */
 const EXTERNAL_MIN_BYTES = 1024;
@@ -50,6 +51,8 @@ export interface TappedModelInfo {
   readonly graphVocabSize: number | null;
   /** Per-layer received-attention and rollout outputs computed in the graph (attentionStatsGraph.ts). */
   readonly stats: StatsOutputs;
+  /** The logits output, its LM head fed only the last positions (LOGITS_KEEP_INPUT), when the graph allows. */
+  readonly logits?: string;
 }
 
 export interface TappedModel extends TappedModelInfo {
@@ -156,7 +159,13 @@ async function readEntry(entryDir: string, layers: number): Promise<TappedModelI
       return null;
     for (const [file, size] of Object.entries(meta.links))
       if ((await fs.stat(path.join(entryDir, file))).size !== size) return null;
-    return { plan: meta.plan, inputs: meta.inputs, graphVocabSize: meta.graphVocabSize, stats: meta.stats };
+    return {
+      plan: meta.plan,
+      inputs: meta.inputs,
+      graphVocabSize: meta.graphVocabSize,
+      stats: meta.stats,
+      ...(meta.logits ? { logits: meta.logits } : {}),
+    };
   } catch {
     return null;
   }
@@ -209,15 +218,30 @@ export async function prepareTappedModel(
     .filter((i) => !initializers.has(i.name))
     .map((i) => ({ name: i.name ?? '', elemType: valueElemType(i), shape: valueShape(i) }));
   const vocab = graphVocabSize(model);
+  // The next-token distribution costs the last position's LM head (and the last layer's MLP) when the head
+  // can be sliced; an export that slices it itself (logits_to_keep, fed 0 = every position) keeps none.
+  const logits = sliceLogitsInput(model) ? 'logits' : undefined;
+  // Its keep input defaults to the last position (an initializer of the same name), so callers may omit it.
+  if (logits)
+    model.graph.initializer = [
+      ...(model.graph.initializer ?? []),
+      onnx.TensorProto.create({
+        name: LOGITS_KEEP_INPUT,
+        dataType: onnx.TensorProto.DataType.INT64,
+        dims: [1],
+        rawData: new Uint8Array(BigInt64Array.of(-1n).buffer),
+      }),
+    ];
   pruneToOutputs(
     model,
-    plan.outputNames.map((name) => makeValueInfo(name, 0, null)),
+    [...plan.outputNames, ...(logits ? [logits] : [])].map((name) => makeValueInfo(name, 0, null)),
   );
   const info: TappedModelInfo = {
     plan,
     inputs,
     graphVocabSize: vocab,
     stats: appendAttentionStats(model, plan.outputNames),
+    ...(logits ? { logits } : {}),
   };
 
   try {

@@ -19,7 +19,7 @@ import { appendSiteStatistics } from '../graph/siteStatistics';
 import { cacheKey } from '../graph/tapCache';
 import type { GgufFile, GgufTensorInfo } from './ggufFile';
 import { readGgufFile } from './ggufFile';
-import { dequantize } from './ggufQuants';
+import { dequantize, encodeQ8_0, isFloatType, Q8_0 } from './ggufQuants';
 
 const GGUF_GRAPH_VERSION = 'gguf-v1';
 const OPSET = 18;
@@ -45,6 +45,8 @@ export interface GgufPrepareOptions {
   readonly onPreparing?: (fraction: number) => void;
   /** Free memory, for the check before building (default os.freemem()). */
   readonly freeBytes?: () => number;
+  /** false: the plain decoder without the attention statistics (the bench's raw forward pass). */
+  readonly statistics?: boolean;
 }
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
@@ -62,7 +64,7 @@ async function readEntry(dir: string): Promise<EntryMeta | null> {
 }
 
 /** Reads tensors synchronously from the open file; counts bytes read for the progress. */
-function tensorReader(file: GgufFile, fd: number, onBytes: (bytes: number) => void): TensorReader {
+function tensorReader(file: GgufFile, fdOf: (path: string) => number, onBytes: (bytes: number) => void): TensorReader {
   const info = (name: string): GgufTensorInfo => {
     const t = file.tensors.get(name);
     if (!t)
@@ -71,34 +73,50 @@ function tensorReader(file: GgufFile, fd: number, onBytes: (bytes: number) => vo
   };
   const bytes = (t: GgufTensorInfo): Uint8Array => {
     const buffer = new Uint8Array(t.bytes);
-    const read = fsSync.readSync(fd, buffer, 0, t.bytes, t.offset);
+    const read = fsSync.readSync(fdOf(t.file ?? file.path), buffer, 0, t.bytes, t.offset);
     if (read !== t.bytes) throw new EngineError(`GGUF tensor ${t.name} could not be read whole from ${file.path}.`);
     onBytes(t.bytes);
     return buffer;
   };
   return {
-    has: (name) => file.tensors.has(name),
+    has: (name) => file.tensors.has(name) || (file.virtualTensors?.has(name) ?? false),
     matrix(name) {
       const t = info(name);
       if (t.dims.length !== 2) throw new EngineError(`GGUF tensor ${name} is not a matrix.`);
+      if (file.requantize8 && isFloatType(t.type))
+        return { name, dims: t.dims, type: Q8_0, bytes: encodeQ8_0(dequantize(t.type, bytes(t), t.elements)) };
       return { name, dims: t.dims, type: t.type, bytes: bytes(t) };
     },
     floats(name) {
+      const computed = file.virtualTensors?.get(name);
+      if (computed) return computed;
       const t = info(name);
-      return dequantize(t.type, bytes(t), t.elements);
+      const values = dequantize(t.type, bytes(t), t.elements);
+      if (t.plusOne) for (let i = 0; i < values.length; i++) values[i] = Math.fround(values[i] + 1);
+      return values;
     },
   };
 }
 
-async function build(file: GgufFile, dir: string, onPreparing: (fraction: number) => void): Promise<EntryMeta> {
+async function build(
+  file: GgufFile,
+  dir: string,
+  onPreparing: (fraction: number) => void,
+  statistics: boolean,
+): Promise<EntryMeta> {
   const weightsPath = path.join(dir, WEIGHTS_FILE);
   const out = fsSync.openSync(weightsPath, 'w');
-  const source = fsSync.openSync(file.path, 'r');
+  const sources = new Map<string, number>();
+  const fdOf = (p: string): number => {
+    let fd = sources.get(p);
+    if (fd === undefined) sources.set(p, (fd = fsSync.openSync(p, 'r')));
+    return fd;
+  };
   try {
     const total = [...file.tensors.values()].reduce((sum, t) => sum + t.bytes, 0) || 1;
     let done = 0;
     let reported = -1;
-    const reader = tensorReader(file, source, (bytes) => {
+    const reader = tensorReader(file, fdOf, (bytes) => {
       done += bytes;
       const percent = Math.floor((100 * done) / total);
       if (percent !== reported) {
@@ -109,7 +127,9 @@ async function build(file: GgufFile, dir: string, onPreparing: (fraction: number
     const builder = new ModelBuilder(new WeightSink(out, WEIGHTS_FILE));
     const decoder = buildGgufDecoder(builder, file.hyper, reader, () => undefined);
     const model = builder.model(OPSET);
-    const stats = appendSiteStatistics(model, decoder.sites, decoder.probabilities);
+    const stats = statistics
+      ? appendSiteStatistics(model, decoder.sites, decoder.probabilities)
+      : { layers: [], probabilities: [], longRange: '', longRangeFrom: 0 };
     const encoded = encodeModel(model);
     await fs.writeFile(path.join(dir, 'model.onnx'), encoded);
     fsSync.fsyncSync(out);
@@ -119,7 +139,7 @@ async function build(file: GgufFile, dir: string, onPreparing: (fraction: number
     return meta;
   } finally {
     fsSync.closeSync(out);
-    fsSync.closeSync(source);
+    for (const fd of sources.values()) fsSync.closeSync(fd);
   }
 }
 
@@ -129,12 +149,22 @@ export async function prepareGgufModel(
   cacheDir: string,
   options: GgufPrepareOptions = {},
 ): Promise<GgufPrepared> {
-  const file = await readGgufFile(ggufPath);
-  const stat = await fs.stat(ggufPath);
-  const key = createHash('sha256')
-    .update(`${GGUF_GRAPH_VERSION}\0${await cacheKey(ggufPath, stat)}`)
-    .digest('hex')
-    .slice(0, 32);
+  return prepareBuiltModel(await readGgufFile(ggufPath), cacheDir, options);
+}
+
+/** The built graph of a read model (a GGUF file, a safetensors checkpoint), from the cache or built now. */
+export async function prepareBuiltModel(
+  file: GgufFile,
+  cacheDir: string,
+  options: GgufPrepareOptions = {},
+): Promise<GgufPrepared> {
+  const ggufPath = file.path;
+  const hash = createHash('sha256').update(
+    `${GGUF_GRAPH_VERSION}\0${options.statistics === false ? 'raw' : 'stats'}\0${file.requantize8 ? 'q8' : ''}`,
+  );
+  for (const keyFile of file.keyFiles ?? [ggufPath])
+    hash.update(`\0${await cacheKey(keyFile, await fs.stat(keyFile))}`);
+  const key = hash.digest('hex').slice(0, 32);
   const entry = path.join(cacheDir, 'gguf', key);
   const modelPath = path.join(entry, 'model.onnx');
   if (!options.rebuild) {
@@ -152,7 +182,7 @@ export async function prepareGgufModel(
   const temp = `${entry}.tmp-${process.pid}-${Date.now()}`;
   try {
     await fs.mkdir(temp, { recursive: true });
-    const meta = await build(file, temp, options.onPreparing ?? (() => undefined));
+    const meta = await build(file, temp, options.onPreparing ?? (() => undefined), options.statistics !== false);
     await fs.rm(entry, { recursive: true, force: true });
     await fs.rename(temp, entry);
     return { file, modelPath, stats: meta.stats };

@@ -27,7 +27,10 @@ import { prefillFeeds } from './prefillFeeds';
 import type { TappedModel } from '../graph/tapCache';
 import { prepareTappedModel } from '../graph/tapCache';
 import { LOGIT_ROWS_INPUT, LOGITS_OUTPUT } from '../graph/ggufDecoder';
-import { prepareGgufModel } from './ggufModel';
+import type { GgufFile } from './ggufFile';
+import { readGgufFile } from './ggufFile';
+import { prepareBuiltModel } from './ggufModel';
+import { readSafetensorsFolder } from './safetensorsFile';
 import { loadGgufTokenizer } from './ggufTokenizer';
 
 export interface LoadOptions {
@@ -100,6 +103,13 @@ function float16ToFloat32(half: Uint16Array): Float32Array {
   return out;
 }
 
+/** The last row of a logits tensor [.., rows, vocab], as float32. */
+function lastRow(tensor: ort.Tensor): Float32Array {
+  const vocab = tensor.dims[tensor.dims.length - 1];
+  const data = tensor.type === 'float16' ? float16ToFloat32(tensor.data as Uint16Array) : (tensor.data as Float32Array);
+  return data.slice(data.length - vocab);
+}
+
 export class LoadedModel {
   private constructor(
     readonly id: string,
@@ -120,11 +130,26 @@ export class LoadedModel {
 
   /** A GGUF file: its graph is built (once, cached) from the tensors, its tokenizer from the metadata. */
   static async loadGguf(ggufPath: string, options: LoadOptions): Promise<LoadedModel> {
-    const prepare = (rebuild: boolean): ReturnType<typeof prepareGgufModel> =>
-      prepareGgufModel(ggufPath, options.cacheDir, { rebuild, onPreparing: options.onPreparing });
+    const file = await readGgufFile(ggufPath);
+    return LoadedModel.loadBuilt(file, loadGgufTokenizer(file.metadata, ggufPath), options);
+  }
+
+  /** A Hugging Face checkpoint (config.json + safetensors): built like a GGUF file, its own tokenizer.json. */
+  static async loadSafetensors(folder: string, options: LoadOptions): Promise<LoadedModel> {
+    const file = await readSafetensorsFolder(folder);
+    return LoadedModel.loadBuilt(file, await ModelTokenizer.load(folder), options);
+  }
+
+  private static async loadBuilt(
+    source: GgufFile,
+    tokenizer: ModelTokenizer,
+    options: LoadOptions,
+  ): Promise<LoadedModel> {
+    const ggufPath = source.path;
+    const prepare = (rebuild: boolean): ReturnType<typeof prepareBuiltModel> =>
+      prepareBuiltModel(source, options.cacheDir, { rebuild, onPreparing: options.onPreparing });
     let prepared = await prepare(false);
-    const { hyper, metadata } = prepared.file;
-    const tokenizer = loadGgufTokenizer(metadata, ggufPath);
+    const { hyper } = prepared.file;
     if (tokenizer.vocabSize > hyper.vocab)
       throw new EngineError(
         `${ggufPath}: the tokenizer has ${tokenizer.vocabSize} tokens but the embedding has ${hyper.vocab} rows.`,
@@ -157,9 +182,10 @@ export class LoadedModel {
         throw new EngineError(`Cannot load model ${ggufPath}: ${firstLine(error)}`);
       }
     }
+    const safetensors = source.format === 'safetensors';
     const file: ResolvedModelFile = {
       file: ggufPath,
-      graph: path.basename(ggufPath),
+      graph: safetensors ? 'model.safetensors' : path.basename(ggufPath),
       externalData: [],
       dtype: 'unknown',
       layout: 'onnx',
@@ -167,7 +193,7 @@ export class LoadedModel {
     };
     return new LoadedModel(
       options.id,
-      path.dirname(ggufPath),
+      safetensors ? ggufPath : path.dirname(ggufPath),
       config,
       tokenizer,
       tapped(prepared),
@@ -178,7 +204,7 @@ export class LoadedModel {
       undefined,
       file,
       false,
-      { format: 'gguf', architecture: hyper.arch, quant: prepared.file.quant },
+      { format: safetensors ? 'safetensors' : 'gguf', architecture: hyper.arch, quant: prepared.file.quant },
     );
   }
 
@@ -282,8 +308,10 @@ export class LoadedModel {
       BigInt64Array.of(BigInt(probabilities ? ALL_ROWS : 0)),
       [1],
     );
-    const withLogits = this.origin.format !== 'onnx';
-    if (withLogits) feeds[LOGIT_ROWS_INPUT] = new this.runtime.Tensor('int64', BigInt64Array.of(1n), [1]);
+    // The built graphs take how many last rows to give logits for; a sliced ONNX head defaults to the last one.
+    const logitsName = this.origin.format !== 'onnx' ? LOGITS_OUTPUT : this.tapped.logits;
+    if (this.origin.format !== 'onnx')
+      feeds[LOGIT_ROWS_INPUT] = new this.runtime.Tensor('int64', BigInt64Array.of(1n), [1]);
     const { stats } = this.tapped;
     let outputs: ort.InferenceSession.OnnxValueMapType;
     try {
@@ -302,7 +330,7 @@ export class LoadedModel {
         ]),
       ];
       if (probabilities) fetches.push(...stats.probabilities);
-      if (withLogits) fetches.push(LOGITS_OUTPUT);
+      if (logitsName) fetches.push(logitsName);
       outputs = await this.session.run(feeds, fetches);
     } catch (error) {
       throw new EngineError(`Model run failed: ${firstLine(error)}`);
@@ -346,7 +374,7 @@ export class LoadedModel {
       layers,
       longRange: read<Float32Array>(stats.longRange),
       longRangeFrom: stats.longRangeFrom,
-      ...(withLogits ? { lastLogits: read<Float32Array>(LOGITS_OUTPUT) } : {}),
+      ...(logitsName ? { lastLogits: lastRow(outputs[logitsName] as ort.Tensor) } : {}),
     };
   }
 

@@ -49,15 +49,20 @@ test('--format json prints exactly one document with the documented shape', asyn
   const result = await run(['inspect', input, '--model', model, '--provider', 'cpu', '--format', 'json']);
   assert.equal(result.code, 0, result.stderr);
   const json = JSON.parse(result.stdout) as Record<string, unknown>;
-  assert.deepEqual(Object.keys(json), ['model', 'tokens', 'heads', 'drivers', 'sections']);
+  assert.deepEqual(Object.keys(json), ['model', 'tokens', 'next', 'heads', 'drivers', 'sections']);
   const m = json.model as Record<string, unknown>;
-  assert.deepEqual(Object.keys(m), ['id', 'layers', 'heads', 'maxTokens', 'provider', 'file', 'dtype']);
+  assert.deepEqual(Object.keys(m), ['id', 'layers', 'heads', 'maxTokens', 'provider', 'file', 'dtype', 'format']);
+  assert.equal(m.format, 'onnx');
+  const next = json.next as { id: number; text: string; p: number }[];
+  assert.equal(next.length, 10);
+  for (const t of next) assert.deepEqual(Object.keys(t), ['id', 'text', 'p']);
   assert.deepEqual([m.file, m.dtype], ['onnx/model.onnx', 'fp32'], 'the file that ran and its dtype');
   assert.deepEqual([m.id, m.layers, m.heads, m.maxTokens, m.provider], ['model', 2, 4, 1024, 'cpu']);
-  const tokens = json.tokens as { text: string; start: number; end: number }[];
-  assert.deepEqual(tokens[0], { text: '', start: 0, end: 0 }, 'BOS first, empty span');
+  const tokens = json.tokens as { id: number; text: string; start: number; end: number }[];
+  assert.deepEqual({ ...tokens[0], id: 0 }, { id: 0, text: '', start: 0, end: 0 }, 'BOS first, empty span');
   for (const t of tokens) {
-    assert.deepEqual(Object.keys(t), ['text', 'start', 'end']);
+    assert.deepEqual(Object.keys(t), ['id', 'text', 'start', 'end']);
+    assert.ok(Number.isInteger(t.id));
     assert.equal(t.text, PROMPT.slice(t.start, t.end));
   }
   assert.equal(tokens.map((t) => t.text).join(''), PROMPT);
