@@ -17,6 +17,7 @@ import {
 import type { InspectRequest } from '../src/engine/inspectApi';
 import type { GraphInputInfo, ModelTokenizer, TappedModel } from '../src/engine/benchInternals';
 import type { InspectionResult, InspectionSummary, LayerAttention } from '../src/shared/protocol';
+import { ResultCollector } from '../src/shared/resultFold';
 import { promptText } from './corpus';
 import { DenseJsonSize, panelPayloadSize, type PayloadSize } from './payload';
 import { median, yieldToEventLoop } from './stats';
@@ -108,16 +109,14 @@ async function fullInspection(
   request: InspectRequest,
   dense?: DenseJsonSize,
 ): Promise<{ ms: number; collected: Collected }> {
-  const collected: Collected = { layers: [] };
+  const folded = new ResultCollector();
   const started = performance.now();
   await runInspection(
     model,
     request,
     {
       emit: (event) => {
-        if (event.kind === 'header') collected.header = event.header;
-        else if (event.kind === 'layer') collected.layers.push(event.layer);
-        else if (event.kind === 'summary') collected.summary = event.summary;
+        folded.sink(event);
       },
       ...(dense
         ? { onRawLayer: (_l: number, data: Float32Array, heads: number, n: number) => dense.addLayer(data, heads, n) }
@@ -125,7 +124,10 @@ async function fullInspection(
     },
     () => false,
   );
-  return { ms: performance.now() - started, collected };
+  const ms = performance.now() - started;
+  const { header, summary } = folded.partial;
+  const layers = folded.partial.layers.filter((l): l is LayerAttention => l !== undefined);
+  return { ms, collected: { ...(header ? { header } : {}), layers, ...(summary ? { summary } : {}) } };
 }
 
 const CHECKED_JSON_TOKENS = 64;

@@ -7,6 +7,8 @@ export { createSession } from './runtime/executionProviders';
 export { ElemType } from './graph/onnxGraph';
 export { prepareTappedModel, type GraphInputInfo, type TappedModel } from './graph/tapCache';
 export { PROBABILITY_ROWS_INPUT } from './graph/attentionStatsGraph';
+export { GenerationSession } from './runtime/generationSession';
+export type { ModelConfig } from './runtime/modelConfig';
 export { prepareGgufModel } from './runtime/ggufModel';
 export { readGgufFile } from './runtime/ggufFile';
 export { loadGgufTokenizer } from './runtime/ggufTokenizer';

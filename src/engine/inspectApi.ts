@@ -53,6 +53,26 @@ export { LogitsSession } from './runtime/logitsSession';
 export { validateText } from './runtime/inputValidation';
 export { modelSummary } from './inspection';
 export {
+  attributionReport,
+  explainModel,
+  fixed,
+  runAttribution,
+  sectionDiffReport,
+  toAttributeJson,
+  type ExplainContext,
+} from './explain';
+export { ExplainSessions, type ExplainSession } from './explainSessions';
+export {
+  AnswerSessions,
+  answerTokens,
+  generateAnswer,
+  type AnswerOptions,
+  type AnswerToken,
+  type GeneratedAnswer,
+} from './answer';
+export { GenerationCancelled, GenerationSession, type GeneratedToken } from './runtime/generationSession';
+export { AttributionCancelled } from './runtime/logitsSession';
+export {
   discoverModels,
   MODEL_SOURCES,
   type DiscoveredModel,

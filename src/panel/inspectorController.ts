@@ -6,8 +6,10 @@ import * as path from 'node:path';
 import type { InspectHandle } from '../shared/inspectContract';
 import type { CostSummary, HostMessage, InspectionEvent, PanelCommand, WebviewToHostMessage } from '../shared/protocol';
 import { firstLine } from '../shared/errorText';
+import type { ExplainModelChoice } from '../shared/explainReport';
 import type { Log } from '../shared/log';
 import { InspectorWorker } from '../worker/inspectorWorker';
+import { AnswerStripHost } from './answerStripHost';
 import { Disposable } from '../util/disposable';
 import { DownloadProgress } from './downloadProgress';
 import { EditorDecorations } from './editorDecorations';
@@ -35,6 +37,19 @@ export class InspectorController extends Disposable {
   private trustNoticeShown: string | undefined;
   private readonly decorations = this._register(new EditorDecorations());
   private readonly download = new DownloadProgress(() => void this.onWebviewMessage({ type: 'cancel' }));
+  /** The answer strip's host side: generate, stop, attribute a span. */
+  private readonly answerStrip: AnswerStripHost = new AnswerStripHost(
+    {
+      current: () => {
+        const record = this.record;
+        const header = record?.header;
+        return record && header ? { requestId: record.requestId, header } : null;
+      },
+      explainTarget: () => this.explainTarget(),
+      post: (message) => this.post(message),
+    },
+    { info: (m) => this.log.info(m), warn: (m) => this.log.warn(m), error: (m, e) => this.log.error(m, e) },
+  );
   /** Whether the last run was "Inspect as Chat", so a re-run keeps it. */
   private lastChat = false;
   /** The cursor offset of the last Inspect Around the Cursor (a re-run keeps its window). */
@@ -49,6 +64,7 @@ export class InspectorController extends Disposable {
     this._register(vscode.workspace.onDidChangeTextDocument((e) => this.onEdit(e)));
     this._register(vscode.window.onDidChangeTextEditorSelection((e) => this.onCursor(e)));
     this._register({ dispose: () => this.disposeWorker() });
+    this._register({ dispose: () => this.answerStrip.dispose() });
   }
 
   /** The command: the selection, or the whole document when the selection is empty; `chat` for Inspect as Chat. */
@@ -65,6 +81,30 @@ export class InspectorController extends Disposable {
     const range = sel.isEmpty ? new vscode.Range(doc.positionAt(0), doc.positionAt(doc.getText().length)) : sel;
     this.ensurePanel().reveal();
     await this.run(doc, doc.offsetAt(range.start), doc.offsetAt(range.end) - doc.offsetAt(range.start), chat);
+  }
+
+  /**
+   * The worker and the model choice for Attribute Answer and Diff Sections: the inspector's own warm worker,
+   * under the same settings (hubEndpoint included), workspace-trust filter and log.
+   */
+  async explainTarget(): Promise<{ readonly worker: InspectorWorker; readonly choice: ExplainModelChoice }> {
+    const settings = await this.settings();
+    const hubToken = await storedHubToken(this.context.secrets);
+    await vscode.workspace.fs
+      .createDirectory(this.context.globalStorageUri)
+      .then(undefined, (error: unknown) =>
+        this.log.warn(`Cannot create ${this.context.globalStorageUri.fsPath}: ${firstLine(error)}`),
+      );
+    return {
+      worker: this.ensureWorker(settings, hubToken),
+      choice: { model: settings.model, provider: settings.provider, dtype: settings.modelDtype },
+    };
+  }
+
+  /** A line in the open panel's answer strip (Attribute Answer's progress from the editor); none without a panel. */
+  showExplainProgress(message: string): void {
+    const record = this.record;
+    if (record) this.post({ kind: 'answer', requestId: record.requestId, event: 'attributing', message });
   }
 
   /**
@@ -277,6 +317,15 @@ export class InspectorController extends Disposable {
         return;
       case 'focus':
         this.onPanelFocus(message.index, message.attended, message.reveal === true);
+        return;
+      case 'generate':
+        void this.answerStrip.generate(message);
+        return;
+      case 'stop-generation':
+        this.answerStrip.stop();
+        return;
+      case 'attribute-span':
+        void this.answerStrip.attributeSpan(message);
         return;
       case 'command':
         await this.runPanelCommand(message.command);

@@ -22,7 +22,7 @@ export function registerInspector(context: vscode.ExtensionContext, log: Log, co
       deserializeWebviewPanel: (panel, state: unknown) => controller.restore(panel, state),
     }),
   );
-  registerAttributeAnswer(context);
-  registerDiffWithHead(context);
+  registerAttributeAnswer(context, controller, log);
+  registerDiffWithHead(context, controller, log);
   registerChooseModel(context, log);
 }

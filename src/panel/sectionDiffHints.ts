@@ -1,18 +1,18 @@
 // What the editor shows after a diff against git HEAD, as plain data: a CodeLens on each section of the
 // working copy with its status and the change in tokens and attention, and a one-line summary that also
 // names the removed sections (they have no place in the working copy). No `vscode` import.
-import type { SectionDiffEntry } from '../shared/sectionDiffEntry';
+import type { DiffJson, DiffSectionJson } from '../shared/explainReport';
 import type { SectionLens } from './attributionHints';
 
-export interface DiffJsonLike {
-  readonly old: { readonly tokens: number };
-  readonly new: { readonly tokens: number };
-  readonly tokenDelta: number;
+/** The part of a diff report the hints read (derived from the report's type, never a copy of it). */
+export type DiffHintInput = Pick<DiffJson, 'tokenDelta'> & {
+  readonly old: Pick<DiffJson['old'], 'tokens'>;
+  readonly new: Pick<DiffJson['new'], 'tokens'>;
   readonly sections: readonly Pick<
-    SectionDiffEntry,
+    DiffSectionJson,
     'status' | 'newIndex' | 'label' | 'oldTokens' | 'newTokens' | 'oldAttentionShare' | 'newAttentionShare'
   >[];
-}
+};
 
 const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
 
@@ -21,7 +21,7 @@ const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
  * made the counts (the diff runs the inspecting model), named in the summary and the hovers.
  */
 export function sectionDiffHints(
-  doc: DiffJsonLike,
+  doc: DiffHintInput,
   startOf: (index: number) => number | undefined,
   model?: string,
 ): { lenses: SectionLens[]; summary: string } {

@@ -310,8 +310,66 @@ export interface ReplyMessage {
   readonly message?: string;
 }
 
-export const HOST_MESSAGE_KINDS = [...INSPECTION_EVENT_KINDS, 'stale', 'focus-token', 'reply'] as const;
-export type HostMessage = InspectionEvent | PanelNotice | ReplyMessage;
+/** One answer token as it is generated, with its attention rows (per layer, heads × keys, transferred). */
+export interface AnswerTokenRows {
+  readonly index: number;
+  readonly id: number;
+  /** What the token adds to the answer's text, at [start, end) of the text so far. */
+  readonly text: string;
+  readonly start: number;
+  readonly end: number;
+  readonly keys: number;
+  readonly rows: readonly Float32Array[];
+}
+
+/**
+ * The answer strip: the answer the model writes after the inspected prompt, streamed token by token. Each
+ * token brings its attention rows (per layer, heads × keys over the prompt and the answer up to it).
+ */
+export type AnswerMessage =
+  | { readonly kind: 'answer'; readonly requestId: number; readonly event: 'start'; readonly maxTokens: number }
+  | {
+      readonly kind: 'answer';
+      readonly requestId: number;
+      readonly event: 'token';
+      readonly token: AnswerTokenRows;
+    }
+  /** Attributing a selected span of the answer to the prompt's sections: a numbered step. */
+  | { readonly kind: 'answer'; readonly requestId: number; readonly event: 'attributing'; readonly message: string }
+  /** The span's attribution: per prompt section (by its start), what the span owes it; or why it failed. */
+  | {
+      readonly kind: 'answer';
+      readonly requestId: number;
+      readonly event: 'attribution';
+      readonly span: { readonly start: number; readonly end: number; readonly text: string };
+      readonly sections: readonly {
+        readonly start: number;
+        readonly logProbDelta: number;
+        /** The effect in words ("the answer becomes 3.20 nats (24×) less likely without it"). */
+        readonly words: string;
+        readonly disagreement: string | null;
+      }[];
+      /** The faithfulness check's verdict and the model, in words. */
+      readonly verdict: string;
+      readonly passed: boolean;
+    }
+  | {
+      readonly kind: 'answer';
+      readonly requestId: number;
+      readonly event: 'attribution-failed';
+      readonly error: string;
+    }
+  /** The answer is over: complete, stopped by the user, or failed (`error`, one line). */
+  | {
+      readonly kind: 'answer';
+      readonly requestId: number;
+      readonly event: 'end';
+      readonly stopped?: boolean;
+      readonly error?: string;
+    };
+
+export const HOST_MESSAGE_KINDS = [...INSPECTION_EVENT_KINDS, 'stale', 'focus-token', 'reply', 'answer'] as const;
+export type HostMessage = InspectionEvent | PanelNotice | ReplyMessage | AnswerMessage;
 
 const hostKinds: ReadonlySet<string> = new Set(HOST_MESSAGE_KINDS);
 
@@ -344,6 +402,11 @@ export type WebviewToHostMessage =
       readonly attended: readonly AttendedToken[];
       readonly reveal?: boolean;
     }
+  /** The model continues the inspected prompt by at most maxTokens tokens (the answer strip). */
+  | { readonly type: 'generate'; readonly maxTokens: number; readonly temperature: number; readonly seed: number }
+  | { readonly type: 'stop-generation' }
+  /** Attribute the answer's characters start..end to the prompt's sections (a selection in the strip). */
+  | { readonly type: 'attribute-span'; readonly start: number; readonly end: number }
   /** PNG comes as a data: URL from the canvas; json and html are built by the host from its result. */
   | { readonly type: 'export'; readonly requestId: number; readonly kind: ExportKind; readonly pngDataUrl?: string }
   /** A banner's or a note's action button: the host runs the matching VS Code command. */
@@ -363,5 +426,8 @@ export const WEBVIEW_MESSAGE_TYPES = [
   'rerun',
   'focus',
   'export',
+  'generate',
+  'stop-generation',
+  'attribute-span',
   'command',
 ] as const satisfies readonly WebviewToHostMessage['type'][];

@@ -31,8 +31,14 @@ const allowedKeys: Readonly<Record<WebviewToHostMessage['type'], readonly string
   rerun: ['type', 'requestId'],
   focus: ['type', 'index', 'attended', 'reveal'],
   export: ['type', 'requestId', 'kind', 'pngDataUrl'],
+  generate: ['type', 'maxTokens', 'temperature', 'seed'],
+  'stop-generation': ['type'],
+  'attribute-span': ['type', 'start', 'end'],
   command: ['type', 'command'],
 };
+
+/** The answer strip asks for at most this many tokens. */
+const MAX_GENERATE = 4096;
 
 function isAttended(v: unknown): v is AttendedToken {
   if (!isRecord(v) || Object.keys(v).some((k) => k !== 'index' && k !== 'weight')) return false;
@@ -51,7 +57,23 @@ export function parseWebviewMessage(value: unknown): WebviewToHostMessage | stri
   switch (t) {
     case 'ready':
     case 'cancel':
+    case 'stop-generation':
       return { type: t };
+    case 'attribute-span': {
+      const { start, end } = value;
+      if (!isIndex(start) || !isIndex(end) || end <= start)
+        return 'attribute-span: start and end must be 0 ≤ start < end';
+      return { type: t, start, end };
+    }
+    case 'generate': {
+      const { maxTokens, temperature, seed } = value;
+      if (!Number.isInteger(maxTokens) || (maxTokens as number) < 1 || (maxTokens as number) > MAX_GENERATE)
+        return `generate: maxTokens must be an integer from 1 to ${MAX_GENERATE}`;
+      if (typeof temperature !== 'number' || !(temperature >= 0 && temperature <= 10))
+        return 'generate: temperature must be a number from 0 to 10';
+      if (!isRequestId(seed)) return 'generate: seed must be a non-negative integer';
+      return { type: t, maxTokens: maxTokens as number, temperature, seed };
+    }
     case 'rerun':
       return isRequestId(value.requestId)
         ? { type: t, requestId: value.requestId }

@@ -36,6 +36,15 @@ import { StatusBanners } from './statusBanners';
 import { readTheme, watchTheme } from './theme';
 import { TokenView } from './tokenView';
 import { Tooltip } from './tooltip';
+import {
+  answerFocusRow,
+  attributionShading,
+  noAnswer,
+  reduceAnswer,
+  type AnswerInput,
+  type AnswerState,
+} from '../model/answerStrip';
+import { AnswerView } from './answerView';
 
 export class InspectorApp {
   private state: ViewState;
@@ -59,6 +68,9 @@ export class InspectorApp {
   private readonly tooltip = new Tooltip();
   private readonly empty = el('div', { class: 'empty' }, ['Select prompt text and run “Inspect Attention”.']);
   private readonly main: HTMLElement;
+  /** The answer strip (model/answerStrip.ts): beside the view state, reset with each inspection. */
+  private answer: AnswerState = noAnswer;
+  private readonly answerView: AnswerView;
   private readonly drawFocusSoon = frameScheduler(() => this.drawFocus());
   private readonly rebuildSoon = frameScheduler(() => this.rebuildMatrix());
 
@@ -85,6 +97,15 @@ export class InspectorApp {
       pin: (index) => this.dispatch({ kind: 'toggle-pin', index }),
       move: (index) => this.dispatch({ kind: 'pin', index }),
     });
+    this.answerView = new AnswerView(
+      {
+        generate: (maxTokens, temperature) => bridge.post({ type: 'generate', maxTokens, temperature, seed: 1 }),
+        stop: () => bridge.post({ type: 'stop-generation' }),
+        hover: (index) => this.onAnswer({ kind: 'answer-hover', index }),
+        attributeSpan: (start, end) => bridge.post({ type: 'attribute-span', start, end }),
+      },
+      bridge.kind === 'vscode',
+    );
     this.matrixView = new MatrixView({ pick: (query, key) => this.dispatch({ kind: 'pick-cell', query, key }) });
     this.heads = new HeadGrid({
       select: (layer, head) => this.dispatch({ kind: 'controls', change: { layer, head, mode: 'attention' } }),
@@ -110,6 +131,7 @@ export class InspectorApp {
           this.tokens.root,
           this.focusLine,
         ]),
+        this.answerView.root,
         el('div', { class: 'row-cards' }, [this.driversSlot, this.costSlot, this.sectionsSlot]),
       ]),
       el('div', { class: 'column side' }, [
@@ -150,6 +172,9 @@ export class InspectorApp {
         return;
       case 'reply':
         this.onReply(message);
+        return;
+      case 'answer':
+        this.onAnswer(message);
         return;
       case 'progress':
       case 'header':
@@ -225,6 +250,8 @@ export class InspectorApp {
     this.banners.show(s);
     switch (change) {
       case 'reset':
+        this.answer = { ...noAnswer, requestId: s.requestId };
+        this.answerView.draw(this.answer);
         this.drawReset();
         this.drawNewLayers();
         this.saveState();
@@ -351,6 +378,7 @@ export class InspectorApp {
           { focus: (index) => this.dispatch({ kind: 'pin', index }) },
           h.model.card?.name ?? h.model.id,
           inspection.cost,
+          this.answer.attribution,
         ),
       );
     this.sectionsSlot.hidden = !matrix;
@@ -364,6 +392,49 @@ export class InspectorApp {
     this.bridge.post({ type: 'focus', index, attended: this.cache.attended(index, 32), reveal });
   }
 
+  private onAnswer(input: AnswerInput): void {
+    const before = this.answer;
+    this.answer = reduceAnswer(before, input);
+    if (input.kind !== 'answer-hover') {
+      this.answerView.draw(this.answer);
+      if (input.event === 'attribution' || (input.event === 'start' && before.attribution)) {
+        this.drawSections();
+        this.drawFocusSoon();
+      }
+      return;
+    }
+    if (this.answer.hover === before.hover) return;
+    this.drawAnswerFocus();
+  }
+
+  /** An answer token under the pointer shades the prompt and the answer by what it read; off it, the focus returns. */
+  private drawAnswerFocus(): void {
+    const { hover, tokens } = this.answer;
+    const header = this.state.inspection.header;
+    const token = hover === null ? undefined : tokens[hover];
+    if (!token || !header) {
+      this.answerView.tokens.shade(null, 0);
+      this.drawFocusSoon();
+      return;
+    }
+    const { layer, head } = this.state.controls;
+    const row = answerFocusRow(token, layer, head);
+    const P = header.tokens.length;
+    // The first token (the sink) takes most weight in most heads: scale by the others.
+    let max = 0;
+    for (let k = 1; k < row.length; k++) max = Math.max(max, row[k]);
+    const prompt = new Float32Array(P);
+    prompt.set(row.subarray(0, P));
+    const answer = new Float32Array(tokens.length);
+    answer.set(row.subarray(P, P + tokens.length));
+    this.tokens.shade(prompt, max);
+    this.answerView.tokens.shade(answer, max);
+    let best = 0;
+    for (let k = 1; k < row.length; k++) if (row[k] > row[best]) best = k;
+    const label = (k: number): string => JSON.stringify(k < P ? header.tokens[k].text : (tokens[k - P]?.text ?? ''));
+    this.focusLine.textContent = `Answer token ${JSON.stringify(token.text)} (#${hover}) reads ${label(best)} most (${(row[best] * 100).toFixed(1)}%) — ${layer === 'all' ? 'mean over layers' : `layer ${layer}`}, ${typeof head === 'number' ? `head ${head}` : `${head} over heads`}.`;
+  }
+
   private drawFocus(): void {
     const { inspection, controls, pinned, hover } = this.state;
     const f = this.cache.focus(
@@ -374,7 +445,19 @@ export class InspectorApp {
       controls.threshold,
     );
     if (f.kind === 'none') {
-      this.tokens.shade(null, 0);
+      // With no token in focus, the prompt shows what the selected answer span needs from each section.
+      const attribution = this.answer.attribution;
+      const sections = this.state.sections;
+      const shading =
+        attribution && sections && inspection.header
+          ? attributionShading(
+              attribution,
+              sections.units.map((u) => u.start),
+              sections.owner,
+              inspection.header.tokens.length,
+            )
+          : null;
+      this.tokens.shade(shading?.vector ?? null, shading?.max ?? 0);
       this.tokens.setFocus(f.index, pinned !== null, '');
       this.matrixView.setFocus(null, controls.direction);
       this.tooltip.hide();

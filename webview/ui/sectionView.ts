@@ -6,6 +6,7 @@
 // apply. It only draws: the figures come from webview/model/sectionFigures.ts.
 import type { CostSummary } from '../../src/shared/protocol';
 import { formatCount, formatShare } from '../../src/shared/format';
+import type { SpanAttribution } from '../model/answerStrip';
 import type { SectionFigures, SectionLayout } from '../model/sectionFigures';
 import { el } from './dom';
 
@@ -26,13 +27,16 @@ export function renderSections(
   events: SectionViewEvents,
   model: string,
   cost?: CostSummary,
+  /** A selected answer span's attribution (the answer strip): each section row then shows what the span needs. */
+  attribution?: SpanAttribution,
 ): HTMLElement {
   const { units, count, first } = layout;
+  const bySpan = new Map((attribution?.sections ?? []).map((s) => [s.start, s]));
   const { received } = figures;
   const d = units.length;
   const top = figures.receivedMax;
   const target = targetCounts(layout, cost);
-  const list = el('ol', { class: 'sections-list' });
+  const list = el('ol', { class: attribution ? 'sections-list with-span' : 'sections-list' });
   const row = (
     attrs: Record<string, string>,
     kind: string,
@@ -40,6 +44,7 @@ export function renderSections(
     tokens: string,
     share: number | null,
     onClick: (() => void) | null,
+    extra: HTMLElement[] = [],
   ): HTMLElement => {
     const bar = el('span', { class: 'bar' });
     if (share !== null) bar.style.width = `${Math.max(2, (share / top) * 100)}%`;
@@ -52,6 +57,7 @@ export function renderSections(
       el('span', { class: 'section-tokens' }, [tokens]),
       el('span', { class: 'driver-bar' }, share === null ? [] : [bar]),
       el('span', { class: 'section-value' }, [share === null ? '' : formatShare(share)]),
+      ...extra,
     ]);
     if (onClick) button.addEventListener('click', onClick);
     return button;
@@ -79,6 +85,7 @@ export function renderSections(
       t !== null ? `${formatCount(count[u])} · ${formatCount(t)}` : `${formatCount(count[u])} tok`,
       received[u],
       first[u] >= 0 ? () => events.focus(first[u]) : null,
+      attribution ? [spanCell(bySpan.get(unit.start))] : [],
     );
     const nested = layout.nested[u].map((n) =>
       el('li', { class: `section-nested level-${n.level}` }, [
@@ -104,7 +111,12 @@ export function renderSections(
     ? `tokens: ${model} · ${cost.targetName} (your target, as in the editor's CodeLens)`
     : `tokens for ${model}`;
   const children: HTMLElement[] = [
-    el('h3', {}, ['Sections: attention received']),
+    el('h3', {}, [
+      attribution
+        ? `Sections: attention received · span needs (${JSON.stringify(attribution.span.text.slice(0, 30))})`
+        : 'Sections: attention received',
+    ]),
+    ...(attribution && !attribution.passed ? [el('p', { class: 'muted span-verdict' }, [attribution.verdict])] : []),
     el('p', { class: 'muted sections-legend' }, [legend]),
     d ? list : el('p', { class: 'muted' }, ['No sections found.']),
   ];
@@ -174,4 +186,19 @@ export function renderSections(
     );
   }
   return el('div', { class: 'sections' }, children);
+}
+
+/** The span's need of one section: the nats it loses without it, the words in the title, a mark on disagreement. */
+function spanCell(entry: SpanAttribution['sections'][number] | undefined): HTMLElement {
+  if (!entry) return el('span', { class: 'section-span muted' }, ['–']);
+  const lost = -entry.logProbDelta;
+  return el(
+    'span',
+    {
+      class: `section-span${entry.disagreement ? ' disagree' : ''}`,
+      'data-span-delta': entry.logProbDelta.toFixed(4),
+      title: `${entry.words}${entry.disagreement ? ` (${entry.disagreement})` : ''}`,
+    },
+    [`${lost >= 0 ? '−' : '+'}${Math.abs(lost).toFixed(2)} nats${entry.disagreement ? ' ≠' : ''}`],
+  );
 }

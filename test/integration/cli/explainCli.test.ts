@@ -55,9 +55,19 @@ test('attribute --format json: one document in the documented shape; the code pa
   const doc = JSON.parse(result.stdout) as Record<string, unknown> & {
     answer: { text: string; tokens: number; logProb: number };
     sections: { index: number; start: number; ablation: { logProbDelta: number } }[];
+    faithfulness: { passed: boolean; marginNats: number; logProbWithPrompt: number };
     savings: { sections: number[] };
   };
-  assert.deepEqual(Object.keys(doc), ['model', 'answer', 'sections', 'method', 'savings']);
+  assert.deepEqual(Object.keys(doc), ['model', 'answer', 'sections', 'method', 'faithfulness', 'savings']);
+  assert.deepEqual(Object.keys(doc.faithfulness), [
+    'logProbWithPrompt',
+    'logProbWithoutPrompt',
+    'marginNats',
+    'requiredNats',
+    'passed',
+  ]);
+  assert.equal(doc.faithfulness.passed, true);
+  assert.equal(doc.faithfulness.logProbWithPrompt, doc.answer.logProb);
   assert.equal(doc.method, 'leave-one-out');
   assert.deepEqual(Object.keys(doc.answer), ['text', 'tokens', 'logProb']);
   assert.equal(doc.answer.text, ' XK-4471');
@@ -77,6 +87,17 @@ test('attribute: the answer after ---answer--- on stdin, and --generate N as tex
   assert.equal(generated.code, 0, generated.stderr);
   assert.match(generated.stdout, /Method: leave-one-out, 6 ablations/);
   assert.match(generated.stdout, /^Savings: /m);
+});
+
+test('attribute --span START:END: the JSON names the span; a bad span is a usage error', async () => {
+  const prompt = await file('span.txt', PROMPT);
+  const answer = await file('span-answer.txt', 'XK-4471, the code.\n');
+  const result = await run(['attribute', prompt, '--answer', answer, '--span', '1:8', '--format', 'json']);
+  assert.equal(result.code, 0, result.stderr);
+  const doc = JSON.parse(result.stdout) as { span: { start: number; end: number; text: string } };
+  assert.deepEqual(doc.span, { start: 1, end: 8, text: 'XK-4471' });
+  assertOneLine(await run(['attribute', prompt, '--answer', answer, '--span', '8:1']), 2, /--span needs START:END/);
+  assertOneLine(await run(['attribute', prompt, '--answer', answer, '--span', '1:99']), 1, /ends past the answer/);
 });
 
 test('attribute: bad input is one line and a non-zero exit', async () => {

@@ -13,7 +13,6 @@ import { IncrementalCounter } from '../../../src/cost/incrementalCounter';
 import { BUILT_IN_PRESETS, type TargetPreset } from '../../../src/cost/presets';
 import { chatOverheadTokens, loadTokenCounter } from '../../../src/cost/tokenCounters';
 import { TokenizerWorkerClient } from '../../../src/cost/tokenizerWorkerClient';
-import type { HostToTokenizerWorker } from '../../../src/cost/tokenizerWorkerProtocol';
 import { seededRandom } from '../../../src/shared/seededRandom';
 
 const assetsDir = join(__dirname, '../../../tokenizers');
@@ -80,7 +79,7 @@ test('counts sent as edits equal a fresh count of the whole text on random edits
       }
     }
     // The worker loses the text (as if it had forgotten the document): the client sends it whole again.
-    (client as unknown as { send(message: HostToTokenizerWorker): void }).send({ type: 'forget', document: 'doc' });
+    (client as unknown as { forgetInWorker(document: string): void }).forgetInWorker('doc');
     text = `${text}\nafter the worker forgot\n`;
     const target = preset('gpt-4o');
     await expectFresh(

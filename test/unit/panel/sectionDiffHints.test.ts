@@ -2,9 +2,9 @@
 // a summary that names the removed sections.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { sectionDiffHints, type DiffJsonLike } from '../../../src/panel/sectionDiffHints';
+import { sectionDiffHints, type DiffHintInput } from '../../../src/panel/sectionDiffHints';
 
-const DOC: DiffJsonLike = {
+const DOC: DiffHintInput = {
   old: { tokens: 152 },
   new: { tokens: 131 },
   tokenDelta: -21,

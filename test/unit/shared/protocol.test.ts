@@ -138,3 +138,22 @@ test('host message guards come from the kind lists', () => {
   assert.equal(isHostMessage(null), false);
   assert.equal(accepts({ type: 'ready' }), true);
 });
+
+test('the answer strip messages: generate within bounds, stop-generation bare', () => {
+  assert.deepEqual(parseWebviewMessage({ type: 'generate', maxTokens: 64, temperature: 0.7, seed: 1 }), {
+    type: 'generate',
+    maxTokens: 64,
+    temperature: 0.7,
+    seed: 1,
+  });
+  assert.deepEqual(parseWebviewMessage({ type: 'stop-generation' }), { type: 'stop-generation' });
+  for (const bad of [
+    { type: 'generate', maxTokens: 0, temperature: 0, seed: 1 },
+    { type: 'generate', maxTokens: 5000, temperature: 0, seed: 1 },
+    { type: 'generate', maxTokens: 8, temperature: -1, seed: 1 },
+    { type: 'generate', maxTokens: 8, temperature: Number.NaN, seed: 1 },
+    { type: 'generate', maxTokens: 8, temperature: 0, seed: 1.5 },
+    { type: 'stop-generation', now: true },
+  ])
+    assert.equal(typeof parseWebviewMessage(bad), 'string', JSON.stringify(bad));
+});
