@@ -22,6 +22,10 @@ export interface GgufTensorInfo {
   readonly offset: number;
   readonly bytes: number;
   readonly elements: number;
+  /** The file holding the bytes, when not the model's own path (a safetensors shard). */
+  readonly file?: string;
+  /** Add 1 to the values (Gemma's HF norm weights, which GGUF stores with the 1 added). */
+  readonly plusOne?: boolean;
 }
 
 export interface GgufHyper {
@@ -56,6 +60,13 @@ export interface GgufFile {
   readonly hyper: GgufHyper;
   /** The file's quantization: general.file_type's name, else the per-tensor mix of the matrices. */
   readonly quant: string;
+  readonly format?: 'gguf' | 'safetensors';
+  /** Float matrices quantized to 8 bits (Q8_0 blocks) on load (a bf16 checkpoint too large for fp32). */
+  readonly requantize8?: boolean;
+  /** The files the cache key stats (default: path). */
+  readonly keyFiles?: readonly string[];
+  /** Tensors computed rather than read (a checkpoint's Llama 3 rope scaling as rope_freqs.weight). */
+  readonly virtualTensors?: ReadonlyMap<string, Float32Array>;
 }
 
 const FILE_TYPES: Readonly<Record<number, string>> = {

@@ -19,9 +19,9 @@ import { appendSiteStatistics } from '../graph/siteStatistics';
 import { cacheKey } from '../graph/tapCache';
 import type { GgufFile, GgufTensorInfo } from './ggufFile';
 import { readGgufFile } from './ggufFile';
-import { dequantize } from './ggufQuants';
+import { dequantize, encodeQ8_0, isFloatType, Q8_0 } from './ggufQuants';
 
-const GGUF_GRAPH_VERSION = 'gguf-v1';
+const GGUF_GRAPH_VERSION = 'gguf-v3';
 const OPSET = 18;
 const WEIGHTS_FILE = 'weights.bin';
 
@@ -64,7 +64,7 @@ async function readEntry(dir: string): Promise<EntryMeta | null> {
 }
 
 /** Reads tensors synchronously from the open file; counts bytes read for the progress. */
-function tensorReader(file: GgufFile, fd: number, onBytes: (bytes: number) => void): TensorReader {
+function tensorReader(file: GgufFile, fdOf: (path: string) => number, onBytes: (bytes: number) => void): TensorReader {
   const info = (name: string): GgufTensorInfo => {
     const t = file.tensors.get(name);
     if (!t)
@@ -73,21 +73,27 @@ function tensorReader(file: GgufFile, fd: number, onBytes: (bytes: number) => vo
   };
   const bytes = (t: GgufTensorInfo): Uint8Array => {
     const buffer = new Uint8Array(t.bytes);
-    const read = fsSync.readSync(fd, buffer, 0, t.bytes, t.offset);
+    const read = fsSync.readSync(fdOf(t.file ?? file.path), buffer, 0, t.bytes, t.offset);
     if (read !== t.bytes) throw new EngineError(`GGUF tensor ${t.name} could not be read whole from ${file.path}.`);
     onBytes(t.bytes);
     return buffer;
   };
   return {
-    has: (name) => file.tensors.has(name),
+    has: (name) => file.tensors.has(name) || (file.virtualTensors?.has(name) ?? false),
     matrix(name) {
       const t = info(name);
       if (t.dims.length !== 2) throw new EngineError(`GGUF tensor ${name} is not a matrix.`);
+      if (file.requantize8 && isFloatType(t.type))
+        return { name, dims: t.dims, type: Q8_0, bytes: encodeQ8_0(dequantize(t.type, bytes(t), t.elements)) };
       return { name, dims: t.dims, type: t.type, bytes: bytes(t) };
     },
     floats(name) {
+      const computed = file.virtualTensors?.get(name);
+      if (computed) return computed;
       const t = info(name);
-      return dequantize(t.type, bytes(t), t.elements);
+      const values = dequantize(t.type, bytes(t), t.elements);
+      if (t.plusOne) for (let i = 0; i < values.length; i++) values[i] = Math.fround(values[i] + 1);
+      return values;
     },
   };
 }
@@ -100,12 +106,17 @@ async function build(
 ): Promise<EntryMeta> {
   const weightsPath = path.join(dir, WEIGHTS_FILE);
   const out = fsSync.openSync(weightsPath, 'w');
-  const source = fsSync.openSync(file.path, 'r');
+  const sources = new Map<string, number>();
+  const fdOf = (p: string): number => {
+    let fd = sources.get(p);
+    if (fd === undefined) sources.set(p, (fd = fsSync.openSync(p, 'r')));
+    return fd;
+  };
   try {
     const total = [...file.tensors.values()].reduce((sum, t) => sum + t.bytes, 0) || 1;
     let done = 0;
     let reported = -1;
-    const reader = tensorReader(file, source, (bytes) => {
+    const reader = tensorReader(file, fdOf, (bytes) => {
       done += bytes;
       const percent = Math.floor((100 * done) / total);
       if (percent !== reported) {
@@ -128,7 +139,7 @@ async function build(
     return meta;
   } finally {
     fsSync.closeSync(out);
-    fsSync.closeSync(source);
+    for (const fd of sources.values()) fsSync.closeSync(fd);
   }
 }
 
@@ -138,23 +149,42 @@ export async function prepareGgufModel(
   cacheDir: string,
   options: GgufPrepareOptions = {},
 ): Promise<GgufPrepared> {
-  const file = await readGgufFile(ggufPath);
-  const stat = await fs.stat(ggufPath);
-  const key = createHash('sha256')
-    .update(
-      `${GGUF_GRAPH_VERSION}\0${options.statistics === false ? 'raw' : 'stats'}\0${await cacheKey(ggufPath, stat)}`,
-    )
-    .digest('hex')
-    .slice(0, 32);
+  return prepareBuiltModel(await readGgufFile(ggufPath), cacheDir, options);
+}
+
+/** The built graph of a read model (a GGUF file, a safetensors checkpoint), from the cache or built now. */
+export async function prepareBuiltModel(
+  file: GgufFile,
+  cacheDir: string,
+  options: GgufPrepareOptions = {},
+): Promise<GgufPrepared> {
+  const ggufPath = file.path;
+  const hash = createHash('sha256').update(
+    `${GGUF_GRAPH_VERSION}\0${options.statistics === false ? 'raw' : 'stats'}\0${file.requantize8 ? 'q8' : ''}`,
+  );
+  for (const keyFile of file.keyFiles ?? [ggufPath])
+    hash.update(`\0${await cacheKey(keyFile, await fs.stat(keyFile))}`);
+  const key = hash.digest('hex').slice(0, 32);
   const entry = path.join(cacheDir, 'gguf', key);
   const modelPath = path.join(entry, 'model.onnx');
   if (!options.rebuild) {
     const found = await readEntry(entry);
     if (found) return { file, modelPath, stats: found.stats };
   }
-  // The session holds about the file's size (the weights stay quantized); refuse before building.
+  // What the session will hold: float matrices as fp32 (or 8-bit when requantized), quantized ones re-encoded
+  // (5- and 6-bit codes take 8 bits); refuse before building.
+  const graphBytes = [...file.tensors.values()].reduce(
+    (sum, t) =>
+      sum +
+      (!isFloatType(t.type)
+        ? t.bytes * 1.6
+        : file.requantize8 && t.dims.length === 2
+          ? t.elements * 1.1
+          : t.elements * 4),
+    0,
+  );
   const free = (options.freeBytes ?? os.freemem)();
-  const needed = Math.ceil(file.size * 1.3) + 256 * 2 ** 20;
+  const needed = Math.ceil(graphBytes) + 256 * 2 ** 20;
   if (needed > free)
     throw new EngineError(
       `Loading ${path.basename(ggufPath)} needs about ${(needed / 2 ** 30).toFixed(1)} GiB of memory; the machine has ${(free / 2 ** 30).toFixed(1)} GiB free.`,

@@ -262,3 +262,36 @@ export function dequantize(type: QuantType, bytes: Uint8Array, count: number): F
   }
   return out;
 }
+
+export const Q8_0 = QUANT_TYPES.get(8) as QuantType;
+
+/** Q8_0 blocks (fp16 scale = max|x|/127, int8 codes) of float values: the 8-bit form of a large bf16 checkpoint. */
+export function encodeQ8_0(values: Float32Array): Uint8Array {
+  const out = new Uint8Array((values.length / 32) * 34);
+  const view = new DataView(out.buffer);
+  for (let b = 0; b < values.length / 32; b++) {
+    let max = 0;
+    for (let j = 0; j < 32; j++) max = Math.max(max, Math.abs(values[32 * b + j]));
+    const bits = halfBits(max / 127);
+    view.setUint16(34 * b, bits, true);
+    const d = halfTable[bits];
+    for (let j = 0; j < 32; j++) {
+      const q = d === 0 ? 0 : Math.max(-127, Math.min(127, Math.round(values[32 * b + j] / d)));
+      view.setInt8(34 * b + 2 + j, q);
+    }
+  }
+  return out;
+}
+
+/** float → IEEE half bits, rounding to nearest (ties away; enough for a scale). */
+function halfBits(value: number): number {
+  if (value === 0 || !Number.isFinite(value)) return 0;
+  let lo = 0;
+  let hi = 0x7bff;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (halfTable[mid] <= value) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo < 0x7bff && value - halfTable[lo] > halfTable[lo + 1] - value ? lo + 1 : lo;
+}

@@ -27,7 +27,10 @@ import { prefillFeeds } from './prefillFeeds';
 import type { TappedModel } from '../graph/tapCache';
 import { prepareTappedModel } from '../graph/tapCache';
 import { LOGIT_ROWS_INPUT, LOGITS_OUTPUT } from '../graph/ggufDecoder';
-import { prepareGgufModel } from './ggufModel';
+import type { GgufFile } from './ggufFile';
+import { readGgufFile } from './ggufFile';
+import { prepareBuiltModel } from './ggufModel';
+import { readSafetensorsFolder } from './safetensorsFile';
 import { loadGgufTokenizer } from './ggufTokenizer';
 
 export interface LoadOptions {
@@ -127,11 +130,26 @@ export class LoadedModel {
 
   /** A GGUF file: its graph is built (once, cached) from the tensors, its tokenizer from the metadata. */
   static async loadGguf(ggufPath: string, options: LoadOptions): Promise<LoadedModel> {
-    const prepare = (rebuild: boolean): ReturnType<typeof prepareGgufModel> =>
-      prepareGgufModel(ggufPath, options.cacheDir, { rebuild, onPreparing: options.onPreparing });
+    const file = await readGgufFile(ggufPath);
+    return LoadedModel.loadBuilt(file, loadGgufTokenizer(file.metadata, ggufPath), options);
+  }
+
+  /** A Hugging Face checkpoint (config.json + safetensors): built like a GGUF file, its own tokenizer.json. */
+  static async loadSafetensors(folder: string, options: LoadOptions): Promise<LoadedModel> {
+    const file = await readSafetensorsFolder(folder);
+    return LoadedModel.loadBuilt(file, await ModelTokenizer.load(folder), options);
+  }
+
+  private static async loadBuilt(
+    source: GgufFile,
+    tokenizer: ModelTokenizer,
+    options: LoadOptions,
+  ): Promise<LoadedModel> {
+    const ggufPath = source.path;
+    const prepare = (rebuild: boolean): ReturnType<typeof prepareBuiltModel> =>
+      prepareBuiltModel(source, options.cacheDir, { rebuild, onPreparing: options.onPreparing });
     let prepared = await prepare(false);
-    const { hyper, metadata } = prepared.file;
-    const tokenizer = loadGgufTokenizer(metadata, ggufPath);
+    const { hyper } = prepared.file;
     if (tokenizer.vocabSize > hyper.vocab)
       throw new EngineError(
         `${ggufPath}: the tokenizer has ${tokenizer.vocabSize} tokens but the embedding has ${hyper.vocab} rows.`,
@@ -164,9 +182,10 @@ export class LoadedModel {
         throw new EngineError(`Cannot load model ${ggufPath}: ${firstLine(error)}`);
       }
     }
+    const safetensors = source.format === 'safetensors';
     const file: ResolvedModelFile = {
       file: ggufPath,
-      graph: path.basename(ggufPath),
+      graph: safetensors ? 'model.safetensors' : path.basename(ggufPath),
       externalData: [],
       dtype: 'unknown',
       layout: 'onnx',
@@ -174,7 +193,7 @@ export class LoadedModel {
     };
     return new LoadedModel(
       options.id,
-      path.dirname(ggufPath),
+      safetensors ? ggufPath : path.dirname(ggufPath),
       config,
       tokenizer,
       tapped(prepared),
@@ -185,7 +204,7 @@ export class LoadedModel {
       undefined,
       file,
       false,
-      { format: 'gguf', architecture: hyper.arch, quant: prepared.file.quant },
+      { format: safetensors ? 'safetensors' : 'gguf', architecture: hyper.arch, quant: prepared.file.quant },
     );
   }
 

@@ -99,7 +99,9 @@ export class ModelCache {
       onPreparing: (fraction?: number) =>
         onProgress({ stage: 'prepare', model: location.id, ...(fraction !== undefined ? { fraction } : {}) }),
     };
-    return location.gguf ? LoadedModel.loadGguf(location.gguf, options) : LoadedModel.load(location.folder, options);
+    if (location.gguf) return LoadedModel.loadGguf(location.gguf, options);
+    if (await isCheckpoint(location.folder)) return LoadedModel.loadSafetensors(location.folder, options);
+    return LoadedModel.load(location.folder, options);
   }
 
   async release(): Promise<void> {
@@ -109,7 +111,14 @@ export class ModelCache {
   }
 }
 
-const STAMPED_FILES = ['config.json', 'genai_config.json', 'tokenizer.json', 'tokenizer_config.json'];
+const STAMPED_FILES = [
+  'config.json',
+  'genai_config.json',
+  'tokenizer.json',
+  'tokenizer_config.json',
+  'model.safetensors',
+  'model.safetensors.index.json',
+];
 
 /** The graphs and their external data, in the folder and onnx/: whichever dtype runs, its files are stamped. */
 async function onnxFiles(folder: string): Promise<string[]> {
@@ -121,6 +130,13 @@ async function onnxFiles(folder: string): Promise<string[]> {
     ),
   );
   return lists.flat().sort();
+}
+
+/** A Hugging Face checkpoint: safetensors weights and no ONNX graph to run. */
+async function isCheckpoint(folder: string): Promise<boolean> {
+  const names = await fs.readdir(folder).catch(() => [] as string[]);
+  const safetensors = names.includes('model.safetensors') || names.includes('model.safetensors.index.json');
+  return safetensors && (await onnxFiles(folder)).length === 0;
 }
 
 /** A GGUF file's size, mtime and inode; else the folder's files (folderStamp). */

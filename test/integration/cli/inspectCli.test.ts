@@ -70,6 +70,7 @@ test('--format json prints exactly one document with the documented shape', asyn
   assert.equal(tokens.map((t) => t.text).join(''), PROMPT);
   const next = json.next as { id: number; text: string; p: number }[];
   assert.equal(next.length, 10, 'the 10 most likely next tokens');
+  for (const t of next) assert.deepEqual(Object.keys(t), ['id', 'text', 'p']);
   for (let i = 1; i < next.length; i++) assert.ok(next[i - 1].p >= next[i].p, 'most likely first');
   assert.ok(next[0].p > 0 && next.reduce((sum, t) => sum + t.p, 0) <= 1 + 1e-6);
   const heads = json.heads as { layer: number; head: number; role: string; scores: Record<string, number> }[];
