@@ -225,6 +225,7 @@ export async function runInspection(
       rollout: ownRows(layer.rollout),
       received: layer.received.slice(), // own buffer: it is transferred to the host
       headSummaries,
+      ...(layer.valueNorms ? { valueNorms: layer.valueNorms.slice() } : {}),
     };
     out.emit({ kind: 'layer', requestId, layer: compact });
     out.emit({

@@ -108,6 +108,11 @@ export interface LayerAttention {
   /** Per key: (1/n) Σ_q mean_h A[h][q][key]; sums to 1. */
   readonly received: Float32Array;
   readonly headSummaries: readonly HeadSummary[];
+  /**
+   * ‖v_j W_O^h‖ per head and key, [heads · n] (Kobayashi et al. 2020), when the graph gives it: the panel's
+   * "attention × value norm" mode weighs each head's row by it and renormalizes (n floats a head, not n² rows).
+   */
+  readonly valueNorms?: Float32Array;
 }
 
 export interface Driver {
@@ -281,6 +286,7 @@ export function eventTransferList(event: InspectionEvent): ArrayBuffer[] {
     l.rollout.rowScale,
     l.rollout.indices,
     l.received,
+    l.valueNorms,
   ];
   const buffers = new Set<ArrayBuffer>();
   for (const array of arrays) if (array && array.buffer instanceof ArrayBuffer) buffers.add(array.buffer);

@@ -1,12 +1,13 @@
 // Turns streamed per-layer attention into one n × n matrix for the current selection:
-// one head, the mean or max over heads; one layer or the mean over layers; raw attention or rollout;
-// optionally with the first-token sink hidden and each row renormalized without it.
+// one head, the mean or max over heads; one layer or the mean over layers; raw attention, rollout, or
+// attention × value norm (each head's row weighed by the keys' ‖v_j W_O^h‖ and renormalized; a layer that
+// came without norms falls back to raw attention); optionally with the first-token sink hidden and each row renormalized without it.
 import type { LayerAttention } from '../../src/shared/protocol';
-import { addRowInto, maxRowInto } from './attentionRows';
+import { addRowInto, maxRowInto, weightedRowInto } from './attentionRows';
 
 export type LayerChoice = number | 'all';
 export type HeadChoice = number | 'mean' | 'max';
-export type AttentionMode = 'attention' | 'rollout';
+export type AttentionMode = 'attention' | 'rollout' | 'value-norm';
 
 export interface Selection {
   readonly layer: LayerChoice;
@@ -50,12 +51,15 @@ export function buildMatrix(
   if (out === reuse) out.fill(0);
   const layerScale = 1 / chosen.length;
   // Max over heads of several layers needs a per-row scratch; with one layer it accumulates in place.
-  const scratch = sel.mode === 'attention' && sel.head === 'max' && chosen.length > 1 ? new Float32Array(n) : null;
+  const scratch = sel.mode !== 'rollout' && sel.head === 'max' && chosen.length > 1 ? new Float32Array(n) : null;
   for (const layer of chosen) {
+    const norms = sel.mode === 'value-norm' ? layer.valueNorms : undefined;
     for (let q = 0; q < n; q++) {
       const at = q * n;
       if (sel.mode === 'rollout') {
         addRowInto(layer.rollout, q, out, layerScale, at);
+      } else if (norms) {
+        valueNormRowInto(layer, norms, n, heads, q, sel.head, out, layerScale, at, scratch);
       } else if (sel.head === 'mean') {
         for (let h = 0; h < heads; h++) addRowInto(layer.heads, h * n + q, out, layerScale / heads, at);
       } else if (sel.head === 'max') {
@@ -73,6 +77,33 @@ export function buildMatrix(
   }
   if (sel.hideSink) hideSinkInPlace(out, n);
   return out;
+}
+
+/** Query q's attention × value norm row (one head, or the mean or max over heads) into out[at ..]. */
+function valueNormRowInto(
+  layer: LayerAttention,
+  norms: Float32Array,
+  n: number,
+  heads: number,
+  q: number,
+  head: HeadChoice,
+  out: Float32Array,
+  layerScale: number,
+  at: number,
+  scratch: Float32Array | null,
+): void {
+  if (typeof head === 'number') return weightedRowInto(layer.heads, head * n + q, norms, head * n, out, layerScale, at);
+  if (head === 'mean') {
+    for (let h = 0; h < heads; h++) weightedRowInto(layer.heads, h * n + q, norms, h * n, out, layerScale / heads, at);
+    return;
+  }
+  if (!scratch) {
+    for (let h = 0; h < heads; h++) weightedRowInto(layer.heads, h * n + q, norms, h * n, out, 1, at, true);
+    return;
+  }
+  scratch.fill(0);
+  for (let h = 0; h < heads; h++) weightedRowInto(layer.heads, h * n + q, norms, h * n, scratch, 1, 0, true);
+  for (let key = 0; key < n; key++) out[at + key] += scratch[key] * layerScale;
 }
 
 /**

@@ -77,6 +77,32 @@ export function forEachInRow(rows: AttentionRows, r: number, visit: (key: number
   }
 }
 
+/**
+ * Row r reweighed by a per-key factor and renormalized ("attention × value norm": factor[at + key] =
+ * ‖v_key W_O^h‖), then added scale × into out[outAt + key], or maxed into it with `max`. Over the keys the row
+ * keeps (all of them for dense rows, the top k otherwise). O(k).
+ */
+export function weightedRowInto(
+  rows: AttentionRows,
+  r: number,
+  factor: Float32Array,
+  factorAt: number,
+  out: Float32Array,
+  scale = 1,
+  outAt = 0,
+  max = false,
+): void {
+  let total = 0;
+  forEachInRow(rows, r, (key, weight) => (total += weight * factor[factorAt + key]));
+  if (!(total > 0)) return;
+  const unit = scale / total;
+  forEachInRow(rows, r, (key, weight) => {
+    const v = weight * factor[factorAt + key] * unit;
+    if (!max) out[outAt + key] += v;
+    else if (v > out[outAt + key]) out[outAt + key] = v;
+  });
+}
+
 function requireIndices(rows: AttentionRows): Uint16Array {
   if (!rows.indices) throw new Error('topk-u8 attention rows need indices');
   return rows.indices;

@@ -115,6 +115,7 @@ export function captionOf(inspection: InspectionState, v: ControlValues): string
     model,
     layer,
     head,
+    v.mode === 'value-norm' ? 'attention × value norm' : null,
     v.hideSink ? 'sink hidden' : null,
     `${h?.tokens.length ?? 0} tokens`,
   ]

@@ -118,6 +118,17 @@ function afterReset(state: ViewState, inspection: InspectionState): ViewState {
   };
 }
 
+/** Whether a layer has arrived without value norms (a graph that cannot give them): that mode is off then. */
+function lacksValueNorms(inspection: InspectionState): boolean {
+  return inspection.layers.some((l) => l !== undefined && l.valueNorms === undefined);
+}
+
+/** Attention × value norm falls back to attention when the inspection has no norms to weigh by. */
+function modeAllowed(state: ViewState): ViewState {
+  if (state.controls.mode !== 'value-norm' || !lacksValueNorms(state.inspection)) return state;
+  return { ...state, controls: { ...state.controls, mode: 'attention' } };
+}
+
 function pin(state: ViewState, index: number | null, reveal: boolean): ViewTransition {
   const effects: ViewEffect[] = [{ kind: 'draw-focus', soon: false }];
   if (index !== null) effects.push({ kind: 'scroll-to', index });
@@ -129,15 +140,17 @@ export function reduceView(state: ViewState, event: ViewEvent): ViewTransition {
   switch (event.kind) {
     case 'inspection': {
       const t = reduce(state.inspection, event.input);
-      const next = t.change === 'reset' ? afterReset(state, t.state) : { ...state, inspection: t.state };
+      const next = modeAllowed(t.change === 'reset' ? afterReset(state, t.state) : { ...state, inspection: t.state });
       // A retained result shown again after a failed run is drawn whole: reset, then its summary.
       const effects: ViewEffect[] = [{ kind: 'inspection', change: t.change }];
       if (t.change === 'reset' && t.state.summary) effects.push({ kind: 'inspection', change: 'summary' });
+      if (next.controls.mode !== state.controls.mode)
+        effects.push({ kind: 'draw-controls' }, { kind: 'rebuild-matrix' });
       return { state: next, effects };
     }
     case 'result':
       return {
-        state: afterReset(state, stateFromResult(event.result)),
+        state: modeAllowed(afterReset(state, stateFromResult(event.result))),
         effects: [
           { kind: 'inspection', change: 'reset' },
           { kind: 'inspection', change: 'summary' },
@@ -178,7 +191,7 @@ export function reduceView(state: ViewState, event: ViewEvent): ViewTransition {
       if (event.change.direction !== undefined || event.change.threshold !== undefined)
         effects.push({ kind: 'draw-focus', soon: true });
       effects.push({ kind: 'rebuild-matrix' });
-      return { state: { ...state, controls: { ...state.controls, ...event.change } }, effects };
+      return { state: modeAllowed({ ...state, controls: { ...state.controls, ...event.change } }), effects };
     }
     default:
       return assertNever(event);

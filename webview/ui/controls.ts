@@ -9,6 +9,10 @@ import type { ControlValues } from '../model/viewState';
 import { renderLegend } from './legend';
 import { el } from './dom';
 
+/** The mode's one-line definition, in the toolbar's tooltip. */
+export const VALUE_NORM_TITLE =
+  'Attention × value norm (Kobayashi et al. 2020): weight of key j for query i = α_ij·‖v_j W_O^h‖, each row renormalized to 1';
+
 export interface ControlEvents {
   change(values: Partial<ControlValues>): void;
   export(kind: ExportKind): void;
@@ -68,9 +72,11 @@ export class Controls {
       [
         ['attention', 'Attention'],
         ['rollout', 'Rollout'],
+        ['value-norm', 'Attention × value norm'],
       ],
-      (v) => this.events.change({ mode: v === 'rollout' ? 'rollout' : 'attention' }),
+      (v) => this.events.change({ mode: v === 'rollout' || v === 'value-norm' ? v : 'attention' }),
     );
+    mode.field.title = VALUE_NORM_TITLE;
     const direction = select(
       'direction',
       'Show',
@@ -124,7 +130,15 @@ export class Controls {
         this.thresholdValue,
       ]),
       el('div', { class: 'field sink' }, [this.hideSink]),
-      renderLegend(['Attention', 'Rollout', 'Attends to / attended by', 'sink', 'Hide sink', 'Threshold']),
+      renderLegend([
+        'Attention',
+        'Rollout',
+        'Attention × value norm',
+        'Attends to / attended by',
+        'sink',
+        'Hide sink',
+        'Threshold',
+      ]),
       el('div', { class: 'spacer' }),
       el('div', { class: 'exports', role: 'group', 'aria-label': 'Export' }, exportButtons),
     ]);

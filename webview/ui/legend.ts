@@ -1,5 +1,5 @@
 // A key for the panel's terms: the head roles of the head grid (broad, local, prev, induct, sink), the modes
-// (attention, rollout), the sink and the threshold. A "?" that opens a small glossary (native <details>, no
+// (attention, rollout, attention × value norm), the sink and the threshold. A "?" that opens a small glossary (native <details>, no
 // state), placed in the toolbar and on the heads card.
 import { el } from './dom';
 
@@ -8,6 +8,10 @@ export const TERMS: readonly (readonly [string, string])[] = [
   [
     'Rollout',
     'Mode: attention composed through the layers with the residual path (Abnar & Zuidema 2020): how much each earlier token reaches the focus in the end.',
+  ],
+  [
+    'Attention × value norm',
+    "Mode: each head's weight α_ij times the size of what key j writes, ‖v_j W_O^h‖, each row renormalized to 1 (Kobayashi et al. 2020): a key with a small value vector counts less.",
   ],
   ['Attends to / attended by', 'Show what the focused token looks at, or which tokens look at it.'],
   ['sink', 'The first token: many heads park unused attention there. A sink head puts most of its weight on it.'],

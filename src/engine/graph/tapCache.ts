@@ -19,6 +19,7 @@ import type { StatsOutputs } from './attentionStatsGraph';
 import { appendAttentionStats } from './attentionStatsGraph';
 import { LOGITS_KEEP_INPUT, sliceLogitsInput } from './logitsSlice';
 import { planAttentionTap } from './attentionTap';
+import { appendValueNorms } from './valueNormGraph';
 import { firstLine } from '../../shared/errorText';
 import { EngineError } from '../engineError';
 import type { Dim, ModelProto } from './onnxGraph';
@@ -32,7 +33,7 @@ import {
   valueShape,
 } from './onnxGraph';
 
-const SURGERY_VERSION = 'tap-v18';
+const SURGERY_VERSION = 'tap-v19';
 const EDGE_BYTES = 1024 * 1024;
 /** Initializers below this stay inline in the tapped graph. */
 const EXTERNAL_MIN_BYTES = 1024;
@@ -53,6 +54,10 @@ export interface TappedModelInfo {
   readonly stats: StatsOutputs;
   /** The logits output, its LM head fed only the last positions (LOGITS_KEEP_INPUT), when the graph allows. */
   readonly logits?: string;
+  /** Per layer, the [1, heads, n] ‖v_j W_O^h‖ output (valueNormGraph.ts), when the graph's shape allows it. */
+  readonly valueNorms?: readonly string[];
+  /** Why there are no value norms (one line), when there are none. */
+  readonly valueNormsMissing?: string;
 }
 
 export interface TappedModel extends TappedModelInfo {
@@ -165,6 +170,8 @@ async function readEntry(entryDir: string, layers: number): Promise<TappedModelI
       graphVocabSize: meta.graphVocabSize,
       stats: meta.stats,
       ...(meta.logits ? { logits: meta.logits } : {}),
+      ...(meta.valueNorms ? { valueNorms: meta.valueNorms } : {}),
+      ...(meta.valueNormsMissing ? { valueNormsMissing: meta.valueNormsMissing } : {}),
     };
   } catch {
     return null;
@@ -176,6 +183,8 @@ export interface PrepareOptions {
   readonly rebuild?: boolean;
   /** Called when the surgery has to run (once per model): the caller says "preparing the model". */
   readonly onPreparing?: () => void;
+  /** Attention heads per layer: with it, the graph also gives "attention × value norm" norms where it can. */
+  readonly heads?: number;
 }
 
 /** Returns the tapped model for `modelFile`, doing the surgery when the cache has no valid entry for it. */
@@ -196,7 +205,9 @@ export async function prepareTappedModel(
   const modelPath = path.join(entryDir, 'model.onnx');
   if (!options.rebuild) {
     const found = await readEntry(entryDir, layers);
-    if (found) return { ...found, modelPath };
+    // An entry built without the heads has no value norms: it is built again for a caller that wants them.
+    const lacksNorms = options.heads !== undefined && !found?.valueNorms && !found?.valueNormsMissing;
+    if (found && !lacksNorms) return { ...found, modelPath };
   }
   options.onPreparing?.();
 
@@ -232,9 +243,22 @@ export async function prepareTappedModel(
         rawData: new Uint8Array(BigInt64Array.of(-1n).buffer),
       }),
     ];
+  // "Attention × value norm": one extra projection per layer, where the output projection is a plain MatMul.
+  let valueNorms: string[] | undefined;
+  let valueNormsMissing: string | undefined;
+  if (options.heads !== undefined) {
+    try {
+      valueNorms = appendValueNorms(model, plan.outputNames, options.heads, modelFile);
+    } catch (error) {
+      if (!(error instanceof EngineError)) throw error;
+      valueNormsMissing = error.message;
+    }
+  }
   pruneToOutputs(
     model,
-    [...plan.outputNames, ...(logits ? [logits] : [])].map((name) => makeValueInfo(name, 0, null)),
+    [...plan.outputNames, ...(logits ? [logits] : []), ...(valueNorms ?? [])].map((name) =>
+      makeValueInfo(name, 0, null),
+    ),
   );
   const info: TappedModelInfo = {
     plan,
@@ -242,6 +266,8 @@ export async function prepareTappedModel(
     graphVocabSize: vocab,
     stats: appendAttentionStats(model, plan.outputNames),
     ...(logits ? { logits } : {}),
+    ...(valueNorms ? { valueNorms } : {}),
+    ...(valueNormsMissing ? { valueNormsMissing } : {}),
   };
 
   try {

@@ -68,6 +68,8 @@ export interface LayerTensors {
   readonly rows: AttentionRows;
   /** Rollout up to this layer as compact rows [n rows], the same form and k. */
   readonly rollout: AttentionRows;
+  /** ‖v_j W_O^h‖ per head and key [heads · n] ("attention × value norm"), when the graph gives it. */
+  readonly valueNorms?: Float32Array;
 }
 
 export interface AttentionTensors {
@@ -224,6 +226,7 @@ export class LoadedModel {
     const modelFile = file.file;
     let tapped = await prepareTappedModel(modelFile, config.layers, options.cacheDir, {
       onPreparing: options.onPreparing,
+      heads: config.heads,
     });
     const vocab = tapped.graphVocabSize ?? config.vocabSize;
     if (vocab !== null && tokenizer.vocabSize > vocab) {
@@ -246,6 +249,7 @@ export class LoadedModel {
         tapped = await prepareTappedModel(modelFile, config.layers, options.cacheDir, {
           rebuild: true,
           onPreparing: options.onPreparing,
+          heads: config.heads,
         });
         created = await createSession(tapped.modelPath, options.provider, providerOptions(tapped));
       } catch (error) {
@@ -317,6 +321,7 @@ export class LoadedModel {
     try {
       const fetches = [stats.longRange, ...stats.layers.flatMap(layerStatsNames)];
       if (probabilities) fetches.push(...stats.probabilities);
+      if (this.tapped.valueNorms) fetches.push(...this.tapped.valueNorms);
       if (logitsName) fetches.push(logitsName);
       outputs = await this.session.run(feeds, fetches);
     } catch (error) {
@@ -355,6 +360,7 @@ export class LoadedModel {
         received: read<Float32Array>(o.received),
         rows: rowsOf(o.heads, heads * n),
         rollout: rowsOf(o.rollout, n),
+        ...(this.tapped.valueNorms ? { valueNorms: read<Float32Array>(this.tapped.valueNorms[layer]) } : {}),
       };
     });
     return {

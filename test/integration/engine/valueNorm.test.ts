@@ -3,11 +3,14 @@
 // v_j is the key's value vector (its KV head's) and W_O^h the head's rows of the output projection.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as path from 'node:path';
 import { GenerationSession } from '../../../src/engine/runtime/generationSession';
+import { LoadedModel } from '../../../src/engine/runtime/loadedModel';
 import { readModelConfig } from '../../../src/engine/runtime/modelConfig';
 import { writeKvExportFolder } from '../../helpers/kvExportFolder';
 import { headDim, randomDecoder, referenceForward, type DecoderShape } from '../../helpers/referenceDecoder';
 import { makeTempDir, removeTempDir } from '../../helpers/tinyModel';
+import { buildTinyTokenizer } from '../../helpers/tinyTokenizer';
 
 const SHAPE: DecoderShape = {
   vocabSize: 200,
@@ -26,14 +29,14 @@ before(async () => {
 });
 after(() => removeTempDir(dir));
 
-/** The reference's weighted rows for one layer: [heads, n, n]. */
-function referenceWeighted(layer: number, ids: readonly number[]): Float64Array {
-  const run = referenceForward(weights, ids);
+/** The reference's ‖v_j W_O^h‖ for one layer: [heads, n]. */
+function referenceNorms(layer: number, ids: readonly number[], w = weights): Float64Array {
+  const run = referenceForward(w, ids);
   const { heads: H, kvHeads: KV, hidden: D } = SHAPE;
   const hd = headDim(SHAPE);
   const n = ids.length;
   const v = run.values[layer];
-  const wo = weights.layers[layer].wo; // [H·hd, D]
+  const wo = w.layers[layer].wo; // [H·hd, D]
   const norms = new Float64Array(H * n);
   for (let h = 0; h < H; h++) {
     const kv = Math.floor(h / (H / KV));
@@ -47,7 +50,15 @@ function referenceWeighted(layer: number, ids: readonly number[]): Float64Array 
       norms[h * n + j] = Math.sqrt(sq);
     }
   }
-  const p = run.probs[layer];
+  return norms;
+}
+
+/** The reference's weighted rows for one layer: [heads, n, n]. */
+function referenceWeighted(layer: number, ids: readonly number[]): Float64Array {
+  const { heads: H } = SHAPE;
+  const n = ids.length;
+  const norms = referenceNorms(layer, ids);
+  const p = referenceForward(weights, ids).probs[layer];
   const out = new Float64Array(H * n * n);
   for (let h = 0; h < H; h++)
     for (let i = 0; i < n; i++) {
@@ -80,5 +91,27 @@ test('the in-graph attention × value norm equals the float64 reference, rows su
     }
   } finally {
     await session.dispose();
+  }
+});
+
+test('the inspection graph gives the panel the same norms per head and key (its value-norm mode)', async () => {
+  // The inspection loads a tokenizer too: a decoder over the tiny tokenizer's vocabulary.
+  const tokenizer = buildTinyTokenizer();
+  const own = randomDecoder({ ...SHAPE, vocabSize: tokenizer.vocabSize }, 18);
+  const folder = await writeKvExportFolder(path.join(dir, 'with-tokenizer'), own, tokenizer);
+  const ids = [3, 77, 12, 150, 9, 42, 99, 5];
+  const model = await LoadedModel.load(folder, { id: 'kv', cacheDir: path.join(dir, 'cache'), provider: 'cpu' });
+  try {
+    const layers = await model.runAttention(ids, { probabilities: false });
+    for (let l = 0; l < SHAPE.layers; l++) {
+      const norms = layers[l].valueNorms;
+      assert.ok(norms, `layer ${l} has value norms`);
+      const expected = referenceNorms(l, ids, own);
+      assert.equal(norms.length, expected.length);
+      for (let i = 0; i < expected.length; i++)
+        assert.ok(Math.abs(norms[i] - expected[i]) < 1e-4 * Math.max(1, expected[i]), `layer ${l} [${i}]`);
+    }
+  } finally {
+    await model.dispose();
   }
 });
