@@ -8,6 +8,7 @@ import { GenerationSession, type GeneratedToken } from './runtime/generationSess
 import type { ModelDtype } from './runtime/modelFiles';
 import { WarmSlot } from './runtime/warmSlot';
 import { answerTokens } from './analysis/answerSpan';
+import { joinAnswer } from '../shared/answerText';
 
 export { answerTokens };
 
@@ -91,4 +92,37 @@ export async function generateAnswer(
     rows: generated.map((g) => g.rows),
     kvCache: session.kvCache,
   };
+}
+
+/**
+ * A given answer (the text after `---answer---`) read after its prompt: both tokenized as attribution joins
+ * them (joinAnswer), one pass, each answer token streamed with its rows like a generated one. The answer's
+ * text starts with the seam space when one joins it to the prompt; offsets are into that text.
+ */
+export async function readGivenAnswer(
+  loaded: LoadedModel,
+  session: GenerationSession,
+  prompt: string,
+  answer: string,
+  onToken?: (token: AnswerToken, read: GeneratedToken) => void,
+): Promise<GeneratedAnswer> {
+  if (answer.trim() === '') throw new EngineError('The answer after ---answer--- is empty.');
+  const joined = joinAnswer(prompt, answer);
+  const full = loaded.tokenizer.tokenize(joined.text);
+  const first = full.tokens.findIndex((t) => !t.special && t.end > joined.boundary);
+  if (first < 0) throw new EngineError('The answer is empty after tokenization.');
+  const answerPart = full.tokens.slice(first).filter((t) => !t.special);
+  const text = joined.text.slice(joined.boundary);
+  const tokens = answerPart.map((t): AnswerToken => ({
+    id: t.id,
+    text: text.slice(Math.max(0, t.start - joined.boundary), t.end - joined.boundary),
+    start: Math.max(0, t.start - joined.boundary),
+    end: t.end - joined.boundary,
+  }));
+  const read = await session.readAnswer(
+    full.ids.slice(0, first),
+    tokens.map((t) => t.id),
+  );
+  read.forEach((r, i) => onToken?.(tokens[i], r));
+  return { text, tokens, rows: read.map((r) => r.rows), kvCache: session.kvCache };
 }

@@ -66,6 +66,7 @@ export {
   AnswerSessions,
   answerTokens,
   generateAnswer,
+  readGivenAnswer,
   type AnswerOptions,
   type AnswerToken,
   type GeneratedAnswer,

@@ -4,7 +4,7 @@
 // numbered progress and the faithfulness check's verdict. No `vscode` import: the controller passes its
 // worker, model choice, panel post and log.
 import { adviceToleranceNats, faithfulnessWords, modelWords, withoutItWords } from '../shared/attributionWords';
-import { joinAnswer } from '../shared/answerText';
+import { joinAnswer, splitAnswer } from '../shared/answerText';
 import { firstLine } from '../shared/errorText';
 import type { ExplainModelChoice, GenerateReply } from '../shared/explainReport';
 import type { Log } from '../shared/log';
@@ -22,8 +22,8 @@ export interface AnswerStripTarget {
 export class AnswerStripHost {
   private generation: ExplainHandle<GenerateReply> | undefined;
   private attribution: ExplainHandle<unknown> | undefined;
-  /** The answer of the current inspection, as streamed. */
-  private answer: { requestId: number; text: string } | null = null;
+  /** The answer of the current inspection, as streamed; `prompt`: the text it continues, when given. */
+  private answer: { requestId: number; text: string; prompt?: string } | null = null;
 
   constructor(
     private readonly target: AnswerStripTarget,
@@ -31,18 +31,42 @@ export class AnswerStripHost {
   ) {}
 
   async generate(message: Extract<WebviewToHostMessage, { type: 'generate' }>): Promise<void> {
+    await this.run(message, null);
+  }
+
+  /**
+   * The inspected text's own answer (after its `---answer---` line): read after the text before that line, in
+   * one pass, its tokens streamed like generated ones. Attributing a span of it attributes to that prompt.
+   */
+  async readGiven(): Promise<void> {
+    const split = splitAnswer(this.target.current()?.header.text ?? '');
+    await this.run({ maxTokens: 0, temperature: 0, seed: 1 }, split ?? { prompt: '', answer: '' });
+  }
+
+  private async run(
+    message: { readonly maxTokens: number; readonly temperature: number; readonly seed: number },
+    given: { readonly prompt: string; readonly answer: string } | null,
+  ): Promise<void> {
     this.stop();
     this.attribution?.cancel();
     const run = this.target.current();
     if (!run) return;
     const { requestId, header } = run;
-    const answer = { requestId, text: '' };
+    const answer = { requestId, text: '', ...(given ? { prompt: given.prompt } : {}) };
     this.answer = answer;
     const post = (m: AnswerMessage): void => {
       if (this.target.current()?.requestId === requestId) this.target.post(m);
     };
-    post({ kind: 'answer', requestId, event: 'start', maxTokens: message.maxTokens });
+    post({
+      kind: 'answer',
+      requestId,
+      event: 'start',
+      maxTokens: message.maxTokens,
+      ...(given ? { given: true } : {}),
+    });
     try {
+      if (given && given.answer.trim() === '')
+        throw new Error('The inspected text has no answer after a ---answer--- line.');
       const { worker, choice } = await this.target.explainTarget();
       const handle = worker.generate(
         {
@@ -51,6 +75,7 @@ export class AnswerStripHost {
           maxTokens: message.maxTokens,
           temperature: message.temperature,
           seed: message.seed,
+          ...(given ? { given } : {}),
         },
         (event) => {
           if (!('rows' in event)) return;
@@ -67,7 +92,7 @@ export class AnswerStripHost {
         return;
       }
       this.log.error(
-        'Generating the answer failed',
+        given ? 'Reading the given answer failed' : 'Generating the answer failed',
         error instanceof RequestFailed && error.detail ? error.detail : error,
       );
       post({ kind: 'answer', requestId, event: 'end', error: firstLine(error) });
@@ -92,14 +117,15 @@ export class AnswerStripHost {
     const text = answer.text.replace(/\s+$/, '');
     const end = Math.min(message.end, text.length);
     if (message.start >= end) return;
+    const prompt = answer.prompt ?? header.text;
     // The attributed answer continues the prompt as joinAnswer joins them: a seam space shifts the offsets.
-    const seam = joinAnswer(header.text, text).text.length - header.text.length - text.length;
+    const seam = joinAnswer(prompt, text).text.length - prompt.length - text.length;
     try {
       const { worker, choice } = await this.target.explainTarget();
       const handle = worker.attribute(
         {
           ...choice,
-          prompt: header.text,
+          prompt,
           answer: { text },
           span: { start: message.start + seam, end: end + seam },
         },

@@ -321,6 +321,9 @@ export class InspectorController extends Disposable {
       case 'generate':
         void this.answerStrip.generate(message);
         return;
+      case 'read-answer':
+        void this.answerStrip.readGiven();
+        return;
       case 'stop-generation':
         this.answerStrip.stop();
         return;

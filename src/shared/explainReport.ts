@@ -95,6 +95,8 @@ export interface GenerateParams extends ExplainModelChoice {
   /** 0: greedy. */
   readonly temperature: number;
   readonly seed: number;
+  /** Read this answer after this prompt instead of generating (promptIds and maxTokens are then unused). */
+  readonly given?: { readonly prompt: string; readonly answer: string };
 }
 
 /** One answer token as it is generated (shared/protocol.ts's AnswerTokenRows). */

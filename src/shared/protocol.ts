@@ -333,7 +333,14 @@ export interface AnswerTokenRows {
  * token brings its attention rows (per layer, heads × keys over the prompt and the answer up to it).
  */
 export type AnswerMessage =
-  | { readonly kind: 'answer'; readonly requestId: number; readonly event: 'start'; readonly maxTokens: number }
+  | {
+      readonly kind: 'answer';
+      readonly requestId: number;
+      readonly event: 'start';
+      readonly maxTokens: number;
+      /** The answer is the text's own (after `---answer---`), read rather than generated. */
+      readonly given?: boolean;
+    }
   | {
       readonly kind: 'answer';
       readonly requestId: number;
@@ -411,6 +418,8 @@ export type WebviewToHostMessage =
   /** The model continues the inspected prompt by at most maxTokens tokens (the answer strip). */
   | { readonly type: 'generate'; readonly maxTokens: number; readonly temperature: number; readonly seed: number }
   | { readonly type: 'stop-generation' }
+  /** Read the inspected text's own answer (after its `---answer---` line) into the strip. */
+  | { readonly type: 'read-answer' }
   /** Attribute the answer's characters start..end to the prompt's sections (a selection in the strip). */
   | { readonly type: 'attribute-span'; readonly start: number; readonly end: number }
   /** PNG comes as a data: URL from the canvas; json and html are built by the host from its result. */
@@ -434,6 +443,7 @@ export const WEBVIEW_MESSAGE_TYPES = [
   'export',
   'generate',
   'stop-generation',
+  'read-answer',
   'attribute-span',
   'command',
 ] as const satisfies readonly WebviewToHostMessage['type'][];

@@ -33,6 +33,7 @@ const allowedKeys: Readonly<Record<WebviewToHostMessage['type'], readonly string
   export: ['type', 'requestId', 'kind', 'pngDataUrl'],
   generate: ['type', 'maxTokens', 'temperature', 'seed'],
   'stop-generation': ['type'],
+  'read-answer': ['type'],
   'attribute-span': ['type', 'start', 'end'],
   command: ['type', 'command'],
 };
@@ -58,6 +59,7 @@ export function parseWebviewMessage(value: unknown): WebviewToHostMessage | stri
     case 'ready':
     case 'cancel':
     case 'stop-generation':
+    case 'read-answer':
       return { type: t };
     case 'attribute-span': {
       const { start, end } = value;

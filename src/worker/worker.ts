@@ -8,6 +8,7 @@ import {
   attributionReport,
   EngineError,
   generateAnswer,
+  readGivenAnswer,
   errorEvent,
   ExplainSessions,
   InspectionCancelled,
@@ -120,6 +121,15 @@ handler.serve(GENERATE, (params, served) =>
       dtype,
     );
     const session = await answerSessions.get(loaded, { provider: params.provider, dtype });
+    if (params.given) {
+      const given = await readGivenAnswer(loaded, session, params.given.prompt, params.given.answer, (token, read) =>
+        served.emit(
+          { index: read.index, ...token, keys: read.keys, rows: read.rows },
+          read.rows.map((r) => r.buffer as ArrayBuffer),
+        ),
+      );
+      return { text: given.text, tokens: given.tokens, kvCache: given.kvCache };
+    }
     const answer = await generateAnswer(loaded, session, params.promptIds, {
       maxTokens: params.maxTokens,
       temperature: params.temperature,

@@ -164,3 +164,83 @@ test('answer strip: Generate, streamed tokens, Stop, hover an answer token', { s
   await page.screenshot({ path: path.join(outputDir, 'answer-strip.png') });
   assert.deepEqual(errors, []);
 });
+
+test(
+  'answer strip: a text with ---answer--- offers its given answer, read tokens hover like generated ones',
+  { skip },
+  async () => {
+    mkdirSync(outputDir, { recursive: true });
+    const dist = pathToFileURL(path.join(root, 'dist')).href;
+    const file = path.join(outputDir, 'answer-strip-given.html');
+    writeFileSync(
+      file,
+      buildPanelHtml({
+        cspSource: 'file:',
+        scriptUri: `${dist}/webview.js`,
+        styleUri: `${dist}/webview.css`,
+        nonce: makeNonce(),
+      }),
+    );
+    const page = await (await browser().newContext({ viewport: { width: 1100, height: 900 } })).newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.addInitScript(fakeVsCode);
+    await page.goto(pathToFileURL(file).href);
+    await waitPosted(page, 'ready');
+
+    const result = syntheticResult(`${PROMPT}\n---answer---\nParis.`, { layers: 2, heads: 2 });
+    const { layers, summary, source, ...header } = result;
+    await send(page, { kind: 'source', requestId: 1, source });
+    await send(page, { kind: 'header', requestId: 1, header });
+    for (const layer of layers) await send(page, { kind: 'layer', requestId: 1, layer });
+    await send(page, { kind: 'summary', requestId: 1, summary });
+    await page.waitForSelector('#read-answer:not([hidden])');
+    assert.match((await page.textContent('.answer-status')) ?? '', /Given answer reads the text after ---answer---/);
+    await page.click('#read-answer');
+    await waitPosted(page, 'read-answer');
+
+    // The given answer's rows hold the prompt before the separator line, then the answer's tokens.
+    const P = header.tokens.filter((t) => t.end <= PROMPT.length).length;
+    assert.ok(P < header.tokens.length);
+    const target = header.tokens.findIndex((t) => t.text.includes('Seine'));
+    await send(page, { kind: 'answer', requestId: 1, event: 'start', maxTokens: 0, given: true });
+    await page.waitForFunction(() =>
+      /Reading the given answer/.test(document.querySelector('.answer-status')?.textContent ?? ''),
+    );
+    const words = [' Paris', '.'];
+    let at = 0;
+    for (const [i, text] of words.entries()) {
+      const keys = P + i + 1;
+      const rows = Array.from({ length: 2 }, () => {
+        const r = new Float32Array(2 * keys);
+        for (let h = 0; h < 2; h++) r[h * keys + (i === 0 ? target : P)] = 1;
+        return r;
+      });
+      await send(page, {
+        kind: 'answer',
+        requestId: 1,
+        event: 'token',
+        token: { index: i, id: 100 + i, text, start: at, end: at + text.length, keys, rows },
+      });
+      at += text.length;
+    }
+    await send(page, { kind: 'answer', requestId: 1, event: 'end' });
+    await page.waitForFunction(() =>
+      /2 tokens of the given answer/.test(document.querySelector('.answer-status')?.textContent ?? ''),
+    );
+    await page.hover('.answer-tokens [data-token-index="0"]');
+    await page.waitForFunction(
+      (t) =>
+        document.querySelector<HTMLElement>(`.tokens:not(.answer-tokens) [data-token-index="${t}"]`)?.dataset.weight ===
+        '1.000',
+      target,
+    );
+    // The second token reads the first answer token: key P is the answer's token 0, not prompt token P.
+    await page.hover('.answer-tokens [data-token-index="1"]');
+    await page.waitForFunction(
+      () => document.querySelector<HTMLElement>('.answer-tokens [data-token-index="0"]')?.dataset.weight === '1.000',
+    );
+    assert.match((await page.textContent('.focus-line')) ?? '', /Answer token "\." \(#1\) reads " Paris" most/);
+    assert.deepEqual(errors, []);
+  },
+);

@@ -1,4 +1,5 @@
-// The answer strip's state: the answer the model writes after the inspected prompt, token by token, with each
+// The answer strip's state: the answer the model writes after the inspected prompt (or the text's own answer
+// after `---answer---`, read in one pass), token by token, with each
 // token's attention rows (per layer, heads × keys over the prompt and the answer up to it), and the hovered
 // answer token. Pure: reduceAnswer returns the new state; answerFocusRow reads one token's row for the
 // controls' layer and head (mean over heads and over layers, or one of them).
@@ -19,6 +20,8 @@ export interface AnswerState {
   readonly text: string;
   readonly tokens: readonly AnswerToken[];
   readonly maxTokens: number;
+  /** The text's own answer (after `---answer---`), read rather than generated. */
+  readonly given?: boolean;
   readonly error?: string;
   readonly hover: number | null;
   /** The selected span's attribution, or the step it is at ('attributing'), or why it failed. */
@@ -40,7 +43,13 @@ export function reduceAnswer(state: AnswerState, input: AnswerInput): AnswerStat
       : { ...state, hover: input.index };
   switch (input.event) {
     case 'start':
-      return { ...noAnswer, phase: 'generating', requestId: input.requestId, maxTokens: input.maxTokens };
+      return {
+        ...noAnswer,
+        phase: 'generating',
+        requestId: input.requestId,
+        maxTokens: input.maxTokens,
+        ...(input.given ? { given: true } : {}),
+      };
     case 'token': {
       if (input.requestId !== state.requestId || state.phase !== 'generating') return state;
       const t = input.token;

@@ -7,6 +7,8 @@ import { TokenView } from './tokenView';
 
 export interface AnswerViewEvents {
   generate(maxTokens: number, temperature: number): void;
+  /** Read the text's own answer (after its `---answer---` line). */
+  readGiven(): void;
   stop(): void;
   hover(index: number | null): void;
   /** A span of the answer was selected: its characters start..end. */
@@ -19,6 +21,9 @@ export class AnswerView {
   private readonly status = el('div', { class: 'answer-status', role: 'status' });
   private readonly generateButton: HTMLElement;
   private readonly stopButton: HTMLElement;
+  private readonly givenButton: HTMLElement;
+  /** Whether the inspected text has a `---answer---` line (its own answer to read). */
+  private hasGiven = false;
   private readonly maxTokens = el('input', {
     type: 'number',
     min: '1',
@@ -55,6 +60,17 @@ export class AnswerView {
         Math.max(0, Math.min(10, Number(this.temperature.value) || 0)),
       ),
     );
+    this.givenButton = el(
+      'vscode-button',
+      {
+        id: 'read-answer',
+        secondary: '',
+        hidden: true,
+        title: 'Show what each token of the answer after ---answer--- read',
+      },
+      ['Given answer'],
+    );
+    this.givenButton.addEventListener('click', () => events.readGiven());
     this.stopButton = el('vscode-button', { id: 'stop-generation', secondary: '', hidden: true }, ['Stop']);
     this.stopButton.addEventListener('click', () => events.stop());
     // Selecting a span of the answer (whole tokens) attributes the prompt's sections to it.
@@ -72,6 +88,7 @@ export class AnswerView {
         el('label', {}, ['up to ', this.maxTokens, ' tokens']),
         el('label', {}, [' temperature ', this.temperature]),
         this.generateButton,
+        this.givenButton,
         this.stopButton,
       ]),
       this.status,
@@ -80,19 +97,29 @@ export class AnswerView {
     ]);
   }
 
+  /** Whether the inspected text has its own answer (a `---answer---` line): offers Given answer. */
+  setGivenAvailable(available: boolean): void {
+    this.hasGiven = available;
+  }
+
   /** Redraws the strip for `state` (the tokens only when their number changed). */
   draw(state: AnswerState): void {
     const generating = state.phase === 'generating';
     this.generateButton.hidden = generating;
-    this.stopButton.hidden = !generating;
+    this.givenButton.hidden = generating || !this.hasGiven;
+    this.stopButton.hidden = !generating || state.given === true;
     this.status.textContent =
       state.phase === 'none'
-        ? 'Generate lets the model continue the prompt (through its chat template when inspected as chat).'
+        ? this.hasGiven
+          ? 'Given answer reads the text after ---answer---; Generate lets the model continue the prompt instead.'
+          : 'Generate lets the model continue the prompt (through its chat template when inspected as chat).'
         : state.phase === 'generating'
-          ? `Generating… ${state.tokens.length} of at most ${state.maxTokens} tokens`
+          ? state.given
+            ? 'Reading the given answer…'
+            : `Generating… ${state.tokens.length} of at most ${state.maxTokens} tokens`
           : state.phase === 'error'
-            ? `Generation failed: ${state.error ?? 'unknown error'}`
-            : `${state.tokens.length} tokens${state.phase === 'stopped' ? ' (stopped)' : ''}.`;
+            ? `${state.given ? 'Reading the given answer' : 'Generation'} failed: ${state.error ?? 'unknown error'}`
+            : `${state.tokens.length} tokens${state.given ? ' of the given answer' : ''}${state.phase === 'stopped' ? ' (stopped)' : ''}.`;
     this.shown = state;
     this.attributionLine.textContent = state.attributing
       ? state.attributing

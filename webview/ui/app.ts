@@ -9,6 +9,7 @@ import {
   type PanelCommand,
   type ReplyMessage,
 } from '../../src/shared/protocol';
+import { ANSWER_SEPARATOR } from '../../src/shared/answerText';
 import type { Change } from '../model/inspectionState';
 import { resultOf } from '../model/inspectionState';
 import { captionOf, MatrixCache } from '../model/matrixCache';
@@ -100,6 +101,7 @@ export class InspectorApp {
     this.answerView = new AnswerView(
       {
         generate: (maxTokens, temperature) => bridge.post({ type: 'generate', maxTokens, temperature, seed: 1 }),
+        readGiven: () => bridge.post({ type: 'read-answer' }),
         stop: () => bridge.post({ type: 'stop-generation' }),
         hover: (index) => this.onAnswer({ kind: 'answer-hover', index }),
         attributeSpan: (start, end) => bridge.post({ type: 'attribute-span', start, end }),
@@ -251,6 +253,7 @@ export class InspectorApp {
     switch (change) {
       case 'reset':
         this.answer = { ...noAnswer, requestId: s.requestId };
+        this.answerView.setGivenAvailable(ANSWER_SEPARATOR.test(s.header?.text ?? ''));
         this.answerView.draw(this.answer);
         this.drawReset();
         this.drawNewLayers();
@@ -419,12 +422,14 @@ export class InspectorApp {
     }
     const { layer, head } = this.state.controls;
     const row = answerFocusRow(token, layer, head);
-    const P = header.tokens.length;
+    // The prompt's keys: all the inspected tokens for a generated answer; those before `---answer---` for a
+    // given one (its row holds the prompt, then the answer's tokens up to it).
+    const P = token.keys - (hover ?? 0) - 1;
     // The first token (the sink) takes most weight in most heads: scale by the others.
     let max = 0;
     for (let k = 1; k < row.length; k++) max = Math.max(max, row[k]);
-    const prompt = new Float32Array(P);
-    prompt.set(row.subarray(0, P));
+    const prompt = new Float32Array(header.tokens.length);
+    prompt.set(row.subarray(0, Math.min(P, header.tokens.length)));
     const answer = new Float32Array(tokens.length);
     answer.set(row.subarray(P, P + tokens.length));
     this.tokens.shade(prompt, max);

@@ -3,7 +3,8 @@
 // Where the graph takes a cache (past_key_values inputs), each step feeds one token and the previous step's
 // present key/values; a graph without one (the embedded proxy) runs the whole sequence again per step.
 // Every answer token's attention is captured as it is fed: per layer, its row [heads × keys] over the
-// prompt and the answer so far — the same rows the float64 reference decoder gives for that position.
+// prompt and the answer so far — the same rows the float64 reference decoder gives for that position. A
+// given answer (readAnswer) is read in one pass over prompt + answer, its tokens' rows taken the same way.
 import * as fs from 'node:fs/promises';
 import type * as ort from 'onnxruntime-node';
 import type { ExecutionProviderName, ExecutionProviderSetting } from '../../shared/protocol';
@@ -150,6 +151,50 @@ export class GenerationSession {
       options.onToken?.(token);
     }
     return tokens;
+  }
+
+  /**
+   * A given answer read after `promptIds` in one pass (teacher forcing): each answer token's rows are those of
+   * its position, over the prompt and the answer up to it — what generate captures for a token it wrote.
+   */
+  async readAnswer(promptIds: readonly number[], answerIds: readonly number[]): Promise<GeneratedToken[]> {
+    const ids = [...promptIds, ...answerIds];
+    if (ids.length > this.config.maxPositions)
+      throw new EngineError(
+        `The prompt and its answer have ${ids.length} tokens, more than the model's context of ${this.config.maxPositions}.`,
+      );
+    const feeds = prefillFeeds(
+      this.runtime,
+      this.session.inputNames.map((name) => ({ name, elemType: 0, shape: null })),
+      ids,
+      { kvHeads: this.config.kvHeads, headDim: this.config.headDim, metadata: this.session.inputMetadata },
+    );
+    let out: ort.InferenceSession.OnnxValueMapType;
+    try {
+      out = await this.session.run(feeds, [...this.taps]);
+    } catch (error) {
+      throw new EngineError(`Model run failed: ${firstLine(error)}`);
+    }
+    const n = ids.length;
+    const probabilities = this.taps.map((tap) => {
+      const tensor = out[tap] as ort.Tensor;
+      if (tensor.dims.length !== 4 || tensor.dims[2] !== n || tensor.dims[3] !== n)
+        throw new EngineError(
+          `Attention output ${tap} has shape [${tensor.dims.join(', ')}], not [1, heads, ${n}, ${n}].`,
+        );
+      return tensor.data as Float32Array;
+    });
+    return answerIds.map((id, index): GeneratedToken => {
+      const q = promptIds.length + index;
+      const keys = q + 1;
+      const rows = probabilities.map((data) => {
+        const heads = data.length / (n * n);
+        const row = new Float32Array(heads * keys);
+        for (let h = 0; h < heads; h++) row.set(data.subarray((h * n + q) * n, (h * n + q) * n + keys), h * keys);
+        return row;
+      });
+      return { index, id, rows, keys };
+    });
   }
 
   /**

@@ -139,7 +139,7 @@ test('host message guards come from the kind lists', () => {
   assert.equal(accepts({ type: 'ready' }), true);
 });
 
-test('the answer strip messages: generate within bounds, stop-generation bare', () => {
+test('the answer strip messages: generate within bounds, stop-generation and read-answer bare', () => {
   assert.deepEqual(parseWebviewMessage({ type: 'generate', maxTokens: 64, temperature: 0.7, seed: 1 }), {
     type: 'generate',
     maxTokens: 64,
@@ -147,6 +147,7 @@ test('the answer strip messages: generate within bounds, stop-generation bare', 
     seed: 1,
   });
   assert.deepEqual(parseWebviewMessage({ type: 'stop-generation' }), { type: 'stop-generation' });
+  assert.deepEqual(parseWebviewMessage({ type: 'read-answer' }), { type: 'read-answer' });
   for (const bad of [
     { type: 'generate', maxTokens: 0, temperature: 0, seed: 1 },
     { type: 'generate', maxTokens: 5000, temperature: 0, seed: 1 },
@@ -154,6 +155,7 @@ test('the answer strip messages: generate within bounds, stop-generation bare', 
     { type: 'generate', maxTokens: 8, temperature: Number.NaN, seed: 1 },
     { type: 'generate', maxTokens: 8, temperature: 0, seed: 1.5 },
     { type: 'stop-generation', now: true },
+    { type: 'read-answer', text: 'injected' },
   ])
     assert.equal(typeof parseWebviewMessage(bad), 'string', JSON.stringify(bad));
 });
