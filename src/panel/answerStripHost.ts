@@ -22,6 +22,9 @@ export interface AnswerStripTarget {
 export class AnswerStripHost {
   private generation: ExplainHandle<GenerateReply> | undefined;
   private attribution: ExplainHandle<unknown> | undefined;
+  /** What the strip was sent for the current answer (its start, tokens, end, last attribution): a reloaded
+   * webview gets it again (replay). */
+  private kept: AnswerMessage[] = [];
   /** The answer of the current inspection, as streamed; `prompt`: the text it continues, when given. */
   private answer: { requestId: number; text: string; prompt?: string } | null = null;
 
@@ -54,9 +57,7 @@ export class AnswerStripHost {
     const { requestId, header } = run;
     const answer = { requestId, text: '', ...(given ? { prompt: given.prompt } : {}) };
     this.answer = answer;
-    const post = (m: AnswerMessage): void => {
-      if (this.target.current()?.requestId === requestId) this.target.post(m);
-    };
+    const post = (m: AnswerMessage): void => this.send(requestId, m);
     post({
       kind: 'answer',
       requestId,
@@ -111,9 +112,7 @@ export class AnswerStripHost {
     if (!run || !answer || answer.requestId !== run.requestId) return;
     this.attribution?.cancel();
     const { requestId, header } = run;
-    const post = (m: AnswerMessage): void => {
-      if (this.target.current()?.requestId === requestId) this.target.post(m);
-    };
+    const post = (m: AnswerMessage): void => this.send(requestId, m);
     const text = answer.text.replace(/\s+$/, '');
     const end = Math.min(message.end, text.length);
     if (message.start >= end) return;
@@ -165,6 +164,21 @@ export class AnswerStripHost {
       );
       post({ kind: 'answer', requestId, event: 'attribution-failed', error: firstLine(error) });
     }
+  }
+
+  /** The messages that bring a reloaded webview's strip back to where it was, for this inspection. */
+  replay(requestId: number): AnswerMessage[] {
+    return this.kept[0]?.requestId === requestId ? [...this.kept] : [];
+  }
+
+  /** Posts to the strip while its inspection is current, keeping what a replay needs (progress aside). */
+  private send(requestId: number, message: AnswerMessage): void {
+    if (this.target.current()?.requestId !== requestId) return;
+    if (message.event === 'start') this.kept = [message];
+    else if (message.event === 'attribution' || message.event === 'attribution-failed')
+      this.kept = [...this.kept.filter((m) => m.event !== 'attribution' && m.event !== 'attribution-failed'), message];
+    else if (message.event !== 'attributing') this.kept.push(message);
+    this.target.post(message);
   }
 
   dispose(): void {

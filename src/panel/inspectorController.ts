@@ -291,7 +291,8 @@ export class InspectorController extends Disposable {
     switch (message.type) {
       case 'ready':
         // A webview that reloaded (not the first handshake, which flushes the queue) gets the result again.
-        if (record && this.panel?.reloaded) for (const m of record.replay()) this.post(m);
+        if (record && this.panel?.reloaded)
+          for (const m of [...record.replay(), ...this.answerStrip.replay(record.requestId)]) this.post(m);
         return;
       case 'cancel':
         if (!record) return;

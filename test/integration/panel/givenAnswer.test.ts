@@ -82,5 +82,11 @@ test('the given answer is read into the strip, and its span is attributed to the
     attribution.sections.map((s) => s.logProbDelta),
     direct.sections.map((s) => s.ablation.logProbDelta),
   );
+  // A reloaded webview gets the strip back: everything but the transient progress, in order.
+  assert.deepEqual(
+    host.replay(1),
+    posted.filter((m) => m.event !== 'attributing'),
+  );
+  assert.deepEqual(host.replay(2), [], 'nothing for another inspection');
   host.dispose();
 });
