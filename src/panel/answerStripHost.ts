@@ -63,7 +63,7 @@ export class AnswerStripHost {
       requestId,
       event: 'start',
       maxTokens: message.maxTokens,
-      ...(given ? { given: true } : {}),
+      ...(given ? { given: true } : { temperature: message.temperature, seed: message.seed }),
     });
     try {
       if (given && given.answer.trim() === '')

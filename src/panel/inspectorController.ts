@@ -139,6 +139,16 @@ export class InspectorController extends Disposable {
       const doc = await vscode.workspace.openTextDocument(vscode.Uri.parse(state.uri));
       const offset = Math.min(state.offset, doc.getText().length);
       await this.run(doc, offset, Math.min(state.length, doc.getText().length - offset));
+      // The strip's answer comes back too, once the inspection has: generated again (greedy or seeded, so the
+      // same tokens) or the text's own answer read again.
+      const answer = state.answer;
+      const record = this.record;
+      if (answer && record) {
+        await this.handle?.finished;
+        if (this.record !== record || !record.summary) return;
+        if ('given' in answer) await this.answerStrip.readGiven();
+        else await this.answerStrip.generate({ type: 'generate', ...answer });
+      }
     } catch (error) {
       const message = `Could not reopen ${state.label}: ${firstLine(error)}`;
       this.log.error(message, error);

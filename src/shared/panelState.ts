@@ -1,5 +1,9 @@
 // What the webview stores with vscode.setState so the panel serializer can re-run the inspection after a
-// window reload. Shared by the webview and the host; no `vscode` import.
+// window reload, and the answer strip's answer with it. Shared by the webview and the host; no `vscode` import.
+
+/** How the strip's answer came about: the text's own (given), or generated (greedy or seeded, so it repeats). */
+export type PanelAnswerRequest =
+  { readonly given: true } | { readonly maxTokens: number; readonly temperature: number; readonly seed: number };
 
 export interface InspectorPanelState {
   readonly uri?: string;
@@ -7,6 +11,24 @@ export interface InspectorPanelState {
   readonly offset: number;
   readonly length: number;
   readonly label: string;
+  /** The answer the strip showed, asked for again once the inspection is back. */
+  readonly answer?: PanelAnswerRequest;
+}
+
+function isAnswerRequest(value: unknown): value is PanelAnswerRequest {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  if (v.given === true) return true;
+  return (
+    Number.isInteger(v.maxTokens) &&
+    (v.maxTokens as number) >= 1 &&
+    (v.maxTokens as number) <= 4096 &&
+    typeof v.temperature === 'number' &&
+    v.temperature >= 0 &&
+    v.temperature <= 10 &&
+    Number.isSafeInteger(v.seed) &&
+    (v.seed as number) >= 0
+  );
 }
 
 export function isInspectorPanelState(value: unknown): value is InspectorPanelState {
@@ -16,6 +38,7 @@ export function isInspectorPanelState(value: unknown): value is InspectorPanelSt
     typeof v.offset === 'number' &&
     typeof v.length === 'number' &&
     typeof v.label === 'string' &&
-    (v.uri === undefined || typeof v.uri === 'string')
+    (v.uri === undefined || typeof v.uri === 'string') &&
+    (v.answer === undefined || isAnswerRequest(v.answer))
   );
 }

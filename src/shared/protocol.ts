@@ -340,6 +340,9 @@ export type AnswerMessage =
       readonly maxTokens: number;
       /** The answer is the text's own (after `---answer---`), read rather than generated. */
       readonly given?: boolean;
+      /** A generated answer's sampling, so the panel can ask for the same answer after a window reload. */
+      readonly temperature?: number;
+      readonly seed?: number;
     }
   | {
       readonly kind: 'answer';

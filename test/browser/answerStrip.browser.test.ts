@@ -19,7 +19,7 @@ const browser = useBrowser();
 const fakeVsCode = `
   window.__posted = [];
   document.addEventListener('securitypolicyviolation', (e) => window.__posted.push({ type: 'csp', detail: e.violatedDirective }));
-  window.acquireVsCodeApi = () => ({ postMessage: (m) => window.__posted.push(m), setState: () => {}, getState: () => undefined });
+  window.acquireVsCodeApi = () => ({ postMessage: (m) => window.__posted.push(m), setState: (s) => { window.__state = s; }, getState: () => undefined });
   window.__decode = (text) => JSON.parse(text, (k, v) => {
     if (!v || typeof v !== 'object' || typeof v.$typed !== 'string') return v;
     const bin = atob(v.base64);
@@ -83,7 +83,7 @@ test('answer strip: Generate, streamed tokens, Stop, hover an answer token', { s
   const target = header.tokens.findIndex((t) => t.text.includes('Paris') || t.text.includes('Seine'));
   assert.ok(target > 0);
   const words = [' Paris', ',', ' on', ' the', ' Seine'];
-  await send(page, { kind: 'answer', requestId: 1, event: 'start', maxTokens: 64 });
+  await send(page, { kind: 'answer', requestId: 1, event: 'start', maxTokens: 64, temperature: 0, seed: 1 });
   await page.waitForSelector('#stop-generation:not([hidden])');
   let at = 0;
   for (const [i, text] of words.entries()) {
@@ -108,6 +108,12 @@ test('answer strip: Generate, streamed tokens, Stop, hover an answer token', { s
   await send(page, { kind: 'answer', requestId: 1, event: 'end', stopped: true });
   await page.waitForSelector('#generate:not([hidden])');
   assert.match((await page.textContent('.answer-status')) ?? '', /5 tokens \(stopped\)/);
+  // A stopped answer is asked for again up to the tokens it has (greedy or seeded: the same ones).
+  assert.deepEqual(((await page.evaluate('window.__state')) as { answer?: unknown }).answer, {
+    maxTokens: 5,
+    temperature: 0,
+    seed: 1,
+  });
   assert.equal(await page.textContent('.answer-tokens'), words.join(''));
 
   await page.hover('.answer-tokens [data-token-index="2"]');
@@ -228,6 +234,8 @@ test(
     await page.waitForFunction(() =>
       /2 tokens of the given answer/.test(document.querySelector('.answer-status')?.textContent ?? ''),
     );
+    // The panel's saved state asks for the same answer after a window reload.
+    assert.deepEqual(((await page.evaluate('window.__state')) as { answer?: unknown }).answer, { given: true });
     await page.hover('.answer-tokens [data-token-index="0"]');
     await page.waitForFunction(
       (t) =>

@@ -3,6 +3,7 @@
 // token's attention rows (per layer, heads × keys over the prompt and the answer up to it), and the hovered
 // answer token. Pure: reduceAnswer returns the new state; answerFocusRow reads one token's row for the
 // controls' layer and head (mean over heads and over layers, or one of them).
+import type { PanelAnswerRequest } from '../../src/shared/panelState';
 import { assertNever, type AnswerMessage, type TokenInfo } from '../../src/shared/protocol';
 import type { HeadChoice, LayerChoice } from './aggregate';
 
@@ -22,6 +23,9 @@ export interface AnswerState {
   readonly maxTokens: number;
   /** The text's own answer (after `---answer---`), read rather than generated. */
   readonly given?: boolean;
+  /** A generated answer's sampling (what asks for it again after a window reload). */
+  readonly temperature?: number;
+  readonly seed?: number;
   readonly error?: string;
   readonly hover: number | null;
   /** The selected span's attribution, or the step it is at ('attributing'), or why it failed. */
@@ -49,6 +53,8 @@ export function reduceAnswer(state: AnswerState, input: AnswerInput): AnswerStat
         requestId: input.requestId,
         maxTokens: input.maxTokens,
         ...(input.given ? { given: true } : {}),
+        ...(input.temperature !== undefined ? { temperature: input.temperature } : {}),
+        ...(input.seed !== undefined ? { seed: input.seed } : {}),
       };
     case 'token': {
       if (input.requestId !== state.requestId || state.phase !== 'generating') return state;
@@ -79,6 +85,16 @@ export function reduceAnswer(state: AnswerState, input: AnswerInput): AnswerStat
     default:
       return assertNever(input);
   }
+}
+
+/**
+ * How to ask for this answer again (after a window reload), once it is complete or stopped: the text's own,
+ * or the same sampling up to the tokens it has. Null while it is being written, failed or absent.
+ */
+export function answerRequestOf(state: AnswerState): PanelAnswerRequest | null {
+  if ((state.phase !== 'done' && state.phase !== 'stopped') || state.tokens.length === 0) return null;
+  if (state.given) return { given: true };
+  return { maxTokens: state.tokens.length, temperature: state.temperature ?? 0, seed: state.seed ?? 1 };
 }
 
 /**

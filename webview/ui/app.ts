@@ -39,6 +39,7 @@ import { TokenView } from './tokenView';
 import { Tooltip } from './tooltip';
 import {
   answerFocusRow,
+  answerRequestOf,
   attributionShading,
   noAnswer,
   reduceAnswer,
@@ -355,7 +356,14 @@ export class InspectorApp {
     const { header: h, source } = this.state.inspection;
     if (!h || !source) return;
     if (source.uri !== undefined || this.bridge.kind === 'vscode') {
-      this.bridge.saveState({ uri: source.uri, offset: source.offset, length: h.text.length, label: source.label });
+      const answer = this.answer.requestId === h.requestId ? answerRequestOf(this.answer) : null;
+      this.bridge.saveState({
+        uri: source.uri,
+        offset: source.offset,
+        length: h.text.length,
+        label: source.label,
+        ...(answer ? { answer } : {}),
+      });
     }
   }
 
@@ -400,6 +408,8 @@ export class InspectorApp {
     this.answer = reduceAnswer(before, input);
     if (input.kind !== 'answer-hover') {
       this.answerView.draw(this.answer);
+      // A finished answer is remembered with the inspection, so a window reload asks for it again.
+      if (input.event === 'end' || input.event === 'start') this.saveState();
       if (input.event === 'attribution' || (input.event === 'start' && before.attribution)) {
         this.drawSections();
         this.drawFocusSoon();

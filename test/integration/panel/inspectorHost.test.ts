@@ -235,6 +235,37 @@ test(
   },
 );
 
+test(
+  'after a window reload the strip asks for its answer again once the inspection is back',
+  { skip, timeout: 180_000 },
+  async () => {
+    const text = 'Rules.\n\nThe code is XK-4471.\n\nWhat is the code?\n---answer---\nThe code is XK-4471.\n';
+    const editor = fake.openEditor(path.join(storage, 'answered.md'), text, [0, 0]);
+    const serializer = fake.serializers.get('promptAttention.inspector');
+    assert.ok(serializer);
+    const { FakeWebviewPanel } = await import('./fakeVscodePanel');
+    const panel = new FakeWebviewPanel();
+    const restored = serializer.deserializeWebviewPanel(panel, {
+      uri: editor.document.uri.toString(),
+      offset: 0,
+      length: text.length,
+      label: 'answered.md',
+      answer: { given: true },
+    });
+    panel.receive.fire({ type: 'ready' });
+    await restored;
+    const summary = await waitFor('restored summary', () => lastOf(panel, 'summary'));
+    const answers = (): Extract<HostMessage, { kind: 'answer' }>[] =>
+      messages(panel).filter((m): m is Extract<HostMessage, { kind: 'answer' }> => m.kind === 'answer');
+    const end = await waitFor('the answer again', () => answers().find((m) => m.event === 'end'));
+    assert.ok(end.event === 'end' && !end.error, JSON.stringify(end));
+    const start = answers().find((m) => m.event === 'start');
+    assert.ok(start?.event === 'start' && start.given === true && start.requestId === summary.requestId);
+    const tokens = answers().flatMap((m) => (m.event === 'token' ? [m.token.text] : []));
+    assert.equal(tokens.join('').trim(), 'The code is XK-4471.');
+  },
+);
+
 test('Hub downloads show a progress notification with bytes that closes when loading starts', { skip }, async () => {
   const { DownloadProgress } = await import('../../../src/panel/downloadProgress');
   const download = new DownloadProgress();

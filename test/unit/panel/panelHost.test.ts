@@ -129,4 +129,10 @@ test('panel state for the serializer is validated', () => {
   assert.equal(isInspectorPanelState({ uri: 'file:///a', offset: 0, length: 3, label: 'a' }), true);
   assert.equal(isInspectorPanelState({ offset: '0', length: 3, label: 'a' }), false);
   assert.equal(isInspectorPanelState(undefined), false);
+  const state = { uri: 'file:///a', offset: 0, length: 3, label: 'a' };
+  assert.equal(isInspectorPanelState({ ...state, answer: { given: true } }), true);
+  assert.equal(isInspectorPanelState({ ...state, answer: { maxTokens: 5, temperature: 0, seed: 1 } }), true);
+  assert.equal(isInspectorPanelState({ ...state, answer: { maxTokens: 0, temperature: 0, seed: 1 } }), false);
+  assert.equal(isInspectorPanelState({ ...state, answer: { maxTokens: 5, temperature: -1, seed: 1 } }), false);
+  assert.equal(isInspectorPanelState({ ...state, answer: 'given' }), false);
 });

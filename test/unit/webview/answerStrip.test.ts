@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   answerFocusRow,
+  answerRequestOf,
   attributionShading,
   noAnswer,
   reduceAnswer,
@@ -80,4 +81,24 @@ test("a span's attribution: kept by the strip, and shading each prompt token by 
   assert.equal(max, 4);
   const failed = reduceAnswer(s, { kind: 'answer', requestId: 3, event: 'attribution-failed', error: 'no' });
   assert.equal(failed.attributionError, 'no');
+});
+
+test('a finished answer is asked for again after a window reload: the same sampling, or the text’s own', () => {
+  let s: AnswerState = reduceAnswer(noAnswer, {
+    kind: 'answer',
+    requestId: 3,
+    event: 'start',
+    maxTokens: 8,
+    temperature: 0.7,
+    seed: 4,
+  });
+  s = reduceAnswer(s, token(0, ' Paris', 0, 6, 1, 5));
+  assert.equal(answerRequestOf(s), null, 'not while it is being written');
+  const stopped = reduceAnswer(s, { kind: 'answer', requestId: 3, event: 'end', stopped: true });
+  assert.deepEqual(answerRequestOf(stopped), { maxTokens: 1, temperature: 0.7, seed: 4 });
+  assert.equal(answerRequestOf(reduceAnswer(s, { kind: 'answer', requestId: 3, event: 'end', error: 'x' })), null);
+  let given = reduceAnswer(noAnswer, { kind: 'answer', requestId: 3, event: 'start', maxTokens: 0, given: true });
+  given = reduceAnswer(given, token(0, ' Paris', 0, 6, 1, 5));
+  given = reduceAnswer(given, { kind: 'answer', requestId: 3, event: 'end' });
+  assert.deepEqual(answerRequestOf(given), { given: true });
 });
