@@ -2,8 +2,9 @@
 // key's value vector after that head's slice of the output projection, ‖v_j W_O^h‖, one extra projection
 // per layer. From the tapped probabilities (attentionTap.ts) it follows the MatMul with V forward through
 // Transpose/Reshape to the output projection (a MatMul with a [heads·headDim, hidden] initializer), then
-// appends Reshape(W_O → [heads, headDim, hidden]), MatMul(V, ·) → [1, heads, n, hidden] and the L2 norm
-// over hidden → [1, heads, n], cast to float32 and exposed as an output.
+// appends G_h = W_O^h (W_O^h)ᵀ ([heads, headDim, headDim], from the weights alone, so folded at load) and
+// ‖v_j W_O^h‖ = sqrt(v_j · G_h v_j) → [1, heads, n], float32, exposed as an output: n·heads·headDim² a
+// layer rather than the n·hidden² of projecting V.
 import { EngineError } from '../engineError';
 import { graphOps } from './graphOps';
 import { consumersOf, ElemType, type ModelProto, type NodeProto } from './onnxGraph';
@@ -48,10 +49,19 @@ export function appendValueNorms(model: ModelProto, taps: readonly string[], hea
     const dims = (wo?.dims ?? []).map(Number);
     if (!wo || dims.length !== 2 || dims[0] % heads !== 0)
       throw unsupported(`layer ${layer}'s output projection is not a MatMul with a [heads·headDim, hidden] weight`);
-    const wo3 = ops.node('Reshape', [wo.name ?? '', ops.ints([heads, dims[0] / heads, dims[1]])]);
-    const projected = ops.cast(ops.node('MatMul', [value, wo3]), ElemType.FLOAT);
-    const squared = ops.node('Mul', [projected, projected]);
-    const norm = ops.node('Sqrt', [ops.node('ReduceSum', [squared, ops.ints([-1])], { keepdims: 0 })]);
+    // ‖v W_O^h‖² = v·(G_h v) with G_h = W_O^h (W_O^h)ᵀ [headDim, headDim]: G reads only the weights, so
+    // onnxruntime folds it when the session loads, and a run costs n·heads·headDim² rather than n·hidden².
+    const wo3 = ops.cast(
+      ops.node('Reshape', [wo.name ?? '', ops.ints([heads, dims[0] / heads, dims[1]])]),
+      ElemType.FLOAT,
+    );
+    const gram = ops.node('MatMul', [wo3, ops.node('Transpose', [wo3], { perm: [0, 2, 1] })]);
+    const v = ops.cast(value, ElemType.FLOAT);
+    const quadratic = ops.node('ReduceSum', [ops.node('Mul', [v, ops.node('MatMul', [v, gram])]), ops.ints([-1])], {
+      keepdims: 0,
+    });
+    // Rounding can take a zero norm's square a hair below 0.
+    const norm = ops.node('Sqrt', [ops.node('Relu', [quadratic])]);
     ops.expose([norm]);
     return norm;
   });
