@@ -111,7 +111,16 @@ export class InspectorApp {
     );
     this.matrixView = new MatrixView({ pick: (query, key) => this.dispatch({ kind: 'pick-cell', query, key }) });
     this.heads = new HeadGrid({
-      select: (layer, head) => this.dispatch({ kind: 'controls', change: { layer, head, mode: 'attention' } }),
+      // A head picked in the grid shows its own weights: rollout (over all heads) gives way to attention.
+      select: (layer, head) =>
+        this.dispatch({
+          kind: 'controls',
+          change: {
+            layer,
+            head,
+            mode: this.state.controls.mode === 'rollout' ? 'attention' : this.state.controls.mode,
+          },
+        }),
     });
     const card = (
       cls: string,
@@ -342,13 +351,13 @@ export class InspectorApp {
     this.heads.setShape(h.model.layers, h.model.heads);
     this.controls.setShape(h.model.layers, h.model.heads);
     requestAnimationFrame(() => this.controls.show(this.state.controls));
-    this.heads.setSelection(controls.layer, controls.head, controls.mode === 'attention');
+    this.heads.setSelection(controls.layer, controls.head, controls.mode !== 'rollout');
   }
 
   private drawControls(): void {
     const v = this.state.controls;
     this.controls.show(v);
-    this.heads.setSelection(v.layer, v.head, v.mode === 'attention');
+    this.heads.setSelection(v.layer, v.head, v.mode !== 'rollout');
   }
 
   /** What the panel serializer needs to re-run this inspection after a window reload. */
