@@ -1,7 +1,8 @@
 // Scenario: the answer strip. Inspect a prompt; Generate in the panel (tokens stream in, each with its
 // attention); hover an answer token (the prompt is shaded by what it read); select a span of the answer (the
 // Sections card gains its "span needs" column); then Attribute Answer from the editor, whose numbered
-// progress shows in the panel's strip (the attribution runs in the inspector's worker, no child process).
+// progress shows in the panel's strip (the attribution runs in the inspector's worker, no child process);
+// and a text with its own answer after ---answer---: Given answer reads it into the strip, its tokens hover.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { useScenario } from './harness/scenario';
@@ -27,7 +28,11 @@ const PROMPT = [
   'Question: what is the access code for the archive room?\nAnswer: The access code for the archive room is',
 ].join('\n\n');
 const scenario = useScenario(SCENARIO, {
-  workspaceFiles: { 'library.md': PROMPT, 'answered.md': `${PROMPT}\n---answer---\nXK-4471\n` },
+  workspaceFiles: {
+    'library.md': PROMPT,
+    'answered.md': `${PROMPT}\n---answer---\nXK-4471\n`,
+    'given.md': `${PROMPT}\n---answer---\nThe code is XK-4471.\n`,
+  },
   userSettings: { 'promptAttention.executionProvider': 'cpu' },
 });
 
@@ -88,4 +93,27 @@ test('Attribute Answer from the editor shows its progress in the panel and its C
     .locator('.answer-attribution', { hasText: /^Attribute Answer: Done$/ })
     .waitFor({ state: 'visible', timeout: MEDIUM });
   await screenshot(page, SCENARIO, '5-progress-in-panel');
+});
+
+test('A text with ---answer---: Given answer reads it into the strip, and its tokens hover', async () => {
+  const { page } = scenario().workbench;
+  await openFile(page, 'given.md');
+  await runCommand(page, INSPECT_COMMAND);
+  await waitForTokens(page);
+  const panel = inspectorFrame(page);
+  await panel.locator('#read-answer').waitFor({ state: 'visible', timeout: MEDIUM });
+  await panel.locator('#read-answer').click();
+  await panel
+    .locator('.answer-status', { hasText: /tokens of the given answer/ })
+    .waitFor({ state: 'visible', timeout: LONG });
+  assert.match(await panel.locator('.answer-tokens').innerText(), /XK-4471/);
+  const answerTokens = panel.locator('.answer-tokens [data-token-index]');
+  await answerTokens.last().hover();
+  await waitUntil('the prompt to be shaded by the given answer token', async () => {
+    const weights = await panel
+      .locator('.tokens:not(.answer-tokens) [data-token-index]')
+      .evaluateAll((nodes) => nodes.map((node) => Number((node as HTMLElement).dataset.weight ?? '0')));
+    return weights.filter((w) => w > 0).length >= 3 ? weights : undefined;
+  });
+  await screenshot(page, SCENARIO, '6-given-answer');
 });
