@@ -136,7 +136,8 @@ export function buildGgufFixture(options: FixtureOptions): GgufFixture {
     add(name, [inCols, outRows], options.type, matrix(outRows, inCols, std));
 
   // A tied head reads the embedding: smaller rows keep the next token from being the current one.
-  const embedStd = options.tied ? 0.1 : 1;
+  // Gemma scales the embedding by √hidden: rows of 1/√hidden keep the residual near RMS 1, so attention matters.
+  const embedStd = options.tied ? 0.1 : arch === 'gemma3' ? 1 / Math.sqrt(D) : 1;
   const embed = add('token_embd.weight', [D, s.vocab], options.embedType ?? options.type, matrix(s.vocab, D, embedStd));
   const outputNorm = vector('output_norm.weight', normWeights(D));
   const output = options.tied

@@ -162,14 +162,11 @@ function attention(
   const maskKey = String(window);
   if (!masks.has(maskKey)) masks.set(maskKey, attentionMask(c, window));
   // Grouped: the g = H/KV query heads of a KV head are contiguous, so Q viewed as [1, KV, g·n, d] meets K as is.
-  const grouped = b.node('Reshape', [qSite, b.ints([1, h.kvHeads, -1, d])]);
+  // The scale goes on Q (n·d values) rather than on the scores (n² per head): one [H, n, n] tensor fewer.
+  const grouped = b.node('Reshape', [b.node('Mul', [qSite, b.float(h.attentionScale)]), b.ints([1, h.kvHeads, -1, d])]);
   const scores = b.node('MatMul', [grouped, b.node('Transpose', [kSite], { perm: [0, 1, 3, 2] })]);
   const square = b.node('Reshape', [scores, b.node('Concat', [b.ints([1, h.heads]), c.n, c.n], { axis: 0 })]);
-  const probabilities = b.node(
-    'Softmax',
-    [b.node('Add', [b.node('Mul', [square, b.float(h.attentionScale)]), masks.get(maskKey) as string])],
-    { axis: -1 },
-  );
+  const probabilities = b.node('Softmax', [b.node('Add', [square, masks.get(maskKey) as string])], { axis: -1 });
   const context = b.node('MatMul', [
     b.node('Reshape', [probabilities, b.node('Concat', [b.ints([1, h.kvHeads, -1]), c.n], { axis: 0 })]),
     vHeads,

@@ -68,6 +68,34 @@ export class ModelBuilder {
     return outputs;
   }
 
+  /** Where an external initializer's bytes lie in the external-data file (null: inline or unknown). */
+  placement(name: string): { offset: number; length: number } | null {
+    const t = this.initializers.find((i) => i.name === name);
+    const entry = (key: string): number => Number(t?.externalData?.find((e) => e.key === key)?.value ?? NaN);
+    return t?.externalData?.length ? { offset: entry('offset'), length: entry('length') } : null;
+  }
+
+  /** A new initializer over a byte range of an external one's data (no copy: both point into the same file). */
+  view(source: string, dataType: number, dims: readonly number[], byteOffset: number, byteLength: number): string {
+    const at = this.placement(source);
+    if (!at) throw new Error(`${source} is not external data`);
+    const name = this.name(`${source}.rows`);
+    this.initializers.push(
+      onnx.TensorProto.create({
+        name,
+        dataType,
+        dims: [...dims],
+        dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+        externalData: [
+          { key: 'location', value: this.sink.location },
+          { key: 'offset', value: String(at.offset + byteOffset) },
+          { key: 'length', value: String(byteLength) },
+        ],
+      }),
+    );
+    return name;
+  }
+
   /** An initializer; large ones are written to the external-data file now. */
   tensor(base: string, dataType: number, dims: readonly number[], bytes: Uint8Array): string {
     const name = this.name(base);

@@ -105,9 +105,38 @@ export function prepareMatrix(b: ModelBuilder, source: MatrixSource, gatherOnly 
   return { kind: 'nbits', K, N, bits, block, packed, scales, zeros, floatZeros, zero, offsets };
 }
 
+/** 8-bit MatMulNBits dequantizes its whole B to float32 on each call (onnxruntime 1.30's CPU kernel): a large
+ * matrix (the LM head: 151,936 × 896 is 545 MB as float32) runs in row chunks of at most this many weights,
+ * each a view of the same bytes, so the transient buffer stays small. */
+const CHUNK_WEIGHTS = 8 * 2 ** 20;
+
 /** x [rows, K] → [rows, N]. */
 export function applyMatrix(b: ModelBuilder, x: string, m: PreparedMatrix): string {
   if (m.kind === 'float') return b.node('Gemm', [x, m.table], { transB: 1 });
+  if (m.bits === 8 && m.K * m.N > CHUNK_WEIGHTS && b.placement(m.packed) && b.placement(m.scales)) {
+    const rowsPer = Math.max(1, Math.floor(CHUNK_WEIGHTS / m.K));
+    const blocks = m.K / m.block;
+    const parts: string[] = [];
+    for (let start = 0; start < m.N; start += rowsPer) {
+      const rows = Math.min(rowsPer, m.N - start);
+      const view = (t: string, type: number, dims: number[], bytesPerRow: number): string =>
+        b.view(t, type, dims, start * bytesPerRow, rows * bytesPerRow);
+      parts.push(
+        applyMatrix(b, x, {
+          ...m,
+          N: rows,
+          packed: view(m.packed, ElemType.UINT8, [rows, blocks, m.block], m.K),
+          scales: view(m.scales, ElemType.FLOAT, [rows * blocks], 4 * blocks),
+          zeros: m.zeros && b.placement(m.zeros) ? view(m.zeros, ElemType.UINT8, [rows * blocks], blocks) : m.zeros,
+          offsets:
+            m.offsets && b.placement(m.offsets)
+              ? view(m.offsets, ElemType.FLOAT, [rows, blocks], 4 * blocks)
+              : m.offsets,
+        }),
+      );
+    }
+    return b.node('Concat', parts, { axis: -1 });
+  }
   const inputs = [x, m.packed, m.scales, ...(m.zeros ? [m.zeros] : [])];
   const y = b.node(
     'MatMulNBits',

@@ -21,7 +21,7 @@ import type { GgufFile, GgufTensorInfo } from './ggufFile';
 import { readGgufFile } from './ggufFile';
 import { dequantize, encodeQ8_0, isFloatType, Q8_0 } from './ggufQuants';
 
-const GGUF_GRAPH_VERSION = 'gguf-v1';
+const GGUF_GRAPH_VERSION = 'gguf-v3';
 const OPSET = 18;
 const WEIGHTS_FILE = 'weights.bin';
 
@@ -171,9 +171,20 @@ export async function prepareBuiltModel(
     const found = await readEntry(entry);
     if (found) return { file, modelPath, stats: found.stats };
   }
-  // The session holds about the file's size (the weights stay quantized); refuse before building.
+  // What the session will hold: float matrices as fp32 (or 8-bit when requantized), quantized ones re-encoded
+  // (5- and 6-bit codes take 8 bits); refuse before building.
+  const graphBytes = [...file.tensors.values()].reduce(
+    (sum, t) =>
+      sum +
+      (!isFloatType(t.type)
+        ? t.bytes * 1.6
+        : file.requantize8 && t.dims.length === 2
+          ? t.elements * 1.1
+          : t.elements * 4),
+    0,
+  );
   const free = (options.freeBytes ?? os.freemem)();
-  const needed = Math.ceil(file.size * 1.3) + 256 * 2 ** 20;
+  const needed = Math.ceil(graphBytes) + 256 * 2 ** 20;
   if (needed > free)
     throw new EngineError(
       `Loading ${path.basename(ggufPath)} needs about ${(needed / 2 ** 30).toFixed(1)} GiB of memory; the machine has ${(free / 2 ** 30).toFixed(1)} GiB free.`,

@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { EngineError } from '../../../src/engine/engineError';
+import { prepareGgufModel } from '../../../src/engine/runtime/ggufModel';
 import { ModelCache } from '../../../src/engine/runtime/modelCache';
 import type { GgufFixture } from '../../helpers/ggufFixtures';
 import { buildGgufFixture, tinyVocabulary } from '../../helpers/ggufFixtures';
@@ -108,3 +109,12 @@ for (const [label, make, expected] of CASES) {
     assert.ok((await fs.readdir(path.join(cacheDir, 'gguf'))).length <= 1, 'only the good file has an entry');
   });
 }
+
+test('the memory check runs before the build: too little free memory is one line and no cache entry', async () => {
+  const cacheDir = path.join(dir, 'cache-memory');
+  await assert.rejects(
+    prepareGgufModel(path.join(dir, 'good.gguf'), cacheDir, { freeBytes: () => 64 * 2 ** 20 }),
+    /needs about .* GiB of memory; the machine has 0\.1 GiB free/,
+  );
+  assert.deepEqual(await fs.readdir(path.join(cacheDir, 'gguf')).catch(() => []), []);
+});

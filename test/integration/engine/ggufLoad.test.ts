@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { ProgressUpdate } from '../../../src/shared/protocol';
+import { decodeModel } from '../../../src/engine/graph/onnxGraph';
 import { ModelCache } from '../../../src/engine/runtime/modelCache';
 import { buildGgufFixture } from '../../helpers/ggufFixtures';
 import { ggufReferenceForward, softmaxRow } from '../../helpers/ggufReference';
@@ -68,4 +69,32 @@ test('a .gguf path loads, builds once with progress, and its next-token probabil
     entries.every((e) => !e.includes('.tmp-')),
     'no temporary folder is left',
   );
+});
+
+test('a large 8-bit LM head runs in row chunks (views of the same bytes) with the same next-token distribution', async () => {
+  const shape = { hidden: 256, layers: 1, heads: 4, kvHeads: 2, intermediate: 512, vocab: 33000, context: 512 };
+  const fixture = buildGgufFixture({ arch: 'qwen2', type: 'Q8_0', shape });
+  const file = path.join(dir, 'big-head.gguf');
+  await fs.writeFile(file, fixture.bytes);
+  const { cache } = await load(file);
+  const model = await cache.get(file, 'cpu', () => undefined);
+  const ids = [5, 300, 301, 302, 303, 32999];
+  const run = await model.runTensors(ids, { probabilities: false });
+  await cache.release();
+  const ours = softmaxRow(run.lastLogits as Float32Array, 0, shape.vocab);
+  const exact = softmaxRow(ggufReferenceForward(fixture, ids).logits, ids.length - 1, shape.vocab);
+  let worst = 0;
+  for (let i = 0; i < exact.length; i++) worst = Math.max(worst, Math.abs(ours[i] - exact[i]));
+  assert.ok(worst <= 2e-3, `next off the float64 pass by ${worst}`);
+  const entries = await fs.readdir(path.join(dir, 'cache', 'gguf'));
+  const graphs = await Promise.all(
+    entries.map((e) => fs.readFile(path.join(dir, 'cache', 'gguf', e, 'model.onnx')).then((b) => decodeModel(b))),
+  );
+  const chunks = graphs.map(
+    (g) =>
+      (g.graph?.node ?? []).filter(
+        (n) => n.opType === 'MatMulNBits' && /^output\.weight_\d+\.rows/.test(n.input?.[1] ?? ''),
+      ).length,
+  );
+  assert.ok(Math.max(...chunks) >= 2, `the head runs in chunks (${chunks.join(', ')})`);
 });
