@@ -13,8 +13,8 @@ import type { ModelProto } from './onnxGraph';
 
 /** The operations the statistics subgraphs are written in. */
 export interface GraphOps {
-  /** Appends a node with integer attributes; returns its (first) output name. */
-  node(opType: string, inputs: string[], intAttrs?: Record<string, number>): string;
+  /** Appends a node with integer (or integer list) attributes; returns its (first) output name. */
+  node(opType: string, inputs: string[], intAttrs?: IntAttrs): string;
   /** A 1-D int64 constant. */
   ints(values: readonly number[]): string;
   /** An empty 1-D constant of this element type (the untaken branch of an If). */
@@ -27,7 +27,7 @@ export interface GraphOps {
   reduceMax(input: string, axis: number, keepdims: boolean): string;
   cast(input: string, to: number): string;
   /** A node with several outputs (TopK); returns them all. */
-  multi(opType: string, inputs: string[], outputs: number, intAttrs?: Record<string, number>): string[];
+  multi(opType: string, inputs: string[], outputs: number, intAttrs?: IntAttrs): string[];
   /** If(condition): runs only the branch taken; each branch returns its results, which become the If's outputs. */
   ifElse(condition: string, thenBranch: () => string[], elseBranch: () => string[]): string[];
   /** Builds nodes into a list of their own (not the graph); returns that list for `insertAfter`. */
@@ -41,7 +41,11 @@ export interface GraphOps {
   readonly opset: number;
 }
 
+/** Node attributes: an int, or a list of ints (Transpose's perm). */
+export type IntAttrs = Record<string, number | readonly number[]>;
+
 const INT = onnx.AttributeProto.AttributeType.INT;
+const INTS = onnx.AttributeProto.AttributeType.INTS;
 const SHAPE_OPS = new Set([
   'Shape',
   'Gather',
@@ -86,8 +90,12 @@ export function graphOps(model: ModelProto, prefix: string): GraphOps {
     }
     return undefined;
   };
-  const attributes = (intAttrs: Record<string, number>): onnx.IAttributeProto[] =>
-    Object.entries(intAttrs).map(([key, i]) => onnx.AttributeProto.create({ name: key, type: INT, i }));
+  const attributes = (intAttrs: IntAttrs): onnx.IAttributeProto[] =>
+    Object.entries(intAttrs).map(([key, v]) =>
+      typeof v === 'number'
+        ? onnx.AttributeProto.create({ name: key, type: INT, i: v })
+        : onnx.AttributeProto.create({ name: key, type: INTS, ints: [...v] }),
+    );
   const initializer = (dataType: number, dims: number[], bytes: ArrayBufferView): string => {
     const key = `${dataType}:${dims.join('x')}:${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')}`;
     const known = constants.get(key);
@@ -117,7 +125,7 @@ export function graphOps(model: ModelProto, prefix: string): GraphOps {
     );
     if (into === target && scopes.length > 1) for (const o of outputs) branchLocal.add(o);
   };
-  const multi = (opType: string, inputs: string[], count: number, intAttrs: Record<string, number> = {}): string[] => {
+  const multi = (opType: string, inputs: string[], count: number, intAttrs: IntAttrs = {}): string[] => {
     // Identity stays distinct: a branch's outputs are Identity nodes and must keep their own names.
     const key = opType === 'Identity' ? null : `${opType}(${inputs.join(',')})${JSON.stringify(intAttrs)}#${count}`;
     const lift = key !== null && liftable(opType, inputs);
@@ -129,7 +137,7 @@ export function graphOps(model: ModelProto, prefix: string): GraphOps {
     if (lift) for (const o of outputs) shapeLike.add(o);
     return outputs;
   };
-  const node = (opType: string, inputs: string[], intAttrs: Record<string, number> = {}): string =>
+  const node = (opType: string, inputs: string[], intAttrs: IntAttrs = {}): string =>
     multi(opType, inputs, 1, intAttrs)[0];
   const branch = (build: () => string[]): onnx.IGraphProto => {
     const saved = target;

@@ -18,6 +18,9 @@ import type { AttentionTapPlan } from './attentionTap';
 import type { StatsOutputs } from './attentionStatsGraph';
 import { appendAttentionStats } from './attentionStatsGraph';
 import { planAttentionTap } from './attentionTap';
+import type { AttentionSite } from './attentionSite';
+import type { SiteShape } from './onnxSites';
+import { exposeSites, findAttentionSites } from './onnxSites';
 import { firstLine } from '../../shared/errorText';
 import { EngineError } from '../engineError';
 import type { Dim, ModelProto } from './onnxGraph';
@@ -31,7 +34,7 @@ import {
   valueShape,
 } from './onnxGraph';
 
-const SURGERY_VERSION = 'tap-v17';
+const SURGERY_VERSION = 'tap-v18';
 const EDGE_BYTES = 1024 * 1024;
 /** Initializers below this stay inline in the tapped graph. */
 const EXTERNAL_MIN_BYTES = 1024;
@@ -50,6 +53,8 @@ export interface TappedModelInfo {
   readonly graphVocabSize: number | null;
   /** Per-layer received-attention and rollout outputs computed in the graph (attentionStatsGraph.ts). */
   readonly stats: StatsOutputs;
+  /** Per layer, where its post-rotary Q and K leave the graph (fp16), for rows on demand; null: not found. */
+  readonly sites: readonly AttentionSite[] | null;
 }
 
 export interface TappedModel extends TappedModelInfo {
@@ -156,7 +161,13 @@ async function readEntry(entryDir: string, layers: number): Promise<TappedModelI
       return null;
     for (const [file, size] of Object.entries(meta.links))
       if ((await fs.stat(path.join(entryDir, file))).size !== size) return null;
-    return { plan: meta.plan, inputs: meta.inputs, graphVocabSize: meta.graphVocabSize, stats: meta.stats };
+    return {
+      plan: meta.plan,
+      inputs: meta.inputs,
+      graphVocabSize: meta.graphVocabSize,
+      stats: meta.stats,
+      sites: meta.sites ?? null,
+    };
   } catch {
     return null;
   }
@@ -167,6 +178,8 @@ export interface PrepareOptions {
   readonly rebuild?: boolean;
   /** Called when the surgery has to run (once per model): the caller says "preparing the model". */
   readonly onPreparing?: () => void;
+  /** The model's attention shape (config.json): with it, each layer's Q and K are found and kept. */
+  readonly attention?: SiteShape;
 }
 
 /** Returns the tapped model for `modelFile`, doing the surgery when the cache has no valid entry for it. */
@@ -213,11 +226,13 @@ export async function prepareTappedModel(
     model,
     plan.outputNames.map((name) => makeValueInfo(name, 0, null)),
   );
+  const found = options.attention ? findAttentionSites(model, plan.outputNames, options.attention) : null;
   const info: TappedModelInfo = {
     plan,
     inputs,
     graphVocabSize: vocab,
     stats: appendAttentionStats(model, plan.outputNames),
+    sites: found ? exposeSites(model, found, 'float16') : null,
   };
 
   try {

@@ -16,6 +16,8 @@ import { ALL_ROWS, PROBABILITY_ROWS_INPUT } from '../graph/attentionStatsGraph';
 import { EngineError } from '../engineError';
 import { BAND_WIDTH } from '../graph/headScoreGraph';
 import type { HeadScoreInputs } from '../analysis/headRoles';
+import type { LayerQK } from '../analysis/exactRows';
+import { ExactRows } from '../analysis/exactRows';
 import type { ProviderOptions } from './executionProviders';
 import { createSession } from './executionProviders';
 import type { ModelConfig } from './modelConfig';
@@ -60,6 +62,8 @@ export interface AttentionTensors {
   /** Σ over layers ≥ longRangeFrom of the mean over heads, [n, n]. */
   readonly longRange: Float32Array;
   readonly longRangeFrom: number;
+  /** Every layer's kept Q and K, for exact rows on demand; null where the graph's Q/K were not found. */
+  readonly exact: ExactRows | null;
 }
 
 export interface RunOptions {
@@ -117,8 +121,10 @@ export class LoadedModel {
       gpu: options.provider !== 'cpu' && options.provider !== 'auto',
     });
     const modelFile = file.file;
+    const attention = { heads: config.heads, kvHeads: config.kvHeads, headDim: config.headDim };
     let tapped = await prepareTappedModel(modelFile, config.layers, options.cacheDir, {
       onPreparing: options.onPreparing,
+      attention,
     });
     const vocab = tapped.graphVocabSize ?? config.vocabSize;
     if (vocab !== null && tokenizer.vocabSize > vocab) {
@@ -141,6 +147,7 @@ export class LoadedModel {
         tapped = await prepareTappedModel(modelFile, config.layers, options.cacheDir, {
           rebuild: true,
           onPreparing: options.onPreparing,
+          attention,
         });
         created = await createSession(tapped.modelPath, options.provider, providerOptions(tapped));
       } catch (error) {
@@ -221,6 +228,7 @@ export class LoadedModel {
         ]),
       ];
       if (probabilities) fetches.push(...stats.probabilities);
+      for (const site of this.tapped.sites ?? []) fetches.push(site.q, site.k);
       outputs = await this.session.run(feeds, fetches);
     } catch (error) {
       throw new EngineError(`Model run failed: ${firstLine(error)}`);
@@ -260,7 +268,40 @@ export class LoadedModel {
         rollout: rowsOf(o.rollout, n),
       };
     });
-    return { layers, longRange: read<Float32Array>(stats.longRange), longRangeFrom: stats.longRangeFrom };
+    return {
+      layers,
+      longRange: read<Float32Array>(stats.longRange),
+      longRangeFrom: stats.longRangeFrom,
+      exact: this.exactRows(outputs, n),
+    };
+  }
+
+  /** Whether exact rows can be computed on demand (the graph's Q and K were found). */
+  get hasExactRows(): boolean {
+    return this.tapped.sites !== null;
+  }
+
+  private exactRows(outputs: ort.InferenceSession.OnnxValueMapType, n: number): ExactRows | null {
+    const sites = this.tapped.sites;
+    if (!sites) return null;
+    const kept = (name: string): Uint16Array | Float32Array => {
+      const tensor = outputs[name] as ort.Tensor;
+      return tensor.type === 'float16' ? (tensor.data as Uint16Array) : (tensor.data as Float32Array);
+    };
+    const layers = sites.map((site): LayerQK => ({
+      q: kept(site.q),
+      k: kept(site.k),
+      heads: site.heads,
+      kvHeads: site.kvHeads,
+      headDim: site.headDim,
+      scale: site.scale,
+      slidingWindow: site.slidingWindow,
+      softcap: site.softcap,
+    }));
+    for (const l of layers)
+      if (l.q.length !== l.heads * n * l.headDim || l.k.length !== l.kvHeads * n * l.headDim)
+        throw new EngineError(`The kept queries and keys do not have the shape [heads, ${n}, ${l.headDim}].`);
+    return new ExactRows(n, layers);
   }
 
   async dispose(): Promise<void> {

@@ -1,0 +1,138 @@
+// Exact attention rows on demand, from each layer's post-rotary Q and K kept after the run (fp16 or fp32):
+// row q of head h is softmax(scale · q_h · K_{kv(h)}ᵀ) over keys 0..q (a sliding window and soft-capping as the
+// layer's site says), the head mean is the mean of the heads' rows. One row costs q·headDim multiply-adds per
+// head, so any row of any layer and head at any length is a few milliseconds; nothing n² is ever held.
+// Pure: typed arrays in, typed arrays out (the worker holds one ExactRows per inspection).
+
+/** One layer's kept tensors: q [heads, n, d] and k [kvHeads, n, d], row-major, fp16 bits or float32. */
+export interface LayerQK {
+  readonly q: Uint16Array | Float32Array;
+  readonly k: Uint16Array | Float32Array;
+  readonly heads: number;
+  readonly kvHeads: number;
+  readonly headDim: number;
+  readonly scale: number;
+  readonly slidingWindow: number | null;
+  readonly softcap: number | null;
+}
+
+let halfTable: Float32Array | null = null;
+
+/** fp16 bits → float32, for all 65,536 patterns (decoding by lookup). */
+export function halfToFloatTable(): Float32Array {
+  if (halfTable) return halfTable;
+  const table = new Float32Array(65536);
+  for (let h = 0; h < 65536; h++) {
+    const exponent = (h >> 10) & 0x1f;
+    const mantissa = h & 0x3ff;
+    const sign = h & 0x8000 ? -1 : 1;
+    table[h] =
+      exponent === 0
+        ? sign * 2 ** -14 * (mantissa / 1024)
+        : exponent === 31
+          ? mantissa
+            ? NaN
+            : sign * Infinity
+          : sign * 2 ** (exponent - 15) * (1 + mantissa / 1024);
+  }
+  halfTable = table;
+  return table;
+}
+
+function toFloat(data: Uint16Array | Float32Array, from: number, length: number, out: Float32Array): Float32Array {
+  if (data instanceof Float32Array) {
+    out.set(data.subarray(from, from + length));
+    return out;
+  }
+  const table = halfToFloatTable();
+  for (let i = 0; i < length; i++) out[i] = table[data[from + i]];
+  return out;
+}
+
+export class ExactRows {
+  /** Decoded keys of the layer asked for last (one layer: the hover moves along a layer). */
+  private cachedLayer = -1;
+  private cachedKeys: Float32Array | null = null;
+
+  constructor(
+    readonly n: number,
+    private readonly layers: readonly LayerQK[],
+  ) {}
+
+  get layerCount(): number {
+    return this.layers.length;
+  }
+
+  heads(layer: number): number {
+    return this.layers[layer]?.heads ?? 0;
+  }
+
+  /** Bytes held (what the worker keeps between the run and the next inspection). */
+  get bytes(): number {
+    return this.layers.reduce((sum, l) => sum + l.q.byteLength + l.k.byteLength, 0);
+  }
+
+  private keys(layer: number): Float32Array {
+    if (this.cachedLayer === layer && this.cachedKeys) return this.cachedKeys;
+    const l = this.layers[layer];
+    const length = l.kvHeads * this.n * l.headDim;
+    this.cachedKeys = toFloat(l.k, 0, length, new Float32Array(length));
+    this.cachedLayer = layer;
+    return this.cachedKeys;
+  }
+
+  /**
+   * The weights of query `query` over keys 0..n−1 (zero after the query): one head's, or with head null the
+   * mean over heads. Throws a RangeError for a layer, head or query outside the inspection.
+   */
+  row(layer: number, head: number | null, query: number): Float32Array {
+    const l = this.layers[layer];
+    if (!l) throw new RangeError(`no layer ${layer}`);
+    if (!Number.isInteger(query) || query < 0 || query >= this.n) throw new RangeError(`no token ${query}`);
+    if (head !== null && (!Number.isInteger(head) || head < 0 || head >= l.heads))
+      throw new RangeError(`no head ${head}`);
+    const out = new Float32Array(this.n);
+    const scratch = new Float32Array(query + 1);
+    if (head !== null) {
+      this.headRow(layer, head, query, scratch);
+      out.set(scratch);
+      return out;
+    }
+    for (let h = 0; h < l.heads; h++) {
+      this.headRow(layer, h, query, scratch);
+      for (let j = 0; j <= query; j++) out[j] += scratch[j] / l.heads;
+    }
+    return out;
+  }
+
+  private headRow(layer: number, head: number, query: number, out: Float32Array): void {
+    const l = this.layers[layer];
+    const d = l.headDim;
+    const n = this.n;
+    const keys = this.keys(layer);
+    const kv = Math.floor(head / (l.heads / l.kvHeads));
+    const q = toFloat(l.q, (head * n + query) * d, d, new Float32Array(d));
+    const first = l.slidingWindow === null ? 0 : Math.max(0, query - l.slidingWindow + 1);
+    let max = -Infinity;
+    for (let j = 0; j <= query; j++) {
+      if (j < first) {
+        out[j] = -Infinity;
+        continue;
+      }
+      const base = (kv * n + j) * d;
+      let dot = 0;
+      for (let c = 0; c < d; c++) dot += q[c] * keys[base + c];
+      let s = dot * l.scale;
+      if (l.softcap !== null) s = l.softcap * Math.tanh(s / l.softcap);
+      out[j] = s;
+      if (s > max) max = s;
+    }
+    let sum = 0;
+    for (let j = 0; j <= query; j++) {
+      const e = j < first ? 0 : Math.exp(out[j] - max);
+      out[j] = e;
+      sum += e;
+    }
+    for (let j = 0; j <= query; j++) out[j] /= sum;
+  }
+}
