@@ -4,6 +4,7 @@ import type { ExecutionProviderSetting, InspectionEvent, InspectionEventSink } f
 import type { ModelDtype } from './runtime/modelFiles';
 import { firstLine } from '../shared/errorText';
 import { EngineError } from './engineError';
+import type { ExactRows } from './analysis/exactRows';
 
 export { EngineError } from './engineError';
 export { InspectionCancelled, runInspection } from './inspection';
@@ -29,6 +30,9 @@ export interface InspectRequest {
   /** Inspect as a chat through the model's template: the text is the system message (or holds role sections);
    * `userMessage` (the promptAttention.chat.userMessage setting) is added when it names no user turn. */
   readonly chat?: { readonly userMessage: string };
+  /** The caller asks for rows when it shows them (attentionRowRequest.ts): no per-head rows are computed
+   * in advance above the dense limit. */
+  readonly rowsOnDemand?: boolean;
 }
 
 /** Where runInspection sends its events; `onRawLayer` (optional) gets each layer's float32 probabilities
@@ -36,6 +40,8 @@ export interface InspectRequest {
 export interface InspectionOutput {
   readonly emit: InspectionEventSink;
   onRawLayer?(layer: number, data: Float32Array, heads: number, n: number): void;
+  /** Gets what exact rows are computed from after the run (null: the graph kept no Q and K). */
+  onExactRows?(rows: ExactRows | null): void;
 }
 
 export interface InspectHandle {
@@ -57,6 +63,7 @@ export function errorEvent(requestId: number, error: unknown): InspectionEvent {
 
 // For the bench only, which times the layers under an inspection apart (raw session, tapped graph).
 export { LoadedModel } from './runtime/loadedModel';
+export { ExactRows } from './analysis/exactRows';
 export { ModelTokenizer } from './runtime/modelTokenizer';
 export { prefillFeeds } from './runtime/prefillFeeds';
 export { createSession } from './runtime/executionProviders';

@@ -169,6 +169,7 @@ export async function runInspection(
   const ranAt = performance.now();
   const tensors = await model.runTensors(ids, { probabilities: out.onRawLayer !== undefined });
   const layers = tensors.layers;
+  out.onExactRows?.(tensors.exact);
   const runDone = performance.now();
   check();
 

@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import * as path from 'node:path';
 import type { InspectHandle } from '../engine/inspectApi';
 import type { CostSummary, HostMessage, InspectionEvent, WebviewToHostMessage } from '../shared/protocol';
+import { type AttentionRowReply, rowUnavailable } from '../shared/attentionRowRequest';
 import { firstLine } from '../shared/errorText';
 import type { Log } from '../shared/log';
 import { InspectorWorker } from '../worker/inspectorWorker';
@@ -95,7 +96,7 @@ export class InspectorController extends Disposable {
     return panel;
   }
 
-  private post(message: HostMessage): void {
+  private post(message: HostMessage | AttentionRowReply): void {
     this.panel?.post(message);
   }
 
@@ -238,6 +239,10 @@ export class InspectorController extends Disposable {
       case 'focus':
         this.onPanelFocus(message.index, message.attended, message.reveal === true);
         return;
+      case 'attention-row': {
+        this.post(this.worker ? await this.worker.attentionRow(message) : rowUnavailable(message));
+        return;
+      }
       case 'export': {
         const outcome = await exportInspection(this.context, message, record?.result() ?? null, this.log);
         this.post({

@@ -1,5 +1,6 @@
 // The one protocol module: the inspection result's shape, the inspection event stream (engine → worker →
 // host → webview) and the typed messages between the extension host and the webview. No `vscode` import.
+import type { AttentionRowRequest } from './attentionRowRequest';
 
 /** One token with its [start, end) UTF-16 span in the inspected text; text === input.slice(start, end). */
 export interface TokenInfo {
@@ -300,7 +301,9 @@ export type WebviewToHostMessage =
       readonly reveal?: boolean;
     }
   /** PNG comes as a data: URL from the canvas; json and html are built by the host from its result. */
-  | { readonly type: 'export'; readonly requestId: number; readonly kind: ExportKind; readonly pngDataUrl?: string };
+  | { readonly type: 'export'; readonly requestId: number; readonly kind: ExportKind; readonly pngDataUrl?: string }
+  /** One exact attention row, answered by an AttentionRowReply (attentionRowRequest.ts). */
+  | AttentionRowRequest;
 
 /** Every webview message type; shared/webviewMessages.ts validates each one field by field. */
 export const WEBVIEW_MESSAGE_TYPES = [
@@ -309,4 +312,5 @@ export const WEBVIEW_MESSAGE_TYPES = [
   'rerun',
   'focus',
   'export',
+  'attention-row',
 ] as const satisfies readonly WebviewToHostMessage['type'][];

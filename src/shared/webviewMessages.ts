@@ -1,6 +1,7 @@
 // Full validation of what the webview posts to the host: the type and every field, nothing more. A webview
 // runs untrusted text (the prompt) through the DOM, so the host accepts only well-formed messages and
 // logs the rest. No `vscode` import.
+import { parseAttentionRowRequest } from './attentionRowRequest';
 import { WEBVIEW_MESSAGE_TYPES, type AttendedToken, type ExportKind, type WebviewToHostMessage } from './protocol';
 
 const EXPORT_KINDS: readonly ExportKind[] = ['png', 'json', 'html'];
@@ -24,6 +25,7 @@ const allowedKeys: Readonly<Record<WebviewToHostMessage['type'], readonly string
   rerun: ['type', 'requestId'],
   focus: ['type', 'index', 'attended', 'reveal'],
   export: ['type', 'requestId', 'kind', 'pngDataUrl'],
+  'attention-row': ['type', 'requestId', 'inspection', 'layer', 'head', 'query'],
 };
 
 function isAttended(v: unknown): v is AttendedToken {
@@ -64,5 +66,7 @@ export function parseWebviewMessage(value: unknown): WebviewToHostMessage | stri
         return 'export: pngDataUrl must be a string';
       return { type: t, requestId, kind: kind as ExportKind, ...(pngDataUrl !== undefined ? { pngDataUrl } : {}) };
     }
+    case 'attention-row':
+      return parseAttentionRowRequest(value);
   }
 }

@@ -8,6 +8,8 @@ import { Disposable } from '../util/disposable';
 import { firstLine } from '../shared/errorText';
 import { silentLog, type Log } from '../shared/log';
 import type { HostToWorker, WorkerConfig, WorkerToHost } from './workerProtocol';
+import type { AttentionRowReply, AttentionRowRequest } from '../shared/attentionRowRequest';
+import { isAttentionRowReply, rowUnavailable } from '../shared/attentionRowRequest';
 
 export interface InspectorWorkerOptions {
   /** dist/worker.js (or a .ts file under tsx in tests). */
@@ -40,6 +42,11 @@ export class InspectorWorker extends Disposable {
   private idleTimer: NodeJS.Timeout | null = null;
   /** Armed while the worker tokenizes: tokenization is synchronous, so a runaway regex blocks the thread. */
   private tokenizeTimer: NodeJS.Timeout | null = null;
+  /** Row requests waiting for the worker's answer, by requestId. */
+  private readonly pendingRows = new Map<
+    number,
+    { readonly request: AttentionRowRequest; readonly resolve: (reply: AttentionRowReply) => void }
+  >();
 
   constructor(private readonly options: InspectorWorkerOptions) {
     super();
@@ -67,6 +74,29 @@ export class InspectorWorker extends Disposable {
         if (this.active === active) this.cancelActive();
       },
     };
+  }
+
+  /**
+   * One exact row of the last inspection, computed in the worker from the Q and K it kept. Never starts a
+   * worker: without one (idle release, crash) the inspection is gone, and the reply says so.
+   */
+  attentionRow(request: AttentionRowRequest): Promise<AttentionRowReply> {
+    const worker = this.worker;
+    if (!worker) return Promise.resolve(rowUnavailable(request));
+    return new Promise((resolve) => {
+      const older = this.pendingRows.get(request.requestId); // a repeated id: the older one is answered now
+      older?.resolve(rowUnavailable(older.request));
+      this.pendingRows.set(request.requestId, { request, resolve });
+      worker.ref(); // an awaited answer keeps the process alive, as a running inspection does
+      worker.postMessage({ type: 'attention-row', request } satisfies HostToWorker);
+    });
+  }
+
+  /** Answers every waiting row request with "gone" (the worker stopped). */
+  private dropPendingRows(): void {
+    const pending = [...this.pendingRows.values()];
+    this.pendingRows.clear();
+    for (const p of pending) p.resolve(rowUnavailable(p.request));
   }
 
   /** Tests only: makes the worker exit abruptly (needs testHooks). */
@@ -118,6 +148,13 @@ export class InspectorWorker extends Disposable {
   }
 
   private onMessage(event: WorkerToHost): void {
+    if (isAttentionRowReply(event)) {
+      const pending = this.pendingRows.get(event.inReplyTo);
+      this.pendingRows.delete(event.inReplyTo);
+      if (this.pendingRows.size === 0 && !this.active) this.worker?.unref();
+      pending?.resolve(event);
+      return;
+    }
     const active = this.active;
     if (!active || event.requestId !== active.requestId) return; // a cancelled inspection's late results
     if (event.kind === 'summary' || event.kind === 'error') this.finish(active);
@@ -126,7 +163,7 @@ export class InspectorWorker extends Disposable {
 
   /** Any message ends the tokenize watch; a tokenize progress event (of any request) starts it. */
   private watchTokenize(worker: Worker, event: WorkerToHost): void {
-    if (this.worker !== worker) return;
+    if (this.worker !== worker || isAttentionRowReply(event)) return;
     this.clearTokenizeTimer();
     if (event.kind !== 'progress' || event.stage !== 'tokenize') return;
     const limitMs = this.options.tokenizeTimeoutMs ?? TOKENIZE_TIMEOUT_MS;
@@ -157,6 +194,7 @@ export class InspectorWorker extends Disposable {
   private onCrash(worker: Worker, reason: string, error?: Error): void {
     if (this.worker !== worker) return; // an intentionally terminated worker
     this.worker = null;
+    this.dropPendingRows();
     (this.options.log ?? silentLog).error(`The inspector worker stopped (${reason})`, error);
     const active = this.active;
     if (!active) return;
@@ -189,6 +227,7 @@ export class InspectorWorker extends Disposable {
     this.clearTokenizeTimer();
     const worker = this.worker;
     this.worker = null;
+    this.dropPendingRows();
     if (worker) void worker.terminate();
   }
 

@@ -2,7 +2,17 @@
 // to the host. A new inspection cancels the running one; cancellation is checked between stages and
 // layers (a session.run in flight finishes, and its result is discarded). A cancelled run posts nothing more.
 import { parentPort, workerData } from 'node:worker_threads';
-import { errorEvent, InspectionCancelled, ModelCache, runInspection, type InspectRequest } from '../engine/inspectApi';
+import {
+  errorEvent,
+  type ExactRows,
+  InspectionCancelled,
+  ModelCache,
+  runInspection,
+  type InspectRequest,
+} from '../engine/inspectApi';
+import type { AttentionRowReply, AttentionRowRequest } from '../shared/attentionRowRequest';
+import { rowReplyTransferList, rowUnavailable } from '../shared/attentionRowRequest';
+import { firstLine } from '../shared/errorText';
 import { eventTransferList, type InspectionEvent } from '../shared/protocol';
 import { fullCollectionFunction, GarbageBudget } from './heapCollection';
 import type { HostToWorker, WorkerConfig } from './workerProtocol';
@@ -16,6 +26,8 @@ let latest = -1;
 let queue: Promise<void> = Promise.resolve();
 let queued = 0;
 const garbage = new GarbageBudget(fullCollectionFunction());
+/** The last finished run's kept Q and K: rows on demand are computed from them until the next inspection. */
+let exact: { readonly inspection: number; readonly rows: ExactRows } | null = null;
 
 function post(event: InspectionEvent): void {
   const transfer = eventTransferList(event);
@@ -36,7 +48,12 @@ async function inspect(request: InspectRequest): Promise<void> {
       request.dtype,
     );
     if (isCancelled()) throw new InspectionCancelled();
-    await runInspection(model, request, { emit: post }, isCancelled);
+    await runInspection(
+      model,
+      request,
+      { emit: post, onExactRows: (rows) => (exact = rows ? { inspection: id, rows } : null) },
+      isCancelled,
+    );
   } catch (error) {
     if (!(error instanceof InspectionCancelled)) post(errorEvent(id, error));
   } finally {
@@ -46,9 +63,34 @@ async function inspect(request: InspectRequest): Promise<void> {
   }
 }
 
+function answerRow(request: AttentionRowRequest): void {
+  const base = {
+    kind: 'attention-row',
+    inReplyTo: request.requestId,
+    inspection: request.inspection,
+    layer: request.layer,
+    head: request.head,
+    query: request.query,
+  } as const;
+  let reply: AttentionRowReply;
+  if (!exact || exact.inspection !== request.inspection) reply = rowUnavailable(request);
+  else {
+    try {
+      reply = { ...base, weights: exact.rows.row(request.layer, request.head, request.query) };
+    } catch (error) {
+      reply = { ...base, error: firstLine(error) };
+    }
+  }
+  port?.postMessage(reply, rowReplyTransferList(reply));
+}
+
 port.on('message', (message: HostToWorker) => {
   switch (message.type) {
+    case 'attention-row':
+      answerRow(message.request);
+      break;
     case 'inspect':
+      exact = null; // the next run's Q and K replace these; free them before it allocates its own
       latest = message.request.requestId;
       queued++;
       queue = queue.then(() => inspect(message.request));
