@@ -30,12 +30,24 @@ export interface GraphOps {
   multi(opType: string, inputs: string[], outputs: number, intAttrs?: IntAttrs): string[];
   /** If(condition): runs only the branch taken; each branch returns its results, which become the If's outputs. */
   ifElse(condition: string, thenBranch: () => string[], elseBranch: () => string[]): string[];
+  /**
+   * Loop(trips): `body(iteration, carried)` returns the next carried values (float32, any shape) and the
+   * per-iteration scan values (each the same shape every iteration, stacked on a new axis 0). Returns the
+   * final carried values, then the stacked scans.
+   */
+  loop(
+    trips: string,
+    carried: readonly string[],
+    body: (iteration: string, carried: readonly string[]) => { carried: string[]; scans: string[] },
+  ): string[];
   /** Builds nodes into a list of their own (not the graph); returns that list for `insertAfter`. */
   collect(build: () => void): onnx.INodeProto[];
   /** Inserts `nodes` into the graph right after the node that produces `tensor` (or at the end). */
   insertAfter(tensor: string, nodes: readonly onnx.INodeProto[]): void;
   /** Makes these tensors graph outputs. */
   expose(names: readonly string[]): void;
+  /** An int64 initializer named like a graph input: the input's value when the caller feeds none. */
+  defaultValue(inputName: string, values: readonly number[]): void;
   /** Adds a graph input of this element type and shape (fixed dims); returns its name. */
   input(name: string, elemType: number, dims: readonly number[]): string;
   readonly opset: number;
@@ -198,6 +210,50 @@ export function graphOps(model: ModelProto, prefix: string): GraphOps {
       ]);
       return outputs;
     },
+    loop(trips, carried, body) {
+      const saved = target;
+      const local: onnx.INodeProto[] = [];
+      if (scopes.length === 1) mainTarget = target;
+      target = local;
+      scopes.push(new Map());
+      const iteration = name('iteration');
+      const condIn = name('cond');
+      const carriedIn = carried.map(() => name('carried'));
+      for (const t of [iteration, condIn, ...carriedIn]) branchLocal.add(t);
+      const typed = (tensorName: string, elemType: number, rank0: boolean): onnx.IValueInfoProto =>
+        onnx.ValueInfoProto.create({
+          name: tensorName,
+          type: onnx.TypeProto.create({
+            tensorType: { elemType, ...(rank0 ? { shape: onnx.TensorShapeProto.create({ dim: [] }) } : {}) },
+          }),
+        });
+      let graphProto: onnx.IGraphProto;
+      let scanCount = 0;
+      try {
+        const result = body(iteration, carriedIn);
+        scanCount = result.scans.length;
+        const condOut = node('Identity', [condIn]);
+        const outs = [...result.carried, ...result.scans].map((o) => node('Identity', [o]));
+        graphProto = onnx.GraphProto.create({
+          name: name('loop'),
+          node: local,
+          input: [
+            typed(iteration, onnx.TensorProto.DataType.INT64, true),
+            typed(condIn, onnx.TensorProto.DataType.BOOL, true),
+            ...carriedIn.map((c) => typed(c, onnx.TensorProto.DataType.FLOAT, false)),
+          ],
+          output: [condOut, ...outs].map((o) => onnx.ValueInfoProto.create({ name: o })),
+        });
+      } finally {
+        scopes.pop();
+        target = saved;
+      }
+      const outputs = Array.from({ length: carried.length + scanCount }, () => name('Loop'));
+      push('Loop', [trips, '', ...carried], outputs, [
+        onnx.AttributeProto.create({ name: 'body', type: onnx.AttributeProto.AttributeType.GRAPH, g: graphProto }),
+      ]);
+      return outputs;
+    },
     collect(build) {
       const saved = target;
       const local: onnx.INodeProto[] = [];
@@ -216,6 +272,17 @@ export function graphOps(model: ModelProto, prefix: string): GraphOps {
     },
     expose(names) {
       graph.output = [...(graph.output ?? []), ...names.map((n) => onnx.ValueInfoProto.create({ name: n }))];
+    },
+    defaultValue(inputName, values) {
+      const data = BigInt64Array.from(values.map((v) => BigInt(v)));
+      inits.push(
+        onnx.TensorProto.create({
+          name: inputName,
+          dataType: onnx.TensorProto.DataType.INT64,
+          dims: [values.length],
+          rawData: new Uint8Array(data.buffer),
+        }),
+      );
     },
     input(inputName, elemType, dims) {
       const shape = onnx.TensorShapeProto.create({

@@ -298,3 +298,28 @@ export function exposeSites(model: ModelProto, sites: readonly AttentionSite[], 
   ops.expose(names);
   return out;
 }
+
+/**
+ * When every tap is a GroupQueryAttention's probabilities output (qk_output=2), takes that output away again,
+ * so the operator runs fused (and on any provider); returns each layer's attention output, which the
+ * statistics recomputed from the sites go after. Otherwise changes nothing and returns null.
+ */
+export function unfuseAttention(model: ModelProto, taps: readonly string[]): string[] | null {
+  const nodes = model.graph?.node ?? [];
+  const g: Graph = { model, nodes, producers: producersOf(nodes) };
+  const fused = taps.map((tap) => {
+    const node = producer(g, tap);
+    return node?.opType === 'GroupQueryAttention' && node.domain === 'com.microsoft' && node.output?.[3] === tap
+      ? node
+      : null;
+  });
+  if (fused.some((node) => node === null)) return null;
+  const gone = new Set(taps);
+  if (model.graph) model.graph.output = (model.graph.output ?? []).filter((o) => !gone.has(o.name ?? ''));
+  return fused.map((node) => {
+    const n = node as NodeProto;
+    n.attribute = (n.attribute ?? []).filter((a) => a.name !== 'qk_output');
+    n.output = (n.output ?? []).slice(0, 3);
+    return n.output[0];
+  });
+}

@@ -20,7 +20,8 @@ import { appendAttentionStats } from './attentionStatsGraph';
 import { planAttentionTap } from './attentionTap';
 import type { AttentionSite } from './attentionSite';
 import type { SiteShape } from './onnxSites';
-import { exposeSites, findAttentionSites } from './onnxSites';
+import type { BlockPlan } from './siteStatsGraph';
+import { exposeSites, findAttentionSites, unfuseAttention } from './onnxSites';
 import { firstLine } from '../../shared/errorText';
 import { EngineError } from '../engineError';
 import type { Dim, ModelProto } from './onnxGraph';
@@ -180,6 +181,8 @@ export interface PrepareOptions {
   readonly onPreparing?: () => void;
   /** The model's attention shape (config.json): with it, each layer's Q and K are found and kept. */
   readonly attention?: SiteShape;
+  /** Tests only: where the statistics recomputed from Q and K switch to row blocks (the cache key ignores it). */
+  readonly blocks?: BlockPlan;
 }
 
 /** Returns the tapped model for `modelFile`, doing the surgery when the cache has no valid entry for it. */
@@ -227,11 +230,16 @@ export async function prepareTappedModel(
     plan.outputNames.map((name) => makeValueInfo(name, 0, null)),
   );
   const found = options.attention ? findAttentionSites(model, plan.outputNames, options.attention) : null;
+  // A fused operator whose Q and K were found runs fused again: the statistics recompute from the sites.
+  const anchors = found ? unfuseAttention(model, plan.outputNames) : null;
+  const stats = anchors
+    ? appendAttentionStats(model, anchors, found, options.blocks)
+    : appendAttentionStats(model, plan.outputNames);
   const info: TappedModelInfo = {
-    plan,
+    plan: anchors ? { ...plan, cpuOnly: undefined } : plan,
     inputs,
     graphVocabSize: vocab,
-    stats: appendAttentionStats(model, plan.outputNames),
+    stats,
     sites: found ? exposeSites(model, found, 'float16') : null,
   };
 

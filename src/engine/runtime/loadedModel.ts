@@ -12,7 +12,7 @@ import type {
   ModelCardSummary,
 } from '../../shared/protocol';
 import type { CompactRowsOutputs } from '../graph/attentionStatsGraph';
-import { ALL_ROWS, PROBABILITY_ROWS_INPUT } from '../graph/attentionStatsGraph';
+import { ALL_ROWS, HEAD_ROWS_INPUT, PROBABILITY_ROWS_INPUT } from '../graph/attentionStatsGraph';
 import { EngineError } from '../engineError';
 import { BAND_WIDTH } from '../graph/headScoreGraph';
 import type { HeadScoreInputs } from '../analysis/headRoles';
@@ -69,6 +69,8 @@ export interface AttentionTensors {
 export interface RunOptions {
   /** Fetch the float32 probabilities too (default true; the inspection itself does not need them). */
   readonly probabilities?: boolean;
+  /** Compute every head's compact rows above the dense limit (default true); false: rows come on demand. */
+  readonly headRows?: boolean;
 }
 
 function float16ToFloat32(half: Uint16Array): Float32Array {
@@ -210,6 +212,8 @@ export class LoadedModel {
       BigInt64Array.of(BigInt(probabilities ? ALL_ROWS : 0)),
       [1],
     );
+    if (options.headRows === false)
+      feeds[HEAD_ROWS_INPUT] = new this.runtime.Tensor('int64', BigInt64Array.of(0n), [1]);
     const { stats } = this.tapped;
     let outputs: ort.InferenceSession.OnnxValueMapType;
     try {
@@ -240,6 +244,9 @@ export class LoadedModel {
       const weights = read<Uint8Array>(o.weights);
       const keys = read<Uint16Array>(o.keys);
       const rowScale = read<Float32Array>(o.scale);
+      // Not computed (rows on demand, or a blocked layer): no keys at all, every row empty.
+      if (weights.length === 0 && rows > 0)
+        return { encoding: 'topk-u8', rows, n, k: 0, weights, rowScale: new Float32Array(rows), indices: keys };
       const k = weights.length / rows;
       return keys.length === 0
         ? { encoding: 'dense-u8', rows, n, k, weights, rowScale }
