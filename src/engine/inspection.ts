@@ -167,7 +167,11 @@ export async function runInspection(
   check();
   out.emit({ kind: 'progress', requestId, stage: 'run', model: model.id, tokens: tokens.length });
   const ranAt = performance.now();
-  const tensors = await model.runTensors(ids, { probabilities: out.onRawLayer !== undefined });
+  const tensors = await model.runTensors(ids, {
+    probabilities: out.onRawLayer !== undefined,
+    // Rows come on demand from the kept Q and K: no head's rows are computed in advance.
+    headRows: !(request.rowsOnDemand === true && model.hasExactRows),
+  });
   const layers = tensors.layers;
   out.onExactRows?.(tensors.exact);
   const runDone = performance.now();

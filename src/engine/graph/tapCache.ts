@@ -150,15 +150,21 @@ async function linkOrCopy(source: string, target: string): Promise<void> {
 
 interface EntryMeta extends TappedModelInfo {
   readonly layers: number;
+  /** The attention shape and block plan it was built for: an entry built for others is rebuilt. */
+  readonly surgery?: string;
   /** sha256 of the entry's model.onnx, and each linked file's size. */
   readonly graphSha256: string;
   readonly links: Readonly<Record<string, number>>;
 }
 
-async function readEntry(entryDir: string, layers: number): Promise<TappedModelInfo | null> {
+async function readEntry(entryDir: string, layers: number, surgery: string): Promise<TappedModelInfo | null> {
   try {
     const meta = JSON.parse(await fs.readFile(path.join(entryDir, 'meta.json'), 'utf8')) as EntryMeta;
-    if (meta.layers !== layers || sha256(await fs.readFile(path.join(entryDir, 'model.onnx'))) !== meta.graphSha256)
+    if (
+      meta.layers !== layers ||
+      meta.surgery !== surgery ||
+      sha256(await fs.readFile(path.join(entryDir, 'model.onnx'))) !== meta.graphSha256
+    )
       return null;
     for (const [file, size] of Object.entries(meta.links))
       if ((await fs.stat(path.join(entryDir, file))).size !== size) return null;
@@ -181,7 +187,7 @@ export interface PrepareOptions {
   readonly onPreparing?: () => void;
   /** The model's attention shape (config.json): with it, each layer's Q and K are found and kept. */
   readonly attention?: SiteShape;
-  /** Tests only: where the statistics recomputed from Q and K switch to row blocks (the cache key ignores it). */
+  /** Tests only: where the statistics recomputed from Q and K switch to row blocks. */
   readonly blocks?: BlockPlan;
 }
 
@@ -201,8 +207,9 @@ export async function prepareTappedModel(
   const key = await cacheKey(modelFile, stat);
   const entryDir = path.join(cacheDir, 'tapped', key);
   const modelPath = path.join(entryDir, 'model.onnx');
+  const surgery = JSON.stringify([options.attention ?? null, options.blocks ?? null]);
   if (!options.rebuild) {
-    const found = await readEntry(entryDir, layers);
+    const found = await readEntry(entryDir, layers, surgery);
     if (found) return { ...found, modelPath };
   }
   options.onPreparing?.();
@@ -264,7 +271,7 @@ export async function prepareTappedModel(
     const temp = `${modelPath}.${process.pid}.tmp`;
     await fs.writeFile(temp, encoded);
     await fs.rename(temp, modelPath);
-    const meta: EntryMeta = { ...info, layers, graphSha256: sha256(encoded), links };
+    const meta: EntryMeta = { ...info, layers, surgery, graphSha256: sha256(encoded), links };
     const metaPath = path.join(entryDir, 'meta.json');
     await fs.writeFile(`${metaPath}.${process.pid}.tmp`, JSON.stringify(meta));
     await fs.rename(`${metaPath}.${process.pid}.tmp`, metaPath);
