@@ -39,7 +39,14 @@ export function memoryTokenLimit(
 
 function memoryShape(model: LoadedModel): MemoryShape {
   const c = model.config;
-  return { layers: c.layers, heads: c.heads, hidden: c.heads * c.headDim, intermediate: null };
+  return {
+    layers: c.layers,
+    heads: c.heads,
+    hidden: c.heads * c.headDim,
+    intermediate: null,
+    ...(model.hasExactRows ? { kvHeads: c.kvHeads, headDim: c.headDim } : {}),
+    blocked: model.recomputesStatistics,
+  };
 }
 
 /** The one-line refusal when a run would need more memory than the machine has free, else null. */

@@ -64,6 +64,8 @@ export interface StatsOutputs {
   /** Σ M_l over layers ≥ longRangeFrom, [1, n, n]. */
   readonly longRange: string;
   readonly longRangeFrom: number;
+  /** Recomputed from each layer's Q and K (blocked above BLOCKS.from), not read from its probabilities. */
+  readonly recomputed?: boolean;
 }
 
 /** Block levels for the M_l·R_{l−1} product (≈1/3 of a dense MatMul's FLOPs); see triangularMatMul.ts. */
@@ -372,5 +374,5 @@ export function appendAttentionStats(
     ]),
     longRange,
   ]);
-  return { layers, probabilities, longRange, longRangeFrom };
+  return { layers, probabilities, longRange, longRangeFrom, recomputed: sites !== null };
 }

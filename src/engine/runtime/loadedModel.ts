@@ -283,6 +283,11 @@ export class LoadedModel {
     };
   }
 
+  /** Whether the statistics are recomputed from Q and K (blocked at long lengths; the attention stays fused). */
+  get recomputesStatistics(): boolean {
+    return this.tapped.stats.recomputed === true;
+  }
+
   /** Whether exact rows can be computed on demand (the graph's Q and K were found). */
   get hasExactRows(): boolean {
     return this.tapped.sites !== null;
