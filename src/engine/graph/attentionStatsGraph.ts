@@ -73,11 +73,14 @@ const TRIANGULAR_DEPTH = 3;
 /** Row blocks for top-k: block b of B reads keys [0, (b+1)·n/B), (B+1)/2B of the full row work. */
 const TOPK_ROW_BLOCKS = 4;
 const END = 2 ** 62;
-/** The int64 [1] graph input: how many query rows of each layer's probabilities to output (0 or ALL_ROWS). */
+/** The int64 [1] graph input: how many query rows of each layer's probabilities to output (0 or ALL_ROWS;
+ * NO_HEAD_ROWS: none, and no per-head rows). */
 export const PROBABILITY_ROWS_INPUT = 'pa_probability_rows';
 export const ALL_ROWS = END;
-/** int64 [1], 1 by default: 0 skips the per-head compact rows above DENSE_LIMIT (the caller asks for rows). */
-export const HEAD_ROWS_INPUT = 'pa_head_rows';
+/** PROBABILITY_ROWS_INPUT's value for no probabilities and no per-head compact rows above DENSE_LIMIT
+ * either: the caller asks for rows when it shows them (an initializer cannot give a second input a default:
+ * onnxruntime then ignores the feed). */
+export const NO_HEAD_ROWS = -1;
 const FLOAT = 1;
 const UINT8 = 2;
 const UINT16 = 4;
@@ -301,9 +304,8 @@ export function appendAttentionStats(
   const layers: LayerStatsOutputs[] = [];
   const probabilities: string[] = [];
   const done: string[] = [];
-  const rows = g.input(PROBABILITY_ROWS_INPUT, 7, [1]); // INT64
-  const headRowsInput = g.input(HEAD_ROWS_INPUT, 7, [1]);
-  g.defaultValue(HEAD_ROWS_INPUT, [1]); // what runs when no feed overrides it
+  const rowsInput = g.input(PROBABILITY_ROWS_INPUT, 7, [1]); // INT64
+  const rows = g.node('Max', [rowsInput, g.ints([0])]);
   let rollout: string | null = null;
   let longRange: string | null = null;
   let shared: Shared | null = null;
@@ -321,7 +323,7 @@ export function appendAttentionStats(
           long: g.node('Greater', [n, g.ints([DENSE_LIMIT])]),
           k: topkSize(g, site ? g.ints([site.heads]) : headsDim(g, probs), n, taps.length),
           rows,
-          headRows: g.node('Greater', [headRowsInput, g.ints([0])]),
+          headRows: g.node('Greater', [rowsInput, g.ints([NO_HEAD_ROWS])]),
         };
         // With sites: true above BLOCKED_FROM; else always true at run time (not foldable when the graph loads).
         always = g.node('Greater', [n, g.ints(site ? [blocks.from] : [0])]);

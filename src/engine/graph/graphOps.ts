@@ -46,8 +46,6 @@ export interface GraphOps {
   insertAfter(tensor: string, nodes: readonly onnx.INodeProto[]): void;
   /** Makes these tensors graph outputs. */
   expose(names: readonly string[]): void;
-  /** An int64 initializer named like a graph input: the input's value when the caller feeds none. */
-  defaultValue(inputName: string, values: readonly number[]): void;
   /** Adds a graph input of this element type and shape (fixed dims); returns its name. */
   input(name: string, elemType: number, dims: readonly number[]): string;
   readonly opset: number;
@@ -272,17 +270,6 @@ export function graphOps(model: ModelProto, prefix: string): GraphOps {
     },
     expose(names) {
       graph.output = [...(graph.output ?? []), ...names.map((n) => onnx.ValueInfoProto.create({ name: n }))];
-    },
-    defaultValue(inputName, values) {
-      const data = BigInt64Array.from(values.map((v) => BigInt(v)));
-      inits.push(
-        onnx.TensorProto.create({
-          name: inputName,
-          dataType: onnx.TensorProto.DataType.INT64,
-          dims: [values.length],
-          rawData: new Uint8Array(data.buffer),
-        }),
-      );
     },
     input(inputName, elemType, dims) {
       const shape = onnx.TensorShapeProto.create({

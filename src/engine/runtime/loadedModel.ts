@@ -12,7 +12,7 @@ import type {
   ModelCardSummary,
 } from '../../shared/protocol';
 import type { CompactRowsOutputs } from '../graph/attentionStatsGraph';
-import { ALL_ROWS, HEAD_ROWS_INPUT, PROBABILITY_ROWS_INPUT } from '../graph/attentionStatsGraph';
+import { ALL_ROWS, NO_HEAD_ROWS, PROBABILITY_ROWS_INPUT } from '../graph/attentionStatsGraph';
 import { EngineError } from '../engineError';
 import { BAND_WIDTH } from '../graph/headScoreGraph';
 import type { HeadScoreInputs } from '../analysis/headRoles';
@@ -207,13 +207,8 @@ export class LoadedModel {
       headDim: this.config.headDim,
       metadata: this.session.inputMetadata,
     });
-    feeds[PROBABILITY_ROWS_INPUT] = new this.runtime.Tensor(
-      'int64',
-      BigInt64Array.of(BigInt(probabilities ? ALL_ROWS : 0)),
-      [1],
-    );
-    if (options.headRows === false)
-      feeds[HEAD_ROWS_INPUT] = new this.runtime.Tensor('int64', BigInt64Array.of(0n), [1]);
+    const rows = probabilities ? ALL_ROWS : options.headRows === false ? NO_HEAD_ROWS : 0;
+    feeds[PROBABILITY_ROWS_INPUT] = new this.runtime.Tensor('int64', BigInt64Array.of(BigInt(rows)), [1]);
     const { stats } = this.tapped;
     let outputs: ort.InferenceSession.OnnxValueMapType;
     try {

@@ -156,3 +156,32 @@ test('a loaded model keeps fp16 Q and K after the run; its rows equal the tapped
     await model.dispose();
   }
 });
+
+test('rows on demand: above the dense limit no head rows are computed in advance; the exact rows stay', async () => {
+  const tiny = await writeTinyModel(`${dir}/long`, { layers: 2, maxPositions: 700 });
+  const model = await LoadedModel.load(tiny.folder, { id: 'long', cacheDir: `${dir}/cache`, provider: 'cpu' });
+  try {
+    const ids = model.tokenizer.tokenize('Many words, and then some more words. '.repeat(60)).ids.slice(0, 600);
+    const eager = await model.runTensors(ids, { probabilities: false });
+    const lazy = await model.runTensors(ids, { probabilities: false, headRows: false });
+    eager.layers.forEach((layer, l) => {
+      assert.equal(layer.rows.encoding, 'topk-u8');
+      assert.ok(layer.rows.k > 0);
+      const skipped = lazy.layers[l].rows;
+      assert.equal(skipped.k, 0);
+      assert.equal(skipped.weights.length, 0);
+      assert.deepEqual(lazy.layers[l].received, layer.received, 'the statistics do not change');
+      assert.deepEqual(lazy.layers[l].rollout.weights, layer.rollout.weights);
+      // The strongest key of a row on demand is the one the eager top-k put first.
+      const exact = lazy.exact?.row(l, 1, 599);
+      assert.ok(exact);
+      const indices = layer.rows.indices;
+      assert.ok(indices);
+      let best = 0;
+      for (let j = 1; j < exact.length; j++) if (exact[j] > exact[best]) best = j;
+      assert.equal(best, indices[(1 * 600 + 599) * layer.rows.k]);
+    });
+  } finally {
+    await model.dispose();
+  }
+});
