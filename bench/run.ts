@@ -11,6 +11,7 @@ import { runColdStartBench, type ColdStartFigures } from './coldStartBench';
 import { runCostBench, type CostBenchResult } from './costBench';
 import { renderSoakMarkdown, runSoakInChild, type SoakResult } from './soakBench';
 import { runRealSizeBench, type RealSizeFigures } from './realSizeBench';
+import { longctxBudgets, runLongctxBench, type LongctxFigures } from './longctxBench';
 import { runEngineBench, textOfTokens, type EngineBenchResult } from './engineBench';
 import { renderExplainMarkdown, runExplainBench, type ExplainBenchResult } from './explainBench';
 import { machineInfo } from './machine';
@@ -19,7 +20,7 @@ import { CHROMIUM } from '../test/browser/browserLaunch';
 import { runWebviewBench, type WebviewBenchResult } from './webviewBench';
 
 const ROOT = path.resolve(__dirname, '..');
-const SECTIONS = ['engine', 'cold', 'webview', 'cost', 'soak', 'explain', 'realsize'] as const;
+const SECTIONS = ['engine', 'cold', 'webview', 'cost', 'soak', 'explain', 'realsize', 'longctx'] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Args {
@@ -200,6 +201,12 @@ async function main(): Promise<void> {
           runRealSizeBench({ root: ROOT, tokens: tiny ? 128 : 2048, rounds: tiny ? 1 : 3, loads: tiny ? 1 : 2, log }),
         );
 
+  // 8,192 tokens of the 0.5B q4 shape against llama.cpp: minutes on 2 cores; not in tiny mode unless asked for.
+  const longctx: LongctxFigures | null =
+    tiny && args.only.size === SECTIONS.length
+      ? null
+      : await attempt('longctx', () => runLongctxBench({ root: ROOT, tokens: tiny ? 512 : 8192, hovers: 200, log }));
+
   const meta: BenchMeta = {
     date: new Date().toISOString(),
     command: tiny ? 'npm run bench:tiny' : 'npm run bench',
@@ -218,7 +225,7 @@ async function main(): Promise<void> {
   mkdirSync(args.out, { recursive: true });
   writeFileSync(
     path.join(args.out, 'results.json'),
-    `${JSON.stringify({ ...json, ...(soak ? { soak } : {}), ...(explain ? { explain } : {}) }, null, 2)}\n`,
+    `${JSON.stringify({ ...json, ...(soak ? { soak } : {}), ...(explain ? { explain } : {}), ...(longctx ? { longctx } : {}) }, null, 2)}\n`,
   );
   writeFileSync(
     path.join(args.out, 'results.md'),
@@ -231,6 +238,8 @@ async function main(): Promise<void> {
     const verdict = b.met === null ? 'not measured' : b.met ? 'met' : 'NOT met';
     log(`budget ${b.key}: ${b.value ?? 'n/a'} (limit ${b.limit} ${b.unit}) — ${verdict}`);
   }
+  for (const [key, value, limit, unit, met] of longctx ? longctxBudgets(longctx) : [])
+    log(`budget ${key}: ${Number(value.toFixed(3))} (limit ${limit} ${unit}) — ${met ? 'met' : 'NOT met'}`);
   if (explain)
     log(
       `budget explain.ratioToRaw512x8: ${explain.ratioToRaw512x8} (limit 10 ×) — ${explain.ratioToRaw512x8 <= 10 ? 'met' : 'NOT met'}`,
