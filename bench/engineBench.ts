@@ -6,15 +6,16 @@
 import * as path from 'node:path';
 import type * as ort from 'onnxruntime-node';
 import { computeCostSummary } from '../src/cost/costSummary';
+import { runInspection } from '../src/engine/inspectApi';
 import {
   createSession,
   ElemType,
   LoadedModel,
   prepareTappedModel,
   PROBABILITY_ROWS_INPUT,
-  runInspection,
-} from '../src/engine/inspectApi';
-import type { GraphInputInfo, InspectRequest, ModelTokenizer, TappedModel } from '../src/engine/inspectApi';
+} from '../src/engine/benchInternals';
+import type { InspectRequest } from '../src/engine/inspectApi';
+import type { GraphInputInfo, ModelTokenizer, TappedModel } from '../src/engine/benchInternals';
 import type { InspectionResult, InspectionSummary, LayerAttention } from '../src/shared/protocol';
 import { promptText } from './corpus';
 import { DenseJsonSize, panelPayloadSize, type PayloadSize } from './payload';

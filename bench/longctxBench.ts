@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ModelTokenizer } from '../src/engine/inspectApi';
+import { ModelTokenizer } from '../src/engine/benchInternals';
 import { textOfTokens } from './engineBench';
 import type { LongctxJob, LongctxReport } from './longctxChild';
 import { realSizeFixture } from './realSizeFixture';

@@ -8,8 +8,9 @@
 //   mean or one head, random layers) from the kept Q and K, as the worker does on a hover.
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { InspectionEvent, InspectionResult, LayerAttention } from '../src/shared/protocol';
-import type { ExactRows, InspectRequest } from '../src/engine/inspectApi';
-import { LoadedModel, runInspection } from '../src/engine/inspectApi';
+import type { InspectRequest } from '../src/engine/inspectApi';
+import { runInspection } from '../src/engine/inspectApi';
+import { ExactRows, LoadedModel } from '../src/engine/benchInternals';
 import { buildGgufFixture } from '../test/helpers/ggufFixtures';
 import { seededRandom } from '../test/helpers/onnxBuilder';
 import { panelPayloadSize } from './payload';
@@ -107,7 +108,7 @@ async function inspect(job: LongctxJob): Promise<LongctxReport> {
         if (event.kind === 'layer') layers.push(event.layer);
         if (event.kind === 'summary') summary = event.summary;
       },
-      onExactRows: (rows) => (exact = rows),
+      onExactRows: (rows) => (exact = rows instanceof ExactRows ? rows : null),
     },
     () => false,
   );

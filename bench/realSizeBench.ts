@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ModelTokenizer, prepareTappedModel } from '../src/engine/inspectApi';
+import { ModelTokenizer, prepareTappedModel } from '../src/engine/benchInternals';
 import { textOfTokens } from './engineBench';
 import type { RealSizeJob, RealSizeReport } from './realSizeChild';
 import type { RealSizeVariant } from './realSizeFixture';

@@ -9,14 +9,14 @@ import * as path from 'node:path';
 import type { InspectionEvent } from '../src/shared/protocol';
 import type { InspectRequest } from '../src/engine/inspectApi';
 import type { ModelDtype } from '../src/engine/inspectApi';
+import { runInspection } from '../src/engine/inspectApi';
 import {
   createSession,
   LoadedModel,
   ModelTokenizer,
   prefillFeeds,
   prepareTappedModel,
-  runInspection,
-} from '../src/engine/inspectApi';
+} from '../src/engine/benchInternals';
 import { REALSIZE_ATTENTION, REALSIZE_SHAPE } from './realSizeFixture';
 import { median } from './stats';
 

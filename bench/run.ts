@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ModelTokenizer } from '../src/engine/inspectApi';
+import { ModelTokenizer } from '../src/engine/benchInternals';
 import { buildBenchBundles } from './bundles';
 import { runColdStartBench, type ColdStartFigures } from './coldStartBench';
 import { runCostBench, type CostBenchResult } from './costBench';

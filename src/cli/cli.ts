@@ -1,16 +1,19 @@
-// The `prompt-attention` command line: dispatches to `inspect` (the engine) and `cost` (context cost).
+// The `prompt-attention` command line: dispatches to `inspect` (the engine), `cost` (context cost), `attribute`,
+// `diff` and `models` (the local models to choose from).
 import { firstLine, stackOf } from '../shared/errorText';
 import { runAttributeCommand } from './attributeCommand';
 import { runCostCommand } from './costCommand';
 import { runDiffCommand } from './diffCommand';
 import { runInspectCommand } from './inspectCommand';
+import { runModelsCommand } from './modelsCommand';
 
 const USAGE = `usage: prompt-attention <command> [options]
 commands:
   inspect <file|->   which tokens attend to which (run "prompt-attention inspect --help")
   cost <file|->      what the prompt costs on a target model (run "prompt-attention cost --help")
   attribute <file|-> which sections of the prompt the answer depends on (run "prompt-attention attribute --help")
-  diff <old> <new>   two versions of a prompt, section by section (run "prompt-attention diff --help")`;
+  diff <old> <new>   two versions of a prompt, section by section (run "prompt-attention diff --help")
+  models [--json]    the local models (Ollama, LM Studio, llama.cpp, Hugging Face cache) and the --model value for each`;
 
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -23,6 +26,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return runAttributeCommand(rest);
     case 'diff':
       return runDiffCommand(rest);
+    case 'models':
+      return runModelsCommand(rest);
     case undefined:
     case '-h':
     case '--help':

@@ -165,13 +165,7 @@ export class CostController extends Disposable implements vscode.CodeLensProvide
     }
     let counted: Awaited<ReturnType<TokenizerWorkerClient['count']>>;
     try {
-      counted = await this.worker.count(
-        key,
-        text,
-        target,
-        options,
-        document.languageId === 'markdown' ? 'markdown' : 'blocks',
-      );
+      counted = await this.worker.count(key, text, target, options, true);
     } catch (error) {
       state.status = statusForFailure((error as Error).message);
       return this.publish();

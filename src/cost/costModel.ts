@@ -194,6 +194,17 @@ export function attentionCostShare(sectionTokens: number, totalTokens: number): 
   return (totalTokens * totalTokens - rest * rest) / (totalTokens * totalTokens);
 }
 
+/**
+ * The share of the causal attention work (query i sees keys 0..i) done by the `tokens` queries that follow
+ * `before` others, of `total`: Σ (i + 1) over its positions, over n(n + 1)/2. Shares of consecutive sections that
+ * cover the prompt add up to 1.
+ */
+export function causalWorkShare(before: number, tokens: number, total: number): number {
+  if (total <= 0 || tokens <= 0) return 0;
+  const after = before + tokens;
+  return (after * (after + 1) - before * (before + 1)) / (total * (total + 1));
+}
+
 /** The number of tokens whose KV cache fits in `budgetBytes`; null when unknown or unbounded. */
 export function tokensWithinKvBudget(preset: TargetPreset, budgetBytes: number, kvDtype?: KvDtype): number | null {
   const arch = preset.architecture;

@@ -3,35 +3,17 @@
 import type { CostSummary } from '../shared/protocol';
 import { computeCost, layerSplit, tokensWithinKvBudget, type CostFigures } from './costModel';
 import { formatBytes, formatCount, formatShare, formatWindow } from '../shared/format';
-import { COST_SETTING_DEFAULTS } from './costSettings';
+import { DEFAULT_COST_OPTIONS, type CostOptions } from './costSettings';
 import { IncrementalCounter } from './incrementalCounter';
 import {
   buildCatalog,
   DEFAULT_TARGET_ID,
   findPreset,
   unknownTargetMessage,
-  type KvDtype,
   type PresetCatalog,
   type TargetPreset,
 } from './presets';
 import { chatOverheadTokens, loadTokenCounter } from './tokenCounters';
-
-export interface CostOptions {
-  /** Share of the context window that draws a warning (default 0.8). */
-  readonly warningShare: number;
-  /** Share above which it is an error (default 1.0). */
-  readonly errorShare: number;
-  /** KV-cache memory budget in bytes; 0 turns the check off. */
-  readonly kvBudgetBytes: number;
-  /** Overrides the preset's KV dtype. */
-  readonly kvDtype?: KvDtype;
-}
-
-export const DEFAULT_COST_OPTIONS: CostOptions = {
-  warningShare: COST_SETTING_DEFAULTS.warningThreshold,
-  errorShare: COST_SETTING_DEFAULTS.errorThreshold,
-  kvBudgetBytes: COST_SETTING_DEFAULTS.kvCacheBudgetGiB * 1024 ** 3,
-};
 
 export interface CostSummaryOptions extends Partial<CostOptions> {
   /** User presets (the promptAttention.cost.presets setting), validated here. */
@@ -40,6 +22,9 @@ export interface CostSummaryOptions extends Partial<CostOptions> {
   readonly catalog?: PresetCatalog;
   /** Folder of the vendored tokenizer assets (defaults to the one next to the bundle). */
   readonly assetsDir?: string;
+  /** Where to count: the extension passes its tokenizer worker's counter, so the panel's cost summary never
+   * builds a tokenizer on the extension host. The CLI and tests count in-process (the default). */
+  readonly counter?: PromptCounter;
 }
 
 /** One-line warnings for the figures, in the order a reader needs them. */
@@ -125,19 +110,6 @@ async function countHere(
   };
 }
 
-let promptCounter: PromptCounter | undefined;
-
-/**
- * Where computeCostSummary counts: the extension registers its tokenizer worker here, so the panel's cost
- * summary never builds a tokenizer on the extension host; the CLI and tests count in-process. Returns the undo.
- */
-export function setPromptCounter(counter: PromptCounter): () => void {
-  promptCounter = counter;
-  return () => {
-    if (promptCounter === counter) promptCounter = undefined;
-  };
-}
-
 /** Counts `text` with the target's tokenizer and computes its cost. Rejects with a one-line message for an unknown target. */
 export async function computeCostSummary(
   text: string,
@@ -148,6 +120,6 @@ export async function computeCostSummary(
   const preset = findPreset(catalog, targetId);
   if (!preset) throw new Error(unknownTargetMessage(catalog, targetId));
   const resolved = resolveOptions(options);
-  const { tokens, chatOverhead } = await (promptCounter ?? countHere)(text, preset, options.assetsDir);
+  const { tokens, chatOverhead } = await (options.counter ?? countHere)(text, preset, options.assetsDir);
   return toCostSummary(preset, computeCost(preset, tokens, resolved.kvDtype, chatOverhead), resolved);
 }

@@ -4,7 +4,7 @@
 // keeps each document's text, so the host sends a keystroke as an edit, and computes the section CodeLens, so
 // the host only places them.
 import { parentPort, workerData } from 'node:worker_threads';
-import { splitSections } from './chunks';
+import { coverSections } from '../shared/promptSections';
 import { computeCostDiagnostics, computeSectionLenses } from './editorModels';
 import { IncrementalCounter } from './incrementalCounter';
 import type { TokenizerId } from './presets';
@@ -23,7 +23,7 @@ function post(message: TokenizerWorkerToHost, transfer: ArrayBuffer[] = []): voi
 }
 
 async function count(message: Extract<HostToTokenizerWorker, { type: 'count' }>): Promise<void> {
-  const { requestId, document, change, preset, options, sectionStyle } = message;
+  const { requestId, document, change, preset, options } = message;
   let text: string;
   let edit: { readonly from: string; readonly edit: TextEdit } | undefined;
   if ('text' in change) text = change.text;
@@ -48,7 +48,7 @@ async function count(message: Extract<HostToTokenizerWorker, { type: 'count' }>)
     const snapshot = state.counter.update(text, edit);
     const chatOverhead = chatOverheadTokens(preset, counter);
     const diagnostics = computeCostDiagnostics(snapshot, counter, preset, options, chatOverhead);
-    const lenses = sectionStyle ? computeSectionLenses(snapshot, splitSections(text, sectionStyle)) : [];
+    const lenses = message.lenses ? computeSectionLenses(snapshot, coverSections(text)) : [];
     const chunks = new Float64Array(snapshot.chunks.length * 4);
     snapshot.chunks.forEach((chunk, i) => {
       chunks[i * 4] = chunk.start;

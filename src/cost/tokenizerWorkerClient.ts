@@ -3,8 +3,7 @@
 // tokenizer has answered once, so the status bar can show "counting…" until then. After a document's first
 // count only the edit since the last text sent travels (cloning 100 KB per keystroke blocked the host).
 import { Worker } from 'node:worker_threads';
-import type { SectionStyle } from './chunks';
-import type { CostOptions } from './costSummary';
+import type { CostOptions } from './costSettings';
 import type { CostDiagnostic, SectionLens } from './editorModels';
 import type { ChunkCount, CountSnapshot } from './incrementalCounter';
 import type { TargetPreset, TokenizerId } from './presets';
@@ -20,7 +19,7 @@ export interface WorkerCount {
   readonly snapshot: CountSnapshot;
   readonly chatOverhead: number;
   readonly diagnostics: readonly CostDiagnostic[];
-  /** Empty unless a section style was asked for. */
+  /** Empty unless the lenses were asked for. */
   readonly lenses: readonly SectionLens[];
 }
 
@@ -29,7 +28,7 @@ interface Pending {
   readonly text: string;
   readonly preset: TargetPreset;
   readonly options: CostOptions;
-  readonly sectionStyle: SectionStyle | undefined;
+  readonly lenses: boolean;
   readonly tokenizer: TokenizerId;
   readonly resolve: (count: WorkerCount) => void;
   readonly reject: (error: Error) => void;
@@ -53,13 +52,13 @@ export class TokenizerWorkerClient {
     return this.ready.has(tokenizer);
   }
 
-  /** Counts `text`; with `sectionStyle` the reply also has the section CodeLens. */
+  /** Counts `text`; with `lenses` the reply also has the section CodeLens. */
   count(
     document: string,
     text: string,
     preset: TargetPreset,
     options: CostOptions,
-    sectionStyle?: SectionStyle,
+    lenses = false,
   ): Promise<WorkerCount> {
     const requestId = this.nextId++;
     const base = this.worker ? this.sent.get(document) : undefined;
@@ -70,7 +69,7 @@ export class TokenizerWorkerClient {
         text,
         preset,
         options,
-        sectionStyle,
+        lenses,
         tokenizer: preset.tokenizer,
         resolve,
         reject,
@@ -82,7 +81,7 @@ export class TokenizerWorkerClient {
         change,
         preset,
         options,
-        ...(sectionStyle ? { sectionStyle } : {}),
+        ...(lenses ? { lenses } : {}),
       });
       this.sent.set(document, { text, requestId });
       // Held while a count is outstanding; an idle worker does not keep the process (the CLI, a test) alive.
@@ -129,7 +128,7 @@ export class TokenizerWorkerClient {
         change: { text: pending.text },
         preset: pending.preset,
         options: pending.options,
-        ...(pending.sectionStyle ? { sectionStyle: pending.sectionStyle } : {}),
+        ...(pending.lenses ? { lenses: true } : {}),
       });
       return;
     }

@@ -2,9 +2,8 @@
 // whole once, then as edits against the version the worker holds (a keystroke is a few characters, not the
 // whole text to clone). Chunk counts travel as one transferred Float64Array of (start, end, tokens, before)
 // quadruples, not as objects.
-import type { SectionStyle } from './chunks';
 import type { CostDiagnostic, SectionLens } from './editorModels';
-import type { CostOptions } from './costSummary';
+import type { CostOptions } from './costSettings';
 import type { TargetPreset } from './presets';
 import type { TextEdit } from './textEdit';
 
@@ -24,8 +23,8 @@ export type HostToTokenizerWorker =
       readonly change: TextChange;
       readonly preset: TargetPreset;
       readonly options: CostOptions;
-      /** How to cut the text into sections for the CodeLens; none: no lenses. */
-      readonly sectionStyle?: SectionStyle;
+      /** Whether the reply carries the section CodeLens (src/shared/promptSections.ts cuts the sections). */
+      readonly lenses?: boolean;
     }
   | { readonly type: 'forget'; readonly document: string };
 

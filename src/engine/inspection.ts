@@ -9,7 +9,7 @@ import type {
   ModelSummary,
   TokenInfo,
 } from '../shared/protocol';
-import type { InspectionOutput, InspectRequest } from './inspectApi';
+import type { InspectionOutput, InspectRequest } from '../shared/inspectContract';
 import { longRangePairs, topDrivers } from './analysis/drivers';
 import { inductionProbe, inductionScores, summarizeHeads } from './analysis/headRoles';
 import { EngineError } from './engineError';

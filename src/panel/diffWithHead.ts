@@ -5,7 +5,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { splitPromptSections } from '../engine/inspectApi';
+import { splitPromptSections } from '../shared/promptSections';
 import { firstLine } from '../shared/errorText';
 import type { SectionLens } from './attributionHints';
 import { runCli } from './attributeAnswer';

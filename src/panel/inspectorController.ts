@@ -3,7 +3,7 @@
 // editor, and answers export and re-run requests.
 import * as vscode from 'vscode';
 import * as path from 'node:path';
-import type { InspectHandle } from '../engine/inspectApi';
+import type { InspectHandle } from '../shared/inspectContract';
 import type { CostSummary, HostMessage, InspectionEvent, WebviewToHostMessage } from '../shared/protocol';
 import { type AttentionRowReply, rowUnavailable } from '../shared/attentionRowRequest';
 import { firstLine } from '../shared/errorText';
@@ -15,10 +15,14 @@ import { EditorDecorations } from './editorDecorations';
 import { exportInspection } from './exportInspection';
 import { InspectionRecord, tokenAtOffset } from './inspectionRecord';
 import { InspectorPanel } from './inspectorPanel';
-import { panelCostSummary } from './panelCost';
+import { storedHubToken } from './hubToken';
 import { readInspectorSettings, type InspectorSettings } from './inspectorSettings';
 import { applyWorkspaceTrust, restrictedInSettingsFile, type RestrictedKey } from './workspaceTrust';
 import { isInspectorPanelState } from '../shared/panelState';
+
+/** The cost summary of an inspected text (the cost features lend it, counted in their tokenizer worker).
+ * Rejects when the target's counts cannot be made; the controller logs it and the panel omits the cost section. */
+export type PanelCostSource = (text: string) => Promise<CostSummary>;
 
 export class InspectorController extends Disposable {
   private panel: InspectorPanel | undefined;
@@ -37,6 +41,7 @@ export class InspectorController extends Disposable {
   constructor(
     private readonly context: vscode.ExtensionContext,
     private readonly log: Log,
+    private readonly costFor: PanelCostSource,
   ) {
     super();
     this._register(vscode.workspace.onDidChangeTextDocument((e) => this.onEdit(e)));
@@ -122,8 +127,9 @@ export class InspectorController extends Disposable {
     return readInspectorSettings(trust.get);
   }
 
-  private ensureWorker(settings: InspectorSettings): InspectorWorker {
-    const key = `${settings.idleTimeoutMs}|${settings.hubEndpoint ?? ''}`;
+  /** A new token or endpoint starts a new worker (the token travels in its workerData). */
+  private ensureWorker(settings: InspectorSettings, hubToken: string | undefined): InspectorWorker {
+    const key = `${settings.idleTimeoutMs}|${settings.hubEndpoint ?? ''}|${hubToken ?? ''}`;
     if (this.worker && this.workerKey === key) return this.worker;
     this.disposeWorker();
     const ext = this.context.extensionPath;
@@ -133,6 +139,7 @@ export class InspectorController extends Disposable {
       cacheDir: this.context.globalStorageUri.fsPath,
       idleTimeoutMs: settings.idleTimeoutMs,
       ...(settings.hubEndpoint ? { hubEndpoint: settings.hubEndpoint } : {}),
+      ...(hubToken ? { hubToken } : {}),
       log: this.log,
     });
     this.workerKey = key;
@@ -154,6 +161,7 @@ export class InspectorController extends Disposable {
     this.decorations.clear();
     panel.clearQueue();
     const settings = await this.settings();
+    const hubToken = await storedHubToken(this.context.secrets);
     const requestId = ++this.requestCounter;
     const text = doc.getText(new vscode.Range(doc.positionAt(offset), doc.positionAt(offset + length)));
     const record = new InspectionRecord(requestId, doc.uri.toString(), offset, length);
@@ -168,7 +176,7 @@ export class InspectorController extends Disposable {
     };
     emit({ kind: 'source', requestId, source: { label, uri: doc.uri.toString(), offset } });
     emit({ kind: 'progress', requestId, stage: 'load' });
-    costFor(text).then(
+    this.costFor(text).then(
       (cost) => emit({ kind: 'cost', requestId, cost }),
       (error: unknown) => this.log.error('The panel has no cost section: the cost summary failed', error),
     );
@@ -178,7 +186,7 @@ export class InspectorController extends Disposable {
       .then(undefined, (error: unknown) =>
         this.log.warn(`Cannot create ${this.context.globalStorageUri.fsPath}: ${firstLine(error)}`),
       );
-    const handle = this.ensureWorker(settings).inspect(
+    const handle = this.ensureWorker(settings, hubToken).inspect(
       {
         requestId,
         text,
@@ -323,10 +331,4 @@ function sourceLabel(doc: vscode.TextDocument, offset: number, length: number): 
   const first = doc.positionAt(offset).line + 1;
   const last = doc.positionAt(offset + length).line + 1;
   return first === last ? `${name}:${first}` : `${name}:${first}–${last}`;
-}
-
-/** Rejects when the target's counts cannot be made; the caller logs it and the panel omits the cost section. */
-function costFor(text: string): Promise<CostSummary> {
-  const config = vscode.workspace.getConfiguration('promptAttention.cost');
-  return panelCostSummary(text, (key) => config.get(key));
 }

@@ -1,7 +1,7 @@
 // What the editor shows after a diff against git HEAD, as plain data: a CodeLens on each section of the
 // working copy with its status and the change in tokens and attention, and a one-line summary that also
 // names the removed sections (they have no place in the working copy). No `vscode` import.
-import type { SectionDiffEntry } from '../engine/analysis/sectionDiff';
+import type { SectionDiffEntry } from '../shared/sectionDiffEntry';
 import type { SectionLens } from './attributionHints';
 
 export interface DiffJsonLike {

@@ -20,6 +20,8 @@ export interface InspectorWorkerOptions {
   readonly cacheDir: string;
   readonly idleTimeoutMs: number;
   readonly hubEndpoint?: string;
+  /** The Hub token from the extension's SecretStorage (never logged). */
+  readonly hubToken?: string;
   /** Tests only: lets the worker honour a simulated crash. */
   readonly testHooks?: boolean;
   /** Where crashes go with their stack (default: nowhere). */
@@ -115,6 +117,7 @@ export class InspectorWorker extends Disposable {
       modelsDir: this.options.modelsDir,
       cacheDir: this.options.cacheDir,
       ...(this.options.hubEndpoint ? { hubEndpoint: this.options.hubEndpoint } : {}),
+      ...(this.options.hubToken ? { hubToken: this.options.hubToken } : {}),
       ...(this.options.testHooks ? { testHooks: true } : {}),
     };
     const worker = new Worker(this.options.workerScript, { workerData });

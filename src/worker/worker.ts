@@ -4,7 +4,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import {
   errorEvent,
-  type ExactRows,
+  type ExactRowSource,
   InspectionCancelled,
   ModelCache,
   runInspection,
@@ -27,7 +27,7 @@ let queue: Promise<void> = Promise.resolve();
 let queued = 0;
 const garbage = new GarbageBudget(fullCollectionFunction());
 /** The last finished run's kept Q and K: rows on demand are computed from them until the next inspection. */
-let exact: { readonly inspection: number; readonly rows: ExactRows } | null = null;
+let exact: { readonly inspection: number; readonly rows: ExactRowSource } | null = null;
 
 function post(event: InspectionEvent): void {
   const transfer = eventTransferList(event);

@@ -9,6 +9,8 @@ export interface WorkerConfig {
   readonly modelsDir: string;
   readonly cacheDir: string;
   readonly hubEndpoint?: string;
+  /** The Hub token from the extension's SecretStorage (never logged). */
+  readonly hubToken?: string;
   /** Tests only: honour 'simulate-crash' and 'collect-garbage'. */
   readonly testHooks?: boolean;
 }

@@ -10,7 +10,7 @@ import type { Page } from 'playwright-core';
 import { buildPanelHtml, makeNonce } from '../../src/panel/panelHtml';
 import { encodeInspectionResult } from '../../src/shared/resultCodec';
 import type { HostMessage, WebviewToHostMessage } from '../../src/shared/protocol';
-import { syntheticResult } from '../unit/webview/syntheticResult';
+import { syntheticResult } from '../helpers/syntheticResult';
 import { skipWithoutChromium as skip, useBrowser } from './browserLaunch';
 import { hostilePrompt, outputDir, root } from './reportFixture';
 

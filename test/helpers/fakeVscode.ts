@@ -1,5 +1,5 @@
 // The shared core of the tests' fake `vscode` module: events, positions and ranges, and the hook that makes
-// `require('vscode')` return a fake. The cost fake (test/unit/cost) and the panel fake (test/unit/webview)
+// `require('vscode')` return a fake. The cost fake (test/integration/cost) and the panel fake (test/integration/panel)
 // build their API surfaces on it.
 import Module from 'node:module';
 

@@ -1,11 +1,10 @@
 // The prompt's own parts: its sections (roles, headings, paragraphs, tags, examples, …) with their tokens
 // and the attention they receive, in total and per token; the section × section matrix (which section
 // reads which); and the position profile of the final tokens by decile ("lost in the middle"). All from
-// the matrix of the current layer / head / mode selection, so the panel's controls apply.
-import type { TokenInfo } from '../../src/shared/protocol';
+// the matrix of the current layer / head / mode selection, so the panel's controls apply. It only draws:
+// the figures come from webview/model/sectionFigures.ts.
 import { formatShare } from '../../src/shared/format';
-import { attributionUnits, splitPromptSections } from '../../src/engine/analysis/sections';
-import { positionProfile, sectionMatrix, tokenUnits } from '../../src/engine/analysis/sectionStats';
+import type { SectionFigures, SectionLayout } from '../model/sectionFigures';
 import { el } from './dom';
 
 export interface SectionViewEvents {
@@ -13,33 +12,11 @@ export interface SectionViewEvents {
   focus(index: number): void;
 }
 
-/** Final queries the position profile averages over. */
-const PROFILE_QUERIES = 16;
-/** Above this many sections the matrix is left out (it would not be readable). */
-const MATRIX_LIMIT = 24;
-
-export function renderSections(
-  text: string,
-  tokens: readonly TokenInfo[],
-  matrix: Float32Array,
-  events: SectionViewEvents,
-): HTMLElement {
-  const n = tokens.length;
-  const units = attributionUnits(splitPromptSections(text));
-  const owner = tokenUnits(tokens, units);
+export function renderSections(layout: SectionLayout, figures: SectionFigures, events: SectionViewEvents): HTMLElement {
+  const { units, count, first } = layout;
+  const { received } = figures;
   const d = units.length;
-  const received = new Float64Array(d);
-  const count = new Int32Array(d);
-  const first = new Int32Array(d).fill(-1);
-  for (let k = 0; k < n; k++) {
-    const u = owner[k];
-    if (u < 0) continue;
-    count[u]++;
-    if (first[u] < 0) first[u] = k;
-  }
-  for (let q = 0; q < n; q++)
-    for (let k = 0; k <= q; k++) if (owner[k] >= 0) received[owner[k]] += matrix[q * n + k] / n;
-  const top = Math.max(1e-9, ...received);
+  const top = figures.receivedMax;
   const list = el('ol', { class: 'sections-list' });
   units.forEach((unit, u) => {
     const bar = el('span', { class: 'bar' });
@@ -71,9 +48,9 @@ export function renderSections(
     el('h3', {}, ['Sections: attention received']),
     d ? list : el('p', { class: 'muted' }, ['No sections found.']),
   ];
-  if (d >= 2 && d <= MATRIX_LIMIT) {
-    const m = sectionMatrix(matrix, n, owner, d);
-    const max = Math.max(1e-9, ...m);
+  if (figures.matrix) {
+    const m = figures.matrix;
+    const max = figures.matrixMax;
     const grid = el('table', { class: 'section-matrix' });
     grid.append(el('tr', {}, [el('th', {}, ['reads →']), ...units.map((_, b) => el('th', {}, [String(b + 1)]))]));
     units.forEach((unit, a) => {
@@ -90,9 +67,9 @@ export function renderSections(
     });
     children.push(el('h3', {}, ['Which section reads which']), grid);
   }
-  if (n > 10) {
-    const profile = positionProfile(matrix, n, PROFILE_QUERIES);
-    const pmax = Math.max(1e-9, ...profile.deciles);
+  if (figures.profile) {
+    const profile = figures.profile;
+    const pmax = figures.profileMax;
     const bars = el('div', {
       class: 'position-profile',
       role: 'img',

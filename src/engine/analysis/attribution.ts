@@ -7,7 +7,7 @@
 import { EngineError } from '../engineError';
 import type { TokenInfo } from '../../shared/protocol';
 import { AttributionCancelled, type ScoredSequence } from '../runtime/logitsSession';
-import { attributionUnits, splitPromptSections, type PromptSection } from './sections';
+import { attributionUnits, splitPromptSections, type PromptSection } from '../../shared/promptSections';
 import { meanReceived, tokenUnits, type InspectSection } from './sectionStats';
 import { ablationCount, fitSparseLinear, randomMasks, seededGenerator } from './surrogate';
 

@@ -13,7 +13,7 @@ import { readChatTemplate } from './chatTemplate';
 import type { TokenTextKind } from './tokenSpans';
 import { tokenSpans } from './tokenSpans';
 
-interface TokenizerJson {
+export interface TokenizerJson {
   readonly model?: {
     readonly type?: string;
     readonly vocab?: Record<string, number> | [string, number][];
@@ -90,24 +90,28 @@ export class ModelTokenizer {
     } catch (error) {
       throw new EngineError(`Cannot read tokenizer config ${configPath}: ${firstLine(error)}`);
     }
+    return ModelTokenizer.fromJson(json, config, await readChatTemplate(folder, config), jsonPath);
+  }
+
+  /** A tokenizer from tokenizer.json-shaped objects (read from a folder, or built from GGUF metadata). */
+  static fromJson(
+    json: TokenizerJson,
+    config: Record<string, unknown>,
+    chatTemplate: ChatTemplateSource | null,
+    source: string,
+  ): ModelTokenizer {
     let tokenizer: Tokenizer;
     try {
       tokenizer = new Tokenizer(json, config);
     } catch (error) {
       // The tokenizer library names a missing field's type as "undefined"; say what it means.
       throw new EngineError(
-        `Cannot load tokenizer ${jsonPath}: ${clip(firstLine(error).replace(/\bundefined\b/g, '(missing)'))}`,
+        `Cannot load tokenizer ${source}: ${clip(firstLine(error).replace(/\bundefined\b/g, '(missing)'))}`,
       );
     }
     const special = new Set<number>();
     for (const t of json.added_tokens ?? []) if (t.special) special.add(t.id);
-    return new ModelTokenizer(
-      tokenizer,
-      tokenTextKind(json),
-      vocabularySize(json),
-      special,
-      await readChatTemplate(folder, config),
-    );
+    return new ModelTokenizer(tokenizer, tokenTextKind(json), vocabularySize(json), special, chatTemplate);
   }
 
   /** `addSpecialTokens` false for a rendered chat, whose template wrote BOS itself. */

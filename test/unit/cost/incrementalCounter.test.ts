@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LONG_CHUNK, splitSections } from '../../../src/cost/chunks';
+import { LONG_CHUNK } from '../../../src/cost/chunks';
+import { coverSections } from '../../../src/shared/promptSections';
 import { countSections, IncrementalCounter, offsetOfToken } from '../../../src/cost/incrementalCounter';
 import type { TokenCounter } from '../../../src/cost/tokenCounters';
 import { loadTokenCounter } from '../../../src/cost/tokenCounters';
@@ -58,7 +59,7 @@ test('sections sum their chunks and the token offset is located exactly', async 
   const counter = charCounter();
   const text = '# A\nabc\n\n# B\ndefg\n';
   const snapshot = new IncrementalCounter(counter).update(text);
-  assert.deepEqual(countSections(snapshot, splitSections(text, 'markdown')), [5, 6]);
+  assert.deepEqual(countSections(snapshot, coverSections(text)), [5, 6]);
   assert.equal(offsetOfToken(snapshot, counter, 1), 0);
   assert.equal(offsetOfToken(snapshot, counter, 5), text.indexOf('c'));
   assert.equal(offsetOfToken(snapshot, counter, 9), text.indexOf('e'));

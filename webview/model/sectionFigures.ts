@@ -1,0 +1,74 @@
+// The figures of the sections card: the prompt's attribution units (split once per inspection) with the
+// tokens in each, and, for the current matrix, the attention each unit receives, the section × section
+// matrix and the position profile of the final tokens. Pure arithmetic; webview/ui/sectionView.ts draws it.
+import type { TokenInfo } from '../../src/shared/protocol';
+import { attributionUnits, splitPromptSections, type PromptSection } from '../../src/shared/promptSections';
+import {
+  positionProfile,
+  sectionMatrix,
+  tokenUnits,
+  type PositionProfile,
+} from '../../src/engine/analysis/sectionStats';
+
+/** Final queries the position profile averages over. */
+const PROFILE_QUERIES = 16;
+/** Above this many sections the matrix is left out (it would not be readable). */
+const MATRIX_LIMIT = 24;
+/** The profile needs more tokens than this. */
+const PROFILE_MIN_TOKENS = 10;
+
+export interface SectionLayout {
+  readonly units: readonly PromptSection[];
+  /** Each token's unit, or -1. */
+  readonly owner: Int32Array;
+  /** Tokens per unit. */
+  readonly count: Int32Array;
+  /** Each unit's first token, or -1. */
+  readonly first: Int32Array;
+}
+
+export function sectionLayout(text: string, tokens: readonly TokenInfo[]): SectionLayout {
+  const units = attributionUnits(splitPromptSections(text));
+  const owner = tokenUnits(tokens, units);
+  const count = new Int32Array(units.length);
+  const first = new Int32Array(units.length).fill(-1);
+  for (let k = 0; k < tokens.length; k++) {
+    const u = owner[k];
+    if (u < 0) continue;
+    count[u]++;
+    if (first[u] < 0) first[u] = k;
+  }
+  return { units, owner, count, first };
+}
+
+export interface SectionFigures {
+  /** Per unit: the share of all attention its tokens receive (each query's row counts 1/n). */
+  readonly received: Float64Array;
+  /** The largest received share (at least 1e-9), for the bars. */
+  readonly receivedMax: number;
+  /** The unit × unit matrix (row a: where unit a's queries look), when there are 2 to MATRIX_LIMIT units. */
+  readonly matrix: Float64Array | null;
+  readonly matrixMax: number;
+  /** Where the final tokens look, by position decile, when there are more than PROFILE_MIN_TOKENS tokens. */
+  readonly profile: PositionProfile | null;
+  readonly profileMax: number;
+}
+
+/** The figures for an n × n attention matrix of the current layer / head / mode selection. */
+export function sectionFigures(layout: SectionLayout, matrix: Float32Array, n: number): SectionFigures {
+  const { owner } = layout;
+  const d = layout.units.length;
+  const received = new Float64Array(d);
+  for (let q = 0; q < n; q++)
+    for (let k = 0; k <= q; k++) if (owner[k] >= 0) received[owner[k]] += matrix[q * n + k] / n;
+  const unitMatrix = d >= 2 && d <= MATRIX_LIMIT ? sectionMatrix(matrix, n, owner, d) : null;
+  const profile = n > PROFILE_MIN_TOKENS ? positionProfile(matrix, n, PROFILE_QUERIES) : null;
+  return {
+    received,
+    receivedMax: Math.max(1e-9, ...received),
+    matrix: unitMatrix,
+    matrixMax: unitMatrix ? Math.max(1e-9, ...unitMatrix) : 0,
+    profile,
+    profileMax: profile ? Math.max(1e-9, ...profile.deciles) : 0,
+  };
+}
