@@ -46,7 +46,10 @@ function request(requestId: number, text: string): InspectRequest {
   };
 }
 
-async function inspect(requestId: number, text: string): Promise<{ header: InspectionHeader; layers: LayerAttention[] }> {
+async function inspect(
+  requestId: number,
+  text: string,
+): Promise<{ header: InspectionHeader; layers: LayerAttention[] }> {
   let header: InspectionHeader | undefined;
   const layers: LayerAttention[] = [];
   let error = '';
@@ -61,7 +64,14 @@ async function inspect(requestId: number, text: string): Promise<{ header: Inspe
 }
 
 const row = (inspection: number, requestId: number, layer: number, head: number | null, query: number) =>
-  worker.attentionRow({ type: 'attention-row', requestId, inspection, layer, head, query } satisfies AttentionRowRequest);
+  worker.attentionRow({
+    type: 'attention-row',
+    requestId,
+    inspection,
+    layer,
+    head,
+    query,
+  } satisfies AttentionRowRequest);
 
 test('exact rows of any layer and head (and the head mean) come back for the last inspection', async () => {
   const { header, layers } = await inspect(1, 'The fox jumps over the dog, and the dog jumps over the fox again.');
