@@ -1,6 +1,6 @@
 // The one protocol module: the inspection result's shape, the inspection event stream (engine → worker →
 // host → webview) and the typed messages between the extension host and the webview. No `vscode` import.
-import type { AttentionRowRequest } from './attentionRowRequest';
+import type { AttentionRowReply, AttentionRowRequest } from './attentionRowRequest';
 
 /** One token with its [start, end) UTF-16 span in the inspected text; text === input.slice(start, end). */
 export interface TokenInfo {
@@ -266,8 +266,14 @@ export interface ReplyMessage {
   readonly message?: string;
 }
 
-export const HOST_MESSAGE_KINDS = [...INSPECTION_EVENT_KINDS, 'stale', 'focus-token', 'reply'] as const;
-export type HostMessage = InspectionEvent | PanelNotice | ReplyMessage;
+export const HOST_MESSAGE_KINDS = [
+  ...INSPECTION_EVENT_KINDS,
+  'stale',
+  'focus-token',
+  'reply',
+  'attention-row',
+] as const;
+export type HostMessage = InspectionEvent | PanelNotice | ReplyMessage | AttentionRowReply;
 
 const hostKinds: ReadonlySet<string> = new Set(HOST_MESSAGE_KINDS);
 

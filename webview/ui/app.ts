@@ -11,6 +11,7 @@ import {
 import type { Change } from '../model/inspectionState';
 import { resultOf } from '../model/inspectionState';
 import { captionOf, MatrixCache } from '../model/matrixCache';
+import { ExactRowStore } from '../model/exactRows';
 import { sectionFigures } from '../model/sectionFigures';
 import {
   HOVER_TO_EDITOR_MS,
@@ -38,6 +39,8 @@ import { Tooltip } from './tooltip';
 export class InspectorApp {
   private state: ViewState;
   private readonly cache = new MatrixCache();
+  /** Exact rows the worker computed for the focus (rows on demand). */
+  private readonly exactRows = new ExactRowStore();
   /** The pending 'hover-rested' event (the state says whether one is awaited). */
   private restTimer: ReturnType<typeof setTimeout> | undefined;
   /** Layers whose head thumbnails are drawn (each is drawn once, as it streams in). */
@@ -131,6 +134,10 @@ export class InspectorApp {
         return;
       case 'reply':
         this.onReply(message);
+        return;
+      case 'attention-row':
+        this.bridge.settle(message.inReplyTo);
+        if (this.exactRows.accept(message)) this.drawFocusSoon();
         return;
       case 'progress':
       case 'header':
@@ -262,6 +269,7 @@ export class InspectorApp {
     const { inspection, controls } = this.state;
     const h = inspection.header;
     this.cache.clear(h?.tokens.length ?? 0);
+    this.exactRows.reset(h?.requestId ?? -1);
     this.drawnLayers = new Set();
     this.empty.hidden = !!h || inspection.phase !== 'waiting';
     this.main.hidden = !h;
@@ -320,6 +328,16 @@ export class InspectorApp {
     this.bridge.post({ type: 'focus', index, attended: this.cache.attended(index, 32), reveal });
   }
 
+  /** The focus's exact row when every row it reads has arrived; asks the host for those that have not. */
+  private exactFocusRow(index: number | null): Float32Array | null {
+    const h = this.state.inspection.header;
+    if (!h || this.bridge.kind !== 'vscode') return null;
+    const keys = this.exactRows.needed(this.state.controls, index, h.model.layers);
+    for (const k of this.exactRows.toAsk(keys))
+      this.bridge.request({ type: 'attention-row', inspection: h.requestId, ...k });
+    return this.exactRows.combined(keys, h.tokens.length, this.state.controls.hideSink);
+  }
+
   private drawFocus(): void {
     const { inspection, controls, pinned, hover } = this.state;
     const f = this.cache.focus(
@@ -328,6 +346,7 @@ export class InspectorApp {
       pinned !== null,
       controls.direction,
       controls.threshold,
+      this.exactFocusRow(pinned ?? hover),
     );
     if (f.kind === 'none') {
       this.tokens.shade(null, 0);
