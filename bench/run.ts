@@ -12,6 +12,7 @@ import { runCostBench, type CostBenchResult } from './costBench';
 import { renderSoakMarkdown, runSoakInChild, type SoakResult } from './soakBench';
 import { runRealSizeBench, type RealSizeFigures } from './realSizeBench';
 import { longctxBudgets, runLongctxBench, type LongctxFigures } from './longctxBench';
+import { runGpuBench, type GpuFigures } from './gpuBench';
 import { runEngineBench, textOfTokens, type EngineBenchResult } from './engineBench';
 import { renderExplainMarkdown, runExplainBench, type ExplainBenchResult } from './explainBench';
 import { machineInfo } from './machine';
@@ -20,7 +21,7 @@ import { CHROMIUM } from '../test/browser/browserLaunch';
 import { runWebviewBench, type WebviewBenchResult } from './webviewBench';
 
 const ROOT = path.resolve(__dirname, '..');
-const SECTIONS = ['engine', 'cold', 'webview', 'cost', 'soak', 'explain', 'realsize', 'longctx'] as const;
+const SECTIONS = ['engine', 'cold', 'webview', 'cost', 'soak', 'explain', 'realsize', 'longctx', 'gpu'] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Args {
@@ -207,6 +208,12 @@ async function main(): Promise<void> {
       ? null
       : await attempt('longctx', () => runLongctxBench({ root: ROOT, tokens: tiny ? 512 : 8192, hovers: 200, log }));
 
+  // Only when asked for (--only gpu, on a machine with a GPU): onnxruntime webgpu and llama.cpp's CUDA build.
+  const gpu: GpuFigures | null =
+    args.only.has('gpu') && args.only.size < SECTIONS.length
+      ? await attempt('gpu', () => runGpuBench(ROOT, log))
+      : null;
+
   const meta: BenchMeta = {
     date: new Date().toISOString(),
     command: tiny ? 'npm run bench:tiny' : 'npm run bench',
@@ -225,7 +232,7 @@ async function main(): Promise<void> {
   mkdirSync(args.out, { recursive: true });
   writeFileSync(
     path.join(args.out, 'results.json'),
-    `${JSON.stringify({ ...json, ...(soak ? { soak } : {}), ...(explain ? { explain } : {}), ...(longctx ? { longctx } : {}) }, null, 2)}\n`,
+    `${JSON.stringify({ ...json, ...(soak ? { soak } : {}), ...(explain ? { explain } : {}), ...(longctx ? { longctx } : {}), ...(gpu ? { gpu } : {}) }, null, 2)}\n`,
   );
   writeFileSync(
     path.join(args.out, 'results.md'),
