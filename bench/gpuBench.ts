@@ -120,7 +120,7 @@ async function llamaCppPrefill(file: string, tokens: number, gpu: 'cuda' | false
   const model = await llama.loadModel({ modelPath: file, gpuLayers: gpu ? 'max' : 0 });
   try {
     const context = await model.createContext({ contextSize: tokens + 256, batchSize: 2048 });
-    const ids = Array.from({ length: tokens }, (_, i) => 3 + ((i * 7919) % 8000));
+    const ids = Array.from({ length: tokens }, (_, i) => 3 + ((i * 7919) % 900));
     const started = performance.now();
     await context.getSequence().evaluateWithoutGeneratingNewTokens(ids as never[]);
     const ms = performance.now() - started;
@@ -149,7 +149,7 @@ export async function runGpuBench(root: string, log: (line: string) => void, tok
         (r.error ??
           `raw ${r.rawMs.toFixed(0)} ms, full ${r.fullMs.toFixed(0)} ms (${(r.fullMs / r.rawMs).toFixed(2)}×)`),
     );
-  const gguf = path.join(root, '.cache', 'bench-longctx', 'qwen2.5-0.5b-shape-q5_0.gguf');
+  const gguf = path.join(root, '.cache', 'bench-longctx', 'qwen2.5-0.5b-shape-q5_0-v2.gguf');
   const llamaCpp: GpuFigures['llamaCpp'][number][] = [];
   if (!existsSync(gguf)) log('gpu: no same-shape GGUF yet (run --only longctx once first); llama.cpp skipped');
   else

@@ -69,7 +69,7 @@ export async function runLongctxBench(options: LongctxOptions): Promise<LongctxF
   const loadStart = os.loadavg()[0];
   const folder = await realSizeFixture(root, log, 'q4');
   const cacheDir = path.join(root, '.cache', 'bench-realsize-cache');
-  const ggufFile = path.join(root, '.cache', 'bench-longctx', 'qwen2.5-0.5b-shape-q5_0.gguf');
+  const ggufFile = path.join(root, '.cache', 'bench-longctx', 'qwen2.5-0.5b-shape-q5_0-v2.gguf');
   const tokenizer = await ModelTokenizer.load(folder);
   const text = textOfTokens(tokenizer, root, options.tokens);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pa-bench-longctx-'));
