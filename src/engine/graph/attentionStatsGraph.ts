@@ -9,6 +9,9 @@
 //                rows do), so no renormalization. R_l stays in the graph; only its compact rows leave it.
 //   head-role inputs (headScoreGraph.ts), and the compact rows of attentionEncoding.ts for P_l and R_l.
 // Across layers: the sum of M_l over the last ⌈layers/2⌉ layers, what the long-range pairs read (drivers.ts).
+// With AttentionSites (a fused operator's Q and K, onnxSites.ts) P_l is not read from the graph: each layer's
+// branch recomputes it (siteStatsGraph.ts), whole up to BLOCKS.from tokens, else in row blocks with no
+// compact rows and no rollout (rows come on demand from the kept Q and K).
 //
 // Compact rows: one If on n, built once, decides the form for every layer (the engine reads the form back
 // from the outputs: empty keys mean dense): for n ≤ DENSE_LIMIT uint8 by row maximum (QuantizeLinear, which
