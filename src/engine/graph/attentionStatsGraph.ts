@@ -360,7 +360,9 @@ export function appendAttentionStats(
     g.insertAfter(taps[l], nodes);
   }
   for (let l = 0; l + 1 < taps.length; l++) waitFor(g, model, done[l], taps[l + 1]);
-  if (longRange === null) throw new Error('no layer for the long-range sum');
+  if (longRange === null || shared === null) throw new Error('no layer for the long-range sum');
+  // Blocked layers sum rows padded to whole blocks: [1, n, n] from here on (a no-op cut otherwise).
+  if (sites !== null) longRange = g.node('Slice', [longRange, g.ints([0]), (shared as Shared).n, g.ints([1])]);
   const graph = model.graph;
   const tapped = new Set(taps);
   if (graph) graph.output = (graph.output ?? []).filter((o) => !tapped.has(o.name ?? ''));

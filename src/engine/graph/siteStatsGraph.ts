@@ -67,7 +67,7 @@ export interface BlockedLayerStats {
   readonly bands: string;
   /** [1, heads, S, 1]. */
   readonly entropy: string;
-  /** [1, n, n] head mean, only when asked for (the long-range layers). */
+  /** [1, rows padded to whole blocks, n] head mean (padded rows 0), only when asked for (long-range layers). */
   readonly mean: string | null;
 }
 
@@ -122,12 +122,9 @@ export function blockedLayerStats(
   const first = (t: string, axis: number): string => g.node('Slice', [t, g.ints([0]), n, g.ints([axis])]);
   const samples = entropyRows(g, n);
   const sampled = probsBlock(g, site, g.node('Gather', [site.q, samples], { axis: 2 }), site.k, samples, n);
-  const mean = withMean
-    ? g.node('Reshape', [
-        first(g.node('Reshape', [meanScan, g.node('Concat', [padded, n], { axis: 0 })]), 0),
-        g.node('Concat', [g.ints([1]), n, n], { axis: 0 }),
-      ])
-    : null;
+  // Left padded to whole blocks (the padded rows are 0): a Slice would copy [n, n] in every layer; the long-range
+  // sum is cut to n rows once, after the last layer (attentionStatsGraph.ts).
+  const mean = withMean ? g.node('Reshape', [meanScan, g.node('Concat', [g.ints([1]), padded, n], { axis: 0 })]) : null;
   return {
     received: g.node('Reshape', [
       g.node('Div', [received, g.cast(n, FLOAT)]),
