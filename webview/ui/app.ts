@@ -41,6 +41,7 @@ export class InspectorApp {
   private readonly cache = new MatrixCache();
   /** Exact rows the worker computed for the focus (rows on demand). */
   private readonly exactRows = new ExactRowStore();
+  private rowRequests = 0;
   /** The pending 'hover-rested' event (the state says whether one is awaited). */
   private restTimer: ReturnType<typeof setTimeout> | undefined;
   /** Layers whose head thumbnails are drawn (each is drawn once, as it streams in). */
@@ -136,7 +137,6 @@ export class InspectorApp {
         this.onReply(message);
         return;
       case 'attention-row':
-        this.bridge.settle(message.inReplyTo);
         if (this.exactRows.accept(message)) this.drawFocusSoon();
         return;
       case 'progress':
@@ -333,8 +333,9 @@ export class InspectorApp {
     const h = this.state.inspection.header;
     if (!h || this.bridge.kind !== 'vscode') return null;
     const keys = this.exactRows.needed(this.state.controls, index, h.model.layers);
+    // Ids of their own: a reply is matched by what it answers (the store's key), not kept by the bridge.
     for (const k of this.exactRows.toAsk(keys))
-      this.bridge.request({ type: 'attention-row', inspection: h.requestId, ...k });
+      this.bridge.post({ type: 'attention-row', requestId: ++this.rowRequests, inspection: h.requestId, ...k });
     return this.exactRows.combined(keys, h.tokens.length, this.state.controls.hideSink);
   }
 
