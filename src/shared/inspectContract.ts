@@ -39,6 +39,8 @@ export interface InspectRequest {
  * head, or with head null the mean over its heads; a RangeError for a row outside the inspection. */
 export interface ExactRowSource {
   row(layer: number, head: number | null, query: number): Float32Array;
+  /** Bytes held (the kept Q and K). */
+  readonly bytes: number;
 }
 
 /** Where runInspection sends its events; `onRawLayer` (optional) gets each layer's float32 probabilities

@@ -90,7 +90,9 @@ port.on('message', (message: HostToWorker) => {
       answerRow(message.request);
       break;
     case 'inspect':
-      exact = null; // the next run's Q and K replace these; free them before it allocates its own
+      // The next run's Q and K replace these: they become garbage the heap budget counts, as a run's outputs do.
+      if (exact) garbage.add(exact.rows.bytes);
+      exact = null;
       latest = message.request.requestId;
       queued++;
       queue = queue.then(() => inspect(message.request));
