@@ -75,6 +75,7 @@ export interface ModelSummary {
  * - 'dense-u8': k === n, weights[r * n + key].
  * - 'topk-u8': the k strongest keys of each row, strongest first, indices[r * k + j]; 0xffff pads short rows.
  * A weight is weights[..] / 255 * rowScale[r] (rowScale is the row's maximum weight).
+ * k = 0 ('topk-u8' with weights, indices and rowScale empty): not computed; exact rows come on request.
  */
 export interface AttentionRows {
   readonly encoding: 'dense-u8' | 'topk-u8';

@@ -73,8 +73,9 @@ export class ExactRows {
   }
 
   private keys(layer: number): Float32Array {
-    if (this.cachedLayer === layer && this.cachedKeys) return this.cachedKeys;
     const l = this.layers[layer];
+    if (l.k instanceof Float32Array) return l.k; // kept in fp32: read as is
+    if (this.cachedLayer === layer && this.cachedKeys) return this.cachedKeys;
     const length = l.kvHeads * this.n * l.headDim;
     this.cachedKeys = toFloat(l.k, 0, length, new Float32Array(length));
     this.cachedLayer = layer;
@@ -98,9 +99,28 @@ export class ExactRows {
       out.set(scratch);
       return out;
     }
-    for (let h = 0; h < l.heads; h++) {
-      this.headRow(layer, h, query, scratch);
-      for (let j = 0; j <= query; j++) out[j] += scratch[j] / l.heads;
+    // The heads of one KV group read the same keys: each key is loaded once for the whole group.
+    const group = l.heads / l.kvHeads;
+    const d = l.headDim;
+    const keys = this.keys(layer);
+    const queries = new Float32Array(group * d);
+    const scores = Array.from({ length: group }, () => new Float32Array(query + 1));
+    for (let kv = 0; kv < l.kvHeads; kv++) {
+      for (let g = 0; g < group; g++)
+        toFloat(l.q, ((kv * group + g) * this.n + query) * d, d, queries.subarray(g * d, (g + 1) * d));
+      for (let j = 0; j <= query; j++) {
+        const base = (kv * this.n + j) * d;
+        for (let g = 0; g < group; g++) {
+          let dot = 0;
+          const at = g * d;
+          for (let c = 0; c < d; c++) dot += queries[at + c] * keys[base + c];
+          scores[g][j] = dot;
+        }
+      }
+      for (let g = 0; g < group; g++) {
+        softmaxRow(scores[g], query, l);
+        for (let j = 0; j <= query; j++) out[j] += scores[g][j] / l.heads;
+      }
     }
     return out;
   }
@@ -112,27 +132,31 @@ export class ExactRows {
     const keys = this.keys(layer);
     const kv = Math.floor(head / (l.heads / l.kvHeads));
     const q = toFloat(l.q, (head * n + query) * d, d, new Float32Array(d));
-    const first = l.slidingWindow === null ? 0 : Math.max(0, query - l.slidingWindow + 1);
-    let max = -Infinity;
     for (let j = 0; j <= query; j++) {
-      if (j < first) {
-        out[j] = -Infinity;
-        continue;
-      }
       const base = (kv * n + j) * d;
       let dot = 0;
       for (let c = 0; c < d; c++) dot += q[c] * keys[base + c];
-      let s = dot * l.scale;
-      if (l.softcap !== null) s = l.softcap * Math.tanh(s / l.softcap);
-      out[j] = s;
-      if (s > max) max = s;
+      out[j] = dot;
     }
-    let sum = 0;
-    for (let j = 0; j <= query; j++) {
-      const e = j < first ? 0 : Math.exp(out[j] - max);
-      out[j] = e;
-      sum += e;
-    }
-    for (let j = 0; j <= query; j++) out[j] /= sum;
+    softmaxRow(out, query, l);
   }
+}
+
+/** Raw dot products q·k_j (j ≤ query) in place → weights: the scale, soft-capping, window and softmax. */
+function softmaxRow(row: Float32Array, query: number, l: LayerQK): void {
+  const first = l.slidingWindow === null ? 0 : Math.max(0, query - l.slidingWindow + 1);
+  let max = -Infinity;
+  for (let j = first; j <= query; j++) {
+    let s = row[j] * l.scale;
+    if (l.softcap !== null) s = l.softcap * Math.tanh(s / l.softcap);
+    row[j] = s;
+    if (s > max) max = s;
+  }
+  let sum = 0;
+  for (let j = 0; j <= query; j++) {
+    const e = j < first ? 0 : Math.exp(row[j] - max);
+    row[j] = e;
+    sum += e;
+  }
+  for (let j = 0; j <= query; j++) row[j] /= sum;
 }

@@ -278,20 +278,25 @@ export type SiteStorage = 'float16' | 'float32';
  * Makes each site's Q and K graph outputs (cast to fp16 for 'float16'); returns the sites naming those
  * outputs. The casts go right after the tensors they read.
  */
-export function exposeSites(model: ModelProto, sites: readonly AttentionSite[], storage: SiteStorage): AttentionSite[] {
+export function exposeSites(
+  model: ModelProto,
+  sites: readonly AttentionSite[],
+  storage: SiteStorage,
+  keyStorage: SiteStorage = storage,
+): AttentionSite[] {
   const ops = graphOps(model, 'pa_rows');
   const out: AttentionSite[] = [];
   const names: string[] = [];
   for (const site of sites) {
-    const kept = (tensor: string): string => {
-      if (storage === 'float32') return tensor;
+    const kept = (tensor: string, as: SiteStorage): string => {
+      if (as === 'float32') return tensor;
       let name = '';
       const nodes = ops.collect(() => (name = ops.cast(tensor, FLOAT16)));
       ops.insertAfter(tensor, nodes);
       return name;
     };
-    const q = kept(site.q);
-    const k = kept(site.k);
+    const q = kept(site.q, storage);
+    const k = kept(site.k, keyStorage);
     names.push(q, k);
     out.push({ ...site, q, k });
   }

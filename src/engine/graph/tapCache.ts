@@ -35,7 +35,7 @@ import {
   valueShape,
 } from './onnxGraph';
 
-const SURGERY_VERSION = 'tap-v19';
+const SURGERY_VERSION = 'tap-v20';
 const EDGE_BYTES = 1024 * 1024;
 /** Initializers below this stay inline in the tapped graph. */
 const EXTERNAL_MIN_BYTES = 1024;
@@ -247,7 +247,8 @@ export async function prepareTappedModel(
     inputs,
     graphVocabSize: vocab,
     stats,
-    sites: found ? exposeSites(model, found, 'float16') : null,
+    // Q in fp16; K (kv heads only, an eighth of Q on the 0.5B shape) in fp32, so a row reads it undecoded.
+    sites: found ? exposeSites(model, found, 'float16', 'float32') : null,
   };
 
   try {

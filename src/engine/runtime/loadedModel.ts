@@ -239,9 +239,9 @@ export class LoadedModel {
       const weights = read<Uint8Array>(o.weights);
       const keys = read<Uint16Array>(o.keys);
       const rowScale = read<Float32Array>(o.scale);
-      // Not computed (rows on demand, or a blocked layer): no keys at all, every row empty.
+      // Not computed (rows on demand, or a blocked layer): k = 0, nothing sent (not even a scale per row).
       if (weights.length === 0 && rows > 0)
-        return { encoding: 'topk-u8', rows, n, k: 0, weights, rowScale: new Float32Array(rows), indices: keys };
+        return { encoding: 'topk-u8', rows, n, k: 0, weights, rowScale: new Float32Array(0), indices: keys };
       const k = weights.length / rows;
       return keys.length === 0
         ? { encoding: 'dense-u8', rows, n, k, weights, rowScale }

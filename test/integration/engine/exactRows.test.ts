@@ -128,7 +128,7 @@ before(async () => {
 });
 after(() => removeTempDir(dir));
 
-test('a loaded model keeps fp16 Q and K after the run; its rows equal the tapped probabilities', async () => {
+test('a loaded model keeps Q (fp16) and K after the run; its rows equal the tapped probabilities', async () => {
   const tiny = await writeTinyModel(`${dir}/model`, { layers: 2, maxPositions: 256 });
   const model = await LoadedModel.load(tiny.folder, { id: 'tiny', cacheDir: `${dir}/cache`, provider: 'cpu' });
   try {
