@@ -20,6 +20,7 @@ import type { InspectionResult, InspectionSummary, LayerAttention } from '../src
 import { promptText } from './corpus';
 import { DenseJsonSize, panelPayloadSize, type PayloadSize } from './payload';
 import { median, yieldToEventLoop } from './stats';
+import { benchRequest } from './benchRequest';
 
 export interface EngineBenchOptions {
   readonly root: string;
@@ -193,16 +194,7 @@ export async function runEngineBench(options: EngineBenchOptions): Promise<Engin
       const tokens = Math.min(n, model.config.maxPositions);
       const text = textOfTokens(model.tokenizer, options.root, tokens);
       const ids = model.tokenizer.tokenize(text).ids.slice(0, tokens);
-      const request: InspectRequest = {
-        requestId: tokens,
-        text,
-        model: '',
-        provider: 'cpu',
-        maxCharacters: 10_000_000,
-        maxTokens: tokens,
-        window: 'start',
-        rowsOnDemand: true,
-      };
+      const request = { ...benchRequest(tokens, text, tokens), rowsOnDemand: true };
       const rawFeeds = feedsFor(runtime, tapped.inputs, ids);
       // The tapped graph also takes how many probability rows to output: none, as in an inspection.
       const tappedFeeds = {

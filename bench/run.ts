@@ -1,7 +1,8 @@
 // The benchmark suite: `npm run bench` (full, writes bench/results.json and bench/results.md) or
 // `npm run bench:tiny` / `--tiny` (smoke sizes, writes to .cache/bench-tiny/ unless --out says otherwise).
-// Options: --tiny, --out <dir>, --only engine,cold,webview,cost, --lengths 512,2048 and --runs 3 (debugging). Budgets are printed, never enforced:
-// the exit code is non-zero only when a section could not run.
+// Options: --tiny, --out <dir>, --only engine,cold,webview,cost,soak,explain,realsize,gguf, --lengths 512,2048 and
+// --runs 3 (debugging). Budgets are printed, never enforced: the exit code is non-zero only when a section could
+// not run.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -15,13 +16,25 @@ import { longctxBudgets, runLongctxBench, type LongctxFigures } from './longctxB
 import { runGpuBench, type GpuFigures } from './gpuBench';
 import { runEngineBench, textOfTokens, type EngineBenchResult } from './engineBench';
 import { renderExplainMarkdown, runExplainBench, type ExplainBenchResult } from './explainBench';
+import { GGUF_BUDGETS, renderGgufMarkdown, runGgufBench, type GgufFigures } from './ggufBench';
 import { machineInfo } from './machine';
 import { buildResults, renderMarkdown, type BenchMeta } from './results';
 import { CHROMIUM } from '../test/browser/browserLaunch';
 import { runWebviewBench, type WebviewBenchResult } from './webviewBench';
 
 const ROOT = path.resolve(__dirname, '..');
-const SECTIONS = ['engine', 'cold', 'webview', 'cost', 'soak', 'explain', 'realsize', 'longctx', 'gpu'] as const;
+const SECTIONS = [
+  'engine',
+  'cold',
+  'webview',
+  'cost',
+  'soak',
+  'explain',
+  'realsize',
+  'gguf',
+  'longctx',
+  'gpu',
+] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Args {
@@ -202,6 +215,12 @@ async function main(): Promise<void> {
           runRealSizeBench({ root: ROOT, tokens: tiny ? 128 : 2048, rounds: tiny ? 1 : 3, loads: tiny ? 1 : 2, log }),
         );
 
+  // The GGUF file against llama.cpp (fixture built once into .cache/); like realsize, not in tiny mode unless asked.
+  const gguf: GgufFigures | null =
+    tiny && args.only.size === SECTIONS.length
+      ? null
+      : await attempt('gguf', () => runGgufBench({ root: ROOT, tokens: tiny ? 128 : 2048, rounds: tiny ? 1 : 3, log }));
+
   // 8,192 tokens of the 0.5B q4 shape against llama.cpp: minutes on 2 cores; not in tiny mode unless asked for.
   const longctx: LongctxFigures | null =
     tiny && args.only.size === SECTIONS.length
@@ -232,19 +251,25 @@ async function main(): Promise<void> {
   mkdirSync(args.out, { recursive: true });
   writeFileSync(
     path.join(args.out, 'results.json'),
-    `${JSON.stringify({ ...json, ...(soak ? { soak } : {}), ...(explain ? { explain } : {}), ...(longctx ? { longctx } : {}), ...(gpu ? { gpu } : {}) }, null, 2)}\n`,
+    `${JSON.stringify({ ...json, ...(soak ? { soak } : {}), ...(explain ? { explain } : {}), ...(gguf ? { gguf } : {}), ...(longctx ? { longctx } : {}), ...(gpu ? { gpu } : {}) }, null, 2)}\n`,
   );
   writeFileSync(
     path.join(args.out, 'results.md'),
     renderMarkdown(meta, sections, budgets) +
       (soak ? renderSoakMarkdown(soak) : '') +
-      (explain ? renderExplainMarkdown(explain) : ''),
+      (explain ? renderExplainMarkdown(explain) : '') +
+      (gguf ? renderGgufMarkdown(gguf) : ''),
   );
   log('');
   for (const b of budgets) {
     const verdict = b.met === null ? 'not measured' : b.met ? 'met' : 'NOT met';
     log(`budget ${b.key}: ${b.value ?? 'n/a'} (limit ${b.limit} ${b.unit}) — ${verdict}`);
   }
+  if (gguf)
+    for (const [key, limit] of Object.entries(GGUF_BUDGETS)) {
+      const value = gguf[key as keyof GgufFigures];
+      log(`budget gguf.${key}: ${value} (limit ${limit}) — ${value <= limit ? 'met' : 'NOT met'}`);
+    }
   for (const [key, value, limit, unit, met] of longctx ? longctxBudgets(longctx) : [])
     log(`budget ${key}: ${Number(value.toFixed(3))} (limit ${limit} ${unit}) — ${met ? 'met' : 'NOT met'}`);
   if (explain)

@@ -23,13 +23,8 @@ const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'ut
 
 /** Runtime modules the bundles keep external and load; everything else is bundled or must not be needed. */
 const RUNTIME_MODULES = ['onnxruntime-node', 'onnxruntime-common'];
-/** Everything the VSIX is made from: a newer file here makes --if-stale rebuild. */
-const INPUTS = [
-  'src',
-  'webview',
-  'media',
-  'models',
-  'tokenizers',
+/** The files the staging folder gets copies of (where they exist). */
+const STAGED_FILES = [
   'package.json',
   'package-lock.json',
   'esbuild.mjs',
@@ -37,8 +32,9 @@ const INPUTS = [
   'README.md',
   'LICENSE',
   'CHANGELOG.md',
-  'scripts/package.mjs',
 ];
+/** Everything the VSIX is made from: a newer file here makes --if-stale rebuild. */
+const INPUTS = ['src', 'webview', 'media', 'models', 'tokenizers', ...STAGED_FILES, 'scripts/package.mjs'];
 
 function fail(message) {
   console.error(`package: ${message}`);
@@ -138,15 +134,7 @@ function stage(stageDir) {
   for (const link of ['src', 'webview', 'node_modules', 'tsconfig.json']) {
     fs.symlinkSync(path.join(root, link), path.join(stageDir, link));
   }
-  for (const file of [
-    'package.json',
-    'package-lock.json',
-    'esbuild.mjs',
-    '.vscodeignore',
-    'README.md',
-    'LICENSE',
-    'CHANGELOG.md',
-  ]) {
+  for (const file of STAGED_FILES) {
     if (fs.existsSync(path.join(root, file))) fs.copyFileSync(path.join(root, file), path.join(stageDir, file));
   }
   fs.cpSync(path.join(root, 'media'), path.join(stageDir, 'media'), { recursive: true });

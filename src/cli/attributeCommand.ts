@@ -3,8 +3,10 @@
 // sections that could be cut. JSON, a terminal table, or an HTML page.
 import { attributeAnswer, EngineError, modelSummary, splitAnswer } from '../engine/inspectApi';
 import type { AttributedSection, AttributionResult, LoadedModel } from '../engine/inspectApi';
+import type { ModelJson, Savings } from '../shared/cliJson';
 import type { ExplainArgs, ExplainIo } from './explainIo';
 import {
+  explainFailure,
   ExplainUsageError,
   fixed,
   htmlPage,
@@ -32,24 +34,12 @@ Exit codes: 0 ok, 1 bad input or model error, 2 usage error.`;
 const OPTIONS = ['--answer', '--generate', '--model', '--dtype', '--provider', '--format', '--out', '--cache-dir'];
 
 export interface AttributeJson {
-  readonly model: {
-    readonly id: string;
-    readonly layers: number;
-    readonly heads: number;
-    readonly maxTokens: number;
-    readonly provider: string;
-    readonly fallbackReason?: string;
-  };
+  readonly model: ModelJson;
   readonly answer: { readonly text: string; readonly tokens: number; readonly logProb: number };
   readonly sections: readonly AttributedSection[];
   readonly method: 'leave-one-out' | 'random-ablation';
   readonly ablations?: number;
-  readonly savings: {
-    readonly sections: readonly number[];
-    readonly tokens: number;
-    readonly attentionFlopsShare: number;
-    readonly logProbDelta: number;
-  };
+  readonly savings: Savings;
 }
 
 export function modelJson(model: LoadedModel): AttributeJson['model'] {
@@ -201,15 +191,6 @@ export async function runAttributeCommand(argv: readonly string[], io: ExplainIo
     }
     return 0;
   } catch (error) {
-    if (error instanceof ExplainUsageError) {
-      io.stderr.write(`prompt-attention attribute: ${error.message}\n${ATTRIBUTE_USAGE}\n`);
-      return 2;
-    }
-    const message =
-      error instanceof EngineError
-        ? error.message
-        : `internal error: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`;
-    io.stderr.write(`prompt-attention attribute: ${message}\n`);
-    return 1;
+    return explainFailure(io, 'attribute', ATTRIBUTE_USAGE, error);
   }
 }

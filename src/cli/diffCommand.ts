@@ -15,6 +15,7 @@ import {
 import type { DiffInputSection, SectionDiffEntry } from '../engine/inspectApi';
 import type { ExplainIo, LoadedExplainModel } from './explainIo';
 import {
+  explainFailure,
   ExplainUsageError,
   fixed,
   htmlPage,
@@ -178,15 +179,6 @@ export async function runDiffCommand(argv: readonly string[], io: ExplainIo = pr
     await writeOutput(io, args.out ?? (format === 'html' ? 'diff.html' : null), output);
     return 0;
   } catch (error) {
-    if (error instanceof ExplainUsageError) {
-      io.stderr.write(`prompt-attention diff: ${error.message}\n${DIFF_USAGE}\n`);
-      return 2;
-    }
-    const message =
-      error instanceof EngineError
-        ? error.message
-        : `internal error: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`;
-    io.stderr.write(`prompt-attention diff: ${message}\n`);
-    return 1;
+    return explainFailure(io, 'diff', DIFF_USAGE, error);
   }
 }

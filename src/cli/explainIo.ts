@@ -39,6 +39,20 @@ export interface ExplainArgs {
 
 export class ExplainUsageError extends Error {}
 
+/** How `attribute` and `diff` end on an error: usage (exit 2, with the usage text) or one line (exit 1). */
+export function explainFailure(io: ExplainIo, command: string, usage: string, error: unknown): number {
+  if (error instanceof ExplainUsageError) {
+    io.stderr.write(`prompt-attention ${command}: ${error.message}\n${usage}\n`);
+    return 2;
+  }
+  const message =
+    error instanceof EngineError
+      ? error.message
+      : `internal error: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`;
+  io.stderr.write(`prompt-attention ${command}: ${message}\n`);
+  return 1;
+}
+
 const PROVIDERS: readonly ExecutionProviderSetting[] = ['auto', 'cpu', 'webgpu', 'cuda', 'dml', 'coreml'];
 const FORMATS: readonly ExplainFormat[] = ['json', 'html', 'text'];
 

@@ -12,7 +12,8 @@ export const INSPECT_HELP = `${INSPECT_USAGE}
 
 Runs a small transformer on the text and reports which tokens attend to which.
   <file|->            text file to inspect, or - for standard input
-  --model             model folder (Hugging Face layout with onnx/model.onnx) or Hub id; default: the embedded model
+  --model             model folder (Hugging Face layout with onnx/model.onnx, or holding one .gguf), a .gguf file,
+                      ollama:<name>[:<tag>], or Hub id; default: the embedded model (prompt-attention models lists them)
   --dtype             which ONNX file of the model runs: fp32 onnx/model.onnx, fp16 model_fp16, q8 model_quantized,
                       int8, uint8, q4, q4f16, bnb4 model_<dtype>; default auto: full precision when it fits
                       comfortably in memory, else a quantized file

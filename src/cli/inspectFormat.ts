@@ -1,10 +1,12 @@
 // The `inspect` command's JSON document and terminal summary.
 import { inspectSections, splitPromptSections, type InspectSection } from '../engine/inspectApi';
-import type { InspectionResult, TokenInfo, TokenRole } from '../shared/protocol';
+import type { InspectionResult, NextToken, TokenInfo, TokenRole } from '../shared/protocol';
+import type { ModelJson } from '../shared/cliJson';
 
 /** A token in the JSON: chat tokens carry their role; a token that is not in the inspected text (a template
  * token, the setting's user message) has null start and end. */
 export interface InspectJsonToken {
+  readonly id: number;
   readonly text: string;
   readonly start: number | null;
   readonly end: number | null;
@@ -13,25 +15,24 @@ export interface InspectJsonToken {
 
 function jsonToken(input: string): (t: TokenInfo) => InspectJsonToken {
   return (t) => {
-    if (!t.role) return { text: t.text, start: t.start, end: t.end };
+    if (!t.role) return { id: t.id, text: t.text, start: t.start, end: t.end };
     const inText = t.role !== 'template' && input.slice(t.start, t.end) === t.text;
-    return { text: t.text, start: inText ? t.start : null, end: inText ? t.end : null, role: t.role };
+    return { id: t.id, text: t.text, start: inText ? t.start : null, end: inText ? t.end : null, role: t.role };
   };
 }
 
 export interface InspectJson {
-  readonly model: {
-    readonly id: string;
-    readonly layers: number;
-    readonly heads: number;
-    readonly maxTokens: number;
-    readonly provider: string;
-    readonly fallbackReason?: string;
+  readonly model: ModelJson & {
     readonly file?: string;
     readonly dtype?: string;
     readonly fileReason?: string;
+    readonly format?: string;
+    readonly quant?: string;
+    readonly architecture?: string;
   };
   readonly tokens: readonly InspectJsonToken[];
+  /** The 10 most likely next tokens at the last position. */
+  readonly next?: readonly NextToken[];
   readonly heads: readonly {
     readonly layer: number;
     readonly head: number;
@@ -68,8 +69,12 @@ export function toInspectJson(result: InspectionResult, attention?: number[][][]
       ...(model.fallbackReason ? { fallbackReason: model.fallbackReason } : {}),
       ...(model.file ? { file: model.file, dtype: model.dtype } : {}),
       ...(model.fileReason ? { fileReason: model.fileReason } : {}),
+      ...(model.format ? { format: model.format } : {}),
+      ...(model.quant ? { quant: model.quant } : {}),
+      ...(model.architecture ? { architecture: model.architecture } : {}),
     },
     tokens: tokens.map(jsonToken(result.text)),
+    ...(summary.next ? { next: summary.next.map((t) => ({ id: t.id, text: t.text, p: round(t.p) })) } : {}),
     heads: summary.heads.map((h) => ({
       layer: h.layer,
       head: h.head,

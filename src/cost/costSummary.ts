@@ -110,7 +110,8 @@ async function countHere(
   };
 }
 
-/** Counts `text` with the target's tokenizer and computes its cost. Rejects with a one-line message for an unknown target. */
+/** Counts `text` with the target's tokenizer and computes its cost. Rejects with a one-line message for an unknown
+ * target. */
 export async function computeCostSummary(
   text: string,
   targetId: string = DEFAULT_TARGET_ID,

@@ -8,3 +8,7 @@ export { createSession } from './runtime/executionProviders';
 export { ElemType } from './graph/onnxGraph';
 export { prepareTappedModel, type GraphInputInfo, type TappedModel } from './graph/tapCache';
 export { PROBABILITY_ROWS_INPUT } from './graph/attentionStatsGraph';
+export { prepareGgufModel } from './runtime/ggufModel';
+export { readGgufFile } from './runtime/ggufFile';
+export { loadGgufTokenizer } from './runtime/ggufTokenizer';
+export { LOGIT_ROWS_INPUT, LOGITS_OUTPUT } from './graph/ggufDecoder';

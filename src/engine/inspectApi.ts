@@ -62,3 +62,4 @@ export {
 } from './runtime/modelDiscovery';
 export { defaultStoreEnv, type StoreEnv } from './runtime/ollamaStore';
 export { DEFAULT_MODEL_NAME } from './runtime/modelSource';
+export { GGUF_ARCHITECTURES } from './runtime/ggufFile';

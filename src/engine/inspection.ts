@@ -7,6 +7,7 @@ import type {
   LayerAttention,
   LongRangePair,
   ModelSummary,
+  NextToken,
   TokenInfo,
 } from '../shared/protocol';
 import type { InspectionOutput, InspectRequest } from '../shared/inspectContract';
@@ -104,7 +105,31 @@ export function modelSummary(model: LoadedModel): ModelSummary {
     dtype: model.dtype,
     ...(model.file.reason ? { fileReason: model.file.reason } : {}),
     ...(model.embedded ? { embedded: true } : {}),
+    format: model.origin.format,
+    ...(model.origin.quant ? { quant: model.origin.quant } : {}),
+    ...(model.origin.architecture ? { architecture: model.origin.architecture } : {}),
   };
+}
+
+const NEXT_TOKENS = 10;
+
+/** The most likely next tokens from the last position's logits (softmax in float64). */
+export function nextTokens(model: LoadedModel, logits: Float32Array, count = NEXT_TOKENS): NextToken[] {
+  let max = -Infinity;
+  for (const v of logits) if (v > max) max = v;
+  let sum = 0;
+  for (const v of logits) sum += Math.exp(v - max);
+  const top: number[] = [];
+  for (let id = 0; id < logits.length; id++) {
+    if (top.length === count && logits[id] <= logits[top[count - 1]]) continue;
+    let at = top.length < count ? top.length : count - 1;
+    top[at] = id;
+    while (at > 0 && logits[top[at]] > logits[top[at - 1]]) {
+      [top[at], top[at - 1]] = [top[at - 1], top[at]];
+      at--;
+    }
+  }
+  return top.map((id) => ({ id, text: model.tokenizer.decode([id]), p: Math.exp(logits[id] - max) / sum }));
 }
 
 /** Keeps at most `limit` tokens; 'end' keeps a leading special token (BOS, the sink) plus the last ones. */
@@ -225,6 +250,7 @@ export async function runInspection(
       totalMs: finished - started,
     },
     notes,
+    ...(tensors.lastLogits ? { next: nextTokens(model, tensors.lastLogits) } : {}),
   };
   out.emit({ kind: 'summary', requestId, summary });
 }

@@ -1,6 +1,7 @@
 // What the editor shows after an attribution run, as plain data: a CodeLens title per section (its effect
 // on the answer and the attention it gets from the answer) and the savings hint (a faint range and its
 // hover) for the sections the answer does not depend on. Offsets are in the document. No `vscode` import.
+import type { Savings } from '../shared/cliJson';
 
 export interface AttributionJsonLike {
   readonly answer: { readonly text: string; readonly tokens: number; readonly logProb: number };
@@ -16,12 +17,7 @@ export interface AttributionJsonLike {
   }[];
   readonly method: string;
   readonly ablations?: number;
-  readonly savings: {
-    readonly sections: readonly number[];
-    readonly tokens: number;
-    readonly attentionFlopsShare: number;
-    readonly logProbDelta: number;
-  };
+  readonly savings: Savings;
 }
 
 export interface SectionLens {

@@ -309,7 +309,8 @@ export class InspectorController extends Disposable {
   }
 }
 
-/** Restricted values set in the workspace's settings files (each folder's .vscode/settings.json, the .code-workspace). */
+/** Restricted values set in the workspace's settings files (each folder's .vscode/settings.json, the
+ * .code-workspace). */
 async function workspaceRestrictedValues(): Promise<Partial<Record<RestrictedKey, unknown>>> {
   const folders = (vscode.workspace.workspaceFolders ?? []).map((f) =>
     vscode.Uri.joinPath(f.uri, '.vscode', 'settings.json'),

@@ -2,6 +2,7 @@
 // comes from as the description, and architecture, size, quantization and context as the detail; the model
 // the user settings name now is marked. Pure (no `vscode`), so the wording is tested without VS Code.
 import type { DiscoveredModel, DiscoveredSource } from '../worker/modelDiscovery';
+import { GGUF_ARCHITECTURES } from '../worker/modelDiscovery';
 import { formatBytes, formatCount } from '../shared/format';
 
 export interface ModelPick {
@@ -34,15 +35,23 @@ export function modelFacts(m: DiscoveredModel): string {
     .join(' · ');
 }
 
+/** A GGUF of an architecture the engine does not build would fail on the first inspection; say so up front. */
+function isBuildable(m: DiscoveredModel): boolean {
+  return (
+    m.format !== 'gguf' || m.architecture === null || (GGUF_ARCHITECTURES as readonly string[]).includes(m.architecture)
+  );
+}
+
 /** `current` is the user settings' `promptAttention.model` ('' or unset: the embedded model). */
 export function modelPicks(models: readonly DiscoveredModel[], current: string): ModelPick[] {
   const chosen = current.trim();
   return models.map((m) => {
     const isCurrent = m.model === chosen;
+    const facts = modelFacts(m) || m.model;
     return {
       label: isCurrent ? `$(check) ${m.name}` : m.name,
       description: `${SOURCE_NAMES[m.source]} · ${m.format.toUpperCase()}`,
-      detail: modelFacts(m) || m.model,
+      detail: isBuildable(m) ? facts : `${facts} · not supported: a "${m.architecture}" model`,
       value: m.model,
       current: isCurrent,
     };

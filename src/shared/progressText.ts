@@ -1,5 +1,6 @@
 // The one sentence for a progress event, shared by the panel banner, the download notification and the
 // CLI: the events carry the structured stage, and each view words it here.
+import { formatShare } from './format';
 import type { ProgressUpdate } from './protocol';
 
 export function progressText(progress: ProgressUpdate): string {
@@ -9,7 +10,7 @@ export function progressText(progress: ProgressUpdate): string {
     case 'load':
       return progress.model ? `Loading ${progress.model}` : 'Loading the model…';
     case 'prepare':
-      return 'Preparing the model (once)';
+      return `Preparing the model (once)${progress.fraction !== undefined ? ` ${formatShare(progress.fraction)}` : ''}`;
     case 'tokenize':
       return 'Tokenizing';
     case 'run':

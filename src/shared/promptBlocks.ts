@@ -123,7 +123,8 @@ function indentOf(line: Line): number {
   return /^[ \t]*/.exec(line.text)?.[0].length ?? 0;
 }
 
-/** Paragraphs of `Key: value` lines whose key sequence repeats are few-shot examples; an open last value is the query. */
+/** Paragraphs of `Key: value` lines whose key sequence repeats are few-shot examples; an open last value is the
+ * query. */
 function markExamples(out: Collector, paragraphs: readonly Candidate[]): void {
   const shapes = paragraphs.map((p) => {
     const lines = out.text.slice(p.start, p.end).split('\n');

@@ -68,6 +68,17 @@ export interface ModelSummary {
   readonly fileReason?: string;
   /** True for the embedded proxy model: only then does the panel show the proxy note. */
   readonly embedded?: boolean;
+  /** What the model was read from, its quantization (e.g. Q4_K_M, or the per-tensor mix) and architecture. */
+  readonly format?: 'onnx' | 'gguf' | 'safetensors';
+  readonly quant?: string;
+  readonly architecture?: string;
+}
+
+/** One of the most likely next tokens after the inspected text. */
+export interface NextToken {
+  readonly id: number;
+  readonly text: string;
+  readonly p: number;
 }
 
 /**
@@ -127,6 +138,8 @@ export interface InspectionSummary {
   readonly timings: InspectionTimings;
   /** One-line notes for the user (e.g. "Inspected the first 2048 of 3100 tokens."). */
   readonly notes: readonly string[];
+  /** The 10 most likely next tokens at the last position, most likely first (when the graph gives logits). */
+  readonly next?: readonly NextToken[];
 }
 
 /** Where the inspected text came from, so the panel can link back to the editor. */
@@ -137,19 +150,26 @@ export interface SourceInfo {
   readonly offset: number;
 }
 
-/** Context-cost figures for one target; null where the target's architecture is not public. */
-export interface CostSummary {
-  readonly target: string;
-  readonly targetName: string;
-  readonly tokens: number;
+/** The cost model's figures a summary carries (src/cost/costModel.ts's CostFigures extends them); null where
+ * the target's architecture (or price) is not public. */
+export interface CostSummaryFigures {
   readonly contextWindow: number;
+  /** tokens / contextWindow (1 = full; above 1 = over). */
   readonly contextShare: number;
   readonly attentionScores: number | null;
   readonly attentionScoresCausal: number | null;
   readonly attentionFlops: number | null;
   readonly linearFlops: number | null;
   readonly kvCacheBytes: number | null;
+  /** In the preset's currency unit (US dollars for the built-ins). */
   readonly price: number | null;
+}
+
+/** Context-cost figures for one target. */
+export interface CostSummary extends CostSummaryFigures {
+  readonly target: string;
+  readonly targetName: string;
+  readonly tokens: number;
   readonly warnings: readonly string[];
   /** false when the count comes from the closest public tokenizer (Claude, Gemini): shown with "≈". */
   readonly exact?: boolean;

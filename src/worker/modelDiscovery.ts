@@ -3,6 +3,7 @@
 // headers only, so it runs on the calling thread.
 export {
   DEFAULT_MODEL_NAME,
+  GGUF_ARCHITECTURES,
   defaultStoreEnv,
   discoverModels,
   type DiscoveredModel,

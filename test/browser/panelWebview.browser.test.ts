@@ -45,7 +45,8 @@ async function send(page: Page, message: HostMessage): Promise<void> {
   await page.evaluate(`window.__send(${JSON.stringify(text)})`);
 }
 
-/** Waits until the webview has posted a message with these fields (a function predicate: the page's CSP forbids eval). */
+/** Waits until the webview has posted a message with these fields (a function predicate: the page's CSP forbids
+ * eval). */
 async function waitPosted(page: Page, fields: Record<string, unknown>): Promise<void> {
   await page.waitForFunction(
     (want) =>

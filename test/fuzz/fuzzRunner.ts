@@ -1,5 +1,5 @@
-// The fuzz run: seeded cases that mutate the model graph, config.json, tokenizer.json, the inspected text
-// and webview messages, each run through the real worker bundle (or the host's message check). A case
+// The fuzz run: seeded cases that mutate the model graph, config.json, tokenizer.json, a GGUF file's header
+// and metadata (mutateGguf.ts), the inspected text and webview messages, each run through the real worker bundle (or the host's message check). A case
 // ends "clean" (a full result), "line" (one user line; for a webview message, dropped with a log entry),
 // or a failure: an unclear message, a hang, or a host that did not recover. After every model case the
 // good model is inspected again, and the time from the bad case's start to that clean result is its
@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import type { InspectorWorker } from '../../src/worker/inspectorWorker';
 import { parseWebviewMessage } from '../../src/shared/webviewMessages';
 import { WEBVIEW_MESSAGE_TYPES } from '../../src/shared/protocol';
+import { buildGgufFixture } from '../helpers/ggufFixtures';
 import { writeTinyModel } from '../helpers/tinyModel';
 import { makeWorker, recorder, request, type Outcome } from '../faults/faultKit';
 import {
@@ -21,15 +22,17 @@ import {
   splitPreTokenizer,
   type Random,
 } from './mutate';
+import { mutateGguf } from './mutateGguf';
 
-export const TARGETS = ['graph', 'config', 'tokenizer', 'text', 'webview'] as const;
+export const TARGETS = ['graph', 'config', 'tokenizer', 'gguf', 'text', 'webview'] as const;
 export type Target = (typeof TARGETS)[number];
 const WEIGHTS: Readonly<Record<Target, number>> = {
   graph: 0.15,
   config: 0.1,
   tokenizer: 0.15,
+  gguf: 0.1,
   text: 0.2,
-  webview: 0.4,
+  webview: 0.3,
 };
 export type CaseOutcome = 'clean' | 'line' | 'unclear' | 'hang' | 'not-recovered';
 
@@ -46,6 +49,8 @@ export interface FuzzStats {
 }
 
 const CASE_TIMEOUT_MS = 30_000;
+/** A small GGUF decoder (K-quant rows need 256 columns; Q4_0 only 32). */
+const FUZZ_GGUF_SHAPE = { hidden: 64, layers: 2, heads: 2, kvHeads: 1, intermediate: 128, vocab: 300, context: 256 };
 const TEXT = 'You are a careful assistant. Answer briefly, cite the document, and say when you do not know.';
 const HOSTILE_TEXTS = [
   '',
@@ -108,6 +113,7 @@ export async function runFuzz(options: {
     config: await fs.readFile(path.join(base, 'config.json'), 'utf8'),
     tokenizer: await fs.readFile(path.join(base, 'tokenizer.json'), 'utf8'),
   };
+  const gguf = buildGgufFixture({ arch: 'llama', type: 'Q4_0', shape: { ...FUZZ_GGUF_SHAPE }, addBos: true });
   const cacheDir = path.join(options.workDir, 'cache');
   let worker = await makeWorker(cacheDir, options.workDir);
   const byTarget = Object.fromEntries(
@@ -145,6 +151,7 @@ export async function runFuzz(options: {
     }
 
     let folder = base;
+    let model = base;
     let text = TEXT;
     if (target === 'text') {
       text = pick(random, HOSTILE_TEXTS) + (random() < 0.5 ? TEXT : '');
@@ -152,7 +159,12 @@ export async function runFuzz(options: {
     } else {
       folder = path.join(options.workDir, `case-${i}`);
       await fs.cp(base, folder, { recursive: true });
-      if (target === 'graph') {
+      if (target === 'gguf') {
+        const mutated = mutateGguf(random, gguf);
+        how = mutated.how;
+        await fs.writeFile(path.join(folder, 'model.gguf'), mutated.bytes);
+        model = path.join(folder, 'model.gguf');
+      } else if (target === 'graph') {
         const mutated = mutateBytes(random, files.graph);
         how = mutated.how;
         await fs.writeFile(path.join(folder, 'onnx', 'model.onnx'), mutated.bytes);
@@ -172,7 +184,8 @@ export async function runFuzz(options: {
         await fs.writeFile(path.join(folder, 'tokenizer.json'), mutated.text);
       }
     }
-    const outcome = await inspectWithin(worker, folder, text);
+    if (target !== 'gguf') model = folder;
+    const outcome = await inspectWithin(worker, model, text);
     result = classify(outcome);
     if (outcome !== 'hang' && outcome.error && /worker stopped unexpectedly/.test(outcome.error)) workerRestarts++;
     if (result === 'hang') await restart();

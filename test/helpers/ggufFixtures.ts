@@ -71,6 +71,9 @@ export interface FixtureLayer {
 
 export interface GgufFixture {
   readonly bytes: Uint8Array;
+  /** What the bytes were written from, for tests that write a damaged variant (writeGguf). */
+  readonly metadata: Readonly<Record<string, TypedValue>>;
+  readonly tensors: readonly TensorBytes[];
   readonly options: FixtureOptions;
   readonly shape: FixtureShape;
   readonly headDim: number;
@@ -132,7 +135,9 @@ export function buildGgufFixture(options: FixtureOptions): GgufFixture {
   const proj = (name: string, outRows: number, inCols: number, std: number): Float32Array =>
     add(name, [inCols, outRows], options.type, matrix(outRows, inCols, std));
 
-  const embed = add('token_embd.weight', [D, s.vocab], options.embedType ?? options.type, matrix(s.vocab, D, 1));
+  // A tied head reads the embedding: smaller rows keep the next token from being the current one.
+  const embedStd = options.tied ? 0.1 : 1;
+  const embed = add('token_embd.weight', [D, s.vocab], options.embedType ?? options.type, matrix(s.vocab, D, embedStd));
   const outputNorm = vector('output_norm.weight', normWeights(D));
   const output = options.tied
     ? embed
@@ -245,6 +250,8 @@ export function buildGgufFixture(options: FixtureOptions): GgufFixture {
   }
   return {
     bytes: writeGguf(metadata, tensors),
+    metadata,
+    tensors,
     options,
     shape: s,
     headDim: hd,

@@ -10,6 +10,7 @@ import { AttributionCancelled, type ScoredSequence } from '../runtime/logitsSess
 import { attributionUnits, splitPromptSections, type PromptSection } from '../../shared/promptSections';
 import { meanReceived, tokenUnits, type InspectSection } from './sectionStats';
 import { ablationCount, fitSparseLinear, randomMasks, seededGenerator } from './surrogate';
+import type { Savings } from '../../shared/cliJson';
 
 export const LOO_LIMIT = 16;
 export const ANSWER_SEPARATOR = /^---answer---[ \t]*\r?$/m;
@@ -70,13 +71,7 @@ export interface AttributedSection extends InspectSection {
   readonly disagreement: string | null;
 }
 
-export interface Savings {
-  readonly sections: number[];
-  readonly tokens: number;
-  readonly attentionFlopsShare: number;
-  /** Measured: the answer's log-probability without all these sections minus with them. */
-  readonly logProbDelta: number;
-}
+export type { Savings } from '../../shared/cliJson';
 
 export interface AttributionResult {
   readonly prompt: string;

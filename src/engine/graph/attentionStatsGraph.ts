@@ -60,6 +60,21 @@ export interface LayerStatsOutputs {
   readonly entropy: string;
 }
 
+/** A layer's statistics outputs, in the order the graph exposes them and the session fetches them. */
+export function layerStatsNames(o: LayerStatsOutputs): string[] {
+  return [
+    o.heads.weights,
+    o.heads.keys,
+    o.heads.scale,
+    o.rollout.weights,
+    o.rollout.keys,
+    o.rollout.scale,
+    o.received,
+    o.bands,
+    o.entropy,
+  ];
+}
+
 export interface StatsOutputs {
   readonly layers: readonly LayerStatsOutputs[];
   /** Per layer, the probabilities' first `PROBABILITY_ROWS_INPUT` query rows, [1, heads, rows, n]. */
@@ -366,20 +381,6 @@ export function appendAttentionStats(
   const graph = model.graph;
   const tapped = new Set(taps);
   if (graph) graph.output = (graph.output ?? []).filter((o) => !tapped.has(o.name ?? ''));
-  g.expose([
-    ...probabilities,
-    ...layers.flatMap((o) => [
-      o.heads.weights,
-      o.heads.keys,
-      o.heads.scale,
-      o.rollout.weights,
-      o.rollout.keys,
-      o.rollout.scale,
-      o.received,
-      o.bands,
-      o.entropy,
-    ]),
-    longRange,
-  ]);
+  g.expose([...probabilities, ...layers.flatMap(layerStatsNames), longRange]);
   return { layers, probabilities, longRange, longRangeFrom, recomputed: sites !== null };
 }

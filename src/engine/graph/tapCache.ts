@@ -17,6 +17,7 @@ import * as path from 'node:path';
 import type { AttentionTapPlan } from './attentionTap';
 import type { StatsOutputs } from './attentionStatsGraph';
 import { appendAttentionStats } from './attentionStatsGraph';
+import { LOGITS_KEEP_INPUT, sliceLogitsInput } from './logitsSlice';
 import { planAttentionTap } from './attentionTap';
 import type { AttentionSite } from './attentionSite';
 import type { SiteShape } from './onnxSites';
@@ -35,7 +36,7 @@ import {
   valueShape,
 } from './onnxGraph';
 
-const SURGERY_VERSION = 'tap-v20';
+const SURGERY_VERSION = 'tap-v21';
 const EDGE_BYTES = 1024 * 1024;
 /** Initializers below this stay inline in the tapped graph. */
 const EXTERNAL_MIN_BYTES = 1024;
@@ -55,7 +56,9 @@ export interface TappedModelInfo {
   /** Per-layer received-attention and rollout outputs computed in the graph (attentionStatsGraph.ts). */
   readonly stats: StatsOutputs;
   /** Per layer, where its post-rotary Q and K leave the graph (fp16), for rows on demand; null: not found. */
-  readonly sites: readonly AttentionSite[] | null;
+  readonly sites?: readonly AttentionSite[] | null;
+  /** The logits output, its LM head fed only the last positions (LOGITS_KEEP_INPUT), when the graph allows. */
+  readonly logits?: string;
 }
 
 export interface TappedModel extends TappedModelInfo {
@@ -70,7 +73,7 @@ async function readRange(handle: fs.FileHandle, position: number, length: number
 }
 
 /** The cache key: a stat key and a partial hash (first and last MiB), not the whole file. */
-async function cacheKey(file: string, stat: { size: number; mtimeMs: number; ino: number }): Promise<string> {
+export async function cacheKey(file: string, stat: { size: number; mtimeMs: number; ino: number }): Promise<string> {
   const hash = createHash('sha256').update(
     `${SURGERY_VERSION}\0${path.resolve(file)}\0${stat.size}\0${stat.mtimeMs}\0${stat.ino}`,
   );
@@ -174,6 +177,7 @@ async function readEntry(entryDir: string, layers: number, surgery: string): Pro
       graphVocabSize: meta.graphVocabSize,
       stats: meta.stats,
       sites: meta.sites ?? null,
+      ...(meta.logits ? { logits: meta.logits } : {}),
     };
   } catch {
     return null;
@@ -232,9 +236,23 @@ export async function prepareTappedModel(
     .filter((i) => !initializers.has(i.name))
     .map((i) => ({ name: i.name ?? '', elemType: valueElemType(i), shape: valueShape(i) }));
   const vocab = graphVocabSize(model);
+  // The next-token distribution costs the last position's LM head (and the last layer's MLP) when the head
+  // can be sliced; an export that slices it itself (logits_to_keep, fed 0 = every position) keeps none.
+  const logits = sliceLogitsInput(model) ? 'logits' : undefined;
+  // Its keep input defaults to the last position (an initializer of the same name), so callers may omit it.
+  if (logits)
+    model.graph.initializer = [
+      ...(model.graph.initializer ?? []),
+      onnx.TensorProto.create({
+        name: LOGITS_KEEP_INPUT,
+        dataType: onnx.TensorProto.DataType.INT64,
+        dims: [1],
+        rawData: new Uint8Array(BigInt64Array.of(-1n).buffer),
+      }),
+    ];
   pruneToOutputs(
     model,
-    plan.outputNames.map((name) => makeValueInfo(name, 0, null)),
+    [...plan.outputNames, ...(logits ? [logits] : [])].map((name) => makeValueInfo(name, 0, null)),
   );
   const found = options.attention ? findAttentionSites(model, plan.outputNames, options.attention) : null;
   // A fused operator whose Q and K were found runs fused again: the statistics recompute from the sites.
@@ -249,6 +267,7 @@ export async function prepareTappedModel(
     stats,
     // Q in fp16; K (kv heads only, an eighth of Q on the 0.5B shape) in fp32, so a row reads it undecoded.
     sites: found ? exposeSites(model, found, 'float16', 'float32') : null,
+    ...(logits ? { logits } : {}),
   };
 
   try {

@@ -9,6 +9,8 @@
 // added as the file's `add_bos_token` / `add_eos_token` (or llama.cpp's default for the vocabulary) say.
 import { EngineError } from '../engineError';
 import type { ChatTemplateSource } from './chatTemplate';
+import type { PreTokenizerRule } from './ggufPreTokenizers';
+import { preTokenizerRule } from './ggufPreTokenizers';
 import { ModelTokenizer } from './modelTokenizer';
 
 /** GGUF metadata as @huggingface/gguf returns it: key → value (arrays as JS arrays). */
@@ -16,76 +18,6 @@ export type GgufMetadata = Readonly<Record<string, unknown>>;
 
 /** llama_token_type in GGUF. */
 export const GGUF_TOKEN_TYPE = { normal: 1, unknown: 2, control: 3, userDefined: 4, unused: 5, byte: 6 } as const;
-
-const LLAMA3 =
-  "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
-const QWEN2 =
-  "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
-const GPT2 = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)";
-
-interface PreTokenizerRule {
-  readonly regexes: readonly string[];
-  /** The whole piece is a token when it is in the vocabulary (llama.cpp's ignore_merges). */
-  readonly ignoreMerges?: boolean;
-  /** llama.cpp adds BOS for this pre-tokenizer unless the file says otherwise. */
-  readonly addBos?: boolean;
-}
-
-const RULES: readonly { readonly names: readonly string[]; readonly rule: PreTokenizerRule }[] = [
-  {
-    names: ['llama3', 'llama-v3', 'llama-bpe', 'falcon3', 'falcon-h1', 'pixtral', 'midm-2.0', 'lfm2'],
-    rule: { regexes: [LLAMA3], ignoreMerges: true, addBos: true },
-  },
-  { names: ['dbrx', 'smaug-bpe'], rule: { regexes: [LLAMA3] } },
-  {
-    names: ['qwen2', 'deepseek-r1-qwen', 'stablelm2', 'megrez', 'hunyuan'],
-    rule: { regexes: [QWEN2] },
-  },
-  {
-    names: ['smollm', 'starcoder', 'refact', 'command-r', 'codeshell', 'exaone', 'minerva-7b'],
-    rule: { regexes: ['\\p{N}', GPT2] },
-  },
-  {
-    names: ['gpt-2', 'phi-2', 'jina-es', 'jina-de', 'jina-v1-en', 'jina-v2-es', 'jina-v2-de', 'jina-v2-code'],
-    rule: { regexes: [GPT2] },
-  },
-  {
-    names: ['mpt', 'olmo', 'roberta-bpe', 'exaone4', 'jais', 'trillion', 'gigachat', 'mellum'],
-    rule: { regexes: [GPT2] },
-  },
-  {
-    names: ['', 'default'],
-    rule: { regexes: ['[\\p{P}\\$\\+<=>\\^~\\|]+', GPT2, '\\p{N}+', '[0-9][0-9][0-9]'] },
-  },
-  {
-    names: ['falcon'],
-    rule: {
-      regexes: [
-        '[\\p{P}\\$\\+<=>\\^~\\|`]+',
-        "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)",
-        '[0-9][0-9][0-9]',
-      ],
-    },
-  },
-  {
-    names: ['deepseek-coder'],
-    rule: { regexes: ['[\\r\\n]', '\\s?\\p{L}+', '\\s?\\p{P}+', '[一-龥ࠀ-一가-퟿]+', '\\p{N}'] },
-  },
-  {
-    names: ['gpt-4o', 'llama4'],
-    rule: {
-      regexes: [
-        "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])?|[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]+[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]*(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])?|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
-      ],
-    },
-  },
-];
-
-function preTokenizerRule(pre: string): PreTokenizerRule {
-  const found = RULES.find((r) => r.names.includes(pre));
-  if (!found) throw new EngineError(`GGUF pre-tokenizer "${pre}" (tokenizer.ggml.pre) is not supported.`);
-  return found.rule;
-}
 
 /** The tokenizer.json / tokenizer_config.json pair that @huggingface/tokenizers takes, and facts about it. */
 export interface GgufTokenizerSpec {
@@ -146,20 +78,27 @@ function splitMerge(merge: string): [string, string] {
  * merged text has the highest score, which is the same order.
  */
 export function sentencePieceMerges(tokens: readonly string[], scores: readonly number[]): [string, string][] {
-  const ids = new Map<string, number>();
-  tokens.forEach((t, i) => ids.set(t, i));
-  const found: { left: string; right: string; score: number; id: number }[] = [];
+  const ids = new Set(tokens);
+  const lefts: string[] = [];
+  const rights: string[] = [];
+  const owners: number[] = [];
   tokens.forEach((piece, id) => {
-    const chars = Array.from(piece);
-    let left = '';
-    for (let i = 0; i < chars.length - 1; i++) {
-      left += chars[i];
-      const right = piece.slice(left.length);
-      if (ids.has(left) && ids.has(right)) found.push({ left, right, score: scores[id], id });
+    for (let at = 1; at < piece.length; at++) {
+      const unit = piece.charCodeAt(at);
+      if (unit >= 0xdc00 && unit <= 0xdfff) continue; // inside a surrogate pair: not a character boundary
+      const left = piece.slice(0, at);
+      if (!ids.has(left)) continue;
+      const right = piece.slice(at);
+      if (!ids.has(right)) continue;
+      lefts.push(left);
+      rights.push(right);
+      owners.push(id);
     }
   });
-  found.sort((a, b) => b.score - a.score || a.id - b.id);
-  return found.map((m) => [m.left, m.right]);
+  const order = Array.from(owners.keys()).sort(
+    (a, b) => scores[owners[b]] - scores[owners[a]] || owners[a] - owners[b],
+  );
+  return order.map((k) => [lefts[k], rights[k]]);
 }
 
 function postProcessor(

@@ -12,7 +12,7 @@ import type {
   ModelCardSummary,
 } from '../../shared/protocol';
 import type { CompactRowsOutputs } from '../graph/attentionStatsGraph';
-import { ALL_ROWS, NO_HEAD_ROWS, PROBABILITY_ROWS_INPUT } from '../graph/attentionStatsGraph';
+import { ALL_ROWS, layerStatsNames, NO_HEAD_ROWS, PROBABILITY_ROWS_INPUT } from '../graph/attentionStatsGraph';
 import { EngineError } from '../engineError';
 import { BAND_WIDTH } from '../graph/headScoreGraph';
 import type { HeadScoreInputs } from '../analysis/headRoles';
@@ -28,6 +28,9 @@ import { resolveModelFile } from './modelFiles';
 import { prefillFeeds } from './prefillFeeds';
 import type { TappedModel } from '../graph/tapCache';
 import { prepareTappedModel } from '../graph/tapCache';
+import { LOGIT_ROWS_INPUT, LOGITS_OUTPUT } from '../graph/ggufDecoder';
+import { prepareGgufModel } from './ggufModel';
+import { loadGgufTokenizer } from './ggufTokenizer';
 
 export interface LoadOptions {
   readonly id: string;
@@ -38,8 +41,17 @@ export interface LoadOptions {
   readonly dtype?: ModelDtype;
   /** The embedded proxy model (the panel's proxy note is for it alone). */
   readonly embedded?: boolean;
-  /** Called when the tapped graph must be built first (once per model): "preparing the model (once)". */
-  readonly onPreparing?: () => void;
+  /** Called when the tapped graph must be built first (once per model): "preparing the model (once)", with
+   * the fraction done when known (a GGUF graph). */
+  readonly onPreparing?: (fraction?: number) => void;
+}
+
+/** What the model was read from: an ONNX export, or a GGUF file whose graph the engine built. */
+export interface ModelOrigin {
+  readonly format: 'onnx' | 'gguf' | 'safetensors';
+  readonly architecture?: string;
+  /** The quantization, e.g. Q4_K_M or the per-tensor mix. */
+  readonly quant?: string;
 }
 
 export interface LayerTensors {
@@ -59,6 +71,8 @@ export interface LayerTensors {
 
 export interface AttentionTensors {
   readonly layers: LayerTensors[];
+  /** The logits [vocab] at the last position, when the graph outputs them (the graphs the engine builds). */
+  readonly lastLogits?: Float32Array;
   /** Σ over layers ≥ longRangeFrom of the mean over heads, [n, n]. */
   readonly longRange: Float32Array;
   readonly longRangeFrom: number;
@@ -92,6 +106,13 @@ function float16ToFloat32(half: Uint16Array): Float32Array {
   return out;
 }
 
+/** The last row of a logits tensor [.., rows, vocab], as float32. */
+function lastRow(tensor: ort.Tensor): Float32Array {
+  const vocab = tensor.dims[tensor.dims.length - 1];
+  const data = tensor.type === 'float16' ? float16ToFloat32(tensor.data as Uint16Array) : (tensor.data as Float32Array);
+  return data.slice(data.length - vocab);
+}
+
 export class LoadedModel {
   private constructor(
     readonly id: string,
@@ -107,7 +128,72 @@ export class LoadedModel {
     /** The graph that ran (relative to the folder), its dtype and why `auto` chose it. */
     readonly file: ResolvedModelFile,
     readonly embedded: boolean,
+    readonly origin: ModelOrigin = { format: 'onnx' },
   ) {}
+
+  /** A GGUF file: its graph is built (once, cached) from the tensors, its tokenizer from the metadata. */
+  static async loadGguf(ggufPath: string, options: LoadOptions): Promise<LoadedModel> {
+    const prepare = (rebuild: boolean): ReturnType<typeof prepareGgufModel> =>
+      prepareGgufModel(ggufPath, options.cacheDir, { rebuild, onPreparing: options.onPreparing });
+    let prepared = await prepare(false);
+    const { hyper, metadata } = prepared.file;
+    const tokenizer = loadGgufTokenizer(metadata, ggufPath);
+    if (tokenizer.vocabSize > hyper.vocab)
+      throw new EngineError(
+        `${ggufPath}: the tokenizer has ${tokenizer.vocabSize} tokens but the embedding has ${hyper.vocab} rows.`,
+      );
+    const config: ModelConfig = {
+      modelType: hyper.arch,
+      layers: hyper.layers,
+      heads: hyper.heads,
+      kvHeads: hyper.kvHeads,
+      headDim: hyper.headDim,
+      maxPositions: hyper.context,
+      vocabSize: hyper.vocab,
+    };
+    const tapped = (p: typeof prepared): TappedModel => ({
+      plan: { kind: 'tapped', outputNames: p.stats.probabilities, weightsDtype: p.file.quant },
+      inputs: [{ name: 'input_ids', elemType: 7, shape: [1, 'sequence'] }],
+      graphVocabSize: hyper.vocab,
+      stats: p.stats,
+      modelPath: p.modelPath,
+    });
+    const runtime = await import('onnxruntime-node');
+    let created;
+    try {
+      created = await createSession(prepared.modelPath, options.provider, options.providerOptions ?? {});
+    } catch {
+      try {
+        prepared = await prepare(true);
+        created = await createSession(prepared.modelPath, options.provider, options.providerOptions ?? {});
+      } catch (error) {
+        throw new EngineError(`Cannot load model ${ggufPath}: ${firstLine(error)}`);
+      }
+    }
+    const file: ResolvedModelFile = {
+      file: ggufPath,
+      graph: path.basename(ggufPath),
+      externalData: [],
+      dtype: 'unknown',
+      layout: 'onnx',
+      bytes: prepared.file.size,
+    };
+    return new LoadedModel(
+      options.id,
+      path.dirname(ggufPath),
+      config,
+      tokenizer,
+      tapped(prepared),
+      created.session,
+      runtime,
+      created.provider,
+      created.fallbackReason,
+      undefined,
+      file,
+      false,
+      { format: 'gguf', architecture: hyper.arch, quant: prepared.file.quant },
+    );
+  }
 
   static async load(folder: string, options: LoadOptions): Promise<LoadedModel> {
     try {
@@ -209,25 +295,17 @@ export class LoadedModel {
     });
     const rows = probabilities ? ALL_ROWS : options.headRows === false ? NO_HEAD_ROWS : 0;
     feeds[PROBABILITY_ROWS_INPUT] = new this.runtime.Tensor('int64', BigInt64Array.of(BigInt(rows)), [1]);
+    // The built graphs take how many last rows to give logits for; a sliced ONNX head defaults to the last one.
+    const logitsName = this.origin.format !== 'onnx' ? LOGITS_OUTPUT : this.tapped.logits;
+    if (this.origin.format !== 'onnx')
+      feeds[LOGIT_ROWS_INPUT] = new this.runtime.Tensor('int64', BigInt64Array.of(1n), [1]);
     const { stats } = this.tapped;
     let outputs: ort.InferenceSession.OnnxValueMapType;
     try {
-      const fetches = [
-        stats.longRange,
-        ...stats.layers.flatMap((o) => [
-          o.heads.weights,
-          o.heads.keys,
-          o.heads.scale,
-          o.rollout.weights,
-          o.rollout.keys,
-          o.rollout.scale,
-          o.received,
-          o.bands,
-          o.entropy,
-        ]),
-      ];
+      const fetches = [stats.longRange, ...stats.layers.flatMap(layerStatsNames)];
       if (probabilities) fetches.push(...stats.probabilities);
       for (const site of this.tapped.sites ?? []) fetches.push(site.q, site.k);
+      if (logitsName) fetches.push(logitsName);
       outputs = await this.session.run(feeds, fetches);
     } catch (error) {
       throw new EngineError(`Model run failed: ${firstLine(error)}`);
@@ -275,6 +353,7 @@ export class LoadedModel {
       longRange: read<Float32Array>(stats.longRange),
       longRangeFrom: stats.longRangeFrom,
       exact: this.exactRows(outputs, n),
+      ...(logitsName ? { lastLogits: lastRow(outputs[logitsName] as ort.Tensor) } : {}),
     };
   }
 
@@ -285,7 +364,7 @@ export class LoadedModel {
 
   /** Whether exact rows can be computed on demand (the graph's Q and K were found). */
   get hasExactRows(): boolean {
-    return this.tapped.sites !== null;
+    return (this.tapped.sites ?? null) !== null;
   }
 
   private exactRows(outputs: ort.InferenceSession.OnnxValueMapType, n: number): ExactRows | null {

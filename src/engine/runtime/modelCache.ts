@@ -39,7 +39,11 @@ export class ModelCache {
     const warm = this.current;
     if (warm?.key === key) {
       const loaded = await warm.model.catch(() => null);
-      if (!loaded || (await folderStamp(loaded.folder)) === warm.stamp) return warm.model;
+      if (
+        !loaded ||
+        (await modelStamp(loaded.folder, loaded.origin.format === 'gguf' ? loaded.file.file : undefined)) === warm.stamp
+      )
+        return warm.model;
     }
     await this.release();
     // load() reports the stamp after resolving the folder, by which time `entry` exists.
@@ -85,15 +89,17 @@ export class ModelCache {
     });
     if (this.download === abort) this.download = null;
     onProgress({ stage: 'load', model: location.id });
-    onStamp(await folderStamp(location.folder));
-    return LoadedModel.load(location.folder, {
+    onStamp(await modelStamp(location.folder, location.gguf));
+    const options = {
       id: location.id,
       cacheDir: this.options.cacheDir,
       provider,
       dtype,
       embedded: setting.trim() === '',
-      onPreparing: () => onProgress({ stage: 'prepare', model: location.id }),
-    });
+      onPreparing: (fraction?: number) =>
+        onProgress({ stage: 'prepare', model: location.id, ...(fraction !== undefined ? { fraction } : {}) }),
+    };
+    return location.gguf ? LoadedModel.loadGguf(location.gguf, options) : LoadedModel.load(location.folder, options);
   }
 
   async release(): Promise<void> {
@@ -115,6 +121,15 @@ async function onnxFiles(folder: string): Promise<string[]> {
     ),
   );
   return lists.flat().sort();
+}
+
+/** A GGUF file's size, mtime and inode; else the folder's files (folderStamp). */
+async function modelStamp(folder: string, gguf: string | undefined): Promise<string> {
+  if (!gguf) return folderStamp(folder);
+  return fs.stat(gguf).then(
+    (s) => `${gguf}:${s.size}:${s.mtimeMs}:${s.ino}`,
+    () => '-',
+  );
 }
 
 /** Size, mtime and inode of the files a model is loaded from ('-' for a missing one). */

@@ -62,8 +62,21 @@ function dominantType(tensors: readonly { shape: readonly (number | bigint)[]; d
   return top ? (GGMLQuantizationType[top[0]] ?? `type ${top[0]}`) : null;
 }
 
+/** Facts already read, by file, size and mtime: a header with a large vocabulary takes most of a second. */
+const factsCache = new Map<string, GgufFacts>();
+
 /** Architecture, quantization and context of a GGUF file, from its header. */
 export async function readGgufFacts(file: string): Promise<GgufFacts> {
+  const stat = await fs.stat(file);
+  const key = `${file}\0${stat.size}\0${stat.mtimeMs}`;
+  const known = factsCache.get(key);
+  if (known) return known;
+  const facts = await parseGgufFacts(file);
+  factsCache.set(key, facts);
+  return facts;
+}
+
+async function parseGgufFacts(file: string): Promise<GgufFacts> {
   const { metadata, tensorInfos } = await gguf(file, { allowLocalFile: true });
   const record = metadata as unknown as Record<string, unknown>;
   const architecture = typeof record['general.architecture'] === 'string' ? record['general.architecture'] : null;

@@ -59,7 +59,7 @@ export async function resolveModel(setting: string, options: ResolveOptions): Pr
   if (pathLike) {
     const folder = path.resolve(expanded);
     if (!(await isDirectory(folder))) throw new EngineError(`Model folder not found: ${folder}`);
-    return { id: path.basename(folder), folder };
+    return { id: folderModelId(folder), folder };
   }
   if (!isHubId(value))
     throw new EngineError(
@@ -71,4 +71,13 @@ export async function resolveModel(setting: string, options: ResolveOptions): Pr
 /** What the result calls a GGUF model: the Ollama name as set, else the file name without `.gguf`. */
 function ggufModelId(setting: string, file: string): string {
   return setting.startsWith('ollama:') ? setting : path.basename(file).replace(/\.gguf$/i, '');
+}
+
+/** A folder's name, or `org/name` for a snapshot of the Hugging Face cache (`models--org--name/snapshots/<rev>`). */
+export function folderModelId(folder: string): string {
+  const parts = folder.split(path.sep);
+  const at = parts.length - 3;
+  if (at >= 0 && parts[at + 1] === 'snapshots' && parts[at].startsWith('models--'))
+    return parts[at].slice('models--'.length).replace(/--/g, '/');
+  return path.basename(folder);
 }

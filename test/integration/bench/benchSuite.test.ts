@@ -1,5 +1,5 @@
-// The benchmark suite runs end to end on tiny sizes and writes every key the benchmark contract names. No time is asserted:
-// benchmarks print and record, they never fail on a number.
+// The benchmark suite runs end to end on tiny sizes and writes every key the benchmark contract names. No time is
+// asserted: benchmarks print and record, they never fail on a number.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';

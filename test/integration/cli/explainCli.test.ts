@@ -44,6 +44,9 @@ before(async () => {
 });
 after(() => removeTempDir(dir));
 
+/** The keys of a section as `inspect --format json` writes it; attribute adds its own after them. */
+const SECTION_KEYS = ['index', 'kind', 'label', 'start', 'end', 'tokens', 'attentionShare'];
+
 test('attribute --format json: one document in the documented shape; the code paragraph ranks first', async () => {
   const prompt = await file('prompt.txt', PROMPT);
   const answer = await file('answer.txt', 'XK-4471\n');
@@ -59,18 +62,7 @@ test('attribute --format json: one document in the documented shape; the code pa
   assert.deepEqual(Object.keys(doc.answer), ['text', 'tokens', 'logProb']);
   assert.equal(doc.answer.text, ' XK-4471');
   assert.ok(doc.answer.logProb < 0);
-  assert.deepEqual(Object.keys(doc.sections[0]), [
-    'index',
-    'kind',
-    'label',
-    'start',
-    'end',
-    'tokens',
-    'attentionShare',
-    'ablation',
-    'attention',
-    'disagreement',
-  ]);
+  assert.deepEqual(Object.keys(doc.sections[0]), [...SECTION_KEYS, 'ablation', 'attention', 'disagreement']);
   const first = [...doc.sections].sort((a, b) => a.ablation.logProbDelta - b.ablation.logProbDelta)[0];
   assert.equal(first.start, PROMPT.indexOf(PARAGRAPHS[1]));
   assert.deepEqual(Object.keys(doc.savings), ['sections', 'tokens', 'attentionFlopsShare', 'logProbDelta']);
@@ -148,7 +140,7 @@ test('diff --format json: statuses, token totals equal to the tokenizer counts; 
 test('inspect --format json gains sections with index, kind, label, start, end, tokens, attentionShare', async () => {
   const result = await run([
     'inspect',
-    await file('i.md', '# Rules\nBe brief.\n\n# Context\n<doc>Paris is in France.</doc>\n'),
+    await file('i.md', '# Rules\nBe brief.\n\n# Context\n<doc>\nParis is in France.\n</doc>\n'),
     '--format',
     'json',
   ]);
@@ -168,15 +160,7 @@ test('inspect --format json gains sections with index, kind, label, start, end, 
     doc.sections.map((s) => `${s.kind}:${s.label}`),
     ['heading:Rules', 'paragraph:Be brief.', 'heading:Context', 'tag:<doc>', 'paragraph:Paris is in France.'],
   );
-  assert.deepEqual(Object.keys(doc.sections[0]), [
-    'index',
-    'kind',
-    'label',
-    'start',
-    'end',
-    'tokens',
-    'attentionShare',
-  ]);
+  assert.deepEqual(Object.keys(doc.sections[0]), SECTION_KEYS);
   assert.ok(doc.sections.every((s) => s.tokens > 0 && s.attentionShare > 0 && s.attentionShare < 1));
   assert.ok(doc.sections[0].attentionShare >= doc.sections[1].attentionShare, 'a heading section holds its paragraph');
 });

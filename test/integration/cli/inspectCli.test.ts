@@ -16,6 +16,11 @@ function run(args: string[], stdin?: string): Promise<Run> {
   return runCli(cli, args, { cwd: dir, stdin, env: { ...process.env, XDG_CACHE_HOME: path.join(dir, 'xdg') } });
 }
 
+/** `inspect <input>` with the tiny model on the CPU in `format`, then `extra`. */
+function inspectArgs(input: string, format: string, ...extra: string[]): string[] {
+  return ['inspect', input, '--model', model, '--provider', 'cpu', '--format', format, ...extra];
+}
+
 async function file(name: string, content: string | Buffer): Promise<string> {
   const target = path.join(dir, name);
   await fs.writeFile(target, content);
@@ -49,18 +54,24 @@ test('--format json prints exactly one document with the documented shape', asyn
   const result = await run(['inspect', input, '--model', model, '--provider', 'cpu', '--format', 'json']);
   assert.equal(result.code, 0, result.stderr);
   const json = JSON.parse(result.stdout) as Record<string, unknown>;
-  assert.deepEqual(Object.keys(json), ['model', 'tokens', 'heads', 'drivers', 'sections']);
+  assert.deepEqual(Object.keys(json), ['model', 'tokens', 'next', 'heads', 'drivers', 'sections']);
   const m = json.model as Record<string, unknown>;
-  assert.deepEqual(Object.keys(m), ['id', 'layers', 'heads', 'maxTokens', 'provider', 'file', 'dtype']);
+  assert.deepEqual(Object.keys(m), ['id', 'layers', 'heads', 'maxTokens', 'provider', 'file', 'dtype', 'format']);
+  assert.equal(m.format, 'onnx');
   assert.deepEqual([m.file, m.dtype], ['onnx/model.onnx', 'fp32'], 'the file that ran and its dtype');
   assert.deepEqual([m.id, m.layers, m.heads, m.maxTokens, m.provider], ['model', 2, 4, 1024, 'cpu']);
-  const tokens = json.tokens as { text: string; start: number; end: number }[];
-  assert.deepEqual(tokens[0], { text: '', start: 0, end: 0 }, 'BOS first, empty span');
+  const tokens = json.tokens as { id: number; text: string; start: number; end: number }[];
+  assert.deepEqual({ ...tokens[0], id: 0 }, { id: 0, text: '', start: 0, end: 0 }, 'BOS first, empty span');
   for (const t of tokens) {
-    assert.deepEqual(Object.keys(t), ['text', 'start', 'end']);
+    assert.deepEqual(Object.keys(t), ['id', 'text', 'start', 'end']);
+    assert.ok(Number.isInteger(t.id) && t.id >= 0);
     assert.equal(t.text, PROMPT.slice(t.start, t.end));
   }
   assert.equal(tokens.map((t) => t.text).join(''), PROMPT);
+  const next = json.next as { id: number; text: string; p: number }[];
+  assert.equal(next.length, 10, 'the 10 most likely next tokens');
+  for (let i = 1; i < next.length; i++) assert.ok(next[i - 1].p >= next[i].p, 'most likely first');
+  assert.ok(next[0].p > 0 && next.reduce((sum, t) => sum + t.p, 0) <= 1 + 1e-6);
   const heads = json.heads as { layer: number; head: number; role: string; scores: Record<string, number> }[];
   assert.equal(heads.length, 2 * 4);
   assert.deepEqual(Object.keys(heads[0]), ['layer', 'head', 'role', 'scores']);
@@ -122,18 +133,7 @@ test('--format text prints a short terminal summary; --out writes to a file', as
   assert.match(result.stdout, /^Model model: 2 layers × 4 heads/);
   assert.match(result.stdout, /Head roles/);
   const out = path.join(dir, 'out.json');
-  const written = await run([
-    'inspect',
-    input,
-    '--model',
-    model,
-    '--provider',
-    'cpu',
-    '--format',
-    'json',
-    '--out',
-    out,
-  ]);
+  const written = await run(inspectArgs(input, 'json', '--out', out));
   assert.equal(written.code, 0, written.stderr);
   assert.ok(JSON.parse(await fs.readFile(out, 'utf8')).tokens.length > 5);
 });
@@ -141,20 +141,7 @@ test('--format text prints a short terminal summary; --out writes to a file', as
 test('more tokens than --max-tokens: the window is inspected', async () => {
   const content = 'one two three four five six seven eight nine ten eleven twelve';
   const input = await file('window.txt', content);
-  const result = await run([
-    'inspect',
-    input,
-    '--model',
-    model,
-    '--provider',
-    'cpu',
-    '--format',
-    'json',
-    '--max-tokens',
-    '5',
-    '--window',
-    'end',
-  ]);
+  const result = await run(inspectArgs(input, 'json', '--max-tokens', '5', '--window', 'end'));
   assert.equal(result.code, 0, result.stderr);
   const json = JSON.parse(result.stdout) as { tokens: { text: string; end: number }[] };
   assert.equal(json.tokens.length, 5);

@@ -1,5 +1,6 @@
 // A small hand-written fake of the vscode API surface the cost features use, so the real providers run in
-// node:test, on the shared core in test/helpers/fakeVscode.ts. `installFakeVscode()` makes `require('vscode')` return it.
+// node:test, on the shared core in test/helpers/fakeVscode.ts. `installFakeVscode()` makes `require('vscode')` return
+// it.
 import assert from 'node:assert/strict';
 import { EventEmitter, fakeCommands, installFakeVscode, Position, positionIn, Range } from '../../helpers/fakeVscode';
 

@@ -1,6 +1,6 @@
 // After a document's first count the host sends the tokenizer worker only edits; on random edits of a real
-// prompt the worker's counts, chunks, diagnostics and section lenses equal a fresh count of the whole text on this thread, also
-// after the worker lost the text (it asks for the whole text again) and after a tokenizer switch.
+// prompt the worker's counts, chunks, diagnostics and section lenses equal a fresh count of the whole text on this
+// thread, also after the worker lost the text (it asks for the whole text again) and after a tokenizer switch.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';

@@ -1,6 +1,7 @@
 // A hand-written fake of the vscode API surface the inspector host uses (webview panels, editors,
 // decorations, documents, settings, dialogs), so the real controller runs in node:test against the real
-// engine worker, on the shared core in test/helpers/fakeVscode.ts. installFakeVscode() makes `require('vscode')` return it.
+// engine worker, on the shared core in test/helpers/fakeVscode.ts. installFakeVscode() makes `require('vscode')` return
+// it.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { EventEmitter, fakeCommands, installFakeVscode, Position, positionIn, Range } from '../../helpers/fakeVscode';

@@ -70,3 +70,12 @@ test('the message says when a trusted workspace overrides the user setting', () 
   );
   assert.match(chosenMessage('qwen3:0.6b', 'models/x'), /this workspace sets promptAttention\.model to "models\/x"/);
 });
+
+test('a GGUF of an architecture the engine does not build says so in its detail', () => {
+  const mistral = { ...OLLAMA, name: 'mistral-small3.1', architecture: 'mistral3' };
+  assert.equal(
+    modelPicks([mistral], '')[0].detail,
+    'mistral3 · 498.4 MiB · Q4_K_M · context 40,960 · not supported: a "mistral3" model',
+  );
+  assert.doesNotMatch(modelPicks([OLLAMA], '')[0].detail, /not supported/);
+});

@@ -43,10 +43,18 @@ function assertTree(text: string, sections: readonly PromptSection[]): void {
   }
 }
 
-test('system-prompt.md: a preamble paragraph and five headings, each with its list or paragraph', async () => {
-  const text = await fs.readFile(path.join(EXAMPLES, 'system-prompt.md'), 'utf8');
+/** The text's sections, after checking that they form a proper tree over it. */
+function checkedSections(text: string): PromptSection[] {
   const sections = splitPromptSections(text);
   assertTree(text, sections);
+  return sections;
+}
+
+const kindsAndLabels = (list: readonly PromptSection[]): string[] => list.map((s) => `${s.kind}:${s.label}`);
+
+test('system-prompt.md: a preamble paragraph and five headings, each with its list or paragraph', async () => {
+  const text = await fs.readFile(path.join(EXAMPLES, 'system-prompt.md'), 'utf8');
+  const sections = checkedSections(text);
   const top = childrenOf(sections, null);
   assert.deepEqual(
     top.map((s) => s.kind),
@@ -74,8 +82,7 @@ test('system-prompt.md: a preamble paragraph and five headings, each with its li
 
 test('few-shot-triage.md: the instruction, eight examples, and the open query that is not an example', async () => {
   const text = await fs.readFile(path.join(EXAMPLES, 'few-shot-triage.md'), 'utf8');
-  const sections = splitPromptSections(text);
-  assertTree(text, sections);
+  const sections = checkedSections(text);
   const top = childrenOf(sections, null);
   assert.deepEqual(
     top.map((s) => s.kind),
@@ -88,8 +95,7 @@ test('few-shot-triage.md: the instruction, eight examples, and the open query th
 
 test('rag-restore-question.md: rules, the answer-format list, twelve documents and the question', async () => {
   const text = await fs.readFile(path.join(EXAMPLES, 'rag-restore-question.md'), 'utf8');
-  const sections = splitPromptSections(text);
-  assertTree(text, sections);
+  const sections = checkedSections(text);
   const docs = childrenOf(sections, null).filter((s) => /^\[D\d+\]/.test(s.label));
   assert.equal(docs.length, 12);
   assert.ok(textOf(text, docs[3]).startsWith('[D4] Title: Restoring permanently deleted items (administrators)'));
@@ -120,13 +126,9 @@ test('a .prompty file: front matter, system and user roles, variables, a jinja l
     '{{question}}',
     '',
   ].join('\n');
-  const sections = splitPromptSections(text);
-  assertTree(text, sections);
+  const sections = checkedSections(text);
   const top = childrenOf(sections, null);
-  assert.deepEqual(
-    top.map((s) => `${s.kind}:${s.label}`),
-    ['frontmatter:front matter', 'role:system', 'role:user'],
-  );
+  assert.deepEqual(kindsAndLabels(top), ['frontmatter:front matter', 'role:system', 'role:user']);
   assert.ok(textOf(text, top[0]).endsWith('type: string\n---'));
   const system = childrenOf(sections, top[1].index);
   assert.deepEqual(
@@ -174,13 +176,14 @@ test('XML-tagged RAG context: nested tags, paragraphs inside a document, a one-l
     '',
     '<question>What is the capital of France?</question>',
   ].join('\n');
-  const sections = splitPromptSections(text);
-  assertTree(text, sections);
+  const sections = checkedSections(text);
   const top = childrenOf(sections, null);
-  assert.deepEqual(
-    top.map((s) => `${s.kind}:${s.label}`),
-    ['paragraph:Answer from the context only.', 'tag:<context>', 'tag:<examples>', 'tag:<question>'],
-  );
+  assert.deepEqual(kindsAndLabels(top), [
+    'paragraph:Answer from the context only.',
+    'tag:<context>',
+    'tag:<examples>',
+    'tag:<question>',
+  ]);
   const docs = childrenOf(sections, top[1].index);
   assert.deepEqual(
     docs.map((s) => s.label),
@@ -200,8 +203,7 @@ test('XML-tagged RAG context: nested tags, paragraphs inside a document, a one-l
 test('nested headings: levels nest, a fenced # line is not a heading, {name} inside code is not a variable', () => {
   const text =
     '# Guide\nIntro text.\n\n## Part A\nAlpha.\n\n### Detail\n- one\n- two\n\n```python\n# not a heading\nx = {y}\n```\n\n## Part B\nBeta {name}.\n';
-  const sections = splitPromptSections(text);
-  assertTree(text, sections);
+  const sections = checkedSections(text);
   const guide = childrenOf(sections, null);
   assert.equal(guide.length, 1);
   assert.deepEqual(

@@ -30,10 +30,13 @@ test('the surgery is paid once per model: the cache entry is found by a stat key
   assert.equal((await fs.stat(second.modelPath)).mtimeMs, stat1.mtimeMs, 'not rewritten');
   assert.deepEqual(second.plan, first.plan);
 
-  // The tapped graph outputs only what the inspector reads (the LM head is pruned away).
+  // The tapped graph outputs only what the inspector reads: the LM head runs on the last position only (its
+  // input sliced by pa_logits_keep, which defaults to −1), for the next-token distribution.
   const tapped = decodeModel(await fs.readFile(first.modelPath));
   const outputs = (tapped.graph?.output ?? []).map((o) => o.name);
-  assert.ok(!outputs.includes('logits'));
+  assert.equal(first.logits, 'logits');
+  const keep = (tapped.graph?.initializer ?? []).find((t) => t.name === 'pa_logits_keep');
+  assert.deepEqual(keep?.dims?.map(Number), [1]);
   // The probabilities leave only through their row Slice: a graph output is held until the run ends.
   for (const name of first.plan.outputNames) assert.ok(!outputs.includes(name), `${name} is not a graph output`);
   for (const name of [

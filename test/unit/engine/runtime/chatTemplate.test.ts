@@ -47,7 +47,8 @@ function assertTokensOf(tokenizer: ModelTokenizer, rendered: string, ids: readon
   assert.deepEqual(ids, tokenizer.tokenize(rendered, false).ids, 'the tokens are those of the known chat format');
 }
 
-/** The selection through `name`'s template (no user setting): the tokens of `rendered`, and role spans as `expected`. */
+/** The selection through `name`'s template (no user setting): the tokens of `rendered`, and role spans as
+ * `expected`. */
 function assertChat(
   name: string,
   modelId: string,

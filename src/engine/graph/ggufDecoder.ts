@@ -1,0 +1,275 @@
+// Builds the ONNX graph of a GGUF decoder (llama, qwen2, qwen3, gemma3, phi3) the way llama.cpp computes it
+// (llama-graph.cpp, models/*.cpp): RMSNorm, projections kept quantized (quantizedLinear.ts), qwen2's q/k/v
+// biases, qwen3/gemma3's per-head q/k RMSNorm, rotary on adjacent pairs (llama) or on the two halves (the
+// others) with `rope_freqs` factors, grouped-query attention (head h reads KV head ⌊h/(H/KV)⌋), gemma3's
+// sliding-window layers, post-norms, √hidden embedding scale and tanh-GELU, phi3's fused qkv and gate_up.
+// No output.weight: the LM head is the embedding. The hidden state is [n, hidden] (batch 1, prefill only).
+// Per layer it emits an AttentionSite (post-rotary Q [1,H,n,d], K [1,KV,n,d]); the model's own attention is
+// plain MatMul/Softmax on those tensors, grouped without expanding K/V (Q viewed as [1, KV, g·n, d]).
+// Outputs: `logits` for the last `pa_logit_rows` positions, and the attention statistics (siteStatistics.ts).
+import type { GgufHyper } from '../runtime/ggufFile';
+import type { AttentionSite } from './attentionSite';
+import type { ModelBuilder } from './modelBuilder';
+import { ElemType } from './modelBuilder';
+import type { MatrixSource, PreparedMatrix } from './quantizedLinear';
+import { applyMatrix, gatherRows, prepareMatrix } from './quantizedLinear';
+
+export const LOGIT_ROWS_INPUT = 'pa_logit_rows';
+export const LOGITS_OUTPUT = 'logits';
+const MASKED = -1e30;
+
+/** What the builder reads from the file: a tensor's ggml dims/type and its bytes (null: not in the file). */
+export interface TensorReader {
+  has(name: string): boolean;
+  matrix(name: string): MatrixSource;
+  floats(name: string): Float32Array;
+}
+
+export interface BuiltDecoder {
+  readonly sites: readonly AttentionSite[];
+  /** Per layer, the attention probabilities [1, H, n, n] the model itself uses. */
+  readonly probabilities: readonly string[];
+}
+
+interface Context {
+  readonly b: ModelBuilder;
+  readonly h: GgufHyper;
+  readonly r: TensorReader;
+  readonly n: string; // [1] int64, the sequence length
+}
+
+function rmsNorm(c: Context, x: string, weight: string): string {
+  return c.b.node('SimplifiedLayerNormalization', [x, weight], {
+    axis: -1,
+    epsilon: { float: c.h.epsilon },
+    stash_type: 1,
+  });
+}
+
+function norm(c: Context, x: string, name: string): string {
+  const w = c.r.floats(name);
+  return rmsNorm(c, x, c.b.floats(name, [w.length], w));
+}
+
+function linear(c: Context, x: string, name: string, bias?: string): string {
+  const y = applyMatrix(c.b, x, prepareMatrix(c.b, c.r.matrix(name)));
+  if (!bias || !c.r.has(bias)) return y;
+  const values = c.r.floats(bias);
+  return c.b.node('Add', [y, c.b.floats(bias, [values.length], values)]);
+}
+
+/** cos and sin [n, d/2] for this base and scale, the frequencies divided by `rope_freqs` when the file has it. */
+function rotaryTables(c: Context, base: number, scale: number): [string, string] {
+  const half = c.h.headDim / 2;
+  const factors = c.r.has('rope_freqs.weight') ? c.r.floats('rope_freqs.weight') : null;
+  const inv = Float32Array.from(
+    { length: half },
+    (_, i) => (scale * base ** ((-2 * i) / c.h.headDim)) / (factors?.[i] ?? 1),
+  );
+  const b = c.b;
+  const positions = b.node(
+    'Cast',
+    [b.node('Range', [b.scalarInt(0), b.node('Squeeze', [c.n, b.ints([0])]), b.scalarInt(1)])],
+    {
+      to: ElemType.FLOAT,
+    },
+  );
+  const angles = b.node('Mul', [
+    b.node('Unsqueeze', [positions, b.ints([1])]),
+    b.floats('rope.inv_freq', [1, half], inv),
+  ]);
+  return [b.node('Cos', [angles]), b.node('Sin', [angles])];
+}
+
+/** Rotary on x [n, heads, d]: on the two halves (NEOX), or on adjacent pairs (2i, 2i+1). */
+function rotate(c: Context, x: string, heads: number, tables: [string, string]): string {
+  const b = c.b;
+  const d = c.h.headDim;
+  const half = d / 2;
+  if (c.h.ropeHalves) {
+    const [cos, sin] = tables.map((t) => b.node('Unsqueeze', [t, b.ints([1])])); // [n, 1, d/2]
+    const x1 = b.node('Slice', [x, b.ints([0]), b.ints([half]), b.ints([-1])]);
+    const x2 = b.node('Slice', [x, b.ints([half]), b.ints([d]), b.ints([-1])]);
+    const r1 = b.node('Sub', [b.node('Mul', [x1, cos]), b.node('Mul', [x2, sin])]);
+    const r2 = b.node('Add', [b.node('Mul', [x2, cos]), b.node('Mul', [x1, sin])]);
+    return b.node('Concat', [r1, r2], { axis: -1 });
+  }
+  const [cos, sin] = tables.map((t) => b.node('Unsqueeze', [t, b.ints([1, 3])])); // [n, 1, d/2, 1]
+  const pairs = b.node('Reshape', [x, b.ints([0, heads, half, 2])]);
+  const x1 = b.node('Slice', [pairs, b.ints([0]), b.ints([1]), b.ints([-1])]);
+  const x2 = b.node('Slice', [pairs, b.ints([1]), b.ints([2]), b.ints([-1])]);
+  const r1 = b.node('Sub', [b.node('Mul', [x1, cos]), b.node('Mul', [x2, sin])]);
+  const r2 = b.node('Add', [b.node('Mul', [x2, cos]), b.node('Mul', [x1, sin])]);
+  return b.node('Reshape', [b.node('Concat', [r1, r2], { axis: -1 }), b.ints([0, heads, d])]);
+}
+
+/** The additive mask [n, n]: 0 where key j is visible from query i (j ≤ i, and i − j < window), else MASKED. */
+function attentionMask(c: Context, window: number | null): string {
+  const b = c.b;
+  const range = b.node('Range', [b.scalarInt(0), b.node('Squeeze', [c.n, b.ints([0])]), b.scalarInt(1)]);
+  const i = b.node('Unsqueeze', [range, b.ints([1])]);
+  const j = b.node('Unsqueeze', [range, b.ints([0])]);
+  let hidden = b.node('Greater', [j, i]);
+  if (window !== null)
+    hidden = b.node('Or', [hidden, b.node('GreaterOrEqual', [b.node('Sub', [i, j]), b.scalarInt(window)])]);
+  return b.node('Where', [hidden, b.float(MASKED), b.float(0)]);
+}
+
+/** [n, heads·d] → [1, heads, n, d]. */
+function toHeads(c: Context, x: string, heads: number): string {
+  return c.b.node('Transpose', [c.b.node('Reshape', [x, c.b.ints([1, -1, heads, c.h.headDim])])], {
+    perm: [0, 2, 1, 3],
+  });
+}
+
+function attention(
+  c: Context,
+  l: number,
+  x: string,
+  tables: Map<string, [string, string]>,
+  masks: Map<string, string>,
+): { out: string; site: AttentionSite; probabilities: string } {
+  const { b, h } = c;
+  const p = `blk.${l}.`;
+  const d = h.headDim;
+  let q: string;
+  let k: string;
+  let v: string;
+  if (c.r.has(`${p}attn_qkv.weight`)) {
+    const qkv = linear(c, x, `${p}attn_qkv.weight`);
+    [q, k, v] = b.multi('Split', [qkv, b.ints([h.heads * d, h.kvHeads * d, h.kvHeads * d])], 3, { axis: -1 });
+  } else {
+    q = linear(c, x, `${p}attn_q.weight`, `${p}attn_q.bias`);
+    k = linear(c, x, `${p}attn_k.weight`, `${p}attn_k.bias`);
+    v = linear(c, x, `${p}attn_v.weight`, `${p}attn_v.bias`);
+  }
+  q = b.node('Reshape', [q, b.ints([-1, h.heads, d])]);
+  k = b.node('Reshape', [k, b.ints([-1, h.kvHeads, d])]);
+  if (c.r.has(`${p}attn_q_norm.weight`)) q = norm(c, q, `${p}attn_q_norm.weight`);
+  if (c.r.has(`${p}attn_k_norm.weight`)) k = norm(c, k, `${p}attn_k_norm.weight`);
+  const window = h.windows[l];
+  const [base, scale] = window !== null ? [h.ropeBaseSwa, 1] : [h.ropeBase, h.ropeScale];
+  const tableKey = `${base}/${scale}`;
+  if (!tables.has(tableKey)) tables.set(tableKey, rotaryTables(c, base, scale));
+  const rot = tables.get(tableKey) as [string, string];
+  const qSite = b.node('Transpose', [b.node('Unsqueeze', [rotate(c, q, h.heads, rot), b.ints([0])])], {
+    perm: [0, 2, 1, 3],
+  });
+  const kSite = b.node('Transpose', [b.node('Unsqueeze', [rotate(c, k, h.kvHeads, rot), b.ints([0])])], {
+    perm: [0, 2, 1, 3],
+  });
+  const vHeads = toHeads(c, v, h.kvHeads);
+  const maskKey = String(window);
+  if (!masks.has(maskKey)) masks.set(maskKey, attentionMask(c, window));
+  // Grouped: the g = H/KV query heads of a KV head are contiguous, so Q viewed as [1, KV, g·n, d] meets K as is.
+  const grouped = b.node('Reshape', [qSite, b.ints([1, h.kvHeads, -1, d])]);
+  const scores = b.node('MatMul', [grouped, b.node('Transpose', [kSite], { perm: [0, 1, 3, 2] })]);
+  const square = b.node('Reshape', [scores, b.node('Concat', [b.ints([1, h.heads]), c.n, c.n], { axis: 0 })]);
+  const probabilities = b.node(
+    'Softmax',
+    [b.node('Add', [b.node('Mul', [square, b.float(h.attentionScale)]), masks.get(maskKey) as string])],
+    { axis: -1 },
+  );
+  const context = b.node('MatMul', [
+    b.node('Reshape', [probabilities, b.node('Concat', [b.ints([1, h.kvHeads, -1]), c.n], { axis: 0 })]),
+    vHeads,
+  ]);
+  const merged = b.node('Reshape', [
+    b.node(
+      'Transpose',
+      [b.node('Reshape', [context, b.node('Concat', [b.ints([1, h.heads]), c.n, b.ints([d])], { axis: 0 })])],
+      {
+        perm: [0, 2, 1, 3],
+      },
+    ),
+    b.ints([-1, h.heads * d]),
+  ]);
+  const site: AttentionSite = {
+    layer: l,
+    q: qSite,
+    k: kSite,
+    heads: h.heads,
+    kvHeads: h.kvHeads,
+    headDim: d,
+    scale: h.attentionScale,
+    slidingWindow: window,
+    softcap: null,
+  };
+  return { out: linear(c, merged, `${p}attn_output.weight`), site, probabilities };
+}
+
+function feedForward(c: Context, l: number, x: string): string {
+  const { b, h } = c;
+  const p = `blk.${l}.`;
+  let gate: string;
+  let up: string;
+  if (c.r.has(`${p}ffn_gate.weight`)) {
+    gate = linear(c, x, `${p}ffn_gate.weight`);
+    up = linear(c, x, `${p}ffn_up.weight`);
+  } else {
+    [gate, up] = b.multi('Split', [linear(c, x, `${p}ffn_up.weight`), b.ints([h.feedForward, h.feedForward])], 2, {
+      axis: -1,
+    });
+  }
+  let act: string;
+  if (h.arch === 'gemma3') {
+    // tanh-approximated GELU, as ggml_gelu: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
+    const cube = b.node('Mul', [b.node('Mul', [gate, gate]), gate]);
+    const inner = b.node('Mul', [
+      b.node('Add', [gate, b.node('Mul', [cube, b.float(0.044715)])]),
+      b.float(Math.sqrt(2 / Math.PI)),
+    ]);
+    act = b.node('Mul', [b.node('Mul', [gate, b.float(0.5)]), b.node('Add', [b.node('Tanh', [inner]), b.float(1)])]);
+  } else {
+    act = b.node('Mul', [gate, b.node('Sigmoid', [gate])]);
+  }
+  return linear(c, b.node('Mul', [act, up]), `${p}ffn_down.weight`);
+}
+
+/** Builds the whole decoder into `b`; returns the attention sites and the model's own probabilities. */
+export function buildGgufDecoder(
+  b: ModelBuilder,
+  h: GgufHyper,
+  r: TensorReader,
+  onLayer: (done: number) => void,
+): BuiltDecoder {
+  const ids = b.input('input_ids', ElemType.INT64, [1, 'sequence']);
+  const logitRows = b.input(LOGIT_ROWS_INPUT, ElemType.INT64, [1]);
+  const flatIds = b.node('Reshape', [ids, b.ints([-1])]);
+  const n = b.node('Shape', [flatIds]);
+  const c: Context = { b, h, r, n };
+  const embed: PreparedMatrix = prepareMatrix(b, r.matrix('token_embd.weight'), r.has('output.weight'));
+  let x = gatherRows(b, flatIds, embed);
+  if (h.embedScale !== null) x = b.node('Mul', [x, b.float(h.embedScale)]);
+  const tables = new Map<string, [string, string]>();
+  const masks = new Map<string, string>();
+  const sites: AttentionSite[] = [];
+  const probabilities: string[] = [];
+  for (let l = 0; l < h.layers; l++) {
+    const p = `blk.${l}.`;
+    const a = attention(c, l, norm(c, x, `${p}attn_norm.weight`), tables, masks);
+    sites.push(a.site);
+    probabilities.push(a.probabilities);
+    const attnOut = r.has(`${p}post_attention_norm.weight`) ? norm(c, a.out, `${p}post_attention_norm.weight`) : a.out;
+    x = b.node('Add', [x, attnOut]);
+    let ffn = feedForward(c, l, norm(c, x, `${p}ffn_norm.weight`));
+    if (r.has(`${p}post_ffw_norm.weight`)) ffn = norm(c, ffn, `${p}post_ffw_norm.weight`);
+    x = b.node('Add', [x, ffn]);
+    onLayer(l + 1);
+  }
+  const last = b.node('Slice', [
+    norm(c, x, 'output_norm.weight'),
+    b.node('Max', [b.node('Sub', [n, logitRows]), b.ints([0])]),
+    n,
+    b.ints([0]),
+  ]);
+  const head = r.has('output.weight') ? prepareMatrix(b, r.matrix('output.weight')) : embed;
+  let logits = applyMatrix(b, last, head);
+  if (h.finalSoftcap !== null)
+    logits = b.node('Mul', [
+      b.node('Tanh', [b.node('Mul', [logits, b.float(1 / h.finalSoftcap)])]),
+      b.float(h.finalSoftcap),
+    ]);
+  b.output(b.node('Unsqueeze', [logits, b.ints([0])]), LOGITS_OUTPUT, ElemType.FLOAT, [1, 'rows', h.vocab]);
+  return { sites, probabilities };
+}

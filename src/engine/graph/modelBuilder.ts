@@ -1,0 +1,171 @@
+// The node builder the decoder graphs (GGUF, safetensors) are written with: nodes in any domain with int,
+// float and int-list attributes, and initializers whose bytes go straight to an external-data file as they
+// are made (so a built graph never holds its weights twice in memory, and stays far under protobuf's 2 GB).
+// Small constants stay inline. The attention statistics are appended afterwards with graphOps.ts.
+import * as fs from 'node:fs';
+import { onnx } from 'onnx-proto';
+import type { ModelProto } from './onnxGraph';
+
+export const ElemType = onnx.TensorProto.DataType;
+const A = onnx.AttributeProto.AttributeType;
+/** Initializers at least this large go to the external-data file. */
+const EXTERNAL_MIN_BYTES = 1024;
+
+export type Attr = number | { readonly float: number } | readonly number[];
+
+/** Appends initializer bytes to the external-data file; returns where they went. */
+export class WeightSink {
+  private offset = 0;
+  constructor(
+    private readonly fd: number,
+    readonly location: string,
+  ) {}
+
+  add(bytes: Uint8Array): { offset: number; length: number } {
+    const at = this.offset;
+    fs.writeSync(this.fd, bytes, 0, bytes.length, at);
+    const padded = Math.ceil((at + bytes.length) / 64) * 64; // aligned for onnxruntime's memory mapping
+    this.offset = padded;
+    return { offset: at, length: bytes.length };
+  }
+
+  get size(): number {
+    return this.offset;
+  }
+}
+
+export class ModelBuilder {
+  readonly nodes: onnx.INodeProto[] = [];
+  readonly initializers: onnx.ITensorProto[] = [];
+  readonly inputs: onnx.IValueInfoProto[] = [];
+  readonly outputs: onnx.IValueInfoProto[] = [];
+  private counter = 0;
+  private readonly constants = new Map<string, string>();
+
+  constructor(private readonly sink: WeightSink) {}
+
+  private name(base: string): string {
+    return `${base}_${this.counter++}`;
+  }
+
+  /** One node; returns its first output. */
+  node(op: string, inputs: readonly string[], attrs: Record<string, Attr> = {}, domain = ''): string {
+    return this.multi(op, inputs, 1, attrs, domain)[0];
+  }
+
+  multi(op: string, inputs: readonly string[], count: number, attrs: Record<string, Attr> = {}, domain = ''): string[] {
+    const outputs = Array.from({ length: count }, () => this.name(op));
+    const attribute = Object.entries(attrs).map(([name, value]) =>
+      typeof value === 'number'
+        ? onnx.AttributeProto.create({ name, type: A.INT, i: value })
+        : 'float' in value
+          ? onnx.AttributeProto.create({ name, type: A.FLOAT, f: (value as { float: number }).float })
+          : onnx.AttributeProto.create({ name, type: A.INTS, ints: [...(value as readonly number[])] }),
+    );
+    this.nodes.push(
+      onnx.NodeProto.create({ name: outputs[0], opType: op, domain, input: [...inputs], output: outputs, attribute }),
+    );
+    return outputs;
+  }
+
+  /** An initializer; large ones are written to the external-data file now. */
+  tensor(base: string, dataType: number, dims: readonly number[], bytes: Uint8Array): string {
+    const name = this.name(base);
+    if (bytes.length >= EXTERNAL_MIN_BYTES) {
+      const { offset, length } = this.sink.add(bytes);
+      this.initializers.push(
+        onnx.TensorProto.create({
+          name,
+          dataType,
+          dims: [...dims],
+          dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+          externalData: [
+            { key: 'location', value: this.sink.location },
+            { key: 'offset', value: String(offset) },
+            { key: 'length', value: String(length) },
+          ],
+        }),
+      );
+    } else {
+      this.initializers.push(onnx.TensorProto.create({ name, dataType, dims: [...dims], rawData: bytes.slice() }));
+    }
+    return name;
+  }
+
+  floats(base: string, dims: readonly number[], values: Float32Array): string {
+    return this.tensor(base, ElemType.FLOAT, dims, new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+  }
+
+  /** A small constant, built once per value. */
+  ints(values: readonly number[]): string {
+    return this.constant(`i${values.join(',')}`, () =>
+      this.tensor(
+        'ints',
+        ElemType.INT64,
+        [values.length],
+        new Uint8Array(BigInt64Array.from(values, (v) => BigInt(v)).buffer),
+      ),
+    );
+  }
+
+  float(value: number): string {
+    return this.constant(`f${value}`, () =>
+      this.tensor('float', ElemType.FLOAT, [], new Uint8Array(Float32Array.of(value).buffer)),
+    );
+  }
+
+  scalarInt(value: number): string {
+    return this.constant(`s${value}`, () =>
+      this.tensor('int', ElemType.INT64, [], new Uint8Array(BigInt64Array.of(BigInt(value)).buffer)),
+    );
+  }
+
+  private constant(key: string, make: () => string): string {
+    const known = this.constants.get(key);
+    if (known) return known;
+    const made = make();
+    this.constants.set(key, made);
+    return made;
+  }
+
+  input(name: string, elemType: number, dims: readonly (number | string)[]): string {
+    this.inputs.push(valueInfo(name, elemType, dims));
+    return name;
+  }
+
+  /** Renames `tensor` to `name` through an Identity and makes it a graph output. */
+  output(tensor: string, name: string, elemType: number, dims: readonly (number | string)[]): void {
+    this.nodes.push(onnx.NodeProto.create({ name, opType: 'Identity', input: [tensor], output: [name] }));
+    this.outputs.push(valueInfo(name, elemType, dims));
+  }
+
+  model(opset: number): ModelProto {
+    return onnx.ModelProto.create({
+      irVersion: 8,
+      producerName: 'prompt-attention',
+      opsetImport: [
+        { domain: '', version: opset },
+        { domain: 'com.microsoft', version: 1 },
+      ],
+      graph: {
+        name: 'decoder',
+        node: this.nodes,
+        initializer: this.initializers,
+        input: this.inputs,
+        output: this.outputs,
+      },
+    }) as ModelProto;
+  }
+}
+
+function valueInfo(name: string, elemType: number, dims: readonly (number | string)[]): onnx.IValueInfoProto {
+  return onnx.ValueInfoProto.create({
+    name,
+    type: {
+      tensorType: {
+        elemType,
+        shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
+      },
+    },
+  });
+}

@@ -1,0 +1,175 @@
+// A GGUF file turned into the graph the inspector runs, once per file: the decoder (ggufDecoder.ts) with the
+// attention statistics (siteStatistics.ts) is built into a cache entry (model.onnx + weights.bin, the weights
+// still quantized) keyed like the tapped-graph cache (path, size, mtime, inode, first and last MiB). The
+// entry is built in a temporary folder and renamed into place, so a failure (a bad file, a full disk, a
+// killed process) leaves nothing half-written; meta.json's graph hash and weights size are checked on reuse.
+import { createHash } from 'node:crypto';
+import * as fsSync from 'node:fs';
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { firstLine } from '../../shared/errorText';
+import { EngineError } from '../engineError';
+import type { StatsOutputs } from '../graph/attentionStatsGraph';
+import type { TensorReader } from '../graph/ggufDecoder';
+import { buildGgufDecoder } from '../graph/ggufDecoder';
+import { ModelBuilder, WeightSink } from '../graph/modelBuilder';
+import { encodeModel } from '../graph/onnxGraph';
+import { appendSiteStatistics } from '../graph/siteStatistics';
+import { cacheKey } from '../graph/tapCache';
+import type { GgufFile, GgufTensorInfo } from './ggufFile';
+import { readGgufFile } from './ggufFile';
+import { dequantize } from './ggufQuants';
+
+const GGUF_GRAPH_VERSION = 'gguf-v1';
+const OPSET = 18;
+const WEIGHTS_FILE = 'weights.bin';
+
+export interface GgufPrepared {
+  readonly file: GgufFile;
+  /** The built graph on disk. */
+  readonly modelPath: string;
+  readonly stats: StatsOutputs;
+}
+
+interface EntryMeta {
+  readonly version: string;
+  readonly stats: StatsOutputs;
+  readonly graphSha256: string;
+  readonly weightsBytes: number;
+}
+
+export interface GgufPrepareOptions {
+  readonly rebuild?: boolean;
+  /** Called while the graph is built (once per file), with the fraction done. */
+  readonly onPreparing?: (fraction: number) => void;
+  /** Free memory, for the check before building (default os.freemem()). */
+  readonly freeBytes?: () => number;
+  /** false: the plain decoder without the attention statistics (the bench's raw forward pass). */
+  readonly statistics?: boolean;
+}
+
+const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+
+async function readEntry(dir: string): Promise<EntryMeta | null> {
+  try {
+    const meta = JSON.parse(await fs.readFile(path.join(dir, 'meta.json'), 'utf8')) as EntryMeta;
+    if (meta.version !== GGUF_GRAPH_VERSION) return null;
+    if (sha256(await fs.readFile(path.join(dir, 'model.onnx'))) !== meta.graphSha256) return null;
+    if ((await fs.stat(path.join(dir, WEIGHTS_FILE))).size !== meta.weightsBytes) return null;
+    return meta;
+  } catch {
+    return null;
+  }
+}
+
+/** Reads tensors synchronously from the open file; counts bytes read for the progress. */
+function tensorReader(file: GgufFile, fd: number, onBytes: (bytes: number) => void): TensorReader {
+  const info = (name: string): GgufTensorInfo => {
+    const t = file.tensors.get(name);
+    if (!t)
+      throw new EngineError(`${file.path} has no tensor ${name}, which its ${file.hyper.arch} architecture needs.`);
+    return t;
+  };
+  const bytes = (t: GgufTensorInfo): Uint8Array => {
+    const buffer = new Uint8Array(t.bytes);
+    const read = fsSync.readSync(fd, buffer, 0, t.bytes, t.offset);
+    if (read !== t.bytes) throw new EngineError(`GGUF tensor ${t.name} could not be read whole from ${file.path}.`);
+    onBytes(t.bytes);
+    return buffer;
+  };
+  return {
+    has: (name) => file.tensors.has(name),
+    matrix(name) {
+      const t = info(name);
+      if (t.dims.length !== 2) throw new EngineError(`GGUF tensor ${name} is not a matrix.`);
+      return { name, dims: t.dims, type: t.type, bytes: bytes(t) };
+    },
+    floats(name) {
+      const t = info(name);
+      return dequantize(t.type, bytes(t), t.elements);
+    },
+  };
+}
+
+async function build(
+  file: GgufFile,
+  dir: string,
+  onPreparing: (fraction: number) => void,
+  statistics: boolean,
+): Promise<EntryMeta> {
+  const weightsPath = path.join(dir, WEIGHTS_FILE);
+  const out = fsSync.openSync(weightsPath, 'w');
+  const source = fsSync.openSync(file.path, 'r');
+  try {
+    const total = [...file.tensors.values()].reduce((sum, t) => sum + t.bytes, 0) || 1;
+    let done = 0;
+    let reported = -1;
+    const reader = tensorReader(file, source, (bytes) => {
+      done += bytes;
+      const percent = Math.floor((100 * done) / total);
+      if (percent !== reported) {
+        reported = percent;
+        onPreparing(Math.min(1, done / total));
+      }
+    });
+    const builder = new ModelBuilder(new WeightSink(out, WEIGHTS_FILE));
+    const decoder = buildGgufDecoder(builder, file.hyper, reader, () => undefined);
+    const model = builder.model(OPSET);
+    const stats = statistics
+      ? appendSiteStatistics(model, decoder.sites, decoder.probabilities)
+      : { layers: [], probabilities: [], longRange: '', longRangeFrom: 0 };
+    const encoded = encodeModel(model);
+    await fs.writeFile(path.join(dir, 'model.onnx'), encoded);
+    fsSync.fsyncSync(out);
+    const weightsBytes = fsSync.fstatSync(out).size;
+    const meta: EntryMeta = { version: GGUF_GRAPH_VERSION, stats, graphSha256: sha256(encoded), weightsBytes };
+    await fs.writeFile(path.join(dir, 'meta.json'), JSON.stringify(meta));
+    return meta;
+  } finally {
+    fsSync.closeSync(out);
+    fsSync.closeSync(source);
+  }
+}
+
+/** The built graph for `ggufPath`, building it (once) when the cache has no valid entry. */
+export async function prepareGgufModel(
+  ggufPath: string,
+  cacheDir: string,
+  options: GgufPrepareOptions = {},
+): Promise<GgufPrepared> {
+  const file = await readGgufFile(ggufPath);
+  const stat = await fs.stat(ggufPath);
+  const key = createHash('sha256')
+    .update(
+      `${GGUF_GRAPH_VERSION}\0${options.statistics === false ? 'raw' : 'stats'}\0${await cacheKey(ggufPath, stat)}`,
+    )
+    .digest('hex')
+    .slice(0, 32);
+  const entry = path.join(cacheDir, 'gguf', key);
+  const modelPath = path.join(entry, 'model.onnx');
+  if (!options.rebuild) {
+    const found = await readEntry(entry);
+    if (found) return { file, modelPath, stats: found.stats };
+  }
+  // The session holds about the file's size (the weights stay quantized); refuse before building.
+  const free = (options.freeBytes ?? os.freemem)();
+  const needed = Math.ceil(file.size * 1.3) + 256 * 2 ** 20;
+  if (needed > free)
+    throw new EngineError(
+      `Loading ${path.basename(ggufPath)} needs about ${(needed / 2 ** 30).toFixed(1)} GiB of memory; the machine has ${(free / 2 ** 30).toFixed(1)} GiB free.`,
+    );
+  options.onPreparing?.(0);
+  const temp = `${entry}.tmp-${process.pid}-${Date.now()}`;
+  try {
+    await fs.mkdir(temp, { recursive: true });
+    const meta = await build(file, temp, options.onPreparing ?? (() => undefined), options.statistics !== false);
+    await fs.rm(entry, { recursive: true, force: true });
+    await fs.rename(temp, entry);
+    return { file, modelPath, stats: meta.stats };
+  } catch (error) {
+    await fs.rm(temp, { recursive: true, force: true });
+    if (error instanceof EngineError) throw error;
+    throw new EngineError(`Cannot build the graph of ${ggufPath} in ${cacheDir} (${firstLine(error)}).`);
+  }
+}
