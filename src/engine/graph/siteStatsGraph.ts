@@ -25,11 +25,15 @@ const FLOAT = 1;
 /** Query positions `qpos` [R] against keys 0..keys−1: softmax(scale·QKᵀ + mask), [1, heads, R, keys]. */
 function probsBlock(g: GraphOps, site: AttentionSite, q: string, k: string, qpos: string, keys: string): string {
   const group = site.heads / site.kvHeads;
-  const q5 = g.node('Reshape', [q, g.ints([1, site.kvHeads, group, -1, site.headDim])]);
+  // The scale goes on Q ([h, rows, d]), not on the [h, rows, keys] scores: one n-wide tensor fewer.
+  const q5 = g.node('Reshape', [
+    g.node('Mul', [q, g.float(site.scale)]),
+    g.ints([1, site.kvHeads, group, -1, site.headDim]),
+  ]);
   const kT = g.node('Transpose', [g.node('Reshape', [k, g.ints([1, site.kvHeads, 1, -1, site.headDim])])], {
     perm: [0, 1, 2, 4, 3],
   });
-  let scores = g.node('Mul', [g.node('MatMul', [q5, kT]), g.float(site.scale)]);
+  let scores = g.node('MatMul', [q5, kT]);
   if (site.softcap !== null)
     scores = g.node('Mul', [
       g.node('Tanh', [g.node('Mul', [scores, g.float(1 / site.softcap)])]),
