@@ -12,6 +12,7 @@ import type { InspectRequest } from '../src/engine/inspectApi';
 import { runInspection } from '../src/engine/inspectApi';
 import { ExactRows, LoadedModel } from '../src/engine/benchInternals';
 import { buildGgufFixture } from '../test/helpers/ggufFixtures';
+import { llamaCpp } from '../test/helpers/llamaCpp';
 import { seededRandom } from '../test/helpers/onnxBuilder';
 import { panelPayloadSize } from './payload';
 import { REALSIZE_SHAPE } from './realSizeFixture';
@@ -58,15 +59,7 @@ function writeGguf(job: LongctxJob): LongctxReport {
 }
 
 async function llamaPrefill(job: LongctxJob): Promise<LongctxReport> {
-  const { getLlama, LlamaLogLevel } = await import('node-llama-cpp');
-  const llama = await getLlama({
-    gpu: false,
-    build: 'never',
-    skipDownload: true,
-    progressLogs: false,
-    maxThreads: 2,
-    logLevel: LlamaLogLevel.error,
-  });
+  const llama = await llamaCpp();
   const model = await llama.loadModel({ modelPath: job.ggufFile, gpuLayers: 0 });
   const random = seededRandom(3);
   const ids = Array.from({ length: job.tokens }, () => 3 + Math.floor(random() * (GGUF_VOCAB - 3)));

@@ -3,6 +3,7 @@
 // layer's site says), the head mean is the mean of the heads' rows. One row costs q·headDim multiply-adds per
 // head, so any row of any layer and head at any length is a few milliseconds; nothing n² is ever held.
 // Pure: typed arrays in, typed arrays out (the worker holds one ExactRows per inspection).
+import { halfToFloatTable } from './halfFloat';
 
 /** One layer's kept tensors: q [heads, n, d] and k [kvHeads, n, d], row-major, fp16 bits or float32. */
 export interface LayerQK {
@@ -14,29 +15,6 @@ export interface LayerQK {
   readonly scale: number;
   readonly slidingWindow: number | null;
   readonly softcap: number | null;
-}
-
-let halfTable: Float32Array | null = null;
-
-/** fp16 bits → float32, for all 65,536 patterns (decoding by lookup). */
-export function halfToFloatTable(): Float32Array {
-  if (halfTable) return halfTable;
-  const table = new Float32Array(65536);
-  for (let h = 0; h < 65536; h++) {
-    const exponent = (h >> 10) & 0x1f;
-    const mantissa = h & 0x3ff;
-    const sign = h & 0x8000 ? -1 : 1;
-    table[h] =
-      exponent === 0
-        ? sign * 2 ** -14 * (mantissa / 1024)
-        : exponent === 31
-          ? mantissa
-            ? NaN
-            : sign * Infinity
-          : sign * 2 ** (exponent - 15) * (1 + mantissa / 1024);
-  }
-  halfTable = table;
-  return table;
 }
 
 function toFloat(data: Uint16Array | Float32Array, from: number, length: number, out: Float32Array): Float32Array {

@@ -9,7 +9,7 @@
 //   [1, heads, n, d], with the rotary it applies (do_rotary, half split, cos/sin caches at positions 0..n−1
 //   or its position_ids) rebuilt from plain ops.
 // A graph where any layer's Q/K cannot be found gets no sites (null): the probability tap stays the source.
-import { halfToFloatTable } from '../analysis/exactRows';
+import { halfToFloatTable } from '../analysis/halfFloat';
 import type { AttentionSite } from './attentionSite';
 import type { GraphOps } from './graphOps';
 import { graphOps } from './graphOps';

@@ -18,6 +18,7 @@ import { BAND_WIDTH } from '../graph/headScoreGraph';
 import type { HeadScoreInputs } from '../analysis/headRoles';
 import type { LayerQK } from '../analysis/exactRows';
 import { ExactRows } from '../analysis/exactRows';
+import { halfToFloatTable } from '../analysis/halfFloat';
 import type { ProviderOptions } from './executionProviders';
 import { createSession } from './executionProviders';
 import type { ModelConfig } from './modelConfig';
@@ -88,22 +89,8 @@ export interface RunOptions {
 }
 
 function float16ToFloat32(half: Uint16Array): Float32Array {
-  const out = new Float32Array(half.length);
-  for (let i = 0; i < half.length; i++) {
-    const h = half[i];
-    const exponent = (h >> 10) & 0x1f;
-    const mantissa = h & 0x3ff;
-    const sign = h & 0x8000 ? -1 : 1;
-    out[i] =
-      exponent === 0
-        ? sign * 2 ** -14 * (mantissa / 1024)
-        : exponent === 31
-          ? mantissa
-            ? NaN
-            : sign * Infinity
-          : sign * 2 ** (exponent - 15) * (1 + mantissa / 1024);
-  }
-  return out;
+  const table = halfToFloatTable();
+  return Float32Array.from(half, (h) => table[h]);
 }
 
 /** The last row of a logits tensor [.., rows, vocab], as float32. */
