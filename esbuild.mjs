@@ -5,7 +5,8 @@ import * as esbuild from 'esbuild';
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
 
-// The native module (and the host's vscode) stays outside the bundles; onnxruntime-node ships in node_modules inside the VSIX.
+// The native module (and the host's vscode) stays outside the bundles; onnxruntime-node ships in node_modules inside
+// the VSIX.
 const nodeExternals = ['vscode', 'onnxruntime-node'];
 
 const common = {

@@ -1,6 +1,8 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
+import { createNodeResolver, importX } from 'eslint-plugin-import-x';
+import { layerRules } from './eslint.layers.mjs';
 
 export const config = tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.e2e/**', '.cache/**', 'out/**', 'models/**', '**/*.js'] },
@@ -33,22 +35,19 @@ export const config = tseslint.config(
     },
   },
   {
-    // The CLI, the worker and the bench reach the engine through its public face only.
-    files: ['src/cli/**/*.ts', 'src/worker/**/*.ts', 'bench/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: ['**/engine/*', '!**/engine/inspectApi'],
-              message: 'Import the engine through src/engine/inspectApi.ts.',
-            },
-          ],
-        },
-      ],
+    // No import cycles in the extension or the webview (type-only imports are erased and do not count).
+    files: ['src/**/*.ts', 'webview/**/*.ts'],
+    plugins: { 'import-x': importX },
+    settings: {
+      // Relative imports name no extension: resolve them to the .ts files, and parse those as TypeScript.
+      'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.js', '.json'] })],
+      'import-x/extensions': ['.ts', '.js', '.mjs'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
     },
+    rules: { 'import-x/no-cycle': 'error' },
   },
+  // Each layer imports only what CONTRIBUTING.md's diagram lets it (eslint.layers.mjs).
+  ...layerRules,
 );
 
 // eslint's flat config loader reads the default export; this file is the one exception to named exports.

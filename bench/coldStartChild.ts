@@ -2,8 +2,8 @@
 // does, times a cold "Inspect Attention" (worker start and model load included) and a warm one, optionally
 // runs a long inspection, and prints one JSON line with the times and the process's memory high-water mark.
 import { readFileSync } from 'node:fs';
-import type { InspectRequest } from '../src/engine/inspectApi';
 import { InspectorWorker } from '../src/worker/inspectorWorker';
+import { benchRequest } from './benchRequest';
 
 export interface ColdStartJob {
   readonly workerScript: string;
@@ -34,15 +34,7 @@ export interface ColdStartReport {
 let requestId = 0;
 
 function timeInspection(worker: InspectorWorker, text: string, tokens: number): Promise<InspectionTimes> {
-  const request: InspectRequest = {
-    requestId: ++requestId,
-    text,
-    model: '',
-    provider: 'cpu',
-    maxCharacters: 10_000_000,
-    maxTokens: tokens,
-    window: 'start',
-  };
+  const request = benchRequest(++requestId, text, tokens);
   return new Promise((resolve, reject) => {
     const started = performance.now();
     let startMs = Number.NaN;

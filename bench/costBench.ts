@@ -17,7 +17,8 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { splitCountChunks } from '../src/cost/chunks';
 import { computeCost } from '../src/cost/costModel';
-import { costWarnings, DEFAULT_COST_OPTIONS } from '../src/cost/costSummary';
+import { DEFAULT_COST_OPTIONS } from '../src/cost/costSettings';
+import { costWarnings } from '../src/cost/costSummary';
 import { statusForCount } from '../src/cost/editorModels';
 import {
   BUILT_IN_PRESETS,
@@ -91,13 +92,7 @@ async function analyze(
 ): Promise<number> {
   const options = DEFAULT_COST_OPTIONS;
   void Buffer.byteLength(text, 'utf8'); // the file-size check
-  const { snapshot, chatOverhead, diagnostics, lenses } = await client.count(
-    document,
-    text,
-    preset,
-    options,
-    'markdown',
-  );
+  const { snapshot, chatOverhead, diagnostics, lenses } = await client.count(document, text, preset, options, true);
   const figures = computeCost(preset, snapshot.total, options.kvDtype, chatOverhead);
   const status = statusForCount(preset, figures, options, costWarnings(preset, figures, options));
   return status.text.length + diagnostics.length + lenses.length;

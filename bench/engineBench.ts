@@ -6,19 +6,22 @@
 import * as path from 'node:path';
 import type * as ort from 'onnxruntime-node';
 import { computeCostSummary } from '../src/cost/costSummary';
+import { runInspection } from '../src/engine/inspectApi';
 import {
   createSession,
   ElemType,
   LoadedModel,
   prepareTappedModel,
   PROBABILITY_ROWS_INPUT,
-  runInspection,
-} from '../src/engine/inspectApi';
-import type { GraphInputInfo, InspectRequest, ModelTokenizer, TappedModel } from '../src/engine/inspectApi';
+} from '../src/engine/benchInternals';
+import type { InspectRequest } from '../src/engine/inspectApi';
+import type { GraphInputInfo, ModelTokenizer, TappedModel } from '../src/engine/benchInternals';
 import type { InspectionResult, InspectionSummary, LayerAttention } from '../src/shared/protocol';
+import { ResultCollector } from '../src/shared/resultFold';
 import { promptText } from './corpus';
 import { DenseJsonSize, panelPayloadSize, type PayloadSize } from './payload';
 import { median, yieldToEventLoop } from './stats';
+import { benchRequest } from './benchRequest';
 
 export interface EngineBenchOptions {
   readonly root: string;
@@ -106,16 +109,14 @@ async function fullInspection(
   request: InspectRequest,
   dense?: DenseJsonSize,
 ): Promise<{ ms: number; collected: Collected }> {
-  const collected: Collected = { layers: [] };
+  const folded = new ResultCollector();
   const started = performance.now();
   await runInspection(
     model,
     request,
     {
       emit: (event) => {
-        if (event.kind === 'header') collected.header = event.header;
-        else if (event.kind === 'layer') collected.layers.push(event.layer);
-        else if (event.kind === 'summary') collected.summary = event.summary;
+        folded.sink(event);
       },
       ...(dense
         ? { onRawLayer: (_l: number, data: Float32Array, heads: number, n: number) => dense.addLayer(data, heads, n) }
@@ -123,7 +124,10 @@ async function fullInspection(
     },
     () => false,
   );
-  return { ms: performance.now() - started, collected };
+  const ms = performance.now() - started;
+  const { header, summary } = folded.partial;
+  const layers = folded.partial.layers.filter((l): l is LayerAttention => l !== undefined);
+  return { ms, collected: { ...(header ? { header } : {}), layers, ...(summary ? { summary } : {}) } };
 }
 
 const CHECKED_JSON_TOKENS = 64;
@@ -163,7 +167,11 @@ export async function runEngineBench(options: EngineBenchOptions): Promise<Engin
     provider: 'cpu',
   });
   const modelFile = path.join(options.modelFolder, 'onnx', 'model.onnx');
-  const tapped: TappedModel = await prepareTappedModel(modelFile, model.config.layers, options.cacheDir);
+  const { heads, kvHeads, headDim } = model.config;
+  // The entry the engine's load built (the same attention shape), not a second one.
+  const tapped: TappedModel = await prepareTappedModel(modelFile, model.config.layers, options.cacheDir, {
+    attention: { heads, kvHeads, headDim },
+  });
   const raw = (await createSession(modelFile, 'cpu')).session;
   const tappedSession = (await createSession(tapped.modelPath, 'cpu')).session;
   // What the inspection fetches: the compact in-graph statistics, no per-head probabilities.
@@ -188,15 +196,7 @@ export async function runEngineBench(options: EngineBenchOptions): Promise<Engin
       const tokens = Math.min(n, model.config.maxPositions);
       const text = textOfTokens(model.tokenizer, options.root, tokens);
       const ids = model.tokenizer.tokenize(text).ids.slice(0, tokens);
-      const request: InspectRequest = {
-        requestId: tokens,
-        text,
-        model: '',
-        provider: 'cpu',
-        maxCharacters: 10_000_000,
-        maxTokens: tokens,
-        window: 'start',
-      };
+      const request = { ...benchRequest(tokens, text, tokens), rowsOnDemand: true };
       const rawFeeds = feedsFor(runtime, tapped.inputs, ids);
       // The tapped graph also takes how many probability rows to output: none, as in an inspection.
       const tappedFeeds = {

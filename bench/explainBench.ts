@@ -3,14 +3,8 @@
 // end to end by the engine (leave-one-out, attention beside it, savings), timed against session.run of the
 // untouched graph on the same 512 tokens, interleaved per round. explain.ratioToRaw512x8 is their ratio.
 import * as path from 'node:path';
-import {
-  attributeAnswer,
-  attributionModel,
-  createSession,
-  ElemType,
-  LoadedModel,
-  LogitsSession,
-} from '../src/engine/inspectApi';
+import { attributeAnswer, attributionModel, LogitsSession } from '../src/engine/inspectApi';
+import { createSession, ElemType, LoadedModel } from '../src/engine/benchInternals';
 import { feedsFor } from './engineBench';
 import { promptText } from './corpus';
 import { median, round, yieldToEventLoop } from './stats';

@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { loadGgufTokenizer, readGgufFile } from '../src/engine/inspectApi';
+import { loadGgufTokenizer, readGgufFile } from '../src/engine/benchInternals';
 import { textOfTokens } from './engineBench';
 import type { GgufJob, GgufReport } from './ggufChild';
 import { ggufBenchFixture } from './ggufFixture';

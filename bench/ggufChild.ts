@@ -7,7 +7,8 @@
 // - raw: the built graph without the statistics, its plain forward pass on the ids.
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
-import { LOGIT_ROWS_INPUT, LOGITS_OUTPUT, ModelCache, prepareGgufModel, runInspection } from '../src/engine/inspectApi';
+import { ModelCache, runInspection } from '../src/engine/inspectApi';
+import { LOGIT_ROWS_INPUT, LOGITS_OUTPUT, prepareGgufModel } from '../src/engine/benchInternals';
 
 export interface GgufJob {
   readonly mode: 'llamacpp' | 'first' | 'cached' | 'raw';

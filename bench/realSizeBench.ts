@@ -8,11 +8,11 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ModelTokenizer, prepareTappedModel } from '../src/engine/inspectApi';
+import { ModelTokenizer, prepareTappedModel } from '../src/engine/benchInternals';
 import { textOfTokens } from './engineBench';
 import type { RealSizeJob, RealSizeReport } from './realSizeChild';
 import type { RealSizeVariant } from './realSizeFixture';
-import { REALSIZE_SHAPE, realSizeFixture, VARIANT_FILE } from './realSizeFixture';
+import { REALSIZE_ATTENTION, REALSIZE_SHAPE, realSizeFixture, VARIANT_FILE } from './realSizeFixture';
 
 export interface RealSizeOptions {
   readonly root: string;
@@ -85,6 +85,7 @@ export async function runRealSizeVariant(options: RealSizeOptions, variant: Real
   let prepareMs: number | null = null;
   const started = performance.now();
   await prepareTappedModel(modelFile, REALSIZE_SHAPE.layers, cacheDir, {
+    attention: REALSIZE_ATTENTION,
     onPreparing: () => log('real-size: preparing the tapped graph (once)'),
   });
   if (performance.now() - started > 1000) prepareMs = performance.now() - started;

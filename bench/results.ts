@@ -56,6 +56,9 @@ const num = (value: number | undefined | null, digits = 2): number | null =>
 export function buildResults(meta: BenchMeta, s: BenchSections): { json: Figures; budgets: Budget[] } {
   const e = s.engine;
   const at = (n: number) => e?.lengths.find((l) => l.tokens === n);
+  /** One figure per measured length, keyed by its token count (none without the engine section). */
+  const perLength = (value: (l: NonNullable<typeof e>['lengths'][number]) => number, digits = 2): Figures =>
+    e ? byLength(e.lengths, (l) => l.tokens, value, digits) : {};
   const e512 = at(meta.lengthFor512);
   const e2048 = at(meta.lengthFor2048);
   const w = (n: number) => s.webview?.lengths.find((l) => l.tokens === n);
@@ -73,39 +76,12 @@ export function buildResults(meta: BenchMeta, s: BenchSections): { json: Figures
         model: { id: e.modelId, layers: e.layers, heads: e.heads, maxTokens: e.maxTokens, provider: e.provider },
         ratioFullToRaw512: num(ratio512, 3),
         ratioFullToRaw2048: num(ratio2048, 3),
-        rawMs: byLength(
-          e.lengths,
-          (l) => l.tokens,
-          (l) => l.rawMs,
-        ),
-        tappedMs: byLength(
-          e.lengths,
-          (l) => l.tokens,
-          (l) => l.tappedMs,
-        ),
-        fullMs: byLength(
-          e.lengths,
-          (l) => l.tokens,
-          (l) => l.fullMs,
-        ),
-        ratioTappedToRaw: byLength(
-          e.lengths,
-          (l) => l.tokens,
-          (l) => l.tappedMs / l.rawMs,
-          3,
-        ),
-        ratioFullToRaw: byLength(
-          e.lengths,
-          (l) => l.tokens,
-          (l) => l.fullMs / l.rawMs,
-          3,
-        ),
-        ratioFullToTapped: byLength(
-          e.lengths,
-          (l) => l.tokens,
-          (l) => l.fullMs / l.tappedMs,
-          3,
-        ),
+        rawMs: perLength((l) => l.rawMs),
+        tappedMs: perLength((l) => l.tappedMs),
+        fullMs: perLength((l) => l.fullMs),
+        ratioTappedToRaw: perLength((l) => l.tappedMs / l.rawMs, 3),
+        ratioFullToRaw: perLength((l) => l.fullMs / l.rawMs, 3),
+        ratioFullToTapped: perLength((l) => l.fullMs / l.tappedMs, 3),
         stagesMs: Object.fromEntries(
           e.lengths.map((l) => [
             String(l.tokens),
@@ -143,54 +119,12 @@ export function buildResults(meta: BenchMeta, s: BenchSections): { json: Figures
     jsonBytes2048: e2048 ? e2048.denseJsonBytes : null,
     bytes512: e512 ? e512.payload.totalBytes : null,
     jsonBytes512: e512 ? e512.denseJsonBytes : null,
-    bytes: e
-      ? byLength(
-          e.lengths,
-          (l) => l.tokens,
-          (l) => l.payload.totalBytes,
-          0,
-        )
-      : {},
-    binaryBytes: e
-      ? byLength(
-          e.lengths,
-          (l) => l.tokens,
-          (l) => l.payload.binaryBytes,
-          0,
-        )
-      : {},
-    messageJsonBytes: e
-      ? byLength(
-          e.lengths,
-          (l) => l.tokens,
-          (l) => l.payload.jsonBytes,
-          0,
-        )
-      : {},
-    jsonBytes: e
-      ? byLength(
-          e.lengths,
-          (l) => l.tokens,
-          (l) => l.denseJsonBytes,
-          0,
-        )
-      : {},
-    denseFloat32Bytes: e
-      ? byLength(
-          e.lengths,
-          (l) => l.tokens,
-          (l) => l.denseFloat32Bytes,
-          0,
-        )
-      : {},
-    jsonToPayloadRatio: e
-      ? byLength(
-          e.lengths,
-          (l) => l.tokens,
-          (l) => l.denseJsonBytes / l.payload.totalBytes,
-          1,
-        )
-      : {},
+    bytes: perLength((l) => l.payload.totalBytes, 0),
+    binaryBytes: perLength((l) => l.payload.binaryBytes, 0),
+    messageJsonBytes: perLength((l) => l.payload.jsonBytes, 0),
+    jsonBytes: perLength((l) => l.denseJsonBytes, 0),
+    denseFloat32Bytes: perLength((l) => l.denseFloat32Bytes, 0),
+    jsonToPayloadRatio: perLength((l) => l.denseJsonBytes / l.payload.totalBytes, 1),
   };
 
   const webview: Figures = {
@@ -245,7 +179,7 @@ export function buildResults(meta: BenchMeta, s: BenchSections): { json: Figures
     budget(
       'engine.ratioFullToRaw2048',
       `full inspection / raw run at ${meta.lengthFor2048} tokens`,
-      1.5,
+      1.3,
       '×',
       ratio2048,
     ),
@@ -340,6 +274,13 @@ export function buildResults(meta: BenchMeta, s: BenchSections): { json: Figures
   return { json, budgets };
 }
 
+/** A markdown table: the header row, the separator, one row per entry. */
+const table = (head: readonly string[], rows: readonly (readonly string[])[]): string[] => [
+  `| ${head.join(' | ')} |`,
+  `|${'---|'.repeat(head.length)}`,
+  ...rows.map((cells) => `| ${cells.join(' | ')} |`),
+];
+
 const mib = (bytes: number | null): string => (bytes === null ? 'n/a' : `${(bytes / 2 ** 20).toFixed(2)} MiB`);
 const ms = (value: number | null | undefined, digits = 1): string =>
   value === null || value === undefined ? 'n/a' : `${value.toFixed(digits)} ms`;
@@ -382,16 +323,32 @@ export function renderMarkdown(meta: BenchMeta, s: BenchSections, budgets: reado
   if (s.engine) {
     lines.push('## Engine (median of runs after warm-up, one process)', '');
     lines.push(
-      '| Tokens | Raw run | Tapped run | Full inspection | Full / raw | Tapped / raw | Payload | Attention as JSON | Encoding |',
-      '|---|---|---|---|---|---|---|---|---|',
+      ...table(
+        [
+          'Tokens',
+          'Raw run',
+          'Tapped run',
+          'Full inspection',
+          'Full / raw',
+          'Tapped / raw',
+          'Payload',
+          'Attention as JSON',
+          'Encoding',
+        ],
+        s.engine.lengths.map((l) => [
+          String(l.tokens),
+          ms(l.rawMs),
+          ms(l.tappedMs),
+          ms(l.fullMs),
+          `${(l.fullMs / l.rawMs).toFixed(2)}×`,
+          `${(l.tappedMs / l.rawMs).toFixed(2)}×`,
+          mib(l.payload.totalBytes),
+          `${mib(l.denseJsonBytes)} (${(l.denseJsonBytes / l.payload.totalBytes).toFixed(0)}×)`,
+          l.encoding,
+        ]),
+      ),
+      '',
     );
-    for (const l of s.engine.lengths) {
-      lines.push(
-        `| ${l.tokens} | ${ms(l.rawMs)} | ${ms(l.tappedMs)} | ${ms(l.fullMs)} | ${(l.fullMs / l.rawMs).toFixed(2)}× | ${(l.tappedMs / l.rawMs).toFixed(2)}× | ` +
-          `${mib(l.payload.totalBytes)} | ${mib(l.denseJsonBytes)} (${(l.denseJsonBytes / l.payload.totalBytes).toFixed(0)}×) | ${l.encoding} |`,
-      );
-    }
-    lines.push('');
   }
   for (const r of s.realsize ? [s.realsize, ...(s.realsize.q4 ? [s.realsize.q4] : [])] : []) {
     const mibOf = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
@@ -435,15 +392,20 @@ export function renderMarkdown(meta: BenchMeta, s: BenchSections, budgets: reado
   if (s.webview) {
     lines.push('## Webview (Chromium, real inspection, measured in the page)', '');
     lines.push(
-      '| Tokens | Data → first paint | Data → all layers drawn | Hover p50 | Hover p95 | Hover max | Hovers |',
-      '|---|---|---|---|---|---|---|',
+      ...table(
+        ['Tokens', 'Data → first paint', 'Data → all layers drawn', 'Hover p50', 'Hover p95', 'Hover max', 'Hovers'],
+        s.webview.lengths.map((l) => [
+          String(l.tokens),
+          ms(l.firstPaintMs),
+          ms(l.readyMs),
+          ms(l.hoverP50Ms, 2),
+          ms(l.hoverP95Ms, 2),
+          ms(l.hoverMaxMs, 2),
+          String(l.hovers),
+        ]),
+      ),
+      '',
     );
-    for (const l of s.webview.lengths) {
-      lines.push(
-        `| ${l.tokens} | ${ms(l.firstPaintMs)} | ${ms(l.readyMs)} | ${ms(l.hoverP50Ms, 2)} | ${ms(l.hoverP95Ms, 2)} | ${ms(l.hoverMaxMs, 2)} | ${l.hovers} |`,
-      );
-    }
-    lines.push('');
   }
   if (s.cost) {
     const k = s.cost;
@@ -452,15 +414,21 @@ export function renderMarkdown(meta: BenchMeta, s: BenchSections, budgets: reado
       '',
     );
     lines.push(
-      '| Tokenizer | Throughput | Load | Update p50 | Update p95 | Host block p50 | Host block p95 | Target |',
-      '|---|---|---|---|---|---|---|---|',
+      ...table(
+        ['Tokenizer', 'Throughput', 'Load', 'Update p50', 'Update p95', 'Host block p50', 'Host block p95', 'Target'],
+        k.tokenizers.map((t) => [
+          t.tokenizer,
+          `${t.mbPerSecond.toFixed(2)} MB/s`,
+          ms(t.loadMs, 0),
+          ms(t.keystrokeP50Ms, 2),
+          ms(t.keystrokeP95Ms, 2),
+          ms(t.hostBlockP50Ms, 2),
+          ms(t.hostBlockP95Ms, 2),
+          t.target,
+        ]),
+      ),
+      '',
     );
-    for (const t of k.tokenizers) {
-      lines.push(
-        `| ${t.tokenizer} | ${t.mbPerSecond.toFixed(2)} MB/s | ${ms(t.loadMs, 0)} | ${ms(t.keystrokeP50Ms, 2)} | ${ms(t.keystrokeP95Ms, 2)} | ${ms(t.hostBlockP50Ms, 2)} | ${ms(t.hostBlockP95Ms, 2)} | ${t.target} |`,
-      );
-    }
-    lines.push('');
   }
   if (meta.notes.length > 0) lines.push('## How it is measured', '', ...meta.notes.map((n) => `- ${n}`), '');
   if (meta.errors.length > 0) lines.push('## Errors', '', ...meta.errors.map((n) => `- ${n}`), '');

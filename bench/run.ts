@@ -1,18 +1,23 @@
 // The benchmark suite: `npm run bench` (full, writes bench/results.json and bench/results.md) or
 // `npm run bench:tiny` / `--tiny` (smoke sizes, writes to .cache/bench-tiny/ unless --out says otherwise).
-// Options: --tiny, --out <dir>, --only engine,cold,webview,cost,soak,explain,realsize,gguf, --lengths 512,2048 and --runs 3 (debugging). Budgets are printed, never enforced:
-// the exit code is non-zero only when a section could not run.
+// Options: --tiny, --out <dir>, --only engine,cold,webview,cost,soak,explain,realsize,gguf,generate,answer,
+// --lengths 512,2048 and --runs 3 (debugging). Budgets are printed, never enforced: the exit code is non-zero only
+// when a section could not run.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ModelTokenizer } from '../src/engine/inspectApi';
+import { ModelTokenizer } from '../src/engine/benchInternals';
 import { buildBenchBundles } from './bundles';
 import { runColdStartBench, type ColdStartFigures } from './coldStartBench';
 import { runCostBench, type CostBenchResult } from './costBench';
 import { renderSoakMarkdown, runSoakInChild, type SoakResult } from './soakBench';
 import { runRealSizeBench, type RealSizeFigures } from './realSizeBench';
+import { longctxBudgets, runLongctxBench, type LongctxFigures } from './longctxBench';
+import { runGpuBench, type GpuFigures } from './gpuBench';
 import { runEngineBench, textOfTokens, type EngineBenchResult } from './engineBench';
 import { renderExplainMarkdown, runExplainBench, type ExplainBenchResult } from './explainBench';
+import { renderGenerateMarkdown, runGenerateBench, type GenerateBenchResult } from './generateBench';
+import { inspectionOf, runAnswerHoverBench, type AnswerHoverBenchResult } from './answerHoverBench';
 import { GGUF_BUDGETS, renderGgufMarkdown, runGgufBench, type GgufFigures } from './ggufBench';
 import { machineInfo } from './machine';
 import { buildResults, renderMarkdown, type BenchMeta } from './results';
@@ -20,7 +25,20 @@ import { CHROMIUM } from '../test/browser/browserLaunch';
 import { runWebviewBench, type WebviewBenchResult } from './webviewBench';
 
 const ROOT = path.resolve(__dirname, '..');
-const SECTIONS = ['engine', 'cold', 'webview', 'cost', 'soak', 'explain', 'realsize', 'gguf'] as const;
+const SECTIONS = [
+  'engine',
+  'cold',
+  'webview',
+  'cost',
+  'soak',
+  'explain',
+  'realsize',
+  'gguf',
+  'generate',
+  'answer',
+  'longctx',
+  'gpu',
+] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Args {
@@ -193,6 +211,21 @@ async function main(): Promise<void> {
     }),
   );
 
+  const generate: GenerateBenchResult | null = await attempt('generate', () =>
+    runGenerateBench({ root: ROOT, promptTokens: tiny ? 128 : 1024, tokens: tiny ? 8 : 64, rounds: tiny ? 1 : 5, log }),
+  );
+
+  const answer: AnswerHoverBenchResult | null = await attempt('answer', async () =>
+    runAnswerHoverBench({
+      root: ROOT,
+      bundles,
+      result: engine?.results.get(for2048) ?? (await inspectionOf(ROOT, modelFolder, cacheDir, tiny ? 256 : 2048)),
+      answerTokens: tiny ? 16 : 128,
+      hovers: tiny ? 20 : 300,
+      log,
+    }),
+  );
+
   // The 0.5B-shaped fixture (built once into .cache/); not in tiny mode unless asked for by --only.
   const realsize: RealSizeFigures | null =
     tiny && args.only.size === SECTIONS.length
@@ -206,6 +239,18 @@ async function main(): Promise<void> {
     tiny && args.only.size === SECTIONS.length
       ? null
       : await attempt('gguf', () => runGgufBench({ root: ROOT, tokens: tiny ? 128 : 2048, rounds: tiny ? 1 : 3, log }));
+
+  // 8,192 tokens of the 0.5B q4 shape against llama.cpp: minutes on 2 cores; not in tiny mode unless asked for.
+  const longctx: LongctxFigures | null =
+    tiny && args.only.size === SECTIONS.length
+      ? null
+      : await attempt('longctx', () => runLongctxBench({ root: ROOT, tokens: tiny ? 512 : 8192, hovers: 200, log }));
+
+  // Only when asked for (--only gpu, on a machine with a GPU): onnxruntime webgpu and llama.cpp's CUDA build.
+  const gpu: GpuFigures | null =
+    args.only.has('gpu') && args.only.size < SECTIONS.length
+      ? await attempt('gpu', () => runGpuBench(ROOT, log))
+      : null;
 
   const meta: BenchMeta = {
     date: new Date().toISOString(),
@@ -225,25 +270,36 @@ async function main(): Promise<void> {
   mkdirSync(args.out, { recursive: true });
   writeFileSync(
     path.join(args.out, 'results.json'),
-    `${JSON.stringify({ ...json, ...(soak ? { soak } : {}), ...(explain ? { explain } : {}), ...(gguf ? { gguf } : {}) }, null, 2)}\n`,
+    `${JSON.stringify({ ...json, ...(soak ? { soak } : {}), ...(explain ? { explain } : {}), ...(gguf ? { gguf } : {}), ...(generate ? { generate } : {}), ...(answer ? { answer } : {}), ...(longctx ? { longctx } : {}), ...(gpu ? { gpu } : {}) }, null, 2)}\n`,
   );
   writeFileSync(
     path.join(args.out, 'results.md'),
     renderMarkdown(meta, sections, budgets) +
       (soak ? renderSoakMarkdown(soak) : '') +
       (explain ? renderExplainMarkdown(explain) : '') +
-      (gguf ? renderGgufMarkdown(gguf) : ''),
+      (gguf ? renderGgufMarkdown(gguf) : '') +
+      (generate ? renderGenerateMarkdown(generate) : ''),
   );
   log('');
   for (const b of budgets) {
     const verdict = b.met === null ? 'not measured' : b.met ? 'met' : 'NOT met';
     log(`budget ${b.key}: ${b.value ?? 'n/a'} (limit ${b.limit} ${b.unit}) — ${verdict}`);
   }
+  if (answer)
+    log(
+      `budget answer.hoverP95Ms: ${answer.hoverP95Ms} (limit 16 ms) — ${answer.hoverP95Ms <= 16 ? 'met' : 'NOT met'}`,
+    );
+  if (generate)
+    log(
+      `budget generate.ratioPerTokenToPlainDecode: ${generate.ratioPerTokenToPlainDecode} (limit 1.3 ×) — ${generate.ratioPerTokenToPlainDecode <= 1.3 ? 'met' : 'NOT met'}`,
+    );
   if (gguf)
     for (const [key, limit] of Object.entries(GGUF_BUDGETS)) {
       const value = gguf[key as keyof GgufFigures];
       log(`budget gguf.${key}: ${value} (limit ${limit}) — ${value <= limit ? 'met' : 'NOT met'}`);
     }
+  for (const [key, value, limit, unit, met] of longctx ? longctxBudgets(longctx) : [])
+    log(`budget ${key}: ${Number(value.toFixed(3))} (limit ${limit} ${unit}) — ${met ? 'met' : 'NOT met'}`);
   if (explain)
     log(
       `budget explain.ratioToRaw512x8: ${explain.ratioToRaw512x8} (limit 10 ×) — ${explain.ratioToRaw512x8 <= 10 ? 'met' : 'NOT met'}`,

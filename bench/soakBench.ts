@@ -8,9 +8,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { InspectRequest } from '../src/engine/inspectApi';
 import { InspectorWorker } from '../src/worker/inspectorWorker';
 import { quantile, round, seededRandom } from './stats';
+import { benchRequest } from './benchRequest';
 
 export interface SoakOptions {
   readonly workerScript: string;
@@ -83,15 +83,7 @@ export interface SoakResult {
 const MiB = 1024 * 1024;
 
 function timed(worker: InspectorWorker, text: string, tokens: number, id: number): Promise<number> {
-  const request: InspectRequest = {
-    requestId: id,
-    text,
-    model: '',
-    provider: 'cpu',
-    maxCharacters: 10_000_000,
-    maxTokens: tokens,
-    window: 'start',
-  };
+  const request = benchRequest(id, text, tokens);
   const started = performance.now();
   return new Promise((resolve, reject) => {
     worker.inspect(request, (event) => {

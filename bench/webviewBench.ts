@@ -39,7 +39,7 @@ export interface WebviewBenchResult {
   readonly lengths: WebviewLengthFigures[];
 }
 
-function harnessPage(result: InspectionResult, bundles: BenchBundles, harnessJs: string): string {
+export function harnessPage(result: InspectionResult, bundles: BenchBundles, harnessJs: string): string {
   // In JSON, '<' only occurs inside strings, where \u003c means the same character.
   const data = encodeInspectionResult(result).replace(/</g, '\\u003c');
   const script = (code: string): string => code.replace(/<\/script/gi, '<\\/script');

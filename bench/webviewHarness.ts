@@ -28,6 +28,7 @@ declare global {
   interface Window {
     __benchDeliver(): Promise<DeliveryTimes>;
     __benchHover(count: number, warmups: number, seed: number): Promise<HoverTimes>;
+    __benchAnswerHover(answerTokens: number, count: number, warmups: number, seed: number): Promise<HoverTimes>;
   }
 }
 
@@ -100,6 +101,67 @@ window.__benchHover = async (count: number, warmups: number, seed: number): Prom
     const handled = performance.now();
     let shown = false;
     const frameEnd = await nextFrame(() => (shown = target.classList.contains('focus')));
+    if (i < warmups) continue;
+    if (!shown) missed++;
+    samples.push(handled - t0 + (frameEnd - frameStart));
+  }
+  return { samples, missed };
+};
+
+/**
+ * The answer strip: `answerTokens` generated tokens arrive as the host sends them (each with its rows, per
+ * layer heads × keys over the prompt and the answer before it, here uniform over the keys), then answer tokens
+ * are hovered at random; a hover is shown when the focus line names the hovered answer token.
+ */
+window.__benchAnswerHover = async (
+  answerTokens: number,
+  count: number,
+  warmups: number,
+  seed: number,
+): Promise<HoverTimes> => {
+  const result = decodeInspectionResult(document.getElementById('bench-data')?.textContent ?? '');
+  const P = result.tokens.length;
+  const { layers, heads } = result.model;
+  const requestId = result.requestId;
+  window.postMessage({ kind: 'answer', requestId, event: 'start', maxTokens: answerTokens }, '*');
+  let at = 0;
+  for (let i = 0; i < answerTokens; i++) {
+    const keys = P + i + 1;
+    const rows = Array.from({ length: layers }, () => new Float32Array(heads * keys).fill(1 / keys));
+    const text = ` w${i}`;
+    const token = { index: i, id: 100 + i, text, start: at, end: at + text.length, keys, rows };
+    at += text.length;
+    window.postMessage(
+      { kind: 'answer', requestId, event: 'token', token },
+      '*',
+      rows.map((r) => r.buffer),
+    );
+  }
+  window.postMessage({ kind: 'answer', requestId, event: 'end' }, '*');
+  const tokens = await new Promise<HTMLElement[]>((resolve) => {
+    const poll = (): void => {
+      const found = [...document.querySelectorAll<HTMLElement>('.answer-tokens [data-token-index]')];
+      if (found.length === answerTokens) resolve(found);
+      else requestAnimationFrame(poll);
+    };
+    poll();
+  });
+  const focusLine = document.querySelector('.focus-line');
+  const random = seeded(seed);
+  const samples: number[] = [];
+  let missed = 0;
+  let previous = -1;
+  for (let i = 0; i < warmups + count; i++) {
+    let index = Math.floor(random() * tokens.length);
+    if (index === previous) index = (index + 1) % tokens.length;
+    previous = index;
+    let frameStart = 0;
+    requestAnimationFrame(() => (frameStart = performance.now()));
+    const t0 = performance.now();
+    tokens[index].dispatchEvent(new PointerEvent('pointerover', { bubbles: true, pointerType: 'mouse' }));
+    const handled = performance.now();
+    let shown = false;
+    const frameEnd = await nextFrame(() => (shown = (focusLine?.textContent ?? '').includes(`(#${index})`)));
     if (i < warmups) continue;
     if (!shown) missed++;
     samples.push(handled - t0 + (frameEnd - frameStart));

@@ -23,13 +23,8 @@ const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'ut
 
 /** Runtime modules the bundles keep external and load; everything else is bundled or must not be needed. */
 const RUNTIME_MODULES = ['onnxruntime-node', 'onnxruntime-common'];
-/** Everything the VSIX is made from: a newer file here makes --if-stale rebuild. */
-const INPUTS = [
-  'src',
-  'webview',
-  'media',
-  'models',
-  'tokenizers',
+/** The files the staging folder gets copies of (where they exist). */
+const STAGED_FILES = [
   'package.json',
   'package-lock.json',
   'esbuild.mjs',
@@ -37,8 +32,9 @@ const INPUTS = [
   'README.md',
   'LICENSE',
   'CHANGELOG.md',
-  'scripts/package.mjs',
 ];
+/** Everything the VSIX is made from: a newer file here makes --if-stale rebuild. */
+const INPUTS = ['src', 'webview', 'media', 'models', 'tokenizers', ...STAGED_FILES, 'scripts/package.mjs'];
 
 function fail(message) {
   console.error(`package: ${message}`);
@@ -131,6 +127,27 @@ function runtimeModuleFiles(target) {
   return files;
 }
 
+/**
+ * The packaged README's local images become data: URLs. VS Code's Extensions view renders an installed
+ * extension's README in a webview with no base URL for it and a policy of `img-src https: data:`, so a relative
+ * `media/x.png` resolves to the workbench's own folder and a file URL is blocked; only https (the marketplace
+ * rewrites to the repository, a placeholder here) or data: load. The repository's README keeps its relative links.
+ */
+function inlineReadmeImages(readmePath) {
+  const types = { '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.gif': 'image/gif' };
+  const text = fs.readFileSync(readmePath, 'utf8');
+  const inlined = text.replace(
+    /(!\[[^\]]*\]\()((?:\.\/)?media\/[^)\s]+)((?:\s+"[^"]*")?\))/g,
+    (whole, open, src, close) => {
+      const file = path.join(root, src);
+      const type = types[path.extname(file).toLowerCase()];
+      if (!type || !fs.existsSync(file)) fail(`the README shows ${src}, which is not an image in media/`);
+      return `${open}data:${type};base64,${fs.readFileSync(file).toString('base64')}${close}`;
+    },
+  );
+  fs.writeFileSync(readmePath, inlined);
+}
+
 /** Stage the sources the production build and vsce need, without the repository's bulk (.git, .e2e, out). */
 function stage(stageDir) {
   fs.rmSync(stageDir, { recursive: true, force: true });
@@ -138,18 +155,11 @@ function stage(stageDir) {
   for (const link of ['src', 'webview', 'node_modules', 'tsconfig.json']) {
     fs.symlinkSync(path.join(root, link), path.join(stageDir, link));
   }
-  for (const file of [
-    'package.json',
-    'package-lock.json',
-    'esbuild.mjs',
-    '.vscodeignore',
-    'README.md',
-    'LICENSE',
-    'CHANGELOG.md',
-  ]) {
+  for (const file of STAGED_FILES) {
     if (fs.existsSync(path.join(root, file))) fs.copyFileSync(path.join(root, file), path.join(stageDir, file));
   }
   fs.cpSync(path.join(root, 'media'), path.join(stageDir, 'media'), { recursive: true });
+  inlineReadmeImages(path.join(stageDir, 'README.md'));
   // Tokenizer files of the cost targets (read at run time from <extension>/tokenizers).
   if (fs.existsSync(path.join(root, 'tokenizers')))
     fs.cpSync(path.join(root, 'tokenizers'), path.join(stageDir, 'tokenizers'), { recursive: true });
@@ -258,8 +268,8 @@ async function main() {
     stage(stageDir);
     run(process.execPath, [path.join(stageDir, 'esbuild.mjs'), '--production'], stageDir, options.verbose);
     const vsce = path.join(root, 'node_modules/@vscode/vsce/vsce');
-    // Relative links stay relative: the README's images are in the VSIX (media/), and VS Code shows an
-    // installed extension's README from its own folder; the manifest's repository URL is a placeholder.
+    // Links are not rewritten to the manifest's repository (a placeholder URL): the README's images are inlined
+    // (inlineReadmeImages) and its other relative links stay as they are.
     const vsceArgs = [
       vsce,
       'package',

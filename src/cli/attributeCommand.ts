@@ -1,12 +1,22 @@
 // `prompt-attention attribute <prompt|-> (--answer <file> | --generate N)`: which sections of the prompt
 // the answer depends on (leave-one-out or random ablations), the attention-based share beside it, and the
 // sections that could be cut. JSON, a terminal table, or an HTML page.
-import { attributeAnswer, EngineError, modelSummary, splitAnswer } from '../engine/inspectApi';
-import type { AttributedSection, AttributionResult, LoadedModel } from '../engine/inspectApi';
+import { EngineError, explainModel, runAttribution, splitAnswer, toAttributeJson } from '../engine/inspectApi';
+import type { AttributionResult } from '../engine/inspectApi';
+import {
+  adviceToleranceNats,
+  faithfulnessWords,
+  modelWords,
+  NATS_NOTE,
+  savingsWords,
+  sectionNote,
+  withoutItWords,
+} from '../shared/attributionWords';
+import type { ExplainModel } from '../shared/explainReport';
 import type { ExplainArgs, ExplainIo } from './explainIo';
 import {
+  explainFailure,
   ExplainUsageError,
-  fixed,
   htmlPage,
   loadExplainModel,
   parseExplainArgs,
@@ -15,7 +25,7 @@ import {
 } from './explainIo';
 
 export const ATTRIBUTE_USAGE =
-  'usage: prompt-attention attribute <prompt|-> (--answer <file> | --generate N) [--model <folder|hub id>] [--dtype <dtype>] ' +
+  'usage: prompt-attention attribute <prompt|-> (--answer <file> | --generate N) [--span START:END] [--model <folder|hub id>] [--dtype <dtype>] ' +
   '[--provider auto|cpu|…] [--format json|html|text] [--out <file>] [--cache-dir <dir>]';
 
 const HELP = `${ATTRIBUTE_USAGE}
@@ -25,111 +35,70 @@ section is left out (exact leave-one-out up to 16 sections, random ablations wit
 beyond), beside the attention from the answer to each section, and the sections the answer does not need.
   --answer      the answer, from a file (it continues the prompt; a space joins them at a word seam)
   --generate    let the model answer greedily, at most N tokens
+  --span        attribute only the answer's characters START:END (a sentence, a number): the tokens that
+                overlap them are scored, the answer before them still conditions (ContextCite-style)
                 (without either, a line ---answer--- in the prompt separates the prompt from its answer)
   --format      json, html or text (default: text on a terminal, json when piped)
 Exit codes: 0 ok, 1 bad input or model error, 2 usage error.`;
 
-const OPTIONS = ['--answer', '--generate', '--model', '--dtype', '--provider', '--format', '--out', '--cache-dir'];
-
-export interface AttributeJson {
-  readonly model: {
-    readonly id: string;
-    readonly layers: number;
-    readonly heads: number;
-    readonly maxTokens: number;
-    readonly provider: string;
-    readonly fallbackReason?: string;
-  };
-  readonly answer: { readonly text: string; readonly tokens: number; readonly logProb: number };
-  readonly sections: readonly AttributedSection[];
-  readonly method: 'leave-one-out' | 'random-ablation';
-  readonly ablations?: number;
-  readonly savings: {
-    readonly sections: readonly number[];
-    readonly tokens: number;
-    readonly attentionFlopsShare: number;
-    readonly logProbDelta: number;
-  };
-}
-
-export function modelJson(model: LoadedModel): AttributeJson['model'] {
-  const m = modelSummary(model);
-  return {
-    id: m.id,
-    layers: m.layers,
-    heads: m.heads,
-    maxTokens: m.maxTokens,
-    provider: m.provider,
-    ...(m.fallbackReason ? { fallbackReason: m.fallbackReason } : {}),
-  };
-}
-
-export function toAttributeJson(model: AttributeJson['model'], r: AttributionResult): AttributeJson {
-  return {
-    model,
-    answer: { text: r.answer.text, tokens: r.answer.tokens, logProb: fixed(r.answer.logProb) },
-    sections: r.sections.map((s) => ({
-      index: s.index,
-      kind: s.kind,
-      label: s.label,
-      start: s.start,
-      end: s.end,
-      tokens: s.tokens,
-      attentionShare: fixed(s.attentionShare),
-      ablation: { logProbDelta: fixed(s.ablation.logProbDelta) },
-      attention: fixed(s.attention),
-      disagreement: s.disagreement,
-    })),
-    method: r.method,
-    ...(r.method === 'random-ablation' ? { ablations: r.ablations } : {}),
-    savings: {
-      ...r.savings,
-      attentionFlopsShare: fixed(r.savings.attentionFlopsShare),
-      logProbDelta: fixed(r.savings.logProbDelta),
-    },
-  };
-}
+const OPTIONS = [
+  '--answer',
+  '--generate',
+  '--span',
+  '--model',
+  '--dtype',
+  '--provider',
+  '--format',
+  '--out',
+  '--cache-dir',
+];
 
 const percent = (v: number): string => `${(v * 100).toFixed(1)}%`;
 
-export function savingsLine(r: AttributionResult): string {
-  const s = r.savings;
-  if (s.sections.length === 0) return 'Savings: every section matters to this answer.';
-  const relative = r.answer.logProb !== 0 ? (s.logProbDelta / Math.abs(r.answer.logProb)) * 100 : 0;
-  const which = s.sections.length === 1 ? 'this section' : `these ${s.sections.length} sections`;
-  return `Savings: ${which} (${s.sections.map((i) => `#${i}`).join(', ')}): −${s.tokens} tokens (−${Math.round(s.attentionFlopsShare * 100)} % attention FLOPs), answer log-probability ${relative >= 0 ? '+' : '−'}${Math.abs(relative).toFixed(1)} %`;
-}
-
-export function toAttributeText(modelId: string, r: AttributionResult): string {
+export function toAttributeText(model: ExplainModel, r: AttributionResult): string {
+  const tolerance = adviceToleranceNats(r.answer.logProb);
+  const cut = new Set(r.savings?.sections ?? []);
   const lines = [
-    `Model ${modelId}; answer ${JSON.stringify(r.answer.text)} (${r.answer.tokens} tokens), log-probability ${r.answer.logProb.toFixed(2)} given the whole prompt (${r.promptTokens} tokens)`,
+    `${modelWords(model)}.`,
+    `Answer ${JSON.stringify(r.answer.text)} (${r.answer.tokens} tokens), log-probability ${r.answer.logProb.toFixed(2)} given the whole prompt (${r.promptTokens} tokens).`,
+    ...(r.span
+      ? [
+          `Attributed: the answer's characters ${r.span.start}:${r.span.end}, ${JSON.stringify(r.span.text)} (${r.span.tokens} tokens).`,
+        ]
+      : []),
+    faithfulnessWords(r.faithfulness),
     r.method === 'leave-one-out'
       ? `Method: leave-one-out, ${r.ablations} ablations (exact)`
       : `Method: random ablations with a sparse linear surrogate, ${r.ablations} ablations`,
+    `Δ log-prob: the answer's log-probability without the section minus with it (${NATS_NOTE}).`,
     '',
     '  #  kind        tokens   Δ log-prob  attention  section',
   ];
   const order = [...r.sections].sort((a, b) => a.ablation.logProbDelta - b.ablation.logProbDelta);
   for (const s of order) {
+    const note = sectionNote(s, cut.has(s.index), tolerance);
     lines.push(
-      `${String(s.index).padStart(3)}  ${s.kind.padEnd(10)} ${String(s.tokens).padStart(7)}  ${s.ablation.logProbDelta.toFixed(2).padStart(11)}  ${percent(s.attention).padStart(9)}  ${s.label}${s.disagreement ? `  (${s.disagreement})` : ''}`,
+      `${String(s.index).padStart(3)}  ${s.kind.padEnd(10)} ${String(s.tokens).padStart(7)}  ${s.ablation.logProbDelta.toFixed(2).padStart(11)}  ${percent(s.attention).padStart(9)}  ${s.label}  (${withoutItWords(s.ablation.logProbDelta)}${note ? `; ${note}` : ''})`,
     );
   }
-  lines.push('', savingsLine(r));
+  lines.push('', savingsWords(r.savings));
   return `${lines.join('\n')}\n`;
 }
 
-export function toAttributeHtml(modelId: string, r: AttributionResult): string {
+export function toAttributeHtml(model: ExplainModel, r: AttributionResult): string {
+  const tolerance = adviceToleranceNats(r.answer.logProb);
   const worst = Math.max(1e-9, ...r.sections.map((s) => -s.ablation.logProbDelta));
-  const saved = new Set(r.savings.sections);
+  const saved = new Set(r.savings?.sections ?? []);
   return htmlPage(
     'Which sections drive the answer',
     [
-      `Model ${modelId}. Answer: ${r.answer.text} (${r.answer.tokens} tokens, log-probability ${r.answer.logProb.toFixed(2)}).`,
-      `Method: ${r.method}, ${r.ablations} ablations.`,
-      savingsLine(r),
+      `${modelWords(model)}.`,
+      `Answer: ${r.answer.text} (${r.answer.tokens} tokens, log-probability ${r.answer.logProb.toFixed(2)}).`,
+      faithfulnessWords(r.faithfulness),
+      `Method: ${r.method}, ${r.ablations} ablations. Δ log-prob: without the section minus with it (${NATS_NOTE}).`,
+      savingsWords(r.savings),
     ],
-    ['#', 'kind', 'section', 'tokens', 'Δ log-prob', 'attention', 'note'],
+    ['#', 'kind', 'section', 'tokens', 'Δ log-prob', 'without it', 'attention', 'note'],
     r.sections.map((s) => ({
       cells: [
         String(s.index),
@@ -137,8 +106,9 @@ export function toAttributeHtml(modelId: string, r: AttributionResult): string {
         s.label,
         String(s.tokens),
         s.ablation.logProbDelta.toFixed(2),
+        withoutItWords(s.ablation.logProbDelta),
         percent(s.attention),
-        saved.has(s.index) ? 'could be cut' : (s.disagreement ?? ''),
+        sectionNote(s, saved.has(s.index), tolerance),
       ],
       bar: Math.max(0, -s.ablation.logProbDelta) / worst,
       faint: saved.has(s.index),
@@ -182,34 +152,30 @@ export async function runAttributeCommand(argv: readonly string[], io: ExplainIo
     if ('text' in spec && spec.text.trim() === '') throw new EngineError('The answer is empty.');
     const explain = await loadExplainModel(args);
     try {
-      const result = await attributeAnswer(explain.model, prompt, spec, {
-        onProgress: (p) => {
-          if (io.stderr.isTTY) io.stderr.write(`\r${p.message} (${p.done}/${p.total})\x1b[K`);
+      const result = await runAttribution(
+        {
+          loaded: explain.loaded,
+          model: explain.model,
+          onEvent: (e) => {
+            if (io.stderr.isTTY && e.kind === 'step') io.stderr.write(`\r${e.message} (${e.done}/${e.total})\x1b[K`);
+          },
         },
-      });
+        { prompt, answer: spec, ...(args.span ? { span: args.span } : {}) },
+      );
       if (io.stderr.isTTY) io.stderr.write('\r\x1b[K');
-      const model = modelJson(explain.loaded);
+      const model = explainModel(explain.loaded);
       const output =
         format === 'json'
           ? `${JSON.stringify(toAttributeJson(model, result))}\n`
           : format === 'html'
-            ? toAttributeHtml(model.id, result)
-            : toAttributeText(model.id, result);
+            ? toAttributeHtml(model, result)
+            : toAttributeText(model, result);
       await writeOutput(io, args.out ?? (format === 'html' ? 'attribution.html' : null), output);
     } finally {
       await explain.release();
     }
     return 0;
   } catch (error) {
-    if (error instanceof ExplainUsageError) {
-      io.stderr.write(`prompt-attention attribute: ${error.message}\n${ATTRIBUTE_USAGE}\n`);
-      return 2;
-    }
-    const message =
-      error instanceof EngineError
-        ? error.message
-        : `internal error: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`;
-    io.stderr.write(`prompt-attention attribute: ${message}\n`);
-    return 1;
+    return explainFailure(io, 'attribute', ATTRIBUTE_USAGE, error);
   }
 }

@@ -1,5 +1,5 @@
-// `prompt-attention cost <file|-> [--target <id>] [--json] [--kv-dtype <dtype>] [--kv-budget-gib <n>] [--presets <file.json>]`:
-// the context cost of a prompt on a target model. Exit codes: 0 ok, 1 bad input, 2 usage error.
+// `prompt-attention cost <file|-> [--target <id>] [--json] [--kv-dtype <dtype>] [--kv-budget-gib <n>] [--presets
+// <file.json>]`: the context cost of a prompt on a target model. Exit codes: 0 ok, 1 bad input, 2 usage error.
 import { readFile } from 'node:fs/promises';
 import { firstLine } from '../shared/errorText';
 import { breakdownText, costBreakdown } from '../cost/costBreakdown';
@@ -143,40 +143,24 @@ export async function runCostCommand(argv: string[], io: CostCommandIo = process
     const figures = computeCost(preset, tokens, options.kvDtype, chatOverheadTokens(preset, counter));
     const summary = toCostSummary(preset, figures, options);
     if (args.json) {
-      const {
-        target,
-        contextWindow,
-        contextShare,
-        attentionScores,
-        attentionFlops,
-        linearFlops,
-        kvCacheBytes,
-        price,
-        warnings,
-      } = summary;
-      const chatOverhead = preset.chatFraming ? figures.chatOverheadTokens : null;
-      const priceTier =
-        figures.priceTier && figures.priceTier.tiered
-          ? {
-              pricePerMillionInputTokens: figures.priceTier.pricePerMillionInputTokens,
-              aboveTokens: figures.priceTier.aboveTokens,
-            }
-          : null;
+      const tier = figures.priceTier;
       const document = {
-        target,
+        target: summary.target,
         tokenizer: preset.tokenizer,
         exact: preset.exact,
         tokens,
-        chatOverheadTokens: chatOverhead,
-        contextWindow,
-        contextShare,
-        attentionScores,
-        attentionFlops,
-        linearFlops,
-        kvCacheBytes,
-        price,
-        priceTier,
-        warnings,
+        chatOverheadTokens: preset.chatFraming ? figures.chatOverheadTokens : null,
+        contextWindow: summary.contextWindow,
+        contextShare: summary.contextShare,
+        attentionScores: summary.attentionScores,
+        attentionFlops: summary.attentionFlops,
+        linearFlops: summary.linearFlops,
+        kvCacheBytes: summary.kvCacheBytes,
+        price: summary.price,
+        priceTier: tier?.tiered
+          ? { pricePerMillionInputTokens: tier.pricePerMillionInputTokens, aboveTokens: tier.aboveTokens }
+          : null,
+        warnings: summary.warnings,
       };
       io.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
     } else {

@@ -1,22 +1,12 @@
 // `prompt-attention diff <old> <new> [--answer <file>]`: two versions of a prompt, section by section
 // (added, removed, changed, same), with the tokens and the attention each section receives in each, and
 // with --answer the change in the answer attribution. Identical files: "no difference", exit 0.
+import { EngineError, sectionDiffReport } from '../engine/inspectApi';
+import type { DiffJson } from '../shared/explainReport';
+import type { ExplainIo } from './explainIo';
 import {
-  attentionFlops,
-  attributeAnswer,
-  attributionUnits,
-  diffSections,
-  EngineError,
-  meanReceived,
-  sectionAttention,
-  splitPromptSections,
-  validateText,
-} from '../engine/inspectApi';
-import type { DiffInputSection, SectionDiffEntry } from '../engine/inspectApi';
-import type { ExplainIo, LoadedExplainModel } from './explainIo';
-import {
+  explainFailure,
   ExplainUsageError,
-  fixed,
   htmlPage,
   loadExplainModel,
   parseExplainArgs,
@@ -37,60 +27,9 @@ Exit codes: 0 ok, 1 bad input or model error, 2 usage error.`;
 
 const OPTIONS = ['--answer', '--model', '--dtype', '--provider', '--format', '--out', '--cache-dir'];
 
-export interface DiffJson {
-  readonly old: { readonly tokens: number; readonly attentionFlops: number };
-  readonly new: { readonly tokens: number; readonly attentionFlops: number };
-  readonly tokenDelta: number;
-  readonly sections: readonly SectionDiffEntry[];
-}
-
-interface Version {
-  readonly tokens: number;
-  readonly sections: DiffInputSection[];
-}
-
-async function measure(explain: LoadedExplainModel, text: string, answer: string | null): Promise<Version> {
-  if (answer !== null) {
-    const r = await attributeAnswer(explain.model, text, { text: answer });
-    return {
-      tokens: r.promptTokens,
-      sections: r.sections.map((s) => ({
-        index: s.index,
-        label: s.label,
-        text: text.slice(s.start, s.end),
-        tokens: s.tokens,
-        attentionShare: s.attentionShare,
-        logProbDelta: s.ablation.logProbDelta,
-      })),
-    };
-  }
-  validateText(text, 0);
-  const { ids, tokens } = explain.loaded.tokenizer.tokenize(text);
-  const limit = explain.loaded.config.maxPositions;
-  if (ids.length > limit)
-    throw new EngineError(`The prompt has ${ids.length} tokens, more than the model's context of ${limit}.`);
-  const layers = await explain.loaded.runAttention(ids, { probabilities: false });
-  const received = meanReceived(
-    layers.map((l) => l.received),
-    ids.length,
-  );
-  const units = attributionUnits(splitPromptSections(text));
-  const stats = sectionAttention(tokens, units, received);
-  return {
-    tokens: ids.length,
-    sections: units.map((s, i) => ({
-      index: s.index,
-      label: s.label,
-      text: text.slice(s.start, s.end),
-      tokens: stats[i].tokens,
-      attentionShare: stats[i].attentionShare,
-    })),
-  };
-}
-
 export function toDiffText(doc: DiffJson): string {
   const lines = [
-    `Tokens: ${doc.old.tokens} → ${doc.new.tokens} (${doc.tokenDelta >= 0 ? '+' : ''}${doc.tokenDelta})`,
+    `Tokens (counted by ${doc.model.id}'s tokenizer): ${doc.old.tokens} → ${doc.new.tokens} (${doc.tokenDelta >= 0 ? '+' : ''}${doc.tokenDelta})`,
     '',
   ];
   for (const s of doc.sections) {
@@ -127,32 +66,13 @@ export async function runDiffCommand(argv: readonly string[], io: ExplainIo = pr
     if (answer !== null && answer.trim() === '') throw new EngineError('The answer is empty.');
     const format = args.format ?? (io.stdout.isTTY ? 'text' : 'json');
     const explain = await loadExplainModel(args);
-    let doc: DiffJson;
+    let doc: DiffJson | null;
     try {
-      const before = await measure(explain, oldText, answer);
-      const after = await measure(explain, newText, answer);
-      const shape = {
-        layers: explain.loaded.config.layers,
-        heads: explain.loaded.config.heads,
-        headDim: explain.loaded.config.headDim,
-      };
-      const sections = diffSections(before.sections, after.sections).map((s) => ({
-        ...s,
-        oldAttentionShare: fixed(s.oldAttentionShare),
-        newAttentionShare: fixed(s.newAttentionShare),
-        ...(s.oldLogProbDelta !== undefined && s.newLogProbDelta !== undefined
-          ? { oldLogProbDelta: fixed(s.oldLogProbDelta), newLogProbDelta: fixed(s.newLogProbDelta) }
-          : {}),
-      }));
-      doc = {
-        old: { tokens: before.tokens, attentionFlops: attentionFlops(shape, before.tokens) },
-        new: { tokens: after.tokens, attentionFlops: attentionFlops(shape, after.tokens) },
-        tokenDelta: after.tokens - before.tokens,
-        sections,
-      };
+      doc = await sectionDiffReport({ loaded: explain.loaded, model: explain.model }, { oldText, newText, answer });
     } finally {
       await explain.release();
     }
+    if (doc === null) throw new Error('the texts differ but the diff found them identical');
     const output =
       format === 'json'
         ? `${JSON.stringify(doc)}\n`
@@ -160,7 +80,9 @@ export async function runDiffCommand(argv: readonly string[], io: ExplainIo = pr
           ? toDiffText(doc)
           : htmlPage(
               'Prompt diff by section',
-              [`Tokens: ${doc.old.tokens} → ${doc.new.tokens} (${doc.tokenDelta >= 0 ? '+' : ''}${doc.tokenDelta}).`],
+              [
+                `Tokens (counted by ${doc.model.id}'s tokenizer): ${doc.old.tokens} → ${doc.new.tokens} (${doc.tokenDelta >= 0 ? '+' : ''}${doc.tokenDelta}).`,
+              ],
               ['status', 'section', 'old tokens', 'new tokens', 'old attention', 'new attention'],
               doc.sections.map((s) => ({
                 cells: [
@@ -178,15 +100,6 @@ export async function runDiffCommand(argv: readonly string[], io: ExplainIo = pr
     await writeOutput(io, args.out ?? (format === 'html' ? 'diff.html' : null), output);
     return 0;
   } catch (error) {
-    if (error instanceof ExplainUsageError) {
-      io.stderr.write(`prompt-attention diff: ${error.message}\n${DIFF_USAGE}\n`);
-      return 2;
-    }
-    const message =
-      error instanceof EngineError
-        ? error.message
-        : `internal error: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`;
-    io.stderr.write(`prompt-attention diff: ${message}\n`);
-    return 1;
+    return explainFailure(io, 'diff', DIFF_USAGE, error);
   }
 }

@@ -35,9 +35,25 @@ export interface ExplainArgs {
   readonly format: ExplainFormat | null;
   readonly out: string | null;
   readonly cacheDir: string | null;
+  /** attribute --span START:END: the answer's characters to attribute. */
+  readonly span: { readonly start: number; readonly end: number } | null;
 }
 
 export class ExplainUsageError extends Error {}
+
+/** How `attribute` and `diff` end on an error: usage (exit 2, with the usage text) or one line (exit 1). */
+export function explainFailure(io: ExplainIo, command: string, usage: string, error: unknown): number {
+  if (error instanceof ExplainUsageError) {
+    io.stderr.write(`prompt-attention ${command}: ${error.message}\n${usage}\n`);
+    return 2;
+  }
+  const message =
+    error instanceof EngineError
+      ? error.message
+      : `internal error: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`;
+  io.stderr.write(`prompt-attention ${command}: ${message}\n`);
+  return 1;
+}
 
 const PROVIDERS: readonly ExecutionProviderSetting[] = ['auto', 'cpu', 'webgpu', 'cuda', 'dml', 'coreml'];
 const FORMATS: readonly ExplainFormat[] = ['json', 'html', 'text'];
@@ -67,6 +83,12 @@ export function parseExplainArgs(argv: readonly string[], options: readonly stri
   const generateText = values.get('--generate');
   if (generateText !== undefined && !/^[1-9]\d*$/.test(generateText))
     throw new ExplainUsageError(`--generate needs a positive number of tokens, not "${generateText}".`);
+  const spanText = values.get('--span');
+  const spanMatch = spanText === undefined ? null : /^(\d+):(\d+)$/.exec(spanText);
+  if (spanText !== undefined && (!spanMatch || Number(spanMatch[1]) >= Number(spanMatch[2])))
+    throw new ExplainUsageError(
+      `--span needs START:END with START < END (characters of the answer), not "${spanText}".`,
+    );
   return {
     positional,
     answer: values.get('--answer') ?? null,
@@ -77,6 +99,7 @@ export function parseExplainArgs(argv: readonly string[], options: readonly stri
     format,
     out: values.get('--out') ?? null,
     cacheDir: values.get('--cache-dir') ?? null,
+    span: spanMatch ? { start: Number(spanMatch[1]), end: Number(spanMatch[2]) } : null,
   };
 }
 
@@ -166,8 +189,4 @@ body{font:14px system-ui,sans-serif;margin:24px;color:#222}table{border-collapse
 ${body}
 </tbody></table></body></html>
 `;
-}
-
-export function fixed(value: number, digits = 6): number {
-  return Number(value.toFixed(digits));
 }

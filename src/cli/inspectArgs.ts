@@ -6,7 +6,7 @@ import type { ExecutionProviderSetting } from '../shared/protocol';
 export const INSPECT_USAGE =
   'usage: prompt-attention inspect <file|-> [--model <folder|hub id>] [--dtype auto|fp32|fp16|q8|int8|uint8|q4|q4f16|bnb4] [--provider auto|cpu|webgpu|cuda|dml|coreml] ' +
   '[--format json|html|text] [--out <file>] [--dense] [--max-tokens N] [--window start|end] [--max-characters N] ' +
-  '[--cache-dir <dir>] [--hub-endpoint <url>] [--chat] [--verbose]';
+  '[--cache-dir <dir>] [--hub-endpoint <url>] [--chat] [--generate N [--temperature T] [--seed S]] [--weighting attention|value-norm] [--verbose]';
 
 export const INSPECT_HELP = `${INSPECT_USAGE}
 
@@ -30,6 +30,14 @@ Runs a small transformer on the text and reports which tokens attend to which.
   --chat              inspect the text as a chat through the model's chat template, ending where the answer starts:
                       the text is the system message, or holds system:/user: blocks, ## System/## User headings
                       or .prompty role lines; tokens get a role, template tokens have null start/end in JSON
+  --generate          let the model continue the prompt (through its chat template with --chat) by at most N
+                      tokens, each token's attention captured; JSON gains answer {text, tokens}; with --dense the
+                      answer tokens' rows follow the prompt's, over prompt and answer keys
+  --temperature       sample the answer at this temperature (default 0: greedy, deterministic)
+  --seed              the sampling seed (default 1)
+  --weighting         value-norm: json gains attention[layer][head][query][key] weighted by "attention × value
+                      norm" (Kobayashi et al. 2020): α_ij·‖v_j W_O^h‖, each row normalized to sum to 1 (at most 512
+                      tokens); default attention
   --verbose           log the stages, timings and any error's stack to standard error
 Exit codes: 0 ok, 1 bad input or model error, 2 usage error.`;
 
@@ -50,7 +58,14 @@ export interface InspectArgs {
   readonly hubEndpoint: string | null;
   readonly verbose: boolean;
   readonly chat: boolean;
+  /** Answer tokens to generate after the prompt; 0: none. */
+  readonly generate: number;
+  readonly temperature: number;
+  readonly seed: number;
+  readonly weighting: Weighting;
 }
+
+export type Weighting = 'attention' | 'value-norm';
 
 export class UsageError extends Error {}
 
@@ -67,6 +82,10 @@ const VALUE_OPTIONS = new Set([
   '--max-characters',
   '--cache-dir',
   '--hub-endpoint',
+  '--generate',
+  '--temperature',
+  '--seed',
+  '--weighting',
 ]);
 
 function positiveInt(option: string, value: string, allowZero: boolean): number {
@@ -122,6 +141,20 @@ export function parseInspectArgs(argv: readonly string[]): InspectArgs | 'help' 
   const window = (values.get('--window') ?? 'start') as TokenWindow;
   if (window !== 'start' && window !== 'end') throw new UsageError('--window must be start or end.');
   if (dense && format !== null && format !== 'json') throw new UsageError('--dense goes with --format json.');
+  const temperatureText = values.get('--temperature');
+  const temperature = temperatureText === undefined ? 0 : Number(temperatureText);
+  if (!Number.isFinite(temperature) || temperature < 0 || temperatureText?.trim() === '')
+    throw new UsageError(`--temperature needs a number ≥ 0, not "${temperatureText}".`);
+  const generate = values.has('--generate') ? positiveInt('--generate', values.get('--generate') as string, false) : 0;
+  const weighting = (values.get('--weighting') ?? 'attention') as Weighting;
+  if (weighting !== 'attention' && weighting !== 'value-norm')
+    throw new UsageError('--weighting must be attention or value-norm.');
+  if (weighting === 'value-norm' && format !== null && format !== 'json')
+    throw new UsageError('--weighting value-norm goes with --format json.');
+  if (weighting === 'value-norm' && generate > 0)
+    throw new UsageError('--weighting value-norm covers the prompt; leave out --generate.');
+  if (generate === 0 && (values.has('--temperature') || values.has('--seed')))
+    throw new UsageError('--temperature and --seed go with --generate N.');
   return {
     file: positional[0],
     model: values.get('--model') ?? '',
@@ -141,5 +174,9 @@ export function parseInspectArgs(argv: readonly string[]): InspectArgs | 'help' 
     hubEndpoint: values.get('--hub-endpoint') ?? null,
     verbose,
     chat,
+    generate,
+    temperature,
+    weighting,
+    seed: values.has('--seed') ? positiveInt('--seed', values.get('--seed') as string, true) : 1,
   };
 }

@@ -4,16 +4,18 @@
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { EngineError, ModelCache, runInspection } from '../engine/inspectApi';
+import { EngineError, generateAnswer, GenerationSession, ModelCache, runInspection } from '../engine/inspectApi';
+import type { GeneratedAnswer } from '../engine/inspectApi';
 import { buildReportHtml } from '../report/reportHtml';
 import { firstLine } from '../shared/errorText';
 import { silentLog, streamLog, type Log } from '../shared/log';
 import { DownloadRate, downloadLine } from '../shared/downloadRate';
 import { progressText } from '../shared/progressText';
-import type { InspectionHeader, InspectionResult, InspectionSummary, LayerAttention } from '../shared/protocol';
+import type { InspectionResult } from '../shared/protocol';
+import { ResultCollector } from '../shared/resultFold';
 import type { InspectArgs } from './inspectArgs';
 import { INSPECT_HELP, INSPECT_USAGE, parseInspectArgs, UsageError } from './inspectArgs';
-import { denseAttention, toInspectJson, toInspectText } from './inspectFormat';
+import { denseAttention, denseWithAnswer, toInspectJson, toInspectText } from './inspectFormat';
 import { readInputBytes } from './readInput';
 
 export const DENSE_LIMIT_TOKENS = 512;
@@ -49,15 +51,20 @@ async function inspect(
   io: InspectCommandIo,
   wantRaw: boolean,
   log: Log,
-): Promise<{ result: InspectionResult; raw: Float32Array[] }> {
+): Promise<{
+  result: InspectionResult;
+  raw: Float32Array[];
+  answer: GeneratedAnswer | null;
+  valueNorm: Float32Array[] | null;
+}> {
   const models = new ModelCache({
     modelsDir: modelsDir(),
     cacheDir: args.cacheDir ?? defaultCacheDir(),
     ...(args.hubEndpoint ? { hubEndpoint: args.hubEndpoint } : {}),
   });
-  let header: InspectionHeader | null = null;
-  let summary: InspectionSummary | null = null;
-  const layers: LayerAttention[] = [];
+  const collected = new ResultCollector();
+  let answer: GeneratedAnswer | null = null;
+  let valueNorm: Float32Array[] | null = null;
   const raw: Float32Array[] = [];
   const showProgress = io.stderr.isTTY === true;
   const rate = new DownloadRate();
@@ -91,6 +98,7 @@ async function inspect(
       request,
       {
         emit: (event) => {
+          collected.sink(event);
           switch (event.kind) {
             case 'header':
               if (wantRaw && event.header.tokens.length > DENSE_LIMIT_TOKENS) {
@@ -98,13 +106,6 @@ async function inspect(
                   `--dense prints full attention for at most ${DENSE_LIMIT_TOKENS} tokens; this input has ${event.header.tokens.length} (add --max-tokens ${DENSE_LIMIT_TOKENS}).`,
                 );
               }
-              header = event.header;
-              break;
-            case 'layer':
-              layers.push(event.layer);
-              break;
-            case 'summary':
-              summary = event.summary;
               break;
             case 'progress':
               log.info(progressText(event));
@@ -117,12 +118,46 @@ async function inspect(
       },
       () => false,
     );
+    const header = collected.partial.header;
+    if (args.weighting === 'value-norm' && header) {
+      if (header.tokens.length > DENSE_LIMIT_TOKENS)
+        throw new EngineError(
+          `--weighting value-norm prints full rows for at most ${DENSE_LIMIT_TOKENS} tokens; this input has ${header.tokens.length} (add --max-tokens ${DENSE_LIMIT_TOKENS}).`,
+        );
+      const session = await GenerationSession.open(model.folder, model.config, {
+        provider: args.provider,
+        dtype: args.dtype,
+        valueNorms: true,
+      });
+      try {
+        valueNorm = await session.valueNormRows(header.tokens.map((t) => t.id));
+      } finally {
+        await session.dispose();
+      }
+    }
+    if (args.generate > 0 && header) {
+      const session = await GenerationSession.open(model.folder, model.config, {
+        provider: args.provider,
+        dtype: args.dtype,
+      });
+      try {
+        answer = await generateAnswer(
+          model,
+          session,
+          header.tokens.map((t) => t.id),
+          { maxTokens: args.generate, temperature: args.temperature, seed: args.seed, provider: args.provider },
+        );
+        if (!answer.kvCache) log.info('The model has no KV cache inputs: each answer token ran the whole sequence.');
+      } finally {
+        await session.dispose();
+      }
+    }
   } finally {
     await models.release();
   }
-  if (!header || !summary) throw new Error('inspection ended without a result');
-  const result: InspectionResult = { ...(header as InspectionHeader), source: { label, offset: 0 }, layers, summary };
-  return { result, raw };
+  const result = collected.result({ label, offset: 0 });
+  if (!result) throw new Error('inspection ended without a result');
+  return { result: { ...result, source: { label, offset: 0 } }, raw, answer, valueNorm };
 }
 
 async function readAsset(name: string): Promise<string> {
@@ -161,7 +196,7 @@ export async function runInspectCommand(argv: readonly string[], io: InspectComm
   try {
     const format = args.format ?? (io.stdout.isTTY ? 'text' : 'json');
     const { text, label } = await readInput(args.file, io);
-    const { result, raw } = await inspect(args, text, label, io, args.dense, log);
+    const { result, raw, answer, valueNorm } = await inspect(args, text, label, io, args.dense, log);
     const t = result.summary.timings;
     log.info(
       `${result.tokens.length} tokens on ${result.model.provider} in ${t.totalMs.toFixed(0)} ms (tokenize ${t.tokenizeMs.toFixed(0)}, run ${t.runMs.toFixed(0)}, statistics ${t.statsMs.toFixed(0)})`,
@@ -178,8 +213,22 @@ export async function runInspectCommand(argv: readonly string[], io: InspectComm
     }
     const output =
       format === 'json'
-        ? `${JSON.stringify(toInspectJson(result, args.dense ? denseAttention(raw, result.model.heads, result.tokens.length) : undefined))}\n`
-        : toInspectText(result);
+        ? `${JSON.stringify(
+            toInspectJson(
+              result,
+              valueNorm
+                ? denseAttention(valueNorm, result.model.heads, result.tokens.length)
+                : args.dense
+                  ? answer
+                    ? denseWithAnswer(raw, result.model.heads, result.tokens.length, answer.rows)
+                    : denseAttention(raw, result.model.heads, result.tokens.length)
+                  : undefined,
+              answer ? { text: answer.text, tokens: answer.tokens } : undefined,
+              valueNorm ? 'value-norm' : undefined,
+            ),
+          )}\n`
+        : toInspectText(result) +
+          (answer ? `\nAnswer (${answer.tokens.length} tokens): ${JSON.stringify(answer.text)}\n` : '');
     if (args.out) {
       await writeOut(args.out, output);
       io.stdout.write(`${args.out}\n`);

@@ -1,6 +1,7 @@
 // The `inspect` command's JSON document and terminal summary.
 import { inspectSections, splitPromptSections, type InspectSection } from '../engine/inspectApi';
 import type { InspectionResult, NextToken, TokenInfo, TokenRole } from '../shared/protocol';
+import type { ModelJson } from '../shared/cliJson';
 
 /** A token in the JSON: chat tokens carry their role; a token that is not in the inspected text (a template
  * token, the setting's user message) has null start and end. */
@@ -21,13 +22,7 @@ function jsonToken(input: string): (t: TokenInfo) => InspectJsonToken {
 }
 
 export interface InspectJson {
-  readonly model: {
-    readonly id: string;
-    readonly layers: number;
-    readonly heads: number;
-    readonly maxTokens: number;
-    readonly provider: string;
-    readonly fallbackReason?: string;
+  readonly model: ModelJson & {
     readonly file?: string;
     readonly dtype?: string;
     readonly fileReason?: string;
@@ -47,6 +42,18 @@ export interface InspectJson {
   readonly drivers: readonly { readonly index: number; readonly text: string; readonly received: number }[];
   readonly sections: readonly InspectSection[];
   readonly attention?: number[][][][];
+  /** With --weighting value-norm: what `attention` holds (α·‖v W_O‖ rows, each summing to 1). */
+  readonly weighting?: 'value-norm';
+  /** With --generate: what the model wrote, tokens with offsets into `text`. */
+  readonly answer?: {
+    readonly text: string;
+    readonly tokens: readonly {
+      readonly id: number;
+      readonly text: string;
+      readonly start: number;
+      readonly end: number;
+    }[];
+  };
 }
 
 const round = (value: number, digits = 6): number => Number(value.toFixed(digits));
@@ -62,7 +69,37 @@ export function denseAttention(layers: readonly Float32Array[], heads: number, n
   );
 }
 
-export function toInspectJson(result: InspectionResult, attention?: number[][][][]): InspectJson {
+/**
+ * Dense attention over the prompt and the answer: the prompt's rows (padded with zeros over the answer's
+ * keys, which they cannot see), then one row per answer token, [layer][head][query][key].
+ */
+export function denseWithAnswer(
+  layers: readonly Float32Array[],
+  heads: number,
+  promptTokens: number,
+  answerRows: readonly (readonly Float32Array[])[],
+): number[][][][] {
+  const n = promptTokens + answerRows.length;
+  const padded = (values: Float32Array): number[] => {
+    const row = new Array<number>(n).fill(0);
+    for (let k = 0; k < values.length; k++) row[k] = values[k] === 0 ? 0 : round(values[k]);
+    return row;
+  };
+  const P = promptTokens;
+  return layers.map((data, l) =>
+    Array.from({ length: heads }, (_, h) => [
+      ...Array.from({ length: P }, (_, q) => padded(data.subarray(h * P * P + q * P, h * P * P + (q + 1) * P))),
+      ...answerRows.map((rows, i) => padded(rows[l].subarray(h * (P + i + 1), (h + 1) * (P + i + 1)))),
+    ]),
+  );
+}
+
+export function toInspectJson(
+  result: InspectionResult,
+  attention?: number[][][][],
+  answer?: InspectJson['answer'],
+  weighting?: InspectJson['weighting'],
+): InspectJson {
   const { model, tokens, summary } = result;
   return {
     model: {
@@ -93,6 +130,8 @@ export function toInspectJson(result: InspectionResult, attention?: number[][][]
       result.layers.map((l) => l.received),
     ).map((s) => ({ ...s, attentionShare: round(s.attentionShare) })),
     ...(attention ? { attention } : {}),
+    ...(answer ? { answer } : {}),
+    ...(weighting ? { weighting } : {}),
   };
 }
 

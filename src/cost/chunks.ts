@@ -1,5 +1,6 @@
-// Splitting a prompt into pieces that tokenize independently (count chunks) and into the sections the user
-// sees (markdown headings or blank-line-separated blocks). Offsets are UTF-16 code units, [start, end).
+// Splitting a prompt into pieces that tokenize independently (count chunks and, in long lines, pieces). The
+// sections the user sees come from the one section model, src/shared/promptSections.ts. Offsets are UTF-16 code
+// units, [start, end).
 
 export interface Span {
   readonly start: number;
@@ -106,76 +107,4 @@ function isWhitespace(code: number): boolean {
     code === 0x3000 ||
     code === 0xfeff
   );
-}
-
-export interface Section extends Span {
-  readonly title: string;
-  /** Start of the heading line or the block's first line, where the CodeLens goes. */
-  readonly anchor: number;
-}
-
-export type SectionStyle = 'markdown' | 'blocks';
-
-const HEADING = /^ {0,3}#{1,6}(?:[ \t]|$)/;
-const FENCE = /^ {0,3}(```|~~~)/;
-
-interface Line {
-  readonly start: number;
-  readonly end: number;
-  readonly text: string;
-}
-
-function lines(text: string): Line[] {
-  const result: Line[] = [];
-  let start = 0;
-  while (start <= text.length) {
-    const newline = text.indexOf('\n', start);
-    const end = newline === -1 ? text.length : newline;
-    result.push({ start, end, text: text.slice(start, end).replace(/\r$/, '') });
-    if (newline === -1) break;
-    start = newline + 1;
-  }
-  return result;
-}
-
-function titleOf(line: string): string {
-  const trimmed = line.trim().replace(/^#{1,6}\s*/, '');
-  return trimmed.length > 60 ? `${trimmed.slice(0, 57)}…` : trimmed;
-}
-
-/**
- * Markdown: a section per ATX heading (outside fenced code), plus the text before the first heading.
- * Falls back to blocks when a markdown file has no heading. Blocks: runs of non-blank lines.
- * Sections cover the whole text: each one runs to the start of the next.
- */
-export function splitSections(text: string, style: SectionStyle): Section[] {
-  const all = lines(text);
-  const starts: { offset: number; title: string }[] = [];
-  if (style === 'markdown') {
-    let fence: string | null = null;
-    for (const line of all) {
-      const fenceMatch = FENCE.exec(line.text);
-      if (fenceMatch) fence = fence === null ? fenceMatch[1] : fence === fenceMatch[1] ? null : fence;
-      else if (fence === null && HEADING.test(line.text))
-        starts.push({ offset: line.start, title: titleOf(line.text) });
-    }
-    if (starts.length > 0 && text.slice(0, starts[0].offset).trim() !== '')
-      starts.unshift({ offset: 0, title: 'Preamble' });
-  }
-  if (starts.length === 0) {
-    let previousBlank = true;
-    for (const line of all) {
-      const blank = line.text.trim() === '';
-      if (!blank && previousBlank) starts.push({ offset: line.start, title: titleOf(line.text) });
-      previousBlank = blank;
-    }
-  }
-  if (starts.length === 0) return [];
-  return starts.map((start, index) => ({
-    // The first section also owns any blank lines before it, so sections cover the text.
-    start: index === 0 ? 0 : start.offset,
-    anchor: start.offset,
-    end: index + 1 < starts.length ? starts[index + 1].offset : text.length,
-    title: start.title,
-  }));
 }

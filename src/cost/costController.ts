@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import { Disposable } from '../util/disposable';
 import { computeCost } from './costModel';
-import { costWarnings } from './costSummary';
+import { costWarnings, type PromptCount } from './costSummary';
 import { promptDocumentSelector, readCostSettings, type CostSettings } from './costSettings';
 import {
   COUNT_EXACT_COMMAND,
@@ -99,11 +99,11 @@ export class CostController extends Disposable implements vscode.CodeLensProvide
   }
 
   /** A whole prompt counted in the tokenizer worker, for the panel's cost summary. */
-  async countPrompt(text: string, preset: TargetPreset): Promise<{ tokens: number; chatOverhead: number }> {
+  async countPrompt(text: string, preset: TargetPreset): Promise<PromptCount> {
     const document = `summary:${++this.summaries}`;
     try {
       const counted = await this.worker.count(document, text, preset, this.settings.options);
-      return { tokens: counted.snapshot.total, chatOverhead: counted.chatOverhead };
+      return { tokens: counted.snapshot.total, chatOverhead: counted.chatOverhead, snapshot: counted.snapshot };
     } finally {
       this.worker.forget(document);
     }
@@ -165,13 +165,7 @@ export class CostController extends Disposable implements vscode.CodeLensProvide
     }
     let counted: Awaited<ReturnType<TokenizerWorkerClient['count']>>;
     try {
-      counted = await this.worker.count(
-        key,
-        text,
-        target,
-        options,
-        document.languageId === 'markdown' ? 'markdown' : 'blocks',
-      );
+      counted = await this.worker.count(key, text, target, options, true);
     } catch (error) {
       state.status = statusForFailure((error as Error).message);
       return this.publish();

@@ -11,21 +11,16 @@
 // - KV cache: 2 (K and V) × KV heads × head dim × bytes per element, per layer and token held (GQA-aware);
 //   multi-head latent attention (DeepSeek-V3) holds one latent of kv_lora_rank plus one rotary key of
 //   qk_rope_head_dim per layer and token instead. A windowed layer holds at most W tokens.
+import type { CostSummaryFigures } from '../shared/protocol';
 import { KV_DTYPE_BYTES, type Architecture, type KvDtype, type PriceTier, type TargetPreset } from './presets';
 
-export interface CostFigures {
+/** The summary's figures (context share, attention scores and FLOPs, dense FLOPs, KV cache, price) and more. */
+export interface CostFigures extends CostSummaryFigures {
   /** Tokens the model reads: the prompt's plus the chat framing's. */
   readonly tokens: number;
   readonly promptTokens: number;
   /** Tokens the chat format adds around one user message (0 where none is known). */
   readonly chatOverheadTokens: number;
-  readonly contextWindow: number;
-  /** tokens / contextWindow (1 = full; above 1 = over). */
-  readonly contextShare: number;
-  readonly attentionScores: number | null;
-  readonly attentionScoresCausal: number | null;
-  readonly attentionFlops: number | null;
-  readonly linearFlops: number | null;
   /** attentionFlops / (attentionFlops + linearFlops). */
   readonly attentionFlopsShare: number | null;
   /** The prompt length where attention FLOPs equal the dense FLOPs. */
@@ -33,9 +28,6 @@ export interface CostFigures {
   readonly kvDtype: KvDtype | null;
   /** Bytes one token adds while every layer still holds it. */
   readonly kvBytesPerToken: number | null;
-  readonly kvCacheBytes: number | null;
-  /** In the preset's currency unit (US dollars for the built-ins). */
-  readonly price: number | null;
   /** The input price that applies to this prompt length; null without a price. */
   readonly priceTier: PriceTierChoice | null;
 }
@@ -192,6 +184,17 @@ export function attentionCostShare(sectionTokens: number, totalTokens: number): 
   if (totalTokens <= 0 || sectionTokens <= 0) return 0;
   const rest = Math.max(0, totalTokens - sectionTokens);
   return (totalTokens * totalTokens - rest * rest) / (totalTokens * totalTokens);
+}
+
+/**
+ * The share of the causal attention work (query i sees keys 0..i) done by the `tokens` queries that follow
+ * `before` others, of `total`: Σ (i + 1) over its positions, over n(n + 1)/2. Shares of consecutive sections that
+ * cover the prompt add up to 1.
+ */
+export function causalWorkShare(before: number, tokens: number, total: number): number {
+  if (total <= 0 || tokens <= 0) return 0;
+  const after = before + tokens;
+  return (after * (after + 1) - before * (before + 1)) / (total * (total + 1));
 }
 
 /** The number of tokens whose KV cache fits in `budgetBytes`; null when unknown or unbounded. */

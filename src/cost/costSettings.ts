@@ -1,5 +1,4 @@
 // The promptAttention.cost.* settings, read from a plain getter so this stays free of vscode and testable.
-import type { CostOptions } from './costSummary';
 import { booleanDefault, numberDefault, stringDefault, stringListDefault } from '../shared/settingDefaults';
 import {
   buildCatalog,
@@ -37,6 +36,24 @@ export const COST_SETTING_DEFAULTS = {
   codeLens: booleanDefault('cost.codeLens'),
   debounceMs: numberDefault('cost.debounceMs'),
 } as const;
+
+/** How the cost figures are judged: the warning and error shares of the window, the KV budget and dtype. */
+export interface CostOptions {
+  /** Share of the context window that draws a warning (default 0.8). */
+  readonly warningShare: number;
+  /** Share above which it is an error (default 1.0). */
+  readonly errorShare: number;
+  /** KV-cache memory budget in bytes; 0 turns the check off. */
+  readonly kvBudgetBytes: number;
+  /** Overrides the preset's KV dtype. */
+  readonly kvDtype?: KvDtype;
+}
+
+export const DEFAULT_COST_OPTIONS: CostOptions = {
+  warningShare: COST_SETTING_DEFAULTS.warningThreshold,
+  errorShare: COST_SETTING_DEFAULTS.errorThreshold,
+  kvBudgetBytes: COST_SETTING_DEFAULTS.kvCacheBudgetGiB * 1024 ** 3,
+};
 
 type Getter = (key: string) => unknown;
 

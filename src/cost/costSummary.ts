@@ -1,37 +1,20 @@
 // The cost summary of a whole text for one target: what the inspector panel, the command line and the
 // status-bar tooltip show. No vscode import: the caller reads the settings and passes them in.
-import type { CostSummary } from '../shared/protocol';
+import type { CostSummary, SectionCount } from '../shared/protocol';
+import { coverSections } from '../shared/promptSections';
 import { computeCost, layerSplit, tokensWithinKvBudget, type CostFigures } from './costModel';
 import { formatBytes, formatCount, formatShare, formatWindow } from '../shared/format';
-import { COST_SETTING_DEFAULTS } from './costSettings';
-import { IncrementalCounter } from './incrementalCounter';
+import { DEFAULT_COST_OPTIONS, type CostOptions } from './costSettings';
+import { countSections, IncrementalCounter, type CountSnapshot } from './incrementalCounter';
 import {
   buildCatalog,
   DEFAULT_TARGET_ID,
   findPreset,
   unknownTargetMessage,
-  type KvDtype,
   type PresetCatalog,
   type TargetPreset,
 } from './presets';
-import { chatOverheadTokens, loadTokenCounter } from './tokenCounters';
-
-export interface CostOptions {
-  /** Share of the context window that draws a warning (default 0.8). */
-  readonly warningShare: number;
-  /** Share above which it is an error (default 1.0). */
-  readonly errorShare: number;
-  /** KV-cache memory budget in bytes; 0 turns the check off. */
-  readonly kvBudgetBytes: number;
-  /** Overrides the preset's KV dtype. */
-  readonly kvDtype?: KvDtype;
-}
-
-export const DEFAULT_COST_OPTIONS: CostOptions = {
-  warningShare: COST_SETTING_DEFAULTS.warningThreshold,
-  errorShare: COST_SETTING_DEFAULTS.errorThreshold,
-  kvBudgetBytes: COST_SETTING_DEFAULTS.kvCacheBudgetGiB * 1024 ** 3,
-};
+import { chatOverheadTokens, loadTokenCounter, TOKENIZER_LABELS } from './tokenCounters';
 
 export interface CostSummaryOptions extends Partial<CostOptions> {
   /** User presets (the promptAttention.cost.presets setting), validated here. */
@@ -40,6 +23,9 @@ export interface CostSummaryOptions extends Partial<CostOptions> {
   readonly catalog?: PresetCatalog;
   /** Folder of the vendored tokenizer assets (defaults to the one next to the bundle). */
   readonly assetsDir?: string;
+  /** Where to count: the extension passes its tokenizer worker's counter, so the panel's cost summary never
+   * builds a tokenizer on the extension host. The CLI and tests count in-process (the default). */
+  readonly counter?: PromptCounter;
 }
 
 /** One-line warnings for the figures, in the order a reader needs them. */
@@ -78,7 +64,12 @@ export function costWarnings(preset: TargetPreset, figures: CostFigures, options
   return warnings;
 }
 
-export function toCostSummary(preset: TargetPreset, figures: CostFigures, options: CostOptions): CostSummary {
+export function toCostSummary(
+  preset: TargetPreset,
+  figures: CostFigures,
+  options: CostOptions,
+  sections?: readonly SectionCount[],
+): CostSummary {
   return {
     target: preset.id,
     targetName: preset.name,
@@ -93,6 +84,8 @@ export function toCostSummary(preset: TargetPreset, figures: CostFigures, option
     price: figures.price,
     warnings: costWarnings(preset, figures, options),
     exact: preset.exact,
+    tokenizer: TOKENIZER_LABELS[preset.tokenizer],
+    ...(sections ? { sections } : {}),
   };
 }
 
@@ -105,40 +98,32 @@ export function resolveOptions(options: Partial<CostOptions>): CostOptions {
   };
 }
 
-/** Counts a whole prompt for a target: its tokens and the chat framing's. */
-export type PromptCounter = (
-  text: string,
-  preset: TargetPreset,
-  assetsDir?: string,
-) => Promise<{ readonly tokens: number; readonly chatOverhead: number }>;
+/** A whole prompt's count for a target: its tokens, the chat framing's, and the chunks (for section counts). */
+export interface PromptCount {
+  readonly tokens: number;
+  readonly chatOverhead: number;
+  readonly snapshot?: CountSnapshot;
+}
 
-async function countHere(
-  text: string,
-  preset: TargetPreset,
-  assetsDir?: string,
-): Promise<{ tokens: number; chatOverhead: number }> {
+/** Counts a whole prompt for a target. */
+export type PromptCounter = (text: string, preset: TargetPreset, assetsDir?: string) => Promise<PromptCount>;
+
+async function countHere(text: string, preset: TargetPreset, assetsDir?: string): Promise<PromptCount> {
   const counter = await loadTokenCounter(preset.tokenizer, assetsDir ? { assetsDir } : {});
   // Chunked counting is exact and much faster than one call for long SentencePiece inputs.
-  return {
-    tokens: new IncrementalCounter(counter).update(text).total,
-    chatOverhead: chatOverheadTokens(preset, counter),
-  };
+  const snapshot = new IncrementalCounter(counter).update(text);
+  return { tokens: snapshot.total, chatOverhead: chatOverheadTokens(preset, counter), snapshot };
 }
 
-let promptCounter: PromptCounter | undefined;
-
-/**
- * Where computeCostSummary counts: the extension registers its tokenizer worker here, so the panel's cost
- * summary never builds a tokenizer on the extension host; the CLI and tests count in-process. Returns the undo.
- */
-export function setPromptCounter(counter: PromptCounter): () => void {
-  promptCounter = counter;
-  return () => {
-    if (promptCounter === counter) promptCounter = undefined;
-  };
+/** The target's tokens per section: the same sections, and so the same counts, as the editor's CodeLens. */
+export function sectionCounts(snapshot: CountSnapshot): SectionCount[] {
+  const cover = coverSections(snapshot.text);
+  const counts = countSections(snapshot, cover);
+  return cover.map((section, i) => ({ start: section.start, end: section.end, tokens: counts[i] }));
 }
 
-/** Counts `text` with the target's tokenizer and computes its cost. Rejects with a one-line message for an unknown target. */
+/** Counts `text` with the target's tokenizer and computes its cost. Rejects with a one-line message for an unknown
+ * target. */
 export async function computeCostSummary(
   text: string,
   targetId: string = DEFAULT_TARGET_ID,
@@ -148,6 +133,7 @@ export async function computeCostSummary(
   const preset = findPreset(catalog, targetId);
   if (!preset) throw new Error(unknownTargetMessage(catalog, targetId));
   const resolved = resolveOptions(options);
-  const { tokens, chatOverhead } = await (promptCounter ?? countHere)(text, preset, options.assetsDir);
-  return toCostSummary(preset, computeCost(preset, tokens, resolved.kvDtype, chatOverhead), resolved);
+  const { tokens, chatOverhead, snapshot } = await (options.counter ?? countHere)(text, preset, options.assetsDir);
+  const figures = computeCost(preset, tokens, resolved.kvDtype, chatOverhead);
+  return toCostSummary(preset, figures, resolved, snapshot ? sectionCounts(snapshot) : undefined);
 }

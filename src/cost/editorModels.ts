@@ -1,13 +1,13 @@
 // What the editor shows, computed from plain inputs: the diagnostics (with their ranges as text offsets),
 // the per-section CodeLens items and the status-bar item. The vscode providers only convert these.
-import type { Section } from './chunks';
 import { approx, breakdownMarkdown, costBreakdown } from './costBreakdown';
-import { attentionCostShare, computeCost, tokensWithinKvBudget, type CostFigures } from './costModel';
-import type { CostOptions } from './costSummary';
+import { attentionCostShare, causalWorkShare, computeCost, tokensWithinKvBudget, type CostFigures } from './costModel';
+import type { CostOptions } from './costSettings';
 import { formatBytes, formatCount, formatShare, formatWindow } from '../shared/format';
 import { countSections, offsetOfToken, type CountSnapshot } from './incrementalCounter';
 import type { TargetPreset } from './presets';
 import type { TokenCounter } from './tokenCounters';
+import type { CoverSection } from '../shared/promptSections';
 
 export type CostDiagnosticCode = 'context-warning' | 'context-error' | 'kv-budget';
 
@@ -92,32 +92,63 @@ export interface SectionLens {
   /** Offset of the heading or the block's first line. */
   readonly anchor: number;
   readonly tokens: number;
+  /** The section's share of the causal n² attention work; the shares of all sections add up to 1. */
   readonly attentionShare: number;
-  /** "N tokens · +18 % attention cost" */
+  /** "54 tokens · 12 % of attention": two facts, the rest in the tooltip. */
   readonly title: string;
   readonly tooltip: string;
 }
 
-function percentLabel(share: number): string {
-  const percent = share * 100;
-  if (percent > 0 && percent < 1) return '<1 %';
-  return `${Math.round(percent)} %`;
+/**
+ * Whole percents that add up to 100 (largest remainder), so the lenses of a prompt read as parts of one whole;
+ * a non-zero share that rounds to 0 reads "<1 %".
+ */
+export function percentLabels(shares: readonly number[]): string[] {
+  const total = shares.reduce((sum, share) => sum + share, 0);
+  if (total <= 0) return shares.map(() => '0 %');
+  const exact = shares.map((share) => (share / total) * 100);
+  const whole = exact.map(Math.floor);
+  let left = 100 - whole.reduce((sum, value) => sum + value, 0);
+  const order = exact.map((value, i) => ({ i, rest: value - whole[i] })).sort((a, b) => b.rest - a.rest);
+  for (const { i } of order) {
+    if (left <= 0) break;
+    whole[i]++;
+    left--;
+  }
+  return whole.map((value, i) => (value === 0 && shares[i] > 0 ? '<1 %' : `${value} %`));
 }
 
-/** One lens per section with tokens; the share is how much of the n² attention cost the section adds. */
-export function computeSectionLenses(snapshot: CountSnapshot, sections: readonly Section[]): SectionLens[] {
+/**
+ * One lens per section with tokens. Its share is of the causal attention work: its queries times the keys each
+ * one sees, over the whole prompt's, so the sections' shares add up to 100 %. The tooltip adds what removing the
+ * section saves (a different figure: the later sections' queries see fewer keys too), labelled as such.
+ */
+export function computeSectionLenses(snapshot: CountSnapshot, sections: readonly CoverSection[]): SectionLens[] {
   const counts = countSections(snapshot, sections);
+  const total = snapshot.total;
+  const shares: number[] = [];
+  let before = 0;
+  for (const tokens of counts) {
+    shares.push(causalWorkShare(before, tokens, total));
+    before += tokens;
+  }
+  const labels = percentLabels(shares);
   const lenses: SectionLens[] = [];
   sections.forEach((section, index) => {
     const tokens = counts[index];
     if (tokens === 0) return;
-    const share = attentionCostShare(tokens, snapshot.total);
+    const share = shares[index];
+    const plural = tokens === 1 ? '' : 's';
     lenses.push({
       anchor: section.anchor,
       tokens,
       attentionShare: share,
-      title: `${formatCount(tokens)} token${tokens === 1 ? '' : 's'} · +${percentLabel(share)} attention cost`,
-      tooltip: `"${section.title}": ${formatShare(tokens / Math.max(1, snapshot.total))} of the prompt's tokens. Attention cost grows with n², so removing this section would cut it by ${formatShare(share)}.`,
+      title: `${formatCount(tokens)} token${plural} · ${labels[index]} of attention`,
+      tooltip: [
+        `"${section.title}": ${formatCount(tokens)} token${plural}, ${formatShare(tokens / Math.max(1, total))} of the prompt's.`,
+        `${formatShare(share)} of the attention work: its queries × the keys each one sees (causal), over the prompt's n² total; the sections' shares add up to 100 %.`,
+        `Removing it saves ${formatShare(attentionCostShare(tokens, total))} of the n² work.`,
+      ].join('\n\n'),
     });
   });
   return lenses;

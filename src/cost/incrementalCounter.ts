@@ -3,7 +3,7 @@
 // only the chunk it changed; a long chunk (a long line) is counted in pieces, and only the edited piece is
 // tokenized again. `update` is what the tokenizer worker calls per (debounced) change; the benchmark suite
 // measures it.
-import { LONG_CHUNK, splitCountChunks, splitCountPieces, type Section, type Span } from './chunks';
+import { LONG_CHUNK, splitCountChunks, splitCountPieces, type Span } from './chunks';
 import { diffTexts, type TextEdit } from './textEdit';
 import type { TokenCounter } from './tokenCounters';
 
@@ -148,7 +148,7 @@ function chunkKey(piece: string, opening: boolean): string {
 }
 
 /** Tokens per section: each chunk counts for the section its first character lies in. */
-export function countSections(snapshot: CountSnapshot, sections: readonly Section[]): number[] {
+export function countSections(snapshot: CountSnapshot, sections: readonly Span[]): number[] {
   const counts = sections.map(() => 0);
   let s = 0;
   for (const chunk of snapshot.chunks) {

@@ -31,7 +31,8 @@ export interface Architecture {
   readonly headDim: number;
   readonly hiddenSize: number;
   readonly parameters: number;
-  /** Sliding-window attention (Mistral 7B v0.1): each query sees at most this many keys, and the KV cache holds as many. */
+  /** Sliding-window attention (Mistral 7B v0.1): each query sees at most this many keys, and the KV cache holds as
+   * many. */
   readonly slidingWindow?: number;
   /** Layers that use the sliding window (Gemma 3: 5 of every 6; gpt-oss: every other one); all layers when absent. */
   readonly slidingWindowLayers?: number;
@@ -45,7 +46,8 @@ export interface Architecture {
   readonly mla?: { readonly kvLoraRank: number; readonly qkRopeHeadDim: number; readonly valueHeadDim: number };
 }
 
-/** A higher input price for the whole prompt once it is longer than `aboveTokens` (Gemini 2.5 Pro, Claude long context). */
+/** A higher input price for the whole prompt once it is longer than `aboveTokens` (Gemini 2.5 Pro, Claude long
+ * context). */
 export interface PriceTier {
   readonly aboveTokens: number;
   readonly pricePerMillionInputTokens: number;

@@ -3,10 +3,20 @@
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { CostController, type CostControllerOptions } from './costController';
-import { setPromptCounter } from './costSummary';
+import type { PromptCounter } from './costSummary';
 import { apiKeySecretName, PROVIDER_LABELS } from './exactCount';
+import { panelCostSummary } from './panelCost';
 import { pickTarget } from './pickTarget';
 import { COUNT_API_PROVIDERS, type CountApiProvider } from './presets';
+import type { CostSummary } from '../shared/protocol';
+
+/** What the cost features lend the rest of the extension (extension.ts hands it to the inspector). */
+export interface CostFeatures {
+  /** Counts a whole prompt in the cost features' tokenizer worker. */
+  readonly countPrompt: PromptCounter;
+  /** The cost summary of a text under the promptAttention.cost.* settings, counted in that worker. */
+  readonly summarize: (text: string) => Promise<CostSummary>;
+}
 
 /** Asks for a provider and its key; an empty key removes the stored one. The key is never shown or logged. */
 async function setApiKey(secrets: vscode.SecretStorage, preferred: CountApiProvider | undefined): Promise<void> {
@@ -41,15 +51,13 @@ async function setApiKey(secrets: vscode.SecretStorage, preferred: CountApiProvi
 export function registerCostFeatures(
   context: vscode.ExtensionContext,
   overrides: Partial<CostControllerOptions> = {},
-): void {
+): CostFeatures {
   const controller = new CostController(join(context.extensionPath, 'tokenizers'), {
     workerScript: join(context.extensionPath, 'dist', 'tokenizerWorker.js'),
     secrets: context.secrets,
     ...overrides,
   });
   context.subscriptions.push(controller);
-  // The panel's cost summary counts in the same worker.
-  context.subscriptions.push({ dispose: setPromptCounter((text, preset) => controller.countPrompt(text, preset)) });
   context.subscriptions.push(
     vscode.commands.registerCommand('promptAttention.pickTarget', () => {
       const { catalog, target } = controller.currentSettings;
@@ -64,4 +72,12 @@ export function registerCostFeatures(
       setApiKey(context.secrets, controller.currentSettings.target.countApi?.provider),
     ),
   );
+  const countPrompt: PromptCounter = (text, preset) => controller.countPrompt(text, preset);
+  return {
+    countPrompt,
+    summarize: (text) => {
+      const config = vscode.workspace.getConfiguration('promptAttention.cost');
+      return panelCostSummary(text, (key) => config.get(key), countPrompt);
+    },
+  };
 }

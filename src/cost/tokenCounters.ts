@@ -41,7 +41,8 @@ function isOpenAiEncoding(id: TokenizerId): id is OpenAiEncoding {
 }
 
 export interface TokenCounterOptions {
-  /** Folder holding the vendored <name>.json.gz tokenizer assets; found next to the bundle or the repo root when absent. */
+  /** Folder holding the vendored <name>.json.gz tokenizer assets; found next to the bundle or the repo root when
+   * absent. */
   readonly assetsDir?: string;
 }
 

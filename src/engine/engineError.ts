@@ -2,8 +2,9 @@
 import { firstLine } from '../shared/errorText';
 
 export class EngineError extends Error {
-  constructor(message: string) {
-    super(firstLine(message));
+  /** `cause`: the error underneath (a network failure, say), for the log's cause chain; the user sees the line. */
+  constructor(message: string, options?: { readonly cause?: unknown }) {
+    super(firstLine(message), options?.cause !== undefined ? { cause: options.cause } : undefined);
     this.name = 'EngineError';
   }
 }

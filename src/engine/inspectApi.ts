@@ -1,72 +1,42 @@
-// The engine's public face: what whoever asks for an inspection (panel host, CLI, worker, bench) may use,
+// The engine's public face: what whoever asks for an inspection (the CLI, the worker, the bench) may use,
 // and the contract of the answer (a stream of InspectionEvents). No `vscode` import.
-import type { ExecutionProviderSetting, InspectionEvent, InspectionEventSink } from '../shared/protocol';
-import type { ModelDtype } from './runtime/modelFiles';
-import { firstLine } from '../shared/errorText';
+import type { InspectionEvent } from '../shared/protocol';
+import { describeError, lineWithCause } from '../shared/errorText';
 import { EngineError } from './engineError';
 
 export { EngineError } from './engineError';
 export { InspectionCancelled, runInspection } from './inspection';
 export { ModelCache, type ModelCacheOptions } from './runtime/modelCache';
-export { isModelDtype, MODEL_DTYPES, type ModelDtype } from './runtime/modelFiles';
+export {
+  isModelDtype,
+  MODEL_DTYPES,
+  type InspectHandle,
+  type InspectionOutput,
+  type InspectRequest,
+  type ExactRowSource,
+  type ModelDtype,
+  type TokenWindow,
+} from '../shared/inspectContract';
 
-export type TokenWindow = 'start' | 'end';
-
-export interface InspectRequest {
-  readonly requestId: number;
-  readonly text: string;
-  /** The `promptAttention.model` setting: '' (embedded default), a folder path, or a Hub model id. */
-  readonly model: string;
-  readonly provider: ExecutionProviderSetting;
-  /** Characters above which the text is refused with a one-line message. */
-  readonly maxCharacters: number;
-  /** Tokens to inspect at most (0 = the model's context); longer input is cut to this window. */
-  readonly maxTokens: number;
-  /** Which end of an over-long input to keep. */
-  readonly window: TokenWindow;
-  /** The `promptAttention.modelDtype` setting / --dtype: which ONNX file of the folder runs (default auto). */
-  readonly dtype?: ModelDtype;
-  /** Inspect as a chat through the model's template: the text is the system message (or holds role sections);
-   * `userMessage` (the promptAttention.chat.userMessage setting) is added when it names no user turn. */
-  readonly chat?: { readonly userMessage: string };
-}
-
-/** Where runInspection sends its events; `onRawLayer` (optional) gets each layer's float32 probabilities
- * [heads, n, n] before compaction (CLI --dense, bench). */
-export interface InspectionOutput {
-  readonly emit: InspectionEventSink;
-  onRawLayer?(layer: number, data: Float32Array, heads: number, n: number): void;
-}
-
-export interface InspectHandle {
-  cancel(): void;
-  /** Settles after the summary, an error or cancellation. */
-  readonly finished: Promise<void>;
-}
-
-/** The error event for a failed inspection: an EngineError's line as is, anything else as one line plus its stack. */
+/**
+ * The error event for a failed inspection: an EngineError's line as is (with its cause chain as the log's
+ * detail, when it has a cause), anything else as one line plus its stack and causes.
+ */
 export function errorEvent(requestId: number, error: unknown): InspectionEvent {
-  if (error instanceof EngineError) return { kind: 'error', requestId, message: error.message };
+  if (error instanceof EngineError) {
+    const detail = error.cause !== undefined ? describeError(error) : undefined;
+    return { kind: 'error', requestId, message: error.message, ...(detail ? { detail } : {}) };
+  }
   return {
     kind: 'error',
     requestId,
-    message: `Inspection failed: ${firstLine(error)}`,
-    ...(error instanceof Error && error.stack ? { detail: error.stack } : {}),
+    message: `Inspection failed: ${lineWithCause(error)}`,
+    ...(error instanceof Error ? { detail: describeError(error) } : {}),
   };
 }
 
-// For the bench only, which times the layers under an inspection apart (raw session, tapped graph).
-export { LoadedModel } from './runtime/loadedModel';
-export { ModelTokenizer } from './runtime/modelTokenizer';
-export { prefillFeeds } from './runtime/prefillFeeds';
-export { createSession } from './runtime/executionProviders';
-export { ElemType } from './graph/onnxGraph';
-export { prepareTappedModel, type GraphInputInfo, type TappedModel } from './graph/tapCache';
-export { PROBABILITY_ROWS_INPUT } from './graph/attentionStatsGraph';
-export { prepareGgufModel } from './runtime/ggufModel';
-export { readGgufFile } from './runtime/ggufFile';
-export { loadGgufTokenizer } from './runtime/ggufTokenizer';
-export { LOGIT_ROWS_INPUT, LOGITS_OUTPUT } from './graph/ggufDecoder';
+// A type of the face's answers (ModelCache hands out loaded models); the class itself is the bench's.
+export type { LoadedModel } from './runtime/loadedModel';
 
 // Prompt sections, answer attribution and the section diff (the attribute and diff commands, inspect's sections).
 export {
@@ -77,12 +47,32 @@ export {
   type AttributionResult,
 } from './analysis/attribution';
 export { attributionModel } from './analysis/attributionModel';
-export { attributionUnits, splitPromptSections, type PromptSection } from './analysis/sections';
+export { attributionUnits, splitPromptSections, type PromptSection } from '../shared/promptSections';
 export { inspectSections, meanReceived, sectionAttention, type InspectSection } from './analysis/sectionStats';
 export { attentionFlops, diffSections, type DiffInputSection, type SectionDiffEntry } from './analysis/sectionDiff';
 export { LogitsSession } from './runtime/logitsSession';
 export { validateText } from './runtime/inputValidation';
 export { modelSummary } from './inspection';
+export {
+  attributionReport,
+  explainModel,
+  fixed,
+  runAttribution,
+  sectionDiffReport,
+  toAttributeJson,
+  type ExplainContext,
+} from './explain';
+export { ExplainSessions, type ExplainSession } from './explainSessions';
+export {
+  AnswerSessions,
+  answerTokens,
+  generateAnswer,
+  type AnswerOptions,
+  type AnswerToken,
+  type GeneratedAnswer,
+} from './answer';
+export { GenerationCancelled, GenerationSession, type GeneratedToken } from './runtime/generationSession';
+export { AttributionCancelled } from './runtime/logitsSession';
 export {
   discoverModels,
   MODEL_SOURCES,

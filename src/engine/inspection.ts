@@ -3,6 +3,7 @@
 import * as os from 'node:os';
 import type {
   AttentionRows,
+  ExecutionProviderSetting,
   InspectionSummary,
   LayerAttention,
   LongRangePair,
@@ -10,7 +11,7 @@ import type {
   NextToken,
   TokenInfo,
 } from '../shared/protocol';
-import type { InspectionOutput, InspectRequest } from './inspectApi';
+import type { InspectionOutput, InspectRequest } from '../shared/inspectContract';
 import { longRangePairs, topDrivers } from './analysis/drivers';
 import { inductionProbe, inductionScores, summarizeHeads } from './analysis/headRoles';
 import { EngineError } from './engineError';
@@ -40,7 +41,14 @@ export function memoryTokenLimit(
 
 function memoryShape(model: LoadedModel): MemoryShape {
   const c = model.config;
-  return { layers: c.layers, heads: c.heads, hidden: c.heads * c.headDim, intermediate: null };
+  return {
+    layers: c.layers,
+    heads: c.heads,
+    hidden: c.heads * c.headDim,
+    intermediate: null,
+    ...(model.hasExactRows ? { kvHeads: c.kvHeads, headDim: c.headDim } : {}),
+    blocked: model.recomputesStatistics,
+  };
 }
 
 /** The one-line refusal when a run would need more memory than the machine has free, else null. */
@@ -84,7 +92,7 @@ export async function modelInduction(model: LoadedModel): Promise<Float32Array[]
   return scores;
 }
 
-export function modelSummary(model: LoadedModel): ModelSummary {
+export function modelSummary(model: LoadedModel, requestedProvider?: ExecutionProviderSetting): ModelSummary {
   return {
     id: model.id,
     layers: model.config.layers,
@@ -93,6 +101,7 @@ export function modelSummary(model: LoadedModel): ModelSummary {
     maxTokens: model.config.maxPositions,
     provider: model.provider,
     ...(model.fallbackReason ? { fallbackReason: model.fallbackReason } : {}),
+    ...(requestedProvider ? { requestedProvider } : {}),
     ...(model.card ? { card: model.card } : {}),
     file: model.file.graph,
     dtype: model.dtype,
@@ -125,20 +134,31 @@ export function nextTokens(model: LoadedModel, logits: Float32Array, count = NEX
   return top.map((id) => ({ id, text: model.tokenizer.decode([id]), p: Math.exp(logits[id] - max) / sum }));
 }
 
-/** Keeps at most `limit` tokens; 'end' keeps a leading special token (BOS, the sink) plus the last ones. */
-function applyWindow(
+/**
+ * Keeps at most `limit` tokens: the first ones; or ('end') a leading special token (BOS, the sink) plus the
+ * last ones; or, with `around` (a character offset), the leading special token plus the tokens centred on the
+ * one at that offset (shifted inward at either end of the text).
+ */
+export function applyWindow(
   ids: number[],
   tokens: TokenInfo[],
   limit: number,
   window: 'start' | 'end',
+  around?: number,
 ): { ids: number[]; tokens: TokenInfo[] } {
   if (tokens.length <= limit) return { ids, tokens };
-  if (window === 'start') return { ids: ids.slice(0, limit), tokens: tokens.slice(0, limit) };
+  if (window === 'start' && around === undefined) return { ids: ids.slice(0, limit), tokens: tokens.slice(0, limit) };
   const lead = tokens[0]?.special ? 1 : 0;
-  const from = tokens.length - (limit - lead);
+  const room = limit - lead;
+  let from = tokens.length - room;
+  if (around !== undefined) {
+    const at = tokens.findIndex((t) => !t.special && t.end > t.start && t.end > around);
+    const centre = at === -1 ? tokens.length - 1 : at;
+    from = Math.max(lead, Math.min(centre - Math.floor(room / 2), tokens.length - room));
+  }
   return {
-    ids: [...ids.slice(0, lead), ...ids.slice(from)],
-    tokens: [...tokens.slice(0, lead), ...tokens.slice(from)],
+    ids: [...ids.slice(0, lead), ...ids.slice(from, from + room)],
+    tokens: [...tokens.slice(0, lead), ...tokens.slice(from, from + room)],
   };
 }
 
@@ -163,7 +183,7 @@ export async function runInspection(
     memoryLimit,
     request.maxTokens > 0 ? request.maxTokens : Number.POSITIVE_INFINITY,
   );
-  const { ids, tokens } = applyWindow(tokenized.ids, tokenized.tokens, limit, request.window);
+  const { ids, tokens } = applyWindow(tokenized.ids, tokenized.tokens, limit, request.window, request.around);
   const notes: string[] = [...(chat?.notes ?? [])];
   if (tokens.length < tokenized.tokens.length) {
     const why =
@@ -172,9 +192,9 @@ export async function runInspection(
       (request.maxTokens === 0 || request.maxTokens > limit)
         ? ` (this machine's memory runs ${memoryLimit} tokens of this model; its context is ${model.config.maxPositions})`
         : '';
-    notes.push(
-      `Inspected the ${request.window === 'end' ? 'last' : 'first'} ${tokens.length} of ${tokenized.tokens.length} tokens${why}.`,
-    );
+    const which = request.around !== undefined ? 'the' : request.window === 'end' ? 'the last' : 'the first';
+    const where = request.around !== undefined ? ' around the cursor' : '';
+    notes.push(`Inspected ${which} ${tokens.length} of ${tokenized.tokens.length} tokens${where}${why}.`);
   }
   const tokenizedAt = performance.now();
   check();
@@ -185,15 +205,20 @@ export async function runInspection(
   out.emit({
     kind: 'header',
     requestId,
-    header: { requestId, model: modelSummary(model), text: request.text, tokens },
+    header: { requestId, model: modelSummary(model, request.provider), text: request.text, tokens },
   });
 
   const induction = await modelInduction(model);
   check();
   out.emit({ kind: 'progress', requestId, stage: 'run', model: model.id, tokens: tokens.length });
   const ranAt = performance.now();
-  const tensors = await model.runTensors(ids, { probabilities: out.onRawLayer !== undefined });
+  const tensors = await model.runTensors(ids, {
+    probabilities: out.onRawLayer !== undefined,
+    // Rows come on demand from the kept Q and K: no head's rows are computed in advance.
+    headRows: !(request.rowsOnDemand === true && model.hasExactRows),
+  });
   const layers = tensors.layers;
+  out.onExactRows?.(tensors.exact);
   const runDone = performance.now();
   check();
 

@@ -1,18 +1,16 @@
 // The "Prompt Attention: Attribute Answer" command: the selection (or the document) is the prompt, the text
-// after a line ---answer--- (or a file the user picks) the answer; the attribution runs in the bundled CLI
-// (dist/cli.js, in a child Node process, cancellable) and comes back as a CodeLens per section with its
-// effect on the answer and a faint decoration with a hover on the sections that could be cut.
-import { execFile } from 'node:child_process';
-import * as fs from 'node:fs/promises';
-import * as os from 'node:os';
-import * as path from 'node:path';
+// after a line ---answer--- (or a file the user picks) the answer; the attribution runs in the inspector's
+// worker on its warm model (same settings, trust and log as an inspection; cancellable, with numbered
+// progress) and comes back as a CodeLens per section with its effect on the answer and a faint decoration
+// with a hover on the sections that could be cut.
 import * as vscode from 'vscode';
+import { splitAnswer } from '../shared/answerText';
 import { firstLine } from '../shared/errorText';
-import type { AttributionJsonLike, SectionLens } from './attributionHints';
+import type { Log } from '../shared/log';
+import type { SectionLens } from './attributionHints';
 import { attributionHints } from './attributionHints';
-import { readInspectorSettings } from './inspectorSettings';
-
-const SEPARATOR = /^---answer---[ \t]*\r?$/m;
+import { runExplainWithProgress } from './explainProgress';
+import type { InspectorController } from './inspectorController';
 
 interface Shown {
   readonly uri: string;
@@ -20,7 +18,11 @@ interface Shown {
   readonly lenses: SectionLens[];
 }
 
-export function registerAttributeAnswer(context: vscode.ExtensionContext): void {
+export function registerAttributeAnswer(
+  context: vscode.ExtensionContext,
+  controller: InspectorController,
+  log: Log,
+): void {
   let shown: Shown | null = null;
   const changed = new vscode.EventEmitter<void>();
   const faint = vscode.window.createTextEditorDecorationType({ opacity: '0.55', fontStyle: 'italic' });
@@ -32,6 +34,7 @@ export function registerAttributeAnswer(context: vscode.ExtensionContext): void 
         (l) =>
           new vscode.CodeLens(new vscode.Range(document.positionAt(l.offset), document.positionAt(l.offset)), {
             title: l.title,
+            ...(l.tooltip ? { tooltip: l.tooltip } : {}),
             command: '',
           }),
       );
@@ -49,42 +52,29 @@ export function registerAttributeAnswer(context: vscode.ExtensionContext): void 
       : editor.selection;
     const text = document.getText(selection);
     const base = document.offsetAt(selection.start);
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pa-attribute-'));
     try {
-      const promptFile = path.join(dir, 'prompt.txt');
-      await fs.writeFile(promptFile, text);
-      const args = ['attribute', promptFile, '--format', 'json'];
-      if (!SEPARATOR.test(text)) {
+      const split = splitAnswer(text);
+      let answer: string;
+      if (split) answer = split.answer;
+      else {
         const picked = await vscode.window.showOpenDialog({
           canSelectMany: false,
           openLabel: 'Attribute this answer',
           title: 'The answer to attribute (or add a line ---answer--- and the answer after the prompt)',
         });
         if (!picked?.[0]) return;
-        args.push('--answer', picked[0].fsPath);
+        answer = new TextDecoder().decode(await vscode.workspace.fs.readFile(picked[0]));
       }
-      const settings = readInspectorSettings((key) => vscode.workspace.getConfiguration('promptAttention').get(key));
-      args.push(
-        '--provider',
-        settings.provider,
-        '--dtype',
-        settings.modelDtype,
-        '--cache-dir',
-        context.globalStorageUri.fsPath,
+      const prompt = split ? split.prompt : text;
+      const { worker, choice } = await controller.explainTarget();
+      const outcome = await runExplainWithProgress(
+        'Attributing the answer (leave-one-out ablations)',
+        (onEvent) => worker.attribute({ ...choice, prompt, answer: { text: answer } }, onEvent),
+        log,
+        (message) => controller.showExplainProgress(`Attribute Answer: ${message}`),
       );
-      if (settings.model) args.push('--model', settings.model);
-      await fs.mkdir(context.globalStorageUri.fsPath, { recursive: true });
-      const output = await vscode.window.withProgress(
-        {
-          location: vscode.ProgressLocation.Notification,
-          title: 'Attributing the answer (leave-one-out ablations)',
-          cancellable: true,
-        },
-        (_progress, token) => runCli(path.join(context.extensionPath, 'dist', 'cli.js'), args, token),
-      );
-      if (output === null) return;
-      const result = JSON.parse(output) as AttributionJsonLike;
-      const hints = attributionHints(result, base);
+      if (outcome === null) return;
+      const hints = attributionHints(outcome.value, base);
       shown = { uri: document.uri.toString(), version: document.version, lenses: hints.lenses };
       changed.fire();
       editor.setDecorations(
@@ -97,8 +87,6 @@ export function registerAttributeAnswer(context: vscode.ExtensionContext): void 
       void vscode.window.showInformationMessage(hints.summary);
     } catch (error) {
       void vscode.window.showErrorMessage(`Attribute Answer: ${firstLine(error)}`);
-    } finally {
-      await fs.rm(dir, { recursive: true, force: true });
     }
   };
   context.subscriptions.push(
@@ -117,29 +105,4 @@ export function registerAttributeAnswer(context: vscode.ExtensionContext): void 
     }),
     vscode.commands.registerCommand('promptAttention.attributeAnswer', run),
   );
-}
-
-/** Runs the CLI under the editor's own Node (ELECTRON_RUN_AS_NODE); null when cancelled. */
-export function runCli(cli: string, args: readonly string[], token: vscode.CancellationToken): Promise<string | null> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(
-      process.execPath,
-      [cli, ...args],
-      { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, maxBuffer: 64 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        if (token.isCancellationRequested) resolve(null);
-        else if (error)
-          reject(
-            new Error(
-              stderr
-                .trim()
-                .split('\n')[0]
-                ?.replace(/^prompt-attention \w+: /, '') || error.message,
-            ),
-          );
-        else resolve(stdout);
-      },
-    );
-    token.onCancellationRequested(() => child.kill());
-  });
 }

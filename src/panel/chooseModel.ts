@@ -4,7 +4,7 @@
 // this command too.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { DEFAULT_MODEL_NAME, defaultStoreEnv, discoverModels } from '../engine/inspectApi';
+import { DEFAULT_MODEL_NAME, defaultStoreEnv, discoverModels } from '../worker/modelDiscovery';
 import { firstLine } from '../shared/errorText';
 import type { Log } from '../shared/log';
 import type { ModelPick } from './modelPicks';

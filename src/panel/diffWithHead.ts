@@ -1,17 +1,19 @@
 // The "Prompt Attention: Diff Sections with HEAD" command: the active file at git HEAD (read through the
-// built-in git extension's API) against the working copy, section by section, by the bundled CLI's diff;
-// a CodeLens per working-copy section with its status and the change in tokens and attention.
-import * as fs from 'node:fs/promises';
-import * as os from 'node:os';
+// built-in git extension's API) against the working copy, section by section, in the inspector's worker on
+// its warm model (same settings, trust and log as an inspection); a CodeLens per working-copy section with its
+// status and the change in tokens and attention.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { splitPromptSections } from '../engine/inspectApi';
+import { splitPromptSections } from '../shared/promptSections';
 import { firstLine } from '../shared/errorText';
+import type { Log } from '../shared/log';
 import type { SectionLens } from './attributionHints';
-import { runCli } from './attributeAnswer';
-import { readInspectorSettings } from './inspectorSettings';
-import type { DiffJsonLike } from './sectionDiffHints';
+import { runExplainWithProgress } from './explainProgress';
+import type { InspectorController } from './inspectorController';
 import { sectionDiffHints } from './sectionDiffHints';
+
+/** The embedded model's name, for the counts of a diff run without promptAttention.model. */
+const DEFAULT_MODEL_LABEL = 'pa-mini-llama';
 
 /** The part of the git extension's API (vscode.git, API version 1) this command uses. */
 interface GitRepository {
@@ -46,7 +48,11 @@ async function headVersion(uri: vscode.Uri): Promise<string> {
   }
 }
 
-export function registerDiffWithHead(context: vscode.ExtensionContext): void {
+export function registerDiffWithHead(
+  context: vscode.ExtensionContext,
+  controller: InspectorController,
+  log: Log,
+): void {
   let shown: { uri: string; version: number; lenses: SectionLens[] } | null = null;
   const changed = new vscode.EventEmitter<void>();
   const provider: vscode.CodeLensProvider = {
@@ -57,6 +63,7 @@ export function registerDiffWithHead(context: vscode.ExtensionContext): void {
             (l) =>
               new vscode.CodeLens(new vscode.Range(document.positionAt(l.offset), document.positionAt(l.offset)), {
                 title: l.title,
+                ...(l.tooltip ? { tooltip: l.tooltip } : {}),
                 command: '',
               }),
           )
@@ -68,52 +75,32 @@ export function registerDiffWithHead(context: vscode.ExtensionContext): void {
       void vscode.window.showInformationMessage('Open a prompt file in a git repository to compare it with HEAD.');
       return;
     }
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pa-diff-'));
     try {
       const oldText = await headVersion(document.uri);
       const newText = document.getText();
-      const oldFile = path.join(dir, 'head.txt');
-      const newFile = path.join(dir, 'working.txt');
-      await fs.writeFile(oldFile, oldText);
-      await fs.writeFile(newFile, newText);
-      const settings = readInspectorSettings((key) => vscode.workspace.getConfiguration('promptAttention').get(key));
-      const args = [
-        'diff',
-        oldFile,
-        newFile,
-        '--format',
-        'json',
-        '--provider',
-        settings.provider,
-        '--dtype',
-        settings.modelDtype,
-        '--cache-dir',
-        context.globalStorageUri.fsPath,
-      ];
-      if (settings.model) args.push('--model', settings.model);
-      await fs.mkdir(context.globalStorageUri.fsPath, { recursive: true });
-      const output = await vscode.window.withProgress(
-        {
-          location: vscode.ProgressLocation.Notification,
-          title: 'Comparing the sections with HEAD',
-          cancellable: true,
-        },
-        (_p, token) => runCli(path.join(context.extensionPath, 'dist', 'cli.js'), args, token),
+      if (oldText === newText) {
+        void vscode.window.showInformationMessage('No difference from HEAD.');
+        return;
+      }
+      const { worker, choice } = await controller.explainTarget();
+      const outcome = await runExplainWithProgress(
+        'Comparing the sections with HEAD',
+        (onEvent) => worker.sectionDiff({ ...choice, oldText, newText, answer: null }, onEvent),
+        log,
       );
-      if (output === null) return;
-      if (output.trim() === 'no difference') {
+      if (outcome === null) return;
+      const output = outcome.value;
+      if (output === null) {
         void vscode.window.showInformationMessage('No difference from HEAD.');
         return;
       }
       const sections = splitPromptSections(newText);
-      const hints = sectionDiffHints(JSON.parse(output) as DiffJsonLike, (index) => sections[index]?.start);
+      const hints = sectionDiffHints(output, (index) => sections[index]?.start, choice.model || DEFAULT_MODEL_LABEL);
       shown = { uri: document.uri.toString(), version: document.version, lenses: hints.lenses };
       changed.fire();
       void vscode.window.showInformationMessage(hints.summary);
     } catch (error) {
       void vscode.window.showErrorMessage(`Diff Sections with HEAD: ${firstLine(error)}`);
-    } finally {
-      await fs.rm(dir, { recursive: true, force: true });
     }
   };
   context.subscriptions.push(

@@ -1,22 +1,21 @@
 // What the host keeps of the current inspection: where the text came from (kept in step with edits), and
 // the run's event list, which exports and the replay into a reloaded webview fold over. No `vscode` import.
 import type {
-  CostSummary,
   HostMessage,
   InspectionEvent,
-  InspectionEventOf,
   InspectionHeader,
   InspectionResult,
   InspectionSummary,
-  LayerAttention,
-  SourceInfo,
   TokenInfo,
 } from '../shared/protocol';
+import { emptyResult, finishResult, foldEvent, type PartialResult } from '../shared/resultFold';
 
 export class InspectionRecord {
   /** The run's events as the panel got them (progress aside); everything else is a fold over this list. */
   readonly events: InspectionEvent[] = [];
   stale = false;
+  /** The fold of `events` (shared/resultFold.ts), kept in step with them. */
+  private folded: PartialResult = emptyResult;
 
   constructor(
     readonly requestId: number,
@@ -28,44 +27,30 @@ export class InspectionRecord {
 
   /** Keeps an event of this run (progress is transient and not kept). */
   add(event: InspectionEvent): void {
-    if (event.requestId === this.requestId && event.kind !== 'progress') this.events.push(event);
+    if (event.requestId !== this.requestId || event.kind === 'progress') return;
+    this.events.push(event);
+    this.folded = foldEvent(this.folded, event);
   }
 
   get header(): InspectionHeader | undefined {
-    return this.last('header')?.header;
+    return this.folded.header;
   }
 
   get summary(): InspectionSummary | undefined {
-    return this.last('summary')?.summary;
+    return this.folded.summary;
   }
 
   get error(): string | undefined {
-    return this.last('error')?.message;
+    return this.folded.error;
   }
 
   result(): InspectionResult | null {
-    const header = this.header;
-    const summary = this.summary;
-    if (!header || !summary) return null;
-    const source: SourceInfo = this.last('source')?.source ?? { label: '', offset: this.offset };
-    const cost: CostSummary | undefined = this.last('cost')?.cost;
-    const layers: LayerAttention[] = [];
-    for (const e of this.events) if (e.kind === 'layer') layers.push(e.layer);
-    layers.sort((a, b) => a.layer - b.layer);
-    return { ...header, source, ...(cost ? { cost } : {}), layers, summary };
+    return finishResult(this.folded, { label: '', offset: this.offset });
   }
 
   /** The messages that bring a fresh webview to the same point: the events again, then the stale flag. */
   replay(): HostMessage[] {
     return [...this.events, ...(this.stale ? [{ kind: 'stale', stale: true } as const] : [])];
-  }
-
-  private last<K extends InspectionEvent['kind']>(kind: K): InspectionEventOf<K> | undefined {
-    for (let i = this.events.length - 1; i >= 0; i--) {
-      const e = this.events[i];
-      if (e.kind === kind) return e as InspectionEventOf<K>;
-    }
-    return undefined;
   }
 
   /**

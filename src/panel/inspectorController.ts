@@ -3,21 +3,29 @@
 // editor, and answers export and re-run requests.
 import * as vscode from 'vscode';
 import * as path from 'node:path';
-import type { InspectHandle } from '../engine/inspectApi';
-import type { CostSummary, HostMessage, InspectionEvent, WebviewToHostMessage } from '../shared/protocol';
+import type { InspectHandle } from '../shared/inspectContract';
+import type { CostSummary, HostMessage, InspectionEvent, PanelCommand, WebviewToHostMessage } from '../shared/protocol';
+import { type AttentionRowReply, rowUnavailable } from '../shared/attentionRowRequest';
 import { firstLine } from '../shared/errorText';
+import type { ExplainModelChoice } from '../shared/explainReport';
 import type { Log } from '../shared/log';
 import { InspectorWorker } from '../worker/inspectorWorker';
+import { AnswerStripHost } from './answerStripHost';
 import { Disposable } from '../util/disposable';
 import { DownloadProgress } from './downloadProgress';
 import { EditorDecorations } from './editorDecorations';
 import { exportInspection } from './exportInspection';
 import { InspectionRecord, tokenAtOffset } from './inspectionRecord';
+import { CHOOSE_MODEL_COMMAND } from './chooseModel';
 import { InspectorPanel } from './inspectorPanel';
-import { panelCostSummary } from './panelCost';
+import { storedHubToken } from './hubToken';
 import { readInspectorSettings, type InspectorSettings } from './inspectorSettings';
 import { applyWorkspaceTrust, restrictedInSettingsFile, type RestrictedKey } from './workspaceTrust';
 import { isInspectorPanelState } from '../shared/panelState';
+
+/** The cost summary of an inspected text (the cost features lend it, counted in their tokenizer worker).
+ * Rejects when the target's counts cannot be made; the controller logs it and the panel omits the cost section. */
+export type PanelCostSource = (text: string) => Promise<CostSummary>;
 
 export class InspectorController extends Disposable {
   private panel: InspectorPanel | undefined;
@@ -30,24 +38,39 @@ export class InspectorController extends Disposable {
   private trustNoticeShown: string | undefined;
   private readonly decorations = this._register(new EditorDecorations());
   private readonly download = new DownloadProgress(() => void this.onWebviewMessage({ type: 'cancel' }));
+  /** The answer strip's host side: generate, stop, attribute a span. */
+  private readonly answerStrip: AnswerStripHost = new AnswerStripHost(
+    {
+      current: () => {
+        const record = this.record;
+        const header = record?.header;
+        return record && header ? { requestId: record.requestId, header } : null;
+      },
+      explainTarget: () => this.explainTarget(),
+      post: (message) => this.post(message),
+    },
+    { info: (m) => this.log.info(m), warn: (m) => this.log.warn(m), error: (m, e) => this.log.error(m, e) },
+  );
   /** Whether the last run was "Inspect as Chat", so a re-run keeps it. */
   private lastChat = false;
+  /** The cursor offset of the last Inspect Around the Cursor (a re-run keeps its window). */
+  private lastAround: number | undefined;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
     private readonly log: Log,
+    private readonly costFor: PanelCostSource,
   ) {
     super();
     this._register(vscode.workspace.onDidChangeTextDocument((e) => this.onEdit(e)));
     this._register(vscode.window.onDidChangeTextEditorSelection((e) => this.onCursor(e)));
     this._register({ dispose: () => this.disposeWorker() });
+    this._register({ dispose: () => this.answerStrip.dispose() });
   }
 
   /** The command: the selection, or the whole document when the selection is empty; `chat` for Inspect as Chat. */
   async inspectActiveEditor(chat = false): Promise<void> {
-    // With the panel focused there is no active text editor: use the one visible editor, if that is unambiguous.
-    const visible = vscode.window.visibleTextEditors;
-    const editor = vscode.window.activeTextEditor ?? (visible.length === 1 ? visible[0] : undefined);
+    const editor = this.targetEditor();
     if (!editor) {
       void vscode.window.showErrorMessage(
         'Prompt Attention: open a prompt in an editor first (or select the text to inspect).',
@@ -59,6 +82,53 @@ export class InspectorController extends Disposable {
     const range = sel.isEmpty ? new vscode.Range(doc.positionAt(0), doc.positionAt(doc.getText().length)) : sel;
     this.ensurePanel().reveal();
     await this.run(doc, doc.offsetAt(range.start), doc.offsetAt(range.end) - doc.offsetAt(range.start), chat);
+  }
+
+  /**
+   * The worker and the model choice for Attribute Answer and Diff Sections: the inspector's own warm worker,
+   * under the same settings (hubEndpoint included), workspace-trust filter and log.
+   */
+  async explainTarget(): Promise<{ readonly worker: InspectorWorker; readonly choice: ExplainModelChoice }> {
+    const settings = await this.settings();
+    const hubToken = await storedHubToken(this.context.secrets);
+    await vscode.workspace.fs
+      .createDirectory(this.context.globalStorageUri)
+      .then(undefined, (error: unknown) =>
+        this.log.warn(`Cannot create ${this.context.globalStorageUri.fsPath}: ${firstLine(error)}`),
+      );
+    return {
+      worker: this.ensureWorker(settings, hubToken),
+      choice: { model: settings.model, provider: settings.provider, dtype: settings.modelDtype },
+    };
+  }
+
+  /** A line in the open panel's answer strip (Attribute Answer's progress from the editor); none without a panel. */
+  showExplainProgress(message: string): void {
+    const record = this.record;
+    if (record) this.post({ kind: 'answer', requestId: record.requestId, event: 'attributing', message });
+  }
+
+  /**
+   * Inspect Around the Cursor: the whole document, and when it is longer than the model's context, the window
+   * of tokens centred on the selection's middle (or the cursor) instead of its start.
+   */
+  async inspectAroundCursor(): Promise<void> {
+    const editor = this.targetEditor();
+    if (!editor) {
+      void vscode.window.showErrorMessage('Prompt Attention: open a prompt in an editor and put the cursor in it.');
+      return;
+    }
+    const doc = editor.document;
+    const sel = editor.selection;
+    const around = Math.floor((doc.offsetAt(sel.start) + doc.offsetAt(sel.end)) / 2);
+    this.ensurePanel().reveal();
+    await this.run(doc, 0, doc.getText().length, false, around);
+  }
+
+  /** With the panel focused there is no active text editor: the one visible editor, if that is unambiguous. */
+  private targetEditor(): vscode.TextEditor | undefined {
+    const visible = vscode.window.visibleTextEditors;
+    return vscode.window.activeTextEditor ?? (visible.length === 1 ? visible[0] : undefined);
   }
 
   /** The serializer: takes over a panel restored after a window reload and re-runs its inspection. */
@@ -95,7 +165,7 @@ export class InspectorController extends Disposable {
     return panel;
   }
 
-  private post(message: HostMessage): void {
+  private post(message: HostMessage | AttentionRowReply): void {
     this.panel?.post(message);
   }
 
@@ -121,8 +191,9 @@ export class InspectorController extends Disposable {
     return readInspectorSettings(trust.get);
   }
 
-  private ensureWorker(settings: InspectorSettings): InspectorWorker {
-    const key = `${settings.idleTimeoutMs}|${settings.hubEndpoint ?? ''}`;
+  /** A new token or endpoint starts a new worker (the token travels in its workerData). */
+  private ensureWorker(settings: InspectorSettings, hubToken: string | undefined): InspectorWorker {
+    const key = `${settings.idleTimeoutMs}|${settings.hubEndpoint ?? ''}|${hubToken ?? ''}`;
     if (this.worker && this.workerKey === key) return this.worker;
     this.disposeWorker();
     const ext = this.context.extensionPath;
@@ -132,6 +203,7 @@ export class InspectorController extends Disposable {
       cacheDir: this.context.globalStorageUri.fsPath,
       idleTimeoutMs: settings.idleTimeoutMs,
       ...(settings.hubEndpoint ? { hubEndpoint: settings.hubEndpoint } : {}),
+      ...(hubToken ? { hubToken } : {}),
       log: this.log,
     });
     this.workerKey = key;
@@ -144,8 +216,15 @@ export class InspectorController extends Disposable {
     this.worker = undefined;
   }
 
-  private async run(doc: vscode.TextDocument, offset: number, length: number, chat = false): Promise<void> {
+  private async run(
+    doc: vscode.TextDocument,
+    offset: number,
+    length: number,
+    chat = false,
+    around?: number,
+  ): Promise<void> {
     this.lastChat = chat;
+    this.lastAround = around;
     const userMessage = vscode.workspace.getConfiguration('promptAttention').get<string>('chat.userMessage') ?? '';
     const panel = this.ensurePanel();
     this.handle?.cancel();
@@ -153,6 +232,7 @@ export class InspectorController extends Disposable {
     this.decorations.clear();
     panel.clearQueue();
     const settings = await this.settings();
+    const hubToken = await storedHubToken(this.context.secrets);
     const requestId = ++this.requestCounter;
     const text = doc.getText(new vscode.Range(doc.positionAt(offset), doc.positionAt(offset + length)));
     const record = new InspectionRecord(requestId, doc.uri.toString(), offset, length);
@@ -167,7 +247,7 @@ export class InspectorController extends Disposable {
     };
     emit({ kind: 'source', requestId, source: { label, uri: doc.uri.toString(), offset } });
     emit({ kind: 'progress', requestId, stage: 'load' });
-    costFor(text).then(
+    this.costFor(text).then(
       (cost) => emit({ kind: 'cost', requestId, cost }),
       (error: unknown) => this.log.error('The panel has no cost section: the cost summary failed', error),
     );
@@ -177,7 +257,7 @@ export class InspectorController extends Disposable {
       .then(undefined, (error: unknown) =>
         this.log.warn(`Cannot create ${this.context.globalStorageUri.fsPath}: ${firstLine(error)}`),
       );
-    const handle = this.ensureWorker(settings).inspect(
+    const handle = this.ensureWorker(settings, hubToken).inspect(
       {
         requestId,
         text,
@@ -186,6 +266,7 @@ export class InspectorController extends Disposable {
         maxCharacters: settings.maxCharacters,
         maxTokens: settings.maxTokens,
         window: settings.window,
+        ...(around !== undefined ? { around } : {}),
         ...(chat ? { chat: { userMessage: String(userMessage) } } : {}),
         dtype: settings.modelDtype,
       },
@@ -225,7 +306,7 @@ export class InspectorController extends Disposable {
         try {
           if (record?.uri) {
             const doc = await vscode.workspace.openTextDocument(vscode.Uri.parse(record.uri));
-            await this.run(doc, record.offset, record.length, this.lastChat);
+            await this.run(doc, record.offset, record.length, this.lastChat, this.lastAround);
           } else {
             await this.inspectActiveEditor(this.lastChat);
           }
@@ -238,6 +319,22 @@ export class InspectorController extends Disposable {
       case 'focus':
         this.onPanelFocus(message.index, message.attended, message.reveal === true);
         return;
+      case 'generate':
+        void this.answerStrip.generate(message);
+        return;
+      case 'stop-generation':
+        this.answerStrip.stop();
+        return;
+      case 'attribute-span':
+        void this.answerStrip.attributeSpan(message);
+        return;
+      case 'command':
+        await this.runPanelCommand(message.command);
+        return;
+      case 'attention-row': {
+        this.post(this.worker ? await this.worker.attentionRow(message) : rowUnavailable(message));
+        return;
+      }
       case 'export': {
         const outcome = await exportInspection(this.context, message, record?.result() ?? null, this.log);
         this.post({
@@ -248,6 +345,19 @@ export class InspectorController extends Disposable {
         });
         return;
       }
+    }
+  }
+
+  /** A panel button: the model picker (registered by the model picker), the settings, or a window at the cursor. */
+  private async runPanelCommand(command: PanelCommand): Promise<void> {
+    try {
+      if (command === 'choose-model') await vscode.commands.executeCommand(CHOOSE_MODEL_COMMAND);
+      else if (command === 'open-settings')
+        await vscode.commands.executeCommand('workbench.action.openSettings', 'promptAttention');
+      else await this.inspectAroundCursor();
+    } catch (error) {
+      this.log.error(`The panel's ${command} action failed`, error);
+      void vscode.window.showErrorMessage(`Prompt Attention: ${firstLine(error)}`);
     }
   }
 
@@ -296,7 +406,8 @@ export class InspectorController extends Disposable {
   }
 }
 
-/** Restricted values set in the workspace's settings files (each folder's .vscode/settings.json, the .code-workspace). */
+/** Restricted values set in the workspace's settings files (each folder's .vscode/settings.json, the
+ * .code-workspace). */
 async function workspaceRestrictedValues(): Promise<Partial<Record<RestrictedKey, unknown>>> {
   const folders = (vscode.workspace.workspaceFolders ?? []).map((f) =>
     vscode.Uri.joinPath(f.uri, '.vscode', 'settings.json'),
@@ -318,10 +429,4 @@ function sourceLabel(doc: vscode.TextDocument, offset: number, length: number): 
   const first = doc.positionAt(offset).line + 1;
   const last = doc.positionAt(offset + length).line + 1;
   return first === last ? `${name}:${first}` : `${name}:${first}–${last}`;
-}
-
-/** Rejects when the target's counts cannot be made; the caller logs it and the panel omits the cost section. */
-function costFor(text: string): Promise<CostSummary> {
-  const config = vscode.workspace.getConfiguration('promptAttention.cost');
-  return panelCostSummary(text, (key) => config.get(key));
 }

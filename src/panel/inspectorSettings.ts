@@ -1,8 +1,7 @@
 // The promptAttention.* settings the inspector reads, with bounds; the defaults come from package.json. The
 // getter keeps this free of `vscode` so it can be tested.
 import type { ExecutionProviderSetting } from '../shared/protocol';
-import type { ModelDtype, TokenWindow } from '../engine/inspectApi';
-import { isModelDtype } from '../engine/inspectApi';
+import { isModelDtype, type ModelDtype, type TokenWindow } from '../shared/inspectContract';
 import { numberDefault } from '../shared/settingDefaults';
 
 export interface InspectorSettings {

@@ -1,8 +1,8 @@
 // The items of Prompt Attention: Choose Model…: one per discovered model, its name as the label, where it
 // comes from as the description, and architecture, size, quantization and context as the detail; the model
 // the user settings name now is marked. Pure (no `vscode`), so the wording is tested without VS Code.
-import type { DiscoveredModel, DiscoveredSource } from '../engine/inspectApi';
-import { GGUF_ARCHITECTURES } from '../engine/inspectApi';
+import type { DiscoveredModel, DiscoveredSource } from '../worker/modelDiscovery';
+import { GGUF_ARCHITECTURES } from '../worker/modelDiscovery';
 import { formatBytes, formatCount } from '../shared/format';
 
 export interface ModelPick {

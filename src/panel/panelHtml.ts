@@ -2,6 +2,7 @@
 // extension's own folders), the bundle and CSS from dist/. No `vscode` import, so the browser test can
 // load exactly this page.
 import { randomBytes } from 'node:crypto';
+import { htmlPage } from '../shared/htmlPage';
 
 export interface PanelHtmlParts {
   /** webview.cspSource */
@@ -28,19 +29,9 @@ export function panelCsp(cspSource: string, nonce: string): string {
 const attr = (value: string): string => value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
 
 export function buildPanelHtml(parts: PanelHtmlParts): string {
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${attr(panelCsp(parts.cspSource, parts.nonce))}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="stylesheet" href="${attr(parts.styleUri)}">
-<title>Attention</title>
-</head>
-<body>
-<div id="app"></div>
-<script nonce="${attr(parts.nonce)}" src="${attr(parts.scriptUri)}"></script>
-</body>
-</html>
-`;
+  return htmlPage({
+    csp: attr(panelCsp(parts.cspSource, parts.nonce)),
+    head: [`<link rel="stylesheet" href="${attr(parts.styleUri)}">`, '<title>Attention</title>'],
+    body: ['<div id="app"></div>', `<script nonce="${attr(parts.nonce)}" src="${attr(parts.scriptUri)}"></script>`],
+  });
 }

@@ -1,6 +1,7 @@
 // One self-contained, offline HTML file with the inspector UI: the webview bundle and CSS inlined, the result
 // embedded as JSON in a non-executed script block, and a CSP that allows inline code only and no network.
 import { createHash } from 'node:crypto';
+import { htmlPage } from '../shared/htmlPage';
 import type { InspectionResult } from '../shared/protocol';
 import { encodeInspectionResult } from '../shared/resultCodec';
 
@@ -55,21 +56,18 @@ export function buildReportHtml(result: InspectionResult, assets: ReportAssets):
   const script = escapeRawText(stripSourceMaps(assets.webviewJs), 'script').replace(/\r\n?/g, '\n');
   const style = escapeRawText(stripSourceMaps(assets.webviewCss), 'style').replace(/\r\n?/g, '\n');
   const title = `Prompt Attention — ${result.source.label || 'report'}`;
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${reportCsp(script, style)}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="prompt-attention">
-<title>${escapeHtml(title)}</title>
-<style>${style}</style>
-</head>
-<body class="pa-report">
-<div id="app"></div>
-<script type="application/json" id="${REPORT_DATA_ID}">${data}</script>
-<script>${script}</script>
-</body>
-</html>
-`;
+  return htmlPage({
+    csp: reportCsp(script, style),
+    head: [
+      '<meta name="generator" content="prompt-attention">',
+      `<title>${escapeHtml(title)}</title>`,
+      `<style>${style}</style>`,
+    ],
+    bodyClass: 'pa-report',
+    body: [
+      '<div id="app"></div>',
+      `<script type="application/json" id="${REPORT_DATA_ID}">${data}</script>`,
+      `<script>${script}</script>`,
+    ],
+  });
 }

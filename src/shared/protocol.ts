@@ -1,5 +1,6 @@
 // The one protocol module: the inspection result's shape, the inspection event stream (engine → worker →
 // host → webview) and the typed messages between the extension host and the webview. No `vscode` import.
+import type { AttentionRowReply, AttentionRowRequest } from './attentionRowRequest';
 
 /** One token with its [start, end) UTF-16 span in the inspected text; text === input.slice(start, end). */
 export interface TokenInfo {
@@ -58,6 +59,8 @@ export interface ModelSummary {
   readonly provider: ExecutionProviderName;
   /** One line, present when the requested provider could not start and CPU ran instead. */
   readonly fallbackReason?: string;
+  /** The provider setting the run asked for: under `auto` a CPU fallback is normal (no warning). */
+  readonly requestedProvider?: ExecutionProviderSetting;
   readonly card?: ModelCardSummary;
   /** The ONNX file that ran, relative to the model folder (e.g. onnx/model_q4.onnx). */
   readonly file?: string;
@@ -85,6 +88,7 @@ export interface NextToken {
  * - 'dense-u8': k === n, weights[r * n + key].
  * - 'topk-u8': the k strongest keys of each row, strongest first, indices[r * k + j]; 0xffff pads short rows.
  * A weight is weights[..] / 255 * rowScale[r] (rowScale is the row's maximum weight).
+ * k = 0 ('topk-u8' with weights, indices and rowScale empty): not computed; exact rows come on request.
  */
 export interface AttentionRows {
   readonly encoding: 'dense-u8' | 'topk-u8';
@@ -148,22 +152,42 @@ export interface SourceInfo {
   readonly offset: number;
 }
 
-/** Context-cost figures for one target; null where the target's architecture is not public. */
-export interface CostSummary {
-  readonly target: string;
-  readonly targetName: string;
-  readonly tokens: number;
+/** The cost model's figures a summary carries (src/cost/costModel.ts's CostFigures extends them); null where
+ * the target's architecture (or price) is not public. */
+export interface CostSummaryFigures {
   readonly contextWindow: number;
+  /** tokens / contextWindow (1 = full; above 1 = over). */
   readonly contextShare: number;
   readonly attentionScores: number | null;
   readonly attentionScoresCausal: number | null;
   readonly attentionFlops: number | null;
   readonly linearFlops: number | null;
   readonly kvCacheBytes: number | null;
+  /** In the preset's currency unit (US dollars for the built-ins). */
   readonly price: number | null;
+}
+
+/** Context-cost figures for one target. */
+export interface CostSummary extends CostSummaryFigures {
+  readonly target: string;
+  readonly targetName: string;
+  readonly tokens: number;
   readonly warnings: readonly string[];
   /** false when the count comes from the closest public tokenizer (Claude, Gemini): shown with "≈". */
   readonly exact?: boolean;
+  /** The target's tokenizer, e.g. "Llama 3 BPE, 128k". */
+  readonly tokenizer?: string;
+  /**
+   * The target's tokens per section of the text, the sections of the CodeLens and of the panel's Sections card
+   * (coverSections in shared/promptSections.ts), in order: the counts the editor's CodeLens show.
+   */
+  readonly sections?: readonly SectionCount[];
+}
+
+export interface SectionCount {
+  readonly start: number;
+  readonly end: number;
+  readonly tokens: number;
 }
 
 /** What the engine knows when tokenizing is done: the model and the tokens of the inspected text. */
@@ -183,6 +207,16 @@ export interface InspectionResult extends InspectionHeader {
 }
 
 // ---- The inspection event stream: engine → worker → host → webview, unchanged at every crossing -----
+
+/** Whether a fallback is worth a warning: only when the user asked for a GPU provider by name. */
+export function fallbackIsWarning(model: Pick<ModelSummary, 'fallbackReason' | 'requestedProvider'>): boolean {
+  return (
+    model.fallbackReason !== undefined &&
+    model.requestedProvider !== undefined &&
+    model.requestedProvider !== 'auto' &&
+    model.requestedProvider !== 'cpu'
+  );
+}
 
 /** Every kind of inspection event; the union and its guards below are derived from this list. */
 export const INSPECTION_EVENT_KINDS = ['progress', 'header', 'layer', 'summary', 'cost', 'source', 'error'] as const;
@@ -278,8 +312,73 @@ export interface ReplyMessage {
   readonly message?: string;
 }
 
-export const HOST_MESSAGE_KINDS = [...INSPECTION_EVENT_KINDS, 'stale', 'focus-token', 'reply'] as const;
-export type HostMessage = InspectionEvent | PanelNotice | ReplyMessage;
+/** One answer token as it is generated, with its attention rows (per layer, heads × keys, transferred). */
+export interface AnswerTokenRows {
+  readonly index: number;
+  readonly id: number;
+  /** What the token adds to the answer's text, at [start, end) of the text so far. */
+  readonly text: string;
+  readonly start: number;
+  readonly end: number;
+  readonly keys: number;
+  readonly rows: readonly Float32Array[];
+}
+
+/**
+ * The answer strip: the answer the model writes after the inspected prompt, streamed token by token. Each
+ * token brings its attention rows (per layer, heads × keys over the prompt and the answer up to it).
+ */
+export type AnswerMessage =
+  | { readonly kind: 'answer'; readonly requestId: number; readonly event: 'start'; readonly maxTokens: number }
+  | {
+      readonly kind: 'answer';
+      readonly requestId: number;
+      readonly event: 'token';
+      readonly token: AnswerTokenRows;
+    }
+  /** Attributing a selected span of the answer to the prompt's sections: a numbered step. */
+  | { readonly kind: 'answer'; readonly requestId: number; readonly event: 'attributing'; readonly message: string }
+  /** The span's attribution: per prompt section (by its start), what the span owes it; or why it failed. */
+  | {
+      readonly kind: 'answer';
+      readonly requestId: number;
+      readonly event: 'attribution';
+      readonly span: { readonly start: number; readonly end: number; readonly text: string };
+      readonly sections: readonly {
+        readonly start: number;
+        readonly logProbDelta: number;
+        /** The effect in words ("the answer becomes 3.20 nats (24×) less likely without it"). */
+        readonly words: string;
+        readonly disagreement: string | null;
+      }[];
+      /** The faithfulness check's verdict and the model, in words. */
+      readonly verdict: string;
+      readonly passed: boolean;
+    }
+  | {
+      readonly kind: 'answer';
+      readonly requestId: number;
+      readonly event: 'attribution-failed';
+      readonly error: string;
+    }
+  /** The answer is over: complete, stopped by the user, or failed (`error`, one line). */
+  | {
+      readonly kind: 'answer';
+      readonly requestId: number;
+      readonly event: 'end';
+      readonly stopped?: boolean;
+      readonly error?: string;
+    };
+
+export const HOST_MESSAGE_KINDS = [
+  ...INSPECTION_EVENT_KINDS,
+  'stale',
+  'focus-token',
+  'reply',
+  'answer',
+  'attention-row',
+] as const;
+export type HostMessage = InspectionEvent | PanelNotice | ReplyMessage | AnswerMessage | AttentionRowReply;
 
 const hostKinds: ReadonlySet<string> = new Set(HOST_MESSAGE_KINDS);
 
@@ -312,8 +411,24 @@ export type WebviewToHostMessage =
       readonly attended: readonly AttendedToken[];
       readonly reveal?: boolean;
     }
+  /** The model continues the inspected prompt by at most maxTokens tokens (the answer strip). */
+  | { readonly type: 'generate'; readonly maxTokens: number; readonly temperature: number; readonly seed: number }
+  | { readonly type: 'stop-generation' }
+  /** Attribute the answer's characters start..end to the prompt's sections (a selection in the strip). */
+  | { readonly type: 'attribute-span'; readonly start: number; readonly end: number }
   /** PNG comes as a data: URL from the canvas; json and html are built by the host from its result. */
-  | { readonly type: 'export'; readonly requestId: number; readonly kind: ExportKind; readonly pngDataUrl?: string };
+  | { readonly type: 'export'; readonly requestId: number; readonly kind: ExportKind; readonly pngDataUrl?: string }
+  /** A banner's or a note's action button: the host runs the matching VS Code command. */
+  | { readonly type: 'command'; readonly command: PanelCommand }
+  /** One exact attention row, answered by an AttentionRowReply (attentionRowRequest.ts). */
+  | AttentionRowRequest;
+
+/**
+ * What a panel button may ask the host to do: choose-model runs promptAttention.chooseModel, open-settings opens
+ * the extension's settings, inspect-around inspects the model's context centred on the editor's cursor.
+ */
+export const PANEL_COMMANDS = ['choose-model', 'open-settings', 'inspect-around'] as const;
+export type PanelCommand = (typeof PANEL_COMMANDS)[number];
 
 /** Every webview message type; shared/webviewMessages.ts validates each one field by field. */
 export const WEBVIEW_MESSAGE_TYPES = [
@@ -322,4 +437,9 @@ export const WEBVIEW_MESSAGE_TYPES = [
   'rerun',
   'focus',
   'export',
+  'generate',
+  'stop-generation',
+  'attribute-span',
+  'command',
+  'attention-row',
 ] as const satisfies readonly WebviewToHostMessage['type'][];

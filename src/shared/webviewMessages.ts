@@ -1,7 +1,15 @@
 // Full validation of what the webview posts to the host: the type and every field, nothing more. A webview
 // runs untrusted text (the prompt) through the DOM, so the host accepts only well-formed messages and
 // logs the rest. No `vscode` import.
-import { WEBVIEW_MESSAGE_TYPES, type AttendedToken, type ExportKind, type WebviewToHostMessage } from './protocol';
+import { parseAttentionRowRequest } from './attentionRowRequest';
+import {
+  PANEL_COMMANDS,
+  WEBVIEW_MESSAGE_TYPES,
+  type AttendedToken,
+  type ExportKind,
+  type PanelCommand,
+  type WebviewToHostMessage,
+} from './protocol';
 
 const EXPORT_KINDS: readonly ExportKind[] = ['png', 'json', 'html'];
 /** Far above any real prompt's tokens; a larger index is not one of ours. */
@@ -24,7 +32,15 @@ const allowedKeys: Readonly<Record<WebviewToHostMessage['type'], readonly string
   rerun: ['type', 'requestId'],
   focus: ['type', 'index', 'attended', 'reveal'],
   export: ['type', 'requestId', 'kind', 'pngDataUrl'],
+  generate: ['type', 'maxTokens', 'temperature', 'seed'],
+  'stop-generation': ['type'],
+  'attribute-span': ['type', 'start', 'end'],
+  command: ['type', 'command'],
+  'attention-row': ['type', 'requestId', 'inspection', 'layer', 'head', 'query'],
 };
+
+/** The answer strip asks for at most this many tokens. */
+const MAX_GENERATE = 4096;
 
 function isAttended(v: unknown): v is AttendedToken {
   if (!isRecord(v) || Object.keys(v).some((k) => k !== 'index' && k !== 'weight')) return false;
@@ -43,7 +59,23 @@ export function parseWebviewMessage(value: unknown): WebviewToHostMessage | stri
   switch (t) {
     case 'ready':
     case 'cancel':
+    case 'stop-generation':
       return { type: t };
+    case 'attribute-span': {
+      const { start, end } = value;
+      if (!isIndex(start) || !isIndex(end) || end <= start)
+        return 'attribute-span: start and end must be 0 ≤ start < end';
+      return { type: t, start, end };
+    }
+    case 'generate': {
+      const { maxTokens, temperature, seed } = value;
+      if (!Number.isInteger(maxTokens) || (maxTokens as number) < 1 || (maxTokens as number) > MAX_GENERATE)
+        return `generate: maxTokens must be an integer from 1 to ${MAX_GENERATE}`;
+      if (typeof temperature !== 'number' || !(temperature >= 0 && temperature <= 10))
+        return 'generate: temperature must be a number from 0 to 10';
+      if (!isRequestId(seed)) return 'generate: seed must be a non-negative integer';
+      return { type: t, maxTokens: maxTokens as number, temperature, seed };
+    }
     case 'rerun':
       return isRequestId(value.requestId)
         ? { type: t, requestId: value.requestId }
@@ -64,5 +96,11 @@ export function parseWebviewMessage(value: unknown): WebviewToHostMessage | stri
         return 'export: pngDataUrl must be a string';
       return { type: t, requestId, kind: kind as ExportKind, ...(pngDataUrl !== undefined ? { pngDataUrl } : {}) };
     }
+    case 'command':
+      return (PANEL_COMMANDS as readonly unknown[]).includes(value.command)
+        ? { type: t, command: value.command as PanelCommand }
+        : `command: must be one of ${PANEL_COMMANDS.join(', ')}`;
+    case 'attention-row':
+      return parseAttentionRowRequest(value);
   }
 }

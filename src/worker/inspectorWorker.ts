@@ -1,13 +1,36 @@
 // Host-side owner of the engine worker thread. The host never blocks: everything heavy happens in the
-// worker. One inspection at a time (a new one cancels the previous), crash → one-line error event to the active
-// listener and a fresh worker on the next request, idle → the worker (and its warm sessions) is released.
+// worker. Requests go through the shared request/reply mechanism (shared/requestReply.ts): one inspection at a
+// time (a new one cancels the previous), attributions and section diffs queued behind it on the same warm
+// model; crash → a one-line error to every caller waiting and a fresh worker on the next request, idle → the
+// worker (and its warm sessions) is released.
 import { Worker } from 'node:worker_threads';
 import type { InspectHandle, InspectRequest } from '../engine/inspectApi';
 import type { InspectionEventSink } from '../shared/protocol';
+import type {
+  AnswerTokenEvent,
+  AttributeJson,
+  AttributeParams,
+  DiffJson,
+  DiffParams,
+  ExplainEvent,
+  GenerateParams,
+  GenerateReply,
+} from '../shared/explainReport';
+import type { AttentionRowReply, AttentionRowRequest } from '../shared/attentionRowRequest';
+import { rowUnavailable } from '../shared/attentionRowRequest';
 import { Disposable } from '../util/disposable';
 import { firstLine } from '../shared/errorText';
 import { silentLog, type Log } from '../shared/log';
-import type { HostToWorker, WorkerConfig, WorkerToHost } from './workerProtocol';
+import { MessageHandler, RequestFailed, type Call, type Envelope, type Request } from '../shared/requestReply';
+import {
+  ATTENTION_ROW,
+  ATTRIBUTE,
+  GENERATE,
+  INSPECT,
+  SECTION_DIFF,
+  type TestHook,
+  type WorkerConfig,
+} from './workerProtocol';
 
 export interface InspectorWorkerOptions {
   /** dist/worker.js (or a .ts file under tsx in tests). */
@@ -18,6 +41,8 @@ export interface InspectorWorkerOptions {
   readonly cacheDir: string;
   readonly idleTimeoutMs: number;
   readonly hubEndpoint?: string;
+  /** The Hub token from the extension's SecretStorage (never logged). */
+  readonly hubToken?: string;
   /** Tests only: lets the worker honour a simulated crash. */
   readonly testHooks?: boolean;
   /** Where crashes go with their stack (default: nowhere). */
@@ -31,11 +56,18 @@ const TOKENIZE_TIMEOUT_MS = 10_000;
 interface ActiveInspection {
   readonly requestId: number;
   readonly listener: InspectionEventSink;
-  readonly settle: () => void;
+  readonly call: Call<null>;
+}
+
+/** An attribution or a diff in flight: its progress listener and how to stop it. */
+export interface ExplainHandle<T> {
+  readonly result: Promise<T>;
+  cancel(): void;
 }
 
 export class InspectorWorker extends Disposable {
   private worker: Worker | null = null;
+  private handler: MessageHandler | null = null;
   private active: ActiveInspection | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
   /** Armed while the worker tokenizes: tokenization is synchronous, so a runaway regex blocks the thread. */
@@ -54,97 +86,130 @@ export class InspectorWorker extends Disposable {
   inspect(request: InspectRequest, listener: InspectionEventSink): InspectHandle {
     if (this.isDisposed) throw new Error('InspectorWorker is disposed');
     this.cancelActive();
-    this.clearIdleTimer();
-    let settle: () => void = () => undefined;
-    const finished = new Promise<void>((resolve) => (settle = resolve));
-    const active: ActiveInspection = { requestId: request.requestId, listener, settle };
-    this.active = active;
-    this.send({ type: 'inspect', request });
-    this.worker?.ref(); // keep the process alive while an inspection runs, not while idle
-    return {
-      finished,
-      cancel: () => {
-        if (this.active === active) this.cancelActive();
+    const handler = this.ensureHandler();
+    let active: ActiveInspection | null = null;
+    const call = handler.request(INSPECT, request, {
+      onEvent: (event) => {
+        if (this.worker) this.watchTokenize(this.worker, event.kind === 'progress' && event.stage === 'tokenize');
+        if (active && this.active === active && event.requestId === request.requestId) listener(event);
       },
-    };
+    });
+    active = { requestId: request.requestId, listener, call };
+    this.active = active;
+    const current = active;
+    const finished = this.track(call.reply).then(
+      () => undefined,
+      (error: unknown) => {
+        // The worker stopped (crash, tokenize watchdog): the listener hears it as the inspection's error.
+        if (this.active === current && error instanceof RequestFailed && !error.cancelled)
+          listener({ kind: 'error', requestId: request.requestId, message: error.message });
+      },
+    );
+    void finished.then(() => {
+      if (this.active === current) this.active = null;
+    });
+    return { finished, cancel: () => this.active === current && this.cancelActive() };
+  }
+
+  /** Attributes an answer to the prompt's sections in the worker, on the warm model. */
+  attribute(params: AttributeParams, onEvent: (event: ExplainEvent) => void): ExplainHandle<AttributeJson> {
+    return this.explain(ATTRIBUTE, params, onEvent);
+  }
+
+  /** Compares two versions of a prompt section by section in the worker; null: no difference. */
+  sectionDiff(params: DiffParams, onEvent: (event: ExplainEvent) => void): ExplainHandle<DiffJson | null> {
+    return this.explain(SECTION_DIFF, params, onEvent);
+  }
+
+  /** The model continues `params.promptIds`, each token streamed with its attention rows; cancel stops it. */
+  generate(
+    params: GenerateParams,
+    onEvent: (event: AnswerTokenEvent | ExplainEvent) => void,
+  ): ExplainHandle<GenerateReply> {
+    return this.explain(GENERATE, params, onEvent);
+  }
+
+  /**
+   * One exact row of the last inspection, computed in the worker from the Q and K it kept. Never starts a
+   * worker: without one (idle release, crash) the inspection is gone, and the reply says so.
+   */
+  attentionRow(request: AttentionRowRequest): Promise<AttentionRowReply> {
+    if (this.isDisposed || !this.worker || !this.handler) return Promise.resolve(rowUnavailable(request));
+    const call = this.handler.request(ATTENTION_ROW, request);
+    return this.track(call.reply).catch(() => rowUnavailable(request));
   }
 
   /** Tests only: makes the worker exit abruptly (needs testHooks). */
   simulateCrash(): void {
-    this.worker?.postMessage({ type: 'simulate-crash' } satisfies HostToWorker);
+    this.worker?.postMessage({ type: 'simulate-crash' } satisfies TestHook);
   }
 
   /** Tests only: a full collection of the worker's heap (needs testHooks and a process run with --expose-gc). */
   collectGarbage(): void {
-    this.worker?.postMessage({ type: 'collect-garbage' } satisfies HostToWorker);
+    this.worker?.postMessage({ type: 'collect-garbage' } satisfies TestHook);
   }
 
-  private ensureWorker(): Worker {
-    if (this.worker) return this.worker;
+  private explain<P, R, E>(type: Request<P, R, E>, params: P, onEvent: (event: E) => void): ExplainHandle<R> {
+    if (this.isDisposed) throw new Error('InspectorWorker is disposed');
+    const call = this.ensureHandler().request(type, params, { onEvent });
+    return { result: this.track(call.reply), cancel: () => call.cancel() };
+  }
+
+  /** Holds the process (and the worker) while a request runs; arms the idle release when none is left. */
+  private track<T>(reply: Promise<T>): Promise<T> {
+    this.clearIdleTimer();
+    this.worker?.ref();
+    return reply.finally(() => {
+      if ((this.handler?.pending ?? 0) === 0) this.armIdleTimer();
+    });
+  }
+
+  private ensureHandler(): MessageHandler {
+    if (this.handler && this.worker) return this.handler;
     const workerData: WorkerConfig = {
       modelsDir: this.options.modelsDir,
       cacheDir: this.options.cacheDir,
       ...(this.options.hubEndpoint ? { hubEndpoint: this.options.hubEndpoint } : {}),
+      ...(this.options.hubToken ? { hubToken: this.options.hubToken } : {}),
       ...(this.options.testHooks ? { testHooks: true } : {}),
     };
     const worker = new Worker(this.options.workerScript, { workerData });
-    worker.on('message', (message: WorkerToHost) => {
-      this.watchTokenize(worker, message);
-      this.onMessage(message);
+    const handler = new MessageHandler((message: Envelope, transfer?: ArrayBuffer[]) =>
+      worker.postMessage(message, transfer ?? []),
+    );
+    worker.on('message', (message: unknown) => {
+      if (this.worker !== worker) return;
+      if (!handler.handle(message))
+        (this.options.log ?? silentLog).warn('The inspector worker sent an unknown message');
     });
     worker.on('error', (error) => this.onCrash(worker, error.message, error));
     worker.on('exit', (code) => this.onCrash(worker, `exit code ${code}`));
     this.worker = worker;
-    return worker;
-  }
-
-  private send(message: HostToWorker): void {
-    this.ensureWorker().postMessage(message);
+    this.handler = handler;
+    return handler;
   }
 
   private cancelActive(): void {
     const active = this.active;
     if (!active) return;
     this.active = null;
-    this.worker?.postMessage({ type: 'cancel', requestId: active.requestId } satisfies HostToWorker);
-    active.settle();
-    this.armIdleTimer();
+    active.call.cancel();
   }
 
-  private finish(active: ActiveInspection): void {
-    if (this.active === active) this.active = null;
-    active.settle();
-    this.armIdleTimer();
-  }
-
-  private onMessage(event: WorkerToHost): void {
-    const active = this.active;
-    if (!active || event.requestId !== active.requestId) return; // a cancelled inspection's late results
-    if (event.kind === 'summary' || event.kind === 'error') this.finish(active);
-    active.listener(event);
-  }
-
-  /** Any message ends the tokenize watch; a tokenize progress event (of any request) starts it. */
-  private watchTokenize(worker: Worker, event: WorkerToHost): void {
+  /** Any event ends the tokenize watch; a tokenize progress event starts it. */
+  private watchTokenize(worker: Worker, tokenizing: boolean): void {
     if (this.worker !== worker) return;
     this.clearTokenizeTimer();
-    if (event.kind !== 'progress' || event.stage !== 'tokenize') return;
+    if (!tokenizing) return;
     const limitMs = this.options.tokenizeTimeoutMs ?? TOKENIZE_TIMEOUT_MS;
     this.tokenizeTimer = setTimeout(() => {
       this.tokenizeTimer = null;
       if (this.worker !== worker) return;
       (this.options.log ?? silentLog).error(`Tokenizing ran past ${limitMs} ms; the worker is terminated`);
-      this.terminateWorker();
-      const active = this.active;
-      if (!active) return;
-      this.active = null;
-      active.settle();
       const seconds = limitMs >= 1000 ? `${Math.round(limitMs / 1000)} s` : `${limitMs} ms`;
-      active.listener({
-        kind: 'error',
-        requestId: active.requestId,
-        message: `Tokenizing took longer than ${seconds} (the model's tokenizer.json has a pre-tokenizer pattern too slow for this text); the inspector worker was restarted.`,
-      });
+      this.stopWorker(
+        `Tokenizing took longer than ${seconds} (the model's tokenizer.json has a pre-tokenizer pattern too slow for this text); the inspector worker was restarted.`,
+      );
     }, limitMs);
     this.tokenizeTimer.unref();
   }
@@ -156,17 +221,17 @@ export class InspectorWorker extends Disposable {
 
   private onCrash(worker: Worker, reason: string, error?: Error): void {
     if (this.worker !== worker) return; // an intentionally terminated worker
-    this.worker = null;
     (this.options.log ?? silentLog).error(`The inspector worker stopped (${reason})`, error);
-    const active = this.active;
-    if (!active) return;
-    this.active = null;
-    active.settle();
-    active.listener({
-      kind: 'error',
-      requestId: active.requestId,
-      message: `The inspector worker stopped unexpectedly (${firstLine(reason)}); it restarts on the next inspection.`,
-    });
+    this.stopWorker(
+      `The inspector worker stopped unexpectedly (${firstLine(reason)}); it restarts on the next inspection.`,
+    );
+  }
+
+  /** Ends the worker; every caller still waiting gets `message` as its one-line error. */
+  private stopWorker(message: string): void {
+    const handler = this.handler;
+    this.terminateWorker();
+    handler?.failAll(message);
   }
 
   private armIdleTimer(): void {
@@ -175,7 +240,7 @@ export class InspectorWorker extends Disposable {
     if (this.isDisposed || !this.worker) return;
     this.idleTimer = setTimeout(() => {
       this.idleTimer = null;
-      if (!this.active) this.terminateWorker();
+      if ((this.handler?.pending ?? 0) === 0) this.terminateWorker();
     }, this.options.idleTimeoutMs);
     this.idleTimer.unref();
   }
@@ -189,14 +254,15 @@ export class InspectorWorker extends Disposable {
     this.clearTokenizeTimer();
     const worker = this.worker;
     this.worker = null;
+    this.handler = null;
     if (worker) void worker.terminate();
   }
 
   private shutdown(): void {
     this.clearIdleTimer();
-    const active = this.active;
+    const handler = this.handler;
     this.active = null;
-    active?.settle();
     this.terminateWorker();
+    handler?.failAll('The inspector worker was stopped.');
   }
 }

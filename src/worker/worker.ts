@@ -1,32 +1,84 @@
-// The engine worker thread: loads models (kept warm), runs inspections one at a time, streams their events
-// to the host. A new inspection cancels the running one; cancellation is checked between stages and
-// layers (a session.run in flight finishes, and its result is discarded). A cancelled run posts nothing more.
+// The engine worker thread: loads models (kept warm), runs inspections, attributions and section diffs one at
+// a time, streams their events to the host through the shared request/reply mechanism. A new inspection
+// cancels the running one; cancellation is checked between stages, layers and ablation batches (a
+// session.run in flight finishes, and its result is discarded). A cancelled request posts nothing more.
 import { parentPort, workerData } from 'node:worker_threads';
-import { errorEvent, InspectionCancelled, ModelCache, runInspection, type InspectRequest } from '../engine/inspectApi';
+import {
+  AnswerSessions,
+  attributionReport,
+  EngineError,
+  generateAnswer,
+  errorEvent,
+  type ExactRowSource,
+  ExplainSessions,
+  InspectionCancelled,
+  isModelDtype,
+  ModelCache,
+  runInspection,
+  sectionDiffReport,
+  type InspectRequest,
+} from '../engine/inspectApi';
+import type { AttentionRowReply, AttentionRowRequest } from '../shared/attentionRowRequest';
+import { rowReplyTransferList, rowUnavailable } from '../shared/attentionRowRequest';
+import { firstLine } from '../shared/errorText';
+import type { ExplainEvent } from '../shared/explainReport';
 import { eventTransferList, type InspectionEvent } from '../shared/protocol';
+import { MessageHandler, type Envelope, type Served } from '../shared/requestReply';
 import { fullCollectionFunction, GarbageBudget } from './heapCollection';
-import type { HostToWorker, WorkerConfig } from './workerProtocol';
+import {
+  ATTENTION_ROW,
+  ATTRIBUTE,
+  GENERATE,
+  INSPECT,
+  SECTION_DIFF,
+  type TestHook,
+  type WorkerConfig,
+} from './workerProtocol';
 
 const port = parentPort;
 if (!port) throw new Error('worker.ts must run as a worker thread');
 const config = workerData as WorkerConfig;
 const models = new ModelCache(config);
-const cancelled = new Set<number>();
-let latest = -1;
-let queue: Promise<void> = Promise.resolve();
+const explainSessions = new ExplainSessions(models);
+const answerSessions = new AnswerSessions();
+let latestInspection = -1;
+let queue: Promise<unknown> = Promise.resolve();
 let queued = 0;
 const garbage = new GarbageBudget(fullCollectionFunction());
+/** The last finished run's kept Q and K: rows on demand are computed from them until the next inspection. */
+let exact: { readonly inspection: number; readonly rows: ExactRowSource } | null = null;
 
-function post(event: InspectionEvent): void {
-  const transfer = eventTransferList(event);
-  // What a run moves out is about what it left behind as garbage (the outputs these were copied from).
-  for (const buffer of transfer) garbage.add(buffer.byteLength);
-  port?.postMessage(event, transfer);
+const handler = new MessageHandler(
+  (message: Envelope, transfer?: ArrayBuffer[]) => port.postMessage(message, transfer ?? []),
+  (error) =>
+    error instanceof EngineError
+      ? { message: error.message }
+      : {
+          message: `Internal error: ${firstLine(error)}`,
+          ...(error instanceof Error && error.stack ? { detail: error.stack } : {}),
+        },
+);
+
+/** Requests run one after another: one model, one thread. */
+function enqueue<T>(work: () => Promise<T>): Promise<T> {
+  queued++;
+  const run = queue.then(work).finally(() => {
+    queued--;
+    if (queued === 0) garbage.settle();
+  });
+  queue = run.catch(() => undefined);
+  return run;
 }
 
-async function inspect(request: InspectRequest): Promise<void> {
+async function inspect(request: InspectRequest, served: Served<InspectionEvent>): Promise<null> {
   const id = request.requestId;
-  const isCancelled = (): boolean => cancelled.has(id) || id !== latest;
+  const isCancelled = (): boolean => served.isCancelled() || served.id !== latestInspection;
+  const post = (event: InspectionEvent): void => {
+    const transfer = eventTransferList(event);
+    // What a run moves out is about what it left behind as garbage (the outputs these were copied from).
+    for (const buffer of transfer) garbage.add(buffer.byteLength);
+    served.emit(event, transfer);
+  };
   try {
     if (isCancelled()) throw new InspectionCancelled();
     const model = await models.get(
@@ -36,32 +88,103 @@ async function inspect(request: InspectRequest): Promise<void> {
       request.dtype,
     );
     if (isCancelled()) throw new InspectionCancelled();
-    await runInspection(model, request, { emit: post }, isCancelled);
+    await runInspection(
+      model,
+      request,
+      { emit: post, onExactRows: (rows) => (exact = rows ? { inspection: id, rows } : null) },
+      isCancelled,
+    );
   } catch (error) {
     if (!(error instanceof InspectionCancelled)) post(errorEvent(id, error));
-  } finally {
-    cancelled.delete(id);
-    queued--;
-    if (queued === 0) garbage.settle();
+  }
+  return null;
+}
+
+/** A cancelled attribution or diff ends quietly: the handler posts nothing for a cancelled request. */
+function explainContext(served: Served<ExplainEvent>) {
+  return {
+    onEvent: (event: ExplainEvent) => served.emit(event),
+    isCancelled: () => served.isCancelled(),
+  };
+}
+
+handler.serve(INSPECT, (request, served) => {
+  latestInspection = served.id;
+  // The next run's Q and K replace these: they become garbage the heap budget counts, as a run's outputs do.
+  if (exact) garbage.add(exact.rows.bytes);
+  exact = null;
+  return enqueue(() => inspect(request, served));
+});
+
+handler.serve(ATTRIBUTE, (params, served) =>
+  enqueue(async () => {
+    const session = await explainSessions.get(params, (progress) => served.emit({ kind: 'load', progress }));
+    return attributionReport({ ...session, ...explainContext(served) }, params);
+  }),
+);
+
+handler.serve(SECTION_DIFF, (params, served) =>
+  enqueue(async () => {
+    if (params.oldText === params.newText) return null;
+    const session = await explainSessions.get(params, (progress) => served.emit({ kind: 'load', progress }));
+    return sectionDiffReport({ ...session, ...explainContext(served) }, params);
+  }),
+);
+
+handler.serve(GENERATE, (params, served) =>
+  enqueue(async () => {
+    const dtype = params.dtype !== undefined && isModelDtype(params.dtype) ? params.dtype : 'auto';
+    const loaded = await models.get(
+      params.model,
+      params.provider,
+      (progress) => served.emit({ kind: 'load', progress }),
+      dtype,
+    );
+    const session = await answerSessions.get(loaded, { provider: params.provider, dtype });
+    const answer = await generateAnswer(loaded, session, params.promptIds, {
+      maxTokens: params.maxTokens,
+      temperature: params.temperature,
+      seed: params.seed,
+      provider: params.provider,
+      dtype,
+      isCancelled: () => served.isCancelled(),
+      onToken: (token, generated) => {
+        const rows = generated.rows.map((r) => r.slice());
+        served.emit(
+          { index: generated.index, ...token, keys: generated.keys, rows },
+          rows.map((r) => r.buffer as ArrayBuffer),
+        );
+      },
+    });
+    return { text: answer.text, tokens: answer.tokens, kvCache: answer.kvCache };
+  }),
+);
+
+/** Answered at once, between the steps of a running request: a row is one small product over the kept Q and K. */
+function attentionRow(request: AttentionRowRequest): AttentionRowReply {
+  if (!exact || exact.inspection !== request.inspection) return rowUnavailable(request);
+  const { requestId, inspection, layer, head, query } = request;
+  const base = { kind: 'attention-row', inReplyTo: requestId, inspection, layer, head, query } as const;
+  try {
+    return { ...base, weights: exact.rows.row(layer, head, query) };
+  } catch (error) {
+    return { ...base, error: firstLine(error) };
   }
 }
 
-port.on('message', (message: HostToWorker) => {
-  switch (message.type) {
-    case 'inspect':
-      latest = message.request.requestId;
-      queued++;
-      queue = queue.then(() => inspect(message.request));
-      break;
-    case 'cancel':
-      cancelled.add(message.requestId);
-      if (message.requestId === latest) models.abortDownload();
-      break;
-    case 'simulate-crash':
-      if (config.testHooks) process.exit(70);
-      break;
-    case 'collect-garbage':
-      if (config.testHooks) (globalThis as { gc?: () => void }).gc?.();
-      break;
+handler.serve(ATTENTION_ROW, (request, served) => {
+  const reply = attentionRow(request);
+  served.transferWithReply(rowReplyTransferList(reply));
+  return Promise.resolve(reply);
+});
+
+port.on('message', (message: Envelope | TestHook) => {
+  if (handler.handle(message)) {
+    // A cancelled download stops at once rather than at the next check.
+    if ((message as Envelope).rpc === 'cancel' && (message as Envelope).id === latestInspection) models.abortDownload();
+    return;
   }
+  const hook = message as TestHook;
+  if (hook.type === 'simulate-crash' && config.testHooks) process.exit(70);
+  if (hook.type === 'collect-garbage' && config.testHooks) (globalThis as { gc?: () => void }).gc?.();
 });

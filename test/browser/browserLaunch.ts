@@ -6,23 +6,17 @@ import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 import { ensureBuilt } from './reportFixture';
 
-export const CHROMIUM = '/usr/bin/chromium';
+import { CHROMIUM, CHROMIUM_ARGS } from '../helpers/chromium';
 
-/** The node:test skip reason when Chromium is missing, else false. Never a skip in CI: a missing prerequisite fails there. */
+export { CHROMIUM } from '../helpers/chromium';
+
+/** The node:test skip reason when Chromium is missing, else false. Never a skip in CI: a missing prerequisite fails
+ * there. */
 export const skipWithoutChromium: string | false =
   existsSync(CHROMIUM) || process.env.CI ? false : 'Debian chromium is not installed (apt-get install chromium)';
 
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
-
 export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS] });
 }
 
 /** Builds dist/ if needed and launches Chromium before the file's tests; closes it after. */

@@ -3,82 +3,16 @@
 // banner and re-run, focus from the editor, focus/export messages to the host, and no CSP violation.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import type { Page } from 'playwright-core';
-import { buildPanelHtml, makeNonce } from '../../src/panel/panelHtml';
-import { encodeInspectionResult } from '../../src/shared/resultCodec';
-import type { HostMessage, WebviewToHostMessage } from '../../src/shared/protocol';
-import { syntheticResult } from '../unit/webview/syntheticResult';
+import { syntheticResult } from '../helpers/syntheticResult';
 import { skipWithoutChromium as skip, useBrowser } from './browserLaunch';
-import { hostilePrompt, outputDir, root } from './reportFixture';
+import { openPanelPage, posted, send, waitPosted } from './panelPage';
+import { hostilePrompt, outputDir } from './reportFixture';
 
 const browser = useBrowser();
 
-// Runs in the page before the bundle: a fake VS Code API that records what the webview posts, and a CSP
-// violation log. Plain JS source (not a TS function) so no transform helpers leak into the page.
-const fakeVsCode = `
-  window.__posted = [];
-  window.__csp = [];
-  window.__state = undefined;
-  document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));
-  window.acquireVsCodeApi = () => ({
-    postMessage: (m) => window.__posted.push(m),
-    setState: (s) => { window.__state = s; },
-    getState: () => window.__state,
-  });
-  // Rebuilds typed arrays from the codec's {"$typed", "base64"} form, as VS Code would deliver them.
-  window.__decode = (text) => JSON.parse(text, (k, v) => {
-    if (!v || typeof v !== 'object' || typeof v.$typed !== 'string') return v;
-    const bin = atob(v.base64);
-    const bytes = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-    return new globalThis[v.$typed](bytes.buffer);
-  });
-  window.__send = (text) => window.postMessage(window.__decode(text), '*');
-`;
-
-async function send(page: Page, message: HostMessage): Promise<void> {
-  // The codec handles any object with typed arrays inside, not just whole results.
-  const text = encodeInspectionResult(message as never);
-  await page.evaluate(`window.__send(${JSON.stringify(text)})`);
-}
-
-/** Waits until the webview has posted a message with these fields (a function predicate: the page's CSP forbids eval). */
-async function waitPosted(page: Page, fields: Record<string, unknown>): Promise<void> {
-  await page.waitForFunction(
-    (want) =>
-      (window as unknown as { __posted: Record<string, unknown>[] }).__posted.some((m) =>
-        Object.entries(want).every(([k, v]) => m[k] === v),
-      ),
-    fields,
-  );
-}
-
-const posted = (page: Page): Promise<WebviewToHostMessage[]> =>
-  page.evaluate('window.__posted') as Promise<WebviewToHostMessage[]>;
-
 test('panel page: strict CSP, handshake, streaming, cancel, stale, editor focus, exports', { skip }, async () => {
-  mkdirSync(outputDir, { recursive: true });
-  const dist = pathToFileURL(path.join(root, 'dist')).href;
-  const file = path.join(outputDir, 'panel-webview.html');
-  writeFileSync(
-    file,
-    buildPanelHtml({
-      cspSource: 'file:',
-      scriptUri: `${dist}/webview.js`,
-      styleUri: `${dist}/webview.css`,
-      nonce: makeNonce(),
-    }),
-  );
-  const context = await browser().newContext({ colorScheme: 'dark', viewport: { width: 1100, height: 800 } });
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-  await page.addInitScript(fakeVsCode);
-  await page.goto(pathToFileURL(file).href);
+  const { page, context, errors } = await openPanelPage(browser(), 'panel-webview');
 
   await page.waitForFunction(() => (window as unknown as { __posted: unknown[] }).__posted.length > 0);
   assert.deepEqual((await posted(page))[0], { type: 'ready' }, 'the webview says ready before anything else');
@@ -174,5 +108,36 @@ test('panel page: strict CSP, handshake, streaming, cancel, stale, editor focus,
   assert.deepEqual(await page.evaluate('window.__csp'), [], 'no CSP violation under default-src none');
   assert.deepEqual(errors, []);
   assert.equal(await page.evaluate('window.__pwned'), undefined);
+  await context.close();
+});
+
+test('panel page: a hovered token asks for its exact rows and shades from them', { skip }, async () => {
+  const { page, context } = await openPanelPage(browser(), 'panel-exact-rows');
+  const result = syntheticResult(hostilePrompt, { layers: 3, heads: 4 });
+  const { layers, summary, source, cost: _cost, ...header } = result;
+  await send(page, { kind: 'source', requestId: 1, source });
+  await send(page, { kind: 'header', requestId: 1, header });
+  for (const layer of layers) await send(page, { kind: 'layer', requestId: 1, layer });
+  await send(page, { kind: 'summary', requestId: 1, summary });
+  const query = 20;
+  await page.hover(`[data-token-index="${query}"]`);
+  // The mean over layers and heads (the default controls): one request per layer.
+  for (let layer = 0; layer < 3; layer++) await waitPosted(page, { type: 'attention-row', layer, query, head: null });
+  const n = header.tokens.length;
+  for (const request of (await posted(page)).filter((m) => m.type === 'attention-row')) {
+    if (request.type !== 'attention-row') continue;
+    const weights = new Float32Array(n);
+    weights[3] = 0.75; // every layer's exact row: token 3 most, token 7 the rest
+    weights[7] = 0.25;
+    const { requestId, inspection, layer, head } = request;
+    await send(page, { kind: 'attention-row', inReplyTo: requestId, inspection, layer, head, query, weights });
+  }
+  await page.waitForFunction(() => document.querySelector('.focus-line')?.textContent?.includes('exact row'));
+  const shaded = await page.$$eval('[data-token-index]', (nodes) =>
+    nodes.map((node) => Number((node as HTMLElement).dataset.weight ?? '0')),
+  );
+  const lit = shaded.flatMap((w, i) => (w > 0 ? [i] : []));
+  assert.deepEqual(lit, [3, 7], `shaded: ${lit.join(',')}`);
+  assert.ok(shaded[3] > shaded[7]);
   await context.close();
 });

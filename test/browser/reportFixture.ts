@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildReportHtml } from '../../src/report/reportHtml';
-import { syntheticResult } from '../unit/webview/syntheticResult';
+import { syntheticResult } from '../helpers/syntheticResult';
 
 export const root = path.resolve(__dirname, '../..');
 export const outputDir = path.join(root, 'test-output');

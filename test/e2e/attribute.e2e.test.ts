@@ -35,7 +35,7 @@ test("attributing an answer shows each section's effect as a CodeLens and the sa
   await runCommand(page, 'Prompt Attention: Attribute Answer');
   const summary = await waitForNotification(page, /drives it most/);
   assert.match(summary, /"The access code for the archive room is…" drives it most/);
-  const lenses = editorFor(page, 'library.md').locator('.codelens-decoration', { hasText: 'nats without it' });
+  const lenses = editorFor(page, 'library.md').locator('.codelens-decoration', { hasText: 'likely without it' });
   await lenses.first().waitFor({ state: 'visible', timeout: MEDIUM });
   const texts = await lenses.allInnerTexts();
   assert.ok(

@@ -20,9 +20,9 @@ import {
   makeWorker,
   mountTmpfs,
   request,
+  TEXT,
 } from './faultKit';
 
-const TEXT = 'The fox jumps over the dog. The fox jumps again, and the dog sleeps on.';
 let dir = '';
 let model = '';
 

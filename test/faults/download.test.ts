@@ -19,9 +19,9 @@ import {
   makeWorker,
   mountTmpfs,
   request,
+  TEXT,
 } from './faultKit';
 
-const TEXT = 'The fox jumps over the dog. The fox jumps again, and the dog sleeps on.';
 const ID = 'faults/tiny';
 let dir = '';
 let source = '';

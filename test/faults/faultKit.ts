@@ -23,6 +23,9 @@ export interface Outcome {
   error?: string;
 }
 
+/** The short prompt every fault scenario inspects. */
+export const TEXT = 'The fox jumps over the dog. The fox jumps again, and the dog sleeps on.';
+
 export function recorder(onLayer?: (layer: LayerAttention) => void): { sink: InspectionEventSink; outcome: Outcome } {
   const outcome: Outcome = { layers: [] };
   const sink: InspectionEventSink = (event) => {

@@ -14,10 +14,10 @@ import {
   makeWorker,
   recorder,
   request,
+  TEXT,
   settledRss,
 } from './faultKit';
 
-const TEXT = 'The fox jumps over the dog. The fox jumps again, and the dog sleeps on.';
 let dir = '';
 let model = '';
 let other = '';

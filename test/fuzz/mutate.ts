@@ -16,7 +16,8 @@ function int(random: Random, below: number): number {
   return Math.floor(random() * below);
 }
 
-/** One of: flip bytes, truncate, zero a range, duplicate a range, cut a range. Returns the new bytes and what was done. */
+/** One of: flip bytes, truncate, zero a range, duplicate a range, cut a range. Returns the new bytes and what was
+ * done. */
 export function mutateBytes(random: Random, input: Uint8Array): { bytes: Uint8Array; how: string } {
   const bytes = Uint8Array.from(input);
   const at = int(random, bytes.length);

@@ -8,6 +8,7 @@
 //   decoder_model_merged: one If on use_cache_branch with the decoder in each branch.
 // Options: fp16 weights/activations/cache, q4 MatMulNBits projections (block 32, zero point 8).
 import { onnx } from 'onnx-proto';
+import { valueInfo } from './onnxBuilder';
 import type { DecoderWeights } from './referenceDecoder';
 import { headDim, quantizeQ4, Q4_BLOCK, RMS_EPSILON, ROPE_THETA, toHalfBits } from './referenceDecoder';
 
@@ -109,18 +110,6 @@ class Weights {
   bytes(dims: number[], data: Uint8Array): string {
     return this.add({ name: `q_${this.count++}`, dims, dataType: T.UINT8, rawData: data });
   }
-}
-
-function valueInfo(name: string, elemType: number, shape: (number | string)[]): onnx.IValueInfoProto {
-  return {
-    name,
-    type: {
-      tensorType: {
-        elemType,
-        shape: { dim: shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
-      },
-    },
-  };
 }
 
 interface Names {

@@ -1,5 +1,5 @@
 // The shared core of the tests' fake `vscode` module: events, positions and ranges, and the hook that makes
-// `require('vscode')` return a fake. The cost fake (test/unit/cost) and the panel fake (test/unit/webview)
+// `require('vscode')` return a fake. The cost fake (test/integration/cost) and the panel fake (test/integration/panel)
 // build their API surfaces on it.
 import Module from 'node:module';
 
@@ -55,18 +55,28 @@ export function installFakeVscode(api: unknown): () => void {
   };
 }
 
-/** `vscode.commands` that records what is registered, by id. */
+/** `vscode.commands` that records what is registered, by id, and what is executed (running it when registered). */
 export function fakeCommands(): {
   readonly registered: Map<string, () => unknown>;
-  readonly api: { registerCommand(id: string, run: () => unknown): { dispose(): void } };
+  readonly executed: { readonly id: string; readonly args: readonly unknown[] }[];
+  readonly api: {
+    registerCommand(id: string, run: () => unknown): { dispose(): void };
+    executeCommand(id: string, ...args: unknown[]): Promise<unknown>;
+  };
 } {
   const registered = new Map<string, () => unknown>();
+  const executed: { id: string; args: unknown[] }[] = [];
   return {
     registered,
+    executed,
     api: {
       registerCommand: (id, run) => {
         registered.set(id, run);
         return { dispose: () => registered.delete(id) };
+      },
+      executeCommand: async (id, ...args) => {
+        executed.push({ id, args });
+        return registered.get(id)?.();
       },
     },
   };

@@ -116,7 +116,8 @@ export class GraphBuilder {
   }
 }
 
-function valueInfo(name: string, elemType: number, shape: (number | string)[]): onnx.IValueInfoProto {
+/** A graph input or output: its element type and its shape, numbers fixed and strings symbolic. */
+export function valueInfo(name: string, elemType: number, shape: (number | string)[]): onnx.IValueInfoProto {
   return {
     name,
     type: {

@@ -190,6 +190,8 @@ export interface ReferenceRun {
   readonly probs: Float64Array[];
   /** [n, vocab]. */
   readonly logits: Float64Array;
+  /** Per layer: the value vectors [n, kvHeads·headDim] (attention × value norm reads them). */
+  readonly values: Float64Array[];
 }
 
 function rmsNorm(x: Float64Array, weight: Float32Array, n: number, D: number): Float64Array {
@@ -237,11 +239,13 @@ export function referenceForward(w: DecoderWeights, ids: readonly number[]): Ref
     for (let c = 0; c < D; c++) x[t * D + c] = w.embed[id * D + c];
   });
   const probs: Float64Array[] = [];
+  const values: Float64Array[] = [];
   for (const l of w.layers) {
     const h = rmsNorm(x, l.inNorm, n, D);
     const q = matmul(h, l.wq, n, D, H * hd);
     const k = matmul(h, l.wk, n, D, KV * hd);
     const v = matmul(h, l.wv, n, D, KV * hd);
+    values.push(v);
     rotate(q, n, H, hd);
     rotate(k, n, KV, hd);
     const p = new Float64Array(H * n * n);
@@ -277,7 +281,7 @@ export function referenceForward(w: DecoderWeights, ids: readonly number[]): Ref
     const down = matmul(gate, l.down, n, I, D);
     for (let i = 0; i < x.length; i++) x[i] += down[i];
   }
-  return { probs, logits: matmul(rmsNorm(x, w.finalNorm, n, D), w.lmHead, n, D, V) };
+  return { probs, logits: matmul(rmsNorm(x, w.finalNorm, n, D), w.lmHead, n, D, V), values };
 }
 
 /** Largest |a − b| over the first `count` elements. */

@@ -28,6 +28,10 @@ export interface InspectionState {
   readonly progress?: ProgressEvent;
   readonly error?: string;
   readonly stale: boolean;
+  /** The last finished result while a newer run has not finished: shown again, stale, if that run fails. */
+  readonly retained?: InspectionState;
+  /** True when the result shown is the retained one of an earlier request, after a failed run. */
+  readonly previous?: boolean;
 }
 
 export type Change = 'none' | 'reset' | 'layer' | 'summary' | 'progress' | 'error' | 'stale' | 'source' | 'cost';
@@ -68,8 +72,12 @@ export function reduce(state: InspectionState, input: StateInput): Transition {
       : { state: { ...state, stale: input.stale }, change: 'stale' };
   if (input.requestId < state.requestId) return unchanged(state);
   // A newer request starts from nothing: the host's first event of a run may be any of source, progress, cost, header.
+  // The last finished result is retained, to be shown again (stale) if the new run fails.
   const fresh = input.requestId > state.requestId;
-  const base: InspectionState = fresh ? { ...initialState, phase: 'running', requestId: input.requestId } : state;
+  const retained = state.phase === 'done' && state.header && state.summary ? finished(state) : state.retained;
+  const base: InspectionState = fresh
+    ? { ...initialState, phase: 'running', requestId: input.requestId, ...(retained ? { retained } : {}) }
+    : state;
   const over = base.phase === 'done' || base.phase === 'error';
   const t = apply(base, input, over);
   return fresh && t.change !== 'none'
@@ -96,14 +104,35 @@ function apply(state: InspectionState, event: InspectionEvent, over: boolean): T
       layers[event.layer.layer] = event.layer;
       return { state: { ...state, layers }, change: 'layer' };
     }
-    case 'summary':
+    case 'summary': {
       if (state.phase !== 'running') return unchanged(state);
-      return { state: { ...state, phase: 'done', summary: event.summary, progress: undefined }, change: 'summary' };
+      const { retained: _dropped, ...rest } = state;
+      return { state: { ...rest, phase: 'done', summary: event.summary, progress: undefined }, change: 'summary' };
+    }
     case 'error':
+      if (state.retained && !over)
+        return {
+          state: {
+            ...state.retained,
+            phase: 'error',
+            requestId: state.requestId,
+            error: event.message,
+            stale: true,
+            previous: true,
+            retained: state.retained,
+          },
+          change: 'reset',
+        };
       return { state: { ...state, phase: 'error', error: event.message, progress: undefined }, change: 'error' };
     default:
       return assertNever(event);
   }
+}
+
+/** A finished state as it is retained: without what belongs to a run in progress. */
+function finished(state: InspectionState): InspectionState {
+  const { retained: _r, previous: _p, progress: _g, error: _e, ...rest } = state;
+  return { ...rest, phase: 'done' };
 }
 
 /** The full result once done (for exports), else null. */

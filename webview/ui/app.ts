@@ -1,23 +1,28 @@
-// The inspector UI: owns the state machine, the current selection and focus, and wires the views together.
+// The inspector UI: wires the views to the one state machine (webview/model/viewState.ts). Every input
+// becomes a ViewEvent; reduceView returns the new state and the effects, which this class carries out by
+// drawing. It keeps only what drawing needs: the views, the frame schedulers and the hover timer's id.
 import {
   assertNever,
   type ExportKind,
   type HostMessage,
   type InspectionResult,
+  type PanelCommand,
   type ReplyMessage,
 } from '../../src/shared/protocol';
-import { buildMatrix, layersFor } from '../model/aggregate';
-import { focusVector, maxOf, topEntries } from '../model/focus';
-import { formatWeight, visibleTokenText } from '../model/tokenText';
+import type { Change } from '../model/inspectionState';
+import { resultOf } from '../model/inspectionState';
+import { captionOf, MatrixCache } from '../model/matrixCache';
+import { ExactRowStore } from '../model/exactRows';
+import { sectionFigures } from '../model/sectionFigures';
 import {
-  initialState,
-  reduce,
-  resultOf,
-  stateFromResult,
-  type Change,
-  type InspectionState,
-} from '../model/inspectionState';
-import { Controls, type ControlValues } from './controls';
+  HOVER_TO_EDITOR_MS,
+  initialViewState,
+  reduceView,
+  type ViewEffect,
+  type ViewEvent,
+  type ViewState,
+} from '../model/viewState';
+import { Controls } from './controls';
 import { renderCost } from './costChart';
 import { el, frameScheduler } from './dom';
 import { renderDrivers } from './driversView';
@@ -25,32 +30,31 @@ import { renderSections } from './sectionView';
 import { exportView } from './exporter';
 import { HeadGrid } from './headGrid';
 import { renderHeader } from './headerView';
+import { renderLegend } from './legend';
 import type { HostBridge } from './hostBridge';
 import { MatrixView } from './matrixView';
 import { StatusBanners } from './statusBanners';
 import { readTheme, watchTheme } from './theme';
 import { TokenView } from './tokenView';
 import { Tooltip } from './tooltip';
-
-/** How long the pointer rests on a token before the editor shows its attended spans. */
-const HOVER_TO_EDITOR_MS = 120;
+import {
+  answerFocusRow,
+  attributionShading,
+  noAnswer,
+  reduceAnswer,
+  type AnswerInput,
+  type AnswerState,
+} from '../model/answerStrip';
+import { AnswerView } from './answerView';
 
 export class InspectorApp {
-  private state: InspectionState = initialState;
-  private values: ControlValues = {
-    layer: 'all',
-    head: 'mean',
-    mode: 'attention',
-    direction: 'to',
-    hideSink: false,
-    threshold: 0,
-  };
-  private matrix: Float32Array | null = null;
-  private matrixKey = '';
-  private hover: number | null = null;
-  private pinned: number | null = null;
-  private vector = new Float32Array(0);
-  private hostFocusTimer: ReturnType<typeof setTimeout> | undefined;
+  private state: ViewState;
+  private readonly cache = new MatrixCache();
+  /** Exact rows the worker computed for the focus (rows on demand). */
+  private readonly exactRows = new ExactRowStore();
+  private rowRequests = 0;
+  /** The pending 'hover-rested' event (the state says whether one is awaited). */
+  private restTimer: ReturnType<typeof setTimeout> | undefined;
   /** Layers whose head thumbnails are drawn (each is drawn once, as it streams in). */
   private drawnLayers = new Set<number>();
   private readonly headerSlot = el('div', { class: 'header-slot' });
@@ -68,7 +72,10 @@ export class InspectorApp {
   private readonly tooltip = new Tooltip();
   private readonly empty = el('div', { class: 'empty' }, ['Select prompt text and run “Inspect Attention”.']);
   private readonly main: HTMLElement;
-  private readonly renderFocusSoon = frameScheduler(() => this.renderFocus());
+  /** The answer strip (model/answerStrip.ts): beside the view state, reset with each inspection. */
+  private answer: AnswerState = noAnswer;
+  private readonly answerView: AnswerView;
+  private readonly drawFocusSoon = frameScheduler(() => this.drawFocus());
   private readonly rebuildSoon = frameScheduler(() => this.rebuildMatrix());
 
   constructor(
@@ -76,31 +83,49 @@ export class InspectorApp {
     private readonly bridge: HostBridge,
     private readonly reportHtml: string | null = null,
   ) {
+    this.state = initialViewState(bridge.kind === 'vscode');
     this.banners = new StatusBanners(
-      { cancel: () => bridge.post({ type: 'cancel' }), rerun: () => bridge.request({ type: 'rerun' }) },
+      {
+        cancel: () => bridge.post({ type: 'cancel' }),
+        rerun: () => bridge.request({ type: 'rerun' }),
+        command: (command) => bridge.post({ type: 'command', command }),
+      },
       bridge.kind === 'vscode',
     );
-    this.controls = new Controls({ change: (v) => this.onControls(v), export: (k) => this.onExport(k) });
-    this.tokens = new TokenView({
-      hover: (i) => {
-        this.hover = i;
-        if (this.pinned !== null) return;
-        this.renderFocusSoon();
-        this.tellHostSoon();
-      },
-      pin: (i) => this.pin(i === this.pinned ? null : i),
-      move: (i) => {
-        this.pin(i);
-        this.tokens.scrollIntoView(i);
-      },
+    this.controls = new Controls({
+      change: (change) => this.dispatch({ kind: 'controls', change }),
+      export: (k) => this.onExport(k),
     });
-    this.matrixView = new MatrixView({ pick: (q, k) => this.pin(this.values.direction === 'to' ? q : k) });
-    this.heads = new HeadGrid({ select: (layer, head) => this.onControls({ layer, head, mode: 'attention' }) });
-    const card = (cls: string, title: string, hint: string | null, body: HTMLElement[]): HTMLElement =>
+    this.tokens = new TokenView({
+      hover: (index) => this.dispatch({ kind: 'hover', index }),
+      pin: (index) => this.dispatch({ kind: 'toggle-pin', index }),
+      move: (index) => this.dispatch({ kind: 'pin', index }),
+    });
+    this.answerView = new AnswerView(
+      {
+        generate: (maxTokens, temperature) => bridge.post({ type: 'generate', maxTokens, temperature, seed: 1 }),
+        stop: () => bridge.post({ type: 'stop-generation' }),
+        hover: (index) => this.onAnswer({ kind: 'answer-hover', index }),
+        attributeSpan: (start, end) => bridge.post({ type: 'attribute-span', start, end }),
+      },
+      bridge.kind === 'vscode',
+    );
+    this.matrixView = new MatrixView({ pick: (query, key) => this.dispatch({ kind: 'pick-cell', query, key }) });
+    this.heads = new HeadGrid({
+      select: (layer, head) => this.dispatch({ kind: 'controls', change: { layer, head, mode: 'attention' } }),
+    });
+    const card = (
+      cls: string,
+      title: string,
+      hint: string | null,
+      body: HTMLElement[],
+      key: HTMLElement | null = null,
+    ): HTMLElement =>
       el('section', { class: `card ${cls}` }, [
         el('div', { class: 'card-title' }, [
           el('h2', {}, [title]),
           ...(hint ? [el('span', { class: 'hint' }, [hint])] : []),
+          ...(key ? [key] : []),
         ]),
         ...body,
       ]);
@@ -110,11 +135,18 @@ export class InspectorApp {
           this.tokens.root,
           this.focusLine,
         ]),
+        this.answerView.root,
         el('div', { class: 'row-cards' }, [this.driversSlot, this.costSlot, this.sectionsSlot]),
       ]),
       el('div', { class: 'column side' }, [
         card('matrix-card', 'Attention matrix', null, [this.matrixView.root]),
-        card('heads-card', 'Heads', 'click a head to select it', [this.heads.root]),
+        card(
+          'heads-card',
+          'Heads',
+          'click a head to select it',
+          [this.heads.root],
+          renderLegend(['prev', 'local', 'induct', 'broad', 'sink']),
+        ),
       ]),
     ]);
     root.replaceChildren(
@@ -126,15 +158,13 @@ export class InspectorApp {
     this.applyTheme();
     watchTheme(() => this.applyTheme());
     window.addEventListener('keydown', (e) => {
-      if (e.key === 'Escape' && !e.defaultPrevented && this.pinned !== null) this.pin(null);
+      if (e.key === 'Escape' && !e.defaultPrevented) this.dispatch({ kind: 'escape' });
     });
   }
 
   /** The HTML report: a finished result, no host. */
   loadResult(result: InspectionResult): void {
-    this.state = stateFromResult(result);
-    this.onChange('reset');
-    this.onChange('summary');
+    this.dispatch({ kind: 'result', result });
   }
 
   handle(message: HostMessage): void {
@@ -142,10 +172,16 @@ export class InspectorApp {
       case 'focus-token':
         // The editor cursor moved onto a token: focus it here, and tell the host what it attends to so the
         // editor can decorate those spans (the host knows not to scroll for a focus it caused).
-        if (message.index === null || message.index < this.tokens.tokenCount) this.pin(message.index, false);
+        this.dispatch({ kind: 'focus-token', index: message.index });
         return;
       case 'reply':
         this.onReply(message);
+        return;
+      case 'answer':
+        this.onAnswer(message);
+        return;
+      case 'attention-row':
+        if (this.exactRows.accept(message)) this.drawFocusSoon();
         return;
       case 'progress':
       case 'header':
@@ -154,14 +190,50 @@ export class InspectorApp {
       case 'cost':
       case 'source':
       case 'error':
-      case 'stale': {
-        const t = reduce(this.state, message);
-        this.state = t.state;
-        this.onChange(t.change);
+      case 'stale':
+        this.dispatch({ kind: 'inspection', input: message });
         return;
-      }
       default:
         assertNever(message);
+    }
+  }
+
+  private dispatch(event: ViewEvent): void {
+    const t = reduceView(this.state, event);
+    this.state = t.state;
+    for (const effect of t.effects) this.apply(effect);
+  }
+
+  private apply(effect: ViewEffect): void {
+    switch (effect.kind) {
+      case 'inspection':
+        this.drawInspection(effect.change);
+        return;
+      case 'draw-focus':
+        if (effect.soon) this.drawFocusSoon();
+        else this.drawFocus();
+        return;
+      case 'draw-controls':
+        this.drawControls();
+        return;
+      case 'rebuild-matrix':
+        this.rebuildSoon();
+        return;
+      case 'scroll-to':
+        this.tokens.scrollIntoView(effect.index);
+        return;
+      case 'wait-for-rest':
+        if (this.restTimer !== undefined) clearTimeout(this.restTimer);
+        this.restTimer = setTimeout(() => {
+          this.restTimer = undefined;
+          this.dispatch({ kind: 'hover-rested' });
+        }, HOVER_TO_EDITOR_MS);
+        return;
+      case 'tell-editor':
+        this.tellEditor(effect.reveal);
+        return;
+      default:
+        assertNever(effect);
     }
   }
 
@@ -180,41 +252,86 @@ export class InspectorApp {
     else this.focusLine.textContent = '';
   }
 
-  private onChange(change: Change): void {
-    const s = this.state;
+  private drawInspection(change: Change): void {
+    const s = this.state.inspection;
     this.banners.show(s);
-    if (change === 'reset') this.reset();
-    if (change === 'layer' || change === 'reset') {
-      for (const layer of s.layers) {
-        if (!layer || this.drawnLayers.has(layer.layer)) continue;
-        this.drawnLayers.add(layer.layer);
-        this.heads.setLayer(layer, s.layers);
-      }
-      this.rebuildSoon();
-    }
-    if (change === 'source' && s.header) this.headerSlot.replaceChildren(renderHeader(s.header, s.source, s.summary));
-    if (change === 'source' || change === 'reset') this.saveState();
-    if (change === 'cost' || change === 'reset') {
-      if (s.cost) this.costSlot.replaceChildren(renderCost(s.cost));
-      this.costSlot.hidden = !s.cost || !s.header;
-    }
-    if (change === 'summary' && s.header && s.summary) {
-      this.headerSlot.replaceChildren(renderHeader(s.header, s.source, s.summary));
-      this.heads.setRoles(s.summary.heads);
-      this.driversSlot.replaceChildren(renderDrivers(s.summary, s.header.tokens, { focus: (i) => this.pin(i) }));
-      this.driversSlot.hidden = false;
-      this.rebuildSoon();
+    switch (change) {
+      case 'reset':
+        this.answer = { ...noAnswer, requestId: s.requestId };
+        this.answerView.draw(this.answer);
+        this.drawReset();
+        this.drawNewLayers();
+        this.saveState();
+        this.drawCost();
+        return;
+      case 'layer':
+        this.drawNewLayers();
+        return;
+      case 'source':
+        this.drawHeader();
+        this.saveState();
+        return;
+      case 'cost':
+        this.drawCost();
+        this.drawHeader();
+        this.drawSections();
+        return;
+      case 'summary':
+        if (!s.header || !s.summary) return;
+        this.drawHeader();
+        this.heads.setRoles(s.summary.heads);
+        this.driversSlot.replaceChildren(
+          renderDrivers(s.summary, s.header.tokens, { focus: (index) => this.dispatch({ kind: 'pin', index }) }),
+        );
+        this.driversSlot.hidden = false;
+        this.rebuildSoon();
+        return;
+      case 'none':
+      case 'progress':
+      case 'error':
+      case 'stale':
+        return;
+      default:
+        assertNever(change);
     }
   }
 
-  private reset(): void {
-    const h = this.state.header;
-    this.hover = null;
-    this.pinned = null;
-    this.matrix = null;
-    this.matrixKey = '';
+  /** The header: the model, both token counts, the notes; its buttons ask the host (not in the HTML report). */
+  private drawHeader(): void {
+    const s = this.state.inspection;
+    this.root.classList.toggle('showing-previous', s.previous === true);
+    if (!s.header) return;
+    const actions =
+      this.bridge.kind === 'vscode'
+        ? { command: (command: PanelCommand) => this.bridge.post({ type: 'command', command }) }
+        : null;
+    this.headerSlot.replaceChildren(renderHeader(s.header, s.source, s.summary, s.cost, actions));
+  }
+
+  private drawNewLayers(): void {
+    const s = this.state.inspection;
+    for (const layer of s.layers) {
+      if (!layer || this.drawnLayers.has(layer.layer)) continue;
+      this.drawnLayers.add(layer.layer);
+      this.heads.setLayer(layer, s.layers);
+    }
+    this.rebuildSoon();
+  }
+
+  private drawCost(): void {
+    const s = this.state.inspection;
+    if (s.cost) this.costSlot.replaceChildren(renderCost(s.cost));
+    this.costSlot.hidden = !s.cost || !s.header;
+  }
+
+  /** A new inspection: the views emptied, then shaped for its tokens and model. */
+  private drawReset(): void {
+    const { inspection, controls } = this.state;
+    const h = inspection.header;
+    this.cache.clear(h?.tokens.length ?? 0);
+    this.exactRows.reset(h?.requestId ?? -1);
     this.drawnLayers = new Set();
-    this.empty.hidden = !!h || this.state.phase !== 'waiting';
+    this.empty.hidden = !!h || inspection.phase !== 'waiting';
     this.main.hidden = !h;
     this.controls.root.hidden = !h;
     this.driversSlot.hidden = true;
@@ -223,144 +340,165 @@ export class InspectorApp {
       this.headerSlot.replaceChildren();
       return;
     }
-    this.headerSlot.replaceChildren(renderHeader(h, this.state.source, undefined));
+    this.drawHeader();
     this.tokens.setTokens(h.text, h.tokens);
     this.matrixView.setTokens(h.tokens);
     this.heads.setShape(h.model.layers, h.model.heads);
-    this.vector = new Float32Array(h.tokens.length);
-    if (this.values.layer !== 'all' && this.values.layer >= h.model.layers)
-      this.values = { ...this.values, layer: 'all' };
-    if (typeof this.values.head === 'number' && this.values.head >= h.model.heads)
-      this.values = { ...this.values, head: 'mean' };
     this.controls.setShape(h.model.layers, h.model.heads);
-    requestAnimationFrame(() => this.controls.show(this.values));
-    this.heads.setSelection(this.values.layer, this.values.head, this.values.mode === 'attention');
+    requestAnimationFrame(() => this.controls.show(this.state.controls));
+    this.heads.setSelection(controls.layer, controls.head, controls.mode === 'attention');
+  }
+
+  private drawControls(): void {
+    const v = this.state.controls;
+    this.controls.show(v);
+    this.heads.setSelection(v.layer, v.head, v.mode === 'attention');
   }
 
   /** What the panel serializer needs to re-run this inspection after a window reload. */
   private saveState(): void {
-    const { header: h, source } = this.state;
+    const { header: h, source } = this.state.inspection;
     if (!h || !source) return;
     if (source.uri !== undefined || this.bridge.kind === 'vscode') {
       this.bridge.saveState({ uri: source.uri, offset: source.offset, length: h.text.length, label: source.label });
     }
   }
 
-  private onControls(change: Partial<ControlValues>): void {
-    this.values = { ...this.values, ...change };
-    this.controls.show(this.values);
-    this.heads.setSelection(this.values.layer, this.values.head, this.values.mode === 'attention');
-    if (change.direction !== undefined || change.threshold !== undefined) this.renderFocusSoon();
-    this.rebuildSoon();
-  }
-
   private rebuildMatrix(): void {
-    const h = this.state.header;
-    if (!h) return;
-    const v = this.values;
-    const sel = { layer: v.layer, head: v.head, mode: v.mode, hideSink: v.hideSink };
-    const used = layersFor(this.state.layers, sel)
-      .map((l) => l.layer)
-      .join(',');
-    const key = `${this.state.requestId}|${v.layer}|${v.head}|${v.mode}|${v.hideSink}|${used}`;
-    if (key === this.matrixKey) return;
-    this.matrixKey = key;
-    this.matrix = buildMatrix(this.state.layers, h.tokens.length, h.model.heads, sel, this.matrix ?? undefined) ?? null;
-    this.matrixView.setMatrix(this.matrix);
-    if (this.matrix)
-      this.sectionsSlot.replaceChildren(renderSections(h.text, h.tokens, this.matrix, { focus: (i) => this.pin(i) }));
-    this.sectionsSlot.hidden = !this.matrix;
-    this.renderFocus();
+    const { inspection, controls } = this.state;
+    const h = inspection.header;
+    if (!h || !this.cache.update(inspection, controls)) return;
+    this.matrixView.setMatrix(this.cache.matrix);
+    this.drawSections();
+    this.drawFocus();
   }
 
-  /** Pins the focus (click, keyboard, a driver, the editor cursor); `reveal` scrolls the editor to it. */
-  private pin(index: number | null, reveal = true): void {
-    this.pinned = index;
-    this.renderFocus();
-    if (index !== null) this.tokens.scrollIntoView(index);
-    this.tellHost(reveal);
+  /** The sections card, for the current matrix and, beside the model's counts, the target's. */
+  private drawSections(): void {
+    const { inspection, sections } = this.state;
+    const h = inspection.header;
+    const matrix = this.cache.matrix;
+    if (h && matrix && sections)
+      this.sectionsSlot.replaceChildren(
+        renderSections(
+          sections,
+          sectionFigures(sections, matrix, h.tokens.length),
+          { focus: (index) => this.dispatch({ kind: 'pin', index }) },
+          h.model.card?.name ?? h.model.id,
+          inspection.cost,
+          this.answer.attribution,
+        ),
+      );
+    this.sectionsSlot.hidden = !matrix;
   }
 
   /** Tells the host what the focus attends to, so the editor can decorate those spans. */
-  private tellHost(reveal: boolean): void {
-    if (this.hostFocusTimer !== undefined) clearTimeout(this.hostFocusTimer);
-    this.hostFocusTimer = undefined;
-    if (this.bridge.kind !== 'vscode') return;
-    const index = this.pinned ?? this.hover;
-    const attended = index === null || !this.matrix ? [] : topEntries(this.vector, 32);
-    this.bridge.post({ type: 'focus', index, attended, reveal: reveal && index !== null });
+  private tellEditor(reveal: boolean): void {
+    if (this.restTimer !== undefined) clearTimeout(this.restTimer);
+    this.restTimer = undefined;
+    const index = this.state.pinned ?? this.state.hover;
+    this.bridge.post({ type: 'focus', index, attended: this.cache.attended(index, 32), reveal });
   }
 
-  /** Hovers reach the editor once the pointer rests (a trailing debounce), without scrolling it. */
-  private tellHostSoon(): void {
-    if (this.bridge.kind !== 'vscode') return;
-    if (this.hostFocusTimer !== undefined) clearTimeout(this.hostFocusTimer);
-    this.hostFocusTimer = setTimeout(() => {
-      this.renderFocus();
-      this.tellHost(false);
-    }, HOVER_TO_EDITOR_MS);
-  }
-
-  private renderFocus(): void {
-    const h = this.state.header;
-    const index = this.pinned ?? this.hover;
-    const n = h?.tokens.length ?? 0;
-    if (!h || index === null || index >= n || !this.matrix) {
-      this.tokens.shade(null, 0);
-      this.tokens.setFocus(index !== null && index < n ? index : null, this.pinned !== null, '');
-      this.matrixView.setFocus(null, this.values.direction);
-      this.tooltip.hide();
-      this.focusLine.textContent = !this.matrix && h ? 'Waiting for this layer…' : '';
+  private onAnswer(input: AnswerInput): void {
+    const before = this.answer;
+    this.answer = reduceAnswer(before, input);
+    if (input.kind !== 'answer-hover') {
+      this.answerView.draw(this.answer);
+      if (input.event === 'attribution' || (input.event === 'start' && before.attribution)) {
+        this.drawSections();
+        this.drawFocusSoon();
+      }
       return;
     }
-    const dir = this.values.direction;
-    focusVector(this.matrix, n, index, dir, this.values.threshold, this.vector);
-    const max = maxOf(this.vector);
-    this.tokens.shade(this.vector, max);
-    const top = topEntries(this.vector, 6);
-    const name = (i: number): string =>
-      h.tokens[i]?.special ? '⟨bos⟩' : visibleTokenText(h.tokens[i]?.text ?? '', 24);
-    const verb = dir === 'to' ? 'attends to' : 'is attended by';
-    const list = top.map((t) => `${name(t.index)} ${formatWeight(t.weight)}`).join(', ');
-    this.tokens.setFocus(
-      index,
-      this.pinned !== null,
-      `Token ${index} ${name(index)} ${verb} ${list || 'nothing above the threshold'}`,
+    if (this.answer.hover === before.hover) return;
+    this.drawAnswerFocus();
+  }
+
+  /** An answer token under the pointer shades the prompt and the answer by what it read; off it, the focus returns. */
+  private drawAnswerFocus(): void {
+    const { hover, tokens } = this.answer;
+    const header = this.state.inspection.header;
+    const token = hover === null ? undefined : tokens[hover];
+    if (!token || !header) {
+      this.answerView.tokens.shade(null, 0);
+      this.drawFocusSoon();
+      return;
+    }
+    const { layer, head } = this.state.controls;
+    const row = answerFocusRow(token, layer, head);
+    const P = header.tokens.length;
+    // The first token (the sink) takes most weight in most heads: scale by the others.
+    let max = 0;
+    for (let k = 1; k < row.length; k++) max = Math.max(max, row[k]);
+    const prompt = new Float32Array(P);
+    prompt.set(row.subarray(0, P));
+    const answer = new Float32Array(tokens.length);
+    answer.set(row.subarray(P, P + tokens.length));
+    this.tokens.shade(prompt, max);
+    this.answerView.tokens.shade(answer, max);
+    let best = 0;
+    for (let k = 1; k < row.length; k++) if (row[k] > row[best]) best = k;
+    const label = (k: number): string => JSON.stringify(k < P ? header.tokens[k].text : (tokens[k - P]?.text ?? ''));
+    this.focusLine.textContent = `Answer token ${JSON.stringify(token.text)} (#${hover}) reads ${label(best)} most (${(row[best] * 100).toFixed(1)}%) — ${layer === 'all' ? 'mean over layers' : `layer ${layer}`}, ${typeof head === 'number' ? `head ${head}` : `${head} over heads`}.`;
+  }
+
+  /** The focus's exact row when every row it reads has arrived; asks the host for those that have not. */
+  private exactFocusRow(index: number | null): Float32Array | null {
+    const h = this.state.inspection.header;
+    if (!h || this.bridge.kind !== 'vscode') return null;
+    const keys = this.exactRows.needed(this.state.controls, index, h.model.layers);
+    // Ids of their own: a reply is matched by what it answers (the store's key), not kept by the bridge.
+    for (const k of this.exactRows.toAsk(keys))
+      this.bridge.post({ type: 'attention-row', requestId: ++this.rowRequests, inspection: h.requestId, ...k });
+    return this.exactRows.combined(keys, h.tokens.length, this.state.controls.hideSink);
+  }
+
+  private drawFocus(): void {
+    const { inspection, controls, pinned, hover } = this.state;
+    const f = this.cache.focus(
+      inspection.header,
+      pinned ?? hover,
+      pinned !== null,
+      controls.direction,
+      controls.threshold,
+      this.exactFocusRow(pinned ?? hover),
     );
-    this.matrixView.setFocus(index, dir);
-    const anchor = this.tokens.elementAt(index);
-    if (anchor) this.tooltip.show(anchor, `#${index} ${name(index)} ${verb}`, top, h.tokens, max);
-    const summary = `#${index} ${name(index)} ${verb} ${list || 'nothing above the threshold'}`;
-    this.focusLine.textContent = `${this.pinned !== null ? 'Pinned' : 'Hover'}: ${summary}`;
-    if (this.pinned === index && this.announcer.textContent !== summary) this.announcer.textContent = summary;
+    if (f.kind === 'none') {
+      // With no token in focus, the prompt shows what the selected answer span needs from each section.
+      const attribution = this.answer.attribution;
+      const sections = this.state.sections;
+      const shading =
+        attribution && sections && inspection.header
+          ? attributionShading(
+              attribution,
+              sections.units.map((u) => u.start),
+              sections.owner,
+              inspection.header.tokens.length,
+            )
+          : null;
+      this.tokens.shade(shading?.vector ?? null, shading?.max ?? 0);
+      this.tokens.setFocus(f.index, pinned !== null, '');
+      this.matrixView.setFocus(null, controls.direction);
+      this.tooltip.hide();
+      this.focusLine.textContent = f.line;
+      return;
+    }
+    this.tokens.shade(f.vector, f.max);
+    this.tokens.setFocus(f.index, pinned !== null, f.label);
+    this.matrixView.setFocus(f.index, controls.direction);
+    const anchor = this.tokens.elementAt(f.index);
+    if (anchor && inspection.header) this.tooltip.show(anchor, f.tooltipTitle, f.top, inspection.header.tokens, f.max);
+    this.focusLine.textContent = f.line;
+    if (pinned === f.index && this.announcer.textContent !== f.summary) this.announcer.textContent = f.summary;
   }
 
   private onExport(kind: ExportKind): void {
     this.focusLine.textContent = exportView(kind, this.bridge, {
-      png: () => this.matrixView.exportImage(this.caption()),
-      result: () => resultOf(this.state),
+      png: () => this.matrixView.exportImage(captionOf(this.state.inspection, this.state.controls)),
+      result: () => resultOf(this.state.inspection),
       reportHtml: this.reportHtml,
     });
-  }
-
-  /** What the exported image shows, in words. */
-  private caption(): string {
-    const h = this.state.header;
-    const v = this.values;
-    const model = h?.model.card?.name ?? h?.model.id ?? '';
-    const layer = v.layer === 'all' ? 'all layers' : `layer ${v.layer}`;
-    const head =
-      v.mode === 'rollout' ? 'rollout' : typeof v.head === 'number' ? `head ${v.head}` : `${v.head} over heads`;
-    return [
-      this.state.source?.label,
-      model,
-      layer,
-      head,
-      v.hideSink ? 'sink hidden' : null,
-      `${h?.tokens.length ?? 0} tokens`,
-    ]
-      .filter(Boolean)
-      .join(' · ');
   }
 
   private applyTheme(): void {

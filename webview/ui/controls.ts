@@ -5,18 +5,9 @@ import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import type { ExportKind } from '../../src/shared/protocol';
-import type { AttentionMode, HeadChoice, LayerChoice } from '../model/aggregate';
-import type { Direction } from '../model/focus';
+import type { ControlValues } from '../model/viewState';
+import { renderLegend } from './legend';
 import { el } from './dom';
-
-export interface ControlValues {
-  readonly layer: LayerChoice;
-  readonly head: HeadChoice;
-  readonly mode: AttentionMode;
-  readonly direction: Direction;
-  readonly hideSink: boolean;
-  readonly threshold: number;
-}
 
 export interface ControlEvents {
   change(values: Partial<ControlValues>): void;
@@ -133,6 +124,7 @@ export class Controls {
         this.thresholdValue,
       ]),
       el('div', { class: 'field sink' }, [this.hideSink]),
+      renderLegend(['Attention', 'Rollout', 'Attends to / attended by', 'sink', 'Hide sink', 'Threshold']),
       el('div', { class: 'spacer' }),
       el('div', { class: 'exports', role: 'group', 'aria-label': 'Export' }, exportButtons),
     ]);

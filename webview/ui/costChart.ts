@@ -13,7 +13,7 @@ export function renderCost(cost: CostSummary): HTMLElement {
   const rows: [string, string][] = [
     [
       'Tokens',
-      `${cost.exact === false ? '≈' : ''}${formatCount(cost.tokens)} of ${formatCount(cost.contextWindow)} (${formatShare(cost.contextShare)})`,
+      `${cost.exact === false ? '≈' : ''}${formatCount(cost.tokens)} for ${cost.targetName}, of ${formatCount(cost.contextWindow)} (${formatShare(cost.contextShare)})`,
     ],
     [
       'Attention scores',

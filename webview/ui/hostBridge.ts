@@ -1,6 +1,8 @@
 // The webview's link to its host: VS Code (acquireVsCodeApi) or, in the HTML report, nothing at all.
-// Requests (export, rerun) get an id here and wait for the host's reply with that id in `inReplyTo`.
+// Requests (export, rerun) get an id here and wait for the host's reply with that id in `inReplyTo`; the
+// pairing is the shared request/reply mechanism's (PendingReplies), over the validated webview messages.
 import type { WebviewToHostMessage } from '../../src/shared/protocol';
+import { PendingReplies } from '../../src/shared/requestReply';
 import type { InspectorPanelState } from '../../src/shared/panelState';
 
 interface VsCodeApi {
@@ -33,22 +35,19 @@ export interface HostBridge {
 export function connectHost(): HostBridge {
   const vscodeApi = typeof acquireVsCodeApi === 'function' ? acquireVsCodeApi() : null;
   const post = (m: WebviewToHostMessage): void => vscodeApi?.postMessage(m);
-  const pending = new Map<number, SentRequest>();
+  const pending = new PendingReplies<void, SentRequest>();
   let next = 0;
   return {
     kind: vscodeApi ? 'vscode' : 'report',
     post,
     request: (message) => {
       const sent = { ...message, requestId: ++next } as SentRequest;
-      pending.set(sent.requestId, sent);
+      // The app reads the reply itself (settle gives it the request back); nobody awaits the promise.
+      pending.open(sent, sent.requestId);
       post(sent);
       return sent.requestId;
     },
-    settle: (inReplyTo) => {
-      const request = pending.get(inReplyTo);
-      pending.delete(inReplyTo);
-      return request;
-    },
+    settle: (inReplyTo) => pending.settle(inReplyTo),
     saveState: (s) => vscodeApi?.setState(s),
   };
 }

@@ -1,12 +1,16 @@
-// Progress (with cancel), stale (with re-run) and error banners above the toolbar.
+// Progress (with cancel), stale (with re-run) and error banners above the toolbar. The error banner carries
+// its actions (Retry, Choose a model…, Open Settings) and says when the result below is the previous one.
 import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
 import { progressText } from '../../src/shared/progressText';
+import type { PanelCommand } from '../../src/shared/protocol';
 import type { InspectionState } from '../model/inspectionState';
 import { el } from './dom';
 
 export interface BannerEvents {
   cancel(): void;
   rerun(): void;
+  /** A button that runs a VS Code command through the host (the model picker, the settings). */
+  command(command: PanelCommand): void;
 }
 
 interface ProgressLike extends HTMLElement {
@@ -22,6 +26,7 @@ export class StatusBanners {
   private readonly stale: HTMLElement;
   private readonly error: HTMLElement;
   private readonly errorText: HTMLElement;
+  private readonly errorPrevious: HTMLElement;
 
   constructor(events: BannerEvents, hasHost: boolean) {
     const button = (label: string, onClick: () => void, attrs: Record<string, string> = {}): HTMLElement => {
@@ -42,10 +47,21 @@ export class StatusBanners {
       el('span', { class: 'banner-text' }, ['The text changed since this inspection.']),
       button('Re-run', events.rerun, { id: 'rerun' }),
     ]);
-    this.errorText = el('span', { class: 'banner-text' });
+    this.errorText = el('span', { class: 'banner-message' });
+    this.errorPrevious = el('span', { class: 'banner-previous', hidden: true }, [
+      'Below: the previous result, now stale.',
+    ]);
     this.error = el('div', { class: 'banner error', hidden: true, role: 'alert' }, [
-      this.errorText,
-      hasHost ? button('Retry', events.rerun, { secondary: '' }) : el('span'),
+      el('span', { class: 'banner-text' }, [this.errorText, ' ', this.errorPrevious]),
+      ...(hasHost
+        ? [
+            el('span', { class: 'banner-actions' }, [
+              button('Retry', events.rerun, { id: 'retry' }),
+              button('Choose a model…', () => events.command('choose-model'), { secondary: '', id: 'choose-model' }),
+              button('Open Settings', () => events.command('open-settings'), { secondary: '', id: 'open-settings' }),
+            ]),
+          ]
+        : []),
     ]);
     this.root = el('div', { class: 'banners' }, [this.progress, this.stale, this.error]);
   }
@@ -68,8 +84,9 @@ export class StatusBanners {
       this.bar.indeterminate = fraction === undefined;
       if (fraction !== undefined) this.bar.value = Math.round(fraction * 100);
     }
-    this.stale.hidden = !state.stale || running;
+    this.stale.hidden = !state.stale || running || state.phase === 'error';
     this.error.hidden = state.phase !== 'error';
     this.errorText.textContent = state.error ?? '';
+    this.errorPrevious.hidden = state.previous !== true;
   }
 }

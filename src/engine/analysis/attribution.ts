@@ -6,13 +6,30 @@
 // cut (savings), measured by one more run without all of them. No I/O: the model comes in as functions.
 import { EngineError } from '../engineError';
 import type { TokenInfo } from '../../shared/protocol';
+import { adviceToleranceNats } from '../../shared/attributionWords';
 import { AttributionCancelled, type ScoredSequence } from '../runtime/logitsSession';
-import { attributionUnits, splitPromptSections, type PromptSection } from './sections';
+import { attributionUnits, splitPromptSections, type PromptSection } from '../../shared/promptSections';
 import { meanReceived, tokenUnits, type InspectSection } from './sectionStats';
 import { ablationCount, fitSparseLinear, randomMasks, seededGenerator } from './surrogate';
+import { answerTokens, spanMask, type AnswerSpan } from './answerSpan';
+import type { Savings } from '../../shared/cliJson';
 
 export const LOO_LIMIT = 16;
-export const ANSWER_SEPARATOR = /^---answer---[ \t]*\r?$/m;
+/**
+ * The faithfulness check: no section is called cuttable unless the model uses the prompt for this answer,
+ * i.e. the answer's log-probability with the whole prompt beats the one with an empty prompt by at least
+ * FAITHFULNESS_NATS_PER_TOKEN per answer token (1 nat per 10 tokens) and never less than
+ * FAITHFULNESS_MIN_NATS (1 nat, e ≈ 2.7× more likely). Below that, a section's ablation effect is noise
+ * around a prompt the model ignores, and "could be cut" would be advice with nothing behind it.
+ */
+export const FAITHFULNESS_NATS_PER_TOKEN = 0.1;
+export const FAITHFULNESS_MIN_NATS = 1;
+
+export function requiredMarginNats(answerTokens: number): number {
+  return Math.max(FAITHFULNESS_MIN_NATS, FAITHFULNESS_NATS_PER_TOKEN * answerTokens);
+}
+import { joinAnswer } from '../../shared/answerText';
+export { ANSWER_SEPARATOR, joinAnswer, splitAnswer } from '../../shared/answerText';
 
 export interface AttributionModel {
   tokenize(text: string): { readonly ids: number[]; readonly tokens: TokenInfo[] };
@@ -57,6 +74,8 @@ export interface AttributeOptions {
   /** Force random ablations at any section count (tests), or set their number. */
   readonly method?: 'leave-one-out' | 'random-ablation';
   readonly ablations?: number;
+  /** Attribute only the answer's characters start..end (the tokens overlapping them are scored). */
+  readonly span?: AnswerSpan;
 }
 
 /** A section as inspect reports it (attentionShare: over all queries), with what the answer owes it. */
@@ -70,44 +89,35 @@ export interface AttributedSection extends InspectSection {
   readonly disagreement: string | null;
 }
 
-export interface Savings {
-  readonly sections: number[];
-  readonly tokens: number;
-  readonly attentionFlopsShare: number;
-  /** Measured: the answer's log-probability without all these sections minus with them. */
-  readonly logProbDelta: number;
+export type { Savings } from '../../shared/cliJson';
+
+/** Whether the model uses the prompt for this answer (see FAITHFULNESS_NATS_PER_TOKEN). */
+export interface Faithfulness {
+  readonly logProbWithPrompt: number;
+  /** With the prompt's text left out (only the tokenizer's own leading tokens, e.g. BOS, kept). */
+  readonly logProbWithoutPrompt: number;
+  /** logProbWithPrompt − logProbWithoutPrompt. */
+  readonly marginNats: number;
+  readonly requiredNats: number;
+  readonly passed: boolean;
 }
 
 export interface AttributionResult {
   readonly prompt: string;
+  /** logProb: of the span's tokens when a span was asked for. */
   readonly answer: { readonly text: string; readonly tokens: number; readonly logProb: number };
+  readonly span?: AnswerSpan & { readonly text: string; readonly tokens: number };
   readonly promptTokens: number;
   readonly sections: AttributedSection[];
   readonly method: 'leave-one-out' | 'random-ablation';
   /** Forward passes with sections left out (leave-one-out: one per section). */
   readonly ablations: number;
-  readonly savings: Savings;
+  readonly faithfulness: Faithfulness;
+  /** null when the faithfulness check did not pass: no section is called cuttable then. */
+  readonly savings: Savings | null;
   readonly forwardPasses: number;
   readonly timings: { readonly totalMs: number };
 }
-
-/** Splits "prompt\n---answer---\nanswer"; null without a separator line. */
-export function splitAnswer(text: string): { prompt: string; answer: string } | null {
-  const m = ANSWER_SEPARATOR.exec(text);
-  if (!m) return null;
-  const prompt = text.slice(0, m.index).replace(/\r?\n$/, '');
-  const answer = text.slice(m.index + m[0].length).replace(/^\n/, '');
-  return { prompt, answer };
-}
-
-/** The answer continues the prompt; a space joins them when neither side has whitespace at the seam. */
-export function joinAnswer(prompt: string, answer: string): { text: string; boundary: number } {
-  const trimmed = answer.replace(/\r?\n+$/, '');
-  const seam = prompt.length > 0 && !/\s$/.test(prompt) && !/^\s/.test(trimmed) ? ' ' : '';
-  return { text: prompt + seam + trimmed, boundary: prompt.length };
-}
-
-const sum = (values: Float64Array): number => values.reduce((a, b) => a + b, 0);
 
 function attentionFlopsShare(n: number, cut: number): number {
   const kept = n - cut;
@@ -136,6 +146,7 @@ export async function attributeAnswer(
   let promptTokens: TokenInfo[];
   let answerIds: number[];
   let answerText: string;
+  let answerSpans: { readonly start: number; readonly end: number }[];
   if ('text' in spec) {
     if (spec.text.trim() === '') throw new EngineError('The answer is empty.');
     const joined = joinAnswer(prompt, spec.text);
@@ -146,6 +157,10 @@ export async function attributeAnswer(
     promptTokens = full.tokens.slice(0, first);
     answerIds = full.ids.slice(first).filter((_, i) => !full.tokens[first + i].special);
     answerText = joined.text.slice(joined.boundary);
+    answerSpans = full.tokens
+      .slice(first)
+      .filter((t) => !t.special)
+      .map((t) => ({ start: Math.max(0, t.start - joined.boundary), end: t.end - joined.boundary }));
   } else {
     if (!(spec.generate >= 1)) throw new EngineError('--generate needs at least 1 token.');
     promptIds = promptTokenized.ids;
@@ -164,7 +179,11 @@ export async function attributeAnswer(
     );
     if (answerIds.length === 0) throw new EngineError('The model generated no answer (it ended the text at once).');
     answerText = model.decode(answerIds);
+    answerSpans = answerTokens(answerIds, (ids) => model.decode(ids));
   }
+  const mask = options.span ? spanMask(answerSpans, options.span, answerText.length) : null;
+  // The answer's log-probability, or the span's: the tokens outside it condition but are not scored.
+  const sum = (values: Float64Array): number => values.reduce((a, b, i) => (mask && !mask[i] ? a : a + b), 0);
   const n = promptIds.length + answerIds.length;
   if (n > model.maxPositions)
     throw new EngineError(
@@ -191,14 +210,31 @@ export async function attributeAnswer(
   const sequences: ScoredSequence[] = [sequence(() => true)];
   for (let a = 0; a < m; a++)
     sequences.push(masks ? sequence((u) => masks[a * d + u] === 1) : sequence((u) => u !== a));
-  const total = sequences.length + 2;
+  // The faithfulness check's empty prompt: the tokenizer's own leading tokens (BOS) only, or the first
+  // token where it adds none (an answer needs one position before it).
+  const leading = promptIds.filter((_, i) => promptTokens[i].special && owner[i] < 0);
+  const bare = leading.length > 0 ? leading : [promptIds[0]];
+  const emptyPrompt: ScoredSequence = { ids: [...bare, ...answerIds], answerStart: bare.length };
+  const total = sequences.length + 3;
   options.onProgress?.({ done: 0, total, message: `Scoring the answer with ${m} ablations` });
-  const scores = await model.answerLogProbs(
-    sequences,
-    (done) => options.onProgress?.({ done, total, message: `Ablation ${done} of ${sequences.length}` }),
+  const scored = await model.answerLogProbs(
+    [...sequences, emptyPrompt],
+    // The whole prompt runs first, the empty prompt (the faithfulness check) last.
+    (done) => options.onProgress?.({ done, total, message: `Ablation ${Math.min(m, Math.max(0, done - 1))} of ${m}` }),
     cancelled,
   );
+  const scores = scored.slice(0, sequences.length);
   const logProb = sum(scores[0]);
+  const logProbWithoutPrompt = sum(scored[sequences.length]);
+  const scoredTokens = mask ? mask.reduce((c, v) => c + v, 0) : answerIds.length;
+  const requiredNats = requiredMarginNats(scoredTokens);
+  const faithfulness: Faithfulness = {
+    logProbWithPrompt: logProb,
+    logProbWithoutPrompt,
+    marginNats: logProb - logProbWithoutPrompt,
+    requiredNats,
+    passed: logProb - logProbWithoutPrompt >= requiredNats,
+  };
   let deltas: number[];
   if (masks) {
     const fit = fitSparseLinear(masks, Float64Array.from(scores.slice(1), sum), d);
@@ -206,14 +242,17 @@ export async function attributeAnswer(
   } else {
     deltas = scores.slice(1).map((s) => sum(s) - logProb);
   }
-  let forwardPasses = sequences.length;
+  let forwardPasses = sequences.length + 1;
 
   let attention = new Array<number>(d).fill(0);
   let attentionShare = new Array<number>(d).fill(0);
   if (model.attention) {
     if (cancelled?.()) throw new AttributionCancelled();
     const ids = [...promptIds, ...answerIds];
-    const { received, meanRow } = await model.attention(ids, promptIds.length - 1, n - 2);
+    // The positions that predict the scored tokens (all the answer's, or the span's).
+    const first = mask ? mask.indexOf(1) : 0;
+    const last = mask ? mask.lastIndexOf(1) : answerIds.length - 1;
+    const { received, meanRow } = await model.attention(ids, promptIds.length - 1 + first, promptIds.length - 1 + last);
     forwardPasses++;
     const mean = meanReceived(received, n);
     const byUnit = (values: ArrayLike<number>): number[] => {
@@ -227,8 +266,11 @@ export async function attributeAnswer(
   options.onProgress?.({ done: sequences.length + 1, total, message: 'Measuring the savings' });
 
   // Savings: sections whose removal costs at most τ nats, checked together by one more run.
-  const tolerance = Math.max(0.1, 0.02 * Math.abs(logProb));
-  let cut = units.map((_, u) => u).filter((u) => deltas[u] >= -tolerance && unitTokens[u] > 0);
+  const tolerance = adviceToleranceNats(logProb);
+  // No cut advice at all when the model does not use the prompt for this answer.
+  let cut = faithfulness.passed
+    ? units.map((_, u) => u).filter((u) => deltas[u] >= -tolerance && unitTokens[u] > 0)
+    : [];
   cut.sort((a, b) => deltas[b] - deltas[a]);
   let savingsDelta = 0;
   for (let attempt = 0; attempt < 3 && cut.length > 0; attempt++) {
@@ -255,9 +297,12 @@ export async function attributeAnswer(
   const gap = Math.max(2, Math.ceil(d / 2));
   const result: AttributedSection[] = units.map((unit, u) => {
     let disagreement: string | null = null;
-    if (model.attention && attentionRank[u] - effectRank[u] >= gap)
+    // Ranks among effects within the tolerance are noise: only a real effect can outrank attention, and only
+    // a section without one can be "attended, but barely needed" (so no label contradicts "could be cut").
+    const matters = effect[u] > tolerance;
+    if (model.attention && matters && attentionRank[u] - effectRank[u] >= gap)
       disagreement = 'the answer depends on it more than its attention suggests';
-    else if (model.attention && effectRank[u] - attentionRank[u] >= gap)
+    else if (model.attention && !matters && effectRank[u] - attentionRank[u] >= gap)
       disagreement = 'attended, but the answer barely depends on it';
     return {
       index: unit.index,
@@ -276,16 +321,28 @@ export async function attributeAnswer(
   return {
     prompt,
     answer: { text: answerText, tokens: answerIds.length, logProb },
+    ...(options.span
+      ? {
+          span: {
+            ...options.span,
+            text: answerText.slice(options.span.start, options.span.end),
+            tokens: scoredTokens,
+          },
+        }
+      : {}),
     promptTokens: promptIds.length,
     sections: result,
     method,
     ablations: m,
-    savings: {
-      sections: cut.map((u) => units[u].index).sort((a, b) => a - b),
-      tokens: savedTokens,
-      attentionFlopsShare: attentionFlopsShare(n, savedTokens),
-      logProbDelta: savingsDelta,
-    },
+    faithfulness,
+    savings: faithfulness.passed
+      ? {
+          sections: cut.map((u) => units[u].index).sort((a, b) => a - b),
+          tokens: savedTokens,
+          attentionFlopsShare: attentionFlopsShare(n, savedTokens),
+          logProbDelta: savingsDelta,
+        }
+      : null,
     forwardPasses,
     timings: { totalMs: performance.now() - started },
   };

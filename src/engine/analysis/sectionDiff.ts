@@ -3,7 +3,9 @@
 // aligned pair says added, removed, changed or same, with the tokens and the attention it receives in
 // each version, and the answer attribution when both versions were attributed. Pure.
 
-export type DiffStatus = 'added' | 'removed' | 'changed' | 'same';
+import type { DiffStatus, SectionDiffEntry } from '../../shared/sectionDiffEntry';
+
+export type { DiffStatus, SectionDiffEntry } from '../../shared/sectionDiffEntry';
 
 export interface DiffInputSection {
   readonly index: number;
@@ -13,19 +15,6 @@ export interface DiffInputSection {
   readonly attentionShare: number;
   /** With an answer: log-prob without the section minus with it. */
   readonly logProbDelta?: number;
-}
-
-export interface SectionDiffEntry {
-  readonly status: DiffStatus;
-  readonly oldIndex: number | null;
-  readonly newIndex: number | null;
-  readonly label: string;
-  readonly oldTokens: number;
-  readonly newTokens: number;
-  readonly oldAttentionShare: number;
-  readonly newAttentionShare: number;
-  readonly oldLogProbDelta?: number;
-  readonly newLogProbDelta?: number;
 }
 
 /** Similarity (Jaccard of word sets) at which two unmatched sections count as one section changed. */

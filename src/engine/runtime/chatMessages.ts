@@ -1,8 +1,11 @@
-// The chat an "Inspect as Chat" run renders: the selection is the system message, unless the prompt has
-// its own structure (.prompty role lines after the front matter, `system:` / `user:` blocks, `## System` /
-// `## User` headings), which splits it into messages. Each message keeps the offset of its content in the
-// selection, so the tokens of the rendered chat map back to the editor. A user message from the setting
-// is added when the prompt names none; it has no offset (its text is not in the selection).
+// The chat an "Inspect as Chat" run renders, from the one section model (src/shared/promptSections.ts): a
+// prompt whose top level is a transcript (.prompty role lines after the front matter, `system:` / `user:`
+// blocks, `## System` / `## User` headings, ChatML or Llama 3 headers) splits into its messages; any other
+// prompt is the system message, whole, with its example turns (`User:` lines under `# Examples`) inside it.
+// Each message keeps the offset of its content in the selection, so the tokens of the rendered chat map back
+// to the editor. A user message from the setting is added when the prompt names none; it has no offset (its
+// text is not in the selection).
+import { childrenOf, splitPromptSections, type PromptSection } from '../../shared/promptSections';
 
 export type ChatRole = 'system' | 'user' | 'assistant';
 
@@ -12,10 +15,6 @@ export interface ChatMessage {
   /** Offset of `content` in the selection, or null for text from elsewhere (the setting). */
   readonly start: number | null;
 }
-
-// A role line: "system:", "User:", "## System", "# user" (heading), optionally with text after "role:".
-const ROLE_LINE =
-  /^(?:#{1,6}[ \t]+(system|user|assistant)[ \t]*:?[ \t]*|(system|user|assistant)[ \t]*:[ \t]*(.*?))[ \t]*$/i;
 
 /** Offset where a YAML front matter (--- … ---) ends, or 0 when the text has none. */
 export function frontMatterEnd(text: string): number {
@@ -35,39 +34,33 @@ function message(text: string, role: ChatRole, start: number, end: number): Chat
   return content ? { role, content, start: start + lead } : null;
 }
 
+/** The chat role of a section's role word ("human" is the user, "developer" the system, …). */
+function chatRole(label: string): ChatRole {
+  const word = label.split(/\s/)[0];
+  if (/^(?:assistant|ai|bot)$/.test(word)) return 'assistant';
+  if (/^(?:system|developer)$/.test(word)) return 'system';
+  return 'user';
+}
+
 /** The messages of `text` (the selection); `userMessage` (the setting) is added when the text has no user turn. */
 export function chatMessages(text: string, userMessage = ''): ChatMessage[] {
   const from = frontMatterEnd(text);
-  const markers: { role: ChatRole; lineStart: number; contentStart: number }[] = [];
-  const linePattern = /[^\n]*(?:\n|$)/g;
-  linePattern.lastIndex = from;
-  for (let match = linePattern.exec(text); match && match[0] !== ''; match = linePattern.exec(text)) {
-    const line = match[0].replace(/\r?\n$/, '');
-    const role = ROLE_LINE.exec(line);
-    if (!role) continue;
-    const name = (role[1] ?? role[2]).toLowerCase() as ChatRole;
-    // Inline text after "user:" starts the content on the same line.
-    const inline =
-      role[3] !== undefined && role[3] !== ''
-        ? match.index + line.indexOf(role[3], (role[2] as string).length)
-        : match.index + match[0].length;
-    markers.push({ role: name, lineStart: match.index, contentStart: inline });
-  }
+  const top = childrenOf(splitPromptSections(text), null).filter((s) => s.kind !== 'frontmatter');
+  const roles = top.filter((s) => s.kind === 'role');
   const messages: ChatMessage[] = [];
-  if (markers.length === 0) {
+  if (roles.length === 0) {
     const whole = message(text, 'system', from, text.length);
     if (whole) messages.push(whole);
   } else {
-    // Text before the first role line is the system message.
-    const before = message(text, 'system', from, markers[0].lineStart);
+    // Text before the first turn is the system message.
+    const before = message(text, 'system', from, roles[0].start);
     if (before) messages.push(before);
-    markers.forEach((m, i) => {
-      const part = message(
-        text,
-        m.role,
-        m.contentStart,
-        i + 1 < markers.length ? markers[i + 1].lineStart : text.length,
-      );
+    roles.forEach((r, i) => {
+      // Text after a turn that is not itself a turn (a heading ends a `User: …` turn) stays in that message.
+      const next = i + 1 < roles.length ? roles[i + 1].start : text.length;
+      const trailing = top.filter((s: PromptSection) => s.kind !== 'role' && s.start >= r.end && s.end <= next);
+      const end = trailing.length ? trailing[trailing.length - 1].end : (r.bodyEnd ?? r.end);
+      const part = message(text, chatRole(r.label), r.bodyStart ?? r.start, end);
       if (part) messages.push(part);
     });
   }

@@ -130,7 +130,8 @@ export function renderWithSegments(source: ChatTemplateSource, messages: readonl
     const shown = m.content.slice(lead, keptTrail ? m.content.length : m.content.trimEnd().length);
     const probeStart = at - (keptLead ? 1 : 0);
     let start = probeStart + shift;
-    if (text.slice(start, start + shown.length) !== shown) start = text.indexOf(shown, cursor); // template text that depends on the content
+    // Template text that depends on the content moves the message: find it again.
+    if (text.slice(start, start + shown.length) !== shown) start = text.indexOf(shown, cursor);
     if (start < 0) {
       dropped.push(m);
       return;

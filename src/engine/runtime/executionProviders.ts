@@ -1,7 +1,8 @@
 // Creates the onnxruntime session on the requested execution provider, falling back to CPU with a
-// one-line reason (also when the tapped graph needs an output only the CPU kernels give). onnxruntime-node does not fall back by itself (session creation throws), and a GPU
-// provider may hang in native code, so each GPU attempt is bounded in time: on timeout the attempt is
-// abandoned (its session, if it ever arrives, is released) and CPU goes ahead.
+// one-line reason (also when the tapped graph needs an output only the CPU kernels give). onnxruntime-node does not
+// fall back by itself (session creation throws), and a GPU provider may hang in native code, so each GPU attempt is
+// bounded in time: on timeout the attempt is abandoned (its session, if it ever arrives, is released) and CPU goes
+// ahead.
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import type * as ort from 'onnxruntime-node';

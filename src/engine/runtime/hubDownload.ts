@@ -13,7 +13,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { firstLine } from '../../shared/errorText';
+import { firstLine, lineWithCause } from '../../shared/errorText';
 import { EngineError } from '../engineError';
 import type { HubFile, HubRequester } from './hubListing';
 import { filesToDownload, GENAI_CONFIG, listHubFiles, pathInside } from './hubListing';
@@ -46,6 +46,8 @@ export interface DownloadOptions {
   readonly signal?: AbortSignal;
   /** Pause before retrying a dropped connection, per attempt (default 300 ms). */
   readonly retryDelayMs?: number;
+  /** A Hub access token (the extension's SecretStorage one); default $HF_TOKEN or $HF_ACCESS_TOKEN. */
+  readonly token?: string;
 }
 
 export function isHubId(value: string): boolean {
@@ -61,11 +63,22 @@ function partialFolder(storageDir: string, id: string): string {
   return path.join(storageDir, 'hub', '.partial', ...id.split('/'));
 }
 
+/**
+ * The Authorization header for requests to `host`: the token given (the extension keeps one in SecretStorage),
+ * else $HF_TOKEN or $HF_ACCESS_TOKEN. It goes to the Hub itself only, never to a mirror or another host.
+ */
+export function hubAuthHeader(
+  host: string,
+  token: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): Record<string, string> {
+  const value = token?.trim() || env.HF_TOKEN || env.HF_ACCESS_TOKEN;
+  return value && /^https:\/\/(?:huggingface\.co|hf\.co)\//.test(host) ? { Authorization: `Bearer ${value}` } : {};
+}
+
 function requester(options: DownloadOptions): HubRequester {
   const host = options.endpoint ?? process.env.HF_ENDPOINT ?? DEFAULT_HUB_HOST;
-  const token = process.env.HF_TOKEN ?? process.env.HF_ACCESS_TOKEN;
-  const auth: Record<string, string> =
-    token && /^https:\/\/(?:huggingface\.co|hf\.co)\//.test(host) ? { Authorization: `Bearer ${token}` } : {};
+  const auth = hubAuthHeader(host, options.token);
   return {
     host,
     get: (url, init = {}) =>
@@ -260,7 +273,8 @@ async function downloadVerified(
         });
       } catch (error) {
         if (options.signal?.aborted) throw cancelled();
-        if (++drops >= MAX_ATTEMPTS) throw new EngineError(`Cannot download ${id} (${url}): ${firstLine(error)}`);
+        if (++drops >= MAX_ATTEMPTS)
+          throw new EngineError(`Cannot download ${id} (${url}): ${lineWithCause(error)}`, { cause: error });
         await delay(options, drops);
         continue;
       }

@@ -3,6 +3,7 @@
 // the server names is checked before it is used as a path: relative, '/'-separated, no `.` or `..` part,
 // no drive or backslash, so a listing cannot write outside the model folder.
 import * as path from 'node:path';
+import { lineWithCause } from '../../shared/errorText';
 import { EngineError } from '../engineError';
 import type { ChooseOptions, ListedFile, ModelDtype } from './modelFiles';
 import { filesForDtype } from './modelFiles';
@@ -124,13 +125,11 @@ export async function listHubFiles(
       response = await client.get(url, { headers: { Accept: 'application/json' }, ...(signal ? { signal } : {}) });
     } catch (error) {
       if (signal?.aborted) throw new EngineError(`Download of ${id} cancelled.`);
-      throw new EngineError(
-        `Cannot list the files of ${id} (${url}): ${error instanceof Error ? error.message : String(error)}`,
-      );
+      throw new EngineError(`Cannot list the files of ${id} (${url}): ${lineWithCause(error)}`, { cause: error });
     }
     if (response.status === 404 || response.status === 401) {
       throw new EngineError(
-        `Cannot download ${id}: the Hub has no model ${id} at revision ${revision} (HTTP ${response.status}${response.status === 401 ? '; a private or gated model needs HF_TOKEN' : ''}).`,
+        `Cannot download ${id}: the Hub has no model ${id} at revision ${revision} (HTTP ${response.status}${response.status === 401 ? '; a private or gated model needs a token: run "Prompt Attention: Set Hugging Face Token" or set HF_TOKEN' : ''}).`,
       );
     }
     if (response.status !== 200)

@@ -12,6 +12,8 @@ export interface ModelCacheOptions {
   readonly modelsDir: string;
   readonly cacheDir: string;
   readonly hubEndpoint?: string;
+  /** The Hub token from the extension's SecretStorage (never logged). */
+  readonly hubToken?: string;
 }
 
 export class ModelCache {
@@ -75,6 +77,7 @@ export class ModelCache {
       modelsDir: this.options.modelsDir,
       storageDir: this.options.cacheDir,
       endpoint: this.options.hubEndpoint,
+      ...(this.options.hubToken ? { token: this.options.hubToken } : {}),
       onProgress: ({ file, loadedBytes, totalBytes }) =>
         onProgress({
           stage: 'download',

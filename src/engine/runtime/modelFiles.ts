@@ -7,9 +7,10 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { EngineError } from '../engineError';
+import type { ModelDtype } from '../../shared/inspectContract';
 
-export const MODEL_DTYPES = ['auto', 'fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16', 'bnb4'] as const;
-export type ModelDtype = (typeof MODEL_DTYPES)[number];
+// The dtype names are part of the inspection contract; the engine's modules read them from here.
+export { isModelDtype, MODEL_DTYPES, type ModelDtype } from '../../shared/inspectContract';
 export type ConcreteDtype = Exclude<ModelDtype, 'auto'>;
 
 /** transformers.js's file-name suffixes: onnx/model<suffix>.onnx. */
@@ -23,10 +24,6 @@ export const DTYPE_SUFFIX: Readonly<Record<ConcreteDtype, string>> = {
   q4f16: '_q4f16',
   bnb4: '_bnb4',
 };
-
-export function isModelDtype(value: unknown): value is ModelDtype {
-  return typeof value === 'string' && (MODEL_DTYPES as readonly string[]).includes(value);
-}
 
 /** One file of a folder or Hub repository: path relative to its root ('/' separators), size when known. */
 export interface ListedFile {

@@ -5,15 +5,7 @@ import { chromium, type Browser, type FrameLocator, type Locator, type Page } fr
 import type { CodeServer } from './codeServer';
 import { output } from './paths';
 
-export const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_FLAGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
+import { CHROMIUM, CHROMIUM_ARGS } from '../../helpers/chromium';
 /** Generous: the machine is small and busy; every wait is on a real condition, never a fixed sleep. */
 export const LONG = 180_000;
 export const MEDIUM = 60_000;
@@ -26,7 +18,7 @@ export interface Workbench {
 
 export async function openWorkbench(server: CodeServer, scenario: string): Promise<Workbench> {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing; run test/e2e/setup.sh`);
-  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS] });
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
   const page = await context.newPage();
   const consoleLog = output(scenario, 'browser-console.log');

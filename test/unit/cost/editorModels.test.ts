@@ -1,14 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { splitSections } from '../../../src/cost/chunks';
+import { coverSections } from '../../../src/shared/promptSections';
 import {
   computeCostDiagnostics,
   computeSectionLenses,
+  percentLabels,
   statusForCount,
   statusForTooLarge,
 } from '../../../src/cost/editorModels';
 import { computeCost } from '../../../src/cost/costModel';
-import { costWarnings, DEFAULT_COST_OPTIONS, type CostOptions } from '../../../src/cost/costSummary';
+import { DEFAULT_COST_OPTIONS, type CostOptions } from '../../../src/cost/costSettings';
+import { costWarnings } from '../../../src/cost/costSummary';
 import { IncrementalCounter } from '../../../src/cost/incrementalCounter';
 import { BUILT_IN_PRESETS, validatePreset, type TargetPreset } from '../../../src/cost/presets';
 import type { TokenCounter } from '../../../src/cost/tokenCounters';
@@ -98,10 +100,10 @@ test('a KV-budget warning where the cache passes the budget', () => {
   assert.deepEqual(computeCostDiagnostics(snapshot, wordCounter, gpt4, { ...options, kvBudgetBytes: 1 }), []);
 });
 
-test('CodeLens per section: tokens and the share of attention cost it adds', () => {
+test('CodeLens per section: tokens and its share of the causal attention work, the shares adding up to 100 %', () => {
   const text = '# Setup\none two three four five six seven eight nine ten\n\n# Task\none\n';
   const snapshot = new IncrementalCounter(wordCounter).update(text);
-  const lenses = computeSectionLenses(snapshot, splitSections(text, 'markdown'));
+  const lenses = computeSectionLenses(snapshot, coverSections(text));
   assert.deepEqual(
     lenses.map((lens) => lens.anchor),
     [0, text.indexOf('# Task')],
@@ -110,12 +112,21 @@ test('CodeLens per section: tokens and the share of attention cost it adds', () 
     lenses.map((lens) => lens.tokens),
     [12, 3],
   );
-  // (15² − 3²) / 15² = 96 %; (15² − 12²) / 15² = 36 %.
+  // n = 15: the causal work is 15·16/2 = 120 query-key pairs; Setup's queries 1..12 see 78 of them
+  // (65 %), Task's queries 13..15 see 42 (35 %).
   assert.deepEqual(
     lenses.map((lens) => lens.title),
-    ['12 tokens · +96 % attention cost', '3 tokens · +36 % attention cost'],
+    ['12 tokens · 65 % of attention', '3 tokens · 35 % of attention'],
   );
-  assert.match(lenses[1].tooltip, /removing this section would cut it by 36\.0 %/);
+  assert.ok(Math.abs(lenses[0].attentionShare - 78 / 120) < 1e-12);
+  assert.ok(Math.abs(lenses[0].attentionShare + lenses[1].attentionShare - 1) < 1e-12);
+  // The figure for removing a section is kept in the tooltip, labelled: (15² − 12²) / 15² = 36 %.
+  assert.match(lenses[1].tooltip, /Removing it saves 36\.0 % of the n² work/);
+});
+
+test('lens percents add up to 100 even where rounding each would not', () => {
+  assert.deepEqual(percentLabels([1, 1, 1]), ['34 %', '33 %', '33 %']);
+  assert.deepEqual(percentLabels([0.004, 0.5, 0.496]), ['<1 %', '50 %', '50 %']);
 });
 
 test('status bar: count and share for the target, level by threshold, breakdown table in the tooltip', () => {

@@ -57,7 +57,8 @@ function anthropic(seen: Seen, response: ServerResponse): void {
   json(response, 200, { input_tokens: messages[0].content.split(' ').length + 7 });
 }
 
-/** Google's documented answers: {"totalTokens": n, ...}, or {"error": {"code": 400, "message": "API key not valid…"}}. */
+/** Google's documented answers: {"totalTokens": n, ...}, or {"error": {"code": 400, "message": "API key not
+ * valid…"}}. */
 function gemini(seen: Seen, response: ServerResponse): void {
   if (seen.headers['x-goog-api-key'] !== GOOD_KEY) {
     json(response, 400, {

@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LONG_CHUNK, splitSections } from '../../../src/cost/chunks';
+import { LONG_CHUNK } from '../../../src/cost/chunks';
+import { coverSections } from '../../../src/shared/promptSections';
 import { countSections, IncrementalCounter, offsetOfToken } from '../../../src/cost/incrementalCounter';
 import type { TokenCounter } from '../../../src/cost/tokenCounters';
 import { loadTokenCounter } from '../../../src/cost/tokenCounters';
@@ -58,7 +59,7 @@ test('sections sum their chunks and the token offset is located exactly', async 
   const counter = charCounter();
   const text = '# A\nabc\n\n# B\ndefg\n';
   const snapshot = new IncrementalCounter(counter).update(text);
-  assert.deepEqual(countSections(snapshot, splitSections(text, 'markdown')), [5, 6]);
+  assert.deepEqual(countSections(snapshot, coverSections(text)), [5, 6]);
   assert.equal(offsetOfToken(snapshot, counter, 1), 0);
   assert.equal(offsetOfToken(snapshot, counter, 5), text.indexOf('c'));
   assert.equal(offsetOfToken(snapshot, counter, 9), text.indexOf('e'));
@@ -72,13 +73,18 @@ test('sections sum their chunks and the token offset is located exactly', async 
   assert.equal(real.count(prose.slice(0, offset)), 4);
 });
 
-test('typing in long lines: the counts equal a full recount, and only the edited piece is tokenized again', async () => {
+/** The example prompts' markdown as one line of prose. */
+function examplesProse(): string {
   const examples = join(__dirname, '../../../examples');
-  const prose = readdirSync(examples)
+  return readdirSync(examples)
     .filter((name) => name.endsWith('.md'))
     .map((name) => readFileSync(join(examples, name), 'utf8'))
     .join(' ')
     .replace(/\s+/g, ' ');
+}
+
+test('typing in long lines: the counts equal a full recount, and only the edited piece is tokenized again', async () => {
+  const prose = examplesProse();
   const random = seededRandom(3);
   const inserts = ['x', 'e', ' ', ' the ', 'Q', '\n', '漢', ', '];
   for (const id of ['llama2', 'o200k_base', 'claude'] as const) {
@@ -120,12 +126,7 @@ test('typing in long lines: the counts equal a full recount, and only the edited
 });
 
 test('in a long line the token offset found piece by piece is the one found by counting whole prefixes', async () => {
-  const examples = join(__dirname, '../../../examples');
-  const prose = readdirSync(examples)
-    .filter((name) => name.endsWith('.md'))
-    .map((name) => readFileSync(join(examples, name), 'utf8'))
-    .join(' ')
-    .replace(/\s+/g, ' ');
+  const prose = examplesProse();
   const text = `Intro\n${prose.slice(0, 3000)}\n`;
   for (const id of ['llama2', 'gemma3', 'llama3', 'o200k_base', 'claude'] as const) {
     const real = await loadTokenCounter(id);

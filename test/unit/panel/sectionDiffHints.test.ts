@@ -2,9 +2,9 @@
 // a summary that names the removed sections.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { sectionDiffHints, type DiffJsonLike } from '../../../src/panel/sectionDiffHints';
+import { sectionDiffHints, type DiffHintInput } from '../../../src/panel/sectionDiffHints';
 
-const DOC: DiffJsonLike = {
+const DOC: DiffHintInput = {
   old: { tokens: 152 },
   new: { tokens: 131 },
   tokenDelta: -21,
@@ -59,8 +59,15 @@ test('lenses on the working copy sections, none for removed ones; the summary co
     hints.lenses.map((l) => l.offset),
     [0, 88, 200],
   );
-  assert.equal(hints.lenses[1].title, 'changed since HEAD · tokens 20 → 22 · attention 9.7% → 10.6%');
-  assert.equal(hints.lenses[2].title, 'added since HEAD · 12 tokens · 5.0% of the attention');
+  // Two facts on a lens; the attention moves to the hover.
+  assert.equal(hints.lenses[1].title, 'changed since HEAD · tokens 20 → 22');
+  assert.equal(hints.lenses[1].tooltip, '"Borrowing": 20 → 22 tokens; attention 9.7% → 10.6%.');
+  assert.equal(hints.lenses[2].title, 'added since HEAD · 12 tokens');
+  assert.match(hints.lenses[2].tooltip ?? '', /5\.0% of the attention/);
+  assert.match(
+    sectionDiffHints(DOC, (i) => starts.get(i), 'pa-mini-llama').summary,
+    /^Since HEAD: 152 → 131 tokens for pa-mini-llama \(−21\)/,
+  );
   assert.equal(
     hints.summary,
     'Since HEAD: 152 → 131 tokens (−21); 1 changed, 1 added, 1 removed ("Reading room", −19 tokens).',

@@ -4,7 +4,7 @@ import type { AttentionRows, LayerAttention } from '../../../src/shared/protocol
 import { addRowInto, cellWeight, maxRowInto } from '../../../webview/model/attentionRows';
 import { buildMatrix, hideSinkInPlace, receivedFor } from '../../../webview/model/aggregate';
 import { focusVector, topEntries } from '../../../webview/model/focus';
-import { syntheticResult } from './syntheticResult';
+import { syntheticResult } from '../../helpers/syntheticResult';
 
 function dense(n: number, rows: number[][]): AttentionRows {
   const weights = new Uint8Array(rows.length * n);

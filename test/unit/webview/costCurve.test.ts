@@ -44,7 +44,7 @@ test('an unknown architecture gives a relative curve without invented figures', 
   assert.ok(c.points.every((p) => p.linear === null));
 });
 
-test('token text and weights as the panel words them (numbers: test/unit/format.test.ts)', () => {
+test('token text and weights as the panel words them (numbers: test/unit/shared/format.test.ts)', () => {
   assert.equal(visibleTokenText(' a\n'), '·a↵');
   assert.equal(visibleTokenText('x'.repeat(30), 8), 'xxxxxxx…');
   assert.equal(formatWeight(0.12345), '0.123');

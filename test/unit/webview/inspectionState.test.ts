@@ -9,7 +9,7 @@ import {
   type InspectionState,
   type StateInput,
 } from '../../../webview/model/inspectionState';
-import { syntheticResult } from './syntheticResult';
+import { syntheticResult } from '../../helpers/syntheticResult';
 
 const result = syntheticResult('Hello world, again.');
 const { layers, summary, source, cost, ...header } = result;

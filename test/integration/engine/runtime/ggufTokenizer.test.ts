@@ -103,7 +103,8 @@ describe('GGUF tokenizer against llama.cpp', () => {
   });
 });
 
-const SYSTEM = 'You answer in one line.\nuser: What is 2 + 2?';
+// A top-level transcript (it opens with a role line), so Inspect as Chat splits it into system and user messages.
+const SYSTEM = 'system: You answer in one line.\nuser: What is 2 + 2?';
 
 describe('Inspect as Chat through the GGUF chat template', () => {
   for (const [vocab, opener, userHeader] of [

@@ -1,0 +1,166 @@
+// The answer strip in the panel page as the extension serves it (strict CSP, the real bundle), with a stand-in
+// for acquireVsCodeApi: Generate posts a generate request, streamed answer tokens appear after the prompt,
+// Stop posts stop-generation, and hovering an answer token shades the prompt token it reads most and names it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Page } from 'playwright-core';
+import { buildPanelHtml, makeNonce } from '../../src/panel/panelHtml';
+import { encodeInspectionResult } from '../../src/shared/resultCodec';
+import type { HostMessage } from '../../src/shared/protocol';
+import { syntheticResult } from '../helpers/syntheticResult';
+import { skipWithoutChromium as skip, useBrowser } from './browserLaunch';
+import { outputDir, root } from './reportFixture';
+
+const browser = useBrowser();
+
+const fakeVsCode = `
+  window.__posted = [];
+  document.addEventListener('securitypolicyviolation', (e) => window.__posted.push({ type: 'csp', detail: e.violatedDirective }));
+  window.acquireVsCodeApi = () => ({ postMessage: (m) => window.__posted.push(m), setState: () => {}, getState: () => undefined });
+  window.__decode = (text) => JSON.parse(text, (k, v) => {
+    if (!v || typeof v !== 'object' || typeof v.$typed !== 'string') return v;
+    const bin = atob(v.base64);
+    const bytes = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    return new globalThis[v.$typed](bytes.buffer);
+  });
+  window.__send = (text) => window.postMessage(window.__decode(text), '*');
+`;
+
+async function send(page: Page, message: HostMessage): Promise<void> {
+  await page.evaluate(`window.__send(${JSON.stringify(encodeInspectionResult(message as never))})`);
+}
+
+async function waitPosted(page: Page, type: string): Promise<Record<string, unknown>> {
+  await page.waitForFunction(
+    (t) => (window as unknown as { __posted: { type: string }[] }).__posted.some((m) => m.type === t),
+    type,
+  );
+  const all = (await page.evaluate('window.__posted')) as Record<string, unknown>[];
+  return all.find((m) => m.type === type) as Record<string, unknown>;
+}
+
+const PROMPT = 'The capital of France is a city on the Seine. Question: which city? Answer:';
+
+test('answer strip: Generate, streamed tokens, Stop, hover an answer token', { skip }, async () => {
+  mkdirSync(outputDir, { recursive: true });
+  const dist = pathToFileURL(path.join(root, 'dist')).href;
+  const file = path.join(outputDir, 'answer-strip.html');
+  writeFileSync(
+    file,
+    buildPanelHtml({
+      cspSource: 'file:',
+      scriptUri: `${dist}/webview.js`,
+      styleUri: `${dist}/webview.css`,
+      nonce: makeNonce(),
+    }),
+  );
+  const page = await (await browser().newContext({ viewport: { width: 1100, height: 900 } })).newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.addInitScript(fakeVsCode);
+  await page.goto(pathToFileURL(file).href);
+  await waitPosted(page, 'ready');
+
+  const result = syntheticResult(PROMPT, { layers: 2, heads: 2 });
+  const { layers, summary, source, ...header } = result;
+  await send(page, { kind: 'source', requestId: 1, source });
+  await send(page, { kind: 'header', requestId: 1, header });
+  for (const layer of layers) await send(page, { kind: 'layer', requestId: 1, layer });
+  await send(page, { kind: 'summary', requestId: 1, summary });
+  await page.waitForSelector('.answer-card #generate');
+
+  await page.click('#generate');
+  const generate = await waitPosted(page, 'generate');
+  assert.equal(generate.maxTokens, 64);
+  assert.equal(generate.temperature, 0);
+
+  const P = header.tokens.length;
+  // Each answer token reads prompt token `target` in every head and layer.
+  const target = header.tokens.findIndex((t) => t.text.includes('Paris') || t.text.includes('Seine'));
+  assert.ok(target > 0);
+  const words = [' Paris', ',', ' on', ' the', ' Seine'];
+  await send(page, { kind: 'answer', requestId: 1, event: 'start', maxTokens: 64 });
+  await page.waitForSelector('#stop-generation:not([hidden])');
+  let at = 0;
+  for (const [i, text] of words.entries()) {
+    const keys = P + i + 1;
+    const rows = Array.from({ length: 2 }, () => {
+      const r = new Float32Array(2 * keys);
+      for (let h = 0; h < 2; h++) r[h * keys + target] = 1;
+      return r;
+    });
+    await send(page, {
+      kind: 'answer',
+      requestId: 1,
+      event: 'token',
+      token: { index: i, id: 100 + i, text, start: at, end: at + text.length, keys, rows },
+    });
+    at += text.length;
+  }
+  await page.waitForFunction(() => document.querySelectorAll('.answer-tokens [data-token-index]').length === 5);
+  assert.match((await page.textContent('.answer-status')) ?? '', /Generating… 5 of at most 64 tokens/);
+  await page.click('#stop-generation');
+  await waitPosted(page, 'stop-generation');
+  await send(page, { kind: 'answer', requestId: 1, event: 'end', stopped: true });
+  await page.waitForSelector('#generate:not([hidden])');
+  assert.match((await page.textContent('.answer-status')) ?? '', /5 tokens \(stopped\)/);
+  assert.equal(await page.textContent('.answer-tokens'), words.join(''));
+
+  await page.hover('.answer-tokens [data-token-index="2"]');
+  await page.waitForFunction(
+    (t) =>
+      document.querySelector<HTMLElement>(`.tokens:not(.answer-tokens) [data-token-index="${t}"]`)?.dataset.weight ===
+      '1.000',
+    target,
+  );
+  assert.match((await page.textContent('.focus-line')) ?? '', /Answer token " on" \(#2\) reads .* most \(100\.0%\)/);
+
+  // Selecting " the Seine" (tokens 3 and 4) asks the host to attribute characters 10..20 of the answer.
+  await page.mouse.move(0, 0);
+  const box3 = await page.locator('.answer-tokens [data-token-index="3"]').boundingBox();
+  const box4 = await page.locator('.answer-tokens [data-token-index="4"]').boundingBox();
+  assert.ok(box3 && box4);
+  await page.mouse.move(box3.x + 2, box3.y + box3.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(box4.x + box4.width - 2, box4.y + box4.height / 2);
+  await page.mouse.up();
+  const span = await waitPosted(page, 'attribute-span');
+  assert.deepEqual([span.start, span.end], [10, 20]);
+  await send(page, {
+    kind: 'answer',
+    requestId: 1,
+    event: 'attributing',
+    message: 'Attributing the selection: Ablation 1 of 1',
+  });
+  await page.waitForFunction(() =>
+    /Ablation 1 of 1/.test(document.querySelector('.answer-attribution')?.textContent ?? ''),
+  );
+  await send(page, {
+    kind: 'answer',
+    requestId: 1,
+    event: 'attribution',
+    span: { start: 10, end: 20, text: ' the Seine' },
+    sections: [
+      {
+        start: 0,
+        logProbDelta: -3.2,
+        words: 'the answer becomes 3.20 nats (24.5×) less likely without it',
+        disagreement: 'the answer depends on it more than its attention suggests',
+      },
+    ],
+    verdict: 'The model uses the prompt for this answer.',
+    passed: true,
+  });
+  await page.waitForSelector('.sections-list.with-span .section-span.disagree');
+  assert.equal(await page.textContent('.section-span'), '−3.20 nats ≠');
+  assert.match(
+    (await page.getAttribute('.section-span', 'title')) ?? '',
+    /3\.20 nats \(24\.5×\) less likely without it/,
+  );
+  await page.screenshot({ path: path.join(outputDir, 'answer-strip.png') });
+  assert.deepEqual(errors, []);
+});

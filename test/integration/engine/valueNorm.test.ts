@@ -1,0 +1,84 @@
+// "Attention × value norm" (Kobayashi et al. 2020) computed in the graph, against the float64 reference
+// decoder: for each layer, head and query, α_ij · ‖v_j W_O^h‖ over keys j, normalized to sum to 1, where
+// v_j is the key's value vector (its KV head's) and W_O^h the head's rows of the output projection.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { GenerationSession } from '../../../src/engine/runtime/generationSession';
+import { readModelConfig } from '../../../src/engine/runtime/modelConfig';
+import { writeKvExportFolder } from '../../helpers/kvExportFolder';
+import { headDim, randomDecoder, referenceForward, type DecoderShape } from '../../helpers/referenceDecoder';
+import { makeTempDir, removeTempDir } from '../../helpers/tinyModel';
+
+const SHAPE: DecoderShape = {
+  vocabSize: 200,
+  hidden: 64,
+  layers: 2,
+  heads: 4,
+  kvHeads: 2,
+  intermediate: 96,
+  maxPositions: 64,
+};
+const weights = randomDecoder(SHAPE, 17);
+let dir = '';
+
+before(async () => {
+  dir = await writeKvExportFolder(await makeTempDir(), weights);
+});
+after(() => removeTempDir(dir));
+
+/** The reference's weighted rows for one layer: [heads, n, n]. */
+function referenceWeighted(layer: number, ids: readonly number[]): Float64Array {
+  const run = referenceForward(weights, ids);
+  const { heads: H, kvHeads: KV, hidden: D } = SHAPE;
+  const hd = headDim(SHAPE);
+  const n = ids.length;
+  const v = run.values[layer];
+  const wo = weights.layers[layer].wo; // [H·hd, D]
+  const norms = new Float64Array(H * n);
+  for (let h = 0; h < H; h++) {
+    const kv = Math.floor(h / (H / KV));
+    for (let j = 0; j < n; j++) {
+      let sq = 0;
+      for (let c = 0; c < D; c++) {
+        let dot = 0;
+        for (let e = 0; e < hd; e++) dot += v[j * KV * hd + kv * hd + e] * wo[(h * hd + e) * D + c];
+        sq += dot * dot;
+      }
+      norms[h * n + j] = Math.sqrt(sq);
+    }
+  }
+  const p = run.probs[layer];
+  const out = new Float64Array(H * n * n);
+  for (let h = 0; h < H; h++)
+    for (let i = 0; i < n; i++) {
+      let total = 0;
+      for (let j = 0; j <= i; j++) total += out[h * n * n + i * n + j] = p[h * n * n + i * n + j] * norms[h * n + j];
+      for (let j = 0; j <= i; j++) out[h * n * n + i * n + j] /= total;
+    }
+  return out;
+}
+
+test('the in-graph attention × value norm equals the float64 reference, rows summing to 1', async () => {
+  const ids = [3, 77, 12, 150, 9, 42, 199, 5, 61, 120, 33, 8];
+  const session = await GenerationSession.open(dir, await readModelConfig(dir), { provider: 'cpu', valueNorms: true });
+  try {
+    const layers = await session.valueNormRows(ids);
+    const n = ids.length;
+    for (let l = 0; l < SHAPE.layers; l++) {
+      const expected = referenceWeighted(l, ids);
+      let worst = 0;
+      for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(expected[i] - layers[l][i]));
+      assert.ok(worst < 1e-4, `layer ${l}: largest difference ${worst}`);
+      for (let h = 0; h < SHAPE.heads; h++)
+        for (let q = 0; q < n; q++) {
+          const row = layers[l].subarray(h * n * n + q * n, h * n * n + (q + 1) * n);
+          assert.ok(Math.abs(row.reduce((s, x) => s + x, 0) - 1) < 1e-5);
+        }
+      // It differs from plain attention: the value norms reweigh the keys.
+      const plain = referenceForward(weights, ids).probs[l];
+      assert.ok(Math.max(...Array.from(plain, (x, i) => Math.abs(x - expected[i]))) > 1e-3);
+    }
+  } finally {
+    await session.dispose();
+  }
+});

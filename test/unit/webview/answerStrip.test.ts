@@ -1,0 +1,83 @@
+// The answer strip's reducer and the row an answer token shows: tokens of the current answer append (text
+// tiled by their offsets), tokens of another inspection are dropped, the end says done, stopped or failed;
+// the focus row is the mean over heads and layers (or one of them), summing to 1 like the rows it averages.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  answerFocusRow,
+  attributionShading,
+  noAnswer,
+  reduceAnswer,
+  type AnswerState,
+} from '../../../webview/model/answerStrip';
+
+/** A token whose two layers' rows of two heads each put all weight on key `a` (head 0) and key `b` (head 1). */
+function token(index: number, text: string, start: number, keys: number, a: number, b: number) {
+  const layer = (): Float32Array => {
+    const rows = new Float32Array(2 * keys);
+    rows[a] = 1;
+    rows[keys + b] = 1;
+    return rows;
+  };
+  return {
+    kind: 'answer' as const,
+    requestId: 3,
+    event: 'token' as const,
+    token: { index, id: 10 + index, text, start, end: start + text.length, keys, rows: [layer(), layer()] },
+  };
+}
+
+test('tokens append to the current answer, and the end says how it ended', () => {
+  let s: AnswerState = reduceAnswer(noAnswer, { kind: 'answer', requestId: 3, event: 'start', maxTokens: 8 });
+  s = reduceAnswer(s, token(0, ' Paris', 0, 6, 1, 5));
+  s = reduceAnswer(s, { ...token(1, 'x', 6, 7, 0, 0), requestId: 2 });
+  s = reduceAnswer(s, token(1, '.', 6, 7, 6, 2));
+  assert.equal(s.text, ' Paris.');
+  assert.deepEqual(
+    s.tokens.map((t) => [t.start, t.end]),
+    [
+      [0, 6],
+      [6, 7],
+    ],
+  );
+  assert.equal(reduceAnswer(s, { kind: 'answer', requestId: 3, event: 'end', stopped: true }).phase, 'stopped');
+  const failed = reduceAnswer(s, { kind: 'answer', requestId: 3, event: 'end', error: 'Model run failed' });
+  assert.equal(failed.phase, 'error');
+  assert.equal(failed.error, 'Model run failed');
+  assert.equal(reduceAnswer(s, { kind: 'answer-hover', index: 1 }).hover, 1);
+  assert.equal(reduceAnswer(s, { kind: 'answer-hover', index: 5 }).hover, null);
+});
+
+test('the focus row: mean over heads and layers, or one head', () => {
+  const t = { ...token(0, 'a', 0, 4, 1, 3).token, kind: undefined };
+  const mean = answerFocusRow(t, 'all', 'mean');
+  assert.deepEqual([...mean], [0, 0.5, 0, 0.5]);
+  assert.deepEqual([...answerFocusRow(t, 0, 1)], [0, 0, 0, 1]);
+  assert.deepEqual([...answerFocusRow(t, 1, 'max')], [0, 1, 0, 1]);
+});
+
+test("a span's attribution: kept by the strip, and shading each prompt token by its section's cost", () => {
+  let s: AnswerState = reduceAnswer(noAnswer, { kind: 'answer', requestId: 3, event: 'start', maxTokens: 8 });
+  s = reduceAnswer(s, { kind: 'answer', requestId: 3, event: 'attributing', message: 'Ablation 1 of 2' });
+  assert.equal(s.attributing, 'Ablation 1 of 2');
+  s = reduceAnswer(s, {
+    kind: 'answer',
+    requestId: 3,
+    event: 'attribution',
+    span: { start: 0, end: 5, text: 'Paris' },
+    sections: [
+      { start: 0, logProbDelta: -4, words: '', disagreement: null },
+      { start: 10, logProbDelta: 1.5, words: '', disagreement: 'the span is more likely without it' },
+    ],
+    verdict: '',
+    passed: true,
+  });
+  assert.equal(s.attributing, undefined);
+  assert.ok(s.attribution);
+  // Tokens 0 (BOS, no section), 1–2 in section 0, 3 in section 1.
+  const { vector, max } = attributionShading(s.attribution, [0, 10], Int32Array.of(-1, 0, 0, 1), 4);
+  assert.deepEqual([...vector], [0, 4, 4, 0]);
+  assert.equal(max, 4);
+  const failed = reduceAnswer(s, { kind: 'answer', requestId: 3, event: 'attribution-failed', error: 'no' });
+  assert.equal(failed.attributionError, 'no');
+});
