@@ -57,6 +57,8 @@ export interface AttributeJson {
 export type DiffSectionJson = SectionDiffEntry;
 
 export interface DiffJson {
+  /** The model whose tokenizer counted and whose attention was measured. */
+  readonly model: ExplainModel;
   readonly old: { readonly tokens: number; readonly attentionFlops: number };
   readonly new: { readonly tokens: number; readonly attentionFlops: number };
   readonly tokenDelta: number;
