@@ -5,11 +5,11 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { decodeRow } from '../../../src/engine/analysis/attentionEncoding';
-import type { InspectRequest } from '../../../src/engine/inspectApi';
 import type { AttentionRowRequest } from '../../../src/shared/attentionRowRequest';
 import type { InspectionHeader, LayerAttention } from '../../../src/shared/protocol';
 import { InspectorWorker } from '../../../src/worker/inspectorWorker';
 import { buildBundle } from '../../helpers/buildBundle';
+import { cpuInspectRequest } from '../../helpers/inspectRequest';
 import { makeTempDir, removeTempDir, writeTinyModel } from '../../helpers/tinyModel';
 
 let workerScript = '';
@@ -34,18 +34,6 @@ after(async () => {
   await removeTempDir(dir);
 });
 
-function request(requestId: number, text: string): InspectRequest {
-  return {
-    requestId,
-    text,
-    model: modelFolder,
-    provider: 'cpu',
-    maxCharacters: 100_000,
-    maxTokens: 0,
-    window: 'start',
-  };
-}
-
 async function inspect(
   requestId: number,
   text: string,
@@ -53,7 +41,7 @@ async function inspect(
   let header: InspectionHeader | undefined;
   const layers: LayerAttention[] = [];
   let error = '';
-  await worker.inspect(request(requestId, text), (event) => {
+  await worker.inspect(cpuInspectRequest(requestId, modelFolder, text), (event) => {
     if (event.kind === 'header') header = event.header;
     if (event.kind === 'layer') layers.push(event.layer);
     if (event.kind === 'error') error = event.message;
