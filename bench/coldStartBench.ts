@@ -3,10 +3,10 @@
 // in the tap cache (every start after the first one ever); "first-ever" runs start with an empty cache and
 // pay the graph surgery too. The memory peak comes from the first cached child, which also runs the
 // longest inspection.
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { runChildJob } from './childJob';
 import type { ColdStartJob, ColdStartReport, InspectionTimes } from './coldStartChild';
 import { median } from './stats';
 
@@ -39,23 +39,8 @@ export interface ColdStartFigures {
 
 function runChild(root: string, job: ColdStartJob, dir: string, index: number): Promise<ColdStartReport> {
   const jobFile = path.join(dir, `job-${index}.json`);
-  writeFileSync(jobFile, JSON.stringify(job));
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', path.join(root, 'bench', 'coldStartChild.ts'), jobFile],
-      { cwd: root, timeout: 300_000, maxBuffer: 1 << 20 },
-      (error, stdout, stderr) => {
-        if (error)
-          return reject(new Error(`cold-start child failed: ${(stderr || error.message).trim().split('\n')[0]}`));
-        try {
-          resolve(JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as ColdStartReport);
-        } catch {
-          reject(new Error(`cold-start child printed no report: ${stdout.slice(0, 200)}`));
-        }
-      },
-    );
-  });
+  const child = { script: 'coldStartChild.ts', jobFile, timeoutMs: 300_000, label: 'cold-start' };
+  return runChildJob<ColdStartReport>(root, child, job);
 }
 
 const medianTimes = (all: readonly InspectionTimes[]): InspectionTimes => ({

@@ -167,7 +167,11 @@ export async function runEngineBench(options: EngineBenchOptions): Promise<Engin
     provider: 'cpu',
   });
   const modelFile = path.join(options.modelFolder, 'onnx', 'model.onnx');
-  const tapped: TappedModel = await prepareTappedModel(modelFile, model.config.layers, options.cacheDir);
+  const { heads, kvHeads, headDim } = model.config;
+  // The entry the engine's load built (the same attention shape), not a second one.
+  const tapped: TappedModel = await prepareTappedModel(modelFile, model.config.layers, options.cacheDir, {
+    attention: { heads, kvHeads, headDim },
+  });
   const raw = (await createSession(modelFile, 'cpu')).session;
   const tappedSession = (await createSession(tapped.modelPath, 'cpu')).session;
   // What the inspection fetches: the compact in-graph statistics, no per-head probabilities.
@@ -192,7 +196,7 @@ export async function runEngineBench(options: EngineBenchOptions): Promise<Engin
       const tokens = Math.min(n, model.config.maxPositions);
       const text = textOfTokens(model.tokenizer, options.root, tokens);
       const ids = model.tokenizer.tokenize(text).ids.slice(0, tokens);
-      const request = benchRequest(tokens, text, tokens);
+      const request = { ...benchRequest(tokens, text, tokens), rowsOnDemand: true };
       const rawFeeds = feedsFor(runtime, tapped.inputs, ids);
       // The tapped graph also takes how many probability rows to output: none, as in an inspection.
       const tappedFeeds = {

@@ -4,15 +4,15 @@
 // background load hits both alike. The tapped graph is built (and its time reported) before any of them.
 // Twice: the fp32 fixture (the budgets' keys) and its q4 variant (GroupQueryAttention + MatMulNBits, the
 // onnxruntime-genai builder's q4 export), figures alone.
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ModelTokenizer, prepareTappedModel } from '../src/engine/benchInternals';
+import { runChildJob } from './childJob';
 import { textOfTokens } from './engineBench';
 import type { RealSizeJob, RealSizeReport } from './realSizeChild';
 import type { RealSizeVariant } from './realSizeFixture';
-import { REALSIZE_SHAPE, realSizeFixture, VARIANT_FILE } from './realSizeFixture';
+import { REALSIZE_ATTENTION, REALSIZE_SHAPE, realSizeFixture, VARIANT_FILE } from './realSizeFixture';
 
 export interface RealSizeOptions {
   readonly root: string;
@@ -44,25 +44,8 @@ export interface RealSizeFigures {
 
 function runChild(root: string, job: RealSizeJob, dir: string): Promise<RealSizeReport> {
   const jobFile = path.join(dir, `job-${job.mode}.json`);
-  writeFileSync(jobFile, JSON.stringify(job));
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', path.join(root, 'bench', 'realSizeChild.ts'), jobFile],
-      { cwd: root, timeout: 600_000, maxBuffer: 1 << 20 },
-      (error, stdout, stderr) => {
-        if (error)
-          return reject(
-            new Error(`real-size ${job.mode} child failed: ${(stderr || error.message).trim().split('\n')[0]}`),
-          );
-        try {
-          resolve(JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as RealSizeReport);
-        } catch {
-          reject(new Error(`real-size ${job.mode} child printed no report: ${stdout.slice(0, 200)}`));
-        }
-      },
-    );
-  });
+  const child = { script: 'realSizeChild.ts', jobFile, timeoutMs: 600_000, label: `real-size ${job.mode}` };
+  return runChildJob<RealSizeReport>(root, child, job);
 }
 
 export async function runRealSizeBench(options: RealSizeOptions): Promise<RealSizeFigures> {
@@ -85,6 +68,7 @@ export async function runRealSizeVariant(options: RealSizeOptions, variant: Real
   let prepareMs: number | null = null;
   const started = performance.now();
   await prepareTappedModel(modelFile, REALSIZE_SHAPE.layers, cacheDir, {
+    attention: REALSIZE_ATTENTION,
     onPreparing: () => log('real-size: preparing the tapped graph (once)'),
   });
   if (performance.now() - started > 1000) prepareMs = performance.now() - started;

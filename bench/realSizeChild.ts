@@ -17,7 +17,7 @@ import {
   prefillFeeds,
   prepareTappedModel,
 } from '../src/engine/benchInternals';
-import { REALSIZE_SHAPE } from './realSizeFixture';
+import { REALSIZE_ATTENTION, REALSIZE_SHAPE } from './realSizeFixture';
 import { median } from './stats';
 
 export interface RealSizeJob {
@@ -56,6 +56,7 @@ async function inspect(
     maxCharacters: 10_000_000,
     maxTokens: job.tokens,
     window: 'start',
+    rowsOnDemand: true,
   };
   let tokens = 0;
   let notes: readonly string[] = [];
@@ -86,7 +87,7 @@ async function main(): Promise<RealSizeReport> {
   const job = JSON.parse(readFileSync(process.argv[2], 'utf8')) as RealSizeJob;
   const modelFile = path.join(job.folder, job.modelFile);
   const runtime = await import('onnxruntime-node');
-  const tapped = await prepareTappedModel(modelFile, 24, job.cacheDir);
+  const tapped = await prepareTappedModel(modelFile, 24, job.cacheDir, { attention: REALSIZE_ATTENTION });
   const peak = (): number => process.resourceUsage().maxRSS * 1024;
   if (job.mode === 'inspect') {
     const model = await load(job);

@@ -24,6 +24,13 @@ const Q4_FIXTURE_VERSION = 'qwen2.5-0.5b-shape-q4-v1';
 
 export type RealSizeVariant = 'fp32' | 'q4';
 
+/** The attention shape the engine's load passes to the tap cache (so the bench shares its entry). */
+export const REALSIZE_ATTENTION = {
+  heads: REALSIZE_SHAPE.heads,
+  kvHeads: REALSIZE_SHAPE.kvHeads,
+  headDim: REALSIZE_SHAPE.hidden / REALSIZE_SHAPE.heads,
+} as const;
+
 /** The graph each variant runs, relative to its folder. */
 export const VARIANT_FILE: Readonly<Record<RealSizeVariant, string>> = {
   fp32: 'onnx/model.onnx',

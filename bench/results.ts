@@ -179,7 +179,7 @@ export function buildResults(meta: BenchMeta, s: BenchSections): { json: Figures
     budget(
       'engine.ratioFullToRaw2048',
       `full inspection / raw run at ${meta.lengthFor2048} tokens`,
-      1.5,
+      1.3,
       '×',
       ratio2048,
     ),

@@ -12,6 +12,8 @@ import { runColdStartBench, type ColdStartFigures } from './coldStartBench';
 import { runCostBench, type CostBenchResult } from './costBench';
 import { renderSoakMarkdown, runSoakInChild, type SoakResult } from './soakBench';
 import { runRealSizeBench, type RealSizeFigures } from './realSizeBench';
+import { longctxBudgets, runLongctxBench, type LongctxFigures } from './longctxBench';
+import { runGpuBench, type GpuFigures } from './gpuBench';
 import { runEngineBench, textOfTokens, type EngineBenchResult } from './engineBench';
 import { EXPLAIN_BUDGET, renderExplainMarkdown, runExplainBench, type ExplainBenchResult } from './explainBench';
 import { renderGenerateMarkdown, runGenerateBench, type GenerateBenchResult } from './generateBench';
@@ -34,6 +36,8 @@ const SECTIONS = [
   'gguf',
   'generate',
   'answer',
+  'longctx',
+  'gpu',
 ] as const;
 type Section = (typeof SECTIONS)[number];
 
@@ -236,6 +240,18 @@ async function main(): Promise<void> {
       ? null
       : await attempt('gguf', () => runGgufBench({ root: ROOT, tokens: tiny ? 128 : 2048, rounds: tiny ? 1 : 3, log }));
 
+  // 8,192 tokens of the 0.5B q4 shape against llama.cpp: minutes on 2 cores; not in tiny mode unless asked for.
+  const longctx: LongctxFigures | null =
+    tiny && args.only.size === SECTIONS.length
+      ? null
+      : await attempt('longctx', () => runLongctxBench({ root: ROOT, tokens: tiny ? 512 : 8192, hovers: 200, log }));
+
+  // Only when asked for (--only gpu, on a machine with a GPU): onnxruntime webgpu and llama.cpp's CUDA build.
+  const gpu: GpuFigures | null =
+    args.only.has('gpu') && args.only.size < SECTIONS.length
+      ? await attempt('gpu', () => runGpuBench(ROOT, log))
+      : null;
+
   const meta: BenchMeta = {
     date: new Date().toISOString(),
     command: tiny ? 'npm run bench:tiny' : 'npm run bench',
@@ -254,7 +270,7 @@ async function main(): Promise<void> {
   mkdirSync(args.out, { recursive: true });
   writeFileSync(
     path.join(args.out, 'results.json'),
-    `${JSON.stringify({ ...json, ...(soak ? { soak } : {}), ...(explain ? { explain } : {}), ...(gguf ? { gguf } : {}), ...(generate ? { generate } : {}), ...(answer ? { answer } : {}) }, null, 2)}\n`,
+    `${JSON.stringify({ ...json, ...(soak ? { soak } : {}), ...(explain ? { explain } : {}), ...(gguf ? { gguf } : {}), ...(generate ? { generate } : {}), ...(answer ? { answer } : {}), ...(longctx ? { longctx } : {}), ...(gpu ? { gpu } : {}) }, null, 2)}\n`,
   );
   writeFileSync(
     path.join(args.out, 'results.md'),
@@ -282,6 +298,8 @@ async function main(): Promise<void> {
       const value = gguf[key as keyof GgufFigures];
       log(`budget gguf.${key}: ${value} (limit ${limit}) — ${value <= limit ? 'met' : 'NOT met'}`);
     }
+  for (const [key, value, limit, unit, met] of longctx ? longctxBudgets(longctx) : [])
+    log(`budget ${key}: ${Number(value.toFixed(3))} (limit ${limit} ${unit}) — ${met ? 'met' : 'NOT met'}`);
   if (explain)
     log(
       `budget explain.ratioToRaw512x8: ${explain.ratioToRaw512x8} (limit ${EXPLAIN_BUDGET} ×) — ${explain.ratioToRaw512x8 <= EXPLAIN_BUDGET ? 'met' : 'NOT met'}`,

@@ -81,8 +81,19 @@ function seeded(seed: number): () => number {
   };
 }
 
-window.__benchHover = async (count: number, warmups: number, seed: number): Promise<HoverTimes> => {
-  const tokens = [...document.querySelectorAll<HTMLElement>('[data-token-index]')];
+/**
+ * Hovers `tokens` at random (never the same one twice in a row), `warmups` times unmeasured then `count` times:
+ * each sample is the pointerover handler's time plus the frame's work, from the first rAF callback of the frame
+ * (ours, registered before the app's) to the end of style and layout after the app's callback. A hover is missed
+ * when `shown(index)` is false after that frame.
+ */
+async function hoverAtRandom(
+  tokens: readonly HTMLElement[],
+  shown: (index: number) => boolean,
+  count: number,
+  warmups: number,
+  seed: number,
+): Promise<HoverTimes> {
   const random = seeded(seed);
   const samples: number[] = [];
   let missed = 0;
@@ -91,21 +102,23 @@ window.__benchHover = async (count: number, warmups: number, seed: number): Prom
     let index = Math.floor(random() * tokens.length);
     if (index === previous) index = (index + 1) % tokens.length;
     previous = index;
-    const target = tokens[index];
-    // The frame's work: from the first rAF callback of the frame (ours, registered before the app's)
-    // to the end of style and layout after the app's callback.
     let frameStart = 0;
     requestAnimationFrame(() => (frameStart = performance.now()));
     const t0 = performance.now();
-    target.dispatchEvent(new PointerEvent('pointerover', { bubbles: true, pointerType: 'mouse' }));
+    tokens[index].dispatchEvent(new PointerEvent('pointerover', { bubbles: true, pointerType: 'mouse' }));
     const handled = performance.now();
-    let shown = false;
-    const frameEnd = await nextFrame(() => (shown = target.classList.contains('focus')));
+    let wasShown = false;
+    const frameEnd = await nextFrame(() => (wasShown = shown(index)));
     if (i < warmups) continue;
-    if (!shown) missed++;
+    if (!wasShown) missed++;
     samples.push(handled - t0 + (frameEnd - frameStart));
   }
   return { samples, missed };
+}
+
+window.__benchHover = (count: number, warmups: number, seed: number): Promise<HoverTimes> => {
+  const tokens = [...document.querySelectorAll<HTMLElement>('[data-token-index]')];
+  return hoverAtRandom(tokens, (index) => tokens[index].classList.contains('focus'), count, warmups, seed);
 };
 
 /**
@@ -147,24 +160,6 @@ window.__benchAnswerHover = async (
     poll();
   });
   const focusLine = document.querySelector('.focus-line');
-  const random = seeded(seed);
-  const samples: number[] = [];
-  let missed = 0;
-  let previous = -1;
-  for (let i = 0; i < warmups + count; i++) {
-    let index = Math.floor(random() * tokens.length);
-    if (index === previous) index = (index + 1) % tokens.length;
-    previous = index;
-    let frameStart = 0;
-    requestAnimationFrame(() => (frameStart = performance.now()));
-    const t0 = performance.now();
-    tokens[index].dispatchEvent(new PointerEvent('pointerover', { bubbles: true, pointerType: 'mouse' }));
-    const handled = performance.now();
-    let shown = false;
-    const frameEnd = await nextFrame(() => (shown = (focusLine?.textContent ?? '').includes(`(#${index})`)));
-    if (i < warmups) continue;
-    if (!shown) missed++;
-    samples.push(handled - t0 + (frameEnd - frameStart));
-  }
-  return { samples, missed };
+  const shown = (index: number): boolean => (focusLine?.textContent ?? '').includes(`(#${index})`);
+  return hoverAtRandom(tokens, shown, count, warmups, seed);
 };

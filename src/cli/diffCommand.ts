@@ -29,7 +29,7 @@ const OPTIONS = ['--answer', '--model', '--dtype', '--provider', '--format', '--
 
 export function toDiffText(doc: DiffJson): string {
   const lines = [
-    `Tokens: ${doc.old.tokens} → ${doc.new.tokens} (${doc.tokenDelta >= 0 ? '+' : ''}${doc.tokenDelta})`,
+    `Tokens (counted by ${doc.model.id}'s tokenizer): ${doc.old.tokens} → ${doc.new.tokens} (${doc.tokenDelta >= 0 ? '+' : ''}${doc.tokenDelta})`,
     '',
   ];
   for (const s of doc.sections) {
@@ -80,7 +80,9 @@ export async function runDiffCommand(argv: readonly string[], io: ExplainIo = pr
           ? toDiffText(doc)
           : htmlPage(
               'Prompt diff by section',
-              [`Tokens: ${doc.old.tokens} → ${doc.new.tokens} (${doc.tokenDelta >= 0 ? '+' : ''}${doc.tokenDelta}).`],
+              [
+                `Tokens (counted by ${doc.model.id}'s tokenizer): ${doc.old.tokens} → ${doc.new.tokens} (${doc.tokenDelta >= 0 ? '+' : ''}${doc.tokenDelta}).`,
+              ],
               ['status', 'section', 'old tokens', 'new tokens', 'old attention', 'new attention'],
               doc.sections.map((s) => ({
                 cells: [

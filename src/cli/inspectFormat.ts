@@ -2,6 +2,7 @@
 import { inspectSections, splitPromptSections, type InspectSection } from '../engine/inspectApi';
 import type { InspectionResult, NextToken, TokenInfo, TokenRole } from '../shared/protocol';
 import type { ModelJson } from '../shared/cliJson';
+import type { GeneratedAnswerJson } from '../shared/explainReport';
 
 /** A token in the JSON: chat tokens carry their role; a token that is not in the inspected text (a template
  * token, the setting's user message) has null start and end. */
@@ -45,15 +46,7 @@ export interface InspectJson {
   /** With --weighting value-norm: what `attention` holds (α·‖v W_O‖ rows, each summing to 1). */
   readonly weighting?: 'value-norm';
   /** With --generate: what the model wrote, tokens with offsets into `text`. */
-  readonly answer?: {
-    readonly text: string;
-    readonly tokens: readonly {
-      readonly id: number;
-      readonly text: string;
-      readonly start: number;
-      readonly end: number;
-    }[];
-  };
+  readonly answer?: GeneratedAnswerJson;
 }
 
 const round = (value: number, digits = 6): number => Number(value.toFixed(digits));

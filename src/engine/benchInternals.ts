@@ -1,6 +1,7 @@
 // The engine's internals the bench times apart from a whole inspection (the raw session, the tapped graph,
 // the tokenizer). Only bench/ may import this module (lint enforces it); everyone else uses inspectApi.ts.
 export { LoadedModel } from './runtime/loadedModel';
+export { ExactRows } from './analysis/exactRows';
 export { ModelTokenizer } from './runtime/modelTokenizer';
 export { prefillFeeds } from './runtime/prefillFeeds';
 export { createSession } from './runtime/executionProviders';

@@ -166,6 +166,7 @@ export async function sectionDiffReport(
       : {}),
   }));
   return {
+    model: explainModel(context.loaded),
     old: { tokens: before.tokens, attentionFlops: attentionFlops(shape, before.tokens) },
     new: { tokens: after.tokens, attentionFlops: attentionFlops(shape, after.tokens) },
     tokenDelta: after.tokens - before.tokens,

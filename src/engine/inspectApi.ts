@@ -13,6 +13,7 @@ export {
   type InspectHandle,
   type InspectionOutput,
   type InspectRequest,
+  type ExactRowSource,
   type ModelDtype,
   type TokenWindow,
 } from '../shared/inspectContract';

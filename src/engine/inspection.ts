@@ -41,7 +41,14 @@ export function memoryTokenLimit(
 
 function memoryShape(model: LoadedModel): MemoryShape {
   const c = model.config;
-  return { layers: c.layers, heads: c.heads, hidden: c.heads * c.headDim, intermediate: null };
+  return {
+    layers: c.layers,
+    heads: c.heads,
+    hidden: c.heads * c.headDim,
+    intermediate: null,
+    ...(model.hasExactRows ? { kvHeads: c.kvHeads, headDim: c.headDim } : {}),
+    blocked: model.recomputesStatistics,
+  };
 }
 
 /** The one-line refusal when a run would need more memory than the machine has free, else null. */
@@ -205,8 +212,13 @@ export async function runInspection(
   check();
   out.emit({ kind: 'progress', requestId, stage: 'run', model: model.id, tokens: tokens.length });
   const ranAt = performance.now();
-  const tensors = await model.runTensors(ids, { probabilities: out.onRawLayer !== undefined });
+  const tensors = await model.runTensors(ids, {
+    probabilities: out.onRawLayer !== undefined,
+    // Rows come on demand from the kept Q and K: no head's rows are computed in advance.
+    headRows: !(request.rowsOnDemand === true && model.hasExactRows),
+  });
   const layers = tensors.layers;
+  out.onExactRows?.(tensors.exact);
   const runDone = performance.now();
   check();
 

@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import * as path from 'node:path';
 import type { InspectHandle } from '../shared/inspectContract';
 import type { CostSummary, HostMessage, InspectionEvent, PanelCommand, WebviewToHostMessage } from '../shared/protocol';
+import { type AttentionRowReply, rowUnavailable } from '../shared/attentionRowRequest';
 import { firstLine } from '../shared/errorText';
 import type { ExplainModelChoice } from '../shared/explainReport';
 import type { Log } from '../shared/log';
@@ -174,7 +175,7 @@ export class InspectorController extends Disposable {
     return panel;
   }
 
-  private post(message: HostMessage): void {
+  private post(message: HostMessage | AttentionRowReply): void {
     this.panel?.post(message);
   }
 
@@ -344,6 +345,10 @@ export class InspectorController extends Disposable {
       case 'command':
         await this.runPanelCommand(message.command);
         return;
+      case 'attention-row': {
+        this.post(this.worker ? await this.worker.attentionRow(message) : rowUnavailable(message));
+        return;
+      }
       case 'export': {
         const outcome = await exportInspection(this.context, message, record?.result() ?? null, this.log);
         this.post({

@@ -4,6 +4,7 @@
 import * as vscode from 'vscode';
 import type { Log } from '../shared/log';
 import type { HostMessage, WebviewToHostMessage } from '../shared/protocol';
+import type { AttentionRowReply } from '../shared/attentionRowRequest';
 import { parseWebviewMessage } from '../shared/webviewMessages';
 import { Disposable } from '../util/disposable';
 import { buildPanelHtml, makeNonce } from './panelHtml';
@@ -13,7 +14,7 @@ export class InspectorPanel extends Disposable {
 
   private ready = false;
   private readyCount = 0;
-  private queue: HostMessage[] = [];
+  private queue: (HostMessage | AttentionRowReply)[] = [];
   private readonly messageEmitter = this._register(new vscode.EventEmitter<WebviewToHostMessage>());
   private readonly disposeEmitter = this._register(new vscode.EventEmitter<void>());
   /** Every message from the webview, 'ready' included (it may come again if the webview reloads). */
@@ -72,7 +73,7 @@ export class InspectorPanel extends Disposable {
     return this.readyCount > 1;
   }
 
-  post(message: HostMessage): void {
+  post(message: HostMessage | AttentionRowReply): void {
     if (this.isDisposed) return;
     if (!this.ready) {
       this.queue.push(message);
@@ -103,7 +104,7 @@ export class InspectorPanel extends Disposable {
     for (const message of queued) this.send(message);
   }
 
-  private send(message: HostMessage): void {
+  private send(message: HostMessage | AttentionRowReply): void {
     this.panel.webview.postMessage(message).then(
       (delivered) => {
         if (!delivered) this.log.warn(`The panel did not take a ${message.kind} message (it is closing or hidden).`);

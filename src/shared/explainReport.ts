@@ -11,7 +11,8 @@ export interface ExplainModel extends ModelJson {
   readonly embedded?: boolean;
 }
 
-export interface AttributedSectionJson {
+/** A prompt section with its tokens and its share of the attention received (`inspect`'s sections too). */
+export interface SectionShareJson {
   readonly index: number;
   readonly kind: string;
   readonly label: string;
@@ -19,6 +20,9 @@ export interface AttributedSectionJson {
   readonly end: number;
   readonly tokens: number;
   readonly attentionShare: number;
+}
+
+export interface AttributedSectionJson extends SectionShareJson {
   /** Log-probability of the answer without the section minus with it (nats). */
   readonly ablation: { readonly logProbDelta: number };
   readonly attention: number;
@@ -53,6 +57,8 @@ export interface AttributeJson {
 export type DiffSectionJson = SectionDiffEntry;
 
 export interface DiffJson {
+  /** The model whose tokenizer counted and whose attention was measured. */
+  readonly model: ExplainModel;
   readonly old: { readonly tokens: number; readonly attentionFlops: number };
   readonly new: { readonly tokens: number; readonly attentionFlops: number };
   readonly tokenDelta: number;
@@ -102,7 +108,8 @@ export interface GenerateParams extends ExplainModelChoice {
 /** One answer token as it is generated (shared/protocol.ts's AnswerTokenRows). */
 export type AnswerTokenEvent = AnswerTokenRows;
 
-export interface GenerateReply {
+/** What the model wrote: its text, and its tokens with offsets into that text (`inspect --generate` too). */
+export interface GeneratedAnswerJson {
   readonly text: string;
   readonly tokens: readonly {
     readonly id: number;
@@ -110,5 +117,8 @@ export interface GenerateReply {
     readonly start: number;
     readonly end: number;
   }[];
+}
+
+export interface GenerateReply extends GeneratedAnswerJson {
   readonly kvCache: boolean;
 }

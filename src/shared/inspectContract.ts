@@ -33,6 +33,17 @@ export interface InspectRequest {
   /** Inspect as a chat through the model's template: the text is the system message (or holds role sections);
    * `userMessage` (the promptAttention.chat.userMessage setting) is added when it names no user turn. */
   readonly chat?: { readonly userMessage: string };
+  /** The caller asks for rows when it shows them (attentionRowRequest.ts): no per-head rows are computed
+   * in advance above the dense limit. */
+  readonly rowsOnDemand?: boolean;
+}
+
+/** What exact attention rows are computed from after a run (the engine's ExactRows): one row of a layer's
+ * head, or with head null the mean over its heads; a RangeError for a row outside the inspection. */
+export interface ExactRowSource {
+  row(layer: number, head: number | null, query: number): Float32Array;
+  /** Bytes held (the kept Q and K). */
+  readonly bytes: number;
 }
 
 /** Where runInspection sends its events; `onRawLayer` (optional) gets each layer's float32 probabilities
@@ -40,6 +51,8 @@ export interface InspectRequest {
 export interface InspectionOutput {
   readonly emit: InspectionEventSink;
   onRawLayer?(layer: number, data: Float32Array, heads: number, n: number): void;
+  /** Gets what exact rows are computed from after the run (null: the graph kept no Q and K). */
+  onExactRows?(rows: ExactRowSource | null): void;
 }
 
 export interface InspectHandle {

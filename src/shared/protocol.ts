@@ -1,5 +1,6 @@
 // The one protocol module: the inspection result's shape, the inspection event stream (engine → worker →
 // host → webview) and the typed messages between the extension host and the webview. No `vscode` import.
+import type { AttentionRowReply, AttentionRowRequest } from './attentionRowRequest';
 
 /** One token with its [start, end) UTF-16 span in the inspected text; text === input.slice(start, end). */
 export interface TokenInfo {
@@ -87,6 +88,7 @@ export interface NextToken {
  * - 'dense-u8': k === n, weights[r * n + key].
  * - 'topk-u8': the k strongest keys of each row, strongest first, indices[r * k + j]; 0xffff pads short rows.
  * A weight is weights[..] / 255 * rowScale[r] (rowScale is the row's maximum weight).
+ * k = 0 ('topk-u8' with weights, indices and rowScale empty): not computed; exact rows come on request.
  */
 export interface AttentionRows {
   readonly encoding: 'dense-u8' | 'topk-u8';
@@ -384,8 +386,15 @@ export type AnswerMessage =
       readonly error?: string;
     };
 
-export const HOST_MESSAGE_KINDS = [...INSPECTION_EVENT_KINDS, 'stale', 'focus-token', 'reply', 'answer'] as const;
-export type HostMessage = InspectionEvent | PanelNotice | ReplyMessage | AnswerMessage;
+export const HOST_MESSAGE_KINDS = [
+  ...INSPECTION_EVENT_KINDS,
+  'stale',
+  'focus-token',
+  'reply',
+  'answer',
+  'attention-row',
+] as const;
+export type HostMessage = InspectionEvent | PanelNotice | ReplyMessage | AnswerMessage | AttentionRowReply;
 
 const hostKinds: ReadonlySet<string> = new Set(HOST_MESSAGE_KINDS);
 
@@ -428,7 +437,9 @@ export type WebviewToHostMessage =
   /** PNG comes as a data: URL from the canvas; json and html are built by the host from its result. */
   | { readonly type: 'export'; readonly requestId: number; readonly kind: ExportKind; readonly pngDataUrl?: string }
   /** A banner's or a note's action button: the host runs the matching VS Code command. */
-  | { readonly type: 'command'; readonly command: PanelCommand };
+  | { readonly type: 'command'; readonly command: PanelCommand }
+  /** One exact attention row, answered by an AttentionRowReply (attentionRowRequest.ts). */
+  | AttentionRowRequest;
 
 /**
  * What a panel button may ask the host to do: choose-model runs promptAttention.chooseModel, open-settings opens
@@ -449,4 +460,5 @@ export const WEBVIEW_MESSAGE_TYPES = [
   'read-answer',
   'attribute-span',
   'command',
+  'attention-row',
 ] as const satisfies readonly WebviewToHostMessage['type'][];

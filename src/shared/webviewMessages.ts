@@ -1,6 +1,7 @@
 // Full validation of what the webview posts to the host: the type and every field, nothing more. A webview
 // runs untrusted text (the prompt) through the DOM, so the host accepts only well-formed messages and
 // logs the rest. No `vscode` import.
+import { parseAttentionRowRequest } from './attentionRowRequest';
 import {
   PANEL_COMMANDS,
   WEBVIEW_MESSAGE_TYPES,
@@ -36,6 +37,7 @@ const allowedKeys: Readonly<Record<WebviewToHostMessage['type'], readonly string
   'read-answer': ['type'],
   'attribute-span': ['type', 'start', 'end'],
   command: ['type', 'command'],
+  'attention-row': ['type', 'requestId', 'inspection', 'layer', 'head', 'query'],
 };
 
 /** The answer strip asks for at most this many tokens. */
@@ -100,5 +102,7 @@ export function parseWebviewMessage(value: unknown): WebviewToHostMessage | stri
       return (PANEL_COMMANDS as readonly unknown[]).includes(value.command)
         ? { type: t, command: value.command as PanelCommand }
         : `command: must be one of ${PANEL_COMMANDS.join(', ')}`;
+    case 'attention-row':
+      return parseAttentionRowRequest(value);
   }
 }

@@ -16,11 +16,21 @@ import type {
   GenerateParams,
   GenerateReply,
 } from '../shared/explainReport';
+import type { AttentionRowReply, AttentionRowRequest } from '../shared/attentionRowRequest';
+import { rowUnavailable } from '../shared/attentionRowRequest';
 import { Disposable } from '../util/disposable';
 import { firstLine } from '../shared/errorText';
 import { silentLog, type Log } from '../shared/log';
 import { MessageHandler, RequestFailed, type Call, type Envelope, type Request } from '../shared/requestReply';
-import { ATTRIBUTE, GENERATE, INSPECT, SECTION_DIFF, type TestHook, type WorkerConfig } from './workerProtocol';
+import {
+  ATTENTION_ROW,
+  ATTRIBUTE,
+  GENERATE,
+  INSPECT,
+  SECTION_DIFF,
+  type TestHook,
+  type WorkerConfig,
+} from './workerProtocol';
 
 export interface InspectorWorkerOptions {
   /** dist/worker.js (or a .ts file under tsx in tests). */
@@ -117,6 +127,16 @@ export class InspectorWorker extends Disposable {
     onEvent: (event: AnswerTokenEvent | ExplainEvent) => void,
   ): ExplainHandle<GenerateReply> {
     return this.explain(GENERATE, params, onEvent);
+  }
+
+  /**
+   * One exact row of the last inspection, computed in the worker from the Q and K it kept. Never starts a
+   * worker: without one (idle release, crash) the inspection is gone, and the reply says so.
+   */
+  attentionRow(request: AttentionRowRequest): Promise<AttentionRowReply> {
+    if (this.isDisposed || !this.worker || !this.handler) return Promise.resolve(rowUnavailable(request));
+    const call = this.handler.request(ATTENTION_ROW, request);
+    return this.track(call.reply).catch(() => rowUnavailable(request));
   }
 
   /** Tests only: makes the worker exit abruptly (needs testHooks). */

@@ -10,6 +10,7 @@ import {
   generateAnswer,
   readGivenAnswer,
   errorEvent,
+  type ExactRowSource,
   ExplainSessions,
   InspectionCancelled,
   isModelDtype,
@@ -18,12 +19,22 @@ import {
   sectionDiffReport,
   type InspectRequest,
 } from '../engine/inspectApi';
+import type { AttentionRowReply, AttentionRowRequest } from '../shared/attentionRowRequest';
+import { rowReplyTransferList, rowUnavailable } from '../shared/attentionRowRequest';
 import { firstLine } from '../shared/errorText';
 import type { ExplainEvent } from '../shared/explainReport';
 import { eventTransferList, type InspectionEvent } from '../shared/protocol';
 import { MessageHandler, type Envelope, type Served } from '../shared/requestReply';
 import { fullCollectionFunction, GarbageBudget } from './heapCollection';
-import { ATTRIBUTE, GENERATE, INSPECT, SECTION_DIFF, type TestHook, type WorkerConfig } from './workerProtocol';
+import {
+  ATTENTION_ROW,
+  ATTRIBUTE,
+  GENERATE,
+  INSPECT,
+  SECTION_DIFF,
+  type TestHook,
+  type WorkerConfig,
+} from './workerProtocol';
 
 const port = parentPort;
 if (!port) throw new Error('worker.ts must run as a worker thread');
@@ -35,6 +46,8 @@ let latestInspection = -1;
 let queue: Promise<unknown> = Promise.resolve();
 let queued = 0;
 const garbage = new GarbageBudget(fullCollectionFunction());
+/** The last finished run's kept Q and K: rows on demand are computed from them until the next inspection. */
+let exact: { readonly inspection: number; readonly rows: ExactRowSource } | null = null;
 
 const handler = new MessageHandler(
   (message: Envelope, transfer?: ArrayBuffer[]) => port.postMessage(message, transfer ?? []),
@@ -76,7 +89,12 @@ async function inspect(request: InspectRequest, served: Served<InspectionEvent>)
       request.dtype,
     );
     if (isCancelled()) throw new InspectionCancelled();
-    await runInspection(model, request, { emit: post }, isCancelled);
+    await runInspection(
+      model,
+      request,
+      { emit: post, onExactRows: (rows) => (exact = rows ? { inspection: id, rows } : null) },
+      isCancelled,
+    );
   } catch (error) {
     if (!(error instanceof InspectionCancelled)) post(errorEvent(id, error));
   }
@@ -93,6 +111,9 @@ function explainContext(served: Served<ExplainEvent>) {
 
 handler.serve(INSPECT, (request, served) => {
   latestInspection = served.id;
+  // The next run's Q and K replace these: they become garbage the heap budget counts, as a run's outputs do.
+  if (exact) garbage.add(exact.rows.bytes);
+  exact = null;
   return enqueue(() => inspect(request, served));
 });
 
@@ -148,6 +169,24 @@ handler.serve(GENERATE, (params, served) =>
     return { text: answer.text, tokens: answer.tokens, kvCache: answer.kvCache };
   }),
 );
+
+/** Answered at once, between the steps of a running request: a row is one small product over the kept Q and K. */
+function attentionRow(request: AttentionRowRequest): AttentionRowReply {
+  if (!exact || exact.inspection !== request.inspection) return rowUnavailable(request);
+  const { requestId, inspection, layer, head, query } = request;
+  const base = { kind: 'attention-row', inReplyTo: requestId, inspection, layer, head, query } as const;
+  try {
+    return { ...base, weights: exact.rows.row(layer, head, query) };
+  } catch (error) {
+    return { ...base, error: firstLine(error) };
+  }
+}
+
+handler.serve(ATTENTION_ROW, (request, served) => {
+  const reply = attentionRow(request);
+  served.transferWithReply(rowReplyTransferList(reply));
+  return Promise.resolve(reply);
+});
 
 port.on('message', (message: Envelope | TestHook) => {
   if (handler.handle(message)) {

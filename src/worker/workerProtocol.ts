@@ -13,6 +13,7 @@ import type {
   GenerateParams,
   GenerateReply,
 } from '../shared/explainReport';
+import type { AttentionRowReply, AttentionRowRequest } from '../shared/attentionRowRequest';
 import { request } from '../shared/requestReply';
 import type { InspectRequest } from '../engine/inspectApi';
 
@@ -38,6 +39,9 @@ export const SECTION_DIFF = request<DiffParams, DiffJson | null, ExplainEvent>('
  * Stopping is a cancel between tokens: the caller keeps the tokens it was streamed.
  */
 export const GENERATE = request<GenerateParams, GenerateReply, AnswerTokenEvent | ExplainEvent>('generate');
+
+/** One exact attention row of the last inspection, computed from the Q and K the worker kept after its run. */
+export const ATTENTION_ROW = request<AttentionRowRequest, AttentionRowReply>('attention-row');
 
 export type TestHook =
   | { readonly type: 'simulate-crash' }

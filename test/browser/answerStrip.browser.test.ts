@@ -3,67 +3,27 @@
 // Stop posts stop-generation, and hovering an answer token shades the prompt token it reads most and names it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { Page } from 'playwright-core';
-import { buildPanelHtml, makeNonce } from '../../src/panel/panelHtml';
-import { encodeInspectionResult } from '../../src/shared/resultCodec';
-import type { HostMessage } from '../../src/shared/protocol';
 import { syntheticResult } from '../helpers/syntheticResult';
 import { skipWithoutChromium as skip, useBrowser } from './browserLaunch';
-import { outputDir, root } from './reportFixture';
+import { openPanelPage, posted, send, waitPosted } from './panelPage';
+import { outputDir } from './reportFixture';
 
 const browser = useBrowser();
 
-const fakeVsCode = `
-  window.__posted = [];
-  document.addEventListener('securitypolicyviolation', (e) => window.__posted.push({ type: 'csp', detail: e.violatedDirective }));
-  window.acquireVsCodeApi = () => ({ postMessage: (m) => window.__posted.push(m), setState: (s) => { window.__state = s; }, getState: () => undefined });
-  window.__decode = (text) => JSON.parse(text, (k, v) => {
-    if (!v || typeof v !== 'object' || typeof v.$typed !== 'string') return v;
-    const bin = atob(v.base64);
-    const bytes = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-    return new globalThis[v.$typed](bytes.buffer);
-  });
-  window.__send = (text) => window.postMessage(window.__decode(text), '*');
-`;
-
-async function send(page: Page, message: HostMessage): Promise<void> {
-  await page.evaluate(`window.__send(${JSON.stringify(encodeInspectionResult(message as never))})`);
-}
-
-async function waitPosted(page: Page, type: string): Promise<Record<string, unknown>> {
-  await page.waitForFunction(
-    (t) => (window as unknown as { __posted: { type: string }[] }).__posted.some((m) => m.type === t),
-    type,
-  );
-  const all = (await page.evaluate('window.__posted')) as Record<string, unknown>[];
+/** Waits for the webview's first posted message of `type` and returns it. */
+async function waitPostedType(page: Page, type: string): Promise<Record<string, unknown>> {
+  await waitPosted(page, { type });
+  const all = (await posted(page)) as unknown as Record<string, unknown>[];
   return all.find((m) => m.type === type) as Record<string, unknown>;
 }
 
 const PROMPT = 'The capital of France is a city on the Seine. Question: which city? Answer:';
 
 test('answer strip: Generate, streamed tokens, Stop, hover an answer token', { skip }, async () => {
-  mkdirSync(outputDir, { recursive: true });
-  const dist = pathToFileURL(path.join(root, 'dist')).href;
-  const file = path.join(outputDir, 'answer-strip.html');
-  writeFileSync(
-    file,
-    buildPanelHtml({
-      cspSource: 'file:',
-      scriptUri: `${dist}/webview.js`,
-      styleUri: `${dist}/webview.css`,
-      nonce: makeNonce(),
-    }),
-  );
-  const page = await (await browser().newContext({ viewport: { width: 1100, height: 900 } })).newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await page.addInitScript(fakeVsCode);
-  await page.goto(pathToFileURL(file).href);
-  await waitPosted(page, 'ready');
+  const { page, errors } = await openPanelPage(browser(), 'answer-strip');
+  await waitPostedType(page, 'ready');
 
   const result = syntheticResult(PROMPT, { layers: 2, heads: 2 });
   const { layers, summary, source, ...header } = result;
@@ -74,7 +34,7 @@ test('answer strip: Generate, streamed tokens, Stop, hover an answer token', { s
   await page.waitForSelector('.answer-card #generate');
 
   await page.click('#generate');
-  const generate = await waitPosted(page, 'generate');
+  const generate = await waitPostedType(page, 'generate');
   assert.equal(generate.maxTokens, 64);
   assert.equal(generate.temperature, 0);
 
@@ -104,7 +64,7 @@ test('answer strip: Generate, streamed tokens, Stop, hover an answer token', { s
   await page.waitForFunction(() => document.querySelectorAll('.answer-tokens [data-token-index]').length === 5);
   assert.match((await page.textContent('.answer-status')) ?? '', /Generating… 5 of at most 64 tokens/);
   await page.click('#stop-generation');
-  await waitPosted(page, 'stop-generation');
+  await waitPostedType(page, 'stop-generation');
   await send(page, { kind: 'answer', requestId: 1, event: 'end', stopped: true });
   await page.waitForSelector('#generate:not([hidden])');
   assert.match((await page.textContent('.answer-status')) ?? '', /5 tokens \(stopped\)/);
@@ -134,7 +94,7 @@ test('answer strip: Generate, streamed tokens, Stop, hover an answer token', { s
   await page.mouse.down();
   await page.mouse.move(box4.x + box4.width - 2, box4.y + box4.height / 2);
   await page.mouse.up();
-  const span = await waitPosted(page, 'attribute-span');
+  const span = await waitPostedType(page, 'attribute-span');
   assert.deepEqual([span.start, span.end], [10, 20]);
   await send(page, {
     kind: 'answer',
@@ -169,30 +129,15 @@ test('answer strip: Generate, streamed tokens, Stop, hover an answer token', { s
   );
   await page.screenshot({ path: path.join(outputDir, 'answer-strip.png') });
   assert.deepEqual(errors, []);
+  assert.deepEqual(await page.evaluate('window.__csp'), [], 'no CSP violation');
 });
 
 test(
   'answer strip: a text with ---answer--- offers its given answer, read tokens hover like generated ones',
   { skip },
   async () => {
-    mkdirSync(outputDir, { recursive: true });
-    const dist = pathToFileURL(path.join(root, 'dist')).href;
-    const file = path.join(outputDir, 'answer-strip-given.html');
-    writeFileSync(
-      file,
-      buildPanelHtml({
-        cspSource: 'file:',
-        scriptUri: `${dist}/webview.js`,
-        styleUri: `${dist}/webview.css`,
-        nonce: makeNonce(),
-      }),
-    );
-    const page = await (await browser().newContext({ viewport: { width: 1100, height: 900 } })).newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(String(e)));
-    await page.addInitScript(fakeVsCode);
-    await page.goto(pathToFileURL(file).href);
-    await waitPosted(page, 'ready');
+    const { page, errors } = await openPanelPage(browser(), 'answer-strip-given');
+    await waitPostedType(page, 'ready');
 
     const result = syntheticResult(`${PROMPT}\n---answer---\nParis.`, { layers: 2, heads: 2 });
     const { layers, summary, source, ...header } = result;
@@ -203,7 +148,7 @@ test(
     await page.waitForSelector('#read-answer:not([hidden])');
     assert.match((await page.textContent('.answer-status')) ?? '', /Given answer reads the text after ---answer---/);
     await page.click('#read-answer');
-    await waitPosted(page, 'read-answer');
+    await waitPostedType(page, 'read-answer');
 
     // The given answer's rows hold the prompt before the separator line, then the answer's tokens.
     const P = header.tokens.filter((t) => t.end <= PROMPT.length).length;

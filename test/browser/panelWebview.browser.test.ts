@@ -110,3 +110,34 @@ test('panel page: strict CSP, handshake, streaming, cancel, stale, editor focus,
   assert.equal(await page.evaluate('window.__pwned'), undefined);
   await context.close();
 });
+
+test('panel page: a hovered token asks for its exact rows and shades from them', { skip }, async () => {
+  const { page, context } = await openPanelPage(browser(), 'panel-exact-rows');
+  const result = syntheticResult(hostilePrompt, { layers: 3, heads: 4 });
+  const { layers, summary, source, cost: _cost, ...header } = result;
+  await send(page, { kind: 'source', requestId: 1, source });
+  await send(page, { kind: 'header', requestId: 1, header });
+  for (const layer of layers) await send(page, { kind: 'layer', requestId: 1, layer });
+  await send(page, { kind: 'summary', requestId: 1, summary });
+  const query = 20;
+  await page.hover(`[data-token-index="${query}"]`);
+  // The mean over layers and heads (the default controls): one request per layer.
+  for (let layer = 0; layer < 3; layer++) await waitPosted(page, { type: 'attention-row', layer, query, head: null });
+  const n = header.tokens.length;
+  for (const request of (await posted(page)).filter((m) => m.type === 'attention-row')) {
+    if (request.type !== 'attention-row') continue;
+    const weights = new Float32Array(n);
+    weights[3] = 0.75; // every layer's exact row: token 3 most, token 7 the rest
+    weights[7] = 0.25;
+    const { requestId, inspection, layer, head } = request;
+    await send(page, { kind: 'attention-row', inReplyTo: requestId, inspection, layer, head, query, weights });
+  }
+  await page.waitForFunction(() => document.querySelector('.focus-line')?.textContent?.includes('exact row'));
+  const shaded = await page.$$eval('[data-token-index]', (nodes) =>
+    nodes.map((node) => Number((node as HTMLElement).dataset.weight ?? '0')),
+  );
+  const lit = shaded.flatMap((w, i) => (w > 0 ? [i] : []));
+  assert.deepEqual(lit, [3, 7], `shaded: ${lit.join(',')}`);
+  assert.ok(shaded[3] > shaded[7]);
+  await context.close();
+});

@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { InspectRequest } from '../../src/engine/inspectApi';
+import { cpuInspectRequest } from '../helpers/inspectRequest';
 import type {
   InspectionEventSink,
   InspectionHeader,
@@ -64,16 +65,7 @@ export async function makeWorker(
 
 let ids = 0;
 export function request(model: string, text: string, extra: Partial<InspectRequest> = {}): InspectRequest {
-  return {
-    requestId: ++ids,
-    text,
-    model,
-    provider: 'cpu',
-    maxCharacters: 100_000,
-    maxTokens: 0,
-    window: 'start',
-    ...extra,
-  };
+  return cpuInspectRequest(++ids, model, text, extra);
 }
 
 export async function inspect(

@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import type { ExportOptions } from './exportStyleGraph';
 import { buildExportGraph, externalizeWeights } from './exportStyleGraph';
 import type { DecoderShape, DecoderWeights } from './referenceDecoder';
-import { halfDecoder, mapProjections, quantizeQ4, randomDecoder } from './referenceDecoder';
+import { halfDecoder, mapProjections, quantizeQ4, randomDecoder, smallGqaShape } from './referenceDecoder';
+import { llamaConfigJson } from './kvExportFolder';
 import { buildTinyTokenizer } from './tinyTokenizer';
 
 export type FolderStyle = 'genai' | 'merged' | 'q4-only' | 'fp16-only';
@@ -19,21 +20,6 @@ export interface ExportFolder {
   readonly weights: DecoderWeights;
   /** The graph file, relative to the folder. */
   readonly graph: string;
-}
-
-function configJson(shape: DecoderShape, bosId: number): string {
-  return JSON.stringify({
-    architectures: ['LlamaForCausalLM'],
-    model_type: 'llama',
-    vocab_size: shape.vocabSize,
-    hidden_size: shape.hidden,
-    intermediate_size: shape.intermediate,
-    num_hidden_layers: shape.layers,
-    num_attention_heads: shape.heads,
-    num_key_value_heads: shape.kvHeads,
-    max_position_embeddings: shape.maxPositions,
-    bos_token_id: bosId,
-  });
 }
 
 function genaiConfigJson(shape: DecoderShape, filename: string): string {
@@ -77,15 +63,7 @@ async function writeGraph(folder: string, graph: string, bytes: Uint8Array, data
 /** Writes a folder of `style` into `folder` (created). */
 export async function writeExportFolder(folder: string, style: FolderStyle, seed = 21): Promise<ExportFolder> {
   const tokenizer = buildTinyTokenizer();
-  const shape: DecoderShape = {
-    vocabSize: tokenizer.vocabSize,
-    hidden: 64,
-    layers: 2,
-    heads: 4,
-    kvHeads: 2,
-    intermediate: 96,
-    maxPositions: 256,
-  };
+  const shape = smallGqaShape(tokenizer.vocabSize, 256);
   const weights = randomDecoder(shape, seed);
   await fs.mkdir(folder, { recursive: true });
   await fs.writeFile(path.join(folder, 'tokenizer.json'), tokenizer.tokenizerJson);
@@ -105,7 +83,10 @@ export async function writeExportFolder(folder: string, style: FolderStyle, seed
     await fs.writeFile(path.join(folder, 'genai_config.json'), genaiConfigJson(shape, graph));
     await writeGraph(folder, graph, bytes, 'model.onnx.data');
   } else {
-    await fs.writeFile(path.join(folder, 'config.json'), configJson(shape, tokenizer.bosId));
+    await fs.writeFile(
+      path.join(folder, 'config.json'),
+      llamaConfigJson(shape, { architectures: ['LlamaForCausalLM'], bos_token_id: tokenizer.bosId }),
+    );
     graph =
       style === 'merged'
         ? 'onnx/decoder_model_merged.onnx'

@@ -5,23 +5,13 @@
 // √hidden embedding scale, post-norms and tanh-GELU, SiLU gating elsewhere. It extends referenceDecoder.ts
 // (whose Llama pass uses HF's layout) to these architectures.
 import type { FixtureLayer, GgufFixture } from './ggufFixtures';
+import { rmsNorm } from './referenceDecoder';
 
 export interface GgufReferenceRun {
   /** Per layer, [heads, n, n]. */
   readonly probs: Float64Array[];
   /** [n, vocab]. */
   readonly logits: Float64Array;
-}
-
-function rmsNorm(x: Float64Array, rows: number, width: number, w: Float32Array, eps: number): Float64Array {
-  const out = new Float64Array(rows * width);
-  for (let r = 0; r < rows; r++) {
-    let sum = 0;
-    for (let c = 0; c < width; c++) sum += x[r * width + c] ** 2;
-    const inv = 1 / Math.sqrt(sum / width + eps);
-    for (let c = 0; c < width; c++) out[r * width + c] = x[r * width + c] * inv * w[c];
-  }
-  return out;
 }
 
 /** y [n, out] = x [n, in] · Wᵀ, W [out][in] (GGUF orientation). */

@@ -35,6 +35,11 @@ export interface DecoderWeights {
   readonly lmHead: Float32Array;
 }
 
+/** The small GQA shape the export-style tests share: hidden 64, 2 layers, 4 query heads over 2 KV heads. */
+export function smallGqaShape(vocabSize: number, maxPositions: number): DecoderShape {
+  return { vocabSize, hidden: 64, layers: 2, heads: 4, kvHeads: 2, intermediate: 96, maxPositions };
+}
+
 export const RMS_EPSILON = 1e-5;
 export const ROPE_THETA = 10000;
 
@@ -194,13 +199,14 @@ export interface ReferenceRun {
   readonly values: Float64Array[];
 }
 
-function rmsNorm(x: Float64Array, weight: Float32Array, n: number, D: number): Float64Array {
-  const out = new Float64Array(n * D);
-  for (let t = 0; t < n; t++) {
+/** RMSNorm over each of `rows` rows of `width` values, scaled by `weight` (one norm for both reference passes). */
+export function rmsNorm(x: Float64Array, rows: number, width: number, weight: Float32Array, eps: number): Float64Array {
+  const out = new Float64Array(rows * width);
+  for (let r = 0; r < rows; r++) {
     let sum = 0;
-    for (let c = 0; c < D; c++) sum += x[t * D + c] ** 2;
-    const inv = 1 / Math.sqrt(sum / D + RMS_EPSILON);
-    for (let c = 0; c < D; c++) out[t * D + c] = x[t * D + c] * inv * weight[c];
+    for (let c = 0; c < width; c++) sum += x[r * width + c] ** 2;
+    const inv = 1 / Math.sqrt(sum / width + eps);
+    for (let c = 0; c < width; c++) out[r * width + c] = x[r * width + c] * inv * weight[c];
   }
   return out;
 }
@@ -241,7 +247,7 @@ export function referenceForward(w: DecoderWeights, ids: readonly number[]): Ref
   const probs: Float64Array[] = [];
   const values: Float64Array[] = [];
   for (const l of w.layers) {
-    const h = rmsNorm(x, l.inNorm, n, D);
+    const h = rmsNorm(x, n, D, l.inNorm, RMS_EPSILON);
     const q = matmul(h, l.wq, n, D, H * hd);
     const k = matmul(h, l.wk, n, D, KV * hd);
     const v = matmul(h, l.wv, n, D, KV * hd);
@@ -274,14 +280,14 @@ export function referenceForward(w: DecoderWeights, ids: readonly number[]): Ref
     probs.push(p);
     const o = matmul(attended, l.wo, n, H * hd, D);
     for (let i = 0; i < x.length; i++) x[i] += o[i];
-    const h2 = rmsNorm(x, l.postNorm, n, D);
+    const h2 = rmsNorm(x, n, D, l.postNorm, RMS_EPSILON);
     const gate = matmul(h2, l.gate, n, D, I);
     const up = matmul(h2, l.up, n, D, I);
     for (let i = 0; i < gate.length; i++) gate[i] = (gate[i] / (1 + Math.exp(-gate[i]))) * up[i];
     const down = matmul(gate, l.down, n, I, D);
     for (let i = 0; i < x.length; i++) x[i] += down[i];
   }
-  return { probs, logits: matmul(rmsNorm(x, w.finalNorm, n, D), w.lmHead, n, D, V), values };
+  return { probs, logits: matmul(rmsNorm(x, n, D, w.finalNorm, RMS_EPSILON), w.lmHead, n, D, V), values };
 }
 
 /** Largest |a − b| over the first `count` elements. */

@@ -17,6 +17,8 @@ export type FocusText =
   | {
       readonly kind: 'focus';
       readonly index: number;
+      /** The weights are the exact row the worker computed (not the compact rows' matrix). */
+      readonly exact: boolean;
       /** The focused token's weights (the shading) and their largest. */
       readonly vector: Float32Array;
       readonly max: number;
@@ -33,6 +35,8 @@ export class MatrixCache {
   private current: Float32Array | null = null;
   private key = '';
   private vector = new Float32Array(0);
+  /** The last focus drawn read an exact row (it needs no matrix). */
+  private exactDrawn = false;
 
   get matrix(): Float32Array | null {
     return this.current;
@@ -67,15 +71,20 @@ export class MatrixCache {
     pinned: boolean,
     direction: Direction,
     threshold: number,
+    exactRow: Float32Array | null = null,
   ): FocusText {
     const n = header?.tokens.length ?? 0;
-    if (!header || index === null || index >= n || !this.current)
+    const exact = exactRow !== null && exactRow.length === n && direction === 'to';
+    if (!header || index === null || index >= n || (!this.current && !exact))
       return {
         kind: 'none',
         index: index !== null && index < n ? index : null,
         line: !this.current && header ? 'Waiting for this layer…' : '',
       };
-    focusVector(this.current, n, index, direction, threshold, this.vector);
+    if (this.vector.length !== n) this.vector = new Float32Array(n);
+    this.exactDrawn = exact;
+    if (exact) for (let key = 0; key < n; key++) this.vector[key] = exactRow[key] >= threshold ? exactRow[key] : 0;
+    else if (this.current) focusVector(this.current, n, index, direction, threshold, this.vector);
     const max = maxOf(this.vector);
     const top = topEntries(this.vector, FOCUS_TOP);
     const name = (i: number): string =>
@@ -87,19 +96,20 @@ export class MatrixCache {
     return {
       kind: 'focus',
       index,
+      exact,
       vector: this.vector,
       max,
       top,
       label: `Token ${index} ${name(index)} ${verb} ${list}`,
       tooltipTitle: `#${index} ${name(index)} ${verb}`,
       summary,
-      line: `${pinned ? 'Pinned' : 'Hover'}: ${summary}`,
+      line: `${pinned ? 'Pinned' : 'Hover'}: ${summary}${exact ? ' (exact row)' : ''}`,
     };
   }
 
   /** The strongest `count` weights of the last focus drawn, for the editor (none without a matrix). */
   attended(index: number | null, count: number): AttendedToken[] {
-    return index === null || !this.current ? [] : topEntries(this.vector, count);
+    return index === null || (!this.current && !this.exactDrawn) ? [] : topEntries(this.vector, count);
   }
 }
 

@@ -13,6 +13,7 @@ import { ANSWER_SEPARATOR } from '../../src/shared/answerText';
 import type { Change } from '../model/inspectionState';
 import { resultOf } from '../model/inspectionState';
 import { captionOf, MatrixCache } from '../model/matrixCache';
+import { ExactRowStore } from '../model/exactRows';
 import { sectionFigures } from '../model/sectionFigures';
 import {
   HOVER_TO_EDITOR_MS,
@@ -51,6 +52,9 @@ import { AnswerView } from './answerView';
 export class InspectorApp {
   private state: ViewState;
   private readonly cache = new MatrixCache();
+  /** Exact rows the worker computed for the focus (rows on demand). */
+  private readonly exactRows = new ExactRowStore();
+  private rowRequests = 0;
   /** The pending 'hover-rested' event (the state says whether one is awaited). */
   private restTimer: ReturnType<typeof setTimeout> | undefined;
   /** Layers whose head thumbnails are drawn (each is drawn once, as it streams in). */
@@ -187,6 +191,9 @@ export class InspectorApp {
         return;
       case 'answer':
         this.onAnswer(message);
+        return;
+      case 'attention-row':
+        if (this.exactRows.accept(message)) this.drawFocusSoon();
         return;
       case 'progress':
       case 'header':
@@ -335,6 +342,7 @@ export class InspectorApp {
     const { inspection, controls } = this.state;
     const h = inspection.header;
     this.cache.clear(h?.tokens.length ?? 0);
+    this.exactRows.reset(h?.requestId ?? -1);
     this.drawnLayers = new Set();
     this.empty.hidden = !!h || inspection.phase !== 'waiting';
     this.main.hidden = !h;
@@ -459,6 +467,17 @@ export class InspectorApp {
     this.focusLine.textContent = `Answer token ${JSON.stringify(token.text)} (#${hover}) reads ${label(best)} most (${(row[best] * 100).toFixed(1)}%) — ${layer === 'all' ? 'mean over layers' : `layer ${layer}`}, ${typeof head === 'number' ? `head ${head}` : `${head} over heads`}.`;
   }
 
+  /** The focus's exact row when every row it reads has arrived; asks the host for those that have not. */
+  private exactFocusRow(index: number | null): Float32Array | null {
+    const h = this.state.inspection.header;
+    if (!h || this.bridge.kind !== 'vscode') return null;
+    const keys = this.exactRows.needed(this.state.controls, index, h.model.layers);
+    // Ids of their own: a reply is matched by what it answers (the store's key), not kept by the bridge.
+    for (const k of this.exactRows.toAsk(keys))
+      this.bridge.post({ type: 'attention-row', requestId: ++this.rowRequests, inspection: h.requestId, ...k });
+    return this.exactRows.combined(keys, h.tokens.length, this.state.controls.hideSink);
+  }
+
   private drawFocus(): void {
     const { inspection, controls, pinned, hover } = this.state;
     const f = this.cache.focus(
@@ -467,6 +486,7 @@ export class InspectorApp {
       pinned !== null,
       controls.direction,
       controls.threshold,
+      this.exactFocusRow(pinned ?? hover),
     );
     if (f.kind === 'none') {
       // With no token in focus, the prompt shows what the selected answer span needs from each section.

@@ -3,6 +3,7 @@
 // position profile (where the final tokens look, by position decile: the "lost in the middle" picture).
 // Pure: spans and typed arrays in, numbers out; the matrix comes from whatever layer/head/mode the caller
 // chose, so the panel's controls apply unchanged.
+import type { SectionShareJson } from '../../shared/explainReport';
 
 export interface SpanLike {
   readonly start: number;
@@ -137,15 +138,8 @@ export function positionProfile(attention: Float32Array | Float64Array, n: numbe
   };
 }
 
-export interface InspectSection {
-  readonly index: number;
-  readonly kind: string;
-  readonly label: string;
-  readonly start: number;
-  readonly end: number;
-  readonly tokens: number;
-  readonly attentionShare: number;
-}
+/** A section with its tokens and attention share, as `inspect` and `attribute` write it. */
+export type InspectSection = SectionShareJson;
 
 /** Every section of `text` with its tokens and its share of the attention received (mean over layers). */
 export function inspectSections(

@@ -9,6 +9,9 @@
 //                rows do), so no renormalization. R_l stays in the graph; only its compact rows leave it.
 //   head-role inputs (headScoreGraph.ts), and the compact rows of attentionEncoding.ts for P_l and R_l.
 // Across layers: the sum of M_l over the last ⌈layers/2⌉ layers, what the long-range pairs read (drivers.ts).
+// With AttentionSites (a fused operator's Q and K, onnxSites.ts) P_l is not read from the graph: each layer's
+// branch recomputes it (siteStatsGraph.ts), whole up to BLOCKS.from tokens, else in row blocks with no
+// compact rows and no rollout (rows come on demand from the kept Q and K).
 //
 // Compact rows: one If on n, built once, decides the form for every layer (the engine reads the form back
 // from the outputs: empty keys mean dense): for n ≤ DENSE_LIMIT uint8 by row maximum (QuantizeLinear, which
@@ -37,6 +40,9 @@ import type { GraphOps } from './graphOps';
 import { graphOps } from './graphOps';
 import { appendHeadScoreTaps } from './headScoreGraph';
 import { lowerTriangularProduct } from './triangularMatMul';
+import type { AttentionSite } from './attentionSite';
+import type { BlockPlan } from './siteStatsGraph';
+import { BLOCKS, blockedLayerStats, recomputedProbs } from './siteStatsGraph';
 
 /** Compact rows as graph outputs: weights u8 [.., rows, k], keys u16 [.., rows, k] (empty when dense), scale [rows]. */
 export interface CompactRowsOutputs {
@@ -76,6 +82,8 @@ export interface StatsOutputs {
   /** Σ M_l over layers ≥ longRangeFrom, [1, n, n]. */
   readonly longRange: string;
   readonly longRangeFrom: number;
+  /** Recomputed from each layer's Q and K (blocked above BLOCKS.from), not read from its probabilities. */
+  readonly recomputed?: boolean;
 }
 
 /** Block levels for the M_l·R_{l−1} product (≈1/3 of a dense MatMul's FLOPs); see triangularMatMul.ts. */
@@ -83,9 +91,14 @@ const TRIANGULAR_DEPTH = 3;
 /** Row blocks for top-k: block b of B reads keys [0, (b+1)·n/B), (B+1)/2B of the full row work. */
 const TOPK_ROW_BLOCKS = 4;
 const END = 2 ** 62;
-/** The int64 [1] graph input: how many query rows of each layer's probabilities to output (0 or ALL_ROWS). */
+/** The int64 [1] graph input: how many query rows of each layer's probabilities to output (0 or ALL_ROWS;
+ * NO_HEAD_ROWS: none, and no per-head rows). */
 export const PROBABILITY_ROWS_INPUT = 'pa_probability_rows';
 export const ALL_ROWS = END;
+/** PROBABILITY_ROWS_INPUT's value for no probabilities and no per-head compact rows above DENSE_LIMIT
+ * either: the caller asks for rows when it shows them (an initializer cannot give a second input a default:
+ * onnxruntime then ignores the feed). */
+export const NO_HEAD_ROWS = -1;
 const FLOAT = 1;
 const UINT8 = 2;
 const UINT16 = 4;
@@ -97,11 +110,8 @@ const headsDim = (g: GraphOps, t: string): string =>
   g.node('Gather', [g.node('Shape', [t]), g.ints([-3])], { axis: 0 }); // [h]
 
 /** k = min(n, clamp(⌊BUDGET / (3 · layers · (heads + 1) · n)⌋, MIN_TOPK, MAX_TOPK)), as chooseTopK. */
-function topkSize(g: GraphOps, probs: string, n: string, layers: number): string {
-  const rowsBytes = g.node('Mul', [
-    g.node('Mul', [n, g.node('Add', [headsDim(g, probs), g.ints([1])])]),
-    g.ints([3 * layers]),
-  ]);
+function topkSize(g: GraphOps, heads: string, n: string, layers: number): string {
+  const rowsBytes = g.node('Mul', [g.node('Mul', [n, g.node('Add', [heads, g.ints([1])])]), g.ints([3 * layers])]);
   const budget = g.node('Div', [g.ints([TOPK_BUDGET_BYTES]), rowsBytes]);
   return g.node('Min', [g.node('Min', [g.node('Max', [budget, g.ints([MIN_TOPK])]), g.ints([MAX_TOPK])]), n]);
 }
@@ -154,12 +164,23 @@ function topkRows(g: GraphOps, probs: string, n: string, k: string): string[] {
   return [g.cast(scaled, UINT8), keys, strongest];
 }
 
-function compactRows(g: GraphOps, probs: string, n: string, long: string, k: string): CompactRowsOutputs {
-  const [weights, keys, scale] = g.ifElse(
-    long,
-    () => topkRows(g, probs, n, k),
-    () => denseRows(g, probs, n),
-  );
+function compactRows(
+  g: GraphOps,
+  probs: string,
+  n: string,
+  long: string,
+  k: string,
+  wanted: string | null = null,
+): CompactRowsOutputs {
+  const topk = (): string[] =>
+    wanted === null
+      ? topkRows(g, probs, n, k)
+      : g.ifElse(
+          wanted,
+          () => topkRows(g, probs, n, k),
+          () => [g.empty(UINT8), g.empty(UINT16), g.empty(FLOAT)],
+        );
+  const [weights, keys, scale] = g.ifElse(long, topk, () => denseRows(g, probs, n));
   return { weights, keys, scale };
 }
 
@@ -223,6 +244,8 @@ interface Shared {
   readonly long: string;
   readonly k: string;
   readonly rows: string;
+  /** bool [1]: compute the per-head top-k rows (HEAD_ROWS_INPUT). */
+  readonly headRows: string;
 }
 
 /** Layer l's statistics (built inside its If branch); `rollout` and `longRange` are the running values so far. */
@@ -246,7 +269,7 @@ function layerStats(
       g.float(0.5),
     ]);
   }
-  const heads = compactRows(g, probs, s.n, s.long, s.k);
+  const heads = compactRows(g, probs, s.n, s.long, s.k, s.headRows);
   const rolloutRows = compactRows(g, next, s.n, s.long, s.k);
   const outputs = [
     heads.weights,
@@ -267,40 +290,76 @@ function layerStats(
 /** Element types of layerStats' outputs, in order (the untaken branch's empty tensors). */
 const LAYER_OUTPUT_TYPES = [UINT8, UINT16, FLOAT, UINT8, UINT16, FLOAT, FLOAT, FLOAT, FLOAT, FLOAT, FLOAT, FLOAT];
 
-export function appendAttentionStats(model: ModelProto, taps: readonly string[]): StatsOutputs {
+/** A blocked layer's outputs in layerStats' order: no compact rows, no rollout, no probabilities. */
+function blockedStats(
+  g: GraphOps,
+  site: AttentionSite,
+  s: Shared,
+  longRange: string | null,
+  inLongRange: boolean,
+  blockRows: number,
+): string[] {
+  const b = blockedLayerStats(g, site, s.n, inLongRange, blockRows);
+  const none = [g.empty(UINT8), g.empty(UINT16), g.empty(FLOAT)];
+  const outputs = [...none, ...none, b.received, b.bands, b.entropy, g.empty(FLOAT), g.empty(FLOAT)];
+  if (b.mean !== null) outputs.push(longRange === null ? b.mean : g.node('Add', [longRange, b.mean]));
+  return outputs;
+}
+
+/**
+ * `taps`: per layer, its probabilities, or with `sites` the tensor its statistics go after (the fused
+ * attention's output): the statistics are then recomputed from each layer's Q and K (siteStatsGraph.ts).
+ */
+export function appendAttentionStats(
+  model: ModelProto,
+  taps: readonly string[],
+  sites: readonly AttentionSite[] | null = null,
+  blocks: BlockPlan = BLOCKS,
+): StatsOutputs {
   const g = graphOps(model, 'pa_stats');
   if (taps.length === 0) throw new Error('no attention taps');
   const longRangeFrom = Math.floor(taps.length / 2);
   const layers: LayerStatsOutputs[] = [];
   const probabilities: string[] = [];
   const done: string[] = [];
-  const rows = g.input(PROBABILITY_ROWS_INPUT, 7, [1]); // INT64
+  const rowsInput = g.input(PROBABILITY_ROWS_INPUT, 7, [1]); // INT64
+  const rows = g.node('Max', [rowsInput, g.ints([0])]);
   let rollout: string | null = null;
   let longRange: string | null = null;
   let shared: Shared | null = null;
   let always = '';
   for (let l = 0; l < taps.length; l++) {
     const nodes = g.collect(() => {
-      const probs = g.cast(taps[l], FLOAT);
+      const site = sites?.[l] ?? null;
+      // With a site the probabilities exist only inside the branch that recomputes them.
+      const probs = site ? '' : g.cast(taps[l], FLOAT);
       if (shared === null) {
         // Decided once for every layer: n, the form (dense or top-k) and k.
-        const n = lastDim(g, probs);
+        const n = site ? g.node('Gather', [g.node('Shape', [site.q]), g.ints([2])], { axis: 0 }) : lastDim(g, probs);
         shared = {
           n,
           long: g.node('Greater', [n, g.ints([DENSE_LIMIT])]),
-          k: topkSize(g, probs, n, taps.length),
+          k: topkSize(g, site ? g.ints([site.heads]) : headsDim(g, probs), n, taps.length),
           rows,
+          headRows: g.node('Greater', [rowsInput, g.ints([NO_HEAD_ROWS])]),
         };
-        always = g.node('Greater', [n, g.ints([0])]); // true at run time, not foldable when the graph loads
+        // With sites: true above BLOCKED_FROM; else always true at run time (not foldable when the graph loads).
+        always = g.node('Greater', [n, g.ints(site ? [blocks.from] : [0])]);
       }
       const s: Shared = shared;
       const inLongRange = l >= longRangeFrom;
       const count = inLongRange ? LAYER_OUTPUT_TYPES.length : LAYER_OUTPUT_TYPES.length - 1;
-      const [hw, hk, hs, rw, rk, rs, received, bands, entropy, dense, next, sum] = g.ifElse(
-        always,
-        () => layerStats(g, probs, s, rollout, longRange, inLongRange),
-        () => LAYER_OUTPUT_TYPES.slice(0, count).map((type) => g.empty(type)),
-      );
+      const [hw, hk, hs, rw, rk, rs, received, bands, entropy, dense, next, sum] = site
+        ? g.ifElse(
+            always,
+            () => blockedStats(g, site, s, longRange, inLongRange, blocks.rows),
+            () => layerStats(g, recomputedProbs(g, site, s.n), s, rollout, longRange, inLongRange),
+          )
+        : g.ifElse(
+            always,
+            () => layerStats(g, probs, s, rollout, longRange, inLongRange),
+            () => LAYER_OUTPUT_TYPES.slice(0, count).map((type) => g.empty(type)),
+          );
       layers.push({
         heads: { weights: hw, keys: hk, scale: hs },
         rollout: { weights: rw, keys: rk, scale: rs },
@@ -316,10 +375,12 @@ export function appendAttentionStats(model: ModelProto, taps: readonly string[])
     g.insertAfter(taps[l], nodes);
   }
   for (let l = 0; l + 1 < taps.length; l++) waitFor(g, model, done[l], taps[l + 1]);
-  if (longRange === null) throw new Error('no layer for the long-range sum');
+  if (longRange === null || shared === null) throw new Error('no layer for the long-range sum');
+  // Blocked layers sum rows padded to whole blocks: [1, n, n] from here on (a no-op cut otherwise).
+  if (sites !== null) longRange = g.node('Slice', [longRange, g.ints([0]), (shared as Shared).n, g.ints([1])]);
   const graph = model.graph;
   const tapped = new Set(taps);
   if (graph) graph.output = (graph.output ?? []).filter((o) => !tapped.has(o.name ?? ''));
   g.expose([...probabilities, ...layers.flatMap(layerStatsNames), longRange]);
-  return { layers, probabilities, longRange, longRangeFrom };
+  return { layers, probabilities, longRange, longRangeFrom, recomputed: sites !== null };
 }

@@ -12,11 +12,8 @@ import { onnx } from 'onnx-proto';
 import type { ModelProto } from './onnxGraph';
 
 /** The operations the statistics subgraphs are written in. */
-/** Integer attributes of a node: one integer, or a list (a Transpose's perm). */
-export type IntAttrs = Readonly<Record<string, number | readonly number[]>>;
-
 export interface GraphOps {
-  /** Appends a node with integer attributes; returns its (first) output name. */
+  /** Appends a node with integer (or integer list) attributes; returns its (first) output name. */
   node(opType: string, inputs: string[], intAttrs?: IntAttrs): string;
   /** A 1-D int64 constant. */
   ints(values: readonly number[]): string;
@@ -33,6 +30,16 @@ export interface GraphOps {
   multi(opType: string, inputs: string[], outputs: number, intAttrs?: IntAttrs): string[];
   /** If(condition): runs only the branch taken; each branch returns its results, which become the If's outputs. */
   ifElse(condition: string, thenBranch: () => string[], elseBranch: () => string[]): string[];
+  /**
+   * Loop(trips): `body(iteration, carried)` returns the next carried values (float32, any shape) and the
+   * per-iteration scan values (each the same shape every iteration, stacked on a new axis 0). Returns the
+   * final carried values, then the stacked scans.
+   */
+  loop(
+    trips: string,
+    carried: readonly string[],
+    body: (iteration: string, carried: readonly string[]) => { carried: string[]; scans: string[] },
+  ): string[];
   /** Builds nodes into a list of their own (not the graph); returns that list for `insertAfter`. */
   collect(build: () => void): onnx.INodeProto[];
   /** Inserts `nodes` into the graph right after the node that produces `tensor` (or at the end). */
@@ -43,6 +50,9 @@ export interface GraphOps {
   input(name: string, elemType: number, dims: readonly number[]): string;
   readonly opset: number;
 }
+
+/** Node attributes: an int, or a list of ints (Transpose's perm). */
+export type IntAttrs = Record<string, number | readonly number[]>;
 
 const INT = onnx.AttributeProto.AttributeType.INT;
 const INTS = onnx.AttributeProto.AttributeType.INTS;
@@ -91,10 +101,10 @@ export function graphOps(model: ModelProto, prefix: string): GraphOps {
     return undefined;
   };
   const attributes = (intAttrs: IntAttrs): onnx.IAttributeProto[] =>
-    Object.entries(intAttrs).map(([key, i]) =>
-      typeof i === 'number'
-        ? onnx.AttributeProto.create({ name: key, type: INT, i })
-        : onnx.AttributeProto.create({ name: key, type: INTS, ints: [...i] }),
+    Object.entries(intAttrs).map(([key, v]) =>
+      typeof v === 'number'
+        ? onnx.AttributeProto.create({ name: key, type: INT, i: v })
+        : onnx.AttributeProto.create({ name: key, type: INTS, ints: [...v] }),
     );
   const initializer = (dataType: number, dims: number[], bytes: ArrayBufferView): string => {
     const key = `${dataType}:${dims.join('x')}:${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')}`;
@@ -195,6 +205,50 @@ export function graphOps(model: ModelProto, prefix: string): GraphOps {
       push('If', [condition], outputs, [
         onnx.AttributeProto.create({ name: 'then_branch', type: GRAPH, g: thenGraph }),
         onnx.AttributeProto.create({ name: 'else_branch', type: GRAPH, g: elseGraph }),
+      ]);
+      return outputs;
+    },
+    loop(trips, carried, body) {
+      const saved = target;
+      const local: onnx.INodeProto[] = [];
+      if (scopes.length === 1) mainTarget = target;
+      target = local;
+      scopes.push(new Map());
+      const iteration = name('iteration');
+      const condIn = name('cond');
+      const carriedIn = carried.map(() => name('carried'));
+      for (const t of [iteration, condIn, ...carriedIn]) branchLocal.add(t);
+      const typed = (tensorName: string, elemType: number, rank0: boolean): onnx.IValueInfoProto =>
+        onnx.ValueInfoProto.create({
+          name: tensorName,
+          type: onnx.TypeProto.create({
+            tensorType: { elemType, ...(rank0 ? { shape: onnx.TensorShapeProto.create({ dim: [] }) } : {}) },
+          }),
+        });
+      let graphProto: onnx.IGraphProto;
+      let scanCount = 0;
+      try {
+        const result = body(iteration, carriedIn);
+        scanCount = result.scans.length;
+        const condOut = node('Identity', [condIn]);
+        const outs = [...result.carried, ...result.scans].map((o) => node('Identity', [o]));
+        graphProto = onnx.GraphProto.create({
+          name: name('loop'),
+          node: local,
+          input: [
+            typed(iteration, onnx.TensorProto.DataType.INT64, true),
+            typed(condIn, onnx.TensorProto.DataType.BOOL, true),
+            ...carriedIn.map((c) => typed(c, onnx.TensorProto.DataType.FLOAT, false)),
+          ],
+          output: [condOut, ...outs].map((o) => onnx.ValueInfoProto.create({ name: o })),
+        });
+      } finally {
+        scopes.pop();
+        target = saved;
+      }
+      const outputs = Array.from({ length: carried.length + scanCount }, () => name('Loop'));
+      push('Loop', [trips, '', ...carried], outputs, [
+        onnx.AttributeProto.create({ name: 'body', type: onnx.AttributeProto.AttributeType.GRAPH, g: graphProto }),
       ]);
       return outputs;
     },

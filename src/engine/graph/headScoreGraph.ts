@@ -29,7 +29,12 @@ export function appendHeadScoreTaps(ops: GraphOps, probs: string, n: string): { 
   );
   const bands = ops.node('GatherElements', [probs, ops.node('Expand', [index, target])], { axis: -1 });
 
-  // rows = 4 + ⌊(n − 5)·s / max(1, S − 1)⌋ for s < S = min(ENTROPY_SAMPLES, max(0, n − 4)).
+  const sampled = ops.node('Gather', [probs, entropyRows(ops, n)], { axis: -2 }); // [.., h, S, n]
+  return { bands, entropy: rowEntropy(ops, sampled, n) };
+}
+
+/** The sampled query rows as an int64 [S] tensor: 4 + ⌊(n − 5)·s / max(1, S − 1)⌋, S = min(32, max(0, n − 4)). */
+export function entropyRows(ops: GraphOps, n: string): string {
   const count = ops.node('Min', [
     ops.ints([ENTROPY_SAMPLES]),
     ops.node('Max', [ops.node('Sub', [n, ops.ints([4])]), ops.ints([0])]),
@@ -39,9 +44,20 @@ export function appendHeadScoreTaps(ops: GraphOps, probs: string, n: string): { 
     ops.node('Mul', [ops.node('Sub', [n, ops.ints([5])]), s]),
     ops.node('Max', [ops.node('Sub', [count, ops.ints([1])]), ops.ints([1])]),
   ]);
-  const sampled = ops.node('Gather', [probs, ops.node('Add', [step, ops.ints([4])])], { axis: -2 }); // [.., h, S, n]
-  const plogp = ops.node('Mul', [sampled, ops.node('Log', [ops.node('Max', [sampled, ops.float(1e-30)])])]);
+  return ops.node('Add', [step, ops.ints([4])]);
+}
+
+/** −Σ p·ln p of each row of `rows` [.., S, n], as [.., S, 1] (a MatMul with a ones vector). */
+export function rowEntropy(ops: GraphOps, rows: string, n: string): string {
+  const plogp = ops.node('Mul', [rows, ops.node('Log', [ops.node('Max', [rows, ops.float(1e-30)])])]);
   const ones = ops.node('Expand', [ops.float(-1), ops.node('Concat', [n, ops.ints([1])], { axis: 0 })]); // [n, 1] of −1
-  const entropy = ops.node('MatMul', [plogp, ones]); // [.., h, S, 1]
-  return { bands, entropy };
+  return ops.node('MatMul', [plogp, ones]);
+}
+
+/** Per query q of `qpos` [R]: keys 0, q, q−1, …, q−4 (clamped at 0, and at `last` for padded rows), [R, 6]. */
+export function bandKeys(ops: GraphOps, qpos: string, last: string | null): string {
+  const q = ops.node('Reshape', [qpos, ops.ints([-1, 1])]);
+  const back = ops.node('Max', [ops.node('Sub', [q, ops.ints([0, 1, 2, 3, 4])]), ops.ints([0])]);
+  const index = ops.node('Concat', [ops.node('Mul', [q, ops.ints([0])]), back], { axis: -1 });
+  return last === null ? index : ops.node('Min', [index, last]);
 }

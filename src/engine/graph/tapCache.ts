@@ -20,6 +20,10 @@ import { appendAttentionStats } from './attentionStatsGraph';
 import { LOGITS_KEEP_INPUT, sliceLogitsInput } from './logitsSlice';
 import { planAttentionTap } from './attentionTap';
 import { appendValueNorms } from './valueNormGraph';
+import type { AttentionSite } from './attentionSite';
+import type { SiteShape } from './onnxSites';
+import type { BlockPlan } from './siteStatsGraph';
+import { exposeSites, findAttentionSites, unfuseAttention } from './onnxSites';
 import { firstLine } from '../../shared/errorText';
 import { EngineError } from '../engineError';
 import type { Dim, ModelProto } from './onnxGraph';
@@ -33,7 +37,7 @@ import {
   valueShape,
 } from './onnxGraph';
 
-const SURGERY_VERSION = 'tap-v20';
+const SURGERY_VERSION = 'tap-v23';
 const EDGE_BYTES = 1024 * 1024;
 /** Initializers below this stay inline in the tapped graph. */
 const EXTERNAL_MIN_BYTES = 1024;
@@ -52,6 +56,8 @@ export interface TappedModelInfo {
   readonly graphVocabSize: number | null;
   /** Per-layer received-attention and rollout outputs computed in the graph (attentionStatsGraph.ts). */
   readonly stats: StatsOutputs;
+  /** Per layer, where its post-rotary Q and K leave the graph (fp16), for rows on demand; null: not found. */
+  readonly sites?: readonly AttentionSite[] | null;
   /** The logits output, its LM head fed only the last positions (LOGITS_KEEP_INPUT), when the graph allows. */
   readonly logits?: string;
   /** Per layer, the [1, heads, n] ‖v_j W_O^h‖ output (valueNormGraph.ts), when the graph's shape allows it. */
@@ -152,15 +158,21 @@ async function linkOrCopy(source: string, target: string): Promise<void> {
 
 interface EntryMeta extends TappedModelInfo {
   readonly layers: number;
+  /** The attention shape and block plan it was built for: an entry built for others is rebuilt. */
+  readonly surgery?: string;
   /** sha256 of the entry's model.onnx, and each linked file's size. */
   readonly graphSha256: string;
   readonly links: Readonly<Record<string, number>>;
 }
 
-async function readEntry(entryDir: string, layers: number): Promise<TappedModelInfo | null> {
+async function readEntry(entryDir: string, layers: number, surgery: string): Promise<TappedModelInfo | null> {
   try {
     const meta = JSON.parse(await fs.readFile(path.join(entryDir, 'meta.json'), 'utf8')) as EntryMeta;
-    if (meta.layers !== layers || sha256(await fs.readFile(path.join(entryDir, 'model.onnx'))) !== meta.graphSha256)
+    if (
+      meta.layers !== layers ||
+      meta.surgery !== surgery ||
+      sha256(await fs.readFile(path.join(entryDir, 'model.onnx'))) !== meta.graphSha256
+    )
       return null;
     for (const [file, size] of Object.entries(meta.links))
       if ((await fs.stat(path.join(entryDir, file))).size !== size) return null;
@@ -169,6 +181,7 @@ async function readEntry(entryDir: string, layers: number): Promise<TappedModelI
       inputs: meta.inputs,
       graphVocabSize: meta.graphVocabSize,
       stats: meta.stats,
+      sites: meta.sites ?? null,
       ...(meta.logits ? { logits: meta.logits } : {}),
       ...(meta.valueNorms ? { valueNorms: meta.valueNorms } : {}),
       ...(meta.valueNormsMissing ? { valueNormsMissing: meta.valueNormsMissing } : {}),
@@ -185,6 +198,10 @@ export interface PrepareOptions {
   readonly onPreparing?: () => void;
   /** Attention heads per layer: with it, the graph also gives "attention × value norm" norms where it can. */
   readonly heads?: number;
+  /** The model's attention shape (config.json): with it, each layer's Q and K are found and kept. */
+  readonly attention?: SiteShape;
+  /** Tests only: where the statistics recomputed from Q and K switch to row blocks. */
+  readonly blocks?: BlockPlan;
 }
 
 /** Returns the tapped model for `modelFile`, doing the surgery when the cache has no valid entry for it. */
@@ -203,8 +220,9 @@ export async function prepareTappedModel(
   const key = await cacheKey(modelFile, stat);
   const entryDir = path.join(cacheDir, 'tapped', key);
   const modelPath = path.join(entryDir, 'model.onnx');
+  const surgery = JSON.stringify([options.attention ?? null, options.blocks ?? null]);
   if (!options.rebuild) {
-    const found = await readEntry(entryDir, layers);
+    const found = await readEntry(entryDir, layers, surgery);
     // An entry built without the heads has no value norms: it is built again for a caller that wants them.
     const lacksNorms = options.heads !== undefined && !found?.valueNorms && !found?.valueNormsMissing;
     if (found && !lacksNorms) return { ...found, modelPath };
@@ -260,11 +278,19 @@ export async function prepareTappedModel(
       makeValueInfo(name, 0, null),
     ),
   );
+  const found = options.attention ? findAttentionSites(model, plan.outputNames, options.attention) : null;
+  // A fused operator whose Q and K were found runs fused again: the statistics recompute from the sites.
+  const anchors = found ? unfuseAttention(model, plan.outputNames) : null;
+  const stats = anchors
+    ? appendAttentionStats(model, anchors, found, options.blocks)
+    : appendAttentionStats(model, plan.outputNames);
   const info: TappedModelInfo = {
-    plan,
+    plan: anchors ? { ...plan, cpuOnly: undefined } : plan,
     inputs,
     graphVocabSize: vocab,
-    stats: appendAttentionStats(model, plan.outputNames),
+    stats,
+    // Q in fp16; K (kv heads only, an eighth of Q on the 0.5B shape) in fp32, so a row reads it undecoded.
+    sites: found ? exposeSites(model, found, 'float16', 'float32') : null,
     ...(logits ? { logits } : {}),
     ...(valueNorms ? { valueNorms } : {}),
     ...(valueNormsMissing ? { valueNormsMissing } : {}),
@@ -291,7 +317,7 @@ export async function prepareTappedModel(
     const temp = `${modelPath}.${process.pid}.tmp`;
     await fs.writeFile(temp, encoded);
     await fs.rename(temp, modelPath);
-    const meta: EntryMeta = { ...info, layers, graphSha256: sha256(encoded), links };
+    const meta: EntryMeta = { ...info, layers, surgery, graphSha256: sha256(encoded), links };
     const metaPath = path.join(entryDir, 'meta.json');
     await fs.writeFile(`${metaPath}.${process.pid}.tmp`, JSON.stringify(meta));
     await fs.rename(`${metaPath}.${process.pid}.tmp`, metaPath);

@@ -5,6 +5,7 @@
 // else 8), and dequantize() evaluates it for the float tensors (norms, biases) and the reference.
 // F32, F16 and BF16 have no codes: they are read as floats.
 import { EngineError } from '../engineError';
+import { halfToFloatTable } from '../analysis/halfFloat';
 
 export interface QuantType {
   readonly name: string;
@@ -88,20 +89,7 @@ export interface QuantCodes {
   readonly offsets: Float32Array | null;
 }
 
-const halfTable = new Float32Array(65536);
-for (let h = 0; h < 65536; h++) {
-  const exponent = (h >> 10) & 0x1f;
-  const mantissa = h & 0x3ff;
-  const sign = h & 0x8000 ? -1 : 1;
-  halfTable[h] =
-    exponent === 0
-      ? sign * 2 ** -14 * (mantissa / 1024)
-      : exponent === 31
-        ? mantissa
-          ? NaN
-          : sign * Infinity
-        : sign * 2 ** (exponent - 15) * (1 + mantissa / 1024);
-}
+const halfTable = halfToFloatTable();
 const half = (b: Uint8Array, at: number): number => halfTable[b[at] | (b[at + 1] << 8)];
 const f32 = Math.fround;
 

@@ -1,25 +1,37 @@
 // What one inspection run needs in memory on top of the loaded session, and how many tokens fit.
 //
 // The model's own prefill holds, for the layer being computed, a few [heads, n, n] score/probability
-// tensors and a few [n, intermediate] MLP tensors; onnxruntime frees them layer by layer. The statistics
-// graph adds the rollout and the long-range sum ([n, n] each, kept across layers), the triangular product's
-// blocks, and per layer the head mean and a top-k pass over the probabilities. Nothing is held per layer
-// (the compact rows are ≤ 1/8 of one layer's probabilities). The factors are measured: peak RSS over the
-// session's RSS at 512 and 2,048 tokens on the embedded model and the 0.5B-shaped bench fixture
-// (bench/realSizeBench.ts), rounded up.
+// tensors (a Softmax export materializes them; onnxruntime's CPU GroupQueryAttention kernel holds its
+// scores too) and a few [n, intermediate] MLP tensors; onnxruntime frees them layer by layer. The statistics
+// add the rollout and the long-range sum ([n, n] each, kept across layers), the triangular product's blocks,
+// and per layer the head mean and the compact rows. Statistics recomputed from Q and K in row blocks (above
+// BLOCKS.from, siteStatsGraph.ts) hold one block's [heads, rows, n] and the long-range [n, n] terms instead,
+// no rollout. Every layer's Q (fp16) and K (fp32) are kept for rows on demand. The factors were measured (peak RSS
+// over the session's RSS at 512 and 2,048 tokens on the embedded model and the 0.5B-shaped bench fixture,
+// rounded up); the blocked terms are counted from the graph (the tensors live at once), not yet measured.
 import * as os from 'node:os';
+import { BLOCKS } from '../graph/siteStatsGraph';
 
 export interface MemoryShape {
   readonly layers: number;
   readonly heads: number;
   readonly hidden: number;
   readonly intermediate: number | null;
+  /** With Q and K kept (rows on demand): their heads and width; absent: nothing kept. */
+  readonly kvHeads?: number;
+  readonly headDim?: number;
+  /** The statistics are recomputed from Q and K, blocked above BLOCKS.from. */
+  readonly blocked?: boolean;
 }
 
 /** Live [heads, n, n] float32 tensors at the peak (scores, mask add, softmax, the statistics' reads). */
 const HEAD_SQUARES = 4;
 /** Live [n, n] float32 tensors: rollout, long-range sum, head mean, the product's blocks and result. */
 const SQUARES = 8;
+/** Blocked: live [heads, rows, n] tensors of a block (scores, masked scores, softmax). */
+const HEAD_BLOCKS = 3;
+/** Blocked: live [n, n] tensors (the stacked head mean, the long-range sum and the next sum). */
+const BLOCKED_SQUARES = 3;
 /** Live [n, hidden] and [n, intermediate] float32 tensors in a layer. */
 const HIDDEN_ROWS = 8;
 const INTERMEDIATE_ROWS = 4;
@@ -30,12 +42,18 @@ const FIXED = 64 * 2 ** 20;
 /** Bytes the tapped run adds at its peak for n tokens (the session's weights are already resident). */
 export function inspectionBytes(shape: MemoryShape, n: number): number {
   const intermediate = shape.intermediate ?? 6 * shape.hidden; // Llama 2.7×, Qwen2.5 5.4×, GPT-2 4×
-  const tensors =
-    4 *
-    (HEAD_SQUARES * shape.heads * n * n +
-      SQUARES * n * n +
-      n * (HIDDEN_ROWS * shape.hidden + INTERMEDIATE_ROWS * intermediate));
-  return Math.ceil(SLACK * tensors + FIXED);
+  const blocked = shape.blocked === true && n > BLOCKS.from;
+  // Blocked, the model's own attention is fused (onnxruntime's CPU GroupQueryAttention works in tiles: +26 MiB
+  // at 8,192 tokens for 4 heads, measured) and the statistics hold one block of rows.
+  const attention = blocked
+    ? HEAD_BLOCKS * shape.heads * BLOCKS.rows * n + BLOCKED_SQUARES * n * n
+    : HEAD_SQUARES * shape.heads * n * n + SQUARES * n * n;
+  const tensors = 4 * (attention + n * (HIDDEN_ROWS * shape.hidden + INTERMEDIATE_ROWS * intermediate));
+  const kept =
+    shape.kvHeads !== undefined && shape.headDim !== undefined
+      ? shape.layers * (2 * shape.heads + 4 * shape.kvHeads) * n * shape.headDim // Q fp16, K fp32
+      : 0;
+  return Math.ceil(SLACK * tensors + kept + FIXED);
 }
 
 /** The most tokens whose inspection fits in `bytes`. */

@@ -12,10 +12,13 @@ import type {
   ModelCardSummary,
 } from '../../shared/protocol';
 import type { CompactRowsOutputs } from '../graph/attentionStatsGraph';
-import { ALL_ROWS, layerStatsNames, PROBABILITY_ROWS_INPUT } from '../graph/attentionStatsGraph';
+import { ALL_ROWS, layerStatsNames, NO_HEAD_ROWS, PROBABILITY_ROWS_INPUT } from '../graph/attentionStatsGraph';
 import { EngineError } from '../engineError';
 import { BAND_WIDTH } from '../graph/headScoreGraph';
 import type { HeadScoreInputs } from '../analysis/headRoles';
+import type { LayerQK } from '../analysis/exactRows';
+import { ExactRows } from '../analysis/exactRows';
+import { halfToFloatTable } from '../analysis/halfFloat';
 import type { ProviderOptions } from './executionProviders';
 import { createSession } from './executionProviders';
 import type { ModelConfig } from './modelConfig';
@@ -79,30 +82,20 @@ export interface AttentionTensors {
   /** Σ over layers ≥ longRangeFrom of the mean over heads, [n, n]. */
   readonly longRange: Float32Array;
   readonly longRangeFrom: number;
+  /** Every layer's kept Q and K, for exact rows on demand; null where the graph's Q/K were not found. */
+  readonly exact: ExactRows | null;
 }
 
 export interface RunOptions {
   /** Fetch the float32 probabilities too (default true; the inspection itself does not need them). */
   readonly probabilities?: boolean;
+  /** Compute every head's compact rows above the dense limit (default true); false: rows come on demand. */
+  readonly headRows?: boolean;
 }
 
 function float16ToFloat32(half: Uint16Array): Float32Array {
-  const out = new Float32Array(half.length);
-  for (let i = 0; i < half.length; i++) {
-    const h = half[i];
-    const exponent = (h >> 10) & 0x1f;
-    const mantissa = h & 0x3ff;
-    const sign = h & 0x8000 ? -1 : 1;
-    out[i] =
-      exponent === 0
-        ? sign * 2 ** -14 * (mantissa / 1024)
-        : exponent === 31
-          ? mantissa
-            ? NaN
-            : sign * Infinity
-          : sign * 2 ** (exponent - 15) * (1 + mantissa / 1024);
-  }
-  return out;
+  const table = halfToFloatTable();
+  return Float32Array.from(half, (h) => table[h]);
 }
 
 /** The last row of a logits tensor [.., rows, vocab], as float32. */
@@ -224,9 +217,11 @@ export class LoadedModel {
       gpu: options.provider !== 'cpu' && options.provider !== 'auto',
     });
     const modelFile = file.file;
+    const attention = { heads: config.heads, kvHeads: config.kvHeads, headDim: config.headDim };
     let tapped = await prepareTappedModel(modelFile, config.layers, options.cacheDir, {
       onPreparing: options.onPreparing,
       heads: config.heads,
+      attention,
     });
     const vocab = tapped.graphVocabSize ?? config.vocabSize;
     if (vocab !== null && tokenizer.vocabSize > vocab) {
@@ -250,6 +245,7 @@ export class LoadedModel {
           rebuild: true,
           onPreparing: options.onPreparing,
           heads: config.heads,
+          attention,
         });
         created = await createSession(tapped.modelPath, options.provider, providerOptions(tapped));
       } catch (error) {
@@ -307,11 +303,8 @@ export class LoadedModel {
       headDim: this.config.headDim,
       metadata: this.session.inputMetadata,
     });
-    feeds[PROBABILITY_ROWS_INPUT] = new this.runtime.Tensor(
-      'int64',
-      BigInt64Array.of(BigInt(probabilities ? ALL_ROWS : 0)),
-      [1],
-    );
+    const rows = probabilities ? ALL_ROWS : options.headRows === false ? NO_HEAD_ROWS : 0;
+    feeds[PROBABILITY_ROWS_INPUT] = new this.runtime.Tensor('int64', BigInt64Array.of(BigInt(rows)), [1]);
     // The built graphs take how many last rows to give logits for; a sliced ONNX head defaults to the last one.
     const logitsName = this.origin.format !== 'onnx' ? LOGITS_OUTPUT : this.tapped.logits;
     if (this.origin.format !== 'onnx')
@@ -322,6 +315,7 @@ export class LoadedModel {
       const fetches = [stats.longRange, ...stats.layers.flatMap(layerStatsNames)];
       if (probabilities) fetches.push(...stats.probabilities);
       if (this.tapped.valueNorms) fetches.push(...this.tapped.valueNorms);
+      for (const site of this.tapped.sites ?? []) fetches.push(site.q, site.k);
       if (logitsName) fetches.push(logitsName);
       outputs = await this.session.run(feeds, fetches);
     } catch (error) {
@@ -334,6 +328,9 @@ export class LoadedModel {
       const weights = read<Uint8Array>(o.weights);
       const keys = read<Uint16Array>(o.keys);
       const rowScale = read<Float32Array>(o.scale);
+      // Not computed (rows on demand, or a blocked layer): k = 0, nothing sent (not even a scale per row).
+      if (weights.length === 0 && rows > 0)
+        return { encoding: 'topk-u8', rows, n, k: 0, weights, rowScale: new Float32Array(0), indices: keys };
       const k = weights.length / rows;
       return keys.length === 0
         ? { encoding: 'dense-u8', rows, n, k, weights, rowScale }
@@ -367,8 +364,42 @@ export class LoadedModel {
       layers,
       longRange: read<Float32Array>(stats.longRange),
       longRangeFrom: stats.longRangeFrom,
+      exact: this.exactRows(outputs, n),
       ...(logitsName ? { lastLogits: lastRow(outputs[logitsName] as ort.Tensor) } : {}),
     };
+  }
+
+  /** Whether the statistics are recomputed from Q and K (blocked at long lengths; the attention stays fused). */
+  get recomputesStatistics(): boolean {
+    return this.tapped.stats.recomputed === true;
+  }
+
+  /** Whether exact rows can be computed on demand (the graph's Q and K were found). */
+  get hasExactRows(): boolean {
+    return (this.tapped.sites ?? null) !== null;
+  }
+
+  private exactRows(outputs: ort.InferenceSession.OnnxValueMapType, n: number): ExactRows | null {
+    const sites = this.tapped.sites;
+    if (!sites) return null;
+    const kept = (name: string): Uint16Array | Float32Array => {
+      const tensor = outputs[name] as ort.Tensor;
+      return tensor.type === 'float16' ? (tensor.data as Uint16Array) : (tensor.data as Float32Array);
+    };
+    const layers = sites.map((site): LayerQK => ({
+      q: kept(site.q),
+      k: kept(site.k),
+      heads: site.heads,
+      kvHeads: site.kvHeads,
+      headDim: site.headDim,
+      scale: site.scale,
+      slidingWindow: site.slidingWindow,
+      softcap: site.softcap,
+    }));
+    for (const l of layers)
+      if (l.q.length !== l.heads * n * l.headDim || l.k.length !== l.kvHeads * n * l.headDim)
+        throw new EngineError(`The kept queries and keys do not have the shape [heads, ${n}, ${l.headDim}].`);
+    return new ExactRows(n, layers);
   }
 
   async dispose(): Promise<void> {

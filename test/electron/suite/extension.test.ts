@@ -1,19 +1,10 @@
 // Integration tests in a real VS Code: activation, the contributed command, and one inspection.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
+import { waitFor } from '../../helpers/waitFor';
 
 const EXTENSION_ID = 'prompt-attention.prompt-attention';
 const INSPECTOR_VIEW_TYPE = 'promptAttention.inspector';
-
-async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 function inspectorTab(): vscode.Tab | undefined {
   return vscode.window.tabGroups.all
@@ -50,7 +41,7 @@ suite('Prompt Attention in VS Code', () => {
     const editor = await vscode.window.showTextDocument(document);
     editor.selection = new vscode.Selection(0, 0, 1, document.lineAt(1).text.length);
     await vscode.commands.executeCommand('promptAttention.inspect');
-    const tab = await waitFor('the inspector panel', inspectorTab);
+    const tab = await waitFor('the inspector panel', inspectorTab, 60_000, 200);
     assert.ok(tab.label.length > 0);
   });
 });

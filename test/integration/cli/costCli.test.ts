@@ -1,25 +1,15 @@
 // The real `prompt-attention cost` bundle, spawned as a user runs it (tokenizer assets found from the bundle).
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { buildBundle } from '../../helpers/buildBundle';
+import { runCli, type CliRun } from '../../helpers/runCli';
 
 let cli = '';
 const fixtures = join(__dirname, '../../fixtures/cost/texts');
 
-function run(args: string[], stdin = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, 'cost', ...args]);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (data: Buffer) => (stdout += data.toString()));
-    child.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
-}
+const run = (args: string[], stdin = ''): Promise<CliRun> =>
+  runCli(cli, ['cost', ...args], { cwd: process.cwd(), stdin });
 
 before(async () => {
   cli = await buildBundle('src/cli/cli.ts', 'cli-cost');

@@ -124,12 +124,14 @@ test('diff --format json: statuses, token totals equal to the tokenizer counts; 
   const result = await run(['diff', oldFile, newFile, '--format', 'json']);
   assert.equal(result.code, 0, result.stderr);
   const doc = JSON.parse(result.stdout) as {
+    model: { id: string };
     old: { tokens: number; attentionFlops: number };
     new: { tokens: number; attentionFlops: number };
     tokenDelta: number;
     sections: { status: string; oldTokens: number; newTokens: number }[];
   };
-  assert.deepEqual(Object.keys(doc), ['old', 'new', 'tokenDelta', 'sections']);
+  assert.deepEqual(Object.keys(doc), ['model', 'old', 'new', 'tokenDelta', 'sections']);
+  assert.equal(doc.model.id, 'pa-mini-llama', 'the model whose tokenizer counted');
   const tokenizer = await ModelTokenizer.load(MODEL);
   assert.equal(doc.old.tokens, tokenizer.tokenize(oldText).ids.length);
   assert.equal(doc.new.tokens, tokenizer.tokenize(newText).ids.length);

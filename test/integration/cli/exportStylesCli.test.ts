@@ -77,7 +77,9 @@ const CASES: { style: FolderStyle; label: string; args: string[]; file: string; 
       args: ['--dtype', 'fp16'],
       file: 'onnx/model_fp16.onnx',
       dtype: 'fp16',
-      tolerance: 5e-3,
+      // The probabilities are recomputed in float32 from the model's half-precision Q and K (siteStatsGraph.ts),
+      // whose rounding alone moves a weight by up to ~5e-3 from the float64 pass on the float32 weights.
+      tolerance: 6e-3,
     },
   ];
 

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { ModelTokenizer } from '../../../src/engine/runtime/modelTokenizer';
 import { buildBundle } from '../../helpers/buildBundle';
 import { writeKvExportFolder } from '../../helpers/kvExportFolder';
-import { randomDecoder, referenceForward, type DecoderShape } from '../../helpers/referenceDecoder';
+import { randomDecoder, referenceForward, smallGqaShape } from '../../helpers/referenceDecoder';
 import { runCli } from '../../helpers/runCli';
 import { buildTinyTokenizer } from '../../helpers/tinyTokenizer';
 import { makeTempDir, removeTempDir } from '../../helpers/tinyModel';
@@ -18,15 +18,7 @@ let cli = '';
 let dir = '';
 let model = '';
 const tokenizer = buildTinyTokenizer();
-const SHAPE: DecoderShape = {
-  vocabSize: tokenizer.vocabSize,
-  hidden: 64,
-  layers: 2,
-  heads: 4,
-  kvHeads: 2,
-  intermediate: 96,
-  maxPositions: 256,
-};
+const SHAPE = smallGqaShape(tokenizer.vocabSize, 256);
 const weights = randomDecoder(SHAPE, 13);
 const PROMPT = 'The cat sat on the mat and the dog';
 

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildBundle } from '../../helpers/buildBundle';
+import { randomEdit } from '../../helpers/randomEdit';
 import { DEFAULT_COST_OPTIONS, type CostOptions } from '../../../src/cost/costSettings';
 import { coverSections } from '../../../src/shared/promptSections';
 import { computeCostDiagnostics, computeSectionLenses } from '../../../src/cost/editorModels';
@@ -63,11 +64,7 @@ test('counts sent as edits equal a fresh count of the whole text on random edits
     for (const id of ['llama-2-7b', 'gpt-4o']) {
       const target = preset(id);
       for (let i = 0; i < 60; i++) {
-        const at = Math.floor(random() * (text.length + 1));
-        text =
-          random() < 0.3
-            ? text.slice(0, at) + text.slice(at + 1 + Math.floor(random() * 30))
-            : text.slice(0, at) + inserts[Math.floor(random() * inserts.length)] + text.slice(at);
+        text = randomEdit(text, random, inserts, 0.3, 30).text;
         // Some updates are skipped, as the debounce does: the edit then spans several keystrokes.
         if (random() < 0.3) continue;
         await expectFresh(

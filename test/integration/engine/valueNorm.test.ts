@@ -8,19 +8,11 @@ import { GenerationSession } from '../../../src/engine/runtime/generationSession
 import { LoadedModel } from '../../../src/engine/runtime/loadedModel';
 import { readModelConfig } from '../../../src/engine/runtime/modelConfig';
 import { writeKvExportFolder } from '../../helpers/kvExportFolder';
-import { headDim, randomDecoder, referenceForward, type DecoderShape } from '../../helpers/referenceDecoder';
+import { headDim, randomDecoder, referenceForward, smallGqaShape } from '../../helpers/referenceDecoder';
 import { makeTempDir, removeTempDir } from '../../helpers/tinyModel';
 import { buildTinyTokenizer } from '../../helpers/tinyTokenizer';
 
-const SHAPE: DecoderShape = {
-  vocabSize: 200,
-  hidden: 64,
-  layers: 2,
-  heads: 4,
-  kvHeads: 2,
-  intermediate: 96,
-  maxPositions: 64,
-};
+const SHAPE = smallGqaShape(200, 64);
 const weights = randomDecoder(SHAPE, 17);
 let dir = '';
 

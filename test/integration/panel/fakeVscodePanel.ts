@@ -233,13 +233,5 @@ export function fakeSecrets(initial: Record<string, string> = {}): {
   };
 }
 
-/** Polls `probe` until it returns a value (an event the host posted, say), or fails after `timeoutMs`. */
-export async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+/** Polls `probe` until it returns a value (an event the host posted, say), or fails after 90 s. */
+export { waitFor } from '../../helpers/waitFor';

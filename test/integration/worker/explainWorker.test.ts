@@ -127,4 +127,8 @@ test('generate in the worker: tokens stream with their rows, greedy repeats, can
   stop = handle.cancel;
   await assert.rejects(handle.result, (e: unknown) => e instanceof RequestFailed && e.cancelled);
   assert.equal(count, 2);
+  // The stopped generation leaves the worker serving: a request queued behind it is answered (and the
+  // worker is idle again before the suite disposes it: terminating a thread inside onnxruntime aborts).
+  const same = { ...choice, oldText: 'a', newText: 'a', answer: null };
+  assert.equal(await worker.sectionDiff(same, () => undefined).result, null);
 });

@@ -2,6 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import type { InspectRequest } from '../../../src/engine/inspectApi';
+import { cpuInspectRequest } from '../../helpers/inspectRequest';
 import type {
   InspectionEventSink,
   InspectionHeader,
@@ -60,16 +61,7 @@ let modelFolder = '';
 let requestId = 0;
 
 function request(text: string, extra: Partial<InspectRequest> = {}): InspectRequest {
-  return {
-    requestId: ++requestId,
-    text,
-    model: modelFolder,
-    provider: 'cpu',
-    maxCharacters: 100_000,
-    maxTokens: 0,
-    window: 'start',
-    ...extra,
-  };
+  return cpuInspectRequest(++requestId, modelFolder, text, extra);
 }
 
 before(async () => {

@@ -10,6 +10,7 @@ import { countSections, IncrementalCounter, offsetOfToken } from '../../../src/c
 import type { TokenCounter } from '../../../src/cost/tokenCounters';
 import { loadTokenCounter } from '../../../src/cost/tokenCounters';
 import { seededRandom } from '../../../src/shared/seededRandom';
+import { randomEdit } from '../../helpers/randomEdit';
 
 /** One token per non-space character: easy to reason about, and it records what it was asked to count. */
 function charCounter(): TokenCounter & { calls: string[] } {
@@ -100,11 +101,9 @@ test('typing in long lines: the counts equal a full recount, and only the edited
     let retokenized = 0;
     let inLongLines = 0;
     for (let i = 0; i < 80; i++) {
-      const at = Math.floor(random() * (text.length + 1));
-      text =
-        random() < 0.25
-          ? text.slice(0, at) + text.slice(at + 1 + Math.floor(random() * 6))
-          : text.slice(0, at) + inserts[Math.floor(random() * inserts.length)] + text.slice(at);
+      const edit = randomEdit(text, random, inserts, 0.25, 6);
+      const at = edit.at;
+      text = edit.text;
       asked.length = 0;
       const snapshot = incremental.update(text);
       const fresh = new IncrementalCounter(real).update(text);

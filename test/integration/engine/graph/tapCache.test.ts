@@ -129,30 +129,43 @@ async function externalize(folder: string): Promise<void> {
   await fs.writeFile(file, onnx.ModelProto.encode(model).finish());
 }
 
+/** Loads two folders of the same weights into one cache and checks their attention on `text` is identical. */
+async function assertSameAttention(
+  cache: string,
+  [idA, folderA]: readonly [string, string],
+  [idB, folderB]: readonly [string, string],
+  text: string,
+): Promise<void> {
+  const cacheDir = path.join(dir, cache);
+  const a = await LoadedModel.load(folderA, { id: idA, cacheDir, provider: 'cpu' });
+  const b = await LoadedModel.load(folderB, { id: idB, cacheDir, provider: 'cpu' });
+  const ids = a.tokenizer.tokenize(text).ids;
+  const [la, lb] = [await a.runAttention(ids), await b.runAttention(ids)];
+  for (let l = 0; l < la.length; l++) assert.deepEqual(lb[l].data, la[l].data);
+  await a.dispose();
+  await b.dispose();
+}
+
 test('a model with external data loads: the tapped graph in the cache still finds model.onnx_data', async () => {
   const plain = await writeTinyModel(path.join(dir, 'plain'));
   const external = await writeTinyModel(path.join(dir, 'external'));
   await externalize(external.folder);
   assert.ok((await fs.stat(path.join(external.folder, 'onnx', 'model.onnx'))).size < 20_000, 'weights moved out');
-  const cacheDir = path.join(dir, 'cache-external');
-  const a = await LoadedModel.load(plain.folder, { id: 'plain', cacheDir, provider: 'cpu' });
-  const b = await LoadedModel.load(external.folder, { id: 'external', cacheDir, provider: 'cpu' });
-  const ids = a.tokenizer.tokenize('Same weights, stored two ways.').ids;
-  const [la, lb] = [await a.runAttention(ids), await b.runAttention(ids)];
-  for (let l = 0; l < la.length; l++) assert.deepEqual(lb[l].data, la[l].data);
-  await a.dispose();
-  await b.dispose();
+  await assertSameAttention(
+    'cache-external',
+    ['plain', plain.folder],
+    ['external', external.folder],
+    'Same weights, stored two ways.',
+  );
 });
 
 test('a decoder export with KV-cache inputs gets empty past tensors and use_cache_branch=false', async () => {
   const plain = await writeTinyModel(path.join(dir, 'no-past'));
   const withPast = await writeTinyModel(path.join(dir, 'with-past'), { withPast: true });
-  const cacheDir = path.join(dir, 'cache-past');
-  const a = await LoadedModel.load(plain.folder, { id: 'no-past', cacheDir, provider: 'cpu' });
-  const b = await LoadedModel.load(withPast.folder, { id: 'with-past', cacheDir, provider: 'cpu' });
-  const ids = a.tokenizer.tokenize('Cache inputs are fed empty.').ids;
-  const [la, lb] = [await a.runAttention(ids), await b.runAttention(ids)];
-  for (let l = 0; l < la.length; l++) assert.deepEqual(lb[l].data, la[l].data);
-  await a.dispose();
-  await b.dispose();
+  await assertSameAttention(
+    'cache-past',
+    ['no-past', plain.folder],
+    ['with-past', withPast.folder],
+    'Cache inputs are fed empty.',
+  );
 });

@@ -1,0 +1,157 @@
+// Runs in a fresh child process (node --import tsx) for the long-context benchmark, one job per process, and
+// prints one JSON line:
+// - 'gguf': writes the same-shape GGUF for llama.cpp (once; its weights are kept out of the others' RSS);
+// - 'llama': llama.cpp (node-llama-cpp, CPU, 2 threads, flash attention as its default) prefills the tokens;
+//   wall time and the process's peak RSS;
+// - 'inspect': the engine inspects the q4 fixture with rows on demand: wall time, tokens inspected, peak RSS,
+//   what the panel receives before any hover, and the time to compute hovered rows (late tokens, the head
+//   mean or one head, random layers) from the kept Q and K, as the worker does on a hover.
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { InspectionEvent, InspectionResult, LayerAttention } from '../src/shared/protocol';
+import type { InspectRequest } from '../src/engine/inspectApi';
+import { runInspection } from '../src/engine/inspectApi';
+import { ExactRows, LoadedModel } from '../src/engine/benchInternals';
+import { buildGgufFixture } from '../test/helpers/ggufFixtures';
+import { llamaCpp } from '../test/helpers/llamaCpp';
+import { seededRandom } from '../test/helpers/onnxBuilder';
+import { panelPayloadSize } from './payload';
+import { REALSIZE_SHAPE } from './realSizeFixture';
+
+export interface LongctxJob {
+  readonly mode: 'gguf' | 'llama' | 'inspect';
+  readonly folder: string;
+  readonly cacheDir: string;
+  readonly ggufFile: string;
+  readonly text: string;
+  readonly tokens: number;
+  readonly hovers: number;
+}
+
+export interface LongctxReport {
+  readonly peakRssBytes: number;
+  readonly ms?: number;
+  readonly tokensInspected?: number;
+  readonly notes?: readonly string[];
+  readonly payloadBytes?: number;
+  readonly hoverMs?: readonly number[];
+  readonly keptBytes?: number;
+}
+
+const peak = (): number => process.resourceUsage().maxRSS * 1024;
+const GGUF_VOCAB = 960;
+
+function writeGguf(job: LongctxJob): LongctxReport {
+  const s = REALSIZE_SHAPE;
+  // Q5_0 and a Q8_0 tied embedding: what llama.cpp's Q4_K_M rules give this shape (rows of 896 are no
+  // multiple of 256, so no K-quants; /work/shared/notes/gguf.md).
+  const fixture = buildGgufFixture({
+    arch: 'qwen2',
+    type: 'Q5_0',
+    embedType: 'Q8_0',
+    tied: true,
+    // The test writer's vocabulary has ~960 distinct tokens; prefill computes no logits but the last, so the
+    // vocabulary's size does not weigh on the comparison.
+    shape: { ...s, vocab: GGUF_VOCAB, context: s.maxPositions },
+    seed: 11,
+  });
+  writeFileSync(job.ggufFile, fixture.bytes);
+  return { peakRssBytes: peak() };
+}
+
+async function llamaPrefill(job: LongctxJob): Promise<LongctxReport> {
+  const llama = await llamaCpp();
+  const model = await llama.loadModel({ modelPath: job.ggufFile, gpuLayers: 0 });
+  const random = seededRandom(3);
+  const ids = Array.from({ length: job.tokens }, () => 3 + Math.floor(random() * (GGUF_VOCAB - 3)));
+  // Headroom over the prompt: a context of exactly its length makes node-llama-cpp shift the context.
+  const context = await model.createContext({ contextSize: job.tokens + 256, batchSize: 2048, threads: 2 });
+  const started = performance.now();
+  await context.getSequence().evaluateWithoutGeneratingNewTokens(ids as never[]);
+  const ms = performance.now() - started;
+  await context.dispose();
+  await model.dispose();
+  return { peakRssBytes: peak(), ms };
+}
+
+async function inspect(job: LongctxJob): Promise<LongctxReport> {
+  const model = await LoadedModel.load(job.folder, {
+    id: 'longctx',
+    cacheDir: job.cacheDir,
+    provider: 'cpu',
+    dtype: 'q4',
+  });
+  const request: InspectRequest = {
+    requestId: 1,
+    text: job.text,
+    model: '',
+    provider: 'cpu',
+    maxCharacters: 100_000_000,
+    maxTokens: job.tokens,
+    window: 'start',
+    rowsOnDemand: true,
+  };
+  const layers: LayerAttention[] = [];
+  let header: InspectionResult | null = null;
+  let summary: InspectionResult['summary'] | null = null;
+  let exact: ExactRows | null = null;
+  const started = performance.now();
+  await runInspection(
+    model,
+    request,
+    {
+      emit: (event: InspectionEvent) => {
+        if (event.kind === 'header') header = { ...event.header } as InspectionResult;
+        if (event.kind === 'layer') layers.push(event.layer);
+        if (event.kind === 'summary') summary = event.summary;
+      },
+      onExactRows: (rows) => (exact = rows instanceof ExactRows ? rows : null),
+    },
+    () => false,
+  );
+  const ms = performance.now() - started;
+  const h = header as InspectionResult | null;
+  const s = summary as InspectionResult['summary'] | null;
+  if (!h || !s) throw new Error('the inspection produced no result');
+  const result: InspectionResult = { ...h, source: { label: 'long-context bench', offset: 0 }, layers, summary: s };
+  const rows = exact as ExactRows | null;
+  const hoverMs: number[] = [];
+  if (rows) {
+    const random = seededRandom(5);
+    const n = rows.n;
+    for (let i = 0; i < job.hovers; i++) {
+      const layer = Math.floor(random() * rows.layerCount);
+      const head = random() < 0.5 ? null : Math.floor(random() * rows.heads(layer));
+      const query = n - 1 - Math.floor(random() * (n / 4));
+      const t = performance.now();
+      rows.row(layer, head, query);
+      hoverMs.push(performance.now() - t);
+    }
+  }
+  return {
+    peakRssBytes: peak(),
+    ms,
+    tokensInspected: h.tokens.length,
+    notes: s.notes,
+    payloadBytes: panelPayloadSize(result).totalBytes,
+    hoverMs,
+    keptBytes: rows?.bytes ?? 0,
+  };
+}
+
+async function main(): Promise<LongctxReport> {
+  const job = JSON.parse(readFileSync(process.argv[2], 'utf8')) as LongctxJob;
+  if (job.mode === 'gguf') return writeGguf(job);
+  if (job.mode === 'llama') return llamaPrefill(job);
+  return inspect(job);
+}
+
+main().then(
+  (report) => {
+    process.stdout.write(`${JSON.stringify(report)}\n`);
+    process.exit(0);
+  },
+  (error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);

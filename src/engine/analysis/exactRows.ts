@@ -1,0 +1,140 @@
+// Exact attention rows on demand, from each layer's post-rotary Q and K kept after the run (fp16 or fp32):
+// row q of head h is softmax(scale · q_h · K_{kv(h)}ᵀ) over keys 0..q (a sliding window and soft-capping as the
+// layer's site says), the head mean is the mean of the heads' rows. One row costs q·headDim multiply-adds per
+// head, so any row of any layer and head at any length is a few milliseconds; nothing n² is ever held.
+// Pure: typed arrays in, typed arrays out (the worker holds one ExactRows per inspection).
+import { halfToFloatTable } from './halfFloat';
+
+/** One layer's kept tensors: q [heads, n, d] and k [kvHeads, n, d], row-major, fp16 bits or float32. */
+export interface LayerQK {
+  readonly q: Uint16Array | Float32Array;
+  readonly k: Uint16Array | Float32Array;
+  readonly heads: number;
+  readonly kvHeads: number;
+  readonly headDim: number;
+  readonly scale: number;
+  readonly slidingWindow: number | null;
+  readonly softcap: number | null;
+}
+
+function toFloat(data: Uint16Array | Float32Array, from: number, length: number, out: Float32Array): Float32Array {
+  if (data instanceof Float32Array) {
+    out.set(data.subarray(from, from + length));
+    return out;
+  }
+  const table = halfToFloatTable();
+  for (let i = 0; i < length; i++) out[i] = table[data[from + i]];
+  return out;
+}
+
+export class ExactRows {
+  /** Decoded keys of the layer asked for last (one layer: the hover moves along a layer). */
+  private cachedLayer = -1;
+  private cachedKeys: Float32Array | null = null;
+
+  constructor(
+    readonly n: number,
+    private readonly layers: readonly LayerQK[],
+  ) {}
+
+  get layerCount(): number {
+    return this.layers.length;
+  }
+
+  heads(layer: number): number {
+    return this.layers[layer]?.heads ?? 0;
+  }
+
+  /** Bytes held (what the worker keeps between the run and the next inspection). */
+  get bytes(): number {
+    return this.layers.reduce((sum, l) => sum + l.q.byteLength + l.k.byteLength, 0);
+  }
+
+  private keys(layer: number): Float32Array {
+    const l = this.layers[layer];
+    if (l.k instanceof Float32Array) return l.k; // kept in fp32: read as is
+    if (this.cachedLayer === layer && this.cachedKeys) return this.cachedKeys;
+    const length = l.kvHeads * this.n * l.headDim;
+    this.cachedKeys = toFloat(l.k, 0, length, new Float32Array(length));
+    this.cachedLayer = layer;
+    return this.cachedKeys;
+  }
+
+  /**
+   * The weights of query `query` over keys 0..n−1 (zero after the query): one head's, or with head null the
+   * mean over heads. Throws a RangeError for a layer, head or query outside the inspection.
+   */
+  row(layer: number, head: number | null, query: number): Float32Array {
+    const l = this.layers[layer];
+    if (!l) throw new RangeError(`no layer ${layer}`);
+    if (!Number.isInteger(query) || query < 0 || query >= this.n) throw new RangeError(`no token ${query}`);
+    if (head !== null && (!Number.isInteger(head) || head < 0 || head >= l.heads))
+      throw new RangeError(`no head ${head}`);
+    const out = new Float32Array(this.n);
+    const scratch = new Float32Array(query + 1);
+    if (head !== null) {
+      this.headRow(layer, head, query, scratch);
+      out.set(scratch);
+      return out;
+    }
+    // The heads of one KV group read the same keys: each key is loaded once for the whole group.
+    const group = l.heads / l.kvHeads;
+    const d = l.headDim;
+    const keys = this.keys(layer);
+    const queries = new Float32Array(group * d);
+    const scores = Array.from({ length: group }, () => new Float32Array(query + 1));
+    for (let kv = 0; kv < l.kvHeads; kv++) {
+      for (let g = 0; g < group; g++)
+        toFloat(l.q, ((kv * group + g) * this.n + query) * d, d, queries.subarray(g * d, (g + 1) * d));
+      for (let j = 0; j <= query; j++) {
+        const base = (kv * this.n + j) * d;
+        for (let g = 0; g < group; g++) {
+          let dot = 0;
+          const at = g * d;
+          for (let c = 0; c < d; c++) dot += queries[at + c] * keys[base + c];
+          scores[g][j] = dot;
+        }
+      }
+      for (let g = 0; g < group; g++) {
+        softmaxRow(scores[g], query, l);
+        for (let j = 0; j <= query; j++) out[j] += scores[g][j] / l.heads;
+      }
+    }
+    return out;
+  }
+
+  private headRow(layer: number, head: number, query: number, out: Float32Array): void {
+    const l = this.layers[layer];
+    const d = l.headDim;
+    const n = this.n;
+    const keys = this.keys(layer);
+    const kv = Math.floor(head / (l.heads / l.kvHeads));
+    const q = toFloat(l.q, (head * n + query) * d, d, new Float32Array(d));
+    for (let j = 0; j <= query; j++) {
+      const base = (kv * n + j) * d;
+      let dot = 0;
+      for (let c = 0; c < d; c++) dot += q[c] * keys[base + c];
+      out[j] = dot;
+    }
+    softmaxRow(out, query, l);
+  }
+}
+
+/** Raw dot products q·k_j (j ≤ query) in place → weights: the scale, soft-capping, window and softmax. */
+function softmaxRow(row: Float32Array, query: number, l: LayerQK): void {
+  const first = l.slidingWindow === null ? 0 : Math.max(0, query - l.slidingWindow + 1);
+  let max = -Infinity;
+  for (let j = first; j <= query; j++) {
+    let s = row[j] * l.scale;
+    if (l.softcap !== null) s = l.softcap * Math.tanh(s / l.softcap);
+    row[j] = s;
+    if (s > max) max = s;
+  }
+  let sum = 0;
+  for (let j = 0; j <= query; j++) {
+    const e = j < first ? 0 : Math.exp(row[j] - max);
+    row[j] = e;
+    sum += e;
+  }
+  for (let j = 0; j <= query; j++) row[j] /= sum;
+}

@@ -1,0 +1,141 @@
+// The statistics read from a layer's AttentionSite (post-rotary Q and K) instead of its probabilities, so the
+// model's own attention stays fused (GroupQueryAttention without qk_output, the engine's GGUF graphs):
+//   P = softmax(scale · Q Kᵀ + causal mask), grouped-query heads by a [1, kv, group, rows, d] MatMul.
+// - Up to BLOCKED_FROM tokens the layer's P is recomputed whole and the usual statistics read it
+//   (attentionStatsGraph.ts): one layer's [heads, n, n] at a time, what qk_output cost before.
+// - Above, a Loop over blocks of BLOCK_ROWS query rows recomputes P_b [heads, BLOCK_ROWS, keys ≤ block end]
+//   and reduces it at once: the head mean's column sums (received), the band weights (head roles), and the
+//   head mean's rows themselves where the long-range sum needs them (a scan output, [n, n]); the entropy
+//   reads the ≤ 32 sampled rows apart. Memory per layer is one block's heads × rows × n, never heads × n².
+//   Q is padded to a whole number of blocks (scan outputs must have one shape); padded rows are masked out
+//   of the sums and sliced off. The rollout and the compact rows are not computed there: rows come on demand.
+import type { AttentionSite } from './attentionSite';
+import type { GraphOps } from './graphOps';
+import { bandKeys, entropyRows, rowEntropy } from './headScoreGraph';
+
+/** Above how many tokens a layer's statistics are blocked, and the rows of a block. */
+export interface BlockPlan {
+  readonly from: number;
+  readonly rows: number;
+}
+
+export const BLOCKS: BlockPlan = { from: 2048, rows: 256 };
+const FLOAT = 1;
+
+/** Query positions `qpos` [R] against keys 0..keys−1: softmax(scale·QKᵀ + mask), [1, heads, R, keys]. */
+function probsBlock(g: GraphOps, site: AttentionSite, q: string, k: string, qpos: string, keys: string): string {
+  const group = site.heads / site.kvHeads;
+  // The scale goes on Q ([h, rows, d]), not on the [h, rows, keys] scores: one n-wide tensor fewer.
+  const q5 = g.node('Reshape', [
+    g.node('Mul', [q, g.float(site.scale)]),
+    g.ints([1, site.kvHeads, group, -1, site.headDim]),
+  ]);
+  const kT = g.node('Transpose', [g.node('Reshape', [k, g.ints([1, site.kvHeads, 1, -1, site.headDim])])], {
+    perm: [0, 1, 2, 4, 3],
+  });
+  let scores = g.node('MatMul', [q5, kT]);
+  if (site.softcap !== null)
+    scores = g.node('Mul', [
+      g.node('Tanh', [g.node('Mul', [scores, g.float(1 / site.softcap)])]),
+      g.float(site.softcap),
+    ]);
+  scores = g.node('Reshape', [scores, g.node('Concat', [g.ints([1, site.heads, -1]), keys], { axis: 0 })]);
+  const query = g.node('Reshape', [qpos, g.ints([-1, 1])]);
+  const key = g.node('Reshape', [
+    g.node('Range', [g.scalar(0), g.node('Gather', [keys, g.scalar(0)], { axis: 0 }), g.scalar(1)]),
+    g.ints([1, -1]),
+  ]);
+  let masked = g.node('Greater', [key, query]);
+  if (site.slidingWindow !== null)
+    masked = g.node('Or', [masked, g.node('Less', [key, g.node('Sub', [query, g.ints([site.slidingWindow - 1])])])]);
+  return g.node('Softmax', [g.node('Where', [masked, g.float(-Infinity), scores])], { axis: -1 });
+}
+
+/** The layer's whole P [1, heads, n, n] (n ≤ BLOCKED_FROM). */
+export function recomputedProbs(g: GraphOps, site: AttentionSite, n: string): string {
+  const positions = g.node('Range', [g.scalar(0), g.node('Gather', [n, g.scalar(0)], { axis: 0 }), g.scalar(1)]);
+  return probsBlock(g, site, site.q, site.k, positions, n);
+}
+
+/** Mean over heads of P [1, heads, R, keys] as [R, keys] ([1, h] × [h, R·keys]: no strided ReduceMean). */
+function headMean(g: GraphOps, site: AttentionSite, probs: string, rows: number): string {
+  const weights = g.node('Expand', [g.float(1 / site.heads), g.ints([1, site.heads])]);
+  const flat = g.node('Reshape', [probs, g.ints([site.heads, -1])]);
+  return g.node('Reshape', [g.node('MatMul', [weights, flat]), g.ints([rows, -1])]);
+}
+
+export interface BlockedLayerStats {
+  /** [1, 1, n]: (1/n) Σ_q mean_h P[h, q, key]. */
+  readonly received: string;
+  /** [1, heads, n, 6]: as headScoreGraph.ts. */
+  readonly bands: string;
+  /** [1, heads, S, 1]. */
+  readonly entropy: string;
+  /** [1, rows padded to whole blocks, n] head mean (padded rows 0), only when asked for (long-range layers). */
+  readonly mean: string | null;
+}
+
+/** Built inside the layer's If branch; `n` is the shared int64 [1] length. */
+export function blockedLayerStats(
+  g: GraphOps,
+  site: AttentionSite,
+  n: string,
+  withMean: boolean,
+  blockRows: number,
+): BlockedLayerStats {
+  const R = blockRows;
+  const trips = g.node('Div', [g.node('Add', [n, g.ints([R - 1])]), g.ints([R])]);
+  const padded = g.node('Mul', [trips, g.ints([R])]);
+  const pads = g.node('Concat', [g.ints([0, 0, 0, 0, 0, 0]), g.node('Sub', [padded, n]), g.ints([0])], { axis: 0 });
+  const q = g.node('Pad', [site.q, pads]);
+  const zeros = g.node('Expand', [g.float(0), g.node('Concat', [g.ints([1]), n], { axis: 0 })]); // [1, n]
+  const [received, bandScan, meanScan] = g.loop(
+    g.node('Gather', [trips, g.scalar(0)], { axis: 0 }),
+    [zeros],
+    (i, [sum]) => {
+      const start = g.node('Mul', [g.node('Reshape', [i, g.ints([1])]), g.ints([R])]);
+      const end = g.node('Add', [start, g.ints([R])]);
+      const keys = g.node('Min', [end, n]);
+      const axis = g.ints([2]);
+      const qb = g.node('Slice', [q, start, end, axis]);
+      const kb = g.node('Slice', [site.k, g.ints([0]), keys, axis]);
+      const qpos = g.node('Range', [
+        g.node('Gather', [start, g.scalar(0)], { axis: 0 }),
+        g.node('Gather', [end, g.scalar(0)], { axis: 0 }),
+        g.scalar(1),
+      ]);
+      const probs = probsBlock(g, site, qb, kb, qpos, keys); // [1, h, R, keys]
+      const valid = g.cast(g.node('Less', [g.node('Reshape', [qpos, g.ints([-1, 1])]), n]), FLOAT); // [R, 1]
+      const mean = g.node('Mul', [headMean(g, site, probs, R), valid]); // [R, keys]; padded rows 0
+      const ones = g.node('Expand', [g.float(1), g.ints([1, R])]);
+      const toWidth = g.node('Concat', [g.ints([0, 0]), g.ints([0]), g.node('Sub', [n, keys])], { axis: 0 });
+      const columnSums = g.node('Pad', [g.node('MatMul', [ones, mean]), toWidth]); // [1, n]
+      const last = g.node('Sub', [keys, g.ints([1])]);
+      const index = g.node('Expand', [
+        g.node('Reshape', [bandKeys(g, qpos, last), g.ints([1, 1, R, 6])]),
+        g.ints([1, site.heads, R, 6]),
+      ]);
+      const bands = g.node('GatherElements', [probs, index], { axis: -1 }); // [1, h, R, 6]
+      const scans = [bands];
+      if (withMean) scans.push(g.node('Pad', [mean, toWidth])); // [R, n]
+      return { carried: [g.node('Add', [sum, columnSums])], scans };
+    },
+  );
+  const rows = g.node('Concat', [g.ints([1, site.heads]), padded, g.ints([6])], { axis: 0 });
+  const bandsAll = g.node('Reshape', [g.node('Transpose', [bandScan], { perm: [1, 2, 0, 3, 4] }), rows]);
+  const first = (t: string, axis: number): string => g.node('Slice', [t, g.ints([0]), n, g.ints([axis])]);
+  const samples = entropyRows(g, n);
+  const sampled = probsBlock(g, site, g.node('Gather', [site.q, samples], { axis: 2 }), site.k, samples, n);
+  // Left padded to whole blocks (the padded rows are 0): a Slice would copy [n, n] in every layer; the long-range
+  // sum is cut to n rows once, after the last layer (attentionStatsGraph.ts).
+  const mean = withMean ? g.node('Reshape', [meanScan, g.node('Concat', [g.ints([1]), padded, n], { axis: 0 })]) : null;
+  return {
+    received: g.node('Reshape', [
+      g.node('Div', [received, g.cast(n, FLOAT)]),
+      g.node('Concat', [g.ints([1, 1]), n], { axis: 0 }),
+    ]),
+    bands: first(bandsAll, 2),
+    entropy: rowEntropy(g, sampled, n),
+    mean,
+  };
+}

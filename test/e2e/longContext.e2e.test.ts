@@ -1,0 +1,58 @@
+// Long context: inspect a whole prompt of about 2,000 tokens (the embedded model's context; the 8,192-token
+// run of the 0.5B shape is the bench's), hover a token late in the text, and see its exact row: the worker
+// computes it from the Q and K it kept, the focus line says "exact row", and the shading covers only tokens
+// at or before the hovered one.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PROMPT_MD } from './harness/fixtures';
+import { useScenario } from './harness/scenario';
+import {
+  INSPECT_COMMAND,
+  inspectorFrame,
+  LONG,
+  openFile,
+  runCommand,
+  screenshot,
+  waitForTokens,
+  waitUntil,
+} from './harness/workbench';
+
+const SCENARIO = 'long-context';
+const LONG_MD = Array.from({ length: 22 }, (_, i) => `## Part ${i + 1}\n\n${PROMPT_MD}`).join('\n');
+const scenario = useScenario(SCENARIO, { workspaceFiles: { 'long.md': LONG_MD } });
+
+test('hovering a late token of a long prompt shows its exact row', async () => {
+  const { page } = scenario().workbench;
+  await openFile(page, 'long.md');
+  await runCommand(page, INSPECT_COMMAND);
+  const tokens = await waitForTokens(page);
+  const count = await waitUntil('the whole prompt to be tokenized', async () => {
+    const n = await tokens.count();
+    return n > 1500 ? n : undefined;
+  });
+  const panel = inspectorFrame(page);
+  // Every layer drawn: the summary's drivers appear last.
+  await panel.locator('.focus-line').waitFor({ state: 'attached', timeout: LONG });
+  const targetIndex = count - 3;
+  const target = tokens.nth(targetIndex);
+  await target.scrollIntoViewIfNeeded();
+  await target.hover();
+  const line = await waitUntil(
+    'the exact row to arrive',
+    async () => {
+      const text = await panel.locator('.focus-line').innerText();
+      return text.includes('exact row') ? text : undefined;
+    },
+    LONG,
+  );
+  assert.match(line, /^Hover: #\d+ /);
+  const weights = await tokens.evaluateAll((nodes) =>
+    nodes.map((node) => Number((node as HTMLElement).dataset.weight ?? '0')),
+  );
+  assert.ok(weights.slice(0, targetIndex).filter((w) => w > 0).length >= 3, 'earlier tokens are shaded');
+  assert.ok(
+    weights.slice(targetIndex + 1).every((w) => w === 0),
+    'nothing after the hovered token is attended to',
+  );
+  await screenshot(page, SCENARIO, '1-exact-row');
+});

@@ -1,0 +1,25 @@
+// The memory estimate that sets the token limit: statistics recomputed from Q and K in row blocks make the
+// 0.5B shape's 8,192 tokens fit where every head's n² did not; the kept Q (fp16) and K (fp32) are counted.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { inspectionBytes, tokensThatFit } from '../../../../src/engine/runtime/inspectionMemory';
+
+const QWEN = { layers: 24, heads: 14, hidden: 896, intermediate: 4864 };
+const KEPT = { kvHeads: 2, headDim: 64 };
+const GiB = 2 ** 30;
+
+test('blocked statistics: the 0.5B shape inspects 8,192 tokens in a few GiB, not every head’s n²', () => {
+  const blocked = inspectionBytes({ ...QWEN, ...KEPT, blocked: true }, 8192);
+  const probabilities = inspectionBytes(QWEN, 8192);
+  assert.ok(blocked < 4 * GiB, `${blocked / GiB} GiB`);
+  assert.ok(probabilities > 10 * GiB, `${probabilities / GiB} GiB`);
+  assert.ok(tokensThatFit({ ...QWEN, ...KEPT, blocked: true }, 6 * GiB) >= 8192);
+  // Up to the block threshold the layer is recomputed whole: the same terms as a Softmax export.
+  assert.equal(inspectionBytes({ ...QWEN, blocked: true }, 2048), inspectionBytes(QWEN, 2048));
+});
+
+test('kept Q and K are counted: layers × (2 bytes × heads + 4 bytes × kv heads) × n × head width', () => {
+  const n = 4096;
+  const extra = inspectionBytes({ ...QWEN, ...KEPT }, n) - inspectionBytes(QWEN, n);
+  assert.equal(extra, 24 * (2 * 14 + 4 * 2) * n * 64);
+});
