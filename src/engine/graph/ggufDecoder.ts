@@ -27,8 +27,8 @@ export interface TensorReader {
 
 export interface BuiltDecoder {
   readonly sites: readonly AttentionSite[];
-  /** Per layer, the attention probabilities [1, H, n, n] the model itself uses. */
-  readonly probabilities: readonly string[];
+  /** Per layer, the attention's output before the output projection: the layer's statistics go after it. */
+  readonly anchors: readonly string[];
 }
 
 interface Context {
@@ -128,7 +128,7 @@ function attention(
   x: string,
   tables: Map<string, [string, string]>,
   masks: Map<string, string>,
-): { out: string; site: AttentionSite; probabilities: string } {
+): { out: string; site: AttentionSite; anchor: string } {
   const { b, h } = c;
   const p = `blk.${l}.`;
   const d = h.headDim;
@@ -192,7 +192,7 @@ function attention(
     slidingWindow: window,
     softcap: null,
   };
-  return { out: linear(c, merged, `${p}attn_output.weight`), site, probabilities };
+  return { out: linear(c, merged, `${p}attn_output.weight`), site, anchor: context };
 }
 
 function feedForward(c: Context, l: number, x: string): string {
@@ -223,7 +223,7 @@ function feedForward(c: Context, l: number, x: string): string {
   return linear(c, b.node('Mul', [act, up]), `${p}ffn_down.weight`);
 }
 
-/** Builds the whole decoder into `b`; returns the attention sites and the model's own probabilities. */
+/** Builds the whole decoder into `b`; returns the attention sites and where each layer's statistics go. */
 export function buildGgufDecoder(
   b: ModelBuilder,
   h: GgufHyper,
@@ -241,12 +241,12 @@ export function buildGgufDecoder(
   const tables = new Map<string, [string, string]>();
   const masks = new Map<string, string>();
   const sites: AttentionSite[] = [];
-  const probabilities: string[] = [];
+  const anchors: string[] = [];
   for (let l = 0; l < h.layers; l++) {
     const p = `blk.${l}.`;
     const a = attention(c, l, norm(c, x, `${p}attn_norm.weight`), tables, masks);
     sites.push(a.site);
-    probabilities.push(a.probabilities);
+    anchors.push(a.anchor);
     const attnOut = r.has(`${p}post_attention_norm.weight`) ? norm(c, a.out, `${p}post_attention_norm.weight`) : a.out;
     x = b.node('Add', [x, attnOut]);
     let ffn = feedForward(c, l, norm(c, x, `${p}ffn_norm.weight`));
@@ -268,5 +268,5 @@ export function buildGgufDecoder(
       b.float(h.finalSoftcap),
     ]);
   b.output(b.node('Unsqueeze', [logits, b.ints([0])]), LOGITS_OUTPUT, ElemType.FLOAT, [1, 'rows', h.vocab]);
-  return { sites, probabilities };
+  return { sites, anchors };
 }
