@@ -2,8 +2,9 @@
 // - llamacpp: node-llama-cpp (CPU, 2 threads, batch 2,048, flash attention as llama.cpp defaults) loads the
 //   file and prefills the ids `rounds` times (a fresh sequence each time);
 // - first: the first use, graph built into an empty cache and the session created;
-// - cached: a later load from the cache, then `rounds` full inspections of the text (runInspection), with
-//   the process's peak RSS;
+// - cached: a later load from the cache, then `rounds` full inspections of the text (runInspection, rows on
+//   demand as the real-size and long-context benches: Q and K kept, no per-head rows in advance), with the
+//   process's peak RSS;
 // - raw: the built graph without the statistics, its plain forward pass on the ids.
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
@@ -74,6 +75,7 @@ async function ours(job: GgufJob): Promise<GgufReport> {
           maxCharacters: 1e7,
           maxTokens: job.ids.length,
           window: 'start',
+          rowsOnDemand: true,
         },
         { emit: (e) => (e.kind === 'error' ? (failed = e.message) : undefined) },
         () => false,

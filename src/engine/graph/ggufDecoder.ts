@@ -5,7 +5,8 @@
 // sliding-window layers, post-norms, √hidden embedding scale and tanh-GELU, phi3's fused qkv and gate_up.
 // No output.weight: the LM head is the embedding. The hidden state is [n, hidden] (batch 1, prefill only).
 // Per layer it emits an AttentionSite (post-rotary Q [1,H,n,d], K [1,KV,n,d]); the model's own attention is
-// plain MatMul/Softmax on those tensors, grouped without expanding K/V (Q viewed as [1, KV, g·n, d]).
+// onnxruntime's fused com.microsoft.GroupQueryAttention on the same rotated tensors (no [H, n, n] held), and
+// the statistics recompute the probabilities they need from the sites (siteStatistics.ts).
 // Outputs: `logits` for the last `pa_logit_rows` positions, and the attention statistics (siteStatistics.ts).
 import type { GgufHyper } from '../runtime/ggufFile';
 import type { AttentionSite } from './attentionSite';
@@ -16,7 +17,6 @@ import { applyMatrix, gatherRows, prepareMatrix } from './quantizedLinear';
 
 export const LOGIT_ROWS_INPUT = 'pa_logit_rows';
 export const LOGITS_OUTPUT = 'logits';
-const MASKED = -1e30;
 
 /** What the builder reads from the file: a tensor's ggml dims/type and its bytes (null: not in the file). */
 export interface TensorReader {
@@ -27,8 +27,8 @@ export interface TensorReader {
 
 export interface BuiltDecoder {
   readonly sites: readonly AttentionSite[];
-  /** Per layer, the attention probabilities [1, H, n, n] the model itself uses. */
-  readonly probabilities: readonly string[];
+  /** Per layer, the attention's output before the output projection: the layer's statistics go after it. */
+  readonly anchors: readonly string[];
 }
 
 interface Context {
@@ -36,6 +36,9 @@ interface Context {
   readonly h: GgufHyper;
   readonly r: TensorReader;
   readonly n: string; // [1] int64, the sequence length
+  /** GroupQueryAttention's lengths: int32 [1] n − 1 and int32 scalar n. */
+  readonly seqlensK: string;
+  readonly totalLength: string;
 }
 
 function rmsNorm(c: Context, x: string, weight: string): string {
@@ -103,32 +106,12 @@ function rotate(c: Context, x: string, heads: number, tables: [string, string]):
   return b.node('Reshape', [b.node('Concat', [r1, r2], { axis: -1 }), b.ints([0, heads, d])]);
 }
 
-/** The additive mask [n, n]: 0 where key j is visible from query i (j ≤ i, and i − j < window), else MASKED. */
-function attentionMask(c: Context, window: number | null): string {
-  const b = c.b;
-  const range = b.node('Range', [b.scalarInt(0), b.node('Squeeze', [c.n, b.ints([0])]), b.scalarInt(1)]);
-  const i = b.node('Unsqueeze', [range, b.ints([1])]);
-  const j = b.node('Unsqueeze', [range, b.ints([0])]);
-  let hidden = b.node('Greater', [j, i]);
-  if (window !== null)
-    hidden = b.node('Or', [hidden, b.node('GreaterOrEqual', [b.node('Sub', [i, j]), b.scalarInt(window)])]);
-  return b.node('Where', [hidden, b.float(MASKED), b.float(0)]);
-}
-
-/** [n, heads·d] → [1, heads, n, d]. */
-function toHeads(c: Context, x: string, heads: number): string {
-  return c.b.node('Transpose', [c.b.node('Reshape', [x, c.b.ints([1, -1, heads, c.h.headDim])])], {
-    perm: [0, 2, 1, 3],
-  });
-}
-
 function attention(
   c: Context,
   l: number,
   x: string,
   tables: Map<string, [string, string]>,
-  masks: Map<string, string>,
-): { out: string; site: AttentionSite; probabilities: string } {
+): { out: string; site: AttentionSite; anchor: string } {
   const { b, h } = c;
   const p = `blk.${l}.`;
   const d = h.headDim;
@@ -152,35 +135,37 @@ function attention(
   const tableKey = `${base}/${scale}`;
   if (!tables.has(tableKey)) tables.set(tableKey, rotaryTables(c, base, scale));
   const rot = tables.get(tableKey) as [string, string];
-  const qSite = b.node('Transpose', [b.node('Unsqueeze', [rotate(c, q, h.heads, rot), b.ints([0])])], {
-    perm: [0, 2, 1, 3],
-  });
-  const kSite = b.node('Transpose', [b.node('Unsqueeze', [rotate(c, k, h.kvHeads, rot), b.ints([0])])], {
-    perm: [0, 2, 1, 3],
-  });
-  const vHeads = toHeads(c, v, h.kvHeads);
-  const maskKey = String(window);
-  if (!masks.has(maskKey)) masks.set(maskKey, attentionMask(c, window));
-  // Grouped: the g = H/KV query heads of a KV head are contiguous, so Q viewed as [1, KV, g·n, d] meets K as is.
-  // The scale goes on Q (n·d values) rather than on the scores (n² per head): one [H, n, n] tensor fewer.
-  const grouped = b.node('Reshape', [b.node('Mul', [qSite, b.float(h.attentionScale)]), b.ints([1, h.kvHeads, -1, d])]);
-  const scores = b.node('MatMul', [grouped, b.node('Transpose', [kSite], { perm: [0, 1, 3, 2] })]);
-  const square = b.node('Reshape', [scores, b.node('Concat', [b.ints([1, h.heads]), c.n, c.n], { axis: 0 })]);
-  const probabilities = b.node('Softmax', [b.node('Add', [square, masks.get(maskKey) as string])], { axis: -1 });
-  const context = b.node('MatMul', [
-    b.node('Reshape', [probabilities, b.node('Concat', [b.ints([1, h.kvHeads, -1]), c.n], { axis: 0 })]),
-    vHeads,
-  ]);
-  const merged = b.node('Reshape', [
-    b.node(
-      'Transpose',
-      [b.node('Reshape', [context, b.node('Concat', [b.ints([1, h.heads]), c.n, b.ints([d])], { axis: 0 })])],
-      {
-        perm: [0, 2, 1, 3],
-      },
-    ),
-    b.ints([-1, h.heads * d]),
-  ]);
+  const qRot = rotate(c, q, h.heads, rot); // [n, H, d]
+  const kRot = rotate(c, k, h.kvHeads, rot);
+  const qSite = b.node('Transpose', [b.node('Unsqueeze', [qRot, b.ints([0])])], { perm: [0, 2, 1, 3] });
+  const kSite = b.node('Transpose', [b.node('Unsqueeze', [kRot, b.ints([0])])], { perm: [0, 2, 1, 3] });
+  // The model's own attention: onnxruntime's fused GroupQueryAttention on the rotated Q and K (no rotary of
+  // its own), which works in tiles and never holds [heads, n, n]; the statistics recompute what they read
+  // from the sites. Its local_window_size, like llama.cpp's window, counts the current key (checked against
+  // the float64 pass on the gemma3 fixtures).
+  const packed = (t: string, heads: number): string => b.node('Reshape', [t, b.ints([1, -1, heads * d])]);
+  const [context] = b.multi(
+    'GroupQueryAttention',
+    [
+      packed(qRot, h.heads),
+      packed(kRot, h.kvHeads),
+      b.node('Reshape', [v, b.ints([1, -1, h.kvHeads * d])]),
+      '',
+      '',
+      c.seqlensK,
+      c.totalLength,
+    ],
+    3,
+    {
+      num_heads: h.heads,
+      kv_num_heads: h.kvHeads,
+      scale: { float: h.attentionScale },
+      local_window_size: window !== null ? window : -1,
+      do_rotary: 0,
+    },
+    'com.microsoft',
+  );
+  const merged = b.node('Reshape', [context, b.ints([-1, h.heads * d])]);
   const site: AttentionSite = {
     layer: l,
     q: qSite,
@@ -192,7 +177,7 @@ function attention(
     slidingWindow: window,
     softcap: null,
   };
-  return { out: linear(c, merged, `${p}attn_output.weight`), site, probabilities };
+  return { out: linear(c, merged, `${p}attn_output.weight`), site, anchor: context };
 }
 
 function feedForward(c: Context, l: number, x: string): string {
@@ -223,7 +208,7 @@ function feedForward(c: Context, l: number, x: string): string {
   return linear(c, b.node('Mul', [act, up]), `${p}ffn_down.weight`);
 }
 
-/** Builds the whole decoder into `b`; returns the attention sites and the model's own probabilities. */
+/** Builds the whole decoder into `b`; returns the attention sites and where each layer's statistics go. */
 export function buildGgufDecoder(
   b: ModelBuilder,
   h: GgufHyper,
@@ -234,19 +219,26 @@ export function buildGgufDecoder(
   const logitRows = b.input(LOGIT_ROWS_INPUT, ElemType.INT64, [1]);
   const flatIds = b.node('Reshape', [ids, b.ints([-1])]);
   const n = b.node('Shape', [flatIds]);
-  const c: Context = { b, h, r, n };
+  const int32 = (t: string): string => b.node('Cast', [t], { to: ElemType.INT32 });
+  const c: Context = {
+    b,
+    h,
+    r,
+    n,
+    seqlensK: int32(b.node('Sub', [n, b.ints([1])])),
+    totalLength: int32(b.node('Squeeze', [n, b.ints([0])])),
+  };
   const embed: PreparedMatrix = prepareMatrix(b, r.matrix('token_embd.weight'), r.has('output.weight'));
   let x = gatherRows(b, flatIds, embed);
   if (h.embedScale !== null) x = b.node('Mul', [x, b.float(h.embedScale)]);
   const tables = new Map<string, [string, string]>();
-  const masks = new Map<string, string>();
   const sites: AttentionSite[] = [];
-  const probabilities: string[] = [];
+  const anchors: string[] = [];
   for (let l = 0; l < h.layers; l++) {
     const p = `blk.${l}.`;
-    const a = attention(c, l, norm(c, x, `${p}attn_norm.weight`), tables, masks);
+    const a = attention(c, l, norm(c, x, `${p}attn_norm.weight`), tables);
     sites.push(a.site);
-    probabilities.push(a.probabilities);
+    anchors.push(a.anchor);
     const attnOut = r.has(`${p}post_attention_norm.weight`) ? norm(c, a.out, `${p}post_attention_norm.weight`) : a.out;
     x = b.node('Add', [x, attnOut]);
     let ffn = feedForward(c, l, norm(c, x, `${p}ffn_norm.weight`));
@@ -268,5 +260,5 @@ export function buildGgufDecoder(
       b.float(h.finalSoftcap),
     ]);
   b.output(b.node('Unsqueeze', [logits, b.ints([0])]), LOGITS_OUTPUT, ElemType.FLOAT, [1, 'rows', h.vocab]);
-  return { sites, probabilities };
+  return { sites, anchors };
 }

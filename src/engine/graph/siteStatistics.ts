@@ -1,17 +1,31 @@
-// The attention statistics of a graph the engine built itself, from its AttentionSites: for now the
-// probabilities softmax(scale·QKᵀ + causal/window mask) that the decoder computes from each site's Q and K
-// (ggufDecoder.ts) feed the existing in-graph statistics (attentionStatsGraph.ts). This one function is the
-// seam: statistics computed in row blocks straight from the sites replace it without touching the builders.
+// The attention statistics of a graph the engine built itself (GGUF and safetensors decoders, ggufDecoder.ts),
+// from its AttentionSites: the same path as an ONNX export whose Q and K were found (tapCache.ts). Each
+// layer's statistics go after its attention (the anchor) and are recomputed from the site's Q and K
+// (siteStatsGraph.ts): whole up to BLOCKS.from tokens, in blocks of query rows above, never every layer's
+// probabilities at once. Q (fp16) and K (fp32, kv heads only) leave the graph, so the worker computes exact
+// rows of any layer and head on demand (exactRows.ts).
 import type { AttentionSite } from './attentionSite';
 import type { StatsOutputs } from './attentionStatsGraph';
 import { appendAttentionStats } from './attentionStatsGraph';
 import type { ModelProto } from './onnxGraph';
+import { exposeSites } from './onnxSites';
+import type { BlockPlan } from './siteStatsGraph';
+import { BLOCKS } from './siteStatsGraph';
+
+export interface SiteStatistics {
+  readonly stats: StatsOutputs;
+  /** The sites as graph outputs (Q cast to fp16), what rows on demand read after the run. */
+  readonly sites: AttentionSite[];
+}
 
 export function appendSiteStatistics(
   model: ModelProto,
   sites: readonly AttentionSite[],
-  probabilities: readonly string[],
-): StatsOutputs {
-  if (sites.length !== probabilities.length) throw new Error('one probability tensor per attention site');
-  return appendAttentionStats(model, probabilities);
+  anchors: readonly string[],
+  blocks: BlockPlan = BLOCKS,
+): SiteStatistics {
+  if (sites.length !== anchors.length) throw new Error('one anchor per attention site');
+  const stats = appendAttentionStats(model, anchors, sites, blocks);
+  // As for ONNX exports: Q in fp16; K (kv heads only) in fp32, so a row reads it undecoded.
+  return { stats, sites: exposeSites(model, sites, 'float16', 'float32') };
 }

@@ -1,5 +1,6 @@
 // A GGUF file turned into the graph the inspector runs, once per file: the decoder (ggufDecoder.ts) with the
-// attention statistics (siteStatistics.ts) is built into a cache entry (model.onnx + weights.bin, the weights
+// attention statistics recomputed from its sites' Q and K, which it also outputs for rows on demand
+// (siteStatistics.ts), is built into a cache entry (model.onnx + weights.bin, the weights
 // still quantized) keyed like the tapped-graph cache (path, size, mtime, inode, first and last MiB). The
 // entry is built in a temporary folder and renamed into place, so a failure (a bad file, a full disk, a
 // killed process) leaves nothing half-written; meta.json's graph hash and weights size are checked on reuse.
@@ -10,18 +11,20 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { firstLine } from '../../shared/errorText';
 import { EngineError } from '../engineError';
+import type { AttentionSite } from '../graph/attentionSite';
 import type { StatsOutputs } from '../graph/attentionStatsGraph';
 import type { TensorReader } from '../graph/ggufDecoder';
 import { buildGgufDecoder } from '../graph/ggufDecoder';
 import { ModelBuilder, WeightSink } from '../graph/modelBuilder';
 import { encodeModel } from '../graph/onnxGraph';
 import { appendSiteStatistics } from '../graph/siteStatistics';
+import type { BlockPlan } from '../graph/siteStatsGraph';
 import { cacheKey } from '../graph/tapCache';
 import type { GgufFile, GgufTensorInfo } from './ggufFile';
 import { readGgufFile } from './ggufFile';
 import { dequantize, encodeQ8_0, isFloatType, Q8_0 } from './ggufQuants';
 
-const GGUF_GRAPH_VERSION = 'gguf-v3';
+const GGUF_GRAPH_VERSION = 'gguf-v5';
 const OPSET = 18;
 const WEIGHTS_FILE = 'weights.bin';
 
@@ -30,11 +33,14 @@ export interface GgufPrepared {
   /** The built graph on disk. */
   readonly modelPath: string;
   readonly stats: StatsOutputs;
+  /** Each layer's Q and K as graph outputs (rows on demand); null without the statistics. */
+  readonly sites: readonly AttentionSite[] | null;
 }
 
 interface EntryMeta {
   readonly version: string;
   readonly stats: StatsOutputs;
+  readonly sites: readonly AttentionSite[] | null;
   readonly graphSha256: string;
   readonly weightsBytes: number;
 }
@@ -47,6 +53,8 @@ export interface GgufPrepareOptions {
   readonly freeBytes?: () => number;
   /** false: the plain decoder without the attention statistics (the bench's raw forward pass). */
   readonly statistics?: boolean;
+  /** Tests only: where the statistics recomputed from Q and K switch to row blocks. */
+  readonly blocks?: BlockPlan;
 }
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
@@ -103,6 +111,7 @@ async function build(
   dir: string,
   onPreparing: (fraction: number) => void,
   statistics: boolean,
+  blocks: BlockPlan | undefined,
 ): Promise<EntryMeta> {
   const weightsPath = path.join(dir, WEIGHTS_FILE);
   const out = fsSync.openSync(weightsPath, 'w');
@@ -127,14 +136,14 @@ async function build(
     const builder = new ModelBuilder(new WeightSink(out, WEIGHTS_FILE));
     const decoder = buildGgufDecoder(builder, file.hyper, reader, () => undefined);
     const model = builder.model(OPSET);
-    const stats = statistics
-      ? appendSiteStatistics(model, decoder.sites, decoder.probabilities)
-      : { layers: [], probabilities: [], longRange: '', longRangeFrom: 0 };
+    const { stats, sites } = statistics
+      ? appendSiteStatistics(model, decoder.sites, decoder.anchors, blocks)
+      : { stats: { layers: [], probabilities: [], longRange: '', longRangeFrom: 0 }, sites: null };
     const encoded = encodeModel(model);
     await fs.writeFile(path.join(dir, 'model.onnx'), encoded);
     fsSync.fsyncSync(out);
     const weightsBytes = fsSync.fstatSync(out).size;
-    const meta: EntryMeta = { version: GGUF_GRAPH_VERSION, stats, graphSha256: sha256(encoded), weightsBytes };
+    const meta: EntryMeta = { version: GGUF_GRAPH_VERSION, stats, sites, graphSha256: sha256(encoded), weightsBytes };
     await fs.writeFile(path.join(dir, 'meta.json'), JSON.stringify(meta));
     return meta;
   } finally {
@@ -160,7 +169,7 @@ export async function prepareBuiltModel(
 ): Promise<GgufPrepared> {
   const ggufPath = file.path;
   const hash = createHash('sha256').update(
-    `${GGUF_GRAPH_VERSION}\0${options.statistics === false ? 'raw' : 'stats'}\0${file.requantize8 ? 'q8' : ''}`,
+    `${GGUF_GRAPH_VERSION}\0${options.statistics === false ? 'raw' : 'stats'}\0${file.requantize8 ? 'q8' : ''}\0${JSON.stringify(options.blocks ?? null)}`,
   );
   for (const keyFile of file.keyFiles ?? [ggufPath])
     hash.update(`\0${await cacheKey(keyFile, await fs.stat(keyFile))}`);
@@ -169,7 +178,7 @@ export async function prepareBuiltModel(
   const modelPath = path.join(entry, 'model.onnx');
   if (!options.rebuild) {
     const found = await readEntry(entry);
-    if (found) return { file, modelPath, stats: found.stats };
+    if (found) return { file, modelPath, stats: found.stats, sites: found.sites };
   }
   // What the session will hold: float matrices as fp32 (or 8-bit when requantized), quantized ones re-encoded
   // (5- and 6-bit codes take 8 bits); refuse before building.
@@ -193,10 +202,16 @@ export async function prepareBuiltModel(
   const temp = `${entry}.tmp-${process.pid}-${Date.now()}`;
   try {
     await fs.mkdir(temp, { recursive: true });
-    const meta = await build(file, temp, options.onPreparing ?? (() => undefined), options.statistics !== false);
+    const meta = await build(
+      file,
+      temp,
+      options.onPreparing ?? (() => undefined),
+      options.statistics !== false,
+      options.blocks,
+    );
     await fs.rm(entry, { recursive: true, force: true });
     await fs.rename(temp, entry);
-    return { file, modelPath, stats: meta.stats };
+    return { file, modelPath, stats: meta.stats, sites: meta.sites };
   } catch (error) {
     await fs.rm(temp, { recursive: true, force: true });
     if (error instanceof EngineError) throw error;

@@ -163,6 +163,7 @@ export class LoadedModel {
       inputs: [{ name: 'input_ids', elemType: 7, shape: [1, 'sequence'] }],
       graphVocabSize: hyper.vocab,
       stats: p.stats,
+      sites: p.sites,
       modelPath: p.modelPath,
     });
     const runtime = await import('onnxruntime-node');
