@@ -16,6 +16,8 @@ export interface TokenViewEvents {
 
 /** Up to this many tokens a shading reaches every token; above, only those near the screen. */
 export const SHADE_ALL_UP_TO = 2048;
+/** Tokens per chunk of a long text (closed at the next line break). */
+const CHUNK_TOKENS = 256;
 
 export class TokenView {
   readonly root: HTMLElement;
@@ -82,11 +84,29 @@ export class TokenView {
     this.layout = layoutTokens(text, tokens);
     const fragment = document.createDocumentFragment();
     this.elements = new Array<HTMLElement>(tokens.length);
+    // Long texts go in chunks of lines (content-visibility: auto): the browser styles, lays out and paints only
+    // the chunks near the screen, so a hover's frame does not grow with the text.
+    const chunked = tokens.length > SHADE_ALL_UP_TO;
+    let chunk: ParentNode = fragment;
+    let inChunk = 0;
+    const open = (): void => {
+      const div = el('div', { class: 'tok-chunk' });
+      fragment.append(div);
+      chunk = div;
+      inChunk = 0;
+    };
+    if (chunked) open();
+    // A chunk closes after a line break (a block's trailing line break adds no line): the text reads as written.
+    const closeAfter = (text: string): void => {
+      if (chunked && inChunk >= CHUNK_TOKENS && text.endsWith('\n')) open();
+    };
     for (const piece of this.layout.pieces) {
       if (piece.kind === 'gap') {
-        fragment.append(el('span', { class: 'gap' }, [piece.text]));
+        chunk.append(el('span', { class: 'gap' }, [piece.text]));
+        closeAfter(piece.text);
         continue;
       }
+      inChunk++;
       const t = piece.token;
       const node = el('span', {
         class: `tok tok-${t.kind}${t.role ? ` role-${t.role}` : ''}`,
@@ -97,7 +117,8 @@ export class TokenView {
       });
       node.textContent = t.display;
       this.elements[t.index] = node;
-      fragment.append(node);
+      chunk.append(node);
+      closeAfter(t.display);
     }
     this.root.replaceChildren(fragment);
     this.shading.setElements(this.elements);
