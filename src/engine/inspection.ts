@@ -12,7 +12,7 @@ import type {
   TokenInfo,
 } from '../shared/protocol';
 import type { InspectionOutput, InspectRequest } from '../shared/inspectContract';
-import { longRangePairs, topDrivers } from './analysis/drivers';
+import { longRangePairs, longRangePairsFromTop, topDrivers } from './analysis/drivers';
 import { inductionProbe, inductionScores, summarizeHeads } from './analysis/headRoles';
 import { EngineError } from './engineError';
 import { tokenizeAsChat } from './runtime/chatTemplate';
@@ -250,8 +250,13 @@ export async function runInspection(
     });
     check();
   }
+  const summed = layers.length - tensors.longRangeFrom;
   const pairs: LongRangePair[] =
-    n > 32 ? longRangePairs(tensors.longRange, layers.length - tensors.longRangeFrom, tokens) : [];
+    n <= 32
+      ? []
+      : tensors.longRangeTop
+        ? longRangePairsFromTop(tensors.longRangeTop, summed, tokens)
+        : longRangePairs(tensors.longRange, summed, tokens);
   const finished = performance.now();
   const summary: InspectionSummary = {
     heads,

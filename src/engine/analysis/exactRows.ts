@@ -88,12 +88,7 @@ export class ExactRows {
         toFloat(l.q, ((kv * group + g) * this.n + query) * d, d, queries.subarray(g * d, (g + 1) * d));
       for (let j = 0; j <= query; j++) {
         const base = (kv * this.n + j) * d;
-        for (let g = 0; g < group; g++) {
-          let dot = 0;
-          const at = g * d;
-          for (let c = 0; c < d; c++) dot += queries[at + c] * keys[base + c];
-          scores[g][j] = dot;
-        }
+        for (let g = 0; g < group; g++) scores[g][j] = dot(queries, g * d, keys, base, d);
       }
       for (let g = 0; g < group; g++) {
         softmaxRow(scores[g], query, l);
@@ -112,12 +107,27 @@ export class ExactRows {
     const q = toFloat(l.q, (head * n + query) * d, d, new Float32Array(d));
     for (let j = 0; j <= query; j++) {
       const base = (kv * n + j) * d;
-      let dot = 0;
-      for (let c = 0; c < d; c++) dot += q[c] * keys[base + c];
-      out[j] = dot;
+      out[j] = dot(q, 0, keys, base, d);
     }
     softmaxRow(out, query, l);
   }
+}
+
+/** a[at..at+d) · b[base..base+d), four partial sums (independent chains: about 1.5× a single sum in V8). */
+function dot(a: Float32Array, at: number, b: Float32Array, base: number, d: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let c = 0;
+  for (; c + 3 < d; c += 4) {
+    s0 += a[at + c] * b[base + c];
+    s1 += a[at + c + 1] * b[base + c + 1];
+    s2 += a[at + c + 2] * b[base + c + 2];
+    s3 += a[at + c + 3] * b[base + c + 3];
+  }
+  for (; c < d; c++) s0 += a[at + c] * b[base + c];
+  return s0 + s1 + (s2 + s3);
 }
 
 /** Raw dot products q·k_j (j ≤ query) in place → weights: the scale, soft-capping, window and softmax. */

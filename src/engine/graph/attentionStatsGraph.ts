@@ -41,8 +41,8 @@ import { graphOps } from './graphOps';
 import { appendHeadScoreTaps } from './headScoreGraph';
 import { lowerTriangularProduct } from './triangularMatMul';
 import type { AttentionSite } from './attentionSite';
-import type { BlockPlan } from './siteStatsGraph';
-import { BLOCKS, blockedLayerStats, recomputedProbs } from './siteStatsGraph';
+import type { BlockPlan, LongRangeTopOutputs } from './siteStatsGraph';
+import { BLOCKS, blockedLayerStats, blockedLongRangeTop, recomputedProbs } from './siteStatsGraph';
 
 /** Compact rows as graph outputs: weights u8 [.., rows, k], keys u16 [.., rows, k] (empty when dense), scale [rows]. */
 export interface CompactRowsOutputs {
@@ -79,8 +79,10 @@ export interface StatsOutputs {
   readonly layers: readonly LayerStatsOutputs[];
   /** Per layer, the probabilities' first `PROBABILITY_ROWS_INPUT` query rows, [1, heads, rows, n]. */
   readonly probabilities: readonly string[];
-  /** Σ M_l over layers ≥ longRangeFrom, [1, n, n]. */
+  /** Σ M_l over layers ≥ longRangeFrom, [1, n, n]; empty where the statistics are blocked (then longRangeTop). */
   readonly longRange: string;
+  /** Blocked (above BLOCKS.from): each query's strongest long-range keys instead (siteStatsGraph.ts); else empty. */
+  readonly longRangeTop?: LongRangeTopOutputs;
   readonly longRangeFrom: number;
   /** Recomputed from each layer's Q and K (blocked above BLOCKS.from), not read from its probabilities. */
   readonly recomputed?: boolean;
@@ -299,10 +301,11 @@ function blockedStats(
   inLongRange: boolean,
   blockRows: number,
 ): string[] {
-  const b = blockedLayerStats(g, site, s.n, inLongRange, blockRows);
+  const b = blockedLayerStats(g, site, s.n, blockRows);
   const none = [g.empty(UINT8), g.empty(UINT16), g.empty(FLOAT)];
   const outputs = [...none, ...none, b.received, b.bands, b.entropy, g.empty(FLOAT), g.empty(FLOAT)];
-  if (b.mean !== null) outputs.push(longRange === null ? b.mean : g.node('Add', [longRange, b.mean]));
+  // No [n, n] sum: the long-range pairs are found after the last layer (blockedLongRangeTop).
+  if (inLongRange) outputs.push(longRange === null ? g.empty(FLOAT) : g.node('Identity', [longRange]));
   return outputs;
 }
 
@@ -376,11 +379,32 @@ export function appendAttentionStats(
   }
   for (let l = 0; l + 1 < taps.length; l++) waitFor(g, model, done[l], taps[l + 1]);
   if (longRange === null || shared === null) throw new Error('no layer for the long-range sum');
-  // Blocked layers sum rows padded to whole blocks: [1, n, n] from here on (a no-op cut otherwise).
-  if (sites !== null) longRange = g.node('Slice', [longRange, g.ints([0]), (shared as Shared).n, g.ints([1])]);
+  let longRangeTop: LongRangeTopOutputs | undefined;
+  if (sites !== null) {
+    const whole: string = longRange;
+    const n = (shared as Shared).n;
+    const [weights, keys, sum] = g.ifElse(
+      always,
+      () => {
+        const top = blockedLongRangeTop(g, sites.slice(longRangeFrom), n, blocks.rows);
+        return [top.weights, top.keys, g.empty(FLOAT)];
+      },
+      () => [g.empty(FLOAT), g.empty(FLOAT), g.node('Identity', [whole])],
+    );
+    longRange = sum;
+    longRangeTop = { weights, keys };
+  }
   const graph = model.graph;
   const tapped = new Set(taps);
   if (graph) graph.output = (graph.output ?? []).filter((o) => !tapped.has(o.name ?? ''));
-  g.expose([...probabilities, ...layers.flatMap(layerStatsNames), longRange]);
-  return { layers, probabilities, longRange, longRangeFrom, recomputed: sites !== null };
+  const top = longRangeTop ? [longRangeTop.weights, longRangeTop.keys] : [];
+  g.expose([...probabilities, ...layers.flatMap(layerStatsNames), longRange, ...top]);
+  return {
+    layers,
+    probabilities,
+    longRange,
+    longRangeFrom,
+    recomputed: sites !== null,
+    ...(longRangeTop ? { longRangeTop } : {}),
+  };
 }

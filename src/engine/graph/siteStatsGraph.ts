@@ -5,13 +5,18 @@
 //   (attentionStatsGraph.ts): one layer's [heads, n, n] at a time, what qk_output cost before.
 // - Above, a Loop over blocks of BLOCK_ROWS query rows recomputes P_b [heads, BLOCK_ROWS, keys ≤ block end]
 //   and reduces it at once: the head mean's column sums (received), the band weights (head roles), and the
-//   head mean's rows themselves where the long-range sum needs them (a scan output, [n, n]); the entropy
-//   reads the ≤ 32 sampled rows apart. Memory per layer is one block's heads × rows × n, never heads × n².
-//   Q is padded to a whole number of blocks (scan outputs must have one shape); padded rows are masked out
-//   of the sums and sliced off. The rollout and the compact rows are not computed there: rows come on demand.
+//   and the band weights (head roles); the entropy reads the ≤ 32 sampled rows apart. Memory per layer is one
+//   block's heads × rows × n, never heads × n². Q is padded to a whole number of blocks (scan outputs must have
+//   one shape); padded rows are masked out of the sums and sliced off. The rollout and the compact rows are not
+//   computed there: rows come on demand.
+// - The long-range pairs (drivers.ts) need, per query, its strongest keys at distance ≥ LONG_RANGE_DISTANCE in
+//   the head mean summed over the long-range layers. Above BLOCKED_FROM one more Loop, after the last layer,
+//   sums those layers' head-mean rows block by block and keeps each row's LONG_RANGE_TOP strongest keys: no
+//   [n, n] sum is ever held (it was about 0.8 GiB at 8,192 tokens).
 import type { AttentionSite } from './attentionSite';
 import type { GraphOps } from './graphOps';
 import { bandKeys, entropyRows, rowEntropy } from './headScoreGraph';
+import { LONG_RANGE_DISTANCE } from '../analysis/drivers';
 
 /** Above how many tokens a layer's statistics are blocked, and the rows of a block. */
 export interface BlockPlan {
@@ -71,64 +76,47 @@ export interface BlockedLayerStats {
   readonly bands: string;
   /** [1, heads, S, 1]. */
   readonly entropy: string;
-  /** [1, rows padded to whole blocks, n] head mean (padded rows 0), only when asked for (long-range layers). */
-  readonly mean: string | null;
 }
 
 /** Built inside the layer's If branch; `n` is the shared int64 [1] length. */
-export function blockedLayerStats(
-  g: GraphOps,
-  site: AttentionSite,
-  n: string,
-  withMean: boolean,
-  blockRows: number,
-): BlockedLayerStats {
+export function blockedLayerStats(g: GraphOps, site: AttentionSite, n: string, blockRows: number): BlockedLayerStats {
   const R = blockRows;
   const trips = g.node('Div', [g.node('Add', [n, g.ints([R - 1])]), g.ints([R])]);
   const padded = g.node('Mul', [trips, g.ints([R])]);
   const pads = g.node('Concat', [g.ints([0, 0, 0, 0, 0, 0]), g.node('Sub', [padded, n]), g.ints([0])], { axis: 0 });
   const q = g.node('Pad', [site.q, pads]);
   const zeros = g.node('Expand', [g.float(0), g.node('Concat', [g.ints([1]), n], { axis: 0 })]); // [1, n]
-  const [received, bandScan, meanScan] = g.loop(
-    g.node('Gather', [trips, g.scalar(0)], { axis: 0 }),
-    [zeros],
-    (i, [sum]) => {
-      const start = g.node('Mul', [g.node('Reshape', [i, g.ints([1])]), g.ints([R])]);
-      const end = g.node('Add', [start, g.ints([R])]);
-      const keys = g.node('Min', [end, n]);
-      const axis = g.ints([2]);
-      const qb = g.node('Slice', [q, start, end, axis]);
-      const kb = g.node('Slice', [site.k, g.ints([0]), keys, axis]);
-      const qpos = g.node('Range', [
-        g.node('Gather', [start, g.scalar(0)], { axis: 0 }),
-        g.node('Gather', [end, g.scalar(0)], { axis: 0 }),
-        g.scalar(1),
-      ]);
-      const probs = probsBlock(g, site, qb, kb, qpos, keys); // [1, h, R, keys]
-      const valid = g.cast(g.node('Less', [g.node('Reshape', [qpos, g.ints([-1, 1])]), n]), FLOAT); // [R, 1]
-      const mean = g.node('Mul', [headMean(g, site, probs, R), valid]); // [R, keys]; padded rows 0
-      const ones = g.node('Expand', [g.float(1), g.ints([1, R])]);
-      const toWidth = g.node('Concat', [g.ints([0, 0]), g.ints([0]), g.node('Sub', [n, keys])], { axis: 0 });
-      const columnSums = g.node('Pad', [g.node('MatMul', [ones, mean]), toWidth]); // [1, n]
-      const last = g.node('Sub', [keys, g.ints([1])]);
-      const index = g.node('Expand', [
-        g.node('Reshape', [bandKeys(g, qpos, last), g.ints([1, 1, R, 6])]),
-        g.ints([1, site.heads, R, 6]),
-      ]);
-      const bands = g.node('GatherElements', [probs, index], { axis: -1 }); // [1, h, R, 6]
-      const scans = [bands];
-      if (withMean) scans.push(g.node('Pad', [mean, toWidth])); // [R, n]
-      return { carried: [g.node('Add', [sum, columnSums])], scans };
-    },
-  );
+  const [received, bandScan] = g.loop(g.node('Gather', [trips, g.scalar(0)], { axis: 0 }), [zeros], (i, [sum]) => {
+    const start = g.node('Mul', [g.node('Reshape', [i, g.ints([1])]), g.ints([R])]);
+    const end = g.node('Add', [start, g.ints([R])]);
+    const keys = g.node('Min', [end, n]);
+    const axis = g.ints([2]);
+    const qb = g.node('Slice', [q, start, end, axis]);
+    const kb = g.node('Slice', [site.k, g.ints([0]), keys, axis]);
+    const qpos = g.node('Range', [
+      g.node('Gather', [start, g.scalar(0)], { axis: 0 }),
+      g.node('Gather', [end, g.scalar(0)], { axis: 0 }),
+      g.scalar(1),
+    ]);
+    const probs = probsBlock(g, site, qb, kb, qpos, keys); // [1, h, R, keys]
+    const valid = g.cast(g.node('Less', [g.node('Reshape', [qpos, g.ints([-1, 1])]), n]), FLOAT); // [R, 1]
+    const mean = g.node('Mul', [headMean(g, site, probs, R), valid]); // [R, keys]; padded rows 0
+    const ones = g.node('Expand', [g.float(1), g.ints([1, R])]);
+    const toWidth = g.node('Concat', [g.ints([0, 0]), g.ints([0]), g.node('Sub', [n, keys])], { axis: 0 });
+    const columnSums = g.node('Pad', [g.node('MatMul', [ones, mean]), toWidth]); // [1, n]
+    const last = g.node('Sub', [keys, g.ints([1])]);
+    const index = g.node('Expand', [
+      g.node('Reshape', [bandKeys(g, qpos, last), g.ints([1, 1, R, 6])]),
+      g.ints([1, site.heads, R, 6]),
+    ]);
+    const bands = g.node('GatherElements', [probs, index], { axis: -1 }); // [1, h, R, 6]
+    return { carried: [g.node('Add', [sum, columnSums])], scans: [bands] };
+  });
   const rows = g.node('Concat', [g.ints([1, site.heads]), padded, g.ints([6])], { axis: 0 });
   const bandsAll = g.node('Reshape', [g.node('Transpose', [bandScan], { perm: [1, 2, 0, 3, 4] }), rows]);
   const first = (t: string, axis: number): string => g.node('Slice', [t, g.ints([0]), n, g.ints([axis])]);
   const samples = entropyRows(g, n);
   const sampled = probsBlock(g, site, g.node('Gather', [site.q, samples], { axis: 2 }), site.k, samples, n);
-  // Left padded to whole blocks (the padded rows are 0): a Slice would copy [n, n] in every layer; the long-range
-  // sum is cut to n rows once, after the last layer (attentionStatsGraph.ts).
-  const mean = withMean ? g.node('Reshape', [meanScan, g.node('Concat', [g.ints([1]), padded, n], { axis: 0 })]) : null;
   return {
     received: g.node('Reshape', [
       g.node('Div', [received, g.cast(n, FLOAT)]),
@@ -136,6 +124,68 @@ export function blockedLayerStats(
     ]),
     bands: first(bandsAll, 2),
     entropy: rowEntropy(g, sampled, n),
-    mean,
   };
+}
+
+/** How many of each query's strongest long-range keys the graph keeps (the host skips special keys among them). */
+export const LONG_RANGE_TOP = 16;
+
+/** Per query row, the LONG_RANGE_TOP strongest keys of Σ_sites mean_h P (keys 1..q − LONG_RANGE_DISTANCE). */
+export interface LongRangeTopOutputs {
+  /** [n, LONG_RANGE_TOP] float: the summed weight, −1 where the row has no such key. */
+  readonly weights: string;
+  /** [n, LONG_RANGE_TOP] float: the key index. */
+  readonly keys: string;
+}
+
+/** One Loop over blocks of query rows, each block's rows summed over `sites` (the long-range layers). */
+export function blockedLongRangeTop(
+  g: GraphOps,
+  sites: readonly AttentionSite[],
+  n: string,
+  blockRows: number,
+): LongRangeTopOutputs {
+  const R = blockRows;
+  const trips = g.node('Div', [g.node('Add', [n, g.ints([R - 1])]), g.ints([R])]);
+  const padded = g.node('Mul', [trips, g.ints([R])]);
+  const pads = g.node('Concat', [g.ints([0, 0, 0, 0, 0, 0]), g.node('Sub', [padded, n]), g.ints([0])], { axis: 0 });
+  const qs = sites.map((site) => g.node('Pad', [site.q, pads]));
+  const [, weightScan, keyScan] = g.loop(
+    g.node('Gather', [trips, g.scalar(0)], { axis: 0 }),
+    [g.float(0)],
+    (i, [unused]) => {
+      const start = g.node('Mul', [g.node('Reshape', [i, g.ints([1])]), g.ints([R])]);
+      const end = g.node('Add', [start, g.ints([R])]);
+      const keys = g.node('Min', [end, n]);
+      const axis = g.ints([2]);
+      const qpos = g.node('Range', [
+        g.node('Gather', [start, g.scalar(0)], { axis: 0 }),
+        g.node('Gather', [end, g.scalar(0)], { axis: 0 }),
+        g.scalar(1),
+      ]);
+      let sum = '';
+      sites.forEach((site, s) => {
+        const qb = g.node('Slice', [qs[s], start, end, axis]);
+        const kb = g.node('Slice', [site.k, g.ints([0]), keys, axis]);
+        const mean = headMean(g, site, probsBlock(g, site, qb, kb, qpos, keys), R); // [R, keys]
+        sum = sum === '' ? mean : g.node('Add', [sum, mean]);
+      });
+      const query = g.node('Reshape', [qpos, g.ints([-1, 1])]);
+      const key = g.node('Reshape', [
+        g.node('Range', [g.scalar(0), g.node('Gather', [keys, g.scalar(0)], { axis: 0 }), g.scalar(1)]),
+        g.ints([1, -1]),
+      ]);
+      const far = g.node('Less', [key, g.node('Sub', [query, g.ints([LONG_RANGE_DISTANCE - 1])])]);
+      const usable = g.node('And', [far, g.node('Greater', [key, g.ints([0])])]);
+      const masked = g.node('Where', [usable, sum, g.float(-1)]); // [R, keys]
+      // Every row as wide as n (TopK's k needs n ≥ LONG_RANGE_TOP keys; scans need one shape).
+      const toWidth = g.node('Concat', [g.ints([0, 0]), g.ints([0]), g.node('Sub', [n, keys])], { axis: 0 });
+      const row = g.node('Pad', [masked, toWidth, g.float(-1)]);
+      const [top, index] = g.multi('TopK', [row, g.ints([LONG_RANGE_TOP])], 2, { axis: -1 });
+      return { carried: [g.node('Identity', [unused])], scans: [top, g.cast(index, FLOAT)] };
+    },
+  );
+  const shape = g.ints([-1, LONG_RANGE_TOP]);
+  const first = (t: string): string => g.node('Slice', [g.node('Reshape', [t, shape]), g.ints([0]), n, g.ints([0])]);
+  return { weights: first(weightScan), keys: first(keyScan) };
 }

@@ -16,6 +16,7 @@ import { ALL_ROWS, layerStatsNames, NO_HEAD_ROWS, PROBABILITY_ROWS_INPUT } from 
 import { EngineError } from '../engineError';
 import { BAND_WIDTH } from '../graph/headScoreGraph';
 import type { HeadScoreInputs } from '../analysis/headRoles';
+import type { LongRangeTop } from '../analysis/drivers';
 import type { LayerQK } from '../analysis/exactRows';
 import { ExactRows } from '../analysis/exactRows';
 import { halfToFloatTable } from '../analysis/halfFloat';
@@ -79,9 +80,11 @@ export interface AttentionTensors {
   readonly layers: LayerTensors[];
   /** The logits [vocab] at the last position, when the graph outputs them (the graphs the engine builds). */
   readonly lastLogits?: Float32Array;
-  /** Σ over layers ≥ longRangeFrom of the mean over heads, [n, n]. */
+  /** Σ over layers ≥ longRangeFrom of the mean over heads, [n, n]; empty where the statistics are blocked. */
   readonly longRange: Float32Array;
   readonly longRangeFrom: number;
+  /** Blocked statistics: each query's strongest long-range keys of that sum instead (siteStatsGraph.ts). */
+  readonly longRangeTop?: LongRangeTop;
   /** Every layer's kept Q and K, for exact rows on demand; null where the graph's Q/K were not found. */
   readonly exact: ExactRows | null;
 }
@@ -314,6 +317,7 @@ export class LoadedModel {
     let outputs: ort.InferenceSession.OnnxValueMapType;
     try {
       const fetches = [stats.longRange, ...stats.layers.flatMap(layerStatsNames)];
+      if (stats.longRangeTop) fetches.push(stats.longRangeTop.weights, stats.longRangeTop.keys);
       if (probabilities) fetches.push(...stats.probabilities);
       if (this.tapped.valueNorms) fetches.push(...this.tapped.valueNorms);
       for (const site of this.tapped.sites ?? []) fetches.push(site.q, site.k);
@@ -361,10 +365,15 @@ export class LoadedModel {
         ...(this.tapped.valueNorms ? { valueNorms: read<Float32Array>(this.tapped.valueNorms[layer]) } : {}),
       };
     });
+    const top = stats.longRangeTop;
+    const topWeights = top ? read<Float32Array>(top.weights) : new Float32Array(0);
     return {
       layers,
       longRange: read<Float32Array>(stats.longRange),
       longRangeFrom: stats.longRangeFrom,
+      ...(top && topWeights.length > 0
+        ? { longRangeTop: { weights: topWeights, keys: read<Float32Array>(top.keys), k: topWeights.length / n } }
+        : {}),
       exact: this.exactRows(outputs, n),
       ...(logitsName ? { lastLogits: lastRow(outputs[logitsName] as ort.Tensor) } : {}),
     };

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ALL_ROWS, PROBABILITY_ROWS_INPUT } from '../../../src/engine/graph/attentionStatsGraph';
 import { entropySampleRows } from '../../../src/engine/graph/headScoreGraph';
+import { LONG_RANGE_TOP } from '../../../src/engine/graph/siteStatsGraph';
 import { decodeModel } from '../../../src/engine/graph/onnxGraph';
 import { prepareTappedModel } from '../../../src/engine/graph/tapCache';
 import { decodeRow } from '../../../src/engine/analysis/attentionEncoding';
@@ -139,7 +140,35 @@ for (const c of CASES) {
         }
       });
       const longRange = data(tapped.stats.longRange);
-      for (let i = 0; i < N * N; i++) close(longRange[i], e.means[1][i], 1e-5, `longRange ${i}`);
+      const top = tapped.stats.longRangeTop;
+      assert.ok(top, 'GroupQueryAttention sites: the long-range top is in the graph');
+      if (!c.blocked) {
+        for (let i = 0; i < N * N; i++) close(longRange[i], e.means[1][i], 1e-5, `longRange ${i}`);
+        assert.equal(data(top.weights).length, 0);
+      } else {
+        // No [n, n] sum: each query's LONG_RANGE_TOP strongest keys at distance ≥ 32, in order.
+        assert.equal(longRange.length, 0, 'no [n, n] long-range sum when blocked');
+        const weights = data(top.weights);
+        const keys = data(top.keys);
+        assert.equal(weights.length, N * LONG_RANGE_TOP);
+        for (let q = 0; q < N; q++) {
+          const row = Array.from({ length: Math.max(0, q - 31) }, (_, k) => k)
+            .filter((k) => k >= 1)
+            .map((k) => e.means[1][q * N + k])
+            .sort((a, b) => b - a);
+          for (let j = 0; j < LONG_RANGE_TOP; j++) {
+            const at = q * LONG_RANGE_TOP + j;
+            if (j >= row.length) {
+              assert.equal(weights[at], -1, `no key ${q}/${j}`);
+              continue;
+            }
+            close(weights[at], row[j], 1e-5, `top ${q}/${j}`);
+            const key = keys[at];
+            assert.ok(key >= 1 && key <= q - 32, `key ${key} of row ${q} is ≥ 32 back`);
+            close(e.means[1][q * N + key], weights[at], 1e-5, `top key ${q}/${j}`);
+          }
+        }
+      }
     } finally {
       await session.release();
     }

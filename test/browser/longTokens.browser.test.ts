@@ -1,0 +1,52 @@
+// The token view at long lengths (rows on demand, 6,000 tokens): a hover shades from the exact row the host
+// sends, but only the tokens near the screen are written (an exact row changes nearly every token's weight);
+// scrolling shades the tokens it brings in, from the same row.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { longResult } from '../helpers/longResult';
+import { skipWithoutChromium as skip, useBrowser } from './browserLaunch';
+import { openPanelPage, posted, send } from './panelPage';
+
+const browser = useBrowser();
+
+test(
+  'long token view: a hover shades the tokens near the screen, a scroll the ones it brings in',
+  { skip },
+  async () => {
+    const { page, context } = await openPanelPage(browser(), 'panel-long-tokens');
+    const result = longResult(6000, 2, 2);
+    const { layers, summary, source, cost: _cost, ...header } = result;
+    const n = header.tokens.length;
+    await send(page, { kind: 'source', requestId: 1, source });
+    await send(page, { kind: 'header', requestId: 1, header });
+    for (const layer of layers) await send(page, { kind: 'layer', requestId: 1, layer });
+    await send(page, { kind: 'summary', requestId: 1, summary });
+    const query = 40;
+    await page.hover(`[data-token-index="${query}"]`);
+    await page.waitForFunction(() =>
+      (window as unknown as { __posted: { type: string }[] }).__posted.some((m) => m.type === 'attention-row'),
+    );
+    // Every layer's row: uniform over the keys up to the query, and one far key (5,000) the strongest.
+    for (const request of (await posted(page)).filter((m) => m.type === 'attention-row')) {
+      if (request.type !== 'attention-row') continue;
+      const weights = new Float32Array(n);
+      for (let k = 0; k <= query; k++) weights[k] = 0.5 / (query + 1);
+      weights[5000] = 0.5;
+      const { requestId, inspection, layer, head } = request;
+      await send(page, { kind: 'attention-row', inReplyTo: requestId, inspection, layer, head, query, weights });
+    }
+    await page.waitForFunction(() => document.querySelector('.focus-line')?.textContent?.includes('exact row'));
+    const weightOf = (i: number): Promise<number> =>
+      page.$eval(`[data-token-index="${i}"]`, (e) => Number((e as HTMLElement).dataset.weight ?? '0'));
+    assert.ok((await weightOf(10)) > 0, 'a token on screen is shaded');
+    assert.equal(await weightOf(5000), 0, 'a token far below the screen is not written yet');
+    // Pin it, so leaving the token view to scroll keeps the focus; then bring token 5,000 on screen.
+    await page.click(`[data-token-index="${query}"]`);
+    await page.$eval('[data-token-index="5000"]', (e) => e.scrollIntoView({ block: 'center' }));
+    await page.waitForFunction(
+      () => Number(document.querySelector<HTMLElement>('[data-token-index="5000"]')?.dataset.weight ?? '0') > 0,
+    );
+    assert.ok((await weightOf(5000)) > (await weightOf(10)), 'the far key, now on screen, is the strongest');
+    await context.close();
+  },
+);
