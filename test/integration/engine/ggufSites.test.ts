@@ -3,6 +3,7 @@
 // rows on demand are exact. Both are checked against the float64 pass on the file's weights
 // (ggufReference.ts): every row of every layer and head, and the head mean, within 2e-3 (Q kept in fp16, as
 // issue 27 allows), and the statistics (received, the long-range sum) within 1e-4.
+import { LONG_RANGE_TOP } from '../../../src/engine/graph/siteStatsGraph';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
@@ -133,15 +134,40 @@ test('statistics computed in blocks of query rows from a GGUF graph equal the fl
           [LOGIT_ROWS_INPUT]: int64([1], [1]),
           [PROBABILITY_ROWS_INPUT]: int64([0], [1]),
         },
-        [stats.longRange, ...stats.layers.map((layer) => layer.received)],
+        [
+          stats.longRange,
+          ...(stats.longRangeTop ? [stats.longRangeTop.weights, stats.longRangeTop.keys] : []),
+          ...stats.layers.map((layer) => layer.received),
+        ],
       );
       const expected = referenceStats(reference, stats.longRangeFrom);
       stats.layers.forEach((layer, l) => {
         const worst = worstOf(out[layer.received].data as Float32Array, expected.received[l]);
         assert.ok(worst < 1e-4, `${label(o)}: received, layer ${l}, off by ${worst}`);
       });
-      const worst = worstOf(out[stats.longRange].data as Float32Array, expected.longRange);
-      assert.ok(worst < 1e-4, `${label(o)}: long-range sum off by ${worst}`);
+      // Blocked: no [n, n] sum; each query's LONG_RANGE_TOP strongest keys at distance ≥ 32 instead.
+      assert.equal((out[stats.longRange].data as Float32Array).length, 0, 'no [n, n] long-range sum when blocked');
+      const top = stats.longRangeTop;
+      assert.ok(top, 'the long-range top is in the graph');
+      const weights = out[top.weights].data as Float32Array;
+      const keys = out[top.keys].data as Float32Array;
+      assert.equal(weights.length, N * LONG_RANGE_TOP);
+      for (let q = 0; q < N; q++) {
+        const row = Array.from({ length: Math.max(0, q - 32) }, (_, k) => expected.longRange[q * N + k + 1]).sort(
+          (a, b) => b - a,
+        );
+        for (let j = 0; j < LONG_RANGE_TOP; j++) {
+          const at = q * LONG_RANGE_TOP + j;
+          if (j >= row.length) assert.equal(weights[at], -1, `${label(o)}: no key ${q}/${j}`);
+          else {
+            assert.ok(Math.abs(weights[at] - row[j]) < 1e-4, `${label(o)}: top ${q}/${j}`);
+            assert.ok(
+              Math.abs(expected.longRange[q * N + keys[at]] - weights[at]) < 1e-4,
+              `${label(o)}: key ${q}/${j}`,
+            );
+          }
+        }
+      }
     } finally {
       await session.release();
     }
