@@ -2,11 +2,11 @@
 // llama.cpp (node-llama-cpp) on the same file in the same run, each figure from fresh child processes
 // (ggufChild.ts): llama.cpp's load and prefill; our first use (graph built into an empty cache), a later
 // load, full inspections and their peak RSS, and the plain forward pass of the built graph. Medians.
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadGgufTokenizer, readGgufFile } from '../src/engine/benchInternals';
+import { runChildJob } from './childJob';
 import { textOfTokens } from './engineBench';
 import type { GgufJob, GgufReport } from './ggufChild';
 import { ggufBenchFixture } from './ggufFixture';
@@ -46,19 +46,11 @@ const median = (values: readonly number[]): number => {
 
 function runChild(root: string, job: GgufJob, dir: string): Promise<GgufReport> {
   const jobFile = path.join(dir, `job-${job.mode}.json`);
-  writeFileSync(jobFile, JSON.stringify(job));
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', path.join(root, 'bench', 'ggufChild.ts'), jobFile],
-      { cwd: root, timeout: 900_000, maxBuffer: 1 << 20 },
-      (error, stdout, stderr) => {
-        if (error)
-          return reject(new Error(`gguf ${job.mode} child failed: ${(stderr || error.message).trim().split('\n')[0]}`));
-        resolve(JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as GgufReport);
-      },
-    );
-  });
+  return runChildJob<GgufReport>(
+    root,
+    { script: 'ggufChild.ts', jobFile, timeoutMs: 900_000, label: `gguf ${job.mode}` },
+    job,
+  );
 }
 
 export async function runGgufBench(options: {

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { ModelCache, runInspection } from '../src/engine/inspectApi';
 import { LOGIT_ROWS_INPUT, LOGITS_OUTPUT, prepareGgufModel } from '../src/engine/benchInternals';
+import { llamaCpp } from '../test/helpers/llamaCpp';
 
 export interface GgufJob {
   readonly mode: 'llamacpp' | 'first' | 'cached' | 'raw';
@@ -26,16 +27,8 @@ export interface GgufReport {
   readonly peakRssBytes: number;
 }
 
-async function llamaCpp(job: GgufJob): Promise<GgufReport> {
-  const { getLlama, LlamaLogLevel } = await import('node-llama-cpp');
-  const llama = await getLlama({
-    gpu: false,
-    build: 'never',
-    skipDownload: true,
-    progressLogs: false,
-    maxThreads: 2,
-    logLevel: LlamaLogLevel.error,
-  });
+async function llamaCppRun(job: GgufJob): Promise<GgufReport> {
+  const llama = await llamaCpp();
   const started = performance.now();
   const model = await llama.loadModel({ modelPath: job.file, gpuLayers: 0 });
   const loadMs = performance.now() - started;
@@ -114,7 +107,8 @@ async function raw(job: GgufJob): Promise<GgufReport> {
 
 async function main(): Promise<void> {
   const job = JSON.parse(readFileSync(process.argv[2], 'utf8')) as GgufJob;
-  const report = job.mode === 'llamacpp' ? await llamaCpp(job) : job.mode === 'raw' ? await raw(job) : await ours(job);
+  const report =
+    job.mode === 'llamacpp' ? await llamaCppRun(job) : job.mode === 'raw' ? await raw(job) : await ours(job);
   process.stdout.write(`${JSON.stringify(report)}\n`);
 }
 

@@ -2,11 +2,11 @@
 // + MatMulNBits, realSizeFixture.ts) inspected at 8,192 tokens with rows on demand, against llama.cpp's prefill
 // of a GGUF of the same shape (node-llama-cpp, CPU, 2 threads). Each run in a fresh child process
 // (longctxChild.ts) for its peak RSS; the GGUF is written once into .cache/ by a child of its own.
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ModelTokenizer } from '../src/engine/benchInternals';
+import { runChildJob } from './childJob';
 import { textOfTokens } from './engineBench';
 import type { LongctxJob, LongctxReport } from './longctxChild';
 import { realSizeFixture } from './realSizeFixture';
@@ -38,25 +38,11 @@ export interface LongctxFigures {
 
 function runChild(root: string, job: LongctxJob, dir: string): Promise<LongctxReport> {
   const jobFile = path.join(dir, `job-${job.mode}.json`);
-  writeFileSync(jobFile, JSON.stringify(job));
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', path.join(root, 'bench', 'longctxChild.ts'), jobFile],
-      { cwd: root, timeout: 1_800_000, maxBuffer: 1 << 20 },
-      (error, stdout, stderr) => {
-        if (error)
-          return reject(
-            new Error(`longctx ${job.mode} child failed: ${(stderr || error.message).trim().split('\n')[0]}`),
-          );
-        try {
-          resolve(JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as LongctxReport);
-        } catch {
-          reject(new Error(`longctx ${job.mode} child printed no report: ${stdout.slice(0, 200)}`));
-        }
-      },
-    );
-  });
+  return runChildJob<LongctxReport>(
+    root,
+    { script: 'longctxChild.ts', jobFile, timeoutMs: 1_800_000, label: `longctx ${job.mode}` },
+    job,
+  );
 }
 
 const percentile = (values: readonly number[], p: number): number => {

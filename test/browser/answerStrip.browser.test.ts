@@ -19,6 +19,34 @@ async function waitPostedType(page: Page, type: string): Promise<Record<string, 
   return all.find((m) => m.type === type) as Record<string, unknown>;
 }
 
+/**
+ * Streams `words` as answer tokens after a prompt of `promptCount` tokens: token i reads key `keyOf(i)` with
+ * weight 1 in both heads of both layers.
+ */
+async function sendAnswerTokens(
+  page: Page,
+  promptCount: number,
+  words: readonly string[],
+  keyOf: (i: number) => number,
+): Promise<void> {
+  let at = 0;
+  for (const [i, text] of words.entries()) {
+    const keys = promptCount + i + 1;
+    const rows = Array.from({ length: 2 }, () => {
+      const r = new Float32Array(2 * keys);
+      for (let h = 0; h < 2; h++) r[h * keys + keyOf(i)] = 1;
+      return r;
+    });
+    await send(page, {
+      kind: 'answer',
+      requestId: 1,
+      event: 'token',
+      token: { index: i, id: 100 + i, text, start: at, end: at + text.length, keys, rows },
+    });
+    at += text.length;
+  }
+}
+
 const PROMPT = 'The capital of France is a city on the Seine. Question: which city? Answer:';
 
 test('answer strip: Generate, streamed tokens, Stop, hover an answer token', { skip }, async () => {
@@ -45,22 +73,7 @@ test('answer strip: Generate, streamed tokens, Stop, hover an answer token', { s
   const words = [' Paris', ',', ' on', ' the', ' Seine'];
   await send(page, { kind: 'answer', requestId: 1, event: 'start', maxTokens: 64, temperature: 0, seed: 1 });
   await page.waitForSelector('#stop-generation:not([hidden])');
-  let at = 0;
-  for (const [i, text] of words.entries()) {
-    const keys = P + i + 1;
-    const rows = Array.from({ length: 2 }, () => {
-      const r = new Float32Array(2 * keys);
-      for (let h = 0; h < 2; h++) r[h * keys + target] = 1;
-      return r;
-    });
-    await send(page, {
-      kind: 'answer',
-      requestId: 1,
-      event: 'token',
-      token: { index: i, id: 100 + i, text, start: at, end: at + text.length, keys, rows },
-    });
-    at += text.length;
-  }
+  await sendAnswerTokens(page, P, words, () => target);
   await page.waitForFunction(() => document.querySelectorAll('.answer-tokens [data-token-index]').length === 5);
   assert.match((await page.textContent('.answer-status')) ?? '', /Generating… 5 of at most 64 tokens/);
   await page.click('#stop-generation');
@@ -159,22 +172,7 @@ test(
       /Reading the given answer/.test(document.querySelector('.answer-status')?.textContent ?? ''),
     );
     const words = [' Paris', '.'];
-    let at = 0;
-    for (const [i, text] of words.entries()) {
-      const keys = P + i + 1;
-      const rows = Array.from({ length: 2 }, () => {
-        const r = new Float32Array(2 * keys);
-        for (let h = 0; h < 2; h++) r[h * keys + (i === 0 ? target : P)] = 1;
-        return r;
-      });
-      await send(page, {
-        kind: 'answer',
-        requestId: 1,
-        event: 'token',
-        token: { index: i, id: 100 + i, text, start: at, end: at + text.length, keys, rows },
-      });
-      at += text.length;
-    }
+    await sendAnswerTokens(page, P, words, (i) => (i === 0 ? target : P));
     await send(page, { kind: 'answer', requestId: 1, event: 'end' });
     await page.waitForFunction(() =>
       /2 tokens of the given answer/.test(document.querySelector('.answer-status')?.textContent ?? ''),

@@ -80,19 +80,7 @@ export class ModelBuilder {
     const at = this.placement(source);
     if (!at) throw new Error(`${source} is not external data`);
     const name = this.name(`${source}.rows`);
-    this.initializers.push(
-      onnx.TensorProto.create({
-        name,
-        dataType,
-        dims: [...dims],
-        dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
-        externalData: [
-          { key: 'location', value: this.sink.location },
-          { key: 'offset', value: String(at.offset + byteOffset) },
-          { key: 'length', value: String(byteLength) },
-        ],
-      }),
-    );
+    this.pushExternal(name, dataType, dims, at.offset + byteOffset, byteLength);
     return name;
   }
 
@@ -101,23 +89,28 @@ export class ModelBuilder {
     const name = this.name(base);
     if (bytes.length >= EXTERNAL_MIN_BYTES) {
       const { offset, length } = this.sink.add(bytes);
-      this.initializers.push(
-        onnx.TensorProto.create({
-          name,
-          dataType,
-          dims: [...dims],
-          dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
-          externalData: [
-            { key: 'location', value: this.sink.location },
-            { key: 'offset', value: String(offset) },
-            { key: 'length', value: String(length) },
-          ],
-        }),
-      );
+      this.pushExternal(name, dataType, dims, offset, length);
     } else {
       this.initializers.push(onnx.TensorProto.create({ name, dataType, dims: [...dims], rawData: bytes.slice() }));
     }
     return name;
+  }
+
+  /** Records initializer `name` as `length` bytes at `offset` of the external-data file. */
+  private pushExternal(name: string, dataType: number, dims: readonly number[], offset: number, length: number): void {
+    this.initializers.push(
+      onnx.TensorProto.create({
+        name,
+        dataType,
+        dims: [...dims],
+        dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+        externalData: [
+          { key: 'location', value: this.sink.location },
+          { key: 'offset', value: String(offset) },
+          { key: 'length', value: String(length) },
+        ],
+      }),
+    );
   }
 
   floats(base: string, dims: readonly number[], values: Float32Array): string {

@@ -163,18 +163,7 @@ export class GenerationSession {
       throw new EngineError(
         `The prompt and its answer have ${ids.length} tokens, more than the model's context of ${this.config.maxPositions}.`,
       );
-    const feeds = prefillFeeds(
-      this.runtime,
-      this.session.inputNames.map((name) => ({ name, elemType: 0, shape: null })),
-      ids,
-      { kvHeads: this.config.kvHeads, headDim: this.config.headDim, metadata: this.session.inputMetadata },
-    );
-    let out: ort.InferenceSession.OnnxValueMapType;
-    try {
-      out = await this.session.run(feeds, [...this.taps]);
-    } catch (error) {
-      throw new EngineError(`Model run failed: ${firstLine(error)}`);
-    }
+    const out = await this.runWhole(ids, [...this.taps]);
     const n = ids.length;
     const probabilities = this.taps.map((tap) => {
       const tensor = out[tap] as ort.Tensor;
@@ -203,18 +192,7 @@ export class GenerationSession {
    */
   async valueNormRows(ids: readonly number[]): Promise<Float32Array[]> {
     if (this.valueNorms.length === 0) throw new Error('the session was opened without value norms');
-    const feeds = prefillFeeds(
-      this.runtime,
-      this.session.inputNames.map((name) => ({ name, elemType: 0, shape: null })),
-      ids,
-      { kvHeads: this.config.kvHeads, headDim: this.config.headDim, metadata: this.session.inputMetadata },
-    );
-    let out: ort.InferenceSession.OnnxValueMapType;
-    try {
-      out = await this.session.run(feeds, [...this.taps, ...this.valueNorms]);
-    } catch (error) {
-      throw new EngineError(`Model run failed: ${firstLine(error)}`);
-    }
+    const out = await this.runWhole(ids, [...this.taps, ...this.valueNorms]);
     const n = ids.length;
     return this.taps.map((tap, layer) => {
       const probabilities = out[tap].data as Float32Array;
@@ -233,6 +211,21 @@ export class GenerationSession {
   }
 
   /** One pass: the whole sequence (no past), or its last token after the cache of the ones before. */
+  /** One pass over all of `ids` with no past, fetching `outputs`; a failed run is a one-line EngineError. */
+  private async runWhole(ids: readonly number[], outputs: string[]): Promise<ort.InferenceSession.OnnxValueMapType> {
+    const feeds = prefillFeeds(
+      this.runtime,
+      this.session.inputNames.map((name) => ({ name, elemType: 0, shape: null })),
+      ids,
+      { kvHeads: this.config.kvHeads, headDim: this.config.headDim, metadata: this.session.inputMetadata },
+    );
+    try {
+      return await this.session.run(feeds, outputs);
+    } catch (error) {
+      throw new EngineError(`Model run failed: ${firstLine(error)}`);
+    }
+  }
+
   private async step(ids: readonly number[], past: Record<string, ort.Tensor> | null): Promise<StepOutput> {
     const { Tensor } = this.runtime;
     const inputs = this.session.inputNames.map((name) => ({ name, elemType: 0, shape: null }));

@@ -17,6 +17,7 @@ import type { FixtureOptions } from '../../helpers/ggufFixtures';
 import { buildGgufFixture } from '../../helpers/ggufFixtures';
 import { ggufReferenceForward, klDivergence, softmaxRow } from '../../helpers/ggufReference';
 import { llamaCppNextProbabilities } from '../../helpers/llamaCpp';
+import { int64Tensor } from '../../helpers/ortTensors';
 
 const IDS = [1, 261, 300, 45, 301, 302, 77, 303, 304, 300, 261, 305, 306, 120, 307, 308];
 const FLOAT_TYPES = new Set<GgmlTypeName>(['F32', 'F16', 'BF16']);
@@ -37,17 +38,11 @@ async function runEngine(file: string, ids: readonly number[]): Promise<EngineRu
   const prepared = await prepareGgufModel(file, path.join(dir, 'cache'));
   const session = await ort.InferenceSession.create(prepared.modelPath);
   try {
-    const int64 = (values: readonly number[], dims: number[]): ort.Tensor =>
-      new ort.Tensor(
-        'int64',
-        BigInt64Array.from(values, (v) => BigInt(v)),
-        dims,
-      );
     const out = await session.run(
       {
-        input_ids: int64(ids, [1, ids.length]),
-        [LOGIT_ROWS_INPUT]: int64([ids.length], [1]),
-        [PROBABILITY_ROWS_INPUT]: int64([ALL_ROWS], [1]),
+        input_ids: int64Tensor(ids, [1, ids.length]),
+        [LOGIT_ROWS_INPUT]: int64Tensor([ids.length], [1]),
+        [PROBABILITY_ROWS_INPUT]: int64Tensor([ALL_ROWS], [1]),
       },
       [LOGITS_OUTPUT, ...prepared.stats.probabilities],
     );

@@ -18,6 +18,7 @@ import type { FixtureOptions } from '../../helpers/ggufFixtures';
 import { buildGgufFixture } from '../../helpers/ggufFixtures';
 import type { GgufReferenceRun } from '../../helpers/ggufReference';
 import { ggufReferenceForward } from '../../helpers/ggufReference';
+import { int64Tensor } from '../../helpers/ortTensors';
 
 const IDS = [1, 261, 300, 45, 301, 302, 77, 303, 304, 300, 261, 305, 306, 120, 307, 308, 45, 301, 302];
 const N = IDS.length;
@@ -121,18 +122,12 @@ test('statistics computed in blocks of query rows from a GGUF graph equal the fl
     assert.ok(prepared.sites && prepared.stats.recomputed);
     const session = await ort.InferenceSession.create(prepared.modelPath);
     try {
-      const int64 = (values: readonly number[], dims: number[]): ort.Tensor =>
-        new ort.Tensor(
-          'int64',
-          BigInt64Array.from(values, (v) => BigInt(v)),
-          dims,
-        );
       const { stats } = prepared;
       const out = await session.run(
         {
-          input_ids: int64(IDS, [1, N]),
-          [LOGIT_ROWS_INPUT]: int64([1], [1]),
-          [PROBABILITY_ROWS_INPUT]: int64([0], [1]),
+          input_ids: int64Tensor(IDS, [1, N]),
+          [LOGIT_ROWS_INPUT]: int64Tensor([1], [1]),
+          [PROBABILITY_ROWS_INPUT]: int64Tensor([0], [1]),
         },
         [
           stats.longRange,

@@ -6,6 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { AnswerSessions, readGivenAnswer } from '../../../src/engine/answer';
+import type { GenerationSession } from '../../../src/engine/runtime/generationSession';
 import { LoadedModel } from '../../../src/engine/runtime/loadedModel';
 import { joinAnswer, splitAnswer } from '../../../src/shared/answerText';
 import { writeKvExportFolder } from '../../helpers/kvExportFolder';
@@ -33,9 +34,10 @@ before(async () => {
 });
 after(() => removeTempDir(dir));
 
-test('a given answer is read in one pass, each token with the reference rows at its position', async () => {
-  const split = splitAnswer(FILE);
-  assert.ok(split);
+/** Loads the test model and its generation session, runs `use`, then releases both. */
+async function withAnswerSession(
+  use: (loaded: LoadedModel, session: GenerationSession) => Promise<void>,
+): Promise<void> {
   const loaded = await LoadedModel.load(path.join(dir, 'model'), {
     id: 'kv',
     cacheDir: path.join(dir, 'cache'),
@@ -43,7 +45,17 @@ test('a given answer is read in one pass, each token with the reference rows at 
   });
   const sessions = new AnswerSessions();
   try {
-    const session = await sessions.get(loaded, { provider: 'cpu' });
+    await use(loaded, await sessions.get(loaded, { provider: 'cpu' }));
+  } finally {
+    await sessions.release();
+    await loaded.dispose();
+  }
+}
+
+test('a given answer is read in one pass, each token with the reference rows at its position', async () => {
+  const split = splitAnswer(FILE);
+  assert.ok(split);
+  await withAnswerSession(async (loaded, session) => {
     const streamed: number[] = [];
     const answer = await readGivenAnswer(loaded, session, split.prompt, split.answer, (_t, read) =>
       streamed.push(read.index),
@@ -80,24 +92,11 @@ test('a given answer is read in one pass, each token with the reference rows at 
       }
     });
     assert.ok(worst < 1e-4, `largest row difference ${worst}`);
-  } finally {
-    await sessions.release();
-    await loaded.dispose();
-  }
+  });
 });
 
 test('an empty given answer is a one-line error', async () => {
-  const loaded = await LoadedModel.load(path.join(dir, 'model'), {
-    id: 'kv',
-    cacheDir: path.join(dir, 'cache'),
-    provider: 'cpu',
-  });
-  const sessions = new AnswerSessions();
-  try {
-    const session = await sessions.get(loaded, { provider: 'cpu' });
+  await withAnswerSession(async (loaded, session) => {
     await assert.rejects(readGivenAnswer(loaded, session, 'The cat', '  \n'), /answer after ---answer--- is empty/);
-  } finally {
-    await sessions.release();
-    await loaded.dispose();
-  }
+  });
 });

@@ -8,10 +8,9 @@ import * as path from 'node:path';
 import { AnswerStripHost } from '../../../src/panel/answerStripHost';
 import type { Log } from '../../../src/shared/log';
 import type { AnswerMessage } from '../../../src/shared/protocol';
-import { InspectorWorker } from '../../../src/worker/inspectorWorker';
-import { buildBundle } from '../../helpers/buildBundle';
+import type { InspectorWorker } from '../../../src/worker/inspectorWorker';
 import { syntheticResult } from '../../helpers/syntheticResult';
-import { makeTempDir, removeTempDir } from '../../helpers/tinyModel';
+import { startTestWorker, stopTestWorker } from '../../helpers/testWorker';
 
 const MODELS = path.resolve(__dirname, '..', '..', '..', 'models');
 const choice = { model: path.join(MODELS, 'pa-mini-llama'), provider: 'cpu' as const };
@@ -21,18 +20,9 @@ let dir = '';
 let worker: InspectorWorker;
 
 before(async () => {
-  dir = await makeTempDir();
-  worker = new InspectorWorker({
-    workerScript: await buildBundle('src/worker/worker.ts', 'worker-given'),
-    modelsDir: MODELS,
-    cacheDir: path.join(dir, 'cache'),
-    idleTimeoutMs: 60_000,
-  });
+  ({ worker, dir } = await startTestWorker('worker-given', MODELS));
 });
-after(async () => {
-  worker.dispose();
-  await removeTempDir(dir);
-});
+after(() => stopTestWorker({ worker, dir }));
 
 test('the given answer is read into the strip, and its span is attributed to the prompt before ---answer---', async () => {
   const {

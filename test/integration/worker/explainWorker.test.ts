@@ -9,10 +9,9 @@ import * as path from 'node:path';
 import { attributionReport, ExplainSessions, ModelCache, sectionDiffReport } from '../../../src/engine/inspectApi';
 import type { AnswerTokenEvent, ExplainEvent } from '../../../src/shared/explainReport';
 import { RequestFailed } from '../../../src/shared/requestReply';
-import { InspectorWorker } from '../../../src/worker/inspectorWorker';
-import { buildBundle } from '../../helpers/buildBundle';
+import type { InspectorWorker } from '../../../src/worker/inspectorWorker';
 import { LIBRARY_PROMPT } from '../../helpers/libraryPrompt';
-import { makeTempDir, removeTempDir } from '../../helpers/tinyModel';
+import { startTestWorker, stopTestWorker } from '../../helpers/testWorker';
 
 const MODELS = path.resolve(__dirname, '..', '..', '..', 'models');
 const MODEL = path.join(MODELS, 'pa-mini-llama');
@@ -20,18 +19,9 @@ let dir = '';
 let worker: InspectorWorker;
 
 before(async () => {
-  dir = await makeTempDir();
-  worker = new InspectorWorker({
-    workerScript: await buildBundle('src/worker/worker.ts', 'worker-explain'),
-    modelsDir: MODELS,
-    cacheDir: path.join(dir, 'cache'),
-    idleTimeoutMs: 60_000,
-  });
+  ({ worker, dir } = await startTestWorker('worker-explain', MODELS));
 });
-after(async () => {
-  worker.dispose();
-  await removeTempDir(dir);
-});
+after(() => stopTestWorker({ worker, dir }));
 
 const choice = { model: MODEL, provider: 'cpu' as const };
 const params = { ...choice, prompt: LIBRARY_PROMPT, answer: { text: ' XK-4471' } };
