@@ -328,6 +328,8 @@ export interface AnswerTokenRows {
   readonly end: number;
   readonly keys: number;
   readonly rows: readonly Float32Array[];
+  /** Per layer, the token's attention rollout over the same keys (Abnar & Zuidema: Â = ½M + ½I, chained). */
+  readonly rollout?: readonly Float32Array[];
 }
 
 /**

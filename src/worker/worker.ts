@@ -145,8 +145,8 @@ handler.serve(GENERATE, (params, served) =>
     if (params.given) {
       const given = await readGivenAnswer(loaded, session, params.given.prompt, params.given.answer, (token, read) =>
         served.emit(
-          { index: read.index, ...token, keys: read.keys, rows: read.rows },
-          read.rows.map((r) => r.buffer as ArrayBuffer),
+          { index: read.index, ...token, keys: read.keys, rows: read.rows, rollout: read.rollout },
+          [...read.rows, ...read.rollout].map((r) => r.buffer as ArrayBuffer),
         ),
       );
       return { text: given.text, tokens: given.tokens, kvCache: given.kvCache };
@@ -161,8 +161,8 @@ handler.serve(GENERATE, (params, served) =>
       onToken: (token, generated) => {
         const rows = generated.rows.map((r) => r.slice());
         served.emit(
-          { index: generated.index, ...token, keys: generated.keys, rows },
-          rows.map((r) => r.buffer as ArrayBuffer),
+          { index: generated.index, ...token, keys: generated.keys, rows, rollout: generated.rollout },
+          [...rows, ...generated.rollout].map((r) => r.buffer as ArrayBuffer),
         );
       },
     });

@@ -5,13 +5,15 @@
 // controls' layer and head (mean over heads and over layers, or one of them).
 import type { PanelAnswerRequest } from '../../src/shared/panelState';
 import { assertNever, type AnswerMessage, type TokenInfo } from '../../src/shared/protocol';
-import type { HeadChoice, LayerChoice } from './aggregate';
+import type { AttentionMode, HeadChoice, LayerChoice } from './aggregate';
 
 export type AnswerPhase = 'none' | 'generating' | 'done' | 'stopped' | 'error';
 
 export interface AnswerToken extends TokenInfo {
   readonly keys: number;
   readonly rows: readonly Float32Array[];
+  /** Per layer, the token's rollout over the same keys (computed by the engine). */
+  readonly rollout?: readonly Float32Array[];
 }
 
 export interface AnswerState {
@@ -61,7 +63,15 @@ export function reduceAnswer(state: AnswerState, input: AnswerInput): AnswerStat
       const t = input.token;
       // The token's text replaces what the answer held from its start (a character completed by it).
       const text = state.text.slice(0, t.start) + t.text;
-      const token: AnswerToken = { id: t.id, text: t.text, start: t.start, end: t.end, keys: t.keys, rows: t.rows };
+      const token: AnswerToken = {
+        id: t.id,
+        text: t.text,
+        start: t.start,
+        end: t.end,
+        keys: t.keys,
+        rows: t.rows,
+        ...(t.rollout ? { rollout: t.rollout } : {}),
+      };
       return { ...state, text, tokens: [...state.tokens, token] };
     }
     case 'end':
@@ -120,12 +130,28 @@ export function attributionShading(
   return { vector, max };
 }
 
+/** Whether `answerFocusRow` gives the token's rollout for this mode (else its attention). */
+export function answerShowsRollout(token: AnswerToken, mode: AttentionMode): boolean {
+  return mode === 'rollout' && token.rollout !== undefined && token.rollout.length > 0;
+}
+
 /**
  * The answer token's attention over the prompt and the answer before it (length = its keys), for the
- * controls' layer ('all': mean over layers) and head ('mean' over heads, 'max', or one head).
+ * controls' layer ('all': mean over layers) and head ('mean' over heads, 'max', or one head). In Rollout mode,
+ * its rollout up to that layer ('all': through the last layer), as the prompt's tokens show theirs.
  */
-export function answerFocusRow(token: AnswerToken, layer: LayerChoice, head: HeadChoice): Float32Array {
+export function answerFocusRow(
+  token: AnswerToken,
+  layer: LayerChoice,
+  head: HeadChoice,
+  mode: AttentionMode = 'attention',
+): Float32Array {
   const keys = token.keys;
+  if (answerShowsRollout(token, mode)) {
+    const rollout = token.rollout ?? [];
+    const row = rollout[layer === 'all' ? rollout.length - 1 : Math.min(layer, rollout.length - 1)];
+    return Float32Array.from(row.subarray(0, keys));
+  }
   const layers = layer === 'all' ? token.rows : [token.rows[layer]].filter((r) => r !== undefined);
   const out = new Float32Array(keys);
   for (const rows of layers) {

@@ -5,6 +5,8 @@
 // Every answer token's attention is captured as it is fed: per layer, its row [heads × keys] over the
 // prompt and the answer so far — the same rows the float64 reference decoder gives for that position. A
 // given answer (readAnswer) is read in one pass over prompt + answer, its tokens' rows taken the same way.
+// Each answer token also gets its exact attention rollout per layer (analysis/answerRollout.ts): the
+// whole pass before it is rolled out by onnxruntime products, each token after it by the recursion over rows.
 import * as fs from 'node:fs/promises';
 import type * as ort from 'onnxruntime-node';
 import type { ExecutionProviderName, ExecutionProviderSetting } from '../../shared/protocol';
@@ -18,6 +20,8 @@ import type { ModelConfig } from './modelConfig';
 import { resolveModelFile, type ModelDtype } from './modelFiles';
 import { firstLine } from './modelTokenizer';
 import { PAST_INPUT, prefillFeeds } from './prefillFeeds';
+import { RolloutProduct } from './rolloutProduct';
+import { headMean, RolloutRows } from '../analysis/answerRollout';
 
 export interface GeneratedToken {
   /** Position in the answer (0 for its first token). */
@@ -26,6 +30,8 @@ export interface GeneratedToken {
   /** Per layer, this token's attention row per head: heads × keys, keys = prompt + answer tokens up to it. */
   readonly rows: readonly Float32Array[];
   readonly keys: number;
+  /** Per layer, this token's attention rollout (answerRollout.ts) over the same keys: its own copies. */
+  readonly rollout: readonly Float32Array[];
 }
 
 export interface GenerateOptions {
@@ -53,6 +59,8 @@ interface StepOutput {
   readonly rows: Float32Array[];
   readonly keys: number;
   readonly presents: Record<string, ort.Tensor>;
+  /** Per layer, the whole pass's probabilities [heads, n, n], when asked for. */
+  readonly whole?: Float32Array[];
 }
 
 /** The present output that carries what a past input needs on the next step (present.N.key ↔ past_key_values.N.key). */
@@ -66,6 +74,8 @@ function presentFor(pastName: string, outputs: readonly string[]): string | unde
 }
 
 export class GenerationSession {
+  private rolloutProduct: Promise<RolloutProduct> | null = null;
+
   private constructor(
     private readonly session: ort.InferenceSession,
     private readonly runtime: typeof ort,
@@ -139,14 +149,17 @@ export class GenerationSession {
       temperature > 0 ? sample(out.logits, out.vocab, temperature, random) : argmax(out.logits, out.vocab);
     const ids = [...promptIds];
     const tokens: GeneratedToken[] = [];
-    let out = await this.step(ids, null);
+    let out = await this.step(ids, null, true);
+    const rollout = await this.seedRollout(out.whole ?? [], ids.length);
     while (tokens.length < options.maxTokens && ids.length < limit) {
       if (options.isCancelled?.()) throw new GenerationCancelled();
       const next = pick(out);
       if (options.stop?.(next)) break;
       ids.push(next);
       out = await this.step(ids, this.kvCache ? out.presents : null);
-      const token: GeneratedToken = { index: tokens.length, id: next, rows: out.rows, keys: out.keys };
+      const keys = out.keys;
+      const own = rollout.push(out.rows.map((r) => headMean(r, keys))).map((r) => r.slice());
+      const token: GeneratedToken = { index: tokens.length, id: next, rows: out.rows, keys, rollout: own };
       tokens.push(token);
       options.onToken?.(token);
     }
@@ -173,6 +186,7 @@ export class GenerationSession {
         );
       return tensor.data as Float32Array;
     });
+    const rollout = await this.seedRollout(probabilities, n);
     return answerIds.map((id, index): GeneratedToken => {
       const q = promptIds.length + index;
       const keys = q + 1;
@@ -182,7 +196,7 @@ export class GenerationSession {
         for (let h = 0; h < heads; h++) row.set(data.subarray((h * n + q) * n, (h * n + q) * n + keys), h * keys);
         return row;
       });
-      return { index, id, rows, keys };
+      return { index, id, rows, keys, rollout: rollout.at(q).map((r) => r.slice()) };
     });
   }
 
@@ -226,7 +240,19 @@ export class GenerationSession {
     }
   }
 
-  private async step(ids: readonly number[], past: Record<string, ort.Tensor> | null): Promise<StepOutput> {
+  /** The rollout of a whole pass's n positions, kept for the tokens after them. */
+  private async seedRollout(probabilities: readonly Float32Array[], n: number): Promise<RolloutRows> {
+    this.rolloutProduct ??= RolloutProduct.open(this.runtime);
+    const rollout = new RolloutRows(this.taps.length);
+    rollout.seed(await (await this.rolloutProduct).whole(probabilities, n), n);
+    return rollout;
+  }
+
+  private async step(
+    ids: readonly number[],
+    past: Record<string, ort.Tensor> | null,
+    keepWhole = false,
+  ): Promise<StepOutput> {
     const { Tensor } = this.runtime;
     const inputs = this.session.inputNames.map((name) => ({ name, elemType: 0, shape: null }));
     const metadata = this.session.inputMetadata;
@@ -272,11 +298,15 @@ export class GenerationSession {
     const rows = this.taps.map((name) => lastRows(out[name] as ort.Tensor, keys, name));
     const presents: Record<string, ort.Tensor> = {};
     for (const output of this.cache.values()) presents[output] = out[output] as ort.Tensor;
-    return { logits, vocab, rows, keys, presents };
+    const whole = keepWhole && !past ? this.taps.map((name) => out[name].data as Float32Array) : undefined;
+    return { logits, vocab, rows, keys, presents, ...(whole ? { whole } : {}) };
   }
 
   async dispose(): Promise<void> {
+    const product = this.rolloutProduct;
+    this.rolloutProduct = null;
     await this.session.release().catch(() => undefined);
+    if (product) await (await product).release();
   }
 }
 

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import {
   answerFocusRow,
   answerRequestOf,
+  answerShowsRollout,
   attributionShading,
   noAnswer,
   reduceAnswer,
@@ -55,6 +56,23 @@ test('the focus row: mean over heads and layers, or one head', () => {
   assert.deepEqual([...mean], [0, 0.5, 0, 0.5]);
   assert.deepEqual([...answerFocusRow(t, 0, 1)], [0, 0, 0, 1]);
   assert.deepEqual([...answerFocusRow(t, 1, 'max')], [0, 1, 0, 1]);
+});
+
+test('in Rollout mode an answer token shows its rollout up to the chosen layer, kept through the reducer', () => {
+  const base = token(0, 'a', 0, 3, 0, 2);
+  const rollout = [Float32Array.of(0.2, 0.3, 0.5), Float32Array.of(0.1, 0.1, 0.8)];
+  const started = reduceAnswer(noAnswer, { kind: 'answer', requestId: 3, event: 'start', maxTokens: 4 });
+  const state = reduceAnswer(started, { ...base, token: { ...base.token, rollout } });
+  const t = state.tokens[0];
+  assert.ok(answerShowsRollout(t, 'rollout'));
+  assert.deepEqual([...answerFocusRow(t, 0, 'mean', 'rollout')], [...rollout[0]]);
+  // 'all' layers: the rollout through the last layer, whatever the head.
+  assert.deepEqual([...answerFocusRow(t, 'all', 1, 'rollout')], [...rollout[1]]);
+  // Attention mode still reads the rows; a token without a rollout falls back to them.
+  assert.deepEqual([...answerFocusRow(t, 0, 1, 'attention')], [0, 0, 1]);
+  const plain = { ...base.token, kind: undefined };
+  assert.equal(answerShowsRollout(plain, 'rollout'), false);
+  assert.deepEqual([...answerFocusRow(plain, 0, 1, 'rollout')], [0, 0, 1]);
 });
 
 test("a span's attribution: kept by the strip, and shading each prompt token by its section's cost", () => {
