@@ -25,6 +25,8 @@ export interface AnswerState {
   readonly maxTokens: number;
   /** The text's own answer (after `---answer---`), read rather than generated. */
   readonly given?: boolean;
+  /** A given answer read from this file (its URI). */
+  readonly file?: string;
   /** A generated answer's sampling (what asks for it again after a window reload). */
   readonly temperature?: number;
   readonly seed?: number;
@@ -42,6 +44,20 @@ export const noAnswer: AnswerState = { phase: 'none', requestId: -1, text: '', t
 
 export type AnswerInput = AnswerMessage | { readonly kind: 'answer-hover'; readonly index: number | null };
 
+/** The last part of a file URI's path, decoded ("notes/answer%201.txt" → "answer 1.txt"). */
+export function fileLabel(uri: string): string {
+  const last =
+    uri
+      .replace(/[?#].*$/, '')
+      .split('/')
+      .pop() ?? uri;
+  try {
+    return decodeURIComponent(last) || uri;
+  } catch {
+    return last || uri;
+  }
+}
+
 export function reduceAnswer(state: AnswerState, input: AnswerInput): AnswerState {
   if (input.kind === 'answer-hover')
     return input.index === state.hover || (input.index !== null && input.index >= state.tokens.length)
@@ -55,6 +71,7 @@ export function reduceAnswer(state: AnswerState, input: AnswerInput): AnswerStat
         requestId: input.requestId,
         maxTokens: input.maxTokens,
         ...(input.given ? { given: true } : {}),
+        ...(input.given && input.file !== undefined ? { file: input.file } : {}),
         ...(input.temperature !== undefined ? { temperature: input.temperature } : {}),
         ...(input.seed !== undefined ? { seed: input.seed } : {}),
       };
@@ -103,7 +120,7 @@ export function reduceAnswer(state: AnswerState, input: AnswerInput): AnswerStat
  */
 export function answerRequestOf(state: AnswerState): PanelAnswerRequest | null {
   if ((state.phase !== 'done' && state.phase !== 'stopped') || state.tokens.length === 0) return null;
-  if (state.given) return { given: true };
+  if (state.given) return state.file !== undefined ? { given: true, file: state.file } : { given: true };
   return { maxTokens: state.tokens.length, temperature: state.temperature ?? 0, seed: state.seed ?? 1 };
 }
 

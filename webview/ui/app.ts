@@ -108,6 +108,7 @@ export class InspectorApp {
       {
         generate: (maxTokens, temperature) => bridge.post({ type: 'generate', maxTokens, temperature, seed: 1 }),
         readGiven: () => bridge.post({ type: 'read-answer' }),
+        answerFromFile: () => bridge.post({ type: 'command', command: 'answer-from-file' }),
         stop: () => bridge.post({ type: 'stop-generation' }),
         hover: (index) => this.onAnswer({ kind: 'answer-hover', index }),
         attributeSpan: (start, end) => bridge.post({ type: 'attribute-span', start, end }),

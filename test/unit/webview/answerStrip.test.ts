@@ -7,6 +7,7 @@ import {
   answerFocusRow,
   answerRequestOf,
   answerShowsRollout,
+  fileLabel,
   attributionShading,
   noAnswer,
   reduceAnswer,
@@ -119,4 +120,19 @@ test('a finished answer is asked for again after a window reload: the same sampl
   given = reduceAnswer(given, token(0, ' Paris', 0, 6, 1, 5));
   given = reduceAnswer(given, { kind: 'answer', requestId: 3, event: 'end' });
   assert.deepEqual(answerRequestOf(given), { given: true });
+  // An answer from a file: the reload reads that file again.
+  let fromFile = reduceAnswer(noAnswer, {
+    kind: 'answer',
+    requestId: 3,
+    event: 'start',
+    maxTokens: 0,
+    given: true,
+    file: 'file:///work/notes/answer%201.txt',
+  });
+  assert.equal(fromFile.file, 'file:///work/notes/answer%201.txt');
+  fromFile = reduceAnswer(fromFile, token(0, ' Paris', 0, 6, 1, 5));
+  fromFile = reduceAnswer(fromFile, { kind: 'answer', requestId: 3, event: 'end' });
+  assert.deepEqual(answerRequestOf(fromFile), { given: true, file: 'file:///work/notes/answer%201.txt' });
+  assert.equal(fileLabel('file:///work/notes/answer%201.txt'), 'answer 1.txt');
+  assert.equal(fileLabel('file:///work/bad%E0.txt'), 'bad%E0.txt');
 });
