@@ -330,6 +330,8 @@ export interface AnswerTokenRows {
   readonly rows: readonly Float32Array[];
   /** Per layer, the token's attention rollout over the same keys (Abnar & Zuidema: Â = ½M + ½I, chained). */
   readonly rollout?: readonly Float32Array[];
+  /** Per layer, its rows weighted by value norm (α_j·‖v_j W_O^h‖, renormalized), where the graph allows. */
+  readonly valueNorm?: readonly Float32Array[];
 }
 
 /**

@@ -14,6 +14,8 @@ export interface AnswerToken extends TokenInfo {
   readonly rows: readonly Float32Array[];
   /** Per layer, the token's rollout over the same keys (computed by the engine). */
   readonly rollout?: readonly Float32Array[];
+  /** Per layer, its rows weighted by value norm (heads × keys), where the model's graph allows it. */
+  readonly valueNorm?: readonly Float32Array[];
 }
 
 export interface AnswerState {
@@ -88,6 +90,7 @@ export function reduceAnswer(state: AnswerState, input: AnswerInput): AnswerStat
         keys: t.keys,
         rows: t.rows,
         ...(t.rollout ? { rollout: t.rollout } : {}),
+        ...(t.valueNorm ? { valueNorm: t.valueNorm } : {}),
       };
       return { ...state, text, tokens: [...state.tokens, token] };
     }
@@ -152,10 +155,16 @@ export function answerShowsRollout(token: AnswerToken, mode: AttentionMode): boo
   return mode === 'rollout' && token.rollout !== undefined && token.rollout.length > 0;
 }
 
+/** Whether `answerFocusRow` gives the token's attention × value norm for this mode (else its attention). */
+export function answerShowsValueNorm(token: AnswerToken, mode: AttentionMode): boolean {
+  return mode === 'value-norm' && token.valueNorm !== undefined && token.valueNorm.length > 0;
+}
+
 /**
  * The answer token's attention over the prompt and the answer before it (length = its keys), for the
  * controls' layer ('all': mean over layers) and head ('mean' over heads, 'max', or one head). In Rollout mode,
- * its rollout up to that layer ('all': through the last layer), as the prompt's tokens show theirs.
+ * its rollout up to that layer ('all': through the last layer), as the prompt's tokens show theirs; in
+ * "Attention × value norm" mode, its rows weighted by value norm, combined the same way as attention.
  */
 export function answerFocusRow(
   token: AnswerToken,
@@ -169,7 +178,8 @@ export function answerFocusRow(
     const row = rollout[layer === 'all' ? rollout.length - 1 : Math.min(layer, rollout.length - 1)];
     return Float32Array.from(row.subarray(0, keys));
   }
-  const layers = layer === 'all' ? token.rows : [token.rows[layer]].filter((r) => r !== undefined);
+  const source = answerShowsValueNorm(token, mode) ? (token.valueNorm ?? token.rows) : token.rows;
+  const layers = layer === 'all' ? source : [source[layer]].filter((r) => r !== undefined);
   const out = new Float32Array(keys);
   for (const rows of layers) {
     const heads = rows.length / keys;

@@ -41,6 +41,7 @@ import { Tooltip } from './tooltip';
 import {
   answerFocusRow,
   answerShowsRollout,
+  answerShowsValueNorm,
   answerRequestOf,
   attributionShading,
   noAnswer,
@@ -452,6 +453,7 @@ export class InspectorApp {
     const { layer, head, mode } = this.state.controls;
     const row = answerFocusRow(token, layer, head, mode);
     const rollout = answerShowsRollout(token, mode);
+    const weighted = answerShowsValueNorm(token, mode) ? 'attention × value norm, ' : '';
     // The prompt's keys: all the inspected tokens for a generated answer; those before `---answer---` for a
     // given one (its row holds the prompt, then the answer's tokens up to it).
     const P = token.keys - (hover ?? 0) - 1;
@@ -469,7 +471,7 @@ export class InspectorApp {
     let best = 0;
     for (let k = 1; k < last; k++) if (row[k] > row[best]) best = k;
     const label = (k: number): string => JSON.stringify(k < P ? header.tokens[k].text : (tokens[k - P]?.text ?? ''));
-    this.focusLine.textContent = `Answer token ${JSON.stringify(token.text)} (#${hover}) reads ${label(best)} most (${(row[best] * 100).toFixed(1)}%) — ${rollout ? (layer === 'all' ? 'rollout through every layer' : `rollout up to layer ${layer}`) : `${layer === 'all' ? 'mean over layers' : `layer ${layer}`}, ${typeof head === 'number' ? `head ${head}` : `${head} over heads`}`}.`;
+    this.focusLine.textContent = `Answer token ${JSON.stringify(token.text)} (#${hover}) reads ${label(best)} most (${(row[best] * 100).toFixed(1)}%) — ${rollout ? (layer === 'all' ? 'rollout through every layer' : `rollout up to layer ${layer}`) : `${weighted}${layer === 'all' ? 'mean over layers' : `layer ${layer}`}, ${typeof head === 'number' ? `head ${head}` : `${head} over heads`}`}.`;
   }
 
   /** The focus's exact row when every row it reads has arrived; asks the host for those that have not. */

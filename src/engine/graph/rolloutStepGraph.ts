@@ -6,9 +6,12 @@ import { onnx } from 'onnx-proto';
 
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
 
-function square(name: string): onnx.IValueInfoProto {
-  return { name, type: { tensorType: { elemType: FLOAT, shape: { dim: [{ dimParam: 'n' }, { dimParam: 'n' }] } } } };
+function tensor(name: string, dims: readonly (string | number)[]): onnx.IValueInfoProto {
+  const dim = dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d }));
+  return { name, type: { tensorType: { elemType: FLOAT, shape: { dim } } } };
 }
+
+const square = (name: string): onnx.IValueInfoProto => tensor(name, ['n', 'n']);
 
 /** The encoded graph: inputs `mean` (M_l) and `below` (R_{l−1}), output `rollout` (R_l). */
 export function rolloutStepModel(): Uint8Array {

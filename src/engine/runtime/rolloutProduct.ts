@@ -5,41 +5,51 @@
 import type * as ort from 'onnxruntime-node';
 import { rolloutStepModel } from '../graph/rolloutStepGraph';
 
+/** A whole pass's rollout: per layer R_l [n, n] row-major, views into one buffer (layer after layer). */
+export interface PassRollout {
+  readonly n: number;
+  readonly matrices: readonly Float32Array[];
+  readonly stack: Float32Array;
+}
+
 export class RolloutProduct {
   private constructor(
-    private readonly session: ort.InferenceSession,
+    private readonly step: ort.InferenceSession,
     private readonly runtime: typeof ort,
   ) {}
 
   static async open(runtime: typeof ort): Promise<RolloutProduct> {
-    const session = await runtime.InferenceSession.create(rolloutStepModel(), { graphOptimizationLevel: 'all' });
-    return new RolloutProduct(session, runtime);
+    const step = await runtime.InferenceSession.create(rolloutStepModel(), { graphOptimizationLevel: 'all' });
+    return new RolloutProduct(step, runtime);
   }
 
   /**
    * Per layer, R_l over the pass's n positions ([n, n] row-major, zero above the diagonal), from its
    * attention probabilities per layer ([heads, n, n], causal).
    */
-  async whole(probabilities: readonly Float32Array[], n: number): Promise<Float32Array[]> {
-    const out: Float32Array[] = [];
+  async whole(probabilities: readonly Float32Array[], n: number): Promise<PassRollout> {
+    const stack = new Float32Array(probabilities.length * n * n);
+    const matrices: Float32Array[] = [];
     for (const data of probabilities) {
       const mean = headMeans(data, n);
-      const below = out[out.length - 1];
+      const at = matrices.length * n * n;
+      const below = matrices[matrices.length - 1];
       if (below === undefined) {
         for (let i = 0; i < n * n; i++) mean[i] *= 0.5;
         for (let i = 0; i < n; i++) mean[i * n + i] += 0.5;
-        out.push(mean);
-        continue;
+        stack.set(mean, at);
+      } else {
+        const square = (values: Float32Array): ort.Tensor => new this.runtime.Tensor('float32', values, [n, n]);
+        const result = await this.step.run({ mean: square(mean), below: square(below) });
+        stack.set(result.rollout.data as Float32Array, at);
       }
-      const square = (values: Float32Array): ort.Tensor => new this.runtime.Tensor('float32', values, [n, n]);
-      const result = await this.session.run({ mean: square(mean), below: square(below) });
-      out.push(result.rollout.data as Float32Array);
+      matrices.push(stack.subarray(at, at + n * n));
     }
-    return out;
+    return { n, matrices, stack };
   }
 
   async release(): Promise<void> {
-    await this.session.release();
+    await this.step.release();
   }
 }
 

@@ -1,8 +1,9 @@
 // "Answer from File…" against the host (a fake vscode API) and the real engine worker with the embedded model:
 // the command given a path, and the Answer card's button (which asks for the file), read that file's text as
-// the answer to the inspected prompt; the strip gets its tokens, each with its rows and its rollout over the
-// prompt and the answer up to it, and the start names the file so a window reload reads it again. A file that
-// cannot be read is a one-line error, and without an inspection the command says to inspect first.
+// the answer to the inspected prompt; the strip gets its tokens, each with its rows, its rollout and its
+// value-norm rows over the prompt and the answer up to it, and the start names the file so a window reload
+// reads it again. A file that cannot be read is a one-line error, and without an inspection the command says
+// to inspect first.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -90,6 +91,14 @@ test('an answer from a file: by path, and by the Answer card’s button', { time
       const sum = row.reduce((a, b) => a + b, 0);
       assert.ok(Math.abs(sum - 1) < 1e-3, `a rollout row sums to ${sum}`);
     }
+    // The embedded model's graph gives value norms: each head's weighted row sums to 1 too.
+    assert.equal(t.valueNorm?.length, header.header.model.layers);
+    const heads = header.header.model.heads;
+    for (const rows of t.valueNorm ?? [])
+      for (let h = 0; h < heads; h++) {
+        const sum = rows.subarray(h * t.keys, (h + 1) * t.keys).reduce((a, b) => a + b, 0);
+        assert.ok(Math.abs(sum - 1) < 1e-3, `a value-norm row sums to ${sum}`);
+      }
   }
 
   // The card's button runs the command, which asks for the file.

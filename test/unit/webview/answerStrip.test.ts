@@ -7,6 +7,7 @@ import {
   answerFocusRow,
   answerRequestOf,
   answerShowsRollout,
+  answerShowsValueNorm,
   fileLabel,
   attributionShading,
   noAnswer,
@@ -74,6 +75,20 @@ test('in Rollout mode an answer token shows its rollout up to the chosen layer, 
   const plain = { ...base.token, kind: undefined };
   assert.equal(answerShowsRollout(plain, 'rollout'), false);
   assert.deepEqual([...answerFocusRow(plain, 0, 1, 'rollout')], [0, 0, 1]);
+});
+
+test('in "Attention × value norm" mode an answer token shows its weighted rows, combined like attention', () => {
+  const base = token(0, 'a', 0, 2, 0, 1);
+  // Two heads over two keys, per layer: the value norms moved head 0's weight to key 1.
+  const weighted = [Float32Array.of(0.25, 0.75, 0, 1), Float32Array.of(0.5, 0.5, 0, 1)];
+  const started = reduceAnswer(noAnswer, { kind: 'answer', requestId: 3, event: 'start', maxTokens: 4 });
+  const t = reduceAnswer(started, { ...base, token: { ...base.token, valueNorm: weighted } }).tokens[0];
+  assert.ok(answerShowsValueNorm(t, 'value-norm'));
+  assert.equal(answerShowsValueNorm(t, 'attention'), false);
+  assert.deepEqual([...answerFocusRow(t, 0, 0, 'value-norm')], [0.25, 0.75]);
+  assert.deepEqual([...answerFocusRow(t, 'all', 'mean', 'value-norm')], [0.1875, 0.8125]);
+  // Attention mode reads the plain rows (head 0 all on key 0).
+  assert.deepEqual([...answerFocusRow(t, 0, 0, 'attention')], [1, 0]);
 });
 
 test("a span's attribution: kept by the strip, and shading each prompt token by its section's cost", () => {
