@@ -2,8 +2,8 @@
 // the command given a path, and the Answer card's button (which asks for the file), read that file's text as
 // the answer to the inspected prompt; the strip gets its tokens, each with its rows, its rollout and its
 // value-norm rows over the prompt and the answer up to it, and the start names the file so a window reload
-// reads it again. A file that cannot be read is a one-line error, and without an inspection the command says
-// to inspect first.
+// reads it again (the serializer's restore does). A file that cannot be read is a one-line error, and without
+// an inspection the command says to inspect first.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -51,7 +51,7 @@ test('an answer from a file: by path, and by the Answer card’s button', { time
   assert.match(fake.informed.join(' '), /Inspect a prompt first/);
 
   const prompt = 'Rules.\n\nThe code is XK-4471.\n\nWhat is the code?\n';
-  fake.openEditor(path.join(storage, 'prompt.md'), prompt, [0, 0]);
+  const editor = fake.openEditor(path.join(storage, 'prompt.md'), prompt, [0, 0]);
   await fake.commands.get('promptAttention.inspect')?.();
   const panel = fake.panels[0];
   panel.receive.fire({ type: 'ready' });
@@ -116,4 +116,28 @@ test('an answer from a file: by path, and by the Answer card’s button', { time
 
   await command(path.join(storage, 'missing.txt'));
   assert.match(fake.errors.join('\n'), /^Answer from File: cannot read .*missing\.txt/m);
+
+  // After a window reload, the restored panel inspects again and reads the same file again.
+  const serializer = fake.serializers.get('promptAttention.inspector');
+  assert.ok(serializer);
+  const { FakeWebviewPanel } = await import('./fakeVscodePanel');
+  const reloaded = new FakeWebviewPanel();
+  const restored = serializer.deserializeWebviewPanel(reloaded, {
+    uri: editor.document.uri.toString(),
+    offset: 0,
+    length: prompt.length,
+    label: 'prompt.md',
+    answer: { given: true, file: start.file },
+  });
+  reloaded.receive.fire({ type: 'ready' });
+  await restored;
+  const back = await waitFor('the answer from the file after the reload', () => {
+    const r = answerRun(reloaded.posted as HostMessage[], 1);
+    return r.some((m) => m.event === 'end') ? r : undefined;
+  });
+  assert.ok(back[0].event === 'start' && back[0].file === start.file);
+  assert.deepEqual(
+    back.flatMap((m) => (m.event === 'token' ? [m.token.id] : [])),
+    tokens.map((t) => t.id),
+  );
 });
