@@ -241,3 +241,26 @@ export function fakeSecrets(initial: Record<string, string> = {}): {
 
 /** Polls `probe` until it returns a value (an event the host posted, say), or fails after 90 s. */
 export { waitFor } from '../../helpers/waitFor';
+
+/**
+ * Installs `fake` as `vscode` and registers the inspector on it with these settings (quiet log, no cost
+ * summary), as the panel's integration tests start; `dispose` undoes both.
+ */
+export async function registerFakeInspector(
+  fake: ReturnType<typeof createFakeVscode>,
+  root: string,
+  settings: Readonly<Record<string, unknown>>,
+): Promise<{ readonly dispose: () => void }> {
+  const uninstall = installFakeVscode(fake.api);
+  const { registerInspector } = await import('../../../src/panel/registerInspector');
+  const context = fake.context(root);
+  Object.assign(fake.settings, settings);
+  const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+  registerInspector(context as never, quiet, () => Promise.reject(new Error('no cost summary in this test')));
+  return {
+    dispose: () => {
+      for (const d of context.subscriptions) d.dispose();
+      uninstall();
+    },
+  };
+}
