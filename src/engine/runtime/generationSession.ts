@@ -5,8 +5,10 @@
 // Every answer token's attention is captured as it is fed: per layer, its row [heads × keys] over the
 // prompt and the answer so far — the same rows the float64 reference decoder gives for that position. A
 // given answer (readAnswer) is read in one pass over prompt + answer, its tokens' rows taken the same way.
-// Each answer token also gets its exact attention rollout per layer (analysis/answerRollout.ts): the
-// whole pass before it is rolled out by onnxruntime products, each token after it by the recursion over rows.
+// Asked for (rollout: true), each answer token also gets its exact attention rollout per layer
+// (analysis/answerRollout.ts): the whole pass before it is rolled out by onnxruntime products, each token after
+// it by the recursion over rows. Opened with value norms, each also gets its rows weighted by value norm, the
+// graph computing the norms of the keys each run feeds (analysis/valueNormWeights.ts keeps the earlier ones).
 import * as fs from 'node:fs/promises';
 import type * as ort from 'onnxruntime-node';
 import type { ExecutionProviderName, ExecutionProviderSetting } from '../../shared/protocol';
