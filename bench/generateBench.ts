@@ -38,6 +38,9 @@ export interface GenerateBenchResult {
   readonly plainPerTokenMs: number;
   /** capturedPerTokenMs / plainPerTokenMs (budget ≤ 1.3). */
   readonly ratioPerTokenToPlainDecode: number;
+  /** The panel's generation: rows, plus each token's rollout and value-norm rows (no budget; what they cost). */
+  readonly panelPerTokenMs: number;
+  readonly ratioPanelToPlainDecode: number;
 }
 
 const round = (v: number, digits = 3): number => Number(v.toFixed(digits));
@@ -106,24 +109,34 @@ export async function runGenerateBench(options: GenerateBenchOptions): Promise<G
   const graph = path.join(folder, 'onnx', 'model.onnx');
   const plain = await ort.InferenceSession.create(graph, { graphOptimizationLevel: 'all', enableMemPattern: false });
   const captured = await GenerationSession.open(folder, config, { provider: 'cpu' });
+  const panel = await GenerationSession.open(folder, config, { provider: 'cpu', valueNorms: 'when-supported' });
   try {
     const prompt = Array.from({ length: options.promptTokens }, (_, i) => 1 + ((i * 7919) % (SHAPE.vocabSize - 2)));
     const capturedMs: number[] = [];
     const plainMs: number[] = [];
-    for (let r = 0; r <= options.rounds; r++) {
+    const panelMs: number[] = [];
+    /** Milliseconds per decode step after the first token (prefill and the first step excluded). */
+    const perToken = async (session: GenerationSession, rollout: boolean): Promise<number> => {
       let first = 0;
       let last = 0;
-      const tokens = await captured.generate(prompt, {
+      const tokens = await session.generate(prompt, {
         maxTokens: options.tokens + 1,
+        rollout,
         onToken: (t) => {
           if (t.index === 0) first = performance.now();
           last = performance.now();
         },
       });
+      return (last - first) / (tokens.length - 1);
+    };
+    for (let r = 0; r <= options.rounds; r++) {
+      const capturedStepMs = await perToken(captured, false);
       const plainStepsMs = await plainDecode(plain, prompt, options.tokens);
+      const panelStepMs = await perToken(panel, true);
       if (r === 0) continue; // warm-up
-      capturedMs.push((last - first) / (tokens.length - 1));
+      capturedMs.push(capturedStepMs);
       plainMs.push(plainStepsMs / options.tokens);
+      panelMs.push(panelStepMs);
     }
     const result: GenerateBenchResult = {
       promptTokens: options.promptTokens,
@@ -131,13 +144,16 @@ export async function runGenerateBench(options: GenerateBenchOptions): Promise<G
       capturedPerTokenMs: round(median(capturedMs)),
       plainPerTokenMs: round(median(plainMs)),
       ratioPerTokenToPlainDecode: round(median(capturedMs) / median(plainMs)),
+      panelPerTokenMs: round(median(panelMs)),
+      ratioPanelToPlainDecode: round(median(panelMs) / median(plainMs)),
     };
     options.log(
-      `generate: ${result.tokens} tokens after ${result.promptTokens}: captured ${result.capturedPerTokenMs} ms/token, plain ${result.plainPerTokenMs} ms/token = ${result.ratioPerTokenToPlainDecode}×`,
+      `generate: ${result.tokens} tokens after ${result.promptTokens}: captured ${result.capturedPerTokenMs} ms/token, plain ${result.plainPerTokenMs} ms/token = ${result.ratioPerTokenToPlainDecode}×; with rollout and value norms ${result.panelPerTokenMs} ms/token = ${result.ratioPanelToPlainDecode}×`,
     );
     return result;
   } finally {
     await captured.dispose();
+    await panel.dispose();
     await plain.release();
   }
 }
@@ -152,6 +168,8 @@ export function renderGenerateMarkdown(g: GenerateBenchResult): string {
     '| Captured ms/token | Plain ms/token | generate.ratioPerTokenToPlainDecode (≤ 1.3) |',
     '| --- | --- | --- |',
     `| ${g.capturedPerTokenMs} | ${g.plainPerTokenMs} | ${g.ratioPerTokenToPlainDecode} |`,
+    '',
+    `The panel's generation also gives each token its rollout and its value-norm rows: ${g.panelPerTokenMs} ms/token, ${g.ratioPanelToPlainDecode}× plain decoding (no budget).`,
     '',
   ].join('\n');
 }

@@ -6,7 +6,7 @@ import type { ExecutionProviderSetting } from '../shared/protocol';
 export const INSPECT_USAGE =
   'usage: prompt-attention inspect <file|-> [--model <folder|hub id>] [--dtype auto|fp32|fp16|q8|int8|uint8|q4|q4f16|bnb4] [--provider auto|cpu|webgpu|cuda|dml|coreml] ' +
   '[--format json|html|text] [--out <file>] [--dense] [--max-tokens N] [--window start|end] [--max-characters N] ' +
-  '[--cache-dir <dir>] [--hub-endpoint <url>] [--chat] [--generate N [--temperature T] [--seed S]] [--weighting attention|value-norm] [--verbose]';
+  '[--cache-dir <dir>] [--hub-endpoint <url>] [--chat] [--generate N [--temperature T] [--seed S]] [--answer <file>] [--weighting attention|value-norm] [--verbose]';
 
 export const INSPECT_HELP = `${INSPECT_USAGE}
 
@@ -35,6 +35,9 @@ Runs a small transformer on the text and reports which tokens attend to which.
                       answer tokens' rows follow the prompt's, over prompt and answer keys
   --temperature       sample the answer at this temperature (default 0: greedy, deterministic)
   --seed              the sampling seed (default 1)
+  --answer            read this file's text as the answer after the inspected text (as the panel's Answer from
+                      file… does), each token's attention captured in one pass; JSON gains answer {text, tokens}
+                      as with --generate, and with --dense the answer tokens' rows
   --weighting         value-norm: json gains attention[layer][head][query][key] weighted by "attention × value
                       norm" (Kobayashi et al. 2020): α_ij·‖v_j W_O^h‖, each row normalized to sum to 1 (at most 512
                       tokens); default attention
@@ -63,6 +66,8 @@ export interface InspectArgs {
   readonly temperature: number;
   readonly seed: number;
   readonly weighting: Weighting;
+  /** A file whose text is read as the answer after the inspected text; null: none. */
+  readonly answer: string | null;
 }
 
 export type Weighting = 'attention' | 'value-norm';
@@ -86,6 +91,7 @@ const VALUE_OPTIONS = new Set([
   '--temperature',
   '--seed',
   '--weighting',
+  '--answer',
 ]);
 
 function positiveInt(option: string, value: string, allowZero: boolean): number {
@@ -155,6 +161,12 @@ export function parseInspectArgs(argv: readonly string[]): InspectArgs | 'help' 
     throw new UsageError('--weighting value-norm covers the prompt; leave out --generate.');
   if (generate === 0 && (values.has('--temperature') || values.has('--seed')))
     throw new UsageError('--temperature and --seed go with --generate N.');
+  const answer = values.get('--answer') ?? null;
+  if (answer !== null && generate > 0) throw new UsageError('--answer reads an answer; leave out --generate.');
+  if (answer !== null && chat)
+    throw new UsageError('--answer reads the answer after the plain text; leave out --chat.');
+  if (answer !== null && weighting === 'value-norm')
+    throw new UsageError('--weighting value-norm covers the prompt; leave out --answer.');
   return {
     file: positional[0],
     model: values.get('--model') ?? '',
@@ -178,5 +190,6 @@ export function parseInspectArgs(argv: readonly string[]): InspectArgs | 'help' 
     temperature,
     weighting,
     seed: values.has('--seed') ? positiveInt('--seed', values.get('--seed') as string, true) : 1,
+    answer,
   };
 }

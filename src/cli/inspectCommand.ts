@@ -15,6 +15,7 @@ import type { InspectionResult } from '../shared/protocol';
 import { ResultCollector } from '../shared/resultFold';
 import type { InspectArgs } from './inspectArgs';
 import { INSPECT_HELP, INSPECT_USAGE, parseInspectArgs, UsageError } from './inspectArgs';
+import { readAnswerFile } from './inspectAnswerFile';
 import { denseAttention, denseWithAnswer, toInspectJson, toInspectText } from './inspectFormat';
 import { readInputBytes } from './readInput';
 
@@ -135,6 +136,8 @@ async function inspect(
         await session.dispose();
       }
     }
+    if (args.answer !== null && header)
+      answer = await readAnswerFile(args.answer, text, model, header.tokens.length, args);
     if (args.generate > 0 && header) {
       const session = await GenerationSession.open(model.folder, model.config, {
         provider: args.provider,

@@ -36,6 +36,8 @@ export interface AnswerOptions {
   readonly provider: ExecutionProviderSetting;
   readonly dtype?: ModelDtype;
   readonly isCancelled?: () => boolean;
+  /** Also each token's attention rollout (GenerationSession's `rollout`). */
+  readonly rollout?: boolean;
   /** Each token as soon as it is generated, with its offsets in the text so far. */
   readonly onToken?: (token: AnswerToken, generated: GeneratedToken) => void;
 }
@@ -45,7 +47,10 @@ export class AnswerSessions {
   private readonly slot = new WarmSlot<LoadedModel, GenerationSession>((s) => s.dispose());
 
   get(loaded: LoadedModel, options: Pick<AnswerOptions, 'provider' | 'dtype'>): Promise<GenerationSession> {
-    return this.slot.get(loaded, () => GenerationSession.open(loaded.folder, loaded.config, options));
+    // The panel's "Attention × value norm" mode for answer tokens: their rows weighted where the graph allows.
+    return this.slot.get(loaded, () =>
+      GenerationSession.open(loaded.folder, loaded.config, { ...options, valueNorms: 'when-supported' }),
+    );
   }
 
   release(): Promise<void> {
@@ -71,6 +76,7 @@ export async function generateAnswer(
     ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
     stop: (id) => tokenizer.isSpecial(id),
+    ...(options.rollout ? { rollout: true } : {}),
     ...(options.isCancelled ? { isCancelled: options.isCancelled } : {}),
     onToken: (token) => {
       ids.push(token.id);
@@ -105,6 +111,7 @@ export async function readGivenAnswer(
   prompt: string,
   answer: string,
   onToken?: (token: AnswerToken, read: GeneratedToken) => void,
+  options: { readonly rollout?: boolean } = {},
 ): Promise<GeneratedAnswer> {
   if (answer.trim() === '') throw new EngineError('The answer after ---answer--- is empty.');
   const joined = joinAnswer(prompt, answer);
@@ -122,6 +129,7 @@ export async function readGivenAnswer(
   const read = await session.readAnswer(
     full.ids.slice(0, first),
     tokens.map((t) => t.id),
+    options,
   );
   read.forEach((r, i) => onToken?.(tokens[i], r));
   return { text, tokens, rows: read.map((r) => r.rows), kvCache: session.kvCache };

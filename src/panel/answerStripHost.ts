@@ -40,15 +40,21 @@ export class AnswerStripHost {
   /**
    * The inspected text's own answer (after its `---answer---` line): read after the text before that line, in
    * one pass, its tokens streamed like generated ones. Attributing a span of it attributes to that prompt.
+   * With `fromFile`, the answer is that file's text (`file`: its URI), read after the inspected text (after
+   * the part before its `---answer---` line, when it has one).
    */
-  async readGiven(): Promise<void> {
-    const split = splitAnswer(this.target.current()?.header.text ?? '');
-    await this.run({ maxTokens: 0, temperature: 0, seed: 1 }, split ?? { prompt: '', answer: '' });
+  async readGiven(fromFile?: { readonly file: string; readonly answer: string }): Promise<void> {
+    const text = this.target.current()?.header.text ?? '';
+    const split = splitAnswer(text);
+    const given = fromFile
+      ? { prompt: split?.prompt ?? text, answer: fromFile.answer, file: fromFile.file }
+      : (split ?? { prompt: '', answer: '' });
+    await this.run({ maxTokens: 0, temperature: 0, seed: 1 }, given);
   }
 
   private async run(
     message: { readonly maxTokens: number; readonly temperature: number; readonly seed: number },
-    given: { readonly prompt: string; readonly answer: string } | null,
+    given: { readonly prompt: string; readonly answer: string; readonly file?: string } | null,
   ): Promise<void> {
     this.stop();
     this.attribution?.cancel();
@@ -63,11 +69,17 @@ export class AnswerStripHost {
       requestId,
       event: 'start',
       maxTokens: message.maxTokens,
-      ...(given ? { given: true } : { temperature: message.temperature, seed: message.seed }),
+      ...(given
+        ? { given: true, ...(given.file !== undefined ? { file: given.file } : {}) }
+        : { temperature: message.temperature, seed: message.seed }),
     });
     try {
       if (given && given.answer.trim() === '')
-        throw new Error('The inspected text has no answer after a ---answer--- line.');
+        throw new Error(
+          given.file !== undefined
+            ? 'The answer file is empty.'
+            : 'The inspected text has no answer after a ---answer--- line.',
+        );
       const { worker, choice } = await this.target.explainTarget();
       const handle = worker.generate(
         {
@@ -76,7 +88,7 @@ export class AnswerStripHost {
           maxTokens: message.maxTokens,
           temperature: message.temperature,
           seed: message.seed,
-          ...(given ? { given } : {}),
+          ...(given ? { given: { prompt: given.prompt, answer: given.answer } } : {}),
         },
         (event) => {
           if (!('rows' in event)) return;

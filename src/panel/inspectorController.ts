@@ -17,6 +17,7 @@ import { EditorDecorations } from './editorDecorations';
 import { exportInspection } from './exportInspection';
 import { InspectionRecord, tokenAtOffset } from './inspectionRecord';
 import { CHOOSE_MODEL_COMMAND } from './chooseModel';
+import { ANSWER_FROM_FILE_COMMAND } from './answerFromFile';
 import { InspectorPanel } from './inspectorPanel';
 import { storedHubToken } from './hubToken';
 import { readInspectorSettings, type InspectorSettings } from './inspectorSettings';
@@ -147,7 +148,9 @@ export class InspectorController extends Disposable {
       if (answer && record) {
         await this.handle?.finished;
         if (this.record !== record || !record.summary) return;
-        if ('given' in answer) await this.answerStrip.readGiven();
+        if ('given' in answer && answer.file !== undefined)
+          await vscode.commands.executeCommand(ANSWER_FROM_FILE_COMMAND, vscode.Uri.parse(answer.file));
+        else if ('given' in answer) await this.answerStrip.readGiven();
         else await this.answerStrip.generate({ type: 'generate', ...answer });
       }
     } catch (error) {
@@ -362,12 +365,23 @@ export class InspectorController extends Disposable {
     }
   }
 
+  /** Whether the panel shows an inspection whose answer strip can read an answer. */
+  hasInspection(): boolean {
+    return this.record?.header !== undefined;
+  }
+
+  /** Reads `answer` (the text of the file `file`, a URI) into the answer strip, after the inspected text. */
+  async readAnswerFile(file: string, answer: string): Promise<void> {
+    await this.answerStrip.readGiven({ file, answer });
+  }
+
   /** A panel button: the model picker (registered by the model picker), the settings, or a window at the cursor. */
   private async runPanelCommand(command: PanelCommand): Promise<void> {
     try {
       if (command === 'choose-model') await vscode.commands.executeCommand(CHOOSE_MODEL_COMMAND);
       else if (command === 'open-settings')
         await vscode.commands.executeCommand('workbench.action.openSettings', 'promptAttention');
+      else if (command === 'answer-from-file') await vscode.commands.executeCommand(ANSWER_FROM_FILE_COMMAND);
       else await this.inspectAroundCursor();
     } catch (error) {
       this.log.error(`The panel's ${command} action failed`, error);

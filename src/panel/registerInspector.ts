@@ -2,6 +2,7 @@
 // (the panel comes back after a window reload and re-runs its inspection).
 import * as vscode from 'vscode';
 import type { Log } from '../shared/log';
+import { registerAnswerFromFile } from './answerFromFile';
 import { registerAttributeAnswer } from './attributeAnswer';
 import { registerChooseModel } from './chooseModel';
 import { registerDiffWithHead } from './diffWithHead';
@@ -23,6 +24,7 @@ export function registerInspector(context: vscode.ExtensionContext, log: Log, co
     }),
   );
   registerAttributeAnswer(context, controller, log);
+  registerAnswerFromFile(context, controller, log);
   registerDiffWithHead(context, controller, log);
   registerChooseModel(context, log);
 }

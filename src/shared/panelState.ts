@@ -1,9 +1,13 @@
 // What the webview stores with vscode.setState so the panel serializer can re-run the inspection after a
 // window reload, and the answer strip's answer with it. Shared by the webview and the host; no `vscode` import.
 
-/** How the strip's answer came about: the text's own (given), or generated (greedy or seeded, so it repeats). */
+/**
+ * How the strip's answer came about: the text's own (given), a file's (given, with the file's URI), or generated
+ * (greedy or seeded, so it repeats).
+ */
 export type PanelAnswerRequest =
-  { readonly given: true } | { readonly maxTokens: number; readonly temperature: number; readonly seed: number };
+  | { readonly given: true; readonly file?: string }
+  | { readonly maxTokens: number; readonly temperature: number; readonly seed: number };
 
 export interface InspectorPanelState {
   readonly uri?: string;
@@ -18,7 +22,7 @@ export interface InspectorPanelState {
 function isAnswerRequest(value: unknown): value is PanelAnswerRequest {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
-  if (v.given === true) return true;
+  if (v.given === true) return v.file === undefined || (typeof v.file === 'string' && v.file.length > 0);
   return (
     Number.isInteger(v.maxTokens) &&
     (v.maxTokens as number) >= 1 &&

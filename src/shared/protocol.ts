@@ -328,6 +328,10 @@ export interface AnswerTokenRows {
   readonly end: number;
   readonly keys: number;
   readonly rows: readonly Float32Array[];
+  /** Per layer, the token's attention rollout over the same keys (Abnar & Zuidema: Â = ½M + ½I, chained). */
+  readonly rollout?: readonly Float32Array[];
+  /** Per layer, its rows weighted by value norm (α_j·‖v_j W_O^h‖, renormalized), where the graph allows. */
+  readonly valueNorm?: readonly Float32Array[];
 }
 
 /**
@@ -342,6 +346,8 @@ export type AnswerMessage =
       readonly maxTokens: number;
       /** The answer is the text's own (after `---answer---`), read rather than generated. */
       readonly given?: boolean;
+      /** A given answer read from this file (its URI) rather than from the inspected text. */
+      readonly file?: string;
       /** A generated answer's sampling, so the panel can ask for the same answer after a window reload. */
       readonly temperature?: number;
       readonly seed?: number;
@@ -443,9 +449,10 @@ export type WebviewToHostMessage =
 
 /**
  * What a panel button may ask the host to do: choose-model runs promptAttention.chooseModel, open-settings opens
- * the extension's settings, inspect-around inspects the model's context centred on the editor's cursor.
+ * the extension's settings, inspect-around inspects the model's context centred on the editor's cursor,
+ * answer-from-file runs promptAttention.answerFromFile (pick a file whose text the strip reads as the answer).
  */
-export const PANEL_COMMANDS = ['choose-model', 'open-settings', 'inspect-around'] as const;
+export const PANEL_COMMANDS = ['choose-model', 'open-settings', 'inspect-around', 'answer-from-file'] as const;
 export type PanelCommand = (typeof PANEL_COMMANDS)[number];
 
 /** Every webview message type; shared/webviewMessages.ts validates each one field by field. */

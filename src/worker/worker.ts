@@ -5,6 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import {
   AnswerSessions,
+  type AnswerToken,
   attributionReport,
   EngineError,
   generateAnswer,
@@ -17,12 +18,13 @@ import {
   ModelCache,
   runInspection,
   sectionDiffReport,
+  type GeneratedToken,
   type InspectRequest,
 } from '../engine/inspectApi';
 import type { AttentionRowReply, AttentionRowRequest } from '../shared/attentionRowRequest';
 import { rowReplyTransferList, rowUnavailable } from '../shared/attentionRowRequest';
 import { firstLine } from '../shared/errorText';
-import type { ExplainEvent } from '../shared/explainReport';
+import type { AnswerTokenEvent, ExplainEvent } from '../shared/explainReport';
 import { eventTransferList, type InspectionEvent } from '../shared/protocol';
 import { MessageHandler, type Envelope, type Served } from '../shared/requestReply';
 import { fullCollectionFunction, GarbageBudget } from './heapCollection';
@@ -143,11 +145,13 @@ handler.serve(GENERATE, (params, served) =>
     );
     const session = await answerSessions.get(loaded, { provider: params.provider, dtype });
     if (params.given) {
-      const given = await readGivenAnswer(loaded, session, params.given.prompt, params.given.answer, (token, read) =>
-        served.emit(
-          { index: read.index, ...token, keys: read.keys, rows: read.rows },
-          read.rows.map((r) => r.buffer as ArrayBuffer),
-        ),
+      const given = await readGivenAnswer(
+        loaded,
+        session,
+        params.given.prompt,
+        params.given.answer,
+        (token, read) => served.emit(...tokenEvent(token, read, read.rows)),
+        { rollout: true },
       );
       return { text: given.text, tokens: given.tokens, kvCache: given.kvCache };
     }
@@ -158,17 +162,40 @@ handler.serve(GENERATE, (params, served) =>
       provider: params.provider,
       dtype,
       isCancelled: () => served.isCancelled(),
-      onToken: (token, generated) => {
-        const rows = generated.rows.map((r) => r.slice());
+      rollout: true,
+      onToken: (token, generated) =>
         served.emit(
-          { index: generated.index, ...token, keys: generated.keys, rows },
-          rows.map((r) => r.buffer as ArrayBuffer),
-        );
-      },
+          ...tokenEvent(
+            token,
+            generated,
+            generated.rows.map((r) => r.slice()),
+          ),
+        ),
     });
     return { text: answer.text, tokens: answer.tokens, kvCache: answer.kvCache };
   }),
 );
+
+/** An answer token's event and what it transfers: `rows` (its own, or copies), its rollout and value-norm rows. */
+function tokenEvent(
+  token: AnswerToken,
+  read: GeneratedToken,
+  rows: readonly Float32Array[],
+): [AnswerTokenEvent, ArrayBuffer[]] {
+  const rollout = read.rollout ?? [];
+  const valueNorm = read.valueNorm ?? [];
+  return [
+    {
+      index: read.index,
+      ...token,
+      keys: read.keys,
+      rows,
+      ...(read.rollout ? { rollout } : {}),
+      ...(read.valueNorm ? { valueNorm } : {}),
+    },
+    [...rows, ...rollout, ...valueNorm].map((r) => r.buffer as ArrayBuffer),
+  ];
+}
 
 /** Answered at once, between the steps of a running request: a row is one small product over the kept Q and K. */
 function attentionRow(request: AttentionRowRequest): AttentionRowReply {

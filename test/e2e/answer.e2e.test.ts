@@ -2,7 +2,8 @@
 // attention); hover an answer token (the prompt is shaded by what it read); select a span of the answer (the
 // Sections card gains its "span needs" column); then Attribute Answer from the editor, whose numbered
 // progress shows in the panel's strip (the attribution runs in the inspector's worker, no child process);
-// and a text with its own answer after ---answer---: Given answer reads it into the strip, its tokens hover.
+// and a text with its own answer after ---answer---: Given answer reads it into the strip, its tokens hover,
+// in Rollout and Attention × value norm modes too.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { useScenario } from './harness/scenario';
@@ -116,4 +117,25 @@ test('A text with ---answer---: Given answer reads it into the strip, and its to
     return weights.filter((w) => w > 0).length >= 3 ? weights : undefined;
   });
   await screenshot(page, SCENARIO, '6-given-answer');
+
+  // In Rollout mode and in Attention × value norm mode, an answer token shows those weights too.
+  const setMode = (mode: string): Promise<void> =>
+    panel.locator('#mode').evaluate((select, value) => {
+      (select as HTMLSelectElement).value = value;
+      select.dispatchEvent(new Event('change'));
+    }, mode);
+  const focusLine = panel.locator('.focus-line');
+  await setMode('rollout');
+  await answerTokens.first().hover();
+  await answerTokens.last().hover();
+  await waitUntil('the rollout of the answer token', async () =>
+    /rollout through every layer/.test(await focusLine.innerText()) ? true : undefined,
+  );
+  await setMode('value-norm');
+  await answerTokens.first().hover();
+  await answerTokens.last().hover();
+  await waitUntil('the value-norm weights of the answer token', async () =>
+    /attention × value norm/.test(await focusLine.innerText()) ? true : undefined,
+  );
+  await setMode('attention');
 });

@@ -57,14 +57,14 @@ export function installFakeVscode(api: unknown): () => void {
 
 /** `vscode.commands` that records what is registered, by id, and what is executed (running it when registered). */
 export function fakeCommands(): {
-  readonly registered: Map<string, () => unknown>;
+  readonly registered: Map<string, (...args: unknown[]) => unknown>;
   readonly executed: { readonly id: string; readonly args: readonly unknown[] }[];
   readonly api: {
-    registerCommand(id: string, run: () => unknown): { dispose(): void };
+    registerCommand(id: string, run: (...args: unknown[]) => unknown): { dispose(): void };
     executeCommand(id: string, ...args: unknown[]): Promise<unknown>;
   };
 } {
-  const registered = new Map<string, () => unknown>();
+  const registered = new Map<string, (...args: unknown[]) => unknown>();
   const executed: { id: string; args: unknown[] }[] = [];
   return {
     registered,
@@ -76,7 +76,7 @@ export function fakeCommands(): {
       },
       executeCommand: async (id, ...args) => {
         executed.push({ id, args });
-        return registered.get(id)?.();
+        return registered.get(id)?.(...args);
       },
     },
   };

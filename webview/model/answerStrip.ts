@@ -5,13 +5,17 @@
 // controls' layer and head (mean over heads and over layers, or one of them).
 import type { PanelAnswerRequest } from '../../src/shared/panelState';
 import { assertNever, type AnswerMessage, type TokenInfo } from '../../src/shared/protocol';
-import type { HeadChoice, LayerChoice } from './aggregate';
+import type { AttentionMode, HeadChoice, LayerChoice } from './aggregate';
 
 export type AnswerPhase = 'none' | 'generating' | 'done' | 'stopped' | 'error';
 
 export interface AnswerToken extends TokenInfo {
   readonly keys: number;
   readonly rows: readonly Float32Array[];
+  /** Per layer, the token's rollout over the same keys (computed by the engine). */
+  readonly rollout?: readonly Float32Array[];
+  /** Per layer, its rows weighted by value norm (heads × keys), where the model's graph allows it. */
+  readonly valueNorm?: readonly Float32Array[];
 }
 
 export interface AnswerState {
@@ -23,6 +27,8 @@ export interface AnswerState {
   readonly maxTokens: number;
   /** The text's own answer (after `---answer---`), read rather than generated. */
   readonly given?: boolean;
+  /** A given answer read from this file (its URI). */
+  readonly file?: string;
   /** A generated answer's sampling (what asks for it again after a window reload). */
   readonly temperature?: number;
   readonly seed?: number;
@@ -40,6 +46,20 @@ export const noAnswer: AnswerState = { phase: 'none', requestId: -1, text: '', t
 
 export type AnswerInput = AnswerMessage | { readonly kind: 'answer-hover'; readonly index: number | null };
 
+/** The last part of a file URI's path, decoded ("notes/answer%201.txt" → "answer 1.txt"). */
+export function fileLabel(uri: string): string {
+  const last =
+    uri
+      .replace(/[?#].*$/, '')
+      .split('/')
+      .pop() ?? uri;
+  try {
+    return decodeURIComponent(last) || uri;
+  } catch {
+    return last || uri;
+  }
+}
+
 export function reduceAnswer(state: AnswerState, input: AnswerInput): AnswerState {
   if (input.kind === 'answer-hover')
     return input.index === state.hover || (input.index !== null && input.index >= state.tokens.length)
@@ -53,6 +73,7 @@ export function reduceAnswer(state: AnswerState, input: AnswerInput): AnswerStat
         requestId: input.requestId,
         maxTokens: input.maxTokens,
         ...(input.given ? { given: true } : {}),
+        ...(input.given && input.file !== undefined ? { file: input.file } : {}),
         ...(input.temperature !== undefined ? { temperature: input.temperature } : {}),
         ...(input.seed !== undefined ? { seed: input.seed } : {}),
       };
@@ -61,7 +82,16 @@ export function reduceAnswer(state: AnswerState, input: AnswerInput): AnswerStat
       const t = input.token;
       // The token's text replaces what the answer held from its start (a character completed by it).
       const text = state.text.slice(0, t.start) + t.text;
-      const token: AnswerToken = { id: t.id, text: t.text, start: t.start, end: t.end, keys: t.keys, rows: t.rows };
+      const token: AnswerToken = {
+        id: t.id,
+        text: t.text,
+        start: t.start,
+        end: t.end,
+        keys: t.keys,
+        rows: t.rows,
+        ...(t.rollout ? { rollout: t.rollout } : {}),
+        ...(t.valueNorm ? { valueNorm: t.valueNorm } : {}),
+      };
       return { ...state, text, tokens: [...state.tokens, token] };
     }
     case 'end':
@@ -93,7 +123,7 @@ export function reduceAnswer(state: AnswerState, input: AnswerInput): AnswerStat
  */
 export function answerRequestOf(state: AnswerState): PanelAnswerRequest | null {
   if ((state.phase !== 'done' && state.phase !== 'stopped') || state.tokens.length === 0) return null;
-  if (state.given) return { given: true };
+  if (state.given) return state.file !== undefined ? { given: true, file: state.file } : { given: true };
   return { maxTokens: state.tokens.length, temperature: state.temperature ?? 0, seed: state.seed ?? 1 };
 }
 
@@ -120,13 +150,36 @@ export function attributionShading(
   return { vector, max };
 }
 
+/** Whether `answerFocusRow` gives the token's rollout for this mode (else its attention). */
+export function answerShowsRollout(token: AnswerToken, mode: AttentionMode): boolean {
+  return mode === 'rollout' && token.rollout !== undefined && token.rollout.length > 0;
+}
+
+/** Whether `answerFocusRow` gives the token's attention × value norm for this mode (else its attention). */
+export function answerShowsValueNorm(token: AnswerToken, mode: AttentionMode): boolean {
+  return mode === 'value-norm' && token.valueNorm !== undefined && token.valueNorm.length > 0;
+}
+
 /**
  * The answer token's attention over the prompt and the answer before it (length = its keys), for the
- * controls' layer ('all': mean over layers) and head ('mean' over heads, 'max', or one head).
+ * controls' layer ('all': mean over layers) and head ('mean' over heads, 'max', or one head). In Rollout mode,
+ * its rollout up to that layer ('all': through the last layer), as the prompt's tokens show theirs; in
+ * "Attention × value norm" mode, its rows weighted by value norm, combined the same way as attention.
  */
-export function answerFocusRow(token: AnswerToken, layer: LayerChoice, head: HeadChoice): Float32Array {
+export function answerFocusRow(
+  token: AnswerToken,
+  layer: LayerChoice,
+  head: HeadChoice,
+  mode: AttentionMode = 'attention',
+): Float32Array {
   const keys = token.keys;
-  const layers = layer === 'all' ? token.rows : [token.rows[layer]].filter((r) => r !== undefined);
+  if (answerShowsRollout(token, mode)) {
+    const rollout = token.rollout ?? [];
+    const row = rollout[layer === 'all' ? rollout.length - 1 : Math.min(layer, rollout.length - 1)];
+    return Float32Array.from(row.subarray(0, keys));
+  }
+  const source = answerShowsValueNorm(token, mode) ? (token.valueNorm ?? token.rows) : token.rows;
+  const layers = layer === 'all' ? source : [source[layer]].filter((r) => r !== undefined);
   const out = new Float32Array(keys);
   for (const rows of layers) {
     const heads = rows.length / keys;

@@ -1,7 +1,7 @@
 // The answer strip's view: a card after the prompt with Generate (at most N tokens, greedy or at a
 // temperature) and Stop, a status line, and the answer's tokens laid out like the prompt's (a TokenView), so
 // hovering one shows what it read. DOM only: the app owns the state (model/answerStrip.ts).
-import type { AnswerState } from '../model/answerStrip';
+import { fileLabel, type AnswerState } from '../model/answerStrip';
 import { el } from './dom';
 import { TokenView } from './tokenView';
 
@@ -9,6 +9,8 @@ export interface AnswerViewEvents {
   generate(maxTokens: number, temperature: number): void;
   /** Read the text's own answer (after its `---answer---` line). */
   readGiven(): void;
+  /** Pick a file whose text is read as the answer (the host asks for it). */
+  answerFromFile(): void;
   stop(): void;
   hover(index: number | null): void;
   /** A span of the answer was selected: its characters start..end. */
@@ -22,6 +24,7 @@ export class AnswerView {
   private readonly generateButton: HTMLElement;
   private readonly stopButton: HTMLElement;
   private readonly givenButton: HTMLElement;
+  private readonly fileButton: HTMLElement;
   /** Whether the inspected text has a `---answer---` line (its own answer to read). */
   private hasGiven = false;
   private readonly maxTokens = el('input', {
@@ -71,6 +74,16 @@ export class AnswerView {
       ['Given answer'],
     );
     this.givenButton.addEventListener('click', () => events.readGiven());
+    this.fileButton = el(
+      'vscode-button',
+      {
+        id: 'answer-from-file',
+        secondary: '',
+        title: 'Read the text of a file as the answer to the inspected prompt, and show what each of its tokens read',
+      },
+      ['Answer from file…'],
+    );
+    this.fileButton.addEventListener('click', () => events.answerFromFile());
     this.stopButton = el('vscode-button', { id: 'stop-generation', secondary: '', hidden: true }, ['Stop']);
     this.stopButton.addEventListener('click', () => events.stop());
     // Selecting a span of the answer (whole tokens) attributes the prompt's sections to it.
@@ -89,6 +102,7 @@ export class AnswerView {
         el('label', {}, [' temperature ', this.temperature]),
         this.generateButton,
         this.givenButton,
+        this.fileButton,
         this.stopButton,
       ]),
       this.status,
@@ -107,19 +121,21 @@ export class AnswerView {
     const generating = state.phase === 'generating';
     this.generateButton.hidden = generating;
     this.givenButton.hidden = generating || !this.hasGiven;
+    this.fileButton.hidden = generating;
+    const givenLabel = state.file !== undefined ? `the answer from ${fileLabel(state.file)}` : 'the given answer';
     this.stopButton.hidden = !generating || state.given === true;
     this.status.textContent =
       state.phase === 'none'
         ? this.hasGiven
-          ? 'Given answer reads the text after ---answer---; Generate lets the model continue the prompt instead.'
-          : 'Generate lets the model continue the prompt (through its chat template when inspected as chat).'
+          ? 'Given answer reads the text after ---answer---; Generate lets the model continue the prompt instead; Answer from file… reads a file’s text as the answer.'
+          : 'Generate lets the model continue the prompt (through its chat template when inspected as chat); Answer from file… reads a file’s text as the answer.'
         : state.phase === 'generating'
           ? state.given
-            ? 'Reading the given answer…'
+            ? `Reading ${givenLabel}…`
             : `Generating… ${state.tokens.length} of at most ${state.maxTokens} tokens`
           : state.phase === 'error'
-            ? `${state.given ? 'Reading the given answer' : 'Generation'} failed: ${state.error ?? 'unknown error'}`
-            : `${state.tokens.length} tokens${state.given ? ' of the given answer' : ''}${state.phase === 'stopped' ? ' (stopped)' : ''}.`;
+            ? `${state.given ? `Reading ${givenLabel}` : 'Generation'} failed: ${state.error ?? 'unknown error'}`
+            : `${state.tokens.length} tokens${state.given ? ` of ${givenLabel}` : ''}${state.phase === 'stopped' ? ' (stopped)' : ''}.`;
     this.shown = state;
     this.attributionLine.textContent = state.attributing
       ? state.attributing

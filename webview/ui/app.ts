@@ -40,6 +40,8 @@ import { TokenView } from './tokenView';
 import { Tooltip } from './tooltip';
 import {
   answerFocusRow,
+  answerShowsRollout,
+  answerShowsValueNorm,
   answerRequestOf,
   attributionShading,
   noAnswer,
@@ -107,6 +109,7 @@ export class InspectorApp {
       {
         generate: (maxTokens, temperature) => bridge.post({ type: 'generate', maxTokens, temperature, seed: 1 }),
         readGiven: () => bridge.post({ type: 'read-answer' }),
+        answerFromFile: () => bridge.post({ type: 'command', command: 'answer-from-file' }),
         stop: () => bridge.post({ type: 'stop-generation' }),
         hover: (index) => this.onAnswer({ kind: 'answer-hover', index }),
         attributeSpan: (start, end) => bridge.post({ type: 'attribute-span', start, end }),
@@ -447,14 +450,18 @@ export class InspectorApp {
       this.drawFocusSoon();
       return;
     }
-    const { layer, head } = this.state.controls;
-    const row = answerFocusRow(token, layer, head);
+    const { layer, head, mode } = this.state.controls;
+    const row = answerFocusRow(token, layer, head, mode);
+    const rollout = answerShowsRollout(token, mode);
+    const weighted = answerShowsValueNorm(token, mode) ? 'attention × value norm, ' : '';
     // The prompt's keys: all the inspected tokens for a generated answer; those before `---answer---` for a
     // given one (its row holds the prompt, then the answer's tokens up to it).
     const P = token.keys - (hover ?? 0) - 1;
     // The first token (the sink) takes most weight in most heads: scale by the others.
+    // In rollout, the token itself holds at least half (the residual's ½I): scale and name by the others too.
+    const last = rollout ? row.length - 1 : row.length;
     let max = 0;
-    for (let k = 1; k < row.length; k++) max = Math.max(max, row[k]);
+    for (let k = 1; k < last; k++) max = Math.max(max, row[k]);
     const prompt = new Float32Array(header.tokens.length);
     prompt.set(row.subarray(0, Math.min(P, header.tokens.length)));
     const answer = new Float32Array(tokens.length);
@@ -462,9 +469,9 @@ export class InspectorApp {
     this.tokens.shade(prompt, max);
     this.answerView.tokens.shade(answer, max);
     let best = 0;
-    for (let k = 1; k < row.length; k++) if (row[k] > row[best]) best = k;
+    for (let k = 1; k < last; k++) if (row[k] > row[best]) best = k;
     const label = (k: number): string => JSON.stringify(k < P ? header.tokens[k].text : (tokens[k - P]?.text ?? ''));
-    this.focusLine.textContent = `Answer token ${JSON.stringify(token.text)} (#${hover}) reads ${label(best)} most (${(row[best] * 100).toFixed(1)}%) — ${layer === 'all' ? 'mean over layers' : `layer ${layer}`}, ${typeof head === 'number' ? `head ${head}` : `${head} over heads`}.`;
+    this.focusLine.textContent = `Answer token ${JSON.stringify(token.text)} (#${hover}) reads ${label(best)} most (${(row[best] * 100).toFixed(1)}%) — ${rollout ? (layer === 'all' ? 'rollout through every layer' : `rollout up to layer ${layer}`) : `${weighted}${layer === 'all' ? 'mean over layers' : `layer ${layer}`}, ${typeof head === 'number' ? `head ${head}` : `${head} over heads`}`}.`;
   }
 
   /** The focus's exact row when every row it reads has arrived; asks the host for those that have not. */

@@ -12,8 +12,18 @@ import { consumersOf, ElemType, type ModelProto, type NodeProto } from './onnxGr
 const PASS_THROUGH = new Set(['Cast', 'Identity', 'Dropout', 'Where']);
 const RESHAPING = new Set(['Transpose', 'Reshape', 'Cast', 'Identity']);
 
-/** Per layer, the name of the [1, heads, n] value-norm output; `taps` are the probability tensors in layer order. */
-export function appendValueNorms(model: ModelProto, taps: readonly string[], heads: number, label: string): string[] {
+/**
+ * Per layer, the name of the [1, heads, n] value-norm output; `taps` are the probability tensors in layer order.
+ * `newKeysOnly`: [1, heads, q] instead, the norms of the q keys the run feeds (its queries, the last q keys), so
+ * that a decode step with a KV cache computes one key's norm rather than every cached key's again.
+ */
+export function appendValueNorms(
+  model: ModelProto,
+  taps: readonly string[],
+  heads: number,
+  label: string,
+  options: { readonly newKeysOnly?: boolean } = {},
+): string[] {
   const graph = model.graph;
   if (!graph) throw new EngineError(`${label} has no graph.`);
   const nodes = graph.node ?? [];
@@ -56,7 +66,16 @@ export function appendValueNorms(model: ModelProto, taps: readonly string[], hea
       ElemType.FLOAT,
     );
     const gram = ops.node('MatMul', [wo3, ops.node('Transpose', [wo3], { perm: [0, 2, 1] })]);
-    const v = ops.cast(value, ElemType.FLOAT);
+    // The last q keys: Slice(V, starts = −q) over the keys axis, q = the probabilities' query count.
+    const fed = options.newKeysOnly
+      ? ops.node('Slice', [
+          value,
+          ops.node('Neg', [ops.node('Gather', [ops.node('Shape', [tap]), ops.ints([2])])]),
+          ops.ints([Number.MAX_SAFE_INTEGER]),
+          ops.ints([2]),
+        ])
+      : value;
+    const v = ops.cast(fed, ElemType.FLOAT);
     const quadratic = ops.node('ReduceSum', [ops.node('Mul', [v, ops.node('MatMul', [v, gram])]), ops.ints([-1])], {
       keepdims: 0,
     });

@@ -5,6 +5,10 @@
 // Every answer token's attention is captured as it is fed: per layer, its row [heads × keys] over the
 // prompt and the answer so far — the same rows the float64 reference decoder gives for that position. A
 // given answer (readAnswer) is read in one pass over prompt + answer, its tokens' rows taken the same way.
+// Asked for (rollout: true), each answer token also gets its exact attention rollout per layer
+// (analysis/answerRollout.ts): the whole pass before it is rolled out by onnxruntime products, each token after
+// it by the recursion over rows. Opened with value norms, each also gets its rows weighted by value norm, the
+// graph computing the norms of the keys each run feeds (analysis/valueNormWeights.ts keeps the earlier ones).
 import * as fs from 'node:fs/promises';
 import type * as ort from 'onnxruntime-node';
 import type { ExecutionProviderName, ExecutionProviderSetting } from '../../shared/protocol';
@@ -17,7 +21,11 @@ import { createSession } from './executionProviders';
 import type { ModelConfig } from './modelConfig';
 import { resolveModelFile, type ModelDtype } from './modelFiles';
 import { firstLine } from './modelTokenizer';
+import { argmax, lastRows, presentFor, sample } from './decodeStep';
 import { PAST_INPUT, prefillFeeds } from './prefillFeeds';
+import { RolloutProduct } from './rolloutProduct';
+import { headMean, RolloutRows } from '../analysis/answerRollout';
+import { KeyNorms, valueNormWeighted } from '../analysis/valueNormWeights';
 
 export interface GeneratedToken {
   /** Position in the answer (0 for its first token). */
@@ -26,6 +34,10 @@ export interface GeneratedToken {
   /** Per layer, this token's attention row per head: heads × keys, keys = prompt + answer tokens up to it. */
   readonly rows: readonly Float32Array[];
   readonly keys: number;
+  /** Per layer, this token's attention rollout (answerRollout.ts) over the same keys (own copies), when asked for. */
+  readonly rollout?: readonly Float32Array[];
+  /** Per layer, its rows weighted by value norm (valueNormWeights.ts), when the session has the norms. */
+  readonly valueNorm?: readonly Float32Array[];
 }
 
 export interface GenerateOptions {
@@ -38,6 +50,11 @@ export interface GenerateOptions {
   readonly isCancelled?: () => boolean;
   /** Each answer token as soon as its attention is captured. */
   readonly onToken?: (token: GeneratedToken) => void;
+  /**
+   * Also each token's rollout: the prompt's is rolled out once (onnxruntime products), then each token costs
+   * layers·t²/2 multiply-adds, about as much as the embedded model's own decode step at 1,024 tokens.
+   */
+  readonly rollout?: boolean;
 }
 
 export class GenerationCancelled extends Error {
@@ -53,19 +70,17 @@ interface StepOutput {
   readonly rows: Float32Array[];
   readonly keys: number;
   readonly presents: Record<string, ort.Tensor>;
-}
-
-/** The present output that carries what a past input needs on the next step (present.N.key ↔ past_key_values.N.key). */
-function presentFor(pastName: string, outputs: readonly string[]): string | undefined {
-  const candidates = [
-    pastName.replace(/^past_key_values/, 'present'),
-    pastName.replace(/^past/, 'present'),
-    pastName.replace(/^past_/, 'present_'),
-  ];
-  return candidates.find((c) => c !== pastName && outputs.includes(c));
+  /** Per layer, the whole pass's probabilities [heads, n, n], when asked for. */
+  readonly whole?: Float32Array[];
+  /** How many tokens the run fed (all of them without a cache, else one). */
+  readonly fed: number;
+  /** Per layer, the value norms of the fed keys [heads × fed], when the session has them. */
+  readonly norms?: Float32Array[];
 }
 
 export class GenerationSession {
+  private rolloutProduct: Promise<RolloutProduct> | null = null;
+
   private constructor(
     private readonly session: ort.InferenceSession,
     private readonly runtime: typeof ort,
@@ -76,6 +91,8 @@ export class GenerationSession {
     readonly provider: ExecutionProviderName,
     /** Per layer, the ‖v_j W_O^h‖ output (valueNormGraph.ts), when opened with valueNorms. */
     private readonly valueNorms: readonly string[],
+    /** Why a session opened with valueNorms 'when-supported' has none (the graph's reason), else undefined. */
+    readonly valueNormsUnavailable?: string,
   ) {}
 
   /** Whether each step feeds one token and the cache (else the whole sequence runs again). */
@@ -89,7 +106,8 @@ export class GenerationSession {
     options: {
       readonly provider: ExecutionProviderSetting;
       readonly dtype?: ModelDtype;
-      readonly valueNorms?: boolean;
+      /** true: the norms or an error; 'when-supported': the norms where the graph allows them (valueNormsUnavailable says why not). */
+      readonly valueNorms?: boolean | 'when-supported';
     },
   ): Promise<GenerationSession> {
     const runtime = await import('onnxruntime-node');
@@ -100,9 +118,21 @@ export class GenerationSession {
       throw new EngineError(
         `Generating with attention reads graphs whose weights are inside the .onnx file; ${resolved.file} keeps them in ${resolved.externalData[0]}.`,
       );
-    const model = decodeModel(await fs.readFile(resolved.file));
-    const plan = planAttentionTap(model, config.layers, resolved.file);
-    const valueNorms = options.valueNorms ? appendValueNorms(model, plan.outputNames, config.heads, resolved.file) : [];
+    const fileBytes = await fs.readFile(resolved.file);
+    let model = decodeModel(fileBytes);
+    let plan = planAttentionTap(model, config.layers, resolved.file);
+    let valueNorms: string[] = [];
+    let valueNormsUnavailable: string | undefined;
+    if (options.valueNorms)
+      try {
+        valueNorms = appendValueNorms(model, plan.outputNames, config.heads, resolved.file, { newKeysOnly: true });
+      } catch (error) {
+        if (options.valueNorms !== 'when-supported' || !(error instanceof EngineError)) throw error;
+        // The layers before the one it could not read were extended: start again from the file.
+        valueNormsUnavailable = error.message;
+        model = decodeModel(fileBytes);
+        plan = planAttentionTap(model, config.layers, resolved.file);
+      }
     const bytes = encodeModel(model);
     let created;
     try {
@@ -123,7 +153,16 @@ export class GenerationSession {
       }
       cache.set(name, present);
     }
-    return new GenerationSession(session, runtime, config, plan.outputNames, cache, created.provider, valueNorms);
+    return new GenerationSession(
+      session,
+      runtime,
+      config,
+      plan.outputNames,
+      cache,
+      created.provider,
+      valueNorms,
+      valueNormsUnavailable,
+    );
   }
 
   /**
@@ -139,14 +178,27 @@ export class GenerationSession {
       temperature > 0 ? sample(out.logits, out.vocab, temperature, random) : argmax(out.logits, out.vocab);
     const ids = [...promptIds];
     const tokens: GeneratedToken[] = [];
-    let out = await this.step(ids, null);
+    let out = await this.step(ids, null, options.rollout === true);
+    const rollout = options.rollout ? await this.seedRollout(out.whole ?? [], ids.length) : null;
+    const keyNorms = this.valueNorms.length > 0 ? new KeyNorms(this.taps.length, this.config.heads) : null;
+    if (out.norms) keyNorms?.add(out.norms, out.fed, true);
     while (tokens.length < options.maxTokens && ids.length < limit) {
       if (options.isCancelled?.()) throw new GenerationCancelled();
       const next = pick(out);
       if (options.stop?.(next)) break;
       ids.push(next);
       out = await this.step(ids, this.kvCache ? out.presents : null);
-      const token: GeneratedToken = { index: tokens.length, id: next, rows: out.rows, keys: out.keys };
+      const keys = out.keys;
+      const own = rollout?.next(out.rows, keys);
+      if (out.norms) keyNorms?.add(out.norms, out.fed, !this.kvCache);
+      const token: GeneratedToken = {
+        index: tokens.length,
+        id: next,
+        rows: out.rows,
+        keys,
+        ...(own ? { rollout: own } : {}),
+        ...(keyNorms ? { valueNorm: keyNorms.weigh(out.rows, keys) } : {}),
+      };
       tokens.push(token);
       options.onToken?.(token);
     }
@@ -157,14 +209,19 @@ export class GenerationSession {
    * A given answer read after `promptIds` in one pass (teacher forcing): each answer token's rows are those of
    * its position, over the prompt and the answer up to it — what generate captures for a token it wrote.
    */
-  async readAnswer(promptIds: readonly number[], answerIds: readonly number[]): Promise<GeneratedToken[]> {
+  async readAnswer(
+    promptIds: readonly number[],
+    answerIds: readonly number[],
+    options: { readonly rollout?: boolean } = {},
+  ): Promise<GeneratedToken[]> {
     const ids = [...promptIds, ...answerIds];
     if (ids.length > this.config.maxPositions)
       throw new EngineError(
         `The prompt and its answer have ${ids.length} tokens, more than the model's context of ${this.config.maxPositions}.`,
       );
-    const out = await this.runWhole(ids, [...this.taps]);
+    const out = await this.runWhole(ids, [...this.taps, ...this.valueNorms]);
     const n = ids.length;
+    const norms = this.valueNorms.map((name) => out[name].data as Float32Array);
     const probabilities = this.taps.map((tap) => {
       const tensor = out[tap] as ort.Tensor;
       if (tensor.dims.length !== 4 || tensor.dims[2] !== n || tensor.dims[3] !== n)
@@ -173,6 +230,7 @@ export class GenerationSession {
         );
       return tensor.data as Float32Array;
     });
+    const rollout = options.rollout ? (await this.seedRollout(probabilities, n)).rollout : null;
     return answerIds.map((id, index): GeneratedToken => {
       const q = promptIds.length + index;
       const keys = q + 1;
@@ -182,7 +240,15 @@ export class GenerationSession {
         for (let h = 0; h < heads; h++) row.set(data.subarray((h * n + q) * n, (h * n + q) * n + keys), h * keys);
         return row;
       });
-      return { index, id, rows, keys };
+      const weighted = norms.length > 0 ? rows.map((r, l) => valueNormWeighted(r, keys, norms[l], n)) : null;
+      return {
+        index,
+        id,
+        rows,
+        keys,
+        ...(rollout ? { rollout: rollout.at(q).map((r) => r.slice()) } : {}),
+        ...(weighted ? { valueNorm: weighted } : {}),
+      };
     });
   }
 
@@ -226,7 +292,29 @@ export class GenerationSession {
     }
   }
 
-  private async step(ids: readonly number[], past: Record<string, ort.Tensor> | null): Promise<StepOutput> {
+  /**
+   * The rollout of a whole pass's n positions, kept for the tokens after them; `next` appends the next position
+   * from its rows per layer ([heads × keys]) and returns its rollout rows (copies).
+   */
+  private async seedRollout(
+    probabilities: readonly Float32Array[],
+    n: number,
+  ): Promise<{ rollout: RolloutRows; next(rows: readonly Float32Array[], keys: number): Float32Array[] }> {
+    this.rolloutProduct ??= RolloutProduct.open(this.runtime);
+    const pass = await (await this.rolloutProduct).whole(probabilities, n);
+    const rollout = new RolloutRows(this.taps.length);
+    rollout.seed(pass.matrices, n);
+    return {
+      rollout,
+      next: (rows, keys) => rollout.push(rows.map((r) => headMean(r, keys))).map((r) => r.slice()),
+    };
+  }
+
+  private async step(
+    ids: readonly number[],
+    past: Record<string, ort.Tensor> | null,
+    keepWhole = false,
+  ): Promise<StepOutput> {
     const { Tensor } = this.runtime;
     const inputs = this.session.inputNames.map((name) => ({ name, elemType: 0, shape: null }));
     const metadata = this.session.inputMetadata;
@@ -258,7 +346,7 @@ export class GenerationSession {
     const logitsName = this.session.outputNames.includes('logits') ? 'logits' : this.session.outputNames[0];
     let out: ort.InferenceSession.OnnxValueMapType;
     try {
-      out = await this.session.run(feeds, [logitsName, ...this.taps, ...this.cache.values()]);
+      out = await this.session.run(feeds, [logitsName, ...this.taps, ...this.valueNorms, ...this.cache.values()]);
     } catch (error) {
       throw new EngineError(`Model run failed: ${firstLine(error)}`);
     }
@@ -272,45 +360,25 @@ export class GenerationSession {
     const rows = this.taps.map((name) => lastRows(out[name] as ort.Tensor, keys, name));
     const presents: Record<string, ort.Tensor> = {};
     for (const output of this.cache.values()) presents[output] = out[output] as ort.Tensor;
-    return { logits, vocab, rows, keys, presents };
+    const whole = keepWhole && !past ? this.taps.map((name) => out[name].data as Float32Array) : undefined;
+    // The norms of the keys this run fed (graph/valueNormGraph.ts's newKeysOnly): [1, heads, fed].
+    const norms = this.valueNorms.map((name) => out[name].data as Float32Array);
+    return {
+      logits,
+      vocab,
+      rows,
+      keys,
+      presents,
+      ...(whole ? { whole } : {}),
+      fed: fedIds.length,
+      ...(norms.length > 0 ? { norms } : {}),
+    };
   }
 
   async dispose(): Promise<void> {
+    const product = this.rolloutProduct;
+    this.rolloutProduct = null;
     await this.session.release().catch(() => undefined);
+    if (product) await (await product).release();
   }
-}
-
-/** The last query's row of every head from probabilities [1, heads, queries, keys]: heads × keys. */
-function lastRows(tensor: ort.Tensor, keys: number, name: string): Float32Array {
-  const dims = tensor.dims;
-  const k = dims[dims.length - 1];
-  const q = dims[dims.length - 2];
-  if (dims.length !== 4 || k !== keys)
-    throw new EngineError(`Attention output ${name} has shape [${dims.join(', ')}], not [1, heads, queries, ${keys}].`);
-  const heads = dims[1];
-  const data = tensor.data as Float32Array;
-  const rows = new Float32Array(heads * keys);
-  for (let h = 0; h < heads; h++) rows.set(data.subarray((h * q + q - 1) * k, (h * q + q) * k), h * keys);
-  return rows;
-}
-
-export function argmax(logits: Float32Array, vocab: number): number {
-  let best = 0;
-  for (let v = 1; v < vocab; v++) if (logits[v] > logits[best]) best = v;
-  return best;
-}
-
-/** A draw from softmax(logits / temperature), in float64. */
-export function sample(logits: Float32Array, vocab: number, temperature: number, random: () => number): number {
-  let max = -Infinity;
-  for (let v = 0; v < vocab; v++) if (logits[v] > max) max = logits[v];
-  const weights = new Float64Array(vocab);
-  let total = 0;
-  for (let v = 0; v < vocab; v++) total += weights[v] = Math.exp((logits[v] - max) / temperature);
-  let r = random() * total;
-  for (let v = 0; v < vocab; v++) {
-    r -= weights[v];
-    if (r <= 0) return v;
-  }
-  return vocab - 1;
 }

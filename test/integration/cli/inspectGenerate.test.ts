@@ -115,3 +115,39 @@ test('--weighting value-norm: attention holds rows that sum to 1 and differ from
   );
   assert.ok(differs > 1e-3);
 });
+
+test('--answer <file>: the file read as the answer; with --dense its rows follow the prompt’s, as the reference', async () => {
+  await fs.writeFile(path.join(dir, 'answer.txt'), 'sat on the cat\n');
+  const doc = await inspect(['--answer', 'answer.txt', '--dense']);
+  assert.equal(doc.answer.text.trim(), 'sat on the cat');
+  assert.equal(doc.answer.tokens.map((t) => t.text).join(''), doc.answer.text);
+  assert.ok(doc.attention);
+  const P = doc.tokens.length;
+  const promptIds = (await ModelTokenizer.load(model)).tokenize(PROMPT).ids;
+  assert.equal(promptIds.length, P);
+  const ids = [...promptIds, ...doc.answer.tokens.map((t) => t.id)];
+  const reference = referenceForward(weights, ids);
+  const n = ids.length;
+  let worst = 0;
+  for (let l = 0; l < SHAPE.layers; l++)
+    for (let h = 0; h < SHAPE.heads; h++)
+      for (let q = P; q < n; q++)
+        for (let k = 0; k < n; k++)
+          worst = Math.max(worst, Math.abs(doc.attention[l][h][q][k] - reference.probs[l][h * n * n + q * n + k]));
+  assert.ok(worst < 1e-4, `largest difference ${worst}`);
+  const both = await runCli(cli, ['inspect', 'prompt.txt', '--answer', 'answer.txt', '--generate', '2'], { cwd: dir });
+  assert.equal(both.code, 2);
+  assert.match(both.stderr, /--answer reads an answer; leave out --generate/);
+  const missing = await runCli(
+    cli,
+    ['inspect', 'prompt.txt', '--model', model, '--provider', 'cpu', '--cache-dir', path.join(dir, 'cache')].concat([
+      '--format',
+      'json',
+      '--answer',
+      'nothing.txt',
+    ]),
+    { cwd: dir },
+  );
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /: Cannot read the answer file nothing\.txt: /);
+});

@@ -3,11 +3,13 @@
 // v_j is the key's value vector (its KV head's) and W_O^h the head's rows of the output projection.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { GenerationSession } from '../../../src/engine/runtime/generationSession';
 import { LoadedModel } from '../../../src/engine/runtime/loadedModel';
 import { readModelConfig } from '../../../src/engine/runtime/modelConfig';
-import { writeKvExportFolder } from '../../helpers/kvExportFolder';
+import { buildExportGraph } from '../../helpers/exportStyleGraph';
+import { llamaConfigJson, writeKvExportFolder } from '../../helpers/kvExportFolder';
 import { headDim, randomDecoder, referenceForward, smallGqaShape } from '../../helpers/referenceDecoder';
 import { makeTempDir, removeTempDir } from '../../helpers/tinyModel';
 import { buildTinyTokenizer } from '../../helpers/tinyTokenizer';
@@ -106,4 +108,61 @@ test('the inspection graph gives the panel the same norms per head and key (its 
   } finally {
     await model.dispose();
   }
+});
+
+test('answer tokens carry their value-norm rows: generated through the KV cache, and a given answer', async () => {
+  const prompt = [3, 77, 12, 150, 9, 42, 199, 5];
+  const session = await GenerationSession.open(dir, await readModelConfig(dir), {
+    provider: 'cpu',
+    valueNorms: 'when-supported',
+  });
+  try {
+    assert.equal(session.kvCache, true);
+    assert.equal(session.valueNormsUnavailable, undefined);
+    const generated = await session.generate(prompt, { maxTokens: 5 });
+    const read = await session.readAnswer(prompt, [61, 120, 33]);
+    for (const tokens of [generated, read]) {
+      const ids = [...prompt, ...tokens.map((t) => t.id)];
+      const n = ids.length;
+      let worst = 0;
+      for (let l = 0; l < SHAPE.layers; l++) {
+        const expected = referenceWeighted(l, ids);
+        tokens.forEach((t, i) => {
+          const q = prompt.length + i;
+          const rows = t.valueNorm?.[l];
+          assert.ok(rows, `token ${i} has value-norm rows`);
+          assert.equal(rows.length, SHAPE.heads * t.keys);
+          for (let h = 0; h < SHAPE.heads; h++)
+            for (let k = 0; k < t.keys; k++)
+              worst = Math.max(worst, Math.abs(rows[h * t.keys + k] - expected[h * n * n + q * n + k]));
+        });
+      }
+      assert.ok(worst < 1e-4, `largest difference ${worst}`);
+    }
+  } finally {
+    await session.dispose();
+  }
+});
+
+test('a graph whose output projection is quantized opens without value norms, and says why', async () => {
+  const folder = path.join(dir, 'q4');
+  await fs.mkdir(path.join(folder, 'onnx'), { recursive: true });
+  await fs.writeFile(path.join(folder, 'onnx', 'model.onnx'), buildExportGraph(weights, { style: 'torch', q4: true }));
+  await fs.writeFile(path.join(folder, 'config.json'), llamaConfigJson(SHAPE));
+  const session = await GenerationSession.open(folder, await readModelConfig(folder), {
+    provider: 'cpu',
+    valueNorms: 'when-supported',
+  });
+  try {
+    assert.match(session.valueNormsUnavailable ?? '', /output projection/);
+    const tokens = await session.generate([3, 77, 12], { maxTokens: 2 });
+    assert.equal(tokens.length, 2);
+    assert.equal(tokens[0].valueNorm, undefined);
+  } finally {
+    await session.dispose();
+  }
+  await assert.rejects(
+    GenerationSession.open(folder, await readModelConfig(folder), { provider: 'cpu', valueNorms: true }),
+    /Attention × value norm cannot read/,
+  );
 });

@@ -109,6 +109,8 @@ export function createFakeVscode(storage: string) {
   const docChange = new EventEmitter<unknown>();
   const selectionChange = new EventEmitter<unknown>();
   let saveTarget: Uri | undefined;
+  let openTarget: Uri | undefined;
+  const informed: string[] = [];
   const serializers = new Map<string, { deserializeWebviewPanel(panel: unknown, state: unknown): Promise<void> }>();
   const window = {
     activeTextEditor: undefined as FakeEditor | undefined,
@@ -121,6 +123,8 @@ export function createFakeVscode(storage: string) {
     createTextEditorDecorationType: (options: unknown) => ({ options, dispose: () => undefined }),
     showErrorMessage: async (message: string) => void errors.push(message),
     showSaveDialog: async () => saveTarget,
+    showOpenDialog: async () => (openTarget ? [openTarget] : undefined),
+    showInformationMessage: async (message: string) => void informed.push(message),
     withProgress: async (options: { title?: string }, task: (p: { report(v: unknown): void }) => Promise<void>) => {
       const entry = { title: options.title ?? '', reports: [] as unknown[], closed: false };
       progress.push(entry);
@@ -195,6 +199,8 @@ export function createFakeVscode(storage: string) {
       secrets: fakeSecrets(),
     }),
     setSaveTarget: (p: string | undefined) => (saveTarget = p ? Uri.file(p) : undefined),
+    setOpenTarget: (p: string | undefined) => (openTarget = p ? Uri.file(p) : undefined),
+    informed,
     openEditor: (file: string, text: string, selection: [number, number]): FakeEditor => {
       mkdirSync(path.dirname(file), { recursive: true });
       const doc = new FakeDocument(Uri.file(file), text);
@@ -235,3 +241,26 @@ export function fakeSecrets(initial: Record<string, string> = {}): {
 
 /** Polls `probe` until it returns a value (an event the host posted, say), or fails after 90 s. */
 export { waitFor } from '../../helpers/waitFor';
+
+/**
+ * Installs `fake` as `vscode` and registers the inspector on it with these settings (quiet log, no cost
+ * summary), as the panel's integration tests start; `dispose` undoes both.
+ */
+export async function registerFakeInspector(
+  fake: ReturnType<typeof createFakeVscode>,
+  root: string,
+  settings: Readonly<Record<string, unknown>>,
+): Promise<{ readonly dispose: () => void }> {
+  const uninstall = installFakeVscode(fake.api);
+  const { registerInspector } = await import('../../../src/panel/registerInspector');
+  const context = fake.context(root);
+  Object.assign(fake.settings, settings);
+  const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+  registerInspector(context as never, quiet, () => Promise.reject(new Error('no cost summary in this test')));
+  return {
+    dispose: () => {
+      for (const d of context.subscriptions) d.dispose();
+      uninstall();
+    },
+  };
+}

@@ -8,30 +8,25 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { HostMessage } from '../../../src/shared/protocol';
-import { createFakeVscode, installFakeVscode, waitFor } from './fakeVscodePanel';
+import { createFakeVscode, registerFakeInspector, waitFor } from './fakeVscodePanel';
 
 const root = path.resolve(__dirname, '../../..');
 const storage = mkdtempSync(path.join(tmpdir(), 'pa-panel-commands-'));
 const fake = createFakeVscode(storage);
-let uninstall: () => void = () => undefined;
-let context: ReturnType<typeof fake.context>;
+let registered: { readonly dispose: () => void } | undefined;
 
 before(async () => {
   if (!existsSync(path.join(root, 'dist', 'worker.js'))) {
     execFileSync(process.execPath, ['esbuild.mjs'], { cwd: root, stdio: 'ignore' });
   }
-  uninstall = installFakeVscode(fake.api);
-  const { registerInspector } = await import('../../../src/panel/registerInspector');
-  context = fake.context(root);
-  fake.settings['promptAttention.executionProvider'] = 'cpu';
-  fake.settings['promptAttention.maxTokens'] = 48;
-  const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
-  registerInspector(context as never, quiet, () => Promise.reject(new Error('no cost summary in this test')));
+  registered = await registerFakeInspector(fake, root, {
+    'promptAttention.executionProvider': 'cpu',
+    'promptAttention.maxTokens': 48,
+  });
 });
 
 after(() => {
-  for (const d of context?.subscriptions ?? []) d.dispose();
-  uninstall();
+  registered?.dispose();
   rmSync(storage, { recursive: true, force: true });
 });
 

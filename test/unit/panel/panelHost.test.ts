@@ -135,4 +135,8 @@ test('panel state for the serializer is validated', () => {
   assert.equal(isInspectorPanelState({ ...state, answer: { maxTokens: 0, temperature: 0, seed: 1 } }), false);
   assert.equal(isInspectorPanelState({ ...state, answer: { maxTokens: 5, temperature: -1, seed: 1 } }), false);
   assert.equal(isInspectorPanelState({ ...state, answer: 'given' }), false);
+  // An answer read from a file names it, so a reload reads the same file.
+  assert.equal(isInspectorPanelState({ ...state, answer: { given: true, file: 'file:///a.txt' } }), true);
+  assert.equal(isInspectorPanelState({ ...state, answer: { given: true, file: 3 } }), false);
+  assert.equal(isInspectorPanelState({ ...state, answer: { given: true, file: '' } }), false);
 });

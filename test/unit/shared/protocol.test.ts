@@ -148,7 +148,13 @@ test('the answer strip messages: generate within bounds, stop-generation and rea
   });
   assert.deepEqual(parseWebviewMessage({ type: 'stop-generation' }), { type: 'stop-generation' });
   assert.deepEqual(parseWebviewMessage({ type: 'read-answer' }), { type: 'read-answer' });
+  // Answer from file…: the host asks for the file; the webview names none.
+  assert.deepEqual(parseWebviewMessage({ type: 'command', command: 'answer-from-file' }), {
+    type: 'command',
+    command: 'answer-from-file',
+  });
   for (const bad of [
+    { type: 'command', command: 'answer-from-file', file: '/etc/passwd' },
     { type: 'generate', maxTokens: 0, temperature: 0, seed: 1 },
     { type: 'generate', maxTokens: 5000, temperature: 0, seed: 1 },
     { type: 'generate', maxTokens: 8, temperature: -1, seed: 1 },

@@ -6,6 +6,9 @@ import { test } from 'node:test';
 import {
   answerFocusRow,
   answerRequestOf,
+  answerShowsRollout,
+  answerShowsValueNorm,
+  fileLabel,
   attributionShading,
   noAnswer,
   reduceAnswer,
@@ -57,6 +60,37 @@ test('the focus row: mean over heads and layers, or one head', () => {
   assert.deepEqual([...answerFocusRow(t, 1, 'max')], [0, 1, 0, 1]);
 });
 
+test('in Rollout mode an answer token shows its rollout up to the chosen layer, kept through the reducer', () => {
+  const base = token(0, 'a', 0, 3, 0, 2);
+  const rollout = [Float32Array.of(0.2, 0.3, 0.5), Float32Array.of(0.1, 0.1, 0.8)];
+  const started = reduceAnswer(noAnswer, { kind: 'answer', requestId: 3, event: 'start', maxTokens: 4 });
+  const state = reduceAnswer(started, { ...base, token: { ...base.token, rollout } });
+  const t = state.tokens[0];
+  assert.ok(answerShowsRollout(t, 'rollout'));
+  assert.deepEqual([...answerFocusRow(t, 0, 'mean', 'rollout')], [...rollout[0]]);
+  // 'all' layers: the rollout through the last layer, whatever the head.
+  assert.deepEqual([...answerFocusRow(t, 'all', 1, 'rollout')], [...rollout[1]]);
+  // Attention mode still reads the rows; a token without a rollout falls back to them.
+  assert.deepEqual([...answerFocusRow(t, 0, 1, 'attention')], [0, 0, 1]);
+  const plain = { ...base.token, kind: undefined };
+  assert.equal(answerShowsRollout(plain, 'rollout'), false);
+  assert.deepEqual([...answerFocusRow(plain, 0, 1, 'rollout')], [0, 0, 1]);
+});
+
+test('in "Attention × value norm" mode an answer token shows its weighted rows, combined like attention', () => {
+  const base = token(0, 'a', 0, 2, 0, 1);
+  // Two heads over two keys, per layer: the value norms moved head 0's weight to key 1.
+  const weighted = [Float32Array.of(0.25, 0.75, 0, 1), Float32Array.of(0.5, 0.5, 0, 1)];
+  const started = reduceAnswer(noAnswer, { kind: 'answer', requestId: 3, event: 'start', maxTokens: 4 });
+  const t = reduceAnswer(started, { ...base, token: { ...base.token, valueNorm: weighted } }).tokens[0];
+  assert.ok(answerShowsValueNorm(t, 'value-norm'));
+  assert.equal(answerShowsValueNorm(t, 'attention'), false);
+  assert.deepEqual([...answerFocusRow(t, 0, 0, 'value-norm')], [0.25, 0.75]);
+  assert.deepEqual([...answerFocusRow(t, 'all', 'mean', 'value-norm')], [0.1875, 0.8125]);
+  // Attention mode reads the plain rows (head 0 all on key 0).
+  assert.deepEqual([...answerFocusRow(t, 0, 0, 'attention')], [1, 0]);
+});
+
 test("a span's attribution: kept by the strip, and shading each prompt token by its section's cost", () => {
   let s: AnswerState = reduceAnswer(noAnswer, { kind: 'answer', requestId: 3, event: 'start', maxTokens: 8 });
   s = reduceAnswer(s, { kind: 'answer', requestId: 3, event: 'attributing', message: 'Ablation 1 of 2' });
@@ -101,4 +135,19 @@ test('a finished answer is asked for again after a window reload: the same sampl
   given = reduceAnswer(given, token(0, ' Paris', 0, 6, 1, 5));
   given = reduceAnswer(given, { kind: 'answer', requestId: 3, event: 'end' });
   assert.deepEqual(answerRequestOf(given), { given: true });
+  // An answer from a file: the reload reads that file again.
+  let fromFile = reduceAnswer(noAnswer, {
+    kind: 'answer',
+    requestId: 3,
+    event: 'start',
+    maxTokens: 0,
+    given: true,
+    file: 'file:///work/notes/answer%201.txt',
+  });
+  assert.equal(fromFile.file, 'file:///work/notes/answer%201.txt');
+  fromFile = reduceAnswer(fromFile, token(0, ' Paris', 0, 6, 1, 5));
+  fromFile = reduceAnswer(fromFile, { kind: 'answer', requestId: 3, event: 'end' });
+  assert.deepEqual(answerRequestOf(fromFile), { given: true, file: 'file:///work/notes/answer%201.txt' });
+  assert.equal(fileLabel('file:///work/notes/answer%201.txt'), 'answer 1.txt');
+  assert.equal(fileLabel('file:///work/bad%E0.txt'), 'bad%E0.txt');
 });
