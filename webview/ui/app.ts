@@ -14,7 +14,7 @@ import type { Change } from '../model/inspectionState';
 import { resultOf } from '../model/inspectionState';
 import { captionOf, MatrixCache } from '../model/matrixCache';
 import { ExactRowStore } from '../model/exactRows';
-import { sectionFigures } from '../model/sectionFigures';
+import { longSectionFigures, sectionFigures } from '../model/sectionFigures';
 import {
   HOVER_TO_EDITOR_MS,
   initialViewState,
@@ -388,7 +388,8 @@ export class InspectorApp {
     const { inspection, controls } = this.state;
     const h = inspection.header;
     if (!h || !this.cache.update(inspection, controls)) return;
-    this.matrixView.setMatrix(this.cache.matrix);
+    if (this.cache.long) this.matrixView.setOverview(this.cache.overview);
+    else this.matrixView.setMatrix(this.cache.matrix);
     this.drawSections();
     this.drawFocus();
   }
@@ -397,19 +398,27 @@ export class InspectorApp {
   private drawSections(): void {
     const { inspection, sections } = this.state;
     const h = inspection.header;
-    const matrix = this.cache.matrix;
-    if (h && matrix && sections)
+    const { matrix, long } = this.cache;
+    const figures =
+      !h || !sections
+        ? null
+        : matrix
+          ? sectionFigures(sections, matrix, h.tokens.length)
+          : long
+            ? longSectionFigures(sections, long)
+            : null;
+    if (h && figures && sections)
       this.sectionsSlot.replaceChildren(
         renderSections(
           sections,
-          sectionFigures(sections, matrix, h.tokens.length),
+          figures,
           { focus: (index) => this.dispatch({ kind: 'pin', index }) },
           h.model.card?.name ?? h.model.id,
           inspection.cost,
           this.answer.attribution,
         ),
       );
-    this.sectionsSlot.hidden = !matrix;
+    this.sectionsSlot.hidden = !matrix && !long;
   }
 
   /** Tells the host what the focus attends to, so the editor can decorate those spans. */
@@ -510,7 +519,9 @@ export class InspectorApp {
     }
     this.tokens.shade(f.vector, f.max);
     this.tokens.setFocus(f.index, pinned !== null, f.label);
-    this.matrixView.setFocus(f.index, controls.direction);
+    // A long inspection's matrix is an overview: the focused row is drawn over it once it is exact.
+    const row = f.exact && this.cache.long ? f.vector : null;
+    this.matrixView.setFocus(f.index, controls.direction, row, f.max);
     const anchor = this.tokens.elementAt(f.index);
     if (anchor && inspection.header) this.tooltip.show(anchor, f.tooltipTitle, f.top, inspection.header.tokens, f.max);
     this.focusLine.textContent = f.line;
