@@ -94,6 +94,8 @@ export class MatrixCache {
     direction: Direction,
     threshold: number,
     exactRow: Float32Array | null = null,
+    /** The exact row has been asked for: a long inspection waits for it rather than shading an estimate. */
+    awaiting = false,
   ): FocusText {
     const n = header?.tokens.length ?? 0;
     const exact = exactRow !== null && exactRow.length === n && direction === 'to';
@@ -109,7 +111,8 @@ export class MatrixCache {
     if (exact) for (let key = 0; key < n; key++) this.vector[key] = exactRow[key] >= threshold ? exactRow[key] : 0;
     else if (this.current) focusVector(this.current, n, index, direction, threshold, this.vector);
     else if (this.longMatrix) {
-      if (direction === 'to') this.longMatrix.rowInto(index, this.vector);
+      if (awaiting) this.vector.fill(0);
+      else if (direction === 'to') this.longMatrix.rowInto(index, this.vector);
       else this.longMatrix.columnInto(index, this.vector);
       for (let i = 0; i < n; i++) if (this.vector[i] < threshold) this.vector[i] = 0;
     }
@@ -131,8 +134,16 @@ export class MatrixCache {
       label: `Token ${index} ${name(index)} ${verb} ${list}`,
       tooltipTitle: `#${index} ${name(index)} ${verb}`,
       summary,
-      line: `${pinned ? 'Pinned' : 'Hover'}: ${summary}${exact ? ' (exact row)' : this.longMatrix?.estimated ? ' (estimate from per-token figures)' : ''}`,
+      line: `${pinned ? 'Pinned' : 'Hover'}: ${summary}${this.rowNote(exact, awaiting)}`,
     };
+  }
+
+  /** What the focus line says of where the weights come from (only a long inspection has a choice). */
+  private rowNote(exact: boolean, awaiting: boolean): string {
+    if (exact) return ' (exact row)';
+    if (!this.longMatrix) return '';
+    if (awaiting) return ' (its row is on the way)';
+    return this.longMatrix.estimated ? ' (estimate from per-token figures)' : '';
   }
 
   /** The strongest `count` weights of the last focus drawn, for the editor (none without a matrix). */

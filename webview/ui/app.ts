@@ -477,25 +477,28 @@ export class InspectorApp {
   }
 
   /** The focus's exact row when every row it reads has arrived; asks the host for those that have not. */
-  private exactFocusRow(index: number | null): Float32Array | null {
+  private exactFocusRow(index: number | null): { row: Float32Array | null; awaiting: boolean } {
     const h = this.state.inspection.header;
-    if (!h || this.bridge.kind !== 'vscode') return null;
+    if (!h || this.bridge.kind !== 'vscode') return { row: null, awaiting: false };
     const keys = this.exactRows.needed(this.state.controls, index, h.model.layers);
     // Ids of their own: a reply is matched by what it answers (the store's key), not kept by the bridge.
     for (const k of this.exactRows.toAsk(keys))
       this.bridge.post({ type: 'attention-row', requestId: ++this.rowRequests, inspection: h.requestId, ...k });
-    return this.exactRows.combined(keys, h.tokens.length, this.state.controls.hideSink);
+    const row = this.exactRows.combined(keys, h.tokens.length, this.state.controls.hideSink);
+    return { row, awaiting: row === null && keys.length > 0 };
   }
 
   private drawFocus(): void {
     const { inspection, controls, pinned, hover } = this.state;
+    const exact = this.exactFocusRow(pinned ?? hover);
     const f = this.cache.focus(
       inspection.header,
       pinned ?? hover,
       pinned !== null,
       controls.direction,
       controls.threshold,
-      this.exactFocusRow(pinned ?? hover),
+      exact.row,
+      exact.awaiting,
     );
     if (f.kind === 'none') {
       // With no token in focus, the prompt shows what the selected answer span needs from each section.
