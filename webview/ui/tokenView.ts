@@ -99,6 +99,7 @@ export class TokenView {
       this.window = new TokenWindow(this.root, this.layout, {
         make: (piece) => this.made(this.tokenNode(piece.token, n)),
         dropped: (index) => this.dropped(index),
+        moved: () => this.paintWindow(),
       });
       return;
     }

@@ -15,6 +15,8 @@ export interface TokenWindowHooks {
   make(piece: Extract<LayoutPiece, { kind: 'token' }>): HTMLElement;
   /** Token `index`'s element left the document. */
   dropped(index: number): void;
+  /** The window moved on its own (measured heights moved the chunks): the new tokens want their shading. */
+  moved(): void;
 }
 
 export class TokenWindow {
@@ -27,6 +29,7 @@ export class TokenWindow {
   private first = 0;
   private last = -1;
   private width = 0;
+  private measureQueued = false;
 
   constructor(
     private readonly root: HTMLElement,
@@ -59,12 +62,26 @@ export class TokenWindow {
     // its edge: most scroll frames then change nothing in the document (a change repaints the whole panel).
     const [needFirst, needLast] = this.placement.window(this.root.scrollTop, height, 0.4 * height);
     if (!resized && this.first <= needFirst && this.last >= needLast) return;
-    // Measuring a drawn chunk may move the others: settle in a few passes.
-    for (let pass = 0; pass < 3; pass++) {
-      const [a, b] = this.placement.window(this.root.scrollTop, height, height);
-      this.show(a, b);
-      if (!this.measureDrawn()) break;
-    }
+    const [a, b] = this.placement.window(this.root.scrollTop, height, height);
+    this.show(a, b);
+    this.measureSoon();
+  }
+
+  /**
+   * The new chunks' heights replace their estimates in a task after this frame (its layout done, none forced in
+   * the scroll's frame); scroll anchoring keeps the lines on screen still when chunks above them change height.
+   */
+  private measureSoon(): void {
+    if (this.measureQueued) return;
+    this.measureQueued = true;
+    setTimeout(() => {
+      this.measureQueued = false;
+      if (!this.measureDrawn()) return;
+      const first = this.first;
+      const last = this.last;
+      this.update();
+      if (first !== this.first || last !== this.last) this.hooks.moved();
+    }, 0);
   }
 
   /** Brings token `index`'s chunk into the document (scrolling the view there when it was not). */
