@@ -92,6 +92,11 @@ test(
     await page.keyboard.press('End');
     await page.waitForSelector(`[data-token-index="${n - 1}"].focus`);
     assert.equal(await page.$eval('.tokens', (v) => v.getAttribute('aria-activedescendant')), `tok-${n - 1}`);
+    // The tooltip follows the token drawn for it.
+    await page.waitForFunction(
+      (i) => document.querySelector('.tooltip .tt-title')?.textContent?.startsWith(`#${i} `),
+      n - 1,
+    );
 
     // The matrix shows blocks (an overview), not n × n cells.
     const box = await page.$eval('.matrix-canvas', (c) => {

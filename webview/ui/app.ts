@@ -232,7 +232,8 @@ export class InspectorApp {
         this.rebuildSoon();
         return;
       case 'scroll-to':
-        this.tokens.scrollIntoView(effect.index);
+        // A long text draws the token only now: its tooltip follows in the next frame.
+        if (this.tokens.scrollIntoView(effect.index)) this.drawFocusSoon();
         return;
       case 'wait-for-rest':
         if (this.restTimer !== undefined) clearTimeout(this.restTimer);
@@ -527,6 +528,7 @@ export class InspectorApp {
     this.matrixView.setFocus(f.index, controls.direction, row, f.max);
     const anchor = this.tokens.elementAt(f.index);
     if (anchor && inspection.header) this.tooltip.show(anchor, f.tooltipTitle, f.top, inspection.header.tokens, f.max);
+    else this.tooltip.hide();
     this.focusLine.textContent = f.line;
     if (pinned === f.index && this.announcer.textContent !== f.summary) this.announcer.textContent = f.summary;
   }

@@ -93,8 +93,8 @@ export class TokenView {
     this.vector = null;
     this.elements = new Array<HTMLElement>(n);
     this.root.dataset.tokens = String(n);
-    this.root.scrollTop = 0;
     if (n > SHADE_ALL_UP_TO) {
+      this.root.scrollTop = 0;
       this.shading.setElements(new Array<HTMLElement>(n));
       this.window = new TokenWindow(this.root, this.layout, {
         make: (piece) => this.made(this.tokenNode(piece.token, n)),
@@ -209,12 +209,15 @@ export class TokenView {
     this.root.setAttribute('aria-activedescendant', node.id);
   }
 
-  scrollIntoView(index: number): void {
-    if (this.window && !this.elements[index]) {
-      this.window.reveal(index);
+  /** Scrolls token `index` into view; returns whether its element had to be drawn first (a long text). */
+  scrollIntoView(index: number): boolean {
+    const drawn = this.window !== null && !this.elements[index];
+    if (drawn) {
+      this.window?.reveal(index);
       this.paintWindow();
     }
     this.elements[index]?.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+    return drawn;
   }
 
   private indexAt(target: EventTarget | null): number | null {

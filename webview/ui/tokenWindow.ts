@@ -9,6 +9,8 @@ import { el } from './dom';
 
 /** Tokens per chunk (closed at the next line break). */
 const CHUNK_TOKENS = 128;
+/** The window moves when the screen comes within this share of a screen of its edge. */
+const MARGIN = 0.4;
 
 export interface TokenWindowHooks {
   /** The element of a token piece (the window adds it to the document). */
@@ -40,7 +42,10 @@ export class TokenWindow {
     root.replaceChildren(this.above, this.below);
     this.width = root.clientWidth;
     this.placement = new ChunkPlacement(this.chunks, this.metrics());
-    this.update();
+    // The first frame draws only what the screen needs; the first scroll widens the window.
+    const height = this.root.clientHeight || window.innerHeight * 0.62;
+    this.show(...this.placement.window(0, height, MARGIN * height));
+    this.measureSoon();
   }
 
   /** Tokens [first, end) now in the document. */
@@ -58,9 +63,9 @@ export class TokenWindow {
       resized = true;
     }
     const height = this.root.clientHeight || window.innerHeight * 0.62;
-    // The window spans a screen above and below, and moves only when the screen comes within 0.4 of a screen of
+    // The window spans a screen above and below, and moves only when the screen comes within MARGIN of a screen of
     // its edge: most scroll frames then change nothing in the document (a change repaints the whole panel).
-    const [needFirst, needLast] = this.placement.window(this.root.scrollTop, height, 0.4 * height);
+    const [needFirst, needLast] = this.placement.window(this.root.scrollTop, height, MARGIN * height);
     if (!resized && this.first <= needFirst && this.last >= needLast) return;
     const [a, b] = this.placement.window(this.root.scrollTop, height, height);
     this.show(a, b);
