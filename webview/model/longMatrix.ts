@@ -6,6 +6,7 @@
 // the sections card's figures. The exact rows of a hovered or pinned token arrive on demand (exactRows.ts).
 import type { LayerAttention } from '../../src/shared/protocol';
 import { hideSinkRow, layerRowInto, layersFor, SINK_INDEX, type Selection } from './aggregate';
+import { forEachInRow } from './attentionRows';
 
 /** Up to this many tokens the matrix is built whole, as it always was. */
 export const DENSE_UP_TO = 2048;
@@ -79,7 +80,7 @@ export class LongMatrix {
     for (let k = 0; k <= q; k++) out[k] += this.c[k] * unit;
   }
 
-  /** Key k's column (who attends to it) into out (length n). O(n) for the estimate, O(n · rows) with rows. */
+  /** Key k's column (who attends to it) into out (length n). O(n) for the estimate, O(entries) with rows. */
   columnInto(k: number, out: Float32Array): void {
     out.fill(0);
     for (let q = k; q < this.n; q++) {
@@ -87,11 +88,44 @@ export class LongMatrix {
       if (this.estimateWeight > 0 && total > 0) out[q] += (this.c[k] * this.estimateWeight) / total;
     }
     if (this.rowLayers.length === 0) return;
-    for (let q = k; q < this.n; q++)
-      out[q] += buildRow(this.rowLayers, this.n, this.heads, this.sel, q, this.scratch)[k] * this.rowWeight;
+    for (let q = k; q < this.n; q++) this.rowEntries(q, (key, w) => key === k && (out[q] += w));
   }
 
-  /** The OVERVIEW_BINS² block means. O(n · bins) for the estimate, O(n²) for layers with rows. */
+  /**
+   * Calls visit(key, weight) for the entries of query q's row that the layers with rows give, weighted by their
+   * share (a key may come more than once: the weights add up). O(layers × heads × k) from the compact rows; the
+   * max over heads and attention × value norm build the dense row (O(n)).
+   */
+  private rowEntries(q: number, visit: (key: number, weight: number) => void): void {
+    const { sel, rowLayers, heads, n } = this;
+    if (rowLayers.length === 0) return;
+    if (sel.head === 'max' || sel.mode === 'value-norm') {
+      const row = buildRow(rowLayers, n, heads, sel, q, this.scratch);
+      for (let k = 0; k <= q; k++) if (row[k] !== 0) visit(k, row[k] * this.rowWeight);
+      return;
+    }
+    const one = typeof sel.head === 'number' ? sel.head : 0;
+    const each = (scale: number, to: (key: number, weight: number) => void): void => {
+      for (const layer of rowLayers) {
+        if (sel.mode === 'rollout') forEachInRow(layer.rollout, q, (k, w) => to(k, w * scale));
+        else if (sel.head === 'mean')
+          for (let h = 0; h < heads; h++) forEachInRow(layer.heads, h * n + q, (k, w) => to(k, (w * scale) / heads));
+        else forEachInRow(layer.heads, one * n + q, (k, w) => to(k, w * scale));
+      }
+    };
+    let scale = 1 / rowLayers.length;
+    if (sel.hideSink) {
+      // As hideSinkRow: the sink left out and the rest renormalized to 1.
+      let rest = 0;
+      each(scale, (k, w) => k !== SINK_INDEX && (rest += w));
+      scale = rest > 1e-6 ? scale / rest : 0;
+    }
+    scale *= this.rowWeight;
+    if (scale === 0) return;
+    each(scale, (k, w) => (!sel.hideSink || k !== SINK_INDEX) && visit(k, w));
+  }
+
+  /** The OVERVIEW_BINS² block means. O(n · bins) for the estimate, O(entries) for layers with rows. */
   overview(): Overview {
     const n = this.n;
     const bin = Math.ceil(n / Math.min(OVERVIEW_BINS, n));
@@ -109,12 +143,9 @@ export class LongMatrix {
         }
       }
     }
-    if (this.rowLayers.length > 0) {
-      for (let q = 0; q < n; q++) {
-        const row = buildRow(this.rowLayers, n, this.heads, this.sel, q, this.scratch);
-        const at = Math.floor(q / bin) * size;
-        for (let k = 0; k <= q; k++) if (row[k] !== 0) cells[at + Math.floor(k / bin)] += row[k] * this.rowWeight;
-      }
+    for (let q = 0; q < n && this.rowLayers.length > 0; q++) {
+      const at = Math.floor(q / bin) * size;
+      this.rowEntries(q, (k, w) => (cells[at + Math.floor(k / bin)] += w));
     }
     // Each block's sum over its causal cells, divided by how many there are.
     const span = (a: number): number => Math.min(n, (a + 1) * bin) - a * bin;
@@ -129,7 +160,7 @@ export class LongMatrix {
 
   /**
    * For the sections card: calls visit(q, unitSums) for every query, with unitSums[u] = Σ of row q's weights on
-   * unit u's keys (owner[k] = u). O(n · units) for the estimate, O(n²) for layers with rows.
+   * unit u's keys (owner[k] = u). O(n · units) for the estimate, O(entries) for layers with rows.
    */
   forEachRowByUnit(owner: Int32Array, units: number, visit: (q: number, unitSums: Float64Array) => void): void {
     const running = new Float64Array(units);
@@ -140,10 +171,7 @@ export class LongMatrix {
       const total = this.P[q + 1];
       if (this.estimateWeight > 0 && total > 0)
         for (let u = 0; u < units; u++) sums[u] = (running[u] * this.estimateWeight) / total;
-      if (this.rowLayers.length > 0) {
-        const row = buildRow(this.rowLayers, this.n, this.heads, this.sel, q, this.scratch);
-        for (let k = 0; k <= q; k++) if (owner[k] >= 0) sums[owner[k]] += row[k] * this.rowWeight;
-      }
+      this.rowEntries(q, (k, w) => owner[k] >= 0 && (sums[owner[k]] += w));
       visit(q, sums);
     }
   }
