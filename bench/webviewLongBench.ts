@@ -12,6 +12,7 @@ import { buildBenchBundles, buildWebviewHarness } from './bundles';
 import { harnessPage } from './webviewBench';
 import type { DeliveryTimes, ScrollTimes } from './webviewHarness';
 import { median, quantile } from './stats';
+import { profilePage } from './pageProfile';
 import { REALSIZE_SHAPE } from './realSizeFixture';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -49,13 +50,9 @@ async function main(): Promise<void> {
         ` (${hover.samples.length} hovers, ${hover.missed} missed)`,
     );
     // PA_PROFILE=file.cpuprofile: a CPU profile of the scroll steps, for a look in DevTools.
-    const cdp = process.env.PA_PROFILE ? await context.newCDPSession(page) : null;
-    if (cdp) {
-      await cdp.send('Profiler.enable');
-      await cdp.send('Profiler.start');
-    }
+    const stopProfile = await profilePage(context, page);
     const scroll: ScrollTimes = await page.evaluate((steps) => window.__benchScroll(steps), 60);
-    if (cdp) writeFileSync(process.env.PA_PROFILE ?? '', JSON.stringify((await cdp.send('Profiler.stop')).profile));
+    await stopProfile();
     console.log(
       `scroll a third of a screen: frame work p50 ${ms(quantile(scroll.samples, 0.5))}, p95 ${ms(quantile(scroll.samples, 0.95))}, ` +
         `max ${ms(Math.max(...scroll.samples))} (${scroll.samples.length} steps); last token on screen at the end: ${scroll.endShown}`,
