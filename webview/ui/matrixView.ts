@@ -103,6 +103,8 @@ export class MatrixView {
   setOverview(overview: Overview | null): void {
     this.matrix = null;
     this.overview = overview;
+    if (overview)
+      this.readout.textContent = `Overview: blocks of ${overview.bin} × ${overview.bin} tokens${overview.estimated ? ', estimated from per-token figures' : ''}; a focused token's row is exact.`;
     this.paintBitmap();
   }
 
