@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { longResult } from '../helpers/longResult';
 import { skipWithoutChromium as skip, useBrowser } from './browserLaunch';
+import { encodeInspectionResult } from '../../src/shared/resultCodec';
+import type { HostMessage } from '../../src/shared/protocol';
 import { openPanelPage, posted, send } from './panelPage';
 
 const browser = useBrowser();
@@ -111,3 +113,28 @@ test(
     await context.close();
   },
 );
+
+test('a long text replaced at once by another leaves only the new one’s tokens', { skip }, async () => {
+  const { page, context, errors } = await openPanelPage(browser(), 'panel-long-replaced');
+  const headerOf = (n: number, requestId: number): HostMessage => {
+    const { layers: _l, summary: _s, source: _src, cost: _c, ...header } = longResult(n, 1, 1);
+    return { kind: 'header', requestId, header: { ...header, requestId } };
+  };
+  const texts = [headerOf(N, 1), headerOf(5000, 2)].map((m) => encodeInspectionResult(m as never));
+  // Both in one task: the first text's window still has work queued when the second arrives.
+  await page.evaluate(
+    (t) => t.forEach((text) => (window as unknown as { __send(s: string): void }).__send(text)),
+    texts,
+  );
+  await page.waitForFunction(() => document.querySelector('.tokens')?.getAttribute('data-tokens') === '5000');
+  for (let i = 0; i < 10; i++)
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0))));
+  const indexes = await page.$$eval('.tokens [data-token-index]', (els) =>
+    els.map((e) => Number((e as HTMLElement).dataset.tokenIndex)),
+  );
+  assert.ok(indexes.length > 0);
+  assert.equal(new Set(indexes).size, indexes.length, 'every token drawn once');
+  assert.ok(Math.max(...indexes) < 5000, 'only the new text’s tokens');
+  assert.deepEqual(errors, []);
+  await context.close();
+});

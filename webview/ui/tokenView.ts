@@ -85,6 +85,8 @@ export class TokenView {
   }
 
   setTokens(text: string, tokens: readonly TokenInfo[]): void {
+    this.window?.dispose();
+    this.window = null;
     this.layout = layoutTokens(text, tokens);
     const n = tokens.length;
     this.buckets = new Uint8Array(n);
@@ -103,7 +105,6 @@ export class TokenView {
       });
       return;
     }
-    this.window = null;
     const fragment = document.createDocumentFragment();
     for (const piece of this.layout.pieces) {
       if (piece.kind === 'gap') {

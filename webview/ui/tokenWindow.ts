@@ -32,6 +32,8 @@ export class TokenWindow {
   private last = -1;
   private width = 0;
   private measureQueued = false;
+  /** Set when the view holds another text: a measurement still queued then does nothing. */
+  private disposed = false;
 
   constructor(
     private readonly root: HTMLElement,
@@ -46,6 +48,11 @@ export class TokenWindow {
     const height = this.root.clientHeight || window.innerHeight * 0.62;
     this.show(...this.placement.window(0, height, MARGIN * height));
     this.measureSoon();
+  }
+
+  /** The view moves on to another text. */
+  dispose(): void {
+    this.disposed = true;
   }
 
   /** Tokens [first, end) now in the document. */
@@ -81,7 +88,7 @@ export class TokenWindow {
     this.measureQueued = true;
     setTimeout(() => {
       this.measureQueued = false;
-      if (!this.measureDrawn()) return;
+      if (this.disposed || !this.measureDrawn()) return;
       const first = this.first;
       const last = this.last;
       this.update();
