@@ -67,8 +67,11 @@ export async function runRealSizeVariant(options: RealSizeOptions, variant: Real
   const modelFile = path.join(folder, VARIANT_FILE[variant]);
   let prepareMs: number | null = null;
   const started = performance.now();
+  // With the heads, as the engine's load asks (value norms): an entry without them is rebuilt inside the measured
+  // child, and that build's peak (about 4 GiB) was counted as the inspection's.
   await prepareTappedModel(modelFile, REALSIZE_SHAPE.layers, cacheDir, {
     attention: REALSIZE_ATTENTION,
+    heads: REALSIZE_SHAPE.heads,
     onPreparing: () => log('real-size: preparing the tapped graph (once)'),
   });
   if (performance.now() - started > 1000) prepareMs = performance.now() - started;

@@ -10,8 +10,9 @@
 //   head-role inputs (headScoreGraph.ts), and the compact rows of attentionEncoding.ts for P_l and R_l.
 // Across layers: the sum of M_l over the last ⌈layers/2⌉ layers, what the long-range pairs read (drivers.ts).
 // With AttentionSites (a fused operator's Q and K, onnxSites.ts) P_l is not read from the graph: each layer's
-// branch recomputes it (siteStatsGraph.ts), whole up to BLOCKS.from tokens, else in row blocks with no
-// compact rows and no rollout (rows come on demand from the kept Q and K).
+// branch recomputes what it needs from them (siteStatsGraph.ts): in row blocks, the head mean scanned out up to
+// BLOCKS.from tokens (for the rollout and long-range sum), none above (rows come on demand from the kept Q and K);
+// the whole P only where per-head rows or the probabilities are asked for.
 //
 // Compact rows: one If on n, built once, decides the form for every layer (the engine reads the form back
 // from the outputs: empty keys mean dense): for n ≤ DENSE_LIMIT uint8 by row maximum (QuantizeLinear, which
@@ -248,19 +249,33 @@ interface Shared {
   readonly rows: string;
   /** bool [1]: compute the per-head top-k rows (HEAD_ROWS_INPUT). */
   readonly headRows: string;
+  /** bool [1]: with sites, no per-head rows nor probabilities wanted and the rows not sent dense: the head mean
+   * comes from the row blocks, no layer's whole [heads, n, n] is recomputed. */
+  readonly meanOnly: string;
 }
 
-/** Layer l's statistics (built inside its If branch); `rollout` and `longRange` are the running values so far. */
-function layerStats(
+/** What a layer's statistics are made of, however its probabilities were read. */
+interface LayerParts {
+  /** [1, n, n]: the head mean M_l. */
+  readonly mean: string;
+  readonly received: string;
+  readonly bands: string;
+  readonly entropy: string;
+  readonly heads: CompactRowsOutputs;
+  /** The probabilities' first `rows` query rows. */
+  readonly dense: string;
+}
+
+/** Layer l's outputs from its parts: the rollout step and its compact rows, the long-range sum. */
+function layerOutputs(
   g: GraphOps,
-  probs: string,
+  parts: LayerParts,
   s: Shared,
   rollout: string | null,
   longRange: string | null,
   inLongRange: boolean,
 ): string[] {
-  const mean = meanOverHeads(g, probs, s.n);
-  const scores = appendHeadScoreTaps(g, probs, s.n);
+  const { mean } = parts;
   let next: string;
   if (rollout === null) {
     const identity = g.node('EyeLike', [g.node('Reshape', [mean, g.node('Concat', [s.n, s.n], { axis: 0 })])]);
@@ -271,22 +286,68 @@ function layerStats(
       g.float(0.5),
     ]);
   }
-  const heads = compactRows(g, probs, s.n, s.long, s.k, s.headRows);
   const rolloutRows = compactRows(g, next, s.n, s.long, s.k);
   const outputs = [
-    heads.weights,
-    heads.keys,
-    heads.scale,
+    parts.heads.weights,
+    parts.heads.keys,
+    parts.heads.scale,
     rolloutRows.weights,
     rolloutRows.keys,
     rolloutRows.scale,
-    meanOverQueries(g, mean, s.n),
-    scores.bands,
-    scores.entropy,
+    parts.received,
+    parts.bands,
+    parts.entropy,
+    parts.dense,
+    next,
   ];
-  outputs.push(g.node('Slice', [probs, g.ints([0]), s.rows, g.ints([-2])]), next);
   if (inLongRange) outputs.push(longRange === null ? mean : g.node('Add', [longRange, mean]));
   return outputs;
+}
+
+/** Layer l's statistics from its probabilities (built inside its If branch); `rollout` and `longRange` are the
+ * running values so far. */
+function layerStats(
+  g: GraphOps,
+  probs: string,
+  s: Shared,
+  rollout: string | null,
+  longRange: string | null,
+  inLongRange: boolean,
+): string[] {
+  const mean = meanOverHeads(g, probs, s.n);
+  const scores = appendHeadScoreTaps(g, probs, s.n);
+  const parts: LayerParts = {
+    mean,
+    received: meanOverQueries(g, mean, s.n),
+    bands: scores.bands,
+    entropy: scores.entropy,
+    heads: compactRows(g, probs, s.n, s.long, s.k, s.headRows),
+    dense: g.node('Slice', [probs, g.ints([0]), s.rows, g.ints([-2])]),
+  };
+  return layerOutputs(g, parts, s, rollout, longRange, inLongRange);
+}
+
+/** Layer l's statistics from its site without its whole probabilities: the head mean scanned out of the row
+ * blocks (siteStatsGraph.ts), no per-head rows, no probabilities (taken when neither is asked for). */
+function meanBlockedStats(
+  g: GraphOps,
+  site: AttentionSite,
+  s: Shared,
+  rollout: string | null,
+  longRange: string | null,
+  inLongRange: boolean,
+  blockRows: number,
+): string[] {
+  const b = blockedLayerStats(g, site, s.n, blockRows, true);
+  const parts: LayerParts = {
+    mean: b.mean,
+    received: b.received,
+    bands: b.bands,
+    entropy: b.entropy,
+    heads: { weights: g.empty(UINT8), keys: g.empty(UINT16), scale: g.empty(FLOAT) },
+    dense: g.empty(FLOAT),
+  };
+  return layerOutputs(g, parts, s, rollout, longRange, inLongRange);
 }
 
 /** Element types of layerStats' outputs, in order (the untaken branch's empty tensors). */
@@ -339,12 +400,14 @@ export function appendAttentionStats(
       if (shared === null) {
         // Decided once for every layer: n, the form (dense or top-k) and k.
         const n = site ? g.node('Gather', [g.node('Shape', [site.q]), g.ints([2])], { axis: 0 }) : lastDim(g, probs);
+        const headRows = g.node('Greater', [rowsInput, g.ints([NO_HEAD_ROWS])]);
         shared = {
           n,
           long: g.node('Greater', [n, g.ints([DENSE_LIMIT])]),
           k: topkSize(g, site ? g.ints([site.heads]) : headsDim(g, probs), n, taps.length),
           rows,
-          headRows: g.node('Greater', [rowsInput, g.ints([NO_HEAD_ROWS])]),
+          headRows,
+          meanOnly: g.node('And', [g.node('Not', [headRows]), g.node('Greater', [n, g.ints([DENSE_LIMIT])])]),
         };
         // With sites: true above BLOCKED_FROM; else always true at run time (not foldable when the graph loads).
         always = g.node('Greater', [n, g.ints(site ? [blocks.from] : [0])]);
@@ -356,7 +419,12 @@ export function appendAttentionStats(
         ? g.ifElse(
             always,
             () => blockedStats(g, site, s, longRange, inLongRange, blocks.rows),
-            () => layerStats(g, recomputedProbs(g, site, s.n), s, rollout, longRange, inLongRange),
+            () =>
+              g.ifElse(
+                s.meanOnly,
+                () => meanBlockedStats(g, site, s, rollout, longRange, inLongRange, blocks.rows),
+                () => layerStats(g, recomputedProbs(g, site, s.n), s, rollout, longRange, inLongRange),
+              ),
           )
         : g.ifElse(
             always,

@@ -16,6 +16,9 @@ import type { MatrixSource, PreparedMatrix } from './quantizedLinear';
 import { applyMatrix, gatherRows, prepareMatrix } from './quantizedLinear';
 
 export const LOGIT_ROWS_INPUT = 'pa_logit_rows';
+/** The MLP runs this many rows at a time (ModelBuilder.rowChunks): one chunk up to 2,048 tokens, so short
+ * inputs pay nothing; an 8-bit MatMulNBits dequantizes its weights once per chunk. */
+export const MLP_ROWS = 2048;
 export const LOGITS_OUTPUT = 'logits';
 
 /** What the builder reads from the file: a tensor's ggml dims/type and its bytes (null: not in the file). */
@@ -214,6 +217,7 @@ export function buildGgufDecoder(
   h: GgufHyper,
   r: TensorReader,
   onLayer: (done: number) => void,
+  mlpRows = MLP_ROWS,
 ): BuiltDecoder {
   const ids = b.input('input_ids', ElemType.INT64, [1, 'sequence']);
   const logitRows = b.input(LOGIT_ROWS_INPUT, ElemType.INT64, [1]);
@@ -241,8 +245,10 @@ export function buildGgufDecoder(
     anchors.push(a.anchor);
     const attnOut = r.has(`${p}post_attention_norm.weight`) ? norm(c, a.out, `${p}post_attention_norm.weight`) : a.out;
     x = b.node('Add', [x, attnOut]);
-    let ffn = feedForward(c, l, norm(c, x, `${p}ffn_norm.weight`));
-    if (r.has(`${p}post_ffw_norm.weight`)) ffn = norm(c, ffn, `${p}post_ffw_norm.weight`);
+    const ffn = b.rowChunks(x, h.hidden, mlpRows, (rows) => {
+      const out = feedForward(c, l, norm(c, rows, `${p}ffn_norm.weight`));
+      return r.has(`${p}post_ffw_norm.weight`) ? norm(c, out, `${p}post_ffw_norm.weight`) : out;
+    });
     x = b.node('Add', [x, ffn]);
     onLayer(l + 1);
   }

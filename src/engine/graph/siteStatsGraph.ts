@@ -1,14 +1,15 @@
 // The statistics read from a layer's AttentionSite (post-rotary Q and K) instead of its probabilities, so the
 // model's own attention stays fused (GroupQueryAttention without qk_output, the engine's GGUF graphs):
 //   P = softmax(scale · Q Kᵀ + causal mask), grouped-query heads by a [1, kv, group, rows, d] MatMul.
-// - Up to BLOCKED_FROM tokens the layer's P is recomputed whole and the usual statistics read it
-//   (attentionStatsGraph.ts): one layer's [heads, n, n] at a time, what qk_output cost before.
-// - Above, a Loop over blocks of BLOCK_ROWS query rows recomputes P_b [heads, BLOCK_ROWS, keys ≤ block end]
-//   and reduces it at once: the head mean's column sums (received), the band weights (head roles), and the
-//   and the band weights (head roles); the entropy reads the ≤ 32 sampled rows apart. Memory per layer is one
-//   block's heads × rows × n, never heads × n². Q is padded to a whole number of blocks (scan outputs must have
-//   one shape); padded rows are masked out of the sums and sliced off. The rollout and the compact rows are not
-//   computed there: rows come on demand.
+// - A Loop over blocks of BLOCKS.rows query rows recomputes P_b [heads, rows, keys ≤ block end] and reduces it
+//   at once: the head mean's column sums (received) and the band weights (head roles); the entropy reads the
+//   ≤ 32 sampled rows apart. Memory per layer is one block's heads × rows × n, never heads × n². Q is padded to a
+//   whole number of blocks (scan outputs must have one shape); padded rows are masked out and sliced off.
+// - Up to BLOCKS.from tokens the Loop also scans out the head mean M [n, n] (16 MiB at 2,048 tokens), from which
+//   attentionStatsGraph.ts computes the rollout and the long-range sum as for a tapped export. Only per-head
+//   compact rows or the probabilities themselves (the induction probe, --dense, short inputs sent dense) need a
+//   layer's whole P [heads, n, n]: then it is recomputed whole (recomputedProbs).
+// - Above BLOCKS.from no [n, n] is kept: rows come on demand, and the rollout is not computed.
 // - The long-range pairs (drivers.ts) need, per query, its strongest keys at distance ≥ LONG_RANGE_DISTANCE in
 //   the head mean summed over the long-range layers. Above BLOCKED_FROM one more Loop, after the last layer,
 //   sums those layers' head-mean rows block by block and keeps each row's LONG_RANGE_TOP strongest keys: no
@@ -76,42 +77,55 @@ export interface BlockedLayerStats {
   readonly bands: string;
   /** [1, heads, S, 1]. */
   readonly entropy: string;
+  /** [1, n, n]: the head mean, when asked for (else empty). */
+  readonly mean: string;
 }
 
 /** Built inside the layer's If branch; `n` is the shared int64 [1] length. */
-export function blockedLayerStats(g: GraphOps, site: AttentionSite, n: string, blockRows: number): BlockedLayerStats {
+export function blockedLayerStats(
+  g: GraphOps,
+  site: AttentionSite,
+  n: string,
+  blockRows: number,
+  keepMean = false,
+): BlockedLayerStats {
   const R = blockRows;
   const trips = g.node('Div', [g.node('Add', [n, g.ints([R - 1])]), g.ints([R])]);
   const padded = g.node('Mul', [trips, g.ints([R])]);
   const pads = g.node('Concat', [g.ints([0, 0, 0, 0, 0, 0]), g.node('Sub', [padded, n]), g.ints([0])], { axis: 0 });
   const q = g.node('Pad', [site.q, pads]);
   const zeros = g.node('Expand', [g.float(0), g.node('Concat', [g.ints([1]), n], { axis: 0 })]); // [1, n]
-  const [received, bandScan] = g.loop(g.node('Gather', [trips, g.scalar(0)], { axis: 0 }), [zeros], (i, [sum]) => {
-    const start = g.node('Mul', [g.node('Reshape', [i, g.ints([1])]), g.ints([R])]);
-    const end = g.node('Add', [start, g.ints([R])]);
-    const keys = g.node('Min', [end, n]);
-    const axis = g.ints([2]);
-    const qb = g.node('Slice', [q, start, end, axis]);
-    const kb = g.node('Slice', [site.k, g.ints([0]), keys, axis]);
-    const qpos = g.node('Range', [
-      g.node('Gather', [start, g.scalar(0)], { axis: 0 }),
-      g.node('Gather', [end, g.scalar(0)], { axis: 0 }),
-      g.scalar(1),
-    ]);
-    const probs = probsBlock(g, site, qb, kb, qpos, keys); // [1, h, R, keys]
-    const valid = g.cast(g.node('Less', [g.node('Reshape', [qpos, g.ints([-1, 1])]), n]), FLOAT); // [R, 1]
-    const mean = g.node('Mul', [headMean(g, site, probs, R), valid]); // [R, keys]; padded rows 0
-    const ones = g.node('Expand', [g.float(1), g.ints([1, R])]);
-    const toWidth = g.node('Concat', [g.ints([0, 0]), g.ints([0]), g.node('Sub', [n, keys])], { axis: 0 });
-    const columnSums = g.node('Pad', [g.node('MatMul', [ones, mean]), toWidth]); // [1, n]
-    const last = g.node('Sub', [keys, g.ints([1])]);
-    const index = g.node('Expand', [
-      g.node('Reshape', [bandKeys(g, qpos, last), g.ints([1, 1, R, 6])]),
-      g.ints([1, site.heads, R, 6]),
-    ]);
-    const bands = g.node('GatherElements', [probs, index], { axis: -1 }); // [1, h, R, 6]
-    return { carried: [g.node('Add', [sum, columnSums])], scans: [bands] };
-  });
+  const [received, bandScan, meanScan] = g.loop(
+    g.node('Gather', [trips, g.scalar(0)], { axis: 0 }),
+    [zeros],
+    (i, [sum]) => {
+      const start = g.node('Mul', [g.node('Reshape', [i, g.ints([1])]), g.ints([R])]);
+      const end = g.node('Add', [start, g.ints([R])]);
+      const keys = g.node('Min', [end, n]);
+      const axis = g.ints([2]);
+      const qb = g.node('Slice', [q, start, end, axis]);
+      const kb = g.node('Slice', [site.k, g.ints([0]), keys, axis]);
+      const qpos = g.node('Range', [
+        g.node('Gather', [start, g.scalar(0)], { axis: 0 }),
+        g.node('Gather', [end, g.scalar(0)], { axis: 0 }),
+        g.scalar(1),
+      ]);
+      const probs = probsBlock(g, site, qb, kb, qpos, keys); // [1, h, R, keys]
+      const valid = g.cast(g.node('Less', [g.node('Reshape', [qpos, g.ints([-1, 1])]), n]), FLOAT); // [R, 1]
+      const mean = g.node('Mul', [headMean(g, site, probs, R), valid]); // [R, keys]; padded rows 0
+      const ones = g.node('Expand', [g.float(1), g.ints([1, R])]);
+      const toWidth = g.node('Concat', [g.ints([0, 0]), g.ints([0]), g.node('Sub', [n, keys])], { axis: 0 });
+      const columnSums = g.node('Pad', [g.node('MatMul', [ones, mean]), toWidth]); // [1, n]
+      const last = g.node('Sub', [keys, g.ints([1])]);
+      const index = g.node('Expand', [
+        g.node('Reshape', [bandKeys(g, qpos, last), g.ints([1, 1, R, 6])]),
+        g.ints([1, site.heads, R, 6]),
+      ]);
+      const bands = g.node('GatherElements', [probs, index], { axis: -1 }); // [1, h, R, 6]
+      const scans = keepMean ? [bands, g.node('Pad', [mean, toWidth])] : [bands];
+      return { carried: [g.node('Add', [sum, columnSums])], scans };
+    },
+  );
   const rows = g.node('Concat', [g.ints([1, site.heads]), padded, g.ints([6])], { axis: 0 });
   const bandsAll = g.node('Reshape', [g.node('Transpose', [bandScan], { perm: [1, 2, 0, 3, 4] }), rows]);
   const first = (t: string, axis: number): string => g.node('Slice', [t, g.ints([0]), n, g.ints([axis])]);
@@ -124,6 +138,12 @@ export function blockedLayerStats(g: GraphOps, site: AttentionSite, n: string, b
     ]),
     bands: first(bandsAll, 2),
     entropy: rowEntropy(g, sampled, n),
+    mean: keepMean
+      ? g.node('Reshape', [
+          first(g.node('Reshape', [meanScan, g.node('Concat', [padded, g.ints([-1])], { axis: 0 })]), 0),
+          g.node('Concat', [g.ints([1]), n, n], { axis: 0 }),
+        ])
+      : g.empty(FLOAT),
   };
 }
 

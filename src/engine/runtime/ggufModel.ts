@@ -24,7 +24,7 @@ import type { GgufFile, GgufTensorInfo } from './ggufFile';
 import { readGgufFile } from './ggufFile';
 import { dequantize, encodeQ8_0, isFloatType, Q8_0 } from './ggufQuants';
 
-const GGUF_GRAPH_VERSION = 'gguf-v6';
+const GGUF_GRAPH_VERSION = 'gguf-v8';
 const OPSET = 18;
 const WEIGHTS_FILE = 'weights.bin';
 
@@ -55,6 +55,8 @@ export interface GgufPrepareOptions {
   readonly statistics?: boolean;
   /** Tests only: where the statistics recomputed from Q and K switch to row blocks. */
   readonly blocks?: BlockPlan;
+  /** Tests only: how many rows the MLP runs at a time (ggufDecoder.ts MLP_ROWS). */
+  readonly mlpRows?: number;
 }
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
@@ -112,6 +114,7 @@ async function build(
   onPreparing: (fraction: number) => void,
   statistics: boolean,
   blocks: BlockPlan | undefined,
+  mlpRows: number | undefined,
 ): Promise<EntryMeta> {
   const weightsPath = path.join(dir, WEIGHTS_FILE);
   const out = fsSync.openSync(weightsPath, 'w');
@@ -134,7 +137,7 @@ async function build(
       }
     });
     const builder = new ModelBuilder(new WeightSink(out, WEIGHTS_FILE));
-    const decoder = buildGgufDecoder(builder, file.hyper, reader, () => undefined);
+    const decoder = buildGgufDecoder(builder, file.hyper, reader, () => undefined, mlpRows);
     const model = builder.model(OPSET);
     const { stats, sites } = statistics
       ? appendSiteStatistics(model, decoder.sites, decoder.anchors, blocks)
@@ -169,7 +172,7 @@ export async function prepareBuiltModel(
 ): Promise<GgufPrepared> {
   const ggufPath = file.path;
   const hash = createHash('sha256').update(
-    `${GGUF_GRAPH_VERSION}\0${options.statistics === false ? 'raw' : 'stats'}\0${file.requantize8 ? 'q8' : ''}\0${JSON.stringify(options.blocks ?? null)}`,
+    `${GGUF_GRAPH_VERSION}\0${options.statistics === false ? 'raw' : 'stats'}\0${file.requantize8 ? 'q8' : ''}\0${JSON.stringify(options.blocks ?? null)}\0${options.mlpRows ?? ''}`,
   );
   for (const keyFile of file.keyFiles ?? [ggufPath])
     hash.update(`\0${await cacheKey(keyFile, await fs.stat(keyFile))}`);
@@ -208,6 +211,7 @@ export async function prepareBuiltModel(
       options.onPreparing ?? (() => undefined),
       options.statistics !== false,
       options.blocks,
+      options.mlpRows,
     );
     await fs.rm(entry, { recursive: true, force: true });
     await fs.rename(temp, entry);

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { PROBABILITY_ROWS_INPUT } from '../../../src/engine/graph/attentionStatsGraph';
-import { LOGIT_ROWS_INPUT } from '../../../src/engine/graph/ggufDecoder';
+import { LOGIT_ROWS_INPUT, LOGITS_OUTPUT } from '../../../src/engine/graph/ggufDecoder';
 import { prepareGgufModel } from '../../../src/engine/runtime/ggufModel';
 import { LoadedModel } from '../../../src/engine/runtime/loadedModel';
 import type { FixtureOptions } from '../../helpers/ggufFixtures';
@@ -168,3 +168,37 @@ test('statistics computed in blocks of query rows from a GGUF graph equal the fl
     }
   }
 });
+
+test('the MLP run a few rows at a time gives the float64 pass: every position, a padded last chunk', async () => {
+  for (const o of CASES) {
+    const { file, reference } = await fixtureFile(o);
+    // 19 tokens in chunks of 4 rows: 5 chunks, the last one padded.
+    const prepared = await prepareGgufModel(file, path.join(dir, 'chunked'), { mlpRows: 4, statistics: false });
+    const graph = await fs.readFile(prepared.modelPath);
+    assert.ok(graph.includes(Buffer.from('Loop')), 'the MLP runs in a Loop over row chunks');
+    const session = await ort.InferenceSession.create(prepared.modelPath);
+    try {
+      const out = await session.run({ input_ids: int64Tensor(IDS, [1, N]), [LOGIT_ROWS_INPUT]: int64Tensor([N], [1]) });
+      const logits = out[LOGITS_OUTPUT].data as Float32Array;
+      assert.equal(logits.length, reference.logits.length);
+      const vocab = logits.length / N;
+      let worst = 0;
+      for (let t = 0; t < N; t++) {
+        const ours = softmax(logits.subarray(t * vocab, (t + 1) * vocab));
+        const exact = softmax(reference.logits.subarray(t * vocab, (t + 1) * vocab));
+        for (let v = 0; v < vocab; v++) worst = Math.max(worst, Math.abs(ours[v] - exact[v]));
+      }
+      assert.ok(worst < 2e-3, `${label(o)}: next-token probabilities off the float64 pass by ${worst}`);
+    } finally {
+      await session.release();
+    }
+  }
+});
+
+function softmax(row: ArrayLike<number>): Float64Array {
+  let max = -Infinity;
+  for (let i = 0; i < row.length; i++) max = Math.max(max, row[i]);
+  const out = Float64Array.from(row, (v) => Math.exp(v - max));
+  const sum = out.reduce((a, b) => a + b, 0);
+  return out.map((v) => v / sum);
+}

@@ -1,13 +1,14 @@
 // Statistics recomputed from each layer's Q and K (GroupQueryAttention exports run fused again): whole
 // below the block threshold, in row blocks above it. Both equal a float64 recomputation from the reference
 // decoder's probabilities: received, the head-role bands and entropies, the long-range sum, and (whole)
-// the rollout and the dense rows.
+// the rollout and the dense rows. Between the dense limit and the block threshold, with no per-head rows asked
+// for, the head mean comes from the row blocks and the rollout's top-k rows and the long-range sum still equal it.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { ALL_ROWS, PROBABILITY_ROWS_INPUT } from '../../../src/engine/graph/attentionStatsGraph';
+import { ALL_ROWS, NO_HEAD_ROWS, PROBABILITY_ROWS_INPUT } from '../../../src/engine/graph/attentionStatsGraph';
 import { entropySampleRows } from '../../../src/engine/graph/headScoreGraph';
 import { LONG_RANGE_TOP } from '../../../src/engine/graph/siteStatsGraph';
 import { decodeModel } from '../../../src/engine/graph/onnxGraph';
@@ -19,7 +20,7 @@ import { buildExportGraph } from '../../helpers/exportStyleGraph';
 import { mapProjections, quantizeQ4, randomDecoder, referenceForward } from '../../helpers/referenceDecoder';
 import { makeTempDir, removeTempDir } from '../../helpers/tinyModel';
 
-const SHAPE = { vocabSize: 64, hidden: 64, layers: 2, heads: 4, kvHeads: 2, intermediate: 96, maxPositions: 128 };
+const SHAPE = { vocabSize: 64, hidden: 64, layers: 2, heads: 4, kvHeads: 2, intermediate: 96, maxPositions: 1024 };
 const HD = SHAPE.hidden / SHAPE.heads;
 const IDS = Array.from({ length: 45 }, (_, i) => (i * 37 + 11) % 64);
 const N = IDS.length;
@@ -36,7 +37,7 @@ interface Expected {
   readonly rollout: Float64Array[];
 }
 
-function expected(probs: readonly Float64Array[]): Expected {
+function expected(probs: readonly Float64Array[], N = IDS.length): Expected {
   const means = probs.map((p) => {
     const m = new Float64Array(N * N);
     for (let h = 0; h < SHAPE.heads; h++) for (let i = 0; i < N * N; i++) m[i] += p[h * N * N + i] / SHAPE.heads;
@@ -174,3 +175,59 @@ for (const c of CASES) {
     }
   });
 }
+
+test('600 tokens, no per-head rows: the head mean from row blocks gives the rollout and the long-range sum', async () => {
+  const ids = Array.from({ length: 600 }, (_, i) => (i * 37 + 11) % 64);
+  const n = ids.length;
+  const weights = randomDecoder(SHAPE, 22);
+  const folder = path.join(dir, 'mean-blocked');
+  await fs.mkdir(folder, { recursive: true });
+  await fs.writeFile(path.join(folder, 'model.onnx'), buildExportGraph(weights, { style: 'gqa' }));
+  const tapped = await prepareTappedModel(path.join(folder, 'model.onnx'), SHAPE.layers, path.join(folder, 'cache'), {
+    attention: { heads: SHAPE.heads, kvHeads: SHAPE.kvHeads, headDim: HD },
+    blocks: { from: 2048, rows: 128 },
+  });
+  const graph = decodeModel(await fs.readFile(tapped.modelPath));
+  assert.ok(
+    JSON.stringify(graph.graph?.node?.map((node) => node.opType)).includes('If'),
+    'the statistics sit in If branches',
+  );
+  const reference = referenceForward(weights, ids).probs;
+  const e = expected(reference, n);
+  const session = await ort.InferenceSession.create(tapped.modelPath);
+  try {
+    const feeds = prefillFeeds(ort, tapped.inputs, ids, { kvHeads: 2, headDim: HD, metadata: session.inputMetadata });
+    feeds[PROBABILITY_ROWS_INPUT] = new ort.Tensor('int64', BigInt64Array.of(BigInt(NO_HEAD_ROWS)), [1]);
+    const out = await session.run(feeds);
+    const data = (name: string): Float32Array => out[name].data as Float32Array;
+    tapped.stats.layers.forEach((o, l) => {
+      assert.equal((out[o.heads.weights].data as Uint8Array).length, 0, 'no per-head rows');
+      const received = data(o.received);
+      for (let k = 0; k < n; k++) close(received[k], e.received[l][k], 1e-5, `received ${l}/${k}`);
+      const scale = data(o.rollout.scale);
+      assert.equal(scale.length, n, 'one rollout row per query');
+      const k = (out[o.rollout.weights].data as Uint8Array).length / n;
+      const rows = {
+        encoding: 'topk-u8' as const,
+        rows: n,
+        n,
+        k,
+        weights: out[o.rollout.weights].data as Uint8Array,
+        indices: out[o.rollout.keys].data as Uint16Array,
+        rowScale: scale,
+      };
+      for (const q of [0, 1, 100, 511, 512, 599]) {
+        const row = decodeRow(rows, q);
+        const strongest = Array.from({ length: n }, (_, j) => e.rollout[l][q * n + j]).sort((a, b) => b - a);
+        close(scale[q], strongest[0], 1e-5, `rollout row max ${l}/${q}`);
+        for (let j = 0; j < n; j++)
+          if (row[j] > 0) close(row[j], e.rollout[l][q * n + j], scale[q] / 510 + 1e-5, `rollout ${l}/${q}/${j}`);
+      }
+    });
+    const longRange = data(tapped.stats.longRange);
+    assert.equal(longRange.length, n * n, 'the [n, n] long-range sum below the block threshold');
+    for (let i = 0; i < n * n; i += 97) close(longRange[i], e.means[1][i], 1e-5, `longRange ${i}`);
+  } finally {
+    await session.release();
+  }
+});
