@@ -24,11 +24,22 @@ export interface HoverTimes {
   readonly missed: number;
 }
 
+export interface ScrollTimes {
+  /** Per scroll step: main-thread work of the frame that shows it (rAF callbacks, style, layout, paint). */
+  readonly samples: number[];
+  /** Elements in the document, and token elements, at the end. */
+  readonly domNodes: number;
+  readonly tokenElements: number;
+  /** Whether the last token was on screen after scrolling to the end. */
+  readonly endShown: boolean;
+}
+
 declare global {
   interface Window {
     __benchDeliver(): Promise<DeliveryTimes>;
     __benchHover(count: number, warmups: number, seed: number): Promise<HoverTimes>;
     __benchAnswerHover(answerTokens: number, count: number, warmups: number, seed: number): Promise<HoverTimes>;
+    __benchScroll(steps: number): Promise<ScrollTimes>;
   }
 }
 
@@ -48,14 +59,15 @@ window.__benchDeliver = async (): Promise<DeliveryTimes> => {
   // Let the page settle (fonts, first layout of the empty panel) before the clock starts.
   await nextFrame(() => undefined);
   await nextFrame(() => undefined);
-  const lastToken = `tok-${n - 1}`;
+  // The token view says how many tokens it holds (long texts keep only those near the screen as elements).
+  const shown = (): boolean => document.querySelector('.tokens')?.getAttribute('data-tokens') === String(n);
   return new Promise<DeliveryTimes>((resolve) => {
     let firstPaintMs = Number.NaN;
     const started = performance.now();
     const watchTokens = (): void => {
       void nextFrame(() => undefined).then((at) => {
         if (!Number.isNaN(firstPaintMs)) return;
-        if (document.getElementById(lastToken)) firstPaintMs = at - started;
+        if (shown() || document.getElementById(`tok-${n - 1}`)) firstPaintMs = at - started;
         else watchTokens();
       });
     };
@@ -162,4 +174,49 @@ window.__benchAnswerHover = async (
   const focusLine = document.querySelector('.focus-line');
   const shown = (index: number): boolean => (focusLine?.textContent ?? '').includes(`(#${index})`);
   return hoverAtRandom(tokens, shown, count, warmups, seed);
+};
+
+/** A task after the current frame's rendering work (style, layout, paint on the main thread). */
+const afterFrame = (): Promise<number> =>
+  new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => resolve(performance.now());
+    channel.port2.postMessage(null);
+  });
+
+/**
+ * Scrolls the token view down by a third of its height per step, `steps` times, then to the very end. A sample is
+ * the frame that handles the scroll: from its first rAF callback (the scroll event ran just before) to a task
+ * queued there, which runs once the frame's rAF callbacks, style, layout and paint are done.
+ */
+window.__benchScroll = async (steps: number): Promise<ScrollTimes> => {
+  const view = document.querySelector<HTMLElement>('.tokens');
+  if (!view) throw new Error('no token view');
+  view.scrollTop = 0;
+  await nextFrame(() => undefined);
+  await nextFrame(() => undefined);
+  const samples: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    await nextFrame(() => (view.scrollTop += Math.max(40, view.clientHeight / 3)));
+    const sample = await new Promise<number>((resolve) =>
+      requestAnimationFrame(() => {
+        const start = performance.now();
+        void afterFrame().then((end) => resolve(end - start));
+      }),
+    );
+    samples.push(sample);
+  }
+  for (let i = 0; i < 4; i++) await nextFrame(() => (view.scrollTop = view.scrollHeight));
+  const tokens = view.querySelectorAll<HTMLElement>('[data-token-index]');
+  const n = Number(view.dataset.tokens ?? tokens.length);
+  const final = view.querySelector<HTMLElement>(`[data-token-index="${n - 1}"]`);
+  const box = view.getBoundingClientRect();
+  const at = final?.getBoundingClientRect();
+  const endShown = !!at && at.bottom <= box.bottom + 1 && at.top >= box.top - 1;
+  return {
+    samples,
+    domNodes: document.getElementsByTagName('*').length,
+    tokenElements: tokens.length,
+    endShown,
+  };
 };

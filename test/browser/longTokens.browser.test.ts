@@ -1,6 +1,6 @@
 // The token view at long lengths (rows on demand, 6,000 tokens): a hover shades from the exact row the host
-// sends, but only the tokens near the screen are written (an exact row changes nearly every token's weight);
-// scrolling shades the tokens it brings in, from the same row.
+// sends, but only the tokens near the screen are elements (an exact row changes nearly every token's weight);
+// scrolling draws and shades the tokens it brings in, from the same row.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { longResult } from '../helpers/longResult';
@@ -38,15 +38,18 @@ test(
     await page.waitForFunction(() => document.querySelector('.focus-line')?.textContent?.includes('exact row'));
     const weightOf = (i: number): Promise<number> =>
       page.$eval(`[data-token-index="${i}"]`, (e) => Number((e as HTMLElement).dataset.weight ?? '0'));
-    assert.ok((await weightOf(10)) > 0, 'a token on screen is shaded');
-    assert.equal(await weightOf(5000), 0, 'a token far below the screen is not written yet');
-    // Pin it, so leaving the token view to scroll keeps the focus; then bring token 5,000 on screen.
+    const near = await weightOf(10);
+    assert.ok(near > 0, 'a token on screen is shaded');
+    assert.equal(await page.$('[data-token-index="5000"]'), null, 'a token far below the screen is not drawn yet');
+    // Pin it, so leaving the token view to scroll keeps the focus; then scroll token 5,000 on screen.
     await page.click(`[data-token-index="${query}"]`);
+    await page.$eval('.tokens', (v, at) => (v.scrollTop = v.scrollHeight * at), 5000 / n);
+    await page.waitForSelector('[data-token-index="5000"]');
     await page.$eval('[data-token-index="5000"]', (e) => e.scrollIntoView({ block: 'center' }));
     await page.waitForFunction(
       () => Number(document.querySelector<HTMLElement>('[data-token-index="5000"]')?.dataset.weight ?? '0') > 0,
     );
-    assert.ok((await weightOf(5000)) > (await weightOf(10)), 'the far key, now on screen, is the strongest');
+    assert.ok((await weightOf(5000)) > near, 'the far key, now on screen, is the strongest');
     await context.close();
   },
 );

@@ -52,31 +52,42 @@ export function buildMatrix(
   const layerScale = 1 / chosen.length;
   // Max over heads of several layers needs a per-row scratch; with one layer it accumulates in place.
   const scratch = sel.mode !== 'rollout' && sel.head === 'max' && chosen.length > 1 ? new Float32Array(n) : null;
-  for (const layer of chosen) {
-    const norms = sel.mode === 'value-norm' ? layer.valueNorms : undefined;
-    for (let q = 0; q < n; q++) {
-      const at = q * n;
-      if (sel.mode === 'rollout') {
-        addRowInto(layer.rollout, q, out, layerScale, at);
-      } else if (norms) {
-        valueNormRowInto(layer, norms, n, heads, q, sel.head, out, layerScale, at, scratch);
-      } else if (sel.head === 'mean') {
-        for (let h = 0; h < heads; h++) addRowInto(layer.heads, h * n + q, out, layerScale / heads, at);
-      } else if (sel.head === 'max') {
-        if (!scratch) {
-          for (let h = 0; h < heads; h++) maxRowInto(layer.heads, h * n + q, out, at);
-          continue;
-        }
-        scratch.fill(0);
-        for (let h = 0; h < heads; h++) maxRowInto(layer.heads, h * n + q, scratch);
-        for (let key = 0; key < n; key++) out[at + key] += scratch[key] * layerScale;
-      } else {
-        addRowInto(layer.heads, sel.head * n + q, out, layerScale, at);
-      }
-    }
-  }
+  for (const layer of chosen)
+    for (let q = 0; q < n; q++) layerRowInto(layer, n, heads, sel, q, out, layerScale, q * n, scratch);
   if (sel.hideSink) hideSinkInPlace(out, n);
   return out;
+}
+
+/** Query q's row of one layer for a selection, added layerScale × into out[at ..] (`scratch`: see buildMatrix). */
+export function layerRowInto(
+  layer: LayerAttention,
+  n: number,
+  heads: number,
+  sel: Selection,
+  q: number,
+  out: Float32Array,
+  layerScale: number,
+  at: number,
+  scratch: Float32Array | null,
+): void {
+  const norms = sel.mode === 'value-norm' ? layer.valueNorms : undefined;
+  if (sel.mode === 'rollout') {
+    addRowInto(layer.rollout, q, out, layerScale, at);
+  } else if (norms) {
+    valueNormRowInto(layer, norms, n, heads, q, sel.head, out, layerScale, at, scratch);
+  } else if (sel.head === 'mean') {
+    for (let h = 0; h < heads; h++) addRowInto(layer.heads, h * n + q, out, layerScale / heads, at);
+  } else if (sel.head === 'max') {
+    if (!scratch) {
+      for (let h = 0; h < heads; h++) maxRowInto(layer.heads, h * n + q, out, at);
+      return;
+    }
+    scratch.fill(0);
+    for (let h = 0; h < heads; h++) maxRowInto(layer.heads, h * n + q, scratch);
+    for (let key = 0; key < n; key++) out[at + key] += scratch[key] * layerScale;
+  } else {
+    addRowInto(layer.heads, sel.head * n + q, out, layerScale, at);
+  }
 }
 
 /** Query q's attention × value norm row (one head, or the mean or max over heads) into out[at ..]. */
@@ -111,14 +122,16 @@ function valueNormRowInto(
  * remainder (not 1 − sink) keeps 8-bit rounding from inflating rows whose sink takes almost everything.
  */
 export function hideSinkInPlace(matrix: Float32Array, n: number): void {
-  for (let q = 0; q < n; q++) {
-    const base = q * n;
-    matrix[base + SINK_INDEX] = 0;
-    let rest = 0;
-    for (let key = 0; key < n; key++) rest += matrix[base + key];
-    const scale = rest > 1e-6 ? 1 / rest : 0;
-    for (let key = 0; key < n; key++) matrix[base + key] *= scale;
-  }
+  for (let q = 0; q < n; q++) hideSinkRow(matrix, q * n, n);
+}
+
+/** hideSinkInPlace on one row, matrix[base .. base + n). */
+export function hideSinkRow(matrix: Float32Array, base: number, n: number): void {
+  matrix[base + SINK_INDEX] = 0;
+  let rest = 0;
+  for (let key = 0; key < n; key++) rest += matrix[base + key];
+  const scale = rest > 1e-6 ? 1 / rest : 0;
+  for (let key = 0; key < n; key++) matrix[base + key] *= scale;
 }
 
 /** Mean over layers of `received` (sums to 1), or the chosen layer's. */

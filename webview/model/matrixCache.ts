@@ -1,10 +1,12 @@
 // The derived buffers behind the views: the n × n matrix of the current selection (rebuilt only when the
 // selection or the layers it reads change, into the same buffer) and the focused token's weights, with the
-// words the focus line, the tooltip and the screen reader get. No DOM: the app asks, the views draw.
+// words the focus line, the tooltip and the screen reader get. Above DENSE_UP_TO tokens there is no n × n
+// matrix: a LongMatrix and its overview stand for it (longMatrix.ts). No DOM: the app asks, the views draw.
 import type { AttendedToken, InspectionHeader } from '../../src/shared/protocol';
 import { buildMatrix, layersFor } from './aggregate';
 import { focusVector, maxOf, topEntries, type Direction } from './focus';
 import type { InspectionState } from './inspectionState';
+import { DENSE_UP_TO, LongMatrix, type Overview } from './longMatrix';
 import { formatWeight, visibleTokenText } from './tokenText';
 import type { ControlValues } from './viewState';
 
@@ -33,18 +35,32 @@ export type FocusText =
 
 export class MatrixCache {
   private current: Float32Array | null = null;
+  private longMatrix: LongMatrix | null = null;
+  private overviewOf: Overview | null = null;
   private key = '';
   private vector = new Float32Array(0);
   /** The last focus drawn read an exact row (it needs no matrix). */
   private exactDrawn = false;
 
+  /** The n × n matrix (null above DENSE_UP_TO tokens: see `long`). */
   get matrix(): Float32Array | null {
     return this.current;
+  }
+
+  /** A long inspection's matrix, read on demand, and its overview. */
+  get long(): LongMatrix | null {
+    return this.longMatrix;
+  }
+
+  get overview(): Overview | null {
+    return this.overviewOf;
   }
 
   /** A new inspection of n tokens: nothing built yet. */
   clear(n: number): void {
     this.current = null;
+    this.longMatrix = null;
+    this.overviewOf = null;
     this.key = '';
     this.vector = new Float32Array(n);
   }
@@ -60,6 +76,12 @@ export class MatrixCache {
     const key = `${inspection.requestId}|${v.layer}|${v.head}|${v.mode}|${v.hideSink}|${used}`;
     if (key === this.key) return false;
     this.key = key;
+    if (h.tokens.length > DENSE_UP_TO) {
+      const long = new LongMatrix(inspection.layers, h.tokens.length, h.model.heads, sel);
+      this.longMatrix = long.ready ? long : null;
+      this.overviewOf = long.ready ? long.overview() : null;
+      return true;
+    }
     this.current = buildMatrix(inspection.layers, h.tokens.length, h.model.heads, sel, this.current ?? undefined);
     return true;
   }
@@ -72,19 +94,28 @@ export class MatrixCache {
     direction: Direction,
     threshold: number,
     exactRow: Float32Array | null = null,
+    /** The exact row has been asked for: a long inspection waits for it rather than shading an estimate. */
+    awaiting = false,
   ): FocusText {
     const n = header?.tokens.length ?? 0;
     const exact = exactRow !== null && exactRow.length === n && direction === 'to';
-    if (!header || index === null || index >= n || (!this.current && !exact))
+    const built = this.current !== null || this.longMatrix !== null;
+    if (!header || index === null || index >= n || (!built && !exact))
       return {
         kind: 'none',
         index: index !== null && index < n ? index : null,
-        line: !this.current && header ? 'Waiting for this layer…' : '',
+        line: !built && header ? 'Waiting for this layer…' : '',
       };
     if (this.vector.length !== n) this.vector = new Float32Array(n);
     this.exactDrawn = exact;
     if (exact) for (let key = 0; key < n; key++) this.vector[key] = exactRow[key] >= threshold ? exactRow[key] : 0;
     else if (this.current) focusVector(this.current, n, index, direction, threshold, this.vector);
+    else if (this.longMatrix) {
+      if (awaiting) this.vector.fill(0);
+      else if (direction === 'to') this.longMatrix.rowInto(index, this.vector);
+      else this.longMatrix.columnInto(index, this.vector);
+      for (let i = 0; i < n; i++) if (this.vector[i] < threshold) this.vector[i] = 0;
+    }
     const max = maxOf(this.vector);
     const top = topEntries(this.vector, FOCUS_TOP);
     const name = (i: number): string =>
@@ -103,13 +134,23 @@ export class MatrixCache {
       label: `Token ${index} ${name(index)} ${verb} ${list}`,
       tooltipTitle: `#${index} ${name(index)} ${verb}`,
       summary,
-      line: `${pinned ? 'Pinned' : 'Hover'}: ${summary}${exact ? ' (exact row)' : ''}`,
+      line: `${pinned ? 'Pinned' : 'Hover'}: ${summary}${this.rowNote(exact, awaiting)}`,
     };
+  }
+
+  /** What the focus line says of where the weights come from (only a long inspection has a choice). */
+  private rowNote(exact: boolean, awaiting: boolean): string {
+    if (exact) return ' (exact row)';
+    if (!this.longMatrix) return '';
+    if (awaiting) return ' (its row is on the way)';
+    return this.longMatrix.estimated ? ' (estimate from per-token figures)' : '';
   }
 
   /** The strongest `count` weights of the last focus drawn, for the editor (none without a matrix). */
   attended(index: number | null, count: number): AttendedToken[] {
-    return index === null || (!this.current && !this.exactDrawn) ? [] : topEntries(this.vector, count);
+    return index === null || (!this.current && !this.longMatrix && !this.exactDrawn)
+      ? []
+      : topEntries(this.vector, count);
   }
 }
 

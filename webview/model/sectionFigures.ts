@@ -18,6 +18,7 @@ import {
   type PositionProfile,
   type SpanLike,
 } from '../../src/engine/analysis/sectionStats';
+import type { LongMatrix } from './longMatrix';
 
 /** Final queries the position profile averages over. */
 const PROFILE_QUERIES = 16;
@@ -124,4 +125,53 @@ export function sectionFigures(layout: SectionLayout, matrix: Float32Array, n: n
     profile,
     profileMax: profile ? Math.max(1e-9, ...profile.deciles) : 0,
   };
+}
+
+/**
+ * The same figures for a long inspection, from its LongMatrix (rows where the payload has them, else the
+ * estimate from per-token figures) without an n × n matrix: one pass over the queries by unit, and the final
+ * queries' rows for the profile.
+ */
+export function longSectionFigures(layout: SectionLayout, long: LongMatrix): SectionFigures {
+  const { owner } = layout;
+  const n = long.n;
+  const d = layout.units.length;
+  const received = new Float64Array(d);
+  const withMatrix = d >= 2 && d <= MATRIX_LIMIT;
+  const sums = new Float64Array(withMatrix ? d * d : 0);
+  const queries = new Float64Array(d);
+  long.forEachRowByUnit(owner, d, (q, bySection) => {
+    for (let u = 0; u < d; u++) received[u] += bySection[u] / n;
+    const a = owner[q];
+    if (!withMatrix || a < 0) return;
+    queries[a]++;
+    for (let b = 0; b < d; b++) sums[a * d + b] += bySection[b];
+  });
+  for (let a = 0; a < d && withMatrix; a++)
+    if (queries[a] > 0) for (let b = 0; b < d; b++) sums[a * d + b] /= queries[a];
+  const profile = n > PROFILE_MIN_TOKENS ? finalRowsProfile(long) : null;
+  return {
+    received,
+    receivedMax: Math.max(1e-9, ...received),
+    matrix: withMatrix ? sums : null,
+    matrixMax: withMatrix ? Math.max(1e-9, ...sums) : 0,
+    profile,
+    profileMax: profile ? Math.max(1e-9, ...profile.deciles) : 0,
+  };
+}
+
+/** positionProfile over the final PROFILE_QUERIES rows of a long inspection, read one row at a time. */
+function finalRowsProfile(long: LongMatrix): PositionProfile {
+  const n = long.n;
+  const from = Math.max(0, n - PROFILE_QUERIES);
+  const row = new Float32Array(n);
+  const deciles = new Array<number>(10).fill(0);
+  let sink = 0;
+  for (let q = from; q < n; q++) {
+    long.rowInto(q, row);
+    sink += row[0];
+    row.subarray(1, q + 1).forEach((w, i) => (deciles[Math.min(9, Math.floor((10 * (i + 1)) / n))] += w));
+  }
+  const total = deciles.reduce((a, b) => a + b, 0);
+  return { deciles: deciles.map((v) => (total > 0 ? v / total : 0)), sink: sink / (n - from), queries: [from, n - 1] };
 }

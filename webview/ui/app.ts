@@ -14,7 +14,7 @@ import type { Change } from '../model/inspectionState';
 import { resultOf } from '../model/inspectionState';
 import { captionOf, MatrixCache } from '../model/matrixCache';
 import { ExactRowStore } from '../model/exactRows';
-import { sectionFigures } from '../model/sectionFigures';
+import { longSectionFigures, sectionFigures } from '../model/sectionFigures';
 import {
   HOVER_TO_EDITOR_MS,
   initialViewState,
@@ -235,7 +235,8 @@ export class InspectorApp {
         this.rebuildSoon();
         return;
       case 'scroll-to':
-        this.tokens.scrollIntoView(effect.index);
+        // A long text draws the token only now: its tooltip follows in the next frame.
+        if (this.tokens.scrollIntoView(effect.index)) this.drawFocusSoon();
         return;
       case 'wait-for-rest':
         if (this.restTimer !== undefined) clearTimeout(this.restTimer);
@@ -391,7 +392,8 @@ export class InspectorApp {
     const { inspection, controls } = this.state;
     const h = inspection.header;
     if (!h || !this.cache.update(inspection, controls)) return;
-    this.matrixView.setMatrix(this.cache.matrix);
+    if (this.cache.long) this.matrixView.setOverview(this.cache.overview);
+    else this.matrixView.setMatrix(this.cache.matrix);
     this.drawSections();
     this.drawFocus();
   }
@@ -400,19 +402,27 @@ export class InspectorApp {
   private drawSections(): void {
     const { inspection, sections } = this.state;
     const h = inspection.header;
-    const matrix = this.cache.matrix;
-    if (h && matrix && sections)
+    const { matrix, long } = this.cache;
+    const figures =
+      !h || !sections
+        ? null
+        : matrix
+          ? sectionFigures(sections, matrix, h.tokens.length)
+          : long
+            ? longSectionFigures(sections, long)
+            : null;
+    if (h && figures && sections)
       this.sectionsSlot.replaceChildren(
         renderSections(
           sections,
-          sectionFigures(sections, matrix, h.tokens.length),
+          figures,
           { focus: (index) => this.dispatch({ kind: 'pin', index }) },
           h.model.card?.name ?? h.model.id,
           inspection.cost,
           this.answer.attribution,
         ),
       );
-    this.sectionsSlot.hidden = !matrix;
+    this.sectionsSlot.hidden = !matrix && !long;
   }
 
   /** Tells the host what the focus attends to, so the editor can decorate those spans. */
@@ -475,25 +485,28 @@ export class InspectorApp {
   }
 
   /** The focus's exact row when every row it reads has arrived; asks the host for those that have not. */
-  private exactFocusRow(index: number | null): Float32Array | null {
+  private exactFocusRow(index: number | null): { row: Float32Array | null; awaiting: boolean } {
     const h = this.state.inspection.header;
-    if (!h || this.bridge.kind !== 'vscode') return null;
+    if (!h || this.bridge.kind !== 'vscode') return { row: null, awaiting: false };
     const keys = this.exactRows.needed(this.state.controls, index, h.model.layers);
     // Ids of their own: a reply is matched by what it answers (the store's key), not kept by the bridge.
     for (const k of this.exactRows.toAsk(keys))
       this.bridge.post({ type: 'attention-row', requestId: ++this.rowRequests, inspection: h.requestId, ...k });
-    return this.exactRows.combined(keys, h.tokens.length, this.state.controls.hideSink);
+    const row = this.exactRows.combined(keys, h.tokens.length, this.state.controls.hideSink);
+    return { row, awaiting: row === null && keys.length > 0 };
   }
 
   private drawFocus(): void {
     const { inspection, controls, pinned, hover } = this.state;
+    const exact = this.exactFocusRow(pinned ?? hover);
     const f = this.cache.focus(
       inspection.header,
       pinned ?? hover,
       pinned !== null,
       controls.direction,
       controls.threshold,
-      this.exactFocusRow(pinned ?? hover),
+      exact.row,
+      exact.awaiting,
     );
     if (f.kind === 'none') {
       // With no token in focus, the prompt shows what the selected answer span needs from each section.
@@ -517,9 +530,12 @@ export class InspectorApp {
     }
     this.tokens.shade(f.vector, f.max);
     this.tokens.setFocus(f.index, pinned !== null, f.label);
-    this.matrixView.setFocus(f.index, controls.direction);
+    // A long inspection's matrix is an overview: the focused row is drawn over it once it is exact.
+    const row = f.exact && this.cache.long ? f.vector : null;
+    this.matrixView.setFocus(f.index, controls.direction, row, f.max);
     const anchor = this.tokens.elementAt(f.index);
     if (anchor && inspection.header) this.tooltip.show(anchor, f.tooltipTitle, f.top, inspection.header.tokens, f.max);
+    else this.tooltip.hide();
     this.focusLine.textContent = f.line;
     if (pinned === f.index && this.announcer.textContent !== f.summary) this.announcer.textContent = f.summary;
   }

@@ -1,4 +1,7 @@
-// Layers × heads thumbnails, each a small canvas heatmap with its role; a click selects that layer and head.
+// Layers × heads thumbnails, each a small heatmap with its role; a click selects that layer and head. Each is
+// painted on one shared canvas and shown as a background image: hundreds of canvases in the page are each a
+// composited layer, and every change anywhere in the panel (a long text's scroll window) then costs a frame to
+// layerize.
 import type { HeadRole, HeadSummary, LayerAttention } from '../../src/shared/protocol';
 import { heatmapCeiling } from '../model/colorScale';
 import { headThumbnail } from '../model/thumbnail';
@@ -23,6 +26,7 @@ export class HeadGrid {
   private cells: HTMLButtonElement[][] = [];
   private lut: Uint8ClampedArray | null = null;
   private layers: readonly (LayerAttention | undefined)[] = [];
+  private readonly painter = document.createElement('canvas');
 
   constructor(private readonly events: HeadGridEvents) {
     this.root = el('div', { class: 'head-grid', role: 'grid', 'aria-label': 'Heads by layer' });
@@ -43,7 +47,7 @@ export class HeadGrid {
       rows.push(el('div', { class: 'hg-row' }, [`L${l}`]));
       const row: HTMLButtonElement[] = [];
       for (let h = 0; h < heads; h++) {
-        const canvas = el('canvas', { width: THUMB, height: THUMB, class: 'hg-thumb' });
+        const thumbnail = el('span', { class: 'hg-thumb' });
         const cell = el(
           'button',
           {
@@ -53,7 +57,7 @@ export class HeadGrid {
             'aria-pressed': 'false',
             title: `Layer ${l}, head ${h}`,
           },
-          [canvas, el('span', { class: 'hg-role' }, ['…'])],
+          [thumbnail, el('span', { class: 'hg-role' }, ['…'])],
         );
         row.push(cell);
         rows.push(cell);
@@ -111,11 +115,12 @@ export class HeadGrid {
       const px = new Uint32Array(image.data.buffer);
       for (let i = 0; i < thumb.length; i++)
         px[i] = lut32[max > 0 ? Math.min(255, ((thumb[i] / max) * 255 + 0.5) | 0) : 0];
-      const canvas = cell.querySelector('canvas');
-      if (!canvas) return;
-      canvas.width = cells;
-      canvas.height = cells;
-      canvas.getContext('2d')?.putImageData(image, 0, 0);
+      const thumbnail = cell.querySelector<HTMLElement>('.hg-thumb');
+      if (!thumbnail) return;
+      this.painter.width = cells;
+      this.painter.height = cells;
+      this.painter.getContext('2d')?.putImageData(image, 0, 0);
+      thumbnail.style.backgroundImage = `url(${this.painter.toDataURL()})`;
       cell.classList.remove('pending');
     });
   }

@@ -1,8 +1,10 @@
 // The query × key heatmap on a canvas: the matrix is painted once into an n × n offscreen bitmap (ImageData),
 // then drawn scaled; wheel zooms around the pointer, drag pans, double-click resets. Token labels appear on
-// the axes once a cell is big enough to hold text.
+// the axes once a cell is big enough to hold text. A long inspection has no n × n matrix: its overview's blocks
+// are the bitmap, and the focused query's exact row, when it has arrived, is drawn over its band as it is.
 import type { TokenInfo } from '../../src/shared/protocol';
 import { heatmapCeiling } from '../model/colorScale';
+import type { Overview } from '../model/longMatrix';
 import { visibleTokenText } from '../model/tokenText';
 import { el, frameScheduler } from './dom';
 
@@ -36,6 +38,10 @@ export class MatrixView {
   private n = 0;
   private tokens: readonly TokenInfo[] = [];
   private matrix: Float32Array | null = null;
+  private overview: Overview | null = null;
+  /** A long inspection's focused row (its weights and their largest), drawn over the focus band. */
+  private focusRow: { readonly weights: Float32Array; readonly max: number } | null = null;
+  private readonly rowStrip = document.createElement('canvas');
   private colors: MatrixColors | null = null;
   private scale = 1;
   private ox = 0;
@@ -89,14 +95,26 @@ export class MatrixView {
 
   setMatrix(matrix: Float32Array | null): void {
     this.matrix = matrix;
+    this.overview = null;
     this.paintBitmap();
   }
 
-  setFocus(index: number | null, direction: 'to' | 'by'): void {
+  /** A long inspection: its overview instead of the matrix. */
+  setOverview(overview: Overview | null): void {
+    this.matrix = null;
+    this.overview = overview;
+    if (overview)
+      this.readout.textContent = `Overview: blocks of ${overview.bin} × ${overview.bin} tokens${overview.estimated ? ', estimated from per-token figures' : ''}; a focused token's row is exact.`;
+    this.paintBitmap();
+  }
+
+  /** The focus band; `row` (a long inspection's exact row of the focused query, with its largest) is drawn in it. */
+  setFocus(index: number | null, direction: 'to' | 'by', row: Float32Array | null = null, max = 0): void {
     const same =
       index === null ? this.focus === null : this.focus?.index === index && this.focus.direction === direction;
-    if (same) return;
+    if (same && row === null && this.focusRow === null) return;
     this.focus = index === null ? null : { index, direction };
+    this.focusRow = row && index !== null && direction === 'to' ? { weights: row, max } : null;
     this.drawOverlaySoon();
   }
 
@@ -133,20 +151,26 @@ export class MatrixView {
     this.invalidate();
   }
 
+  /** Tokens the bitmap spans per side (an overview's last block may reach past the last token). */
+  private span(): number {
+    return this.overview ? this.overview.size * this.overview.bin : this.n;
+  }
+
   private paintBitmap(): void {
-    const n = this.n;
-    if (!this.matrix || !this.colors || n === 0) {
+    const values = this.matrix ?? this.overview?.cells ?? null;
+    const n = this.overview ? this.overview.size : this.n;
+    if (!values || !this.colors || n === 0) {
       this.bitmap = null;
       this.invalidate();
       return;
     }
-    const max = heatmapCeiling(this.matrix);
+    const max = heatmapCeiling(values);
     this.drawLegend(max);
     const image = new ImageData(n, n);
     const px = new Uint32Array(image.data.buffer);
     const lut32 = new Uint32Array(this.colors.lut.buffer, this.colors.lut.byteOffset, 256);
     const inv = max > 0 ? 255 / max : 0;
-    const m = this.matrix;
+    const m = values;
     const zero = lut32[0];
     for (let i = 0; i < m.length; i++) {
       const v = m[i];
@@ -207,7 +231,8 @@ export class MatrixView {
       ctx.rect(MARGIN, MARGIN, plot, plot);
       ctx.clip();
       ctx.imageSmoothingEnabled = this.scale < 1;
-      ctx.drawImage(this.bitmap, MARGIN + this.ox, MARGIN + this.oy, this.n * this.scale, this.n * this.scale);
+      const side = this.span() * this.scale;
+      ctx.drawImage(this.bitmap, MARGIN + this.ox, MARGIN + this.oy, side, side);
       ctx.restore();
     }
     this.drawAxes(ctx, plot);
@@ -228,11 +253,40 @@ export class MatrixView {
     ctx.clip();
     const at = this.focus.index * this.scale;
     const band = Math.max(this.scale, 1.5);
+    if (this.focusRow) this.drawRow(ctx, plot, MARGIN + this.oy + at, Math.max(this.scale, 3));
     ctx.strokeStyle = this.colors.focus;
     ctx.lineWidth = 1;
     if (this.focus.direction === 'to') ctx.strokeRect(MARGIN, MARGIN + this.oy + at - 0.5, plot, band + 1);
     else ctx.strokeRect(MARGIN + this.ox + at - 0.5, MARGIN, band + 1, plot);
     ctx.restore();
+  }
+
+  /**
+   * The focused row over its band: per device pixel across the visible keys, the largest weight among the keys
+   * it covers (a single strong key stays visible at any zoom), coloured on the row's own scale.
+   */
+  private drawRow(ctx: CanvasRenderingContext2D, plot: number, y: number, band: number): void {
+    const row = this.focusRow;
+    if (!row || !this.colors) return;
+    const first = Math.max(0, Math.floor(-this.ox / this.scale));
+    const end = Math.min(this.n, Math.ceil((plot - this.ox) / this.scale));
+    if (end <= first) return;
+    const width = Math.max(1, Math.min(end - first, Math.round(plot * (window.devicePixelRatio || 1))));
+    const image = new ImageData(width, 1);
+    const px = new Uint32Array(image.data.buffer);
+    const lut32 = new Uint32Array(this.colors.lut.buffer, this.colors.lut.byteOffset, 256);
+    const inv = row.max > 0 ? 255 / row.max : 0;
+    for (let x = 0; x < width; x++) {
+      let v = 0;
+      const to = first + Math.ceil(((x + 1) * (end - first)) / width);
+      for (let k = first + Math.floor((x * (end - first)) / width); k < to; k++) v = Math.max(v, row.weights[k]);
+      px[x] = lut32[Math.min(255, (v * inv + 0.5) | 0)];
+    }
+    this.rowStrip.width = width;
+    this.rowStrip.height = 1;
+    this.rowStrip.getContext('2d')?.putImageData(image, 0, 0);
+    ctx.imageSmoothingEnabled = false;
+    ctx.drawImage(this.rowStrip, MARGIN + this.ox + first * this.scale, y, (end - first) * this.scale, band);
   }
 
   private drawAxes(ctx: CanvasRenderingContext2D, plot: number): void {
@@ -312,9 +366,17 @@ export class MatrixView {
       return;
     }
     const cell = this.cellAt(e);
-    if (!cell || !this.matrix) return;
-    const w = this.matrix[cell.q * this.n + cell.k];
-    this.readout.textContent = `${this.label(cell.q)} (#${cell.q}) → ${this.label(cell.k)} (#${cell.k}): ${w.toFixed(4)}`;
+    if (!cell) return;
+    const pair = `${this.label(cell.q)} (#${cell.q}) → ${this.label(cell.k)} (#${cell.k})`;
+    if (this.matrix) {
+      this.readout.textContent = `${pair}: ${this.matrix[cell.q * this.n + cell.k].toFixed(4)}`;
+    } else if (this.focusRow && this.focus?.index === cell.q) {
+      this.readout.textContent = `${pair}: ${this.focusRow.weights[cell.k].toFixed(4)} (exact row)`;
+    } else if (this.overview) {
+      const { bin, size, cells } = this.overview;
+      const block = cells[Math.floor(cell.q / bin) * size + Math.floor(cell.k / bin)];
+      this.readout.textContent = `${pair}: block of ${bin} × ${bin} tokens, mean ${block.toFixed(4)}${this.overview.estimated ? ' (estimated from per-token figures; hover a token for its exact row)' : ''}`;
+    }
   }
 
   private onUp(e: PointerEvent): void {

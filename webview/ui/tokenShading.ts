@@ -10,6 +10,15 @@ export interface TokenShading {
   setPalette(palette: readonly string[]): void;
   /** Moves token i from bucket `from` to bucket `to` (0 = unshaded). */
   move(i: number, from: number, to: number): void;
+  /** A long text's token drawn (unshaded) or taken out of the document (moved to bucket 0 first). */
+  attach(i: number, element: HTMLElement): void;
+  detach(i: number): void;
+}
+
+function rangeOf(e: HTMLElement): StaticRange | null {
+  return e.childNodes.length
+    ? new StaticRange({ startContainer: e, startOffset: 0, endContainer: e, endOffset: e.childNodes.length })
+    : null;
 }
 
 export function createTokenShading(): TokenShading {
@@ -28,8 +37,8 @@ export function createTokenShading(): TokenShading {
 class HighlightShading implements TokenShading {
   private readonly highlights: Highlight[] = [];
   private readonly sheet = new CSSStyleSheet();
-  private ranges: (StaticRange | null)[] = [];
-  private elements: readonly HTMLElement[] = [];
+  private ranges: (StaticRange | null | undefined)[] = [];
+  private elements: (HTMLElement | undefined)[] = [];
   private palette: readonly string[] = [];
 
   constructor(registry: HighlightRegistry) {
@@ -43,13 +52,19 @@ class HighlightShading implements TokenShading {
 
   setElements(elements: readonly HTMLElement[]): void {
     for (const h of this.highlights) h?.clear();
-    this.elements = elements;
+    this.elements = [...elements];
     // Empty tokens have no text to highlight; they fall back to an inline background.
-    this.ranges = elements.map((e) =>
-      e.childNodes.length
-        ? new StaticRange({ startContainer: e, startOffset: 0, endContainer: e, endOffset: e.childNodes.length })
-        : null,
-    );
+    this.ranges = elements.map(rangeOf);
+  }
+
+  attach(i: number, element: HTMLElement): void {
+    this.elements[i] = element;
+    this.ranges[i] = rangeOf(element);
+  }
+
+  detach(i: number): void {
+    this.elements[i] = undefined;
+    this.ranges[i] = undefined;
   }
 
   setPalette(palette: readonly string[]): void {
@@ -64,7 +79,8 @@ class HighlightShading implements TokenShading {
   move(i: number, from: number, to: number): void {
     const range = this.ranges[i];
     if (!range) {
-      this.elements[i].style.backgroundColor = this.palette[to] ?? '';
+      const e = this.elements[i];
+      if (e) e.style.backgroundColor = this.palette[to] ?? '';
       return;
     }
     if (from) this.highlights[from].delete(range);
@@ -73,22 +89,36 @@ class HighlightShading implements TokenShading {
 }
 
 class InlineShading implements TokenShading {
-  private elements: readonly HTMLElement[] = [];
+  private elements: (HTMLElement | undefined)[] = [];
   private palette: readonly string[] = [];
   private buckets = new Uint8Array(0);
 
   setElements(elements: readonly HTMLElement[]): void {
-    this.elements = elements;
+    this.elements = [...elements];
     this.buckets = new Uint8Array(elements.length);
+  }
+
+  attach(i: number, element: HTMLElement): void {
+    this.elements[i] = element;
+    this.buckets[i] = 0;
+  }
+
+  detach(i: number): void {
+    this.elements[i] = undefined;
+    this.buckets[i] = 0;
   }
 
   setPalette(palette: readonly string[]): void {
     this.palette = palette;
-    this.buckets.forEach((b, i) => b && (this.elements[i].style.backgroundColor = palette[b]));
+    this.buckets.forEach((b, i) => {
+      const e = this.elements[i];
+      if (b && e) e.style.backgroundColor = palette[b];
+    });
   }
 
   move(i: number, _from: number, to: number): void {
     this.buckets[i] = to;
-    this.elements[i].style.backgroundColor = this.palette[to] ?? '';
+    const e = this.elements[i];
+    if (e) e.style.backgroundColor = this.palette[to] ?? '';
   }
 }

@@ -1,12 +1,15 @@
 // The inspected text, laid out as written, one element per token. Shading updates touch only the elements
 // whose bucket or weight changed, so a hover at 2,048 tokens stays within a frame. Above SHADE_ALL_UP_TO
-// tokens only those on screen (and a screen above and below) are shaded; a scroll shades the ones it brings
-// in: an exact row changes nearly every token's weight, and writing 8,192 elements cost ~10× the frame.
+// tokens the text is a window (tokenWindow.ts): only the chunks of lines near the scroll position are
+// elements, between spacers of the rest's height; a scroll draws the chunks it brings in and shades them from
+// the row asked for last. Hover, pin, the keyboard and the editor's focus reach every token: a token out of the
+// window is brought in when it is focused.
 import type { TokenInfo } from '../../src/shared/protocol';
 import { shadeBucket } from '../model/colorScale';
-import { layoutTokens, verticalNeighbour, type TokenLayout } from '../model/tokenLayout';
+import { layoutTokens, verticalNeighbour, type LaidToken, type TokenLayout } from '../model/tokenLayout';
 import { el } from './dom';
 import { createTokenShading } from './tokenShading';
+import { TokenWindow } from './tokenWindow';
 
 export interface TokenViewEvents {
   hover(index: number | null): void;
@@ -14,15 +17,18 @@ export interface TokenViewEvents {
   move(index: number): void;
 }
 
-/** Up to this many tokens a shading reaches every token; above, only those near the screen. */
+/** Up to this many tokens every token is an element; above, only those near the scroll position. */
 export const SHADE_ALL_UP_TO = 2048;
-/** Tokens per chunk of a long text (closed at the next line break). */
-const CHUNK_TOKENS = 256;
 
 export class TokenView {
   readonly root: HTMLElement;
-  private elements: HTMLElement[] = [];
+  /** Per token, its element (a long text: only those in the window). */
+  private elements: (HTMLElement | undefined)[] = [];
   private layout: TokenLayout | null = null;
+  private window: TokenWindow | null = null;
+  /** The focus as last set, re-applied when its token's element is drawn again. */
+  private focusPinned = false;
+  private focusLabel = '';
   private buckets = new Uint8Array(0);
   private weights = new Float32Array(0);
   private focused: number | null = null;
@@ -49,82 +55,94 @@ export class TokenView {
       if (index !== null) this.events.pin(index);
     });
     this.root.addEventListener('keydown', (e) => this.onKey(e));
-    // Any scroller (the page or a panel) may move tokens on screen: shade them in the next frame.
-    document.addEventListener('scroll', () => this.onScroll(), { capture: true, passive: true });
+    this.root.addEventListener('scroll', () => this.onScroll(), { passive: true });
+    new ResizeObserver(() => this.onScroll()).observe(this.root);
   }
 
+  /** A long text's window follows the scroll position (and the width) in the next frame. */
   private onScroll(): void {
-    if (this.scrollQueued || this.elements.length <= SHADE_ALL_UP_TO) return;
+    if (this.scrollQueued || !this.window) return;
     this.scrollQueued = true;
     requestAnimationFrame(() => {
       this.scrollQueued = false;
-      this.paint(...this.nearScreen());
+      this.window?.update();
+      this.paintWindow();
     });
   }
 
-  /** [first, last] token index within a screen above and below the viewport (binary search on layout). */
-  private nearScreen(): [number, number] {
-    const els = this.elements;
-    const height = window.innerHeight || 800;
-    const top = (i: number): number => els[i]?.getBoundingClientRect().top ?? 0;
-    const search = (y: number): number => {
-      let lo = 0;
-      let hi = els.length - 1;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (top(mid) < y) lo = mid + 1;
-        else hi = mid;
-      }
-      return lo;
-    };
-    return [Math.max(0, search(-height) - 1), Math.min(els.length - 1, search(2 * height))];
+  private tokenNode(t: LaidToken, of: number | null): HTMLElement {
+    const node = el('span', {
+      class: `tok tok-${t.kind}${t.role ? ` role-${t.role}` : ''}`,
+      'data-token-index': t.index,
+      'data-weight': '0',
+      role: 'option',
+      id: `tok-${t.index}`,
+      // In a window, assistive technology still hears where the token stands in the whole text.
+      ...(of === null ? {} : { 'aria-setsize': of, 'aria-posinset': t.index + 1 }),
+    });
+    node.textContent = t.display;
+    return node;
   }
 
   setTokens(text: string, tokens: readonly TokenInfo[]): void {
+    this.window?.dispose();
+    this.window = null;
     this.layout = layoutTokens(text, tokens);
+    const n = tokens.length;
+    this.buckets = new Uint8Array(n);
+    this.weights = new Float32Array(n);
+    this.focused = null;
+    this.vector = null;
+    this.elements = new Array<HTMLElement>(n);
+    this.root.dataset.tokens = String(n);
+    if (n > SHADE_ALL_UP_TO) {
+      this.root.scrollTop = 0;
+      this.shading.setElements(new Array<HTMLElement>(n));
+      this.window = new TokenWindow(this.root, this.layout, {
+        make: (piece) => this.made(this.tokenNode(piece.token, n)),
+        dropped: (index) => this.dropped(index),
+        moved: () => this.paintWindow(),
+      });
+      return;
+    }
     const fragment = document.createDocumentFragment();
-    this.elements = new Array<HTMLElement>(tokens.length);
-    // Long texts go in chunks of lines (content-visibility: auto): the browser styles, lays out and paints only
-    // the chunks near the screen, so a hover's frame does not grow with the text.
-    const chunked = tokens.length > SHADE_ALL_UP_TO;
-    let chunk: ParentNode = fragment;
-    let inChunk = 0;
-    const open = (): void => {
-      const div = el('div', { class: 'tok-chunk' });
-      fragment.append(div);
-      chunk = div;
-      inChunk = 0;
-    };
-    if (chunked) open();
-    // A chunk closes after a line break (a block's trailing line break adds no line): the text reads as written.
-    const closeAfter = (text: string): void => {
-      if (chunked && inChunk >= CHUNK_TOKENS && text.endsWith('\n')) open();
-    };
     for (const piece of this.layout.pieces) {
       if (piece.kind === 'gap') {
-        chunk.append(el('span', { class: 'gap' }, [piece.text]));
-        closeAfter(piece.text);
+        fragment.append(el('span', { class: 'gap' }, [piece.text]));
         continue;
       }
-      inChunk++;
-      const t = piece.token;
-      const node = el('span', {
-        class: `tok tok-${t.kind}${t.role ? ` role-${t.role}` : ''}`,
-        'data-token-index': t.index,
-        'data-weight': '0',
-        role: 'option',
-        id: `tok-${t.index}`,
-      });
-      node.textContent = t.display;
-      this.elements[t.index] = node;
-      chunk.append(node);
-      closeAfter(t.display);
+      const node = this.tokenNode(piece.token, null);
+      this.elements[piece.token.index] = node;
+      fragment.append(node);
     }
     this.root.replaceChildren(fragment);
-    this.shading.setElements(this.elements);
-    this.buckets = new Uint8Array(tokens.length);
-    this.weights = new Float32Array(tokens.length);
-    this.focused = null;
+    this.shading.setElements(this.elements as HTMLElement[]);
+  }
+
+  /** A long text's token element entering the window: unshaded until painted, focused if it is the focus. */
+  private made(node: HTMLElement): HTMLElement {
+    const i = Number(node.dataset.tokenIndex);
+    this.elements[i] = node;
+    this.buckets[i] = 0;
+    this.weights[i] = 0;
+    this.shading.attach(i, node);
+    if (i === this.focused) this.markFocus(node, this.focusPinned, this.focusLabel);
+    return node;
+  }
+
+  private dropped(i: number): void {
+    if (this.buckets[i]) this.shading.move(i, this.buckets[i], 0);
+    this.buckets[i] = 0;
+    this.weights[i] = 0;
+    this.shading.detach(i);
+    this.elements[i] = undefined;
+    if (i === this.focused) this.root.removeAttribute('aria-activedescendant');
+  }
+
+  /** Shades the window's tokens from the row asked for last. */
+  private paintWindow(): void {
+    const [first, end] = this.window?.tokens ?? [0, 0];
+    if (end > first) this.paint(first, end - 1);
   }
 
   get tokenCount(): number {
@@ -143,9 +161,8 @@ export class TokenView {
   shade(vector: Float32Array | null, max: number): void {
     this.vector = vector;
     this.max = max;
-    const n = this.elements.length;
-    if (n <= SHADE_ALL_UP_TO) this.paint(0, n - 1);
-    else this.paint(...this.nearScreen());
+    if (this.window) this.paintWindow();
+    else this.paint(0, this.elements.length - 1);
   }
 
   private paint(first: number, last: number): void {
@@ -160,7 +177,8 @@ export class TokenView {
       }
       if (w !== this.weights[i]) {
         this.weights[i] = w;
-        els[i].dataset.weight = w > 0 ? w.toPrecision(4) : '0';
+        const e = els[i];
+        if (e) e.dataset.weight = w > 0 ? w.toPrecision(4) : '0';
       }
     }
   }
@@ -173,12 +191,18 @@ export class TokenView {
       prev?.removeAttribute('aria-label');
     }
     this.focused = index;
+    this.focusPinned = pinned;
+    this.focusLabel = ariaLabel;
     if (index === null) {
       this.root.removeAttribute('aria-activedescendant');
       return;
     }
     const node = this.elements[index];
-    if (!node) return;
+    if (node) this.markFocus(node, pinned, ariaLabel);
+    else this.root.removeAttribute('aria-activedescendant');
+  }
+
+  private markFocus(node: HTMLElement, pinned: boolean, ariaLabel: string): void {
     node.classList.add('focus');
     node.classList.toggle('pinned', pinned);
     node.setAttribute('aria-selected', 'true');
@@ -186,8 +210,15 @@ export class TokenView {
     this.root.setAttribute('aria-activedescendant', node.id);
   }
 
-  scrollIntoView(index: number): void {
+  /** Scrolls token `index` into view; returns whether its element had to be drawn first (a long text). */
+  scrollIntoView(index: number): boolean {
+    const drawn = this.window !== null && !this.elements[index];
+    if (drawn) {
+      this.window?.reveal(index);
+      this.paintWindow();
+    }
     this.elements[index]?.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+    return drawn;
   }
 
   private indexAt(target: EventTarget | null): number | null {
