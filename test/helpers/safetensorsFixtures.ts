@@ -1,8 +1,9 @@
 // A GGUF fixture (ggufFixtures.ts) rewritten as a Hugging Face checkpoint folder: config.json, the tiny
 // tokenizer, and model.safetensors (or two shards with model.safetensors.index.json) holding the same
 // weights in HF's conventions: Q/K rows of `llama` un-permuted (HF rotates halves, GGUF adjacent pairs),
-// Gemma's norms as w − 1 (HF computes 1 + w), HF tensor names. The model computes the same function as
-// the GGUF file, so the same float64 reference checks it.
+// Gemma's norms as w − 1 (HF computes 1 + w), HF tensor names, phi3's fused qkv_proj (q, k, v rows in that
+// order, halves as GGUF keeps them) and gate_up_proj (gate rows, then up: HF's chunk(2)). The model computes
+// the same function as the GGUF file, so the same float64 reference checks it.
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { GgufFixture } from './ggufFixtures';
@@ -25,7 +26,19 @@ function unpermute(rows: Float32Array, heads: number, inDim: number): Float32Arr
 export interface CheckpointOptions {
   readonly dtype: 'F32' | 'BF16';
   readonly sharded?: boolean;
+  /** Keys written over config.json's (e.g. a partial_rotary_factor the loader must refuse). */
+  readonly config?: Readonly<Record<string, unknown>>;
 }
+
+const concat = (...parts: Float32Array[]): Float32Array => {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+};
 
 function bf16(values: Float32Array): Uint8Array {
   const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
@@ -74,9 +87,14 @@ export async function writeCheckpoint(fixture: GgufFixture, folder: string, opti
     const k = arch === 'llama' ? unpermute(layer.wk, s.kvHeads, D) : layer.wk;
     const rows = (m: Float32Array, inDim: number): number[] => [m.length / inDim, inDim];
     put(`${p}input_layernorm.weight`, [D], norm(layer.attnNorm), false);
-    put(`${p}self_attn.q_proj.weight`, rows(q, D), q, true);
-    put(`${p}self_attn.k_proj.weight`, rows(k, D), k, true);
-    put(`${p}self_attn.v_proj.weight`, rows(layer.wv, D), layer.wv, true);
+    if (arch === 'phi3') {
+      const qkv = concat(q, k, layer.wv);
+      put(`${p}self_attn.qkv_proj.weight`, rows(qkv, D), qkv, true);
+    } else {
+      put(`${p}self_attn.q_proj.weight`, rows(q, D), q, true);
+      put(`${p}self_attn.k_proj.weight`, rows(k, D), k, true);
+      put(`${p}self_attn.v_proj.weight`, rows(layer.wv, D), layer.wv, true);
+    }
     if (layer.bq && layer.bk && layer.bv) {
       put(`${p}self_attn.q_proj.bias`, [layer.bq.length], layer.bq, false);
       put(`${p}self_attn.k_proj.bias`, [layer.bk.length], layer.bk, false);
@@ -92,8 +110,13 @@ export async function writeCheckpoint(fixture: GgufFixture, folder: string, opti
       put(`${p}pre_feedforward_layernorm.weight`, [D], norm(layer.ffnNorm), false);
       put(`${p}post_feedforward_layernorm.weight`, [D], norm(layer.postFfnNorm as Float32Array), false);
     } else put(`${p}post_attention_layernorm.weight`, [D], layer.ffnNorm, false);
-    put(`${p}mlp.gate_proj.weight`, rows(layer.gate, D), layer.gate, true);
-    put(`${p}mlp.up_proj.weight`, rows(layer.up, D), layer.up, true);
+    if (arch === 'phi3') {
+      const gateUp = concat(layer.gate, layer.up);
+      put(`${p}mlp.gate_up_proj.weight`, rows(gateUp, D), gateUp, true);
+    } else {
+      put(`${p}mlp.gate_proj.weight`, rows(layer.gate, D), layer.gate, true);
+      put(`${p}mlp.up_proj.weight`, rows(layer.up, D), layer.up, true);
+    }
     put(`${p}mlp.down_proj.weight`, rows(layer.down, s.intermediate), layer.down, true);
   });
   await fs.mkdir(folder, { recursive: true });
@@ -131,8 +154,46 @@ export async function writeCheckpoint(fixture: GgufFixture, folder: string, opti
         }
       : {}),
   };
-  await fs.writeFile(path.join(folder, 'config.json'), JSON.stringify(config));
+  const written = { ...(arch === 'phi3' ? phi3Config(fixture, options) : config), ...options.config };
+  await fs.writeFile(path.join(folder, 'config.json'), JSON.stringify(written));
   const tokenizer = buildTinyTokenizer();
   await fs.writeFile(path.join(folder, 'tokenizer.json'), tokenizer.tokenizerJson);
   await fs.writeFile(path.join(folder, 'tokenizer_config.json'), tokenizer.tokenizerConfigJson);
+}
+
+/** config.json as transformers' Phi3Config writes it (Phi-3-mini's keys): no head_dim (hidden / heads), rotary
+ * over whole heads, and the 4k model's sliding window, which the loader ignores as llama.cpp does for phi3 (and
+ * which is longer than any fixture prompt, so HF would not apply it either). */
+function phi3Config(fixture: GgufFixture, options: CheckpointOptions): Record<string, unknown> {
+  const s = fixture.shape;
+  return {
+    architectures: ['Phi3ForCausalLM'],
+    attention_bias: false,
+    attention_dropout: 0.0,
+    bos_token_id: 1,
+    embd_pdrop: 0.0,
+    eos_token_id: 2,
+    hidden_act: 'silu',
+    hidden_size: s.hidden,
+    initializer_range: 0.02,
+    intermediate_size: s.intermediate,
+    max_position_embeddings: s.context,
+    model_type: 'phi3',
+    num_attention_heads: s.heads,
+    num_hidden_layers: s.layers,
+    num_key_value_heads: s.kvHeads,
+    original_max_position_embeddings: s.context,
+    pad_token_id: 2,
+    partial_rotary_factor: 1.0,
+    resid_pdrop: 0.0,
+    rms_norm_eps: fixture.epsilon,
+    rope_scaling: null,
+    rope_theta: fixture.ropeBase,
+    sliding_window: 2047,
+    tie_word_embeddings: fixture.options.tied === true,
+    torch_dtype: options.dtype === 'BF16' ? 'bfloat16' : 'float32',
+    transformers_version: '4.53.0',
+    use_cache: true,
+    vocab_size: s.vocab,
+  };
 }

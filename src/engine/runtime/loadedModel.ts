@@ -49,6 +49,8 @@ export interface LoadOptions {
   /** Called when the tapped graph must be built first (once per model): "preparing the model (once)", with
    * the fraction done when known (a GGUF graph). */
   readonly onPreparing?: (fraction?: number) => void;
+  /** The machine's memory in bytes, for a 16-bit checkpoint's fp32-or-8-bit choice (default os.totalmem). */
+  readonly totalMemory?: () => number;
 }
 
 /** What the model was read from: an ONNX export, or a GGUF file whose graph the engine built. */
@@ -134,7 +136,7 @@ export class LoadedModel {
 
   /** A Hugging Face checkpoint (config.json + safetensors): built like a GGUF file, its own tokenizer.json. */
   static async loadSafetensors(folder: string, options: LoadOptions): Promise<LoadedModel> {
-    const file = await readSafetensorsFolder(folder);
+    const file = await readSafetensorsFolder(folder, options.totalMemory ? { totalMemory: options.totalMemory } : {});
     return LoadedModel.loadBuilt(file, await ModelTokenizer.load(folder), options);
   }
 

@@ -14,6 +14,8 @@ export interface ModelCacheOptions {
   readonly hubEndpoint?: string;
   /** The Hub token from the extension's SecretStorage (never logged). */
   readonly hubToken?: string;
+  /** The machine's memory in bytes, for a 16-bit checkpoint's fp32-or-8-bit choice (default os.totalmem). */
+  readonly totalMemory?: () => number;
 }
 
 export class ModelCache {
@@ -96,6 +98,7 @@ export class ModelCache {
       provider,
       dtype,
       embedded: setting.trim() === '',
+      ...(this.options.totalMemory ? { totalMemory: this.options.totalMemory } : {}),
       onPreparing: (fraction?: number) =>
         onProgress({ stage: 'prepare', model: location.id, ...(fraction !== undefined ? { fraction } : {}) }),
     };

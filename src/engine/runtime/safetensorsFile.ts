@@ -116,7 +116,12 @@ function llama3Factors(scaling: Json, headDim: number, base: number): Float32Arr
   });
 }
 
-export async function readSafetensorsFolder(folder: string): Promise<GgufFile> {
+export interface SafetensorsReadOptions {
+  /** The machine's memory in bytes, for the fp32-or-8-bit choice (default os.totalmem). */
+  readonly totalMemory?: () => number;
+}
+
+export async function readSafetensorsFolder(folder: string, options: SafetensorsReadOptions = {}): Promise<GgufFile> {
   const configFile = path.join(folder, 'config.json');
   const raw = await readJson(configFile);
   const c: Json =
@@ -144,6 +149,11 @@ export async function readSafetensorsFolder(folder: string): Promise<GgufFile> {
   const kvHeads = count('num_key_value_heads', heads, heads);
   if (heads % kvHeads) throw new EngineError(`${configFile}: ${heads} heads do not group into ${kvHeads} KV heads.`);
   const headDim = count('head_dim', CONFIG_LIMITS.headDim, Math.floor(hidden / heads));
+  const rotary = num('partial_rotary_factor', 1);
+  if (rotary !== 1)
+    throw new EngineError(
+      `${configFile}: rotary over ${rotary} of each head (partial_rotary_factor) is not built by the inspector.`,
+    );
   const base = num('rope_theta', 10000);
   const scaling = (typeof c.rope_scaling === 'object' && c.rope_scaling ? c.rope_scaling : null) as Json | null;
   const scalingType = String(scaling?.rope_type ?? scaling?.type ?? 'none');
@@ -228,7 +238,7 @@ export async function readSafetensorsFolder(folder: string): Promise<GgufFile> {
   };
   const floatElements = [...tensors.values()].reduce((sum, t) => sum + t.elements, 0);
   const half = dtypes.has('BF16') || dtypes.has('F16');
-  const requantize8 = half && floatElements * 4 > os.totalmem() / 4;
+  const requantize8 = half && floatElements * 4 > (options.totalMemory ?? os.totalmem)() / 4;
   const stored = dtypes.has('BF16') ? 'bf16' : dtypes.has('F16') ? 'fp16' : 'fp32';
   return {
     path: folder,
