@@ -10,7 +10,6 @@ import {
   generateAnswer,
   readGivenAnswer,
   errorEvent,
-  type ExactRowSource,
   ExplainSessions,
   InspectionCancelled,
   isModelDtype,
@@ -19,13 +18,13 @@ import {
   sectionDiffReport,
   type InspectRequest,
 } from '../engine/inspectApi';
-import type { AttentionRowReply, AttentionRowRequest } from '../shared/attentionRowRequest';
-import { rowReplyTransferList, rowUnavailable } from '../shared/attentionRowRequest';
+import { rowReplyTransferList } from '../shared/attentionRowRequest';
 import { firstLine } from '../shared/errorText';
 import type { ExplainEvent } from '../shared/explainReport';
 import { eventTransferList, type InspectionEvent } from '../shared/protocol';
 import { MessageHandler, type Envelope, type Served } from '../shared/requestReply';
 import { fullCollectionFunction, GarbageBudget } from './heapCollection';
+import { answerAttentionRow, type KeptRows } from './rowAnswer';
 import {
   ATTENTION_ROW,
   ATTRIBUTE,
@@ -47,7 +46,7 @@ let queue: Promise<unknown> = Promise.resolve();
 let queued = 0;
 const garbage = new GarbageBudget(fullCollectionFunction());
 /** The last finished run's kept Q and K: rows on demand are computed from them until the next inspection. */
-let exact: { readonly inspection: number; readonly rows: ExactRowSource } | null = null;
+let exact: KeptRows | null = null;
 
 const handler = new MessageHandler(
   (message: Envelope, transfer?: ArrayBuffer[]) => port.postMessage(message, transfer ?? []),
@@ -170,25 +169,8 @@ handler.serve(GENERATE, (params, served) =>
   }),
 );
 
-/** Answered at once, between the steps of a running request: a row is one small product over the kept Q and K
- * (onnxruntime's row kernel where the engine has one: about a millisecond for a head mean at 8,192 tokens). */
-async function attentionRow(request: AttentionRowRequest): Promise<AttentionRowReply> {
-  const kept = exact;
-  if (!kept || kept.inspection !== request.inspection) return rowUnavailable(request);
-  const { requestId, inspection, layer, head, query } = request;
-  const base = { kind: 'attention-row', inReplyTo: requestId, inspection, layer, head, query } as const;
-  try {
-    const weights = kept.rows.rowAsync
-      ? await kept.rows.rowAsync(layer, head, query)
-      : kept.rows.row(layer, head, query);
-    return { ...base, weights };
-  } catch (error) {
-    return { ...base, error: firstLine(error) };
-  }
-}
-
 handler.serve(ATTENTION_ROW, async (request, served) => {
-  const reply = await attentionRow(request);
+  const reply = await answerAttentionRow(exact, request);
   served.transferWithReply(rowReplyTransferList(reply));
   return reply;
 });
