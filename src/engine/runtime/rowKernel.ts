@@ -77,6 +77,8 @@ export class OrtRowKernel implements RowKernel {
   private readonly sessions = new Map<string, Promise<ort.InferenceSession>>();
   /** onnxruntime's module once loaded (a dynamic import per row costs more than a head's products). */
   private runtime: typeof ort | null = null;
+  /** One thread by default: a head mean at 8,192 tokens is about a millisecond on one, and two were no faster
+   * on the 2-core bench machine (the rows then compete with the panel and the host for the same cores). */
   constructor(private readonly threads = 1) {}
 
   private session(s: RowKernelShape): Promise<ort.InferenceSession> {
@@ -90,6 +92,9 @@ export class OrtRowKernel implements RowKernel {
           executionProviders: ['cpu'],
           intraOpNumThreads: this.threads,
           interOpNumThreads: 1,
+          // As the inspection's session (executionProviders.ts): a memory pattern per input shape grows the arena
+          // with every length inspected.
+          enableMemPattern: false,
           logSeverityLevel: 3,
         });
       });
