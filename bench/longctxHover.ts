@@ -80,9 +80,9 @@ const HOVER_JS = `async (count, frameWork) => {
     target.dispatchEvent(new PointerEvent('pointerover', { bubbles: true, pointerType: 'mouse' }));
     let end = await painted();
     while (!((line?.textContent ?? '').includes('exact row') && target.classList.contains('focus'))) end = await painted();
-    if (window.__trace) window.__trace.push({ t0, end });
     document.querySelector('.tokens')?.dispatchEvent(new PointerEvent('pointerleave', { bubbles: false }));
-    await frame();
+    // The next hover starts once the unshading is rendered, not inside the frame that renders it.
+    await painted();
     if (!frameWork) {
       if (i >= 3) samples.push(end - t0);
       continue;

@@ -13,7 +13,7 @@ import { ANSWER_SEPARATOR } from '../../src/shared/answerText';
 import type { Change } from '../model/inspectionState';
 import { resultOf } from '../model/inspectionState';
 import { captionOf, MatrixCache } from '../model/matrixCache';
-import { ExactRowStore, type RowKey } from '../model/exactRows';
+import { ExactRowStore } from '../model/exactRows';
 import { sectionFigures } from '../model/sectionFigures';
 import {
   HOVER_TO_EDITOR_MS,
@@ -222,9 +222,7 @@ export class InspectorApp {
         this.drawInspection(effect.change);
         return;
       case 'draw-focus':
-        // The exact rows a focus reads are asked for now, not in the frame that draws it: the reply (a
-        // millisecond or two) then usually arrives before the next frame, which paints it.
-        this.askExactRows(this.state.pinned ?? this.state.hover);
+        this.askFocusRows(this.state.pinned ?? this.state.hover);
         if (effect.soon) this.drawFocusSoon();
         else this.drawFocus();
         return;
@@ -250,6 +248,15 @@ export class InspectorApp {
       default:
         assertNever(effect);
     }
+  }
+
+  /** Asks for the exact rows a focus reads now, not in the frame that draws it: a reply of a millisecond or two
+   * then arrives before that frame (drawFocus asks too; each row is asked for once). */
+  private askFocusRows(index: number | null): void {
+    const h = this.state.inspection.header;
+    if (!h || this.bridge.kind !== 'vscode') return;
+    for (const k of this.exactRows.toAsk(this.exactRows.needed(this.state.controls, index, h.model.layers)))
+      this.bridge.post({ type: 'attention-row', requestId: ++this.rowRequests, inspection: h.requestId, ...k });
   }
 
   /** The host's answer to an export or a re-run this view asked for. */
@@ -470,22 +477,15 @@ export class InspectorApp {
     this.focusLine.textContent = `Answer token ${JSON.stringify(token.text)} (#${hover}) reads ${label(best)} most (${(row[best] * 100).toFixed(1)}%) — ${layer === 'all' ? 'mean over layers' : `layer ${layer}`}, ${typeof head === 'number' ? `head ${head}` : `${head} over heads`}.`;
   }
 
-  /** The rows a focus on `index` reads; asks the host for those not asked for yet. */
-  private askExactRows(index: number | null): RowKey[] {
+  /** The focus's exact row when every row it reads has arrived; asks the host for those that have not. */
+  private exactFocusRow(index: number | null): Float32Array | null {
     const h = this.state.inspection.header;
-    if (!h || this.bridge.kind !== 'vscode') return [];
+    if (!h || this.bridge.kind !== 'vscode') return null;
     const keys = this.exactRows.needed(this.state.controls, index, h.model.layers);
     // Ids of their own: a reply is matched by what it answers (the store's key), not kept by the bridge.
     for (const k of this.exactRows.toAsk(keys))
       this.bridge.post({ type: 'attention-row', requestId: ++this.rowRequests, inspection: h.requestId, ...k });
-    return keys;
-  }
-
-  /** The focus's exact row when every row it reads has arrived (asking for those that have not). */
-  private exactFocusRow(index: number | null): Float32Array | null {
-    const h = this.state.inspection.header;
-    if (!h) return null;
-    return this.exactRows.combined(this.askExactRows(index), h.tokens.length, this.state.controls.hideSink);
+    return this.exactRows.combined(keys, h.tokens.length, this.state.controls.hideSink);
   }
 
   private drawFocus(): void {
