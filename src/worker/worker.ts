@@ -94,6 +94,8 @@ async function inspect(request: InspectRequest, served: Served<InspectionEvent>)
       { emit: post, onExactRows: (rows) => (exact = rows ? { inspection: id, rows } : null) },
       isCancelled,
     );
+    // The row kernel's sessions are made now that the run is done (once per shape), not in the first hover.
+    if (exact?.inspection === id) exact.rows.prepare?.();
   } catch (error) {
     if (!(error instanceof InspectionCancelled)) post(errorEvent(id, error));
   }

@@ -40,6 +40,8 @@ export interface RowKernel {
     first: number,
     query: number,
   ): Promise<Float32Array>;
+  /** Starts getting ready for these shapes, without waiting (a failure shows at the first row). */
+  prepare?(shapes: readonly RowKernelShape[]): void;
   /** Settles once the kernel is ready for these shapes (what a first hover would otherwise wait for). */
   warm?(shapes: readonly RowKernelShape[]): Promise<void>;
 }
@@ -71,6 +73,11 @@ export class ExactRows {
     for (const l of this.layers)
       seen.set(`${l.headDim}|${l.scale}|${l.softcap}`, { headDim: l.headDim, scale: l.scale, softcap: l.softcap });
     return [...seen.values()];
+  }
+
+  /** Starts readying the kernel (the worker, once a run is done: the first hover then does not wait for it). */
+  prepare(): void {
+    this.kernel?.prepare?.(this.shapes);
   }
 
   /** Settles once the kernel can answer at once (the bench waits here, as a user's first hover comes later). */

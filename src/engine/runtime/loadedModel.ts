@@ -410,10 +410,7 @@ export class LoadedModel {
     for (const l of layers)
       if (l.q.length !== l.heads * n * l.headDim || l.k.length !== l.kvHeads * n * l.headDim)
         throw new EngineError(`The kept queries and keys do not have the shape [heads, ${n}, ${l.headDim}].`);
-    const kernel = sharedRowKernel();
-    const rows = new ExactRows(n, layers, kernel);
-    kernel.prepare(rows.shapes);
-    return rows;
+    return new ExactRows(n, layers, sharedRowKernel());
   }
 
   async dispose(): Promise<void> {

@@ -3,7 +3,7 @@
 // as alpha), then the soft-cap, an additive mask (causal and sliding window), Softmax and the mean over heads.
 // MLAS does the 14 × 8,192 × 64 products of a head mean in about a millisecond, where V8's scalar loops took
 // tens. Sessions are made once per shape and kept for the process (a handful of small graphs), so a hover
-// never pays for one; `prepare` starts making them right after a run, before the first hover.
+// never pays for one; the worker has `prepare` start making them once a run is done, before the first hover.
 import type * as ort from 'onnxruntime-node';
 import { onnx } from 'onnx-proto';
 import type { RowKernel, RowKernelShape } from '../analysis/exactRows';
