@@ -31,7 +31,8 @@ export interface LongctxFigures {
   readonly payloadBytes: number;
   /** The kept fp16 Q and K the worker holds for rows on demand. */
   readonly keptBytes: number;
-  /** p95 of computing a hovered row (late tokens; head mean or one head) from the kept Q and K. */
+  /** p95 of answering a hovered row (late tokens; head mean or one head) from the kept Q and K, through the
+   * worker's own path and row kernel (hoverPath.ts). */
   readonly hoverP95Ms: number;
   readonly loadAverage: { readonly start: number; readonly end: number };
 }

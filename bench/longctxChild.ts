@@ -4,13 +4,17 @@
 // - 'llama': llama.cpp (node-llama-cpp, CPU, 2 threads, flash attention as its default) prefills the tokens;
 //   wall time and the process's peak RSS;
 // - 'inspect': the engine inspects the q4 fixture with rows on demand: wall time, tokens inspected, peak RSS,
-//   what the panel receives before any hover, and the time to compute hovered rows (late tokens, the head
-//   mean or one head, random layers) from the kept Q and K, as the worker does on a hover.
+//   what the panel receives before any hover, and the time to answer hovered rows (late tokens, the head
+//   mean or one head, random layers) from the kept Q and K, through the worker's own path (hoverPath.ts);
+// - 'hover': that hover part alone, on random Q and K of the same shape and length (no inspection first:
+//   `node --import tsx bench/longctxChild.ts --hover [tokens] [hovers] [js]`, js = the plain loops).
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { InspectionEvent, InspectionResult, LayerAttention } from '../src/shared/protocol';
 import type { InspectRequest } from '../src/engine/inspectApi';
 import { runInspection } from '../src/engine/inspectApi';
 import { ExactRows, LoadedModel } from '../src/engine/benchInternals';
+import { shapeRows, timeHovers } from './hoverPath';
+import { quantile } from './stats';
 import { buildGgufFixture } from '../test/helpers/ggufFixtures';
 import { llamaCpp } from '../test/helpers/llamaCpp';
 import { seededRandom } from '../test/helpers/onnxBuilder';
@@ -18,7 +22,7 @@ import { panelPayloadSize } from './payload';
 import { REALSIZE_SHAPE } from './realSizeFixture';
 
 export interface LongctxJob {
-  readonly mode: 'gguf' | 'llama' | 'inspect';
+  readonly mode: 'gguf' | 'llama' | 'inspect' | 'hover';
   readonly folder: string;
   readonly cacheDir: string;
   readonly ggufFile: string;
@@ -114,19 +118,7 @@ async function inspect(job: LongctxJob): Promise<LongctxReport> {
   if (!h || !s) throw new Error('the inspection produced no result');
   const result: InspectionResult = { ...h, source: { label: 'long-context bench', offset: 0 }, layers, summary: s };
   const rows = exact as ExactRows | null;
-  const hoverMs: number[] = [];
-  if (rows) {
-    const random = seededRandom(5);
-    const n = rows.n;
-    for (let i = 0; i < job.hovers; i++) {
-      const layer = Math.floor(random() * rows.layerCount);
-      const head = random() < 0.5 ? null : Math.floor(random() * rows.heads(layer));
-      const query = n - 1 - Math.floor(random() * (n / 4));
-      const t = performance.now();
-      rows.row(layer, head, query);
-      hoverMs.push(performance.now() - t);
-    }
-  }
+  const hoverMs = rows ? await timeHovers(rows, job.hovers) : [];
   return {
     peakRssBytes: peak(),
     ms,
@@ -138,8 +130,24 @@ async function inspect(job: LongctxJob): Promise<LongctxReport> {
   };
 }
 
+async function hoverOnly(tokens: number, hovers: number, kernel: boolean): Promise<LongctxReport> {
+  const rows = shapeRows(tokens, kernel);
+  return { peakRssBytes: peak(), hoverMs: await timeHovers(rows, hovers), keptBytes: rows.bytes };
+}
+
 async function main(): Promise<LongctxReport> {
+  if (process.argv[2] === '--hover') {
+    const [tokens = '8192', hovers = '200', path = 'kernel'] = process.argv.slice(3);
+    const report = await hoverOnly(Number(tokens), Number(hovers), path !== 'js');
+    const ms = report.hoverMs ?? [];
+    process.stderr.write(
+      `${tokens} tokens, ${ms.length} hovers (${path === 'js' ? 'plain loops' : 'row kernel'}): hover p50 ` +
+        `${quantile(ms, 0.5).toFixed(2)} ms, p95 ${quantile(ms, 0.95).toFixed(2)} ms (the longctx.hoverP95Ms path)\n`,
+    );
+    return report;
+  }
   const job = JSON.parse(readFileSync(process.argv[2], 'utf8')) as LongctxJob;
+  if (job.mode === 'hover') return hoverOnly(job.tokens, job.hovers, true);
   if (job.mode === 'gguf') return writeGguf(job);
   if (job.mode === 'llama') return llamaPrefill(job);
   return inspect(job);

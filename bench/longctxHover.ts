@@ -1,15 +1,20 @@
 // Hover at long lengths in the real webview (`node --import tsx bench/longctxHover.ts [tokens] [hovers]`): an
 // 8,192-token inspection of the 0.5B q4 shape as the panel receives it with rows on demand (per-token figures,
 // no compact rows), loaded in Chromium with a stand-in for the host that answers each attention-row request
-// from ExactRows over Q and K of that shape (random, fp16 Q and fp32 K, as the worker keeps them), through
-// playwright's binding (a round trip like the host's). Timed in the page: pointerover → the end of the first
-// frame whose focus line says "exact row" (rows computed on demand included), for one layer and for the
-// mean over all layers (the default controls: one row per layer).
+// through the worker's own path (hoverPath.ts: answerAttentionRow over random Q and K of that shape, fp16 Q and
+// fp32 K as the worker keeps them, with the engine's row kernel; a third argument "js": the plain loops),
+// answered over HTTP from this process, which also serves the page (a local round trip of about a millisecond,
+// like the webview ↔ host ↔ worker messages; playwright's binding took ~40 ms here and carried the row as a
+// JSON array of 8,192 numbers, which VS Code does not). Timed in the page: pointerover → the end
+// of the first frame whose focus line says "exact row" (rows computed on demand included), for one layer and
+// for the mean over all layers (the default controls: one row per layer); that frame's end is taken in a task
+// queued from its animation-frame callback, so after the app's callbacks of that frame and its rendering.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { CHROMIUM, launchChromium } from '../test/browser/browserLaunch';
-import { ExactRows } from '../src/engine/benchInternals';
+import { hoverPath, shapeRows, type HoverPath } from './hoverPath';
 import { longResult } from '../test/helpers/longResult';
 import { buildBenchBundles, buildWebviewHarness } from './bundles';
 import { harnessPage } from './webviewBench';
@@ -19,32 +24,41 @@ import { REALSIZE_SHAPE } from './realSizeFixture';
 
 const ROOT = path.resolve(__dirname, '..');
 
-function exactRows(n: number): ExactRows {
-  const s = REALSIZE_SHAPE;
-  const d = s.hidden / s.heads;
-  let seed = 1;
-  const random = (): number => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 2 - 1;
-  const layers = Array.from({ length: s.layers }, () => ({
-    q: Uint16Array.from({ length: s.heads * n * d }, () => 0x3c00 ^ (Math.floor(random() * 0x3ff) & 0x3ff)),
-    k: Float32Array.from({ length: s.kvHeads * n * d }, random),
-    heads: s.heads,
-    kvHeads: s.kvHeads,
-    headDim: d,
-    scale: 1 / Math.sqrt(d),
-    slidingWindow: null,
-    softcap: null,
-  }));
-  return new ExactRows(n, layers);
-}
-
 const PAGE_STUB = `window.acquireVsCodeApi = () => ({
   postMessage(m) {
-    if (m && m.type === 'attention-row')
-      (window.__fixedRow ? Promise.resolve(window.__fixedRow) : window.__rowHost(m.layer, m.head, m.query))
-        .then((w) => window.postMessage({ kind: 'attention-row',
+    if (!m || m.type !== 'attention-row') return;
+    const ask = 'row?layer=' + m.layer + '&head=' + (m.head === null ? '' : m.head) + '&query=' + m.query;
+    (window.__fixedRow ? Promise.resolve(window.__fixedRow.slice(0)) : fetch(ask).then((r) => r.arrayBuffer()))
+      .then((buffer) => window.postMessage({ kind: 'attention-row',
         inReplyTo: m.requestId, inspection: m.inspection, layer: m.layer, head: m.head, query: m.query,
-        weights: Float32Array.from(w) }, '*'));
+        weights: new Float32Array(buffer) }, '*', [buffer]));
   }, setState() {}, getState() { return undefined; } });`;
+
+/** Serves the page and, at /row, each row through the worker's path (the weights as bytes); times each answer. */
+function serve(html: string, rowHost: HoverPath, compute: number[]): Promise<Server> {
+  const server = createServer((request, response) => {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    if (url.pathname !== '/row') {
+      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
+      return;
+    }
+    const head = url.searchParams.get('head');
+    const t = performance.now();
+    rowHost
+      .row(Number(url.searchParams.get('layer')), head ? Number(head) : null, Number(url.searchParams.get('query')))
+      .then(
+        (reply) => {
+          compute.push(performance.now() - t);
+          const w = reply.weights ?? new Float32Array(0);
+          response
+            .writeHead(200, { 'content-type': 'application/octet-stream' })
+            .end(Buffer.from(w.buffer, w.byteOffset, w.byteLength));
+        },
+        (error: unknown) => response.writeHead(500).end(String(error)),
+      );
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
 
 /** In the page (plain JS: tsx's name helpers do not exist there): hover `count` late tokens, each until its
  * exact row is painted; returns the times. */
@@ -53,6 +67,11 @@ const HOVER_JS = `async (count, frameWork) => {
     void document.documentElement.offsetHeight;
     resolve(performance.now());
   }));
+  // After the frame's animation-frame callbacks (the app's included) and its rendering.
+  const painted = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(() => {
+    void document.documentElement.offsetHeight;
+    resolve(performance.now());
+  })));
   // A long text keeps only the lines near the scroll position as elements: scroll to the end, where the late
   // tokens are.
   const view = document.querySelector('.tokens');
@@ -67,10 +86,11 @@ const HOVER_JS = `async (count, frameWork) => {
     const target = tokens[tokens.length - 1 - ((i * 7919) % Math.floor(tokens.length / 4))];
     const t0 = performance.now();
     target.dispatchEvent(new PointerEvent('pointerover', { bubbles: true, pointerType: 'mouse' }));
-    let end = await frame();
-    while (!((line?.textContent ?? '').includes('exact row') && target.classList.contains('focus'))) end = await frame();
+    let end = await painted();
+    while (!((line?.textContent ?? '').includes('exact row') && target.classList.contains('focus'))) end = await painted();
     document.querySelector('.tokens')?.dispatchEvent(new PointerEvent('pointerleave', { bubbles: false }));
-    await frame();
+    // The next hover starts once the unshading is rendered, not inside the frame that renders it.
+    await painted();
     if (!frameWork) {
       if (i >= 3) samples.push(end - t0);
       continue;
@@ -99,7 +119,10 @@ async function main(): Promise<void> {
   const bundles = await buildBenchBundles(ROOT, 'bench-longctx-hover');
   const harnessJs = await buildWebviewHarness(ROOT);
   const result = longResult(n, REALSIZE_SHAPE.layers, REALSIZE_SHAPE.heads);
-  const rows = exactRows(result.tokens.length);
+  const plain = process.argv[5] === 'js' || process.argv[4] === 'js';
+  const rows = shapeRows(result.tokens.length, !plain);
+  await rows.ready();
+  const rowHost = hoverPath(rows);
   const dir = path.join(ROOT, '.cache', 'bench-longctx-hover');
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `panel-${n}.html`);
@@ -107,25 +130,21 @@ async function main(): Promise<void> {
     'window.acquireVsCodeApi = () => ({ postMessage() {}, setState() {}, getState() { return undefined; } });';
   const html = harnessPage(result, bundles, harnessJs);
   if (!html.includes(stub)) throw new Error('the harness page has no acquireVsCodeApi stub to replace');
-  writeFileSync(file, html.replace(stub, PAGE_STUB));
+  const page_ = html.replace(stub, PAGE_STUB);
+  writeFileSync(file, page_);
+  const compute: number[] = [];
+  const server = await serve(page_, rowHost, compute);
   const browser = await launchChromium();
   try {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: 'dark' });
     const page = await context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(String(e)));
-    const compute: number[] = [];
     // With a third argument "webview": the page answers itself with one row computed in advance (no round trip),
     // to time the page's own work.
     const fixed = process.argv[4] === 'webview' ? Array.from(rows.row(0, null, rows.n - 1)) : null;
-    await page.exposeFunction('__rowHost', (layer: number, head: number | null, query: number) => {
-      const t = performance.now();
-      const row = Array.from(rows.row(layer, head, query));
-      compute.push(performance.now() - t);
-      return row;
-    });
-    await page.goto(pathToFileURL(file).href);
-    if (fixed) await page.evaluate(`window.__fixedRow = ${JSON.stringify(fixed)}`);
+    await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+    if (fixed) await page.evaluate(`window.__fixedRow = Float32Array.from(${JSON.stringify(fixed)}).buffer`);
     const delivery = await page.evaluate(() => window.__benchDeliver());
     const report = (label: string, samples: number[]): void =>
       console.log(
@@ -154,6 +173,8 @@ async function main(): Promise<void> {
     report('all layers, mean over heads', (await page.evaluate(hoverInPage(Math.max(5, hovers / 8)))) as number[]);
     if (errors.length > 0) throw new Error(`the webview reported an error: ${errors[0]}`);
   } finally {
+    rowHost.close();
+    server.close();
     await browser.close();
   }
 }

@@ -2,6 +2,7 @@
 // the tokenizer). Only bench/ may import this module (lint enforces it); everyone else uses inspectApi.ts.
 export { LoadedModel } from './runtime/loadedModel';
 export { ExactRows } from './analysis/exactRows';
+export { OrtRowKernel, sharedRowKernel } from './runtime/rowKernel';
 export { ModelTokenizer } from './runtime/modelTokenizer';
 export { prefillFeeds } from './runtime/prefillFeeds';
 export { createSession } from './runtime/executionProviders';

@@ -42,6 +42,10 @@ export interface InspectRequest {
  * head, or with head null the mean over its heads; a RangeError for a row outside the inspection. */
 export interface ExactRowSource {
   row(layer: number, head: number | null, query: number): Float32Array;
+  /** The same row through the engine's faster kernel where it has one (the worker's path). */
+  rowAsync?(layer: number, head: number | null, query: number): Promise<Float32Array>;
+  /** Starts readying that kernel, without waiting (called once the run is done, before the first hover). */
+  prepare?(): void;
   /** Bytes held (the kept Q and K). */
   readonly bytes: number;
 }

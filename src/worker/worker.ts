@@ -11,7 +11,6 @@ import {
   generateAnswer,
   readGivenAnswer,
   errorEvent,
-  type ExactRowSource,
   ExplainSessions,
   InspectionCancelled,
   isModelDtype,
@@ -21,13 +20,13 @@ import {
   type GeneratedToken,
   type InspectRequest,
 } from '../engine/inspectApi';
-import type { AttentionRowReply, AttentionRowRequest } from '../shared/attentionRowRequest';
-import { rowReplyTransferList, rowUnavailable } from '../shared/attentionRowRequest';
+import { rowReplyTransferList } from '../shared/attentionRowRequest';
 import { firstLine } from '../shared/errorText';
 import type { AnswerTokenEvent, ExplainEvent } from '../shared/explainReport';
 import { eventTransferList, type InspectionEvent } from '../shared/protocol';
 import { MessageHandler, type Envelope, type Served } from '../shared/requestReply';
 import { fullCollectionFunction, GarbageBudget } from './heapCollection';
+import { answerAttentionRow, type KeptRows } from './rowAnswer';
 import {
   ATTENTION_ROW,
   ATTRIBUTE,
@@ -49,7 +48,7 @@ let queue: Promise<unknown> = Promise.resolve();
 let queued = 0;
 const garbage = new GarbageBudget(fullCollectionFunction());
 /** The last finished run's kept Q and K: rows on demand are computed from them until the next inspection. */
-let exact: { readonly inspection: number; readonly rows: ExactRowSource } | null = null;
+let exact: KeptRows | null = null;
 
 const handler = new MessageHandler(
   (message: Envelope, transfer?: ArrayBuffer[]) => port.postMessage(message, transfer ?? []),
@@ -97,6 +96,8 @@ async function inspect(request: InspectRequest, served: Served<InspectionEvent>)
       { emit: post, onExactRows: (rows) => (exact = rows ? { inspection: id, rows } : null) },
       isCancelled,
     );
+    // The row kernel's sessions are made now that the run is done (once per shape), not in the first hover.
+    if (exact?.inspection === id) exact.rows.prepare?.();
   } catch (error) {
     if (!(error instanceof InspectionCancelled)) post(errorEvent(id, error));
   }
@@ -197,22 +198,10 @@ function tokenEvent(
   ];
 }
 
-/** Answered at once, between the steps of a running request: a row is one small product over the kept Q and K. */
-function attentionRow(request: AttentionRowRequest): AttentionRowReply {
-  if (!exact || exact.inspection !== request.inspection) return rowUnavailable(request);
-  const { requestId, inspection, layer, head, query } = request;
-  const base = { kind: 'attention-row', inReplyTo: requestId, inspection, layer, head, query } as const;
-  try {
-    return { ...base, weights: exact.rows.row(layer, head, query) };
-  } catch (error) {
-    return { ...base, error: firstLine(error) };
-  }
-}
-
-handler.serve(ATTENTION_ROW, (request, served) => {
-  const reply = attentionRow(request);
+handler.serve(ATTENTION_ROW, async (request, served) => {
+  const reply = await answerAttentionRow(exact, request);
   served.transferWithReply(rowReplyTransferList(reply));
-  return Promise.resolve(reply);
+  return reply;
 });
 
 port.on('message', (message: Envelope | TestHook) => {

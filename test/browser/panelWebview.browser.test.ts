@@ -139,5 +139,14 @@ test('panel page: a hovered token asks for its exact rows and shades from them',
   const lit = shaded.flatMap((w, i) => (w > 0 ? [i] : []));
   assert.deepEqual(lit, [3, 7], `shaded: ${lit.join(',')}`);
   assert.ok(shaded[3] > shaded[7]);
+  // A new hover asks for its rows at once, in the pointer event, not in the frame that draws it (the reply
+  // then has that frame's time to arrive).
+  const askedAtOnce = await page.evaluate((index) => {
+    const posts = (window as unknown as { __posted: { type: string; query?: number }[] }).__posted;
+    const target = document.querySelector(`[data-token-index="${index}"]`);
+    target?.dispatchEvent(new PointerEvent('pointerover', { bubbles: true, pointerType: 'mouse' }));
+    return posts.filter((m) => m.type === 'attention-row' && m.query === index).length;
+  }, 25);
+  assert.equal(askedAtOnce, 3, 'one request per layer, posted during the pointer event');
   await context.close();
 });

@@ -225,6 +225,7 @@ export class InspectorApp {
         this.drawInspection(effect.change);
         return;
       case 'draw-focus':
+        this.askFocusRows(this.state.pinned ?? this.state.hover);
         if (effect.soon) this.drawFocusSoon();
         else this.drawFocus();
         return;
@@ -251,6 +252,15 @@ export class InspectorApp {
       default:
         assertNever(effect);
     }
+  }
+
+  /** Asks for the exact rows a focus reads now, not in the frame that draws it: a reply of a millisecond or two
+   * then arrives before that frame (drawFocus asks too; each row is asked for once). */
+  private askFocusRows(index: number | null): void {
+    const h = this.state.inspection.header;
+    if (!h || this.bridge.kind !== 'vscode') return;
+    for (const k of this.exactRows.toAsk(this.exactRows.needed(this.state.controls, index, h.model.layers)))
+      this.bridge.post({ type: 'attention-row', requestId: ++this.rowRequests, inspection: h.requestId, ...k });
   }
 
   /** The host's answer to an export or a re-run this view asked for. */

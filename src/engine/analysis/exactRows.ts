@@ -2,7 +2,9 @@
 // row q of head h is softmax(scale · q_h · K_{kv(h)}ᵀ) over keys 0..q (a sliding window and soft-capping as the
 // layer's site says), the head mean is the mean of the heads' rows. One row costs q·headDim multiply-adds per
 // head, so any row of any layer and head at any length is a few milliseconds; nothing n² is ever held.
-// Pure: typed arrays in, typed arrays out (the worker holds one ExactRows per inspection).
+// Pure: typed arrays in, typed arrays out (the worker holds one ExactRows per inspection). `rowAsync` hands the
+// products to an injected RowKernel (onnxruntime's, runtime/rowKernel.ts: ~10× the plain loops below, which
+// stay as the reference path and the fallback).
 import { halfToFloatTable } from './halfFloat';
 
 /** One layer's kept tensors: q [heads, n, d] and k [kvHeads, n, d], row-major, fp16 bits or float32. */
@@ -15,6 +17,33 @@ export interface LayerQK {
   readonly scale: number;
   readonly slidingWindow: number | null;
   readonly softcap: number | null;
+}
+
+/** What a row graph is specialised on (the rest, heads and length, are the inputs' shapes). */
+export interface RowKernelShape {
+  readonly headDim: number;
+  readonly scale: number;
+  readonly softcap: number | null;
+}
+
+/**
+ * Computes softmax rows and their mean elsewhere: q [kv, group, d] (float32) against keys [kv, n, d], each head
+ * of group g reading kv head g's keys; keys first..query are kept (causal, sliding window), the rest weigh 0.
+ * Returns the mean over the kv × group heads' rows, [n].
+ */
+export interface RowKernel {
+  meanRow(
+    shape: RowKernelShape,
+    q: Float32Array,
+    heads: readonly [kv: number, group: number],
+    keys: Float32Array,
+    first: number,
+    query: number,
+  ): Promise<Float32Array>;
+  /** Starts getting ready for these shapes, without waiting (a failure shows at the first row). */
+  prepare?(shapes: readonly RowKernelShape[]): void;
+  /** Settles once the kernel is ready for these shapes (what a first hover would otherwise wait for). */
+  warm?(shapes: readonly RowKernelShape[]): Promise<void>;
 }
 
 function toFloat(data: Uint16Array | Float32Array, from: number, length: number, out: Float32Array): Float32Array {
@@ -35,7 +64,26 @@ export class ExactRows {
   constructor(
     readonly n: number,
     private readonly layers: readonly LayerQK[],
+    private readonly kernel: RowKernel | null = null,
   ) {}
+
+  /** The distinct row-graph shapes of the layers (what a kernel makes sessions for). */
+  get shapes(): RowKernelShape[] {
+    const seen = new Map<string, RowKernelShape>();
+    for (const l of this.layers)
+      seen.set(`${l.headDim}|${l.scale}|${l.softcap}`, { headDim: l.headDim, scale: l.scale, softcap: l.softcap });
+    return [...seen.values()];
+  }
+
+  /** Starts readying the kernel (the worker, once a run is done: the first hover then does not wait for it). */
+  prepare(): void {
+    this.kernel?.prepare?.(this.shapes);
+  }
+
+  /** Settles once the kernel can answer at once (the bench waits here, as a user's first hover comes later). */
+  async ready(): Promise<void> {
+    await this.kernel?.warm?.(this.shapes);
+  }
 
   get layerCount(): number {
     return this.layers.length;
@@ -65,11 +113,7 @@ export class ExactRows {
    * mean over heads. Throws a RangeError for a layer, head or query outside the inspection.
    */
   row(layer: number, head: number | null, query: number): Float32Array {
-    const l = this.layers[layer];
-    if (!l) throw new RangeError(`no layer ${layer}`);
-    if (!Number.isInteger(query) || query < 0 || query >= this.n) throw new RangeError(`no token ${query}`);
-    if (head !== null && (!Number.isInteger(head) || head < 0 || head >= l.heads))
-      throw new RangeError(`no head ${head}`);
+    const l = this.checked(layer, head, query);
     const out = new Float32Array(this.n);
     const scratch = new Float32Array(query + 1);
     if (head !== null) {
@@ -96,6 +140,34 @@ export class ExactRows {
       }
     }
     return out;
+  }
+
+  /** As `row`, through the kernel when there is one (same weights, within float32 rounding). */
+  async rowAsync(layer: number, head: number | null, query: number): Promise<Float32Array> {
+    if (!this.kernel) return this.row(layer, head, query);
+    const l = this.checked(layer, head, query);
+    const n = this.n;
+    const d = l.headDim;
+    const group = l.heads / l.kvHeads;
+    const keys = this.keys(layer);
+    const first = l.slidingWindow === null ? 0 : Math.max(0, query - l.slidingWindow + 1);
+    if (head !== null) {
+      const kv = Math.floor(head / group);
+      const q = toFloat(l.q, (head * n + query) * d, d, new Float32Array(d));
+      return this.kernel.meanRow(l, q, [1, 1], keys.subarray(kv * n * d, (kv + 1) * n * d), first, query);
+    }
+    const q = new Float32Array(l.heads * d);
+    for (let h = 0; h < l.heads; h++) toFloat(l.q, (h * n + query) * d, d, q.subarray(h * d, (h + 1) * d));
+    return this.kernel.meanRow(l, q, [l.kvHeads, group], keys, first, query);
+  }
+
+  private checked(layer: number, head: number | null, query: number): LayerQK {
+    const l = this.layers[layer];
+    if (!l) throw new RangeError(`no layer ${layer}`);
+    if (!Number.isInteger(query) || query < 0 || query >= this.n) throw new RangeError(`no token ${query}`);
+    if (head !== null && (!Number.isInteger(head) || head < 0 || head >= l.heads))
+      throw new RangeError(`no head ${head}`);
+    return l;
   }
 
   private headRow(layer: number, head: number, query: number, out: Float32Array): void {

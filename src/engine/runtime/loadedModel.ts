@@ -34,6 +34,7 @@ import { LOGIT_ROWS_INPUT, LOGITS_OUTPUT } from '../graph/ggufDecoder';
 import type { GgufFile } from './ggufFile';
 import { readGgufFile } from './ggufFile';
 import { prepareBuiltModel } from './ggufModel';
+import { sharedRowKernel } from './rowKernel';
 import { readSafetensorsFolder } from './safetensorsFile';
 import { loadGgufTokenizer } from './ggufTokenizer';
 
@@ -411,7 +412,7 @@ export class LoadedModel {
     for (const l of layers)
       if (l.q.length !== l.heads * n * l.headDim || l.k.length !== l.kvHeads * n * l.headDim)
         throw new EngineError(`The kept queries and keys do not have the shape [heads, ${n}, ${l.headDim}].`);
-    return new ExactRows(n, layers);
+    return new ExactRows(n, layers, sharedRowKernel());
   }
 
   async dispose(): Promise<void> {

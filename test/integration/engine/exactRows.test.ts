@@ -1,6 +1,7 @@
 // Rows on demand: the post-rotary Q and K the engine finds in real export styles (torch Softmax exports, the
 // builder's GroupQueryAttention with packed QKV and rotary inside the op, q4 and fp16), kept in fp32 or fp16,
-// give every row of every layer and head (and the head mean) equal to a float64 forward pass's.
+// give every row of every layer and head (and the head mean) equal to a float64 forward pass's, through the plain
+// loops (row) and through onnxruntime's row kernel (rowAsync, what the worker answers a hover with).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as ort from 'onnxruntime-node';
@@ -8,7 +9,9 @@ import { planAttentionTap } from '../../../src/engine/graph/attentionTap';
 import { decodeModel, encodeModel, valueElemType, valueShape } from '../../../src/engine/graph/onnxGraph';
 import type { SiteStorage } from '../../../src/engine/graph/onnxSites';
 import { exposeSites, findAttentionSites } from '../../../src/engine/graph/onnxSites';
+import type { RowKernel } from '../../../src/engine/analysis/exactRows';
 import { ExactRows } from '../../../src/engine/analysis/exactRows';
+import { OrtRowKernel } from '../../../src/engine/runtime/rowKernel';
 import { prefillFeeds } from '../../../src/engine/runtime/prefillFeeds';
 import type { ExportOptions } from '../../helpers/exportStyleGraph';
 import { buildExportGraph } from '../../helpers/exportStyleGraph';
@@ -33,7 +36,12 @@ function effectiveWeights(w: DecoderWeights, o: ExportOptions): DecoderWeights {
   return o.fp16 ? halfDecoder(q) : q;
 }
 
-async function exactRowsOf(bytes: Uint8Array, kvHeads: number, storage: SiteStorage): Promise<ExactRows | null> {
+async function exactRowsOf(
+  bytes: Uint8Array,
+  kvHeads: number,
+  storage: SiteStorage,
+  kernel: RowKernel | null = null,
+): Promise<ExactRows | null> {
   const model = decodeModel(bytes);
   const plan = planAttentionTap(model, SHAPE.layers, 'fixture.onnx');
   const found = findAttentionSites(model, plan.outputNames, { heads: SHAPE.heads, kvHeads, headDim: HD });
@@ -54,33 +62,38 @@ async function exactRowsOf(bytes: Uint8Array, kvHeads: number, storage: SiteStor
     return new ExactRows(
       N,
       sites.map((s) => ({ ...s, q: data(s.q), k: data(s.k) })),
+      kernel,
     );
   } finally {
     await session.release();
   }
 }
 
+type RowOf = (layer: number, head: number | null, query: number) => Float32Array | Promise<Float32Array>;
+
 /** Worst |Δ| over every row of every layer and head, and over the head means. */
-function worstError(rows: ExactRows, reference: readonly Float64Array[]): number {
+async function worstError(rows: ExactRows, reference: readonly Float64Array[], rowOf: RowOf): Promise<number> {
   let worst = 0;
   for (let l = 0; l < SHAPE.layers; l++) {
     const heads = rows.heads(l);
     for (let q = 0; q < N; q++) {
       const mean = new Float64Array(N);
       for (let h = 0; h < heads; h++) {
-        const row = rows.row(l, h, q);
+        const row = await rowOf(l, h, q);
         for (let j = 0; j < N; j++) {
           const expected = reference[l][h * N * N + q * N + j];
           mean[j] += expected / heads;
           worst = Math.max(worst, Math.abs(row[j] - expected));
         }
       }
-      const got = rows.row(l, null, q);
+      const got = await rowOf(l, null, q);
       for (let j = 0; j < N; j++) worst = Math.max(worst, Math.abs(got[j] - mean[j]));
     }
   }
   return worst;
 }
+
+const KERNEL = new OrtRowKernel();
 
 const CASES: { label: string; o: ExportOptions; kvHeads: number; fp32: number; fp16: number }[] = [
   { label: 'torch-style Softmax export (repeat_kv)', o: { style: 'torch' }, kvHeads: 2, fp32: 1e-5, fp16: 2e-3 },
@@ -109,8 +122,12 @@ for (const c of CASES) {
     ] as const) {
       const rows = await exactRowsOf(bytes, c.kvHeads, storage);
       assert.ok(rows, 'sites found');
-      const worst = worstError(rows, reference);
+      const worst = await worstError(rows, reference, (l, h, q) => rows.row(l, h, q));
       assert.ok(worst < tolerance, `${storage}: max |Δp| ${worst} ≥ ${tolerance}`);
+      const viaKernel = await exactRowsOf(bytes, c.kvHeads, storage, KERNEL);
+      assert.ok(viaKernel, 'sites found');
+      const kernelWorst = await worstError(viaKernel, reference, (l, h, q) => viaKernel.rowAsync(l, h, q));
+      assert.ok(kernelWorst < tolerance, `${storage}, row kernel: max |Δp| ${kernelWorst} ≥ ${tolerance}`);
     }
   });
 }

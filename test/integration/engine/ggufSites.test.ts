@@ -89,7 +89,8 @@ for (const o of CASES) {
       const exact = run.exact;
       assert.ok(exact);
       let worst = 0;
-      reference.probs.forEach((p, l) => {
+      // Both paths: the plain loops (row) and the engine's onnxruntime row kernel (rowAsync, the worker's).
+      for (const [l, p] of reference.probs.entries()) {
         const heads = exact.heads(l);
         assert.equal(heads * N * N, p.length);
         for (let q = 0; q < N; q++) {
@@ -97,11 +98,13 @@ for (const o of CASES) {
           for (let h = 0; h < heads; h++) {
             const expected = p.subarray(h * N * N + q * N, h * N * N + (q + 1) * N);
             worst = Math.max(worst, worstOf(exact.row(l, h, q), expected));
+            worst = Math.max(worst, worstOf(await exact.rowAsync(l, h, q), expected));
             for (let j = 0; j < N; j++) mean[j] += expected[j] / heads;
           }
           worst = Math.max(worst, worstOf(exact.row(l, null, q), mean));
+          worst = Math.max(worst, worstOf(await exact.rowAsync(l, null, q), mean));
         }
-      });
+      }
       assert.ok(worst < 2e-3, `rows on demand off the float64 pass by ${worst}`);
       const stats = referenceStats(reference, run.longRangeFrom);
       run.layers.forEach((layer, l) =>

@@ -1,0 +1,152 @@
+// Exact attention rows through onnxruntime (the RowKernel that ExactRows takes): a tiny graph per layer shape,
+// q [kvHeads, group, d] against the layer's keys [kvHeads, n, d] in one batched FusedMatMul (transB, the scale
+// as alpha), then the soft-cap, an additive mask (causal and sliding window), Softmax and the mean over heads.
+// MLAS does the 14 × 8,192 × 64 products of a head mean in about a millisecond, where V8's scalar loops took
+// tens. Sessions are made once per shape and kept for the process (a handful of small graphs), so a hover
+// never pays for one; the worker has `prepare` start making them once a run is done, before the first hover.
+import type * as ort from 'onnxruntime-node';
+import { onnx } from 'onnx-proto';
+import type { RowKernel, RowKernelShape } from '../analysis/exactRows';
+import { ElemType, encodeModel, makeValueInfo } from '../graph/onnxGraph';
+
+const A = onnx.AttributeProto.AttributeType;
+
+const shapeKey = (s: RowKernelShape): string => `${s.headDim}|${s.scale}|${s.softcap ?? 'none'}`;
+
+/** The row graph of one shape: inputs q [kv, group, d], k [kv, n, d], mask [n]; output the mean row [n] of the
+ * kv × group heads (one head: kv = group = 1). */
+export function rowGraph(s: RowKernelShape): Uint8Array {
+  const nodes: onnx.INodeProto[] = [];
+  const initializer: onnx.ITensorProto[] = [];
+  const node = (op: string, inputs: string[], output: string, attribute: onnx.IAttributeProto[] = [], domain = '') =>
+    nodes.push(onnx.NodeProto.create({ name: output, opType: op, domain, input: inputs, output: [output], attribute }));
+  const scalar = (name: string, value: number): string => {
+    initializer.push(onnx.TensorProto.create({ name, dataType: ElemType.FLOAT, dims: [], floatData: [value] }));
+    return name;
+  };
+  node(
+    'FusedMatMul',
+    ['q', 'k'],
+    'scores',
+    [
+      onnx.AttributeProto.create({ name: 'transB', type: A.INT, i: 1 }),
+      onnx.AttributeProto.create({ name: 'alpha', type: A.FLOAT, f: s.scale }),
+    ],
+    'com.microsoft',
+  );
+  let scores = 'scores';
+  if (s.softcap !== null) {
+    node('Mul', [scores, scalar('inverse_cap', 1 / s.softcap)], 'capped_in');
+    node('Tanh', ['capped_in'], 'capped_tanh');
+    node('Mul', ['capped_tanh', scalar('cap', s.softcap)], 'capped');
+    scores = 'capped';
+  }
+  node('Add', [scores, 'mask'], 'masked');
+  node('Softmax', ['masked'], 'probs', [onnx.AttributeProto.create({ name: 'axis', type: A.INT, i: -1 })]);
+  initializer.push(
+    onnx.TensorProto.create({ name: 'mean_axes', dataType: ElemType.INT64, dims: [2], int64Data: [0, 1] }),
+  );
+  node('ReduceMean', ['probs', 'mean_axes'], 'mean', [
+    onnx.AttributeProto.create({ name: 'keepdims', type: A.INT, i: 0 }),
+  ]);
+  const graph = onnx.GraphProto.create({
+    name: 'exact_rows',
+    node: nodes,
+    initializer,
+    input: [
+      makeValueInfo('q', ElemType.FLOAT, ['kv', 'group', s.headDim]),
+      makeValueInfo('k', ElemType.FLOAT, ['kv', 'n', s.headDim]),
+      makeValueInfo('mask', ElemType.FLOAT, ['n']),
+    ],
+    output: [makeValueInfo('mean', ElemType.FLOAT, ['n'])],
+  });
+  const model = onnx.ModelProto.create({
+    irVersion: 8,
+    producerName: 'prompt-attention rows',
+    opsetImport: [
+      { domain: '', version: 18 },
+      { domain: 'com.microsoft', version: 1 },
+    ],
+    graph,
+  });
+  return encodeModel(model);
+}
+
+/** onnxruntime sessions for exact rows, one per layer shape, made on first use (or `warm`) and kept. */
+export class OrtRowKernel implements RowKernel {
+  private readonly sessions = new Map<string, Promise<ort.InferenceSession>>();
+  /** onnxruntime's module once loaded (a dynamic import per row costs more than a head's products). */
+  private runtime: typeof ort | null = null;
+  /** One thread by default: a head mean at 8,192 tokens is about a millisecond on one, and two were no faster
+   * on the 2-core bench machine (the rows then compete with the panel and the host for the same cores). */
+  constructor(private readonly threads = 1) {}
+
+  private session(s: RowKernelShape): Promise<ort.InferenceSession> {
+    const key = shapeKey(s);
+    let made = this.sessions.get(key);
+    if (!made) {
+      made = import('onnxruntime-node').then((runtime) => {
+        this.runtime = runtime;
+        return runtime.InferenceSession.create(rowGraph(s), {
+          graphOptimizationLevel: 'all',
+          executionProviders: ['cpu'],
+          intraOpNumThreads: this.threads,
+          interOpNumThreads: 1,
+          // As the inspection's session (executionProviders.ts): a memory pattern per input shape grows the arena
+          // with every length inspected.
+          enableMemPattern: false,
+          logSeverityLevel: 3,
+        });
+      });
+      // A failed creation is not kept: the next row tries again and reports its own error.
+      made.catch(() => this.sessions.delete(key));
+      this.sessions.set(key, made);
+    }
+    return made;
+  }
+
+  /** Starts making the sessions of these shapes (after a run), so the first hover does not wait for one. A
+   * failure is not kept: the first row of that shape tries again and its reply carries the error. */
+  prepare(shapes: readonly RowKernelShape[]): void {
+    for (const s of shapes) void this.session(s); // its rejection is handled in session()
+  }
+
+  /** Makes the sessions of these shapes and waits for them (tests, the bench). */
+  async warm(shapes: readonly RowKernelShape[]): Promise<void> {
+    await Promise.all(shapes.map((s) => this.session(s)));
+  }
+
+  async meanRow(
+    s: RowKernelShape,
+    q: Float32Array,
+    heads: readonly [number, number],
+    keys: Float32Array,
+    first: number,
+    query: number,
+  ): Promise<Float32Array> {
+    const session = await this.session(s);
+    const runtime = this.runtime ?? (await import('onnxruntime-node'));
+    const [kv, group] = heads;
+    const n = keys.length / (kv * s.headDim);
+    // A mask per call: rows asked at once run later (onnxruntime-node runs on setImmediate), each with its own.
+    const mask = new Float32Array(n);
+    mask.fill(-Infinity, 0, first);
+    mask.fill(0, first, query + 1);
+    mask.fill(-Infinity, query + 1, n);
+    const feeds = {
+      q: new runtime.Tensor('float32', q, [kv, group, s.headDim]),
+      k: new runtime.Tensor('float32', keys, [kv, n, s.headDim]),
+      mask: new runtime.Tensor('float32', mask, [n]),
+    };
+    const out = await session.run(feeds);
+    return out.mean.data as Float32Array;
+  }
+}
+
+let shared: OrtRowKernel | null = null;
+
+/** The process's row kernel (its sessions serve every inspection of the worker). */
+export function sharedRowKernel(): OrtRowKernel {
+  shared ??= new OrtRowKernel();
+  return shared;
+}
