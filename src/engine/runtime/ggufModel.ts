@@ -14,7 +14,7 @@ import { EngineError } from '../engineError';
 import type { AttentionSite } from '../graph/attentionSite';
 import type { StatsOutputs } from '../graph/attentionStatsGraph';
 import type { TensorReader } from '../graph/ggufDecoder';
-import { buildGgufDecoder } from '../graph/ggufDecoder';
+import { buildGgufDecoder, MLP_ROWS } from '../graph/ggufDecoder';
 import { ModelBuilder, WeightSink } from '../graph/modelBuilder';
 import { encodeModel } from '../graph/onnxGraph';
 import { appendSiteStatistics } from '../graph/siteStatistics';
@@ -172,7 +172,7 @@ export async function prepareBuiltModel(
 ): Promise<GgufPrepared> {
   const ggufPath = file.path;
   const hash = createHash('sha256').update(
-    `${GGUF_GRAPH_VERSION}\0${options.statistics === false ? 'raw' : 'stats'}\0${file.requantize8 ? 'q8' : ''}\0${JSON.stringify(options.blocks ?? null)}\0${options.mlpRows ?? ''}`,
+    `${GGUF_GRAPH_VERSION}\0${options.statistics === false ? 'raw' : 'stats'}\0${file.requantize8 ? 'q8' : ''}\0${JSON.stringify(options.blocks ?? null)}\0${options.mlpRows ?? MLP_ROWS}`,
   );
   for (const keyFile of file.keyFiles ?? [ggufPath])
     hash.update(`\0${await cacheKey(keyFile, await fs.stat(keyFile))}`);
