@@ -44,8 +44,9 @@ export interface ExactRowSource {
   row(layer: number, head: number | null, query: number): Float32Array;
   /** The same row through the engine's faster kernel where it has one (the worker's path). */
   rowAsync?(layer: number, head: number | null, query: number): Promise<Float32Array>;
-  /** Starts readying that kernel, without waiting (called once the run is done, before the first hover). */
-  prepare?(): void;
+  /** Starts readying that kernel (called once the run is done, before the first hover); settles when it is
+   * ready or has failed (a failure shows at the first row), so the worker can wait for it before exiting. */
+  prepare?(): Promise<void>;
   /** Bytes held (the kept Q and K). */
   readonly bytes: number;
 }

@@ -127,6 +127,8 @@ export class MessageHandler {
   private readonly cancelled = new Set<number>();
   /** Requests being served now; a cancel for any other id is late and ignored. */
   private readonly running = new Set<number>();
+  /** The answers being served now, to wait for before the serving side exits. */
+  private readonly answering = new Set<Promise<void>>();
 
   constructor(
     private readonly post: PostEnvelope,
@@ -178,9 +180,12 @@ export class MessageHandler {
       case 'cancel':
         if (this.running.has(message.id)) this.cancelled.add(message.id);
         return true;
-      case 'request':
-        void this.answer(message.id, message.method, message.params);
+      case 'request': {
+        const answer = this.answer(message.id, message.method, message.params);
+        this.answering.add(answer);
+        void answer.finally(() => this.answering.delete(answer));
         return true;
+      }
     }
   }
 
@@ -197,6 +202,13 @@ export class MessageHandler {
 
   get pending(): number {
     return this.replies.size;
+  }
+
+  /** Cancels every request being served and settles once their handlers have returned (before exiting: a thread
+   * ended while native work it started is still running aborts the whole process). */
+  async drain(): Promise<void> {
+    for (const id of this.running) this.cancelled.add(id);
+    while (this.answering.size > 0) await Promise.allSettled([...this.answering]);
   }
 
   private async answer(id: number, method: string, params: unknown): Promise<void> {

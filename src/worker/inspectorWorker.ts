@@ -28,9 +28,13 @@ import {
   GENERATE,
   INSPECT,
   SECTION_DIFF,
+  type ShutdownMessage,
   type TestHook,
   type WorkerConfig,
 } from './workerProtocol';
+
+/** A worker asked to shut down that has not exited after this long (a hung tokenizer regex, say) is terminated. */
+const SHUTDOWN_GRACE_MS = 5 * 60_000;
 
 export interface InspectorWorkerOptions {
   /** dist/worker.js (or a .ts file under tsx in tests). */
@@ -227,10 +231,10 @@ export class InspectorWorker extends Disposable {
     );
   }
 
-  /** Ends the worker; every caller still waiting gets `message` as its one-line error. */
+  /** Ends the worker at once (it is stuck in JavaScript or gone); every caller still waiting gets `message`. */
   private stopWorker(message: string): void {
     const handler = this.handler;
-    this.terminateWorker();
+    this.terminateWorker(true);
     handler?.failAll(message);
   }
 
@@ -250,12 +254,27 @@ export class InspectorWorker extends Disposable {
     this.idleTimer = null;
   }
 
-  private terminateWorker(): void {
+  /**
+   * Lets go of the worker. `hard`: terminate() now (a worker stuck in JavaScript or already gone). Otherwise it is
+   * asked to shut down: terminating a thread while onnxruntime runs or builds a session for it aborts the whole
+   * process (the extension host with it), so the worker cancels its requests, waits for that native work and
+   * exits by itself; terminate() only if it has not after SHUTDOWN_GRACE_MS.
+   */
+  private terminateWorker(hard = false): void {
     this.clearTokenizeTimer();
     const worker = this.worker;
     this.worker = null;
     this.handler = null;
-    if (worker) void worker.terminate();
+    if (!worker) return;
+    if (hard) {
+      void worker.terminate();
+      return;
+    }
+    worker.postMessage({ type: 'shutdown' } satisfies ShutdownMessage);
+    worker.unref();
+    const grace = setTimeout(() => void worker.terminate(), SHUTDOWN_GRACE_MS);
+    grace.unref();
+    worker.once('exit', () => clearTimeout(grace));
   }
 
   private shutdown(): void {

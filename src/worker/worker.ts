@@ -33,6 +33,7 @@ import {
   GENERATE,
   INSPECT,
   SECTION_DIFF,
+  type ShutdownMessage,
   type TestHook,
   type WorkerConfig,
 } from './workerProtocol';
@@ -97,7 +98,7 @@ async function inspect(request: InspectRequest, served: Served<InspectionEvent>)
       isCancelled,
     );
     // The row kernel's sessions are made now that the run is done (once per shape), not in the first hover.
-    if (exact?.inspection === id) exact.rows.prepare?.();
+    if (exact?.inspection === id) preparing = exact.rows.prepare?.() ?? null;
   } catch (error) {
     if (!(error instanceof InspectionCancelled)) post(errorEvent(id, error));
   }
@@ -204,7 +205,21 @@ handler.serve(ATTENTION_ROW, async (request, served) => {
   return reply;
 });
 
-port.on('message', (message: Envelope | TestHook) => {
+/** The row kernel's sessions being made after a run (native work the worker waits for before it exits). */
+let preparing: Promise<void> | null = null;
+
+/** Ends the worker once its native work is done: requests are cancelled, their handlers return, then it exits. */
+async function shutdown(): Promise<void> {
+  await handler.drain();
+  await preparing;
+  process.exit(0);
+}
+
+port.on('message', (message: Envelope | TestHook | ShutdownMessage) => {
+  if ((message as ShutdownMessage).type === 'shutdown') {
+    void shutdown();
+    return;
+  }
   if (handler.handle(message)) {
     // A cancelled download stops at once rather than at the next check.
     if ((message as Envelope).rpc === 'cancel' && (message as Envelope).id === latestInspection) models.abortDownload();

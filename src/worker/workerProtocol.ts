@@ -43,6 +43,12 @@ export const GENERATE = request<GenerateParams, GenerateReply, AnswerTokenEvent 
 /** One exact attention row of the last inspection, computed from the Q and K the worker kept after its run. */
 export const ATTENTION_ROW = request<AttentionRowRequest, AttentionRowReply>('attention-row');
 
+/** Host → worker: finish what runs natively, then exit (InspectorWorker ends a worker this way, not with
+ * terminate(): ending a thread while onnxruntime works for it aborts the whole process). */
+export interface ShutdownMessage {
+  readonly type: 'shutdown';
+}
+
 export type TestHook =
   | { readonly type: 'simulate-crash' }
   /** A full collection of the worker's heap where the process runs with --expose-gc, so a test's RSS reading

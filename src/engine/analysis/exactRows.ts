@@ -75,9 +75,10 @@ export class ExactRows {
     return [...seen.values()];
   }
 
-  /** Starts readying the kernel (the worker, once a run is done: the first hover then does not wait for it). */
-  prepare(): void {
-    this.kernel?.prepare?.(this.shapes);
+  /** Readies the kernel (the worker, once a run is done: the first hover then does not wait for it); settles when
+   * it is ready or has failed (a failure shows at the first row). */
+  async prepare(): Promise<void> {
+    await this.kernel?.warm?.(this.shapes).catch(() => undefined);
   }
 
   /** Settles once the kernel can answer at once (the bench waits here, as a user's first hover comes later). */

@@ -224,3 +224,18 @@ test('a Hub model is downloaded by the worker on first use, with download progre
     await hub.close();
   }
 });
+
+test('disposing the worker mid-run or right after it ends the thread without aborting the process', async () => {
+  // terminate() while onnxruntime ran a session (or built the row kernel's) for the thread aborted the whole
+  // process ("terminate called after throwing an instance of 'Napi::Error'"): the worker now exits by itself.
+  const folder = (await writeTinyModel(path.join(dir, 'long'), { layers: 3, maxPositions: 2048 })).folder;
+  const text = 'The fox jumps over the dog. '.repeat(200);
+  for (const delayMs of [50, 100, 200, 300, 400, 600]) {
+    const worker = makeWorker();
+    const handle = worker.inspect(cpuInspectRequest(++requestId, folder, text), () => undefined);
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
+    worker.dispose();
+    await handle.finished.catch(() => undefined);
+  }
+  await new Promise((resolve) => setTimeout(resolve, 1000)); // the threads' native work ends meanwhile
+});
