@@ -9,18 +9,15 @@
 // of the first frame whose focus line says "exact row" (rows computed on demand included), for one layer and
 // for the mean over all layers (the default controls: one row per layer); that frame's end is taken in a task
 // queued from its animation-frame callback, so after the app's callbacks of that frame and its rendering.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { CHROMIUM, launchChromium } from '../test/browser/browserLaunch';
 import { hoverPath, shapeRows, type HoverPath } from './hoverPath';
-import { longResult } from '../test/helpers/longResult';
-import { buildBenchBundles, buildWebviewHarness } from './bundles';
-import { harnessPage } from './webviewBench';
 import { quantile } from './stats';
 import { profilePage } from './pageProfile';
-import { REALSIZE_SHAPE } from './realSizeFixture';
+import { writeFileSync } from 'node:fs';
+import { launchChromium } from '../test/browser/browserLaunch';
+import { longPanelPage } from './longPanelPage';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -115,20 +112,13 @@ const hoverInPage = (count: number, frameWork = false): string => `(${HOVER_JS})
 async function main(): Promise<void> {
   const n = Number(process.argv[2] ?? 8192);
   const hovers = Number(process.argv[3] ?? 40);
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is not installed`);
-  const bundles = await buildBenchBundles(ROOT, 'bench-longctx-hover');
-  const harnessJs = await buildWebviewHarness(ROOT);
-  const result = longResult(n, REALSIZE_SHAPE.layers, REALSIZE_SHAPE.heads);
+  const { result, html, file } = await longPanelPage(ROOT, 'bench-longctx-hover', n);
   const plain = process.argv[5] === 'js' || process.argv[4] === 'js';
   const rows = shapeRows(result.tokens.length, !plain);
   await rows.ready();
   const rowHost = hoverPath(rows);
-  const dir = path.join(ROOT, '.cache', 'bench-longctx-hover');
-  mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `panel-${n}.html`);
   const stub =
     'window.acquireVsCodeApi = () => ({ postMessage() {}, setState() {}, getState() { return undefined; } });';
-  const html = harnessPage(result, bundles, harnessJs);
   if (!html.includes(stub)) throw new Error('the harness page has no acquireVsCodeApi stub to replace');
   const page_ = html.replace(stub, PAGE_STUB);
   writeFileSync(file, page_);

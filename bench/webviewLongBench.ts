@@ -3,31 +3,22 @@
 // in advance; test/helpers/longResult.ts), through the webview bench's page (webviewHarness.ts). Prints data →
 // first paint and ready (median of 3 loads), hover on screen without a row at hand, the DOM's size, and the
 // frame work of scrolling the token view a third of a screen at a time.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { CHROMIUM, launchChromium } from '../test/browser/browserLaunch';
-import { longResult } from '../test/helpers/longResult';
-import { buildBenchBundles, buildWebviewHarness } from './bundles';
-import { harnessPage } from './webviewBench';
 import type { DeliveryTimes, ScrollTimes } from './webviewHarness';
 import { median, quantile } from './stats';
 import { profilePage } from './pageProfile';
-import { REALSIZE_SHAPE } from './realSizeFixture';
+import { writeFileSync } from 'node:fs';
+import { launchChromium } from '../test/browser/browserLaunch';
+import { longPanelPage } from './longPanelPage';
 
 const ROOT = path.resolve(__dirname, '..');
 
 async function main(): Promise<void> {
   const n = Number(process.argv[2] ?? 8192);
   const hovers = Number(process.argv[3] ?? 100);
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is not installed`);
-  const bundles = await buildBenchBundles(ROOT, 'bench-webview-long');
-  const harnessJs = await buildWebviewHarness(ROOT);
-  const result = longResult(n, REALSIZE_SHAPE.layers, REALSIZE_SHAPE.heads);
-  const dir = path.join(ROOT, '.cache', 'bench-webview-long');
-  mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `panel-${n}.html`);
-  writeFileSync(file, harnessPage(result, bundles, harnessJs));
+  const { result, html, file } = await longPanelPage(ROOT, 'bench-webview-long', n);
+  writeFileSync(file, html);
   const browser = await launchChromium();
   try {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: 'dark' });
