@@ -1,13 +1,17 @@
 // Drawing from overview tiles (overviewTiles.ts, thumbnail.ts, longMatrix.ts) when a layer carries no rows,
 // checked against a dense causal attention matrix: the tiles are computed from it in float64 by their definition
-// (test/helpers/referenceTiles.ts), and what the views read back equals the matrix's block means.
+// (test/helpers/referenceTiles.ts), and what the views read back equals the matrix's block means. Layers sent
+// without rows below the long threshold (the panel asks for rows on demand) are read as a long inspection.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LayerAttention } from '../../../src/shared/protocol';
-import { LongMatrix } from '../../../webview/model/longMatrix';
+import { DENSE_UP_TO, LongMatrix } from '../../../webview/model/longMatrix';
+import { MatrixCache } from '../../../webview/model/matrixCache';
+import { DEFAULT_CONTROLS } from '../../../webview/model/viewState';
 import { selectedTiles, tileDensity } from '../../../webview/model/overviewTiles';
 import { headThumbnail, layerHeadThumbnail } from '../../../webview/model/thumbnail';
 import { referenceTiles } from '../../helpers/referenceTiles';
+import { longResult } from '../../helpers/longResult';
 import { syntheticResult } from '../../helpers/syntheticResult';
 
 const HEADS = 2;
@@ -118,4 +122,35 @@ test('a thumbnail draws the rows when the layer has them, else its tiles', () =>
   assert.equal(thumb.length, n * n, 'T = n tiles below 32 tokens');
   for (let q = 0; q < n; q++)
     for (let k = 0; k < n; k++) assert.ok(Math.abs(thumb[q * n + k] - p[n * n + q * n + k]) < 1e-6, `${q}, ${k}`);
+});
+
+test('900 tokens sent without rows (rows on demand): no n × n matrix, the overview from the tiles', () => {
+  const result = longResult(900, 2, 2, { tiles: true });
+  const { layers, summary: _s, source: _src, cost: _c, ...header } = result;
+  const n = header.tokens.length;
+  assert.ok(n > 512 && n <= DENSE_UP_TO, `${n} tokens: below the long threshold`);
+  const cache = new MatrixCache();
+  cache.clear(n);
+  const state = { phase: 'done' as const, requestId: 1, header, layers, stale: false };
+  assert.ok(cache.update(state, DEFAULT_CONTROLS));
+  assert.equal(cache.matrix, null, 'no n × n matrix of zeros');
+  assert.ok(cache.long);
+  const overview = cache.overview;
+  assert.ok(overview);
+  assert.equal(overview.tileWidth, Math.ceil(n / 32));
+  assert.ok(
+    overview.cells.some((v) => v > 0),
+    'the overview is not blank',
+  );
+  // With rows (a short synthetic result), the dense matrix as before.
+  const short = syntheticResult('one two three four five six', { layers: 1, heads: 2 });
+  const { layers: shortLayers, summary: _s2, source: _src2, cost: _c2, ...shortHeader } = short;
+  const dense = new MatrixCache();
+  dense.clear(shortHeader.tokens.length);
+  dense.update(
+    { phase: 'done', requestId: 2, header: shortHeader, layers: shortLayers, stale: false },
+    DEFAULT_CONTROLS,
+  );
+  assert.ok(dense.matrix);
+  assert.equal(dense.long, null);
 });
