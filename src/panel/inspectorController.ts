@@ -282,6 +282,9 @@ export class InspectorController extends Disposable {
         ...(around !== undefined ? { around } : {}),
         ...(chat ? { chat: { userMessage: String(userMessage) } } : {}),
         dtype: settings.modelDtype,
+        // The webview draws thumbnails and the matrix overview from the tiles and asks for the rows it shows:
+        // no per-head top-k rows computed in advance (above 512 tokens, where Q and K are kept).
+        rowsOnDemand: true,
       },
       (event) => {
         if (!current()) return;

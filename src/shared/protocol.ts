@@ -100,6 +100,17 @@ export interface AttentionRows {
   readonly indices?: Uint16Array;
 }
 
+/**
+ * A coarse picture of each head's attention (src/engine/graph/tilesGraph.ts): `size` = T = min(32, n), bins of
+ * w = ⌈n / T⌉ tokens (the last non-empty one partial, trailing ones empty); data[(h · T + a) · T + b] = mean over
+ * the queries of row bin a of the weight on the keys of key bin b (0 for an empty row bin); heads + 1 grids,
+ * the head mean last.
+ */
+export interface OverviewTiles {
+  readonly size: number;
+  readonly data: Float32Array;
+}
+
 /** One layer's attention, streamed as soon as the worker has post-processed it. */
 export interface LayerAttention {
   readonly layer: number;
@@ -115,6 +126,8 @@ export interface LayerAttention {
    * "attention × value norm" mode weighs each head's row by it and renormalizes (n floats a head, not n² rows).
    */
   readonly valueNorms?: Float32Array;
+  /** Overview tiles, when the graph gives them: what the thumbnails and the matrix overview draw without rows. */
+  readonly tiles?: OverviewTiles;
 }
 
 export interface Driver {
@@ -289,6 +302,7 @@ export function eventTransferList(event: InspectionEvent): ArrayBuffer[] {
     l.rollout.indices,
     l.received,
     l.valueNorms,
+    l.tiles?.data,
   ];
   const buffers = new Set<ArrayBuffer>();
   for (const array of arrays) if (array && array.buffer instanceof ArrayBuffer) buffers.add(array.buffer);

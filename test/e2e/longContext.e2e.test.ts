@@ -1,7 +1,8 @@
 // Long context: inspect a whole prompt of about 2,000 tokens (the embedded model's context; the 8,192-token
 // run of the 0.5B shape is the bench's), hover a token late in the text, and see its exact row: the worker
 // computes it from the Q and K it kept, the focus line says "exact row", and the shading covers only tokens
-// at or before the hovered one.
+// at or before the hovered one. The head grid and the matrix overview are drawn from the overview tiles (no
+// per-head rows are sent: the panel asks for rows on demand).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PROMPT_MD } from './harness/fixtures';
@@ -33,6 +34,13 @@ test('hovering a late token of a long prompt shows its exact row', async () => {
   const panel = inspectorFrame(page);
   // Every layer drawn: the summary's drivers appear last.
   await panel.locator('.focus-line').waitFor({ state: 'attached', timeout: LONG });
+  // The panel asks for rows on demand: the head grid and the matrix overview draw from the overview tiles.
+  await waitUntil('every head thumbnail drawn', async () =>
+    (await panel.locator('.hg-cell.pending').count()) === 0 ? true : undefined,
+  );
+  assert.ok((await panel.locator('.hg-cell').count()) > 0, 'a head grid');
+  const overview = (await panel.locator('.matrix-readout').textContent()) ?? '';
+  assert.match(overview, /from tiles of \d+ × \d+ tokens/);
   const targetIndex = count - 3;
   const target = tokens.nth(targetIndex);
   await target.scrollIntoViewIfNeeded();

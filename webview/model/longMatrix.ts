@@ -4,9 +4,14 @@
 // attention, spread over the queries that can see it, each causal row renormalized). From it: one row or one
 // column for a focus without an exact row, the overview (OVERVIEW_BINS² block means) the matrix view draws, and
 // the sections card's figures. The exact rows of a hovered or pinned token arrive on demand (exactRows.ts).
+// The overview reads the layers' overview tiles instead of the estimate where every estimated layer carries them
+// and the mode is attention (tiles are per head, not rollout nor value-weighted): a 32 × 32 picture measured in
+// the graph rather than guessed; the sink is not taken out of the first key bin there.
 import type { LayerAttention } from '../../src/shared/protocol';
 import { hideSinkRow, layerRowInto, layersFor, SINK_INDEX, type Selection } from './aggregate';
 import { forEachInRow } from './attentionRows';
+import type { OverviewTiles } from '../../src/shared/protocol';
+import { selectedTiles, tileDensity } from './overviewTiles';
 
 /** Up to this many tokens the matrix is built whole, as it always was. */
 export const DENSE_UP_TO = 2048;
@@ -22,6 +27,8 @@ export interface Overview {
   readonly cells: Float32Array;
   /** Whether some of it is estimated from per-token figures (no rows were sent for those layers). */
   readonly estimated: boolean;
+  /** Tokens per overview tile side, where the layers without rows are drawn from their tiles (else absent). */
+  readonly tileWidth?: number;
 }
 
 export class LongMatrix {
@@ -33,6 +40,8 @@ export class LongMatrix {
   private readonly c: Float64Array;
   private readonly P: Float64Array;
   private readonly scratch: Float32Array;
+  /** The estimated layers' tiles of the selected head (their mean), when all have them and the mode allows. */
+  private readonly tiles: OverviewTiles | null = null;
 
   constructor(
     layers: readonly (LayerAttention | undefined)[],
@@ -50,6 +59,7 @@ export class LongMatrix {
     this.P = new Float64Array(n + 1);
     this.scratch = new Float32Array(n);
     if (estimated.length === 0) return;
+    if (sel.mode === 'attention') this.tiles = selectedTiles(estimated, heads, sel.head);
     // received[k] = (1/n) Σ_q A[q][k]; only the n − k queries from k on can see key k.
     for (const l of estimated)
       for (let k = 0; k < n; k++) this.c[k] += (l.received[k] * n) / (n - k) / estimated.length;
@@ -131,7 +141,16 @@ export class LongMatrix {
     const bin = Math.ceil(n / Math.min(OVERVIEW_BINS, n));
     const size = Math.ceil(n / bin);
     const cells = new Float32Array(size * size);
-    if (this.estimateWeight > 0) {
+    const tiles = this.estimateWeight > 0 ? this.tiles : null;
+    if (tiles) {
+      // Already a mean per causal cell: the block's first cell's tile, after the division below is undone.
+      const span = (a: number): number => Math.min(n, (a + 1) * bin) - a * bin;
+      for (let a = 0; a < size; a++)
+        for (let b = 0; b <= a; b++) {
+          const count = b < a ? span(a) * span(b) : (span(a) * (span(a) + 1)) / 2;
+          cells[a * size + b] = tileDensity(tiles, n, a * bin, b * bin) * this.estimateWeight * count;
+        }
+    } else if (this.estimateWeight > 0) {
       for (let q = 0; q < n; q++) {
         const total = this.P[q + 1];
         if (!(total > 0)) continue;
@@ -155,7 +174,14 @@ export class LongMatrix {
         cells[a * size + b] /= count;
       }
     }
-    return { n, bin, size, cells, estimated: this.estimateWeight > 0 };
+    return {
+      n,
+      bin,
+      size,
+      cells,
+      estimated: this.estimateWeight > 0 && !tiles,
+      ...(tiles ? { tileWidth: Math.ceil(n / tiles.size) } : {}),
+    };
   }
 
   /**

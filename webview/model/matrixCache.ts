@@ -1,7 +1,8 @@
 // The derived buffers behind the views: the n × n matrix of the current selection (rebuilt only when the
 // selection or the layers it reads change, into the same buffer) and the focused token's weights, with the
-// words the focus line, the tooltip and the screen reader get. Above DENSE_UP_TO tokens there is no n × n
-// matrix: a LongMatrix and its overview stand for it (longMatrix.ts). No DOM: the app asks, the views draw.
+// words the focus line, the tooltip and the screen reader get. Above DENSE_UP_TO tokens, or where the layers
+// came without rows (rows on demand), there is no n × n matrix: a LongMatrix and its overview stand for it
+// (longMatrix.ts). No DOM: the app asks, the views draw.
 import type { AttendedToken, InspectionHeader } from '../../src/shared/protocol';
 import { buildMatrix, layersFor } from './aggregate';
 import { focusVector, maxOf, topEntries, type Direction } from './focus';
@@ -76,7 +77,12 @@ export class MatrixCache {
     const key = `${inspection.requestId}|${v.layer}|${v.head}|${v.mode}|${v.hideSink}|${used}`;
     if (key === this.key) return false;
     this.key = key;
-    if (h.tokens.length > DENSE_UP_TO) {
+    // Layers sent without rows (rows on demand, 513–2,048 tokens too) are read as a long inspection: their
+    // overview from the tiles, a focused row exact on request.
+    const rowless = layersFor(inspection.layers, sel).some(
+      (l) => (sel.mode === 'rollout' ? l.rollout : l.heads).k === 0,
+    );
+    if (h.tokens.length > DENSE_UP_TO || rowless) {
       const long = new LongMatrix(inspection.layers, h.tokens.length, h.model.heads, sel);
       this.longMatrix = long.ready ? long : null;
       this.overviewOf = long.ready ? long.overview() : null;

@@ -1,6 +1,8 @@
-// Downsamples one head's attention (n × n) into size × size cells by max-pooling, for the head grid.
-import type { AttentionRows } from '../../src/shared/protocol';
+// Downsamples one head's attention (n × n) into size × size cells by max-pooling, for the head grid; a layer that
+// carries no rows draws its overview tiles instead (overviewTiles.ts: T × T means, T ≤ 32).
+import type { AttentionRows, LayerAttention } from '../../src/shared/protocol';
 import { forEachInRow } from './attentionRows';
+import { hasNoRows, headTiles } from './overviewTiles';
 
 export function headThumbnail(rows: AttentionRows, head: number, size: number): Float32Array {
   const n = rows.n;
@@ -15,4 +17,10 @@ export function headThumbnail(rows: AttentionRows, head: number, size: number): 
     });
   }
   return out;
+}
+
+/** The layer's thumbnail of one head: from its rows when it has them, else from its tiles (a square grid). */
+export function layerHeadThumbnail(layer: LayerAttention, head: number, size: number): Float32Array {
+  if (hasNoRows(layer) && layer.tiles) return headTiles(layer.tiles, head);
+  return headThumbnail(layer.heads, head, size);
 }

@@ -4,7 +4,7 @@
 // layerize.
 import type { HeadRole, HeadSummary, LayerAttention } from '../../src/shared/protocol';
 import { heatmapCeiling } from '../model/colorScale';
-import { headThumbnail } from '../model/thumbnail';
+import { layerHeadThumbnail } from '../model/thumbnail';
 import { el } from './dom';
 
 const THUMB = 44;
@@ -108,7 +108,7 @@ export class HeadGrid {
     if (!row || !this.lut) return;
     const lut32 = new Uint32Array(this.lut.buffer, this.lut.byteOffset, 256);
     row.forEach((cell, h) => {
-      const thumb = headThumbnail(layer.heads, h, THUMB);
+      const thumb = layerHeadThumbnail(layer, h, THUMB);
       const cells = Math.round(Math.sqrt(thumb.length));
       const max = heatmapCeiling(thumb);
       const image = new ImageData(cells, cells);

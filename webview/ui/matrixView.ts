@@ -104,7 +104,7 @@ export class MatrixView {
     this.matrix = null;
     this.overview = overview;
     if (overview)
-      this.readout.textContent = `Overview: blocks of ${overview.bin} × ${overview.bin} tokens${overview.estimated ? ', estimated from per-token figures' : ''}; a focused token's row is exact.`;
+      this.readout.textContent = `Overview: blocks of ${overview.bin} × ${overview.bin} tokens${overview.estimated ? ', estimated from per-token figures' : ''}${overview.tileWidth ? `, from tiles of ${overview.tileWidth} × ${overview.tileWidth} tokens` : ''}; a focused token's row is exact.`;
     this.paintBitmap();
   }
 
@@ -375,7 +375,7 @@ export class MatrixView {
     } else if (this.overview) {
       const { bin, size, cells } = this.overview;
       const block = cells[Math.floor(cell.q / bin) * size + Math.floor(cell.k / bin)];
-      this.readout.textContent = `${pair}: block of ${bin} × ${bin} tokens, mean ${block.toFixed(4)}${this.overview.estimated ? ' (estimated from per-token figures; hover a token for its exact row)' : ''}`;
+      this.readout.textContent = `${pair}: block of ${bin} × ${bin} tokens, mean ${block.toFixed(4)}${this.overview.estimated ? ' (estimated from per-token figures; hover a token for its exact row)' : ''}${this.overview.tileWidth ? ` (from tiles of ${this.overview.tileWidth} tokens; hover a token for its exact row)` : ''}`;
     }
   }
 

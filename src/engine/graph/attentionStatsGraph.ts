@@ -7,7 +7,7 @@
 //   rollout (Abnar & Zuidema 2020): Â_l = ½M_l + ½I, R_0 = Â_0, R_l = Â_l·R_{l−1} = ½(M_l·R_{l−1} + R_{l−1}),
 //                the product blocked as lower-triangular (triangularMatMul.ts). Rows of Â sum to 1 (softmax
 //                rows do), so no renormalization. R_l stays in the graph; only its compact rows leave it.
-//   head-role inputs (headScoreGraph.ts), and the compact rows of attentionEncoding.ts for P_l and R_l.
+//   head-role inputs (headScoreGraph.ts), the overview tiles [1, h + 1, T, T] (tilesGraph.ts), and the compact rows of attentionEncoding.ts for P_l and R_l.
 // Across layers: the sum of M_l over the last ⌈layers/2⌉ layers, what the long-range pairs read (drivers.ts).
 // With AttentionSites (a fused operator's Q and K, onnxSites.ts) P_l is not read from the graph: each layer's
 // branch recomputes what it needs from them (siteStatsGraph.ts): in row blocks, the head mean scanned out up to
@@ -41,6 +41,7 @@ import type { GraphOps } from './graphOps';
 import { graphOps } from './graphOps';
 import { appendHeadScoreTaps } from './headScoreGraph';
 import { lowerTriangularProduct } from './triangularMatMul';
+import { keyBinSums, tileGrid, tilesFromKeyBins } from './tilesGraph';
 import type { AttentionSite } from './attentionSite';
 import type { BlockPlan, LongRangeTopOutputs } from './siteStatsGraph';
 import { BLOCKS, blockedLayerStats, blockedLongRangeTop, recomputedProbs } from './siteStatsGraph';
@@ -59,6 +60,8 @@ export interface LayerStatsOutputs {
   /** headScoreGraph.ts: per-query bands and sampled rows' entropies, what the head-role scores read. */
   readonly bands: string;
   readonly entropy: string;
+  /** [1, heads + 1, T, T]: the overview tiles, the head mean last (tilesGraph.ts). */
+  readonly tiles: string;
 }
 
 /** A layer's statistics outputs, in the order the graph exposes them and the session fetches them. */
@@ -73,6 +76,7 @@ export function layerStatsNames(o: LayerStatsOutputs): string[] {
     o.received,
     o.bands,
     o.entropy,
+    o.tiles,
   ];
 }
 
@@ -261,6 +265,7 @@ interface LayerParts {
   readonly received: string;
   readonly bands: string;
   readonly entropy: string;
+  readonly tiles: string;
   readonly heads: CompactRowsOutputs;
   /** The probabilities' first `rows` query rows. */
   readonly dense: string;
@@ -297,6 +302,7 @@ function layerOutputs(
     parts.received,
     parts.bands,
     parts.entropy,
+    parts.tiles,
     parts.dense,
     next,
   ];
@@ -316,7 +322,9 @@ function layerStats(
 ): string[] {
   const mean = meanOverHeads(g, probs, s.n);
   const scores = appendHeadScoreTaps(g, probs, s.n);
+  const grid = tileGrid(g, s.n);
   const parts: LayerParts = {
+    tiles: tilesFromKeyBins(g, keyBinSums(g, probs, s.n, grid), s.n, grid),
     mean,
     received: meanOverQueries(g, mean, s.n),
     bands: scores.bands,
@@ -344,6 +352,7 @@ function meanBlockedStats(
     received: b.received,
     bands: b.bands,
     entropy: b.entropy,
+    tiles: b.tiles,
     heads: { weights: g.empty(UINT8), keys: g.empty(UINT16), scale: g.empty(FLOAT) },
     dense: g.empty(FLOAT),
   };
@@ -351,7 +360,21 @@ function meanBlockedStats(
 }
 
 /** Element types of layerStats' outputs, in order (the untaken branch's empty tensors). */
-const LAYER_OUTPUT_TYPES = [UINT8, UINT16, FLOAT, UINT8, UINT16, FLOAT, FLOAT, FLOAT, FLOAT, FLOAT, FLOAT, FLOAT];
+const LAYER_OUTPUT_TYPES = [
+  UINT8,
+  UINT16,
+  FLOAT,
+  UINT8,
+  UINT16,
+  FLOAT,
+  FLOAT,
+  FLOAT,
+  FLOAT,
+  FLOAT,
+  FLOAT,
+  FLOAT,
+  FLOAT,
+];
 
 /** A blocked layer's outputs in layerStats' order: no compact rows, no rollout, no probabilities. */
 function blockedStats(
@@ -364,7 +387,7 @@ function blockedStats(
 ): string[] {
   const b = blockedLayerStats(g, site, s.n, blockRows);
   const none = [g.empty(UINT8), g.empty(UINT16), g.empty(FLOAT)];
-  const outputs = [...none, ...none, b.received, b.bands, b.entropy, g.empty(FLOAT), g.empty(FLOAT)];
+  const outputs = [...none, ...none, b.received, b.bands, b.entropy, b.tiles, g.empty(FLOAT), g.empty(FLOAT)];
   // No [n, n] sum: the long-range pairs are found after the last layer (blockedLongRangeTop).
   if (inLongRange) outputs.push(longRange === null ? g.empty(FLOAT) : g.node('Identity', [longRange]));
   return outputs;
@@ -415,7 +438,7 @@ export function appendAttentionStats(
       const s: Shared = shared;
       const inLongRange = l >= longRangeFrom;
       const count = inLongRange ? LAYER_OUTPUT_TYPES.length : LAYER_OUTPUT_TYPES.length - 1;
-      const [hw, hk, hs, rw, rk, rs, received, bands, entropy, dense, next, sum] = site
+      const [hw, hk, hs, rw, rk, rs, received, bands, entropy, tiles, dense, next, sum] = site
         ? g.ifElse(
             always,
             () => blockedStats(g, site, s, longRange, inLongRange, blocks.rows),
@@ -437,6 +460,7 @@ export function appendAttentionStats(
         received,
         bands,
         entropy,
+        tiles,
       });
       probabilities.push(dense);
       done.push(hs);

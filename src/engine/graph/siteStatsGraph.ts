@@ -9,6 +9,8 @@
 //   attentionStatsGraph.ts computes the rollout and the long-range sum as for a tapped export. Only per-head
 //   compact rows or the probabilities themselves (the induction probe, --dense, short inputs sent dense) need a
 //   layer's whole P [heads, n, n]: then it is recomputed whole (recomputedProbs).
+// - Each block's P_b is also summed over the key bins of the overview tiles (tilesGraph.ts) and scanned out as
+//   [heads, R, T]; after the Loop the rows are summed into row bins: [heads + 1, T, T], never [heads, n, n].
 // - Above BLOCKS.from no [n, n] is kept: rows come on demand, and the rollout is not computed.
 // - The long-range pairs (drivers.ts) need, per query, its strongest keys at distance ≥ LONG_RANGE_DISTANCE in
 //   the head mean summed over the long-range layers. Above BLOCKED_FROM one more Loop, after the last layer,
@@ -18,6 +20,7 @@ import type { AttentionSite } from './attentionSite';
 import type { GraphOps } from './graphOps';
 import { bandKeys, entropyRows, rowEntropy } from './headScoreGraph';
 import { LONG_RANGE_DISTANCE } from '../analysis/drivers';
+import { keyBinSums, tileGrid, tilesFromKeyBins } from './tilesGraph';
 
 /** Above how many tokens a layer's statistics are blocked, and the rows of a block. */
 export interface BlockPlan {
@@ -79,6 +82,8 @@ export interface BlockedLayerStats {
   readonly entropy: string;
   /** [1, n, n]: the head mean, when asked for (else empty). */
   readonly mean: string;
+  /** [1, heads + 1, T, T]: the overview tiles (tilesGraph.ts). */
+  readonly tiles: string;
 }
 
 /** Built inside the layer's If branch; `n` is the shared int64 [1] length. */
@@ -95,7 +100,8 @@ export function blockedLayerStats(
   const pads = g.node('Concat', [g.ints([0, 0, 0, 0, 0, 0]), g.node('Sub', [padded, n]), g.ints([0])], { axis: 0 });
   const q = g.node('Pad', [site.q, pads]);
   const zeros = g.node('Expand', [g.float(0), g.node('Concat', [g.ints([1]), n], { axis: 0 })]); // [1, n]
-  const [received, bandScan, meanScan] = g.loop(
+  const grid = tileGrid(g, n);
+  const [received, bandScan, tileScan, meanScan] = g.loop(
     g.node('Gather', [trips, g.scalar(0)], { axis: 0 }),
     [zeros],
     (i, [sum]) => {
@@ -122,13 +128,16 @@ export function blockedLayerStats(
         g.ints([1, site.heads, R, 6]),
       ]);
       const bands = g.node('GatherElements', [probs, index], { axis: -1 }); // [1, h, R, 6]
-      const scans = keepMean ? [bands, g.node('Pad', [mean, toWidth])] : [bands];
+      const binned = g.node('Mul', [keyBinSums(g, probs, keys, grid), valid]); // [1, h, R, T]; padded rows 0
+      const scans = keepMean ? [bands, binned, g.node('Pad', [mean, toWidth])] : [bands, binned];
       return { carried: [g.node('Add', [sum, columnSums])], scans };
     },
   );
   const rows = g.node('Concat', [g.ints([1, site.heads]), padded, g.ints([6])], { axis: 0 });
   const bandsAll = g.node('Reshape', [g.node('Transpose', [bandScan], { perm: [1, 2, 0, 3, 4] }), rows]);
   const first = (t: string, axis: number): string => g.node('Slice', [t, g.ints([0]), n, g.ints([axis])]);
+  const binRows = g.node('Concat', [g.ints([1, site.heads]), padded, grid.side], { axis: 0 });
+  const keyBins = g.node('Reshape', [g.node('Transpose', [tileScan], { perm: [1, 2, 0, 3, 4] }), binRows]);
   const samples = entropyRows(g, n);
   const sampled = probsBlock(g, site, g.node('Gather', [site.q, samples], { axis: 2 }), site.k, samples, n);
   return {
@@ -138,6 +147,7 @@ export function blockedLayerStats(
     ]),
     bands: first(bandsAll, 2),
     entropy: rowEntropy(g, sampled, n),
+    tiles: tilesFromKeyBins(g, first(keyBins, 2), n, grid),
     mean: keepMean
       ? g.node('Reshape', [
           first(g.node('Reshape', [meanScan, g.node('Concat', [padded, g.ints([-1])], { axis: 0 })]), 0),

@@ -10,11 +10,13 @@ import type {
   ExecutionProviderName,
   ExecutionProviderSetting,
   ModelCardSummary,
+  OverviewTiles,
 } from '../../shared/protocol';
 import type { CompactRowsOutputs } from '../graph/attentionStatsGraph';
 import { ALL_ROWS, layerStatsNames, NO_HEAD_ROWS, PROBABILITY_ROWS_INPUT } from '../graph/attentionStatsGraph';
 import { EngineError } from '../engineError';
 import { BAND_WIDTH } from '../graph/headScoreGraph';
+import { TILES } from '../graph/tilesGraph';
 import type { HeadScoreInputs } from '../analysis/headRoles';
 import type { LongRangeTop } from '../analysis/drivers';
 import type { LayerQK } from '../analysis/exactRows';
@@ -77,6 +79,8 @@ export interface LayerTensors {
   readonly rollout: AttentionRows;
   /** ‖v_j W_O^h‖ per head and key [heads · n] ("attention × value norm"), when the graph gives it. */
   readonly valueNorms?: Float32Array;
+  /** Overview tiles [(heads + 1) · T · T], the head mean last (tilesGraph.ts). */
+  readonly tiles: OverviewTiles;
 }
 
 export interface AttentionTensors {
@@ -365,6 +369,7 @@ export class LoadedModel {
         received: read<Float32Array>(o.received),
         rows: rowsOf(o.heads, heads * n),
         rollout: rowsOf(o.rollout, n),
+        tiles: { size: Math.min(TILES, n), data: read<Float32Array>(o.tiles) },
         ...(this.tapped.valueNorms ? { valueNorms: read<Float32Array>(this.tapped.valueNorms[layer]) } : {}),
       };
     });

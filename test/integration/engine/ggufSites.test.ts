@@ -2,7 +2,7 @@
 // from each layer's AttentionSite (whole, and in blocks of query rows), and Q and K leave the graph so that
 // rows on demand are exact. Both are checked against the float64 pass on the file's weights
 // (ggufReference.ts): every row of every layer and head, and the head mean, within 2e-3 (Q kept in fp16, as
-// issue 27 allows), and the statistics (received, the long-range sum) within 1e-4.
+// issue 27 allows), and the statistics (received, the long-range sum, the overview tiles) within 1e-4.
 import { LONG_RANGE_TOP } from '../../../src/engine/graph/siteStatsGraph';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
@@ -19,6 +19,7 @@ import { buildGgufFixture } from '../../helpers/ggufFixtures';
 import type { GgufReferenceRun } from '../../helpers/ggufReference';
 import { ggufReferenceForward } from '../../helpers/ggufReference';
 import { int64Tensor } from '../../helpers/ortTensors';
+import { referenceTiles } from '../../helpers/referenceTiles';
 
 const IDS = [1, 261, 300, 45, 301, 302, 77, 303, 304, 300, 261, 305, 306, 120, 307, 308, 45, 301, 302];
 const N = IDS.length;
@@ -110,6 +111,11 @@ for (const o of CASES) {
       run.layers.forEach((layer, l) =>
         assert.ok(worstOf(layer.received, stats.received[l]) < 1e-4, `received, layer ${l}`),
       );
+      run.layers.forEach((layer, l) => {
+        const tiles = referenceTiles(reference.probs[l], layer.heads, N);
+        assert.equal(layer.tiles.size, tiles.size);
+        assert.ok(worstOf(layer.tiles.data, tiles.data) < 1e-4, `tiles, layer ${l}`);
+      });
       assert.ok(worstOf(run.longRange, stats.longRange) < 1e-4, 'long-range sum');
     } finally {
       await model.dispose();
@@ -136,12 +142,16 @@ test('statistics computed in blocks of query rows from a GGUF graph equal the fl
           stats.longRange,
           ...(stats.longRangeTop ? [stats.longRangeTop.weights, stats.longRangeTop.keys] : []),
           ...stats.layers.map((layer) => layer.received),
+          ...stats.layers.map((layer) => layer.tiles),
         ],
       );
       const expected = referenceStats(reference, stats.longRangeFrom);
       stats.layers.forEach((layer, l) => {
         const worst = worstOf(out[layer.received].data as Float32Array, expected.received[l]);
         assert.ok(worst < 1e-4, `${label(o)}: received, layer ${l}, off by ${worst}`);
+        const tiles = referenceTiles(reference.probs[l], reference.probs[l].length / (N * N), N);
+        const off = worstOf(out[layer.tiles].data as Float32Array, tiles.data);
+        assert.ok(off < 1e-4, `${label(o)}: tiles, layer ${l}, off by ${off}`);
       });
       // Blocked: no [n, n] sum; each query's LONG_RANGE_TOP strongest keys at distance ≥ 32 instead.
       assert.equal((out[stats.longRange].data as Float32Array).length, 0, 'no [n, n] long-range sum when blocked');

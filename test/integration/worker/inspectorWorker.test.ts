@@ -96,6 +96,13 @@ test('the worker streams header, every layer in order, then the summary, as type
     assert.ok(layer.heads.weights instanceof Uint8Array);
     assert.ok(layer.rollout.rowScale instanceof Float32Array);
     assert.ok(layer.received instanceof Float32Array);
+    // The overview tiles cross the worker boundary too: (heads + 1) grids of T = min(32, n), each row bin summing to 1.
+    assert.ok(layer.tiles?.data instanceof Float32Array);
+    assert.equal(layer.tiles.size, Math.min(32, n));
+    assert.equal(layer.tiles.data.length, 5 * layer.tiles.size ** 2);
+    const T = layer.tiles.size;
+    const meanRow = layer.tiles.data.subarray(4 * T * T, 4 * T * T + T).reduce((a, b) => a + b, 0);
+    assert.ok(Math.abs(meanRow - 1) < 1e-5, `head-mean row bin 0 sums to ${meanRow}`);
     assert.equal(layer.heads.rows, 4 * n);
     assert.equal(layer.headSummaries.length, 4);
     assert.equal(recorded.summary?.heads.length, 3 * 4);
