@@ -238,7 +238,7 @@ export async function runInspection(
       received: layer.received.slice(), // own buffer: it is transferred to the host
       headSummaries,
       ...(layer.valueNorms ? { valueNorms: layer.valueNorms.slice() } : {}),
-      tiles: { size: layer.tiles.size, data: layer.tiles.data.slice() },
+      ...(layer.tiles ? { tiles: { size: layer.tiles.size, data: layer.tiles.data.slice() } } : {}),
     };
     out.emit({ kind: 'layer', requestId, layer: compact });
     out.emit({

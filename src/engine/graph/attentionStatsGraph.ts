@@ -253,8 +253,9 @@ interface Shared {
   readonly rows: string;
   /** bool [1]: compute the per-head top-k rows (HEAD_ROWS_INPUT). */
   readonly headRows: string;
-  /** bool [1]: with sites, no per-head rows nor probabilities wanted and the rows not sent dense: the head mean
-   * comes from the row blocks, no layer's whole [heads, n, n] is recomputed. */
+  /** bool [1]: no per-head rows nor probabilities wanted and the rows not sent dense. With sites the head mean
+   * then comes from the row blocks (no layer's whole [heads, n, n] is recomputed); on every path the overview
+   * tiles are computed only then. */
   readonly meanOnly: string;
 }
 
@@ -324,7 +325,13 @@ function layerStats(
   const scores = appendHeadScoreTaps(g, probs, s.n);
   const grid = tileGrid(g, s.n);
   const parts: LayerParts = {
-    tiles: tilesFromKeyBins(g, keyBinSums(g, probs, s.n, grid), s.n, grid),
+    // Only where no rows are sent (the panel draws thumbnails from rows when it has them): a read of every head's
+    // [n, n] costs about as much as the head mean's.
+    tiles: g.ifElse(
+      s.meanOnly,
+      () => [tilesFromKeyBins(g, keyBinSums(g, probs, s.n, grid), s.n, grid)],
+      () => [g.empty(FLOAT)],
+    )[0],
     mean,
     received: meanOverQueries(g, mean, s.n),
     bands: scores.bands,

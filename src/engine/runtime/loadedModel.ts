@@ -79,8 +79,8 @@ export interface LayerTensors {
   readonly rollout: AttentionRows;
   /** ‖v_j W_O^h‖ per head and key [heads · n] ("attention × value norm"), when the graph gives it. */
   readonly valueNorms?: Float32Array;
-  /** Overview tiles [(heads + 1) · T · T], the head mean last (tilesGraph.ts). */
-  readonly tiles: OverviewTiles;
+  /** Overview tiles [(heads + 1) · T · T], the head mean last (tilesGraph.ts); absent where rows are sent. */
+  readonly tiles?: OverviewTiles;
 }
 
 export interface AttentionTensors {
@@ -361,6 +361,7 @@ export class LoadedModel {
             `Attention output ${name} has shape [${tensor.dims.join(', ')}], not [batch, heads, ${n}, ${n}].`,
           );
       }
+      const tiles = read<Float32Array>(o.tiles);
       return {
         ...(data ? { data } : {}),
         heads,
@@ -369,7 +370,8 @@ export class LoadedModel {
         received: read<Float32Array>(o.received),
         rows: rowsOf(o.heads, heads * n),
         rollout: rowsOf(o.rollout, n),
-        tiles: { size: Math.min(TILES, n), data: read<Float32Array>(o.tiles) },
+        // Empty where rows are sent instead (attentionStatsGraph.ts).
+        ...(tiles.length > 0 ? { tiles: { size: Math.min(TILES, n), data: tiles } } : {}),
         ...(this.tapped.valueNorms ? { valueNorms: read<Float32Array>(this.tapped.valueNorms[layer]) } : {}),
       };
     });

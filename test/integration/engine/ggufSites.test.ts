@@ -111,11 +111,10 @@ for (const o of CASES) {
       run.layers.forEach((layer, l) =>
         assert.ok(worstOf(layer.received, stats.received[l]) < 1e-4, `received, layer ${l}`),
       );
-      run.layers.forEach((layer, l) => {
-        const tiles = referenceTiles(reference.probs[l], layer.heads, N);
-        assert.equal(layer.tiles.size, tiles.size);
-        assert.ok(worstOf(layer.tiles.data, tiles.data) < 1e-4, `tiles, layer ${l}`);
-      });
+      // 19 tokens go dense: the rows are sent, so no tiles (the blocked test below checks them).
+      run.layers.forEach((layer, l) =>
+        assert.equal(layer.tiles, undefined, `no tiles where rows are sent, layer ${l}`),
+      );
       assert.ok(worstOf(run.longRange, stats.longRange) < 1e-4, 'long-range sum');
     } finally {
       await model.dispose();

@@ -1,7 +1,8 @@
-// The overview tiles (tilesGraph.ts) on every path a layer's statistics take: the tapped probabilities of a
-// Softmax export (embedded-style), the whole P recomputed from Q and K, the row-block Loop above the block
-// threshold (a padded last block, a partial last bin, n < 32), and the head-mean Loop at 600 tokens with no
-// per-head rows. Each equals a float64 recomputation from the reference decoder's probabilities.
+// The overview tiles (tilesGraph.ts) on every path that computes them: the tapped probabilities of a Softmax
+// export (embedded-style) with no rows sent, the row-block Loop above the block threshold (a padded last block, a
+// partial last bin, n < 32), and the head-mean Loop at 600 tokens with no per-head rows. Each equals a float64
+// recomputation from the reference decoder's probabilities. Where rows are sent (dense up to 512 tokens, per-head
+// rows or the probabilities asked for) there are none: the panel draws from the rows.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
@@ -38,9 +39,13 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  { label: 'Softmax export, tapped probabilities, 45 tokens', style: 'torch', sites: false, n: 45, rows: 0 },
-  { label: 'Softmax export, tapped probabilities, 11 tokens (T = n)', style: 'torch', sites: false, n: 11, rows: 0 },
-  { label: 'GQA, whole P recomputed, 45 tokens', style: 'gqa', sites: true, n: 45, rows: ALL_ROWS },
+  {
+    label: 'Softmax export, tapped probabilities, 600 tokens, no per-head rows',
+    style: 'torch',
+    sites: false,
+    n: 600,
+    rows: NO_HEAD_ROWS,
+  },
   {
     label: 'GQA, row blocks of 4 from 8 tokens, 45 tokens',
     style: 'gqa',
@@ -66,6 +71,46 @@ const CASES: Case[] = [
     rows: NO_HEAD_ROWS,
   },
 ];
+
+// Where rows are sent (dense up to 512 tokens, or per-head rows asked for) the panel draws from them: no tiles.
+const ROWS_SENT: Case[] = [
+  { label: 'Softmax export, 45 tokens (dense rows)', style: 'torch', sites: false, n: 45, rows: 0 },
+  {
+    label: 'GQA, whole P recomputed, 45 tokens (probabilities asked for)',
+    style: 'gqa',
+    sites: true,
+    n: 45,
+    rows: ALL_ROWS,
+  },
+  { label: 'Softmax export, 600 tokens, per-head rows asked for', style: 'torch', sites: false, n: 600, rows: 0 },
+];
+
+for (const c of ROWS_SENT)
+  test(`${c.label}: no tiles where rows are sent`, async () => {
+    const folder = path.join(dir, `rows-${c.label.replace(/\W+/g, '-')}`);
+    await fs.mkdir(folder, { recursive: true });
+    await fs.writeFile(path.join(folder, 'model.onnx'), buildExportGraph(randomDecoder(SHAPE, 31), { style: c.style }));
+    const tapped = await prepareTappedModel(path.join(folder, 'model.onnx'), SHAPE.layers, path.join(folder, 'cache'), {
+      ...(c.sites ? { attention: { heads: SHAPE.heads, kvHeads: SHAPE.kvHeads, headDim: HD } } : {}),
+    });
+    const session = await ort.InferenceSession.create(tapped.modelPath);
+    try {
+      const ids = tokens(c.n);
+      const feeds = prefillFeeds(ort, tapped.inputs, ids, {
+        kvHeads: SHAPE.kvHeads,
+        headDim: HD,
+        metadata: session.inputMetadata,
+      });
+      feeds[PROBABILITY_ROWS_INPUT] = new ort.Tensor('int64', BigInt64Array.of(BigInt(c.rows)), [1]);
+      const out = await session.run(feeds);
+      tapped.stats.layers.forEach((o, l) => {
+        assert.equal((out[o.tiles].data as Float32Array).length, 0, `layer ${l}: no tiles`);
+        assert.ok((out[o.heads.weights].data as Uint8Array).length > 0, `layer ${l}: rows instead`);
+      });
+    } finally {
+      await session.release();
+    }
+  });
 
 for (const c of CASES) {
   test(`${c.label}: the overview tiles equal the float64 reference`, async () => {

@@ -96,13 +96,7 @@ test('the worker streams header, every layer in order, then the summary, as type
     assert.ok(layer.heads.weights instanceof Uint8Array);
     assert.ok(layer.rollout.rowScale instanceof Float32Array);
     assert.ok(layer.received instanceof Float32Array);
-    // The overview tiles cross the worker boundary too: (heads + 1) grids of T = min(32, n), each row bin summing to 1.
-    assert.ok(layer.tiles?.data instanceof Float32Array);
-    assert.equal(layer.tiles.size, Math.min(32, n));
-    assert.equal(layer.tiles.data.length, 5 * layer.tiles.size ** 2);
-    const T = layer.tiles.size;
-    const meanRow = layer.tiles.data.subarray(4 * T * T, 4 * T * T + T).reduce((a, b) => a + b, 0);
-    assert.ok(Math.abs(meanRow - 1) < 1e-5, `head-mean row bin 0 sums to ${meanRow}`);
+    assert.equal(layer.tiles, undefined, 'dense rows are sent: no tiles');
     assert.equal(layer.heads.rows, 4 * n);
     assert.equal(layer.headSummaries.length, 4);
     assert.equal(recorded.summary?.heads.length, 3 * 4);
@@ -229,6 +223,30 @@ test('a Hub model is downloaded by the worker on first use, with download progre
   } finally {
     worker.dispose();
     await hub.close();
+  }
+});
+
+test('with rows on demand above 512 tokens the overview tiles cross the worker boundary instead of rows', async () => {
+  const folder = (await writeTinyModel(path.join(dir, 'tiles'), { layers: 3, maxPositions: 2048 })).folder;
+  const worker = makeWorker();
+  try {
+    const { listener, recorded } = recorder();
+    const text = 'The fox jumps over the dog. '.repeat(120);
+    await worker.inspect(cpuInspectRequest(++requestId, folder, text, { rowsOnDemand: true }), listener).finished;
+    assert.equal(recorded.error, undefined);
+    const n = recorded.header?.tokens.length ?? 0;
+    assert.ok(n > 512, `${n} tokens`);
+    const layer = recorded.layers[0];
+    assert.equal(layer.heads.weights.length, 0, 'no per-head rows');
+    // (heads + 1) grids of T = min(32, n), each row bin summing to 1.
+    assert.ok(layer.tiles?.data instanceof Float32Array);
+    const T = layer.tiles.size;
+    assert.equal(T, 32);
+    assert.equal(layer.tiles.data.length, 5 * T * T);
+    const meanRow = layer.tiles.data.subarray(4 * T * T, 4 * T * T + T).reduce((a, b) => a + b, 0);
+    assert.ok(Math.abs(meanRow - 1) < 1e-5, `head-mean row bin 0 sums to ${meanRow}`);
+  } finally {
+    worker.dispose();
   }
 });
 
