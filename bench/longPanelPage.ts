@@ -3,6 +3,7 @@
 // receives it with rows on demand (test/helpers/longResult.ts).
 import { existsSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { InspectionResult } from '../src/shared/protocol';
 import { CHROMIUM } from '../test/browser/browserLaunch';
 import { longResult } from '../test/helpers/longResult';
@@ -25,4 +26,15 @@ export async function longPanelPage(root: string, name: string, n: number): Prom
   const dir = path.join(root, '.cache', name);
   mkdirSync(dir, { recursive: true });
   return { result, html: harnessPage(result, bundles, harnessJs), file: path.join(dir, `panel-${n}.html`) };
+}
+
+/** A dark 1280 × 900 page in `browser`, collecting the page's errors. */
+export async function newPanelPage(
+  browser: Browser,
+): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: 'dark' });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  return { context, page, errors };
 }

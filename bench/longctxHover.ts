@@ -17,7 +17,7 @@ import { quantile } from './stats';
 import { profilePage } from './pageProfile';
 import { writeFileSync } from 'node:fs';
 import { launchChromium } from '../test/browser/browserLaunch';
-import { longPanelPage } from './longPanelPage';
+import { longPanelPage, newPanelPage } from './longPanelPage';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -126,10 +126,7 @@ async function main(): Promise<void> {
   const server = await serve(page_, rowHost, compute);
   const browser = await launchChromium();
   try {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: 'dark' });
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(String(e)));
+    const { context, page, errors } = await newPanelPage(browser);
     // With a third argument "webview": the page answers itself with one row computed in advance (no round trip),
     // to time the page's own work.
     const fixed = process.argv[4] === 'webview' ? Array.from(rows.row(0, null, rows.n - 1)) : null;

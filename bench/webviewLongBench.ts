@@ -10,7 +10,7 @@ import { median, quantile } from './stats';
 import { profilePage } from './pageProfile';
 import { writeFileSync } from 'node:fs';
 import { launchChromium } from '../test/browser/browserLaunch';
-import { longPanelPage } from './longPanelPage';
+import { longPanelPage, newPanelPage } from './longPanelPage';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -21,10 +21,7 @@ async function main(): Promise<void> {
   writeFileSync(file, html);
   const browser = await launchChromium();
   try {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: 'dark' });
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(String(e)));
+    const { context, page, errors } = await newPanelPage(browser);
     const deliveries: DeliveryTimes[] = [];
     for (let load = 0; load < 3; load++) {
       await page.goto(pathToFileURL(file).href);

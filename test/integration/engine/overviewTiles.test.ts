@@ -72,6 +72,26 @@ const CASES: Case[] = [
   },
 ];
 
+/** One run of the tapped graph on `ids`, with PROBABILITY_ROWS_INPUT = `rows`. */
+async function runTapped(
+  tapped: { modelPath: string; inputs: Parameters<typeof prefillFeeds>[1] },
+  ids: number[],
+  rows: number,
+): Promise<ort.InferenceSession.OnnxValueMapType> {
+  const session = await ort.InferenceSession.create(tapped.modelPath);
+  try {
+    const feeds = prefillFeeds(ort, tapped.inputs, ids, {
+      kvHeads: SHAPE.kvHeads,
+      headDim: HD,
+      metadata: session.inputMetadata,
+    });
+    feeds[PROBABILITY_ROWS_INPUT] = new ort.Tensor('int64', BigInt64Array.of(BigInt(rows)), [1]);
+    return await session.run(feeds);
+  } finally {
+    await session.release();
+  }
+}
+
 // Where rows are sent (dense up to 512 tokens, or per-head rows asked for) the panel draws from them: no tiles.
 const ROWS_SENT: Case[] = [
   { label: 'Softmax export, 45 tokens (dense rows)', style: 'torch', sites: false, n: 45, rows: 0 },
@@ -93,23 +113,11 @@ for (const c of ROWS_SENT)
     const tapped = await prepareTappedModel(path.join(folder, 'model.onnx'), SHAPE.layers, path.join(folder, 'cache'), {
       ...(c.sites ? { attention: { heads: SHAPE.heads, kvHeads: SHAPE.kvHeads, headDim: HD } } : {}),
     });
-    const session = await ort.InferenceSession.create(tapped.modelPath);
-    try {
-      const ids = tokens(c.n);
-      const feeds = prefillFeeds(ort, tapped.inputs, ids, {
-        kvHeads: SHAPE.kvHeads,
-        headDim: HD,
-        metadata: session.inputMetadata,
-      });
-      feeds[PROBABILITY_ROWS_INPUT] = new ort.Tensor('int64', BigInt64Array.of(BigInt(c.rows)), [1]);
-      const out = await session.run(feeds);
-      tapped.stats.layers.forEach((o, l) => {
-        assert.equal((out[o.tiles].data as Float32Array).length, 0, `layer ${l}: no tiles`);
-        assert.ok((out[o.heads.weights].data as Uint8Array).length > 0, `layer ${l}: rows instead`);
-      });
-    } finally {
-      await session.release();
-    }
+    const out = await runTapped(tapped, tokens(c.n), c.rows);
+    tapped.stats.layers.forEach((o, l) => {
+      assert.equal((out[o.tiles].data as Float32Array).length, 0, `layer ${l}: no tiles`);
+      assert.ok((out[o.heads.weights].data as Uint8Array).length > 0, `layer ${l}: rows instead`);
+    });
   });
 
 for (const c of CASES) {
@@ -125,37 +133,26 @@ for (const c of CASES) {
     });
     assert.equal(tapped.sites !== null && tapped.sites !== undefined, c.sites, 'the path under test');
     const reference = referenceForward(weights, ids).probs;
-    const session = await ort.InferenceSession.create(tapped.modelPath);
-    try {
-      const feeds = prefillFeeds(ort, tapped.inputs, ids, {
-        kvHeads: SHAPE.kvHeads,
-        headDim: HD,
-        metadata: session.inputMetadata,
-      });
-      feeds[PROBABILITY_ROWS_INPUT] = new ort.Tensor('int64', BigInt64Array.of(BigInt(c.rows)), [1]);
-      const out = await session.run(feeds);
-      const T = Math.min(32, c.n);
-      tapped.stats.layers.forEach((o, l) => {
-        const tiles = out[o.tiles];
-        assert.deepEqual(tiles.dims, [1, SHAPE.heads + 1, T, T]);
-        const got = tiles.data as Float32Array;
-        const want = referenceTiles(reference[l], SHAPE.heads, c.n);
-        assert.equal(want.size, T);
-        for (let i = 0; i < want.data.length; i++)
-          assert.ok(
-            Math.abs(got[i] - want.data[i]) < 1e-5,
-            `layer ${l} tile ${i} (head ${Math.floor(i / (T * T))}): ${got[i]} vs ${want.data[i]}`,
-          );
-        // Each non-empty row bin is a mean of softmax rows: it sums to 1.
-        const w = Math.ceil(c.n / T);
-        for (let a = 0; a * w < c.n; a++) {
-          let sum = 0;
-          for (let b = 0; b < T; b++) sum += got[SHAPE.heads * T * T + a * T + b];
-          assert.ok(Math.abs(sum - 1) < 1e-5, `layer ${l} head-mean row bin ${a} sums to ${sum}`);
-        }
-      });
-    } finally {
-      await session.release();
-    }
+    const out = await runTapped(tapped, ids, c.rows);
+    const T = Math.min(32, c.n);
+    tapped.stats.layers.forEach((o, l) => {
+      const tiles = out[o.tiles];
+      assert.deepEqual(tiles.dims, [1, SHAPE.heads + 1, T, T]);
+      const got = tiles.data as Float32Array;
+      const want = referenceTiles(reference[l], SHAPE.heads, c.n);
+      assert.equal(want.size, T);
+      for (let i = 0; i < want.data.length; i++)
+        assert.ok(
+          Math.abs(got[i] - want.data[i]) < 1e-5,
+          `layer ${l} tile ${i} (head ${Math.floor(i / (T * T))}): ${got[i]} vs ${want.data[i]}`,
+        );
+      // Each non-empty row bin is a mean of softmax rows: it sums to 1.
+      const w = Math.ceil(c.n / T);
+      for (let a = 0; a * w < c.n; a++) {
+        let sum = 0;
+        for (let b = 0; b < T; b++) sum += got[SHAPE.heads * T * T + a * T + b];
+        assert.ok(Math.abs(sum - 1) < 1e-5, `layer ${l} head-mean row bin ${a} sums to ${sum}`);
+      }
+    });
   });
 }
