@@ -8,7 +8,7 @@
 // BLOCKS.from, siteStatsGraph.ts) hold one block's [heads, rows, n] and the long-range [n, n] terms instead,
 // no rollout. Every layer's Q (fp16) and K (fp32) are kept for rows on demand. The factors were measured (peak RSS
 // over the session's RSS at 512 and 2,048 tokens on the embedded model and the 0.5B-shaped bench fixture,
-// rounded up); the blocked terms are counted from the graph (the tensors live at once), not yet measured.
+// rounded up); the blocked terms are fitted to the 0.5B shape's peaks at 8,192 and 16,384 tokens (below).
 import * as os from 'node:os';
 import { BLOCKS } from '../graph/siteStatsGraph';
 
@@ -30,10 +30,14 @@ const HEAD_SQUARES = 4;
 const SQUARES = 8;
 /** Blocked: live [heads, rows, n] tensors of a block (scores, masked scores, softmax). */
 const HEAD_BLOCKS = 3;
-/** Blocked: [n, n] floats of headroom. No [n, n] tensor is held any more (the long-range pairs are found per
- * block), but the measured peak at 8,192 tokens (+2,950 MiB over llama.cpp, 2026-12-06) still exceeds the
- * other terms by about this much (onnxruntime's arena), so the limit keeps it until that is found. */
-const BLOCKED_SQUARES = 3;
+/** Blocked: what the terms below do not explain, fitted to two measured peaks of the q4 0.5B shape with rows on
+ * demand (`bench/longctxChild.ts` inspect jobs, 2026-12-06, quiet machine): 3,640 MiB at 8,192 tokens and
+ * 7,017 MiB at 16,384, about 900 MiB of it the process before the run. Above that: about 310 KB per token and
+ * 5 bytes per token² (onnxruntime's arena between blocks). Both are met with a margin by the n² term below and the
+ * MLP's live tensors counted as BLOCKED_INTERMEDIATE_ROWS (the export's own [n, intermediate] tensors, the
+ * activation and its products, are live together). */
+const BLOCKED_SQUARES = 1.25;
+const BLOCKED_INTERMEDIATE_ROWS = 7;
 /** Live [n, hidden] and [n, intermediate] float32 tensors in a layer. */
 const HIDDEN_ROWS = 8;
 const INTERMEDIATE_ROWS = 4;
@@ -50,7 +54,8 @@ export function inspectionBytes(shape: MemoryShape, n: number): number {
   const attention = blocked
     ? HEAD_BLOCKS * shape.heads * BLOCKS.rows * n + BLOCKED_SQUARES * n * n
     : HEAD_SQUARES * shape.heads * n * n + SQUARES * n * n;
-  const tensors = 4 * (attention + n * (HIDDEN_ROWS * shape.hidden + INTERMEDIATE_ROWS * intermediate));
+  const rows = HIDDEN_ROWS * shape.hidden + (blocked ? BLOCKED_INTERMEDIATE_ROWS : INTERMEDIATE_ROWS) * intermediate;
+  const tensors = 4 * (attention + n * rows);
   const kept =
     shape.kvHeads !== undefined && shape.headDim !== undefined
       ? shape.layers * (2 * shape.heads + 4 * shape.kvHeads) * n * shape.headDim // Q fp16, K fp32
