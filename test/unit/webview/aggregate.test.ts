@@ -5,29 +5,12 @@ import { addRowInto, cellWeight, maxRowInto } from '../../../webview/model/atten
 import { buildMatrix, hideSinkInPlace, receivedFor } from '../../../webview/model/aggregate';
 import { focusVector, topEntries } from '../../../webview/model/focus';
 import { syntheticResult } from '../../helpers/syntheticResult';
+import { denseRows, HEAD0, HEAD1 } from '../../helpers/denseRows';
 
-function dense(n: number, rows: number[][]): AttentionRows {
-  const weights = new Uint8Array(rows.length * n);
-  const rowScale = new Float32Array(rows.length);
-  rows.forEach((row, r) => {
-    const max = Math.max(...row);
-    rowScale[r] = max;
-    row.forEach((w, key) => (weights[r * n + key] = Math.round((w / max) * 255)));
-  });
-  return { encoding: 'dense-u8', rows: rows.length, n, k: n, weights, rowScale };
-}
+const dense = denseRows;
 
-// Two heads over n = 3 tokens; rows are causal and sum to 1.
-const h0 = [
-  [1, 0, 0],
-  [0.5, 0.5, 0],
-  [0.2, 0.3, 0.5],
-];
-const h1 = [
-  [1, 0, 0],
-  [1, 0, 0],
-  [0.6, 0.2, 0.2],
-];
+const h0 = HEAD0;
+const h1 = HEAD1;
 const layer0: LayerAttention = {
   layer: 0,
   heads: dense(3, [...h0, ...h1]),

@@ -3,33 +3,18 @@
 // or falls back to attention when the inspection's layers came without norms.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AttentionRows, LayerAttention } from '../../../src/shared/protocol';
+import type { LayerAttention } from '../../../src/shared/protocol';
 import { buildMatrix, type Selection } from '../../../webview/model/aggregate';
 import { initialViewState, reduceView, type ViewState } from '../../../webview/model/viewState';
 import type { StateInput } from '../../../webview/model/inspectionState';
 import { syntheticResult } from '../../helpers/syntheticResult';
+import { denseRows, HEAD0, HEAD1 } from '../../helpers/denseRows';
 
-function dense(n: number, rows: number[][]): AttentionRows {
-  const weights = new Uint8Array(rows.length * n);
-  const rowScale = new Float32Array(rows.length);
-  rows.forEach((row, r) => {
-    rowScale[r] = Math.max(...row);
-    row.forEach((w, key) => (weights[r * n + key] = Math.round((w / rowScale[r]) * 255)));
-  });
-  return { encoding: 'dense-u8', rows: rows.length, n, k: n, weights, rowScale };
-}
+const dense = denseRows;
 
 const n = 3;
-const h0 = [
-  [1, 0, 0],
-  [0.5, 0.5, 0],
-  [0.2, 0.3, 0.5],
-];
-const h1 = [
-  [1, 0, 0],
-  [1, 0, 0],
-  [0.6, 0.2, 0.2],
-];
+const h0 = HEAD0;
+const h1 = HEAD1;
 const layer: LayerAttention = {
   layer: 0,
   heads: dense(n, [...h0, ...h1]),
