@@ -47,21 +47,30 @@ async function quickInput(page: Page): Promise<Locator> {
   return widget;
 }
 
-/** Opens a workspace file with Quick Open and waits until its editor has focus. */
+/**
+ * Opens a workspace file with Quick Open and waits until its editor has focus. The row is clicked once Quick
+ * Open has focused it (Enter could take a stale first row while the file search still ran), and the whole
+ * sequence is tried again if the editor does not come up: after a drag in a webview, the first Quick Open can
+ * open nothing (seen once in CI).
+ */
 export async function openFile(page: Page, fileName: string): Promise<Locator> {
-  await page.keyboard.press('Control+P');
-  const widget = await quickInput(page);
-  await page.keyboard.type(fileName);
-  await widget
-    .locator('.monaco-list-row', { hasText: fileName })
-    .first()
-    .waitFor({ state: 'visible', timeout: MEDIUM });
-  await page.keyboard.press('Enter');
-  await widget.waitFor({ state: 'hidden', timeout: MEDIUM });
-  await page
-    .locator(`.tabs-container .tab.active[data-resource-name="${fileName}"]`)
-    .first()
-    .waitFor({ state: 'visible', timeout: MEDIUM });
+  const tab = page.locator(`.tabs-container .tab.active[data-resource-name="${fileName}"]`).first();
+  const attempts = 3;
+  for (let attempt = 1; ; attempt++) {
+    await page.keyboard.press('Control+P');
+    const widget = await quickInput(page);
+    await page.keyboard.type(fileName);
+    const row = widget.locator('.monaco-list-row.focused', { hasText: fileName }).first();
+    await row.waitFor({ state: 'visible', timeout: MEDIUM });
+    await row.click();
+    await widget.waitFor({ state: 'hidden', timeout: MEDIUM });
+    try {
+      await tab.waitFor({ state: 'visible', timeout: MEDIUM / 3 });
+      break;
+    } catch (error) {
+      if (attempt === attempts) throw error;
+    }
+  }
   // Quick Open leaves the keyboard focus in the opened editor.
   await page
     .locator(`.monaco-editor.focused[data-uri$="/${fileName}"]`)
