@@ -236,8 +236,40 @@ function replaceFused(model: ModelProto, nodes: readonly NodeProto[], made: stri
   const fusedNode = all.findIndex((n) => (n.output ?? []).includes(name) && !nodes.includes(n));
   const maker = nodes.find((n) => (n.output ?? []).includes(made));
   if (fusedNode < 0 || !maker) throw new Error(`no fused attention makes ${name}`);
-  all.splice(fusedNode, 1);
+  const [removed] = all.splice(fusedNode, 1);
   (maker.output as string[])[(maker.output ?? []).indexOf(made)] = name;
+  // What fed only the fused operator (its packed Q/K/V views, its lengths) goes too: onnxruntime would still run
+  // it, and a view nothing reads can keep its source alive to the end of the run.
+  let pending = (removed.input ?? []).filter(Boolean);
+  while (pending.length > 0) {
+    const read = namesRead(all);
+    for (const output of model.graph?.output ?? []) if (output.name) read.add(output.name);
+    const next: string[] = [];
+    for (const tensor of pending) {
+      if (read.has(tensor)) continue;
+      const at = all.findIndex((n) => (n.output ?? []).includes(tensor));
+      const initializers = model.graph?.initializer ?? [];
+      const constant = initializers.findIndex((t) => t.name === tensor);
+      if (at < 0 && constant >= 0) initializers.splice(constant, 1);
+      if (at < 0 || (all[at].output ?? []).some((o) => o && read.has(o))) continue;
+      next.push(...(all[at].input ?? []).filter(Boolean));
+      all.splice(at, 1);
+    }
+    pending = next;
+  }
+}
+
+/** Every tensor name that a node reads, subgraphs (If/Loop bodies, nested) included. */
+function namesRead(nodes: readonly NodeProto[], into = new Set<string>()): Set<string> {
+  for (const node of nodes) {
+    for (const input of node.input ?? []) if (input) into.add(input);
+    for (const attr of node.attribute ?? [])
+      for (const sub of attr.g ? [attr.g] : (attr.graphs ?? [])) {
+        namesRead(sub.node ?? [], into);
+        for (const output of sub.output ?? []) if (output.name) into.add(output.name);
+      }
+  }
+  return into;
 }
 
 /** Makes the next layer's attention wait for `done` (see the header); a graph without the pattern is left as is. */

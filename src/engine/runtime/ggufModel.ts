@@ -24,7 +24,7 @@ import type { GgufFile, GgufTensorInfo } from './ggufFile';
 import { readGgufFile } from './ggufFile';
 import { dequantize, encodeQ8_0, isFloatType, Q8_0 } from './ggufQuants';
 
-const GGUF_GRAPH_VERSION = 'gguf-v11';
+const GGUF_GRAPH_VERSION = 'gguf-v12';
 const OPSET = 18;
 const WEIGHTS_FILE = 'weights.bin';
 
