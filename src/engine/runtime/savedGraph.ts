@@ -5,7 +5,8 @@
 // onnxruntime version, platform, architecture, CPU model and provider: another environment writes its own.
 // The first session is created from model.onnx with `optimizedModelFilePath` (no second optimization pass),
 // into a temporary name renamed into place, so no half-written file is ever loaded. A saved graph that fails
-// to load is deleted and the session comes from model.onnx (saving again), so one of the two always runs.
+// to load is deleted and the session comes from model.onnx (saving again), so one of the two always runs;
+// where the graph cannot be saved (a full disk, a read-only cache), the session is created without saving.
 import { createHash, randomBytes } from 'node:crypto';
 import * as fsSync from 'node:fs';
 import * as fs from 'node:fs/promises';
@@ -33,6 +34,8 @@ export function savedGraphName(ortVersion: string, provider: string): string {
   const environment = [ortVersion, process.platform, process.arch, os.cpus()[0]?.model ?? '', provider, 'all'];
   return `${PREFIX}${createHash('sha256').update(environment.join('\0')).digest('hex').slice(0, 16)}.onnx`;
 }
+
+const joined = (first: string | undefined, second: string): string => (first ? `${first}; ${second}` : second);
 
 /** Writes the temporary file to disk before it is renamed, so a crash cannot leave an empty saved graph. */
 function syncFile(file: string): void {
@@ -65,7 +68,9 @@ export async function sessionWithSavedGraph(
       return session;
     } catch (error) {
       problem = `the saved optimized graph ${name} did not load (${firstLine(error)}); it is written again`;
-      await fs.rm(saved, { force: true });
+      await fs.rm(saved, { force: true }).catch((rmError: unknown) => {
+        problem = joined(problem, `it could not be deleted (${firstLine(rmError)})`);
+      });
     }
   }
   const temp = path.join(dir, `${name}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
@@ -74,7 +79,10 @@ export async function sessionWithSavedGraph(
     session = await create(modelPath, { ...options, optimizedModelFilePath: temp });
   } catch (error) {
     await fs.rm(temp, { force: true });
-    throw error;
+    // Writing the file may be what failed (a full disk, a read-only cache): the session does not need it.
+    session = await create(modelPath, options);
+    onUse({ graph: 'model', problem: joined(problem, `the optimized graph could not be saved (${firstLine(error)})`) });
+    return session;
   }
   try {
     syncFile(temp);
@@ -85,7 +93,7 @@ export async function sessionWithSavedGraph(
     await fs.rename(temp, saved);
   } catch (error) {
     await fs.rm(temp, { force: true });
-    problem = `${problem ? `${problem}; ` : ''}the optimized graph could not be saved (${firstLine(error)})`;
+    problem = joined(problem, `the optimized graph could not be saved (${firstLine(error)})`);
   }
   onUse({ graph: 'model', ...(problem ? { problem } : {}) });
   return session;

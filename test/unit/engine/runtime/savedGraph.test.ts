@@ -91,7 +91,25 @@ test('a saved graph that fails to load is deleted and model.onnx saves it again'
 
 test('a failed session leaves no file; a graph that was not written is reported, the session kept', async () => {
   const d = await folder('failing');
-  await assert.rejects(open(d, factory([], ['model.onnx'])), /cannot load model\.onnx/);
+  const calls: string[] = [];
+  await assert.rejects(open(d, factory(calls, ['model.onnx'])), /cannot load model\.onnx/);
+  assert.deepEqual(calls, ['model.onnx all save', 'model.onnx all'], 'tried once more without saving');
+  assert.deepEqual(await fs.readdir(d), ['model.onnx']);
+
+  // onnxruntime fails the session when it cannot write the file (a full disk): the session comes without it.
+  const full: string[] = [];
+  const noSpace: SessionFactory = async (p, options) => {
+    if (options.optimizedModelFilePath) {
+      await fs.writeFile(options.optimizedModelFilePath, 'opt');
+      throw new Error('ENOSPC: no space left on device');
+    }
+    return factory(full)(p, options);
+  };
+  assert.deepEqual(await open(d, noSpace), {
+    graph: 'model',
+    problem: 'the optimized graph could not be saved (ENOSPC: no space left on device)',
+  });
+  assert.deepEqual(full, ['model.onnx all']);
   assert.deepEqual(await fs.readdir(d), ['model.onnx']);
 
   const use = await open(d, factory([], [], false));
