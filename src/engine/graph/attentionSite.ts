@@ -19,4 +19,10 @@ export interface AttentionSite {
   readonly slidingWindow: number | null;
   /** tanh soft-capping of the scores before the softmax (Gemma 2); null: none. */
   readonly softcap: number | null;
+  /** Values, float32 [1, kvHeads, n, headDim]. With `context`, the statistics also make the layer's attention
+   * output from the probabilities they recompute, and the fused operator that made `context` is dropped: one
+   * QKᵀ and softmax per layer, not two (the engine's own graphs). */
+  readonly v?: string;
+  /** The fused attention's output, [1, n, heads · headDim], that the statistics then produce instead. */
+  readonly context?: string;
 }

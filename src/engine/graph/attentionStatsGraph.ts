@@ -44,7 +44,7 @@ import { lowerTriangularProduct } from './triangularMatMul';
 import { keyBinSums, tileGrid, tilesFromKeyBins } from './tilesGraph';
 import type { AttentionSite } from './attentionSite';
 import type { BlockPlan, LongRangeTopOutputs } from './siteStatsGraph';
-import { BLOCKS, blockedLayerStats, blockedLongRangeTop, recomputedProbs } from './siteStatsGraph';
+import { BLOCKS, blockedLayerStats, blockedLongRangeTop, contextFromProbs, recomputedProbs } from './siteStatsGraph';
 
 /** Compact rows as graph outputs: weights u8 [.., rows, k], keys u16 [.., rows, k] (empty when dense), scale [rows]. */
 export interface CompactRowsOutputs {
@@ -229,6 +229,17 @@ function queryInput(model: ModelProto, tap: string): { node: NodeProto; index: n
   return null;
 }
 
+/** The If among `nodes` that outputs `made` now outputs `name` instead, and the operator that made `name` (the
+ * fused attention, whose present K/V nothing reads) is removed. */
+function replaceFused(model: ModelProto, nodes: readonly NodeProto[], made: string, name: string): void {
+  const all = model.graph?.node ?? [];
+  const fusedNode = all.findIndex((n) => (n.output ?? []).includes(name) && !nodes.includes(n));
+  const maker = nodes.find((n) => (n.output ?? []).includes(made));
+  if (fusedNode < 0 || !maker) throw new Error(`no fused attention makes ${name}`);
+  all.splice(fusedNode, 1);
+  (maker.output as string[])[(maker.output ?? []).indexOf(made)] = name;
+}
+
 /** Makes the next layer's attention wait for `done` (see the header); a graph without the pattern is left as is. */
 function waitFor(g: GraphOps, model: ModelProto, done: string, nextTap: string): void {
   const target = queryInput(model, nextTap);
@@ -363,7 +374,12 @@ function meanBlockedStats(
     heads: { weights: g.empty(UINT8), keys: g.empty(UINT16), scale: g.empty(FLOAT) },
     dense: g.empty(FLOAT),
   };
-  return layerOutputs(g, parts, s, rollout, longRange, inLongRange);
+  return withContext(layerOutputs(g, parts, s, rollout, longRange, inLongRange), b.context);
+}
+
+/** A branch's outputs, the layer's attention output last where the statistics make it (AttentionSite.context). */
+function withContext(outputs: string[], context: string): string[] {
+  return context === '' ? outputs : [...outputs, context];
 }
 
 /** Element types of layerStats' outputs, in order (the untaken branch's empty tensors). */
@@ -397,7 +413,7 @@ function blockedStats(
   const outputs = [...none, ...none, b.received, b.bands, b.entropy, b.tiles, g.empty(FLOAT), g.empty(FLOAT)];
   // No [n, n] sum: the long-range pairs are found after the last layer (blockedLongRangeTop).
   if (inLongRange) outputs.push(longRange === null ? g.empty(FLOAT) : g.node('Identity', [longRange]));
-  return outputs;
+  return withContext(outputs, b.context);
 }
 
 /**
@@ -422,9 +438,14 @@ export function appendAttentionStats(
   let longRange: string | null = null;
   let shared: Shared | null = null;
   let always = '';
+  const fusedAt: boolean[] = [];
   for (let l = 0; l < taps.length; l++) {
+    const site = sites?.[l] ?? null;
+    // The statistics make this layer's attention output: its fused operator goes (AttentionSite.context).
+    const fused = site !== null && site.v !== undefined && site.context !== undefined;
+    fusedAt.push(fused);
+    let context = '';
     const nodes = g.collect(() => {
-      const site = sites?.[l] ?? null;
       // With a site the probabilities exist only inside the branch that recomputes them.
       const probs = site ? '' : g.cast(taps[l], FLOAT);
       if (shared === null) {
@@ -445,7 +466,7 @@ export function appendAttentionStats(
       const s: Shared = shared;
       const inLongRange = l >= longRangeFrom;
       const count = inLongRange ? LAYER_OUTPUT_TYPES.length : LAYER_OUTPUT_TYPES.length - 1;
-      const [hw, hk, hs, rw, rk, rs, received, bands, entropy, tiles, dense, next, sum] = site
+      const branches = site
         ? g.ifElse(
             always,
             () => blockedStats(g, site, s, longRange, inLongRange, blocks.rows),
@@ -453,7 +474,11 @@ export function appendAttentionStats(
               g.ifElse(
                 s.meanOnly,
                 () => meanBlockedStats(g, site, s, rollout, longRange, inLongRange, blocks.rows),
-                () => layerStats(g, recomputedProbs(g, site, s.n), s, rollout, longRange, inLongRange),
+                () => {
+                  const whole = recomputedProbs(g, site, s.n);
+                  const outputs = layerStats(g, whole, s, rollout, longRange, inLongRange);
+                  return withContext(outputs, fused ? contextFromProbs(g, site, whole, s.n) : '');
+                },
               ),
           )
         : g.ifElse(
@@ -461,6 +486,9 @@ export function appendAttentionStats(
             () => layerStats(g, probs, s, rollout, longRange, inLongRange),
             () => LAYER_OUTPUT_TYPES.slice(0, count).map((type) => g.empty(type)),
           );
+      const [hw, hk, hs, rw, rk, rs, received, bands, entropy, tiles, dense, next] = branches;
+      const sum = inLongRange ? branches[LAYER_OUTPUT_TYPES.length - 1] : '';
+      if (fused) context = branches[branches.length - 1];
       layers.push({
         heads: { weights: hw, keys: hk, scale: hs },
         rollout: { weights: rw, keys: rk, scale: rs },
@@ -475,8 +503,10 @@ export function appendAttentionStats(
       if (inLongRange) longRange = sum;
     });
     g.insertAfter(taps[l], nodes);
+    if (fused) replaceFused(model, nodes, context, site.context as string);
   }
-  for (let l = 0; l + 1 < taps.length; l++) waitFor(g, model, done[l], taps[l + 1]);
+  // A fused layer's successor reads its output, so it waits anyway.
+  for (let l = 0; l + 1 < taps.length; l++) if (!fusedAt[l]) waitFor(g, model, done[l], taps[l + 1]);
   if (longRange === null || shared === null) throw new Error('no layer for the long-range sum');
   let longRangeTop: LongRangeTopOutputs | undefined;
   if (sites !== null) {

@@ -4,9 +4,11 @@
 // others) with `rope_freqs` factors, grouped-query attention (head h reads KV head ⌊h/(H/KV)⌋), gemma3's
 // sliding-window layers, post-norms, √hidden embedding scale and tanh-GELU, phi3's fused qkv and gate_up.
 // No output.weight: the LM head is the embedding. The hidden state is [n, hidden] (batch 1, prefill only).
-// Per layer it emits an AttentionSite (post-rotary Q [1,H,n,d], K [1,KV,n,d]); the model's own attention is
-// onnxruntime's fused com.microsoft.GroupQueryAttention on the same rotated tensors (no [H, n, n] held), and
-// the statistics recompute the probabilities they need from the sites (siteStatistics.ts).
+// Per layer it emits an AttentionSite (post-rotary Q [1,H,n,d], K [1,KV,n,d], V [1,KV,n,d]); the model's own
+// attention is onnxruntime's fused com.microsoft.GroupQueryAttention on the same rotated tensors (no [H, n, n]
+// held). With the statistics (siteStatistics.ts), which recompute the probabilities from the sites in blocks of
+// query rows, the statistics also make the attention output P·V and the fused operator is dropped: one QKᵀ and
+// softmax per layer. The plain graph (the bench's raw pass, no statistics) keeps the fused operator.
 // Outputs: `logits` for the last `pa_logit_rows` positions, and the attention statistics (siteStatistics.ts).
 import type { GgufHyper } from '../runtime/ggufFile';
 import type { AttentionSite } from './attentionSite';
@@ -179,6 +181,9 @@ function attention(
     scale: h.attentionScale,
     slidingWindow: window,
     softcap: null,
+    // With the statistics, these replace the fused operator (attentionStatsGraph.ts): one QKᵀ per layer.
+    v: b.node('Transpose', [b.node('Reshape', [v, b.ints([1, -1, h.kvHeads, d])])], { perm: [0, 2, 1, 3] }),
+    context,
   };
   return { out: linear(c, merged, `${p}attn_output.weight`), site, anchor: context };
 }

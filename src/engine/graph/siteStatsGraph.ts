@@ -20,7 +20,7 @@ import type { AttentionSite } from './attentionSite';
 import type { GraphOps } from './graphOps';
 import { bandKeys, entropyRows, rowEntropy } from './headScoreGraph';
 import { LONG_RANGE_DISTANCE } from '../analysis/drivers';
-import { keyBinSums, tileGrid, tilesFromKeyBins } from './tilesGraph';
+import { tileGrid, tilesFromKeyBins, wholeKeyBinSums } from './tilesGraph';
 
 /** Above how many tokens a layer's statistics are blocked, and the rows of a block. */
 export interface BlockPlan {
@@ -57,13 +57,25 @@ function probsBlock(g: GraphOps, site: AttentionSite, q: string, k: string, qpos
   let masked = g.node('Greater', [key, query]);
   if (site.slidingWindow !== null)
     masked = g.node('Or', [masked, g.node('Less', [key, g.node('Sub', [query, g.ints([site.slidingWindow - 1])])])]);
-  return g.node('Softmax', [g.node('Where', [masked, g.float(-Infinity), scores])], { axis: -1 });
+  // The mask as an additive [R, keys] bias: one small Where, then a broadcast Add on the scores (a Where over
+  // [heads, R, keys] cost about three times as much).
+  const bias = g.node('Where', [masked, g.float(-Infinity), g.float(0)]);
+  return g.node('Softmax', [g.node('Add', [scores, bias])], { axis: -1 });
 }
 
 /** The layer's whole P [1, heads, n, n] (n ≤ BLOCKED_FROM). */
 export function recomputedProbs(g: GraphOps, site: AttentionSite, n: string): string {
   const positions = g.node('Range', [g.scalar(0), g.node('Gather', [n, g.scalar(0)], { axis: 0 }), g.scalar(1)]);
   return probsBlock(g, site, site.q, site.k, positions, n);
+}
+
+/** The attention output P·V as [1, n, heads · d] (head h reads KV head ⌊h / group⌋), from P [1, heads, n, n]. */
+export function contextFromProbs(g: GraphOps, site: AttentionSite, probs: string, n: string): string {
+  const group = site.heads / site.kvHeads;
+  const p5 = g.node('Reshape', [probs, g.node('Concat', [g.ints([1, site.kvHeads, group, -1]), n], { axis: 0 })]);
+  const v5 = g.node('Reshape', [site.v as string, g.ints([1, site.kvHeads, 1, -1, site.headDim])]);
+  const out = g.node('Transpose', [g.node('MatMul', [p5, v5])], { perm: [0, 3, 1, 2, 4] }); // [1, n, kv, group, d]
+  return g.node('Reshape', [out, g.ints([1, -1, site.heads * site.headDim])]);
 }
 
 /** Mean over heads of P [1, heads, R, keys] as [R, keys] ([1, h] × [h, R·keys]: no strided ReduceMean). */
@@ -84,6 +96,8 @@ export interface BlockedLayerStats {
   readonly mean: string;
   /** [1, heads + 1, T, T]: the overview tiles (tilesGraph.ts). */
   readonly tiles: string;
+  /** [1, n, heads · d]: the attention output P·V, when the site has its values (else ''). */
+  readonly context: string;
 }
 
 /** Built inside the layer's If branch; `n` is the shared int64 [1] length. */
@@ -99,40 +113,57 @@ export function blockedLayerStats(
   const padded = g.node('Mul', [trips, g.ints([R])]);
   const pads = g.node('Concat', [g.ints([0, 0, 0, 0, 0, 0]), g.node('Sub', [padded, n]), g.ints([0])], { axis: 0 });
   const q = g.node('Pad', [site.q, pads]);
-  const zeros = g.node('Expand', [g.float(0), g.node('Concat', [g.ints([1]), n], { axis: 0 })]); // [1, n]
   const grid = tileGrid(g, n);
-  const [received, bandScan, tileScan, meanScan] = g.loop(
-    g.node('Gather', [trips, g.scalar(0)], { axis: 0 }),
-    [zeros],
-    (i, [sum]) => {
-      const start = g.node('Mul', [g.node('Reshape', [i, g.ints([1])]), g.ints([R])]);
-      const end = g.node('Add', [start, g.ints([R])]);
-      const keys = g.node('Min', [end, n]);
-      const axis = g.ints([2]);
-      const qb = g.node('Slice', [q, start, end, axis]);
-      const kb = g.node('Slice', [site.k, g.ints([0]), keys, axis]);
-      const qpos = g.node('Range', [
-        g.node('Gather', [start, g.scalar(0)], { axis: 0 }),
-        g.node('Gather', [end, g.scalar(0)], { axis: 0 }),
-        g.scalar(1),
+  // K padded with zero rows to T·w keys (≥ n, fewer than w more): each block reads its keys up to a whole key
+  // bin of the tiles, the keys past n masked (weight 0), so the bins are a Reshape of P_b, never a copy of it.
+  const kPads = g.node('Concat', [g.ints([0, 0, 0, 0, 0, 0]), g.node('Sub', [grid.span, n]), g.ints([0])], { axis: 0 });
+  const k = g.node('Pad', [site.k, kPads]);
+  const zeros = g.node('Expand', [g.float(0), g.node('Concat', [g.ints([1]), grid.span], { axis: 0 })]); // [1, T·w]
+  const values = site.v === undefined ? null : g.node('Pad', [site.v, kPads]); // zero rows past n, as K
+  const group = site.heads / site.kvHeads;
+  const scanned = g.loop(g.node('Gather', [trips, g.scalar(0)], { axis: 0 }), [zeros], (i, [sum]) => {
+    const start = g.node('Mul', [g.node('Reshape', [i, g.ints([1])]), g.ints([R])]);
+    const end = g.node('Add', [start, g.ints([R])]);
+    const wholeBins = g.node('Mul', [
+      g.node('Div', [g.node('Add', [end, g.node('Sub', [grid.width, g.ints([1])])]), grid.width]),
+      grid.width,
+    ]);
+    const keys = g.node('Min', [wholeBins, grid.span]);
+    const axis = g.ints([2]);
+    const qb = g.node('Slice', [q, start, end, axis]);
+    const kb = g.node('Slice', [k, g.ints([0]), keys, axis]);
+    const qpos = g.node('Range', [
+      g.node('Gather', [start, g.scalar(0)], { axis: 0 }),
+      g.node('Gather', [end, g.scalar(0)], { axis: 0 }),
+      g.scalar(1),
+    ]);
+    const probs = probsBlock(g, site, qb, kb, qpos, keys); // [1, h, R, keys]
+    const valid = g.cast(g.node('Less', [g.node('Reshape', [qpos, g.ints([-1, 1])]), n]), FLOAT); // [R, 1]
+    const mean = g.node('Mul', [headMean(g, site, probs, R), valid]); // [R, keys]; padded rows 0
+    const ones = g.node('Expand', [g.float(1), g.ints([1, R])]);
+    const toWidth = g.node('Concat', [g.ints([0, 0]), g.ints([0]), g.node('Sub', [grid.span, keys])], { axis: 0 });
+    const columnSums = g.node('Pad', [g.node('MatMul', [ones, mean]), toWidth]); // [1, T·w]
+    const last = g.node('Sub', [keys, g.ints([1])]);
+    const index = g.node('Expand', [
+      g.node('Reshape', [bandKeys(g, qpos, last), g.ints([1, 1, R, 6])]),
+      g.ints([1, site.heads, R, 6]),
+    ]);
+    const bands = g.node('GatherElements', [probs, index], { axis: -1 }); // [1, h, R, 6]
+    const binned = g.node('Mul', [wholeKeyBinSums(g, probs, keys, grid), valid]); // [1, h, R, T]; padded rows 0
+    const scans = keepMean ? [bands, binned, g.node('Pad', [mean, toWidth])] : [bands, binned];
+    if (values !== null) {
+      // The block's attention output: P_b [1, kv, group, R, keys] · V_b [1, kv, 1, keys, d].
+      const p5 = g.node('Reshape', [probs, g.ints([1, site.kvHeads, group, R, -1])]);
+      const vb = g.node('Reshape', [
+        g.node('Slice', [values, g.ints([0]), keys, axis]),
+        g.ints([1, site.kvHeads, 1, -1, site.headDim]),
       ]);
-      const probs = probsBlock(g, site, qb, kb, qpos, keys); // [1, h, R, keys]
-      const valid = g.cast(g.node('Less', [g.node('Reshape', [qpos, g.ints([-1, 1])]), n]), FLOAT); // [R, 1]
-      const mean = g.node('Mul', [headMean(g, site, probs, R), valid]); // [R, keys]; padded rows 0
-      const ones = g.node('Expand', [g.float(1), g.ints([1, R])]);
-      const toWidth = g.node('Concat', [g.ints([0, 0]), g.ints([0]), g.node('Sub', [n, keys])], { axis: 0 });
-      const columnSums = g.node('Pad', [g.node('MatMul', [ones, mean]), toWidth]); // [1, n]
-      const last = g.node('Sub', [keys, g.ints([1])]);
-      const index = g.node('Expand', [
-        g.node('Reshape', [bandKeys(g, qpos, last), g.ints([1, 1, R, 6])]),
-        g.ints([1, site.heads, R, 6]),
-      ]);
-      const bands = g.node('GatherElements', [probs, index], { axis: -1 }); // [1, h, R, 6]
-      const binned = g.node('Mul', [keyBinSums(g, probs, keys, grid), valid]); // [1, h, R, T]; padded rows 0
-      const scans = keepMean ? [bands, binned, g.node('Pad', [mean, toWidth])] : [bands, binned];
-      return { carried: [g.node('Add', [sum, columnSums])], scans };
-    },
-  );
+      scans.push(g.node('MatMul', [p5, vb])); // [1, kv, group, R, d]
+    }
+    return { carried: [g.node('Add', [sum, columnSums])], scans };
+  });
+  const contextScan = values === null ? '' : scanned[scanned.length - 1]; // [trips, 1, kv, group, R, d]
+  const [received, bandScan, tileScan, meanScan] = scanned;
   const rows = g.node('Concat', [g.ints([1, site.heads]), padded, g.ints([6])], { axis: 0 });
   const bandsAll = g.node('Reshape', [g.node('Transpose', [bandScan], { perm: [1, 2, 0, 3, 4] }), rows]);
   const first = (t: string, axis: number): string => g.node('Slice', [t, g.ints([0]), n, g.ints([axis])]);
@@ -142,7 +173,7 @@ export function blockedLayerStats(
   const sampled = probsBlock(g, site, g.node('Gather', [site.q, samples], { axis: 2 }), site.k, samples, n);
   return {
     received: g.node('Reshape', [
-      g.node('Div', [received, g.cast(n, FLOAT)]),
+      g.node('Div', [first(received, 1), g.cast(n, FLOAT)]),
       g.node('Concat', [g.ints([1, 1]), n], { axis: 0 }),
     ]),
     bands: first(bandsAll, 2),
@@ -150,10 +181,20 @@ export function blockedLayerStats(
     tiles: tilesFromKeyBins(g, first(keyBins, 2), n, grid),
     mean: keepMean
       ? g.node('Reshape', [
-          first(g.node('Reshape', [meanScan, g.node('Concat', [padded, g.ints([-1])], { axis: 0 })]), 0),
+          first(first(g.node('Reshape', [meanScan, g.node('Concat', [padded, g.ints([-1])], { axis: 0 })]), 0), 1),
           g.node('Concat', [g.ints([1]), n, n], { axis: 0 }),
         ])
       : g.empty(FLOAT),
+    context:
+      contextScan === ''
+        ? ''
+        : first(
+            g.node('Reshape', [
+              g.node('Transpose', [contextScan], { perm: [1, 0, 4, 2, 3, 5] }), // [1, trips, R, kv, group, d]
+              g.ints([1, -1, site.heads * site.headDim]),
+            ]),
+            1,
+          ),
   };
 }
 

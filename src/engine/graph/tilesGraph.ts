@@ -39,6 +39,17 @@ export function keyBinSums(g: GraphOps, probs: string, keys: string, grid: TileG
   return g.node('Reshape', [g.node('MatMul', [binned, ones]), g.ints([0, 0, 0, -1])]);
 }
 
+/** probs [1, h, R, keys] with keys a multiple of w (≤ T·w) → [1, h, R, T]: as keyBinSums, P_b only reshaped; the
+ * bins past keys/w are zeros padded onto the small [1, h, R, keys / w] sums. */
+export function wholeKeyBinSums(g: GraphOps, probs: string, keys: string, grid: TileGrid): string {
+  const bins = g.node('Div', [keys, grid.width]);
+  const binned = g.node('Reshape', [probs, g.node('Concat', [g.ints([0, 0, 0]), bins, grid.width], { axis: 0 })]);
+  const ones = g.node('Expand', [g.float(1), g.node('Concat', [grid.width, g.ints([1])], { axis: 0 })]); // [w, 1]
+  const sums = g.node('Reshape', [g.node('MatMul', [binned, ones]), g.ints([0, 0, 0, -1])]); // [1, h, R, keys / w]
+  const pads = g.node('Concat', [g.ints([0, 0, 0, 0, 0, 0, 0]), g.node('Sub', [grid.side, bins])], { axis: 0 });
+  return g.node('Pad', [sums, pads]);
+}
+
 /** keyBins [1, h, n, T] (exactly n rows) → the tiles [1, h + 1, T, T], the head mean last. */
 export function tilesFromKeyBins(g: GraphOps, keyBins: string, n: string, grid: TileGrid): string {
   const pads = g.node('Concat', [g.ints([0, 0, 0, 0, 0, 0]), g.node('Sub', [grid.span, n]), g.ints([0])], { axis: 0 });

@@ -10,8 +10,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
-import { PROBABILITY_ROWS_INPUT } from '../../../src/engine/graph/attentionStatsGraph';
+import { NO_HEAD_ROWS, PROBABILITY_ROWS_INPUT } from '../../../src/engine/graph/attentionStatsGraph';
 import { LOGIT_ROWS_INPUT, LOGITS_OUTPUT } from '../../../src/engine/graph/ggufDecoder';
+import { decodeModel } from '../../../src/engine/graph/onnxGraph';
 import { prepareGgufModel } from '../../../src/engine/runtime/ggufModel';
 import { LoadedModel } from '../../../src/engine/runtime/loadedModel';
 import type { FixtureOptions } from '../../helpers/ggufFixtures';
@@ -181,6 +182,61 @@ test('statistics computed in blocks of query rows from a GGUF graph equal the fl
   }
 });
 
+/** The largest gap between the graph's next-token probabilities and the float64 pass's, over every position. */
+function worstNext(logits: Float32Array, exact: Float32Array | Float64Array, n: number): number {
+  assert.equal(logits.length, exact.length);
+  const vocab = logits.length / n;
+  let worst = 0;
+  for (let t = 0; t < n; t++) {
+    const ours = softmax(logits.subarray(t * vocab, (t + 1) * vocab));
+    const expected = softmax(exact.subarray(t * vocab, (t + 1) * vocab));
+    for (let v = 0; v < vocab; v++) worst = Math.max(worst, Math.abs(ours[v] - expected[v]));
+  }
+  return worst;
+}
+
+test('with the statistics, the attention output is made from their probabilities on every path', async () => {
+  // Short (whole P), in blocks of 4 rows (the padded last block), and the head mean from row blocks (600
+  // tokens, no per-head rows): each path makes P·V itself, the fused operator is gone, and every position's
+  // next-token probabilities equal the float64 pass's.
+  const long = Array.from({ length: 600 }, (_, i) => 1 + ((i * 37) % 90));
+  const paths = [
+    { name: 'whole', ids: IDS, blocks: undefined, rows: 0 },
+    { name: 'blocked', ids: IDS, blocks: { from: 8, rows: 4 }, rows: 0 },
+    { name: 'head mean', ids: long, blocks: undefined, rows: NO_HEAD_ROWS },
+  ];
+  for (const o of CASES) {
+    const fixture = buildGgufFixture(o);
+    const file = path.join(dir, `fused-${label(o).replace(/\W+/g, '-')}.gguf`);
+    await fs.writeFile(file, fixture.bytes);
+    for (const p of paths) {
+      const prepared = await prepareGgufModel(file, path.join(dir, `fused-${p.name}`), { blocks: p.blocks });
+      const ops = decodeModel(await fs.readFile(prepared.modelPath)).graph?.node?.map((node) => node.opType) ?? [];
+      assert.ok(ops.includes('If') && !ops.includes('GroupQueryAttention'), `${label(o)} ${p.name}: no fused operator`);
+      const session = await ort.InferenceSession.create(prepared.modelPath);
+      try {
+        const n = p.ids.length;
+        const out = await session.run(
+          {
+            input_ids: int64Tensor(p.ids, [1, n]),
+            [LOGIT_ROWS_INPUT]: int64Tensor([n], [1]),
+            [PROBABILITY_ROWS_INPUT]: int64Tensor([p.rows], [1]),
+          },
+          [LOGITS_OUTPUT],
+        );
+        const worst = worstNext(
+          out[LOGITS_OUTPUT].data as Float32Array,
+          ggufReferenceForward(fixture, p.ids).logits,
+          n,
+        );
+        assert.ok(worst < 2e-3, `${label(o)} ${p.name}: next-token probabilities off the float64 pass by ${worst}`);
+      } finally {
+        await session.release();
+      }
+    }
+  }
+});
+
 test('the MLP run a few rows at a time gives the float64 pass: every position, a padded last chunk', async () => {
   for (const o of CASES) {
     const { file, reference } = await fixtureFile(o);
@@ -188,18 +244,12 @@ test('the MLP run a few rows at a time gives the float64 pass: every position, a
     const prepared = await prepareGgufModel(file, path.join(dir, 'chunked'), { mlpRows: 4, statistics: false });
     const graph = await fs.readFile(prepared.modelPath);
     assert.ok(graph.includes(Buffer.from('Loop')), 'the MLP runs in a Loop over row chunks');
+    const ops = decodeModel(graph).graph?.node?.map((node) => node.opType) ?? [];
+    assert.ok(ops.includes('GroupQueryAttention'), 'without the statistics, attention stays fused');
     const session = await ort.InferenceSession.create(prepared.modelPath);
     try {
       const out = await session.run({ input_ids: int64Tensor(IDS, [1, N]), [LOGIT_ROWS_INPUT]: int64Tensor([N], [1]) });
-      const logits = out[LOGITS_OUTPUT].data as Float32Array;
-      assert.equal(logits.length, reference.logits.length);
-      const vocab = logits.length / N;
-      let worst = 0;
-      for (let t = 0; t < N; t++) {
-        const ours = softmax(logits.subarray(t * vocab, (t + 1) * vocab));
-        const exact = softmax(reference.logits.subarray(t * vocab, (t + 1) * vocab));
-        for (let v = 0; v < vocab; v++) worst = Math.max(worst, Math.abs(ours[v] - exact[v]));
-      }
+      const worst = worstNext(out[LOGITS_OUTPUT].data as Float32Array, reference.logits, N);
       assert.ok(worst < 2e-3, `${label(o)}: next-token probabilities off the float64 pass by ${worst}`);
     } finally {
       await session.release();
