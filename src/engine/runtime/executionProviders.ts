@@ -2,16 +2,20 @@
 // one-line reason (also when the tapped graph needs an output only the CPU kernels give). onnxruntime-node does not
 // fall back by itself (session creation throws), and a GPU provider may hang in native code, so each GPU attempt is
 // bounded in time: on timeout the attempt is abandoned (its session, if it ever arrives, is released) and CPU goes
-// ahead.
+// ahead. A built graph's CPU session goes through the optimized graph saved in its cache entry (savedGraph.ts).
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import type * as ort from 'onnxruntime-node';
 import type { ExecutionProviderName, ExecutionProviderSetting } from '../../shared/protocol';
+import type { SavedGraphUse } from './savedGraph';
+import { savedGraphName, sessionWithSavedGraph } from './savedGraph';
 
 export interface ProviderSession {
   readonly session: ort.InferenceSession;
   readonly provider: ExecutionProviderName;
   readonly fallbackReason?: string;
+  /** On CPU with `saveOptimizedGraph`: whether the saved optimized graph ran, and any problem with it. */
+  readonly savedGraph?: SavedGraphUse;
 }
 
 export interface ProviderOptions {
@@ -27,6 +31,8 @@ export interface ProviderOptions {
   readonly preflight?: (provider: ExecutionProviderName, platform: NodeJS.Platform) => string | null;
   /** Set when the graph can run only on CPU (what it must output has no GPU kernel): the reason, one line. */
   readonly cpuOnlyReason?: string;
+  /** On CPU: keep onnxruntime's optimized graph beside the model and load it from there next time. */
+  readonly saveOptimizedGraph?: boolean;
 }
 
 export const DEFAULT_PROVIDER_TIMEOUT_MS = 20_000;
@@ -140,13 +146,21 @@ export async function createSession(
   const bundled = options.bundled ?? backends.bundled;
   const known = options.known ?? backends.known;
   const failures: string[] = [];
+  let savedGraph: SavedGraphUse | undefined;
+  const cpu = (): Promise<ort.InferenceSession> => {
+    const cpuOptions: ort.InferenceSession.SessionOptions = { ...base, executionProviders: ['cpu'] };
+    if (!options.saveOptimizedGraph) return create(modelPath, cpuOptions);
+    const name = savedGraphName(runtime.env.versions.node ?? runtime.env.versions.common, 'cpu');
+    return sessionWithSavedGraph(modelPath, name, cpuOptions, create, (use) => (savedGraph = use));
+  };
   const candidates = gpuCandidates(setting, platform, bundled);
   if (options.cpuOnlyReason && candidates.length > 0) {
     // Only an explicit GPU request is worth a note; 'auto' quietly takes the provider that can run the graph.
-    const session = await create(modelPath, { ...base, executionProviders: ['cpu'] });
+    const session = await cpu();
     return {
       session,
       provider: 'cpu',
+      ...(savedGraph ? { savedGraph } : {}),
       ...(setting !== 'auto' ? { fallbackReason: `${options.cpuOnlyReason}; ran on CPU.` } : {}),
     };
   }
@@ -174,10 +188,11 @@ export async function createSession(
       );
     }
   }
-  const session = await create(modelPath, { ...base, executionProviders: ['cpu'] });
+  const session = await cpu();
   return {
     session,
     provider: 'cpu',
+    ...(savedGraph ? { savedGraph } : {}),
     ...(failures.length ? { fallbackReason: `${failures.join('; ')}; ran on CPU.` } : {}),
   };
 }

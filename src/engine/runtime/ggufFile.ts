@@ -1,7 +1,8 @@
 // A GGUF file as the engine reads it: @huggingface/gguf parses the header, metadata and tensor infos (no
 // parser of our own); this module checks them against the file (every tensor's bytes inside it, a type we
 // read, sane sizes) and reads the architecture's hyperparameters with llama.cpp's keys and defaults
-// (llama-model.cpp, models/*.cpp). Tensor bytes are read later from the file at their offsets.
+// (llama-model.cpp, models/*.cpp). Tensor bytes are read later from the file at their offsets. A cached
+// entry keeps what this reads (builtSource.ts): a change to it bumps SOURCE_VERSION there.
 import * as fs from 'node:fs/promises';
 import { gguf } from '@huggingface/gguf';
 import { EngineError } from '../engineError';

@@ -4,6 +4,9 @@
 // still quantized) keyed like the tapped-graph cache (path, size, mtime, inode, first and last MiB). The
 // entry is built in a temporary folder and renamed into place, so a failure (a bad file, a full disk, a
 // killed process) leaves nothing half-written; meta.json's graph hash and weights size are checked on reuse.
+// Beside them, source.json (builtSource.ts) keeps what a later load needs from the file, so a GGUF file whose
+// entry is found is not parsed again (findCachedGguf), and the CPU session's optimized graph is saved there
+// on first use (savedGraph.ts).
 import { createHash } from 'node:crypto';
 import * as fsSync from 'node:fs';
 import * as fs from 'node:fs/promises';
@@ -20,8 +23,11 @@ import { encodeModel } from '../graph/onnxGraph';
 import { appendSiteStatistics } from '../graph/siteStatistics';
 import type { BlockPlan } from '../graph/siteStatsGraph';
 import { cacheKey } from '../graph/tapCache';
+import type { BuiltSource } from './builtSource';
+import { readBuiltSource, writeBuiltSource } from './builtSource';
 import type { GgufFile, GgufTensorInfo } from './ggufFile';
 import { readGgufFile } from './ggufFile';
+import type { GgufTokenizerSpec } from './ggufTokenizer';
 import { dequantize, encodeQ8_0, isFloatType, Q8_0 } from './ggufQuants';
 
 const GGUF_GRAPH_VERSION = 'gguf-v12';
@@ -29,7 +35,7 @@ const OPSET = 18;
 const WEIGHTS_FILE = 'weights.bin';
 
 export interface GgufPrepared {
-  readonly file: GgufFile;
+  readonly file: BuiltSource;
   /** The built graph on disk. */
   readonly modelPath: string;
   readonly stats: StatsOutputs;
@@ -57,6 +63,14 @@ export interface GgufPrepareOptions {
   readonly blocks?: BlockPlan;
   /** Tests only: how many rows the MLP runs at a time (ggufDecoder.ts MLP_ROWS). */
   readonly mlpRows?: number;
+  /** The tokenizer built from the GGUF metadata, kept in the entry for later loads (source.json). */
+  readonly tokenizer?: GgufTokenizerSpec;
+}
+
+/** A cached GGUF entry found without parsing the file: the graph, and the file's record (source.json). */
+export interface CachedGguf {
+  readonly prepared: GgufPrepared;
+  readonly tokenizer: GgufTokenizerSpec;
 }
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
@@ -164,6 +178,47 @@ export async function prepareGgufModel(
   return prepareBuiltModel(await readGgufFile(ggufPath), cacheDir, options);
 }
 
+/** The entry folder of a model read from `keyFiles` (stat key and first/last MiB, tapCache.ts cacheKey). */
+async function entryFolder(
+  keyFiles: readonly string[],
+  requantize8: boolean,
+  cacheDir: string,
+  options: GgufPrepareOptions,
+): Promise<string> {
+  const hash = createHash('sha256').update(
+    `${GGUF_GRAPH_VERSION}\0${options.statistics === false ? 'raw' : 'stats'}\0${requantize8 ? 'q8' : ''}\0${JSON.stringify(options.blocks ?? null)}\0${options.mlpRows ?? MLP_ROWS}`,
+  );
+  for (const keyFile of keyFiles) hash.update(`\0${await cacheKey(keyFile, await fs.stat(keyFile))}`);
+  return path.join(cacheDir, 'gguf', hash.digest('hex').slice(0, 32));
+}
+
+/**
+ * The cached entry of GGUF file `ggufPath` with its record, found by the stat key alone (a GGUF file is its
+ * only key file and is never requantized: readGgufFile), or null: then the file is read and prepared.
+ */
+export async function findCachedGguf(
+  ggufPath: string,
+  cacheDir: string,
+  options: GgufPrepareOptions = {},
+): Promise<CachedGguf | null> {
+  let entry: string;
+  try {
+    entry = await entryFolder([ggufPath], false, cacheDir, options);
+  } catch {
+    return null; // the file cannot be read: reading it again says why, in one line
+  }
+  const found = await readEntry(entry);
+  const record = found && (await readBuiltSource(entry, ggufPath));
+  if (!found || !record?.tokenizer || record.source.format === 'safetensors') return null;
+  const prepared = { file: record.source, modelPath: path.join(entry, 'model.onnx'), ...entryGraph(found) };
+  return { prepared, tokenizer: record.tokenizer };
+}
+
+const entryGraph = (meta: EntryMeta): Pick<GgufPrepared, 'stats' | 'sites'> => ({
+  stats: meta.stats,
+  sites: meta.sites,
+});
+
 /** The built graph of a read model (a GGUF file, a safetensors checkpoint), from the cache or built now. */
 export async function prepareBuiltModel(
   file: GgufFile,
@@ -171,17 +226,17 @@ export async function prepareBuiltModel(
   options: GgufPrepareOptions = {},
 ): Promise<GgufPrepared> {
   const ggufPath = file.path;
-  const hash = createHash('sha256').update(
-    `${GGUF_GRAPH_VERSION}\0${options.statistics === false ? 'raw' : 'stats'}\0${file.requantize8 ? 'q8' : ''}\0${JSON.stringify(options.blocks ?? null)}\0${options.mlpRows ?? MLP_ROWS}`,
-  );
-  for (const keyFile of file.keyFiles ?? [ggufPath])
-    hash.update(`\0${await cacheKey(keyFile, await fs.stat(keyFile))}`);
-  const key = hash.digest('hex').slice(0, 32);
-  const entry = path.join(cacheDir, 'gguf', key);
+  const entry = await entryFolder(file.keyFiles ?? [ggufPath], file.requantize8 === true, cacheDir, options);
   const modelPath = path.join(entry, 'model.onnx');
+  const tokenizer = options.tokenizer ?? null;
   if (!options.rebuild) {
     const found = await readEntry(entry);
-    if (found) return { file, modelPath, stats: found.stats, sites: found.sites };
+    if (found) {
+      // An entry built before source.json, or whose record lacks what this load has, gets it now.
+      const record = await readBuiltSource(entry, ggufPath);
+      if (!record || (tokenizer && !record.tokenizer)) await writeBuiltSource(entry, file, tokenizer);
+      return { file, modelPath, ...entryGraph(found) };
+    }
   }
   // What the session will hold: float matrices as fp32 (or 8-bit when requantized), quantized ones re-encoded
   // (5- and 6-bit codes take 8 bits); refuse before building.
@@ -213,9 +268,10 @@ export async function prepareBuiltModel(
       options.blocks,
       options.mlpRows,
     );
+    await writeBuiltSource(temp, file, tokenizer);
     await fs.rm(entry, { recursive: true, force: true });
     await fs.rename(temp, entry);
-    return { file, modelPath, stats: meta.stats, sites: meta.sites };
+    return { file, modelPath, ...entryGraph(meta) };
   } catch (error) {
     await fs.rm(temp, { recursive: true, force: true });
     if (error instanceof EngineError) throw error;

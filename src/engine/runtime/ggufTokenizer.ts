@@ -13,6 +13,10 @@ import type { PreTokenizerRule } from './ggufPreTokenizers';
 import { preTokenizerRule } from './ggufPreTokenizers';
 import { ModelTokenizer } from './modelTokenizer';
 
+/** Bump when the spec built from the same metadata changes (here or in ggufPreTokenizers.ts): cached specs
+ * (builtSource.ts) are then built again. */
+export const GGUF_TOKENIZER_VERSION = 'tok-v1';
+
 /** GGUF metadata as @huggingface/gguf returns it: key → value (arrays as JS arrays). */
 export type GgufMetadata = Readonly<Record<string, unknown>>;
 
@@ -30,6 +34,8 @@ export interface GgufTokenizerSpec {
   readonly eosId: number | null;
   readonly addBos: boolean;
   readonly addEos: boolean;
+  /** Largest token id + 1 (the list's length: every id in the spec indexes it). */
+  readonly vocabSize: number;
 }
 
 function stringArray(metadata: GgufMetadata, key: string, required: boolean): string[] | null {
@@ -230,11 +236,15 @@ export function ggufTokenizerSpec(metadata: GgufMetadata): GgufTokenizerSpec {
     typeof template === 'string' && template.trim()
       ? { template, file: 'tokenizer.chat_template', specialTokens }
       : null;
-  return { json, config, chatTemplate, bosId, eosId, addBos, addEos };
+  return { json, config, chatTemplate, bosId, eosId, addBos, addEos, vocabSize: size };
+}
+
+/** The tokenizer a spec describes; `source` names the file in messages. */
+export function tokenizerFromSpec(spec: GgufTokenizerSpec, source: string): ModelTokenizer {
+  return ModelTokenizer.fromJson(spec.json, spec.config, spec.chatTemplate, source, spec.vocabSize);
 }
 
 /** The model's tokenizer from its GGUF metadata; `source` names the file in messages. */
 export function loadGgufTokenizer(metadata: GgufMetadata, source: string): ModelTokenizer {
-  const spec = ggufTokenizerSpec(metadata);
-  return ModelTokenizer.fromJson(spec.json, spec.config, spec.chatTemplate, source);
+  return tokenizerFromSpec(ggufTokenizerSpec(metadata), source);
 }

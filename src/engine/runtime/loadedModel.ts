@@ -33,12 +33,15 @@ import { prefillFeeds } from './prefillFeeds';
 import type { TappedModel } from '../graph/tapCache';
 import { prepareTappedModel } from '../graph/tapCache';
 import { LOGIT_ROWS_INPUT, LOGITS_OUTPUT } from '../graph/ggufDecoder';
+import type { BuiltSource } from './builtSource';
 import type { GgufFile } from './ggufFile';
 import { readGgufFile } from './ggufFile';
-import { prepareBuiltModel } from './ggufModel';
+import type { GgufPrepared } from './ggufModel';
+import { findCachedGguf, prepareBuiltModel } from './ggufModel';
 import { sharedRowKernel } from './rowKernel';
 import { readSafetensorsFolder } from './safetensorsFile';
-import { loadGgufTokenizer } from './ggufTokenizer';
+import type { SavedGraphUse } from './savedGraph';
+import { ggufTokenizerSpec, tokenizerFromSpec } from './ggufTokenizer';
 
 export interface LoadOptions {
   readonly id: string;
@@ -54,6 +57,8 @@ export interface LoadOptions {
   readonly onPreparing?: (fraction?: number) => void;
   /** The machine's memory in bytes, for a 16-bit checkpoint's fp32-or-8-bit choice (default os.totalmem). */
   readonly totalMemory?: () => number;
+  /** Tests only: replaces readGgufFile (to count the parses a load makes). */
+  readonly readGguf?: (path: string) => Promise<GgufFile>;
 }
 
 /** What the model was read from: an ONNX export, or a GGUF file whose graph the engine built. */
@@ -131,34 +136,55 @@ export class LoadedModel {
     readonly file: ResolvedModelFile,
     readonly embedded: boolean,
     readonly origin: ModelOrigin = { format: 'onnx' },
+    /** A built graph on CPU: whether onnxruntime's saved optimized graph ran (savedGraph.ts). */
+    readonly savedGraph?: SavedGraphUse,
   ) {}
 
-  /** A GGUF file: its graph is built (once, cached) from the tensors, its tokenizer from the metadata. */
+  /**
+   * A GGUF file: its graph is built (once, cached) from the tensors, its tokenizer from the metadata. A file
+   * whose entry is in the cache is not parsed again: the entry's record has what the load needs.
+   */
   static async loadGguf(ggufPath: string, options: LoadOptions): Promise<LoadedModel> {
-    const file = await readGgufFile(ggufPath);
-    return LoadedModel.loadBuilt(file, loadGgufTokenizer(file.metadata, ggufPath), options);
+    const read = options.readGguf ?? readGgufFile;
+    const onPreparing = options.onPreparing;
+    const cached = await findCachedGguf(ggufPath, options.cacheDir);
+    if (cached) {
+      const { prepared, tokenizer } = cached;
+      return LoadedModel.loadBuilt(prepared.file, tokenizerFromSpec(tokenizer, ggufPath), options, async (rebuild) =>
+        rebuild
+          ? prepareBuiltModel(await read(ggufPath), options.cacheDir, { rebuild, onPreparing, tokenizer })
+          : prepared,
+      );
+    }
+    const file = await read(ggufPath);
+    const tokenizer = ggufTokenizerSpec(file.metadata);
+    return LoadedModel.loadBuilt(file, tokenizerFromSpec(tokenizer, ggufPath), options, (rebuild) =>
+      prepareBuiltModel(file, options.cacheDir, { rebuild, onPreparing, tokenizer }),
+    );
   }
 
   /** A Hugging Face checkpoint (config.json + safetensors): built like a GGUF file, its own tokenizer.json. */
   static async loadSafetensors(folder: string, options: LoadOptions): Promise<LoadedModel> {
     const file = await readSafetensorsFolder(folder, options.totalMemory ? { totalMemory: options.totalMemory } : {});
-    return LoadedModel.loadBuilt(file, await ModelTokenizer.load(folder), options);
+    return LoadedModel.loadBuilt(file, await ModelTokenizer.load(folder), options, (rebuild) =>
+      prepareBuiltModel(file, options.cacheDir, { rebuild, onPreparing: options.onPreparing }),
+    );
   }
 
+  /** A built model: `prepare(true)` builds its graph again (a cached graph whose session fails to load). */
   private static async loadBuilt(
-    source: GgufFile,
+    source: BuiltSource,
     tokenizer: ModelTokenizer,
     options: LoadOptions,
+    prepare: (rebuild: boolean) => Promise<GgufPrepared>,
   ): Promise<LoadedModel> {
     const ggufPath = source.path;
-    const prepare = (rebuild: boolean): ReturnType<typeof prepareBuiltModel> =>
-      prepareBuiltModel(source, options.cacheDir, { rebuild, onPreparing: options.onPreparing });
-    let prepared = await prepare(false);
-    const { hyper } = prepared.file;
+    const { hyper } = source;
     if (tokenizer.vocabSize > hyper.vocab)
       throw new EngineError(
         `${ggufPath}: the tokenizer has ${tokenizer.vocabSize} tokens but the embedding has ${hyper.vocab} rows.`,
       );
+    let prepared = await prepare(false);
     const config: ModelConfig = {
       modelType: hyper.arch,
       layers: hyper.layers,
@@ -177,13 +203,14 @@ export class LoadedModel {
       modelPath: p.modelPath,
     });
     const runtime = await import('onnxruntime-node');
+    const providerOptions: ProviderOptions = { ...options.providerOptions, saveOptimizedGraph: true };
     let created;
     try {
-      created = await createSession(prepared.modelPath, options.provider, options.providerOptions ?? {});
+      created = await createSession(prepared.modelPath, options.provider, providerOptions);
     } catch {
       try {
         prepared = await prepare(true);
-        created = await createSession(prepared.modelPath, options.provider, options.providerOptions ?? {});
+        created = await createSession(prepared.modelPath, options.provider, providerOptions);
       } catch (error) {
         throw new EngineError(`Cannot load model ${ggufPath}: ${firstLine(error)}`);
       }
@@ -211,6 +238,7 @@ export class LoadedModel {
       file,
       false,
       { format: safetensors ? 'safetensors' : 'gguf', architecture: hyper.arch, quant: prepared.file.quant },
+      created.savedGraph,
     );
   }
 

@@ -99,6 +99,8 @@ export class ModelTokenizer {
     config: Record<string, unknown>,
     chatTemplate: ChatTemplateSource | null,
     source: string,
+    /** Largest id + 1 when the caller knows it (counting a 150k vocabulary object costs ~0.1 s). */
+    vocabSize?: number,
   ): ModelTokenizer {
     let tokenizer: Tokenizer;
     try {
@@ -111,7 +113,8 @@ export class ModelTokenizer {
     }
     const special = new Set<number>();
     for (const t of json.added_tokens ?? []) if (t.special) special.add(t.id);
-    return new ModelTokenizer(tokenizer, tokenTextKind(json), vocabularySize(json), special, chatTemplate);
+    const size = vocabSize ?? vocabularySize(json);
+    return new ModelTokenizer(tokenizer, tokenTextKind(json), size, special, chatTemplate);
   }
 
   /** `addSpecialTokens` false for a rendered chat, whose template wrote BOS itself. */
