@@ -1,0 +1,222 @@
+// Answer scoring on a graph with a prefix cache (graph/prefixCache.ts): the longest sequence of a call (the
+// whole prompt) runs in full and keeps its present keys and values; every other sequence runs only from
+// where it leaves that one (the first ablated token), with the unchanged prefix's keys and values as the past.
+// Each run is batch 1, so nothing is padded. The whole prompt's pass also keeps what attribution reads of its
+// attention (received per key, the kept rows' probabilities), so no separate attention pass is needed.
+import type * as ort from 'onnxruntime-node';
+import { EngineError } from '../engineError';
+import { LOGITS_KEEP_INPUT } from '../graph/logitsSlice';
+import {
+  ALL_LAST_LAYER_ROWS,
+  keptRowsName,
+  LAST_LAYER_ROWS_INPUT,
+  pastName,
+  presentName,
+  receivedName,
+  type PrefixCacheGraph,
+} from '../graph/prefixCache';
+import { firstLine } from './modelTokenizer';
+import type { FeedInput, FeedOptions } from './prefillFeeds';
+import { prefillFeeds } from './prefillFeeds';
+import type { ScoredSequence } from './logitsSession';
+
+/** What a whole-prompt pass saw of its attention. */
+export interface PassAttention {
+  /** Per layer, attention received per key, mean over heads and all queries. */
+  readonly received: readonly Float32Array[];
+  /** Over layers, heads and the queries from..to, the mean attention row (length ids.length). */
+  readonly meanRow: Float64Array;
+}
+
+interface Base {
+  readonly ids: readonly number[];
+  /** Per layer: key, value [1, kv, n, d]. */
+  readonly presents: readonly ort.Tensor[];
+}
+
+interface KeptAttention {
+  readonly ids: readonly number[];
+  readonly received: Float32Array[];
+  /** Per layer [heads, keep, n]. */
+  readonly rows: Float32Array[];
+  readonly heads: number;
+  readonly keep: number;
+}
+
+function commonPrefix(a: readonly number[], b: readonly number[]): number {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  return i;
+}
+
+/** The first `length` positions of a present tensor [1, kv, n, d] as a past [1, kv, length, d]. */
+function prefixOf(runtime: Pick<typeof ort, 'Tensor'>, present: ort.Tensor, length: number): ort.Tensor {
+  const [, heads, n, d] = present.dims;
+  const source = present.data as Float32Array | Uint16Array;
+  const out = present.type === 'float16' ? new Uint16Array(heads * length * d) : new Float32Array(heads * length * d);
+  for (let h = 0; h < heads; h++) out.set(source.subarray(h * n * d, (h * n + length) * d), h * length * d);
+  return new runtime.Tensor(present.type as 'float32', out as Float32Array, [1, heads, length, d]);
+}
+
+export class PrefixScorer {
+  private base: Base | null = null;
+  private attention: KeptAttention | null = null;
+
+  constructor(
+    private readonly session: ort.InferenceSession,
+    private readonly runtime: Pick<typeof ort, 'Tensor'>,
+    private readonly inputs: readonly FeedInput[],
+    private readonly feedOptions: FeedOptions,
+    private readonly graph: PrefixCacheGraph,
+    private readonly logSoftmaxAt: (logits: Float32Array, base: number, vocab: number, token: number) => number,
+  ) {}
+
+  /**
+   * Per sequence, the log-probability of each answer token. `reuse`: sequences may also start from the
+   * previous call's whole prompt (the savings run after the ablations); else the call's longest runs whole.
+   */
+  async score(
+    sequences: readonly ScoredSequence[],
+    onRun: ((done: number) => void) | undefined,
+    checkCancelled: () => void,
+    reuse: boolean,
+  ): Promise<Float64Array[]> {
+    const results = new Array<Float64Array>(sequences.length);
+    const order = sequences.map((_, i) => i).sort((a, b) => sequences[b].ids.length - sequences[a].ids.length);
+    let base = reuse ? this.base : null;
+    let ownBase = false;
+    let done = 0;
+    for (const index of order) {
+      checkCancelled();
+      const seq = sequences[index];
+      if (seq.answerStart < 1) throw new Error('an answer needs at least one token before it');
+      const past = base ? Math.min(commonPrefix(base.ids, seq.ids), seq.answerStart - 1) : 0;
+      // The call's first whole run (its longest sequence) is the prefix the others start from.
+      const becomesBase = past === 0 && !ownBase;
+      const { logits, outputs } = await this.run(seq, past > 0 ? base : null, past, becomesBase);
+      if (becomesBase) {
+        ownBase = true;
+        base = { ids: seq.ids, presents: this.presents(outputs) };
+        this.base = base;
+        this.keepAttention(seq.ids, outputs);
+      }
+      const answer = seq.ids.length - seq.answerStart;
+      const [, positions, vocab] = logits.dims;
+      const data = logits.data as Float32Array;
+      const scores = new Float64Array(answer);
+      // Logits at position p predict token p + 1; the kept rows are the sequence's last `positions`.
+      for (let j = 0; j < answer; j++) {
+        const row = seq.answerStart - 1 + j - (seq.ids.length - positions);
+        scores[j] = this.logSoftmaxAt(data, row * vocab, vocab, seq.ids[seq.answerStart + j]);
+      }
+      results[index] = scores;
+      onRun?.(++done);
+    }
+    return results;
+  }
+
+  /** The attention of the last whole-prompt pass over exactly `ids`, for the queries from..to; else null. */
+  attentionOf(ids: readonly number[], from: number, to: number): PassAttention | null {
+    const kept = this.attention;
+    const n = ids.length;
+    if (!kept || kept.ids.length !== n || commonPrefix(kept.ids, ids) !== n) return null;
+    const first = n - kept.keep;
+    if (from < first || to >= n || from > to) return null;
+    const meanRow = new Float64Array(n);
+    let rows = 0;
+    for (const layer of kept.rows) {
+      for (let h = 0; h < kept.heads; h++) {
+        for (let q = from; q <= to; q++) {
+          const at = (h * kept.keep + (q - first)) * n;
+          for (let k = 0; k <= q; k++) meanRow[k] += layer[at + k];
+          rows++;
+        }
+      }
+    }
+    for (let k = 0; k < n; k++) meanRow[k] /= Math.max(1, rows);
+    return { received: kept.received.map((r) => r.slice()), meanRow };
+  }
+
+  clear(): void {
+    this.base = null;
+    this.attention = null;
+  }
+
+  private presents(outputs: ort.InferenceSession.OnnxValueMapType): ort.Tensor[] {
+    const out: ort.Tensor[] = [];
+    for (let l = 0; l < this.graph.layers; l++)
+      for (const kind of ['key', 'value'] as const) out.push(outputs[presentName(l, kind)] as ort.Tensor);
+    return out;
+  }
+
+  private keepAttention(ids: readonly number[], outputs: ort.InferenceSession.OnnxValueMapType): void {
+    if (!this.graph.attention) return;
+    const received: Float32Array[] = [];
+    const rows: Float32Array[] = [];
+    let heads = 0;
+    let keep = 0;
+    for (let l = 0; l < this.graph.layers; l++) {
+      received.push(Float32Array.from((outputs[receivedName(l)] as ort.Tensor).data as Float32Array));
+      const kept = outputs[keptRowsName(l)] as ort.Tensor;
+      [, heads, keep] = kept.dims;
+      rows.push(kept.data as Float32Array);
+    }
+    this.attention = { ids, received, rows, heads, keep };
+  }
+
+  private async run(
+    seq: ScoredSequence,
+    base: Base | null,
+    past: number,
+    whole: boolean,
+  ): Promise<{ logits: ort.Tensor; outputs: ort.InferenceSession.OnnxValueMapType }> {
+    const { Tensor } = this.runtime;
+    const fed = seq.ids.slice(past);
+    const total = seq.ids.length;
+    const keep = total - seq.answerStart + 1;
+    const feeds = prefillFeeds(this.runtime, this.inputs, fed, this.feedOptions);
+    const int64 = (values: readonly number[]): ort.Tensor =>
+      new Tensor(
+        'int64',
+        BigInt64Array.from(values, (v) => BigInt(v)),
+        [1, values.length],
+      );
+    const typed = (name: string, values: readonly number[]): ort.Tensor =>
+      feeds[name].type === 'int32' ? new Tensor('int32', Int32Array.from(values), [1, values.length]) : int64(values);
+    feeds.attention_mask = typed('attention_mask', new Array<number>(total).fill(1));
+    feeds.position_ids = typed(
+      'position_ids',
+      fed.map((_, i) => past + i),
+    );
+    feeds[LOGITS_KEEP_INPUT] = new Tensor('int64', BigInt64Array.of(BigInt(-keep)), [1]);
+    // The whole prompt's pass needs every row of the last layer (its attention received over all queries).
+    if (this.graph.lastLayerRows)
+      feeds[LAST_LAYER_ROWS_INPUT] = new Tensor(
+        'int64',
+        BigInt64Array.of(BigInt(whole ? ALL_LAST_LAYER_ROWS : -keep)),
+        [1],
+      );
+    if (base) {
+      let i = 0;
+      for (let l = 0; l < this.graph.layers; l++)
+        for (const kind of ['key', 'value'] as const)
+          feeds[pastName(l, kind)] = prefixOf(this.runtime, base.presents[i++], past);
+    }
+    const fetches = ['logits'];
+    if (whole) {
+      for (let l = 0; l < this.graph.layers; l++) fetches.push(presentName(l, 'key'), presentName(l, 'value'));
+      if (this.graph.attention)
+        for (let l = 0; l < this.graph.layers; l++) fetches.push(receivedName(l), keptRowsName(l));
+    }
+    let outputs: ort.InferenceSession.OnnxValueMapType;
+    try {
+      outputs = await this.session.run(feeds, fetches);
+    } catch (error) {
+      throw new EngineError(`Model run failed: ${firstLine(error)}`);
+    }
+    const logits = outputs.logits as ort.Tensor;
+    if (logits.type !== 'float32')
+      throw new EngineError(`The model's logits are ${logits.type}; attribution reads float32 logits.`);
+    return { logits, outputs };
+  }
+}
