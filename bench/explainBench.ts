@@ -43,7 +43,7 @@ const QUESTION =
 const ANSWER = 'XK-4471';
 
 /** Seven filler paragraphs, the source third, the question last, trimmed so prompt + answer has `tokens` tokens. */
-export function buildPrompt(count: (text: string) => number, root: string, tokens: number, sections: number): string {
+function buildPrompt(count: (text: string) => number, root: string, tokens: number, sections: number): string {
   const words = promptText(root, tokens * 10)
     .replace(/\s+/g, ' ')
     .split(' ')
