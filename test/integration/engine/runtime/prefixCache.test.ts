@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { onnx } from 'onnx-proto';
 import { LoadedModel } from '../../../../src/engine/runtime/loadedModel';
 import { AttributionCancelled, LogitsSession } from '../../../../src/engine/runtime/logitsSession';
 import type { ScoredSequence } from '../../../../src/engine/runtime/logitsSession';
@@ -164,4 +165,22 @@ test('a graph that already takes a cache is left as it is', async () => {
   const noPast = await writeTinyModel(path.join(dir, 'plain'), {});
   const rewritten = decodeModel(await fs.readFile(path.join(noPast.folder, 'onnx', 'model.onnx')));
   assert.deepEqual(addPrefixCache(rewritten, null), { layers: noPast.layers, attention: false, lastLayerRows: true });
+});
+
+test('a bias that carries more than the causal mask (ALiBi-like slopes) is not rebuilt', async () => {
+  const tiny = await writeTinyModel(path.join(dir, 'biased'), {});
+  const model = decodeModel(await fs.readFile(path.join(tiny.folder, 'onnx', 'model.onnx')));
+  const graph = model.graph;
+  assert.ok(graph?.node);
+  const softmax = graph.node.find((n) => n.opType === 'Softmax');
+  const add = graph.node.find((n) => n.output?.[0] === softmax?.input?.[0]);
+  const mask = add?.input?.[1];
+  assert.ok(mask);
+  graph.initializer = [
+    ...(graph.initializer ?? []),
+    onnx.TensorProto.create({ name: 'slopes', dataType: 1, dims: [1, 4, 1, 1], floatData: [0.5, 0.25, 0.125, 0.0625] }),
+  ];
+  for (const node of graph.node) node.input = (node.input ?? []).map((i) => (i === mask ? 'biased' : i));
+  graph.node.push(onnx.NodeProto.create({ name: 'bias', opType: 'Add', input: [mask, 'slopes'], output: ['biased'] }));
+  assert.equal(addPrefixCache(model, null), null);
 });
