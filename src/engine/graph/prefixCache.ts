@@ -24,9 +24,17 @@ export const LAST_LAYER_ROWS_INPUT = 'pa_last_layer_rows';
 /** LAST_LAYER_ROWS_INPUT's value for every row. */
 export const ALL_LAST_LAYER_ROWS = -(2 ** 62);
 
-/** What the rewritten graph gives. */
+/** A graph that takes a KV cache, as the prefix scorer (runtime/prefixScoring.ts) runs it. */
 export interface PrefixCacheGraph {
+  /** Layers with attention outputs (0 for an export's own cache). */
   readonly layers: number;
+  /** Each past input with the present output that carries it: [b, kv, past, d] and [b, kv, total, d]. */
+  readonly caches: readonly { readonly past: string; readonly present: string }[];
+  /** The export's own cache (checked on first use), not one added here. */
+  readonly native: boolean;
+  /** The logits output, and whether the LM head reads LOGITS_KEEP_INPUT (logitsSlice.ts). */
+  readonly logits: string;
+  readonly logitsKeep: boolean;
   /** pa_received.L and pa_kept_rows.L outputs (only with a keep input). */
   readonly attention: boolean;
   /** The LAST_LAYER_ROWS_INPUT input. */
@@ -255,7 +263,18 @@ export function addPrefixCache(model: ModelProto, keepInput: string | null): Pre
   const lastLayerRows = sliceLastLayer(model, layers[layers.length - 1]);
   // The export's own mask (built for no past) is left without readers: onnxruntime would still run it.
   pruneToOutputs(model, graph.output ?? []);
-  return { layers: layers.length, attention: keepInput !== null, lastLayerRows };
+  const caches = layers.flatMap((_, l) =>
+    (['key', 'value'] as const).map((kind) => ({ past: pastName(l, kind), present: presentName(l, kind) })),
+  );
+  return {
+    layers: layers.length,
+    caches,
+    native: false,
+    logits: 'logits',
+    logitsKeep: keepInput !== null,
+    attention: keepInput !== null,
+    lastLayerRows,
+  };
 }
 
 function insertBefore(nodes: NodeProto[], consumer: NodeProto, added: readonly NodeProto[]): void {

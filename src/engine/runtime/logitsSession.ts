@@ -16,7 +16,7 @@ import { resolveModelFile } from './modelFiles';
 import { firstLine } from './modelTokenizer';
 import { PAST_INPUT, prefillFeeds } from './prefillFeeds';
 import { addPrefixCache, LAST_LAYER_ROWS_INPUT, type PrefixCacheGraph } from '../graph/prefixCache';
-import { PrefixScorer, type PassAttention } from './prefixScoring';
+import { nativePrefixCache, PrefixScorer, type PassAttention } from './prefixScoring';
 
 export interface ScoredSequence {
   /** Prompt ids followed by the answer's ids. */
@@ -90,7 +90,12 @@ export class LogitsSession {
 
   /** Whether ablations reuse the unchanged prefix's keys and values. */
   get prefixCache(): boolean {
-    return this.prefix !== null;
+    return this.prefix !== null && this.prefix.disabledReason === null;
+  }
+
+  /** The export's own cache is used (else one the engine added, or none); why it was turned off, if it was. */
+  get prefixCacheStatus(): { readonly native: boolean; readonly disabledReason: string | null } | null {
+    return this.prefix ? { native: this.prefix.native, disabledReason: this.prefix.disabledReason } : null;
   }
 
   static async open(folder: string, config: ModelConfig, options: LogitsOpenOptions): Promise<LogitsSession> {
@@ -137,7 +142,13 @@ export class LogitsSession {
         throw new EngineError(`Cannot load model ${resolved.file}: ${firstLine(again)}`);
       }
     }
-    const prefixGraph = rewritten?.prefix ?? null;
+    const session = created.session;
+    const logitsName = session.outputNames.includes('logits') ? 'logits' : session.outputNames[0];
+    const prefixGraph =
+      rewritten?.prefix ??
+      (options.noPrefixCache
+        ? null
+        : nativePrefixCache(session, logitsName, session.inputNames.includes(LOGITS_KEEP_INPUT)));
     const inputs = inputInfos(created.session);
     const sliced = !options.fullLogits && inputs.some((i) => i.name === LOGITS_KEEP_INPUT || NATIVE_KEEP.test(i.name));
     return new LogitsSession(
@@ -150,7 +161,7 @@ export class LogitsSession {
       created.provider,
       created.fallbackReason,
       resolved.file,
-      sliced ? prefixGraph : null,
+      prefixGraph,
     );
   }
 
