@@ -19,7 +19,10 @@ export const pastName = (layer: number, kind: 'key' | 'value'): string => `past_
 export const presentName = (layer: number, kind: 'key' | 'value'): string => `present.${layer}.${kind}`;
 export const receivedName = (layer: number): string => `pa_received.${layer}`;
 export const keptRowsName = (layer: number): string => `pa_kept_rows.${layer}`;
-/** int64 [1]: −R runs the last layer's queries (and everything after them) on the last R rows only. */
+/**
+ * int64 [1]: −R runs the last layer's queries (and everything after them), and the attention statistics, on
+ * the last R rows only: ALL_LAST_LAYER_ROWS for the whole prompt's pass, −kept for the ablations.
+ */
 export const LAST_LAYER_ROWS_INPUT = 'pa_last_layer_rows';
 /** LAST_LAYER_ROWS_INPUT's value for every row. */
 export const ALL_LAST_LAYER_ROWS = -(2 ** 62);
@@ -37,7 +40,7 @@ export interface PrefixCacheGraph {
   readonly logitsKeep: boolean;
   /** pa_received.L and pa_kept_rows.L outputs (only with a keep input). */
   readonly attention: boolean;
-  /** The LAST_LAYER_ROWS_INPUT input. */
+  /** The last layer reads LAST_LAYER_ROWS_INPUT (the graph has the input whenever the cache was added). */
   readonly lastLayerRows: boolean;
 }
 
@@ -199,6 +202,8 @@ export function addPrefixCache(model: ModelProto, keepInput: string | null): Pre
 
   const floatType = graphFloatType(model);
   const ops = graphOps(model, 'pa_prefix');
+  const rowsInput = ops.input(LAST_LAYER_ROWS_INPUT, ElemType.INT64, [1]);
+  const end = ops.ints([2 ** 62]);
   // The mask over past + new keys: [b, 1, n, T], built from the graph inputs alone (so it can go first).
   const maskNodes = ops.collect(() => {
     const total = ops.node('Gather', [ops.node('Shape', ['attention_mask']), ops.scalar(1)], { axis: 0 });
@@ -241,14 +246,16 @@ export function addPrefixCache(model: ModelProto, keepInput: string | null): Pre
       const asFloat = floatType === ElemType.FLOAT ? probs : ops.cast(probs, ElemType.FLOAT);
       // Mean over heads and queries as a ones-row MatMul over [b, heads·n, T] (a ReduceMean or ReduceSum over
       // the middle axes takes a slow strided path in onnxruntime: +50 % on the whole pass at 512 tokens).
-      const shape = ops.node('Shape', [asFloat]);
+      // Only the rows LAST_LAYER_ROWS_INPUT asks for: all in the whole prompt's pass, a few in the others.
+      const selected = ops.node('Slice', [asFloat, rowsInput, end, ops.ints([2])]);
+      const shape = ops.node('Shape', [selected]);
       const keys = ops.node('Slice', [shape, ops.ints([3]), ops.ints([4])]);
-      const rows = ops.node('Reshape', [asFloat, ops.node('Concat', [ops.ints([0, -1]), keys], { axis: 0 })]);
+      const rows = ops.node('Reshape', [selected, ops.node('Concat', [ops.ints([0, -1]), keys], { axis: 0 })]);
       const count = ops.node('ReduceProd', [ops.node('Slice', [shape, ops.ints([1]), ops.ints([3])])], { keepdims: 1 });
       const ones = ops.node('Expand', [ops.float(1), ops.node('Concat', [ops.ints([1]), count], { axis: 0 })]);
       const summed = ops.node('MatMul', [ops.node('Div', [ones, ops.cast(count, ElemType.FLOAT)]), rows]);
       const received = ops.node('Squeeze', [summed, ops.ints([1])]);
-      const kept = ops.node('Slice', [asFloat, keepInput, ops.ints([2 ** 62]), ops.ints([2])]);
+      const kept = ops.node('Slice', [asFloat, keepInput, end, ops.ints([2])]);
       return [received, kept];
     });
     const [received, kept] = [stats[stats.length - 2], stats[stats.length - 1]].map((n) => n.output?.[0] ?? '');
@@ -260,7 +267,7 @@ export function addPrefixCache(model: ModelProto, keepInput: string | null): Pre
       makeValueInfo(keptRowsName(l), ElemType.FLOAT, null),
     ];
   });
-  const lastLayerRows = sliceLastLayer(model, layers[layers.length - 1]);
+  const lastLayerRows = sliceLastLayer(model, layers[layers.length - 1], rowsInput);
   // The export's own mask (built for no past) is left without readers: onnxruntime would still run it.
   pruneToOutputs(model, graph.output ?? []);
   const caches = layers.flatMap((_, l) =>
@@ -287,7 +294,7 @@ function insertBefore(nodes: NodeProto[], consumer: NodeProto, added: readonly N
  * R rows (R from LAST_LAYER_ROWS_INPUT): a quarter of a 4-layer model's work per ablation. False (unchanged)
  * unless the attention output reaches the residual Add as Transpose → Reshape → MatMul.
  */
-function sliceLastLayer(model: ModelProto, layer: LayerMatch): boolean {
+function sliceLastLayer(model: ModelProto, layer: LayerMatch, rows: string): boolean {
   const graph = model.graph;
   const nodes = graph?.node;
   if (!graph || !nodes) return false;
@@ -305,7 +312,6 @@ function sliceLastLayer(model: ModelProto, layer: LayerMatch): boolean {
   if (!transpose || !reshape?.input?.[1] || !project || !residual || !q || !mask) return false;
   const skip = residual.input?.[0] === project.output?.[0] ? 1 : 0;
   const ops = graphOps(model, 'pa_last_rows');
-  const rows = ops.input(LAST_LAYER_ROWS_INPUT, ElemType.INT64, [1]);
   const end = ops.ints([2 ** 62]);
   let sliced = '';
   insertBefore(

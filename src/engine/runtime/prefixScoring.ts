@@ -227,7 +227,7 @@ export class PrefixScorer {
     if ('use_cache_branch' in feeds)
       feeds.use_cache_branch = new Tensor('bool', Uint8Array.of(past > 0 ? 1 : 0), feeds.use_cache_branch.dims);
     // The whole prompt's pass needs every row of the last layer (its attention received over all queries).
-    if (this.graph.lastLayerRows)
+    if (!this.graph.native)
       feeds[LAST_LAYER_ROWS_INPUT] = new Tensor(
         'int64',
         BigInt64Array.of(BigInt(whole ? ALL_LAST_LAYER_ROWS : -keep)),
