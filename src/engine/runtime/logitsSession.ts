@@ -2,6 +2,9 @@
 // answer's tokens after a prompt, for many prompts at once (batched, padded), and greedy generation. The
 // LM head reads only the last positions (graph/logitsSlice.ts) when the graph allows it and the weights
 // are inline; sequences are then left-padded so every row's answer sits at the same final positions.
+// Where the graph takes a KV cache, its own or one graph/prefixCache.ts adds to a plain torch export, the
+// sequences run one by one from the longest's keys and values instead (runtime/prefixScoring.ts): an
+// ablation only from its first left-out token.
 import * as fs from 'node:fs/promises';
 import type * as ort from 'onnxruntime-node';
 import type { ExecutionProviderName, ExecutionProviderSetting } from '../../shared/protocol';
@@ -260,8 +263,9 @@ export class LogitsSession {
   }
 
   /**
-   * Per sequence, the log-probability of each answer token (float64 log-softmax). Sequences run in batches;
-   * `onBatch` is told after each, and `isCancelled` is asked before each.
+   * Per sequence, the log-probability of each answer token (float64 log-softmax). Sequences run in batches
+   * (with a prefix cache, one run each); `onBatch` is told after each, and `isCancelled` is asked before each.
+   * `reusePrefix`: with a prefix cache, the sequences may also start from the previous call's longest.
    */
   async answerLogProbs(
     sequences: readonly ScoredSequence[],
