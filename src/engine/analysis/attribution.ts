@@ -36,10 +36,12 @@ export interface AttributionModel {
   decode(ids: readonly number[]): string;
   isSpecial(id: number): boolean;
   readonly maxPositions: number;
+  /** reusePrefix: the sequences may start from the previous call's whole prompt (its keys and values). */
   answerLogProbs(
     sequences: readonly ScoredSequence[],
     onBatch?: (done: number) => void,
     isCancelled?: () => boolean,
+    options?: { readonly reusePrefix?: boolean },
   ): Promise<Float64Array[]>;
   generate(
     ids: readonly number[],
@@ -50,13 +52,14 @@ export interface AttributionModel {
   ): Promise<number[]>;
   /**
    * Per layer, the attention received per key (mean over heads and queries); and over layers, heads and the
-   * queries from..to, the mean attention row (length ids.length).
+   * queries from..to, the mean attention row (length ids.length). reused: read from the scoring pass of
+   * the same ids, with no forward pass of its own.
    */
   attention?(
     ids: readonly number[],
     from: number,
     to: number,
-  ): Promise<{ readonly received: readonly Float32Array[]; readonly meanRow: Float64Array }>;
+  ): Promise<{ readonly received: readonly Float32Array[]; readonly meanRow: Float64Array; readonly reused?: boolean }>;
 }
 
 export type AnswerSpec = { readonly text: string } | { readonly generate: number };
@@ -252,8 +255,12 @@ export async function attributeAnswer(
     // The positions that predict the scored tokens (all the answer's, or the span's).
     const first = mask ? mask.indexOf(1) : 0;
     const last = mask ? mask.lastIndexOf(1) : answerIds.length - 1;
-    const { received, meanRow } = await model.attention(ids, promptIds.length - 1 + first, promptIds.length - 1 + last);
-    forwardPasses++;
+    const { received, meanRow, reused } = await model.attention(
+      ids,
+      promptIds.length - 1 + first,
+      promptIds.length - 1 + last,
+    );
+    if (!reused) forwardPasses++;
     const mean = meanReceived(received, n);
     const byUnit = (values: ArrayLike<number>): number[] => {
       const out = new Array<number>(d).fill(0);
@@ -279,7 +286,10 @@ export async function attributeAnswer(
       break;
     }
     const set = new Set(cut);
-    const [joint] = await model.answerLogProbs([sequence((u) => !set.has(u))], undefined, cancelled);
+    // The tokens before the first cut section are the whole prompt's: their keys and values are reused.
+    const [joint] = await model.answerLogProbs([sequence((u) => !set.has(u))], undefined, cancelled, {
+      reusePrefix: true,
+    });
     forwardPasses++;
     savingsDelta = sum(joint) - logProb;
     if (savingsDelta >= -2 * tolerance) break;

@@ -1,5 +1,6 @@
 // Binds attribution to the engine: the loaded (tapped) model gives the tokenizer and the attention, a plain
-// LogitsSession of the same folder gives the answer's log-probabilities and greedy generation.
+// LogitsSession of the same folder gives the answer's log-probabilities and greedy generation. Where the
+// logits session's whole-prompt pass kept the attention (prefixCache.ts), that is used instead of a tapped run.
 import { decodeRow } from './attentionEncoding';
 import type { LoadedModel } from '../runtime/loadedModel';
 import type { LogitsSession } from '../runtime/logitsSession';
@@ -11,9 +12,13 @@ export function attributionModel(model: LoadedModel, logits: LogitsSession): Att
     decode: (ids) => model.tokenizer.decode(ids),
     isSpecial: (id) => model.tokenizer.isSpecial(id),
     maxPositions: model.config.maxPositions,
-    answerLogProbs: (sequences, onBatch, isCancelled) => logits.answerLogProbs(sequences, onBatch, isCancelled),
+    answerLogProbs: (sequences, onBatch, isCancelled, options) =>
+      logits.answerLogProbs(sequences, onBatch, isCancelled, options),
     generate: (ids, max, stop, limit, isCancelled) => logits.generate(ids, max, stop, limit, isCancelled),
     attention: async (ids, from, to) => {
+      // The whole prompt's scoring pass kept it (a graph with a prefix cache): no pass of its own.
+      const kept = logits.passAttention(ids, from, to);
+      if (kept) return { ...kept, reused: true };
       const layers = await model.runAttention(ids, { probabilities: false });
       const n = ids.length;
       const meanRow = new Float64Array(n);
@@ -28,7 +33,7 @@ export function attributionModel(model: LoadedModel, logits: LogitsSession): Att
         }
       }
       for (let k = 0; k < n; k++) meanRow[k] /= Math.max(1, rows);
-      return { received: layers.map((l) => l.received), meanRow };
+      return { received: layers.map((l) => l.received), meanRow, reused: false };
     },
   };
 }

@@ -2,19 +2,24 @@
 // answer's tokens after a prompt, for many prompts at once (batched, padded), and greedy generation. The
 // LM head reads only the last positions (graph/logitsSlice.ts) when the graph allows it and the weights
 // are inline; sequences are then left-padded so every row's answer sits at the same final positions.
+// Where the graph takes a KV cache, its own or one graph/prefixCache.ts adds to a plain torch export, the
+// sequences run one by one from the longest's keys and values instead (runtime/prefixScoring.ts): an
+// ablation only from its first left-out token.
 import * as fs from 'node:fs/promises';
 import type * as ort from 'onnxruntime-node';
 import type { ExecutionProviderName, ExecutionProviderSetting } from '../../shared/protocol';
 import { EngineError } from '../engineError';
 import { decodeModel } from '../graph/onnxGraph';
 import { encodeSliced, LOGITS_KEEP_INPUT, sliceLogitsInput } from '../graph/logitsSlice';
-import type { ProviderOptions } from './executionProviders';
+import type { ProviderOptions, ProviderSession } from './executionProviders';
 import { createSession } from './executionProviders';
 import type { ModelConfig } from './modelConfig';
 import type { ModelDtype } from './modelFiles';
 import { resolveModelFile } from './modelFiles';
 import { firstLine } from './modelTokenizer';
 import { PAST_INPUT, prefillFeeds } from './prefillFeeds';
+import { addPrefixCache, LAST_LAYER_ROWS_INPUT, type PrefixCacheGraph } from '../graph/prefixCache';
+import { nativePrefixCache, PrefixScorer, type PassAttention } from './prefixScoring';
 
 export interface ScoredSequence {
   /** Prompt ids followed by the answer's ids. */
@@ -29,6 +34,8 @@ export interface LogitsOpenOptions {
   readonly providerOptions?: ProviderOptions;
   /** Turn off the LM-head slice (tests compare both paths). */
   readonly fullLogits?: boolean;
+  /** Turn off the prefix cache (prefixCache.ts) and score every sequence whole (tests compare both paths). */
+  readonly noPrefixCache?: boolean;
 }
 
 /** Bytes of logits and attention activations one batch may hold. */
@@ -41,6 +48,9 @@ interface InputInfo {
   readonly shape: readonly (number | string)[];
 }
 
+/** Inputs the engine's own rewrites add (logitsSlice.ts, prefixCache.ts), fed here rather than by prefillFeeds. */
+const OWN_INPUTS = new Set([LOGITS_KEEP_INPUT, LAST_LAYER_ROWS_INPUT]);
+
 /** num_logits_to_keep (optimum, transformers.js exports): the graph slices the LM head itself. */
 const NATIVE_KEEP = /^(?:num_)?logits_to_keep$/;
 
@@ -52,6 +62,9 @@ function inputInfos(session: ort.InferenceSession): InputInfo[] {
 }
 
 export class LogitsSession {
+  /** Where the graph was given a prefix cache: the ablations start from the whole prompt's keys and values. */
+  private readonly prefix: PrefixScorer | null;
+
   private constructor(
     private readonly session: ort.InferenceSession,
     private readonly runtime: typeof ort,
@@ -64,39 +77,81 @@ export class LogitsSession {
     readonly fallbackReason: string | undefined,
     /** The graph file that runs. */
     readonly file: string,
-  ) {}
+    prefixGraph: PrefixCacheGraph | null,
+  ) {
+    this.prefix = prefixGraph
+      ? new PrefixScorer(
+          session,
+          runtime,
+          inputs.filter((i) => !OWN_INPUTS.has(i.name)).map((i) => ({ name: i.name, elemType: 0, shape: null })),
+          { kvHeads: config.kvHeads, headDim: config.headDim, metadata },
+          prefixGraph,
+          logSoftmaxAt,
+        )
+      : null;
+  }
+
+  /** Whether ablations reuse the unchanged prefix's keys and values. */
+  get prefixCache(): boolean {
+    return this.prefix !== null && this.prefix.disabledReason === null;
+  }
+
+  /** The export's own cache is used (else one the engine added, or none); why it was turned off, if it was. */
+  get prefixCacheStatus(): { readonly native: boolean; readonly disabledReason: string | null } | null {
+    return this.prefix ? { native: this.prefix.native, disabledReason: this.prefix.disabledReason } : null;
+  }
 
   static async open(folder: string, config: ModelConfig, options: LogitsOpenOptions): Promise<LogitsSession> {
     const runtime = await import('onnxruntime-node');
     const resolved = await resolveModelFile(folder, options.dtype ?? 'auto', {
       gpu: options.provider !== 'cpu' && options.provider !== 'auto',
     });
-    let bytes: Uint8Array | null = null;
     // External weights resolve relative to the graph's path, so only inline graphs are rewritten in memory.
-    if (!options.fullLogits && resolved.externalData.length === 0) {
+    const rewrite = async (
+      withPrefix: boolean,
+    ): Promise<{ bytes: Uint8Array; prefix: PrefixCacheGraph | null } | null> => {
+      if (options.fullLogits || resolved.externalData.length > 0) return null;
       try {
         const model = decodeModel(await fs.readFile(resolved.file));
-        if (sliceLogitsInput(model)) bytes = encodeSliced(model);
+        if (!sliceLogitsInput(model)) return null;
+        const prefix = withPrefix ? addPrefixCache(model, LOGITS_KEEP_INPUT) : null;
+        return { bytes: encodeSliced(model), prefix };
       } catch {
-        bytes = null;
+        return null;
       }
-    }
-    let created;
-    try {
-      const sliced = bytes;
-      created = await createSession(
+    };
+    const create = (bytes: Uint8Array | null): Promise<ProviderSession> =>
+      createSession(
         resolved.file,
         options.provider,
-        sliced
+        bytes
           ? {
               ...options.providerOptions,
-              create: (_file, sessionOptions) => runtime.InferenceSession.create(sliced, sessionOptions),
+              create: (_file, sessionOptions) => runtime.InferenceSession.create(bytes, sessionOptions),
             }
           : options.providerOptions,
       );
+    let rewritten = await rewrite(!options.noPrefixCache);
+    let created: ProviderSession;
+    try {
+      created = await create(rewritten?.bytes ?? null);
     } catch (error) {
-      throw new EngineError(`Cannot load model ${resolved.file}: ${firstLine(error)}`);
+      if (!rewritten?.prefix) throw new EngineError(`Cannot load model ${resolved.file}: ${firstLine(error)}`);
+      // A prefix-cache graph onnxruntime refuses: score every sequence whole instead.
+      rewritten = await rewrite(false);
+      try {
+        created = await create(rewritten?.bytes ?? null);
+      } catch (again) {
+        throw new EngineError(`Cannot load model ${resolved.file}: ${firstLine(again)}`);
+      }
     }
+    const session = created.session;
+    const logitsName = session.outputNames.includes('logits') ? 'logits' : session.outputNames[0];
+    const prefixGraph =
+      rewritten?.prefix ??
+      (options.noPrefixCache
+        ? null
+        : nativePrefixCache(session, logitsName, session.inputNames.includes(LOGITS_KEEP_INPUT)));
     const inputs = inputInfos(created.session);
     const sliced = !options.fullLogits && inputs.some((i) => i.name === LOGITS_KEEP_INPUT || NATIVE_KEEP.test(i.name));
     return new LogitsSession(
@@ -109,6 +164,7 @@ export class LogitsSession {
       created.provider,
       created.fallbackReason,
       resolved.file,
+      prefixGraph,
     );
   }
 
@@ -138,7 +194,7 @@ export class LogitsSession {
       }
     });
     // The graph's other inputs (cache, merged-decoder branch) as one prefill feeds them, then widened to the batch.
-    const others = this.inputs.filter((i) => i.name !== LOGITS_KEEP_INPUT);
+    const others = this.inputs.filter((i) => !OWN_INPUTS.has(i.name));
     const feeds = prefillFeeds(
       this.runtime,
       others.map((i) => ({ name: i.name, elemType: 0, shape: null })),
@@ -163,7 +219,8 @@ export class LogitsSession {
       else if (name === 'attention_mask') feeds[name] = ints(input, mask);
       else if (name === 'position_ids') feeds[name] = ints(input, positions);
       else if (name === 'token_type_ids') feeds[name] = ints(input, new Array<number>(b * length).fill(0));
-      else if (name === LOGITS_KEEP_INPUT) feeds[name] = new Tensor('int64', BigInt64Array.of(BigInt(-keep)), [1]);
+      else if (name === LOGITS_KEEP_INPUT || name === LAST_LAYER_ROWS_INPUT)
+        feeds[name] = new Tensor('int64', BigInt64Array.of(BigInt(-keep)), [1]);
       else if (NATIVE_KEEP.test(name) && this.sliced) {
         const old = feeds[name];
         feeds[name] =
@@ -206,14 +263,22 @@ export class LogitsSession {
   }
 
   /**
-   * Per sequence, the log-probability of each answer token (float64 log-softmax). Sequences run in batches;
-   * `onBatch` is told after each, and `isCancelled` is asked before each.
+   * Per sequence, the log-probability of each answer token (float64 log-softmax). Sequences run in batches
+   * (with a prefix cache, one run each); `onBatch` is told after each, and `isCancelled` is asked before each.
+   * `reusePrefix`: with a prefix cache, the sequences may also start from the previous call's longest.
    */
   async answerLogProbs(
     sequences: readonly ScoredSequence[],
     onBatch?: (done: number) => void,
     isCancelled?: () => boolean,
+    options: { readonly reusePrefix?: boolean } = {},
   ): Promise<Float64Array[]> {
+    if (this.prefix) {
+      const check = (): void => {
+        if (isCancelled?.()) throw new AttributionCancelled();
+      };
+      return this.prefix.score(sequences, onBatch, check, options.reusePrefix ?? false);
+    }
     const results = new Array<Float64Array>(sequences.length);
     // Longest first; equal lengths share a batch.
     const order = sequences.map((_, i) => i).sort((a, b) => sequences[b].ids.length - sequences[a].ids.length);
@@ -284,7 +349,16 @@ export class LogitsSession {
     return out;
   }
 
+  /**
+   * The attention of the last whole-prompt pass, when it ran exactly `ids` (the answer scored after the
+   * prompt): per layer the attention received per key, and the mean row of the queries from..to; else null.
+   */
+  passAttention(ids: readonly number[], from: number, to: number): PassAttention | null {
+    return this.prefix?.attentionOf(ids, from, to) ?? null;
+  }
+
   async dispose(): Promise<void> {
+    this.prefix?.clear();
     await this.session.release().catch(() => undefined);
   }
 }

@@ -109,6 +109,32 @@ test('the leave-one-out delta and the answer log-prob equal the raw session reco
   assert.ok(without - full < -10, 'leaving the source out costs many nats');
 });
 
+test('every section delta equals the one from whole runs without the prefix cache', async () => {
+  const plain = await LogitsSession.open(MODEL, loaded.config, { provider: 'cpu', noPrefixCache: true });
+  try {
+    assert.equal(logits.prefixCache, true);
+    const shared = await attributeAnswer(model, PROMPT, { text: ANSWER });
+    const whole = await attributeAnswer(attributionModel(loaded, plain), PROMPT, { text: ANSWER });
+    assert.ok(Math.abs(shared.answer.logProb - whole.answer.logProb) < 1e-4);
+    assert.equal(shared.sections.length, whole.sections.length);
+    shared.sections.forEach((s, i) => {
+      const w = whole.sections[i];
+      assert.ok(Math.abs(s.ablation.logProbDelta - w.ablation.logProbDelta) < 1e-4, `${s.label}`);
+      assert.ok(Math.abs(s.attentionShare - w.attentionShare) < 1e-5, `${s.label} share`);
+      // The tapped run's rows are 8-bit (attentionEncoding.ts); the cached pass's are float32.
+      assert.ok(Math.abs(s.attention - w.attention) < 5e-3, `${s.label}: ${s.attention} vs ${w.attention}`);
+    });
+    assert.deepEqual(
+      shared.savings,
+      whole.savings === null ? null : { ...whole.savings, logProbDelta: shared.savings?.logProbDelta },
+    );
+    // The attention comes from the whole prompt's scoring pass: one forward pass fewer.
+    assert.equal(shared.forwardPasses, whole.forwardPasses - 1);
+  } finally {
+    await plain.dispose();
+  }
+});
+
 test('random ablations with the sparse surrogate also put the source first, and report their number', async () => {
   const result = await attributeAnswer(
     model,
