@@ -156,18 +156,21 @@ export class ModelBuilder {
    */
   rowChunks(x: string, width: number, rows: number, body: (chunk: string) => string): string {
     const n = this.node('Gather', [this.node('Shape', [x]), this.ints([0])], { axis: 0 }); // [1]
-    const trips = this.node('Div', [this.node('Add', [n, this.ints([rows - 1])]), this.ints([rows])]);
+    // Chunks of min(n, rows) rows: an input up to `rows` runs whole, unpadded (padding it to `rows` made a
+    // 64-token input cost what 2,048 do).
+    const size = this.node('Max', [this.node('Min', [n, this.ints([rows])]), this.ints([1])]);
+    const trips = this.node('Div', [this.node('Add', [n, this.node('Sub', [size, this.ints([1])])]), size]);
     const pads = this.node(
       'Concat',
-      [this.ints([0, 0]), this.node('Sub', [this.node('Mul', [trips, this.ints([rows])]), n]), this.ints([0])],
+      [this.ints([0, 0]), this.node('Sub', [this.node('Mul', [trips, size]), n]), this.ints([0])],
       { axis: 0 },
     );
     const padded = this.node('Pad', [x, pads]);
     const iteration = this.name('iteration');
     const condIn = this.name('cond');
     const first = this.nodes.length;
-    const start = this.node('Mul', [this.node('Reshape', [iteration, this.ints([1])]), this.ints([rows])]);
-    const chunk = this.node('Slice', [padded, start, this.node('Add', [start, this.ints([rows])]), this.ints([0])]);
+    const start = this.node('Mul', [this.node('Reshape', [iteration, this.ints([1])]), size]);
+    const chunk = this.node('Slice', [padded, start, this.node('Add', [start, size]), this.ints([0])]);
     const y = this.node('Identity', [body(chunk)]);
     const condOut = this.node('Identity', [condIn]);
     const inner = this.nodes.splice(first);
