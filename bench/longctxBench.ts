@@ -1,7 +1,8 @@
 // The long-context benchmark (`npm run bench -- --only longctx`): the 0.5B-shaped q4 fixture (GroupQueryAttention
 // + MatMulNBits, realSizeFixture.ts) inspected at 8,192 tokens with rows on demand, against llama.cpp's prefill
 // of a GGUF of the same shape (node-llama-cpp, CPU, 2 threads). Each run in a fresh child process
-// (longctxChild.ts) for its peak RSS; the GGUF is written once into .cache/ by a child of its own.
+// (longctxChild.ts) for its peak RSS; the GGUF is written once into .cache/ by a child of its own. The engine
+// also inspects that GGUF file itself (its graph built by one child, inspected by the next), reported beside.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -35,6 +36,16 @@ export interface LongctxFigures {
    * worker's own path and row kernel (hoverPath.ts). */
   readonly hoverP95Ms: number;
   readonly loadAverage: { readonly start: number; readonly end: number };
+  /** The same inspection of the GGUF file llama.cpp runs (the engine's own graph, a later load): beside the
+   * budgets, which stay on the q4 fixture. */
+  readonly gguf?: {
+    readonly tokensInspected: number;
+    readonly inspectMs: number;
+    readonly ratioToLlamaCpp: number;
+    readonly peakRssOverLlamaCppMiB: number;
+    readonly keptBytes: number;
+    readonly hoverP95Ms: number;
+  };
 }
 
 function runChild(root: string, job: LongctxJob, dir: string): Promise<LongctxReport> {
@@ -74,6 +85,8 @@ export async function runLongctxBench(options: LongctxOptions): Promise<LongctxF
       `longctx llama.cpp prefill ${options.tokens} tokens: ${(llama.ms ?? Number.NaN).toFixed(0)} ms, peak RSS ${(llama.peakRssBytes / 2 ** 20).toFixed(0)} MiB`,
     );
     const inspected = await runChild(root, { ...job, mode: 'inspect' }, dir);
+    await runChild(root, { ...job, mode: 'prepare-gguf' }, dir);
+    const gguf = await runChild(root, { ...job, mode: 'inspect-gguf' }, dir);
     const figures: LongctxFigures = {
       tokens: options.tokens,
       tokensInspected: inspected.tokensInspected ?? 0,
@@ -88,6 +101,14 @@ export async function runLongctxBench(options: LongctxOptions): Promise<LongctxF
       keptBytes: inspected.keptBytes ?? 0,
       hoverP95Ms: percentile(inspected.hoverMs ?? [], 0.95),
       loadAverage: { start: loadStart, end: os.loadavg()[0] },
+      gguf: {
+        tokensInspected: gguf.tokensInspected ?? 0,
+        inspectMs: gguf.ms ?? Number.NaN,
+        ratioToLlamaCpp: (gguf.ms ?? Number.NaN) / (llama.ms ?? Number.NaN),
+        peakRssOverLlamaCppMiB: (gguf.peakRssBytes - llama.peakRssBytes) / 2 ** 20,
+        keptBytes: gguf.keptBytes ?? 0,
+        hoverP95Ms: percentile(gguf.hoverMs ?? [], 0.95),
+      },
     };
     log(
       `longctx inspection ${figures.tokensInspected} of ${options.tokens} tokens: ${figures.inspectMs.toFixed(0)} ms ` +
@@ -95,6 +116,13 @@ export async function runLongctxBench(options: LongctxOptions): Promise<LongctxF
         `(+${figures.peakRssOverLlamaCppMiB.toFixed(0)}), payload ${(figures.payloadBytes / 2 ** 20).toFixed(2)} MiB, ` +
         `kept Q/K ${(figures.keptBytes / 2 ** 20).toFixed(0)} MiB, hover p95 ${figures.hoverP95Ms.toFixed(2)} ms`,
     );
+    const g = figures.gguf;
+    if (g)
+      log(
+        `longctx GGUF (the file llama.cpp ran) ${g.tokensInspected} tokens: ${g.inspectMs.toFixed(0)} ms ` +
+          `(${g.ratioToLlamaCpp.toFixed(2)}× llama.cpp), peak +${g.peakRssOverLlamaCppMiB.toFixed(0)} MiB over llama.cpp, ` +
+          `kept Q/K ${(g.keptBytes / 2 ** 20).toFixed(0)} MiB, hover p95 ${g.hoverP95Ms.toFixed(2)} ms`,
+      );
     return figures;
   } finally {
     rmSync(dir, { recursive: true, force: true });

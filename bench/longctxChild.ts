@@ -6,6 +6,8 @@
 // - 'inspect': the engine inspects the q4 fixture with rows on demand: wall time, tokens inspected, peak RSS,
 //   what the panel receives before any hover, and the time to answer hovered rows (late tokens, the head
 //   mean or one head, random layers) from the kept Q and K, through the worker's own path (hoverPath.ts);
+// - 'prepare-gguf', 'inspect-gguf': the same inspection of the GGUF file llama.cpp runs (its graph built and
+//   cached by the first, so the second measures a later load's inspection);
 // - 'hover': that hover part alone, on random Q and K of the same shape and length (no inspection first:
 //   `node --import tsx bench/longctxChild.ts --hover [tokens] [hovers] [js]`, js = the plain loops).
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -22,7 +24,7 @@ import { panelPayloadSize } from './payload';
 import { REALSIZE_SHAPE } from './realSizeFixture';
 
 export interface LongctxJob {
-  readonly mode: 'gguf' | 'llama' | 'inspect' | 'hover';
+  readonly mode: 'gguf' | 'llama' | 'inspect' | 'prepare-gguf' | 'inspect-gguf' | 'hover';
   readonly folder: string;
   readonly cacheDir: string;
   readonly ggufFile: string;
@@ -77,13 +79,18 @@ async function llamaPrefill(job: LongctxJob): Promise<LongctxReport> {
   return { peakRssBytes: peak(), ms };
 }
 
+/** The engine's model: the q4 ONNX fixture, or the GGUF file llama.cpp runs (its graph built by
+ * 'prepare-gguf' in a child of its own, so the measured one loads it from the cache). */
+function loadModel(job: LongctxJob): Promise<LoadedModel> {
+  const options = { id: 'longctx', cacheDir: job.cacheDir, provider: 'cpu' as const };
+  return job.mode === 'inspect'
+    ? LoadedModel.load(job.folder, { ...options, dtype: 'q4' })
+    : LoadedModel.loadGguf(job.ggufFile, options);
+}
+
 async function inspect(job: LongctxJob): Promise<LongctxReport> {
-  const model = await LoadedModel.load(job.folder, {
-    id: 'longctx',
-    cacheDir: job.cacheDir,
-    provider: 'cpu',
-    dtype: 'q4',
-  });
+  const model = await loadModel(job);
+  if (job.mode === 'prepare-gguf') return { peakRssBytes: peak() };
   const request: InspectRequest = {
     requestId: 1,
     text: job.text,
@@ -150,7 +157,7 @@ async function main(): Promise<LongctxReport> {
   if (job.mode === 'hover') return hoverOnly(job.tokens, job.hovers, true);
   if (job.mode === 'gguf') return writeGguf(job);
   if (job.mode === 'llama') return llamaPrefill(job);
-  return inspect(job);
+  return inspect(job); // 'inspect', 'prepare-gguf', 'inspect-gguf'
 }
 
 main().then(

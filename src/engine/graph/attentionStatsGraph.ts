@@ -501,7 +501,7 @@ export function appendAttentionStats(
       const branches = site
         ? g.ifElse(
             always,
-            () => blockedStats(g, site, s, longRange, inLongRange, blocks.rows),
+            () => blockedStats(g, site, s, longRange, inLongRange, blocks.longRows ?? blocks.rows),
             () =>
               g.ifElse(
                 s.meanOnly,
@@ -547,7 +547,7 @@ export function appendAttentionStats(
     const [weights, keys, sum] = g.ifElse(
       always,
       () => {
-        const top = blockedLongRangeTop(g, sites.slice(longRangeFrom), n, blocks.rows);
+        const top = blockedLongRangeTop(g, sites.slice(longRangeFrom), n, blocks.longRows ?? blocks.rows);
         return [top.weights, top.keys, g.empty(FLOAT)];
       },
       () => [g.empty(FLOAT), g.empty(FLOAT), g.node('Identity', [whole])],
