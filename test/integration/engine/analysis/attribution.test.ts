@@ -1,6 +1,7 @@
 // Answer attribution on the embedded model: prompts built here hold the only source of the answer in one
 // paragraph (the model's induction heads copy it), so that paragraph must rank first by ablation; the
 // leave-one-out delta is checked against the raw onnxruntime session run here, with log-softmax in float64.
+import { referenceAnswerLogProbs } from '../../../helpers/referenceLogProbs';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
@@ -39,28 +40,7 @@ after(async () => {
 
 /** Sum of log p(answer tokens) from the untouched graph, batch 1, float64 log-softmax. */
 async function referenceLogProb(ids: readonly number[], answerStart: number): Promise<number> {
-  const n = ids.length;
-  const int64 = (values: readonly number[]): ort.Tensor =>
-    new ort.Tensor(
-      'int64',
-      BigInt64Array.from(values, (v) => BigInt(v)),
-      [1, n],
-    );
-  const out = await raw.run({
-    input_ids: int64(ids),
-    attention_mask: int64(ids.map(() => 1)),
-    position_ids: int64(ids.map((_, i) => i)),
-  });
-  const data = out.logits.data as Float32Array;
-  const vocab = out.logits.dims[2];
-  let total = 0;
-  for (let p = answerStart - 1; p < n - 1; p++) {
-    const row = Array.from(data.subarray(p * vocab, (p + 1) * vocab), Number);
-    const max = Math.max(...row);
-    const lse = max + Math.log(row.reduce((s, v) => s + Math.exp(v - max), 0));
-    total += row[ids[p + 1]] - lse;
-  }
-  return total;
+  return (await referenceAnswerLogProbs(raw, ids, answerStart)).reduce((sum, v) => sum + v, 0);
 }
 
 test('the paragraph holding the code ranks first by leave-one-out, far ahead of the others', async () => {

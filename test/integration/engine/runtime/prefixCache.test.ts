@@ -2,6 +2,7 @@
 // the whole prompt's keys and values equal whole runs of the untouched export (float64 log-softmax here), one
 // by one and without the cache; the whole prompt's pass gives the attention the tapped graph's dense
 // probabilities give; graphs that already take a cache are left alone.
+import { referenceAnswerLogProbs } from '../../../helpers/referenceLogProbs';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
@@ -40,29 +41,8 @@ after(async () => {
 });
 
 /** Per answer token, log p from the untouched graph run on the whole sequence, batch 1, float64 log-softmax. */
-async function reference(seq: ScoredSequence): Promise<number[]> {
-  const n = seq.ids.length;
-  const int64 = (values: readonly number[]): ort.Tensor =>
-    new ort.Tensor(
-      'int64',
-      BigInt64Array.from(values, (v) => BigInt(v)),
-      [1, n],
-    );
-  const out = await raw.run({
-    input_ids: int64(seq.ids),
-    attention_mask: int64(seq.ids.map(() => 1)),
-    position_ids: int64(seq.ids.map((_, i) => i)),
-  });
-  const data = out.logits.data as Float32Array;
-  const vocab = out.logits.dims[2];
-  const scores: number[] = [];
-  for (let p = seq.answerStart - 1; p < n - 1; p++) {
-    const row = Array.from(data.subarray(p * vocab, (p + 1) * vocab), Number);
-    const max = Math.max(...row);
-    const lse = max + Math.log(row.reduce((s, v) => s + Math.exp(v - max), 0));
-    scores.push(row[seq.ids[p + 1]] - lse);
-  }
-  return scores;
+function reference(seq: ScoredSequence): Promise<number[]> {
+  return referenceAnswerLogProbs(raw, seq.ids, seq.answerStart);
 }
 
 /** The prompt + answer, and the same with each paragraph's tokens left out (the ablations), and BOS alone. */
