@@ -25,4 +25,7 @@ export interface AttentionSite {
   readonly v?: string;
   /** The fused attention's output, [1, n, heads · headDim], that the statistics then produce instead. */
   readonly context?: string;
+  /** A tensor of the fused operator's own element type (its query input), when that may not be float32 (an
+   * export): the statistics' float32 output is cast like it (CastLike, opset ≥ 15). */
+  readonly contextLike?: string;
 }

@@ -520,7 +520,9 @@ export function appendAttentionStats(
           );
       const [hw, hk, hs, rw, rk, rs, received, bands, entropy, tiles, dense, next] = branches;
       const sum = inLongRange ? branches[LAYER_OUTPUT_TYPES.length - 1] : '';
-      if (fused) context = branches[branches.length - 1];
+      // An export's operator may run in fp16: the float32 output is then cast like its query input.
+      const made = branches[branches.length - 1];
+      if (fused) context = site.contextLike === undefined ? made : g.node('CastLike', [made, site.contextLike]);
       layers.push({
         heads: { weights: hw, keys: hk, scale: hs },
         rollout: { weights: rw, keys: rk, scale: rs },

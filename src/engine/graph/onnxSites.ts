@@ -187,13 +187,19 @@ function gqaSite(g: Graph, ops: GraphOps, node: NodeProto, layer: number, shape:
   const d = shape.headDim;
   if (intAttribute(node, 'rotary_interleaved', 0) !== 0) return null;
   let query = ops.cast(inputs[0], FLOAT);
+  const packed = query;
+  const axis = ops.ints([-1]);
   let key: string;
   if (inputs[1]) key = ops.cast(inputs[1], FLOAT);
   else {
-    const axis = ops.ints([-1]);
     key = ops.node('Slice', [query, ops.ints([heads * d]), ops.ints([(heads + kvHeads) * d]), axis]);
     query = ops.node('Slice', [query, ops.ints([0]), ops.ints([heads * d]), axis]);
   }
+  // Only where the statistics make the operator's output (below).
+  const values = (): string =>
+    inputs[1]
+      ? ops.cast(inputs[2], FLOAT)
+      : ops.node('Slice', [packed, ops.ints([(heads + kvHeads) * d]), ops.ints([(heads + 2 * kvHeads) * d]), axis]);
   let q = toHeads(ops, query, heads, d);
   let k = toHeads(ops, key, kvHeads, d);
   if (intAttribute(node, 'do_rotary', 0) === 1) {
@@ -226,9 +232,17 @@ function gqaSite(g: Graph, ops: GraphOps, node: NodeProto, layer: number, shape:
     scale: scale === 0 ? 1 / Math.sqrt(d) : scale,
     slidingWindow: window > 0 ? window : null,
     softcap: softcap > 0 ? softcap : null,
+    // The statistics can make the operator's output (P·V) and drop it: from opset 15, where CastLike gives the
+    // output the operator's own element type.
+    ...(opsetOf(g.model) >= 15 && node.output?.[0]
+      ? { v: toHeads(ops, values(), kvHeads, d), context: node.output[0], contextLike: inputs[0] }
+      : {}),
   };
   return { site, before: node };
 }
+
+/** The graph's default-domain opset. */
+const opsetOf = (model: ModelProto): number => Number((model.opsetImport ?? []).find((o) => !o.domain)?.version ?? 0);
 
 /** The cos cache's second dimension (rotary_dim / 2), from its initializer. */
 function cacheHalfWidth(g: Graph, tensor: string): number | null {

@@ -73,7 +73,7 @@ const CASES: { label: string; o: ExportOptions; blocked: boolean }[] = [
 ];
 
 for (const c of CASES) {
-  test(`${c.label}: statistics from Q and K equal the float64 forward pass; the operator runs fused`, async () => {
+  test(`${c.label}: statistics from Q and K equal the float64 forward pass; they make the operator's output`, async () => {
     const weights = randomDecoder(SHAPE, 21);
     const folder = path.join(dir, c.label.replace(/\W+/g, '-'));
     await fs.mkdir(folder, { recursive: true });
@@ -84,11 +84,11 @@ for (const c of CASES) {
     });
     assert.ok(tapped.sites);
     assert.equal(tapped.plan.cpuOnly, undefined, 'no probabilities output: any provider');
+    // The statistics recompute P from Q and K and make P·V themselves (later layers' statistics, checked below,
+    // read it): the fused operator is gone.
     const graph = decodeModel(await fs.readFile(tapped.modelPath));
-    for (const node of (graph.graph?.node ?? []).filter((n) => n.opType === 'GroupQueryAttention')) {
-      assert.ok(!(node.attribute ?? []).some((a) => a.name === 'qk_output'));
-      assert.equal((node.output ?? []).length, 3);
-    }
+    const ops = (graph.graph?.node ?? []).map((n) => n.opType);
+    assert.ok(ops.includes('If') && !ops.includes('GroupQueryAttention'), 'no fused operator left');
     const effective = c.o.q4 ? mapProjections(weights, (m, K, N_) => quantizeQ4(m, K, N_).dequantized) : weights;
     const reference = referenceForward(effective, IDS).probs;
     const e = expected(reference);
