@@ -28,16 +28,17 @@ export interface MemoryShape {
 const HEAD_SQUARES = 4;
 /** Live [n, n] float32 tensors: rollout, long-range sum, head mean, the product's blocks and result. */
 const SQUARES = 8;
-/** Blocked: live [heads, rows, n] tensors of a block (scores, masked scores, softmax). */
+/** Blocked: live [heads, rows, n] tensors of a block (scores, masked scores, softmax), rows BLOCKS.longRows. */
 const HEAD_BLOCKS = 3;
 /** Blocked: what the terms below do not explain, fitted to two measured peaks of the q4 0.5B shape with rows on
- * demand (`bench/longctxChild.ts` inspect jobs, 2026-12-06, quiet machine): 3,640 MiB at 8,192 tokens and
- * 7,017 MiB at 16,384, about 900 MiB of it the process before the run. Above that: about 310 KB per token and
- * 5 bytes per token² (onnxruntime's arena between blocks). Both are met with a margin by the n² term below and the
- * MLP's live tensors counted as BLOCKED_INTERMEDIATE_ROWS (the export's own [n, intermediate] tensors, the
- * activation and its products, are live together). */
-const BLOCKED_SQUARES = 1.25;
-const BLOCKED_INTERMEDIATE_ROWS = 7;
+ * demand (`bench/longctxChild.ts` inspect jobs, 2026-12-06 21:37 and 21:58, quiet machine, 64-row blocks and the
+ * statistics making the attention output): 2,688 MiB at 8,192 tokens and 4,907 MiB at 16,384, about 900 MiB of it
+ * the process before the run (3,640 and 7,017 with 256-row blocks and the fused operator beside). Both are met
+ * with a margin of about 18 % by the n² term below (onnxruntime's arena between blocks) and the MLP's live tensors
+ * counted as BLOCKED_INTERMEDIATE_ROWS (the export's own [n, intermediate] tensors, the activation and its
+ * products, are live together). */
+const BLOCKED_SQUARES = 0.9;
+const BLOCKED_INTERMEDIATE_ROWS = 5;
 /** Live [n, hidden] and [n, intermediate] float32 tensors in a layer. */
 const HIDDEN_ROWS = 8;
 const INTERMEDIATE_ROWS = 4;
@@ -52,7 +53,7 @@ export function inspectionBytes(shape: MemoryShape, n: number): number {
   // Blocked, the model's own attention is fused (onnxruntime's CPU GroupQueryAttention works in tiles: +26 MiB
   // at 8,192 tokens for 4 heads, measured) and the statistics hold one block of rows.
   const attention = blocked
-    ? HEAD_BLOCKS * shape.heads * BLOCKS.rows * n + BLOCKED_SQUARES * n * n
+    ? HEAD_BLOCKS * shape.heads * (BLOCKS.longRows ?? BLOCKS.rows) * n + BLOCKED_SQUARES * n * n
     : HEAD_SQUARES * shape.heads * n * n + SQUARES * n * n;
   const rows = HIDDEN_ROWS * shape.hidden + (blocked ? BLOCKED_INTERMEDIATE_ROWS : INTERMEDIATE_ROWS) * intermediate;
   const tensors = 4 * (attention + n * rows);
