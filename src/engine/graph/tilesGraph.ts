@@ -30,13 +30,9 @@ export function tileGrid(g: GraphOps, n: string): TileGrid {
 
 /** probs [1, h, R, keys] (keys ≤ T·w) → [1, h, R, T]: each row's weight summed over each key bin. */
 export function keyBinSums(g: GraphOps, probs: string, keys: string, grid: TileGrid): string {
+  // Padded to T·w keys (a copy of P): then whole bins.
   const pads = g.node('Concat', [g.ints([0, 0, 0, 0, 0, 0, 0]), g.node('Sub', [grid.span, keys])], { axis: 0 });
-  const binned = g.node('Reshape', [
-    g.node('Pad', [probs, pads]),
-    g.node('Concat', [g.ints([0, 0, 0]), grid.side, grid.width], { axis: 0 }),
-  ]); // [1, h, R, T, w]
-  const ones = g.node('Expand', [g.float(1), g.node('Concat', [grid.width, g.ints([1])], { axis: 0 })]); // [w, 1]
-  return g.node('Reshape', [g.node('MatMul', [binned, ones]), g.ints([0, 0, 0, -1])]);
+  return wholeKeyBinSums(g, g.node('Pad', [probs, pads]), grid.span, grid);
 }
 
 /** probs [1, h, R, keys] with keys a multiple of w (≤ T·w) → [1, h, R, T]: as keyBinSums, P_b only reshaped; the
