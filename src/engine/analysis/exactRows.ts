@@ -6,6 +6,7 @@
 // products to an injected RowKernel (onnxruntime's, runtime/rowKernel.ts: ~10× the plain loops below, which
 // stay as the reference path and the fallback).
 import { halfToFloatTable } from './halfFloat';
+import { rolloutRows, type RolloutOptions } from './rolloutRows';
 
 /** One layer's kept tensors: q [heads, n, d] and k [kvHeads, n, d], row-major, fp16 bits or float32. */
 export interface LayerQK {
@@ -39,6 +40,16 @@ export interface RowKernel {
     keys: Float32Array,
     first: number,
     query: number,
+  ): Promise<Float32Array>;
+  /** Rollout rows' block product (rolloutRows.ts, RolloutBlock): v [s, b] · the head mean of query rows
+   * r0..r0+b−1 over keys 0..r1−1, from q [heads, b, d], keys [kv, r1, d] and an additive mask [b, r1]. */
+  rolloutBlock?(
+    shape: RowKernelShape,
+    q: Float32Array,
+    heads: readonly [kv: number, group: number],
+    keys: Float32Array,
+    mask: Float32Array,
+    v: Float32Array,
   ): Promise<Float32Array>;
   /** Starts getting ready for these shapes, without waiting (a failure shows at the first row). */
   prepare?(shapes: readonly RowKernelShape[]): void;
@@ -160,6 +171,12 @@ export class ExactRows {
     const q = new Float32Array(l.heads * d);
     for (let h = 0; h < l.heads; h++) toFloat(l.q, (h * n + query) * d, d, q.subarray(h * d, (h + 1) * d));
     return this.kernel.meanRow(l, q, [l.kvHeads, group], keys, first, query);
+  }
+
+  /** Rollout rows up to `layer` for `queries`, computed from the kept Q and K (rolloutRows.ts): through the
+   * kernel's block product where it has one; null if cancelled. */
+  rolloutRows(layer: number, queries: readonly number[], options?: RolloutOptions): Promise<Float32Array[] | null> {
+    return rolloutRows(this.n, this.layers, layer, queries, this.kernel, options);
   }
 
   private checked(layer: number, head: number | null, query: number): LayerQK {

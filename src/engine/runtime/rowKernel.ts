@@ -4,10 +4,12 @@
 // MLAS does the 14 × 8,192 × 64 products of a head mean in about a millisecond, where V8's scalar loops took
 // tens. Sessions are made once per shape and kept for the process (a handful of small graphs), so a hover
 // never pays for one; the worker has `prepare` start making them once a run is done, before the first hover.
+// The rollout rows' block product (analysis/rolloutRows.ts) is a sibling graph, rolloutBlockGraph.ts.
 import type * as ort from 'onnxruntime-node';
 import { onnx } from 'onnx-proto';
 import type { RowKernel, RowKernelShape } from '../analysis/exactRows';
 import { ElemType, encodeModel, makeValueInfo } from '../graph/onnxGraph';
+import { rolloutBlockGraph } from './rolloutBlockGraph';
 
 const A = onnx.AttributeProto.AttributeType;
 
@@ -75,19 +77,21 @@ export function rowGraph(s: RowKernelShape): Uint8Array {
 /** onnxruntime sessions for exact rows, one per layer shape, made on first use (or `warm`) and kept. */
 export class OrtRowKernel implements RowKernel {
   private readonly sessions = new Map<string, Promise<ort.InferenceSession>>();
+  private readonly rolloutSessions = new Map<string, Promise<ort.InferenceSession>>();
   /** onnxruntime's module once loaded (a dynamic import per row costs more than a head's products). */
   private runtime: typeof ort | null = null;
   /** One thread by default: a head mean at 8,192 tokens is about a millisecond on one, and two were no faster
    * on the 2-core bench machine (the rows then compete with the panel and the host for the same cores). */
   constructor(private readonly threads = 1) {}
 
-  private session(s: RowKernelShape): Promise<ort.InferenceSession> {
+  private session(s: RowKernelShape, rollout = false): Promise<ort.InferenceSession> {
     const key = shapeKey(s);
-    let made = this.sessions.get(key);
+    const sessions = rollout ? this.rolloutSessions : this.sessions;
+    let made = sessions.get(key);
     if (!made) {
       made = import('onnxruntime-node').then((runtime) => {
         this.runtime = runtime;
-        return runtime.InferenceSession.create(rowGraph(s), {
+        return runtime.InferenceSession.create(rollout ? rolloutBlockGraph(s) : rowGraph(s), {
           graphOptimizationLevel: 'all',
           executionProviders: ['cpu'],
           intraOpNumThreads: this.threads,
@@ -99,8 +103,8 @@ export class OrtRowKernel implements RowKernel {
         });
       });
       // A failed creation is not kept: the next row tries again and reports its own error.
-      made.catch(() => this.sessions.delete(key));
-      this.sessions.set(key, made);
+      made.catch(() => sessions.delete(key));
+      sessions.set(key, made);
     }
     return made;
   }
@@ -140,6 +144,29 @@ export class OrtRowKernel implements RowKernel {
     };
     const out = await session.run(feeds);
     return out.mean.data as Float32Array;
+  }
+
+  async rolloutBlock(
+    s: RowKernelShape,
+    q: Float32Array,
+    heads: readonly [number, number],
+    keys: Float32Array,
+    mask: Float32Array,
+    v: Float32Array,
+  ): Promise<Float32Array> {
+    const session = await this.session(s, true);
+    const runtime = this.runtime ?? (await import('onnxruntime-node'));
+    const [kv, group] = heads;
+    const r1 = keys.length / (kv * s.headDim);
+    const b = mask.length / r1;
+    const feeds = {
+      q: new runtime.Tensor('float32', q, [kv, group * b, s.headDim]),
+      k: new runtime.Tensor('float32', keys, [kv, r1, s.headDim]),
+      mask: new runtime.Tensor('float32', mask, [b, r1]),
+      v: new runtime.Tensor('float32', v, [v.length / b, b]),
+    };
+    const out = await session.run(feeds);
+    return out.product.data as Float32Array;
   }
 }
 
