@@ -6,6 +6,8 @@ import * as path from 'node:path';
 import type { InspectHandle } from '../shared/inspectContract';
 import type { CostSummary, HostMessage, InspectionEvent, PanelCommand, WebviewToHostMessage } from '../shared/protocol';
 import { type AttentionRowReply, rowUnavailable } from '../shared/attentionRowRequest';
+import { rolloutUnavailable } from '../shared/rolloutRowsRequest';
+import { RequestFailed } from '../shared/requestReply';
 import { firstLine } from '../shared/errorText';
 import type { ExplainModelChoice } from '../shared/explainReport';
 import type { Log } from '../shared/log';
@@ -34,6 +36,8 @@ export class InspectorController extends Disposable {
   private workerKey = '';
   private record: InspectionRecord | undefined;
   private handle: InspectHandle | undefined;
+  /** The panel's rollout rows request being computed (a newer one cancels it). */
+  private rollout: { cancel(): void } | undefined;
   private requestCounter = 0;
   /** The restricted-mode line last shown, so a run of inspections shows it once. */
   private trustNoticeShown: string | undefined;
@@ -171,6 +175,7 @@ export class InspectorController extends Disposable {
       if (this.panel !== panel) return;
       this.panel = undefined;
       this.handle?.cancel();
+      this.rollout?.cancel();
       this.record = undefined;
       this.decorations.clear();
       this.download.end();
@@ -353,6 +358,25 @@ export class InspectorController extends Disposable {
         return;
       case 'attention-row': {
         this.post(this.worker ? await this.worker.attentionRow(message) : rowUnavailable(message));
+        return;
+      }
+      case 'rollout-rows': {
+        // A newer request from the panel supersedes the unfinished one: it is cancelled and sends nothing more.
+        this.rollout?.cancel();
+        if (!this.worker) {
+          this.post(rolloutUnavailable(message));
+          return;
+        }
+        const call = this.worker.rolloutRows(message, (progress) => this.post(progress));
+        this.rollout = call;
+        try {
+          this.post(await call.reply);
+        } catch (error) {
+          // Cancelled (superseded by a newer request, or the panel went away): nothing to show.
+          if (!(error instanceof RequestFailed && error.cancelled)) throw error;
+        } finally {
+          if (this.rollout === call) this.rollout = undefined;
+        }
         return;
       }
       case 'export': {

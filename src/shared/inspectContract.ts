@@ -44,6 +44,16 @@ export interface ExactRowSource {
   row(layer: number, head: number | null, query: number): Float32Array;
   /** The same row through the engine's faster kernel where it has one (the worker's path). */
   rowAsync?(layer: number, head: number | null, query: number): Promise<Float32Array>;
+  /** Rollout rows up to `layer` for `queries` (distinct), computed in blocks from the kept Q and K; `isCancelled` is
+   * checked between blocks (null: cancelled), `onProgress` gets the layers done. */
+  rolloutRows?(
+    layer: number,
+    queries: readonly number[],
+    options: {
+      readonly isCancelled?: () => boolean;
+      readonly onProgress?: (progress: { readonly done: number; readonly of: number }) => void;
+    },
+  ): Promise<Float32Array[] | null>;
   /** Starts readying that kernel (called once the run is done, before the first hover); settles when it is
    * ready or has failed (a failure shows at the first row), so the worker can wait for it before exiting. */
   prepare?(): Promise<void>;

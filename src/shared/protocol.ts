@@ -1,6 +1,7 @@
 // The one protocol module: the inspection result's shape, the inspection event stream (engine → worker →
 // host → webview) and the typed messages between the extension host and the webview. No `vscode` import.
 import type { AttentionRowReply, AttentionRowRequest } from './attentionRowRequest';
+import type { RolloutRowsProgress, RolloutRowsReply, RolloutRowsRequest } from './rolloutRowsRequest';
 
 /** One token with its [start, end) UTF-16 span in the inspected text; text === input.slice(start, end). */
 export interface TokenInfo {
@@ -413,8 +414,17 @@ export const HOST_MESSAGE_KINDS = [
   'reply',
   'answer',
   'attention-row',
+  'rollout-rows',
+  'rollout-progress',
 ] as const;
-export type HostMessage = InspectionEvent | PanelNotice | ReplyMessage | AnswerMessage | AttentionRowReply;
+export type HostMessage =
+  | InspectionEvent
+  | PanelNotice
+  | ReplyMessage
+  | AnswerMessage
+  | AttentionRowReply
+  | RolloutRowsReply
+  | RolloutRowsProgress;
 
 const hostKinds: ReadonlySet<string> = new Set(HOST_MESSAGE_KINDS);
 
@@ -459,7 +469,9 @@ export type WebviewToHostMessage =
   /** A banner's or a note's action button: the host runs the matching VS Code command. */
   | { readonly type: 'command'; readonly command: PanelCommand }
   /** One exact attention row, answered by an AttentionRowReply (attentionRowRequest.ts). */
-  | AttentionRowRequest;
+  | AttentionRowRequest
+  /** Rollout rows computed in the background, answered by progress and a RolloutRowsReply (rolloutRowsRequest.ts). */
+  | RolloutRowsRequest;
 
 /**
  * What a panel button may ask the host to do: choose-model runs promptAttention.chooseModel, open-settings opens
@@ -482,4 +494,5 @@ export const WEBVIEW_MESSAGE_TYPES = [
   'attribute-span',
   'command',
   'attention-row',
+  'rollout-rows',
 ] as const satisfies readonly WebviewToHostMessage['type'][];

@@ -2,6 +2,7 @@
 // runs untrusted text (the prompt) through the DOM, so the host accepts only well-formed messages and
 // logs the rest. No `vscode` import.
 import { parseAttentionRowRequest } from './attentionRowRequest';
+import { parseRolloutRowsRequest } from './rolloutRowsRequest';
 import {
   PANEL_COMMANDS,
   WEBVIEW_MESSAGE_TYPES,
@@ -38,6 +39,7 @@ const allowedKeys: Readonly<Record<WebviewToHostMessage['type'], readonly string
   'attribute-span': ['type', 'start', 'end'],
   command: ['type', 'command'],
   'attention-row': ['type', 'requestId', 'inspection', 'layer', 'head', 'query'],
+  'rollout-rows': ['type', 'requestId', 'inspection', 'layer', 'queries'],
 };
 
 /** The answer strip asks for at most this many tokens. */
@@ -104,5 +106,7 @@ export function parseWebviewMessage(value: unknown): WebviewToHostMessage | stri
         : `command: must be one of ${PANEL_COMMANDS.join(', ')}`;
     case 'attention-row':
       return parseAttentionRowRequest(value);
+    case 'rollout-rows':
+      return parseRolloutRowsRequest(value);
   }
 }

@@ -18,6 +18,8 @@ import type {
 } from '../shared/explainReport';
 import type { AttentionRowReply, AttentionRowRequest } from '../shared/attentionRowRequest';
 import { rowUnavailable } from '../shared/attentionRowRequest';
+import type { RolloutRowsProgress, RolloutRowsReply, RolloutRowsRequest } from '../shared/rolloutRowsRequest';
+import { rolloutUnavailable } from '../shared/rolloutRowsRequest';
 import { Disposable } from '../util/disposable';
 import { firstLine } from '../shared/errorText';
 import { silentLog, type Log } from '../shared/log';
@@ -27,6 +29,7 @@ import {
   ATTRIBUTE,
   GENERATE,
   INSPECT,
+  ROLLOUT_ROWS,
   SECTION_DIFF,
   type ShutdownMessage,
   type TestHook,
@@ -141,6 +144,27 @@ export class InspectorWorker extends Disposable {
     if (this.isDisposed || !this.worker || !this.handler) return Promise.resolve(rowUnavailable(request));
     const call = this.handler.request(ATTENTION_ROW, request);
     return this.track(call.reply).catch(() => rowUnavailable(request));
+  }
+
+  /**
+   * Rollout rows of the last inspection, computed in the worker's background from the Q and K it kept, with
+   * progress per layer. `cancel` stops it at its next block; the reply then rejects (nothing to show). Never starts
+   * a worker, as attentionRow.
+   */
+  rolloutRows(
+    request: RolloutRowsRequest,
+    onProgress: (progress: RolloutRowsProgress) => void,
+  ): { readonly reply: Promise<RolloutRowsReply>; cancel(): void } {
+    if (this.isDisposed || !this.worker || !this.handler)
+      return { reply: Promise.resolve(rolloutUnavailable(request)), cancel: () => undefined };
+    const call = this.handler.request(ROLLOUT_ROWS, request, { onEvent: onProgress });
+    return {
+      reply: this.track(call.reply).catch((error: unknown) => {
+        if (error instanceof RequestFailed && error.cancelled) throw error;
+        return rolloutUnavailable(request);
+      }),
+      cancel: () => call.cancel(),
+    };
   }
 
   /** Tests only: makes the worker exit abruptly (needs testHooks). */

@@ -21,17 +21,19 @@ import {
   type InspectRequest,
 } from '../engine/inspectApi';
 import { rowReplyTransferList } from '../shared/attentionRowRequest';
+import { rolloutReplyTransferList } from '../shared/rolloutRowsRequest';
 import { firstLine } from '../shared/errorText';
 import type { AnswerTokenEvent, ExplainEvent } from '../shared/explainReport';
 import { eventTransferList, type InspectionEvent } from '../shared/protocol';
 import { MessageHandler, type Envelope, type Served } from '../shared/requestReply';
 import { fullCollectionFunction, GarbageBudget } from './heapCollection';
-import { answerAttentionRow, type KeptRows } from './rowAnswer';
+import { answerAttentionRow, answerRolloutRows, type KeptRows } from './rowAnswer';
 import {
   ATTENTION_ROW,
   ATTRIBUTE,
   GENERATE,
   INSPECT,
+  ROLLOUT_ROWS,
   SECTION_DIFF,
   type ShutdownMessage,
   type TestHook,
@@ -202,6 +204,22 @@ function tokenEvent(
 handler.serve(ATTENTION_ROW, async (request, served) => {
   const reply = await answerAttentionRow(exact, request);
   served.transferWithReply(rowReplyTransferList(reply));
+  return reply;
+});
+
+/** The rollout rows request being answered: a newer one stops it at its next block. */
+let latestRollout = -1;
+
+handler.serve(ROLLOUT_ROWS, async (request, served) => {
+  latestRollout = served.id;
+  const kept = exact;
+  const reply = await answerRolloutRows(
+    kept,
+    request,
+    (progress) => served.emit(progress),
+    () => served.isCancelled() || served.id !== latestRollout || exact !== kept,
+  );
+  served.transferWithReply(rolloutReplyTransferList(reply));
   return reply;
 });
 

@@ -14,6 +14,7 @@ import type {
   GenerateReply,
 } from '../shared/explainReport';
 import type { AttentionRowReply, AttentionRowRequest } from '../shared/attentionRowRequest';
+import type { RolloutRowsProgress, RolloutRowsReply, RolloutRowsRequest } from '../shared/rolloutRowsRequest';
 import { request } from '../shared/requestReply';
 import type { InspectRequest } from '../engine/inspectApi';
 
@@ -42,6 +43,10 @@ export const GENERATE = request<GenerateParams, GenerateReply, AnswerTokenEvent 
 
 /** One exact attention row of the last inspection, computed from the Q and K the worker kept after its run. */
 export const ATTENTION_ROW = request<AttentionRowRequest, AttentionRowReply>('attention-row');
+
+/** Rollout rows of the last inspection, computed in the background from its kept Q and K, progress per layer. A
+ * newer one supersedes it (the host cancels it; the worker also stops it when a newer one or a new run starts). */
+export const ROLLOUT_ROWS = request<RolloutRowsRequest, RolloutRowsReply, RolloutRowsProgress>('rollout-rows');
 
 /** Host → worker: finish what runs natively, then exit (InspectorWorker ends a worker this way, not with
  * terminate(): ending a thread while onnxruntime works for it aborts the whole process). */

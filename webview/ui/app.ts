@@ -14,6 +14,7 @@ import type { Change } from '../model/inspectionState';
 import { resultOf } from '../model/inspectionState';
 import { captionOf, MatrixCache } from '../model/matrixCache';
 import { ExactRowStore } from '../model/exactRows';
+import { RolloutRowStore } from '../model/rolloutRows';
 import { longSectionFigures, sectionFigures } from '../model/sectionFigures';
 import {
   HOVER_TO_EDITOR_MS,
@@ -57,6 +58,11 @@ export class InspectorApp {
   /** Exact rows the worker computed for the focus (rows on demand). */
   private readonly exactRows = new ExactRowStore();
   private rowRequests = 0;
+  /** Rollout rows the worker computes in the background where the layers came without them. */
+  private readonly rolloutRows = new RolloutRowStore();
+  /** The rows on screen are asked for this long after a scroll settles. */
+  private rolloutTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly rolloutLine = el('div', { class: 'focus-line rollout-line', hidden: true, 'aria-live': 'polite' });
   /** The pending 'hover-rested' event (the state says whether one is awaited). */
   private restTimer: ReturnType<typeof setTimeout> | undefined;
   /** Layers whose head thumbnails are drawn (each is drawn once, as it streams in). */
@@ -104,6 +110,7 @@ export class InspectorApp {
       hover: (index) => this.dispatch({ kind: 'hover', index }),
       pin: (index) => this.dispatch({ kind: 'toggle-pin', index }),
       move: (index) => this.dispatch({ kind: 'pin', index }),
+      scrolled: () => this.askRolloutRowsSoon(),
     });
     this.answerView = new AnswerView(
       {
@@ -149,6 +156,7 @@ export class InspectorApp {
         card('tokens-card', 'Tokens', 'Hover a token · click to pin · arrows move · Esc clears', [
           this.tokens.root,
           this.focusLine,
+          this.rolloutLine,
         ]),
         this.answerView.root,
         el('div', { class: 'row-cards' }, [this.driversSlot, this.costSlot, this.sectionsSlot]),
@@ -197,6 +205,14 @@ export class InspectorApp {
         return;
       case 'attention-row':
         if (this.exactRows.accept(message)) this.drawFocusSoon();
+        return;
+      case 'rollout-progress':
+        if (this.rolloutRows.progress(message)) this.drawRolloutLine();
+        return;
+      case 'rollout-rows':
+        if (!this.rolloutRows.accept(message)) return;
+        this.drawRolloutLine();
+        this.drawFocusSoon();
         return;
       case 'progress':
       case 'header':
@@ -357,6 +373,8 @@ export class InspectorApp {
     const h = inspection.header;
     this.cache.clear(h?.tokens.length ?? 0);
     this.exactRows.reset(h?.requestId ?? -1);
+    this.rolloutRows.reset(h?.requestId ?? -1);
+    this.drawRolloutLine();
     this.drawnLayers = new Set();
     this.empty.hidden = !!h || inspection.phase !== 'waiting';
     this.main.hidden = !h;
@@ -494,10 +512,56 @@ export class InspectorApp {
     this.focusLine.textContent = `Answer token ${JSON.stringify(token.text)} (#${hover}) reads ${label(best)} most (${(row[best] * 100).toFixed(1)}%) — ${rollout ? (layer === 'all' ? 'rollout through every layer' : `rollout up to layer ${layer}`) : `${weighted}${layer === 'all' ? 'mean over layers' : `layer ${layer}`}, ${typeof head === 'number' ? `head ${head}` : `${head} over heads`}`}.`;
   }
 
+  /** The rollout layer whose rows come on demand for the current selection (null: none needed). */
+  private rolloutLayer(): number | null {
+    const { inspection, controls } = this.state;
+    const h = inspection.header;
+    if (!h || this.bridge.kind !== 'vscode') return null;
+    return this.rolloutRows.layerFor(controls, inspection.layers, h.model.layers);
+  }
+
+  /** Asks the worker for the rollout rows on screen and the focused one, where the layers came without them; the
+   * rows come in the background (nothing waits for them), superseding a request still computing. */
+  private askRolloutRows(): void {
+    const h = this.state.inspection.header;
+    const layer = this.rolloutLayer();
+    if (!h || layer === null) return;
+    const { pinned, hover } = this.state;
+    const ask = this.rolloutRows.toAsk(layer, this.tokens.visibleTokens(), pinned ?? hover, pinned !== null);
+    if (!ask) return;
+    const requestId = ++this.rowRequests;
+    this.rolloutRows.sent(requestId, ask);
+    this.bridge.post({ type: 'rollout-rows', requestId, inspection: h.requestId, ...ask, queries: [...ask.queries] });
+    this.drawRolloutLine();
+  }
+
+  private askRolloutRowsSoon(): void {
+    if (this.rolloutLayer() === null) return;
+    if (this.rolloutTimer !== undefined) clearTimeout(this.rolloutTimer);
+    this.rolloutTimer = setTimeout(() => {
+      this.rolloutTimer = undefined;
+      this.askRolloutRows();
+    }, 150);
+  }
+
+  /** The plain line under the tokens while rollout rows are computed (empty and hidden otherwise). */
+  private drawRolloutLine(): void {
+    const text = this.rolloutLayer() === null ? '' : this.rolloutRows.line();
+    if (this.rolloutLine.textContent !== text) this.rolloutLine.textContent = text;
+    this.rolloutLine.hidden = text === '';
+  }
+
   /** The focus's exact row when every row it reads has arrived; asks the host for those that have not. */
   private exactFocusRow(index: number | null): { row: Float32Array | null; awaiting: boolean } {
     const h = this.state.inspection.header;
     if (!h || this.bridge.kind !== 'vscode') return { row: null, awaiting: false };
+    const rolloutLayer = this.rolloutLayer();
+    this.drawRolloutLine();
+    if (rolloutLayer !== null) {
+      this.askRolloutRows();
+      const row = index === null ? null : this.rolloutRows.row(rolloutLayer, index, this.state.controls.hideSink);
+      return { row, awaiting: index !== null && row === null };
+    }
     const keys = this.exactRows.needed(this.state.controls, index, h.model.layers);
     // Ids of their own: a reply is matched by what it answers (the store's key), not kept by the bridge.
     for (const k of this.exactRows.toAsk(keys))

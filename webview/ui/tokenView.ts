@@ -15,6 +15,8 @@ export interface TokenViewEvents {
   hover(index: number | null): void;
   pin(index: number | null): void;
   move(index: number): void;
+  /** The view scrolled (in the frame after): the tokens on screen changed. */
+  scrolled?(): void;
 }
 
 /** Up to this many tokens every token is an element; above, only those near the scroll position. */
@@ -61,13 +63,40 @@ export class TokenView {
 
   /** A long text's window follows the scroll position (and the width) in the next frame. */
   private onScroll(): void {
-    if (this.scrollQueued || !this.window) return;
+    if (this.scrollQueued || (!this.window && !this.events.scrolled)) return;
     this.scrollQueued = true;
     requestAnimationFrame(() => {
       this.scrollQueued = false;
-      this.window?.update();
-      this.paintWindow();
+      if (this.window) {
+        this.window.update();
+        this.paintWindow();
+      }
+      this.events.scrolled?.();
     });
+  }
+
+  /** Tokens [first, end) on screen now (their elements overlap the view's box), found by bisection over the
+   * elements in the document; [0, 0] when none is laid out (the view hidden). */
+  visibleTokens(): [number, number] {
+    const [from, to] = this.window ? this.window.tokens : [0, this.elements.length];
+    const view = this.root.getBoundingClientRect();
+    if (to <= from || view.height === 0) return [0, 0];
+    const rect = (i: number): DOMRect | undefined => this.elements[i]?.getBoundingClientRect();
+    let lo = from;
+    let hi = to;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((rect(mid)?.bottom ?? Infinity) <= view.top) lo = mid + 1;
+      else hi = mid;
+    }
+    const first = lo;
+    hi = to;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((rect(mid)?.top ?? Infinity) < view.bottom) lo = mid + 1;
+      else hi = mid;
+    }
+    return [first, lo];
   }
 
   private tokenNode(t: LaidToken, of: number | null): HTMLElement {
