@@ -7,6 +7,8 @@
 //   rollout (Abnar & Zuidema 2020): Â_l = ½M_l + ½I, R_0 = Â_0, R_l = Â_l·R_{l−1} = ½(M_l·R_{l−1} + R_{l−1}),
 //                the product blocked as lower-triangular (triangularMatMul.ts). Rows of Â sum to 1 (softmax
 //                rows do), so no renormalization. R_l stays in the graph; only its compact rows leave it.
+//                Not computed where rows come on demand (above DENSE_LIMIT, no per-head rows wanted): the
+//                worker computes the rollout rows on screen from the kept Q and K (analysis/rolloutRows.ts).
 //   head-role inputs (headScoreGraph.ts), the overview tiles [1, h + 1, T, T] (tilesGraph.ts), and the compact rows of attentionEncoding.ts for P_l and R_l.
 // Across layers: the sum of M_l over the last ⌈layers/2⌉ layers, what the long-range pairs read (drivers.ts).
 // With AttentionSites (a fused operator's Q and K, onnxSites.ts) P_l is not read from the graph: each layer's
@@ -325,24 +327,33 @@ function layerOutputs(
   inLongRange: boolean,
 ): string[] {
   const { mean } = parts;
-  let next: string;
-  if (rollout === null) {
-    const identity = g.node('EyeLike', [g.node('Reshape', [mean, g.node('Concat', [s.n, s.n], { axis: 0 })])]);
-    next = g.node('Mul', [g.node('Add', [mean, identity]), g.float(0.5)]);
-  } else {
-    next = g.node('Mul', [
-      g.node('Add', [lowerTriangularProduct(g, mean, rollout, s.n, TRIANGULAR_DEPTH), rollout]),
-      g.float(0.5),
-    ]);
-  }
-  const rolloutRows = compactRows(g, next, s.n, s.long, s.k);
+  // Where rows come on demand (s.meanOnly: above DENSE_LIMIT, no per-head rows wanted) the rollout's rows do too,
+  // from the kept Q and K (analysis/rolloutRows.ts): no triangular product, no top-k here.
+  const [rolloutWeights, rolloutKeys, rolloutScale, next] = g.ifElse(
+    s.meanOnly,
+    () => [g.empty(UINT8), g.empty(UINT16), g.empty(FLOAT), g.empty(FLOAT)],
+    () => {
+      let step: string;
+      if (rollout === null) {
+        const identity = g.node('EyeLike', [g.node('Reshape', [mean, g.node('Concat', [s.n, s.n], { axis: 0 })])]);
+        step = g.node('Mul', [g.node('Add', [mean, identity]), g.float(0.5)]);
+      } else {
+        step = g.node('Mul', [
+          g.node('Add', [lowerTriangularProduct(g, mean, rollout, s.n, TRIANGULAR_DEPTH), rollout]),
+          g.float(0.5),
+        ]);
+      }
+      const rows = compactRows(g, step, s.n, s.long, s.k);
+      return [rows.weights, rows.keys, rows.scale, step];
+    },
+  );
   const outputs = [
     parts.heads.weights,
     parts.heads.keys,
     parts.heads.scale,
-    rolloutRows.weights,
-    rolloutRows.keys,
-    rolloutRows.scale,
+    rolloutWeights,
+    rolloutKeys,
+    rolloutScale,
     parts.received,
     parts.bands,
     parts.entropy,

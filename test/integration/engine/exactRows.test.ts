@@ -11,6 +11,7 @@ import type { SiteStorage } from '../../../src/engine/graph/onnxSites';
 import { exposeSites, findAttentionSites } from '../../../src/engine/graph/onnxSites';
 import type { RowKernel } from '../../../src/engine/analysis/exactRows';
 import { ExactRows } from '../../../src/engine/analysis/exactRows';
+import { decodeRow } from '../../../src/engine/analysis/attentionEncoding';
 import { OrtRowKernel } from '../../../src/engine/runtime/rowKernel';
 import { prefillFeeds } from '../../../src/engine/runtime/prefillFeeds';
 import type { ExportOptions } from '../../helpers/exportStyleGraph';
@@ -188,7 +189,7 @@ test('rows on demand: above the dense limit no head rows are computed in advance
       assert.equal(skipped.k, 0);
       assert.equal(skipped.weights.length, 0);
       assert.deepEqual(lazy.layers[l].received, layer.received, 'the statistics do not change');
-      assert.deepEqual(lazy.layers[l].rollout.weights, layer.rollout.weights);
+      assert.equal(lazy.layers[l].rollout.k, 0, 'the rollout comes on demand too');
       // The strongest key of a row on demand is the one the eager top-k put first.
       const exact = lazy.exact?.row(l, 1, 599);
       assert.ok(exact);
@@ -198,6 +199,20 @@ test('rows on demand: above the dense limit no head rows are computed in advance
       for (let j = 1; j < exact.length; j++) if (exact[j] > exact[best]) best = j;
       assert.equal(best, indices[(1 * 600 + 599) * layer.rows.k]);
     });
+    // The rollout rows on demand equal the eager graph's top-k rollout rows at their keys (uint8 of the row max).
+    for (const [l, layer] of eager.layers.entries()) {
+      const queries = [599, 300];
+      const rows = await lazy.exact?.rolloutRows(l, queries);
+      assert.ok(rows);
+      rows.forEach((row, i) => {
+        const graph = decodeRow(layer.rollout, queries[i]);
+        const step = layer.rollout.rowScale[queries[i]] / 255;
+        const keys = layer.rollout.indices?.subarray(queries[i] * layer.rollout.k, (queries[i] + 1) * layer.rollout.k);
+        for (const key of keys ?? [])
+          if (key !== 0xffff)
+            assert.ok(Math.abs(row[key] - graph[key]) <= step / 2 + 2e-3, `layer ${l} row ${queries[i]} key ${key}`);
+      });
+    }
   } finally {
     await model.dispose();
   }
