@@ -70,29 +70,39 @@ export async function rolloutRows(
     const keys = decodedKeys(l, n, m);
     const rows =
       options.blockRows ?? Math.max(MIN_BLOCK, Math.min(MAX_BLOCK, Math.floor(BLOCK_SCORES / (l.heads * m))));
+    // One block in flight: the next block's inputs are made and the last one's product added while it runs.
+    let inFlight: { product: Promise<Float32Array>; r1: number } | null = null;
+    const add = (product: Float32Array, r1: number): void => {
+      for (let i = 0; i < s; i++) {
+        const at = i * m;
+        const from = i * r1;
+        for (let c = 0; c < r1; c++) next[at + c] += product[from + c];
+      }
+    };
     for (let r0 = 0; r0 < m; r0 += rows) {
-      if (options.isCancelled?.()) return null;
+      if (options.isCancelled?.()) {
+        await inFlight?.product;
+        return null;
+      }
       const r1 = Math.min(m, r0 + rows);
       const b = r1 - r0;
+      // ½V for this block's rows: the product is then ½·V·M directly.
       const vBlock = new Float32Array(s * b);
       let any = false;
       for (let i = 0; i < s; i++)
         for (let c = 0; c < b; c++) {
           const x = v[i * m + r0 + c];
-          vBlock[i * b + c] = x;
+          vBlock[i * b + c] = 0.5 * x;
           if (x !== 0) any = true;
         }
       if (!any) continue;
-      const product = await block(
-        l,
-        queryBlock(l, n, r0, b),
-        [l.kvHeads, l.heads / l.kvHeads],
-        keysUpTo(keys, l, m, r1),
-        blockMask(l, r0, r1),
-        vBlock,
-      );
-      for (let i = 0; i < s; i++) for (let c = 0; c < r1; c++) next[i * m + c] += 0.5 * product[i * r1 + c];
+      const inputs = [queryBlock(l, n, r0, b), keysUpTo(keys, l, m, r1), blockMask(l, r0, r1)] as const;
+      const done: Float32Array | null = inFlight ? await inFlight.product : null;
+      const doneR1 = inFlight?.r1 ?? 0;
+      inFlight = { product: block(l, inputs[0], [l.kvHeads, l.heads / l.kvHeads], inputs[1], inputs[2], vBlock), r1 };
+      if (done) add(done, doneR1);
     }
+    if (inFlight) add(await inFlight.product, inFlight.r1);
     v = next;
     options.onProgress?.({ done: layer - j + 1, of: layer + 1 });
   }
