@@ -62,7 +62,7 @@ export class InspectorApp {
   private readonly rolloutRows = new RolloutRowStore();
   /** The rows on screen are asked for this long after a scroll settles. */
   private rolloutTimer: ReturnType<typeof setTimeout> | undefined;
-  private readonly rolloutLine = el('div', { class: 'focus-line rollout-line', hidden: true, 'aria-live': 'polite' });
+  private readonly rolloutLine = el('div', { class: 'rollout-line', hidden: true });
   /** The pending 'hover-rested' event (the state says whether one is awaited). */
   private restTimer: ReturnType<typeof setTimeout> | undefined;
   /** Layers whose head thumbnails are drawn (each is drawn once, as it streams in). */
