@@ -2,7 +2,8 @@
 // from each layer's AttentionSite (whole, and in blocks of query rows), and Q and K leave the graph so that
 // rows on demand are exact. Both are checked against the float64 pass on the file's weights
 // (ggufReference.ts): every row of every layer and head, and the head mean, within 2e-3 (Q kept in fp16, as
-// issue 27 allows), and the statistics (received, the long-range sum, the overview tiles) within 1e-4.
+// issue 27 allows), the rollout rows on demand within 2e-3 too, and the statistics (received, the long-range
+// sum, the overview tiles) within 1e-4.
 import { LONG_RANGE_TOP } from '../../../src/engine/graph/siteStatsGraph';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
@@ -20,6 +21,7 @@ import { buildGgufFixture } from '../../helpers/ggufFixtures';
 import type { GgufReferenceRun } from '../../helpers/ggufReference';
 import { ggufReferenceForward } from '../../helpers/ggufReference';
 import { int64Tensor } from '../../helpers/ortTensors';
+import { referenceRollout } from '../../helpers/referenceRollout';
 import { referenceTiles } from '../../helpers/referenceTiles';
 
 const IDS = [1, 261, 300, 45, 301, 302, 77, 303, 304, 300, 261, 305, 306, 120, 307, 308, 45, 301, 302];
@@ -108,6 +110,19 @@ for (const o of CASES) {
         }
       }
       assert.ok(worst < 2e-3, `rows on demand off the float64 pass by ${worst}`);
+      // Rollout rows on demand (analysis/rolloutRows.ts) against float64 matrix products of the pass's attention.
+      const rollout = referenceRollout(reference.probs, N);
+      const queries = Array.from({ length: N }, (_, q) => N - 1 - q);
+      let rolloutWorst = 0;
+      for (let l = 0; l < rollout.length; l++) {
+        const rows = await exact.rolloutRows(l, queries);
+        assert.ok(rows);
+        rows.forEach((row, i) => {
+          const q = queries[i];
+          rolloutWorst = Math.max(rolloutWorst, worstOf(row, rollout[l].subarray(q * N, (q + 1) * N)));
+        });
+      }
+      assert.ok(rolloutWorst < 2e-3, `rollout rows on demand off the float64 pass by ${rolloutWorst}`);
       const stats = referenceStats(reference, run.longRangeFrom);
       run.layers.forEach((layer, l) =>
         assert.ok(worstOf(layer.received, stats.received[l]) < 1e-4, `received, layer ${l}`),
