@@ -372,8 +372,9 @@ export class InspectorController extends Disposable {
         try {
           this.post(await call.reply);
         } catch (error) {
-          // Cancelled (superseded by a newer request, or the panel went away): nothing to show.
-          if (!(error instanceof RequestFailed && error.cancelled)) throw error;
+          // Cancelled (superseded by a newer request, or the panel went away): nothing to show. The worker's own
+          // failures come as a reply, so anything else is a bug: logged, the panel keeps its estimate.
+          if (!(error instanceof RequestFailed && error.cancelled)) this.log.error('Rollout rows failed', error);
         } finally {
           if (this.rollout === call) this.rollout = undefined;
         }
