@@ -74,6 +74,8 @@ export interface ExplainHandle<T> {
 
 export class InspectorWorker extends Disposable {
   private worker: Worker | null = null;
+  /** Every thread started that has not exited yet (a released one may still finish native work). */
+  private readonly exits = new Map<Worker, Promise<void>>();
   private handler: MessageHandler | null = null;
   private active: ActiveInspection | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
@@ -83,6 +85,16 @@ export class InspectorWorker extends Disposable {
   constructor(private readonly options: InspectorWorkerOptions) {
     super();
     this._register({ dispose: () => this.shutdown() });
+  }
+
+  /**
+   * Settles when every thread this object started has exited. A released thread finishes its native work first,
+   * and a process that exits before then is aborted by it ("terminate called after throwing an instance of
+   * 'Napi::Error'"), so whatever ends the process on purpose waits for this.
+   */
+  async stopped(): Promise<void> {
+    for (const worker of this.exits.keys()) worker.ref(); // a released thread is unref'd: wait for it all the same
+    await Promise.all(this.exits.values());
   }
 
   /** Whether a worker thread is running now (false after an idle release or a crash). */
@@ -202,6 +214,9 @@ export class InspectorWorker extends Disposable {
       ...(this.options.testHooks ? { testHooks: true } : {}),
     };
     const worker = new Worker(this.options.workerScript, { workerData });
+    const exit = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    this.exits.set(worker, exit);
+    void exit.then(() => this.exits.delete(worker));
     const handler = new MessageHandler((message: Envelope, transfer?: ArrayBuffer[]) =>
       worker.postMessage(message, transfer ?? []),
     );

@@ -49,6 +49,7 @@ test(
       assertClean(await inspect(worker, request(good, 'The fox jumps over the dog.')), 2);
     } finally {
       worker.dispose();
+      await worker.stopped();
     }
   },
 );

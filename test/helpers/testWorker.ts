@@ -23,8 +23,9 @@ export async function startTestWorker(bundleName: string, modelsDir: string): Pr
   return { worker, dir };
 }
 
-/** Disposes the worker and removes its folder. */
+/** Disposes the worker, waits for its thread to exit (a process that ends first is aborted), removes its folder. */
 export async function stopTestWorker({ worker, dir }: TestWorker): Promise<void> {
   worker.dispose();
+  await worker.stopped();
   await removeTempDir(dir);
 }

@@ -31,6 +31,7 @@ before(async () => {
 
 after(async () => {
   worker.dispose();
+  await worker.stopped();
   await removeTempDir(dir);
 });
 

@@ -70,16 +70,24 @@ before(async () => {
   modelFolder = (await writeTinyModel(path.join(dir, 'tiny'), { layers: 3, maxPositions: 64 })).folder;
 });
 
-after(() => removeTempDir(dir));
+/** Every worker made here: the file's process must not exit while a released thread still runs native work. */
+const made: InspectorWorker[] = [];
+
+after(async () => {
+  await Promise.all(made.map((w) => w.stopped()));
+  await removeTempDir(dir);
+});
 
 function makeWorker(idleTimeoutMs = 60_000): InspectorWorker {
-  return new InspectorWorker({
+  const worker = new InspectorWorker({
     workerScript,
     modelsDir: dir,
     cacheDir: path.join(dir, 'cache'),
     idleTimeoutMs,
     testHooks: true,
   });
+  made.push(worker);
+  return worker;
 }
 
 test('the worker streams header, every layer in order, then the summary, as typed arrays', async () => {
@@ -255,12 +263,16 @@ test('disposing the worker mid-run or right after it ends the thread without abo
   // process ("terminate called after throwing an instance of 'Napi::Error'"): the worker now exits by itself.
   const folder = (await writeTinyModel(path.join(dir, 'long'), { layers: 3, maxPositions: 2048 })).folder;
   const text = 'The fox jumps over the dog. '.repeat(200);
+  const workers: InspectorWorker[] = [];
   for (const delayMs of [50, 100, 200, 300, 400, 600]) {
     const worker = makeWorker();
+    workers.push(worker);
     const handle = worker.inspect(cpuInspectRequest(++requestId, folder, text), () => undefined);
     await new Promise((resolve) => setTimeout(resolve, delayMs));
     worker.dispose();
     await handle.finished.catch(() => undefined);
   }
-  await new Promise((resolve) => setTimeout(resolve, 1000)); // the threads' native work ends meanwhile
+  // Each thread exits by itself once its native work is done (a test timeout otherwise); the process ending
+  // before then is what aborted it, so every file's after hook waits for its workers too.
+  await Promise.all(workers.map((w) => w.stopped()));
 });

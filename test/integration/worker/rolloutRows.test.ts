@@ -85,5 +85,6 @@ test('rollout rows from the worker equal the graph rollout; progress per layer; 
     assert.match(outside.error ?? '', /no token/);
   } finally {
     worker.dispose();
+    await worker.stopped();
   }
 });
