@@ -237,7 +237,7 @@ export function buildGgufDecoder(
     seqlensK: int32(b.node('Sub', [n, b.ints([1])])),
     totalLength: int32(b.node('Squeeze', [n, b.ints([0])])),
   };
-  const embed: PreparedMatrix = prepareMatrix(b, r.matrix('token_embd.weight'), r.has('output.weight'));
+  const embed: PreparedMatrix = prepareMatrix(b, r.matrix('token_embd.weight'));
   let x = gatherRows(b, flatIds, embed);
   if (h.embedScale !== null) x = b.node('Mul', [x, b.float(h.embedScale)]);
   const tables = new Map<string, [string, string]>();
