@@ -19,7 +19,7 @@ import type { StatsOutputs } from '../graph/attentionStatsGraph';
 import type { TensorReader } from '../graph/ggufDecoder';
 import { buildGgufDecoder, MLP_ROWS } from '../graph/ggufDecoder';
 import { ModelBuilder, WeightSink } from '../graph/modelBuilder';
-import { encodeModel } from '../graph/onnxGraph';
+import { encodeModel, pruneToOutputs } from '../graph/onnxGraph';
 import { appendSiteStatistics } from '../graph/siteStatistics';
 import type { BlockPlan } from '../graph/siteStatsGraph';
 import { cacheKey } from '../graph/tapCache';
@@ -156,6 +156,10 @@ async function build(
     const { stats, sites } = statistics
       ? appendSiteStatistics(model, decoder.sites, decoder.anchors, blocks)
       : { stats: { layers: [], probabilities: [], longRange: '', longRangeFrom: 0 }, sites: null };
+    // Nodes whose results nothing reads (the sites' transposes in the plain graph, shape arithmetic the
+    // statistics did not use): onnxruntime runs them anyway and holds their outputs to the end of the run
+    // (the plain graph's unread Q, K and V transposes were 9 MiB a layer at 2,048 tokens).
+    pruneToOutputs(model, model.graph?.output ?? []);
     const encoded = encodeModel(model);
     await fs.writeFile(path.join(dir, 'model.onnx'), encoded);
     fsSync.fsyncSync(out);
