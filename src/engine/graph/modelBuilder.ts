@@ -75,12 +75,6 @@ export class ModelBuilder {
     return t?.externalData?.length ? { offset: entry('offset'), length: entry('length') } : null;
   }
 
-  /** Removes an initializer no node reads (its bytes stay in the external-data file, unreferenced). */
-  dropInitializer(name: string): void {
-    const at = this.initializers.findIndex((i) => i.name === name);
-    if (at >= 0) this.initializers.splice(at, 1);
-  }
-
   /** A new initializer over a byte range of an external one's data (no copy: both point into the same file). */
   view(source: string, dataType: number, dims: readonly number[], byteOffset: number, byteLength: number): string {
     const at = this.placement(source);

@@ -111,8 +111,7 @@ function rowParts(b: ModelBuilder, whole: MatrixPart, K: number, bits: number, b
       offsets: whole.offsets ? view(whole.offsets, ElemType.FLOAT, [rows, blocks], 4 * blocks) : null,
     });
   }
-  // The parts replace the whole: its initializers would only be mapped (and counted) a second time.
-  for (const t of [whole.packed, whole.scales, whole.offsets]) if (t) b.dropInitializer(t);
+  // The parts replace the whole, whose initializers no node reads (the built graph is pruned to its outputs).
   return parts;
 }
 
