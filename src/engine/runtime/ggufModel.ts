@@ -17,7 +17,7 @@ import { EngineError } from '../engineError';
 import type { AttentionSite } from '../graph/attentionSite';
 import type { StatsOutputs } from '../graph/attentionStatsGraph';
 import type { TensorReader } from '../graph/ggufDecoder';
-import { buildGgufDecoder, MLP_ROWS } from '../graph/ggufDecoder';
+import { buildGgufDecoder, MLP_COLUMNS, MLP_ROWS } from '../graph/ggufDecoder';
 import { ModelBuilder, WeightSink } from '../graph/modelBuilder';
 import { encodeModel, pruneToOutputs } from '../graph/onnxGraph';
 import { appendSiteStatistics } from '../graph/siteStatistics';
@@ -63,6 +63,8 @@ export interface GgufPrepareOptions {
   readonly blocks?: BlockPlan;
   /** Tests only: how many rows the MLP runs at a time (ggufDecoder.ts MLP_ROWS). */
   readonly mlpRows?: number;
+  /** Tests only: about how many intermediate columns the MLP runs at a time (ggufDecoder.ts MLP_COLUMNS). */
+  readonly mlpColumns?: number;
   /** The tokenizer built from the GGUF metadata, kept in the entry for later loads (source.json). */
   readonly tokenizer?: GgufTokenizerSpec;
 }
@@ -129,6 +131,7 @@ async function build(
   statistics: boolean,
   blocks: BlockPlan | undefined,
   mlpRows: number | undefined,
+  mlpColumns: number | undefined,
 ): Promise<EntryMeta> {
   const weightsPath = path.join(dir, WEIGHTS_FILE);
   const out = fsSync.openSync(weightsPath, 'w');
@@ -151,7 +154,7 @@ async function build(
       }
     });
     const builder = new ModelBuilder(new WeightSink(out, WEIGHTS_FILE));
-    const decoder = buildGgufDecoder(builder, file.hyper, reader, () => undefined, mlpRows);
+    const decoder = buildGgufDecoder(builder, file.hyper, reader, () => undefined, mlpRows, mlpColumns);
     const model = builder.model(OPSET);
     const { stats, sites } = statistics
       ? appendSiteStatistics(model, decoder.sites, decoder.anchors, blocks)
@@ -190,7 +193,7 @@ async function entryFolder(
   options: GgufPrepareOptions,
 ): Promise<string> {
   const hash = createHash('sha256').update(
-    `${GGUF_GRAPH_VERSION}\0${options.statistics === false ? 'raw' : 'stats'}\0${requantize8 ? 'q8' : ''}\0${JSON.stringify(options.blocks ?? null)}\0${options.mlpRows ?? MLP_ROWS}`,
+    `${GGUF_GRAPH_VERSION}\0${options.statistics === false ? 'raw' : 'stats'}\0${requantize8 ? 'q8' : ''}\0${JSON.stringify(options.blocks ?? null)}\0${options.mlpRows ?? MLP_ROWS}\0${options.mlpColumns ?? MLP_COLUMNS}`,
   );
   for (const keyFile of keyFiles) hash.update(`\0${await cacheKey(keyFile, await fs.stat(keyFile))}`);
   return path.join(cacheDir, 'gguf', hash.digest('hex').slice(0, 32));
@@ -271,6 +274,7 @@ export async function prepareBuiltModel(
       options.statistics !== false,
       options.blocks,
       options.mlpRows,
+      options.mlpColumns,
     );
     await writeBuiltSource(temp, file, tokenizer);
     await fs.rm(entry, { recursive: true, force: true });
