@@ -16,12 +16,18 @@ import type { ModelBuilder } from './modelBuilder';
 import { ElemType } from './modelBuilder';
 import type { MatrixSource, PreparedMatrix } from './quantizedLinear';
 import { applyMatrix, gatherRows, prepareMatrix } from './quantizedLinear';
+import { tensorBytes } from '../runtime/ggufQuants';
 
 export const LOGIT_ROWS_INPUT = 'pa_logit_rows';
 /** The MLP runs this many rows at a time (ModelBuilder.rowChunks): one chunk up to 2,048 tokens, so short
  * inputs pay nothing; an 8-bit MatMulNBits dequantizes its weights once per chunk. */
 export const MLP_ROWS = 2048;
 export const LOGITS_OUTPUT = 'logits';
+/** The MLP's intermediate columns run about this many at a time (gate and up by rows, down by columns, each a
+ * slice of the file's blocks, the parts of down's product summed): the [rows, intermediate] tensors are a
+ * slice's (at 2,048 rows of the 0.5B shape, 9.5 MiB instead of 38), and every weight is still dequantized once
+ * per chunk of rows. */
+export const MLP_COLUMNS = 1280;
 
 /** What the builder reads from the file: a tensor's ggml dims/type and its bytes (null: not in the file). */
 export interface TensorReader {
@@ -44,6 +50,8 @@ interface Context {
   /** GroupQueryAttention's lengths: int32 [1] n − 1 and int32 scalar n. */
   readonly seqlensK: string;
   readonly totalLength: string;
+  /** About how many intermediate columns the MLP runs at a time (MLP_COLUMNS). */
+  readonly mlpColumns: number;
 }
 
 function rmsNorm(c: Context, x: string, weight: string): string {
@@ -57,6 +65,36 @@ function rmsNorm(c: Context, x: string, weight: string): string {
 function norm(c: Context, x: string, name: string): string {
   const w = c.r.floats(name);
   return rmsNorm(c, x, c.b.floats(name, [w.length], w));
+}
+
+/** Rows [start, start + rows) of a matrix: a contiguous range of its blocks. */
+function sliceRows(m: MatrixSource, start: number, rows: number): MatrixSource {
+  const rowBytes = tensorBytes(m.type, m.dims[0]);
+  return { ...m, dims: [m.dims[0], rows], bytes: m.bytes.subarray(start * rowBytes, (start + rows) * rowBytes) };
+}
+
+/** Columns [start, start + count) of every row (whole blocks), copied into a matrix of their own. */
+function sliceColumns(m: MatrixSource, start: number, count: number): MatrixSource {
+  const [K, N] = m.dims;
+  const rowBytes = tensorBytes(m.type, K);
+  const at = tensorBytes(m.type, start);
+  const length = tensorBytes(m.type, count);
+  const bytes = new Uint8Array(N * length);
+  for (let r = 0; r < N; r++) bytes.set(m.bytes.subarray(r * rowBytes + at, r * rowBytes + at + length), r * length);
+  return { ...m, dims: [count, N], bytes };
+}
+
+/** Splits `width` into about width / target parts, each a whole number of `unit`s: [start, count] pairs. */
+function columnParts(width: number, unit: number, target: number): [number, number][] {
+  const units = width / unit;
+  const count = Math.max(1, Math.min(units, Math.round(width / target)));
+  const parts: [number, number][] = [];
+  for (let i = 0, start = 0; i < count; i++) {
+    const size = (Math.floor(units / count) + (i < units % count ? 1 : 0)) * unit;
+    parts.push([start, size]);
+    start += size;
+  }
+  return parts;
 }
 
 function linear(c: Context, x: string, name: string, bias?: string): string {
@@ -191,16 +229,29 @@ function attention(
 function feedForward(c: Context, l: number, x: string): string {
   const { b, h } = c;
   const p = `blk.${l}.`;
-  let gate: string;
-  let up: string;
   if (c.r.has(`${p}ffn_gate.weight`)) {
-    gate = linear(c, x, `${p}ffn_gate.weight`);
-    up = linear(c, x, `${p}ffn_up.weight`);
-  } else {
-    [gate, up] = b.multi('Split', [linear(c, x, `${p}ffn_up.weight`), b.ints([h.feedForward, h.feedForward])], 2, {
-      axis: -1,
-    });
+    // In column parts: gate and up by rows, down by columns (whole blocks), its partial products summed.
+    const gateW = c.r.matrix(`${p}ffn_gate.weight`);
+    const upW = c.r.matrix(`${p}ffn_up.weight`);
+    const downW = c.r.matrix(`${p}ffn_down.weight`);
+    let sum = '';
+    for (const [start, count] of columnParts(h.feedForward, downW.type.elements, c.mlpColumns)) {
+      const part = (m: MatrixSource): string => applyMatrix(b, x, prepareMatrix(b, sliceRows(m, start, count)));
+      const inner = b.node('Mul', [activation(c, part(gateW)), part(upW)]);
+      const y = applyMatrix(b, inner, prepareMatrix(b, sliceColumns(downW, start, count)));
+      sum = sum ? b.node('Add', [sum, y]) : y;
+    }
+    return sum;
   }
+  const [gate, up] = b.multi('Split', [linear(c, x, `${p}ffn_up.weight`), b.ints([h.feedForward, h.feedForward])], 2, {
+    axis: -1,
+  });
+  return linear(c, b.node('Mul', [activation(c, gate), up]), `${p}ffn_down.weight`);
+}
+
+/** The MLP's gate activation: SiLU, or gemma3's tanh-approximated GELU. */
+function activation(c: Context, gate: string): string {
+  const { b, h } = c;
   let act: string;
   if (h.arch === 'gemma3') {
     // tanh-approximated GELU, as ggml_gelu: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
@@ -213,7 +264,7 @@ function feedForward(c: Context, l: number, x: string): string {
   } else {
     act = b.node('Mul', [gate, b.node('Sigmoid', [gate])]);
   }
-  return linear(c, b.node('Mul', [act, up]), `${p}ffn_down.weight`);
+  return act;
 }
 
 /** Builds the whole decoder into `b`; returns the attention sites and where each layer's statistics go. */
@@ -223,6 +274,7 @@ export function buildGgufDecoder(
   r: TensorReader,
   onLayer: (done: number) => void,
   mlpRows = MLP_ROWS,
+  mlpColumns = MLP_COLUMNS,
 ): BuiltDecoder {
   const ids = b.input('input_ids', ElemType.INT64, [1, 'sequence']);
   const logitRows = b.input(LOGIT_ROWS_INPUT, ElemType.INT64, [1]);
@@ -236,8 +288,9 @@ export function buildGgufDecoder(
     n,
     seqlensK: int32(b.node('Sub', [n, b.ints([1])])),
     totalLength: int32(b.node('Squeeze', [n, b.ints([0])])),
+    mlpColumns,
   };
-  const embed: PreparedMatrix = prepareMatrix(b, r.matrix('token_embd.weight'), r.has('output.weight'));
+  const embed: PreparedMatrix = prepareMatrix(b, r.matrix('token_embd.weight'));
   let x = gatherRows(b, flatIds, embed);
   if (h.embedScale !== null) x = b.node('Mul', [x, b.float(h.embedScale)]);
   const tables = new Map<string, [string, string]>();

@@ -85,6 +85,18 @@ export function makeValueInfo(name: string, elemType: number, shape: Dim[] | nul
   });
 }
 
+/** Every name the nodes of `node`'s subgraphs read, at any depth. */
+function subgraphInputs(node: NodeProto): string[] {
+  const names: string[] = [];
+  for (const attr of node.attribute ?? [])
+    for (const sub of attr.g ? [attr.g] : (attr.graphs ?? []))
+      for (const inner of sub.node ?? []) {
+        for (const i of inner.input ?? []) if (i) names.push(i);
+        names.push(...subgraphInputs(inner));
+      }
+  return names;
+}
+
 /**
  * Keeps only the nodes needed to compute `outputs` (and the initializers they read), and makes
  * `outputs` the graph's only outputs. The tapped graph then skips the LM head, the final norm and
@@ -107,11 +119,8 @@ export function pruneToOutputs(model: ModelProto, outputs: readonly ValueInfoPro
     needed.add(index);
     const node = nodes[index];
     for (const input of node.input ?? []) if (input) stack.push(input);
-    // Subgraphs (If/Loop) read outer-scope names implicitly: keep everything they mention.
-    for (const attr of node.attribute ?? []) {
-      const subgraphs = attr.g ? [attr.g] : (attr.graphs ?? []);
-      for (const sub of subgraphs) for (const inner of sub.node ?? []) for (const i of inner.input ?? []) stack.push(i);
-    }
+    // Subgraphs (If/Loop, nested to any depth) read outer-scope names implicitly: keep everything they mention.
+    stack.push(...subgraphInputs(node));
   }
   graph.node = nodes.filter((_, index) => needed.has(index));
   graph.initializer = (graph.initializer ?? []).filter((t) => seen.has(t.name ?? ''));

@@ -17,9 +17,9 @@ import { EngineError } from '../engineError';
 import type { AttentionSite } from '../graph/attentionSite';
 import type { StatsOutputs } from '../graph/attentionStatsGraph';
 import type { TensorReader } from '../graph/ggufDecoder';
-import { buildGgufDecoder, MLP_ROWS } from '../graph/ggufDecoder';
+import { buildGgufDecoder, MLP_COLUMNS, MLP_ROWS } from '../graph/ggufDecoder';
 import { ModelBuilder, WeightSink } from '../graph/modelBuilder';
-import { encodeModel } from '../graph/onnxGraph';
+import { encodeModel, pruneToOutputs } from '../graph/onnxGraph';
 import { appendSiteStatistics } from '../graph/siteStatistics';
 import type { BlockPlan } from '../graph/siteStatsGraph';
 import { cacheKey } from '../graph/tapCache';
@@ -30,7 +30,7 @@ import { readGgufFile } from './ggufFile';
 import type { GgufTokenizerSpec } from './ggufTokenizer';
 import { dequantize, encodeQ8_0, isFloatType, Q8_0 } from './ggufQuants';
 
-const GGUF_GRAPH_VERSION = 'gguf-v14';
+const GGUF_GRAPH_VERSION = 'gguf-v15';
 const OPSET = 18;
 const WEIGHTS_FILE = 'weights.bin';
 
@@ -63,6 +63,8 @@ export interface GgufPrepareOptions {
   readonly blocks?: BlockPlan;
   /** Tests only: how many rows the MLP runs at a time (ggufDecoder.ts MLP_ROWS). */
   readonly mlpRows?: number;
+  /** Tests only: about how many intermediate columns the MLP runs at a time (ggufDecoder.ts MLP_COLUMNS). */
+  readonly mlpColumns?: number;
   /** The tokenizer built from the GGUF metadata, kept in the entry for later loads (source.json). */
   readonly tokenizer?: GgufTokenizerSpec;
 }
@@ -129,6 +131,7 @@ async function build(
   statistics: boolean,
   blocks: BlockPlan | undefined,
   mlpRows: number | undefined,
+  mlpColumns: number | undefined,
 ): Promise<EntryMeta> {
   const weightsPath = path.join(dir, WEIGHTS_FILE);
   const out = fsSync.openSync(weightsPath, 'w');
@@ -151,11 +154,15 @@ async function build(
       }
     });
     const builder = new ModelBuilder(new WeightSink(out, WEIGHTS_FILE));
-    const decoder = buildGgufDecoder(builder, file.hyper, reader, () => undefined, mlpRows);
+    const decoder = buildGgufDecoder(builder, file.hyper, reader, () => undefined, mlpRows, mlpColumns);
     const model = builder.model(OPSET);
     const { stats, sites } = statistics
       ? appendSiteStatistics(model, decoder.sites, decoder.anchors, blocks)
       : { stats: { layers: [], probabilities: [], longRange: '', longRangeFrom: 0 }, sites: null };
+    // Nodes whose results nothing reads (the sites' transposes in the plain graph, shape arithmetic the
+    // statistics did not use): onnxruntime runs them anyway and holds their outputs to the end of the run
+    // (the plain graph's unread Q, K and V transposes were 9 MiB a layer at 2,048 tokens).
+    pruneToOutputs(model, model.graph?.output ?? []);
     const encoded = encodeModel(model);
     await fs.writeFile(path.join(dir, 'model.onnx'), encoded);
     fsSync.fsyncSync(out);
@@ -186,7 +193,7 @@ async function entryFolder(
   options: GgufPrepareOptions,
 ): Promise<string> {
   const hash = createHash('sha256').update(
-    `${GGUF_GRAPH_VERSION}\0${options.statistics === false ? 'raw' : 'stats'}\0${requantize8 ? 'q8' : ''}\0${JSON.stringify(options.blocks ?? null)}\0${options.mlpRows ?? MLP_ROWS}`,
+    `${GGUF_GRAPH_VERSION}\0${options.statistics === false ? 'raw' : 'stats'}\0${requantize8 ? 'q8' : ''}\0${JSON.stringify(options.blocks ?? null)}\0${options.mlpRows ?? MLP_ROWS}\0${options.mlpColumns ?? MLP_COLUMNS}`,
   );
   for (const keyFile of keyFiles) hash.update(`\0${await cacheKey(keyFile, await fs.stat(keyFile))}`);
   return path.join(cacheDir, 'gguf', hash.digest('hex').slice(0, 32));
@@ -267,6 +274,7 @@ export async function prepareBuiltModel(
       options.statistics !== false,
       options.blocks,
       options.mlpRows,
+      options.mlpColumns,
     );
     await writeBuiltSource(temp, file, tokenizer);
     await fs.rm(entry, { recursive: true, force: true });

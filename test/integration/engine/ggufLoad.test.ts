@@ -98,3 +98,36 @@ test('a large 8-bit LM head runs in row chunks (views of the same bytes) with th
   );
   assert.ok(Math.max(...chunks) >= 2, `the head runs in chunks (${chunks.join(', ')})`);
 });
+
+for (const type of ['Q8_0', 'Q5_1'] as const)
+  test(`a tied ${type} embedding gathers its rows from the LM head's row parts, ids on both sides of a part boundary`, async () => {
+    // 256 × 33,000 weights: two parts (rows 0–32,767 and 32,768–32,999), each a view that both the lookup and
+    // the head read, so the table is mapped once.
+    const shape = { hidden: 256, layers: 1, heads: 4, kvHeads: 2, intermediate: 512, vocab: 33000, context: 512 };
+    const fixture = buildGgufFixture({ arch: 'qwen2', type, shape, tied: true });
+    const file = path.join(dir, `tied-${type}.gguf`);
+    await fs.writeFile(file, fixture.bytes);
+    const cache = new ModelCache({ modelsDir: path.join(dir, 'models'), cacheDir: path.join(dir, `cache-${type}`) });
+    const model = await cache.get(file, 'cpu', () => undefined);
+    for (const ids of [
+      [32768, 5, 32767, 32999, 300],
+      [7, 32900, 0, 32767, 32768],
+    ]) {
+      const run = await model.runTensors(ids, { probabilities: false });
+      const ours = softmaxRow(run.lastLogits as Float32Array, 0, shape.vocab);
+      const exact = softmaxRow(ggufReferenceForward(fixture, ids).logits, ids.length - 1, shape.vocab);
+      let worst = 0;
+      for (let i = 0; i < exact.length; i++) worst = Math.max(worst, Math.abs(ours[i] - exact[i]));
+      assert.ok(worst <= 2e-3, `next after ${ids.join(' ')} off the float64 pass by ${worst}`);
+    }
+    await cache.release();
+    const [entry] = await fs.readdir(path.join(dir, `cache-${type}`, 'gguf'));
+    const graph = decodeModel(await fs.readFile(path.join(dir, `cache-${type}`, 'gguf', entry, 'model.onnx'))).graph;
+    const tables = (graph?.initializer ?? []).filter((t) => t.name?.startsWith('token_embd.weight'));
+    assert.ok(
+      tables.length > 0 && tables.every((t) => t.name?.includes('.rows')),
+      `only row parts of the table: ${tables.map((t) => t.name).join(', ')}`,
+    );
+    const reads = (graph?.node ?? []).filter((n) => n.opType === 'Gather' && n.input?.[0]?.startsWith('token_embd'));
+    assert.ok(reads.length >= 4, 'each part gathers its codes and scales');
+  });

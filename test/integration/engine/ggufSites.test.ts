@@ -252,13 +252,25 @@ test('with the statistics, the attention output is made from their probabilities
   }
 });
 
-test('the MLP run a few rows at a time gives the float64 pass: every position, a padded last chunk', async () => {
+test('the MLP run a few rows and columns at a time gives the float64 pass: every position, a padded last chunk', async () => {
   for (const o of CASES) {
     const { file, reference } = await fixtureFile(o);
-    // 19 tokens in chunks of 4 rows: 5 chunks, the last one padded.
-    const prepared = await prepareGgufModel(file, path.join(dir, 'chunked'), { mlpRows: 4, statistics: false });
+    // 19 tokens in chunks of 4 rows: 5 chunks, the last one padded. The 512 intermediate columns in parts of
+    // about 128 (whole blocks of down's type: two parts of 256 for Q4_K, four for the others).
+    const prepared = await prepareGgufModel(file, path.join(dir, 'chunked'), {
+      mlpRows: 4,
+      mlpColumns: 128,
+      statistics: false,
+    });
     const graph = await fs.readFile(prepared.modelPath);
     assert.ok(graph.includes(Buffer.from('Loop')), 'the MLP runs in a Loop over row chunks');
+    const downs = (decodeModel(graph).graph?.node ?? [])
+      .filter((node) => node.opType === 'Loop')
+      .map((loop) => (loop.attribute?.[0]?.g?.node ?? []).filter((n) => n.opType === 'Add').length);
+    assert.ok(
+      downs.every((adds) => adds >= 1),
+      `each layer's MLP sums the partial products of down (${downs.join(', ')})`,
+    );
     const ops = decodeModel(graph).graph?.node?.map((node) => node.opType) ?? [];
     assert.ok(ops.includes('GroupQueryAttention'), 'without the statistics, attention stays fused');
     const session = await ort.InferenceSession.create(prepared.modelPath);
