@@ -20,6 +20,7 @@ import { appendAttentionStats } from './attentionStatsGraph';
 import { LOGITS_KEEP_INPUT, sliceLogitsInput } from './logitsSlice';
 import { planAttentionTap } from './attentionTap';
 import { appendValueNorms } from './valueNormGraph';
+import { chunkExportMlps, EXPORT_MLP_ROWS } from './exportRowChunks';
 import type { AttentionSite } from './attentionSite';
 import type { SiteShape } from './onnxSites';
 import type { BlockPlan } from './siteStatsGraph';
@@ -37,7 +38,7 @@ import {
   valueShape,
 } from './onnxGraph';
 
-const SURGERY_VERSION = 'tap-v30';
+const SURGERY_VERSION = 'tap-v31';
 const EDGE_BYTES = 1024 * 1024;
 /** Initializers below this stay inline in the tapped graph. */
 const EXTERNAL_MIN_BYTES = 1024;
@@ -202,6 +203,8 @@ export interface PrepareOptions {
   readonly attention?: SiteShape;
   /** Tests only: where the statistics recomputed from Q and K switch to row blocks. */
   readonly blocks?: BlockPlan;
+  /** Tests only: the rows of the MLP's chunks (exportRowChunks.ts); 0 leaves the MLP whole. */
+  readonly mlpRows?: number;
 }
 
 /** Returns the tapped model for `modelFile`, doing the surgery when the cache has no valid entry for it. */
@@ -220,7 +223,8 @@ export async function prepareTappedModel(
   const key = await cacheKey(modelFile, stat);
   const entryDir = path.join(cacheDir, 'tapped', key);
   const modelPath = path.join(entryDir, 'model.onnx');
-  const surgery = JSON.stringify([options.attention ?? null, options.blocks ?? null]);
+  const mlpRows = options.mlpRows ?? EXPORT_MLP_ROWS;
+  const surgery = JSON.stringify([options.attention ?? null, options.blocks ?? null, mlpRows]);
   if (!options.rebuild) {
     const found = await readEntry(entryDir, layers, surgery);
     // An entry built without the heads has no value norms: it is built again for a caller that wants them.
@@ -295,6 +299,8 @@ export async function prepareTappedModel(
     ...(valueNorms ? { valueNorms } : {}),
     ...(valueNormsMissing ? { valueNormsMissing } : {}),
   };
+  // Last: the passes above find what they read in the export's own nodes.
+  if (mlpRows > 0) chunkExportMlps(model, mlpRows);
 
   try {
     await fs.rm(entryDir, { recursive: true, force: true });
