@@ -289,36 +289,46 @@ export function findAttentionSites(
 export type SiteStorage = 'float16' | 'float32';
 
 /**
- * Makes each site's Q and K graph outputs (cast to fp16 for 'float16'); returns the sites naming those
- * outputs. The casts go right after the tensors they read.
+ * Inserts each site's kept Q and K (cast to fp16 for 'float16', right after the tensors they read); returns the
+ * sites naming them. The statistics' long-range top reads these too (attentionStatsGraph.ts).
+ */
+export function castSites(
+  model: ModelProto,
+  sites: readonly AttentionSite[],
+  storage: SiteStorage,
+  keyStorage: SiteStorage = storage,
+): AttentionSite[] {
+  const ops = graphOps(model, 'pa_kept');
+  return sites.map((site) => {
+    const kept = (tensor: string, as: SiteStorage): string => {
+      if (as === 'float32') return tensor;
+      let name = '';
+      const nodes = ops.collect(() => (name = ops.cast(tensor, FLOAT16)));
+      ops.insertAfter(tensor, nodes);
+      return name;
+    };
+    return { ...site, q: kept(site.q, storage), k: kept(site.k, keyStorage) };
+  });
+}
+
+/**
+ * Makes each site's Q and K graph outputs (cast to fp16 for 'float16', or the casts castSites made: `kept`);
+ * returns the sites naming those outputs.
  */
 export function exposeSites(
   model: ModelProto,
   sites: readonly AttentionSite[],
   storage: SiteStorage,
   keyStorage: SiteStorage = storage,
+  kept: readonly AttentionSite[] = castSites(model, sites, storage, keyStorage),
 ): AttentionSite[] {
   const ops = graphOps(model, 'pa_rows');
-  const out: AttentionSite[] = [];
-  const names: string[] = [];
-  for (const site of sites) {
-    const casts: string[] = [];
-    const kept = (tensor: string, as: SiteStorage): string => {
-      if (as === 'float32') return tensor;
-      let name = '';
-      const nodes = ops.collect(() => (name = ops.cast(tensor, FLOAT16)));
-      ops.insertAfter(tensor, nodes);
-      casts.push(name);
-      return name;
-    };
-    const q = kept(site.q, storage);
-    const k = kept(site.k, keyStorage);
-    names.push(q, k);
-    out.push({ ...site, q, k });
+  sites.forEach((site, l) => {
+    const casts = [kept[l].q, kept[l].k].filter((name, i) => name !== (i === 0 ? site.q : site.k));
     castBeforeStatistics(ops, model, site, casts);
-  }
-  ops.expose(names);
-  return out;
+  });
+  ops.expose(kept.flatMap((site) => [site.q, site.k]));
+  return [...kept];
 }
 
 /**

@@ -238,7 +238,7 @@ export function blockedLongRangeTop(
       sites.forEach((site) => {
         // Each block is padded to R rows itself: a padded copy of every long-range layer's Q, made before the
         // Loop, was 12 × 28 MiB at once at 8,192 tokens on the 0.5B shape.
-        const sliced = g.node('Slice', [site.q, start, end, axis]);
+        const sliced = g.cast(g.node('Slice', [site.q, start, end, axis]), FLOAT);
         const short = g.node('Sub', [
           g.ints([R]),
           g.node('Gather', [g.node('Shape', [sliced]), g.ints([2])], { axis: 0 }),
@@ -247,7 +247,7 @@ export function blockedLongRangeTop(
           sliced,
           g.node('Concat', [g.ints([0, 0, 0, 0, 0, 0]), short, g.ints([0])], { axis: 0 }),
         ]);
-        const kb = g.node('Slice', [site.k, g.ints([0]), keys, axis]);
+        const kb = g.cast(g.node('Slice', [site.k, g.ints([0]), keys, axis]), FLOAT);
         const mean = headMean(g, site, probsBlock(g, site, qb, kb, qpos, keys), R); // [R, keys]
         sum = sum === '' ? mean : g.node('Add', [sum, mean]);
       });

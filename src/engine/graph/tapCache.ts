@@ -24,7 +24,7 @@ import { chunkExportMlps, EXPORT_MLP_ROWS } from './exportRowChunks';
 import type { AttentionSite } from './attentionSite';
 import type { SiteShape } from './onnxSites';
 import type { BlockPlan } from './siteStatsGraph';
-import { exposeSites, findAttentionSites, unfuseAttention } from './onnxSites';
+import { castSites, exposeSites, findAttentionSites, unfuseAttention } from './onnxSites';
 import { firstLine } from '../../shared/errorText';
 import { EngineError } from '../engineError';
 import type { Dim, ModelProto } from './onnxGraph';
@@ -38,7 +38,7 @@ import {
   valueShape,
 } from './onnxGraph';
 
-const SURGERY_VERSION = 'tap-v32';
+const SURGERY_VERSION = 'tap-v33';
 const EDGE_BYTES = 1024 * 1024;
 /** Initializers below this stay inline in the tapped graph. */
 const EXTERNAL_MIN_BYTES = 1024;
@@ -285,16 +285,17 @@ export async function prepareTappedModel(
   const found = options.attention ? findAttentionSites(model, plan.outputNames, options.attention) : null;
   // A fused operator whose Q and K were found runs fused again: the statistics recompute from the sites.
   const anchors = found ? unfuseAttention(model, plan.outputNames) : null;
+  // Q in fp16; K (kv heads only, an eighth of Q on the 0.5B shape) in fp32, so a row reads it undecoded.
+  const kept = found ? castSites(model, found, 'float16', 'float32') : null;
   const stats = anchors
-    ? appendAttentionStats(model, anchors, found, options.blocks)
+    ? appendAttentionStats(model, anchors, found, options.blocks, kept)
     : appendAttentionStats(model, plan.outputNames);
   const info: TappedModelInfo = {
     plan: anchors ? { ...plan, cpuOnly: undefined } : plan,
     inputs,
     graphVocabSize: vocab,
     stats,
-    // Q in fp16; K (kv heads only, an eighth of Q on the 0.5B shape) in fp32, so a row reads it undecoded.
-    sites: found ? exposeSites(model, found, 'float16', 'float32') : null,
+    sites: found && kept ? exposeSites(model, found, 'float16', 'float32', kept) : null,
     ...(logits ? { logits } : {}),
     ...(valueNorms ? { valueNorms } : {}),
     ...(valueNormsMissing ? { valueNormsMissing } : {}),
