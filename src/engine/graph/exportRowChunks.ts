@@ -18,7 +18,8 @@ import { consumersOf, toNumber } from './onnxGraph';
 /** Rows per chunk: the GGUF graphs' MLP_ROWS (one chunk up to 2,048 tokens, so short inputs pay nothing). */
 export const EXPORT_MLP_ROWS = 2048;
 
-const UNARY = new Set([
+/** Elementwise ops that work row by row (with row-broadcasting constants for the binary ones). */
+export const UNARY_ROW_OPS = new Set([
   'Sigmoid',
   'Tanh',
   'Relu',
@@ -34,7 +35,7 @@ const UNARY = new Set([
   'Cast',
   'Identity',
 ]);
-const BINARY = new Set(['Mul', 'Add', 'Sub', 'Div', 'Pow']);
+export const BINARY_ROW_OPS = new Set(['Mul', 'Add', 'Sub', 'Div', 'Pow']);
 
 interface Region {
   readonly x: string;
@@ -46,7 +47,7 @@ interface Region {
 }
 
 /** Constant tensors: initializers and Constant nodes' outputs, with their dims. */
-function constantDims(graph: onnx.IGraphProto): Map<string, number[]> {
+export function constantDims(graph: onnx.IGraphProto): Map<string, number[]> {
   const dims = new Map<string, number[]>();
   for (const t of graph.initializer ?? []) dims.set(t.name ?? '', (t.dims ?? []).map(toNumber));
   for (const node of graph.node ?? [])
@@ -58,7 +59,7 @@ function constantDims(graph: onnx.IGraphProto): Map<string, number[]> {
 }
 
 /** [in, out] widths of a projection reading its input 0 with constant weights, else null. */
-function projection(node: NodeProto, constants: Map<string, number[]>): [number, number] | null {
+export function projection(node: NodeProto, constants: Map<string, number[]>): [number, number] | null {
   const inputs = node.input ?? [];
   if (inputs.slice(1).some((i) => i !== '' && !constants.has(i))) return null;
   if (node.opType === 'MatMulNBits' && node.domain === 'com.microsoft') {
@@ -79,8 +80,8 @@ function rowWise(node: NodeProto, inside: Set<string>, constants: Map<string, nu
   if (projection(node, constants)) return inside.has(inputs[0]);
   const domainOk = (node.domain ?? '') === '' || node.domain === 'com.microsoft';
   if (!domainOk || (node.output ?? []).length !== 1) return false;
-  if (UNARY.has(node.opType ?? '')) return inputs.length >= 1 && inside.has(inputs[0]) && inputs.length === 1;
-  if (!BINARY.has(node.opType ?? '') || inputs.length !== 2 || !inputs.some((i) => inside.has(i))) return false;
+  if (UNARY_ROW_OPS.has(node.opType ?? '')) return inputs.length >= 1 && inside.has(inputs[0]) && inputs.length === 1;
+  if (!BINARY_ROW_OPS.has(node.opType ?? '') || inputs.length !== 2 || !inputs.some((i) => inside.has(i))) return false;
   // A constant operand must broadcast along rows: every dimension but the last is 1.
   return inputs.every((i) => inside.has(i) || (constants.get(i)?.slice(0, -1) ?? [0]).every((d) => d === 1));
 }

@@ -21,6 +21,7 @@ import { LOGITS_KEEP_INPUT, sliceLogitsInput } from './logitsSlice';
 import { planAttentionTap } from './attentionTap';
 import { appendValueNorms } from './valueNormGraph';
 import { chunkExportMlps, EXPORT_MLP_ROWS } from './exportRowChunks';
+import { sliceRowWiseTail } from './logitsTail';
 import type { AttentionSite } from './attentionSite';
 import type { SiteShape } from './onnxSites';
 import type { BlockPlan } from './siteStatsGraph';
@@ -38,7 +39,7 @@ import {
   valueShape,
 } from './onnxGraph';
 
-const SURGERY_VERSION = 'tap-v34';
+const SURGERY_VERSION = 'tap-v35';
 const EDGE_BYTES = 1024 * 1024;
 /** Initializers below this stay inline in the tapped graph. */
 const EXTERNAL_MIN_BYTES = 1024;
@@ -301,6 +302,8 @@ export async function prepareTappedModel(
     ...(valueNormsMissing ? { valueNormsMissing } : {}),
   };
   // Last: the passes above find what they read in the export's own nodes.
+  // The last layer's MLP and the final norm run on the logits' rows only.
+  if (logits) sliceRowWiseTail(model, LOGITS_KEEP_INPUT);
   if (mlpRows > 0) chunkExportMlps(model, mlpRows);
 
   try {
