@@ -1,8 +1,8 @@
 // Hover at long lengths in the real webview (`node --import tsx bench/longctxHover.ts [tokens] [hovers]`): an
 // 8,192-token inspection of the 0.5B q4 shape as the panel receives it with rows on demand (per-token figures,
 // no compact rows), loaded in Chromium with a stand-in for the host that answers each attention-row request
-// through the worker's own path (hoverPath.ts: answerAttentionRow over random Q and K of that shape, in fp16
-// as the worker keeps them, with the engine's row kernel; a third argument "js": the plain loops),
+// through the worker's own path (hoverPath.ts: answerAttentionRow over random Q and K of that shape, fp16 Q and
+// fp32 K as the worker keeps them, with the engine's row kernel; a third argument "js": the plain loops),
 // answered over HTTP from this process, which also serves the page (a local round trip of about a millisecond,
 // like the webview ↔ host ↔ worker messages; playwright's binding took ~40 ms here and carried the row as a
 // JSON array of 8,192 numbers, which VS Code does not). Timed in the page: pointerover → the end

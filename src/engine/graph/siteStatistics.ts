@@ -2,7 +2,7 @@
 // from its AttentionSites: the same path as an ONNX export whose Q and K were found (tapCache.ts). Each
 // layer's statistics go after its attention (the anchor) and are recomputed from the site's Q and K
 // (siteStatsGraph.ts): whole up to BLOCKS.from tokens, in blocks of query rows above, never every layer's
-// probabilities at once. Q and K (fp16, K kv heads only) leave the graph, so the worker computes exact
+// probabilities at once. Q (fp16) and K (fp32, kv heads only) leave the graph, so the worker computes exact
 // rows of any layer and head on demand (exactRows.ts).
 import type { AttentionSite } from './attentionSite';
 import type { StatsOutputs } from './attentionStatsGraph';
@@ -25,8 +25,8 @@ export function appendSiteStatistics(
   blocks: BlockPlan = BLOCKS,
 ): SiteStatistics {
   if (sites.length !== anchors.length) throw new Error('one anchor per attention site');
-  // As for ONNX exports: Q and K in fp16.
-  const kept = castSites(model, sites, 'float16');
+  // As for ONNX exports: Q in fp16; K (kv heads only) in fp32, so a row reads it undecoded.
+  const kept = castSites(model, sites, 'float16', 'float32');
   const stats = appendAttentionStats(model, anchors, sites, blocks, kept);
-  return { stats, sites: exposeSites(model, sites, 'float16', 'float16', kept) };
+  return { stats, sites: exposeSites(model, sites, 'float16', 'float32', kept) };
 }

@@ -6,7 +6,7 @@
 // add the rollout and the long-range sum ([n, n] each, kept across layers), the triangular product's blocks,
 // and per layer the head mean and the compact rows. Statistics recomputed from Q and K in row blocks (above
 // BLOCKS.from, siteStatsGraph.ts) hold one block's [heads, rows, n] and the long-range [n, n] terms instead,
-// no rollout. Every layer's Q and K (fp16) are kept for rows on demand. The factors were measured (peak RSS
+// no rollout. Every layer's Q (fp16) and K (fp32) are kept for rows on demand. The factors were measured (peak RSS
 // over the session's RSS at 512 and 2,048 tokens on the embedded model and the 0.5B-shaped bench fixture,
 // rounded up); the blocked terms are fitted to the 0.5B shape's peaks at 8,192 and 16,384 tokens (below).
 import * as os from 'node:os';
@@ -59,7 +59,7 @@ export function inspectionBytes(shape: MemoryShape, n: number): number {
   const tensors = 4 * (attention + n * rows);
   const kept =
     shape.kvHeads !== undefined && shape.headDim !== undefined
-      ? shape.layers * 2 * (shape.heads + shape.kvHeads) * n * shape.headDim // Q and K fp16
+      ? shape.layers * (2 * shape.heads + 4 * shape.kvHeads) * n * shape.headDim // Q fp16, K fp32
       : 0;
   return Math.ceil(SLACK * tensors + kept + FIXED);
 }

@@ -1,5 +1,5 @@
 // The memory estimate that sets the token limit: statistics recomputed from Q and K in row blocks make the
-// 0.5B shape's 8,192 tokens fit where every head's n² did not; the kept Q and K (fp16) are counted.
+// 0.5B shape's 8,192 tokens fit where every head's n² did not; the kept Q (fp16) and K (fp32) are counted.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { inspectionBytes, tokensThatFit } from '../../../../src/engine/runtime/inspectionMemory';
@@ -18,10 +18,10 @@ test('blocked statistics: the 0.5B shape inspects 8,192 tokens in a few GiB, not
   assert.equal(inspectionBytes({ ...QWEN, blocked: true }, 2048), inspectionBytes(QWEN, 2048));
 });
 
-test('kept Q and K are counted: layers × 2 bytes × (heads + kv heads) × n × head width', () => {
+test('kept Q and K are counted: layers × (2 bytes × heads + 4 bytes × kv heads) × n × head width', () => {
   const n = 4096;
   const extra = inspectionBytes({ ...QWEN, ...KEPT }, n) - inspectionBytes(QWEN, n);
-  assert.equal(extra, 24 * 2 * (14 + 2) * n * 64);
+  assert.equal(extra, 24 * (2 * 14 + 4 * 2) * n * 64);
 });
 
 test('blocked: the estimate covers the measured peaks of the q4 0.5B shape, and lets 32,768 tokens fit in 20 GiB', () => {
