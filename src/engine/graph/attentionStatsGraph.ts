@@ -468,6 +468,7 @@ export function appendAttentionStats(
   taps: readonly string[],
   sites: readonly AttentionSite[] | null = null,
   blocks: BlockPlan = BLOCKS,
+  kept: readonly AttentionSite[] | null = null,
 ): StatsOutputs {
   const g = graphOps(model, 'pa_stats');
   if (taps.length === 0) throw new Error('no attention taps');
@@ -560,7 +561,9 @@ export function appendAttentionStats(
     const [weights, keys, sum] = g.ifElse(
       always,
       () => {
-        const top = blockedLongRangeTop(g, sites.slice(longRangeFrom), n, blocks.longRows ?? blocks.rows);
+        // From the kept Q and K (fp16 Q): the float32 ones are then freed layer by layer, not held to the end.
+        const from = (kept ?? sites).slice(longRangeFrom);
+        const top = blockedLongRangeTop(g, from, n, blocks.longRows ?? blocks.rows);
         return [top.weights, top.keys, g.empty(FLOAT)];
       },
       () => [g.empty(FLOAT), g.empty(FLOAT), g.node('Identity', [whole])],

@@ -40,6 +40,8 @@ export interface GraphOps {
     carried: readonly string[],
     body: (iteration: string, carried: readonly string[]) => { carried: string[]; scans: string[] },
   ): string[];
+  /** Appends prebuilt nodes (any domain and attributes) where nodes are being built now (graph, branch or loop). */
+  place(nodes: readonly onnx.INodeProto[]): void;
   /** Builds nodes into a list of their own (not the graph); returns that list for `insertAfter`. */
   collect(build: () => void): onnx.INodeProto[];
   /** Inserts `nodes` into the graph right after the node that produces `tensor` (or at the end). */
@@ -251,6 +253,10 @@ export function graphOps(model: ModelProto, prefix: string): GraphOps {
         onnx.AttributeProto.create({ name: 'body', type: onnx.AttributeProto.AttributeType.GRAPH, g: graphProto }),
       ]);
       return outputs;
+    },
+    place(nodes) {
+      target.push(...nodes);
+      if (scopes.length > 1) for (const n of nodes) for (const o of n.output ?? []) branchLocal.add(o);
     },
     collect(build) {
       const saved = target;

@@ -8,7 +8,7 @@ import type { AttentionSite } from './attentionSite';
 import type { StatsOutputs } from './attentionStatsGraph';
 import { appendAttentionStats } from './attentionStatsGraph';
 import type { ModelProto } from './onnxGraph';
-import { exposeSites } from './onnxSites';
+import { castSites, exposeSites } from './onnxSites';
 import type { BlockPlan } from './siteStatsGraph';
 import { BLOCKS } from './siteStatsGraph';
 
@@ -25,7 +25,8 @@ export function appendSiteStatistics(
   blocks: BlockPlan = BLOCKS,
 ): SiteStatistics {
   if (sites.length !== anchors.length) throw new Error('one anchor per attention site');
-  const stats = appendAttentionStats(model, anchors, sites, blocks);
   // As for ONNX exports: Q in fp16; K (kv heads only) in fp32, so a row reads it undecoded.
-  return { stats, sites: exposeSites(model, sites, 'float16', 'float32') };
+  const kept = castSites(model, sites, 'float16', 'float32');
+  const stats = appendAttentionStats(model, anchors, sites, blocks, kept);
+  return { stats, sites: exposeSites(model, sites, 'float16', 'float32', kept) };
 }

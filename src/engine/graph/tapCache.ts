@@ -20,10 +20,12 @@ import { appendAttentionStats } from './attentionStatsGraph';
 import { LOGITS_KEEP_INPUT, sliceLogitsInput } from './logitsSlice';
 import { planAttentionTap } from './attentionTap';
 import { appendValueNorms } from './valueNormGraph';
+import { chunkExportMlps, EXPORT_MLP_ROWS } from './exportRowChunks';
+import { sliceRowWiseTail } from './logitsTail';
 import type { AttentionSite } from './attentionSite';
 import type { SiteShape } from './onnxSites';
 import type { BlockPlan } from './siteStatsGraph';
-import { exposeSites, findAttentionSites, unfuseAttention } from './onnxSites';
+import { castSites, exposeSites, findAttentionSites, unfuseAttention } from './onnxSites';
 import { firstLine } from '../../shared/errorText';
 import { EngineError } from '../engineError';
 import type { Dim, ModelProto } from './onnxGraph';
@@ -37,7 +39,7 @@ import {
   valueShape,
 } from './onnxGraph';
 
-const SURGERY_VERSION = 'tap-v32';
+const SURGERY_VERSION = 'tap-v37';
 const EDGE_BYTES = 1024 * 1024;
 /** Initializers below this stay inline in the tapped graph. */
 const EXTERNAL_MIN_BYTES = 1024;
@@ -202,6 +204,8 @@ export interface PrepareOptions {
   readonly attention?: SiteShape;
   /** Tests only: where the statistics recomputed from Q and K switch to row blocks. */
   readonly blocks?: BlockPlan;
+  /** Tests only: the rows of the MLP's chunks (exportRowChunks.ts); 0 leaves the MLP whole. */
+  readonly mlpRows?: number;
 }
 
 /** Returns the tapped model for `modelFile`, doing the surgery when the cache has no valid entry for it. */
@@ -220,7 +224,8 @@ export async function prepareTappedModel(
   const key = await cacheKey(modelFile, stat);
   const entryDir = path.join(cacheDir, 'tapped', key);
   const modelPath = path.join(entryDir, 'model.onnx');
-  const surgery = JSON.stringify([options.attention ?? null, options.blocks ?? null]);
+  const mlpRows = options.mlpRows ?? EXPORT_MLP_ROWS;
+  const surgery = JSON.stringify([options.attention ?? null, options.blocks ?? null, mlpRows]);
   if (!options.rebuild) {
     const found = await readEntry(entryDir, layers, surgery);
     // An entry built without the heads has no value norms: it is built again for a caller that wants them.
@@ -281,20 +286,25 @@ export async function prepareTappedModel(
   const found = options.attention ? findAttentionSites(model, plan.outputNames, options.attention) : null;
   // A fused operator whose Q and K were found runs fused again: the statistics recompute from the sites.
   const anchors = found ? unfuseAttention(model, plan.outputNames) : null;
+  // Q in fp16; K (kv heads only, an eighth of Q on the 0.5B shape) in fp32, so a row reads it undecoded.
+  const kept = found ? castSites(model, found, 'float16', 'float32') : null;
   const stats = anchors
-    ? appendAttentionStats(model, anchors, found, options.blocks)
+    ? appendAttentionStats(model, anchors, found, options.blocks, kept)
     : appendAttentionStats(model, plan.outputNames);
   const info: TappedModelInfo = {
     plan: anchors ? { ...plan, cpuOnly: undefined } : plan,
     inputs,
     graphVocabSize: vocab,
     stats,
-    // Q in fp16; K (kv heads only, an eighth of Q on the 0.5B shape) in fp32, so a row reads it undecoded.
-    sites: found ? exposeSites(model, found, 'float16', 'float32') : null,
+    sites: found && kept ? exposeSites(model, found, 'float16', 'float32', kept) : null,
     ...(logits ? { logits } : {}),
     ...(valueNorms ? { valueNorms } : {}),
     ...(valueNormsMissing ? { valueNormsMissing } : {}),
   };
+  // Last: the passes above find what they read in the export's own nodes.
+  // The last layer's MLP and the final norm run on the logits' rows only.
+  if (logits) sliceRowWiseTail(model, LOGITS_KEEP_INPUT);
+  if (mlpRows > 0) chunkExportMlps(model, mlpRows);
 
   try {
     await fs.rm(entryDir, { recursive: true, force: true });

@@ -164,10 +164,11 @@ for (const c of CASES) {
               assert.equal(weights[at], -1, `no key ${q}/${j}`);
               continue;
             }
-            close(weights[at], row[j], 1e-5, `top ${q}/${j}`);
+            // Read from the kept fp16 Q (what rows on demand read): their bound, 2e-3.
+            close(weights[at], row[j], 2e-3, `top ${q}/${j}`);
             const key = keys[at];
             assert.ok(key >= 1 && key <= q - 32, `key ${key} of row ${q} is ≥ 32 back`);
-            close(e.means[1][q * N + key], weights[at], 1e-5, `top key ${q}/${j}`);
+            close(e.means[1][q * N + key], weights[at], 2e-3, `top key ${q}/${j}`);
           }
         }
       }
