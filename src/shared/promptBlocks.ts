@@ -79,8 +79,37 @@ function trimSpan(text: string, start: number, end: number): [number, number] {
 }
 
 export function shortLabel(raw: string): string {
-  const flat = raw.replace(/\s+/g, ' ').trim();
+  // raw.replace(/\s+/g, ' ').trim(), cut to the label, without reading past it: `raw` is often a whole
+  // section's text, and every keystroke sections the whole document (the cost CodeLens).
+  let flat = '';
+  let gap = false;
+  for (let i = 0; i < raw.length && flat.length <= LABEL_LENGTH; i++) {
+    const c = raw[i];
+    if (isSpace(raw.charCodeAt(i))) {
+      gap = flat.length > 0;
+      continue;
+    }
+    if (gap) flat += ' ';
+    gap = false;
+    flat += c;
+  }
   return flat.length > LABEL_LENGTH ? `${flat.slice(0, LABEL_LENGTH - 1)}…` : flat;
+}
+
+/** What /\s/ matches (and trim() removes), by code unit: a regex test per character cost more than the label. */
+function isSpace(code: number): boolean {
+  if (code < 128) return code === 32 || (code >= 9 && code <= 13);
+  return (
+    code === 0xa0 ||
+    code === 0x1680 ||
+    (code >= 0x2000 && code <= 0x200a) ||
+    code === 0x2028 ||
+    code === 0x2029 ||
+    code === 0x202f ||
+    code === 0x205f ||
+    code === 0x3000 ||
+    code === 0xfeff
+  );
 }
 
 /** Collects candidate spans, trimmed of surrounding whitespace; empty ones are dropped. */
