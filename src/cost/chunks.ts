@@ -1,6 +1,7 @@
 // Splitting a prompt into pieces that tokenize independently (count chunks and, in long lines, pieces). The
 // sections the user sees come from the one section model, src/shared/promptSections.ts. Offsets are UTF-16 code
 // units, [start, end).
+import { isSpace } from '../shared/promptBlocks';
 
 export interface Span {
   readonly start: number;
@@ -92,19 +93,6 @@ export function splitCountPieces(text: string, chunk: Span): Span[] {
 }
 
 function isWhitespace(code: number): boolean {
-  // \s in the split regexes: ASCII whitespace plus the Unicode spaces.
-  return (
-    code === 0x20 ||
-    (code >= 0x09 && code <= 0x0d) ||
-    code === 0x85 ||
-    code === 0xa0 ||
-    code === 0x1680 ||
-    (code >= 0x2000 && code <= 0x200a) ||
-    code === 0x2028 ||
-    code === 0x2029 ||
-    code === 0x202f ||
-    code === 0x205f ||
-    code === 0x3000 ||
-    code === 0xfeff
-  );
+  // \s in the split regexes: JavaScript's \s plus NEL (U+0085).
+  return code === 0x85 || isSpace(code);
 }

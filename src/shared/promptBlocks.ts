@@ -97,7 +97,7 @@ export function shortLabel(raw: string): string {
 }
 
 /** What /\s/ matches (and trim() removes), by code unit: a regex test per character cost more than the label. */
-function isSpace(code: number): boolean {
+export function isSpace(code: number): boolean {
   if (code < 128) return code === 32 || (code >= 9 && code <= 13);
   return (
     code === 0xa0 ||

@@ -3,9 +3,8 @@
 // scrolling draws and shades the tokens it brings in, from the same row.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { longResult } from '../helpers/longResult';
 import { skipWithoutChromium as skip, useBrowser } from './browserLaunch';
-import { openPanelPage, posted, send } from './panelPage';
+import { openPanelPage, posted, send, sendLongResult } from './panelPage';
 
 const browser = useBrowser();
 
@@ -14,13 +13,7 @@ test(
   { skip },
   async () => {
     const { page, context } = await openPanelPage(browser(), 'panel-long-tokens');
-    const result = longResult(6000, 2, 2);
-    const { layers, summary, source, cost: _cost, ...header } = result;
-    const n = header.tokens.length;
-    await send(page, { kind: 'source', requestId: 1, source });
-    await send(page, { kind: 'header', requestId: 1, header });
-    for (const layer of layers) await send(page, { kind: 'layer', requestId: 1, layer });
-    await send(page, { kind: 'summary', requestId: 1, summary });
+    const n = await sendLongResult(page, 6000, 2, 2);
     const query = 40;
     await page.hover(`[data-token-index="${query}"]`);
     await page.waitForFunction(() =>

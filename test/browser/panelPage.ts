@@ -8,6 +8,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { buildPanelHtml, makeNonce } from '../../src/panel/panelHtml';
 import { encodeInspectionResult } from '../../src/shared/resultCodec';
 import type { HostMessage, WebviewToHostMessage } from '../../src/shared/protocol';
+import { longResult } from '../helpers/longResult';
 import { outputDir, root } from './reportFixture';
 
 // Runs in the page before the bundle: a fake VS Code API that records what the webview posts, and a CSP
@@ -79,4 +80,14 @@ export async function openPanelPage(
   await page.addInitScript(fakeVsCode);
   await page.goto(pathToFileURL(file).href);
   return { page, context, errors };
+}
+
+/** Sends a whole synthetic inspection of n tokens (helpers/longResult.ts) as the host does; returns n. */
+export async function sendLongResult(page: Page, n: number, layers: number, heads: number): Promise<number> {
+  const { layers: sent, summary, source, cost: _cost, ...header } = longResult(n, layers, heads);
+  await send(page, { kind: 'source', requestId: 1, source });
+  await send(page, { kind: 'header', requestId: 1, header });
+  for (const layer of sent) await send(page, { kind: 'layer', requestId: 1, layer });
+  await send(page, { kind: 'summary', requestId: 1, summary });
+  return header.tokens.length;
 }

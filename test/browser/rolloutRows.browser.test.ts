@@ -3,10 +3,9 @@
 // layers done, and once the rows come a hover reads its exact rollout row.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { longResult } from '../helpers/longResult';
 import type { RolloutRowsRequest } from '../../src/shared/rolloutRowsRequest';
 import { skipWithoutChromium as skip, useBrowser } from './browserLaunch';
-import { openPanelPage, posted, send } from './panelPage';
+import { openPanelPage, posted, send, sendLongResult } from './panelPage';
 
 const browser = useBrowser();
 
@@ -15,13 +14,7 @@ test(
   { skip },
   async () => {
     const { page, context, errors } = await openPanelPage(browser(), 'panel-rollout-rows');
-    const result = longResult(6000, 2, 2);
-    const { layers, summary, source, cost: _cost, ...header } = result;
-    const n = header.tokens.length;
-    await send(page, { kind: 'source', requestId: 1, source });
-    await send(page, { kind: 'header', requestId: 1, header });
-    for (const layer of layers) await send(page, { kind: 'layer', requestId: 1, layer });
-    await send(page, { kind: 'summary', requestId: 1, summary });
+    const n = await sendLongResult(page, 6000, 2, 2);
     await page.waitForSelector('#mode');
     await page.evaluate(
       `(() => { const s = document.querySelector('#mode'); s.value = 'rollout'; s.dispatchEvent(new Event('change')); })()`,

@@ -5,39 +5,16 @@
 // per-head rows are sent: the panel asks for rows on demand).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PROMPT_MD } from './harness/fixtures';
+import { LONG_MD } from './harness/fixtures';
 import { useScenario } from './harness/scenario';
-import {
-  INSPECT_COMMAND,
-  inspectorFrame,
-  LONG,
-  openFile,
-  runCommand,
-  screenshot,
-  waitForTokens,
-  waitUntil,
-} from './harness/workbench';
+import { inspectLongFile, LONG, LONG_FILE, screenshot, waitUntil } from './harness/workbench';
 
 const SCENARIO = 'long-context';
-const LONG_MD = Array.from({ length: 22 }, (_, i) => `## Part ${i + 1}\n\n${PROMPT_MD}`).join('\n');
-const scenario = useScenario(SCENARIO, { workspaceFiles: { 'long.md': LONG_MD } });
+const scenario = useScenario(SCENARIO, { workspaceFiles: { [LONG_FILE]: LONG_MD } });
 
 test('hovering a late token of a long prompt shows its exact row', async () => {
   const { page } = scenario().workbench;
-  await openFile(page, 'long.md');
-  await runCommand(page, INSPECT_COMMAND);
-  const tokens = await waitForTokens(page);
-  const count = await waitUntil('the whole prompt to be tokenized', async () => {
-    const n = await tokens.count();
-    return n > 1500 ? n : undefined;
-  });
-  const panel = inspectorFrame(page);
-  // Every layer drawn: the summary's drivers appear last.
-  await panel.locator('.focus-line').waitFor({ state: 'attached', timeout: LONG });
-  // The panel asks for rows on demand: the head grid and the matrix overview draw from the overview tiles.
-  await waitUntil('every head thumbnail drawn', async () =>
-    (await panel.locator('.hg-cell.pending').count()) === 0 ? true : undefined,
-  );
+  const { panel, tokens, count } = await inspectLongFile(page);
   assert.ok((await panel.locator('.hg-cell').count()) > 0, 'a head grid');
   const overview = (await panel.locator('.matrix-readout').textContent()) ?? '';
   assert.match(overview, /from tiles of \d+ × \d+ tokens/);

@@ -5,37 +5,16 @@
 // on itself (the residual's ½I in every layer) and puts nothing after it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PROMPT_MD } from './harness/fixtures';
+import { LONG_MD } from './harness/fixtures';
 import { useScenario } from './harness/scenario';
-import {
-  INSPECT_COMMAND,
-  inspectorFrame,
-  LONG,
-  openFile,
-  runCommand,
-  screenshot,
-  waitForTokens,
-  waitUntil,
-} from './harness/workbench';
+import { inspectLongFile, LONG, LONG_FILE, screenshot, waitUntil } from './harness/workbench';
 
 const SCENARIO = 'rollout-rows';
-const LONG_MD = Array.from({ length: 22 }, (_, i) => `## Part ${i + 1}\n\n${PROMPT_MD}`).join('\n');
-const scenario = useScenario(SCENARIO, { workspaceFiles: { 'long.md': LONG_MD } });
+const scenario = useScenario(SCENARIO, { workspaceFiles: { [LONG_FILE]: LONG_MD } });
 
 test('Rollout mode on a long prompt: the rows on screen come on demand and a hover reads them', async () => {
   const { page } = scenario().workbench;
-  await openFile(page, 'long.md');
-  await runCommand(page, INSPECT_COMMAND);
-  const tokens = await waitForTokens(page);
-  const count = await waitUntil('the whole prompt to be tokenized', async () => {
-    const n = await tokens.count();
-    return n > 1500 ? n : undefined;
-  });
-  const panel = inspectorFrame(page);
-  await panel.locator('.focus-line').waitFor({ state: 'attached', timeout: LONG });
-  await waitUntil('every head thumbnail drawn', async () =>
-    (await panel.locator('.hg-cell.pending').count()) === 0 ? true : undefined,
-  );
+  const { panel, tokens, count } = await inspectLongFile(page);
   await panel.locator('#mode').evaluate((select) => {
     (select as HTMLSelectElement).value = 'rollout';
     select.dispatchEvent(new Event('change'));

@@ -10,7 +10,16 @@
 import { onnx } from 'onnx-proto';
 import { valueInfo } from './onnxBuilder';
 import type { DecoderWeights } from './referenceDecoder';
-import { headDim, quantizeQ4, Q4_BLOCK, RMS_EPSILON, ROPE_THETA, toHalfBits } from './referenceDecoder';
+import {
+  halfDecoder,
+  headDim,
+  mapProjections,
+  quantizeQ4,
+  Q4_BLOCK,
+  RMS_EPSILON,
+  ROPE_THETA,
+  toHalfBits,
+} from './referenceDecoder';
 
 export type ExportStyle = 'gqa' | 'mha' | 'attention23' | 'torch';
 
@@ -417,4 +426,22 @@ export function externalizeWeights(
     files.set(file, out);
   }
   return { model: onnx.ModelProto.encode(model).finish(), files };
+}
+
+/** The small decoder the export-style graph tests build, and the ids they run. */
+export const EXPORT_TEST_SHAPE = {
+  vocabSize: 64,
+  hidden: 64,
+  layers: 2,
+  heads: 4,
+  kvHeads: 2,
+  intermediate: 96,
+  maxPositions: 64,
+};
+export const EXPORT_TEST_IDS = [3, 17, 5, 42, 8, 17, 5, 42, 1, 60, 2];
+
+/** The weights a fixture really holds (after quantization or fp16 rounding), for the reference. */
+export function effectiveWeights(w: DecoderWeights, o: ExportOptions): DecoderWeights {
+  const q = o.q4 ? mapProjections(w, (m, K, N) => quantizeQ4(m, K, N).dequantized) : w;
+  return o.fp16 ? halfDecoder(q) : q;
 }

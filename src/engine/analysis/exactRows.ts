@@ -28,6 +28,20 @@ export interface RowKernelShape {
 }
 
 /**
+ * Rows b of a layer's head mean times V: v [s, b] (query rows r0..r0+b−1 of V's columns) · M[r0..r0+b, 0..r1),
+ * with q [heads, b, d] (float32, heads ordered kv-major), keys [kv, r1, d] and an additive mask [b, r1] (0 where
+ * a key is attended: causal and sliding window; −∞ elsewhere). Returns [s, r1].
+ */
+export type RolloutBlock = (
+  shape: RowKernelShape,
+  q: Float32Array,
+  heads: readonly [kv: number, group: number],
+  keys: Float32Array,
+  mask: Float32Array,
+  v: Float32Array,
+) => Promise<Float32Array>;
+
+/**
  * Computes softmax rows and their mean elsewhere: q [kv, group, d] (float32) against keys [kv, n, d], each head
  * of group g reading kv head g's keys; keys first..query are kept (causal, sliding window), the rest weigh 0.
  * Returns the mean over the kv × group heads' rows, [n].
@@ -41,16 +55,8 @@ export interface RowKernel {
     first: number,
     query: number,
   ): Promise<Float32Array>;
-  /** Rollout rows' block product (rolloutRows.ts, RolloutBlock): v [s, b] · the head mean of query rows
-   * r0..r0+b−1 over keys 0..r1−1, from q [heads, b, d], keys [kv, r1, d] and an additive mask [b, r1]. */
-  rolloutBlock?(
-    shape: RowKernelShape,
-    q: Float32Array,
-    heads: readonly [kv: number, group: number],
-    keys: Float32Array,
-    mask: Float32Array,
-    v: Float32Array,
-  ): Promise<Float32Array>;
+  /** Rollout rows' block product (rolloutRows.ts), where the kernel has one. */
+  readonly rolloutBlock?: RolloutBlock;
   /** Starts getting ready for these shapes, without waiting (a failure shows at the first row). */
   prepare?(shapes: readonly RowKernelShape[]): void;
   /** Settles once the kernel is ready for these shapes (what a first hover would otherwise wait for). */

@@ -9,7 +9,7 @@
 // the plain loops below are the reference path and the fallback. GQA groups, scale, sliding window and soft-cap
 // are read from each layer as ExactRows reads them.
 import { halfToFloatTable } from './halfFloat';
-import type { LayerQK, RowKernel, RowKernelShape } from './exactRows';
+import type { LayerQK, RolloutBlock, RowKernel } from './exactRows';
 
 /** Floats of one block's scores [heads, b, m] at most (32 MiB): sets the rows per block. */
 const BLOCK_SCORES = 1 << 23;
@@ -29,20 +29,6 @@ export interface RolloutOptions {
   /** Query rows per block (tests: to cross block edges at small lengths); by default sized to the scores. */
   readonly blockRows?: number;
 }
-
-/**
- * Rows b of a layer's head mean times V: v [s, b] (query rows r0..r0+b−1 of V's columns) · M[r0..r0+b, 0..r1),
- * with q [heads, b, d] (float32, heads ordered kv-major), keys [kv, r1, d] and an additive mask [b, r1] (0 where
- * a key is attended: causal and sliding window; −∞ elsewhere). Returns [s, r1].
- */
-export type RolloutBlock = (
-  shape: RowKernelShape,
-  q: Float32Array,
-  heads: readonly [kv: number, group: number],
-  keys: Float32Array,
-  mask: Float32Array,
-  v: Float32Array,
-) => Promise<Float32Array>;
 
 /** Rows of the rollout up to `layer` for `queries` (any order, no duplicates), each [n] (zero after its query);
  * null if cancelled. Throws a RangeError for a layer or query outside the inspection. */

@@ -6,72 +6,30 @@
 // never pays for one; the worker has `prepare` start making them once a run is done, before the first hover.
 // The rollout rows' block product (analysis/rolloutRows.ts) is a sibling graph, rolloutBlockGraph.ts.
 import type * as ort from 'onnxruntime-node';
-import { onnx } from 'onnx-proto';
 import type { RowKernel, RowKernelShape } from '../analysis/exactRows';
-import { ElemType, encodeModel, makeValueInfo } from '../graph/onnxGraph';
+import { ElemType, makeValueInfo } from '../graph/onnxGraph';
 import { rolloutBlockGraph } from './rolloutBlockGraph';
-
-const A = onnx.AttributeProto.AttributeType;
+import { intAttr, SmallGraph } from './scoreGraph';
 
 const shapeKey = (s: RowKernelShape): string => `${s.headDim}|${s.scale}|${s.softcap ?? 'none'}`;
 
 /** The row graph of one shape: inputs q [kv, group, d], k [kv, n, d], mask [n]; output the mean row [n] of the
  * kv × group heads (one head: kv = group = 1). */
 export function rowGraph(s: RowKernelShape): Uint8Array {
-  const nodes: onnx.INodeProto[] = [];
-  const initializer: onnx.ITensorProto[] = [];
-  const node = (op: string, inputs: string[], output: string, attribute: onnx.IAttributeProto[] = [], domain = '') =>
-    nodes.push(onnx.NodeProto.create({ name: output, opType: op, domain, input: inputs, output: [output], attribute }));
-  const scalar = (name: string, value: number): string => {
-    initializer.push(onnx.TensorProto.create({ name, dataType: ElemType.FLOAT, dims: [], floatData: [value] }));
-    return name;
-  };
-  node(
-    'FusedMatMul',
-    ['q', 'k'],
-    'scores',
+  const g = new SmallGraph();
+  g.node('Add', [g.scores(s), 'mask'], 'masked');
+  g.node('Softmax', ['masked'], 'probs', [intAttr('axis', -1)]);
+  g.node('ReduceMean', ['probs', g.ints('mean_axes', [0, 1])], 'mean', [intAttr('keepdims', 0)]);
+  return g.encode(
+    'exact_rows',
+    'prompt-attention rows',
     [
-      onnx.AttributeProto.create({ name: 'transB', type: A.INT, i: 1 }),
-      onnx.AttributeProto.create({ name: 'alpha', type: A.FLOAT, f: s.scale }),
-    ],
-    'com.microsoft',
-  );
-  let scores = 'scores';
-  if (s.softcap !== null) {
-    node('Mul', [scores, scalar('inverse_cap', 1 / s.softcap)], 'capped_in');
-    node('Tanh', ['capped_in'], 'capped_tanh');
-    node('Mul', ['capped_tanh', scalar('cap', s.softcap)], 'capped');
-    scores = 'capped';
-  }
-  node('Add', [scores, 'mask'], 'masked');
-  node('Softmax', ['masked'], 'probs', [onnx.AttributeProto.create({ name: 'axis', type: A.INT, i: -1 })]);
-  initializer.push(
-    onnx.TensorProto.create({ name: 'mean_axes', dataType: ElemType.INT64, dims: [2], int64Data: [0, 1] }),
-  );
-  node('ReduceMean', ['probs', 'mean_axes'], 'mean', [
-    onnx.AttributeProto.create({ name: 'keepdims', type: A.INT, i: 0 }),
-  ]);
-  const graph = onnx.GraphProto.create({
-    name: 'exact_rows',
-    node: nodes,
-    initializer,
-    input: [
       makeValueInfo('q', ElemType.FLOAT, ['kv', 'group', s.headDim]),
       makeValueInfo('k', ElemType.FLOAT, ['kv', 'n', s.headDim]),
       makeValueInfo('mask', ElemType.FLOAT, ['n']),
     ],
-    output: [makeValueInfo('mean', ElemType.FLOAT, ['n'])],
-  });
-  const model = onnx.ModelProto.create({
-    irVersion: 8,
-    producerName: 'prompt-attention rows',
-    opsetImport: [
-      { domain: '', version: 18 },
-      { domain: 'com.microsoft', version: 1 },
-    ],
-    graph,
-  });
-  return encodeModel(model);
+    [makeValueInfo('mean', ElemType.FLOAT, ['n'])],
+  );
 }
 
 /** onnxruntime sessions for exact rows, one per layer shape, made on first use (or `warm`) and kept. */

@@ -14,6 +14,9 @@ export const PROMPT_MD = [
   '',
 ].join('\n');
 
+/** PROMPT_MD 22 times under part headings: about 2,000 tokens, the embedded model's context. */
+export const LONG_MD = Array.from({ length: 22 }, (_, i) => `## Part ${i + 1}\n\n${PROMPT_MD}`).join('\n');
+
 export const SECOND_PARAGRAPH = { first: 7, last: 9 };
 
 export function paragraphText(text: string, first: number, last: number): string {

@@ -172,3 +172,28 @@ export async function waitUntil<T>(what: string, probe: () => Promise<T | undefi
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
+
+/** A prompt of about 2,000 tokens for the embedded model (rows on demand: no per-head rows, no rollout sent). */
+export const LONG_FILE = 'long.md';
+
+/**
+ * Opens LONG_FILE (the scenario's workspace holds it), inspects it whole and waits until every layer and head
+ * thumbnail is drawn; returns the panel, its tokens and how many there are.
+ */
+export async function inspectLongFile(page: Page): Promise<{ panel: FrameLocator; tokens: Locator; count: number }> {
+  await openFile(page, LONG_FILE);
+  await runCommand(page, INSPECT_COMMAND);
+  const tokens = await waitForTokens(page);
+  const count = await waitUntil('the whole prompt to be tokenized', async () => {
+    const n = await tokens.count();
+    return n > 1500 ? n : undefined;
+  });
+  const panel = inspectorFrame(page);
+  // Every layer drawn: the summary's drivers appear last.
+  await panel.locator('.focus-line').waitFor({ state: 'attached', timeout: LONG });
+  // The panel asks for rows on demand: the head grid and the matrix overview draw from the overview tiles.
+  await waitUntil('every head thumbnail drawn', async () =>
+    (await panel.locator('.hg-cell.pending').count()) === 0 ? true : undefined,
+  );
+  return { panel, tokens, count };
+}

@@ -14,24 +14,20 @@ import { prepareTappedModel } from '../../../../src/engine/graph/tapCache';
 import { ALL_ROWS, PROBABILITY_ROWS_INPUT } from '../../../../src/engine/graph/attentionStatsGraph';
 import { prefillFeeds } from '../../../../src/engine/runtime/prefillFeeds';
 import type { ExportOptions } from '../../../helpers/exportStyleGraph';
-import { buildExportGraph } from '../../../helpers/exportStyleGraph';
-import type { DecoderWeights } from '../../../helpers/referenceDecoder';
 import {
-  fromHalfBits,
-  halfDecoder,
-  mapProjections,
-  maxAbsDiff,
-  quantizeQ4,
-  randomDecoder,
-  referenceForward,
-} from '../../../helpers/referenceDecoder';
+  buildExportGraph,
+  effectiveWeights,
+  EXPORT_TEST_IDS,
+  EXPORT_TEST_SHAPE,
+} from '../../../helpers/exportStyleGraph';
+import { fromHalfBits, maxAbsDiff, randomDecoder, referenceForward } from '../../../helpers/referenceDecoder';
 import { makeTempDir, removeTempDir } from '../../../helpers/tinyModel';
 
-const SHAPE = { vocabSize: 64, hidden: 64, layers: 2, heads: 4, kvHeads: 2, intermediate: 96, maxPositions: 64 };
+const SHAPE = EXPORT_TEST_SHAPE;
 const HD = SHAPE.hidden / SHAPE.heads;
 const ATTENTION = { heads: SHAPE.heads, kvHeads: SHAPE.kvHeads, headDim: HD };
 /** 11 tokens in chunks of 4: three trips, the last padded by one row. */
-const IDS = [3, 17, 5, 42, 8, 17, 5, 42, 1, 60, 2];
+const IDS = EXPORT_TEST_IDS;
 const ROWS = 4;
 
 let dir = '';
@@ -39,11 +35,6 @@ before(async () => {
   dir = await makeTempDir();
 });
 after(() => removeTempDir(dir));
-
-function effectiveWeights(w: DecoderWeights, o: ExportOptions): DecoderWeights {
-  const q = o.q4 ? mapProjections(w, (m, K, N) => quantizeQ4(m, K, N).dequantized) : w;
-  return o.fp16 ? halfDecoder(q) : q;
-}
 
 function floats(t: ort.Tensor): Float64Array {
   return Float64Array.from(

@@ -12,22 +12,19 @@ import { ALL_ROWS, PROBABILITY_ROWS_INPUT } from '../../../../src/engine/graph/a
 import { createSession } from '../../../../src/engine/runtime/executionProviders';
 import { prefillFeeds } from '../../../../src/engine/runtime/prefillFeeds';
 import type { ExportOptions } from '../../../helpers/exportStyleGraph';
-import { buildExportGraph, externalizeWeights } from '../../../helpers/exportStyleGraph';
-import type { DecoderWeights } from '../../../helpers/referenceDecoder';
 import {
-  fromHalfBits,
-  halfDecoder,
-  mapProjections,
-  maxAbsDiff,
-  quantizeQ4,
-  randomDecoder,
-  referenceForward,
-} from '../../../helpers/referenceDecoder';
+  buildExportGraph,
+  externalizeWeights,
+  effectiveWeights,
+  EXPORT_TEST_IDS,
+  EXPORT_TEST_SHAPE,
+} from '../../../helpers/exportStyleGraph';
+import { fromHalfBits, maxAbsDiff, randomDecoder, referenceForward } from '../../../helpers/referenceDecoder';
 import { makeTempDir, removeTempDir } from '../../../helpers/tinyModel';
 
-const IDS = [3, 17, 5, 42, 8, 17, 5, 42, 1, 60, 2];
+const IDS = EXPORT_TEST_IDS;
 const N = IDS.length;
-const SHAPE = { vocabSize: 64, hidden: 64, layers: 2, heads: 4, kvHeads: 2, intermediate: 96, maxPositions: 64 };
+const SHAPE = EXPORT_TEST_SHAPE;
 const HD = SHAPE.hidden / SHAPE.heads;
 
 let dir = '';
@@ -35,12 +32,6 @@ before(async () => {
   dir = await makeTempDir();
 });
 after(() => removeTempDir(dir));
-
-/** The weights a fixture really holds (after quantization or fp16 rounding), for the reference. */
-function effectiveWeights(w: DecoderWeights, o: ExportOptions): DecoderWeights {
-  const q = o.q4 ? mapProjections(w, (m, K, N_) => quantizeQ4(m, K, N_).dequantized) : w;
-  return o.fp16 ? halfDecoder(q) : q;
-}
 
 function floats(t: ort.Tensor): ArrayLike<number> {
   return t.type === 'float16' ? Array.from(t.data as Uint16Array, fromHalfBits) : (t.data as Float32Array);

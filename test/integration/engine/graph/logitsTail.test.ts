@@ -10,7 +10,7 @@ import { decodeModel, encodeModel, valueElemType, valueShape } from '../../../..
 import type { ModelProto } from '../../../../src/engine/graph/onnxGraph';
 import { prefillFeeds } from '../../../../src/engine/runtime/prefillFeeds';
 import type { ExportOptions } from '../../../helpers/exportStyleGraph';
-import { buildExportGraph } from '../../../helpers/exportStyleGraph';
+import { buildExportGraph, EXPORT_TEST_IDS, EXPORT_TEST_SHAPE } from '../../../helpers/exportStyleGraph';
 import {
   mapProjections,
   maxAbsDiff,
@@ -19,9 +19,9 @@ import {
   referenceForward,
 } from '../../../helpers/referenceDecoder';
 
-const SHAPE = { vocabSize: 64, hidden: 64, layers: 2, heads: 4, kvHeads: 2, intermediate: 96, maxPositions: 64 };
+const SHAPE = EXPORT_TEST_SHAPE;
 const HD = SHAPE.hidden / SHAPE.heads;
-const IDS = [3, 17, 5, 42, 8, 17, 5, 42, 1, 60, 2];
+const IDS = EXPORT_TEST_IDS;
 
 async function lastLogits(model: ModelProto, keep: number): Promise<Float32Array> {
   const bytes = encodeModel(model);
