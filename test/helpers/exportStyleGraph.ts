@@ -7,7 +7,11 @@
 // - 'torch': torch.onnx export (Softmax → MatMul with V); with `merged`, optimum's legacy
 //   decoder_model_merged: one If on use_cache_branch with the decoder in each branch.
 // Options: fp16 weights/activations/cache, q4 MatMulNBits projections (block 32, zero point 8).
+import type * as ort from 'onnxruntime-node';
 import { onnx } from 'onnx-proto';
+import type { ModelProto } from '../../src/engine/graph/onnxGraph';
+import { valueElemType, valueShape } from '../../src/engine/graph/onnxGraph';
+import { prefillFeeds } from '../../src/engine/runtime/prefillFeeds';
 import { valueInfo } from './onnxBuilder';
 import type { DecoderWeights } from './referenceDecoder';
 import {
@@ -439,9 +443,28 @@ export const EXPORT_TEST_SHAPE = {
   maxPositions: 64,
 };
 export const EXPORT_TEST_IDS = [3, 17, 5, 42, 8, 17, 5, 42, 1, 60, 2];
+export const EXPORT_TEST_HEAD_DIM = EXPORT_TEST_SHAPE.hidden / EXPORT_TEST_SHAPE.heads;
 
 /** The weights a fixture really holds (after quantization or fp16 rounding), for the reference. */
 export function effectiveWeights(w: DecoderWeights, o: ExportOptions): DecoderWeights {
   const q = o.q4 ? mapProjections(w, (m, K, N) => quantizeQ4(m, K, N).dequantized) : w;
   return o.fp16 ? halfDecoder(q) : q;
+}
+
+/** A prefill's feeds for an EXPORT_TEST_SHAPE graph: every graph input but `omit`, from the session's metadata. */
+export function exportTestFeeds(
+  runtime: Pick<typeof ort, 'Tensor'>,
+  model: ModelProto,
+  session: ort.InferenceSession,
+  ids: readonly number[],
+  omit: readonly string[] = [],
+): Record<string, ort.Tensor> {
+  const inputs = (model.graph?.input ?? [])
+    .filter((i) => !omit.includes(i.name ?? ''))
+    .map((i) => ({ name: i.name ?? '', elemType: valueElemType(i), shape: valueShape(i) }));
+  return prefillFeeds(runtime, inputs, ids, {
+    kvHeads: EXPORT_TEST_SHAPE.kvHeads,
+    headDim: EXPORT_TEST_HEAD_DIM,
+    metadata: session.inputMetadata,
+  });
 }

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { onnx } from 'onnx-proto';
 import { chunkExportMlps } from '../../../../src/engine/graph/exportRowChunks';
-import { decodeModel, encodeModel, valueElemType, valueShape } from '../../../../src/engine/graph/onnxGraph';
+import { decodeModel, encodeModel } from '../../../../src/engine/graph/onnxGraph';
 import { prepareTappedModel } from '../../../../src/engine/graph/tapCache';
 import { ALL_ROWS, PROBABILITY_ROWS_INPUT } from '../../../../src/engine/graph/attentionStatsGraph';
 import { prefillFeeds } from '../../../../src/engine/runtime/prefillFeeds';
@@ -17,17 +17,16 @@ import type { ExportOptions } from '../../../helpers/exportStyleGraph';
 import {
   buildExportGraph,
   effectiveWeights,
-  EXPORT_TEST_IDS,
-  EXPORT_TEST_SHAPE,
+  exportTestFeeds,
+  EXPORT_TEST_HEAD_DIM as HD,
+  EXPORT_TEST_IDS as IDS,
+  EXPORT_TEST_SHAPE as SHAPE,
 } from '../../../helpers/exportStyleGraph';
 import { fromHalfBits, maxAbsDiff, randomDecoder, referenceForward } from '../../../helpers/referenceDecoder';
 import { makeTempDir, removeTempDir } from '../../../helpers/tinyModel';
 
-const SHAPE = EXPORT_TEST_SHAPE;
-const HD = SHAPE.hidden / SHAPE.heads;
 const ATTENTION = { heads: SHAPE.heads, kvHeads: SHAPE.kvHeads, headDim: HD };
 /** 11 tokens in chunks of 4: three trips, the last padded by one row. */
-const IDS = EXPORT_TEST_IDS;
 const ROWS = 4;
 
 let dir = '';
@@ -46,16 +45,7 @@ async function logitsOf(bytes: Uint8Array, ids: readonly number[]): Promise<Floa
   const model = decodeModel(bytes);
   const session = await ort.InferenceSession.create(bytes);
   try {
-    const inputs = (model.graph?.input ?? []).map((i) => ({
-      name: i.name ?? '',
-      elemType: valueElemType(i),
-      shape: valueShape(i),
-    }));
-    const feeds = prefillFeeds(ort, inputs, ids, {
-      kvHeads: SHAPE.kvHeads,
-      headDim: HD,
-      metadata: session.inputMetadata,
-    });
+    const feeds = exportTestFeeds(ort, model, session, ids);
     return floats((await session.run(feeds, ['logits'])).logits);
   } finally {
     await session.release();

@@ -16,16 +16,14 @@ import {
   buildExportGraph,
   externalizeWeights,
   effectiveWeights,
-  EXPORT_TEST_IDS,
-  EXPORT_TEST_SHAPE,
+  EXPORT_TEST_HEAD_DIM as HD,
+  EXPORT_TEST_IDS as IDS,
+  EXPORT_TEST_SHAPE as SHAPE,
 } from '../../../helpers/exportStyleGraph';
 import { fromHalfBits, maxAbsDiff, randomDecoder, referenceForward } from '../../../helpers/referenceDecoder';
 import { makeTempDir, removeTempDir } from '../../../helpers/tinyModel';
 
-const IDS = EXPORT_TEST_IDS;
 const N = IDS.length;
-const SHAPE = EXPORT_TEST_SHAPE;
-const HD = SHAPE.hidden / SHAPE.heads;
 
 let dir = '';
 before(async () => {

@@ -6,39 +6,23 @@ import assert from 'node:assert/strict';
 import * as ort from 'onnxruntime-node';
 import { LOGITS_KEEP_INPUT, sliceLogitsInput } from '../../../../src/engine/graph/logitsSlice';
 import { sliceRowWiseTail } from '../../../../src/engine/graph/logitsTail';
-import { decodeModel, encodeModel, valueElemType, valueShape } from '../../../../src/engine/graph/onnxGraph';
+import { decodeModel, encodeModel } from '../../../../src/engine/graph/onnxGraph';
 import type { ModelProto } from '../../../../src/engine/graph/onnxGraph';
-import { prefillFeeds } from '../../../../src/engine/runtime/prefillFeeds';
 import type { ExportOptions } from '../../../helpers/exportStyleGraph';
-import { buildExportGraph, EXPORT_TEST_IDS, EXPORT_TEST_SHAPE } from '../../../helpers/exportStyleGraph';
 import {
-  mapProjections,
-  maxAbsDiff,
-  quantizeQ4,
-  randomDecoder,
-  referenceForward,
-} from '../../../helpers/referenceDecoder';
-
-const SHAPE = EXPORT_TEST_SHAPE;
-const HD = SHAPE.hidden / SHAPE.heads;
-const IDS = EXPORT_TEST_IDS;
+  buildExportGraph,
+  effectiveWeights,
+  exportTestFeeds,
+  EXPORT_TEST_IDS as IDS,
+  EXPORT_TEST_SHAPE as SHAPE,
+} from '../../../helpers/exportStyleGraph';
+import { maxAbsDiff, randomDecoder, referenceForward } from '../../../helpers/referenceDecoder';
 
 async function lastLogits(model: ModelProto, keep: number): Promise<Float32Array> {
   const bytes = encodeModel(model);
   const session = await ort.InferenceSession.create(bytes);
   try {
-    const inputs = (model.graph?.input ?? [])
-      .filter((i) => i.name !== LOGITS_KEEP_INPUT)
-      .map((i) => ({
-        name: i.name ?? '',
-        elemType: valueElemType(i),
-        shape: valueShape(i),
-      }));
-    const feeds = prefillFeeds(ort, inputs, IDS, {
-      kvHeads: SHAPE.kvHeads,
-      headDim: HD,
-      metadata: session.inputMetadata,
-    });
+    const feeds = exportTestFeeds(ort, model, session, IDS, [LOGITS_KEEP_INPUT]);
     feeds[LOGITS_KEEP_INPUT] = new ort.Tensor('int64', BigInt64Array.of(BigInt(-keep)), [1]);
     const out = await session.run(feeds, ['logits']);
     assert.deepEqual(out.logits.dims, [1, keep, SHAPE.vocabSize]);
@@ -68,8 +52,7 @@ for (const o of [{ style: 'gqa', q4: true }, { style: 'torch' }] as ExportOption
       // torch's RMSNorm is spelled out with a ReduceMean, which the pass does not take: it stops there.
       assert.ok(moved > 0 && after === before, `${moved} nodes moved`);
     }
-    const effective = o.q4 ? mapProjections(weights, (m, K, N) => quantizeQ4(m, K, N).dequantized) : weights;
-    const reference = referenceForward(effective, IDS);
+    const reference = referenceForward(effectiveWeights(weights, o), IDS);
     for (const keep of [1, 3]) {
       const rows = await lastLogits(tail, keep);
       const expected = reference.logits.subarray((IDS.length - keep) * SHAPE.vocabSize);
