@@ -93,8 +93,18 @@ export function graphOps(model: ModelProto, prefix: string): GraphOps {
   // Tensors made inside a branch (never lifted past it), and the main-graph list a lifted node goes to.
   const branchLocal = new Set<string>();
   let mainTarget = target;
+  // Shape-like tensors of rank ≥ 2 (a Reshape or Expand to a shape of two or more dims, and what is computed
+  // from them): lifting their Reshape is free, but an op combining them broadcasts, and a lifted [n, 1] > [1, n]
+  // (a causal mask) was an [n, n] tensor held by the main graph through the whole run (64 MiB at 8,192 tokens,
+  // 1 GiB at 32,768) for a branch that long inputs never take. Ops reading them stay in their branch.
+  const matrixLike = new Set<string>();
+  const lengths = new Map<string, number>();
+  const widens = (opType: string, inputs: readonly string[]): boolean =>
+    (opType === 'Reshape' || opType === 'Expand') && (lengths.get(inputs[1] ?? '') ?? 2) >= 2;
   const liftable = (opType: string, inputs: readonly string[]): boolean =>
-    SHAPE_OPS.has(opType) && inputs.every((i) => shapeLike.has(i) || (opType === 'Shape' && !branchLocal.has(i)));
+    SHAPE_OPS.has(opType) &&
+    !inputs.some((i) => matrixLike.has(i)) &&
+    inputs.every((i) => shapeLike.has(i) || (opType === 'Shape' && !branchLocal.has(i)));
   const built = (key: string): string[] | undefined => {
     for (let i = scopes.length - 1; i >= 0; i--) {
       const hit = scopes[i].get(key);
@@ -147,6 +157,7 @@ export function graphOps(model: ModelProto, prefix: string): GraphOps {
     push(opType, inputs, outputs, attributes(intAttrs), lift && scopes.length > 1 ? mainTarget : target);
     if (key !== null) scopes[lift ? 0 : scopes.length - 1].set(key, outputs);
     if (lift) for (const o of outputs) shapeLike.add(o);
+    if (lift && widens(opType, inputs)) for (const o of outputs) matrixLike.add(o);
     return outputs;
   };
   const node = (opType: string, inputs: string[], intAttrs: IntAttrs = {}): string =>
@@ -173,8 +184,15 @@ export function graphOps(model: ModelProto, prefix: string): GraphOps {
     opset,
     node,
     multi,
-    ints: (values) =>
-      initializer(onnx.TensorProto.DataType.INT64, [values.length], BigInt64Array.from(values.map((v) => BigInt(v)))),
+    ints: (values) => {
+      const made = initializer(
+        onnx.TensorProto.DataType.INT64,
+        [values.length],
+        BigInt64Array.from(values.map((v) => BigInt(v))),
+      );
+      lengths.set(made, values.length);
+      return made;
+    },
     float: (value) => initializer(onnx.TensorProto.DataType.FLOAT, [], Float32Array.of(value)),
     empty: (elemType) => initializer(elemType, [0], new Uint8Array(0)),
     scalar: (value) => initializer(onnx.TensorProto.DataType.INT64, [], BigInt64Array.of(BigInt(value))),
