@@ -47,7 +47,7 @@ export function hoverPath(rows: ExactRowSource): HoverPath {
 }
 
 /**
- * Kept Q and K of the 0.5B shape at `n` tokens, random, in the dtypes the engine keeps (fp16 Q, fp32 K), with
+ * Kept Q and K of the 0.5B shape at `n` tokens, random, in the dtype the engine keeps them in (fp16), with
  * the engine's row kernel: what the worker holds after an inspection, without running one (the products do
  * not depend on the values).
  */
@@ -58,8 +58,9 @@ export function shapeRows(n: number, kernel = true): ExactRows {
   const layers = Array.from({ length: s.layers }, () => {
     const q = new Uint16Array(s.heads * n * d);
     for (let i = 0; i < q.length; i++) q[i] = 0x3c00 ^ (Math.floor(random() * 0x3ff) & 0x3ff);
-    const k = new Float32Array(s.kvHeads * n * d);
-    for (let i = 0; i < k.length; i++) k[i] = random() * 2 - 1;
+    const k = new Uint16Array(s.kvHeads * n * d);
+    for (let i = 0; i < k.length; i++)
+      k[i] = (random() < 0.5 ? 0x3800 : 0xb800) ^ (Math.floor(random() * 0x3ff) & 0x3ff);
     return { q, k, heads: s.heads, kvHeads: s.kvHeads, headDim: d, scale: 1 / Math.sqrt(d) };
   });
   return new ExactRows(

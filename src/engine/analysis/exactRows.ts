@@ -47,20 +47,22 @@ export type RolloutBlock = (
  * Returns the mean over the kv × group heads' rows, [n].
  */
 export interface RowKernel {
+  /** keys: float32, or the fp16 bits the inspection keeps them in (the kernel decodes them itself). */
   meanRow(
     shape: RowKernelShape,
     q: Float32Array,
     heads: readonly [kv: number, group: number],
-    keys: Float32Array,
+    keys: Float32Array | Uint16Array,
     first: number,
     query: number,
   ): Promise<Float32Array>;
   /** Rollout rows' block product (rolloutRows.ts), where the kernel has one. */
   readonly rolloutBlock?: RolloutBlock;
-  /** Starts getting ready for these shapes, without waiting (a failure shows at the first row). */
-  prepare?(shapes: readonly RowKernelShape[]): void;
+  /** Starts getting ready for these shapes (keys kept in fp16 or not), without waiting (a failure shows at the
+   * first row). */
+  prepare?(shapes: readonly RowKernelShape[], halfKeys?: boolean): void;
   /** Settles once the kernel is ready for these shapes (what a first hover would otherwise wait for). */
-  warm?(shapes: readonly RowKernelShape[]): Promise<void>;
+  warm?(shapes: readonly RowKernelShape[], halfKeys?: boolean): Promise<void>;
 }
 
 function toFloat(data: Uint16Array | Float32Array, from: number, length: number, out: Float32Array): Float32Array {
@@ -95,12 +97,17 @@ export class ExactRows {
   /** Readies the kernel (the worker, once a run is done: the first hover then does not wait for it); settles when
    * it is ready or has failed (a failure shows at the first row). */
   async prepare(): Promise<void> {
-    await this.kernel?.warm?.(this.shapes).catch(() => undefined);
+    await this.kernel?.warm?.(this.shapes, this.halfKeys).catch(() => undefined);
   }
 
   /** Settles once the kernel can answer at once (the bench waits here, as a user's first hover comes later). */
   async ready(): Promise<void> {
-    await this.kernel?.warm?.(this.shapes);
+    await this.kernel?.warm?.(this.shapes, this.halfKeys);
+  }
+
+  /** Whether the keys are kept in fp16 (what the kernel's row graphs read). */
+  private get halfKeys(): boolean {
+    return this.layers.some((l) => l.k instanceof Uint16Array);
   }
 
   get layerCount(): number {
@@ -167,7 +174,7 @@ export class ExactRows {
     const n = this.n;
     const d = l.headDim;
     const group = l.heads / l.kvHeads;
-    const keys = this.keys(layer);
+    const keys = l.k; // as kept: the kernel reads fp16 bits itself
     const first = l.slidingWindow === null ? 0 : Math.max(0, query - l.slidingWindow + 1);
     if (head !== null) {
       const kv = Math.floor(head / group);

@@ -14,7 +14,7 @@
 // The role is the score with the largest ratio to its threshold (ROLE_THRESHOLDS): the score that stands
 // out most against what counts as strong for that kind of head.
 import type { HeadRole, HeadRoleScores, HeadSummary } from '../../shared/protocol';
-import { BAND_WIDTH, entropySampleRows } from '../graph/headScoreGraph';
+import { BAND_FROM, BAND_WIDTH, entropySampleRows } from '../graph/headScoreGraph';
 
 export const ROLE_THRESHOLDS: Readonly<Record<keyof HeadRoleScores, number>> = {
   previousToken: 0.4,
@@ -45,26 +45,28 @@ export function chooseRole(scores: HeadRoleScores): HeadRole {
   return ROLE_OF[best];
 }
 
-/** One layer's score inputs (headScoreGraph.ts): bands [heads, n, 6] and sampled rows' entropies [heads, S]. */
+/** One layer's score inputs (headScoreGraph.ts): band sums [heads, 6] (per head, Σ over queries q ≥ BAND_FROM of
+ * the weights on keys 0, q, q−1, …, q−4) and sampled rows' entropies [heads, S]. */
 export interface HeadScoreInputs {
   readonly heads: number;
   readonly n: number;
-  readonly bands: Float32Array;
+  readonly bandSums: Float32Array;
   readonly entropy: Float32Array;
 }
 
 /** The same inputs taken from full [heads, n, n] probabilities (tests, and models read in full). */
 export function scoreInputsFromFull(data: Float32Array, heads: number, n: number): HeadScoreInputs {
-  const bands = new Float32Array(heads * n * BAND_WIDTH);
+  const bandSums = new Float32Array(heads * BAND_WIDTH);
   const rows = entropySampleRows(n);
   const entropy = new Float32Array(heads * rows.length);
   for (let h = 0; h < heads; h++) {
+    const sums = new Float64Array(BAND_WIDTH);
     for (let q = 0; q < n; q++) {
-      const out = (h * n + q) * BAND_WIDTH;
       const row = h * n * n + q * n;
-      bands[out] = data[row];
-      for (let d = 0; d < BAND_WIDTH - 1; d++) bands[out + 1 + d] = data[row + Math.max(0, q - d)];
+      // Keys 0, q, q−1, …, q−4, each counted from BAND_FROM (never a clamped key).
+      for (let b = 0; b < BAND_WIDTH; b++) if (q >= BAND_FROM[b]) sums[b] += data[row + (b === 0 ? 0 : q - b + 1)];
     }
+    bandSums.set(sums, h * BAND_WIDTH);
     rows.forEach((q, s) => {
       let sum = 0;
       for (let k = 0; k < n; k++) {
@@ -74,23 +76,16 @@ export function scoreInputsFromFull(data: Float32Array, heads: number, n: number
       entropy[h * rows.length + s] = sum;
     });
   }
-  return { heads, n, bands, entropy };
+  return { heads, n, bandSums, entropy };
 }
 
 /** Scores for one head (induction comes from the probe). */
 export function headScores(inputs: HeadScoreInputs, head: number, induction: number): HeadRoleScores {
-  const { n, bands, entropy } = inputs;
-  let previous = 0;
-  let sink = 0;
-  let local = 0;
-  for (let q = 1; q < n; q++) {
-    const b = (head * n + q) * BAND_WIDTH; // [key 0, q, q−1, q−2, q−3, q−4]
-    sink += bands[b];
-    if (q < 2) continue;
-    previous += bands[b + 2];
-    local += bands[b + 1];
-    for (let d = 2; d <= 4 && q - d >= 1; d++) local += bands[b + 1 + d];
-  }
+  const { n, bandSums, entropy } = inputs;
+  const b = head * BAND_WIDTH; // Σ over queries of the weights on [key 0, q, q−1, q−2, q−3, q−4]
+  const sink = bandSums[b];
+  const previous = bandSums[b + 2];
+  const local = bandSums[b + 1] + bandSums[b + 3] + bandSums[b + 4] + bandSums[b + 5];
   const rows = entropySampleRows(n);
   let broad = 0;
   rows.forEach((q, s) => (broad += entropy[head * rows.length + s] / Math.log(q + 1)));

@@ -25,8 +25,8 @@ export function appendSiteStatistics(
   blocks: BlockPlan = BLOCKS,
 ): SiteStatistics {
   if (sites.length !== anchors.length) throw new Error('one anchor per attention site');
-  // As for ONNX exports: Q in fp16; K (kv heads only) in fp32, so a row reads it undecoded.
-  const kept = castSites(model, sites, 'float16', 'float32');
+  // As for ONNX exports: Q and K kept in fp16 (the row kernel casts K in its graph).
+  const kept = castSites(model, sites, 'float16', 'float16');
   const stats = appendAttentionStats(model, anchors, sites, blocks, kept);
-  return { stats, sites: exposeSites(model, sites, 'float16', 'float32', kept) };
+  return { stats, sites: exposeSites(model, sites, 'float16', 'float16', kept) };
 }

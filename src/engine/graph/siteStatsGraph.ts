@@ -3,8 +3,8 @@
 //   P = softmax(scale · Q Kᵀ + causal mask), grouped-query heads by a [1, kv, group, rows, d] MatMul.
 // - A Loop over blocks of BLOCKS.rows query rows recomputes P_b [heads, rows, keys ≤ block end] and reduces it
 //   at once: the head mean's column sums (received) and the band weights (head roles); the entropy reads the
-//   ≤ 32 sampled rows apart. Memory per layer is one block's heads × rows × n, never heads × n². Q is padded to a
-//   whole number of blocks (scan outputs must have one shape); padded rows are masked out and sliced off.
+//   ≤ 32 sampled rows apart. Memory per layer is one block's heads × rows × n, never heads × n². Each block of Q
+//   is padded to whole rows (scan outputs must have one shape); padded rows are masked out and sliced off.
 // - Up to BLOCKS.from tokens the Loop also scans out the head mean M [n, n] (16 MiB at 2,048 tokens), from which
 //   attentionStatsGraph.ts computes the rollout and the long-range sum as for a tapped export. Only per-head
 //   compact rows or the probabilities themselves (the induction probe, --dense, short inputs sent dense) need a
@@ -18,7 +18,7 @@
 //   [n, n] sum is ever held (it was about 0.8 GiB at 8,192 tokens).
 import type { AttentionSite } from './attentionSite';
 import type { GraphOps } from './graphOps';
-import { bandKeys, entropyRows, rowEntropy } from './headScoreGraph';
+import { BAND_WIDTH, bandKeys, bandSums, entropyRows, rowEntropy } from './headScoreGraph';
 import { LONG_RANGE_DISTANCE } from '../analysis/drivers';
 import { tileGrid, tilesFromKeyBins, wholeKeyBinSums } from './tilesGraph';
 
@@ -91,7 +91,7 @@ function headMean(g: GraphOps, site: AttentionSite, probs: string, rows: number)
 export interface BlockedLayerStats {
   /** [1, 1, n]: (1/n) Σ_q mean_h P[h, q, key]. */
   readonly received: string;
-  /** [1, heads, n, 6]: as headScoreGraph.ts. */
+  /** [1, heads, 1, 6]: the band sums, as headScoreGraph.ts. */
   readonly bands: string;
   /** [1, heads, S, 1]. */
   readonly entropy: string;
@@ -114,8 +114,6 @@ export function blockedLayerStats(
   const R = blockRows;
   const trips = g.node('Div', [g.node('Add', [n, g.ints([R - 1])]), g.ints([R])]);
   const padded = g.node('Mul', [trips, g.ints([R])]);
-  const pads = g.node('Concat', [g.ints([0, 0, 0, 0, 0, 0]), g.node('Sub', [padded, n]), g.ints([0])], { axis: 0 });
-  const q = g.node('Pad', [site.q, pads]);
   const grid = tileGrid(g, n);
   // K padded with zero rows to T·w keys (≥ n, fewer than w more): each block reads its keys up to a whole key
   // bin of the tiles, the keys past n masked (weight 0), so the bins are a Reshape of P_b, never a copy of it.
@@ -124,7 +122,8 @@ export function blockedLayerStats(
   const zeros = g.node('Expand', [g.float(0), g.node('Concat', [g.ints([1]), grid.span], { axis: 0 })]); // [1, T·w]
   const values = site.v === undefined ? null : g.node('Pad', [site.v, kPads]); // zero rows past n, as K
   const group = site.heads / site.kvHeads;
-  const scanned = g.loop(g.node('Gather', [trips, g.scalar(0)], { axis: 0 }), [zeros], (i, [sum]) => {
+  const noBands = g.node('Expand', [g.float(0), g.ints([1, site.heads, 1, BAND_WIDTH])]);
+  const scanned = g.loop(g.node('Gather', [trips, g.scalar(0)], { axis: 0 }), [zeros, noBands], (i, [sum, banded]) => {
     const start = g.node('Mul', [g.node('Reshape', [i, g.ints([1])]), g.ints([R])]);
     const end = g.node('Add', [start, g.ints([R])]);
     const wholeBins = g.node('Mul', [
@@ -133,7 +132,11 @@ export function blockedLayerStats(
     ]);
     const keys = g.node('Min', [wholeBins, grid.span]);
     const axis = g.ints([2]);
-    const qb = g.node('Slice', [q, start, end, axis]);
+    // Each block's rows are sliced from the unpadded Q and padded to R rows themselves: a padded copy of Q, made
+    // before the Loop, was one more [heads, n, d] float32 tensor alive through it (29 MiB at 8,192 tokens).
+    const sliced = g.node('Slice', [site.q, start, end, axis]);
+    const short = g.node('Sub', [g.ints([R]), g.node('Gather', [g.node('Shape', [sliced]), g.ints([2])], { axis: 0 })]);
+    const qb = g.node('Pad', [sliced, g.node('Concat', [g.ints([0, 0, 0, 0, 0, 0]), short, g.ints([0])], { axis: 0 })]);
     const kb = g.node('Slice', [k, g.ints([0]), keys, axis]);
     const qpos = g.node('Range', [
       g.node('Gather', [start, g.scalar(0)], { axis: 0 }),
@@ -153,7 +156,7 @@ export function blockedLayerStats(
     ]);
     const bands = g.node('GatherElements', [probs, index], { axis: -1 }); // [1, h, R, 6]
     const binned = g.node('Mul', [wholeKeyBinSums(g, probs, keys, grid), valid]); // [1, h, R, T]; padded rows 0
-    const scans = keepMean ? [bands, binned, g.node('Pad', [mean, toWidth])] : [bands, binned];
+    const scans = keepMean ? [binned, g.node('Pad', [mean, toWidth])] : [binned];
     if (values !== null) {
       // The block's attention output: P_b [1, kv, group, R, keys] · V_b [1, kv, 1, keys, d].
       const p5 = g.node('Reshape', [probs, g.ints([1, site.kvHeads, group, R, -1])]);
@@ -161,14 +164,17 @@ export function blockedLayerStats(
         g.node('Slice', [values, g.ints([0]), keys, axis]),
         g.ints([1, site.kvHeads, 1, -1, site.headDim]),
       ]);
-      scans.push(g.node('MatMul', [p5, vb])); // [1, kv, group, R, d]
+      // [1, R, kv, group, d]: the block's rows in the order of the layer's output, so the scan is a Reshape away
+      // from it (a Transpose after the Loop was one more [n, heads · d] copy).
+      scans.push(g.node('Transpose', [g.node('MatMul', [p5, vb])], { perm: [0, 3, 1, 2, 4] }));
     }
-    return { carried: [g.node('Add', [sum, columnSums])], scans };
+    return {
+      carried: [g.node('Add', [sum, columnSums]), g.node('Add', [banded, bandSums(g, bands, qpos, valid)])],
+      scans,
+    };
   });
-  const contextScan = values === null ? '' : scanned[scanned.length - 1]; // [trips, 1, kv, group, R, d]
-  const [received, bandScan, tileScan, meanScan] = scanned;
-  const rows = g.node('Concat', [g.ints([1, site.heads]), padded, g.ints([6])], { axis: 0 });
-  const bandsAll = g.node('Reshape', [g.node('Transpose', [bandScan], { perm: [1, 2, 0, 3, 4] }), rows]);
+  const contextScan = values === null ? '' : scanned[scanned.length - 1]; // [trips, 1, R, kv, group, d]
+  const [received, bandTotals, tileScan, meanScan] = scanned;
   const first = (t: string, axis: number): string => g.node('Slice', [t, g.ints([0]), n, g.ints([axis])]);
   const binRows = g.node('Concat', [g.ints([1, site.heads]), padded, grid.side], { axis: 0 });
   const keyBins = g.node('Reshape', [g.node('Transpose', [tileScan], { perm: [1, 2, 0, 3, 4] }), binRows]);
@@ -179,7 +185,7 @@ export function blockedLayerStats(
       g.node('Div', [first(received, 1), g.cast(n, FLOAT)]),
       g.node('Concat', [g.ints([1, 1]), n], { axis: 0 }),
     ]),
-    bands: first(bandsAll, 2),
+    bands: bandTotals,
     entropy: rowEntropy(g, sampled, n),
     tiles: tilesFromKeyBins(g, first(keyBins, 2), n, grid),
     mean: keepMean
@@ -189,15 +195,7 @@ export function blockedLayerStats(
         ])
       : g.empty(FLOAT),
     context:
-      contextScan === ''
-        ? ''
-        : first(
-            g.node('Reshape', [
-              g.node('Transpose', [contextScan], { perm: [1, 0, 4, 2, 3, 5] }), // [1, trips, R, kv, group, d]
-              g.ints([1, -1, site.heads * site.headDim]),
-            ]),
-            1,
-          ),
+      contextScan === '' ? '' : first(g.node('Reshape', [contextScan, g.ints([1, -1, site.heads * site.headDim])]), 1),
   };
 }
 

@@ -377,8 +377,8 @@ export class LoadedModel {
         : { encoding: 'topk-u8', rows, n, k, weights, rowScale, indices: keys };
     };
     const layers = stats.layers.map((o, layer): LayerTensors => {
-      const bands = read<Float32Array>(o.bands);
-      const heads = bands.length / (n * BAND_WIDTH);
+      const bandSums = read<Float32Array>(o.bands);
+      const heads = bandSums.length / BAND_WIDTH;
       let data: Float32Array | undefined;
       if (probabilities) {
         const name = stats.probabilities[layer];
@@ -394,7 +394,7 @@ export class LoadedModel {
         ...(data ? { data } : {}),
         heads,
         n,
-        scoreInputs: { heads, n, bands, entropy: read<Float32Array>(o.entropy) },
+        scoreInputs: { heads, n, bandSums, entropy: read<Float32Array>(o.entropy) },
         received: read<Float32Array>(o.received),
         rows: rowsOf(o.heads, heads * n),
         rollout: rowsOf(o.rollout, n),

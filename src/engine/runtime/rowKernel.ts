@@ -11,12 +11,15 @@ import { ElemType, makeValueInfo } from '../graph/onnxGraph';
 import { rolloutBlockGraph } from './rolloutBlockGraph';
 import { intAttr, SmallGraph } from './scoreGraph';
 
-const shapeKey = (s: RowKernelShape): string => `${s.headDim}|${s.scale}|${s.softcap ?? 'none'}`;
+const shapeKey = (s: RowKernelShape, halfKeys: boolean): string =>
+  `${s.headDim}|${s.scale}|${s.softcap ?? 'none'}|${halfKeys ? 'k16' : 'k32'}`;
 
-/** The row graph of one shape: inputs q [kv, group, d], k [kv, n, d], mask [n]; output the mean row [n] of the
- * kv × group heads (one head: kv = group = 1). */
-export function rowGraph(s: RowKernelShape): Uint8Array {
+/** The row graph of one shape: inputs q [kv, group, d], k [kv, n, d] (float32, or fp16 bits as the inspection
+ * keeps them: cast in the graph, about a millisecond less than decoding them in JS for every hover), mask [n];
+ * output the mean row [n] of the kv × group heads (one head: kv = group = 1). */
+export function rowGraph(s: RowKernelShape, halfKeys = false): Uint8Array {
   const g = new SmallGraph();
+  if (halfKeys) g.node('Cast', ['k_half'], 'k', [intAttr('to', ElemType.FLOAT)]);
   g.node('Add', [g.scores(s), 'mask'], 'masked');
   g.node('Softmax', ['masked'], 'probs', [intAttr('axis', -1)]);
   g.node('ReduceMean', ['probs', g.ints('mean_axes', [0, 1])], 'mean', [intAttr('keepdims', 0)]);
@@ -25,7 +28,9 @@ export function rowGraph(s: RowKernelShape): Uint8Array {
     'prompt-attention rows',
     [
       makeValueInfo('q', ElemType.FLOAT, ['kv', 'group', s.headDim]),
-      makeValueInfo('k', ElemType.FLOAT, ['kv', 'n', s.headDim]),
+      halfKeys
+        ? makeValueInfo('k_half', ElemType.FLOAT16, ['kv', 'n', s.headDim])
+        : makeValueInfo('k', ElemType.FLOAT, ['kv', 'n', s.headDim]),
       makeValueInfo('mask', ElemType.FLOAT, ['n']),
     ],
     [makeValueInfo('mean', ElemType.FLOAT, ['n'])],
@@ -42,14 +47,14 @@ export class OrtRowKernel implements RowKernel {
    * on the 2-core bench machine (the rows then compete with the panel and the host for the same cores). */
   constructor(private readonly threads = 1) {}
 
-  private session(s: RowKernelShape, rollout = false): Promise<ort.InferenceSession> {
-    const key = shapeKey(s);
+  private session(s: RowKernelShape, rollout = false, halfKeys = false): Promise<ort.InferenceSession> {
+    const key = shapeKey(s, halfKeys);
     const sessions = rollout ? this.rolloutSessions : this.sessions;
     let made = sessions.get(key);
     if (!made) {
       made = import('onnxruntime-node').then((runtime) => {
         this.runtime = runtime;
-        return runtime.InferenceSession.create(rollout ? rolloutBlockGraph(s) : rowGraph(s), {
+        return runtime.InferenceSession.create(rollout ? rolloutBlockGraph(s) : rowGraph(s, halfKeys), {
           graphOptimizationLevel: 'all',
           executionProviders: ['cpu'],
           intraOpNumThreads: this.threads,
@@ -69,24 +74,25 @@ export class OrtRowKernel implements RowKernel {
 
   /** Starts making the sessions of these shapes (after a run), so the first hover does not wait for one. A
    * failure is not kept: the first row of that shape tries again and its reply carries the error. */
-  prepare(shapes: readonly RowKernelShape[]): void {
-    for (const s of shapes) void this.session(s); // its rejection is handled in session()
+  prepare(shapes: readonly RowKernelShape[], halfKeys = false): void {
+    for (const s of shapes) void this.session(s, false, halfKeys); // its rejection is handled in session()
   }
 
   /** Makes the sessions of these shapes and waits for them (tests, the bench). */
-  async warm(shapes: readonly RowKernelShape[]): Promise<void> {
-    await Promise.all(shapes.map((s) => this.session(s)));
+  async warm(shapes: readonly RowKernelShape[], halfKeys = false): Promise<void> {
+    await Promise.all(shapes.map((s) => this.session(s, false, halfKeys)));
   }
 
   async meanRow(
     s: RowKernelShape,
     q: Float32Array,
     heads: readonly [number, number],
-    keys: Float32Array,
+    keys: Float32Array | Uint16Array,
     first: number,
     query: number,
   ): Promise<Float32Array> {
-    const session = await this.session(s);
+    const halfKeys = keys instanceof Uint16Array;
+    const session = await this.session(s, false, halfKeys);
     const runtime = this.runtime ?? (await import('onnxruntime-node'));
     const [kv, group] = heads;
     const n = keys.length / (kv * s.headDim);
@@ -97,7 +103,9 @@ export class OrtRowKernel implements RowKernel {
     mask.fill(-Infinity, query + 1, n);
     const feeds = {
       q: new runtime.Tensor('float32', q, [kv, group, s.headDim]),
-      k: new runtime.Tensor('float32', keys, [kv, n, s.headDim]),
+      [halfKeys ? 'k_half' : 'k']: halfKeys
+        ? new runtime.Tensor('float16', keys, [kv, n, s.headDim])
+        : new runtime.Tensor('float32', keys, [kv, n, s.headDim]),
       mask: new runtime.Tensor('float32', mask, [n]),
     };
     const out = await session.run(feeds);

@@ -1,6 +1,7 @@
 // The onnxruntime row kernel on what the export tests do not reach: the Qwen2.5-0.5B head layout (14 heads over
-// 2 KV heads, head dim 64), a sliding window, soft-capping, fp16 and fp32 Q, and the rows at the sequence's
-// edges; each row is checked against a float64 softmax over the same Q and K written out here.
+// 2 KV heads, head dim 64), a sliding window, soft-capping, Q and K in fp16 (as the inspection keeps them: the
+// kernel's graph casts the fp16 keys itself) and in fp32, and the rows at the sequence's edges; each row is
+// checked against a float64 softmax over the same Q and K written out here.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LayerQK } from '../../../src/engine/analysis/exactRows';
@@ -21,7 +22,7 @@ function layer(seed: number, half: boolean, window: number | null, softcap: numb
   const k = Float32Array.from({ length: KV_HEADS * N * D }, () => (random() * 2 - 1) * 1.5);
   return {
     q: half ? Uint16Array.from(q, toHalfBits) : q,
-    k,
+    k: half ? Uint16Array.from(k, toHalfBits) : k,
     heads: HEADS,
     kvHeads: KV_HEADS,
     headDim: D,
@@ -37,13 +38,14 @@ function reference(l: LayerQK, head: number, query: number): Float64Array {
     const v = l.q[(head * N + query) * D + c];
     return l.q instanceof Uint16Array ? fromHalfBits(v) : v;
   };
+  const kAt = (at: number): number => (l.k instanceof Uint16Array ? fromHalfBits(l.k[at]) : l.k[at]);
   const kv = Math.floor(head / (HEADS / KV_HEADS));
   const first = l.slidingWindow === null ? 0 : Math.max(0, query - l.slidingWindow + 1);
   const out = new Float64Array(N);
   let max = -Infinity;
   for (let j = first; j <= query; j++) {
     let s = 0;
-    for (let c = 0; c < D; c++) s += qAt(c) * l.k[(kv * N + j) * D + c];
+    for (let c = 0; c < D; c++) s += qAt(c) * kAt((kv * N + j) * D + c);
     s *= l.scale;
     if (l.softcap !== null) s = l.softcap * Math.tanh(s / l.softcap);
     out[j] = s;
@@ -56,11 +58,11 @@ function reference(l: LayerQK, head: number, query: number): Float64Array {
 }
 
 const CASES = [
-  { label: 'fp32 Q, causal', half: false, window: null, softcap: null, tolerance: 1e-5 },
-  { label: 'fp16 Q, causal', half: true, window: null, softcap: null, tolerance: 1e-5 },
-  { label: 'fp32 Q, sliding window of 64', half: false, window: 64, softcap: null, tolerance: 1e-5 },
-  { label: 'fp32 Q, soft-capped at 1.5', half: false, window: null, softcap: 1.5, tolerance: 1e-5 },
-  { label: 'fp16 Q, window and cap', half: true, window: 100, softcap: 2, tolerance: 1e-5 },
+  { label: 'fp32 Q and K, causal', half: false, window: null, softcap: null, tolerance: 1e-5 },
+  { label: 'fp16 Q and K, causal', half: true, window: null, softcap: null, tolerance: 1e-5 },
+  { label: 'fp32 Q and K, sliding window of 64', half: false, window: 64, softcap: null, tolerance: 1e-5 },
+  { label: 'fp32 Q and K, soft-capped at 1.5', half: false, window: null, softcap: 1.5, tolerance: 1e-5 },
+  { label: 'fp16 Q and K, window and cap', half: true, window: 100, softcap: 2, tolerance: 1e-5 },
 ];
 
 const kernel = new OrtRowKernel();

@@ -10,7 +10,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ALL_ROWS, NO_HEAD_ROWS, PROBABILITY_ROWS_INPUT } from '../../../src/engine/graph/attentionStatsGraph';
-import { entropySampleRows } from '../../../src/engine/graph/headScoreGraph';
+import { BAND_FROM, entropySampleRows } from '../../../src/engine/graph/headScoreGraph';
 import { LONG_RANGE_TOP } from '../../../src/engine/graph/siteStatsGraph';
 import { decodeModel } from '../../../src/engine/graph/onnxGraph';
 import { prepareTappedModel } from '../../../src/engine/graph/tapCache';
@@ -104,14 +104,14 @@ for (const c of CASES) {
         const p = reference[l];
         const received = data(o.received);
         for (let k = 0; k < N; k++) close(received[k], e.received[l][k], 1e-5, `received ${l}/${k}`);
-        const bands = data(o.bands);
-        assert.equal(bands.length, SHAPE.heads * N * 6);
+        // Band sums: per head, Σ over queries q ≥ BAND_FROM[b] of the weight on key 0 (b = 0) or q − b + 1.
+        const bandSums = data(o.bands);
+        assert.equal(bandSums.length, SHAPE.heads * 6);
         for (let h = 0; h < SHAPE.heads; h++)
-          for (let q = 0; q < N; q++) {
-            const keys = [0, q, q - 1, q - 2, q - 3, q - 4].map((k) => Math.max(0, k));
-            keys.forEach((k, b) =>
-              close(bands[(h * N + q) * 6 + b], p[h * N * N + q * N + k], 1e-5, `bands ${l}/${h}/${q}/${b}`),
-            );
+          for (let b = 0; b < 6; b++) {
+            let sum = 0;
+            for (let q = BAND_FROM[b]; q < N; q++) sum += p[h * N * N + q * N + (b === 0 ? 0 : q - b + 1)];
+            close(bandSums[h * 6 + b], sum, 1e-5 * N, `band sums ${l}/${h}/${b}`);
           }
         const entropy = data(o.entropy);
         assert.equal(entropy.length, SHAPE.heads * samples.length);
