@@ -5,11 +5,14 @@
 // scores too) and a few [n, intermediate] MLP tensors; onnxruntime frees them layer by layer. The statistics
 // add the rollout and the long-range sum ([n, n] each, kept across layers), the triangular product's blocks,
 // and per layer the head mean and the compact rows. Statistics recomputed from Q and K in row blocks (above
-// BLOCKS.from, siteStatsGraph.ts) hold one block's [heads, rows, n] and the long-range [n, n] terms instead,
-// no rollout. Every layer's Q (fp16) and K (fp32) are kept for rows on demand. The factors were measured (peak RSS
-// over the session's RSS at 512 and 2,048 tokens on the embedded model and the 0.5B-shaped bench fixture,
-// rounded up); the blocked terms are fitted to the 0.5B shape's peaks at 8,192 and 16,384 tokens (below).
+// BLOCKS.from, siteStatsGraph.ts) hold one block's [heads, rows, n] and a few [n, hidden] tensors instead: no
+// [n, n] at all, and the MLP in chunks of EXPORT_MLP_ROWS rows. Every layer's Q and K are kept in fp16 for rows
+// on demand, and counted twice: at the run's end onnxruntime holds them as outputs while onnxruntime-node copies
+// them. The factors were measured (peak RSS over the RSS before the run at 512 and 2,048 tokens on the embedded
+// model and the 0.5B-shaped bench fixture, rounded up); the blocked terms are fitted to the 0.5B shape's peaks
+// at 8,192 and 16,384 tokens (below).
 import * as os from 'node:os';
+import { EXPORT_MLP_ROWS } from '../graph/exportRowChunks';
 import { BLOCKS } from '../graph/siteStatsGraph';
 
 export interface MemoryShape {
@@ -30,15 +33,16 @@ const HEAD_SQUARES = 4;
 const SQUARES = 8;
 /** Blocked: live [heads, rows, n] tensors of a block (scores, masked scores, softmax), rows BLOCKS.longRows. */
 const HEAD_BLOCKS = 3;
-/** Blocked: what the terms below do not explain, fitted to two measured peaks of the q4 0.5B shape with rows on
- * demand (`bench/longctxChild.ts` inspect jobs, 2026-12-06 21:37 and 21:58, quiet machine, 64-row blocks and the
- * statistics making the attention output): 2,688 MiB at 8,192 tokens and 4,907 MiB at 16,384, about 900 MiB of it
- * the process before the run (3,640 and 7,017 with 256-row blocks and the fused operator beside). Both are met
- * with a margin of about 18 % by the n² term below (onnxruntime's arena between blocks) and the MLP's live tensors
- * counted as BLOCKED_INTERMEDIATE_ROWS (the export's own [n, intermediate] tensors, the activation and its
- * products, are live together). */
-const BLOCKED_SQUARES = 0.9;
-const BLOCKED_INTERMEDIATE_ROWS = 5;
+/** Blocked: live [n, hidden] float32 tensors (the residual stream, the norm, the attention output and the tensors
+ * beside them) and [chunk rows, intermediate] MLP tensors. With HEAD_BLOCKS, the kept Q and K and SLACK, fitted to
+ * two measured peaks of the q4 0.5B shape with rows on demand (`bench/longctxChild.ts` inspect jobs, 2026-12-07
+ * 02:31 and 02:45, busy machine): 1,026 MiB over the RSS before the run at 8,192 tokens and about 2,040 at 16,384
+ * (peaks 1,586 and 2,619 MiB), of which the kept Q and K are 768 and 1,536. The estimate covers them by 18 % and
+ * 11 %. */
+const BLOCKED_HIDDEN_ROWS = 5;
+const BLOCKED_MLP_TENSORS = 2;
+/** The kept Q and K at the run's end: onnxruntime's outputs and onnxruntime-node's copies of them. */
+const KEPT_COPIES = 2;
 /** Live [n, hidden] and [n, intermediate] float32 tensors in a layer. */
 const HIDDEN_ROWS = 8;
 const INTERMEDIATE_ROWS = 4;
@@ -52,14 +56,18 @@ export function inspectionBytes(shape: MemoryShape, n: number): number {
   const blocked = shape.blocked === true && n > BLOCKS.from;
   // Blocked, the model's own attention is fused (onnxruntime's CPU GroupQueryAttention works in tiles: +26 MiB
   // at 8,192 tokens for 4 heads, measured) and the statistics hold one block of rows.
-  const attention = blocked
-    ? HEAD_BLOCKS * shape.heads * (BLOCKS.longRows ?? BLOCKS.rows) * n + BLOCKED_SQUARES * n * n
-    : HEAD_SQUARES * shape.heads * n * n + SQUARES * n * n;
-  const rows = HIDDEN_ROWS * shape.hidden + (blocked ? BLOCKED_INTERMEDIATE_ROWS : INTERMEDIATE_ROWS) * intermediate;
-  const tensors = 4 * (attention + n * rows);
+  const tensors = blocked
+    ? 4 *
+      (HEAD_BLOCKS * shape.heads * (BLOCKS.longRows ?? BLOCKS.rows) * n +
+        BLOCKED_HIDDEN_ROWS * shape.hidden * n +
+        BLOCKED_MLP_TENSORS * Math.min(n, EXPORT_MLP_ROWS) * intermediate)
+    : 4 *
+      (HEAD_SQUARES * shape.heads * n * n +
+        SQUARES * n * n +
+        n * (HIDDEN_ROWS * shape.hidden + INTERMEDIATE_ROWS * intermediate));
   const kept =
     shape.kvHeads !== undefined && shape.headDim !== undefined
-      ? shape.layers * (2 * shape.heads + 4 * shape.kvHeads) * n * shape.headDim // Q fp16, K fp32
+      ? KEPT_COPIES * shape.layers * 2 * (shape.heads + shape.kvHeads) * n * shape.headDim // fp16
       : 0;
   return Math.ceil(SLACK * tensors + kept + FIXED);
 }
