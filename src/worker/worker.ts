@@ -80,7 +80,7 @@ async function inspect(request: InspectRequest, served: Served<InspectionEvent>)
   const isCancelled = (): boolean => served.isCancelled() || served.id !== latestInspection;
   const post = (event: InspectionEvent): void => {
     const transfer = eventTransferList(event);
-    // What a run moves out is about what it left behind as garbage (the outputs these were copied from).
+    // What a run moves out stands for what it left behind as garbage (its other outputs, the sources of copies).
     for (const buffer of transfer) garbage.add(buffer.byteLength);
     served.emit(event, transfer);
   };

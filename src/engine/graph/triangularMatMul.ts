@@ -3,36 +3,39 @@
 //   [A21 A22] [R21 R22] = [A21·R11 + A22·R21  A22·R22]
 // The diagonal blocks recurse. One level halves the FLOPs of a dense MatMul, two levels leave 3/8, three
 // leave 5/16: at 2,048 tokens this keeps the rollout from costing more than the model itself.
-// The split point comes from the runtime size n (n // 2, at least 1 so no block is ever empty), passed in
-// so every layer's product shares one set of block bounds (graphOps.ts builds identical nodes once); the
-// upper-right block is A's own (zero) block times 0, so shapes always line up, odd n included.
+// The split point comes from the runtime size n (n // 2, at least 1 so no block of a non-empty one is ever
+// empty), passed in so every layer's product shares one set of block bounds (graphOps.ts builds identical
+// nodes once).
+// Every block a MatMul reads is sliced once, straight from A or B (a diagonal block is only recursed into,
+// never copied), and the zero upper-right block is a Pad of the top rows: at 512 tokens the product's
+// Slices and Concats, not its MatMuls, were most of the rollout's cost. The MatMuls and Adds are the same
+// as a recursion over sliced quadrants, so the product is too, to the last bit.
 
 import type { GraphOps } from './graphOps';
 
-const END = 2 ** 62;
-
-/** A·B for lower-triangular [.., n, n] matrices; `n` is their size as an int64 [1] tensor. */
+/** A·B for lower-triangular [1, n, n] matrices; `n` is their size as an int64 [1] tensor. */
 export function lowerTriangularProduct(ops: GraphOps, a: string, b: string, n: string, depth: number): string {
-  if (depth <= 0) return ops.node('MatMul', [a, b]);
   const axes = ops.ints([-2, -1]);
-  const h = ops.node('Max', [ops.node('Div', [n, ops.ints([2])]), ops.ints([1])]);
   const pair = (x: string, y: string): string => ops.node('Concat', [x, y], { axis: 0 });
-  const zero = ops.ints([0]);
-  const end = ops.ints([END]);
-  const block = (m: string, starts: string, ends: string): string => ops.node('Slice', [m, starts, ends, axes]);
-  const topLeft = (m: string): string => block(m, pair(zero, zero), pair(h, h));
-  const topRight = (m: string): string => block(m, pair(zero, h), pair(h, end));
-  const bottomLeft = (m: string): string => block(m, pair(h, zero), pair(end, h));
-  const bottomRight = (m: string): string => block(m, pair(h, h), pair(end, end));
-  const r11 = topLeft(b);
-  const a22 = bottomRight(a);
-  const c11 = lowerTriangularProduct(ops, topLeft(a), r11, h, depth - 1);
-  const c21 = ops.node('Add', [ops.node('MatMul', [bottomLeft(a), r11]), ops.node('MatMul', [a22, bottomLeft(b)])]);
-  const c22 = lowerTriangularProduct(ops, a22, bottomRight(b), ops.node('Sub', [n, h]), depth - 1);
-  const c12 = ops.node('Mul', [topRight(a), ops.float(0)]);
-  return ops.node(
-    'Concat',
-    [ops.node('Concat', [c11, c12], { axis: -1 }), ops.node('Concat', [c21, c22], { axis: -1 })],
-    { axis: -2 },
-  );
+  const plus = (x: string, y: string): string => ops.node('Add', [x, y]);
+  /** Rows [row, row + rows) and columns [col, col + cols) of m. */
+  const block = (m: string, row: string, col: string, rows: string, cols: string): string =>
+    ops.node('Slice', [m, pair(row, col), pair(plus(row, rows), plus(col, cols)), axes]);
+  /** The product's diagonal block of size `size` at `at` (A and B read at the same rows and columns). */
+  const diagonal = (at: string, size: string, level: number): string => {
+    if (level <= 0) return ops.node('MatMul', [block(a, at, at, size, size), block(b, at, at, size, size)]);
+    // At most `size`: an empty block (the recursion below a 1-row one) splits into empty blocks.
+    const h = ops.node('Min', [ops.node('Max', [ops.node('Div', [size, ops.ints([2])]), ops.ints([1])]), size]);
+    const rest = ops.node('Sub', [size, h]);
+    const mid = plus(at, h);
+    const c11 = diagonal(at, h, level - 1);
+    const c21 = plus(
+      ops.node('MatMul', [block(a, mid, at, rest, h), block(b, at, at, h, h)]),
+      ops.node('MatMul', [block(a, mid, mid, rest, rest), block(b, mid, at, rest, h)]),
+    );
+    const c22 = diagonal(mid, rest, level - 1);
+    const top = ops.node('Pad', [c11, ops.node('Concat', [ops.ints([0, 0, 0, 0, 0]), rest], { axis: 0 })]);
+    return ops.node('Concat', [top, ops.node('Concat', [c21, c22], { axis: -1 })], { axis: -2 });
+  };
+  return depth <= 0 ? ops.node('MatMul', [a, b]) : diagonal(ops.ints([0]), n, depth);
 }

@@ -229,6 +229,15 @@ test('the token limit comes from the memory an inspection needs, not from holdin
   );
 });
 
+test('the rollout of 1 to 9 tokens equals the float64 one: the blocked product recurses into empty blocks', async () => {
+  const all = model.tokenizer.tokenize('One two three four five six seven eight nine ten.').ids;
+  for (let n = 1; n <= 9; n++) {
+    const layers = (await model.runTensors(all.slice(0, n))).layers;
+    const { rollout } = referenceRollout(layers, n);
+    layers.forEach((layer, l) => assertDenseRowsMatch(layer.rollout, rollout[l], `${n} tokens, rollout ${l}`));
+  }
+});
+
 test('the compact rows computed in the graph match the JavaScript encoders (dense ≤ 512 tokens, top-k above)', async () => {
   const long = await writeTinyModel(`${dir}/long`, { layers: 2, maxPositions: 1024 });
   const longModel = await LoadedModel.load(long.folder, { id: 'long', cacheDir: `${dir}/cache`, provider: 'cpu' });
