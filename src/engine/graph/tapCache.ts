@@ -39,7 +39,7 @@ import {
   valueShape,
 } from './onnxGraph';
 
-const SURGERY_VERSION = 'tap-v38';
+const SURGERY_VERSION = 'tap-v39';
 const EDGE_BYTES = 1024 * 1024;
 /** Initializers below this stay inline in the tapped graph. */
 const EXTERNAL_MIN_BYTES = 1024;

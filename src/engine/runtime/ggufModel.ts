@@ -30,7 +30,7 @@ import { readGgufFile } from './ggufFile';
 import type { GgufTokenizerSpec } from './ggufTokenizer';
 import { dequantize, encodeQ8_0, isFloatType, Q8_0 } from './ggufQuants';
 
-const GGUF_GRAPH_VERSION = 'gguf-v17';
+const GGUF_GRAPH_VERSION = 'gguf-v18';
 const OPSET = 18;
 const WEIGHTS_FILE = 'weights.bin';
 
