@@ -52,6 +52,8 @@ export const ROLE_HEADING = new RegExp(`^(${ROLE_WORDS})(?:[ \\t]+(?:message|pro
 const ASKING_ROLE = /^(?:user|human)$/i;
 const EXAMPLE_TITLE = /^(?:example|shot|sample|demonstration)\b/i;
 const EXAMPLE_TAG = /^(?:example|shot|demo|sample)$/i;
+/** `{name}` (not `{{name}}`, `${name}` or `\\{name}`), tried at one position. */
+const SINGLE_BRACE_VARIABLE = /(?<![{$\\])\{([A-Za-z_][\w]*)\}(?!\})/y;
 const KEYED_LINE = /^[ \t]*([A-Z][\w -]{0,24}?)[ \t]*:(.*)$/i;
 
 export function splitLines(text: string, from: number, to: number): Line[] {
@@ -60,7 +62,7 @@ export function splitLines(text: string, from: number, to: number): Line[] {
   while (start < to) {
     const newline = text.indexOf('\n', start);
     const end = newline === -1 || newline > to ? to : newline;
-    result.push({ start, end, text: text.slice(start, end).replace(/\r$/, '') });
+    result.push({ start, end, text: text.slice(start, text.charCodeAt(end - 1) === 13 ? end - 1 : end) });
     start = end + 1;
   }
   return result;
@@ -459,10 +461,13 @@ export function parseInline(out: Collector, code: readonly Candidate[]): void {
       if (!inCode(m.index)) out.add('variable', `{{${m[1]}}}`, m.index, m.index + m[0].length);
     }
   }
-  if (braces) {
-    for (const m of text.matchAll(/(?<![{$\\])\{([A-Za-z_][\w]*)\}(?!\})/g)) {
-      if (!inCode(m.index)) out.add('variable', `{${m[1]}}`, m.index, m.index + m[0].length);
-    }
+  // Every match starts at a "{": the sticky pattern is tried there only (a search with a lookbehind first tries
+  // every position of the text).
+  for (let at = text.indexOf('{'); at !== -1;) {
+    SINGLE_BRACE_VARIABLE.lastIndex = at;
+    const m = SINGLE_BRACE_VARIABLE.exec(text);
+    if (m && !inCode(at)) out.add('variable', `{${m[1]}}`, at, at + m[0].length);
+    at = text.indexOf('{', m ? at + m[0].length : at + 1);
   }
   if (braces && text.includes('{%')) {
     const stack: { name: string; start: number; head: string }[] = [];
