@@ -11,8 +11,10 @@ export const MIN_MEMO_REGION = 128;
 interface RegionEntry {
   readonly text: string;
   readonly depth: number;
-  /** The candidates the region added, in order, with offsets relative to the region's start. */
-  readonly candidates: readonly Candidate[];
+  /** Where the region started when last used, and the candidates it added there, in order (shared, never
+   * changed: a region before the edit is found at the same place and its candidates are not copied). */
+  from: number;
+  candidates: readonly Candidate[];
   /** Entries of the regions parsed inside this one (kept alive with it). */
   readonly children: readonly RegionEntry[];
   generation: number;
@@ -48,7 +50,7 @@ export class SectionMemo {
   }
 
   /** The candidates of a region seen before, placed at `from`, or undefined. */
-  lookup(text: string, depth: number, from: number): Candidate[] | undefined {
+  lookup(text: string, depth: number, from: number): readonly Candidate[] | undefined {
     const entry = this.byLength.get(text.length)?.find((e) => e.depth === depth && e.text === text);
     if (!entry) {
       this.misses++;
@@ -57,7 +59,12 @@ export class SectionMemo {
     this.hits++;
     this.keep(entry);
     this.frames[this.frames.length - 1]?.push(entry);
-    return entry.candidates.map((c) => shifted(c, from));
+    if (entry.from !== from) {
+      const by = from - entry.from;
+      entry.candidates = entry.candidates.map((c) => shifted(c, by));
+      entry.from = from;
+    }
+    return entry.candidates;
   }
 
   /** Before parsing a region that was not found: its inner regions are collected as its children. */
@@ -77,7 +84,8 @@ export class SectionMemo {
     const entry: RegionEntry = {
       text: ownCopy(text),
       depth,
-      candidates: candidates.map((c) => shifted(c, -from)),
+      from,
+      candidates,
       children,
       generation: this.generation,
     };
