@@ -83,20 +83,32 @@ function trimSpan(text: string, start: number, end: number): [number, number] {
 
 export function shortLabel(raw: string): string {
   // raw.replace(/\s+/g, ' ').trim(), cut to the label, without reading past it: `raw` is often a whole
-  // section's text, and every keystroke sections the whole document (the cost CodeLens).
+  // section's text, and every keystroke sections the whole document (the cost CodeLens). Words are copied as
+  // slices, not character by character (each += made a string: ~1.5 KB of garbage per label).
   let flat = '';
+  let length = 0;
+  let word = -1;
   let gap = false;
-  for (let i = 0; i < raw.length && flat.length <= LABEL_LENGTH; i++) {
-    const c = raw[i];
+  let i = 0;
+  for (; i < raw.length && length <= LABEL_LENGTH; i++) {
     if (isSpace(raw.charCodeAt(i))) {
-      gap = flat.length > 0;
+      if (word !== -1) flat += raw.slice(word, i);
+      word = -1;
+      gap = length > 0;
       continue;
     }
-    if (gap) flat += ' ';
-    gap = false;
-    flat += c;
+    if (word === -1) {
+      if (gap) {
+        flat += ' ';
+        length++;
+      }
+      gap = false;
+      word = i;
+    }
+    length++;
   }
-  return flat.length > LABEL_LENGTH ? `${flat.slice(0, LABEL_LENGTH - 1)}…` : flat;
+  if (word !== -1) flat += raw.slice(word, i);
+  return length > LABEL_LENGTH ? `${flat.slice(0, LABEL_LENGTH - 1)}…` : flat;
 }
 
 /** What /\s/ matches (and trim() removes), by code unit: a regex test per character cost more than the label. */

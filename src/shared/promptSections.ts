@@ -181,16 +181,15 @@ function buildTree(candidates: readonly Candidate[]): PromptSection[] {
           (c.kind === top.kind || c.kind === 'paragraph' || top.kind === 'paragraph')))
     )
       continue;
-    const section: PromptSection = {
-      index: result.length,
-      kind: c.kind,
-      label: c.label,
-      start: c.start,
-      end: c.end,
-      depth: stack.length,
-      parent: top ? top.index : null,
-      ...(c.bodyStart !== undefined && c.bodyEnd !== undefined ? { bodyStart: c.bodyStart, bodyEnd: c.bodyEnd } : {}),
-    };
+    const { kind, label, start, end, bodyStart, bodyEnd } = c;
+    const index = result.length;
+    const depth = stack.length;
+    const parent = top ? top.index : null;
+    // Two literals, not a spread of an optional part: this runs for every section on every keystroke.
+    const section: PromptSection =
+      bodyStart !== undefined && bodyEnd !== undefined
+        ? { index, kind, label, start, end, depth, parent, bodyStart, bodyEnd }
+        : { index, kind, label, start, end, depth, parent };
     result.push(section);
     stack.push(section);
   }

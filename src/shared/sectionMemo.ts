@@ -43,9 +43,10 @@ export class SectionMemo {
   end(): void {
     this.frames.length = 0;
     for (const [length, entries] of this.byLength) {
+      if (entries.every((entry) => entry.generation === this.generation)) continue;
       const kept = entries.filter((entry) => entry.generation === this.generation);
       if (kept.length === 0) this.byLength.delete(length);
-      else if (kept.length < entries.length) this.byLength.set(length, kept);
+      else this.byLength.set(length, kept);
     }
   }
 
