@@ -169,31 +169,50 @@ export function offsetOfToken(snapshot: CountSnapshot, counter: TokenCounter, to
   if (!chunk) return null;
   const wanted = tokenNumber - chunk.before;
   const piece = snapshot.text.slice(chunk.start, chunk.end);
-  const atStart = chunk.start === 0;
-  // Diagnostics ask again after every keystroke; the crossing chunk rarely changes.
-  const memoKey = `${atStart ? 1 : 0}|${wanted}|${piece}`;
-  let offsetMemo = offsetMemos.get(counter);
-  if (!offsetMemo) offsetMemos.set(counter, (offsetMemo = new Map()));
-  const known = offsetMemo.get(memoKey);
-  if (known !== undefined) return chunk.start + known;
-  const prefixTokens = prefixCounter(snapshot.text, chunk, counter);
+  const known = prefixCountsOf(counter, `${chunk.start === 0 ? 1 : 0}|${piece}`);
+  let prefixTokens: ((n: number) => number) | undefined;
+  const tokensIn = (n: number): number => {
+    let tokens = known.get(n);
+    if (tokens === undefined) {
+      prefixTokens ??= prefixCounter(snapshot.text, chunk, counter);
+      known.set(n, (tokens = prefixTokens(n)));
+    }
+    return tokens;
+  };
   let low = 1;
   let high = piece.length;
   while (low < high) {
     const mid = (low + high) >> 1;
-    if (prefixTokens(mid) >= wanted) high = mid;
+    if (tokensIn(mid) >= wanted) high = mid;
     else low = mid + 1;
   }
   let end = chunk.start + low;
   // Never split a surrogate pair.
   const code = snapshot.text.charCodeAt(end - 1);
   if (code >= 0xd800 && code <= 0xdbff && end < chunk.end) end++;
-  if (offsetMemo.size >= 64) offsetMemo.delete(offsetMemo.keys().next().value as string);
-  offsetMemo.set(memoKey, end - 1 - chunk.start);
   return end - 1;
 }
 
-const offsetMemos = new WeakMap<TokenCounter, Map<string, number>>();
+/**
+ * The prefix counts already computed for a chunk's text (keyed with whether it opens the text). Diagnostics ask
+ * again after every keystroke and the crossing chunk rarely changes, but an edit before it shifts the token wanted
+ * in it: the search for the new one takes the same steps until it nears the answer, and those come from here.
+ */
+function prefixCountsOf(counter: TokenCounter, key: string): Map<number, number> {
+  let chunks = prefixCounts.get(counter);
+  if (!chunks) prefixCounts.set(counter, (chunks = new Map()));
+  let known = chunks.get(key);
+  if (known)
+    chunks.delete(key); // used last: kept longest
+  else {
+    if (chunks.size >= 64) chunks.delete(chunks.keys().next().value as string);
+    known = new Map();
+  }
+  chunks.set(key, known);
+  return known;
+}
+
+const prefixCounts = new WeakMap<TokenCounter, Map<string, Map<number, number>>>();
 
 /**
  * Tokens in the chunk's first n characters. In a chunk counted in pieces, the pieces wholly before the prefix's

@@ -2,10 +2,12 @@
 // build) and counts each prompt document off the extension host's thread. It keeps one IncrementalCounter per
 // document, so a keystroke re-tokenizes one chunk, and returns the chunk counts and the diagnostics. It also
 // keeps each document's text, so the host sends a keystroke as an edit, and computes the section CodeLens, so
-// the host only places them.
+// the host only places them (with a section memo per document: a keystroke parses again only the regions it
+// touched).
 import { parentPort, workerData } from 'node:worker_threads';
-import { coverSections } from '../shared/promptSections';
-import { computeCostDiagnostics, computeSectionLenses } from './editorModels';
+import { coverSections, splitPromptSections } from '../shared/promptSections';
+import { SectionMemo } from '../shared/sectionMemo';
+import { computeCostDiagnostics, computeSectionLenses, type SectionLens } from './editorModels';
 import { IncrementalCounter } from './incrementalCounter';
 import type { TokenizerId } from './presets';
 import { applyEdit, type TextEdit } from './textEdit';
@@ -21,6 +23,8 @@ import {
 
 const config = workerData as TokenizerWorkerConfig;
 const counters = new Map<string, { readonly tokenizer: TokenizerId; readonly counter: IncrementalCounter }>();
+/** Each document's parsed regions, so a keystroke sections again only what it changed. */
+const sectionMemos = new Map<string, SectionMemo>();
 /** Each document's text and the request that brought it. */
 const texts = new Map<string, { readonly text: string; readonly requestId: number }>();
 const port = parentPort;
@@ -55,7 +59,12 @@ async function count(
   const snapshot = state.counter.update(text, edit);
   const chatOverhead = chatOverheadTokens(preset, counter);
   const diagnostics = computeCostDiagnostics(snapshot, counter, preset, options, chatOverhead);
-  const lenses = params.lenses ? computeSectionLenses(snapshot, coverSections(text)) : [];
+  let lenses: SectionLens[] = [];
+  if (params.lenses) {
+    let memo = sectionMemos.get(document);
+    if (!memo) sectionMemos.set(document, (memo = new SectionMemo()));
+    lenses = computeSectionLenses(snapshot, coverSections(text, splitPromptSections(text, memo)));
+  }
   const chunks = new Float64Array(snapshot.chunks.length * 4);
   snapshot.chunks.forEach((chunk, i) => {
     chunks[i * 4] = chunk.start;
@@ -87,6 +96,7 @@ handler.serve(FORGET, ({ document }) =>
   enqueue(async () => {
     counters.delete(document);
     texts.delete(document);
+    sectionMemos.delete(document);
     return null;
   }),
 );

@@ -61,12 +61,18 @@ export class TokenizerWorkerClient {
     if ('stale' in reply) reply = await this.request(requestId, { ...params, change: { text } });
     if ('stale' in reply) throw new Error('the tokenizer worker lost the text it was sent');
     this.ready.add(preset.tokenizer);
-    const chunks: ChunkCount[] = [];
     const packed = reply.chunks;
-    for (let i = 0; i < packed.length; i += 4)
-      chunks.push({ start: packed[i], end: packed[i + 1], tokens: packed[i + 2], before: packed[i + 3] });
+    let chunks: ChunkCount[] | undefined;
     return {
-      snapshot: { text, total: reply.total, chunks, tokenizedChunks: reply.tokenizedChunks },
+      snapshot: {
+        text,
+        total: reply.total,
+        // Unpacked when first read (the panel's section counts): a keystroke does not build ~1,000 objects here.
+        get chunks(): readonly ChunkCount[] {
+          return (chunks ??= unpackChunks(packed));
+        },
+        tokenizedChunks: reply.tokenizedChunks,
+      },
       chatOverhead: reply.chatOverhead,
       diagnostics: reply.diagnostics,
       lenses: reply.lenses,
@@ -130,4 +136,11 @@ export class TokenizerWorkerClient {
     this.sent.clear();
     handler?.failAll(`the tokenizer worker stopped (${reason.split('\n')[0]})`);
   }
+}
+
+function unpackChunks(packed: Float64Array): ChunkCount[] {
+  const chunks: ChunkCount[] = [];
+  for (let i = 0; i < packed.length; i += 4)
+    chunks.push({ start: packed[i], end: packed[i + 1], tokens: packed[i + 2], before: packed[i + 3] });
+  return chunks;
 }

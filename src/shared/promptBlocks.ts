@@ -2,6 +2,7 @@
 // (headings with their bodies, example turns, `---` parts, tags, fenced code, jinja blocks, lists, paragraphs,
 // few-shot examples) and the inline spans of the whole text (template variables, one-line tags). Nesting and
 // the final tree are promptSections.ts's job. Pure, no DOM and no Node API: the webview bundles it.
+import { MIN_MEMO_REGION, type SectionMemo } from './sectionMemo';
 
 export type SectionKind =
   | 'frontmatter'
@@ -51,6 +52,8 @@ export const ROLE_HEADING = new RegExp(`^(${ROLE_WORDS})(?:[ \\t]+(?:message|pro
 const ASKING_ROLE = /^(?:user|human)$/i;
 const EXAMPLE_TITLE = /^(?:example|shot|sample|demonstration)\b/i;
 const EXAMPLE_TAG = /^(?:example|shot|demo|sample)$/i;
+/** `{name}` (not `{{name}}`, `${name}` or `\\{name}`), tried at one position. */
+const SINGLE_BRACE_VARIABLE = /(?<![{$\\])\{([A-Za-z_][\w]*)\}(?!\})/y;
 const KEYED_LINE = /^[ \t]*([A-Z][\w -]{0,24}?)[ \t]*:(.*)$/i;
 
 export function splitLines(text: string, from: number, to: number): Line[] {
@@ -59,7 +62,7 @@ export function splitLines(text: string, from: number, to: number): Line[] {
   while (start < to) {
     const newline = text.indexOf('\n', start);
     const end = newline === -1 || newline > to ? to : newline;
-    result.push({ start, end, text: text.slice(start, end).replace(/\r$/, '') });
+    result.push({ start, end, text: text.slice(start, text.charCodeAt(end - 1) === 13 ? end - 1 : end) });
     start = end + 1;
   }
   return result;
@@ -80,20 +83,32 @@ function trimSpan(text: string, start: number, end: number): [number, number] {
 
 export function shortLabel(raw: string): string {
   // raw.replace(/\s+/g, ' ').trim(), cut to the label, without reading past it: `raw` is often a whole
-  // section's text, and every keystroke sections the whole document (the cost CodeLens).
+  // section's text, and every keystroke sections the whole document (the cost CodeLens). Words are copied as
+  // slices, not character by character (each += made a string: ~1.5 KB of garbage per label).
   let flat = '';
+  let length = 0;
+  let word = -1;
   let gap = false;
-  for (let i = 0; i < raw.length && flat.length <= LABEL_LENGTH; i++) {
-    const c = raw[i];
+  let i = 0;
+  for (; i < raw.length && length <= LABEL_LENGTH; i++) {
     if (isSpace(raw.charCodeAt(i))) {
-      gap = flat.length > 0;
+      if (word !== -1) flat += raw.slice(word, i);
+      word = -1;
+      gap = length > 0;
       continue;
     }
-    if (gap) flat += ' ';
-    gap = false;
-    flat += c;
+    if (word === -1) {
+      if (gap) {
+        flat += ' ';
+        length++;
+      }
+      gap = false;
+      word = i;
+    }
+    length++;
   }
-  return flat.length > LABEL_LENGTH ? `${flat.slice(0, LABEL_LENGTH - 1)}…` : flat;
+  if (word !== -1) flat += raw.slice(word, i);
+  return length > LABEL_LENGTH ? `${flat.slice(0, LABEL_LENGTH - 1)}…` : flat;
 }
 
 /** What /\s/ matches (and trim() removes), by code unit: a regex test per character cost more than the label. */
@@ -115,7 +130,12 @@ export function isSpace(code: number): boolean {
 /** Collects candidate spans, trimmed of surrounding whitespace; empty ones are dropped. */
 export class Collector {
   readonly candidates: Candidate[] = [];
-  constructor(readonly text: string) {}
+  /** Bumped where a region's parse read past the region's end (its result then depends on what follows). */
+  readPastEnd = 0;
+  constructor(
+    readonly text: string,
+    readonly memo?: SectionMemo,
+  ) {}
 
   add(kind: SectionKind, label: string, start: number, end: number, body?: [number, number]): Candidate | null {
     const [s, e] = trimSpan(this.text, start, end);
@@ -196,6 +216,22 @@ function separators(lines: readonly Line[]): number[] {
  */
 export function parseRegion(out: Collector, from: number, to: number, depth: number): void {
   if (depth > 32 || to <= from) return;
+  const memo = out.memo;
+  if (!memo || to - from < MIN_MEMO_REGION) return parseRegionNow(out, from, to, depth);
+  const key = out.text.slice(from, to);
+  const known = memo.lookup(key, depth, from);
+  if (known) {
+    out.candidates.push(...known);
+    return;
+  }
+  const first = out.candidates.length;
+  const readPast = out.readPastEnd;
+  memo.enter();
+  parseRegionNow(out, from, to, depth);
+  memo.leave(key, depth, from, out.readPastEnd === readPast ? out.candidates.slice(first) : null);
+}
+
+function parseRegionNow(out: Collector, from: number, to: number, depth: number): void {
   const lines = splitLines(out.text, from, to);
   const cuts = separators(lines);
   if (cuts.length > 0) {
@@ -272,6 +308,8 @@ function parseBlocks(out: Collector, lines: readonly Line[], to: number, depth: 
     const jinja = JINJA_OPEN.exec(line.text);
     if (jinja) {
       const after = jinjaEnd(text, line.start + jinja[0].length, to, jinja[1]);
+      // Found and ending inside the region, the block depends on the region's text alone; otherwise on what follows.
+      if (!after || after.end > to) out.readPastEnd++;
       if (after) {
         out.add('jinja', `{% ${jinja[1]}${jinja[2].trimEnd()} %}`, line.start, after.end);
         parseRegion(out, line.start + jinja[0].length, after.start, depth + 1);
@@ -285,6 +323,7 @@ function parseBlocks(out: Collector, lines: readonly Line[], to: number, depth: 
       const name = tag[1];
       const openEnd = line.start + tag[0].length;
       const close = text.indexOf(`</${name}>`, openEnd);
+      if (close < 0 || close >= to || close + name.length + 3 > to) out.readPastEnd++;
       if (close >= 0 && close < to) {
         const closeEnd = close + name.length + 3;
         out.add(EXAMPLE_TAG.test(name) ? 'example' : 'tag', `<${name}>`, line.start, closeEnd);
@@ -426,27 +465,40 @@ function parseList(out: Collector, lines: readonly Line[], first: number): numbe
 export function parseInline(out: Collector, code: readonly Candidate[]): void {
   const text = out.text;
   const inCode = (at: number): boolean => code.some((c) => at >= c.start && at < c.end);
-  for (const m of text.matchAll(/\{\{-?\s*([A-Za-z_][\w.]*)[^{}]*?-?\}\}/g)) {
-    if (!inCode(m.index)) out.add('variable', `{{${m[1]}}}`, m.index, m.index + m[0].length);
+  // Each pattern runs only where the text holds its opening characters: a scan for a substring costs a fraction
+  // of a pattern's search over a long prompt (the sections run on every keystroke).
+  const braces = text.includes('{');
+  if (braces && text.includes('{{')) {
+    for (const m of text.matchAll(/\{\{-?\s*([A-Za-z_][\w.]*)[^{}]*?-?\}\}/g)) {
+      if (!inCode(m.index)) out.add('variable', `{{${m[1]}}}`, m.index, m.index + m[0].length);
+    }
   }
-  for (const m of text.matchAll(/(?<![{$\\])\{([A-Za-z_][\w]*)\}(?!\})/g)) {
-    if (!inCode(m.index)) out.add('variable', `{${m[1]}}`, m.index, m.index + m[0].length);
+  // Every match starts at a "{": the sticky pattern is tried there only (a search with a lookbehind first tries
+  // every position of the text).
+  for (let at = text.indexOf('{'); at !== -1;) {
+    SINGLE_BRACE_VARIABLE.lastIndex = at;
+    const m = SINGLE_BRACE_VARIABLE.exec(text);
+    if (m && !inCode(at)) out.add('variable', `{${m[1]}}`, at, at + m[0].length);
+    at = text.indexOf('{', m ? at + m[0].length : at + 1);
   }
-  const stack: { name: string; start: number; head: string }[] = [];
-  for (const m of text.matchAll(/\{%-?\s*(\w+)([^%]*?)-?%\}/g)) {
-    if (inCode(m.index)) continue;
-    const word = m[1];
-    if (/^(if|for|block|macro|with|raw|filter|call)$/.test(word))
-      stack.push({ name: word, start: m.index, head: `{% ${word}${m[2].trimEnd()} %}` });
-    else if (word.startsWith('end')) {
-      const k = stack.map((s) => s.name).lastIndexOf(word.slice(3));
-      if (k >= 0) {
-        const open = stack[k];
-        stack.length = k;
-        out.add('jinja', open.head, open.start, m.index + m[0].length);
+  if (braces && text.includes('{%')) {
+    const stack: { name: string; start: number; head: string }[] = [];
+    for (const m of text.matchAll(/\{%-?\s*(\w+)([^%]*?)-?%\}/g)) {
+      if (inCode(m.index)) continue;
+      const word = m[1];
+      if (/^(if|for|block|macro|with|raw|filter|call)$/.test(word))
+        stack.push({ name: word, start: m.index, head: `{% ${word}${m[2].trimEnd()} %}` });
+      else if (word.startsWith('end')) {
+        const k = stack.map((s) => s.name).lastIndexOf(word.slice(3));
+        if (k >= 0) {
+          const open = stack[k];
+          stack.length = k;
+          out.add('jinja', open.head, open.start, m.index + m[0].length);
+        }
       }
     }
   }
+  if (!text.includes('</')) return;
   for (const m of text.matchAll(/<([A-Za-z][\w.:-]*)(?:\s[^<>\n]*)?>[^\n]*?<\/\1>/g)) {
     if (!inCode(m.index))
       out.add(EXAMPLE_TAG.test(m[1]) ? 'example' : 'tag', `<${m[1]}>`, m.index, m.index + m[0].length);

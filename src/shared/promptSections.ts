@@ -18,6 +18,7 @@ import {
   type Candidate,
   type SectionKind,
 } from './promptBlocks';
+import type { SectionMemo } from './sectionMemo';
 
 export type { SectionKind } from './promptBlocks';
 
@@ -37,10 +38,16 @@ export interface PromptSection {
   readonly bodyEnd?: number;
 }
 
-// Chat templates pasted as text: ChatML and Llama 3 headers.
-const CHATML = /(<\|im_start\|>[ \t]*(\w+)[^\n]*\n?)([\s\S]*?)(<\|im_end\|>|(?=<\|im_start\|>)|$)/g;
-const LLAMA3 =
-  /(<\|start_header_id\|>[ \t]*(\w+)[ \t]*<\|end_header_id\|>)([\s\S]*?)(<\|eot_id\|>|(?=<\|start_header_id\|>)|$)/g;
+// Chat templates pasted as text: ChatML and Llama 3 headers. A message runs from its header to its end marker,
+// the next header or the end of the text, whichever comes first.
+const TEMPLATES = [
+  { open: '<|im_start|>', header: /<\|im_start\|>[ \t]*(\w+)[^\n]*\n?/y, close: '<|im_end|>' },
+  {
+    open: '<|start_header_id|>',
+    header: /<\|start_header_id\|>[ \t]*(\w+)[ \t]*<\|end_header_id\|>/y,
+    close: '<|eot_id|>',
+  },
+] as const;
 const FRONT_MATTER = /^---[ \t]*\r?\n[\s\S]*?\r?\n---[ \t]*(?:\r?\n|$)/;
 
 interface RoleSpan {
@@ -51,24 +58,37 @@ interface RoleSpan {
   readonly end: number;
 }
 
+/** The messages of a pasted chat template. The markers are found with indexOf: a pattern with a lazy body
+ * (`[\s\S]*?` up to the end marker) costs ~10× more on a long prompt, and the sections run on every keystroke. */
 function templateRoles(text: string, from: number, to: number): RoleSpan[] {
   const found: RoleSpan[] = [];
   const body = text.slice(from, to);
-  for (const [pattern, marker] of [
-    [CHATML, '<|im_start|>'],
-    [LLAMA3, '<|start_header_id|>'],
-  ] as const) {
-    if (!body.includes(marker)) continue; // a plain scan: the pattern's own search costs ~10× more
-    pattern.lastIndex = 0;
-    for (let m = pattern.exec(body); m; m = pattern.exec(body)) {
-      if (m[0].length === 0) {
-        pattern.lastIndex++;
+  for (const { open, header, close } of TEMPLATES) {
+    let at = body.indexOf(open);
+    while (at !== -1) {
+      header.lastIndex = at;
+      const m = header.exec(body);
+      if (!m) {
+        at = body.indexOf(open, at + 1);
         continue;
       }
-      const start = from + m.index;
-      const bodyStart = start + m[1].length;
-      const end = start + m[0].length;
-      found.push({ role: m[2].toLowerCase(), start, bodyStart, bodyEnd: end - m[4].length, end });
+      const bodyStart = at + m[0].length;
+      const closeAt = body.indexOf(close, bodyStart);
+      const nextAt = body.indexOf(open, bodyStart);
+      let bodyEnd = body.length;
+      let end = body.length;
+      if (closeAt !== -1 && (nextAt === -1 || closeAt < nextAt)) {
+        bodyEnd = closeAt;
+        end = closeAt + close.length;
+      } else if (nextAt !== -1) bodyEnd = end = nextAt;
+      found.push({
+        role: m[1].toLowerCase(),
+        start: from + at,
+        bodyStart: from + bodyStart,
+        bodyEnd: from + bodyEnd,
+        end: from + end,
+      });
+      at = body.indexOf(open, end);
     }
     if (found.length) return found;
   }
@@ -90,6 +110,8 @@ function findTranscript(text: string, from: number, to: number): RoleSpan[] {
   let inHeading = false;
   let sawContent = false;
   for (const line of splitLines(text, from, to)) {
+    // Content before any role line: no line after it can open a turn.
+    if (markers.length === 0 && sawContent) return [];
     const f = FENCE.exec(line.text);
     if (f) fence = fence === null ? f[1][0] : fence === f[1][0] ? null : fence;
     if (fence !== null || f) {
@@ -159,25 +181,28 @@ function buildTree(candidates: readonly Candidate[]): PromptSection[] {
           (c.kind === top.kind || c.kind === 'paragraph' || top.kind === 'paragraph')))
     )
       continue;
-    const section: PromptSection = {
-      index: result.length,
-      kind: c.kind,
-      label: c.label,
-      start: c.start,
-      end: c.end,
-      depth: stack.length,
-      parent: top ? top.index : null,
-      ...(c.bodyStart !== undefined && c.bodyEnd !== undefined ? { bodyStart: c.bodyStart, bodyEnd: c.bodyEnd } : {}),
-    };
+    const { kind, label, start, end, bodyStart, bodyEnd } = c;
+    const index = result.length;
+    const depth = stack.length;
+    const parent = top ? top.index : null;
+    // Two literals, not a spread of an optional part: this runs for every section on every keystroke.
+    const section: PromptSection =
+      bodyStart !== undefined && bodyEnd !== undefined
+        ? { index, kind, label, start, end, depth, parent, bodyStart, bodyEnd }
+        : { index, kind, label, start, end, depth, parent };
     result.push(section);
     stack.push(section);
   }
   return result;
 }
 
-/** The sections of `text`, in document order, each after its parent. */
-export function splitPromptSections(text: string): PromptSection[] {
-  const out = new Collector(text);
+/**
+ * The sections of `text`, in document order, each after its parent. With a memo kept for the document, the
+ * regions parsed for its previous text are not parsed again (same result, less work per keystroke).
+ */
+export function splitPromptSections(text: string, memo?: SectionMemo): PromptSection[] {
+  memo?.begin();
+  const out = new Collector(text, memo);
   let bodyStart = 0;
   const front = FRONT_MATTER.exec(text);
   if (front) {
@@ -192,6 +217,7 @@ export function splitPromptSections(text: string): PromptSection[] {
     cursor = r.end;
   }
   parseRegion(out, cursor, text.length, 0);
+  memo?.end();
   parseInline(
     out,
     out.candidates.filter((c) => c.kind === 'code'),
